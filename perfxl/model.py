@@ -1,0 +1,236 @@
+"""From raw grids to the evaluation model: locate sheets and headers, build the indicator
+table (a DataFrame indexed by Excel row), the 基本信息 fields and the grade scale."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import layout as L
+from .problems import Problem, UnusableInput, problem
+from .read import CellMark, RawBook, SheetGrid, read_book
+from .values import is_blank
+
+
+def col_letter(n: int) -> str:
+    """1-based column number -> letters."""
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def cell_ref(row: int, col: int) -> str:
+    return f"{col_letter(col)}{row}"
+
+
+@dataclass
+class Level:
+    name: str
+    declared: float | None      # "部门决策(15分)" -> 15
+    cell: str                   # where it was first written
+
+
+@dataclass
+class Evaluation:
+    path: Path
+    sheet_names: list[str]
+    table: L.TableLayout
+    frame: Any                                   # pandas.DataFrame, index = Excel row
+    marks: dict[tuple[int, str], CellMark]       # (Excel row, column key) -> mark
+    levels1: dict[str, Level]
+    levels2: dict[tuple[str, str], Level]
+    info: dict[str, Any] = field(default_factory=dict)
+    info_cells: dict[str, str] = field(default_factory=dict)
+    info_sheet: str | None = None
+    grade_rows: list[tuple[Any, Any, int]] = field(default_factory=list)   # (label, min, Excel row)
+    problems: list[Problem] = field(default_factory=list)                  # found while modelling
+
+    def cell(self, row: int, key: str) -> str:
+        col = self.table.columns.get(key)
+        return cell_ref(row, col) if col else ""
+
+
+_LEVEL_WEIGHT = re.compile(r"^(.*?)[(\[]?(\d+(?:\.\d+)?)分?[)\]]?$")
+
+
+def split_level(text: object) -> tuple[str, float | None]:
+    """'部门决策(15分)' -> ('部门决策', 15.0); '资金管理' -> ('资金管理', None)."""
+    raw = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
+    m = re.fullmatch(r"(.*?)\((\d+(?:\.\d+)?)分?\)", raw) or re.fullmatch(r"(.*?)(\d+(?:\.\d+)?)分", raw)
+    if m and m.group(1):
+        return m.group(1), float(m.group(2))
+    return raw, None
+
+
+def find_header_row(grid: SheetGrid, lookup: dict[str, str]) -> tuple[int, dict[str, list[int]]] | None:
+    best = None
+    for r in range(min(L.HEADER_SEARCH_ROWS, grid.height)):
+        found: dict[str, list[int]] = {}
+        for c, v in enumerate(grid.rows[r]):
+            if isinstance(v, str) and (key := lookup.get(L.normalize(v))):
+                found.setdefault(key, []).append(c + 1)
+        if len(found) >= 3 and (best is None or len(found) > len(best[1])):
+            best = (r + 1, found)
+    return best
+
+
+def _read_table(book: RawBook, path: Path) -> tuple[L.TableLayout, SheetGrid, list[Problem]]:
+    sheet = L.match_sheet(L.SHEET_INDICATORS, book.sheet_names)
+    if sheet is None:
+        raise UnusableInput([problem("sheet_missing", file=str(path), sheet=L.SHEET_INDICATORS,
+                                     names="、".join(book.sheet_names) or "无")])
+    grid = book.sheets[sheet]
+    found = find_header_row(grid, L.header_lookup())
+    if found is None:
+        raise UnusableInput([problem("header_row_missing", file=str(path), sheet=sheet,
+                                     rows=L.HEADER_SEARCH_ROWS, cell="A1")])
+    header_row, cols = found
+    problems: list[Problem] = []
+    missing = [c for c in L.INDICATOR_COLUMNS if c.required and c.key not in cols]
+    if missing:
+        raise UnusableInput([
+            problem("header_missing", file=str(path), sheet=sheet, cell=f"{header_row}:{header_row}",
+                    row=header_row, header=c.header, aliases="、".join((c.header, *c.aliases)))
+            for c in missing])
+    for key, where in cols.items():
+        if len(where) > 1:
+            problems.append(problem("header_duplicate", file=str(path), sheet=sheet,
+                                    cell=cell_ref(header_row, where[1]), header=L.COLUMNS_BY_KEY[key].header,
+                                    cells="、".join(cell_ref(header_row, c) for c in where)))
+    layout = L.TableLayout(sheet, header_row, {k: v[0] for k, v in cols.items()})
+    return layout, grid, problems
+
+
+_TOTAL_WORDS = {"合计", "总计", "总分", "合计得分", "小计"}
+
+
+def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path):
+    import pandas as pd
+
+    keys = [k for k in L.INPUT_KEYS if k in table.columns]
+    records, index = [], []
+    marks: dict[tuple[int, str], CellMark] = {}
+    problems: list[Problem] = []
+    last = {"level1": None, "level2": None}
+    last_row = table.header_row
+    for r0 in range(table.header_row, grid.height):
+        excel_row = r0 + 1
+        rec = {}
+        for k in keys:
+            c0 = table.columns[k] - 1
+            v = grid.get(r0, c0)
+            mark = grid.marks.get((r0, c0))
+            if mark is not None:
+                marks[(excel_row, k)] = mark
+                v = mark
+            if isinstance(v, str):
+                v = v.strip() or None
+            rec[k] = v
+        if all(v is None for v in rec.values()):
+            continue
+        if rec.get("code") is None:
+            label = next((rec[k] for k in ("level1", "level2", "name") if rec.get(k) is not None), None)
+            if isinstance(label, str) and L.normalize(label) in _TOTAL_WORDS:
+                continue
+            if all(rec.get(k) is None for k in ("name", "weight", "method", "actual")):
+                # a stray note under the table: not an indicator
+                continue
+            problems.append(problem("row_without_code", file=str(path), sheet=table.sheet,
+                                    cell=cell_ref(excel_row, table.columns["code"]), column="编号"))
+            continue
+        # merged cells or blanks in 一级/二级 mean "same as above"
+        for k in ("level1", "level2"):
+            if rec.get(k) is None:
+                rec[k] = last[k]
+            else:
+                last[k] = rec[k]
+                if k == "level1":
+                    last["level2"] = None if rec.get("level2") is None else last["level2"]
+        if isinstance(rec.get("code"), float) and rec["code"].is_integer():
+            rec["code"] = int(rec["code"])
+        records.append(rec)
+        index.append(excel_row)
+        last_row = excel_row
+    table.last_row = last_row
+    frame = pd.DataFrame.from_records(records, index=pd.Index(index, name="row"), columns=keys)
+    frame = frame.astype(object).where(frame.notna(), None)
+    return frame, marks, problems
+
+
+def _levels(frame, table: L.TableLayout, path: Path):
+    levels1: dict[str, Level] = {}
+    levels2: dict[tuple[str, str], Level] = {}
+    problems: list[Problem] = []
+    col1, col2 = table.columns["level1"], table.columns["level2"]
+    for row, v1, v2 in zip(frame.index, frame["level1"], frame["level2"]):
+        if v1 is None or isinstance(v1, CellMark):
+            continue
+        n1, d1 = split_level(v1)
+        if n1 not in levels1:
+            levels1[n1] = Level(n1, d1, cell_ref(row, col1))
+        elif d1 is not None and levels1[n1].declared is None:
+            levels1[n1].declared = d1
+        frame.at[row, "level1"] = n1
+        if v2 is None or isinstance(v2, CellMark):
+            continue
+        n2, d2 = split_level(v2)
+        key = (n1, n2)
+        if key not in levels2:
+            levels2[key] = Level(n2, d2, cell_ref(row, col2))
+        elif d2 is not None and levels2[key].declared is None:
+            levels2[key].declared = d2
+        frame.at[row, "level2"] = n2
+    return levels1, levels2, problems
+
+
+def _read_info(book: RawBook, ev: Evaluation) -> None:
+    sheet = L.match_sheet(L.SHEET_INFO, book.sheet_names)
+    if sheet is None:
+        ev.problems.append(problem("sheet_missing", severity="warning", file=str(ev.path), sheet=L.SHEET_INFO,
+                                   names="、".join(book.sheet_names)))
+        return
+    ev.info_sheet = sheet
+    grid = book.sheets[sheet]
+    lookup = L.info_lookup()
+    grade_header = None
+    for r0, row in enumerate(grid.rows):
+        label = row[0] if row else None
+        if not isinstance(label, str):
+            continue
+        norm = L.normalize(label)
+        if grade_header is None and norm in {L.normalize(x) for x in (L.GRADE_HEADER[0], *L.GRADE_HEADER_ALIASES["等级"])}:
+            second = row[1] if len(row) > 1 else None
+            if isinstance(second, str):
+                grade_header = r0
+                continue
+        if grade_header is not None:
+            if all(is_blank(v) for v in row[:2]):
+                break
+            ev.grade_rows.append((row[0], row[1] if len(row) > 1 else None, r0 + 1))
+            continue
+        key = lookup.get(norm)
+        if key and key not in ev.info:
+            value = row[1] if len(row) > 1 else None
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            ev.info[key] = value.strip() or None if isinstance(value, str) else value
+            ev.info_cells[key] = cell_ref(r0 + 1, 2)
+
+
+def load(path: str | Path, book: RawBook | None = None) -> Evaluation:
+    """Read and model a workbook file. Raises UnusableInput when it cannot be understood."""
+    path = Path(path)
+    if book is None:
+        book = read_book(path, sheets=lambda names: [
+            n for n in (L.match_sheet(L.SHEET_INDICATORS, names), L.match_sheet(L.SHEET_INFO, names)) if n])
+    table, grid, problems = _read_table(book, path)
+    frame, marks, row_problems = _build_frame(grid, table, path)
+    levels1, levels2, level_problems = _levels(frame, table, path)
+    ev = Evaluation(path=path, sheet_names=book.sheet_names, table=table, frame=frame, marks=marks,
+                    levels1=levels1, levels2=levels2, problems=problems + row_problems + level_problems)
+    _read_info(book, ev)
+    return ev

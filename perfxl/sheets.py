@@ -1,0 +1,258 @@
+"""openpyxl builders for every sheet perfxl writes. The template and the result writer
+both use these, so a sheet looks the same whether it is empty or filled."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from . import layout as L
+from .problems import Problem
+from .values import fmt_score
+
+THIN = Side(style="thin", color="B4B4B4")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+HEADER_FONT = Font(bold=True, color=L.PALETTE.header_font)
+TITLE_FONT = Font(bold=True, size=14)
+BOLD = Font(bold=True)
+UNLOCKED = Protection(locked=False)
+LOCKED = Protection(locked=True)
+
+
+def fill(color: str) -> PatternFill:
+    return PatternFill("solid", start_color=color, end_color=color)
+
+
+INPUT_FILL = fill(L.PALETTE.input)
+COMPUTED_FILL = fill(L.PALETTE.computed)
+HEADER_FILL = fill(L.PALETTE.header)
+PROBLEM_FILL = fill(L.PALETTE.problem)
+WARNING_FILL = fill(L.PALETTE.warning)
+DEVIATION_FILL = fill(L.PALETTE.deviation)
+LEVEL1_FILL = fill(L.PALETTE.level1)
+
+# Formula injection guard: text is never written as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def put(ws, row: int, col: int, value, *, style: str | None = None, fmt: str | None = None):
+    """Write a value as data (text that looks like a formula stays text) and style the cell."""
+    c = ws.cell(row=row, column=col)
+    c.value = value
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        c.data_type = "s"
+        c.quotePrefix = True
+    if fmt:
+        c.number_format = fmt
+    if style == "header":
+        c.font, c.fill, c.alignment, c.border = HEADER_FONT, HEADER_FILL, CENTER, BORDER
+    elif style == "input":
+        c.fill, c.border, c.alignment, c.protection = INPUT_FILL, BORDER, WRAP, UNLOCKED
+    elif style == "computed":
+        c.fill, c.border, c.alignment, c.protection = COMPUTED_FILL, BORDER, WRAP, LOCKED
+    elif style == "plain":
+        c.border, c.alignment = BORDER, WRAP
+    return c
+
+
+def header_row(ws, row: int, headers: Iterable[str], widths: Iterable[float] | None = None) -> None:
+    for j, h in enumerate(headers, start=1):
+        put(ws, row, j, h, style="header")
+    if widths:
+        for j, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(j)].width = w
+
+
+def protect(ws) -> None:
+    """Protect computed cells; people may still format, insert/delete rows, sort and filter."""
+    p = ws.protection
+    p.sheet = True
+    p.formatCells = p.formatColumns = p.formatRows = False
+    p.insertRows = p.deleteRows = p.sort = p.autoFilter = False
+
+
+def clear_sheet(wb, name: str, index: int | None = None):
+    """Replace sheet ``name`` with an empty one at the same position."""
+    if name in wb.sheetnames:
+        idx = wb.sheetnames.index(name)
+        del wb[name]
+        return wb.create_sheet(name, idx)
+    return wb.create_sheet(name, index)
+
+
+# --- 选项 (hidden lists for dropdowns) ---------------------------------------------
+
+def build_lists(wb, method_names: list[str]) -> None:
+    ws = clear_sheet(wb, L.SHEET_LISTS)
+    lists = {"method": ("计分方法", method_names), "kind": ("评价类型", list(L.EVALUATION_TYPES))}
+    for key, (title, items) in lists.items():
+        col = ord(L.LIST_COLUMNS[key]) - 64
+        ws.cell(row=1, column=col, value=title)
+        for i, item in enumerate(items, start=2):
+            ws.cell(row=i, column=col, value=item)
+    ws.sheet_state = "hidden"
+    protect(ws)
+
+
+def list_range(key: str, count: int) -> str:
+    col = L.LIST_COLUMNS[key]
+    return f"'{L.SHEET_LISTS}'!${col}$2:${col}${count + 1}"
+
+
+# --- 基本信息 -----------------------------------------------------------------------
+
+def build_info(ws, info: dict, grades: list[tuple[str, float]]) -> None:
+    header_row(ws, 1, L.INFO_HEADER, (22, 46, 50))
+    put(ws, 1, 3, "填写说明", style="header")
+    row = 2
+    for f in L.INFO_FIELDS:
+        put(ws, row, 1, f.label, style="plain").font = BOLD
+        value = L.TEMPLATE_VERSION if f.key == "template_version" else info.get(f.key)
+        put(ws, row, 2, value, style="computed" if f.key == "template_version" else "input")
+        put(ws, row, 3, f.help).alignment = WRAP
+        if f.choices:
+            dv = DataValidation(type="list", formula1=list_range("kind", len(f.choices)), allow_blank=True,
+                                showErrorMessage=True, errorTitle="评价类型", error="请从下拉列表中选择")
+            ws.add_data_validation(dv)
+            dv.add(f"B{row}")
+        row += 1
+    row += 1
+    put(ws, row, 1, L.GRADE_HEADER[0], style="header")
+    put(ws, row, 2, L.GRADE_HEADER[1], style="header")
+    put(ws, row, 3, "等级按最低分从高到低排列；默认按财预〔2020〕10号：优≥90，80≤良<90，60≤中<80，差<60").alignment = WRAP
+    for label, minimum in grades:
+        row += 1
+        put(ws, row, 1, label, style="input")
+        put(ws, row, 2, minimum, style="input", fmt="0.##")
+    protect(ws)
+
+
+# --- 指标评分 -----------------------------------------------------------------------
+
+def build_indicator_sheet(ws, rows: list[dict], blank_rows: int, method_count: int) -> None:
+    cols = L.INDICATOR_COLUMNS
+    header_row(ws, 1, [c.header for c in cols], [c.width for c in cols])
+    for j, c in enumerate(cols, start=1):
+        note = c.help or ("由 perfxl 计算，请勿填写" if c.role == L.COMPUTED else "")
+        if note:
+            ws.cell(row=1, column=j).comment = Comment(note, L.COMMENT_AUTHOR, width=220, height=70)
+    total = max(len(rows) + blank_rows, 1)
+    for i in range(total):
+        r = i + 2
+        data = rows[i] if i < len(rows) else {}
+        for j, c in enumerate(cols, start=1):
+            fmt = data.get("_formats", {}).get(c.key) or c.number_format
+            put(ws, r, j, data.get(c.key), style="input" if c.role == L.INPUT else "computed", fmt=fmt)
+    last = total + 1
+    col = {c.key: get_column_letter(j) for j, c in enumerate(cols, start=1)}
+    dv = DataValidation(type="list", formula1=list_range("method", method_count), allow_blank=True,
+                        showErrorMessage=True, errorTitle="计分方法", error="请从下拉列表中选择计分方法（见“说明”页）",
+                        showInputMessage=True, promptTitle="计分方法", prompt="从列表选择；参数写法见“说明”页")
+    ws.add_data_validation(dv)
+    dv.add(f"{col['method']}2:{col['method']}{last}")
+    for key, title in (("weight", "分值"), ("evaluator_score", "评价得分")):
+        num = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                             showErrorMessage=True, errorTitle=title, error=f"{title}应为不小于 0 的数字")
+        ws.add_data_validation(num)
+        num.add(f"{col[key]}2:{col[key]}{last}")
+    ws.freeze_panes = "E2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{last}"
+    protect(ws)
+
+
+# --- output sheets ---------------------------------------------------------------------
+
+def write_summary(ws, result=None, info: dict | None = None) -> None:
+    """得分汇总: unit, year, total, grade, then 一级/二级 分值 得分 得分率."""
+    info = info or (result.info if result is not None else {})
+    ws["A1"] = "绩效评价得分汇总"
+    ws["A1"].font = TITLE_FONT
+    head = [("单位名称", info.get("unit")), ("评价年度", info.get("year")),
+            ("总分", result.total if result is not None else None),
+            ("等级", result.grade if result is not None else None),
+            ("状态", _status(result))]
+    for i, (label, value) in enumerate(head, start=2):
+        put(ws, i, 1, label, style="plain").font = BOLD
+        put(ws, i, 2, value, style="computed", fmt="0.00" if label == "总分" else None)
+    start = len(head) + 3
+    header_row(ws, start, L.SUMMARY_HEADERS, (22, 26, 10, 10, 10))
+    r = start
+    if result is not None:
+        for lvl in result.levels:
+            r += 1
+            name1, name2 = (lvl.name, "小计") if lvl.level == 1 else ("", lvl.name)
+            for j, v in enumerate((name1, name2, lvl.weight, lvl.score, lvl.rate), start=1):
+                c = put(ws, r, j, v, style="plain", fmt=(None, None, "0.00", "0.00", "0.00%")[j - 1])
+                if lvl.level == 1:
+                    c.fill, c.font = LEVEL1_FILL, BOLD
+        r += 1
+        weight = sum(l.weight for l in result.levels if l.level == 1)
+        for j, v in enumerate(("合计", "", weight, result.total,
+                               (result.total / weight) if result.total is not None and weight else None), start=1):
+            put(ws, r, j, v, style="plain", fmt=(None, None, "0.00", "0.00", "0.00%")[j - 1]).font = BOLD
+    protect(ws)
+
+
+def _status(result) -> str | None:
+    if result is None:
+        return None
+    if result.total is None:
+        return "未完成：有指标无法计分，见“校验结果”"
+    if result.has_errors:
+        return "有错误：总分仅供参考，见“校验结果”"
+    return "已完成" + (f"（{len(result.deviations)} 项评价得分与规则不同，见“评价偏差”）" if result.deviations else "")
+
+
+def write_problems(ws, problems: list[Problem] | None) -> None:
+    """The 校验结果 sheet; ``None`` (a fresh template) leaves it empty."""
+    header_row(ws, 1, L.PROBLEM_HEADERS, (6, 7, 12, 12, 12, 22, 60, 60))
+    if problems is None:
+        problems = []
+    elif not problems:
+        put(ws, 2, 1, 0, style="plain")
+        put(ws, 2, 7, "未发现问题", style="plain")
+    for i, p in enumerate(problems, start=1):
+        r = i + 1
+        values = (i, L.SEVERITY_LABELS.get(p.severity, p.severity), p.sheet, p.cell, p.column, p.value,
+                  p.message, p.fix)
+        for j, v in enumerate(values, start=1):
+            c = put(ws, r, j, v, style="plain")
+            if j == 2:
+                c.fill = PROBLEM_FILL if p.severity == "error" else WARNING_FILL if p.severity == "warning" else fill("FFFFFF")
+        if p.sheet and p.cell and p.sheet in ws.parent.sheetnames:
+            link = ws.cell(row=r, column=4)
+            link.hyperlink = f"#'{p.sheet}'!{p.cell.split(':')[0] if ':' in p.cell and not p.cell[0].isdigit() else p.cell}"
+            link.font = Font(color="0563C1", underline="single")
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:H{max(len(problems), 1) + 1}"
+    protect(ws)
+
+
+def write_deviations(ws, result=None) -> None:
+    header_row(ws, 1, L.DEVIATION_HEADERS, (8, 26, 10, 10, 10, 10, 60))
+    devs = result.deviations if result is not None else []
+    ev = result.checked.evaluation if result is not None else None
+    if result is not None and not devs:
+        put(ws, 2, 2, "评价得分与规则得分一致", style="plain")
+    for i, d in enumerate(devs, start=2):
+        ind = d.indicator
+        cell = ev.cell(ind.row, "evaluator_score")
+        values = (ind.code, ind.name, cell, d.rule_score, round(ind.evaluator_score, 2), d.difference, ind.note or "（未填写）")
+        for j, v in enumerate(values, start=1):
+            put(ws, i, j, v, style="plain", fmt="0.00" if j in (4, 5, 6) else None)
+        ws.cell(row=i, column=3).hyperlink = f"#'{ev.table.sheet}'!{cell}"
+    ws.freeze_panes = "A2"
+    protect(ws)
+
+
+def comment(text: str) -> Comment:
+    return Comment(text, L.COMMENT_AUTHOR, width=300, height=110)
+
+
+def score_text(x: float | None) -> str:
+    return "" if x is None else fmt_score(x)

@@ -1,0 +1,122 @@
+"""Generate the standard evaluation workbook (empty, or filled from indicator data)."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from . import layout as L
+from . import sheets as S
+from .rules import KINDS, names
+from .values import parse_target
+
+
+def kind_examples() -> list[dict]:
+    """Every rule kind's examples, scored by the engine itself (so 说明 cannot drift)."""
+    out = []
+    for kind in KINDS.values():
+        for ex in kind.examples:
+            target = parse_target(ex.target) if ex.target else None
+            params = kind.parse_params(ex.params, target)
+            actual = kind.parse_actual(ex.actual, target, params)
+            outcome = kind.evaluate(params, target, actual, ex.weight)
+            out.append(dict(kind=kind, example=ex, points=outcome.points_of(ex.weight), detail=outcome.detail))
+    return out
+
+
+def build_guide(ws) -> None:
+    from .values import fmt_score
+
+    ws["A1"] = f"财政支出绩效评价评分工作簿 · 使用说明（模板版本 {L.TEMPLATE_VERSION}）"
+    ws["A1"].font = S.TITLE_FONT
+    steps = [
+        "1. 在“基本信息”页填写单位名称、评价年度等；如当地等级划分不同，修改下方的等级表。",
+        "2. 在“指标评分”页逐行填写三级指标：编号、一级/二级/三级指标、分值、评分标准、计分方法、计分参数、目标值、实际值。",
+        "3. 评价人如需给出与规则不同的得分，填在“评价得分”列，并在“评价说明”写明理由；留空则按规则计分。",
+        "4. 保存后运行：perfxl validate 文件.xlsx（只校验）或 perfxl score 文件.xlsx（校验、计分并写回）。",
+        "5. 查看“得分汇总”“校验结果”“评价偏差”三页；有问题的单元格标为橙色并附批注，改正后重新运行即可。",
+    ]
+    r = 3
+    for s in steps:
+        ws.cell(row=r, column=1, value=s)
+        r += 1
+    r += 1
+    ws.cell(row=r, column=1, value="颜色").font = S.BOLD
+    for text, f in (("浅黄色：由评价人填写", S.INPUT_FILL), ("浅蓝灰色：由 perfxl 计算写入（受保护）", S.COMPUTED_FILL),
+                    ("橙色：有错误，见批注", S.PROBLEM_FILL), ("黄色：有警告，见批注", S.WARNING_FILL),
+                    ("浅蓝色：评价得分与规则得分不同", S.DEVIATION_FILL)):
+        r += 1
+        c = ws.cell(row=r, column=1, value=text)
+        c.fill = f
+    r += 2
+    ws.cell(row=r, column=1, value="“指标评分”页的列").font = S.BOLD
+    r += 1
+    S.header_row(ws, r, ("列名", "必填", "填写说明", "也可写作"))
+    for col in L.INDICATOR_COLUMNS:
+        r += 1
+        role = "必填" if col.required else ("计算" if col.role == L.COMPUTED else "可选")
+        for j, v in enumerate((col.header, role, col.help or ("perfxl 计算写入" if col.role == L.COMPUTED else ""),
+                               "、".join(col.aliases)), start=1):
+            S.put(ws, r, j, v, style="plain")
+    r += 2
+    ws.cell(row=r, column=1, value="计分方法（“指标评分”页下拉选择）").font = S.BOLD
+    r += 1
+    heads = ("计分方法", "说明", "计分参数写法", "实际值填写", "示例：评分标准原文", "示例参数", "示例目标值",
+             "示例实际值", "示例分值", "示例得分", "示例评分过程")
+    S.header_row(ws, r, heads)
+    for item in kind_examples():
+        kind, ex = item["kind"], item["example"]
+        r += 1
+        values = (kind.name, kind.summary, kind.syntax, kind.actual_hint, ex.criterion, ex.params, ex.target,
+                  ex.actual, ex.weight, fmt_score(item["points"]), item["detail"])
+        for j, v in enumerate(values, start=1):
+            S.put(ws, r, j, v, style="plain")
+    r += 2
+    ws.cell(row=r, column=1, value="计分参数通用写法").font = S.BOLD
+    notes = [
+        "得分值：20%（占分值的比例）、0.5分（分数）、满分、不得分。",
+        "区间：90%(含)~100% 表示 90%≤x<100%；上限要包含时写 90%(含)~100%(含)；也可写 80%以下、80%(含)以上、≥90%、<60%。",
+        "扣分步长：每少1次扣20%、每下降1%扣5%、每超过5%扣10%、每少1人扣0.01分；默认按比例计算，可加“向上取整”或“向下取整”。",
+        "多段参数用分号（；）隔开。要点编号用 ①②③ 或 (1)(2)(3)。",
+        "得分保留两位小数（四舍五入）；二级、一级和总分为各三级指标得分之和；得分率=得分/分值。",
+        "评价得分：评价人填写后即为最终得分，规则得分仍显示在“规则得分”列，二者不同的行列入“评价偏差”页。",
+    ]
+    for n in notes:
+        r += 1
+        ws.cell(row=r, column=1, value=n)
+    for letter, width in zip("ABCDEFGHIJK", (16, 40, 40, 24, 40, 30, 10, 14, 8, 8, 50)):
+        ws.column_dimensions[letter].width = width
+    S.protect(ws)
+
+
+def new_workbook(rows: list[dict] | None = None, info: dict | None = None,
+                 grades: list[tuple[str, float]] | None = None, blank_rows: int | None = None):
+    """The standard workbook as an openpyxl Workbook."""
+    from openpyxl import Workbook
+
+    rows = rows or []
+    wb = Workbook()
+    guide = wb.active
+    guide.title = L.SHEET_GUIDE
+    build_guide(guide)
+    S.build_lists(wb, names())
+    S.build_info(wb.create_sheet(L.SHEET_INFO), info or {}, grades or list(L.DEFAULT_GRADES))
+    if blank_rows is None:
+        blank_rows = L.DEFAULT_TEMPLATE_ROWS if not rows else 10
+    S.build_indicator_sheet(wb.create_sheet(L.SHEET_INDICATORS), rows, blank_rows, len(names()))
+    S.write_summary(wb.create_sheet(L.SHEET_SUMMARY), None, info or {})
+    S.write_problems(wb.create_sheet(L.SHEET_PROBLEMS), None)
+    S.write_deviations(wb.create_sheet(L.SHEET_DEVIATIONS), None)
+    wb.move_sheet(L.SHEET_LISTS, offset=len(wb.sheetnames))
+    wb.active = wb.sheetnames.index(L.SHEET_INDICATORS)
+    wb.properties.creator = "perfxl"
+    wb.properties.created = wb.properties.modified = datetime(2026, 1, 1)
+    return wb
+
+
+def write_template(path: str | Path, **kw) -> Path:
+    from .files import atomic_save
+
+    path = Path(path)
+    wb = new_workbook(**kw)
+    atomic_save(wb, path)
+    return path

@@ -1,0 +1,307 @@
+"""Validate a modelled evaluation: pandera schemas per sheet (lazy, every failure kept),
+then cross-sheet checks and rule parsing. Produces typed indicators and a problem list."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import layout as L
+from .model import Evaluation
+from .problems import ERROR, Problem, problem
+from .read import CellMark, col_index
+from .rules import RuleError, RuleKind, lookup, names
+from .values import Target, fmt_num, is_blank, parse_number, parse_target, round2
+
+
+@dataclass
+class Indicator:
+    row: int
+    code: str
+    level1: str
+    level2: str
+    name: str
+    weight: float | None
+    criterion: str = ""
+    kind: RuleKind | None = None
+    params: Any = None
+    target: Target | None = None
+    actual: Any = None
+    evaluator_score: float | None = None
+    note: str = ""
+    rule_ready: bool = False          # params, target and actual all usable
+    raw: dict = field(default_factory=dict)
+
+    @property
+    def method(self) -> str:
+        return self.kind.name if self.kind else str(self.raw.get("method") or "")
+
+
+@dataclass
+class Checked:
+    evaluation: Evaluation
+    indicators: list[Indicator]
+    grades: list[tuple[str, float]]
+    problems: list[Problem]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == ERROR for p in self.problems)
+
+
+# pandera check name -> catalogue code
+_CHECK_CODES = {"not_nullable": "required", "field_uniqueness": "duplicate_code"}
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _pandera_problems(frame, schema, where, headers: dict[str, str], file: str,
+                      sheet: str, *, unique_code: str = "duplicate_code") -> tuple[list[Problem], set]:
+    import pandera.pandas as pa
+
+    try:
+        schema.validate(frame, lazy=True)
+        return [], set()
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    out: list[Problem] = []
+    bad: set[tuple[Any, str]] = set()
+    for rec in cases.itertuples(index=False):
+        key, check, idx, value = rec.column, str(rec.check), rec.index, rec.failure_case
+        if idx is None or key is None:
+            continue
+        code = _CHECK_CODES.get(check, check)
+        if code == "duplicate_code":
+            code = unique_code
+        original = frame.at[idx, key]
+        if code == "cell_mark":
+            code = "cell_error_value" if original.kind == "error" else "formula_no_cache"
+            value = original.text
+        extra = {}
+        if code == "method_unknown":
+            extra["choices"] = "、".join(names())
+        if code == "info_kind":
+            extra["choices"] = "、".join(L.EVALUATION_TYPES)
+        out.append(problem(code, file=file, sheet=sheet, cell=where(idx, key), column=headers.get(key, key),
+                           value=_text(value if value is not None else original), **extra))
+        bad.add((idx, key))
+    return out, bad
+
+
+def _cross_levels(ev: Evaluation, file: str, inds: list[Indicator]) -> list[Problem]:
+    out: list[Problem] = []
+    sheet = ev.table.sheet
+    for ind in inds:
+        for key, label in (("level1", "一级指标"), ("level2", "二级指标")):
+            if not getattr(ind, key):
+                out.append(problem("level_missing", file=file, sheet=sheet, cell=ev.cell(ind.row, key), column=label))
+    if any(i.weight is None for i in inds):
+        return out      # sums are meaningless while a weight is missing
+    sums1: dict[str, float] = {}
+    sums2: dict[tuple[str, str], float] = {}
+    for i in inds:
+        sums1[i.level1] = sums1.get(i.level1, 0.0) + i.weight
+        sums2[(i.level1, i.level2)] = sums2.get((i.level1, i.level2), 0.0) + i.weight
+    for key, lvl in ev.levels2.items():
+        total = round2(sums2.get(key, 0.0))
+        if lvl.declared is not None and abs(total - lvl.declared) > 1e-6:
+            out.append(problem("level_sum", file=file, sheet=sheet, cell=lvl.cell, column="二级指标",
+                               level="二级指标", name=lvl.name, total=fmt_num(total), declared=fmt_num(lvl.declared)))
+    for name, lvl in ev.levels1.items():
+        total = round2(sums1.get(name, 0.0))
+        if lvl.declared is not None and abs(total - lvl.declared) > 1e-6:
+            out.append(problem("level_sum", file=file, sheet=sheet, cell=lvl.cell, column="一级指标",
+                               level="一级指标", name=lvl.name, total=fmt_num(total), declared=fmt_num(lvl.declared)))
+    grand = round2(sum(sums1.values()))
+    if inds and abs(grand - 100) > 1e-6:
+        col = ev.table.columns["weight"]
+        from .model import cell_ref
+        rng = f"{cell_ref(inds[0].row, col)}:{cell_ref(inds[-1].row, col)}"
+        out.append(problem("total_not_100", file=file, sheet=sheet, cell=rng, column="分值", total=fmt_num(grand)))
+    return out
+
+
+def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str) -> list[Problem]:
+    """Resolve kind, target, params and actual for one row; problems go to their cells."""
+    sheet, row, raw = ev.table.sheet, ind.row, ind.raw
+    out: list[Problem] = []
+
+    def at(key: str, code: str, **kw) -> None:
+        col = L.COLUMNS_BY_KEY[key].header
+        out.append(problem(code, file=file, sheet=sheet, cell=ev.cell(row, key), column=col,
+                           value=_text(raw.get(key)), **kw))
+
+    if (row, "method") in bad or raw.get("method") is None:
+        return out
+    kind = lookup(raw["method"])
+    ind.kind = kind
+    if kind is None:
+        return out
+    m = dict(method=kind.name, syntax=kind.syntax, hint=kind.actual_hint)
+    target = None
+    if (row, "target") not in bad:
+        if is_blank(raw.get("target")):
+            if kind.needs_target:
+                at("target", "target_missing", **m)
+                return out
+        else:
+            try:
+                target = parse_target(raw["target"])
+            except ValueError as e:
+                at("target", "target_invalid", detail=str(e))
+                return out
+    else:
+        return out
+    ind.target = target
+    if (row, "params") in bad:
+        return out
+    params_text = _text(raw.get("params"))
+    if kind.needs_params and not params_text:
+        if "params" in ev.table.columns:
+            at("params", "params_missing", **m)
+        else:
+            out.append(problem("header_missing", file=file, sheet=sheet, cell=f"{ev.table.header_row}:{ev.table.header_row}",
+                               row=ev.table.header_row, header="计分参数", aliases="计分参数、参数、评分参数"))
+        return out
+    try:
+        params = kind.parse_params(params_text, target)
+    except RuleError as e:
+        at("target" if e.where == "target" else "params",
+           "target_invalid" if e.where == "target" else "params_invalid", detail=e.message, **m)
+        return out
+    ind.params = params
+    for w in getattr(params, "warnings", ()):
+        at("params", "params_warning", detail=w)
+    if (row, "actual") in bad:
+        return out
+    if is_blank(raw.get("actual")):
+        at("actual", "actual_missing", **m)
+        return out
+    try:
+        ind.actual = kind.parse_actual(raw["actual"], target, params)
+    except RuleError as e:
+        key = {"params": "params", "target": "target"}.get(e.where, "actual")
+        code = {"params": "params_invalid", "target": "target_invalid"}.get(e.where, "actual_invalid")
+        at(key, code, detail=e.message, **m)
+        return out
+    ind.rule_ready = True
+    return out
+
+
+def _grades(ev: Evaluation, file: str) -> tuple[list[tuple[str, float]], list[Problem]]:
+    import pandas as pd
+
+    if not ev.grade_rows:
+        return list(L.DEFAULT_GRADES), []
+    sheet = ev.info_sheet or L.SHEET_INFO
+    frame = pd.DataFrame([(lbl, mn) for lbl, mn, _ in ev.grade_rows], columns=["label", "min"],
+                         index=[r for *_, r in ev.grade_rows], dtype=object)
+    frame = frame.where(frame.notna(), None)
+    from .schemas import grade_schema
+
+    probs, bad = _pandera_problems(frame, grade_schema(), lambda r, k: f"{'A' if k == 'label' else 'B'}{r}",
+                                   {"label": "等级", "min": "最低分(含)"}, file, sheet, unique_code="grade_duplicate")
+    if probs:
+        return list(L.DEFAULT_GRADES), probs
+    grades = [(str(lbl).strip(), parse_number(mn)) for lbl, mn, _ in ev.grade_rows]
+    mins = [m for _, m in grades]
+    detail = None
+    if any(a <= b for a, b in zip(mins, mins[1:])):
+        detail = "最低分必须从上到下严格递减"
+    elif mins[-1] != 0:
+        detail = "最后一级的最低分应为 0，否则低分无等级可评"
+    if detail:
+        first, last = ev.grade_rows[0][2], ev.grade_rows[-1][2]
+        return list(L.DEFAULT_GRADES), [problem("grade_invalid", file=file, sheet=sheet,
+                                                cell=f"A{first}:B{last}", detail=detail)]
+    return grades, []
+
+
+def _info(ev: Evaluation, file: str) -> list[Problem]:
+    import pandas as pd
+    from .schemas import info_schema
+
+    if ev.info_sheet is None:
+        return []
+    out: list[Problem] = []
+    keys = [k for k in ("unit", "year", "credit_code", "kind", "date") if k in ev.info_cells]
+    if keys:
+        frame = pd.DataFrame([{k: ev.info.get(k) for k in keys}], index=[0], dtype=object)
+        frame = frame.where(frame.notna(), None)
+        probs, _ = _pandera_problems(frame, info_schema(keys), lambda r, k: ev.info_cells[k],
+                                     {k: L.INFO_BY_KEY[k].label for k in keys}, file, ev.info_sheet)
+        out += probs
+    version = ev.info.get("template_version")
+    if version is not None and _text(version) != L.TEMPLATE_VERSION:
+        out.append(problem("template_version", file=file, sheet=ev.info_sheet,
+                           cell=ev.info_cells.get("template_version", ""), found=_text(version),
+                           current=L.TEMPLATE_VERSION))
+    return out
+
+
+def validate(ev: Evaluation) -> Checked:
+    from .schemas import indicator_schema
+
+    file = str(ev.path)
+    frame = ev.frame
+    headers = {c.key: c.header for c in L.INDICATOR_COLUMNS}
+    problems = list(ev.problems)
+    table_problems, bad = _pandera_problems(frame, indicator_schema(list(frame.columns)), ev.cell, headers,
+                                            file, ev.table.sheet)
+    problems += table_problems
+    if frame.empty:
+        problems.append(problem("no_indicators", file=file, sheet=ev.table.sheet,
+                                cell=f"A{ev.table.header_row + 1}"))
+
+    indicators: list[Indicator] = []
+    for row, rec in zip(frame.index, frame.to_dict("records")):
+        weight = None
+        if (row, "weight") not in bad and rec.get("weight") is not None:
+            weight = parse_number(rec["weight"])
+        ev_score = None
+        if (row, "evaluator_score") not in bad and not is_blank(rec.get("evaluator_score")):
+            ev_score = parse_number(rec["evaluator_score"])
+        ind = Indicator(
+            row=row, code=_text(rec.get("code")), level1=_text(rec.get("level1")), level2=_text(rec.get("level2")),
+            name=_text(rec.get("name")), weight=weight, criterion=_text(rec.get("criterion")),
+            evaluator_score=ev_score, note=_text(rec.get("note")), raw=rec)
+        problems += _parse_rule(ev, ind, bad, file)
+        if ev_score is not None and weight is not None and not (0 <= ev_score <= weight + 1e-9):
+            problems.append(problem("score_out_of_range", file=file, sheet=ev.table.sheet,
+                                    cell=ev.cell(row, "evaluator_score"), column="评价得分",
+                                    value=fmt_num(ev_score), weight=fmt_num(weight)))
+            ind.evaluator_score = None
+        if ind.kind is not None and ind.kind.needs_note and not ind.note:
+            col = "note" if "note" in ev.table.columns else "actual"
+            problems.append(problem("note_required_judgement", file=file, sheet=ev.table.sheet,
+                                    cell=ev.cell(row, col), column="评价说明"))
+        indicators.append(ind)
+
+    problems += _cross_levels(ev, file, indicators)
+    grades, grade_problems = _grades(ev, file)
+    problems += grade_problems + _info(ev, file)
+    return Checked(ev, indicators, grades, sort_problems(problems, ev))
+
+
+def sort_problems(problems: list[Problem], ev: Evaluation | None = None) -> list[Problem]:
+    import re
+
+    order = {name: i for i, name in enumerate(ev.sheet_names)} if ev else {}
+
+    def key(p: Problem):
+        m = re.match(r"([A-Z]+)(\d+)", p.cell or "")
+        row, col = (int(m.group(2)), col_index(m.group(1))) if m else (0, 0)
+        return (p.file, order.get(p.sheet, -1 if not p.sheet else 99), row, col, p.code)
+
+    seen, out = set(), []
+    for p in sorted(problems, key=key):
+        ident = (p.file, p.sheet, p.cell, p.code, p.message)
+        if ident not in seen:
+            seen.add(ident)
+            out.append(p)
+    return out

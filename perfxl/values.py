@@ -1,0 +1,211 @@
+"""Numbers, percentages, targets and actual values as people type them in Excel.
+
+Accepts ``62``, ``62家``, ``96%``, ``0.96``, ``９６％``, ``1,234.5``, ``≥60家``, ``不低于90%``.
+Percentages are held as fractions (96% -> 0.96). Errors are ``ValueError`` with a
+Chinese message that the caller puts into a problem.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+_NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NUM_RE = re.compile(rf"^({_NUM})\s*(.*)$")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))")
+
+#: a bare number this large against a percentage target is almost surely a missing "%"
+PERCENT_SUSPECT = 10.0
+
+
+_CIRCLED = {chr(0x2460 + i): i + 1 for i in range(20)}
+_CIRCLED.update({chr(0x2776 + i): i + 1 for i in range(10)})   # ❶..❿
+_CIRCLED.update({chr(0x24F5 + i): i + 1 for i in range(10)})   # ⓵..⓾
+
+
+def clean(text: object) -> str:
+    """NFKC, unify minus signs and comparators, drop thousands separators and spaces.
+
+    Circled numbers (①, which NFKC would turn into a bare 1) become ``#1#``.
+    """
+    s = "".join(f"#{_CIRCLED[ch]}#" if ch in _CIRCLED else ch for ch in str(text))
+    s = unicodedata.normalize("NFKC", s)
+    s = s.replace("\u2212", "-").replace("—", "-").replace("\u2013", "-")
+    s = s.replace("≧", "≥").replace("≦", "≤").replace(">=", "≥").replace("<=", "≤")
+    s = _THOUSANDS.sub("", s)
+    return re.sub(r"\s+", "", s)
+
+
+def is_blank(raw: object) -> bool:
+    return raw is None or (isinstance(raw, str) and raw.strip() == "") or (
+        isinstance(raw, float) and math.isnan(raw))
+
+
+def round2(x: float) -> float:
+    """Round half up to 2 decimals (2.865 -> 2.87), immune to binary noise."""
+    return float(Decimal(repr(round(x, 9))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def fmt_num(x: float, places: int = 2) -> str:
+    """2 -> '2', 2.5 -> '2.5', 0.8333 -> '0.83', 482649.12 -> '482649.12'."""
+    q = Decimal(repr(round(x, 9))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    s = format(q, "f")
+    if "." in s:
+        s = s.rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def fmt_score(x: float) -> str:
+    """Scores always show 2 decimals: 2 -> '2.00'."""
+    return f"{round2(x):.2f}"
+
+
+def fmt_pct(fraction: float, places: int = 2) -> str:
+    """0.7169 -> '71.69%', 1 -> '100%'."""
+    return fmt_num(fraction * 100, places) + "%"
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float          # percentages as fractions
+    unit: str = ""        # "%" for a percentage, else 家 / 人 / 次 / 万元 ... or ""
+
+    @property
+    def is_percent(self) -> bool:
+        return self.unit == "%"
+
+    def show(self) -> str:
+        if self.is_percent:
+            return fmt_pct(self.value)
+        return fmt_num(self.value) + self.unit
+
+
+def parse_number(raw: object) -> float:
+    """A plain number, optionally followed by 分: 2, '2', '２．５', '2分', '1,234.5'."""
+    if isinstance(raw, bool):
+        raise ValueError("是逻辑值，不是数字")
+    if isinstance(raw, (int, float)):
+        if isinstance(raw, float) and not math.isfinite(raw):
+            raise ValueError("不是有限的数字")
+        return float(raw)
+    s = clean(raw)
+    m = _NUM_RE.match(s)
+    if not m or m.group(2) not in ("", "分"):
+        raise ValueError(f"“{raw}”不是数字")
+    return float(m.group(1))
+
+
+def parse_quantity(raw: object, *, percent: bool = False) -> Quantity:
+    """An actual or target value. ``percent``: the figure is expected to be a percentage.
+
+    Numbers from Excel cells are taken as stored: a cell formatted 96% holds 0.96.
+    """
+    if isinstance(raw, bool):
+        raise ValueError("是逻辑值（TRUE/FALSE），不是数值")
+    if isinstance(raw, (int, float)):
+        if not math.isfinite(float(raw)):
+            raise ValueError("不是有限的数字")
+        value = float(raw)
+        if percent and abs(value) > PERCENT_SUSPECT:
+            raise ValueError(f"{fmt_num(value)} 作为百分比是 {fmt_pct(value)}，疑似漏写百分号")
+        return Quantity(value, "%" if percent else "")
+    s = clean(raw)
+    if s.endswith("‰"):
+        m = _NUM_RE.match(s[:-1])
+        if m and not m.group(2):
+            return Quantity(float(m.group(1)) / 1000, "%")
+    m = _NUM_RE.match(s)
+    if not m:
+        raise ValueError(f"“{raw}”不是数值")
+    number, unit = float(m.group(1)), m.group(2)
+    if unit == "%":
+        return Quantity(number / 100, "%")
+    if unit and (not re.fullmatch(r"[A-Za-z\u4e00-\u9fff/·]{1,3}", unit) or re.search(r"以|余|多|约|左右|近|超|吧", unit)):
+        raise ValueError(f"“{raw}”不是数值（数字后只能跟单位，如 家、人、次、%）")
+    if percent and not unit:
+        if abs(number) > PERCENT_SUSPECT:
+            raise ValueError(f"“{raw}”疑似漏写百分号：若指 {fmt_num(number)}%，请写“{fmt_num(number)}%”")
+        return Quantity(number, "%")
+    return Quantity(number, unit)
+
+
+_OPS_PREFIX = (
+    ("不低于", "≥"), ("不少于", "≥"), ("至少", "≥"), ("大于等于", "≥"), ("≥", "≥"),
+    ("不高于", "≤"), ("不超过", "≤"), ("不多于", "≤"), ("至多", "≤"), ("小于等于", "≤"), ("≤", "≤"),
+    ("大于", ">"), ("高于", ">"), ("超过", ">"), (">", ">"),
+    ("小于", "<"), ("低于", "<"), ("<", "<"),
+    ("等于", "="), ("=", "="), ("达到", "≥"),
+)
+_OPS_SUFFIX = (("及以上", "≥"), ("以上", "≥"), ("及以下", "≤"), ("以下", "≤"), ("以内", "≤"))
+
+
+@dataclass(frozen=True)
+class Target:
+    op: str               # one of ≥ ≤ = > <
+    quantity: Quantity
+
+    @property
+    def value(self) -> float:
+        return self.quantity.value
+
+    @property
+    def positive(self) -> bool:
+        """正向 (more is better) unless the target caps the value from above."""
+        return self.op not in ("≤", "<")
+
+    def show(self) -> str:
+        return self.op + self.quantity.show()
+
+    def met_by(self, x: float) -> bool:
+        t = self.value
+        eps = 1e-9 * max(1.0, abs(t))
+        return {
+            "≥": x >= t - eps, ">": x > t + eps, "≤": x <= t + eps,
+            "<": x < t - eps, "=": abs(x - t) <= eps,
+        }[self.op]
+
+
+def parse_target(raw: object) -> Target:
+    """'≥60家', '≤5%', '=100%', '100%', '不低于90%', '60家以上', 60."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return Target("≥", parse_quantity(raw))
+    s = clean(raw)
+    if not s:
+        raise ValueError("目标值为空")
+    op = None
+    for word, sym in _OPS_PREFIX:
+        if s.startswith(word):
+            op, s = sym, s[len(word):]
+            break
+    if op is None:
+        for word, sym in _OPS_SUFFIX:
+            if s.endswith(word):
+                op, s = sym, s[: -len(word)]
+                break
+    try:
+        q = parse_quantity(s)
+    except ValueError:
+        raise ValueError(f"目标值“{raw}”无法识别，应写成 ≥60家、≤5%、=100% 这样的“比较符+数字+单位”") from None
+    return Target(op or "≥", q)
+
+
+YES_WORDS = {"是", "符合", "完成", "已完成", "达标", "达到", "满足", "有", "通过", "合格", "√", "✓", "✔",
+             "yes", "y", "true", "全部完成", "按时完成"}
+NO_WORDS = {"否", "不符合", "未完成", "没有完成", "不达标", "未达标", "未达到", "不满足", "无", "未通过",
+            "不合格", "×", "✗", "✘", "no", "n", "false"}
+
+
+def parse_yes_no(raw: object) -> bool | None:
+    """True / False for a yes-no word or Excel logical; None when it is not one."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, (int, float)):
+        return None
+    s = clean(raw).lower()
+    if s in YES_WORDS:
+        return True
+    if s in NO_WORDS:
+        return False
+    return None

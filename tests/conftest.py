@@ -1,0 +1,142 @@
+"""Shared fixtures: a real LibreOffice to open what perfxl writes, the CLI as a user runs it,
+and builders for filled and broken workbooks."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "workbook_templates" / "examples" / "青云谱区总工会2022_部门整体支出绩效评价.xlsx"
+
+
+# --- LibreOffice -------------------------------------------------------------------
+
+def _soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.fixture(scope="session")
+def soffice(tmp_path_factory) -> "LibreOffice":
+    exe = _soffice()
+    if exe is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("LibreOffice (soffice) 不可用：CI 中需要它来打开 perfxl 写出的文件")
+        pytest.skip("LibreOffice (soffice) not installed")
+    return LibreOffice(exe, tmp_path_factory.mktemp("lo-profile"))
+
+
+class LibreOffice:
+    """A headless LibreOffice: what it sees in a file is what a user would see."""
+
+    def __init__(self, exe: str, profile: Path):
+        self.exe = exe
+        self.profile = profile
+
+    def convert(self, path: Path, filter_: str, outdir: Path) -> subprocess.CompletedProcess:
+        outdir.mkdir(parents=True, exist_ok=True)
+        return subprocess.run(
+            [self.exe, "--headless", "--norestore", f"-env:UserInstallation={self.profile.as_uri()}",
+             "--convert-to", filter_, "--outdir", str(outdir), str(path)],
+            capture_output=True, text=True, timeout=240)
+
+    def sheets(self, path: Path) -> dict[str, list[list[str]]]:
+        """Every sheet as LibreOffice reads it (raw cell values, via CSV export)."""
+        outdir = path.parent / f"lo-csv-{path.stem}"
+        shutil.rmtree(outdir, ignore_errors=True)
+        proc = self.convert(path, "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+                            outdir)
+        out = {}
+        for f in sorted(outdir.glob("*.csv")):
+            name = f.stem[len(path.stem) + 1:]
+            with f.open(encoding="utf-8", newline="") as fh:
+                out[name] = list(csv.reader(fh))
+        assert out, f"LibreOffice could not open {path}: {proc.stdout} {proc.stderr}"
+        return out
+
+    def pdf_text(self, path: Path) -> str:
+        outdir = path.parent / f"lo-pdf-{path.stem}"
+        proc = self.convert(path, "pdf", outdir)
+        pdf = outdir / (path.stem + ".pdf")
+        assert pdf.exists(), f"LibreOffice could not convert {path}: {proc.stdout} {proc.stderr}"
+        txt = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True)
+        return txt.stdout
+
+
+# --- the command line, as a user runs it ---------------------------------------------
+
+class CliRun:
+    def __init__(self, proc: subprocess.CompletedProcess):
+        self.code = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+    def json(self) -> dict:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(tmp_path):
+    def run(*args, cwd: Path | None = None) -> CliRun:
+        env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
+        proc = subprocess.run([sys.executable, "-m", "perfxl", *map(str, args)], capture_output=True,
+                              text=True, cwd=cwd or tmp_path, env=env, timeout=300)
+        assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
+        return CliRun(proc)
+    return run
+
+
+# --- workbooks ------------------------------------------------------------------------
+
+@pytest.fixture
+def example(tmp_path) -> Path:
+    """A private copy of the bundled public example."""
+    target = tmp_path / EXAMPLE.name
+    shutil.copy2(EXAMPLE, target)
+    return target
+
+
+def example_rows() -> list[dict]:
+    from perfxl.builtin import examples
+
+    return [dict(r) for r in examples()[0]["rows"]]
+
+
+def example_info() -> dict:
+    from perfxl.builtin import examples
+
+    return dict(examples()[0]["info"])
+
+
+@pytest.fixture
+def make_workbook(tmp_path):
+    """Write a standard workbook from rows (dicts keyed by column key)."""
+    from perfxl.files import atomic_save
+    from perfxl.template import new_workbook
+
+    def make(rows=None, info=None, name="wb.xlsx", mutate=None, **kw) -> Path:
+        rows = example_rows() if rows is None else rows
+        wb = new_workbook(rows=rows, info=example_info() if info is None else info, blank_rows=0, **kw)
+        if mutate:
+            mutate(wb)
+        path = tmp_path / name
+        atomic_save(wb, path)
+        return path
+    return make
+
+
+def simple_rows(n: int = 4) -> list[dict]:
+    """n indicators of equal weight adding up to 100, all of the completion-ratio kind."""
+    w = 100 / n
+    return [dict(code=i + 1, level1="产出(100分)" if i == 0 else None, level2="数量", name=f"指标{i + 1}",
+                 weight=w, method="完成比率", target="≥10次", actual=f"{10 - i}次") for i in range(n)]

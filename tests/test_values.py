@@ -1,0 +1,70 @@
+import pytest
+
+from perfxl.values import (Quantity, fmt_pct, fmt_score, parse_number, parse_quantity, parse_target,
+                           parse_yes_no, round2)
+
+
+@pytest.mark.parametrize("raw, value, unit", [
+    (62, 62, ""), ("62", 62, ""), ("62家", 62, "家"), ("96%", 0.96, "%"), ("９６％", 0.96, "%"),
+    ("1,234.5", 1234.5, ""), ("1，234.5万元", 1234.5, "万元"), (" 5 次 ", 5, "次"), ("-77.23%", -0.7723, "%"),
+    ("−5%", -0.05, "%"), ("3‰", 0.003, "%"),
+])
+def test_actual_values_as_typed(raw, value, unit):
+    q = parse_quantity(raw)
+    assert q.value == pytest.approx(value)
+    assert q.unit == unit
+
+
+def test_excel_percent_cell_is_a_fraction():
+    assert parse_quantity(0.96, percent=True) == Quantity(0.96, "%")
+    assert parse_quantity("0.96", percent=True).value == pytest.approx(0.96)
+
+
+def test_missing_percent_sign_is_refused_not_guessed():
+    with pytest.raises(ValueError, match="百分号"):
+        parse_quantity(96, percent=True)
+    with pytest.raises(ValueError, match="百分号"):
+        parse_quantity("96", percent=True)
+
+
+@pytest.mark.parametrize("raw", ["abc", "约62家", "62家以上吧", True, float("nan"), ""])
+def test_not_a_value(raw):
+    with pytest.raises(ValueError):
+        parse_quantity(raw)
+
+
+@pytest.mark.parametrize("raw, op, value, unit", [
+    ("≥60家", "≥", 60, "家"), (">=60家", "≥", 60, "家"), ("≧60家", "≥", 60, "家"), ("≤5%", "≤", 0.05, "%"),
+    ("=100%", "=", 1.0, "%"), ("100%", "≥", 1.0, "%"), ("≥5538人", "≥", 5538, "人"), ("不低于90%", "≥", 0.9, "%"),
+    ("60家以上", "≥", 60, "家"), ("不超过5%", "≤", 0.05, "%"), ("＜3次", "<", 3, "次"), (60, "≥", 60, ""),
+])
+def test_targets(raw, op, value, unit):
+    t = parse_target(raw)
+    assert (t.op, t.quantity.unit) == (op, unit)
+    assert t.value == pytest.approx(value)
+
+
+def test_target_garbage_has_a_chinese_message():
+    with pytest.raises(ValueError, match="比较符"):
+        parse_target("大概六十家")
+
+
+def test_rounding_is_half_up_and_immune_to_binary_noise():
+    assert round2(2.865) == 2.87
+    assert round2(2.675) == 2.68          # float 2.675 is 2.67499999...
+    assert round2(0.8333333) == 0.83
+    assert round2(4 * (1 - 0.0566 * 5)) == 2.87
+    assert fmt_score(2) == "2.00"
+    assert fmt_pct(0.7169) == "71.69%" and fmt_pct(1) == "100%"
+
+
+def test_numbers_for_weights():
+    assert parse_number("2分") == 2 and parse_number("２．５") == 2.5
+    with pytest.raises(ValueError):
+        parse_number("两分")
+
+
+@pytest.mark.parametrize("raw, expected", [("符合", True), ("不符合", False), ("√", True), ("×", False),
+                                           ("完成", True), ("未完成", False), (True, True), ("也许", None), (1, None)])
+def test_yes_no(raw, expected):
+    assert parse_yes_no(raw) is expected
