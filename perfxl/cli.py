@@ -6,18 +6,21 @@ input, 3 internal error.
 """
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
-from typer import rich_utils as _ru
 
-_ru.OPTIONS_PANEL_TITLE = "选项"
-_ru.ARGUMENTS_PANEL_TITLE = "参数"
-_ru.COMMANDS_PANEL_TITLE = "命令"
-_ru.DEFAULT_STRING = "[默认：{}]"
-_ru.REQUIRED_LONG_STRING = "[必填]"
+
+def _chinese_help() -> None:
+    """Panel titles of the help screen in Chinese (imported only when help is shown: it is slow)."""
+    from typer import rich_utils as ru
+
+    ru.OPTIONS_PANEL_TITLE, ru.ARGUMENTS_PANEL_TITLE, ru.COMMANDS_PANEL_TITLE = "选项", "参数", "命令"
+    ru.DEFAULT_STRING, ru.REQUIRED_LONG_STRING = "[默认：{}]", "[必填]"
+
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -29,6 +32,12 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     help="perfxl：财政支出绩效评价的 Excel 工具——生成标准评分工作簿，校验、计分并把结果写回工作簿。",
 )
+
+
+def _imports_done() -> None:
+    """Collections during the big imports cost ~0.1 s; freeze what is loaded and collect again."""
+    gc.freeze()
+    gc.enable()
 
 
 def _console(stderr: bool = False):
@@ -100,6 +109,7 @@ def validate_cmd(
     from .render import dumps, print_problems, result_dict
     from .score import run
 
+    _imports_done()
     try:
         result = run(file)
     except UnusableInput as e:
@@ -129,6 +139,7 @@ def score_cmd(
     from .score import run
     from .write import write_back
 
+    _imports_done()
     if in_place and output is not None:
         _console(stderr=True).print("[red]--in-place 与 -o 不能同时使用[/]")
         raise typer.Exit(EXIT_UNUSABLE)
@@ -163,6 +174,10 @@ def build_templates_cmd(outdir: Path = typer.Argument(Path("workbook_templates")
 def main(argv: list[str] | None = None) -> None:
     from typer.exceptions import Abort, Exit, TyperException
 
+    gc.disable()          # re-enabled by _imports_done() once the heavy libraries are loaded
+    args = sys.argv[1:] if argv is None else argv
+    if not args or "-h" in args or "--help" in args:
+        _chinese_help()
     try:
         code = app(args=argv, prog_name="perfxl", standalone_mode=False)
     except Exit as e:

@@ -40,23 +40,36 @@ LEVEL1_FILL = fill(L.PALETTE.level1)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+_STYLES = {
+    "header": dict(font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTER, border=BORDER),
+    "input": dict(fill=INPUT_FILL, border=BORDER, alignment=WRAP, protection=UNLOCKED),
+    "computed": dict(fill=COMPUTED_FILL, border=BORDER, alignment=WRAP, protection=LOCKED),
+    "plain": dict(border=BORDER, alignment=WRAP),
+}
+STYLE_NAMES = {"header": "perfxl 表头", "input": "perfxl 填写", "computed": "perfxl 计算", "plain": "perfxl 表格"}
+
+
+def _named_style(wb, style: str) -> str:
+    """Register perfxl's cell styles once per workbook (they show in Excel's style gallery)."""
+    name = STYLE_NAMES[style]
+    if name not in wb.named_styles:
+        from openpyxl.styles import NamedStyle
+
+        wb.add_named_style(NamedStyle(name=name, **_STYLES[style]))
+    return name
+
+
 def put(ws, row: int, col: int, value, *, style: str | None = None, fmt: str | None = None):
     """Write a value as data (text that looks like a formula stays text) and style the cell."""
     c = ws.cell(row=row, column=col)
     c.value = value
+    if style:
+        c.style = _named_style(ws.parent, style)
+    if fmt:
+        c.number_format = fmt
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         c.data_type = "s"
         c.quotePrefix = True
-    if fmt:
-        c.number_format = fmt
-    if style == "header":
-        c.font, c.fill, c.alignment, c.border = HEADER_FONT, HEADER_FILL, CENTER, BORDER
-    elif style == "input":
-        c.fill, c.border, c.alignment, c.protection = INPUT_FILL, BORDER, WRAP, UNLOCKED
-    elif style == "computed":
-        c.fill, c.border, c.alignment, c.protection = COMPUTED_FILL, BORDER, WRAP, LOCKED
-    elif style == "plain":
-        c.border, c.alignment = BORDER, WRAP
     return c
 
 

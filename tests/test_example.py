@@ -82,3 +82,24 @@ def test_scored_example_keeps_input_and_marks_deviations(example, cli):
     assert ws["L8"].comment is not None and "2.87" in ws["L8"].comment.text
     assert ws["L8"].fill.fgColor.rgb.endswith("DDEBF7")
     assert wb["指标评分"].protection.sheet is True
+
+
+def test_json_has_the_documented_shape(example, cli):
+    data = cli("score", example, "--json", "--no-write").json()
+    assert {"total", "grade", "complete", "levels", "indicators", "deviations", "problems"} <= set(data)
+    ind = data["indicators"][6]
+    assert {"code", "name", "weight", "rule_score", "score", "rate"} <= set(ind)
+    assert (ind["code"], ind["weight"], ind["rule_score"], ind["score"]) == ("7", 4, 2.87, 2.88)
+    assert ind["rate"] == 0.72
+
+
+def test_help_does_not_import_pandas(cli):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "perfxl", "--help"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "命令" in proc.stdout
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert "typer" in imported
+    assert not {"pandas", "pandera", "openpyxl"} & imported
