@@ -81,6 +81,37 @@ def header_row(ws, row: int, headers: Iterable[str], widths: Iterable[float] | N
             ws.column_dimensions[get_column_letter(j)].width = w
 
 
+def _text_units(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def fit_rows(ws, rows, *, max_lines: int = 12, line_height: float = 15.0) -> None:
+    """Row heights that show wrapped text (spreadsheets do not grow rows written by a library)."""
+    widths = {}
+    for row in rows:
+        lines = 1
+        for cell in ws[row]:
+            if isinstance(cell.value, str) and cell.value:
+                letter = cell.column_letter
+                if letter not in widths:
+                    widths[letter] = ws.column_dimensions[letter].width or 9
+                per_line = max(int(widths[letter] * 0.95), 4)
+                need = sum(-(-_text_units(part) // per_line) or 1 for part in cell.value.split("\n"))
+                lines = max(lines, need)
+        ws.row_dimensions[row].height = line_height * min(lines, max_lines)
+
+
+def print_setup(ws, *, landscape: bool = True, title_rows: str | None = "1:1") -> None:
+    """A4, fit to page width, header row repeated on every printed page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
 def protect(ws) -> None:
     """Protect computed cells; people may still format, insert/delete rows, sort and filter."""
     p = ws.protection
@@ -142,6 +173,7 @@ def build_info(ws, info: dict, grades: list[tuple[str, float]]) -> None:
         row += 1
         put(ws, row, 1, label, style="input")
         put(ws, row, 2, minimum, style="input", fmt="0.##")
+    print_setup(ws, landscape=False, title_rows=None)
     protect(ws)
 
 
@@ -162,6 +194,7 @@ def build_indicator_sheet(ws, rows: list[dict], blank_rows: int, method_count: i
             fmt = data.get("_formats", {}).get(c.key) or c.number_format
             put(ws, r, j, data.get(c.key), style="input" if c.role == L.INPUT else "computed", fmt=fmt)
     last = total + 1
+    fit_rows(ws, range(2, len(rows) + 2))
     col = {c.key: get_column_letter(j) for j, c in enumerate(cols, start=1)}
     dv = DataValidation(type="list", formula1=list_range("method", method_count), allow_blank=True,
                         showErrorMessage=True, errorTitle="计分方法", error="请从下拉列表中选择计分方法（见“说明”页）",
@@ -175,6 +208,7 @@ def build_indicator_sheet(ws, rows: list[dict], blank_rows: int, method_count: i
         num.add(f"{col[key]}2:{col[key]}{last}")
     ws.freeze_panes = "E2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{last}"
+    print_setup(ws)
     protect(ws)
 
 
@@ -208,6 +242,7 @@ def write_summary(ws, result=None, info: dict | None = None) -> None:
         for j, v in enumerate(("合计", "", weight, result.total,
                                (result.total / weight) if result.total is not None and weight else None), start=1):
             put(ws, r, j, v, style="plain", fmt=(None, None, "0.00", "0.00", "0.00%")[j - 1]).font = BOLD
+    print_setup(ws, landscape=False, title_rows=None)
     protect(ws)
 
 
@@ -243,6 +278,7 @@ def write_problems(ws, problems: list[Problem] | None) -> None:
             link.font = Font(color="0563C1", underline="single")
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:H{max(len(problems), 1) + 1}"
+    print_setup(ws)
     protect(ws)
 
 
@@ -260,6 +296,7 @@ def write_deviations(ws, result=None) -> None:
             put(ws, i, j, v, style="plain", fmt="0.00" if j in (4, 5, 6) else None)
         ws.cell(row=i, column=3).hyperlink = f"#'{ev.table.sheet}'!{cell}"
     ws.freeze_panes = "A2"
+    print_setup(ws)
     protect(ws)
 
 

@@ -85,6 +85,7 @@ def build_guide(ws) -> None:
         ws.cell(row=r, column=1, value=n)
     for letter, width in zip("ABCDEFGHIJK", (16, 40, 40, 24, 40, 30, 10, 14, 8, 8, 50)):
         ws.column_dimensions[letter].width = width
+    S.print_setup(ws, title_rows=None)
     S.protect(ws)
 
 

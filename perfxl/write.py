@@ -90,6 +90,7 @@ def apply(wb, result: Result) -> None:
             c = S.put(ws, r, cols[key], value, style="computed", fmt=L.COLUMNS_BY_KEY[key].number_format)
             if key == "process":
                 c.alignment = S.WRAP
+    S.fit_rows(ws, [res.indicator.row for res in result.indicators])
     # problems: highlight and comment the cells they point to
     by_cell: dict[tuple[str, str], list[Problem]] = {}
     for p in result.problems:
