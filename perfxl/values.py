@@ -43,13 +43,20 @@ def is_blank(raw: object) -> bool:
         isinstance(raw, float) and math.isnan(raw))
 
 
+_HUGE = 1e15     # beyond this, two decimals mean nothing and Decimal.quantize overflows
+
+
 def round2(x: float) -> float:
     """Round half up to 2 decimals (2.865 -> 2.87), immune to binary noise."""
+    if not math.isfinite(x) or abs(x) >= _HUGE:
+        return x
     return float(Decimal(repr(round(x, 9))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def fmt_num(x: float, places: int = 2) -> str:
     """2 -> '2', 2.5 -> '2.5', 0.8333 -> '0.83', 482649.12 -> '482649.12'."""
+    if not math.isfinite(x) or abs(x) >= _HUGE:
+        return format(x, ".6g")
     q = Decimal(repr(round(x, 9))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     s = format(q, "f")
     if "." in s:

@@ -68,3 +68,10 @@ def test_numbers_for_weights():
                                            ("完成", True), ("未完成", False), (True, True), ("也许", None), (1, None)])
 def test_yes_no(raw, expected):
     assert parse_yes_no(raw) is expected
+
+
+def test_huge_and_odd_numbers_format_without_crashing():
+    from perfxl.values import fmt_num
+
+    assert fmt_num(1e24) == "1e+24" and round2(1e24) == 1e24
+    assert fmt_pct(1e22) == "1e+24%"
