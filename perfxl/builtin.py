@@ -41,7 +41,7 @@ def read_rows(csv_path) -> list[dict]:
                 if key is None:
                     continue
                 value, fmt = typed_cell(text) if key not in ("params", "target", "criterion", "note", "name",
-                                                               "level1", "level2") else (text or None, None)
+                                                               "level1", "level2", "source") else (text or None, None)
                 row[key] = value
                 if fmt:
                     formats[key] = fmt
@@ -75,7 +75,8 @@ def build_all(outdir: str | Path) -> list[Path]:
     written.append(target)
     for ex in examples():
         target = outdir / "examples" / ex["output"]
-        atomic_save(new_workbook(rows=ex["rows"], info=ex.get("info", {}), blank_rows=0), target)
+        atomic_save(new_workbook(rows=ex["rows"], info=ex.get("info", {}), basic=ex.get("basic"),
+                                 survey=ex.get("survey"), blank_rows=0), target)
         written.append(target)
     return written
 

@@ -20,13 +20,20 @@ SHEET_SUMMARY = "得分汇总"
 SHEET_PROBLEMS = "校验结果"
 SHEET_DEVIATIONS = "评价偏差"
 SHEET_LISTS = "选项"
+SHEET_BASIC = "基础数据"
+SHEET_SURVEY = "问卷"
+SHEET_SURVEY_SETUP = "问卷设置"
+SHEET_SURVEY_STATS = "问卷统计"
 
 #: sheets perfxl regenerates on every run (never hold user input)
-OUTPUT_SHEETS = (SHEET_SUMMARY, SHEET_PROBLEMS, SHEET_DEVIATIONS)
+OUTPUT_SHEETS = (SHEET_SUMMARY, SHEET_PROBLEMS, SHEET_DEVIATIONS, SHEET_SURVEY_STATS)
 
 SHEET_ALIASES: dict[str, tuple[str, ...]] = {
     SHEET_INFO: ("基本情况", "基础信息", "单位信息"),
     SHEET_INDICATORS: ("评分表", "指标评分表", "评价指标", "评分", "绩效评价指标评分表"),
+    SHEET_BASIC: ("基础数据表", "基础信息表", "预算数据", "基础数据采集表"),
+    SHEET_SURVEY: ("问卷数据", "问卷结果", "满意度问卷", "调查问卷"),
+    SHEET_SURVEY_SETUP: ("问卷选项", "问卷配置"),
 }
 
 
@@ -82,6 +89,8 @@ INDICATOR_COLUMNS: tuple[Column, ...] = (
            "从下拉列表选择，见“说明”页"),
     Column("params", "计分参数", INPUT, False, ("参数", "评分参数", "计分参数设置"), 28,
            "按“说明”页的写法填写"),
+    Column("source", "数据来源", INPUT, False, ("取数来源", "派生指标", "取数"), 16,
+           "可选：填派生指标名（如 支出预算执行率）或 问卷:题组名，代替手填实际值；见“说明”页"),
     Column("target", "目标值", INPUT, False, ("指标值", "年度指标值", "计划值", "目标", "年度目标值"), 12,
            "如 ≥60家、≤5%、=100%"),
     Column("actual", "实际值", INPUT, True, ("实际完成值", "完成值", "全年实际值", "实际", "评价结果"), 14,
@@ -154,6 +163,69 @@ def info_lookup() -> dict[str, str]:
     return out
 
 
+# --- 基础数据 fields ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class BasicField:
+    key: str
+    label: str
+    unit: str
+    aliases: tuple[str, ...] = ()
+    help: str = ""
+
+
+BASIC_FIELDS: tuple[BasicField, ...] = (
+    BasicField("budget_initial", "年初预算数", "万元", ("年初预算", "年初批复预算数")),
+    BasicField("budget_adjusted", "调整后预算数", "万元", ("调整后预算", "全年预算数", "预算数"),
+               "年初预算加减年中调整后的全年预算"),
+    BasicField("spent_total", "决算支出数", "万元", ("实际支出数", "决算支出", "全年执行数", "执行数")),
+    BasicField("spent_basic", "基本支出", "万元", ("基本支出数",)),
+    BasicField("spent_project", "项目支出", "万元", ("项目支出数",)),
+    BasicField("personnel", "人员经费", "万元", ()),
+    BasicField("public_current", "公用经费本年数", "元", ("本年公用经费", "公用经费本年")),
+    BasicField("public_previous", "公用经费上年数", "元", ("上年公用经费", "公用经费上年")),
+    BasicField("sangong_budget", "“三公”经费预算数", "元", ("三公经费预算数", "三公经费预算")),
+    BasicField("sangong_actual", "“三公”经费实际数", "元", ("三公经费实际数", "三公经费支出数", "三公经费实际支出数")),
+    BasicField("procurement_budget", "政府采购预算数", "万元", ("政府采购预算",)),
+    BasicField("procurement_actual", "政府采购实际数", "万元", ("政府采购实际金额", "实际政府采购金额")),
+    BasicField("staff_quota", "编制数", "人", ("核定编制数", "人员编制数")),
+    BasicField("staff_actual", "在职人数", "人", ("实有在职人数", "在职人员数")),
+    BasicField("assets_total", "固定资产总额", "元", ("所有固定资产总额", "固定资产原值")),
+    BasicField("assets_in_use", "在用固定资产总额", "元", ("实际在用固定资产总额", "在用固定资产")),
+    BasicField("funds_planned", "计划投入资金", "万元", ("应到位资金", "计划到位资金", "资金计划数")),
+    BasicField("funds_arrived", "实际到位资金", "万元", ("到位资金", "资金到位数")),
+    BasicField("carryover", "结转结余资金", "万元", ("结转结余数", "结转结余")),
+)
+BASIC_BY_KEY = {f.key: f for f in BASIC_FIELDS}
+BASIC_HEADER = ("项目", "数值", "单位", "说明")
+
+#: how a ratio whose numerator and denominator are both 0 is taken (e.g. no "三公" budget and no spending)
+ZERO_OVER_ZERO_LABEL = "分子分母均为0时"
+ZERO_OVER_ZERO_CHOICES = {"视为100%": "full", "视为0%": "zero", "报告问题": "problem"}
+ZERO_OVER_ZERO_DEFAULT = "视为100%"
+
+
+def basic_lookup() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for f in BASIC_FIELDS:
+        for text in (f.label, *f.aliases):
+            out[normalize(text)] = f.key
+    return out
+
+
+# --- 问卷 -------------------------------------------------------------------------
+
+SURVEY_ID_HEADERS = ("编号", "序号", "问卷编号", "答卷编号")
+SURVEY_GROUP_HEADERS = ("对象类别", "调查对象", "对象", "类别", "人群")
+SURVEY_OPTION_HEADER = ("选项", "分值", "计入满意")
+SURVEY_SET_HEADER = ("题组", "题目", "对象类别")
+DEFAULT_SURVEY_OPTIONS = (("非常满意", 1.0, True), ("满意", 0.8, True), ("一般", 0.6, False),
+                          ("不满意", 0.3, False), ("非常不满意", 0.0, False))
+#: 数据来源 prefixes: a question set's 得分率, or its satisfaction rate
+SOURCE_SURVEY_RATE = "问卷"
+SOURCE_SURVEY_SATISFIED = "问卷满意率"
+
+
 # --- output sheets -----------------------------------------------------------
 
 SUMMARY_HEADERS = ("一级指标", "二级指标", "分值", "得分", "得分率")
@@ -184,7 +256,7 @@ DEFAULT_TEMPLATE_ROWS = 60
 OUTPUT_SUFFIX = "_评分"
 
 #: lists for dropdowns live on a hidden sheet; column per list
-LIST_COLUMNS = {"method": "A", "kind": "B"}
+LIST_COLUMNS = {"method": "A", "kind": "B", "source": "C"}
 
 
 @dataclass
@@ -194,3 +266,90 @@ class TableLayout:
     header_row: int                   # 1-based
     columns: dict[str, int] = field(default_factory=dict)  # key -> 1-based column
     last_row: int = 0
+
+
+# --- fill / consolidate (perfxl fill, perfxl consolidate) ------------------------------
+# Owned by the fill/consolidate feature; sheet names and headers of the summary workbook.
+
+#: how many rows at the top of a roster are searched for its header row
+ROSTER_HEADER_SEARCH_ROWS = 15
+
+SHEET_CONS_SUMMARY = "汇总"
+SHEET_CONS_DETAIL = "指标明细"
+SHEET_CONS_ANALYSIS = "指标分析"
+SHEET_CONS_PANEL = "评价组"
+SHEET_CONS_REJECTED = "未纳入文件"
+SHEET_CONS_CHARTS = "图表"
+SHEET_CONS_README = "汇总说明"
+
+#: column key -> header, for every table of the summary workbook (and the DataFrames of the API)
+CONS_HEADERS: dict[str, str] = {
+    "unit": "单位名称", "credit_code": "统一社会信用代码", "year": "评价年度", "kind": "评价类型",
+    "total": "总分", "grade": "等级", "rank": "排名", "evaluators": "评价人数", "evaluator_names": "评价人",
+    "status": "状态", "note": "备注", "files": "文件",
+    "evaluator": "评价人", "file": "文件", "template_version": "模板版本", "code": "编号", "level1": "一级指标",
+    "level2": "二级指标", "name": "三级指标", "weight": "分值", "method": "计分方法", "rule_score": "规则得分",
+    "evaluator_score": "评价得分", "score": "得分", "rate": "得分率", "deviates": "评价得分与规则不同",
+    "units": "单位数", "mean": "平均得分", "min": "最低得分", "max": "最高得分", "mean_rate": "平均得分率",
+    "lost": "失分单位数", "deviations": "评价得分与规则不同数",
+    "panel_score": "评价组得分", "median": "中位数", "spread": "极差", "std": "标准差",
+    "figures": "各评价人得分", "outliers": "偏离较大的评价人",
+    "seq": "序号", "category": "类别", "reason": "原因", "sheet": "工作表", "cell": "单元格", "fix": "修改建议",
+    "label": "单位", "count": "单位数",
+}
+CONS_SUMMARY_KEYS = ("unit", "credit_code", "year", "kind", "total", "grade", "rank")   # then 一级指标 scores
+CONS_SUMMARY_TAIL_KEYS = ("evaluators", "evaluator_names", "status", "note", "files")
+CONS_DETAIL_KEYS = ("unit", "year", "evaluator", "file", "template_version", "code", "level1", "level2", "name",
+                    "weight", "method", "rule_score", "evaluator_score", "score", "rate", "deviates")
+CONS_ANALYSIS_KEYS = ("year", "code", "level1", "level2", "name", "weight", "units", "mean", "min", "max",
+                      "mean_rate", "lost", "deviations")
+CONS_PANEL_KEYS = ("unit", "year", "code", "level1", "name", "weight", "evaluators", "panel_score", "median",
+                   "min", "max", "spread", "std", "figures", "outliers")
+CONS_REJECTED_KEYS = ("seq", "file", "category", "reason", "sheet", "cell", "fix")
+
+#: 一级指标 得分率 columns of the chart data table
+CONS_LEVEL1_RATE = "{name}得分率"
+YES, NO = "是", "否"
+
+CONS_STATUS_OK = "已纳入"
+CONS_STATUS_FLAGGED = "有校验错误，总分仅供参考"
+CONS_STATUS_VERSION = "模板版本“{version}”，已按编号对照"
+
+#: --panel: how the figures of several evaluators of one unit are combined, per indicator
+PANEL_METHODS = {"mean": "平均值", "median": "中位数", "trimmed": "去掉一个最高分和一个最低分后取平均值"}
+#: an evaluator is flagged when |figure − median of the panel| exceeds this share of the indicator's 分值
+PANEL_OUTLIER_SHARE = 0.2
+
+#: why a file was not included (类别 column of 未纳入文件)
+CONS_CATEGORIES = {
+    "unreadable": "无法读取", "no_total": "总分无法计算", "strict": "有校验错误", "info": "基本信息不全",
+    "duplicate": "重复提交", "system": "指标体系不同", "lock": "锁文件", "internal": "内部错误",
+}
+
+#: charts show at most this many units (the best ranked), so that they stay readable
+CHART_MAX_UNITS = 40
+CHART_TITLES = {"totals": "各单位总分", "grades": "等级分布", "rates": "各单位一级指标得分率"}
+
+
+# --- Word report (perfxl report) -------------------------------------------------
+
+REPORT_SUFFIX = "_报告"                       # default output: beside the (first) workbook
+REPORT_MULTI_STEM = "绩效评价报告_{n}个单位"   # default output stem for several workbooks
+REPORT_TEMPLATE_NAME = "报告模板.docx"        # in workbook_templates/
+REPORT_SECTIONS = {"basic": "一、基本情况", "scores": "二、评价得分情况", "table": "三、评分表",
+                   "deductions": "四、扣分指标与问题清单", "deviations": "附录　评价偏差"}
+REPORT_CAPTIONS = {"info": "基本信息", "basic": "基础数据", "figures": "派生指标", "summary": "得分一览表",
+                   "scoring": "指标评分表"}
+REPORT_INFO_HEADERS = ("项目", "内容")
+REPORT_BASIC_HEADERS = ("项目", "数值", "单位")
+REPORT_FIGURE_HEADERS = ("指标", "计算过程", "结果")
+REPORT_SUMMARY_HEADERS = ("一级指标", "二级指标", "权重", "得分", "得分率")
+REPORT_SCORING_HEADERS = ("一级指标", "二级指标", "三级指标", "分值", "评分标准", "得分", "评分过程")
+REPORT_DEDUCTION_HEADERS = ("序号", "二级指标", "三级指标", "分值", "得分", "扣分", "评价说明")
+REPORT_DEVIATION_HEADERS = ("编号", "三级指标", "规则得分", "评价得分", "差额", "评价说明")
+REPORT_SUBTOTAL, REPORT_TOTAL, REPORT_GRADE = "小计", "合计", "等级"
+#: a table cell holding only this mark is merged with the cell above ("同上")
+REPORT_DITTO = "〃"
+#: 基本信息 fields shown in 基本情况 (others only when filled)
+REPORT_INFO_KEYS = ("unit", "year", "kind", "evaluator_org", "date")
+REPORT_INFO_OPTIONAL = ("project", "credit_code", "evaluator")

@@ -47,6 +47,11 @@ class Evaluation:
     info_cells: dict[str, str] = field(default_factory=dict)
     info_sheet: str | None = None
     grade_rows: list[tuple[Any, Any, int]] = field(default_factory=list)   # (label, min, Excel row)
+    basic_sheet: str | None = None
+    basic_raw: dict[str, Any] = field(default_factory=dict)                # 基础数据 key -> cell value
+    basic_cells: dict[str, str] = field(default_factory=dict)
+    zero_rule: tuple[Any, str] | None = None                               # (value, cell)
+    survey: Any = None                                                     # survey.SurveyInput
     problems: list[Problem] = field(default_factory=list)                  # found while modelling
 
     def cell(self, row: int, key: str) -> str:
@@ -221,16 +226,126 @@ def _read_info(book: RawBook, ev: Evaluation) -> None:
             ev.info_cells[key] = cell_ref(r0 + 1, 2)
 
 
+def _read_basic(book: RawBook, ev: Evaluation) -> None:
+    sheet = L.match_sheet(L.SHEET_BASIC, book.sheet_names)
+    if sheet is None:
+        return
+    ev.basic_sheet = sheet
+    lookup = L.basic_lookup()
+    zero_label = L.normalize(L.ZERO_OVER_ZERO_LABEL)
+    for r0, row in enumerate(book.sheets[sheet].rows):
+        label = row[0] if row else None
+        if not isinstance(label, str):
+            continue
+        value = row[1] if len(row) > 1 else None
+        if isinstance(value, str):
+            value = value.strip() or None
+        norm = L.normalize(label)
+        if norm == zero_label:
+            ev.zero_rule = (value, cell_ref(r0 + 1, 2))
+        elif (key := lookup.get(norm)) and key not in ev.basic_raw:
+            ev.basic_raw[key] = value
+            ev.basic_cells[key] = cell_ref(r0 + 1, 2)
+
+
+def _find_row(grid: SheetGrid, first: tuple[str, ...], second: tuple[str, ...] | None = None) -> int | None:
+    a = {L.normalize(x) for x in first}
+    b = {L.normalize(x) for x in second} if second else None
+    for r0, row in enumerate(grid.rows):
+        if row and isinstance(row[0], str) and L.normalize(row[0]) in a:
+            if b is None or (len(row) > 1 and isinstance(row[1], str) and L.normalize(row[1]) in b):
+                return r0
+    return None
+
+
+def _read_survey(book: RawBook, ev: Evaluation) -> None:
+    from .survey import Option, QuestionSet, SurveyInput, normalise_weights, parse_weight
+
+    sheet = L.match_sheet(L.SHEET_SURVEY, book.sheet_names)
+    if sheet is None:
+        return
+    grid = book.sheets[sheet]
+    id_keys = {L.normalize(x) for x in L.SURVEY_ID_HEADERS}
+    group_keys = {L.normalize(x) for x in L.SURVEY_GROUP_HEADERS}
+    header = None
+    for r0 in range(min(L.HEADER_SEARCH_ROWS, grid.height)):
+        names = [L.normalize(v) if isinstance(v, str) else "" for v in grid.rows[r0]]
+        if any(n in id_keys or n in group_keys for n in names):
+            header = r0
+            break
+    if header is None:
+        return
+    id_col = group_col = None
+    questions: list[tuple[str, int]] = []
+    for c0, v in enumerate(grid.rows[header]):
+        if v is None:
+            continue
+        n = L.normalize(v)
+        if n in id_keys and id_col is None:
+            id_col = c0 + 1
+        elif n in group_keys and group_col is None:
+            group_col = c0 + 1
+        else:
+            questions.append((str(v).strip(), c0 + 1))
+    data = [r0 for r0 in range(header + 1, grid.height) if any(x is not None for x in grid.rows[r0])]
+    rows = grid.rows
+
+    def column(c1):
+        return [rows[r][c1 - 1] if c1 - 1 < len(rows[r]) else None for r in data]
+
+    inp = SurveyInput(sheet=sheet, header_row=header + 1, id_col=id_col, group_col=group_col,
+                      questions=questions, rows=[r + 1 for r in data],
+                      answers=[column(c) for _, c in questions],
+                      ids=column(id_col) if id_col else [None] * len(data),
+                      groups=column(group_col) if group_col else [None] * len(data))
+    setup = L.match_sheet(L.SHEET_SURVEY_SETUP, book.sheet_names)
+    if setup is not None:
+        inp.setup_sheet = setup
+        sg = book.sheets[setup]
+        top = _find_row(sg, (L.SURVEY_OPTION_HEADER[0],), (L.SURVEY_OPTION_HEADER[1],))
+        if top is not None:
+            for r0 in range(top + 1, sg.height):
+                label, weight, happy = (sg.get(r0, 0), sg.get(r0, 1), sg.get(r0, 2))
+                if label is None and weight is None:
+                    break
+                w = parse_weight(weight)
+                if label is None or w is None or w < 0:
+                    inp.problems.append(problem("survey_option_invalid", file=str(ev.path), sheet=setup,
+                                                cell=cell_ref(r0 + 1, 1 if label is None else 2),
+                                                value="" if weight is None else str(weight)))
+                    continue
+                inp.options.append(Option(str(label).strip(), w, _yes(happy), cell_ref(r0 + 1, 1)))
+            normalise_weights(inp.options)
+        top = _find_row(sg, (L.SURVEY_SET_HEADER[0],), (L.SURVEY_SET_HEADER[1],))
+        if top is not None:
+            for r0 in range(top + 1, sg.height):
+                name, qs, group = sg.get(r0, 0), sg.get(r0, 1), sg.get(r0, 2)
+                if name is None and qs is None:
+                    break
+                inp.sets.append(QuestionSet(str(name).strip() if name is not None else "", [str(qs or "")],
+                                            str(group).strip() if group is not None else None, cell_ref(r0 + 1, 2)))
+    ev.survey = inp
+
+
+def _yes(v) -> bool:
+    from .values import parse_yes_no
+
+    return bool(parse_yes_no(v)) if v is not None else False
+
+
 def load(path: str | Path, book: RawBook | None = None) -> Evaluation:
     """Read and model a workbook file. Raises UnusableInput when it cannot be understood."""
     path = Path(path)
     if book is None:
         book = read_book(path, sheets=lambda names: [
-            n for n in (L.match_sheet(L.SHEET_INDICATORS, names), L.match_sheet(L.SHEET_INFO, names)) if n])
+            n for n in (L.match_sheet(s, names) for s in (L.SHEET_INDICATORS, L.SHEET_INFO, L.SHEET_BASIC,
+                                                            L.SHEET_SURVEY, L.SHEET_SURVEY_SETUP)) if n])
     table, grid, problems = _read_table(book, path)
     frame, marks, row_problems = _build_frame(grid, table, path)
     levels1, levels2, level_problems = _levels(frame, table, path)
     ev = Evaluation(path=path, sheet_names=book.sheet_names, table=table, frame=frame, marks=marks,
                     levels1=levels1, levels2=levels2, problems=problems + row_problems + level_problems)
     _read_info(book, ev)
+    _read_basic(book, ev)
+    _read_survey(book, ev)
     return ev

@@ -98,6 +98,31 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "row_without_code": (ERROR, "该行填写了内容但没有编号", "填写编号，或清空整行"),
     "grade_invalid": (ERROR, "等级划分有误：{detail}",
                       "等级按分数从高到低排列，最低分（含）依次递减，最后一级为 0，如 优 90、良 80、中 60、差 0"),
+    # --- 基础数据, 数据来源 and 问卷 (issue 3) ------------------------------------
+    "basic_not_number": (ERROR, "基础数据“{column}”的值“{value}”不是数字", "填写数字（单位见 C 列），不要带文字"),
+    "zero_rule_invalid": (ERROR, "“{column}”的设定“{value}”无效", "从下拉列表选择：{choices}"),
+    "source_unknown": (ERROR, "数据来源“{value}”不存在", "填写派生指标名（{figures}）或“问卷:题组名”；见“说明”页"),
+    "source_and_actual": (WARNING, "已填写数据来源“{source}”，实际值“{value}”将被其计算结果代替",
+                          "二者只填其一：删除实际值，或清空数据来源"),
+    "source_not_percent": (ERROR, "数据来源“{source}”得出百分比，但目标值“{value}”不是百分比",
+                           "目标值写成百分比，如 ≥90%、=100%、≤100%"),
+    "figure_missing_input": (ERROR, "派生指标“{figure}”缺少输入：{cells}", "在“基础数据”页填写这些数值"),
+    "figure_not_computable": (ERROR, "派生指标“{figure}”无法计算：{detail}", "检查“基础数据”页的数值；{fix_hint}"),
+    "survey_missing": (ERROR, "数据来源“{value}”需要“问卷”工作表，但工作簿中没有", "加入“问卷”和“问卷设置”工作表（用 perfxl template 生成）"),
+    "survey_set_missing": (ERROR, "问卷题组“{value}”在“问卷设置”中不存在（现有题组：{sets}）", "在“问卷设置”的题组表中加入该题组，或改正名称"),
+    "survey_set_empty": (ERROR, "问卷题组“{value}”没有有效回答", "检查题组的题目和对象类别，以及“问卷”页的答案"),
+    "survey_set_unknown_question": (ERROR, "题组“{name}”的题目“{value}”在“问卷”页的表头中找不到（表头有：{headers}）",
+                                    "题目写成“问卷”页表头的名称，用顿号分隔，或写“题1~题5”"),
+    "survey_set_unknown_group": (ERROR, "题组“{name}”的对象类别“{value}”在“问卷”页没有出现（现有：{groups}）",
+                                 "改正对象类别，或留空表示全部答卷"),
+    "survey_option_invalid": (ERROR, "问卷选项的分值“{value}”无效", "分值填百分比（如 100%、80%）或分数（如 5、4、3）"),
+    "survey_unknown_answer": (ERROR, "答案“{value}”不在问卷选项中", "改为以下选项之一：{choices}；或在“问卷设置”中增加该选项"),
+    "survey_unknown_answer_more": (ERROR, "“{column}”列另有 {count} 个答案不在选项中（共 {total} 个，前面已列出 20 个）",
+                                   "筛选该列找出其余无效答案"),
+    "survey_blank_answer": (WARNING, "答案为空，已不计入统计", "如为漏录请补填"),
+    "survey_blank_answer_more": (WARNING, "“{column}”列另有 {count} 个空答案（共 {total} 个）", "如为漏录请补填"),
+    "survey_duplicate_id": (WARNING, "答卷编号“{value}”重复（首次出现在 {first}）", "核对是否重复录入同一份答卷"),
+    "survey_question_unused": (WARNING, "题目“{value}”没有被任何指标使用", "如需计分，把它加入“问卷设置”中某个被指标引用的题组"),
     "info_missing": (WARNING, "基本信息“{column}”未填写", "填写{column}，汇总和报告会用到"),
     "info_year": (WARNING, "评价年度“{value}”不是年份", "填写四位年份，如 2022"),
     "info_credit": (WARNING, "统一社会信用代码“{value}”格式不对", "填写 18 位统一社会信用代码（数字和大写字母）"),
@@ -106,6 +131,50 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "grade_min": (ERROR, "等级最低分“{value}”应为 0～100 的数字", "填写该等级的最低分（含），如 80"),
     "grade_duplicate": (ERROR, "等级“{value}”重复", "每个等级只写一行"),
 }
+
+# --- fill / consolidate (perfxl fill, perfxl consolidate) ------------------------------
+CATALOGUE.update({
+    # roster -> one workbook per row (perfxl fill)
+    "fill_roster_no_header": (ERROR, "名单“{path}”的工作表“{sheet}”前{rows}行中找不到表头行（至少应有“单位名称”列）",
+                              "在第一行写表头：单位名称、评价年度……以及“基础数据”的项目名称（如 年初预算数）"),
+    "fill_roster_empty": (ERROR, "名单“{path}”的表头下没有任何数据行", "在表头下方每行填写一个单位"),
+    "fill_unknown_column": (WARNING, "名单的列“{value}”无法识别，未写入任何工作簿",
+                            "改为“基本信息”或“基础数据”中的项目名称（如 单位名称、评价年度、年初预算数），或删除该列"),
+    "fill_column_duplicate": (WARNING, "名单中“{header}”对应了多列（{cells}），只使用第一列", "删除或改名多余的列"),
+    "fill_column_ignored": (WARNING, "名单的列“{value}”由模板决定，已忽略", "删除该列"),
+    "fill_no_basic_sheet": (WARNING, "模板中没有“{sheet}”工作表，名单中的 {columns} 未写入",
+                            "换用含“{sheet}”工作表的模板（perfxl template 生成），或删除这些列"),
+    "fill_field_missing": (WARNING, "模板“{sheet}”中找不到“{field}”一行，名单的该列未写入",
+                           "在模板“{sheet}”的 A 列加入“{field}”一行，或删除名单中的该列"),
+    "fill_unit_missing": (ERROR, "名单第{row}行没有单位名称，未生成工作簿", "填写单位名称，或删除该行"),
+    "fill_exists": (ERROR, "“{path}”已存在，未覆盖", "加 --force 覆盖（会先备份原文件），或换一个输出目录"),
+    "fill_name_clash": (ERROR, "名单第{row}行生成的文件名“{name}”与第{other}行相同，未生成",
+                        "区分两行的单位名称（或评价人），或删除重复的行"),
+    "fill_not_number": (WARNING, "“{column}”的值“{value}”不是数字，已按文字写入", "在名单中填写数字，如 1234.5"),
+    # many workbooks -> summary workbook (perfxl consolidate)
+    "consolidate_no_files": (ERROR, "在 {paths} 中没有找到 Excel 工作簿（.xlsx、.xlsm、.xls、.xlsb、.ods）",
+                             "检查路径；文件夹会逐层查找其中的工作簿"),
+    "consolidate_lock_file": (WARNING, "“{path}”是 Excel 打开文件时生成的临时锁文件，不是工作簿",
+                              "在 Excel 中关闭对应的工作簿后它会自动消失；如已无用可直接删除"),
+    "consolidate_no_total": (ERROR, "总分无法计算：{first}（共 {count} 个错误）",
+                             "运行 perfxl validate 该文件，改正全部错误后重新汇总"),
+    "consolidate_strict": (ERROR, "有 {count} 个校验错误（使用了 --strict，有错误的工作簿不纳入）：{first}",
+                           "运行 perfxl validate 该文件，改正全部错误后重新汇总；或去掉 --strict"),
+    "consolidate_info_missing": (ERROR, "“{sheet}”中{column}未填写，无法归入汇总", "填写{column}后重新汇总"),
+    "consolidate_duplicate_copy": (WARNING, "与“{other}”是同一单位、年度、评价人（{who}）的重复提交，内容相同，只纳入“{other}”",
+                                   "删除多余的副本"),
+    "consolidate_duplicate_conflict": (ERROR, "与 {others} 是同一单位、年度、评价人（{who}）的重复提交，且得分不同，无法确定以哪份为准，均未纳入",
+                                       "保留正确的一份、删除其余；如是不同评价人，请在“基本信息”的评价人中分别填写"),
+    "consolidate_system_mismatch": (ERROR, "指标体系与其余 {count} 份工作簿（如“{reference}”）不同：{detail}，未纳入以免混算",
+                                    "按同一模板填写；不同指标体系的工作簿请放在不同文件夹分别汇总"),
+    "consolidate_internal": (ERROR, "处理“{path}”时出错：{detail}", "请把该文件和命令报告给维护者"),
+    "consolidate_output_exists": (ERROR, "输出文件“{path}”已存在", "加 --force 覆盖（会先备份原文件），或用 -o 指定其他文件名"),
+    "consolidate_scheduler": (ERROR, "无法使用 Dask 调度器“{address}”：{detail}",
+                              "检查地址和端口（如 tcp://10.0.0.5:8786），本机试用可写 --scheduler local；"
+                              "需先安装可选依赖：pip install \"perfxl[dask]\""),
+    "consolidate_worker_lost": (ERROR, "处理“{path}”时工作进程意外退出（{detail}）",
+                                "用 perfxl validate 单独检查该文件；如仍出错，请把文件报告给维护者"),
+})
 
 
 def problem(code: str, *, file: str = "", sheet: str = "", cell: str = "", column: str = "",
@@ -127,3 +196,17 @@ def problem(code: str, *, file: str = "", sheet: str = "", cell: str = "", colum
 
 def worst_exit_code(problems: list[Problem]) -> int:
     return 1 if any(p.severity == ERROR for p in problems) else 0
+
+
+# --- Word report (perfxl report) -------------------------------------------------
+CATALOGUE.update({
+    "report_output_suffix": (ERROR, "报告输出文件“{path}”不是 .docx 文件", "用 -o 指定以 .docx 结尾的文件名，如 -o 报告.docx"),
+    "report_template_missing": (ERROR, "找不到报告模板“{path}”", "检查 --template 的路径；可复制 workbook_templates/报告模板.docx 修改"),
+    "report_template_invalid": (ERROR, "报告模板“{path}”不是可用的 Word 文档（{detail}）",
+                                "用 Word 或 WPS 另存为 .docx（Word 文档）后再试；.doc、.dotx 等格式不能直接使用"),
+    "report_template_syntax": (ERROR, "报告模板“{path}”中的标记有误：{detail}{near}",
+                               "检查模板中的 {{{{ }}}} 和 {{% %}} 标记是否成对、拼写是否正确；"
+                               "可对照 workbook_templates/报告模板.docx"),
+    "report_validation_errors": (ERROR, "“{path}”有 {count} 个校验错误，报告中的得分仅供参考：{first}",
+                                 "运行 perfxl validate {path} 查看全部问题，修正后重新评分并生成报告"),
+})

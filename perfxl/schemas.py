@@ -55,6 +55,7 @@ def indicator_schema(present: list[str]) -> pa.DataFrameSchema:
             NO_MARK, _check(_numeric, "not_number"), _check(_positive, "not_positive")]),
         "method": pa.Column(None, nullable=False, checks=[NO_MARK, _check(_known_method, "method_unknown")]),
         "params": pa.Column(None, nullable=True, checks=[NO_MARK]),
+        "source": pa.Column(None, nullable=True, checks=[NO_MARK]),
         "target": pa.Column(None, nullable=True, checks=[NO_MARK]),
         "actual": pa.Column(None, nullable=True, checks=[NO_MARK]),
         "evaluator_score": pa.Column(None, nullable=True, checks=[NO_MARK, _check(_numeric, "not_number")]),

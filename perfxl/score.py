@@ -76,6 +76,15 @@ class Result:
     def info(self) -> dict:
         return self.checked.evaluation.info
 
+    @property
+    def figures(self) -> list:
+        """Derived figures that could be computed from 基础数据 (figures.FigureValue)."""
+        return list(self.checked.figures.values())
+
+    @property
+    def survey(self):
+        return self.checked.survey
+
 
 def grade_for(total: float, grades: list[tuple[str, float]]) -> str:
     for label, minimum in grades:
@@ -112,7 +121,7 @@ def score_indicator(ind: Indicator) -> tuple[IndicatorResult, list[RuleError]]:
         else:
             res.rule_score = round2(outcome.points_of(ind.weight))
             res.rule_rate = outcome.rate if outcome.rate is not None else res.rule_score / ind.weight
-            res.detail = outcome.detail
+            res.detail = f"{ind.source_text}；{outcome.detail}" if ind.source_text else outcome.detail
     if ind.evaluator_score is not None:
         res.score = round2(ind.evaluator_score)
     else:

@@ -131,9 +131,11 @@ def clear_sheet(wb, name: str, index: int | None = None):
 
 # --- 选项 (hidden lists for dropdowns) ---------------------------------------------
 
-def build_lists(wb, method_names: list[str]) -> None:
+def build_lists(wb, method_names: list[str], source_names: list[str]) -> dict[str, int]:
+    """The hidden 选项 sheet; returns how many items each list has."""
     ws = clear_sheet(wb, L.SHEET_LISTS)
-    lists = {"method": ("计分方法", method_names), "kind": ("评价类型", list(L.EVALUATION_TYPES))}
+    lists = {"method": ("计分方法", method_names), "kind": ("评价类型", list(L.EVALUATION_TYPES)),
+             "source": ("数据来源", source_names)}
     for key, (title, items) in lists.items():
         col = ord(L.LIST_COLUMNS[key]) - 64
         ws.cell(row=1, column=col, value=title)
@@ -141,6 +143,7 @@ def build_lists(wb, method_names: list[str]) -> None:
             ws.cell(row=i, column=col, value=item)
     ws.sheet_state = "hidden"
     protect(ws)
+    return {key: len(items) for key, (_, items) in lists.items()}
 
 
 def list_range(key: str, count: int) -> str:
@@ -179,7 +182,7 @@ def build_info(ws, info: dict, grades: list[tuple[str, float]]) -> None:
 
 # --- 指标评分 -----------------------------------------------------------------------
 
-def build_indicator_sheet(ws, rows: list[dict], blank_rows: int, method_count: int) -> None:
+def build_indicator_sheet(ws, rows: list[dict], blank_rows: int, counts: dict[str, int]) -> None:
     cols = L.INDICATOR_COLUMNS
     header_row(ws, 1, [c.header for c in cols], [c.width for c in cols])
     for j, c in enumerate(cols, start=1):
@@ -196,7 +199,12 @@ def build_indicator_sheet(ws, rows: list[dict], blank_rows: int, method_count: i
     last = total + 1
     fit_rows(ws, range(2, len(rows) + 2))
     col = {c.key: get_column_letter(j) for j, c in enumerate(cols, start=1)}
-    dv = DataValidation(type="list", formula1=list_range("method", method_count), allow_blank=True,
+    src = DataValidation(type="list", formula1=list_range("source", counts["source"]), allow_blank=True,
+                         showErrorMessage=True, errorStyle="information", errorTitle="数据来源",
+                         error="不在列表中：可以是“问卷:题组名”，请确认写法（见“说明”页）")
+    ws.add_data_validation(src)
+    src.add(f"{col['source']}2:{col['source']}{last}")
+    dv = DataValidation(type="list", formula1=list_range("method", counts["method"]), allow_blank=True,
                         showErrorMessage=True, errorTitle="计分方法", error="请从下拉列表中选择计分方法（见“说明”页）",
                         showInputMessage=True, promptTitle="计分方法", prompt="从列表选择；参数写法见“说明”页")
     ws.add_data_validation(dv)
@@ -209,6 +217,131 @@ def build_indicator_sheet(ws, rows: list[dict], blank_rows: int, method_count: i
     ws.freeze_panes = "E2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{last}"
     print_setup(ws)
+    protect(ws)
+
+
+# --- 基础数据 ----------------------------------------------------------------------------
+
+FIGURE_HEADER = ("派生指标", "公式", "计算结果", "计算过程")
+
+
+def build_basic(ws, values: dict, zero_rule: str = L.ZERO_OVER_ZERO_DEFAULT) -> None:
+    from . import figures as F
+
+    header_row(ws, 1, L.BASIC_HEADER, (24, 16, 8, 56))
+    r = 1
+    for f in L.BASIC_FIELDS:
+        r += 1
+        put(ws, r, 1, f.label, style="plain").font = BOLD
+        put(ws, r, 2, values.get(f.key), style="input", fmt="#,##0.####")
+        put(ws, r, 3, f.unit, style="plain")
+        put(ws, r, 4, f.help, style="plain")
+    r += 2
+    put(ws, r, 1, L.ZERO_OVER_ZERO_LABEL, style="plain").font = BOLD
+    put(ws, r, 2, zero_rule, style="input")
+    put(ws, r, 4, "如“三公”经费预算和实际支出都为0：默认视为100%（与公开报告一致），也可视为0%或报告问题",
+        style="plain")
+    dv = DataValidation(type="list", formula1='"' + ",".join(L.ZERO_OVER_ZERO_CHOICES) + '"', allow_blank=True,
+                        showErrorMessage=True, errorTitle=L.ZERO_OVER_ZERO_LABEL, error="请从下拉列表中选择")
+    ws.add_data_validation(dv)
+    dv.add(f"B{r}")
+    r += 2
+    header_row(ws, r, FIGURE_HEADER)
+    for fig in F.FIGURES:
+        r += 1
+        put(ws, r, 1, fig.name, style="plain")
+        put(ws, r, 2, fig.formula, style="plain")
+        put(ws, r, 3, None, style="computed", fmt="0.00%")
+        put(ws, r, 4, None, style="computed")
+    print_setup(ws, landscape=False, title_rows=None)
+    protect(ws)
+
+
+def write_figures(ws, figures: dict) -> None:
+    """Fill the 计算结果 / 计算过程 columns of the 派生指标 table on 基础数据."""
+    top = None
+    for row in ws.iter_rows(min_col=1, max_col=2):
+        if row[0].value == FIGURE_HEADER[0] and row[1].value == FIGURE_HEADER[1]:
+            top = row[0].row
+            break
+    if top is None:
+        return
+    for r in range(top + 1, ws.max_row + 1):
+        name = ws.cell(row=r, column=1).value
+        if not name:
+            break
+        fv = figures.get(name)
+        put(ws, r, 3, fv.value if fv else None, style="computed", fmt="0.00%")
+        put(ws, r, 4, fv.text if fv else "缺少输入，未计算", style="computed")
+
+
+# --- 问卷 ---------------------------------------------------------------------------------
+
+def build_survey(ws, questions: list[str], responses: list[list] | None = None, blank_rows: int = 100) -> None:
+    heads = [L.SURVEY_ID_HEADERS[0], L.SURVEY_GROUP_HEADERS[0], *questions]
+    header_row(ws, 1, heads, [8, 12, *([14] * len(questions))])
+    responses = responses or []
+    for i in range(len(responses) + blank_rows):
+        row = responses[i] if i < len(responses) else [None] * len(heads)
+        for j, v in enumerate(row, start=1):
+            c = ws.cell(row=i + 2, column=j, value=v)
+            if i < blank_rows + len(responses) and i < 200:
+                c.style = _named_style(ws.parent, "input")
+    ws.freeze_panes = "C2"
+    protect(ws)
+
+
+def build_survey_setup(ws, options: list[tuple[str, float, bool]], sets: list[tuple[str, str, str | None]]) -> None:
+    header_row(ws, 1, L.SURVEY_OPTION_HEADER, (16, 28, 12, 50))
+    put(ws, 1, 4, "说明", style="header")
+    r = 1
+    for label, weight, happy in options:
+        r += 1
+        put(ws, r, 1, label, style="input")
+        put(ws, r, 2, weight, style="input", fmt="0%")
+        put(ws, r, 3, "是" if happy else "否", style="input")
+    put(ws, 2, 4, "分值是该选项占满分的比例（也可填 5、4、3 这样的分数，按最高分换算）；"
+                  "“计入满意”为“是”的选项之和即满意率", style="plain")
+    for _ in range(3):
+        r += 1
+        for j in (1, 2, 3):
+            put(ws, r, j, None, style="input")
+    r += 2
+    header_row(ws, r, L.SURVEY_SET_HEADER)
+    put(ws, r, 4, "说明", style="header")
+    put(ws, r + 1, 4, "题目写“问卷”页的表头名，用顿号分隔，或写“题1~题5”“全部”；对象类别留空表示全部答卷。"
+                      "指标的数据来源写“问卷:题组名”（得分率）或“问卷满意率:题组名”", style="plain")
+    for name, questions, group in [*sets, *([(None, None, None)] * 3)]:
+        r += 1
+        put(ws, r, 1, name, style="input")
+        put(ws, r, 2, questions, style="input")
+        put(ws, r, 3, group, style="input")
+    protect(ws)
+
+
+def write_survey_stats(ws, survey) -> None:
+    """问卷统计: per set, then per question × group, counts and shares of every option."""
+    ws["A1"] = "问卷统计"
+    ws["A1"].font = TITLE_FONT
+    r = 3
+    header_row(ws, r, ("题组", "对象类别", "题目", "有效回答", "得分率", "满意率"), (22, 12, 30, 10, 10, 10))
+    for st in survey.sets.values():
+        r += 1
+        for j, v in enumerate((st.name, st.group or "全部", "、".join(st.questions), st.valid, st.rate, st.satisfied),
+                              start=1):
+            put(ws, r, j, v, style="plain", fmt="0.00%" if j in (5, 6) else None)
+    r += 2
+    opts = [o.label for o in survey.options]
+    heads = ["题目", "对象类别", "有效回答", *[f"{o}人数" for o in opts], *[f"{o}占比" for o in opts], "得分率", "满意率"]
+    header_row(ws, r, heads)
+    n = len(opts)
+    for q, g, valid, counts, shares, rate, sat in survey.question_rows():
+        r += 1
+        values = [q, g, valid, *counts, *shares, rate, sat]
+        for j, v in enumerate(values, start=1):
+            pct = j > 3 + n
+            put(ws, r, j, v, style="plain", fmt="0.00%" if pct else None)
+    print_setup(ws, title_rows=None)
     protect(ws)
 
 

@@ -89,21 +89,41 @@ def build_guide(ws) -> None:
     S.protect(ws)
 
 
+DEFAULT_QUESTIONS = ["题1", "题2", "题3", "题4", "题5"]
+DEFAULT_SETS = [("总体满意度", "题1~题5", None)]
+
+
 def new_workbook(rows: list[dict] | None = None, info: dict | None = None,
-                 grades: list[tuple[str, float]] | None = None, blank_rows: int | None = None):
-    """The standard workbook as an openpyxl Workbook."""
+                 grades: list[tuple[str, float]] | None = None, blank_rows: int | None = None,
+                 basic: dict | None = None, survey: dict | None = None):
+    """The standard workbook as an openpyxl Workbook.
+
+    ``survey``: {"questions": [...], "responses": [[编号, 对象类别, answers...]], "options": [...],
+    "sets": [(题组, 题目, 对象类别)]}; defaults give an empty questionnaire to fill in.
+    """
     from openpyxl import Workbook
 
+    from . import figures as F
+
     rows = rows or []
+    survey = survey or {}
+    sets = survey.get("sets", DEFAULT_SETS)
     wb = Workbook()
     guide = wb.active
     guide.title = L.SHEET_GUIDE
     build_guide(guide)
-    S.build_lists(wb, names())
+    sources = F.names() + [f"{L.SOURCE_SURVEY_RATE}:{name}" for name, _, _ in sets] + \
+        [f"{L.SOURCE_SURVEY_SATISFIED}:{name}" for name, _, _ in sets]
+    counts = S.build_lists(wb, names(), sources)
     S.build_info(wb.create_sheet(L.SHEET_INFO), info or {}, grades or list(L.DEFAULT_GRADES))
+    S.build_basic(wb.create_sheet(L.SHEET_BASIC), basic or {})
     if blank_rows is None:
         blank_rows = L.DEFAULT_TEMPLATE_ROWS if not rows else 10
-    S.build_indicator_sheet(wb.create_sheet(L.SHEET_INDICATORS), rows, blank_rows, len(names()))
+    S.build_indicator_sheet(wb.create_sheet(L.SHEET_INDICATORS), rows, blank_rows, counts)
+    S.build_survey(wb.create_sheet(L.SHEET_SURVEY), survey.get("questions", DEFAULT_QUESTIONS),
+                   survey.get("responses"), blank_rows=0 if survey.get("responses") else 100)
+    S.build_survey_setup(wb.create_sheet(L.SHEET_SURVEY_SETUP),
+                         survey.get("options", list(L.DEFAULT_SURVEY_OPTIONS)), sets)
     S.write_summary(wb.create_sheet(L.SHEET_SUMMARY), None, info or {})
     S.write_problems(wb.create_sheet(L.SHEET_PROBLEMS), None)
     S.write_deviations(wb.create_sheet(L.SHEET_DEVIATIONS), None)

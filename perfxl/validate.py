@@ -10,7 +10,7 @@ from .model import Evaluation
 from .problems import ERROR, Problem, problem
 from .read import CellMark, col_index
 from .rules import RuleError, RuleKind, lookup, names
-from .values import Target, fmt_num, is_blank, parse_number, parse_target, round2
+from .values import Target, fmt_num, fmt_pct, is_blank, parse_number, parse_target, round2
 
 
 @dataclass
@@ -29,6 +29,7 @@ class Indicator:
     evaluator_score: float | None = None
     note: str = ""
     rule_ready: bool = False          # params, target and actual all usable
+    source_text: str = ""             # how a 数据来源 value was derived (formula with numbers)
     raw: dict = field(default_factory=dict)
 
     @property
@@ -42,6 +43,9 @@ class Checked:
     indicators: list[Indicator]
     grades: list[tuple[str, float]]
     problems: list[Problem]
+    basic: dict[str, float | None] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)        # name -> figures.FigureValue
+    survey: Any = None                                           # survey.SurveyResult
 
     @property
     def has_errors(self) -> bool:
@@ -126,7 +130,8 @@ def _cross_levels(ev: Evaluation, file: str, inds: list[Indicator]) -> list[Prob
     return out
 
 
-def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str) -> list[Problem]:
+def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
+                sources: dict[str, tuple[float, str]]) -> list[Problem]:
     """Resolve kind, target, params and actual for one row; problems go to their cells."""
     sheet, row, raw = ev.table.sheet, ind.row, ind.raw
     out: list[Problem] = []
@@ -177,13 +182,25 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str) -> list[Pro
     ind.params = params
     for w in getattr(params, "warnings", ()):
         at("params", "params_warning", detail=w)
-    if (row, "actual") in bad:
+    actual_raw = raw.get("actual")
+    if not is_blank(raw.get("source")):
+        derived = sources.get(_text(raw["source"]))
+        if derived is None:               # a problem was already reported at the source cell
+            return out
+        value, ind.source_text = derived
+        if not is_blank(actual_raw):
+            at("actual", "source_and_actual", source=_text(raw["source"]))
+        if target is not None and not target.quantity.is_percent:
+            at("target", "source_not_percent", source=_text(raw["source"]))
+            return out
+        actual_raw = f"{value * 100!r}%"
+    elif (row, "actual") in bad:
         return out
-    if is_blank(raw.get("actual")):
+    elif is_blank(actual_raw):
         at("actual", "actual_missing", **m)
         return out
     try:
-        ind.actual = kind.parse_actual(raw["actual"], target, params)
+        ind.actual = kind.parse_actual(actual_raw, target, params)
     except RuleError as e:
         key = {"params": "params", "target": "target"}.get(e.where, "actual")
         code = {"params": "params_invalid", "target": "target_invalid"}.get(e.where, "actual_invalid")
@@ -258,6 +275,10 @@ def validate(ev: Evaluation) -> Checked:
         problems.append(problem("no_indicators", file=file, sheet=ev.table.sheet,
                                 cell=f"A{ev.table.header_row + 1}"))
 
+    basic, zero_rule, basic_problems = _basic(ev, file)
+    problems += basic_problems
+    sources, figures, survey, source_problems = _sources(ev, frame, bad, basic, zero_rule, file)
+    problems += source_problems
     indicators: list[Indicator] = []
     for row, rec in zip(frame.index, frame.to_dict("records")):
         weight = None
@@ -270,7 +291,7 @@ def validate(ev: Evaluation) -> Checked:
             row=row, code=_text(rec.get("code")), level1=_text(rec.get("level1")), level2=_text(rec.get("level2")),
             name=_text(rec.get("name")), weight=weight, criterion=_text(rec.get("criterion")),
             evaluator_score=ev_score, note=_text(rec.get("note")), raw=rec)
-        problems += _parse_rule(ev, ind, bad, file)
+        problems += _parse_rule(ev, ind, bad, file, sources)
         if ev_score is not None and weight is not None and not (0 <= ev_score <= weight + 1e-9):
             problems.append(problem("score_out_of_range", file=file, sheet=ev.table.sheet,
                                     cell=ev.cell(row, "evaluator_score"), column="评价得分",
@@ -285,7 +306,111 @@ def validate(ev: Evaluation) -> Checked:
     problems += _cross_levels(ev, file, indicators)
     grades, grade_problems = _grades(ev, file)
     problems += grade_problems + _info(ev, file)
-    return Checked(ev, indicators, grades, sort_problems(problems, ev))
+    return Checked(ev, indicators, grades, sort_problems(problems, ev), basic, figures, survey)
+
+
+def _basic(ev: Evaluation, file: str) -> tuple[dict[str, float | None], str, list[Problem]]:
+    out: dict[str, float | None] = {}
+    probs: list[Problem] = []
+    for key, raw in ev.basic_raw.items():
+        label = L.BASIC_BY_KEY[key].label
+        if isinstance(raw, CellMark):
+            probs.append(problem("cell_error_value" if raw.kind == "error" else "formula_no_cache", file=file,
+                                 sheet=ev.basic_sheet, cell=ev.basic_cells[key], column=label, value=raw.text))
+            out[key] = None
+            continue
+        if is_blank(raw):
+            out[key] = None
+            continue
+        try:
+            out[key] = parse_number(raw)
+        except ValueError:
+            probs.append(problem("basic_not_number", file=file, sheet=ev.basic_sheet, cell=ev.basic_cells[key],
+                                 column=label, value=_text(raw)))
+            out[key] = None
+    rule = L.ZERO_OVER_ZERO_CHOICES[L.ZERO_OVER_ZERO_DEFAULT]
+    if ev.zero_rule is not None and not is_blank(ev.zero_rule[0]):
+        choice = L.ZERO_OVER_ZERO_CHOICES.get(_text(ev.zero_rule[0]))
+        if choice is None:
+            probs.append(problem("zero_rule_invalid", file=file, sheet=ev.basic_sheet, cell=ev.zero_rule[1],
+                                 column=L.ZERO_OVER_ZERO_LABEL, value=_text(ev.zero_rule[0]),
+                                 choices="、".join(L.ZERO_OVER_ZERO_CHOICES)))
+        else:
+            rule = choice
+    return out, rule, probs
+
+
+def _sources(ev: Evaluation, frame, bad: set, basic: dict, zero_rule: str, file: str):
+    """Resolve every 数据来源 once: derived figures and questionnaire sets -> (value, text)."""
+    from . import figures as F
+
+    sheet = ev.table.sheet
+    resolved: dict[str, tuple[float, str]] = {}
+    probs: list[Problem] = []
+    values = {f.name: F.compute(f, basic, zero_rule) for f in F.FIGURES}
+    wanted: dict[str, list[int]] = {}
+    if "source" in frame.columns:
+        for row, v in zip(frame.index, frame["source"]):
+            if not is_blank(v) and (row, "source") not in bad:
+                wanted.setdefault(_text(v), []).append(row)
+    survey_sets = {}
+    for text in wanted:
+        kind, name = _survey_ref(text)
+        if kind:
+            survey_sets.setdefault(name, []).append((text, kind))
+    survey = None
+    if ev.survey is not None and (ev.survey.rows or survey_sets):     # an untouched questionnaire is not in use
+        from .survey import analyze
+
+        survey = analyze(ev.survey, set(survey_sets), file)
+        probs += survey.problems
+    for text, rows in wanted.items():
+        def at_rows(code, **kw):
+            for r in rows:
+                probs.append(problem(code, file=file, sheet=sheet, cell=ev.cell(r, "source"), column="数据来源",
+                                     value=text, **kw))
+        kind, name = _survey_ref(text)
+        if kind:
+            if survey is None:
+                at_rows("survey_missing")
+            elif name not in {s.name for s in ev.survey.sets}:
+                at_rows("survey_set_missing", sets="、".join(s.name for s in ev.survey.sets) or "无")
+            elif name in survey.sets and survey.sets[name].valid:
+                stat = survey.sets[name]
+                value = stat.rate if kind == L.SOURCE_SURVEY_RATE else stat.satisfied
+                label = "得分率" if kind == L.SOURCE_SURVEY_RATE else "满意率"
+                resolved[text] = (value, f"{stat.text()}，取{label}{fmt_pct(value)}")
+            elif name in survey.sets:
+                at_rows("survey_set_empty")
+            continue
+        fig = F.lookup(text)
+        if fig is None:
+            at_rows("source_unknown", figures="、".join(F.names()))
+            continue
+        fv = values[fig.name]
+        if fv.missing:
+            cells = "、".join(f"{ev.basic_sheet or L.SHEET_BASIC}!{ev.basic_cells.get(k, '?')}（{L.BASIC_BY_KEY[k].label}）"
+                             if k in ev.basic_cells else f"“{L.BASIC_BY_KEY[k].label}”（基础数据页没有这一行）"
+                             for k in fv.missing)
+            at_rows("figure_missing_input", figure=fig.name, cells=cells)
+        elif fv.value is None:
+            at_rows("figure_not_computable", figure=fig.name, detail=fv.reason,
+                    fix_hint=f"如分子分母均为0，可在“基础数据”页设定“{L.ZERO_OVER_ZERO_LABEL}”")
+        else:
+            resolved[text] = (fv.value, fv.text)
+    figures = {name: fv for name, fv in values.items() if fv.value is not None}
+    return resolved, figures, survey, probs
+
+
+def _survey_ref(text: str) -> tuple[str | None, str]:
+    """'问卷:职工满意度' -> ('问卷', '职工满意度'); '问卷满意率:X' -> ('问卷满意率', 'X')."""
+    import unicodedata
+
+    s = unicodedata.normalize("NFKC", text).strip()
+    for prefix in (L.SOURCE_SURVEY_SATISFIED, L.SOURCE_SURVEY_RATE):
+        if s.startswith(prefix + ":"):
+            return prefix, s[len(prefix) + 1:].strip()
+    return None, s
 
 
 def sort_problems(problems: list[Problem], ev: Evaluation | None = None) -> list[Problem]:

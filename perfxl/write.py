@@ -77,8 +77,12 @@ def apply(wb, result: Result) -> None:
     ws = wb[table.sheet]
     cols = _ensure_computed_columns(ws, result)
     _clear_marks(ws, table.header_row + 1, cols)
-    if ev.info_sheet and ev.info_sheet in wb.sheetnames:
-        _clear_marks(wb[ev.info_sheet], 1, None)
+    for other in (ev.info_sheet, ev.basic_sheet, ev.survey.sheet if ev.survey else None,
+                  ev.survey.setup_sheet if ev.survey else None):
+        if other and other in wb.sheetnames:
+            _clear_marks(wb[other], 1, None)
+    if ev.basic_sheet and ev.basic_sheet in wb.sheetnames:
+        S.write_figures(wb[ev.basic_sheet], result.checked.figures)
     # computed columns: clear, then write every scored row
     for r in range(table.header_row + 1, ws.max_row + 1):
         for key in L.COMPUTED_KEYS:
@@ -109,10 +113,16 @@ def apply(wb, result: Result) -> None:
                    f"{fmt_score(res.rule_score)} 不同（见“评价偏差”页）"])
     # output sheets, regenerated in place (or added after the indicator sheet)
     after = wb.sheetnames.index(table.sheet) + 1
-    for offset, (name, writer) in enumerate(((L.SHEET_SUMMARY, lambda s: S.write_summary(s, result)),
-                                             (L.SHEET_PROBLEMS, lambda s: S.write_problems(s, result.problems)),
-                                             (L.SHEET_DEVIATIONS, lambda s: S.write_deviations(s, result)))):
-        writer(S.clear_sheet(wb, name, after + offset))
+    outputs = [(L.SHEET_SUMMARY, lambda s: S.write_summary(s, result)),
+               (L.SHEET_PROBLEMS, lambda s: S.write_problems(s, result.problems)),
+               (L.SHEET_DEVIATIONS, lambda s: S.write_deviations(s, result))]
+    if result.survey is not None:
+        outputs.insert(1, (L.SHEET_SURVEY_STATS, lambda s: S.write_survey_stats(s, result.survey)))
+    for offset, (name, writer) in enumerate(outputs):
+        if name not in wb.sheetnames:
+            writer(S.clear_sheet(wb, name, after + offset))
+        else:
+            writer(S.clear_sheet(wb, name))
 
 
 def write_back(result: Result, source: str | Path, output: str | Path | None = None, *,

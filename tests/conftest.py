@@ -118,15 +118,24 @@ def example_info() -> dict:
     return dict(examples()[0]["info"])
 
 
+def example_basic() -> dict:
+    from perfxl.builtin import examples
+
+    return dict(examples()[0]["basic"])
+
+
 @pytest.fixture
 def make_workbook(tmp_path):
     """Write a standard workbook from rows (dicts keyed by column key)."""
     from perfxl.files import atomic_save
     from perfxl.template import new_workbook
 
-    def make(rows=None, info=None, name="wb.xlsx", mutate=None, **kw) -> Path:
-        rows = example_rows() if rows is None else rows
-        wb = new_workbook(rows=rows, info=example_info() if info is None else info, blank_rows=0, **kw)
+    def make(rows=None, info=None, name="wb.xlsx", mutate=None, basic=None, **kw) -> Path:
+        """Default: the public example's rows, 基本信息 and 基础数据."""
+        if rows is None:
+            rows, basic = example_rows(), example_basic() if basic is None else basic
+        wb = new_workbook(rows=rows, info=example_info() if info is None else info, basic=basic,
+                          blank_rows=0, **kw)
         if mutate:
             mutate(wb)
         path = tmp_path / name

@@ -31,14 +31,14 @@ def setter(**cells):
     ({"H5": "按心情"}, "指标评分!H5", "计分方法“按心情”不存在"),
     ({"I8": "100%得满分；九十以上得4分"}, "指标评分!I8", "计分参数有误"),
     ({"I2": ""}, "指标评分!I2", "需要计分参数"),
-    ({"J16": "大约六十家"}, "指标评分!J16", "目标值“大约六十家”无法识别"),
-    ({"K16": "很多"}, "指标评分!K16", "实际值不符合“完成比率”"),
-    ({"K16": None}, "指标评分!K16", "实际值为空"),
-    ({"K3": "①⑤"}, "指标评分!K3", "要点⑤不在计分参数里"),
-    ({"K16": "=60+2"}, "指标评分!K16", "没有它的计算结果"),
-    ({"L2": 5}, "指标评分!L2", "评价得分 5 超出 0～2 分"),
-    ({"L5": 0.5, "M5": None}, "指标评分!M5", "与规则得分 0.90 不同，但没有评价说明"),
-    ({"M25": None}, "指标评分!M25", "“酌情评分”必须填写评价说明"),
+    ({"K16": "大约六十家"}, "指标评分!K16", "目标值“大约六十家”无法识别"),
+    ({"L16": "很多"}, "指标评分!L16", "实际值不符合“完成比率”"),
+    ({"L16": None}, "指标评分!L16", "实际值为空"),
+    ({"L3": "①⑤"}, "指标评分!L3", "要点⑤不在计分参数里"),
+    ({"L16": "=60+2"}, "指标评分!L16", "没有它的计算结果"),
+    ({"M2": 5}, "指标评分!M2", "评价得分 5 超出 0～2 分"),
+    ({"M5": 0.5, "N5": None}, "指标评分!N5", "与规则得分 0.90 不同，但没有评价说明"),
+    ({"N25": None}, "指标评分!N25", "“酌情评分”必须填写评价说明"),
     ({"D10": None}, "指标评分!D10", "三级指标为空"),
 ])
 def test_cell_problems(make_workbook, cli, cells, where, words):
@@ -81,14 +81,14 @@ def test_missing_sheet_is_unusable(make_workbook, cli):
 
 
 def test_renamed_headers_matched_by_alias(make_workbook, cli):
-    path = make_workbook(mutate=setter(A1="序号", E1="权　重", J1="年度指标值", K1=" 实际完成值 ", H1="计分方式"))
+    path = make_workbook(mutate=setter(A1="序号", E1="权　重", K1="年度指标值", L1=" 实际完成值 ", H1="计分方式"))
     run = cli("score", path, "--json", "--no-write")
     assert run.code == 0, run.text
     assert run.json()["total"] == 88.78
 
 
 def test_unknown_header_is_unusable_and_names_the_column(make_workbook, cli):
-    run = cli("validate", make_workbook(mutate=setter(K1="完成情况")), "--json")
+    run = cli("validate", make_workbook(mutate=setter(L1="完成情况")), "--json")
     assert run.code == 2
     [p] = problems_of(run)
     assert p["sheet"] == S and p["cell"] == "1:1" and "缺少“实际值”列" in p["message"]
@@ -141,13 +141,13 @@ def test_usage_error_is_chinese(cli):
 
 
 def test_error_values_saved_by_a_real_spreadsheet(make_workbook, cli, soffice, tmp_path):
-    src = make_workbook(mutate=setter(K16="=1/0", K17="=#REF!+1"), name="src.xlsx")
+    src = make_workbook(mutate=setter(L16="=1/0", L17="=#REF!+1"), name="src.xlsx")
     soffice.convert(src, "xlsx", tmp_path / "lo")                 # LibreOffice calculates and saves
     saved = tmp_path / "lo" / "src.xlsx"
     run = cli("validate", saved, "--json")
     assert run.code == 1
-    assert any("错误值 #DIV/0!" in p["message"] for p in at(run, "指标评分!K16"))
-    assert at(run, "指标评分!K17") and "错误值" in at(run, "指标评分!K17")[0]["message"]
+    assert any("错误值 #DIV/0!" in p["message"] for p in at(run, "指标评分!L16"))
+    assert at(run, "指标评分!L17") and "错误值" in at(run, "指标评分!L17")[0]["message"]
 
 
 def test_score_writes_problems_into_the_workbook(make_workbook, cli, soffice):

@@ -74,13 +74,13 @@ def test_scored_example_opens_in_libreoffice_with_perfxl_values(example, cli, so
 
 
 def test_scored_example_keeps_input_and_marks_deviations(example, cli):
-    before = load_workbook(example)["指标评分"]["K9"].value
+    before = load_workbook(example)["指标评分"]["L9"].value
     cli("score", example)
     wb = load_workbook(example.with_name(example.stem + "_评分.xlsx"))
     ws = wb["指标评分"]
-    assert ws["K9"].value == before                              # 实际值 untouched
-    assert ws["L8"].comment is not None and "2.87" in ws["L8"].comment.text
-    assert ws["L8"].fill.fgColor.rgb.endswith("DDEBF7")
+    assert ws["L9"].value == before                              # 实际值 untouched
+    assert ws["M8"].comment is not None and "2.87" in ws["M8"].comment.text
+    assert ws["M8"].fill.fgColor.rgb.endswith("DDEBF7")
     assert wb["指标评分"].protection.sheet is True
 
 

@@ -15,11 +15,12 @@ def test_template_command_builds_the_standard_sheets(cli, tmp_path):
     run = cli("template", "-o", "模板.xlsx")
     assert run.code == 0, run.text
     wb = load_workbook(tmp_path / "模板.xlsx")
-    assert wb.sheetnames[:6] == [L.SHEET_GUIDE, L.SHEET_INFO, L.SHEET_INDICATORS, L.SHEET_SUMMARY,
-                                 L.SHEET_PROBLEMS, L.SHEET_DEVIATIONS]
+    assert wb.sheetnames == [L.SHEET_GUIDE, L.SHEET_INFO, L.SHEET_BASIC, L.SHEET_INDICATORS, L.SHEET_SURVEY,
+                             L.SHEET_SURVEY_SETUP, L.SHEET_SUMMARY, L.SHEET_PROBLEMS, L.SHEET_DEVIATIONS,
+                             L.SHEET_LISTS]
     ws = wb[L.SHEET_INDICATORS]
     headers = [c.value for c in ws[1]]
-    for h in ("编号", "一级指标", "二级指标", "三级指标", "分值", "评分标准", "计分方法", "计分参数", "目标值",
+    for h in ("编号", "一级指标", "二级指标", "三级指标", "分值", "评分标准", "计分方法", "计分参数", "数据来源", "目标值",
               "实际值", "评价得分", "评价说明", "规则得分", "得分", "得分率", "评分过程"):
         assert h in headers
     # dropdown of 计分方法 points at the list of every registered kind
@@ -27,7 +28,7 @@ def test_template_command_builds_the_standard_sheets(cli, tmp_path):
     dvs = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
     assert any(ws.cell(row=2, column=method_col).coordinate in dv.sqref for dv in dvs)
     lists = wb[L.SHEET_LISTS]
-    assert [c.value for c in lists["A"][1:]] == names()
+    assert [c.value for c in lists["A"][1:] if c.value] == names()
     # input cells unlocked and pale yellow, computed ones locked and protected
     assert ws.protection.sheet
     actual = ws.cell(row=2, column=headers.index("实际值") + 1)

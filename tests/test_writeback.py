@@ -20,7 +20,7 @@ def test_default_writes_a_new_file_and_leaves_the_input(example, cli):
     assert run.json()["output"] == str(out)
     assert digest(example) == before
     ws = load_workbook(out)["指标评分"]
-    assert ws["O2"].value == 2 and ws["P2"].value == 1 and "依据评分标准" in ws["Q2"].value
+    assert ws["P2"].value == 2 and ws["Q2"].value == 1 and "依据评分标准" in ws["R2"].value
 
 
 def test_rerun_replaces_own_output_without_piling_backups(example, cli):
