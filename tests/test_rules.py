@@ -242,3 +242,27 @@ def test_every_kind_has_examples_that_score():
     assert {i["kind"].name for i in items} == set(KINDS)
     for i in items:
         assert 0 <= i["points"] <= i["example"].weight
+
+
+# --- 得分率计分 / 自评三档 -----------------------------------------------------------
+
+def test_rate_times_points():
+    points, detail = run("得分率计分", "", "", "89.90%", 3)
+    assert points == 2.70 and detail == "得分=3.00×89.9%=2.70"
+    assert score("得分率计分", "", "", "120%", 3) == 3.0
+    with pytest.raises(RuleError):
+        run("得分率计分", "每处扣5%", "", "90%", 3)
+
+
+@pytest.mark.parametrize("actual, expected", [
+    ("达成年度指标 100%", 10.0), ("达成年度指标 81%", 8.1), ("部分达成并具有一定效果：80%", 8.0),
+    ("部分达成并具有一定效果 61%", 6.1), ("未达成且效果较差 60%", 6.0), ("未达成且效果较差 0%", 0.0), ("75%", 7.5),
+])
+def test_self_evaluation_tiers(actual, expected):
+    assert score("酌情评分", "自评三档", "", actual, 10) == expected
+
+
+@pytest.mark.parametrize("actual", ["达成年度指标 80%", "部分达成并具有一定效果 60%", "很好 90%"])
+def test_self_evaluation_tier_bounds_are_exclusive_below(actual):
+    with pytest.raises(RuleError):
+        run("酌情评分", "自评三档", "", actual, 10)

@@ -40,7 +40,8 @@ CASES = {
                         st.sets(st.sampled_from("①②③"), max_size=3).map(lambda s: "".join(sorted(s)) or "无")),
     "等级评分": st.tuples(st.just("优=100%；良=75%；中=50%；较差=25%；差=0%"), st.just(""),
                         st.sampled_from(["优", "良", "中", "较差", "差"])),
-    "酌情评分": st.tuples(st.just(""), st.just(""), st.floats(min_value=0, max_value=1).map(pct)),
+    "酌情评分": st.tuples(st.sampled_from(["", "自评三档"]), st.just(""), st.floats(min_value=0, max_value=1).map(pct)),
+    "得分率计分": st.tuples(st.just(""), st.just(""), st.floats(min_value=0, max_value=2).map(pct)),
 }
 
 

@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 
 from ..layout import normalize
-from ..values import Quantity, Target, clean, fmt_num, fmt_pct, parse_quantity, parse_yes_no
-from .notation import (Amount, Condition, Step, _NUM, parse_amount, parse_condition, parse_step,
+from ..values import Quantity, Target, clean, fmt_num, fmt_pct, fmt_score, parse_quantity, parse_yes_no
+from .notation import (Amount, Bound, Condition, Step, _NUM, parse_amount, parse_condition, parse_step,
                        segments, step_units, take_rounding, cn_number)
 from .registry import Example, Outcome, RuleError, RuleKind, register
 
@@ -45,6 +45,12 @@ def _against_target(raw: object, target: Target) -> Quantity:
 
 def _show(value: float, like: Quantity) -> str:
     return Quantity(value, like.unit).show()
+
+
+def _no_params_allowed(text: str, target: Target | None) -> Parsed:
+    if segments(text or ""):
+        raise RuleError("params", "这种计分方法不需要计分参数，请清空")
+    return Parsed()
 
 
 def _bare(value: float, like: Quantity) -> str:
@@ -128,6 +134,35 @@ register(RuleKind(
               Example("", "≥60家", "62家", 1, "完成得100%权重分，否则按完成比率得分")),
     parse_params=_ratio_params, parse_actual=_ratio_actual, evaluate=_ratio_eval,
     needs_target=True, monotone=True, tags=("ratio",),
+))
+
+
+# === 得分率计分 =====================================================================
+
+def _rate_actual(raw, target, params):
+    q = _numeric(raw, True)
+    if q.unit not in ("%", ""):
+        raise RuleError("actual", f"实际值“{raw}”应为得分率，如 89.90%")
+    if q.value < 0:
+        raise RuleError("actual", f"得分率“{raw}”不能为负")
+    return q
+
+
+def _rate_eval(p: Parsed, target, q: Quantity, weight: float) -> Outcome:
+    rate = min(q.value, 1.0)
+    capped = "（超过100%按100%计）" if q.value > 1 + 1e-12 else ""
+    return Outcome(rate=rate, detail=f"得分={fmt_score(weight)}×{fmt_pct(rate)}={fmt_score(weight * rate)}{capped}")
+
+
+register(RuleKind(
+    name="得分率计分",
+    aliases=("按得分率", "分值乘得分率", "按比例计分", "问卷得分率"),
+    summary="得分 = 分值 × 得分率（如问卷得分率 89.90% → 3×89.90%=2.70），得分率超过100%按100%计。",
+    syntax="不填",
+    actual_hint="得分率，如 89.90%；常用数据来源“问卷:题组名”",
+    examples=(Example("", "", "89.90%", 3, "问卷得分率89.90%，得分=3.00×89.90%=2.70"),),
+    parse_params=_no_params_allowed, parse_actual=_rate_actual, evaluate=_rate_eval,
+    monotone=True,
 ))
 
 
@@ -714,10 +749,17 @@ register(RuleKind(
 
 # === 酌情评分 =====================================================================
 
+#: the three tiers of qualitative indicators in 项目支出绩效自评表 (DESIGN.md §1)
+SELF_EVAL_TIERS = (("达成年度指标", Condition(Bound(0.8, False), Bound(1.0, True), "(80%,100%]")),
+                   ("部分达成并具有一定效果", Condition(Bound(0.6, False), Bound(0.8, True), "(60%,80%]")),
+                   ("未达成且效果较差", Condition(Bound(0.0, True), Bound(0.6, True), "[0%,60%]")))
+
+
 @dataclass
 class JudgementParams(Parsed):
     points: bool = False
     tier: Condition | None = None
+    tiers: tuple = ()
 
 
 def _judgement_params(text: str, target) -> JudgementParams:
@@ -729,12 +771,25 @@ def _judgement_params(text: str, target) -> JudgementParams:
             p.points = True
         elif s.startswith("区间"):
             p.tier = parse_condition(s[2:].lstrip("=:"))
+        elif s in ("自评三档", "三档", "定性三档"):
+            p.tiers = SELF_EVAL_TIERS
         else:
-            raise RuleError("params", f"“{s}”无法识别；酌情评分可选参数：得分率 / 得分；区间80%~100%(含)")
+            raise RuleError("params", f"“{s}”无法识别；酌情评分可选参数：得分率 / 得分；区间80%~100%(含)；自评三档")
     return p
 
 
 def _judgement_actual(raw, target, params: JudgementParams):
+    if params.tiers and isinstance(raw, str):
+        # "部分达成并具有一定效果 70%": the tier named, then the rate chosen within it
+        m = re.fullmatch(rf"(.+?)[:：\s]*({_NUM}%)", clean(raw))
+        if m and not re.fullmatch(rf"{_NUM}", m.group(1)):
+            named = next((c for label, c in params.tiers if normalize(label) == normalize(m.group(1))), None)
+            if named is None:
+                raise RuleError("actual", f"“{m.group(1)}”不是自评档次（可选：{'、'.join(l for l, _ in params.tiers)}）")
+            q = _judgement_actual(m.group(2), target, params)
+            if not named.holds(q.value):
+                raise RuleError("actual", f"得分率{fmt_pct(q.value)}不在“{m.group(1)}”档{named.text}内")
+            return q
     try:
         q = parse_quantity(raw, percent=not params.points and not (isinstance(raw, str) and clean(raw).endswith("分")))
     except ValueError as e:
@@ -753,7 +808,8 @@ def _judgement_eval(p: JudgementParams, target, q: Quantity, weight: float) -> O
         rate = q.value
         if p.tier is not None and not p.tier.holds(rate):
             raise RuleError("actual", f"得分率{fmt_pct(rate)}不在规定区间“{p.tier.text}”内")
-        return Outcome(rate=rate, detail=f"评价人酌情判定得分率{fmt_pct(rate)}")
+        tier = next((f"，属于“{label}”档{c.text}" for label, c in p.tiers if c.holds(rate)), "")
+        return Outcome(rate=rate, detail=f"评价人酌情判定得分率{fmt_pct(rate)}{tier}")
     if q.value > weight + 1e-9:
         raise RuleError("actual", f"酌情得分{fmt_num(q.value)}分超过分值{fmt_num(weight)}分")
     if p.tier is not None and not p.tier.holds(q.value / weight):
@@ -769,7 +825,8 @@ register(RuleKind(
     syntax="可不填。可选：得分率（默认）/ 得分；区间80%~100%(含)",
     actual_hint="得分率如 75%，或得分如 1.5分",
     examples=(Example("", "", "75%", 2, "按计划完成得100%权重分，否则按完成比率酌情扣分"),
-              Example("区间60%~80%", "", "70%", 10, "部分达成并具有一定效果 (80%–60%]")),
+              Example("自评三档", "", "部分达成并具有一定效果 70%", 10,
+                      "定性指标：达成年度指标 (100%–80%]，部分达成并具有一定效果 (80%–60%]，未达成且效果较差 (60%–0%]")),
     parse_params=_judgement_params, parse_actual=_judgement_actual, evaluate=_judgement_eval,
     needs_note=True,
 ))
