@@ -15,7 +15,7 @@ def indicator_rows(n: int = 60) -> list[dict]:
     """n indicators cycling through the public example's rules, weights adding up to 100."""
     from perfxl.builtin import examples
 
-    base = [r for r in examples()[0]["rows"]]
+    base = [r for r in examples()["qingyunpu_2022"]["rows"]]
     rows = []
     big = n // 3                      # `big` rows of weight w2, the rest of weight w1
     w2 = 2.0
@@ -29,13 +29,57 @@ def indicator_rows(n: int = 60) -> list[dict]:
     return rows
 
 
-def make_workbook(path: Path, n: int = 60, **info) -> Path:
+def example_basic() -> dict:
+    """The public example's 基础数据 (the derived figures of indicator_rows() need it)."""
+    from perfxl.builtin import examples
+
+    return dict(examples()["qingyunpu_2022"]["basic"])
+
+
+def make_workbook(path: Path, n: int = 60, basic: dict | None = None, **info) -> Path:
     from perfxl.files import atomic_save
     from perfxl.template import new_workbook
 
     info = {"unit": "基准测试单位", "year": 2024, **info}
-    atomic_save(new_workbook(rows=indicator_rows(n), info=info, blank_rows=0), path)
+    basic = example_basic() if basic is None else basic
+    atomic_save(new_workbook(rows=indicator_rows(n), info=info, basic=basic, blank_rows=0), path)
     return path
+
+
+def make_collection(folder: Path, count: int, n: int = 60, evaluators: int = 1, seed: int = 0) -> list[Path]:
+    """``count`` filled workbooks (units × ``evaluators``) as make_workbook writes them, each with its
+    own unit, evaluator and a few 评价得分 (with 评价说明) so that totals differ. Built once, saved
+    ``count`` times: fast enough for thousands of files."""
+    import random
+
+    from perfxl import layout as L
+    from perfxl.template import new_workbook
+
+    rows = indicator_rows(n)
+    wb = new_workbook(rows=rows, info={"year": 2024, "kind": L.EVALUATION_TYPES[0]}, basic=example_basic(),
+                      blank_rows=0)
+    info_ws, ind = wb[L.SHEET_INFO], wb[L.SHEET_INDICATORS]
+    info_row = {ws_row[0].value: ws_row[0].row for ws_row in info_ws.iter_rows(min_col=1, max_col=1)}
+    header = {c.value: c.column for c in ind[1]}
+    col_score, col_note = header[L.COLUMNS_BY_KEY["evaluator_score"].header], header[L.COLUMNS_BY_KEY["note"].header]
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    out, touched = [], []
+    for i in range(count):
+        unit, who = f"单位{i // evaluators + 1:04d}", f"评价人{i % evaluators + 1}"
+        info_ws.cell(row=info_row[L.INFO_BY_KEY["unit"].label], column=2, value=unit)
+        info_ws.cell(row=info_row[L.INFO_BY_KEY["evaluator"].label], column=2, value=who)
+        for r in touched:
+            ind.cell(row=r, column=col_score, value=None)
+            ind.cell(row=r, column=col_note, value=rows[r - 2].get("note"))
+        touched = rng.sample(range(2, n + 2), 3)
+        for r in touched:
+            ind.cell(row=r, column=col_score, value=round(rows[r - 2]["weight"] * rng.choice((0.5, 0.75, 1.0)), 2))
+            ind.cell(row=r, column=col_note, value="抽查发现问题，酌情扣分")
+        path = folder / f"{unit}_{who}.xlsx"
+        wb.save(path)
+        out.append(path)
+    return out
 
 
 def time_command(cmd: list[str], repeat: int = 7) -> float:

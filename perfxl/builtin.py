@@ -50,34 +50,123 @@ def read_rows(csv_path) -> list[dict]:
     return rows
 
 
-def examples() -> list[dict]:
-    out = []
-    for spec in sorted((DATA / "examples").iterdir(), key=lambda p: p.name):
+def _read_meta(folder: str, ident: str) -> dict:
+    meta = tomllib.loads((DATA / folder / f"{ident}.toml").read_text(encoding="utf-8"))
+    meta.setdefault("id", ident)
+    return meta
+
+
+def frameworks() -> dict[str, dict]:
+    """Built-in indicator frameworks by id: meta (title, template file names ...) and rows."""
+    out = {}
+    for spec in sorted((DATA / "frameworks").iterdir(), key=lambda p: p.name):
         if spec.name.endswith(".toml"):
-            meta = tomllib.loads(spec.read_text(encoding="utf-8"))
-            meta["rows"] = read_rows(DATA / "examples" / spec.name.replace(".toml", ".csv"))
-            out.append(meta)
+            ident = spec.name[:-5]
+            meta = _read_meta("frameworks", ident)
+            meta["rows"] = read_rows(DATA / "frameworks" / f"{ident}.csv")
+            out[ident] = meta
+    return out
+
+
+def framework(name: str) -> dict | None:
+    """A framework by id, title or alias (matched tolerantly)."""
+    key = L.normalize(name)
+    for meta in frameworks().values():
+        if key in {L.normalize(x) for x in (meta["id"], meta["title"], *meta.get("aliases", ()))}:
+            return meta
+    return None
+
+
+def survey_spec(meta: dict) -> dict | None:
+    """The new_workbook(survey=...) argument from a framework's or an example's [survey] table."""
+    survey = meta.get("survey")
+    if not survey:
+        return None
+    spec: dict = {}
+    if "sets" in survey:
+        spec["sets"] = [(n, q, g or None) for n, q, g in survey["sets"]]
+    if "questions" in survey:
+        spec["questions"] = list(survey["questions"])
+    counts = survey.get("counts")
+    if counts:
+        # {group: {question: {option: n}}} -> one row per respondent
+        questions = spec.get("questions") or sorted({q for per_q in counts.values() for q in per_q})
+        spec["questions"] = questions
+        rows, n = [], 0
+        for group, per_q in counts.items():
+            columns = {q: [opt for opt, k in per_q.get(q, {}).items() for _ in range(k)] for q in questions}
+            size = max(len(c) for c in columns.values())
+            for i in range(size):
+                n += 1
+                rows.append([n, group, *(columns[q][i] if i < len(columns[q]) else None for q in questions)])
+        spec["responses"] = rows
+    return spec
+
+
+def examples() -> dict[str, dict]:
+    """Filled examples by id. An example CSV either lists every indicator (it has 计分方法), or
+    gives per-编号 values laid over its framework's rows."""
+    out = {}
+    for spec in sorted((DATA / "examples").iterdir(), key=lambda p: p.name):
+        if not spec.name.endswith(".toml"):
+            continue
+        ident = spec.name[:-5]
+        meta = _read_meta("examples", ident)
+        rows = read_rows(DATA / "examples" / f"{ident}.csv")
+        fw = frameworks().get(meta.get("framework", ""))
+        if rows and "method" not in rows[0] and fw:
+            over = {str(r["code"]): r for r in rows}
+            merged = []
+            for base in fw["rows"]:
+                row = {**base, "_formats": {**base.get("_formats", {})}}
+                extra = over.get(str(base["code"]), {})
+                for key, value in extra.items():
+                    if key == "_formats":
+                        row["_formats"].update(value)
+                    elif value is not None and key != "code":
+                        row[key] = value
+                merged.append(row)
+            rows = merged
+        meta["rows"] = rows
+        survey = {**(fw or {}).get("survey", {}), **meta.get("survey", {})}
+        meta["survey_spec"] = survey_spec({"survey": survey}) if survey else None
+        out[ident] = meta
     return out
 
 
 TEMPLATE_NAME = "评分模板.xlsx"
+SYSTEM_DIR = "指标体系"
+
+
+def framework_workbook(meta: dict, blank_rows: int = 10):
+    from .template import new_workbook
+
+    kind = {"department": "部门整体支出绩效评价", "project": "项目支出绩效评价", "self": "项目支出绩效自评"}
+    return new_workbook(rows=meta["rows"], info={"kind": kind.get(meta["id"], meta.get("kind"))},
+                        survey=survey_spec(meta), blank_rows=blank_rows)
 
 
 def build_all(outdir: str | Path) -> list[Path]:
-    """Regenerate the blank template and every example workbook under ``outdir``."""
+    """Regenerate every committed workbook under ``outdir``: the blank template, one template and one
+    indicator list per framework, and every example."""
     from .files import atomic_save
-    from .template import new_workbook
+    from .template import new_workbook, system_workbook
 
     outdir = Path(outdir)
     written = []
-    target = outdir / TEMPLATE_NAME
-    atomic_save(new_workbook(), target)
-    written.append(target)
-    for ex in examples():
-        target = outdir / "examples" / ex["output"]
-        atomic_save(new_workbook(rows=ex["rows"], info=ex.get("info", {}), basic=ex.get("basic"),
-                                 survey=ex.get("survey"), blank_rows=0), target)
+
+    def save(wb, target: Path) -> None:
+        atomic_save(wb, target)
         written.append(target)
+
+    save(new_workbook(), outdir / TEMPLATE_NAME)
+    for meta in frameworks().values():
+        save(framework_workbook(meta), outdir / meta["template"])
+        save(system_workbook(meta["rows"], meta["title"]), outdir / SYSTEM_DIR / meta["system"])
+    for ex in examples().values():
+        save(new_workbook(rows=ex["rows"], info=ex.get("info", {}), basic=ex.get("basic"),
+                          survey=ex.get("survey_spec"), blank_rows=0),
+             outdir / "examples" / ex["output"])
     return written
 
 

@@ -77,26 +77,69 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 @app.command("template")
 def template_cmd(
     output: Path = typer.Option(Path("评分模板.xlsx"), "-o", "--output", help="输出的模板文件"),
-    rows: int = typer.Option(60, "--rows", min=1, max=2000, help="空白指标行数"),
+    framework: Optional[str] = typer.Option(None, "--framework", "-f",
+                                            help="内置评价框架：部门整体 / 项目支出 / 自评表"),
+    from_: Optional[Path] = typer.Option(None, "--from", help="按自己的指标体系文件（.xlsx）生成"),
+    rows: int = typer.Option(60, "--rows", min=0, max=2000, help="空白指标行数（不用框架时）"),
     force: bool = typer.Option(False, "--force", help="输出文件已存在时覆盖（会先备份）"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出（供程序读取）"),
 ) -> None:
-    """生成标准评分工作簿模板（说明、基本信息、指标评分、得分汇总、校验结果）。"""
-    from .files import backup, ensure_writable
+    """生成标准评分工作簿（说明、基本信息、基础数据、指标评分、问卷、得分汇总、校验结果）。"""
+    from .files import atomic_save, backup, ensure_writable
     from .problems import UnusableInput
-    from .template import write_template
+    from .render import dumps, print_problems
 
     c = _console()
+    if framework and from_:
+        _console(stderr=True).print("[red]--framework 与 --from 只能选一个[/]")
+        raise typer.Exit(EXIT_UNUSABLE)
     try:
         if output.exists() and not force:
             c.print(f"[red]“{output}”已存在。[/]加 --force 覆盖（会先备份原文件），或用 -o 指定其他文件名。")
             raise typer.Exit(EXIT_UNUSABLE)
         ensure_writable(output)
+        if from_ is not None:
+            from .model import load
+            from .template import new_workbook, rows_from_system, survey_sets_of
+            from .validate import validate
+
+            _imports_done()
+            checked = validate(load(from_, system=True), system=True)
+            if checked.has_errors:
+                if as_json:
+                    print(dumps({"output": None, "problems": [p.to_dict() for p in checked.problems]}))
+                else:
+                    c.print(f"[red]指标体系“{from_}”有错误，未生成模板：[/]")
+                    print_problems(c, checked.problems)
+                raise typer.Exit(EXIT_PROBLEMS)
+            rows_ = rows_from_system(checked)
+            wb = new_workbook(rows=rows_, survey={"sets": survey_sets_of(rows_)})
+            what = f"按“{from_}”的 {len(rows_)} 个指标"
+        elif framework:
+            from .builtin import framework as find, framework_workbook, frameworks
+
+            meta = find(framework)
+            if meta is None:
+                names_ = "、".join(f"{m['title']}（{'/'.join([m['id'], *m.get('aliases', [])])}）"
+                                   for m in frameworks().values())
+                _console(stderr=True).print(f"[red]没有名为“{framework}”的内置框架。[/]可选：{names_}")
+                raise typer.Exit(EXIT_UNUSABLE)
+            wb = framework_workbook(meta)
+            what = f"按内置框架“{meta['title']}”"
+        else:
+            from .template import new_workbook
+
+            wb = new_workbook(blank_rows=rows)
+            what = "空白"
         if output.exists():
             c.print(f"原文件已备份为 {backup(output).name}")
-        write_template(output, blank_rows=rows)
+        atomic_save(wb, output)
     except UnusableInput as e:
-        _unusable(e, False)
-    c.print(f"[green]✓[/] 已生成模板：{output}")
+        _unusable(e, as_json)
+    if as_json:
+        print(dumps({"output": str(output), "problems": []}))
+    else:
+        c.print(f"[green]✓[/] 已生成{what}模板：{output}")
 
 
 @app.command("validate")

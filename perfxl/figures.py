@@ -51,6 +51,8 @@ FIGURES: tuple[Figure, ...] = (
     Figure("资金到位率", "ratio", "funds_arrived", "funds_planned", (), "实际到位资金与计划投入之比"),
     Figure("资金执行率", "ratio", "spent_total", "funds_arrived", ("到位资金执行率",),
            "实际支出与实际到位资金之比（项目评价常用的“预算执行率”口径）"),
+    Figure("预算节约率", "saving", "budget_adjusted", "spent_total", ("成本节约率", "资金节约率"),
+           "全年预算中未支出（节约）的比例；超支时为负"),
     Figure("人员经费占比", "ratio", "personnel", "spent_total", (), "人员经费占全部支出之比"),
     Figure("项目支出占比", "ratio", "spent_project", "spent_total", (), "项目支出占全部支出之比"),
 )

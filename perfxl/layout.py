@@ -24,6 +24,7 @@ SHEET_BASIC = "基础数据"
 SHEET_SURVEY = "问卷"
 SHEET_SURVEY_SETUP = "问卷设置"
 SHEET_SURVEY_STATS = "问卷统计"
+SHEET_SYSTEM = "指标体系"
 
 #: sheets perfxl regenerates on every run (never hold user input)
 OUTPUT_SHEETS = (SHEET_SUMMARY, SHEET_PROBLEMS, SHEET_DEVIATIONS, SHEET_SURVEY_STATS)
@@ -34,6 +35,7 @@ SHEET_ALIASES: dict[str, tuple[str, ...]] = {
     SHEET_BASIC: ("基础数据表", "基础信息表", "预算数据", "基础数据采集表"),
     SHEET_SURVEY: ("问卷数据", "问卷结果", "满意度问卷", "调查问卷"),
     SHEET_SURVEY_SETUP: ("问卷选项", "问卷配置"),
+    SHEET_SYSTEM: ("评价指标体系", "绩效评价指标体系", "指标库"),
 }
 
 
@@ -105,6 +107,10 @@ INDICATOR_COLUMNS: tuple[Column, ...] = (
 )
 
 COLUMNS_BY_KEY = {c.key: c for c in INDICATOR_COLUMNS}
+#: an administrator's indicator list (perfxl template --from): the indicator columns minus the evaluation
+SYSTEM_KEYS = ("code", "level1", "level2", "name", "weight", "explanation", "criterion", "method", "params",
+               "source", "target")
+SYSTEM_REQUIRED = ("code", "level1", "level2", "name", "weight", "method")
 INPUT_KEYS = tuple(c.key for c in INDICATOR_COLUMNS if c.role == INPUT)
 COMPUTED_KEYS = tuple(c.key for c in INDICATOR_COLUMNS if c.role == COMPUTED)
 

@@ -83,10 +83,13 @@ def find_header_row(grid: SheetGrid, lookup: dict[str, str]) -> tuple[int, dict[
     return best
 
 
-def _read_table(book: RawBook, path: Path) -> tuple[L.TableLayout, SheetGrid, list[Problem]]:
-    sheet = L.match_sheet(L.SHEET_INDICATORS, book.sheet_names)
+def _read_table(book: RawBook, path: Path, system: bool = False) -> tuple[L.TableLayout, SheetGrid, list[Problem]]:
+    wanted = (L.SHEET_SYSTEM, L.SHEET_INDICATORS) if system else (L.SHEET_INDICATORS,)
+    sheet = next((s for s in (L.match_sheet(w, book.sheet_names) for w in wanted) if s), None)
+    if sheet is None and system and len(book.sheet_names) == 1:
+        sheet = book.sheet_names[0]          # a one-sheet indicator list, whatever its name
     if sheet is None:
-        raise UnusableInput([problem("sheet_missing", file=str(path), sheet=L.SHEET_INDICATORS,
+        raise UnusableInput([problem("sheet_missing", file=str(path), sheet=wanted[0],
                                      names="、".join(book.sheet_names) or "无")])
     grid = book.sheets[sheet]
     found = find_header_row(grid, L.header_lookup())
@@ -95,7 +98,8 @@ def _read_table(book: RawBook, path: Path) -> tuple[L.TableLayout, SheetGrid, li
                                      rows=L.HEADER_SEARCH_ROWS, cell="A1")])
     header_row, cols = found
     problems: list[Problem] = []
-    missing = [c for c in L.INDICATOR_COLUMNS if c.required and c.key not in cols]
+    required = L.SYSTEM_REQUIRED if system else [c.key for c in L.INDICATOR_COLUMNS if c.required]
+    missing = [L.COLUMNS_BY_KEY[k] for k in required if k not in cols]
     if missing:
         raise UnusableInput([
             problem("header_missing", file=str(path), sheet=sheet, cell=f"{header_row}:{header_row}",
@@ -333,19 +337,24 @@ def _yes(v) -> bool:
     return bool(parse_yes_no(v)) if v is not None else False
 
 
-def load(path: str | Path, book: RawBook | None = None) -> Evaluation:
-    """Read and model a workbook file. Raises UnusableInput when it cannot be understood."""
+def load(path: str | Path, book: RawBook | None = None, *, system: bool = False) -> Evaluation:
+    """Read and model a workbook file. Raises UnusableInput when it cannot be understood.
+
+    ``system``: the file is an administrator's indicator list (指标体系), not an evaluation.
+    """
     path = Path(path)
     if book is None:
-        book = read_book(path, sheets=lambda names: [
-            n for n in (L.match_sheet(s, names) for s in (L.SHEET_INDICATORS, L.SHEET_INFO, L.SHEET_BASIC,
-                                                            L.SHEET_SURVEY, L.SHEET_SURVEY_SETUP)) if n])
-    table, grid, problems = _read_table(book, path)
+        wanted = (L.SHEET_SYSTEM, L.SHEET_INDICATORS) if system else (
+            L.SHEET_INDICATORS, L.SHEET_INFO, L.SHEET_BASIC, L.SHEET_SURVEY, L.SHEET_SURVEY_SETUP)
+        book = read_book(path, sheets=lambda names: [n for n in (L.match_sheet(s, names) for s in wanted) if n]
+                         or (names[:1] if system and len(names) == 1 else []))
+    table, grid, problems = _read_table(book, path, system)
     frame, marks, row_problems = _build_frame(grid, table, path)
     levels1, levels2, level_problems = _levels(frame, table, path)
     ev = Evaluation(path=path, sheet_names=book.sheet_names, table=table, frame=frame, marks=marks,
                     levels1=levels1, levels2=levels2, problems=problems + row_problems + level_problems)
-    _read_info(book, ev)
-    _read_basic(book, ev)
-    _read_survey(book, ev)
+    if not system:
+        _read_info(book, ev)
+        _read_basic(book, ev)
+        _read_survey(book, ev)
     return ev

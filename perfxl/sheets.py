@@ -220,6 +220,31 @@ def build_indicator_sheet(ws, rows: list[dict], blank_rows: int, counts: dict[st
     protect(ws)
 
 
+def build_system_sheet(ws, rows: list[dict], counts: dict[str, int]) -> None:
+    """The 指标体系 sheet of an indicator list: the indicator columns without evaluation data."""
+    cols = [L.COLUMNS_BY_KEY[k] for k in L.SYSTEM_KEYS]
+    header_row(ws, 1, [c.header for c in cols], [c.width for c in cols])
+    last = max(len(rows), 1) + 20
+    for i in range(last - 1):
+        data = rows[i] if i < len(rows) else {}
+        for j, c in enumerate(cols, start=1):
+            fmt = data.get("_formats", {}).get(c.key) or c.number_format
+            put(ws, i + 2, j, data.get(c.key), style="input", fmt=fmt)
+    fit_rows(ws, range(2, len(rows) + 2))
+    letter = {c.key: get_column_letter(j) for j, c in enumerate(cols, start=1)}
+    dv = DataValidation(type="list", formula1=list_range("method", counts["method"]), allow_blank=True,
+                        showErrorMessage=True, errorTitle="计分方法", error="请从下拉列表中选择计分方法")
+    ws.add_data_validation(dv)
+    dv.add(f"{letter['method']}2:{letter['method']}{last}")
+    src = DataValidation(type="list", formula1=list_range("source", counts["source"]), allow_blank=True,
+                         showErrorMessage=True, errorStyle="information", errorTitle="数据来源",
+                         error="不在列表中：可以是“问卷:题组名”")
+    ws.add_data_validation(src)
+    src.add(f"{letter['source']}2:{letter['source']}{last}")
+    ws.freeze_panes = "E2"
+    print_setup(ws)
+
+
 # --- 基础数据 ----------------------------------------------------------------------------
 
 FIGURE_HEADER = ("派生指标", "公式", "计算结果", "计算过程")

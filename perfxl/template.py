@@ -83,6 +83,37 @@ def build_guide(ws) -> None:
     for n in notes:
         r += 1
         ws.cell(row=r, column=1, value=n)
+    from . import figures as F
+
+    r += 2
+    ws.cell(row=r, column=1, value="数据来源：派生指标（由“基础数据”页计算，代替手填实际值）").font = S.BOLD
+    r += 1
+    S.header_row(ws, r, ("派生指标", "公式", "说明"))
+    for fig in F.FIGURES:
+        r += 1
+        for j, v in enumerate((fig.name, fig.formula, fig.note + ("；也可写作：" + "、".join(fig.aliases)
+                                                                  if fig.aliases else "")), start=1):
+            S.put(ws, r, j, v, style="plain")
+    for text in (
+        f"分子分母均为0（如没有“三公”经费预算也没有支出）时，按“基础数据”页“{L.ZERO_OVER_ZERO_LABEL}”的设定："
+        "视为100%（默认，与公开报告一致）、视为0% 或 报告问题；分母为0而分子不为0时报告问题。",
+        "评分过程会写出公式和数字，如“支出预算执行率=580.8142/549.6875×100%=105.66%”。",
+    ):
+        r += 1
+        ws.cell(row=r, column=1, value=text)
+    r += 2
+    ws.cell(row=r, column=1, value="数据来源：问卷").font = S.BOLD
+    for text in (
+        "“问卷”页每行一份答卷：编号、对象类别（如 服务对象、工作人员），其后每列一道题，表头即题目名。",
+        "“问卷设置”页上半部分是选项及其分值（占满分的比例，或 5/4/3 这样的分数）和是否计入满意；"
+        "下半部分是题组：题组名、题目（顿号分隔，或“题1~题5”“全部”）、对象类别（留空为全部）。",
+        "指标的数据来源写“问卷:题组名”取题组得分率（各回答分值的平均），写“问卷满意率:题组名”取满意率（计入满意的选项占比）；"
+        "计分方法可用 得分率计分（分值×得分率）、阈值扣分（如 ≥90%得满分；每下降1%扣5%）等任一种。",
+        "评分后“问卷统计”页列出每个题组、每道题、每个对象类别各选项的人数、占比、得分率和满意率；"
+        "不在选项中的答案、空答案、重复的答卷编号和没有指标使用的题目都会在“校验结果”中指出单元格。",
+    ):
+        r += 1
+        ws.cell(row=r, column=1, value=text)
     for letter, width in zip("ABCDEFGHIJK", (16, 40, 40, 24, 40, 30, 10, 14, 8, 8, 50)):
         ws.column_dimensions[letter].width = width
     S.print_setup(ws, title_rows=None)
@@ -141,3 +172,55 @@ def write_template(path: str | Path, **kw) -> Path:
     wb = new_workbook(**kw)
     atomic_save(wb, path)
     return path
+
+
+def system_workbook(rows: list[dict], title: str = "指标体系"):
+    """An indicator list an administrator can adapt and feed to ``perfxl template --from``."""
+    from openpyxl import Workbook
+
+    from . import figures as F
+
+    wb = Workbook()
+    guide = wb.active
+    guide.title = L.SHEET_GUIDE
+    lines = [f"{title}（可复制修改）",
+             "在“指标体系”页增删指标、修改分值、评分标准、计分方法和参数；计分方法和参数写法见评分工作簿的“说明”页。",
+             "改好后运行：perfxl template --from 本文件.xlsx -o 评分模板.xlsx，perfxl 会先校验本表，再生成评分工作簿。",
+             "数据来源可填派生指标名（" + "、".join(F.names()) + "）或“问卷:题组名”。"]
+    for i, text in enumerate(lines, start=1):
+        guide.cell(row=i, column=1, value=text)
+    guide["A1"].font = S.TITLE_FONT
+    guide.column_dimensions["A"].width = 100
+    counts = S.build_lists(wb, names(), F.names())
+    ws = wb.create_sheet(L.SHEET_SYSTEM)
+    S.build_system_sheet(ws, rows, counts)
+    wb.move_sheet(L.SHEET_LISTS, offset=len(wb.sheetnames))
+    wb.active = wb.sheetnames.index(L.SHEET_SYSTEM)
+    wb.properties.creator = "perfxl"
+    wb.properties.created = wb.properties.modified = datetime(2026, 1, 1)
+    return wb
+
+
+def rows_from_system(checked) -> list[dict]:
+    """Indicator rows of a validated indicator list, ready for new_workbook()."""
+    ev = checked.evaluation
+    rows = []
+    for rec in ev.frame.to_dict("records"):
+        rows.append({k: rec.get(k) for k in L.SYSTEM_KEYS if k in ev.frame.columns})
+    return rows
+
+
+def survey_sets_of(rows: list[dict]) -> list[tuple[str, str, None]]:
+    """Question sets the rows' 数据来源 refer to, each with the default questions."""
+    import unicodedata
+
+    names_ = []
+    for r in rows:
+        src = unicodedata.normalize("NFKC", str(r.get("source") or ""))
+        for prefix in (L.SOURCE_SURVEY_SATISFIED, L.SOURCE_SURVEY_RATE):
+            if src.startswith(prefix + ":"):
+                name = src[len(prefix) + 1:].strip()
+                if name and name not in names_:
+                    names_.append(name)
+                break
+    return [(n, "题1~题5", None) for n in names_] or DEFAULT_SETS

@@ -131,7 +131,7 @@ def _cross_levels(ev: Evaluation, file: str, inds: list[Indicator]) -> list[Prob
 
 
 def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
-                sources: dict[str, tuple[float, str]]) -> list[Problem]:
+                sources: dict[str, tuple[float, str]], system: bool = False) -> list[Problem]:
     """Resolve kind, target, params and actual for one row; problems go to their cells."""
     sheet, row, raw = ev.table.sheet, ind.row, ind.raw
     out: list[Problem] = []
@@ -182,6 +182,8 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
     ind.params = params
     for w in getattr(params, "warnings", ()):
         at("params", "params_warning", detail=w)
+    if system:
+        return out
     actual_raw = raw.get("actual")
     if not is_blank(raw.get("source")):
         derived = sources.get(_text(raw["source"]))
@@ -261,7 +263,8 @@ def _info(ev: Evaluation, file: str) -> list[Problem]:
     return out
 
 
-def validate(ev: Evaluation) -> Checked:
+def validate(ev: Evaluation, *, system: bool = False) -> Checked:
+    """``system``: check an indicator list (structure, rules, sources) without evaluation data."""
     from .schemas import indicator_schema
 
     file = str(ev.path)
@@ -277,7 +280,7 @@ def validate(ev: Evaluation) -> Checked:
 
     basic, zero_rule, basic_problems = _basic(ev, file)
     problems += basic_problems
-    sources, figures, survey, source_problems = _sources(ev, frame, bad, basic, zero_rule, file)
+    sources, figures, survey, source_problems = _sources(ev, frame, bad, basic, zero_rule, file, system)
     problems += source_problems
     indicators: list[Indicator] = []
     for row, rec in zip(frame.index, frame.to_dict("records")):
@@ -291,13 +294,13 @@ def validate(ev: Evaluation) -> Checked:
             row=row, code=_text(rec.get("code")), level1=_text(rec.get("level1")), level2=_text(rec.get("level2")),
             name=_text(rec.get("name")), weight=weight, criterion=_text(rec.get("criterion")),
             evaluator_score=ev_score, note=_text(rec.get("note")), raw=rec)
-        problems += _parse_rule(ev, ind, bad, file, sources)
+        problems += _parse_rule(ev, ind, bad, file, sources, system)
         if ev_score is not None and weight is not None and not (0 <= ev_score <= weight + 1e-9):
             problems.append(problem("score_out_of_range", file=file, sheet=ev.table.sheet,
                                     cell=ev.cell(row, "evaluator_score"), column="评价得分",
                                     value=fmt_num(ev_score), weight=fmt_num(weight)))
             ind.evaluator_score = None
-        if ind.kind is not None and ind.kind.needs_note and not ind.note:
+        if ind.kind is not None and ind.kind.needs_note and not ind.note and not system:
             col = "note" if "note" in ev.table.columns else "actual"
             problems.append(problem("note_required_judgement", file=file, sheet=ev.table.sheet,
                                     cell=ev.cell(row, col), column="评价说明"))
@@ -305,7 +308,8 @@ def validate(ev: Evaluation) -> Checked:
 
     problems += _cross_levels(ev, file, indicators)
     grades, grade_problems = _grades(ev, file)
-    problems += grade_problems + _info(ev, file)
+    if not system:
+        problems += grade_problems + _info(ev, file)
     return Checked(ev, indicators, grades, sort_problems(problems, ev), basic, figures, survey)
 
 
@@ -340,7 +344,7 @@ def _basic(ev: Evaluation, file: str) -> tuple[dict[str, float | None], str, lis
     return out, rule, probs
 
 
-def _sources(ev: Evaluation, frame, bad: set, basic: dict, zero_rule: str, file: str):
+def _sources(ev: Evaluation, frame, bad: set, basic: dict, zero_rule: str, file: str, system: bool = False):
     """Resolve every 数据来源 once: derived figures and questionnaire sets -> (value, text)."""
     from . import figures as F
 
@@ -370,6 +374,10 @@ def _sources(ev: Evaluation, frame, bad: set, basic: dict, zero_rule: str, file:
                 probs.append(problem(code, file=file, sheet=sheet, cell=ev.cell(r, "source"), column="数据来源",
                                      value=text, **kw))
         kind, name = _survey_ref(text)
+        if system:                      # an indicator list: the names must exist, values come later
+            if not kind and F.lookup(text) is None:
+                at_rows("source_unknown", figures="、".join(F.names()))
+            continue
         if kind:
             if survey is None:
                 at_rows("survey_missing")

@@ -109,19 +109,19 @@ def example(tmp_path) -> Path:
 def example_rows() -> list[dict]:
     from perfxl.builtin import examples
 
-    return [dict(r) for r in examples()[0]["rows"]]
+    return [dict(r) for r in examples()["qingyunpu_2022"]["rows"]]
 
 
 def example_info() -> dict:
     from perfxl.builtin import examples
 
-    return dict(examples()[0]["info"])
+    return dict(examples()["qingyunpu_2022"]["info"])
 
 
 def example_basic() -> dict:
     from perfxl.builtin import examples
 
-    return dict(examples()[0]["basic"])
+    return dict(examples()["qingyunpu_2022"]["basic"])
 
 
 @pytest.fixture

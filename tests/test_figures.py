@@ -29,6 +29,7 @@ SEED = dict(budget_adjusted=549.6875, spent_total=580.8142, sangong_budget=4900,
     ("结转结余率", 12.5 / 549.6875, "2.27%"),
     ("人员经费占比", 109.8246 / 580.8142, "18.91%"),
     ("项目支出占比", 460 / 580.8142, "79.2%"),
+    ("预算节约率", (549.6875 - 580.8142) / 549.6875, "-5.66%"),           # overspent: negative
 ])
 def test_each_figure_against_hand_computation(name, expected, shown):
     fv = F.compute(F.lookup(name), SEED)

@@ -1,0 +1,153 @@
+"""Built-in frameworks and administrators' own indicator systems."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from perfxl import layout as L
+from perfxl.builtin import examples, frameworks
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = ROOT / "workbook_templates"
+
+
+@pytest.mark.parametrize("ident", ["department", "project", "self"])
+def test_framework_weights_add_up(ident):
+    rows = frameworks()[ident]["rows"]
+    assert round(sum(r["weight"] for r in rows), 6) == 100
+
+
+def test_self_evaluation_framework_has_the_fixed_split():
+    rows = frameworks()["self"]["rows"]
+    by_level = {}
+    level = None
+    for r in rows:
+        level = r.get("level1") or level
+        by_level[level] = by_level.get(level, 0) + r["weight"]
+    assert list(by_level.values()) == [10, 50, 30, 10]
+
+
+@pytest.mark.parametrize("name, title", [("部门整体", "部门整体支出绩效评价"), ("项目支出", "项目支出绩效评价"),
+                                         ("自评表", "项目支出绩效自评表"), ("project", "项目支出绩效评价")])
+def test_template_from_framework(cli, tmp_path, name, title):
+    run = cli("template", "--framework", name, "-o", "t.xlsx")
+    assert run.code == 0, run.text
+    assert title in run.out
+    wb = load_workbook(tmp_path / "t.xlsx")
+    ws = wb[L.SHEET_INDICATORS]
+    names = [r[3].value for r in ws.iter_rows(min_row=2) if r[3].value]
+    meta = next(m for m in frameworks().values() if m["title"] == title)
+    assert names == [r["name"] for r in meta["rows"]]
+
+
+def test_unknown_framework(cli):
+    run = cli("template", "--framework", "不存在", "-o", "t.xlsx")
+    assert run.code == 2 and "部门整体" in run.err
+
+
+@pytest.mark.parametrize("ident", sorted(examples()))
+def test_every_example_scores_end_to_end_and_opens_in_libreoffice(ident, cli, tmp_path, soffice):
+    ex = examples()[ident]
+    src = TEMPLATES / "examples" / ex["output"]
+    path = tmp_path / src.name
+    shutil.copy2(src, path)
+    run = cli("score", path, "--json")
+    assert run.code == 0, run.text
+    data = run.json()
+    assert data["complete"] and data["total"] is not None and data["grade"]
+    assert not [p for p in data["problems"] if p["severity"] == "error"]
+    out = Path(data["output"])
+    seen = soffice.sheets(out)
+    summary = {r[0]: r[1] for r in seen[L.SHEET_SUMMARY] if len(r) > 1}
+    assert float(summary["总分"]) == data["total"] and summary["等级"] == data["grade"]
+
+
+def test_project_example_uses_figures_and_the_questionnaire(cli, tmp_path):
+    ex = examples()["project_example"]
+    path = tmp_path / "p.xlsx"
+    shutil.copy2(TEMPLATES / "examples" / ex["output"], path)
+    data = cli("score", path, "--json", "--no-write").json()
+    by_code = {i["code"]: i for i in data["indicators"]}
+    assert by_code["7"]["process"].startswith("资金到位率=1150/1200×100%=95.83%")
+    assert by_code["7"]["score"] == round(3 * 1150 / 1200, 2)
+    assert by_code["15"]["process"].startswith("预算节约率=(1200-1098.6)/1200×100%=8.45%")
+    assert "问卷题组“服务对象满意度”共300个有效回答" in by_code["19"]["process"]
+
+
+def test_self_example_shows_its_deviation(cli, tmp_path):
+    ex = examples()["self_example"]
+    path = tmp_path / "s.xlsx"
+    shutil.copy2(TEMPLATES / "examples" / ex["output"], path)
+    data = cli("score", path, "--json", "--no-write").json()
+    assert [(d["code"], d["rule_score"], d["evaluator_score"]) for d in data["deviations"]] == \
+        [("3", round(10 * 55 / 60, 2), 10.0)]
+    by_code = {i["code"]: i for i in data["indicators"]}
+    assert by_code["1"]["score"] == round(10 * 286.5 / 300, 2)          # 预算执行率 × 10
+    assert "属于“部分达成并具有一定效果”档" in by_code["8"]["process"]
+
+
+# --- own indicator systems ------------------------------------------------------------
+
+SYSTEM = TEMPLATES / "指标体系" / "项目支出绩效评价指标体系.xlsx"
+
+
+def test_template_from_own_indicator_list(cli, tmp_path):
+    own = tmp_path / "我的指标体系.xlsx"
+    wb = load_workbook(SYSTEM)
+    ws = wb[L.SHEET_SYSTEM]
+    ws["D13"] = "改造小区数量"            # an administrator adapts the list
+    ws["K13"] = "≥36个"
+    wb.save(own)
+    run = cli("template", "--from", own, "-o", "模板.xlsx")
+    assert run.code == 0, run.text
+    ws = load_workbook(tmp_path / "模板.xlsx")[L.SHEET_INDICATORS]
+    header = [c.value for c in ws[1]]
+    row = {h: c.value for h, c in zip(header, ws[13])}
+    assert row["三级指标"] == "改造小区数量" and row["目标值"] == "≥36个" and row["计分方法"] == "完成比率"
+    setup = load_workbook(tmp_path / "模板.xlsx")[L.SHEET_SURVEY_SETUP]
+    assert "服务对象满意度" in [c.value for c in setup["A"]]
+
+
+def test_own_indicator_list_is_validated_first(cli, tmp_path):
+    bad = tmp_path / "坏的指标体系.xlsx"
+    wb = load_workbook(SYSTEM)
+    ws = wb[L.SHEET_SYSTEM]
+    ws["E3"] = 5                   # weights no longer add up
+    ws["H5"] = "瞎编"              # unknown 计分方法
+    ws["I6"] = "①60%；②60%"        # checklist over 100%
+    ws["J8"] = "不知道"            # unknown 数据来源
+    wb.save(bad)
+    run = cli("template", "--from", bad, "-o", "模板.xlsx", "--json")
+    assert run.code == 1
+    where = {(p["sheet"], p["cell"], p["code"]) for p in run.json()["problems"]}
+    assert {("指标体系", "H5", "method_unknown"), ("指标体系", "I6", "params_invalid"),
+            ("指标体系", "J8", "source_unknown"), ("指标体系", "E2:E20", "total_not_100")} <= where
+    assert not (tmp_path / "模板.xlsx").exists()
+
+
+def test_one_sheet_list_with_other_sheet_name_and_headers(cli, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    ws.append(["序号", "一级", "二级", "指标名称", "权重", "计分方式", "参数", "指标值"])
+    ws.append([1, "产出(60分)", "数量(60分)", "完成户数", 60, "完成比率", None, "≥100户"])
+    ws.append([2, "效益(40分)", "满意度(40分)", "满意度", 40, "阈值扣分", "≥90%得满分；每下降1%扣5%", None])
+    wb.save(tmp_path / "list.xlsx")
+    run = cli("template", "--from", "list.xlsx", "-o", "out.xlsx")
+    assert run.code == 0, run.text
+
+
+def test_indicator_list_without_required_header(cli, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["序号", "一级指标", "二级指标", "三级指标", "计分方法"])
+    wb.save(tmp_path / "list.xlsx")
+    run = cli("template", "--from", "list.xlsx", "-o", "out.xlsx", "--json")
+    assert run.code == 2
+    assert "缺少“分值”列" in run.json()["problems"][0]["message"]
