@@ -291,17 +291,22 @@ def _read_survey(book: RawBook, ev: Evaluation) -> None:
             group_col = c0 + 1
         else:
             questions.append((str(v).strip(), c0 + 1))
-    data = [r0 for r0 in range(header + 1, grid.height) if any(x is not None for x in grid.rows[r0])]
-    rows = grid.rows
+    import numpy as np
+
+    arr = grid.as_array()
+    body = arr[header + 1:]
+    keep = np.flatnonzero(np.not_equal(body, None).any(axis=1)) if body.size else np.array([], dtype=int)
+    body = body[keep]
 
     def column(c1):
-        return [rows[r][c1 - 1] if c1 - 1 < len(rows[r]) else None for r in data]
+        return body[:, c1 - 1] if c1 - 1 < body.shape[1] else np.full(len(body), None, dtype=object)
 
+    q_cols = [c - 1 for _, c in questions]
     inp = SurveyInput(sheet=sheet, header_row=header + 1, id_col=id_col, group_col=group_col,
-                      questions=questions, rows=[r + 1 for r in data],
-                      answers=[column(c) for _, c in questions],
-                      ids=column(id_col) if id_col else [None] * len(data),
-                      groups=column(group_col) if group_col else [None] * len(data))
+                      questions=questions, rows=(keep + header + 2).tolist(),
+                      answers=body[:, q_cols] if q_cols else np.empty((len(body), 0), dtype=object),
+                      ids=column(id_col) if id_col else np.full(len(body), None, dtype=object),
+                      groups=column(group_col) if group_col else np.full(len(body), None, dtype=object))
     setup = L.match_sheet(L.SHEET_SURVEY_SETUP, book.sheet_names)
     if setup is not None:
         inp.setup_sheet = setup

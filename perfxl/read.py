@@ -18,6 +18,8 @@ from .problems import UnusableInput, problem
 #: refuse archives that would expand beyond this (zip bombs); a big real workbook is far smaller
 MAX_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_RATIO = 200
+#: sheet parts larger than this are not scanned for error values (cost grows with the sheet)
+_BIG_PART = 8 * 1024 * 1024
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 
@@ -33,6 +35,19 @@ class SheetGrid:
     name: str
     rows: list[list[Any]]                                  # 0-based; blanks are None
     marks: dict[tuple[int, int], CellMark] = field(default_factory=dict)
+    array: Any = None                                      # the same cells as a 2-D numpy object array
+
+    def as_array(self):
+        """The grid as a rectangular numpy object array (blanks None), built once."""
+        if self.array is None:
+            import numpy as np
+
+            width = max((len(r) for r in self.rows), default=0)
+            arr = np.empty((len(self.rows), width), dtype=object)
+            for i, r in enumerate(self.rows):
+                arr[i, :len(r)] = r
+            self.array = arr
+        return self.array
 
     def get(self, r: int, c: int) -> Any:
         if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
@@ -119,9 +134,24 @@ def read_book(path: str | Path, sheets=None) -> RawBook:
             data = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except Exception as e:
             raise _fail("file_unreadable", path, detail=f"工作表“{name}”：{_short(e)}") from None
-        rows = [[_norm(v) for v in row] for row in data]
-        out[name] = SheetGrid(name, rows, marks_by_sheet.get(name, {}))
+        out[name] = _grid(name, data, marks_by_sheet.get(name, {}))
     return RawBook(path, names, out)
+
+
+#: sheets with more cells than this are normalised with numpy (a questionnaire of 100,000 answers)
+_BIG = 50_000
+
+
+def _grid(name: str, data: list[list[Any]], marks) -> SheetGrid:
+    """Calamine's rows with "" turned into None."""
+    if sum(len(r) for r in data[:1]) * len(data) > _BIG:
+        import numpy as np
+
+        arr = np.array(data, dtype=object)
+        if arr.ndim == 2:
+            arr[arr == ""] = None
+            return SheetGrid(name, arr.tolist(), marks, arr)
+    return SheetGrid(name, [[_norm(v) for v in row] for row in data], marks)
 
 
 def _short(e: Exception) -> str:
@@ -171,6 +201,8 @@ def _scan_marks(path: Path, sheets: list[str]) -> dict[str, dict[tuple[int, int]
                 part = parts.get(name)
                 if not part:
                     continue
+                if zf.getinfo(part).file_size > _BIG_PART:
+                    continue                 # a huge answer sheet: error cells there read as blanks
                 data = zf.read(part)
                 if b't="e"' not in data and b"<f" not in data:
                     continue

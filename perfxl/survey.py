@@ -44,9 +44,9 @@ class SurveyInput:
     group_col: int | None
     questions: list[tuple[str, int]]                 # (header text, 1-based column)
     rows: list[int]                                  # Excel rows of the responses
-    answers: list[list[Any]]                         # per question, the column of answers
-    ids: list[Any]
-    groups: list[Any]
+    answers: Any                                     # numpy object array: response × question
+    ids: Any                                         # numpy object arrays, one value per response
+    groups: Any
     setup_sheet: str | None = None
     options: list[Option] = field(default_factory=list)
     sets: list[QuestionSet] = field(default_factory=list)
@@ -103,22 +103,32 @@ def _label(v: Any) -> str | None:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v)))
 
 
-def _codes(values: list[Any], code_of: dict[str, int]) -> np.ndarray:
-    """Vectorised label -> code: -1 blank, -2 unknown. Exact matches go through pandas' hash map;
-    only the rest (blanks, odd spacing, full-width digits) is looked at one by one."""
+def _codes(values, code_of: dict[str, int]) -> np.ndarray:
+    """Vectorised label -> option code (same shape): -1 blank, -2 unknown.
+
+    Exact labels (and numbers for numeric options) go through a pandas Categorical, which is
+    hash-based and fast; only what does not match exactly (odd spacing, full-width digits, blanks)
+    is looked at one value at a time."""
     import pandas as pd
 
-    mapping = dict(code_of)
+    values = np.asarray(values, dtype=object)
+    keys: list = []
+    target: list[int] = []
     for label, code in code_of.items():
+        variants = [label]
         if label.lstrip("-").isdigit():
-            mapping[int(label)] = code
-            mapping[float(label)] = code
-    mapped = pd.Series(values, dtype=object).map(mapping)
-    out = mapped.fillna(-3).to_numpy(dtype=np.int64)
+            variants.append(int(label))         # 5.0 hashes and compares equal to 5
+        for v in variants:
+            keys.append(v)
+            target.append(code)
+    flat = values.ravel()
+    cat = pd.Categorical(flat, categories=pd.Index(keys, dtype=object)).codes
+    lookup = np.array(target + [-3], dtype=np.int64)
+    out = lookup[cat]                       # cat == -1 picks the last entry: -3, "look again"
     for i in np.flatnonzero(out == -3):
-        lab = _label(values[i])
+        lab = _label(flat[i])
         out[i] = -1 if lab is None else code_of.get(lab, -2)
-    return out
+    return out.reshape(values.shape)
 
 
 def _split_questions(text: str, headers: list[str]) -> list[str] | None:
@@ -169,21 +179,23 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
     options = inp.options or [Option(lbl, w, s) for lbl, w, s in L.DEFAULT_SURVEY_OPTIONS]
     code_of = {_label(o.label): i for i, o in enumerate(options)}
     n_opt = len(options)
-    uniq = {}
-    for g in dict.fromkeys(inp.groups):
+    import pandas as pd
+
+    groups = []
+    for g in pd.unique(pd.Series(inp.groups, dtype=object).dropna()):
         lab = _label(g)
-        if lab is not None:
-            uniq.setdefault(lab, len(uniq))
-    groups = list(uniq)
-    gcode = uniq
-    g_idx = _codes(inp.groups, gcode)
+        if lab is not None and lab not in groups:
+            groups.append(lab)
+    gcode = {g: i for i, g in enumerate(groups)}
+    g_idx = _codes(inp.groups, gcode) if len(groups) else np.full(len(inp.rows), -1, dtype=np.int64)
     n_groups = len(groups)
     headers = [q for q, _ in inp.questions]
     counts = np.zeros((len(headers), n_groups + 1, n_opt), dtype=np.int64)
     rows = np.asarray(inp.rows)
+    block = _codes(inp.answers, code_of) if inp.answers.size else np.empty((len(rows), 0), dtype=np.int64)
     for qi, (q, col) in enumerate(inp.questions):
-        column = inp.answers[qi]
-        codes = _codes(column, code_of)
+        codes = block[:, qi]
+        column = inp.answers[:, qi]
         valid = codes >= 0
         in_group = valid & (g_idx >= 0)
         if n_groups:
@@ -227,22 +239,23 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
 
 
 def _duplicate_ids(inp: SurveyInput, file: str) -> list[Problem]:
+    import pandas as pd
+
     from .model import cell_ref
 
     if inp.id_col is None:
         return []
-    seen: dict[str, int] = {}
+    ids = pd.Series(inp.ids, dtype=object)
+    present = ids.notna()
+    keys = ids[present].map(lambda v: _label(v)) if present.sum() < 1000 else ids[present].astype(str).str.strip()
+    dup = keys.duplicated(keep="first")
     out = []
-    for row, v in zip(inp.rows, inp.ids):
-        key = _label(v)
-        if key is None:
-            continue
-        if key in seen:
-            if len(out) < MAX_CELLS_PER_KIND:
-                out.append(problem("survey_duplicate_id", file=file, sheet=inp.sheet, cell=cell_ref(row, inp.id_col),
-                                   value=key, first=cell_ref(seen[key], inp.id_col)))
-        else:
-            seen[key] = row
+    first_row = {}
+    for pos, key in zip(keys.index[~dup], keys[~dup]):
+        first_row.setdefault(key, inp.rows[pos])
+    for pos, key in zip(keys.index[dup][:MAX_CELLS_PER_KIND], keys[dup][:MAX_CELLS_PER_KIND]):
+        out.append(problem("survey_duplicate_id", file=file, sheet=inp.sheet, cell=cell_ref(inp.rows[pos], inp.id_col),
+                           value=key, first=cell_ref(first_row[key], inp.id_col)))
     return out
 
 
