@@ -1,0 +1,457 @@
+"""perfxl consolidate on a generated collection: several units, several evaluators per unit, a
+duplicate copy, conflicting duplicates, a workbook of another template version, another indicator
+system, workbooks with errors, corrupt, empty, password-protected and lock files.
+
+Expected figures are computed here by hand from the inputs (4 completion-ratio indicators of
+25 points, target ≥10次: an actual of a次 scores 2.5·a), never copied from perfxl's output."""
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import zipfile
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+import perfxl
+from perfxl import layout as L
+
+H = L.CONS_HEADERS
+YEAR = 2023
+ORG = "某某评价咨询有限公司"
+
+
+def r2(x: float) -> float:
+    return float(Decimal(repr(round(x, 9))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def rows(actuals, *, codes=(1, 2, 3, 4), evaluator_scores=None, notes=None) -> list[dict]:
+    level1 = ["产出(50分)", None, "效益(50分)", None]
+    level2 = ["数量", "质量", "社会效益", "满意度"]
+    out = []
+    for i, (code, a) in enumerate(zip(codes, actuals)):
+        out.append(dict(code=code, level1=level1[i], level2=level2[i], name=f"指标{code}", weight=25,
+                        method="完成比率", target="≥10次", actual=None if a is None else f"{a}次",
+                        evaluator_score=(evaluator_scores or {}).get(code), note=(notes or {}).get(code)))
+    return out
+
+
+def scores(actuals) -> list[float]:
+    """The rule by hand: 25 × min(a, 10) / 10."""
+    return [r2(25 * min(a, 10) / 10) for a in actuals]
+
+
+def info(unit, evaluator, **kw) -> dict:
+    return {"unit": unit, "year": YEAR, "kind": "项目支出绩效评价", "evaluator_org": ORG, "evaluator": evaluator, **kw}
+
+
+def write(path: Path, rows_, info_, mutate=None) -> Path:
+    from perfxl.files import atomic_save
+    from perfxl.template import new_workbook
+
+    wb = new_workbook(rows=rows_, info=info_, blank_rows=0)
+    if mutate:
+        mutate(wb)
+    atomic_save(wb, path)
+    return path
+
+
+def header_cell(ws, header: str):
+    return next(c for c in ws[1] if c.value == header)
+
+
+def old_version(wb) -> None:
+    """Another template version: older header spellings, no 数据来源 column, the last two
+    indicators in the other order, 模板版本 0.9."""
+    col = L.COLUMNS_BY_KEY
+    ws = wb[L.SHEET_INDICATORS]
+    header_cell(ws, col["weight"].header).value = "权重"
+    header_cell(ws, col["code"].header).value = "序号"
+    ws.delete_cols(header_cell(ws, col["source"].header).column)
+    level1 = header_cell(ws, col["level1"].header).column
+    last = max(r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).value is not None)
+    for c in range(1, ws.max_column + 1):
+        if c != level1:                           # the 一级指标 cell stays where it starts the group
+            a, b = ws.cell(row=last - 1, column=c), ws.cell(row=last, column=c)
+            a.value, b.value = b.value, a.value
+    info_ws = wb[L.SHEET_INFO]
+    for r in range(1, info_ws.max_row + 1):
+        if info_ws.cell(row=r, column=1).value == L.INFO_BY_KEY["template_version"].label:
+            info_ws.cell(row=r, column=2).value = "0.9"
+
+
+def encrypt(src: Path, dst: Path) -> Path:
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    with src.open("rb") as fh, dst.open("wb") as out:
+        OOXMLFile(fh).encrypt("密码123", out)
+    return dst
+
+
+# units that are included: unit -> {evaluator: actuals}
+PANEL_A = {"张三": [10, 8, 6, 10], "李四": [10, 6, 6, 8], "王五": [2, 8, 6, 10]}
+PANEL_D = {"赵六": [8, 8, 8, 8], "钱七": [10, 10, 10, 10]}
+SINGLE = {"乙单位": [10, 10, 9, 10], "丙单位": [7, 7, 7, 7]}
+OLD = ("戊单位", [9, 9, 8, 10])            # written from another template version
+FLAGGED = ("庚单位", [10, 10, 10, 10], 20)   # 评价得分 20 on 指标1 without 评价说明: an error, total computable
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("collection")
+    d = root / "提交"
+    for ev, a in PANEL_A.items():
+        write(d / "甲单位" / f"甲单位_{ev}.xlsx", rows(a), info("甲单位", ev))
+    for ev, a in PANEL_D.items():
+        write(d / "丁单位" / f"丁单位_{ev}.xlsx", rows(a), info("丁单位", ev))
+    for unit, a in SINGLE.items():
+        write(d / f"{unit}.xlsx", rows(a), info(unit, "张三"))
+    write(d / "戊单位_旧模板.xlsx", rows(OLD[1]), info(OLD[0], "张三"), mutate=old_version)
+    unit, a, given = FLAGGED
+    write(d / f"{unit}.xlsx", rows(a, evaluator_scores={1: given}), info(unit, "张三"))
+    # not included
+    shutil.copy2(d / "乙单位.xlsx", d / "乙单位 - 副本.xlsx")                               # identical copy
+    write(d / "己单位_1.xlsx", rows([5, 5, 5, 5]), info("己单位", "孙八"))                  # conflicting pair
+    write(d / "己单位_2.xlsx", rows([6, 5, 5, 5]), info("己单位", "孙八"))
+    write(d / "辛单位_其他体系.xlsx", rows([9, 9, 9, 9], codes=(1, 2, 3, 5)), info("辛单位", "张三"))
+    write(d / "壬单位_未完成.xlsx", rows([9, None, 9, 9]), info("壬单位", "张三"))          # total not computable
+    write(d / "无名单位.xlsx", rows([9, 9, 9, 9]), info(None, "张三"))                      # no 单位名称
+    (d / "损坏.xlsx").write_bytes(b"this is not a workbook at all")
+    data = (d / "丙单位.xlsx").read_bytes()
+    (d / "截断.xlsx").write_bytes(data[: len(data) // 2])
+    (d / "空文件.xlsx").write_bytes(b"")
+    encrypt(d / "丙单位.xlsx", d / "加密.xlsx")
+    (d / "~$乙单位.xlsx").write_bytes(b"\x00" * 165)                                       # Excel's lock file
+    (d / "说明.txt").write_text("不是工作簿，不应计入", encoding="utf-8")
+    return d
+
+
+INCLUDED = 3 + 2 + 2 + 1 + 1
+FOUND = INCLUDED + 1 + 2 + 1 + 1 + 1 + 4 + 1
+
+
+def expected_units(method: str = "mean") -> dict[str, dict]:
+    """unit -> {"scores": per-indicator unit figure, "total": ..., "evaluators": n}, by hand."""
+    def agg(values):
+        if method == "median":
+            return r2(statistics.median(values))
+        if method == "trimmed" and len(values) >= 3:
+            values = sorted(values)[1:-1]
+        return r2(sum(values) / len(values))
+
+    out = {}
+    for unit, panel in (("甲单位", PANEL_A), ("丁单位", PANEL_D)):
+        per = [scores(a) for a in panel.values()]
+        s = [agg([p[i] for p in per]) for i in range(4)]
+        out[unit] = {"scores": s, "evaluators": len(panel)}
+    for unit, a in SINGLE.items():
+        out[unit] = {"scores": scores(a), "evaluators": 1}
+    out[OLD[0]] = {"scores": scores(OLD[1]), "evaluators": 1}
+    unit, a, given = FLAGGED
+    out[unit] = {"scores": [given, *scores(a)[1:]], "evaluators": 1}
+    for v in out.values():
+        v["total"] = r2(sum(v["scores"]))
+        v["grade"] = next(g for g, m in L.DEFAULT_GRADES if v["total"] >= m)
+    return out
+
+
+def ranks(totals: dict[str, float]) -> dict[str, int]:
+    return {u: 1 + sum(t > v for t in totals.values()) for u, v in totals.items()}
+
+
+@pytest.fixture(scope="module")
+def cons(collection):
+    return perfxl.consolidate(collection, jobs=2)
+
+
+# --- the tables -----------------------------------------------------------------------------
+
+def test_counts_add_up_and_every_rejected_file_has_its_reason(cons, collection):
+    found = [p for p in collection.rglob("*") if p.suffix == ".xlsx"]
+    assert cons.found == len(found) == FOUND
+    assert cons.included == INCLUDED
+    assert cons.included + cons.not_included == cons.found
+    listed = set(cons.included_files) | set(cons.rejected[H["file"]])
+    assert listed == {str(p) for p in found}
+    assert not set(cons.included_files) & set(cons.rejected[H["file"]])
+    assert cons.rejected[H["reason"]].str.len().min() > 5
+
+    why = {Path(f).name: (cat, reason, sheet, cell) for f, cat, reason, sheet, cell in
+           cons.rejected[[H["file"], H["category"], H["reason"], H["sheet"], H["cell"]]].itertuples(index=False)}
+    cat = L.CONS_CATEGORIES
+    # identical copies: the first in path order ("乙单位 - 副本" sorts before "乙单位.") is kept
+    copy, original = "乙单位 - 副本.xlsx", "乙单位.xlsx"
+    assert original in why and copy not in why
+    assert why[original][0] == cat["duplicate"]
+    assert "内容相同" in why[original][1] and f"“{copy}”" in why[original][1]
+    for name, other in (("己单位_1.xlsx", "己单位_2.xlsx"), ("己单位_2.xlsx", "己单位_1.xlsx")):
+        assert why[name][0] == cat["duplicate"] and "得分不同" in why[name][1] and other in why[name][1]
+    assert why["辛单位_其他体系.xlsx"][0] == cat["system"]
+    assert "多出编号 5" in why["辛单位_其他体系.xlsx"][1]
+    name_col = L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY["name"]) + 1
+    actual_col = L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY["actual"]) + 1
+    from perfxl.model import cell_ref
+    assert why["辛单位_其他体系.xlsx"][2:] == (L.SHEET_INDICATORS, cell_ref(5, name_col))
+    assert why["壬单位_未完成.xlsx"][0] == cat["no_total"]
+    assert why["壬单位_未完成.xlsx"][2:] == (L.SHEET_INDICATORS, cell_ref(3, actual_col))
+    assert "实际值为空" in why["壬单位_未完成.xlsx"][1]
+    assert why["无名单位.xlsx"][0] == cat["info"] and "单位名称" in why["无名单位.xlsx"][1]
+    assert why["无名单位.xlsx"][2:] == (L.SHEET_INFO, "B2")
+    for name in ("损坏.xlsx", "截断.xlsx", "空文件.xlsx", "加密.xlsx"):
+        assert why[name][0] == cat["unreadable"], name
+    assert "密码" in why["加密.xlsx"][1]
+    assert "空文件" in why["空文件.xlsx"][1]
+    assert why["~$乙单位.xlsx"][0] == cat["lock"]
+
+
+def test_summary_totals_grades_and_ranks_match_hand_computation(cons):
+    exp = expected_units("mean")
+    s = cons.summary.set_index(H["unit"])
+    assert set(s.index) == set(exp)
+    for unit, e in exp.items():
+        assert s.at[unit, H["total"]] == pytest.approx(e["total"], abs=1e-9), unit
+        assert s.at[unit, H["grade"]] == e["grade"], unit
+        assert s.at[unit, H["evaluators"]] == e["evaluators"]
+        assert s.at[unit, "产出"] == pytest.approx(r2(sum(e["scores"][:2])))
+        assert s.at[unit, "效益"] == pytest.approx(r2(sum(e["scores"][2:])))
+    want = ranks({u: e["total"] for u, e in exp.items()})
+    assert s[H["rank"]].to_dict() == want
+    assert sorted(want.values()) != list(range(1, len(want) + 1)), "the collection should contain a tie"
+    assert list(cons.summary[H["rank"]]) == sorted(want.values())
+    # the panel total is the sum of rounded per-indicator means (74.99), not the mean of totals (75.00)
+    assert s.at["甲单位", H["total"]] == pytest.approx(74.99)
+    assert s.at[FLAGGED[0], H["status"]] == L.CONS_STATUS_FLAGGED
+    assert s.at["乙单位", H["status"]] == L.CONS_STATUS_OK
+    assert "0.9" in s.at[OLD[0], H["note"]]
+    assert s.at["甲单位", H["evaluator_names"]] == "张三、李四、王五"
+
+
+@pytest.mark.parametrize("method", ["median", "trimmed"])
+def test_panel_methods(collection, method):
+    c = perfxl.consolidate(collection, jobs=1, panel=method)
+    exp = expected_units(method)
+    s = c.summary.set_index(H["unit"])
+    for unit in ("甲单位", "丁单位"):
+        assert s.at[unit, H["total"]] == pytest.approx(exp[unit]["total"]), (method, unit)
+    p = c.panel[c.panel[H["unit"]] == "丁单位"]
+    # two evaluators: trimmed falls back to the mean
+    assert list(p[H["panel_score"]]) == pytest.approx(
+        [r2(statistics.median(v)) if method == "median" else r2(statistics.fmean(v))
+         for v in zip(*(scores(a) for a in PANEL_D.values()))])
+
+
+def test_panel_sheet_spread_and_outliers(cons):
+    p = cons.panel
+    assert set(p[H["unit"]]) == {"甲单位", "丁单位"}
+    assert len(p) == 8
+    a = p[p[H["unit"]] == "甲单位"].set_index(H["code"])
+    per = {ev: scores(x) for ev, x in PANEL_A.items()}
+    for i, code in enumerate(("1", "2", "3", "4")):
+        vals = [per[ev][i] for ev in PANEL_A]
+        med = statistics.median(vals)
+        assert a.at[code, H["panel_score"]] == pytest.approx(r2(statistics.fmean(vals)))
+        assert a.at[code, H["spread"]] == pytest.approx(max(vals) - min(vals))
+        assert a.at[code, H["std"]] == pytest.approx(statistics.stdev(vals), abs=1e-4)
+        flagged = [ev for ev in PANEL_A if abs(per[ev][i] - med) > 0.2 * 25]
+        text = a.at[code, H["outliers"]]
+        assert [ev for ev in PANEL_A if isinstance(text, str) and ev in text] == flagged
+    # 指标1: 王五 5 against a median of 25 is flagged; 指标2: 李四 15 against 20 is exactly 20% of 25: not flagged
+    assert "王五" in a.at["1", H["outliers"]]
+    assert pd.isna(a.at["2", H["outliers"]])
+    assert "张三 25.00" in a.at["1", H["figures"]]
+
+
+def test_detail_and_analysis(cons):
+    d = cons.detail
+    assert len(d) == INCLUDED * 4
+    assert set(d[H["deviates"]]) == {L.YES, L.NO}
+    assert (d[H["deviates"]] == L.YES).sum() == 1
+    old = d[d[H["unit"]] == OLD[0]].set_index(H["code"])
+    assert old[H["score"]].to_dict() == dict(zip(("1", "2", "3", "4"), scores(OLD[1])))   # reconciled by 编号
+    assert set(old[H["template_version"]]) == {"0.9"}
+
+    exp = expected_units("mean")
+    a = cons.analysis.set_index(H["code"])
+    assert list(a.index) == ["1", "2", "3", "4"]
+    for i, code in enumerate(a.index):
+        vals = [e["scores"][i] for e in exp.values()]
+        assert a.at[code, H["units"]] == len(exp)
+        assert a.at[code, H["mean"]] == pytest.approx(statistics.fmean(vals))
+        assert a.at[code, H["min"]] == pytest.approx(min(vals))
+        assert a.at[code, H["max"]] == pytest.approx(max(vals))
+        assert a.at[code, H["mean_rate"]] == pytest.approx(statistics.fmean(v / 25 for v in vals))
+        assert a.at[code, H["lost"]] == sum(v < 25 for v in vals)
+    assert a[H["deviations"]].to_dict() == {"1": 1, "2": 0, "3": 0, "4": 0}
+
+
+def test_strict_leaves_out_workbooks_with_errors(collection):
+    c = perfxl.consolidate(collection, jobs=1, strict=True)
+    assert FLAGGED[0] not in set(c.summary[H["unit"]])
+    row = c.rejected[c.rejected[H["file"]].str.endswith(f"{FLAGGED[0]}.xlsx")]
+    assert list(row[H["category"]]) == [L.CONS_CATEGORIES["strict"]]
+    assert c.included + c.not_included == c.found == FOUND
+
+
+def test_parallel_and_serial_give_the_same_tables(collection, cons):
+    import pandas.testing as pdt
+
+    serial = perfxl.consolidate(collection, jobs=1)
+    for name in ("summary", "detail", "analysis", "panel", "rejected"):
+        pdt.assert_frame_equal(getattr(serial, name), getattr(cons, name))
+
+
+def test_dask_local_cluster_gives_the_same_tables(collection, cons, cli, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    import pandas.testing as pdt
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        on_dask = perfxl.consolidate(collection, scheduler=cluster.scheduler_address)
+        run = cli("consolidate", collection, "-o", tmp_path / "汇总.xlsx", "--scheduler", cluster.scheduler_address,
+                  "--json")
+    for name in ("summary", "detail", "analysis", "panel", "rejected"):
+        pdt.assert_frame_equal(getattr(on_dask, name), getattr(cons, name))
+    data = run.json()
+    assert (data["found"], data["included"]) == (FOUND, INCLUDED)
+    assert {u["unit"]: u["total"] for u in data["units"]} == pytest.approx(
+        {u: e["total"] for u, e in expected_units().items()})
+
+
+def test_import_perfxl_stays_light_and_api_is_callable(tmp_path, collection):
+    code = ("import sys, perfxl; assert 'pandas' not in sys.modules; "
+            "import perfxl.consolidate; c = perfxl.consolidate(sys.argv[1], jobs=1); "
+            "print(c.found, c.included, c.not_included)")
+    out = subprocess.run([sys_executable(), "-c", code, str(collection)], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(FOUND), str(INCLUDED), str(FOUND - INCLUDED)]
+
+
+def sys_executable() -> str:
+    import sys
+    return sys.executable
+
+
+# --- the command line and the summary workbook --------------------------------------------
+
+def test_cli_consolidate_json_and_totals_equal_perfxl_score(cli, collection, tmp_path):
+    out = tmp_path / "汇总.xlsx"
+    run = cli("consolidate", collection, "-o", out, "--jobs", "2", "--json")
+    assert run.code == 1, run.text                 # some files were not included
+    data = run.json()
+    assert (data["found"], data["included"], data["not_included"]) == (FOUND, INCLUDED, FOUND - INCLUDED)
+    assert len(data["rejected"]) == FOUND - INCLUDED and all(r["reason"] for r in data["rejected"])
+    units = {u["unit"]: u for u in data["units"]}
+    score = cli("score", collection / "乙单位.xlsx", "--no-write", "--json").json()
+    assert units["乙单位"]["total"] == score["total"] == expected_units()["乙单位"]["total"]
+    assert units["乙单位"]["grade"] == score["grade"]
+    assert out.exists()
+    again = cli("consolidate", collection, "-o", out)
+    assert again.code == 2 and "已存在" in again.text and "--force" in again.text
+    forced = cli("consolidate", collection, "-o", out, "--force", "--jobs", "1")
+    assert forced.code == 1
+    assert f"共找到 {FOUND} 个文件：纳入 {INCLUDED} 个，未纳入 {FOUND - INCLUDED} 个" in forced.out
+    assert list(tmp_path.glob("汇总.bak-*.xlsx")), "the previous summary is backed up before overwriting"
+
+
+def test_cli_consolidate_nothing_found(cli, tmp_path):
+    (tmp_path / "空目录").mkdir()
+    run = cli("consolidate", tmp_path / "空目录", "-o", tmp_path / "x.xlsx", "--json")
+    assert run.code == 2
+    assert "没有找到 Excel 工作簿" in run.json()["problems"][0]["message"]
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_summary_workbook_in_libreoffice(cons, tmp_path, soffice):
+    path = cons.to_excel(tmp_path / "汇总.xlsx")
+    wb = load_workbook(path)
+    assert wb.sheetnames == [L.SHEET_CONS_SUMMARY, L.SHEET_CONS_CHARTS, L.SHEET_CONS_DETAIL, L.SHEET_CONS_ANALYSIS,
+                             L.SHEET_CONS_PANEL, L.SHEET_CONS_REJECTED, L.SHEET_CONS_README]
+    assert len(wb[L.SHEET_CONS_CHARTS]._charts) == 3
+    with zipfile.ZipFile(path) as zf:
+        assert sum(n.startswith("xl/charts/chart") for n in zf.namelist()) == 3
+
+    sheets = soffice.sheets(path)
+    assert set(sheets) >= set(wb.sheetnames)
+    head, *body = sheets[L.SHEET_CONS_SUMMARY]
+    assert head[:7] == [H[k] for k in L.CONS_SUMMARY_KEYS]
+    exp = expected_units()
+    seen = {r[0]: r for r in body if r and r[0]}
+    assert set(seen) == set(exp)
+    for unit, e in exp.items():
+        assert float(seen[unit][head.index(H["total"])]) == pytest.approx(e["total"])
+        assert seen[unit][head.index(H["grade"])] == e["grade"]
+    assert len([r for r in sheets[L.SHEET_CONS_DETAIL][1:] if any(r)]) == INCLUDED * 4
+    assert len([r for r in sheets[L.SHEET_CONS_REJECTED][1:] if any(r)]) == FOUND - INCLUDED
+    readme = "\n".join(",".join(r) for r in sheets[L.SHEET_CONS_README])
+    assert f"找到 {FOUND} 个文件：纳入 {INCLUDED} 个，未纳入 {FOUND - INCLUDED} 个" in readme
+
+    text = soffice.pdf_text(path)
+    for title in L.CHART_TITLES.values():
+        assert title in text, title
+    pdf = tmp_path / f"lo-pdf-{path.stem}" / f"{path.stem}.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert pages >= len(wb.sheetnames)
+
+
+def test_ods_and_xls_are_read(tmp_path, soffice):
+    d = tmp_path / "formats"
+    a = write(tmp_path / "src" / "乙单位.xlsx", rows([10, 9, 8, 7]), info("乙单位", "张三"))
+    b = write(tmp_path / "src" / "丙单位.xlsx", rows([6, 6, 6, 6]), info("丙单位", "张三"))
+    soffice.convert(a, "ods", d)
+    soffice.convert(b, "xls", d)
+    assert sorted(p.name for p in d.iterdir()) == ["丙单位.xls", "乙单位.ods"]
+    c = perfxl.consolidate(d, jobs=1)
+    assert (c.found, c.included) == (2, 2), c.rejected.to_dict("records")
+    s = c.summary.set_index(H["unit"])[H["total"]].to_dict()
+    assert s == pytest.approx({"乙单位": r2(sum(scores([10, 9, 8, 7]))), "丙单位": r2(sum(scores([6, 6, 6, 6])))})
+
+
+def test_cli_nothing_included_still_accounts_for_every_file(cli, tmp_path):
+    d = tmp_path / "坏文件"
+    d.mkdir()
+    (d / "a.xlsx").write_bytes(b"")
+    (d / "b.xlsm").write_bytes(b"PK\x03\x04broken")
+    out = tmp_path / "汇总.xlsx"
+    run = cli("consolidate", d, "-o", out)
+    assert run.code == 1
+    assert "共找到 2 个文件：纳入 0 个，未纳入 2 个" in run.out
+    wb = load_workbook(out)
+    rejected = list(wb[L.SHEET_CONS_REJECTED].iter_rows(min_row=2, values_only=True))
+    assert sorted(Path(r[1]).name for r in rejected) == ["a.xlsx", "b.xlsm"]
+    assert wb[L.SHEET_CONS_SUMMARY].max_row == 1
+    bad = cli("consolidate", d, "-o", tmp_path / "x.xlsx", "--panel", "mode")
+    assert bad.code == 2 and "--panel" in bad.text
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork to inject a crashing worker")
+def test_a_worker_that_dies_is_blamed_on_its_own_file_only(collection, monkeypatch):
+    import multiprocessing
+    import os
+
+    import perfxl.consolidate as C
+
+    files = C.discover([collection])
+    victim = next(f for f in files if f.name == "丙单位.xlsx")
+    real = C.score_file
+
+    def crashing(path: str) -> dict:
+        if path == str(victim):
+            os._exit(3)                      # what a segfault or the OOM killer looks like to the pool
+        return real(path)
+
+    # forked workers inherit the patched module; the default forkserver would import it afresh
+    monkeypatch.setattr(C, "score_file", crashing)
+    monkeypatch.setattr(C, "_mp_context", lambda: multiprocessing.get_context("fork"))
+    records = C.score_files(files, jobs=2)
+    assert len(records) == len(files) == FOUND
+    lost = [r for r in records if r["usable"] is False and r["problems"][0][1] == "consolidate_worker_lost"]
+    assert [r["file"] for r in lost] == [str(victim)]
+    assert "丙单位.xlsx" in lost[0]["problems"][0][2]
+    serial = {r["file"]: r for r in (real(str(f)) for f in files if f != victim)}
+    assert all(r == serial[r["file"]] for r in records if r["file"] != str(victim))

@@ -1,0 +1,188 @@
+"""perfxl fill: one workbook per roster row, 基本信息 and 基础数据 filled by header, safe file names,
+no silent overwrite, unknown columns reported; then the filled workbooks consolidate."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from perfxl import layout as L
+from perfxl.fill import safe_filename
+
+INFO = {f.key: f.label for f in L.INFO_FIELDS}
+BASIC = {f.key: f.label for f in L.BASIC_FIELDS}
+INJECTION = '=HYPERLINK("http://example.invalid","点我")'
+
+
+def write_roster(path: Path, header: list, rows: list[list], title: str | None = "2024年度评价名单") -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "名单"
+    if title:
+        ws.append([title])
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+        for c in ws[ws.max_row]:
+            if isinstance(c.value, str) and c.value.startswith("="):
+                c.data_type = "s"            # text in the roster, as a user would type it with a leading '
+    wb.save(path)
+    return path
+
+
+def values(path: Path, sheet: str) -> dict:
+    """column A label -> column B value."""
+    ws = load_workbook(path)[sheet]
+    return {r[0]: r[1] for r in ws.iter_rows(min_col=1, max_col=2, values_only=True) if r[0] is not None}
+
+
+# tolerant headers: a trailing colon, inner spaces, aliases of 基础数据 labels
+HEADER = ["序号", "单位名称：", "统一社会信用代码", "评价 年度", "评价人", "评价日期", "年初预算", "决算支出",
+          "三公经费预算数", "备注说明", "项目名称"]
+ROWS = [
+    [1, "甲单位", "11360100MB0000000X", 2024, "张三", datetime(2024, 6, 30), 536.67, "1,234.5", 4900, "x", INJECTION],
+    [2, "../../上级/乙:单位*?", None, 2024, None, None, 100, "约100万", None, None, None],
+    [3, "CON", None, 2024, None, None, None, None, None, None, None],
+    [4, None, None, 2024, None, None, 1, None, None, None, None],
+    [5, "甲单位", None, 2024, "张三", None, None, None, None, None, None],
+]
+
+
+@pytest.fixture
+def template(tmp_path, make_workbook) -> Path:
+    from perfxl.files import atomic_save
+    from perfxl.template import new_workbook
+
+    path = tmp_path / "模板.xlsx"
+    atomic_save(new_workbook(), path)
+    return path
+
+
+def test_fill_cli_end_to_end(cli, tmp_path, template, soffice):
+    roster = write_roster(tmp_path / "名单.xlsx", HEADER, ROWS)
+    out = tmp_path / "out"
+    run = cli("fill", roster, "--template", template, "-o", out, "--json")
+    assert run.code == 1, run.text                       # two rows could not be generated
+    data = run.json()
+    written = sorted(Path(p).name for p in data["written"])
+    assert written == sorted(["甲单位_张三.xlsx", "_.._上级_乙_单位__.xlsx", "_CON.xlsx"])
+    assert sorted(p.name for p in out.iterdir()) == written          # nothing escaped the output folder
+    assert not (tmp_path / "上级").exists()
+    items = {i["row"]: i for i in data["items"]}
+    assert items[6]["status"] == "skipped" and "没有单位名称" in items[6]["problems"][0]["message"]
+    assert items[6]["problems"][0]["cell"] == "B6"
+    assert items[7]["status"] == "skipped" and "与第3行相同" in items[7]["problems"][0]["message"]
+    warnings = {(p["cell"], p["code"]) for p in data["problems"]}
+    assert ("A2", "fill_unknown_column") in warnings and ("J2", "fill_unknown_column") in warnings
+    not_number = [p for i in data["items"] for p in i["problems"] if p["code"] == "fill_not_number"]
+    assert [(p["cell"], p["value"]) for p in not_number] == [("H4", "约100万")]
+
+    first = out / "甲单位_张三.xlsx"
+    info = values(first, L.SHEET_INFO)
+    assert info[INFO["unit"]] == "甲单位"
+    assert info[INFO["credit_code"]] == "11360100MB0000000X"
+    assert info[INFO["year"]] == 2024
+    assert info[INFO["date"]] == datetime(2024, 6, 30)
+    assert info[INFO["project"]] == INJECTION                  # stays text
+    assert info[INFO["template_version"]] == L.TEMPLATE_VERSION
+    basic = values(first, L.SHEET_BASIC)
+    assert basic[BASIC["budget_initial"]] == 536.67
+    assert basic[BASIC["spent_total"]] == 1234.5
+    assert basic[BASIC["sangong_budget"]] == 4900
+    cell = next(c for c in load_workbook(first)[L.SHEET_INFO]["B"] if c.value == INJECTION)
+    assert cell.data_type == "s"
+    # values of the previous row never leak into the next workbook
+    con = values(out / "_CON.xlsx", L.SHEET_INFO)
+    assert con[INFO["evaluator"]] is None and con[INFO["project"]] is None
+    assert values(out / "_CON.xlsx", L.SHEET_BASIC)[BASIC["budget_initial"]] is None
+
+    seen = soffice.sheets(first)
+    lo_info = {r[0]: r[1] for r in seen[L.SHEET_INFO] if len(r) > 1}
+    assert lo_info[INFO["unit"]] == "甲单位"
+    assert lo_info[INFO["project"]] == INJECTION               # LibreOffice sees text, not a formula
+    lo_basic = {r[0]: r[1] for r in seen[L.SHEET_BASIC] if len(r) > 1}
+    assert float(lo_basic[BASIC["budget_initial"]]) == 536.67
+
+
+def test_fill_never_overwrites_without_force(cli, tmp_path, template):
+    roster = write_roster(tmp_path / "名单.xlsx", ["单位名称", "评价年度"], [["甲单位", 2024], ["乙单位", 2024]],
+                          title=None)
+    out = tmp_path / "out"
+    assert cli("fill", roster, "-t", template, "-o", out).code == 0
+    target = out / "甲单位.xlsx"
+    before = target.read_bytes()
+    run = cli("fill", roster, "-t", template, "-o", out, "--json")
+    assert run.code == 1
+    assert {i["status"] for i in run.json()["items"]} == {"skipped"}
+    assert all(i["problems"][0]["code"] == "fill_exists" for i in run.json()["items"])
+    assert target.read_bytes() == before
+    forced = cli("fill", roster, "-t", template, "-o", out, "--force", "--json")
+    assert forced.code == 0
+    assert {i["status"] for i in forced.json()["items"]} == {"overwritten"}
+    assert len(list(out.glob("甲单位.bak-*.xlsx"))) == 1
+    text = cli("fill", roster, "-t", template, "-o", out).out
+    assert "已存在" in text and "--force" in text
+
+
+def test_template_without_basic_sheet_warns_and_still_writes(cli, tmp_path, template):
+    wb = load_workbook(template)
+    del wb[L.SHEET_BASIC]
+    wb.save(template)
+    roster = write_roster(tmp_path / "名单.xlsx", ["单位名称", "年初预算数", "决算支出数"], [["甲单位", 1, 2]],
+                          title=None)
+    run = cli("fill", roster, "-t", template, "-o", tmp_path / "out", "--json")
+    assert run.code == 0
+    [warning] = [p for p in run.json()["problems"] if p["code"] == "fill_no_basic_sheet"]
+    assert "“年初预算数”" in warning["message"] and "“决算支出数”" in warning["message"]
+    assert values(tmp_path / "out" / "甲单位.xlsx", L.SHEET_INFO)[INFO["unit"]] == "甲单位"
+
+
+def test_roster_without_unit_column_is_unusable(cli, tmp_path, template):
+    roster = write_roster(tmp_path / "名单.xlsx", ["名称", "年度"], [["甲", 2024]], title=None)
+    run = cli("fill", roster, "-t", template, "-o", tmp_path / "out", "--json")
+    assert run.code == 2
+    assert "找不到表头行" in run.json()["problems"][0]["message"]
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("南昌市青云谱区总工会", "南昌市青云谱区总工会"),
+    ("../../etc/passwd", "_.._etc_passwd"),
+    ("a\\b:c*d?e\"f<g>h|i", "a_b_c_d_e_f_g_h_i"),
+    ("CON", "_CON"),
+    ("nul.txt", "_nul.txt"),
+    ("COM1", "_COM1"),
+    ("  单位名称.  ", "单位名称"),
+    ("...", "未命名"),
+    ("", "未命名"),
+    ("单位\u202egpj.exe", "单位gpj.exe"),          # a right-to-left override cannot disguise the name
+    ("单位\n名称\t甲", "单位名称甲"),
+])
+def test_safe_filename(text, expected):
+    assert safe_filename(text) == expected
+
+
+def test_safe_filename_is_bounded():
+    name = safe_filename("很长的单位名称" * 100)
+    assert len(name.encode("utf-8")) <= 180 and name.startswith("很长的单位名称")
+
+
+def test_filled_workbooks_consolidate(cli, tmp_path, make_workbook):
+    """Prefill from a roster, then consolidate what was written: the roster's units come back."""
+    from conftest import simple_rows
+
+    tpl = make_workbook(rows=simple_rows(4), info={}, name="带指标的模板.xlsx")
+    roster = write_roster(tmp_path / "名单.xlsx", ["单位名称", "评价年度", "评价人"],
+                          [["甲单位", 2024, "张三"], ["乙单位", 2024, "张三"], ["甲单位", 2024, "李四"]], title=None)
+    out = tmp_path / "分发"
+    assert cli("fill", roster, "-t", tpl, "-o", out).code == 0
+    run = cli("consolidate", out, "-o", tmp_path / "汇总.xlsx", "--json", "--jobs", "1")
+    data = run.json()
+    assert run.code == 0, run.text
+    assert (data["found"], data["included"]) == (3, 3)
+    units = {u["unit"]: u for u in data["units"]}
+    assert set(units) == {"甲单位", "乙单位"} and units["甲单位"]["evaluators"] == 2
+    # simple_rows: 4 × 25 points, actual 10, 9, 8, 7 of a target of 10
+    assert units["乙单位"]["total"] == pytest.approx(25 * (10 + 9 + 8 + 7) / 10)
