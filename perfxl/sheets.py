@@ -247,9 +247,6 @@ def build_system_sheet(ws, rows: list[dict], counts: dict[str, int]) -> None:
 
 # --- 基础数据 ----------------------------------------------------------------------------
 
-FIGURE_HEADER = ("派生指标", "公式", "计算结果", "计算过程")
-
-
 def build_basic(ws, values: dict, zero_rule: str = L.ZERO_OVER_ZERO_DEFAULT) -> None:
     from . import figures as F
 
@@ -271,7 +268,7 @@ def build_basic(ws, values: dict, zero_rule: str = L.ZERO_OVER_ZERO_DEFAULT) -> 
     ws.add_data_validation(dv)
     dv.add(f"B{r}")
     r += 2
-    header_row(ws, r, FIGURE_HEADER)
+    header_row(ws, r, L.FIGURE_HEADER)
     for fig in F.FIGURES:
         r += 1
         put(ws, r, 1, fig.name, style="plain")
@@ -280,24 +277,6 @@ def build_basic(ws, values: dict, zero_rule: str = L.ZERO_OVER_ZERO_DEFAULT) -> 
         put(ws, r, 4, None, style="computed")
     print_setup(ws, landscape=False, title_rows=None)
     protect(ws)
-
-
-def write_figures(ws, figures: dict) -> None:
-    """Fill the 计算结果 / 计算过程 columns of the 派生指标 table on 基础数据."""
-    top = None
-    for row in ws.iter_rows(min_col=1, max_col=2):
-        if row[0].value == FIGURE_HEADER[0] and row[1].value == FIGURE_HEADER[1]:
-            top = row[0].row
-            break
-    if top is None:
-        return
-    for r in range(top + 1, ws.max_row + 1):
-        name = ws.cell(row=r, column=1).value
-        if not name:
-            break
-        fv = figures.get(name)
-        put(ws, r, 3, fv.value if fv else None, style="computed", fmt="0.00%")
-        put(ws, r, 4, fv.text if fv else "缺少输入，未计算", style="computed")
 
 
 # --- 问卷 ---------------------------------------------------------------------------------
@@ -341,120 +320,6 @@ def build_survey_setup(ws, options: list[tuple[str, float, bool]], sets: list[tu
         put(ws, r, 1, name, style="input")
         put(ws, r, 2, questions, style="input")
         put(ws, r, 3, group, style="input")
-    protect(ws)
-
-
-def write_survey_stats(ws, survey) -> None:
-    """问卷统计: per set, then per question × group, counts and shares of every option."""
-    ws["A1"] = "问卷统计"
-    ws["A1"].font = TITLE_FONT
-    r = 3
-    header_row(ws, r, ("题组", "对象类别", "题目", "有效回答", "得分率", "满意率"), (22, 12, 30, 10, 10, 10))
-    for st in survey.sets.values():
-        r += 1
-        for j, v in enumerate((st.name, st.group or "全部", "、".join(st.questions), st.valid, st.rate, st.satisfied),
-                              start=1):
-            put(ws, r, j, v, style="plain", fmt="0.00%" if j in (5, 6) else None)
-    r += 2
-    opts = [o.label for o in survey.options]
-    heads = ["题目", "对象类别", "有效回答", *[f"{o}人数" for o in opts], *[f"{o}占比" for o in opts], "得分率", "满意率"]
-    header_row(ws, r, heads)
-    n = len(opts)
-    for q, g, valid, counts, shares, rate, sat in survey.question_rows():
-        r += 1
-        values = [q, g, valid, *counts, *shares, rate, sat]
-        for j, v in enumerate(values, start=1):
-            pct = j > 3 + n
-            put(ws, r, j, v, style="plain", fmt="0.00%" if pct else None)
-    print_setup(ws, title_rows=None)
-    protect(ws)
-
-
-# --- output sheets ---------------------------------------------------------------------
-
-def write_summary(ws, result=None, info: dict | None = None) -> None:
-    """得分汇总: unit, year, total, grade, then 一级/二级 分值 得分 得分率."""
-    info = info or (result.info if result is not None else {})
-    ws["A1"] = "绩效评价得分汇总"
-    ws["A1"].font = TITLE_FONT
-    head = [("单位名称", info.get("unit")), ("评价年度", info.get("year")),
-            ("总分", result.total if result is not None else None),
-            ("等级", result.grade if result is not None else None),
-            ("状态", _status(result))]
-    for i, (label, value) in enumerate(head, start=2):
-        put(ws, i, 1, label, style="plain").font = BOLD
-        put(ws, i, 2, value, style="computed", fmt="0.00" if label == "总分" else None)
-    start = len(head) + 3
-    header_row(ws, start, L.SUMMARY_HEADERS, (22, 26, 10, 10, 10))
-    r = start
-    if result is not None:
-        for lvl in result.levels:
-            r += 1
-            name1, name2 = (lvl.name, "小计") if lvl.level == 1 else ("", lvl.name)
-            for j, v in enumerate((name1, name2, lvl.weight, lvl.score, lvl.rate), start=1):
-                c = put(ws, r, j, v, style="plain", fmt=(None, None, "0.00", "0.00", "0.00%")[j - 1])
-                if lvl.level == 1:
-                    c.fill, c.font = LEVEL1_FILL, BOLD
-        r += 1
-        weight = sum(l.weight for l in result.levels if l.level == 1)
-        for j, v in enumerate(("合计", "", weight, result.total,
-                               (result.total / weight) if result.total is not None and weight else None), start=1):
-            put(ws, r, j, v, style="plain", fmt=(None, None, "0.00", "0.00", "0.00%")[j - 1]).font = BOLD
-    print_setup(ws, landscape=False, title_rows=None)
-    protect(ws)
-
-
-def _status(result) -> str | None:
-    if result is None:
-        return None
-    if result.total is None:
-        return "未完成：有指标无法计分，见“校验结果”"
-    if result.has_errors:
-        return "有错误：总分仅供参考，见“校验结果”"
-    return "已完成" + (f"（{len(result.deviations)} 项评价得分与规则不同，见“评价偏差”）" if result.deviations else "")
-
-
-def write_problems(ws, problems: list[Problem] | None) -> None:
-    """The 校验结果 sheet; ``None`` (a fresh template) leaves it empty."""
-    header_row(ws, 1, L.PROBLEM_HEADERS, (6, 7, 12, 12, 12, 22, 60, 60))
-    if problems is None:
-        problems = []
-    elif not problems:
-        put(ws, 2, 1, 0, style="plain")
-        put(ws, 2, 7, "未发现问题", style="plain")
-    for i, p in enumerate(problems, start=1):
-        r = i + 1
-        values = (i, L.SEVERITY_LABELS.get(p.severity, p.severity), p.sheet, p.cell, p.column, p.value,
-                  p.message, p.fix)
-        for j, v in enumerate(values, start=1):
-            c = put(ws, r, j, v, style="plain")
-            if j == 2:
-                c.fill = PROBLEM_FILL if p.severity == "error" else WARNING_FILL if p.severity == "warning" else fill("FFFFFF")
-        if p.sheet and p.cell and p.sheet in ws.parent.sheetnames:
-            link = ws.cell(row=r, column=4)
-            link.hyperlink = f"#'{p.sheet}'!{p.cell.split(':')[0] if ':' in p.cell and not p.cell[0].isdigit() else p.cell}"
-            link.font = Font(color="0563C1", underline="single")
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:H{max(len(problems), 1) + 1}"
-    print_setup(ws)
-    protect(ws)
-
-
-def write_deviations(ws, result=None) -> None:
-    header_row(ws, 1, L.DEVIATION_HEADERS, (8, 26, 10, 10, 10, 10, 60))
-    devs = result.deviations if result is not None else []
-    ev = result.checked.evaluation if result is not None else None
-    if result is not None and not devs:
-        put(ws, 2, 2, "评价得分与规则得分一致", style="plain")
-    for i, d in enumerate(devs, start=2):
-        ind = d.indicator
-        cell = ev.cell(ind.row, "evaluator_score")
-        values = (ind.code, ind.name, cell, d.rule_score, round(ind.evaluator_score, 2), d.difference, ind.note or "（未填写）")
-        for j, v in enumerate(values, start=1):
-            put(ws, i, j, v, style="plain", fmt="0.00" if j in (4, 5, 6) else None)
-        ws.cell(row=i, column=3).hyperlink = f"#'{ev.table.sheet}'!{cell}"
-    ws.freeze_panes = "A2"
-    print_setup(ws)
     protect(ws)
 
 

@@ -155,9 +155,15 @@ def new_workbook(rows: list[dict] | None = None, info: dict | None = None,
                    survey.get("responses"), blank_rows=0 if survey.get("responses") else 100)
     S.build_survey_setup(wb.create_sheet(L.SHEET_SURVEY_SETUP),
                          survey.get("options", list(L.DEFAULT_SURVEY_OPTIONS)), sets)
-    S.write_summary(wb.create_sheet(L.SHEET_SUMMARY), None, info or {})
-    S.write_problems(wb.create_sheet(L.SHEET_PROBLEMS), None)
-    S.write_deviations(wb.create_sheet(L.SHEET_DEVIATIONS), None)
+    from . import outputs
+    from .canvas import OpenpyxlCanvas
+
+    cv = OpenpyxlCanvas(wb)
+    for name in (L.SHEET_SUMMARY, L.SHEET_PROBLEMS, L.SHEET_DEVIATIONS):
+        wb.create_sheet(name)
+    outputs.summary(cv, L.SHEET_SUMMARY, None, info or {})
+    outputs.problems(cv, L.SHEET_PROBLEMS, None)
+    outputs.deviations(cv, L.SHEET_DEVIATIONS, None)
     wb.move_sheet(L.SHEET_LISTS, offset=len(wb.sheetnames))
     wb.active = wb.sheetnames.index(L.SHEET_INDICATORS)
     wb.properties.creator = "perfxl"

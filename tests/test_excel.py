@@ -1,0 +1,196 @@
+"""The Excel entry points (校验 / 评分 buttons), run through xlwings' own Book API on its JSON
+engine (the engine of xlwings Server and Lite; no Excel here). What they write is replayed onto
+the file and compared with what the command line writes: the two paths must agree exactly.
+
+The JSON engine is xlwings PRO, used here under its PolyForm Noncommercial licence (key
+``noncommercial``); the desktop entry points themselves are BSD-licensed xlwings."""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from openpyxl import load_workbook
+
+from perfxl import layout as L
+
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
+
+def open_in_excel(path):
+    from perfxl.excel_json import json_book, workbook_json
+
+    return json_book(workbook_json(path))
+
+
+def replay(path, book, out):
+    """What Excel would hold after the click: the recorded actions applied to the file."""
+    from perfxl.excel_json import apply_actions
+
+    wb = load_workbook(path)
+    alerts = apply_actions(wb, book.json()["actions"])
+    wb.save(out)
+    return alerts
+
+
+def sheet_values(path) -> dict:
+    wb = load_workbook(path)
+    out = {}
+    for ws in wb.worksheets:
+        rows = [[c.value for c in r] for r in ws.iter_rows()]
+        for r in rows:
+            while r and r[-1] is None:
+                r.pop()
+        while rows and not rows[-1]:
+            rows.pop()
+        out[ws.title] = rows
+    return out
+
+
+def marks(path) -> dict:
+    """Cells carrying a perfxl note, with their fill colour."""
+    wb = load_workbook(path)
+    return {(ws.title, c.coordinate): (c.comment.text, c.fill.fgColor.rgb[-6:])
+            for ws in wb.worksheets for r in ws.iter_rows() for c in r
+            if c.comment is not None and c.comment.text.startswith("perfxl：")}
+
+
+def both_paths(cli, path, tmp_path, *, validate=False):
+    import perfxl.excel as excel
+
+    book = open_in_excel(path)
+    result = (excel.validate if validate else excel.score)(book)
+    alerts = replay(path, book, tmp_path / "excel.xlsx")
+    if not validate:
+        cli("score", path, "-o", tmp_path / "file.xlsx")
+    return book, result, alerts
+
+
+def test_score_button_writes_what_the_command_line_writes(example, cli, tmp_path, soffice):
+    book, result, alerts = both_paths(cli, example, tmp_path)
+    assert result.total == 88.78
+    assert sheet_values(tmp_path / "excel.xlsx") == sheet_values(tmp_path / "file.xlsx")
+    assert marks(tmp_path / "excel.xlsx") == marks(tmp_path / "file.xlsx")
+    assert len(marks(tmp_path / "excel.xlsx")) == 4            # the 4 deviations
+    [alert] = alerts
+    assert "总分 88.78，等级：良" in alert["prompt"] and alert["mode"] == "info"
+    actions = {a["func"] for a in book.json()["actions"]}
+    assert "save" not in actions                               # never saved behind the user's back
+    seen = soffice.sheets(tmp_path / "excel.xlsx")
+    assert dict((r[0], r[1]) for r in seen[L.SHEET_SUMMARY] if len(r) > 1)["总分"] == "88.78"
+
+
+def test_broken_workbook_same_problems_on_both_paths(make_workbook, cli, tmp_path):
+    def broken(wb):
+        wb[L.SHEET_INDICATORS]["E5"] = "两分"
+        wb[L.SHEET_INDICATORS]["H6"] = "按心情"
+    path = make_workbook(mutate=broken)
+    book, result, alerts = both_paths(cli, path, tmp_path)
+    excel, file = sheet_values(tmp_path / "excel.xlsx"), sheet_values(tmp_path / "file.xlsx")
+    assert excel[L.SHEET_PROBLEMS] == file[L.SHEET_PROBLEMS]
+    assert excel == file
+    assert marks(tmp_path / "excel.xlsx") == marks(tmp_path / "file.xlsx")
+    [alert] = alerts
+    assert alert["mode"] == "critical" and "指标评分!E5" in alert["prompt"]
+
+
+def test_validate_button_marks_problems_without_scoring(make_workbook, tmp_path):
+    def broken(wb):
+        wb[L.SHEET_INDICATORS]["E5"] = "两分"
+    path = make_workbook(mutate=broken)
+    import perfxl.excel as excel
+
+    book = open_in_excel(path)
+    excel.validate(book)
+    replay(path, book, tmp_path / "v.xlsx")
+    values = sheet_values(tmp_path / "v.xlsx")
+    header = values[L.SHEET_INDICATORS][0]
+    score_col = header.index("得分")
+    assert all(len(r) <= score_col or r[score_col] is None for r in values[L.SHEET_INDICATORS][1:])
+    assert any("分值“两分”不是数字" in str(r) for r in values[L.SHEET_PROBLEMS])
+    assert ("指标评分", "E5") in marks(tmp_path / "v.xlsx")
+
+
+def test_second_click_after_a_fix_removes_old_marks(make_workbook, tmp_path):
+    import perfxl.excel as excel
+
+    def broken(wb):
+        wb[L.SHEET_INDICATORS]["E5"] = "两分"
+    path = make_workbook(mutate=broken)
+    book = open_in_excel(path)
+    excel.score(book)
+    first = tmp_path / "first.xlsx"
+    replay(path, book, first)
+    wb = load_workbook(first)                  # the user corrects the cell and clicks again
+    wb[L.SHEET_INDICATORS]["E5"] = 3
+    wb.save(first)
+    book = open_in_excel(first)
+    result = excel.score(book)
+    assert result.complete
+    replay(first, book, tmp_path / "second.xlsx")
+    assert marks(tmp_path / "second.xlsx") == marks(tmp_path / "second.xlsx") and \
+        ("指标评分", "E5") not in marks(tmp_path / "second.xlsx")
+    cell = load_workbook(tmp_path / "second.xlsx")[L.SHEET_INDICATORS]["E5"]
+    assert cell.fill.fgColor.rgb[-6:] == L.PALETTE.input
+
+
+def test_button_uses_the_calling_workbook(example, tmp_path):
+    import perfxl.excel as excel
+
+    book = open_in_excel(example)
+    book.set_mock_caller()
+    result = excel.score()                      # as RunPython calls it: no argument
+    assert result.total == 88.78
+
+
+def test_unusable_workbook_gives_a_message_box_not_a_traceback(make_workbook, tmp_path):
+    import perfxl.excel as excel
+
+    def drop(wb):
+        del wb[L.SHEET_INDICATORS]
+    path = make_workbook(mutate=drop)
+    book = open_in_excel(path)
+    assert excel.score(book) is None
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions] == ["alert"]
+    assert "缺少工作表“指标评分”" in actions[0]["args"][0]
+
+
+def test_questionnaire_example_through_excel(cli, tmp_path):
+    from perfxl.builtin import examples
+
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "workbook_templates" / "examples" / examples()["project_example"]["output"]
+    path = tmp_path / "p.xlsx"
+    shutil.copy2(src, path)
+    book, result, _ = both_paths(cli, path, tmp_path)
+    assert sheet_values(tmp_path / "excel.xlsx") == sheet_values(tmp_path / "file.xlsx")
+    assert L.SHEET_SURVEY_STATS in load_workbook(tmp_path / "excel.xlsx").sheetnames
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+1", "@SUM(A1)"])
+def test_formula_like_text_stays_text_in_excel_too(make_workbook, tmp_path, text):
+    import perfxl.excel as excel
+
+    def note(wb):
+        wb[L.SHEET_INDICATORS]["N9"] = text       # 评价说明 of a row with a deviation? any input text
+        wb[L.SHEET_INDICATORS]["M9"] = 5          # evaluator figure differs from the rule: the note is shown
+    path = make_workbook(mutate=note)
+    book = open_in_excel(path)
+    excel.score(book)
+    sent = [v for a in book.json()["actions"] if a["func"] == "setValues" for row in a["values"] for v in row]
+    assert not any(isinstance(v, str) and v.startswith(("=", "+", "@")) for v in sent)
+
+
+def test_xlwings_lite_script_calls_the_same_entry_points(example):
+    """The script users paste into xlwings Lite runs the entry points on the book it is given."""
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[1] / "macros" / "xlwings_lite_main.py").read_text(encoding="utf-8")
+    namespace: dict = {}
+    exec(compile(source, "main.py", "exec"), namespace)
+    book = open_in_excel(example)
+    namespace["评分"](book)
+    alerts = [a for a in book.json()["actions"] if a["func"] == "alert"]
+    assert "总分 88.78" in alerts[0]["args"][0]
