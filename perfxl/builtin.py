@@ -163,6 +163,11 @@ def build_all(outdir: str | Path) -> list[Path]:
     for meta in frameworks().values():
         save(framework_workbook(meta), outdir / meta["template"])
         save(system_workbook(meta["rows"], meta["title"]), outdir / SYSTEM_DIR / meta["system"])
+    from .report_template import write_report_template
+
+    target = outdir / L.REPORT_TEMPLATE_NAME
+    write_report_template(target)
+    written.append(target)
     for ex in examples().values():
         save(new_workbook(rows=ex["rows"], info=ex.get("info", {}), basic=ex.get("basic"),
                           survey=ex.get("survey_spec"), blank_rows=0),

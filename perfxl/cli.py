@@ -81,10 +81,13 @@ def template_cmd(
                                             help="内置评价框架：部门整体 / 项目支出 / 自评表"),
     from_: Optional[Path] = typer.Option(None, "--from", help="按自己的指标体系文件（.xlsx）生成"),
     rows: int = typer.Option(60, "--rows", min=0, max=2000, help="空白指标行数（不用框架时）"),
+    xlsm: bool = typer.Option(False, "--xlsm", help="生成启用宏的工作簿（.xlsm），带“校验”“评分”按钮"),
     force: bool = typer.Option(False, "--force", help="输出文件已存在时覆盖（会先备份）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出（供程序读取）"),
 ) -> None:
     """生成标准评分工作簿（说明、基本信息、基础数据、指标评分、问卷、得分汇总、校验结果）。"""
+    if xlsm and output.suffix.lower() != ".xlsm":
+        output = output.with_suffix(".xlsm")
     from .files import atomic_save, backup, ensure_writable
     from .problems import UnusableInput
     from .render import dumps, print_problems
@@ -133,13 +136,21 @@ def template_cmd(
             what = "空白"
         if output.exists():
             c.print(f"原文件已备份为 {backup(output).name}")
-        atomic_save(wb, output)
+        if xlsm:
+            from .xlsm import write_xlsm
+
+            write_xlsm(output, wb=wb)
+            what += "启用宏的"
+        else:
+            atomic_save(wb, output)
     except UnusableInput as e:
         _unusable(e, as_json)
     if as_json:
         print(dumps({"output": str(output), "problems": []}))
     else:
         c.print(f"[green]✓[/] 已生成{what}模板：{output}")
+        if xlsm:
+            c.print("  打开前请先安装 xlwings 加载项（xlwings addin install），按钮才能运行；详见 README。")
 
 
 @app.command("validate")
@@ -212,6 +223,184 @@ def build_templates_cmd(outdir: Path = typer.Argument(Path("workbook_templates")
 
     for path in build_all(outdir):
         print(path)
+
+
+# --- perfxl report ---------------------------------------------------------------------
+
+@app.command("report")
+def report_cmd(
+    files: list[Path] = typer.Argument(..., help="已评分的工作簿（.xlsx/.xlsm，可给多个：每个单位一节）"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                          help="输出的 Word 文件（默认在第一个工作簿旁生成“文件名_报告.docx”）"),
+    template: Optional[Path] = typer.Option(None, "--template",
+                                            help="自定义报告模板（.docx；可复制 workbook_templates/报告模板.docx 修改样式）"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出摘要（供程序读取）"),
+) -> None:
+    """由评分工作簿生成 Word 报告表格：基本情况、评价得分一览表、评分表、扣分指标与问题清单、评价偏差、总体结论。"""
+    from .problems import UnusableInput, worst_exit_code
+    from .render import dumps, print_problems
+    from .report import check_output, deduction_rows, default_output, load_results, summary_dict, write_report
+    from .values import fmt_score
+
+    _imports_done()
+    target = output if output is not None else default_output(files)
+    if target.is_dir():
+        target = target / default_output(files).name
+    try:
+        check_output(target)
+        results = load_results(files)
+        written = write_report(results, target, template)
+    except UnusableInput as e:
+        _unusable(e, as_json)
+    problems = [p for r in results for p in r.problems]
+    if as_json:
+        print(dumps(summary_dict(results, written, template)))
+    else:
+        c = _console()
+        for r in results:
+            unit = r.info.get("unit") or r.checked.evaluation.path.name
+            score = "无法计算" if r.total is None else f"{fmt_score(r.total)}（{r.grade}）"
+            c.print(f"[bold]{unit}[/]：总分 {score}，扣分指标 {len(deduction_rows(r))} 项，"
+                    f"评价偏差 {len(r.deviations)} 项")
+            if r.problems:
+                print_problems(c, r.problems, file=r.checked.evaluation.path.name)
+        if any(r.has_errors for r in results):
+            c.print("[bold red]工作簿有校验错误：报告已生成，但开头写有警告，得分仅供参考。[/]")
+        c.print(f"[green]✓[/] 报告已写入：{written.output}")
+        if written.backup:
+            c.print(f"  原有文件已备份为：{written.backup.name}")
+    raise typer.Exit(worst_exit_code(problems))
+
+
+# --- perfxl fill / perfxl consolidate -------------------------------------------------
+
+@app.command("fill")
+def fill_cmd(
+    roster: Path = typer.Argument(..., help="名单工作簿：每行一个单位，表头为“基本信息”“基础数据”中的项目名（如 单位名称、评价年度、年初预算数）"),
+    outdir: Path = typer.Option(..., "-o", "--output-dir", help="输出目录：每个单位一个工作簿"),
+    template: Optional[Path] = typer.Option(None, "-t", "--template", help="模板工作簿（默认：标准评分模板）"),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="名单所在的工作表（默认第一个）"),
+    force: bool = typer.Option(False, "--force", help="覆盖已存在的文件（先备份）"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出（供程序读取）"),
+) -> None:
+    """按名单批量生成工作簿：每行一个单位，预先填好“基本信息”和“基础数据”。"""
+    from .fill import fill
+    from .problems import UnusableInput
+    from .render import dumps, print_problems
+
+    _imports_done()
+    try:
+        report = fill(roster, template, outdir, sheet=sheet, force=force)
+    except UnusableInput as e:
+        _unusable(e, as_json)
+    labels = {"written": "已写入", "overwritten": "已覆盖（原文件已备份）", "skipped": "未生成"}
+    if as_json:
+        print(dumps({
+            "written": [str(i.path) for i in report.written],
+            "items": [{"row": i.row, "unit": i.unit, "path": str(i.path) if i.path else None, "status": i.status,
+                       "backup": str(i.backup) if i.backup else None,
+                       "problems": [p.to_dict() for p in i.problems]} for i in report.items],
+            "problems": [p.to_dict() for p in report.problems]}))
+    else:
+        from rich.table import Table
+
+        c = _console()
+        t = Table(title=f"按名单生成工作簿（{len(report.written)}/{len(report.items)} 个）", title_justify="left")
+        for h in ("名单行", "单位名称", "文件", "结果"):
+            t.add_column(h, overflow="fold")
+        for i in report.items:
+            why = "；".join(p.message for p in i.problems if p.severity == "error")
+            state = labels[i.status] + (f"：{why}" if why else "")
+            style = "red" if i.status == "skipped" else "green"
+            t.add_row(str(i.row), i.unit or "—", str(i.path) if i.path else "—", f"[{style}]{state}[/]")
+        c.print(t)
+        if report.all_problems:
+            print_problems(c, report.all_problems)
+        c.print(f"[green]✓[/] 已写入 {len(report.written)} 个工作簿到 {outdir}")
+    raise typer.Exit(EXIT_PROBLEMS if report.has_errors else EXIT_OK)
+
+
+@app.command("consolidate")
+def consolidate_cmd(
+    paths: list[Path] = typer.Argument(..., help="工作簿或文件夹（文件夹逐层查找 .xlsx/.xlsm/.xls/.xlsb/.ods）"),
+    output: Path = typer.Option(Path("汇总.xlsx"), "-o", "--output", help="汇总工作簿"),
+    panel: str = typer.Option("mean", "--panel",
+                              help="同一单位多位评价人时各指标的汇总方法：mean 平均值、median 中位数、trimmed 去掉最高和最低后平均"),
+    outlier: float = typer.Option(0.2, "--outlier", min=0.0, max=1.0,
+                                  help="评价人得分与评价组中位数相差超过分值的这一比例时标为偏离"),
+    strict: bool = typer.Option(False, "--strict", help="有校验错误的工作簿一律不纳入（默认：总分可计算的纳入并标注）"),
+    jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=1, help="并行进程数（默认：全部 CPU 核）"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                            help="在 Dask 集群上运行：调度器地址（如 tcp://10.0.0.5:8786），或 local 在本机启动"),
+    force: bool = typer.Option(False, "--force", help="输出文件已存在时覆盖（先备份）"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出（供程序读取）"),
+) -> None:
+    """汇总多个工作簿：逐个校验计分（与 perfxl score 相同），写出汇总、指标明细、指标分析、评价组、未纳入文件和图表。"""
+    from .consolidate import consolidate
+    from .files import backup, ensure_writable
+    from .problems import UnusableInput, problem
+    from .render import dumps
+
+    _imports_done()
+    if panel not in ("mean", "median", "trimmed"):
+        _console(stderr=True).print(f"[red]--panel 应为 mean、median 或 trimmed，收到“{panel}”[/]")
+        raise typer.Exit(EXIT_UNUSABLE)
+    try:
+        if output.exists() and not force:
+            raise UnusableInput([problem("consolidate_output_exists", file=str(output), path=str(output))])
+        ensure_writable(output)
+        cons = consolidate(paths, jobs=jobs, panel=panel, outlier_share=outlier, strict=strict,
+                           scheduler=scheduler, progress=not as_json, exclude=[output])
+        saved = backup(output) if output.exists() else None
+        cons.to_excel(output)
+    except UnusableInput as e:
+        _unusable(e, as_json)
+    from .layout import CONS_HEADERS as H, CONS_STATUS_OK
+
+    summary, rejected = cons.summary, cons.rejected
+    flagged = int((summary[H["status"]] != CONS_STATUS_OK).sum()) if len(summary) else 0
+    if as_json:
+        def plain(v):
+            return None if v != v else v.item() if hasattr(v, "item") else v      # NaN -> None, numpy -> python
+
+        print(dumps({
+            "found": cons.found, "included": cons.included, "not_included": cons.not_included,
+            "output": str(output), "panel": cons.panel_method,
+            "units": [{"unit": r[H["unit"]], "year": plain(r[H["year"]]), "total": plain(r[H["total"]]),
+                       "grade": r[H["grade"]], "rank": plain(r[H["rank"]]), "evaluators": plain(r[H["evaluators"]]),
+                       "status": r[H["status"]], "level1": {n: plain(r[n]) for n in cons.level1},
+                       "files": r[H["files"]].split("\n")} for _, r in summary.iterrows()],
+            "rejected": [{"file": r[H["file"]], "category": r[H["category"]], "reason": r[H["reason"]],
+                          "sheet": plain(r[H["sheet"]]), "cell": plain(r[H["cell"]]), "fix": plain(r[H["fix"]])}
+                         for _, r in rejected.iterrows()]}))
+    else:
+        from rich.table import Table
+        from .values import fmt_score
+
+        c = _console()
+        t = Table(title=f"汇总（{len(summary)} 个单位（年度）{'，前 20 名' if len(summary) > 20 else ''}）",
+                  title_justify="left")
+        for h, just in (("排名", "right"), ("单位名称", "left"), ("评价年度", "left"), ("总分", "right"),
+                        ("等级", "left"), ("评价人数", "right"), ("状态", "left")):
+            t.add_column(h, justify=just, overflow="fold")
+        for _, r in summary.head(20).iterrows():
+            t.add_row(str(r[H["rank"]]), str(r[H["unit"]]), str(r[H["year"]]), fmt_score(r[H["total"]]),
+                      str(r[H["grade"]]), str(r[H["evaluators"]]),
+                      r[H["status"]] if r[H["status"]] == CONS_STATUS_OK else f"[yellow]{r[H['status']]}[/]")
+        c.print(t)
+        if len(rejected):
+            u = Table(title=f"未纳入的文件（{len(rejected)} 个{'，前 30 个' if len(rejected) > 30 else ''}）",
+                      title_justify="left")
+            for h in ("文件", "类别", "原因", "位置"):
+                u.add_column(h, overflow="fold")
+            for _, r in rejected.head(30).iterrows():
+                where = "!".join(str(x) for x in (r[H["sheet"]], r[H["cell"]]) if isinstance(x, str) and x)
+                u.add_row(Path(r[H["file"]]).name, r[H["category"]], r[H["reason"]], where)
+            c.print(u)
+        c.print(f"[green]✓[/] 汇总已写入：{output}" + (f"（原文件已备份为 {saved.name}）" if saved else ""))
+        c.print(f"[bold]共找到 {cons.found} 个文件：纳入 {cons.included} 个，未纳入 {cons.not_included} 个[/]"
+                + (f"；{flagged} 个单位有校验错误，总分仅供参考" if flagged else ""))
+    raise typer.Exit(EXIT_PROBLEMS if cons.not_included or flagged else EXIT_OK)
 
 
 def main(argv: list[str] | None = None) -> None:

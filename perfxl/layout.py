@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 TEMPLATE_VERSION = "1.0"
 
@@ -41,7 +42,12 @@ SHEET_ALIASES: dict[str, tuple[str, ...]] = {
 
 def normalize(text: object) -> str:
     """Canonical form for tolerant matching: NFKC, no whitespace, no decoration."""
-    s = unicodedata.normalize("NFKC", str(text or ""))
+    return _normalize(text if isinstance(text, str) else str(text or ""))
+
+
+@lru_cache(maxsize=8192)
+def _normalize(text: str) -> str:
+    s = unicodedata.normalize("NFKC", text)
     s = re.sub(r"\s+", "", s)
     s = s.replace("*", "").replace(":", "").replace("：", "")
     # drop a trailing unit in brackets: 分值(分), 得分率(%)
@@ -145,7 +151,7 @@ INFO_FIELDS: tuple[Field, ...] = (
     Field("credit_code", "统一社会信用代码", ("信用代码", "社会信用代码"), "18 位代码"),
     Field("year", "评价年度", ("年度", "评价年份"), "如 2022"),
     Field("kind", "评价类型", ("评价种类",), "从下拉列表选择", EVALUATION_TYPES),
-    Field("project", "项目名称", ("项目",), "项目支出评价时填写"),
+    Field("project", "项目名称", ("评价项目",), "项目支出评价时填写"),
     Field("evaluator_org", "评价机构", ("评价单位", "第三方机构"), ""),
     Field("evaluator", "评价人", ("评价人员", "评分人", "专家"), "多人评价时每人一份工作簿"),
     Field("date", "评价日期", ("日期",), "如 2023-06-30"),
@@ -262,7 +268,10 @@ DEFAULT_TEMPLATE_ROWS = 60
 OUTPUT_SUFFIX = "_评分"
 
 #: lists for dropdowns live on a hidden sheet; column per list
-LIST_COLUMNS = {"method": "A", "kind": "B", "source": "C"}
+LIST_COLUMNS = {"method": "A", "kind": "B", "source": "C", "marks": "E"}
+#: on the hidden 选项 sheet: every cell perfxl highlighted last time (so the next run can undo it)
+MARKS_HEADER = "perfxl已标记"
+FIGURE_HEADER = ("派生指标", "公式", "计算结果", "计算过程")
 
 
 @dataclass

@@ -165,17 +165,19 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path):
         index.append(excel_row)
         last_row = excel_row
     table.last_row = last_row
-    frame = pd.DataFrame.from_records(records, index=pd.Index(index, name="row"), columns=keys)
-    frame = frame.astype(object).where(frame.notna(), None)
+    columns = {k: [rec.get(k) for rec in records] for k in keys}
+    frame = pd.DataFrame(columns, index=pd.Index(index, name="row"), columns=keys, dtype=object)
     return frame, marks, problems
 
 
 def _levels(frame, table: L.TableLayout, path: Path):
+    """Split "部门决策(15分)" into name and declared weight; the frame keeps the names."""
     levels1: dict[str, Level] = {}
     levels2: dict[tuple[str, str], Level] = {}
     problems: list[Problem] = []
     col1, col2 = table.columns["level1"], table.columns["level2"]
-    for row, v1, v2 in zip(frame.index, frame["level1"], frame["level2"]):
+    names1, names2 = list(frame["level1"]), list(frame["level2"])
+    for i, (row, v1, v2) in enumerate(zip(frame.index, names1, names2)):
         if v1 is None or isinstance(v1, CellMark):
             continue
         n1, d1 = split_level(v1)
@@ -183,7 +185,7 @@ def _levels(frame, table: L.TableLayout, path: Path):
             levels1[n1] = Level(n1, d1, cell_ref(row, col1))
         elif d1 is not None and levels1[n1].declared is None:
             levels1[n1].declared = d1
-        frame.at[row, "level1"] = n1
+        names1[i] = n1
         if v2 is None or isinstance(v2, CellMark):
             continue
         n2, d2 = split_level(v2)
@@ -192,7 +194,10 @@ def _levels(frame, table: L.TableLayout, path: Path):
             levels2[key] = Level(n2, d2, cell_ref(row, col2))
         elif d2 is not None and levels2[key].declared is None:
             levels2[key].declared = d2
-        frame.at[row, "level2"] = n2
+        names2[i] = n2
+    if len(frame):
+        frame["level1"] = names1
+        frame["level2"] = names2
     return levels1, levels2, problems
 
 

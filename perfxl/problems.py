@@ -163,7 +163,7 @@ CATALOGUE.update({
     "consolidate_info_missing": (ERROR, "“{sheet}”中{column}未填写，无法归入汇总", "填写{column}后重新汇总"),
     "consolidate_duplicate_copy": (WARNING, "与“{other}”是同一单位、年度、评价人（{who}）的重复提交，内容相同，只纳入“{other}”",
                                    "删除多余的副本"),
-    "consolidate_duplicate_conflict": (ERROR, "与 {others} 是同一单位、年度、评价人（{who}）的重复提交，且得分不同，无法确定以哪份为准，均未纳入",
+    "consolidate_duplicate_conflict": (ERROR, "与{others}是同一单位、年度、评价人（{who}）的重复提交，且得分不同，无法确定以哪份为准，均未纳入",
                                        "保留正确的一份、删除其余；如是不同评价人，请在“基本信息”的评价人中分别填写"),
     "consolidate_system_mismatch": (ERROR, "指标体系与其余 {count} 份工作簿（如“{reference}”）不同：{detail}，未纳入以免混算",
                                     "按同一模板填写；不同指标体系的工作簿请放在不同文件夹分别汇总"),
@@ -207,6 +207,9 @@ CATALOGUE.update({
     "report_template_syntax": (ERROR, "报告模板“{path}”中的标记有误：{detail}{near}",
                                "检查模板中的 {{{{ }}}} 和 {{% %}} 标记是否成对、拼写是否正确；"
                                "可对照 workbook_templates/报告模板.docx"),
+    "report_output_locked": (ERROR, "“{path}”正在被 Word 或 WPS 打开（发现锁文件“{lock}”）",
+                             "先在 Word 或 WPS 中关闭该文件再运行，或用 -o 写到其他文件名"),
+    "report_output_readonly": (ERROR, "“{path}”是只读文件，无法写入报告", "去掉该文件的只读属性，或用 -o 写到其他文件名"),
     "report_validation_errors": (ERROR, "“{path}”有 {count} 个校验错误，报告中的得分仅供参考：{first}",
                                  "运行 perfxl validate {path} 查看全部问题，修正后重新评分并生成报告"),
 })

@@ -168,6 +168,7 @@ _REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _TYPE_E = re.compile(rb'\bt="e"')
 _V = re.compile(rb"<v>([^<]*)</v>")
 _F = re.compile(rb"<f\b[^>]*>([^<]*)</f>|<f\b[^>]*/>")
+_HAS_FORMULA = re.compile(rb"<f[ >/]")          # not <formula1> of a drop-down list
 
 
 def col_index(letters: str) -> int:
@@ -204,7 +205,7 @@ def _scan_marks(path: Path, sheets: list[str]) -> dict[str, dict[tuple[int, int]
                 if zf.getinfo(part).file_size > _BIG_PART:
                     continue                 # a huge answer sheet: error cells there read as blanks
                 data = zf.read(part)
-                if b't="e"' not in data and b"<f" not in data:
+                if b't="e"' not in data and not _HAS_FORMULA.search(data):
                     continue
                 marks = {}
                 for m in _CELL.finditer(data):
@@ -216,7 +217,7 @@ def _scan_marks(path: Path, sheets: list[str]) -> dict[str, dict[tuple[int, int]
                     v = _V.search(inner)
                     if _TYPE_E.search(attrs) and v:
                         marks[pos] = CellMark("error", v.group(1).decode("utf-8", "replace"))
-                    elif b"<f" in inner and (v is None or v.group(1) == b""):
+                    elif _HAS_FORMULA.search(inner) and (v is None or v.group(1) == b""):
                         f = _F.search(inner)
                         formula = (f.group(1) or b"").decode("utf-8", "replace") if f else ""
                         marks[pos] = CellMark("nocache", "=" + formula if formula else "(共享公式)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import lru_cache
 
 import pandera.pandas as pa
 
@@ -41,27 +42,35 @@ def _check(fn, code: str) -> pa.Check:
     return pa.Check(fn, element_wise=True, name=code, error=code)
 
 
-NO_MARK = _check(lambda v: not _is_mark(v), "cell_mark")
+_NO_MARK = _check(lambda v: not _is_mark(v), "cell_mark")
+NO_MARK = _NO_MARK
 
 
-def indicator_schema(present: list[str]) -> pa.DataFrameSchema:
-    """Schema of the 指标评分 table; ``present`` are the column keys the workbook has."""
+def _keep(*checks) -> list:
+    return [c for c in checks if c is not None]
+
+
+@lru_cache(maxsize=32)
+def indicator_schema(present: tuple[str, ...], marks: bool = True) -> pa.DataFrameSchema:
+    """Schema of the 指标评分 table; ``present`` are the column keys the workbook has. ``marks``:
+    the table holds error values or uncalculated formulas, so every column checks for them."""
+    NO_MARK = _NO_MARK if marks else None
     cols = {
-        "code": pa.Column(None, nullable=False, unique=True, checks=[NO_MARK]),
-        "level1": pa.Column(None, nullable=True, checks=[NO_MARK]),
-        "level2": pa.Column(None, nullable=True, checks=[NO_MARK]),
-        "name": pa.Column(None, nullable=False, checks=[NO_MARK]),
-        "weight": pa.Column(None, nullable=False, checks=[
-            NO_MARK, _check(_numeric, "not_number"), _check(_positive, "not_positive")]),
-        "method": pa.Column(None, nullable=False, checks=[NO_MARK, _check(_known_method, "method_unknown")]),
-        "params": pa.Column(None, nullable=True, checks=[NO_MARK]),
-        "source": pa.Column(None, nullable=True, checks=[NO_MARK]),
-        "target": pa.Column(None, nullable=True, checks=[NO_MARK]),
-        "actual": pa.Column(None, nullable=True, checks=[NO_MARK]),
-        "evaluator_score": pa.Column(None, nullable=True, checks=[NO_MARK, _check(_numeric, "not_number")]),
-        "note": pa.Column(None, nullable=True, checks=[NO_MARK]),
-        "criterion": pa.Column(None, nullable=True, checks=[NO_MARK]),
-        "explanation": pa.Column(None, nullable=True, checks=[NO_MARK]),
+        "code": pa.Column(None, nullable=False, unique=True, checks=_keep(NO_MARK)),
+        "level1": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+        "level2": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+        "name": pa.Column(None, nullable=False, checks=_keep(NO_MARK)),
+        "weight": pa.Column(None, nullable=False, checks=_keep(
+            NO_MARK, _check(_numeric, "not_number"), _check(_positive, "not_positive"))),
+        "method": pa.Column(None, nullable=False, checks=_keep(NO_MARK, _check(_known_method, "method_unknown"))),
+        "params": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+        "source": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+        "target": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+        "actual": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+        "evaluator_score": pa.Column(None, nullable=True, checks=_keep(NO_MARK, _check(_numeric, "not_number"))),
+        "note": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+        "criterion": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+        "explanation": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
     }
     return pa.DataFrameSchema({k: v for k, v in cols.items() if k in present}, strict=False, coerce=False)
 
@@ -95,7 +104,8 @@ def _date(v) -> bool:
     return bool(re.fullmatch(r"\d{4}\s*[-/.年]\s*\d{1,2}(\s*[-/.月]\s*\d{1,2}日?)?", str(v).strip()))
 
 
-def info_schema(present: list[str]) -> pa.DataFrameSchema:
+@lru_cache(maxsize=32)
+def info_schema(present: tuple[str, ...]) -> pa.DataFrameSchema:
     cols = {
         "unit": pa.Column(None, nullable=True, checks=[NO_MARK, _check(lambda v: v is not None, "info_missing")]),
         "year": pa.Column(None, nullable=True, checks=[NO_MARK, _check(lambda v: v is not None, "info_missing"),
@@ -119,6 +129,7 @@ def _grade_min(v) -> bool:
     return 0 <= x <= 100
 
 
+@lru_cache(maxsize=1)
 def grade_schema() -> pa.DataFrameSchema:
     return pa.DataFrameSchema({
         "label": pa.Column(None, nullable=False, unique=True, checks=[NO_MARK]),

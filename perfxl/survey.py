@@ -192,7 +192,8 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
     headers = [q for q, _ in inp.questions]
     counts = np.zeros((len(headers), n_groups + 1, n_opt), dtype=np.int64)
     rows = np.asarray(inp.rows)
-    block = _codes(inp.answers, code_of) if inp.answers.size else np.empty((len(rows), 0), dtype=np.int64)
+    block = _codes(inp.answers, code_of) if inp.answers.size else \
+        np.empty((len(rows), len(inp.questions)), dtype=np.int64)
     for qi, (q, col) in enumerate(inp.questions):
         codes = block[:, qi]
         column = inp.answers[:, qi]

@@ -3,6 +3,7 @@ then cross-sheet checks and rule parsing. Produces typed indicators and a proble
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from . import layout as L
@@ -130,6 +131,17 @@ def _cross_levels(ev: Evaluation, file: str, inds: list[Indicator]) -> list[Prob
     return out
 
 
+@lru_cache(maxsize=4096)
+def _target(raw) -> Target:
+    """Targets and parameters repeat across the workbooks of a collection: parse each text once."""
+    return parse_target(raw)
+
+
+@lru_cache(maxsize=4096)
+def _params(kind: RuleKind, text: str, target: Target | None):
+    return kind.parse_params(text, target)
+
+
 def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
                 sources: dict[str, tuple[float, str]], system: bool = False) -> list[Problem]:
     """Resolve kind, target, params and actual for one row; problems go to their cells."""
@@ -156,7 +168,7 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
                 return out
         else:
             try:
-                target = parse_target(raw["target"])
+                target = _target(raw["target"])
             except ValueError as e:
                 at("target", "target_invalid", detail=str(e))
                 return out
@@ -174,7 +186,7 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
                                row=ev.table.header_row, header="计分参数", aliases="计分参数、参数、评分参数"))
         return out
     try:
-        params = kind.parse_params(params_text, target)
+        params = _params(kind, params_text, target)
     except RuleError as e:
         at("target" if e.where == "target" else "params",
            "target_invalid" if e.where == "target" else "params_invalid", detail=e.message, **m)
@@ -217,6 +229,8 @@ def _grades(ev: Evaluation, file: str) -> tuple[list[tuple[str, float]], list[Pr
 
     if not ev.grade_rows:
         return list(L.DEFAULT_GRADES), []
+    if [(lbl, mn) for lbl, mn, _ in ev.grade_rows] == [(lbl, mn) for lbl, mn in L.DEFAULT_GRADES]:
+        return list(L.DEFAULT_GRADES), []        # the template's own table, known to be valid
     sheet = ev.info_sheet or L.SHEET_INFO
     frame = pd.DataFrame([(lbl, mn) for lbl, mn, _ in ev.grade_rows], columns=["label", "min"],
                          index=[r for *_, r in ev.grade_rows], dtype=object)
@@ -252,7 +266,7 @@ def _info(ev: Evaluation, file: str) -> list[Problem]:
     if keys:
         frame = pd.DataFrame([{k: ev.info.get(k) for k in keys}], index=[0], dtype=object)
         frame = frame.where(frame.notna(), None)
-        probs, _ = _pandera_problems(frame, info_schema(keys), lambda r, k: ev.info_cells[k],
+        probs, _ = _pandera_problems(frame, info_schema(tuple(keys)), lambda r, k: ev.info_cells[k],
                                      {k: L.INFO_BY_KEY[k].label for k in keys}, file, ev.info_sheet)
         out += probs
     version = ev.info.get("template_version")
@@ -271,7 +285,7 @@ def validate(ev: Evaluation, *, system: bool = False) -> Checked:
     frame = ev.frame
     headers = {c.key: c.header for c in L.INDICATOR_COLUMNS}
     problems = list(ev.problems)
-    table_problems, bad = _pandera_problems(frame, indicator_schema(list(frame.columns)), ev.cell, headers,
+    table_problems, bad = _pandera_problems(frame, indicator_schema(tuple(frame.columns), bool(ev.marks)), ev.cell, headers,
                                             file, ev.table.sheet)
     problems += table_problems
     if frame.empty:

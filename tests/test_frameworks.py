@@ -151,3 +151,29 @@ def test_indicator_list_without_required_header(cli, tmp_path):
     run = cli("template", "--from", "list.xlsx", "-o", "out.xlsx", "--json")
     assert run.code == 2
     assert "缺少“分值”列" in run.json()["problems"][0]["message"]
+
+
+@pytest.mark.parametrize("name", ["部门整体", "项目支出", "自评表"])
+def test_unfilled_framework_template_reports_what_is_missing(cli, name):
+    assert cli("template", "--framework", name, "-o", "t.xlsx").code == 0
+    run = cli("validate", "t.xlsx", "--json")
+    assert run.code == 1
+    codes = {p["code"] for p in run.json()["problems"]}
+    assert "actual_missing" in codes or "figure_missing_input" in codes
+
+
+def test_macro_enabled_template_from_the_command_line(cli, tmp_path):
+    run = cli("template", "--framework", "项目支出", "--xlsm", "-o", "项目.xlsx")
+    assert run.code == 0, run.text
+    path = tmp_path / "项目.xlsm"
+    assert path.exists()
+    import zipfile
+
+    names = zipfile.ZipFile(path).namelist()
+    assert "xl/vbaProject.bin" in names
+    # scoring it writes a separate file (the buttons cannot be carried over) and never in place
+    data = cli("score", path, "--json").json()
+    assert data["output"].endswith("项目_评分.xlsm")
+    assert any(p["code"] == "content_not_carried" and "按钮" in p["message"] for p in data["problems"])
+    refused = cli("score", path, "--in-place", "--json")
+    assert refused.code == 2 and "按钮" in refused.json()["problems"][0]["message"]
