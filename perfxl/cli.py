@@ -82,10 +82,16 @@ def template_cmd(
     from_: Optional[Path] = typer.Option(None, "--from", help="按自己的指标体系文件（.xlsx）生成"),
     rows: int = typer.Option(60, "--rows", min=0, max=2000, help="空白指标行数（不用框架时）"),
     xlsm: bool = typer.Option(False, "--xlsm", help="生成启用宏的工作簿（.xlsm），带“校验”“评分”按钮"),
+    summary: bool = typer.Option(False, "--summary",
+                                 help="生成管理员用的汇总工作簿（.xlsm，带“汇总”按钮，汇总一个文件夹的评分工作簿）"),
     force: bool = typer.Option(False, "--force", help="输出文件已存在时覆盖（会先备份）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出（供程序读取）"),
 ) -> None:
     """生成标准评分工作簿（说明、基本信息、基础数据、指标评分、问卷、得分汇总、校验结果）。"""
+    if summary:
+        xlsm = True
+        if output == Path("评分模板.xlsx"):
+            output = Path("汇总.xlsm")
     if xlsm and output.suffix.lower() != ".xlsm":
         output = output.with_suffix(".xlsm")
     from .files import atomic_save, backup, ensure_writable
@@ -101,7 +107,12 @@ def template_cmd(
             c.print(f"[red]“{output}”已存在。[/]加 --force 覆盖（会先备份原文件），或用 -o 指定其他文件名。")
             raise typer.Exit(EXIT_UNUSABLE)
         ensure_writable(output)
-        if from_ is not None:
+        if summary:
+            from .excel_consolidate import summary_workbook
+
+            wb = summary_workbook()
+            what = "汇总用的"
+        elif from_ is not None:
             from .model import load
             from .template import new_workbook, rows_from_system, survey_sets_of
             from .validate import validate
@@ -137,9 +148,15 @@ def template_cmd(
         if output.exists():
             c.print(f"原文件已备份为 {backup(output).name}")
         if xlsm:
-            from .xlsm import write_xlsm
+            from .xlsm import Button, write_xlsm
 
-            write_xlsm(output, wb=wb)
+            if summary:
+                from . import layout as L
+
+                write_xlsm(output, wb=wb, buttons=(Button("汇总", "PerfxlConsolidate", 1, 4),),
+                           sheet=L.SHEET_CONS_SETUP)
+            else:
+                write_xlsm(output, wb=wb)
             what += "启用宏的"
         else:
             atomic_save(wb, output)

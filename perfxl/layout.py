@@ -290,6 +290,7 @@ class TableLayout:
 ROSTER_HEADER_SEARCH_ROWS = 15
 
 SHEET_CONS_SUMMARY = "汇总"
+SHEET_CONS_SETUP = "汇总设置"          # the administrator's summary workbook (汇总 button)
 SHEET_CONS_DETAIL = "指标明细"
 SHEET_CONS_ANALYSIS = "指标分析"
 SHEET_CONS_PANEL = "评价组"

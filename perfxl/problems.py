@@ -213,3 +213,10 @@ CATALOGUE.update({
     "report_validation_errors": (ERROR, "“{path}”有 {count} 个校验错误，报告中的得分仅供参考：{first}",
                                  "运行 perfxl validate {path} 查看全部问题，修正后重新评分并生成报告"),
 })
+
+# --- report from a consolidated summary, 汇总 button (lead) ---------------------------------
+CATALOGUE.update({
+    "report_summary_file_missing": (ERROR, "汇总工作簿列出的文件“{path}”找不到",
+                                    "把各单位的评分工作簿放回汇总时的位置，或直接对这些工作簿运行 perfxl report"),
+    "excel_consolidate_folder": (ERROR, "“汇总设置”中的文件夹“{path}”不存在", "在“汇总设置”页填写存放各单位评分工作簿的文件夹"),
+})

@@ -486,11 +486,50 @@ def write_report(results: Sequence, output: Path, template: Path | None = None) 
     return Written(output, saved, extra)
 
 
+def expand_summaries(files: Sequence[Path]) -> tuple[list[Path], list]:
+    """A consolidated summary workbook (perfxl consolidate) stands for the workbooks it included:
+    its 汇总 sheet lists them. Returns the workbooks to report on and problems for missing ones."""
+    from .read import read_book
+
+    out: list[Path] = []
+    missing = []
+    for f in files:
+        f = Path(f)
+        try:
+            book = read_book(f, sheets=[L.SHEET_CONS_SUMMARY])
+        except UnusableInput:
+            out.append(f)          # not readable here: run() reports it with the usual message
+            continue
+        grid = book.sheets.get(L.SHEET_CONS_SUMMARY)
+        header = next((i for i, row in enumerate(grid.rows[:10]) if L.CONS_HEADERS["files"] in row), None) \
+            if grid is not None and L.SHEET_INDICATORS not in book.sheet_names else None
+        if header is None:
+            out.append(f)
+            continue
+        col = grid.rows[header].index(L.CONS_HEADERS["files"])
+        for r, row in enumerate(grid.rows[header + 1:], start=header + 2):
+            cell = row[col] if col < len(row) else None
+            for name in str(cell or "").splitlines():
+                path = Path(name.strip())
+                if not name.strip():
+                    continue
+                if not path.is_absolute():
+                    path = f.parent / path
+                if path.exists():
+                    out.append(path)
+                else:
+                    missing.append(problem("report_summary_file_missing", file=str(f), sheet=L.SHEET_CONS_SUMMARY,
+                                           cell=f"{chr(65 + col)}{r}", path=str(path)))
+    return out, missing
+
+
 def load_results(files: Sequence[Path]) -> list:
-    """Score every workbook (the same pipeline as perfxl score); all unusable inputs reported together."""
+    """Score every workbook (the same pipeline as perfxl score); all unusable inputs reported together.
+    A consolidated summary workbook stands for the workbooks it lists (one section each)."""
     from .score import run
 
-    results, unusable = [], []
+    files, missing = expand_summaries(files)
+    results, unusable = [], list(missing)
     for f in files:
         try:
             results.append(run(f))

@@ -194,3 +194,42 @@ def test_xlwings_lite_script_calls_the_same_entry_points(example):
     namespace["评分"](book)
     alerts = [a for a in book.json()["actions"] if a["func"] == "alert"]
     assert "总分 88.78" in alerts[0]["args"][0]
+
+
+def test_consolidate_button_draws_the_same_tables_as_the_api(make_workbook, tmp_path):
+    import perfxl
+    import perfxl.excel as excel
+    from perfxl.excel_consolidate import summary_workbook
+
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    for unit, fix in (("甲单位", None), ("乙单位", "两分"), ("丙单位", None)):
+        def info(wb, unit=unit, fix=fix):
+            wb[L.SHEET_INFO]["B2"] = unit
+            if fix:
+                wb[L.SHEET_INDICATORS]["E5"] = fix      # a broken file: not included
+        shutil.copy2(make_workbook(mutate=info, name=f"{unit}.xlsx"), folder / f"{unit}.xlsx")
+    wb = summary_workbook()
+    wb[L.SHEET_CONS_SETUP]["B2"] = str(folder)
+    admin = tmp_path / "汇总.xlsx"
+    wb.save(admin)
+    book = open_in_excel(admin)
+    cons = excel.consolidate(book)
+    assert (cons.found, cons.included) == (3, 2)
+    replay(admin, book, tmp_path / "after.xlsx")
+    values = sheet_values(tmp_path / "after.xlsx")
+    api = perfxl.consolidate([folder], jobs=1)
+    assert values[L.SHEET_CONS_SUMMARY][0] == list(api.summary.columns)
+    assert [r[0] for r in values[L.SHEET_CONS_SUMMARY][1:]] == list(api.summary.iloc[:, 0])
+    assert len(values[L.SHEET_CONS_REJECTED]) == 2          # header + the broken file
+    alert = [a for a in book.json()["actions"] if a["func"] == "alert"][0]["args"][0]
+    assert "共找到 3 个文件：纳入 2 个，未纳入 1 个" in alert
+
+
+def test_summary_workbook_from_the_command_line(cli, tmp_path):
+    run = cli("template", "--summary")
+    assert run.code == 0, run.text
+    import zipfile
+
+    assert "xl/vbaProject.bin" in zipfile.ZipFile(tmp_path / "汇总.xlsm").namelist()
+    assert L.SHEET_CONS_SETUP in load_workbook(tmp_path / "汇总.xlsm").sheetnames

@@ -450,3 +450,23 @@ def test_project_evaluation_names_the_project(scored, tmp_path):
     assert info["项目名称"] == "示例区老旧小区改造项目" and info["评价类型"] == "项目支出绩效评价"
     assert any(p.text.startswith("经评价，南昌市青云谱区总工会2022年度示例区老旧小区改造项目绩效评价总得分88.78分")
                for p in doc.paragraphs)
+
+
+def test_report_from_a_consolidated_summary(make_workbook, cli, tmp_path):
+    """A summary workbook from perfxl consolidate stands for the workbooks it included."""
+    import shutil
+
+    from docx import Document
+
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    for unit in ("甲单位", "乙单位"):
+        def info(wb, unit=unit):
+            wb["基本信息"]["B2"] = unit
+        shutil.copy2(make_workbook(mutate=info, name=f"{unit}.xlsx"), folder / f"{unit}.xlsx")
+    assert cli("consolidate", folder, "-o", "汇总.xlsx", "--jobs", "1").code == 0
+    run = cli("report", "汇总.xlsx", "-o", "报告.docx", "--json")
+    assert run.code == 0, run.text
+    assert sorted(u["unit"] for u in run.json()["units"]) == ["乙单位", "甲单位"]
+    text = "\n".join(p.text for p in Document(tmp_path / "报告.docx").paragraphs)
+    assert "甲单位" in text and "乙单位" in text
