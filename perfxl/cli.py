@@ -20,6 +20,26 @@ def _chinese_help() -> None:
 
     ru.OPTIONS_PANEL_TITLE, ru.ARGUMENTS_PANEL_TITLE, ru.COMMANDS_PANEL_TITLE = "选项", "参数", "命令"
     ru.DEFAULT_STRING, ru.REQUIRED_LONG_STRING = "[默认：{}]", "[必填]"
+    try:  # typer's own help option and usage line are English literals: translate them in place
+        from typer._click import core as cc
+        from typer._click import formatting as cf
+
+        if not getattr(cc.Command, "_perfxl_zh", False):
+            get_help_option, write_usage = cc.Command.get_help_option, cf.HelpFormatter.write_usage
+
+            def help_option(self, ctx):
+                opt = get_help_option(self, ctx)
+                if opt is not None:
+                    opt.help = "显示本帮助后退出"
+                return opt
+
+            def usage(self, prog, args="", prefix=None):
+                return write_usage(self, prog, args, "用法：" if prefix is None else prefix)
+
+            cc.Command.get_help_option, cf.HelpFormatter.write_usage = help_option, usage
+            cc.Command._perfxl_zh = True
+    except (ImportError, AttributeError):
+        pass                       # another typer: its help stays English, nothing breaks
 
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, EXIT_INTERNAL = 0, 1, 2, 3
