@@ -74,10 +74,16 @@ def _print_setup(ws, landscape: bool = True, title_rows: str | None = "1:1") -> 
     S.print_setup(ws, landscape=landscape, title_rows=title_rows)
 
 
+#: long tables (指标明细, 评价组: one row per indicator) format only their rates: scores are already
+#: rounded to 2 decimals, and a styled cell costs about twice a plain one to write
+LONG_TABLE_ROWS = 5000
+
+
 def _table_sheet(wb, title: str, frame, *, widths: dict[str, float] | None = None,
                  formats: dict[str, str] | None = None, landscape: bool = True):
     """One sheet holding one DataFrame: styled header, number formats by column, frozen header,
     filter. ``widths``/``formats`` (by header) are for columns without a key (the 一级指标)."""
+    long = len(frame) > LONG_TABLE_ROWS
     ws = wb.create_sheet(title)
     headers = list(frame.columns)
     keys = [_KEY_OF.get(h) for h in headers]
@@ -90,6 +96,8 @@ def _table_sheet(wb, title: str, frame, *, widths: dict[str, float] | None = Non
     _print_setup(ws, landscape=landscape)
     ws.append([_styled(ws, h, header=True) for h in headers])
     fmts = [formats.get(h) or _FORMATS.get(k) for h, k in zip(headers, keys)]
+    if long:
+        fmts = [f if f == RATE else None for f in fmts]
     protos = {f: _styled(ws, 0, f)._style for f in set(fmts) if f}     # one style per format, copied
 
     def formatted(v, f):
