@@ -74,7 +74,8 @@ def _unusable(exc, as_json: bool) -> None:
                      "deviations": [], "problems": [p.to_dict() for p in exc.problems], "output": None}))
     else:
         c = _console(stderr=True)
-        c.print("[bold red]无法处理输入：[/]")
+        files = "、".join(dict.fromkeys(Path(p.file).name for p in exc.problems if p.file))
+        c.print(f"[bold red]无法处理输入{f'（{files}）' if files else ''}：[/]")
         print_problems(c, exc.problems)
     raise typer.Exit(EXIT_UNUSABLE)
 
@@ -106,6 +107,8 @@ def template_cmd(
                                  help="生成管理员用的汇总工作簿（.xlsm，带“汇总”按钮，汇总一个文件夹的评分工作簿）"),
     force: bool = typer.Option(False, "--force", help="输出文件已存在时覆盖（会先备份）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出（供程序读取）"),
+    password: Optional[str] = typer.Option(None, "--password", envvar="PERFXL_PASSWORD",
+                                           help="--from 指标体系文件的打开密码（只在内存中解密）"),
 ) -> None:
     """生成标准评分工作簿（说明、基本信息、基础数据、指标评分、问卷、得分汇总、校验结果）。"""
     if summary:
@@ -138,7 +141,7 @@ def template_cmd(
             from .validate import validate
 
             _imports_done()
-            checked = validate(load(from_, system=True), system=True)
+            checked = validate(load(from_, system=True, password=password), system=True)
             if checked.has_errors:
                 if as_json:
                     print(dumps({"output": None, "problems": [p.to_dict() for p in checked.problems]}))
@@ -194,6 +197,8 @@ def template_cmd(
 def validate_cmd(
     file: Path = typer.Argument(..., help="要校验的工作簿（.xlsx/.xlsm）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出（供程序读取）"),
+    password: Optional[str] = typer.Option(None, "--password", envvar="PERFXL_PASSWORD",
+                                           help="工作簿的打开密码（也可用环境变量 PERFXL_PASSWORD；只在内存中解密）"),
 ) -> None:
     """只校验，不写文件：列出每个问题所在的工作表和单元格。"""
     from .problems import UnusableInput, worst_exit_code
@@ -202,7 +207,7 @@ def validate_cmd(
 
     _imports_done()
     try:
-        result = run(file)
+        result = run(file, password=password)
     except UnusableInput as e:
         _unusable(e, as_json)
     if as_json:
@@ -223,6 +228,8 @@ def score_cmd(
     no_write: bool = typer.Option(False, "--no-write", help="只计算并显示，不写文件"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出（供程序读取）"),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="列出每个三级指标的评分过程"),
+    password: Optional[str] = typer.Option(None, "--password", envvar="PERFXL_PASSWORD",
+                                           help="工作簿的打开密码（也可用环境变量 PERFXL_PASSWORD；只在内存中解密）"),
 ) -> None:
     """校验并计分，把结果写回工作簿（规则得分、得分、得分率、评分过程、得分汇总、校验结果）。"""
     from .problems import UnusableInput, worst_exit_code
@@ -235,8 +242,8 @@ def score_cmd(
         _console(stderr=True).print("[red]--in-place 与 -o 不能同时使用[/]")
         raise typer.Exit(EXIT_UNUSABLE)
     try:
-        result = run(file)
-        report = None if no_write else write_back(result, file, output, in_place=in_place)
+        result = run(file, password=password)
+        report = None if no_write else write_back(result, file, output, in_place=in_place, password=password)
     except UnusableInput as e:
         _unusable(e, as_json)
     extra = report.problems if report else []

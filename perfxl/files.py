@@ -36,8 +36,9 @@ _SHEET_EXT = (
 )
 
 
-def unsupported_content(path: Path, *, keep_vba: bool = True) -> list[str]:
-    """What in this package openpyxl would not write back (empty: safe to round-trip)."""
+def unsupported_content(path, *, keep_vba: bool = True) -> list[str]:
+    """What in this package (a path or a file object) openpyxl would not write back (empty: safe
+    to round-trip)."""
     found: list[str] = []
     try:
         with zipfile.ZipFile(path) as zf:
@@ -91,13 +92,16 @@ def backup(path: Path) -> Path:
 
 
 def atomic_write_bytes(path: Path, write) -> None:
-    """Call ``write(fileobj)`` on a temporary file beside ``path``, fsync, then rename over it."""
+    """Call ``write(fileobj)`` on a temporary file beside ``path``, fsync, then rename over it.
+    The temporary file is hidden (``.name.perfxl-PID-….tmp``) and never has the final name; one
+    left by a run that was killed is removed by the next write beside it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.{_TEMP_TAG}-{os.getpid()}-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            write(fh)
+            write(_paused(fh) if os.environ.get(TEST_PAUSE_ENV) else fh)
             fh.flush()
             os.fsync(fh.fileno())
         # mkstemp makes the file private (0600): give it the mode a normal save would
@@ -119,3 +123,87 @@ def atomic_write_bytes(path: Path, write) -> None:
 def atomic_save(wb, path: Path) -> None:
     """Save an openpyxl workbook atomically."""
     atomic_write_bytes(Path(path), wb.save)
+
+
+# --- robustness: interrupted writes and oversized workbooks (可靠性与安全) ---------------------
+
+_TEMP_TAG = "perfxl"
+#: test-only hook (documented in tests/test_robustness.py): when set to a file path, a write creates
+#: that file once some bytes are written and then sleeps, so that a test can kill the process mid-write
+TEST_PAUSE_ENV = "PERFXL_TEST_PAUSE_WRITE"
+_STALE_AGE = 3600.0
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":
+        return True                   # no cheap, safe liveness test: such files are left to age out
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Temporary files of an earlier write of ``path`` whose process is gone (or that are older
+    than an hour): what a killed run left behind. Never the final file."""
+    import time
+
+    removed = []
+    import glob
+
+    for tmp in Path(path).parent.glob(f".{glob.escape(Path(path).stem)}.{_TEMP_TAG}-*.tmp"):
+        m = re.match(rf"^\.{re.escape(Path(path).stem)}\.{_TEMP_TAG}-(\d+)-", tmp.name)
+        if not m:
+            continue
+        try:
+            old = time.time() - tmp.stat().st_mtime > _STALE_AGE
+            if old or (int(m.group(1)) != os.getpid() and not _alive(int(m.group(1)))):
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:
+            pass
+    return removed
+
+
+class _paused:
+    """File wrapper for the test hook: after the first write, signal and sleep (to be killed)."""
+
+    def __init__(self, fh):
+        self._fh, self._signalled = fh, False
+
+    def write(self, data):
+        n = self._fh.write(data)
+        if not self._signalled:
+            import time
+
+            self._signalled = True
+            self._fh.flush()
+            Path(os.environ[TEST_PAUSE_ENV]).write_text(str(os.getpid()))
+            time.sleep(float(os.environ.get("PERFXL_TEST_PAUSE_SECONDS", "60")))
+        return n
+
+    def __getattr__(self, name):
+        return getattr(self._fh, name)
+
+
+#: most cells (including empty ones that only carry formatting) and rows openpyxl is asked to
+#: load for writing back: about 1.5 GB of memory and a minute of time
+MAX_WRITE_CELLS = 3_000_000
+
+
+def package_cells(source) -> int:
+    """Cell and row elements of every worksheet of an xlsx/xlsm package (what openpyxl would load)."""
+    n = 0
+    try:
+        with zipfile.ZipFile(source) as zf:
+            for name in zf.namelist():
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    data = zf.read(name)
+                    n += data.count(b"<c ") + data.count(b"<c>") + data.count(b"<row ") + data.count(b":c ")
+                    del data
+    except zipfile.BadZipFile:
+        return 0
+    return n

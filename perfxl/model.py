@@ -126,7 +126,9 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path):
     problems: list[Problem] = []
     last = {"level1": None, "level2": None}
     last_row = table.header_row
-    for r0 in range(table.header_row, grid.height):
+    _check_table_length(grid, table, keys, path)
+    codeless = 0
+    for r0 in _content_rows(grid, table, keys):
         excel_row = r0 + 1
         rec = {}
         for k in keys:
@@ -148,9 +150,14 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path):
             if all(rec.get(k) is None for k in ("name", "weight", "method", "actual")):
                 # a stray note under the table: not an indicator
                 continue
-            problems.append(problem("row_without_code", file=str(path), sheet=table.sheet,
-                                    cell=cell_ref(excel_row, table.columns["code"]), column="编号"))
+            codeless += 1
+            if codeless <= MAX_ROW_PROBLEMS:
+                problems.append(problem("row_without_code", file=str(path), sheet=table.sheet,
+                                        cell=cell_ref(excel_row, table.columns["code"]), column="编号"))
             continue
+        if r0 in grid.hidden_rows:
+            problems.append(problem("row_hidden", file=str(path), sheet=table.sheet, row=excel_row,
+                                    cell=cell_ref(excel_row, table.columns["code"]), column="编号"))
         # merged cells or blanks in 一级/二级 mean "same as above"
         for k in ("level1", "level2"):
             if rec.get(k) is None:
@@ -164,6 +171,11 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path):
         records.append(rec)
         index.append(excel_row)
         last_row = excel_row
+    if codeless > MAX_ROW_PROBLEMS:
+        problems.append(problem("row_without_code_more", file=str(path), sheet=table.sheet,
+                                cell=f"{col_letter(table.columns['code'])}{table.header_row + 1}:"
+                                     f"{col_letter(table.columns['code'])}{grid.height}",
+                                count=codeless - MAX_ROW_PROBLEMS, shown=MAX_ROW_PROBLEMS))
     table.last_row = last_row
     columns = {k: [rec.get(k) for rec in records] for k in keys}
     frame = pd.DataFrame(columns, index=pd.Index(index, name="row"), columns=keys, dtype=object)
@@ -347,17 +359,19 @@ def _yes(v) -> bool:
     return bool(parse_yes_no(v)) if v is not None else False
 
 
-def load(path: str | Path, book: RawBook | None = None, *, system: bool = False) -> Evaluation:
+def load(path: str | Path, book: RawBook | None = None, *, system: bool = False,
+         password: str | None = None) -> Evaluation:
     """Read and model a workbook file. Raises UnusableInput when it cannot be understood.
 
     ``system``: the file is an administrator's indicator list (指标体系), not an evaluation.
+    ``password``: the workbook's opening password, if it has one.
     """
     path = Path(path)
     if book is None:
         wanted = (L.SHEET_SYSTEM, L.SHEET_INDICATORS) if system else (
             L.SHEET_INDICATORS, L.SHEET_INFO, L.SHEET_BASIC, L.SHEET_SURVEY, L.SHEET_SURVEY_SETUP)
         book = read_book(path, sheets=lambda names: [n for n in (L.match_sheet(s, names) for s in wanted) if n]
-                         or (names[:1] if system and len(names) == 1 else []))
+                         or (names[:1] if system and len(names) == 1 else []), password=password)
     table, grid, problems = _read_table(book, path, system)
     frame, marks, row_problems = _build_frame(grid, table, path)
     levels1, levels2, level_problems = _levels(frame, table, path)
@@ -368,3 +382,43 @@ def load(path: str | Path, book: RawBook | None = None, *, system: bool = False)
         _read_basic(book, ev)
         _read_survey(book, ev)
     return ev
+
+
+# --- robustness: oversized indicator tables (可靠性与安全) -------------------------------------
+
+#: rows with content under the 指标评分 header (the template allows 2,000 indicators)
+MAX_TABLE_ROWS = 10_000
+#: "row without 编号" problems listed one by one; the rest are counted in one problem
+MAX_ROW_PROBLEMS = 50
+
+
+def _content_rows(grid: SheetGrid, table: L.TableLayout, keys: list[str]):
+    """Rows under the header to model: all of them, or for a long sheet only those with content
+    (or an error value) in a column of the table."""
+    if grid.height - table.header_row <= 5_000:
+        return range(table.header_row, grid.height)
+    import numpy as np
+
+    arr = grid.as_array()
+    cols = [table.columns[k] - 1 for k in keys if table.columns[k] - 1 < arr.shape[1]]
+    body = arr[table.header_row:, cols]
+    rows = set((np.flatnonzero(np.not_equal(body, None).any(axis=1)) + table.header_row).tolist())
+    rows |= {r for r, c in grid.marks if r >= table.header_row}
+    return sorted(rows)
+
+
+def _check_table_length(grid: SheetGrid, table: L.TableLayout, keys: list[str], path: Path) -> None:
+    """Refuse an indicator table with more rows of content than any evaluation has (e.g. 200,000
+    rows pasted below it), before modelling them one by one."""
+    if grid.height - table.header_row <= MAX_TABLE_ROWS:
+        return
+    import numpy as np
+
+    arr = grid.as_array()
+    cols = [table.columns[k] - 1 for k in keys if table.columns[k] - 1 < arr.shape[1]]
+    body = arr[table.header_row:, cols]
+    count = int(np.not_equal(body, None).any(axis=1).sum()) if body.size else 0
+    if count > MAX_TABLE_ROWS:
+        raise UnusableInput([problem("table_too_long", file=str(path), sheet=table.sheet,
+                                     cell=f"A{table.header_row + 1}", count=f"{count:,}", path=path.name,
+                                     limit=f"{MAX_TABLE_ROWS:,}")])

@@ -220,3 +220,84 @@ CATALOGUE.update({
                                     "把各单位的评分工作簿放回汇总时的位置，或直接对这些工作簿运行 perfxl report"),
     "excel_consolidate_folder": (ERROR, "“汇总设置”中的文件夹“{path}”不存在", "在“汇总设置”页填写存放各单位评分工作簿的文件夹"),
 })
+
+
+# --- robustness and safety (可靠性与安全): hostile, broken and unusual inputs -------------------
+CATALOGUE.update({
+    "file_unsafe": (ERROR, "“{path}”中的“{member}”含有 DTD 声明（<!DOCTYPE>/<!ENTITY>），正常的工作簿不会有，"
+                           "可能是恶意构造的文件，已拒绝读取",
+                    "确认文件来源；如确需使用，请在 Excel 或 WPS 中打开后另存为新的 .xlsx"),
+    "password_wrong": (ERROR, "“{path}”的打开密码不正确", "核对密码（区分大小写）后用 --password 重新提供"),
+    "password_unsupported": (ERROR, "“{path}”设置了打开密码，但没有安装解密所需的 msoffcrypto-tool",
+                             "运行 pip install msoffcrypto-tool，或在 Excel 中取消密码后另存"),
+    "sheet_too_large": (ERROR, "“{path}”的工作表“{sheet}”的数据区域达 {rows} 行 × {cols} 列，超过 perfxl 的上限 {limit} 个单元格"
+                               "（最远的内容在 {far}），已拒绝读取以免耗尽内存",
+                        "删除表格下方和右侧多余的内容（选中多余的行或列后“删除”，而不是按 Delete 清除）后保存"),
+    "row_hidden": (WARNING, "第{row}行是隐藏行，仍按指标计分", "如该指标不应计分，请删除该行，而不是隐藏"),
+    "date_not_number": (ERROR, "{column}是日期“{value}”，不是数字（该单元格被设成了日期格式，原来的数字是 {serial}）",
+                        "选中该单元格，把数字格式改为“常规”或“数值”，再核对数值"),
+    "table_too_long": (ERROR, "“{path}”的工作表“{sheet}”表头下有 {count} 行内容，超过上限 {limit} 行",
+                       "删除表格下方与指标无关的内容；一份评分工作簿的三级指标不会这么多"),
+    "row_without_code_more": (ERROR, "另有 {count} 行填写了内容但没有编号（前面已列出 {shown} 行）",
+                              "筛选“编号”为空的行，填写编号或清空整行"),
+    "too_big_to_write": (ERROR, "“{path}”有 {cells} 个单元格（含只有格式的空单元格），超过 perfxl 写回的上限 {limit}，"
+                                "结果未写入（原文件未改动）",
+                         "用 --no-write 只计算；或删除表格下方和右侧多余的行、列（只有格式也算）后保存再评分"),
+    "legacy_format_output": (INFO, "“{path}”是 {kind} 格式，perfxl 不能在其中写入；结果写入新的标准工作簿“{output}”，"
+                                   "原文件未改动。新文件各单元格的位置与原文件相同，问题所指的单元格在两个文件中一致",
+                             ""),
+    "legacy_format_in_place": (ERROR, "“{path}”是 {kind} 格式，不能原位写入", "去掉 --in-place，结果会写入新的 .xlsx 文件"),
+    "write_load_failed": (ERROR, "perfxl 能读出“{path}”的数值，但无法把它载入以写回结果（{detail}）；结果未写入，原文件未改动",
+                          "用 --no-write 只计算；或在 Excel 或 WPS 中打开并另存为新的 .xlsx 后再评分"),
+})
+
+
+# --- README: 常见问题与报错, generated from CATALOGUE (tests/test_safety.py checks it is current) ---
+
+_PLACEHOLDERS = {"path": "文件名", "file": "文件名", "sheet": "工作表", "column": "列名", "value": "单元格的值",
+                 "detail": "具体原因", "cell": "单元格", "cells": "单元格", "row": "行号", "rows": "行数", "cols": "列数",
+                 "names": "现有工作表", "header": "表头", "aliases": "可接受的写法", "method": "计分方法",
+                 "syntax": "参数写法", "hint": "填写方法", "choices": "可选项", "weight": "分值", "name": "名称",
+                 "address": "调度器地址", "backup": "备份文件名", "columns": "列", "count": "数量", "current": "当前版本",
+                 "declared": "标注分值", "evaluator": "评价得分", "far": "单元格", "field": "项目", "figure": "派生指标",
+                 "figures": "派生指标名", "first": "第一个问题", "fix_hint": "提示", "found": "工作簿中的版本",
+                 "groups": "现有类别", "headers": "现有表头", "kind": "格式", "level": "指标级别", "limit": "上限",
+                 "lock": "锁文件", "member": "部件", "near": "位置", "other": "另一行或文件", "others": "其他文件",
+                 "output": "输出文件", "paths": "路径", "reference": "参照文件", "rule": "规则得分", "serial": "数字",
+                 "sets": "现有题组", "shown": "已列出数", "source": "数据来源", "total": "合计", "who": "评价人"}
+FAQ_START, FAQ_END = "<!-- perfxl:faq:start -->", "<!-- perfxl:faq:end -->"
+
+
+class _Labels(dict):
+    def __missing__(self, key: str) -> str:
+        return "〈" + _PLACEHOLDERS.get(key, key) + "〉"
+
+
+def readme_faq() -> str:
+    """The README's list of every message (code, level, message, fix), placeholders named in Chinese."""
+    labels = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
+    lines = ["| 代码 | 级别 | 提示内容 | 怎么办 |", "|---|---|---|---|"]
+    for code, (sev, message, fix) in CATALOGUE.items():
+        cells = [message.format_map(_Labels()), fix.format_map(_Labels()) or "—"]
+        cells = [c.replace("|", "\\|").replace("\n", " ") for c in cells]
+        lines.append(f"| `{code}` | {labels[sev]} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines) + "\n"
+
+
+def _write_readme(path) -> None:
+    from pathlib import Path
+
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(FAQ_START) + len(FAQ_START) + 1, text.index(FAQ_END)
+    path.write_text(text[:start] + readme_faq() + text[end:], encoding="utf-8")
+
+
+if __name__ == "__main__":          # python -m perfxl.problems --readme: regenerate the README section
+    import sys
+    from pathlib import Path
+
+    if sys.argv[1:] == ["--readme"]:
+        _write_readme(Path(__file__).resolve().parents[1] / "README.md")
+    else:
+        sys.stdout.write(readme_faq())

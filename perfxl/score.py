@@ -187,9 +187,10 @@ def score(checked: Checked) -> Result:
     return Result(checked, results, levels, total, grade, sort_problems(problems, ev))
 
 
-def run(path, book=None) -> Result:
-    """read -> model -> validate -> score, for one workbook file."""
+def run(path, book=None, *, password: str | None = None) -> Result:
+    """read -> model -> validate -> score, for one workbook file. ``password``: the workbook's
+    opening password (decrypted in memory only; ignored for a file without one)."""
     from .model import load
     from .validate import validate
 
-    return score(validate(load(path, book)))
+    return score(validate(load(path, book, password=password)))

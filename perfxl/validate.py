@@ -11,7 +11,8 @@ from .model import Evaluation
 from .problems import ERROR, Problem, problem
 from .read import CellMark, col_index
 from .rules import RuleError, RuleKind, lookup, names
-from .values import Target, fmt_num, fmt_pct, is_blank, parse_number, parse_target, round2
+from .values import (Target, excel_serial, fmt_num, fmt_pct, is_blank, is_date, parse_number, parse_target, round2,
+                     show_date)
 
 
 @dataclass
@@ -88,6 +89,8 @@ def _pandera_problems(frame, schema, where, headers: dict[str, str], file: str,
             code = "cell_error_value" if original.kind == "error" else "formula_no_cache"
             value = original.text
         extra = {}
+        if code == "not_number" and is_date(original):
+            code, value, extra = "date_not_number", show_date(original), _date_extra(original)
         if code == "method_unknown":
             extra["choices"] = "、".join(names())
         if code == "info_kind":
@@ -153,6 +156,15 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
         out.append(problem(code, file=file, sheet=sheet, cell=ev.cell(row, key), column=col,
                            value=_text(raw.get(key)), **kw))
 
+    def dated(key: str) -> bool:
+        """A date where a number belongs: reported as such (not as an unreadable value)."""
+        if not is_date(raw.get(key)):
+            return False
+        col = L.COLUMNS_BY_KEY[key].header
+        out.append(problem("date_not_number", file=file, sheet=sheet, cell=ev.cell(row, key), column=col,
+                           value=show_date(raw[key]), **_date_extra(raw[key])))
+        return True
+
     if (row, "method") in bad or raw.get("method") is None:
         return out
     kind = lookup(raw["method"])
@@ -162,6 +174,8 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
     m = dict(method=kind.name, syntax=kind.syntax, hint=kind.actual_hint)
     target = None
     if (row, "target") not in bad:
+        if dated("target"):
+            return out
         if is_blank(raw.get("target")):
             if kind.needs_target:
                 at("target", "target_missing", **m)
@@ -208,7 +222,7 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
             at("target", "source_not_percent", source=_text(raw["source"]))
             return out
         actual_raw = f"{value * 100!r}%"
-    elif (row, "actual") in bad:
+    elif (row, "actual") in bad or dated("actual"):
         return out
     elif is_blank(actual_raw):
         at("actual", "actual_missing", **m)
@@ -340,6 +354,11 @@ def _basic(ev: Evaluation, file: str) -> tuple[dict[str, float | None], str, lis
         if is_blank(raw):
             out[key] = None
             continue
+        if is_date(raw):
+            probs.append(problem("date_not_number", file=file, sheet=ev.basic_sheet, cell=ev.basic_cells[key],
+                                 column=label, value=show_date(raw), **_date_extra(raw)))
+            out[key] = None
+            continue
         try:
             out[key] = parse_number(raw)
         except ValueError:
@@ -452,3 +471,8 @@ def sort_problems(problems: list[Problem], ev: Evaluation | None = None) -> list
             seen.add(ident)
             out.append(p)
     return out
+
+
+def _date_extra(raw) -> dict:
+    serial = excel_serial(raw)
+    return {"serial": fmt_num(serial, 6) if serial is not None else "?"}

@@ -216,3 +216,38 @@ def parse_yes_no(raw: object) -> bool | None:
     if s in NO_WORDS:
         return False
     return None
+
+
+# --- robustness: dates where numbers belong (可靠性与安全) --------------------------------------
+
+def is_date(raw: object) -> bool:
+    """A cell value a reader returned as a date or time: the cell was formatted as a date."""
+    from datetime import date, time, timedelta
+
+    return isinstance(raw, (date, time, timedelta))
+
+
+def excel_serial(raw: object) -> float | None:
+    """The number Excel stores behind a date/time value (1900 date system), as the user typed it."""
+    from datetime import date, datetime, time, timedelta
+
+    if isinstance(raw, timedelta):
+        return raw.total_seconds() / 86400
+    if isinstance(raw, time):
+        return (raw.hour * 3600 + raw.minute * 60 + raw.second + raw.microsecond / 1e6) / 86400
+    if isinstance(raw, datetime):
+        day = raw.date()
+        frac = (raw - datetime(day.year, day.month, day.day)).total_seconds() / 86400
+        return excel_serial(day) + frac
+    if isinstance(raw, date):
+        days = (raw - date(1899, 12, 30)).days
+        return float(days if days >= 61 else days - 1)      # Excel counts a 29 February 1900
+    return None
+
+
+def show_date(raw: object) -> str:
+    from datetime import datetime
+
+    if isinstance(raw, datetime) and raw.hour == raw.minute == raw.second == 0:
+        return raw.date().isoformat()
+    return raw.isoformat() if hasattr(raw, "isoformat") else str(raw)

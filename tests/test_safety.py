@@ -1,0 +1,164 @@
+"""Safe outputs (可靠性与安全): text from inputs that starts with = + - @ is text in every workbook perfxl
+writes (LibreOffice sees the text, not a formula result); file names made from input text stay in the
+output folder; macros in input workbooks are never run and are carried over; every catalogue message
+is listed in the README."""
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from perfxl import layout as L
+from perfxl.sheets import put
+
+from conftest import ROOT, example_rows
+
+#: a spreadsheet that evaluated these would show 2, 2, -2, 2 and a link
+PAYLOADS = ["=1+1", "+1+1", "-1-1", "@SUM(1,1)", '=HYPERLINK("http://evil.example","点我")']
+
+
+def set_info(wb, key: str, value) -> None:
+    for row in wb[L.SHEET_INFO].iter_rows():
+        if row[0].value == L.INFO_BY_KEY[key].label:
+            put(wb[L.SHEET_INFO], row[0].row, 2, value)
+            return
+    raise AssertionError(key)
+
+
+def texts(seen: dict, sheet: str) -> set[str]:
+    return {v for row in seen[sheet] for v in row}
+
+
+def test_score_output_keeps_unit_names_and_notes_as_text(make_workbook, cli, soffice):
+    deviating = [i + 2 for i, r in enumerate(example_rows()) if r.get("evaluator_score") is not None]
+    assert len(deviating) >= 4
+    note_col = next(c.column for c in load_workbook(make_workbook(name="probe.xlsx"))["指标评分"][1]
+                    if c.value == L.COLUMNS_BY_KEY["note"].header)
+
+    def mutate(wb):
+        set_info(wb, "unit", PAYLOADS[4])
+        for row, payload in zip(deviating, PAYLOADS):
+            put(wb["指标评分"], row, note_col, payload)
+    path = make_workbook(mutate=mutate)
+    run = cli("score", path)
+    assert run.code == 0, run.text
+    seen = soffice.sheets(path.with_name(path.stem + "_评分.xlsx"))
+    assert PAYLOADS[4] in texts(seen, "得分汇总")
+    assert set(PAYLOADS[:4]) <= texts(seen, "评价偏差")
+    assert set(PAYLOADS[:4]) <= texts(seen, "指标评分")
+    assert not {"2", "-2"} & {row[6] for row in seen["评价偏差"][1:] if len(row) > 6}
+
+
+def test_template_from_an_indicator_system_keeps_names_as_text(tmp_path, cli, soffice):
+    system = ROOT / "workbook_templates" / "指标体系" / "项目支出绩效评价指标体系.xlsx"
+    wb = load_workbook(system)
+    ws = wb[L.SHEET_SYSTEM]
+    name_col = next(c.column for c in ws[1] if c.value == L.COLUMNS_BY_KEY["name"].header)
+    for i, payload in enumerate(PAYLOADS):
+        put(ws, 2 + i, name_col, payload)
+    src = tmp_path / "体系.xlsx"
+    wb.save(src)
+    run = cli("template", "--from", src, "-o", tmp_path / "模板.xlsx")
+    assert run.code == 0, run.text
+    assert set(PAYLOADS) <= texts(soffice.sheets(tmp_path / "模板.xlsx"), "指标评分")
+
+
+def test_fill_keeps_unit_names_as_text_and_file_names_inside_the_folder(tmp_path, cli, soffice):
+    hostile = ["../../逃逸", "/etc/passwd", "C:\\Windows\\system32", "..", "CON", "a/../../b", "\u202egnp.exe"]
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["单位名称", "评价年度"])
+    for i, name in enumerate(PAYLOADS + hostile):
+        put(ws, i + 2, 1, name)
+        put(ws, i + 2, 2, 2024)
+    roster = tmp_path / "名单.xlsx"
+    wb.save(roster)
+    out = tmp_path / "分发"
+    run = cli("fill", roster, "-o", out, "--json")
+    assert run.code == 0, run.text
+    written = [Path(p) for p in run.json()["written"]]
+    assert len(written) == len(PAYLOADS) + len(hostile)
+    for p in written:
+        assert p.resolve().parent == out.resolve() and p.exists()
+    assert {p.name for p in tmp_path.iterdir()} == {"名单.xlsx", "分发"}          # nothing escaped
+    by_unit = {i["unit"]: Path(i["path"]) for i in run.json()["items"]}
+    for payload in (PAYLOADS[0], PAYLOADS[4]):
+        seen = soffice.sheets(by_unit[payload])
+        assert payload in texts(seen, L.SHEET_INFO)
+
+
+def test_consolidated_summary_keeps_unit_names_as_text(make_workbook, tmp_path, cli, soffice):
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    for i, payload in enumerate(PAYLOADS[:3]):
+        path = make_workbook(mutate=lambda wb, p=payload: set_info(wb, "unit", p), name=f"u{i}.xlsx")
+        path.rename(folder / path.name)
+    out = tmp_path / "汇总.xlsx"
+    run = cli("consolidate", folder, "-o", out, "--jobs", "1", "--json")
+    assert run.code in (0, 1), run.text
+    assert run.json()["included"] == 3
+    seen = soffice.sheets(out)
+    assert set(PAYLOADS[:3]) <= texts(seen, L.SHEET_CONS_SUMMARY)
+
+
+# --- macros ------------------------------------------------------------------------------------
+
+AUTO_RUN = """Sub Auto_Open()
+    Dim f As Integer
+    f = FreeFile
+    Open "{marker}" For Output As #f
+    Print #f, "macro ran"
+    Close #f
+End Sub
+"""
+
+
+def test_macros_are_never_run_and_the_vba_project_is_carried_over(make_workbook, tmp_path, cli):
+    from perfxl.xlsm import pack_xlsm, run_lo, uno_python
+
+    if uno_python() is None:
+        pytest.skip("python3-uno not installed")   # test_xlsm.py fails CI when it is missing
+    marker = tmp_path / "macro_ran.txt"
+    src = tmp_path / "autorun.bas"
+    src.write_text(AUTO_RUN.format(marker=marker), encoding="utf-8")
+    built = tmp_path / "vba.xlsm"
+    run_lo("build-vba", str(built), "AutoRun", str(src))
+    with zipfile.ZipFile(built) as zf:
+        vba = zf.read("xl/vbaProject.bin")
+    xlsm = tmp_path / "宏.xlsm"
+    xlsm.write_bytes(pack_xlsm(make_workbook().read_bytes(), vba, buttons=()))
+    original = xlsm.read_bytes()
+    run = cli("score", xlsm, "--json")
+    assert run.code == 0, run.text
+    assert not marker.exists()                      # the Auto_Open macro did not run
+    assert xlsm.read_bytes() == original
+    out = tmp_path / "宏_评分.xlsm"
+    with zipfile.ZipFile(out) as zf:
+        assert zf.read("xl/vbaProject.bin") == vba   # keep_vba: the project is carried over intact
+        assert "macroEnabled" in zf.read("[Content_Types].xml").decode()
+    run = cli("score", xlsm, "--in-place")
+    assert run.code == 0 and not marker.exists()
+    with zipfile.ZipFile(xlsm) as zf:
+        assert zf.read("xl/vbaProject.bin") == vba
+    import json
+
+    # the macro is really there (checked last, as LibreOffice opens the file)
+    seen = json.loads(run_lo("inspect", str(out)).stdout)
+    assert any("Sub Auto_Open" in src for lib in seen["modules"].values() for src in lib.values())
+
+
+# --- the README lists every message ------------------------------------------------------------------
+
+def test_readme_lists_every_catalogue_message():
+    """README 的“常见问题与报错”一节由 CATALOGUE 生成：每个代码一行，消息与改法与 CATALOGUE 一致。"""
+    from perfxl.problems import CATALOGUE, readme_faq
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"<!-- perfxl:faq:start -->\n(.*?)<!-- perfxl:faq:end -->", readme, re.S)
+    assert m, "README 缺少“常见问题与报错”一节（运行 python -m perfxl.problems 重新生成）"
+    assert m.group(1) == readme_faq(), "README 的“常见问题与报错”已过期：运行 python -m perfxl.problems --readme"
+    for code in CATALOGUE:
+        assert f"`{code}`" in m.group(1)
