@@ -278,6 +278,8 @@ def report_cmd(
                                           help="输出的 Word 文件（默认在第一个工作簿旁生成“文件名_报告.docx”）"),
     template: Optional[Path] = typer.Option(None, "--template",
                                             help="自定义报告模板（.docx；可复制 workbook_templates/报告模板.docx 修改样式）"),
+    password: Optional[str] = typer.Option(None, "--password", envvar="PERFXL_PASSWORD",
+                                           help="加密工作簿的打开密码（在内存中解密）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出摘要（供程序读取）"),
 ) -> None:
     """由评分工作簿生成 Word 报告表格：基本情况、评价得分一览表、评分表、扣分指标与问题清单、评价偏差、总体结论。"""
@@ -292,7 +294,7 @@ def report_cmd(
         target = target / default_output(files).name
     try:
         check_output(target)
-        results = load_results(files)
+        results = load_results(files, password=password)
         written = write_report(results, target, template)
     except UnusableInput as e:
         _unusable(e, as_json)
@@ -376,6 +378,8 @@ def consolidate_cmd(
     jobs: Optional[int] = typer.Option(None, "-j", "--jobs", min=1, help="并行进程数（默认：全部 CPU 核）"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler",
                                             help="在 Dask 集群上运行：调度器地址（如 tcp://10.0.0.5:8786），或 local 在本机启动"),
+    password: Optional[str] = typer.Option(None, "--password", envvar="PERFXL_PASSWORD",
+                                           help="加密工作簿的打开密码（在内存中解密，不写出解密副本）"),
     force: bool = typer.Option(False, "--force", help="输出文件已存在时覆盖（先备份）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出（供程序读取）"),
 ) -> None:
@@ -393,7 +397,7 @@ def consolidate_cmd(
         if output.exists() and not force:
             raise UnusableInput([problem("consolidate_output_exists", file=str(output), path=str(output))])
         ensure_writable(output)
-        cons = consolidate(paths, jobs=jobs, panel=panel, outlier_share=outlier, strict=strict,
+        cons = consolidate(paths, jobs=jobs, panel=panel, outlier_share=outlier, strict=strict, password=password,
                            scheduler=scheduler, progress=not as_json, exclude=[output])
         saved = backup(output) if output.exists() else None
         cons.to_excel(output)

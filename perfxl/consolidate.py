@@ -97,7 +97,7 @@ def _rejected_record(path: str, problems: list[Problem]) -> dict:
     return {"file": path, "usable": False, "problems": [_ptuple(p) for p in problems]}
 
 
-def score_file(path: str) -> dict:
+def score_file(path: str, password: str | None = None) -> dict:
     """Score one workbook with perfxl.score.run (the code of ``perfxl score``) and return a
     compact record of plain values: info, total, grade, 一级指标, one tuple per indicator."""
     from .model import col_letter
@@ -107,7 +107,7 @@ def score_file(path: str) -> dict:
     if name.startswith(LOCK_PREFIX):
         return _rejected_record(path, [problem("consolidate_lock_file", file=path, path=name)])
     try:
-        result = run(path)
+        result = run(path, password=password)
     except UnusableInput as e:
         return _rejected_record(path, e.problems)
     except Exception as e:  # one broken file must not stop a run over thousands
@@ -154,8 +154,8 @@ def _compact(rec: dict) -> dict:
     return rec
 
 
-def _score_batch(paths: list[str]) -> list[dict]:
-    return [score_file(p) for p in paths]
+def _score_batch(paths: list[str], password: str | None = None) -> list[dict]:
+    return [score_file(p, password) for p in paths]
 
 
 def _worker_init() -> None:
@@ -196,12 +196,12 @@ def _pool(workers: int):
     return ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_worker_init)
 
 
-def _run_local(files: list[str], jobs: int, tick: Callable[[int], None]) -> list[dict]:
+def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None) -> list[dict]:
     out: list[dict | None] = [None] * len(files)
     if jobs <= 1 or len(files) < POOL_MIN_FILES:
         _worker_init()
         for i, f in enumerate(files):
-            out[i] = _compact(score_file(f))
+            out[i] = _compact(score_file(f, password))
             tick(1)
         return out  # type: ignore[return-value]
     from concurrent.futures import as_completed
@@ -211,7 +211,7 @@ def _run_local(files: list[str], jobs: int, tick: Callable[[int], None]) -> list
     retry: list[int] = []
     ex = _pool(min(jobs, len(batches)))
     try:
-        futures = {ex.submit(_score_batch, [files[i] for i in b]): b for b in batches}
+        futures = {ex.submit(_score_batch, [files[i] for i in b], password): b for b in batches}
         for fut in as_completed(futures):
             batch = futures.pop(fut)
             try:
@@ -231,11 +231,12 @@ def _run_local(files: list[str], jobs: int, tick: Callable[[int], None]) -> list
         raise
     ex.shutdown(wait=True)
     if retry:
-        _retry_alone(files, sorted(retry), out, tick)
+        _retry_alone(files, sorted(retry), out, tick, password)
     return out  # type: ignore[return-value]
 
 
-def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable[[int], None]) -> None:
+def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable[[int], None],
+                 password: str | None = None) -> None:
     """One file at a time in a one-worker pool: a worker that dies is blamed on its own file only."""
     from concurrent.futures.process import BrokenProcessPool
 
@@ -244,7 +245,7 @@ def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable
         for i in indices:
             ex = ex or _pool(1)
             try:
-                out[i] = _compact(ex.submit(_score_batch, [files[i]]).result()[0])
+                out[i] = _compact(ex.submit(_score_batch, [files[i]], password).result()[0])
             except BrokenProcessPool:
                 out[i] = _lost(files[i], "可能是内存不足，或读取库崩溃")
                 ex.shutdown(wait=False)
@@ -257,7 +258,8 @@ def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable
             ex.shutdown(wait=True)
 
 
-def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], None]) -> list[dict]:
+def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], None],
+              password: str | None = None) -> list[dict]:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -281,7 +283,8 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
     out: list[dict | None] = [None] * len(files)
     try:
         batches = _batches(len(files), workers, 32)
-        futures = client.map(_score_batch, [[files[i] for i in b] for b in batches], pure=False)
+        futures = client.map(_score_batch, [[files[i] for i in b] for b in batches], pure=False,
+                             password=password)
         where = {f.key: b for f, b in zip(futures, batches)}
         pending = as_completed(futures)
         del futures                   # finished futures are released one by one below
@@ -310,7 +313,7 @@ def default_jobs() -> int:
 
 
 def score_files(files: list[Path], *, jobs: int | None = None, scheduler: str | None = None,
-                progress: Callable[[int, int], None] | None = None) -> list[dict]:
+                progress: Callable[[int, int], None] | None = None, password: str | None = None) -> list[dict]:
     """Records for ``files``, in the same order: locally in ``jobs`` processes, or on Dask."""
     jobs = jobs or default_jobs()
     names = [str(f) for f in files]
@@ -323,8 +326,8 @@ def score_files(files: list[Path], *, jobs: int | None = None, scheduler: str | 
             progress(done, len(names))
 
     if scheduler:
-        return _run_dask(names, scheduler, jobs, tick)
-    return _run_local(names, jobs, tick)
+        return _run_dask(names, scheduler, jobs, tick, password)
+    return _run_local(names, jobs, tick, password)
 
 
 # --- from records to tables ---------------------------------------------------------
@@ -662,7 +665,7 @@ def build(records: list[dict], *, panel: str = "mean", outlier_share: float = L.
 def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
                 outlier_share: float = L.PANEL_OUTLIER_SHARE, strict: bool = False,
                 scheduler: str | None = None, progress: bool | Callable[[int, int], None] = False,
-                exclude: Iterable = ()) -> Consolidation:
+                exclude: Iterable = (), password: str | None = None) -> Consolidation:
     """Read, validate and score every workbook under ``paths`` (files or folders, recursively),
     and return the result tables.
 
@@ -673,6 +676,7 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
                    when their total is computable)
     scheduler      a Dask scheduler address (tcp://host:8786) or "local" for a LocalCluster
     progress       True for a progress bar, or a function called with (done, total)
+    password       the opening password shared by protected workbooks (others open as usual)
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -685,9 +689,9 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
         raise UnusableInput([problem("consolidate_no_files", paths="、".join(f"“{p}”" for p in paths) or "（无）")])
     if progress is True:
         with progress_bar(len(files)) as update:
-            records = score_files(files, jobs=jobs, scheduler=scheduler, progress=update)
+            records = score_files(files, jobs=jobs, scheduler=scheduler, progress=update, password=password)
     else:
-        records = score_files(files, jobs=jobs, scheduler=scheduler, progress=progress or None)
+        records = score_files(files, jobs=jobs, scheduler=scheduler, progress=progress or None, password=password)
     return build(records, panel=panel, outlier_share=outlier_share, strict=strict)
 
 

@@ -10,17 +10,8 @@ from typing import Any
 
 from . import layout as L
 from .problems import Problem, UnusableInput, problem
-from .read import CellMark, RawBook, SheetGrid, read_book
+from .read import CellMark, RawBook, SheetGrid, col_letter, read_book
 from .values import is_blank
-
-
-def col_letter(n: int) -> str:
-    """1-based column number -> letters."""
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 def cell_ref(row: int, col: int) -> str:

@@ -149,6 +149,28 @@ def read_book(path: str | Path, sheets=None, *, password: str | None = None) -> 
     return RawBook(path, names, out)
 
 
+class _Rows:
+    """The rows of a big grid as lists, made on demand from its numpy array (a questionnaire of
+    100,000 answers is read column-wise; only its header row is ever wanted as a list)."""
+
+    def __init__(self, arr):
+        self.arr = arr
+
+    def __len__(self) -> int:
+        return len(self.arr)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [r.tolist() for r in self.arr[i]]
+        return self.arr[i].tolist()
+
+    def __iter__(self):
+        return (r.tolist() for r in self.arr)
+
+    def __bool__(self) -> bool:
+        return len(self.arr) > 0
+
+
 #: sheets with more cells than this are normalised with numpy (a questionnaire of 100,000 answers)
 _BIG = 50_000
 
@@ -161,7 +183,7 @@ def _grid(name: str, data: list[list[Any]], marks) -> SheetGrid:
         arr = np.array(data, dtype=object)
         if arr.ndim == 2:
             arr[arr == ""] = None
-            return SheetGrid(name, arr.tolist(), marks, arr)
+            return SheetGrid(name, _Rows(arr), marks, arr)
     return SheetGrid(name, [[_norm(v) for v in row] for row in data], marks)
 
 
@@ -180,6 +202,15 @@ _TYPE_E = re.compile(rb'\bt="e"')
 _V = re.compile(rb"<v>([^<]*)</v>")
 _F = re.compile(rb"<f\b[^>]*>([^<]*)</f>|<f\b[^>]*/>")
 _HAS_FORMULA = re.compile(rb"<f[ >/]")          # not <formula1> of a drop-down list
+
+
+def col_letter(n: int) -> str:
+    """1-based column number -> letters (28 -> AB)."""
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
 
 
 def col_index(letters: str) -> int:
@@ -477,14 +508,22 @@ def _valued_refs(data: bytes, letters: str, digits: str) -> list[tuple[bytes, by
     return pat.findall(data)
 
 
+
+
+#: a prefixed cell (<x:c>), or a cell whose first attribute is not r="" (two literal-led regex
+#: searches: much faster over a big sheet than one alternation, or than bytes.count)
 _PREFIXED_CELL = re.compile(rb":c[ >]")
 _CELL_WITHOUT_LEADING_R = re.compile(rb'<c[ >](?!r=")')
+
+
+def _odd_cells(data: bytes) -> bool:
+    return bool(_PREFIXED_CELL.search(data) or _CELL_WITHOUT_LEADING_R.search(data))
 
 
 def _extent(data: bytes) -> tuple[int, int, str]:
     """(rows, columns) bounding the cells with content of a sheet part, and the reference of its
     far corner. Exact where cheap bounds do not already show the area is small."""
-    if _PREFIXED_CELL.search(data) or _CELL_WITHOUT_LEADING_R.search(data):
+    if _odd_cells(data):
         return _extent_by_tokens(data)        # cells without a leading r="" (or prefixed): walk them
     if not _TWO_LETTER_REF.search(data):
         cols = 26
@@ -503,7 +542,7 @@ def _extent(data: bytes) -> tuple[int, int, str]:
             break
         refs = _valued_refs(data, "[A-Z]{1,3}", rf"\d{{{d}}}")
         rows = max((int(r) for _, r in refs), default=10 ** (d - 1) - 1)
-    return max(rows, 1), cols, f"{_letters(cols)}{max(rows, 1)}"
+    return max(rows, 1), cols, f"{col_letter(cols)}{max(rows, 1)}"
 
 
 def _extent_by_tokens(data: bytes) -> tuple[int, int, str]:
@@ -524,15 +563,8 @@ def _extent_by_tokens(data: bytes) -> tuple[int, int, str]:
             col += 1
         if not closed:
             max_row, max_col = max(max_row, row), max(max_col, col)
-    return max_row, max_col, f"{_letters(max_col)}{max_row}"
+    return max_row, max_col, f"{col_letter(max_col)}{max_row}"
 
-
-def _letters(n: int) -> str:
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 _HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
@@ -566,7 +598,7 @@ def _check_ods_extent(content: bytes, path: Path) -> None:
         if max_row * max_col > MAX_SHEET_CELLS:
             raise UnusableInput([problem("sheet_too_large", file=str(path), sheet=name, path=path.name,
                                          rows=f"{max_row:,}", cols=f"{max_col:,}", limit=f"{MAX_SHEET_CELLS:,}",
-                                         far=f"{_letters(min(max_col, 16384))}{max_row}")])
+                                         far=f"{col_letter(min(max_col, 16384))}{max_row}")])
 
     for m in _ODS_TOKENS.finditer(content):
         if m.group(1) is not None:

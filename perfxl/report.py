@@ -523,7 +523,7 @@ def expand_summaries(files: Sequence[Path]) -> tuple[list[Path], list]:
     return out, missing
 
 
-def load_results(files: Sequence[Path]) -> list:
+def load_results(files: Sequence[Path], password: str | None = None) -> list:
     """Score every workbook (the same pipeline as perfxl score); all unusable inputs reported together.
     A consolidated summary workbook stands for the workbooks it lists (one section each)."""
     from .score import run
@@ -532,7 +532,7 @@ def load_results(files: Sequence[Path]) -> list:
     results, unusable = [], list(missing)
     for f in files:
         try:
-            results.append(run(f))
+            results.append(run(f, password=password))
         except UnusableInput as e:
             unusable.extend(e.problems)
     if unusable:

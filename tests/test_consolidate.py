@@ -440,10 +440,10 @@ def test_a_worker_that_dies_is_blamed_on_its_own_file_only(collection, monkeypat
     victim = next(f for f in files if f.name == "丙单位.xlsx")
     real = C.score_file
 
-    def crashing(path: str) -> dict:
+    def crashing(path: str, password: str | None = None) -> dict:
         if path == str(victim):
             os._exit(3)                      # what a segfault or the OOM killer looks like to the pool
-        return real(path)
+        return real(path, password)
 
     # forked workers inherit the patched module; the default forkserver would import it afresh
     monkeypatch.setattr(C, "score_file", crashing)
@@ -455,3 +455,22 @@ def test_a_worker_that_dies_is_blamed_on_its_own_file_only(collection, monkeypat
     assert "丙单位.xlsx" in lost[0]["problems"][0][2]
     serial = {r["file"]: r for r in (real(str(f)) for f in files if f != victim)}
     assert all(r == serial[r["file"]] for r in records if r["file"] != str(victim))
+
+
+def test_password_opens_protected_workbooks_in_consolidation_and_report(make_workbook, cli, tmp_path):
+    folder = tmp_path / "收回"
+    folder.mkdir()
+
+    def unit(name):
+        def mutate(wb):
+            wb["基本信息"]["B2"] = name
+        return mutate
+    shutil.copy2(make_workbook(mutate=unit("甲单位"), name="甲.xlsx"), folder / "甲.xlsx")
+    encrypt(make_workbook(mutate=unit("乙单位"), name="乙.xlsx"), folder / "乙加密.xlsx")
+    without = cli("consolidate", folder, "-o", "a.xlsx", "--jobs", "1", "--json").json()
+    assert (without["found"], without["included"]) == (2, 1)
+    run = cli("consolidate", folder, "-o", "b.xlsx", "--jobs", "2", "--password", "密码123", "--json")
+    assert run.code == 0, run.text
+    assert (run.json()["found"], run.json()["included"]) == (2, 2)
+    report = cli("report", folder / "乙加密.xlsx", "-o", "r.docx", "--password", "密码123", "--json")
+    assert report.code == 0 and report.json()["units"][0]["unit"] == "乙单位"
