@@ -37,6 +37,19 @@ def _alert(book, text: str, *, error: bool = False) -> None:
         pass                     # no message box available (e.g. a test engine without alerts)
 
 
+def guarded(book, work, cannot: str):
+    """``work()``, or None after telling the user why in a message box (never a traceback)."""
+    from .problems import UnusableInput
+
+    try:
+        return work()
+    except UnusableInput as e:
+        _alert(book, f"{cannot}：\n" + _problems_text(e.problems), error=True)
+    except Exception as e:
+        _alert(book, f"perfxl 内部错误：{type(e).__name__}: {e}\n工作簿未被修改。", error=True)
+    return None
+
+
 def _problems_text(problems, limit: int = 8) -> str:
     lines = [f"· {p.where}：{p.message}" for p in problems[:limit]]
     if len(problems) > limit:
@@ -51,21 +64,16 @@ def run(book=None, *, only_problems: bool = False):
     from .canvas import XlwingsCanvas
     from .excel_read import book_to_rawbook
     from .model import load
-    from .problems import ERROR, UnusableInput
+    from .problems import ERROR
     from .score import score as score_checked
     from .validate import validate as validate_model
     from .write import apply
 
     book = _book(book)
     path = _path(book)
-    try:
-        raw = book_to_rawbook(book, path=path)
-        result = score_checked(validate_model(load(path, book=raw)))
-    except UnusableInput as e:
-        _alert(book, "无法处理本工作簿：\n" + _problems_text(e.problems), error=True)
-        return None
-    except Exception as e:  # never a traceback in front of the user
-        _alert(book, f"perfxl 内部错误：{type(e).__name__}: {e}\n工作簿未被修改。", error=True)
+    result = guarded(book, lambda: score_checked(validate_model(load(path, book=book_to_rawbook(book, path=path)))),
+                     "无法处理本工作簿")
+    if result is None:
         return None
     apply(XlwingsCanvas(book), result, only_problems=only_problems)
     errors = [p for p in result.problems if p.severity == ERROR]

@@ -47,8 +47,7 @@ def consolidate_into(book):
     Consolidation (None when nothing could be done; the user sees why in a message box)."""
     from .canvas import XlwingsCanvas
     from .consolidate import consolidate
-    from .excel import _alert, _path, _problems_text
-    from .problems import UnusableInput
+    from .excel import _alert, _path, guarded
 
     here = _path(book)
     cfg = _settings(book)
@@ -58,14 +57,9 @@ def consolidate_into(book):
     if not folder.is_dir():
         _alert(book, f"“汇总设置”中的文件夹“{folder}”不存在，请改正后再点“汇总”。", error=True)
         return None
-    try:
-        cons = consolidate([folder], panel=cfg["panel"], outlier_share=cfg["outlier"], strict=cfg["strict"],
-                           exclude=[here])
-    except UnusableInput as e:
-        _alert(book, "无法汇总：\n" + _problems_text(e.problems), error=True)
-        return None
-    except Exception as e:      # never a traceback in front of the user
-        _alert(book, f"perfxl 内部错误：{type(e).__name__}: {e}\n工作簿未被修改。", error=True)
+    cons = guarded(book, lambda: consolidate([folder], panel=cfg["panel"], outlier_share=cfg["outlier"],
+                                             strict=cfg["strict"], exclude=[here]), "无法汇总")
+    if cons is None:
         return None
     cv = XlwingsCanvas(book)
     after = L.SHEET_CONS_SETUP if L.SHEET_CONS_SETUP in cv.names() else cv.names()[-1]
