@@ -8,7 +8,7 @@ from . import layout as L
 from .problems import ERROR, Problem, problem
 from .rules import RuleError
 from .validate import Checked, Indicator, sort_problems
-from .values import fmt_num, fmt_pct, fmt_score, round2
+from .values import fmt_pct, fmt_score, round2
 
 
 @dataclass

@@ -10,8 +10,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import layout as L
-from .problems import Problem
-from .values import fmt_score
 
 THIN = Side(style="thin", color="B4B4B4")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -34,7 +32,6 @@ HEADER_FILL = fill(L.PALETTE.header)
 PROBLEM_FILL = fill(L.PALETTE.problem)
 WARNING_FILL = fill(L.PALETTE.warning)
 DEVIATION_FILL = fill(L.PALETTE.deviation)
-LEVEL1_FILL = fill(L.PALETTE.level1)
 
 # Formula injection guard: text is never written as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -326,6 +323,3 @@ def build_survey_setup(ws, options: list[tuple[str, float, bool]], sets: list[tu
 def comment(text: str) -> Comment:
     return Comment(text, L.COMMENT_AUTHOR, width=300, height=110)
 
-
-def score_text(x: float | None) -> str:
-    return "" if x is None else fmt_score(x)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 from . import layout as L
 from . import sheets as S
@@ -169,15 +168,6 @@ def new_workbook(rows: list[dict] | None = None, info: dict | None = None,
     wb.properties.creator = "perfxl"
     wb.properties.created = wb.properties.modified = datetime(2026, 1, 1)
     return wb
-
-
-def write_template(path: str | Path, **kw) -> Path:
-    from .files import atomic_save
-
-    path = Path(path)
-    wb = new_workbook(**kw)
-    atomic_save(wb, path)
-    return path
 
 
 def system_workbook(rows: list[dict], title: str = "指标体系"):

@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from ..values import _NUM, Quantity, clean, fmt_num, fmt_pct
+from ..values import _NUM, clean, fmt_num, fmt_pct
 from .registry import RuleError
 
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -198,6 +198,3 @@ def parse_condition(s: str) -> Condition:
         return Condition(Bound(v, inc), None, text)
     raise RuleError("params", f"条件“{text}”无法识别，可写 100%、90%(含)~100%、80%以下、≥90%")
 
-
-def show_quantity(value: float, percent: bool, unit: str = "") -> str:
-    return Quantity(value, "%" if percent else unit).show()
