@@ -74,3 +74,16 @@ def test_committed_workbooks_are_fresh(tmp_path):
     expected = {p.relative_to(tmp_path) for p in fresh}
     actual = {p.relative_to(ROOT / "workbook_templates") for p in (ROOT / "workbook_templates").rglob("*.xlsx")}
     assert actual == expected, "workbook_templates/ holds files the build does not make"
+
+
+def test_every_committed_workbook_opens_in_libreoffice(soffice, tmp_path):
+    """Templates, indicator lists and examples in workbook_templates/: LibreOffice sees their sheets."""
+    import shutil
+
+    for path in sorted((ROOT / "workbook_templates").rglob("*.xlsx")):
+        copy = tmp_path / path.name
+        shutil.copy2(path, copy)
+        sheets = soffice.sheets(copy)
+        table = sheets.get(L.SHEET_INDICATORS) or sheets.get(L.SHEET_SYSTEM)
+        assert table, f"{path.name}: LibreOffice shows no indicator sheet ({list(sheets)})"
+        assert table[0][:4] == ["编号", "一级指标", "二级指标", "三级指标"], path.name
