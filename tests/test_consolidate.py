@@ -100,9 +100,8 @@ OLD = ("戊单位", [9, 9, 8, 10])            # written from another template ve
 FLAGGED = ("庚单位", [10, 10, 10, 10], 20)   # 评价得分 20 on 指标1 without 评价说明: an error, total computable
 
 
-@pytest.fixture(scope="module")
-def collection(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("collection")
+def build_collection(root: Path) -> Path:
+    """The collection described in the module docstring, written under ``root``/提交."""
     d = root / "提交"
     for ev, a in PANEL_A.items():
         write(d / "甲单位" / f"甲单位_{ev}.xlsx", rows(a), info("甲单位", ev))
@@ -128,6 +127,11 @@ def collection(tmp_path_factory) -> Path:
     (d / "~$乙单位.xlsx").write_bytes(b"\x00" * 165)                                       # Excel's lock file
     (d / "说明.txt").write_text("不是工作簿，不应计入", encoding="utf-8")
     return d
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory) -> Path:
+    return build_collection(tmp_path_factory.mktemp("collection"))
 
 
 INCLUDED = 3 + 2 + 2 + 1 + 1
