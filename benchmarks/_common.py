@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT))
 
 def indicator_rows(n: int = 60) -> list[dict]:
     """n indicators cycling through the public example's rules, weights adding up to 100."""
-    from perfxl.builtin import examples
+    from perfxl.model.frameworks import examples
 
     base = [r for r in examples()["qingyunpu_2022"]["rows"]]
     rows = []
@@ -31,14 +31,14 @@ def indicator_rows(n: int = 60) -> list[dict]:
 
 def example_basic() -> dict:
     """The public example's 基础数据 (the derived figures of indicator_rows() need it)."""
-    from perfxl.builtin import examples
+    from perfxl.model.frameworks import examples
 
     return dict(examples()["qingyunpu_2022"]["basic"])
 
 
 def make_workbook(path: Path, n: int = 60, basic: dict | None = None, **info) -> Path:
-    from perfxl.files import atomic_save
-    from perfxl.template import new_workbook
+    from perfxl.io.files import atomic_save
+    from perfxl.sheets.template import new_workbook
 
     info = {"unit": "基准测试单位", "year": 2024, **info}
     basic = example_basic() if basic is None else basic
@@ -52,8 +52,8 @@ def make_collection(folder: Path, count: int, n: int = 60, evaluators: int = 1, 
     ``count`` times: fast enough for thousands of files."""
     import random
 
-    from perfxl import layout as L
-    from perfxl.template import new_workbook
+    from perfxl.model import layout as L
+    from perfxl.sheets.template import new_workbook
 
     rows = indicator_rows(n)
     wb = new_workbook(rows=rows, info={"year": 2024, "kind": L.EVALUATION_TYPES[0]}, basic=example_basic(),

@@ -28,7 +28,7 @@ def main() -> None:
         # pandera imports hypothesis (when installed) on its first validation: +~0.1 s that a user's
         # install (`pip install perfxl`, no test extras) does not pay. Measure both.
         as_user = [py, "-c", "import sys; sys.modules['hypothesis'] = None; sys.argv[0] = 'perfxl'; "
-                             "from perfxl.cli import main; main()"]
+                             "from perfxl.cli.app import main; main()"]
         rows = [
             ("python -c pass", [py, "-c", "pass"]),
             ("import pandas, pandera, openpyxl (baseline)", [py, "-c", "import pandas, pandera, openpyxl"]),

@@ -22,8 +22,7 @@ def make(path: Path, n: int, q: int) -> None:
     """A minimal evaluation workbook with a big questionnaire (openpyxl write-only: fast to make)."""
     from openpyxl import Workbook
 
-    from perfxl import layout as L
-
+    from perfxl.model import layout as L
     rnd = random.Random(7)
     wb = Workbook(write_only=True)
     ind = wb.create_sheet(L.SHEET_INDICATORS)
@@ -57,7 +56,7 @@ def main() -> None:
     args = ap.parse_args()
     import python_calamine
 
-    from perfxl.score import run
+    from perfxl.score.engine import run
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "survey.xlsx"
@@ -66,7 +65,7 @@ def main() -> None:
         print(f"made {args.responses:,} responses × {args.questions} questions in {time.perf_counter() - t0:.1f} s "
               f"({path.stat().st_size / 1e6:.1f} MB)")
         run(path)                                    # warm up imports and pandera
-        from perfxl.model import load
+        from perfxl.model.evaluation import load
 
         read, score, safe = [], [], []
         for _ in range(args.repeat):

@@ -1,3 +1,3 @@
-from .cli import main
+from perfxl.cli import main
 
 main()

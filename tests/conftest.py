@@ -107,19 +107,19 @@ def example(tmp_path) -> Path:
 
 
 def example_rows() -> list[dict]:
-    from perfxl.builtin import examples
+    from perfxl.model.frameworks import examples
 
     return [dict(r) for r in examples()["qingyunpu_2022"]["rows"]]
 
 
 def example_info() -> dict:
-    from perfxl.builtin import examples
+    from perfxl.model.frameworks import examples
 
     return dict(examples()["qingyunpu_2022"]["info"])
 
 
 def example_basic() -> dict:
-    from perfxl.builtin import examples
+    from perfxl.model.frameworks import examples
 
     return dict(examples()["qingyunpu_2022"]["basic"])
 
@@ -127,8 +127,8 @@ def example_basic() -> dict:
 @pytest.fixture
 def make_workbook(tmp_path):
     """Write a standard workbook from rows (dicts keyed by column key)."""
-    from perfxl.files import atomic_save
-    from perfxl.template import new_workbook
+    from perfxl.io.files import atomic_save
+    from perfxl.sheets.template import new_workbook
 
     def make(rows=None, info=None, name="wb.xlsx", mutate=None, basic=None, **kw) -> Path:
         """Default: the public example's rows, 基本信息 and 基础数据."""

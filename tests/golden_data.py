@@ -29,7 +29,6 @@ def _plain(v):
 def score_json(path: Path) -> dict:
     """What ``perfxl score --json`` reports for ``path``, with file names instead of paths."""
     from perfxl import api
-
     d = api.score_file(path, write=False).to_dict()
     d.pop("output", None)
     d["file"] = Path(d["file"]).name

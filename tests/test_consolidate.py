@@ -18,8 +18,7 @@ import pytest
 from openpyxl import load_workbook
 
 import perfxl
-from perfxl import layout as L
-
+from perfxl.model import layout as L
 H = L.CONS_HEADERS
 YEAR = 2023
 ORG = "某某评价咨询有限公司"
@@ -50,8 +49,8 @@ def info(unit, evaluator, **kw) -> dict:
 
 
 def write(path: Path, rows_, info_, mutate=None) -> Path:
-    from perfxl.files import atomic_save
-    from perfxl.template import new_workbook
+    from perfxl.io.files import atomic_save
+    from perfxl.sheets.template import new_workbook
 
     wb = new_workbook(rows=rows_, info=info_, blank_rows=0)
     if mutate:
@@ -198,7 +197,7 @@ def test_counts_add_up_and_every_rejected_file_has_its_reason(cons, collection):
     assert "多出编号 5" in why["辛单位_其他体系.xlsx"][1]
     name_col = L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY["name"]) + 1
     actual_col = L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY["actual"]) + 1
-    from perfxl.model import cell_ref
+    from perfxl.model.evaluation import cell_ref
     assert why["辛单位_其他体系.xlsx"][2:] == (L.SHEET_INDICATORS, cell_ref(5, name_col))
     assert why["壬单位_未完成.xlsx"][0] == cat["no_total"]
     assert why["壬单位_未完成.xlsx"][2:] == (L.SHEET_INDICATORS, cell_ref(3, actual_col))
@@ -327,7 +326,7 @@ def test_dask_local_cluster_gives_the_same_tables(collection, cons, cli, tmp_pat
 
 def test_import_perfxl_stays_light_and_api_is_callable(tmp_path, collection):
     code = ("import sys, perfxl; assert 'pandas' not in sys.modules; "
-            "import perfxl.consolidate; c = perfxl.consolidate(sys.argv[1], jobs=1); "
+            "c = perfxl.consolidate(sys.argv[1], jobs=1); "
             "print(c.found, c.included, c.not_included)")
     out = subprocess.run([sys_executable(), "-c", code, str(collection)], capture_output=True, text=True,
                          cwd=tmp_path, timeout=300)
@@ -438,7 +437,7 @@ def test_a_worker_that_dies_is_blamed_on_its_own_file_only(collection, monkeypat
     import multiprocessing
     import os
 
-    import perfxl.consolidate as C
+    import perfxl.batch.consolidate as C
 
     files = C.discover([collection])
     victim = next(f for f in files if f.name == "丙单位.xlsx")

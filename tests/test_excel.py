@@ -12,20 +12,19 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from perfxl import layout as L
-
+from perfxl.model import layout as L
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 
 def open_in_excel(path):
-    from perfxl.excel_json import json_book, workbook_json
+    from devtools.xlwings_json import json_book, workbook_json
 
     return json_book(workbook_json(path))
 
 
 def replay(path, book, out):
     """What Excel would hold after the click: the recorded actions applied to the file."""
-    from perfxl.excel_json import apply_actions
+    from devtools.xlwings_json import apply_actions
 
     wb = load_workbook(path)
     alerts = apply_actions(wb, book.json()["actions"])
@@ -157,7 +156,7 @@ def test_unusable_workbook_gives_a_message_box_not_a_traceback(make_workbook, tm
 
 
 def test_questionnaire_example_through_excel(cli, tmp_path):
-    from perfxl.builtin import examples
+    from perfxl.model.frameworks import examples
 
     from pathlib import Path
 
@@ -199,7 +198,7 @@ def test_xlwings_lite_script_calls_the_same_entry_points(example):
 def test_consolidate_button_draws_the_same_tables_as_the_api(make_workbook, tmp_path):
     import perfxl
     import perfxl.excel as excel
-    from perfxl.excel_consolidate import summary_workbook
+    from perfxl.excel.admin import summary_workbook
 
     folder = tmp_path / "收回"
     folder.mkdir()

@@ -13,15 +13,15 @@ import os
 import pytest
 from openpyxl import load_workbook
 
-from perfxl import layout as L
-from perfxl.problems import UnusableInput
-from perfxl.read import CellMark, read_book
+from perfxl.model import layout as L
+from perfxl.check.problems import UnusableInput
+from perfxl.io.read import CellMark, read_book
 
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 
 def excel_book(path):
-    from perfxl.excel_json import json_book, workbook_json
+    from devtools.xlwings_json import json_book, workbook_json
 
     return json_book(workbook_json(path))
 
@@ -37,7 +37,7 @@ def trimmed(rows):
 
 
 def fingerprint(result) -> dict:
-    from perfxl.render import result_dict
+    from perfxl.cli.render import result_dict
 
     return result_dict(result)
 
@@ -52,8 +52,8 @@ def column(wb, key: str) -> str:
 
 
 def assert_same(path):
-    from perfxl.excel_read import book_to_rawbook
-    from perfxl.score import run
+    from perfxl.excel.read import book_to_rawbook
+    from perfxl.score.engine import run
 
     raw = book_to_rawbook(excel_book(path), path=path)
     from_file = read_book(path)
@@ -99,8 +99,8 @@ def test_broken_workbook_gives_the_same_problems_through_xlwings(make_workbook, 
 
 
 def test_unusable_workbook_gives_the_same_problems_through_xlwings(make_workbook):
-    from perfxl.excel_read import book_to_rawbook
-    from perfxl.score import run
+    from perfxl.excel.read import book_to_rawbook
+    from perfxl.score.engine import run
 
     path = make_workbook(mutate=lambda wb: wb.remove(wb[L.SHEET_INDICATORS]), name="nosheet.xlsx")
     with pytest.raises(UnusableInput) as via_file:
@@ -113,7 +113,7 @@ def test_unusable_workbook_gives_the_same_problems_through_xlwings(make_workbook
 def test_values_as_live_excel_returns_them():
     """What the Windows/macOS engines give (ints for untranslated errors, datetimes) is aligned
     with python-calamine."""
-    from perfxl.excel_read import _cell
+    from perfxl.excel.read import _cell
 
     assert _cell(-2146826281) == (None, CellMark("error", "#DIV/0!"))     # COM #DIV/0!
     assert _cell(-2146826243) == (None, CellMark("error", "#SPILL!"))     # newer error, left as int
@@ -127,7 +127,7 @@ def test_values_as_live_excel_returns_them():
 
 
 def test_only_the_sheets_asked_for_are_read(example):
-    from perfxl.excel_read import book_to_rawbook
+    from perfxl.excel.read import book_to_rawbook
 
     raw = book_to_rawbook(excel_book(example), sheets=lambda names: [n for n in names if n == L.SHEET_INFO])
     assert list(raw.sheets) == [L.SHEET_INFO] and L.SHEET_INDICATORS in raw.sheet_names
@@ -139,7 +139,7 @@ def test_recorded_writes_replay_onto_the_file(example, soffice, tmp_path):
     they give a workbook LibreOffice opens, with the values, note and new sheet in place."""
     from openpyxl import load_workbook
 
-    from perfxl.excel_json import apply_actions
+    from devtools.xlwings_json import apply_actions
 
     book = excel_book(example)
     info = book.sheets[L.SHEET_INFO]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from perfxl import layout as L
-from perfxl.fill import safe_filename
+from perfxl.model import layout as L
+from perfxl.batch.fill import safe_filename
 
 INFO = {f.key: f.label for f in L.INFO_FIELDS}
 BASIC = {f.key: f.label for f in L.BASIC_FIELDS}
@@ -52,8 +52,8 @@ ROWS = [
 
 @pytest.fixture
 def template(tmp_path, make_workbook) -> Path:
-    from perfxl.files import atomic_save
-    from perfxl.template import new_workbook
+    from perfxl.io.files import atomic_save
+    from perfxl.sheets.template import new_workbook
 
     path = tmp_path / "模板.xlsx"
     atomic_save(new_workbook(), path)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from perfxl import layout as L
-from perfxl.builtin import examples, frameworks
+from perfxl.model import layout as L
+from perfxl.model.frameworks import examples, frameworks
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "workbook_templates"

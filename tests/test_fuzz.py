@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from perfxl import layout as L
-from perfxl.problems import CATALOGUE, Problem, UnusableInput
-from perfxl.read import CellMark, RawBook, SheetGrid
+from perfxl.model import layout as L
+from perfxl.check.problems import CATALOGUE, Problem, UnusableInput
+from perfxl.io.read import CellMark, RawBook, SheetGrid
 
 from conftest import example_rows
 
@@ -88,7 +88,7 @@ def books(draw) -> RawBook:
 
 
 def check(result) -> None:
-    from perfxl.render import dumps, result_dict
+    from perfxl.cli.render import dumps, result_dict
 
     for p in result.problems:
         assert isinstance(p, Problem) and p.code in CATALOGUE and p.severity in ("error", "warning", "info")
@@ -102,7 +102,7 @@ def check(result) -> None:
 @settings(max_examples=int(os.environ.get("PERFXL_FUZZ_EXAMPLES", "250")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(books())
 def test_random_tables_give_problems_never_exceptions(book):
-    from perfxl.score import run
+    from perfxl.score.engine import run
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")          # not even a warning escapes (e.g. pandas on odd types)
@@ -122,10 +122,10 @@ def test_random_tables_in_real_files_read_score_and_write_back(book, tmp_path_fa
     scores and writes the result back (the writer meets the same random text)."""
     from openpyxl import Workbook
 
-    from perfxl.files import atomic_save
-    from perfxl.score import run
-    from perfxl.sheets import put
-    from perfxl.write import write_back
+    from perfxl.io.files import atomic_save
+    from perfxl.score.engine import run
+    from perfxl.sheets.styles import put
+    from perfxl.io.writeback import write_back
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -170,8 +170,8 @@ def test_text_from_inputs_is_written_as_text_or_cleaned(raw, shown, make_workboo
 
     from openpyxl import load_workbook
 
-    from perfxl.score import run
-    from perfxl.write import write_back
+    from perfxl.score.engine import run
+    from perfxl.io.writeback import write_back
 
     path = make_workbook()
     tmp = path.with_name("patched.xlsx")

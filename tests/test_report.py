@@ -12,7 +12,7 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
-from perfxl import layout as L
+from perfxl.model import layout as L
 from conftest import EXAMPLE
 from test_example import DEPARTURES, PUBLISHED
 
@@ -75,7 +75,7 @@ def report(tmp_path_factory) -> Path:
 def public_example() -> dict:
     """The public example's source data (rows, info, 基础数据), as shipped in perfxl/data/examples."""
     from conftest import EXAMPLE
-    from perfxl.builtin import examples
+    from perfxl.model.frameworks import examples
 
     found = examples()
     return next(ex for ex in (found.values() if isinstance(found, dict) else found) if ex["output"] == EXAMPLE.name)
@@ -242,7 +242,7 @@ def test_report_converts_to_pdf_with_the_tables(report, soffice):
 # --- templates -----------------------------------------------------------------------
 
 def test_shipped_template_is_current(tmp_path):
-    from perfxl.report import write_report_template
+    from perfxl.report.document import write_report_template
 
     shipped = Path(__file__).resolve().parents[1] / "workbook_templates" / L.REPORT_TEMPLATE_NAME
     fresh = write_report_template(tmp_path / "fresh.docx")
@@ -303,8 +303,7 @@ def test_broken_and_missing_templates_exit_2(scored, cli, tmp_path):
 # --- 基础数据 and derived figures ----------------------------------------------------------
 
 def test_basic_section_uses_basic_data_and_figures_when_present(scored, monkeypatch, tmp_path):
-    from perfxl import report as R
-
+    from perfxl.report import document as R
     results = R.load_results([scored])
     fake = [SimpleNamespace(name="支出预算执行率", value=580.8142 / 549.6875,
                             text="支出预算执行率=580.8142/549.6875×100%=105.66%"),
@@ -324,8 +323,7 @@ def test_basic_section_uses_basic_data_and_figures_when_present(scored, monkeypa
 
 
 def test_basic_section_degrades_to_basic_information(scored, monkeypatch, tmp_path):
-    from perfxl import report as R
-
+    from perfxl.report import document as R
     results = R.load_results([scored])
     monkeypatch.setattr(R, "basic_of", lambda r: {})
     monkeypatch.setattr(R, "figures_of", lambda r: [])
@@ -440,8 +438,7 @@ def test_output_open_in_word_is_left_alone(scored, cli):
 
 
 def test_project_evaluation_names_the_project(scored, tmp_path):
-    from perfxl import report as R
-
+    from perfxl.report import document as R
     (result,) = R.load_results([scored])
     result.info.update(kind="项目支出绩效评价", project="示例区老旧小区改造项目")
     doc = docx.Document(R.write_report([result], tmp_path / "r.docx").output)

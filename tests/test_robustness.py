@@ -33,8 +33,8 @@ PASSWORD = "评价2024"
 
 def standard(path: Path, mutate=None, rows=None) -> Path:
     """The public example (88.78, 良) as a standard workbook, optionally changed by ``mutate(wb)``."""
-    from perfxl.files import atomic_save
-    from perfxl.template import new_workbook
+    from perfxl.io.files import atomic_save
+    from perfxl.sheets.template import new_workbook
 
     wb = new_workbook(rows=rows or example_rows(), info=example_info(), basic=example_basic(), blank_rows=0)
     if mutate:
@@ -289,7 +289,7 @@ def test_bombs_are_refused_within_bounded_memory(corpus, tmp_path, name):
     (b"\x89PNG\r\n\x1a\n<!DOCTYPE", False, False),                    # not XML: no parser reads it
 ])
 def test_dtd_is_found_wherever_it_hides_in_the_prolog(head, more, unsafe):
-    from perfxl.read import _unsafe_prolog
+    from perfxl.io.read import _unsafe_prolog
 
     assert _unsafe_prolog(head, more) is unsafe
 
@@ -299,9 +299,9 @@ def test_entity_bomb_never_reaches_openpyxl_on_write_back(corpus, tmp_path):
     itself parses through defusedxml."""
     import openpyxl
 
-    from perfxl.problems import UnusableInput
-    from perfxl.score import run
-    from perfxl.write import write_back
+    from perfxl.check.problems import UnusableInput
+    from perfxl.score.engine import run
+    from perfxl.io.writeback import write_back
 
     assert openpyxl.DEFUSEDXML
     src = tmp_path / "换过的.xlsx"
@@ -318,8 +318,7 @@ def test_entity_bomb_never_reaches_openpyxl_on_write_back(corpus, tmp_path):
 
 def test_consolidation_lists_every_broken_file_and_goes_on(corpus, tmp_path):
     from perfxl import consolidate
-    from perfxl import layout as L
-
+    from perfxl.model import layout as L
     folder = tmp_path / "收回"
     folder.mkdir()
     for name in [*UNUSABLE, *PROBLEMS]:
@@ -450,7 +449,7 @@ def legacy(tmp_path_factory, soffice) -> dict[str, Path]:
     """The example with an error in E5, saved by LibreOffice as .xls and .ods."""
     d = tmp_path_factory.mktemp("legacy")
     def mutate(wb):
-        from perfxl.sheets import put
+        from perfxl.sheets.styles import put
 
         wb[S]["E5"] = "两分"
         put(wb[S], 30, 14, '=HYPERLINK("http://x")')           # text typed into 评价说明, not a formula
@@ -525,9 +524,9 @@ def test_killed_in_the_middle_of_a_write_leaves_the_input_intact(tmp_path, cli, 
 
 
 def test_locked_and_read_only_targets_are_reported_not_clobbered(tmp_path, cli, monkeypatch):
-    from perfxl.problems import UnusableInput
-    from perfxl.score import run
-    from perfxl.write import write_back
+    from perfxl.check.problems import UnusableInput
+    from perfxl.score.engine import run
+    from perfxl.io.writeback import write_back
 
     src = standard(tmp_path / "表.xlsx")
     original = src.read_bytes()

@@ -2,7 +2,7 @@
 import pytest
 
 from perfxl.rules import KINDS, RuleError, lookup
-from perfxl.values import parse_target, round2
+from perfxl.model.values import parse_target, round2
 
 
 def run(kind: str, params: str, target: str, actual, weight: float = 1.0):
@@ -236,7 +236,7 @@ def test_judgement():
 
 
 def test_every_kind_has_examples_that_score():
-    from perfxl.template import kind_examples
+    from perfxl.sheets.template import kind_examples
 
     items = kind_examples()
     assert {i["kind"].name for i in items} == set(KINDS)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from perfxl import layout as L
-from perfxl.sheets import put
+from perfxl.model import layout as L
+from perfxl.sheets.styles import put
 
 from conftest import ROOT, example_rows
 
@@ -117,7 +117,8 @@ End Sub
 
 
 def test_macros_are_never_run_and_the_vba_project_is_carried_over(make_workbook, tmp_path, cli):
-    from perfxl.xlsm import pack_xlsm, run_lo, uno_python
+    from devtools.vba import run_lo, uno_python
+    from perfxl.excel.xlsm import pack_xlsm
 
     if uno_python() is None:
         pytest.skip("python3-uno not installed")   # test_xlsm.py fails CI when it is missing
@@ -154,7 +155,7 @@ def test_macros_are_never_run_and_the_vba_project_is_carried_over(make_workbook,
 
 def test_readme_lists_every_catalogue_message():
     """README 的“常见问题与报错”一节由 CATALOGUE 生成：每个代码一行，消息与改法与 CATALOGUE 一致。"""
-    from perfxl.problems import CATALOGUE, readme_faq
+    from perfxl.check.problems import CATALOGUE, readme_faq
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     m = re.search(r"<!-- perfxl:faq:start -->\n(.*?)<!-- perfxl:faq:end -->", readme, re.S)

@@ -1,6 +1,6 @@
 import pytest
 
-from perfxl.values import (Quantity, fmt_pct, fmt_score, parse_number, parse_quantity, parse_target,
+from perfxl.model.values import (Quantity, fmt_pct, fmt_score, parse_number, parse_quantity, parse_target,
                            parse_yes_no, round2)
 
 
@@ -71,7 +71,7 @@ def test_yes_no(raw, expected):
 
 
 def test_huge_and_odd_numbers_format_without_crashing():
-    from perfxl.values import fmt_num
+    from perfxl.model.values import fmt_num
 
     assert fmt_num(1e24) == "1e+24" and round2(1e24) == 1e24
     assert fmt_pct(1e22) == "1e+24%"

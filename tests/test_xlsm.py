@@ -10,8 +10,9 @@ import zipfile
 
 import pytest
 
-from perfxl import layout as L
-from perfxl.xlsm import BAS, BUTTONS, MODULE, procedures, read_bas, uno_python, vba_ascii, write_xlsm
+from perfxl.model import layout as L
+from devtools.vba import uno_python
+from perfxl.excel.xlsm import BAS, BUTTONS, MODULE, procedures, read_bas, vba_ascii, write_xlsm
 
 EXPECTED = ["PerfxlValidate", "PerfxlScore", "PerfxlConsolidate"]
 
@@ -26,9 +27,9 @@ def lo_inspect():
         pytest.skip("python3-uno not installed")
 
     def inspect(path) -> dict:
-        from perfxl.xlsm import ROOT
+        from devtools.vba import HERE
 
-        proc = subprocess.run([exe, str(ROOT / "lo_uno.py"), "inspect", str(path)], capture_output=True,
+        proc = subprocess.run([exe, str(HERE / "lo_uno.py"), "inspect", str(path)], capture_output=True,
                               text=True, timeout=240)
         assert proc.returncode == 0, proc.stderr
         return json.loads(proc.stdout)
@@ -48,7 +49,7 @@ def _lo_source(text: str) -> str:
 
 
 def test_libreoffice_sees_sheets_module_procedures_and_buttons(xlsm, lo_inspect):
-    from perfxl.template import new_workbook
+    from perfxl.sheets.template import new_workbook
 
     seen = lo_inspect(xlsm)
     assert seen["opened"] and seen["vba_mode"]
@@ -67,7 +68,7 @@ def test_libreoffice_sees_sheets_module_procedures_and_buttons(xlsm, lo_inspect)
 
 
 def test_shipped_vba_project_is_built_from_macros_bas(xlsm, lo_inspect):
-    """Fails when macros/perfxl.bas changed without ``python -c 'from perfxl.xlsm import
+    """Fails when macros/perfxl.bas changed without ``python -c 'from devtools.vba import
     build_vba_project; build_vba_project()'``."""
     seen = lo_inspect(xlsm)
     module = next(src for lib in seen["modules"].values() for m, src in lib.items() if m == MODULE)

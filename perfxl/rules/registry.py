@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..layout import normalize
-from ..values import Target
+from perfxl.model.layout import normalize
+from perfxl.model.values import Target
 
 
 class RuleError(ValueError):

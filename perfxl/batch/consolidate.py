@@ -1,0 +1,719 @@
+"""Consolidate many evaluation workbooks into result tables (and a summary workbook).
+
+Every file is scored by exactly the code behind ``perfxl score`` (``perfxl.score.run``), in worker
+processes or on a Dask cluster; workers send back compact plain records (never Result objects), so
+memory grows with the result tables only. The decisions, made in the main process:
+
+inclusion   a file is included when it can be read and its total is computable. A file whose
+            validation found errors but whose total is computable is included and flagged
+            (状态: 有校验错误，总分仅供参考); with ``strict`` it is not included. 单位名称 and
+            评价年度 must be filled.
+systems     the indicator system (编号 -> 三级指标, 分值, 一级/二级指标) shared by most files is the
+            reference. A workbook from another template version is reconciled by 编号 (columns are
+            found by header, indicators matched by 编号, whatever their order) and included when
+            its indicators match; otherwise it is reported as not included, never mixed.
+duplicates  same unit, year and evaluator: identical copies -> the first (in path order) is
+            included, the others reported; copies whose scores differ -> none is included.
+panels      several evaluators of one unit and year: per indicator the figures are combined by
+            ``mean`` | ``median`` | ``trimmed`` (the highest and the lowest figure dropped, then the
+            mean; with fewer than 3 evaluators the plain mean), rounded to 2 decimals; the unit's
+            total and 一级指标 scores are sums of those rounded figures. An evaluator's figure is
+            flagged when |figure − median of the panel| > ``outlier_share`` × 分值 (default 20%).
+ranks       within each year, by total, highest first; equal totals share a rank (1, 2, 2, 4).
+
+Every file found is accounted for: included + not included = found.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import sys
+import types
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from perfxl.model import layout as L
+from perfxl.check.problems import ERROR, Problem, UnusableInput, problem
+from perfxl.io.read import EXCEL_SUFFIXES
+from perfxl.model.values import fmt_num, fmt_score, round2
+
+H = L.CONS_HEADERS
+LOCK_PREFIX = "~$"
+#: below this many files a process pool costs more than it saves
+POOL_MIN_FILES = 8
+
+
+# --- discovery ----------------------------------------------------------------------
+
+def _same_file_key(p: Path) -> str:
+    try:
+        return os.path.normcase(str(p.resolve()))
+    except OSError:
+        return os.path.normcase(str(p.absolute()))
+
+
+def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.PathLike] = ()) -> list[Path]:
+    """Files to consolidate: named files as given, folders walked recursively for Excel files
+    (sorted, symlinked folders not followed). Each file once; ``exclude`` (e.g. the output) left out."""
+    excluded = {_same_file_key(Path(p)) for p in exclude}
+    out: list[Path] = []
+    seen: set[str] = set()
+
+    def add(p: Path) -> None:
+        key = _same_file_key(p)
+        if key not in seen and key not in excluded:
+            seen.add(key)
+            out.append(p)
+
+    for raw in paths:
+        p = Path(raw)
+        if not p.is_dir():
+            add(p)
+            continue
+        for root, dirs, files in os.walk(p):
+            dirs.sort()
+            for name in sorted(files):
+                if Path(name).suffix.lower() in EXCEL_SUFFIXES:
+                    add(Path(root) / name)
+    return out
+
+
+# --- worker: one file -> a compact plain record ----------------------------------------
+
+def _plain(v: Any) -> Any:
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    return str(v)
+
+
+def _ptuple(p: Problem) -> tuple:
+    return (p.severity, p.code, p.message, p.fix, p.sheet, p.cell)
+
+
+def _rejected_record(path: str, problems: list[Problem]) -> dict:
+    return {"file": path, "usable": False, "problems": [_ptuple(p) for p in problems]}
+
+
+def score_file(path: str, password: str | None = None) -> dict:
+    """Score one workbook with perfxl.score.run (the code of ``perfxl score``) and return a
+    compact record of plain values: info, total, grade, 一级指标, one tuple per indicator."""
+    from perfxl.model.evaluation import col_letter
+    from perfxl.score.engine import run
+
+    name = Path(path).name
+    if name.startswith(LOCK_PREFIX):
+        return _rejected_record(path, [problem("consolidate_lock_file", file=path, path=name)])
+    try:
+        result = run(path, password=password)
+    except UnusableInput as e:
+        return _rejected_record(path, e.problems)
+    except Exception as e:  # one broken file must not stop a run over thousands
+        return _rejected_record(path, [problem("consolidate_internal", file=path, path=name,
+                                               detail=f"{type(e).__name__}: {e}"[:300])])
+    ev = result.checked.evaluation
+    errors = [p for p in result.problems if p.severity == ERROR]
+    name_col = ev.table.columns.get("name")
+    return {
+        "file": path,
+        "usable": True,
+        "info": {k: _plain(v) for k, v in result.info.items()},
+        "info_sheet": ev.info_sheet,
+        "info_cells": dict(ev.info_cells),
+        "sheet": ev.table.sheet,
+        "name_col": col_letter(name_col) if name_col else "",
+        "total": result.total,
+        "grade": result.grade,
+        "grades": [(str(g), float(m)) for g, m in result.checked.grades],
+        "level1": {lv.name: lv.score for lv in result.levels if lv.level == 1},
+        # code, row, level1, level2, name, weight, method, rule_score, evaluator_score, score, deviates
+        "indicators": [
+            (r.indicator.code, r.indicator.row, r.indicator.level1, r.indicator.level2, r.indicator.name,
+             r.indicator.weight, r.indicator.method, r.rule_score,
+             None if r.indicator.evaluator_score is None else round2(r.indicator.evaluator_score),
+             r.score, r.deviates)
+            for r in result.indicators],
+        "errors": len(errors),
+        "problems": [_ptuple(p) for p in errors[:3]],
+    }
+
+
+def _s(v: Any) -> Any:
+    return sys.intern(v) if isinstance(v, str) else v
+
+
+def _compact(rec: dict) -> dict:
+    """Share the strings that repeat from file to file (indicator names, levels, methods, labels):
+    records arrive unpickled, each with its own copies, and they are most of the memory a run holds."""
+    if rec.get("usable"):
+        rec["indicators"] = [tuple(_s(v) for v in ind) for ind in rec["indicators"]]
+        rec["info"] = {k: _s(v) for k, v in rec["info"].items()}
+        rec["level1"] = {_s(k): v for k, v in rec["level1"].items()}
+    return rec
+
+
+def _score_batch(paths: list[str], password: str | None = None) -> list[dict]:
+    return [score_file(p, password) for p in paths]
+
+
+def _worker_init() -> None:
+    """Imports are done: keep them out of the collector's way (≈10% faster scoring)."""
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 50)
+
+
+_PRELOAD = ["perfxl.batch.consolidate", "perfxl.score.engine", "perfxl.model.evaluation", "perfxl.check.validate", "pandas",
+            "pandera.pandas", "python_calamine"]
+
+
+def _mp_context():
+    """forkserver where there is one: workers fork from a server that has the libraries loaded
+    (cheap starts, and safe while the main process runs a progress thread); else spawn."""
+    import multiprocessing as mp
+
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(_PRELOAD)
+        return ctx
+    return mp.get_context("spawn")
+
+
+def _batches(n: int, workers: int, cap: int) -> list[list[int]]:
+    size = max(1, min(cap, n // max(1, workers * 4)))
+    return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
+
+
+def _lost(path: str, detail: str) -> dict:
+    return _rejected_record(path, [problem("consolidate_worker_lost", file=path, path=Path(path).name,
+                                           detail=detail[:200])])
+
+
+def _pool(workers: int):
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_worker_init)
+
+
+def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None) -> list[dict]:
+    out: list[dict | None] = [None] * len(files)
+    if jobs <= 1 or len(files) < POOL_MIN_FILES:
+        _worker_init()
+        for i, f in enumerate(files):
+            out[i] = _compact(score_file(f, password))
+            tick(1)
+        return out  # type: ignore[return-value]
+    from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    batches = _batches(len(files), jobs, 8)
+    retry: list[int] = []
+    ex = _pool(min(jobs, len(batches)))
+    try:
+        futures = {ex.submit(_score_batch, [files[i] for i in b], password): b for b in batches}
+        for fut in as_completed(futures):
+            batch = futures.pop(fut)
+            try:
+                records = fut.result()
+            except BrokenProcessPool:
+                # a worker died (crash, out of memory) and took the pool down: every unfinished
+                # file is tried again alone below, so the one that kills a worker is found
+                retry.extend(batch)
+                continue
+            except Exception as e:
+                records = [_lost(files[i], f"{type(e).__name__}: {e}") for i in batch]
+            for i, rec in zip(batch, records):
+                out[i] = _compact(rec)
+            tick(len(batch))
+    except BaseException:
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
+    ex.shutdown(wait=True)
+    if retry:
+        _retry_alone(files, sorted(retry), out, tick, password)
+    return out  # type: ignore[return-value]
+
+
+def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable[[int], None],
+                 password: str | None = None) -> None:
+    """One file at a time in a one-worker pool: a worker that dies is blamed on its own file only."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    ex = None
+    try:
+        for i in indices:
+            ex = ex or _pool(1)
+            try:
+                out[i] = _compact(ex.submit(_score_batch, [files[i]], password).result()[0])
+            except BrokenProcessPool:
+                out[i] = _lost(files[i], "可能是内存不足，或读取库崩溃")
+                ex.shutdown(wait=False)
+                ex = None
+            except Exception as e:
+                out[i] = _lost(files[i], f"{type(e).__name__}: {e}")
+            tick(1)
+    finally:
+        if ex is not None:
+            ex.shutdown(wait=True)
+
+
+def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], None],
+              password: str | None = None) -> list[dict]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise UnusableInput([problem("consolidate_scheduler", address=address,
+                                     detail="未安装 dask.distributed")]) from None
+    cluster = client = None
+    try:
+        if address == "local":
+            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+        else:
+            client = Client(address, timeout="15s")
+        workers = max(1, sum(client.nthreads().values()) or jobs)
+    except Exception as e:
+        for thing in (client, cluster):
+            if thing is not None:
+                thing.close()
+        raise UnusableInput([problem("consolidate_scheduler", address=address,
+                                     detail=f"{type(e).__name__}: {e}"[:200])]) from None
+    out: list[dict | None] = [None] * len(files)
+    try:
+        batches = _batches(len(files), workers, 32)
+        futures = client.map(_score_batch, [[files[i] for i in b] for b in batches], pure=False,
+                             password=password)
+        where = {f.key: b for f, b in zip(futures, batches)}
+        pending = as_completed(futures)
+        del futures                   # finished futures are released one by one below
+        for fut in pending:
+            batch = where.pop(fut.key)
+            try:
+                records = fut.result()
+            except Exception as e:  # KilledWorker and the like: the files are reported, not lost
+                records = [_lost(files[i], f"{type(e).__name__}: {e}") for i in batch]
+            fut.release()
+            for i, rec in zip(batch, records):
+                out[i] = _compact(rec)
+            tick(len(batch))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return out  # type: ignore[return-value]
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def score_files(files: list[Path], *, jobs: int | None = None, scheduler: str | None = None,
+                progress: Callable[[int, int], None] | None = None, password: str | None = None) -> list[dict]:
+    """Records for ``files``, in the same order: locally in ``jobs`` processes, or on Dask."""
+    jobs = jobs or default_jobs()
+    names = [str(f) for f in files]
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, len(names))
+
+    if scheduler:
+        return _run_dask(names, scheduler, jobs, tick, password)
+    return _run_local(names, jobs, tick, password)
+
+
+# --- from records to tables ---------------------------------------------------------
+
+@dataclass
+class Consolidation:
+    """The result tables (pandas DataFrames with the summary workbook's headers) and the counts."""
+    summary: Any            # 汇总: one row per unit and year
+    detail: Any             # 指标明细: every indicator of every included workbook
+    analysis: Any           # 指标分析: per indicator across units
+    panel: Any              # 评价组: units scored by several evaluators, per indicator
+    rejected: Any           # 未纳入文件: one row per file not included, with the reason
+    found: int
+    level1: list[str]
+    grade_labels: list[str]
+    panel_method: str = "mean"
+    outlier_share: float = L.PANEL_OUTLIER_SHARE
+    strict: bool = False
+    reference: str | None = None          # a file carrying the reference indicator system
+    included_files: list[str] = field(default_factory=list)
+
+    @property
+    def included(self) -> int:
+        return len(self.included_files)
+
+    @property
+    def not_included(self) -> int:
+        return len(self.rejected)
+
+    def to_excel(self, path: str | os.PathLike) -> Path:
+        """Write the summary workbook (汇总, 图表, 指标明细, 指标分析, 评价组, 未纳入文件, 汇总说明)."""
+        from perfxl.batch.summary import write_workbook
+
+        return write_workbook(self, Path(path))
+
+    def _repr_html_(self) -> str:       # a notebook shows the 汇总 table
+        return self.summary._repr_html_()
+
+    def __repr__(self) -> str:
+        return (f"<汇总结果：找到 {self.found} 个文件，纳入 {self.included} 个，未纳入 {self.not_included} 个；"
+                f"{len(self.summary)} 个单位（年度）>")
+
+
+def _norm(v: Any) -> str:
+    return L.normalize(v) if v is not None else ""
+
+
+def _year(v: Any) -> Any:
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v.strip())
+    return v
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def aggregate(values: list[float], method: str) -> float:
+    """The panel figure of one indicator: mean, median, or trimmed mean (one highest and one
+    lowest dropped; fewer than 3 figures: the plain mean). Rounded to 2 decimals."""
+    if method == "median":
+        return round2(statistics.median(values))
+    if method == "trimmed" and len(values) >= 3:
+        values = sorted(values)[1:-1]
+    return round2(statistics.fmean(values))
+
+
+class _Builder:
+    def __init__(self, records: list[dict], panel: str, outlier_share: float, strict: bool):
+        self.records = records
+        self.panel_method = panel
+        self.outlier_share = outlier_share
+        self.strict = strict
+        self.rejected: list[tuple[str, str, Problem | tuple]] = []     # (file, category, problem)
+        self.order = {r["file"]: i for i, r in enumerate(records)}
+
+    def reject(self, rec: dict, category: str, p: Problem | tuple) -> None:
+        self.rejected.append((rec["file"], category, p))
+
+    # -- step 1: usable, total computable, unit and year filled
+    def candidates(self) -> list[dict]:
+        out = []
+        for rec in self.records:
+            if not rec["usable"]:
+                first, more = rec["problems"][0], len(rec["problems"]) - 1
+                if more:
+                    first = (*first[:2], f"{first[2]}（另有 {more} 个问题）", *first[3:])
+                category = {"consolidate_lock_file": "lock", "consolidate_internal": "internal",
+                            "consolidate_worker_lost": "internal"}.get(first[1], "unreadable")
+                self.reject(rec, category, first)
+                continue
+            first = rec["problems"][0] if rec["problems"] else None
+            first_text = first[2] if first else "有指标无法计分"
+            where = dict(file=rec["file"], sheet=first[4] if first else rec["sheet"], cell=first[5] if first else "")
+            if rec["total"] is None:
+                self.reject(rec, "no_total", problem("consolidate_no_total", **where, first=first_text,
+                                                     count=rec["errors"]))
+                continue
+            if self.strict and rec["errors"]:
+                self.reject(rec, "strict", problem("consolidate_strict", **where, first=first_text,
+                                                   count=rec["errors"]))
+                continue
+            missing = next((k for k in ("unit", "year") if _blank(rec["info"].get(k))), None)
+            if missing:
+                self.reject(rec, "info", problem(
+                    "consolidate_info_missing", file=rec["file"], sheet=rec["info_sheet"] or L.SHEET_INFO,
+                    cell=rec["info_cells"].get(missing, ""), column=L.INFO_BY_KEY[missing].label))
+                continue
+            out.append(rec)
+        return out
+
+    # -- step 2: one indicator system, reconciled by 编号
+    @staticmethod
+    def signature(rec: dict) -> tuple:
+        return tuple(sorted((code, _norm(name), round2(weight or 0.0), _norm(l1), _norm(l2))
+                            for code, _, l1, l2, name, weight, *_ in rec["indicators"]))
+
+    def same_system(self, recs: list[dict]) -> tuple[list[dict], dict | None]:
+        if not recs:
+            return [], None
+        sigs = [self.signature(r) for r in recs]
+        counts = Counter(sigs)
+        best = max(counts.values())
+        ref_sig = next(s for s in sigs if counts[s] == best)          # ties: the first file wins
+        ref = recs[sigs.index(ref_sig)]
+        ref_map = {i[0]: i for i in ref["indicators"]}
+        out = []
+        for rec, sig in zip(recs, sigs):
+            if sig == ref_sig:
+                out.append(rec)
+                continue
+            detail, cell = self.system_difference(rec, ref_map)
+            self.reject(rec, "system", problem(
+                "consolidate_system_mismatch", file=rec["file"], sheet=rec["sheet"], cell=cell, detail=detail,
+                count=best, reference=Path(ref["file"]).name))
+        return out, ref
+
+    @staticmethod
+    def system_difference(rec: dict, ref_map: dict) -> tuple[str, str]:
+        col = L.COLUMNS_BY_KEY
+        for code, row, l1, l2, name, weight, *_ in rec["indicators"]:
+            cell = f"{rec['name_col']}{row}" if rec["name_col"] else ""
+            ref = ref_map.get(code)
+            if ref is None:
+                return f"多出{col['code'].header} {code}（{name}）", cell
+            for label, mine, theirs, same in (
+                    (col["name"].header, name, ref[4], _norm(name) == _norm(ref[4])),
+                    (col["weight"].header, fmt_num(weight or 0), fmt_num(ref[5] or 0),
+                     round2(weight or 0) == round2(ref[5] or 0)),
+                    (col["level1"].header, l1, ref[2], _norm(l1) == _norm(ref[2])),
+                    (col["level2"].header, l2, ref[3], _norm(l2) == _norm(ref[3]))):
+                if not same:
+                    return f"{col['code'].header} {code} 的{label}为“{mine}”，其余工作簿为“{theirs}”", cell
+        mine = {i[0] for i in rec["indicators"]}
+        missing = [c for c in ref_map if c not in mine]
+        more = "等" if len(missing) > 5 else ""
+        return f"缺少{col['code'].header} {'、'.join(missing[:5])}{more}", ""
+
+    # -- step 3: duplicate submissions (same unit, year, evaluator)
+    def without_duplicates(self, recs: list[dict]) -> list[dict]:
+        groups: dict[tuple, list[dict]] = {}
+        for rec in recs:
+            info = rec["info"]
+            groups.setdefault((_norm(info.get("unit")), str(_year(info.get("year"))), _norm(info.get("evaluator"))),
+                              []).append(rec)
+        keep = []
+        for members in groups.values():
+            if len(members) == 1:
+                keep.append(members[0])
+                continue
+            info = members[0]["info"]
+            who = f"{info.get('unit')} {_year(info.get('year'))}年度 {info.get('evaluator') or '（未填写评价人）'}"
+            digests = {(m["total"], tuple(sorted((i[0], i[9]) for i in m["indicators"]))) for m in members}
+            if len(digests) == 1:
+                keep.append(members[0])
+                for m in members[1:]:
+                    self.reject(m, "duplicate", problem("consolidate_duplicate_copy", file=m["file"], who=who,
+                                                        other=Path(members[0]["file"]).name))
+                continue
+            for m in members:
+                others = "、".join(f"“{Path(o['file']).name}”" for o in members if o is not m)
+                self.reject(m, "duplicate", problem("consolidate_duplicate_conflict", file=m["file"], who=who,
+                                                    others=others))
+        return sorted(keep, key=lambda r: self.order[r["file"]])
+
+    # -- the tables
+    def build(self) -> Consolidation:
+        import pandas as pd
+
+        from perfxl.score.engine import grade_for
+
+        included, ref = self.same_system(self.candidates())
+        included = self.without_duplicates(included)
+        ref_inds = ref["indicators"] if ref else []
+        codes = [i[0] for i in ref_inds]
+        by_code = {i[0]: i for i in ref_inds}
+        level1 = list(dict.fromkeys(i[2] for i in ref_inds))
+        level1_key = {_norm(n): n for n in level1}
+
+        units: dict[tuple, list[dict]] = {}
+        for rec in included:
+            units.setdefault((_norm(rec["info"].get("unit")), str(_year(rec["info"].get("year")))), []).append(rec)
+
+        grade_labels = list(dict.fromkeys(g for rec in included for g, _ in rec["grades"]))
+        summary_rows, unit_scores, panel_rows = [], [], []
+        for members in units.values():
+            first = members[0]
+            info = first["info"]
+            year = _year(info.get("year"))
+            names = [m["info"].get("evaluator") or "" for m in members]
+            notes = []
+            if len(members) == 1:
+                scores = {i[0]: i[9] for i in first["indicators"]}
+                total, grade = first["total"], first["grade"]
+                l1 = {level1_key.get(_norm(k), k): v for k, v in first["level1"].items()}
+            else:
+                scores = {}
+                for code in codes:
+                    figures = [(nm or Path(m["file"]).stem, self._score(m, code)) for nm, m in zip(names, members)]
+                    scores[code] = aggregate([v for _, v in figures], self.panel_method)
+                    panel_rows.append(self.panel_row(info, year, by_code[code], scores[code], figures))
+                total = round2(sum(scores.values()))
+                l1 = {n: round2(sum(scores[c] for c in codes if by_code[c][2] == n)) for n in level1}
+                grade = grade_for(total, first["grades"])
+                notes.append(f"{len(members)} 位评价人，各指标按{L.PANEL_METHODS[self.panel_method]}汇总")
+            versions = sorted({str(m["info"].get("template_version") or "") for m in members} - {L.TEMPLATE_VERSION})
+            notes += [L.CONS_STATUS_VERSION.format(version=v or "未填写") for v in versions]
+            flagged = any(m["errors"] for m in members)
+            row = {H["unit"]: info.get("unit"), H["credit_code"]: next(
+                       (m["info"].get("credit_code") for m in members if m["info"].get("credit_code")), None),
+                   H["year"]: year, H["kind"]: info.get("kind"), H["total"]: total, H["grade"]: grade,
+                   H["rank"]: None}
+            row.update({n: l1.get(n) for n in level1})
+            row.update({H["evaluators"]: len(members), H["evaluator_names"]: "、".join(n for n in names if n) or None,
+                        H["status"]: L.CONS_STATUS_FLAGGED if flagged else L.CONS_STATUS_OK,
+                        H["note"]: "；".join(notes) or None,
+                        H["files"]: "\n".join(m["file"] for m in members)})
+            summary_rows.append(row)
+            unit_scores.append((year, scores))
+
+        summary_cols = [H[k] for k in L.CONS_SUMMARY_KEYS] + level1 + [H[k] for k in L.CONS_SUMMARY_TAIL_KEYS]
+        summary = pd.DataFrame(summary_rows, columns=summary_cols)
+        if len(summary):
+            years = summary[H["year"]].astype(str)
+            summary[H["rank"]] = summary.groupby(years)[H["total"]].rank(method="min", ascending=False).astype(int)
+            summary = summary.assign(_y=years).sort_values(["_y", H["rank"], H["unit"]], kind="stable")
+            summary = summary.drop(columns="_y").reset_index(drop=True)
+
+        detail = self.detail(included)
+        analysis = self.analysis(unit_scores, included, ref_inds)
+        panel = pd.DataFrame(panel_rows, columns=[H[k] for k in L.CONS_PANEL_KEYS])
+        rejected = self.rejected_table()
+        return Consolidation(summary=summary, detail=detail, analysis=analysis, panel=panel, rejected=rejected,
+                             found=len(self.records), level1=level1, grade_labels=grade_labels,
+                             panel_method=self.panel_method, outlier_share=self.outlier_share, strict=self.strict,
+                             reference=ref["file"] if ref else None,
+                             included_files=[r["file"] for r in included])
+
+    @staticmethod
+    def _score(rec: dict, code: str) -> float:
+        return next(i[9] for i in rec["indicators"] if i[0] == code)
+
+    def panel_row(self, info: dict, year: Any, ind: tuple, panel_score: float, figures: list) -> dict:
+        values = [v for _, v in figures]
+        median = statistics.median(values)
+        weight = ind[5] or 0.0
+        limit = self.outlier_share * weight
+        outliers = [f"{n}（{fmt_score(v)}，偏离中位数{v - median:+.2f}）" for n, v in figures
+                    if abs(v - median) > limit + 1e-9]
+        return {H["unit"]: info.get("unit"), H["year"]: year, H["code"]: ind[0], H["level1"]: ind[2],
+                H["name"]: ind[4], H["weight"]: weight, H["evaluators"]: len(values), H["panel_score"]: panel_score,
+                H["median"]: round2(median), H["min"]: min(values), H["max"]: max(values),
+                H["spread"]: round2(max(values) - min(values)),
+                H["std"]: round(statistics.stdev(values), 4) if len(values) > 1 else 0.0,
+                H["figures"]: "；".join(f"{n} {fmt_score(v)}" for n, v in figures),
+                H["outliers"]: "；".join(outliers) or None}
+
+    @staticmethod
+    def detail(included: list[dict]):
+        import pandas as pd
+
+        rows = []
+        for rec in included:
+            info = rec["info"]
+            head = (info.get("unit"), _year(info.get("year")), info.get("evaluator"), rec["file"],
+                    info.get("template_version"))
+            for code, _row, l1, l2, name, weight, method, rule, evs, score, dev in rec["indicators"]:
+                rows.append((*head, code, l1, l2, name, weight, method, rule, evs, score,
+                             score / weight if weight else None, L.YES if dev else L.NO))
+        return pd.DataFrame.from_records(rows, columns=[H[k] for k in L.CONS_DETAIL_KEYS])
+
+    @staticmethod
+    def analysis(unit_scores: list[tuple], included: list[dict], ref_inds: list[tuple]):
+        import pandas as pd
+
+        deviations = Counter((str(_year(r["info"].get("year"))), i[0]) for r in included
+                             for i in r["indicators"] if i[10])
+        rows = []
+        years = list(dict.fromkeys(str(y) for y, _ in unit_scores))
+        for y in sorted(years):
+            of_year = [s for yy, s in unit_scores if str(yy) == y]
+            for code, _row, l1, l2, name, weight, *_ in ref_inds:
+                vals = [s[code] for s in of_year]
+                rates = [v / weight for v in vals] if weight else []
+                rows.append({H["year"]: _year(y), H["code"]: code, H["level1"]: l1, H["level2"]: l2, H["name"]: name,
+                             H["weight"]: weight, H["units"]: len(vals), H["mean"]: statistics.fmean(vals),
+                             H["min"]: min(vals), H["max"]: max(vals),
+                             H["mean_rate"]: statistics.fmean(rates) if rates else None,
+                             H["lost"]: sum(v < (weight or 0) - 0.005 for v in vals),
+                             H["deviations"]: deviations.get((y, code), 0)})
+        return pd.DataFrame(rows, columns=[H[k] for k in L.CONS_ANALYSIS_KEYS])
+
+    def rejected_table(self):
+        import pandas as pd
+
+        rows = []
+        for n, (file, category, p) in enumerate(sorted(self.rejected, key=lambda x: self.order[x[0]]), start=1):
+            sev, code, message, fix, sheet, cell = _ptuple(p) if isinstance(p, Problem) else p
+            rows.append({H["seq"]: n, H["file"]: file, H["category"]: L.CONS_CATEGORIES[category],
+                         H["reason"]: message, H["sheet"]: sheet or None, H["cell"]: cell or None,
+                         H["fix"]: fix or None})
+        return pd.DataFrame(rows, columns=[H[k] for k in L.CONS_REJECTED_KEYS])
+
+
+def build(records: list[dict], *, panel: str = "mean", outlier_share: float = L.PANEL_OUTLIER_SHARE,
+          strict: bool = False) -> Consolidation:
+    """Tables from worker records (see the module docstring for the rules)."""
+    return _Builder(records, panel, outlier_share, strict).build()
+
+
+# --- the public entry point -------------------------------------------------------
+
+def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
+                outlier_share: float = L.PANEL_OUTLIER_SHARE, strict: bool = False,
+                scheduler: str | None = None, progress: bool | Callable[[int, int], None] = False,
+                exclude: Iterable = (), password: str | None = None) -> Consolidation:
+    """Read, validate and score every workbook under ``paths`` (files or folders, recursively),
+    and return the result tables.
+
+    jobs           worker processes (default: all cores); 1 scores in this process
+    panel          several evaluators of one unit: "mean", "median" or "trimmed"
+    outlier_share  flag an evaluator whose figure is further than this share of 分值 from the median
+    strict         leave out workbooks with validation errors (default: include them, flagged,
+                   when their total is computable)
+    scheduler      a Dask scheduler address (tcp://host:8786) or "local" for a LocalCluster
+    progress       True for a progress bar, or a function called with (done, total)
+    password       the opening password shared by protected workbooks (others open as usual)
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    if panel not in L.PANEL_METHODS:
+        raise ValueError(f"panel 应为 {'、'.join(L.PANEL_METHODS)} 之一，收到“{panel}”")
+    if not 0 <= outlier_share <= 1:
+        raise ValueError(f"outlier_share 应在 0 与 1 之间，收到 {outlier_share}")
+    files = discover(paths, exclude)
+    if not files:
+        raise UnusableInput([problem("consolidate_no_files", paths="、".join(f"“{p}”" for p in paths) or "（无）")])
+    if progress is True:
+        with progress_bar(len(files)) as update:
+            records = score_files(files, jobs=jobs, scheduler=scheduler, progress=update, password=password)
+    else:
+        records = score_files(files, jobs=jobs, scheduler=scheduler, progress=progress or None, password=password)
+    return build(records, panel=panel, outlier_share=outlier_share, strict=strict)
+
+
+class progress_bar:
+    """A rich progress bar on stderr: ``with progress_bar(n) as update: update(done, total)``."""
+
+    def __init__(self, total: int, description: str = "汇总工作簿"):
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                   TimeRemainingColumn)
+
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("已用"), TimeElapsedColumn(), TextColumn("剩余"), TimeRemainingColumn(),
+                                 console=Console(stderr=True), transient=False)
+        self.task = self.progress.add_task(description, total=total)
+
+    def __enter__(self):
+        self.progress.start()
+        return lambda done, total: self.progress.update(self.task, completed=done, total=total)
+
+    def __exit__(self, *exc):
+        self.progress.stop()
+        return False
+
+

@@ -1,0 +1,343 @@
+"""Prefill workbooks from a roster: one workbook per roster row, 基本信息 and 基础数据 filled
+from the roster's columns (matched by header, tolerantly), file names made safe from the unit name.
+
+The template is loaded once with openpyxl; for every row the mapped cells are set with
+``sheets.put`` (text never becomes a formula; a blank roster cell keeps the template's value) and
+the workbook is saved atomically under a new name. Existing files are never overwritten unless
+``force`` (then a backup is made first).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from perfxl.model import layout as L
+from perfxl.check.problems import ERROR, Problem, UnusableInput, problem
+from perfxl.model.values import is_blank, parse_number
+
+#: characters Windows refuses in a file name (and the path separators of every system)
+_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+#: bytes for the stem: with the suffix well under the 255 bytes most file systems allow
+MAX_NAME_BYTES = 180
+
+
+def safe_filename(text: object, fallback: str = "未命名") -> str:
+    """A file name stem from free text: no path separators or characters Windows refuses, no
+    control or invisible formatting characters (e.g. right-to-left overrides), no leading or
+    trailing dots and spaces, no reserved device names (CON, NUL, COM1 …), bounded length."""
+    s = unicodedata.normalize("NFC", str(text or ""))
+    s = "".join(ch for ch in s if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
+    s = _FORBIDDEN.sub("_", s)
+    s = re.sub(r"\s+", " ", s).strip(" .")
+    while len(s.encode("utf-8")) > MAX_NAME_BYTES:
+        s = s[:-1]
+    s = s.rstrip(" .")
+    if not s:
+        return fallback
+    if s.split(".")[0].strip().upper() in _RESERVED:
+        s = "_" + s
+    return s
+
+
+# --- the roster ----------------------------------------------------------------------
+
+@dataclass
+class Roster:
+    path: Path
+    sheet: str
+    header_row: int                                  # 1-based
+    columns: dict[str, int]                          # "info:unit" / "basic:budget_initial" -> 1-based column
+    headers: dict[str, str]                          # same keys -> the roster's own header text
+    rows: list[tuple[int, dict[str, Any]]]           # (Excel row, {key: value})
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _roster_key(text: object, info: dict[str, str], basic: dict[str, str]) -> str | None:
+    norm = L.normalize(text)
+    if norm in info:
+        return f"info:{info[norm]}"
+    if norm in basic:
+        return f"basic:{basic[norm]}"
+    return None
+
+
+def read_roster(path: str | Path, sheet: str | None = None) -> Roster:
+    """The roster: the header row (the row near the top naming 单位名称 and the most known fields)
+    and every non-blank row below it. Unknown columns are reported, never silently dropped."""
+    from perfxl.model.evaluation import cell_ref
+    from perfxl.io.read import read_book
+
+    path = Path(path)
+    book = read_book(path, sheets=lambda names: [sheet] if sheet else names[:1])
+    if sheet is not None and sheet not in book.sheets:
+        raise UnusableInput([problem("sheet_missing", file=str(path), sheet=sheet,
+                                     names="、".join(book.sheet_names) or "无")])
+    name = sheet or (book.sheet_names[0] if book.sheet_names else "")
+    grid = book.sheets.get(name)
+    info, basic = L.info_lookup(), L.basic_lookup()
+    best = None
+    for r0 in range(min(L.ROSTER_HEADER_SEARCH_ROWS, grid.height if grid else 0)):
+        keys = [_roster_key(v, info, basic) for v in grid.rows[r0] if isinstance(v, str)]
+        if "info:unit" in keys and (best is None or sum(k is not None for k in keys) > best[1]):
+            best = (r0, sum(k is not None for k in keys))
+    if best is None:
+        raise UnusableInput([problem("fill_roster_no_header", file=str(path), sheet=name, path=path.name,
+                                     rows=L.ROSTER_HEADER_SEARCH_ROWS)])
+    r0 = best[0]
+    header_row = r0 + 1
+    columns: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    seen: dict[str, list[int]] = {}
+    problems: list[Problem] = []
+    for c0, v in enumerate(grid.rows[r0]):
+        if is_blank(v):
+            continue
+        cell = cell_ref(header_row, c0 + 1)
+        key = _roster_key(v, info, basic) if isinstance(v, str) else None
+        if key is None:
+            problems.append(problem("fill_unknown_column", file=str(path), sheet=name, cell=cell, value=v))
+            continue
+        if key == "info:template_version":
+            problems.append(problem("fill_column_ignored", file=str(path), sheet=name, cell=cell, value=v))
+            continue
+        seen.setdefault(key, []).append(c0 + 1)
+        if key not in columns:
+            columns[key], headers[key] = c0 + 1, str(v).strip()
+    for key, cols in seen.items():
+        if len(cols) > 1:
+            problems.append(problem("fill_column_duplicate", file=str(path), sheet=name,
+                                    cell=cell_ref(header_row, cols[1]), header=headers[key],
+                                    cells="、".join(cell_ref(header_row, c) for c in cols)))
+    rows = []
+    for r in range(r0 + 1, grid.height):
+        rec = {k: grid.get(r, c - 1) for k, c in columns.items()}
+        rec = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in rec.items()}
+        if all(is_blank(v) for v in rec.values()):
+            continue
+        rows.append((r + 1, rec))
+    if not rows:
+        raise UnusableInput([problem("fill_roster_empty", file=str(path), sheet=name, path=path.name,
+                                     cell=f"A{header_row + 1}")])
+    return Roster(path, name, header_row, columns, headers, rows, problems)
+
+
+# --- the template ----------------------------------------------------------------------
+
+@dataclass
+class _Target:
+    sheet: str
+    row: int
+    col: int
+    original: Any
+    fmt: str = "General"
+
+
+def _label_rows(ws, lookup: dict[str, str], labels: dict[str, str], label_col: int,
+                start: int = 1) -> dict[str, int]:
+    """field key -> row, by the label in ``label_col``. A row carrying the field's own label wins
+    over one carrying an alias (the 基本信息 header 项目 is an alias of 项目名称)."""
+    exact: dict[str, int] = {}
+    alias: dict[str, int] = {}
+    own = {L.normalize(text): key for key, text in labels.items()}
+    for r in range(start, ws.max_row + 1):
+        v = ws.cell(row=r, column=label_col).value
+        if not isinstance(v, str):
+            continue
+        norm = L.normalize(v)
+        if norm in own:
+            exact.setdefault(own[norm], r)
+        elif (key := lookup.get(norm)) is not None:
+            alias.setdefault(key, r)
+    return {**alias, **exact}
+
+
+def _basic_columns(ws) -> tuple[int, int, int]:
+    """(header row, label column, value column) of the 基础数据 table: found by its header
+    (项目 | 数值), else column A and B from the top."""
+    want_label, want_value = L.normalize(L.BASIC_HEADER[0]), L.normalize(L.BASIC_HEADER[1])
+    for r in range(1, min(L.HEADER_SEARCH_ROWS, ws.max_row) + 1):
+        cols = {L.normalize(ws.cell(row=r, column=c).value): c for c in range(1, min(ws.max_column, 30) + 1)
+                if isinstance(ws.cell(row=r, column=c).value, str)}
+        if want_label in cols and want_value in cols:
+            return r, cols[want_label], cols[want_value]
+    return 0, 1, 2
+
+
+def _targets(wb, roster: Roster, template: Path) -> tuple[dict[str, _Target], list[Problem]]:
+    """Where each roster column goes in the template."""
+    problems: list[Problem] = []
+    out: dict[str, _Target] = {}
+    info_sheet = L.match_sheet(L.SHEET_INFO, wb.sheetnames)
+    if info_sheet is None:
+        raise UnusableInput([problem("sheet_missing", file=str(template), sheet=L.SHEET_INFO,
+                                     names="、".join(wb.sheetnames))])
+    ws = wb[info_sheet]
+    rows = _label_rows(ws, L.info_lookup(), {f.key: f.label for f in L.INFO_FIELDS}, 1)
+    for key in roster.columns:
+        kind, name = key.split(":")
+        if kind != "info":
+            continue
+        if name in rows:
+            c = ws.cell(row=rows[name], column=2)
+            out[key] = _Target(info_sheet, rows[name], 2, c.value, c.number_format)
+        else:
+            problems.append(problem("fill_field_missing", file=str(template), sheet=info_sheet,
+                                    field=L.INFO_BY_KEY[name].label))
+    basic_keys = [k for k in roster.columns if k.startswith("basic:")]
+    if basic_keys:
+        basic_sheet = L.match_sheet(L.SHEET_BASIC, wb.sheetnames)
+        if basic_sheet is None:
+            problems.append(problem("fill_no_basic_sheet", file=str(template), sheet=L.SHEET_BASIC,
+                                    columns="、".join(f"“{roster.headers[k]}”" for k in basic_keys)))
+        else:
+            ws = wb[basic_sheet]
+            head, label_col, value_col = _basic_columns(ws)
+            rows = _label_rows(ws, L.basic_lookup(), {f.key: f.label for f in L.BASIC_FIELDS}, label_col,
+                               head + 1)
+            for key in basic_keys:
+                name = key.split(":")[1]
+                if name in rows:
+                    c = ws.cell(row=rows[name], column=value_col)
+                    out[key] = _Target(basic_sheet, rows[name], value_col, c.value, c.number_format)
+                else:
+                    problems.append(problem("fill_field_missing", file=str(template), sheet=basic_sheet,
+                                            field=L.BASIC_BY_KEY[name].label))
+    return out, problems
+
+
+# --- filling ------------------------------------------------------------------------
+
+@dataclass
+class FillItem:
+    row: int                              # roster row (Excel)
+    unit: str | None
+    path: Path | None
+    status: str                           # "written" | "overwritten" | "skipped"
+    backup: Path | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class FillReport:
+    items: list[FillItem]
+    problems: list[Problem]               # roster and template level
+
+    @property
+    def written(self) -> list[FillItem]:
+        return [i for i in self.items if i.status != "skipped"]
+
+    @property
+    def all_problems(self) -> list[Problem]:
+        return [*self.problems, *(p for i in self.items for p in i.problems)]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == ERROR for p in self.all_problems)
+
+
+def _value(key: str, v: Any, roster: Roster, r: int) -> tuple[Any, Problem | None]:
+    """A roster value as it should be stored: whole numbers as int; 基础数据 as numbers."""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if isinstance(v, datetime) and v.time() == datetime.min.time():
+        v = v.date()
+    if key.startswith("basic:") and isinstance(v, str):
+        try:
+            n = parse_number(v)
+        except ValueError:
+            from perfxl.model.evaluation import cell_ref
+            return v, problem("fill_not_number", file=str(roster.path), sheet=roster.sheet,
+                              cell=cell_ref(r, roster.columns[key]), column=roster.headers[key], value=v)
+        return int(n) if n.is_integer() else n, None
+    return v, None
+
+
+def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Path, *, sheet: str | None = None,
+         force: bool = False) -> FillReport:
+    """One workbook per roster row in ``outdir``. ``template`` None: the standard template."""
+    from openpyxl import load_workbook
+
+    from perfxl.sheets import styles as S
+    from perfxl.io.files import atomic_save, backup, ensure_writable, unsupported_content
+    from perfxl.model.evaluation import cell_ref
+    from perfxl.io.read import check_container
+
+    roster = read_roster(roster_path, sheet)
+    problems = list(roster.problems)
+    if template is None:
+        from perfxl.sheets.template import new_workbook
+
+        wb, suffix, tpath = new_workbook(), ".xlsx", Path("（标准模板）")
+    else:
+        tpath = Path(template)
+        check_container(tpath)
+        try:
+            wb = load_workbook(tpath, keep_vba=tpath.suffix.lower() == ".xlsm")
+        except Exception as e:
+            raise UnusableInput([problem("file_unreadable", file=str(tpath), path=tpath.name,
+                                         detail=f"{type(e).__name__}: {e}"[:200])]) from None
+        suffix = ".xlsm" if tpath.suffix.lower() == ".xlsm" else ".xlsx"
+        lost = unsupported_content(tpath, keep_vba=True)
+        if lost:
+            problems.append(problem("content_not_carried", file=str(tpath), detail="、".join(lost)))
+    targets, target_problems = _targets(wb, roster, tpath)
+    problems += target_problems
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+
+    items: list[FillItem] = []
+    names: dict[str, int] = {}
+    for r, rec in roster.rows:
+        unit = rec.get("info:unit")
+        item = FillItem(r, None if is_blank(unit) else str(unit).strip(), None, "skipped")
+        items.append(item)
+        where = dict(file=str(roster.path), sheet=roster.sheet)
+        if item.unit is None:
+            item.problems.append(problem("fill_unit_missing", **where, row=r,
+                                         cell=cell_ref(r, roster.columns["info:unit"])))
+            continue
+        stem = safe_filename(item.unit)
+        evaluator = rec.get("info:evaluator")
+        if not is_blank(evaluator):
+            stem = safe_filename(f"{stem}_{safe_filename(evaluator)}")
+        target = outdir / f"{stem}{suffix}"
+        key = target.name.casefold()            # Windows and macOS file names ignore case
+        if key in names:
+            item.problems.append(problem("fill_name_clash", **where, row=r, other=names[key], name=target.name,
+                                         cell=cell_ref(r, roster.columns["info:unit"])))
+            continue
+        names[key] = r
+        item.path = target
+        if target.exists() and not force:
+            item.problems.append(problem("fill_exists", file=str(target), path=str(target)))
+            continue
+        try:
+            ensure_writable(target)
+        except UnusableInput as e:
+            item.problems += e.problems
+            continue
+        for k, t in targets.items():
+            v = rec.get(k)
+            if is_blank(v):
+                v = t.original
+            else:
+                v, p = _value(k, v, roster, r)
+                if p:
+                    item.problems.append(p)
+            ws = wb[t.sheet]
+            if ws.cell(row=t.row, column=t.col).quotePrefix:      # left by a previous row's text
+                ws.cell(row=t.row, column=t.col).quotePrefix = False
+            c = S.put(ws, t.row, t.col, v)
+            c.number_format = "yyyy-mm-dd" if isinstance(v, (date, datetime)) else t.fmt
+        if target.exists():
+            item.backup = backup(target)
+            item.status = "overwritten"
+        else:
+            item.status = "written"
+        atomic_save(wb, target)
+    return FillReport(items, problems)

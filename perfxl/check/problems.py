@@ -1,0 +1,303 @@
+"""Problems as data, and the one catalogue of user messages.
+
+Every message says where (file, sheet, cell), what is wrong, and how to fix it. Renderers
+(console, 校验结果 sheet, cell comments, JSON) live elsewhere and only format these.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str
+    code: str
+    message: str
+    fix: str = ""
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""
+    column: str = ""
+    value: str = ""
+
+    @property
+    def where(self) -> str:
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet or self.file
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class UnusableInput(Exception):
+    """The input cannot be read or understood at all (exit code 2)."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+# code: (severity, message, how to fix). Placeholders are filled by ``problem``.
+CATALOGUE: dict[str, tuple[str, str, str]] = {
+    # --- files ---------------------------------------------------------------
+    "file_missing": (ERROR, "找不到文件“{path}”", "检查路径和文件名是否正确"),
+    "file_not_excel": (ERROR, "“{path}”不是 Excel 工作簿（{detail}）",
+                       "请用 Excel 或 WPS 另存为 .xlsx 后再试"),
+    "file_unreadable": (ERROR, "无法读取“{path}”：{detail}", "在 Excel 中打开并另存为 .xlsx；文件若已损坏请找回原件"),
+    "file_encrypted": (ERROR, "“{path}”设置了打开密码，无法读取", "用 --password 提供密码，或在 Excel 中取消密码后另存"),
+    "file_too_large": (ERROR, "“{path}”解压后过大（{detail}），已拒绝读取以免耗尽内存",
+                       "检查文件是否异常；正常的评分工作簿不会超过此限制"),
+    "file_locked": (ERROR, "“{path}”正在被 Excel 打开（发现锁文件“{lock}”）",
+                    "先在 Excel 中保存并关闭该文件，再运行"),
+    "file_readonly": (ERROR, "“{path}”是只读文件，无法原位写入", "去掉只读属性，或不加 --in-place 输出到新文件"),
+    "unsupported_content": (ERROR, "工作簿包含 perfxl 无法原样保留的内容：{detail}；原位保存会丢失这些内容，已拒绝",
+                            "去掉 --in-place，perfxl 会把结果写到新文件，原文件保持不变"),
+    "content_not_carried": (WARNING, "输出文件未包含原工作簿中的：{detail}（原文件未改动）",
+                            "这些内容仍在原文件中；如需要，请从原文件复制或在 Excel 内用一键评分"),
+    "output_exists_backup": (INFO, "输出文件已存在，原文件已备份为“{backup}”", ""),
+    # --- sheets and headers --------------------------------------------------
+    "sheet_missing": (ERROR, "缺少工作表“{sheet}”（现有工作表：{names}）",
+                      "用 perfxl template 生成标准模板，或把相应工作表改名为“{sheet}”"),
+    "header_row_missing": (ERROR, "工作表“{sheet}”前{rows}行中找不到表头行（至少应有 编号、三级指标、分值、计分方法、实际值）",
+                           "把表头放在前{rows}行内，表头名称见“说明”页"),
+    "header_missing": (ERROR, "工作表“{sheet}”第{row}行的表头缺少“{header}”列",
+                       "在表头行加入“{header}”列；可接受的写法：{aliases}"),
+    "header_duplicate": (ERROR, "表头“{header}”出现了两次（{cells}）", "删除或改名其中一列"),
+    "template_version": (WARNING, "工作簿的模板版本为“{found}”，当前 perfxl 的模板版本为“{current}”",
+                         "按编号对照即可继续使用；如有新增列，可用 perfxl template 生成新模板后复制数据"),
+    # --- cells ---------------------------------------------------------------
+    "cell_error_value": (ERROR, "{column}是错误值 {value}", "修正该单元格的公式，或直接填写数值"),
+    "formula_no_cache": (ERROR, "{column}是公式 {value}，但文件中没有它的计算结果（保存文件的程序没有计算公式）",
+                         "在 Excel 或 WPS 中打开此文件并保存一次，或改填数值"),
+    "required": (ERROR, "{column}为空", "请填写{column}"),
+    "not_number": (ERROR, "{column}“{value}”不是数字", "请填写数字，如 2 或 0.5（可带“分”字）"),
+    "not_positive": (ERROR, "{column}为 {value}，必须大于 0", "填写该指标的分值，如 2"),
+    "duplicate_code": (ERROR, "编号“{value}”重复", "每个三级指标的编号必须唯一，请改为不同的编号"),
+    "method_unknown": (ERROR, "计分方法“{value}”不存在", "从下拉列表中选择：{choices}"),
+    "params_missing": (ERROR, "计分方法“{method}”需要计分参数", "按此写法填写：{syntax}"),
+    "params_invalid": (ERROR, "计分参数有误：{detail}", "“{method}”的写法：{syntax}"),
+    "params_warning": (WARNING, "计分参数：{detail}", "核对评分标准与参数是否一致"),
+    "target_missing": (ERROR, "计分方法“{method}”需要目标值", "填写目标值，如 ≥60家、=100%、≤5%"),
+    "target_invalid": (ERROR, "{detail}", "目标值写成“比较符+数字+单位”，如 ≥60家、≤5%、=100%"),
+    "actual_missing": (ERROR, "实际值为空", "填写实际值：{hint}"),
+    "actual_invalid": (ERROR, "实际值不符合“{method}”：{detail}", "填写{hint}"),
+    "score_out_of_range": (ERROR, "评价得分 {value} 超出 0～{weight} 分", "评价得分应在 0 与该指标分值之间"),
+    "note_required_judgement": (ERROR, "“酌情评分”必须填写评价说明", "在评价说明中写明判定理由"),
+    "note_required_deviation": (ERROR, "评价得分 {evaluator} 与规则得分 {rule} 不同，但没有评价说明",
+                                "在评价说明中写明偏离评分标准的理由，或删除评价得分以按规则计分"),
+    "rule_unscored": (WARNING, "该指标无法按规则计分，已采用评价得分 {evaluator}", "修正上面指出的问题"),
+    # --- structure -----------------------------------------------------------
+    "level_missing": (ERROR, "{column}为空，且上方没有可沿用的值", "填写该行的{column}"),
+    "level_sum": (ERROR, "{level}“{name}”下三级指标分值合计 {total}，与标注的 {declared} 分不符",
+                  "调整下属三级指标的分值，或改正“{name}”后标注的分值"),
+    "total_not_100": (ERROR, "全部三级指标分值合计 {total}，应为 100", "调整各指标分值，使合计为 100"),
+    "no_indicators": (ERROR, "工作表“{sheet}”中没有任何指标行", "在表头下方逐行填写三级指标"),
+    "row_without_code": (ERROR, "该行填写了内容但没有编号", "填写编号，或清空整行"),
+    "grade_invalid": (ERROR, "等级划分有误：{detail}",
+                      "等级按分数从高到低排列，最低分（含）依次递减，最后一级为 0，如 优 90、良 80、中 60、差 0"),
+    # --- 基础数据, 数据来源 and 问卷 (issue 3) ------------------------------------
+    "basic_not_number": (ERROR, "基础数据“{column}”的值“{value}”不是数字", "填写数字（单位见 C 列），不要带文字"),
+    "zero_rule_invalid": (ERROR, "“{column}”的设定“{value}”无效", "从下拉列表选择：{choices}"),
+    "source_unknown": (ERROR, "数据来源“{value}”不存在", "填写派生指标名（{figures}）或“问卷:题组名”；见“说明”页"),
+    "source_and_actual": (WARNING, "已填写数据来源“{source}”，实际值“{value}”将被其计算结果代替",
+                          "二者只填其一：删除实际值，或清空数据来源"),
+    "source_not_percent": (ERROR, "数据来源“{source}”得出百分比，但目标值“{value}”不是百分比",
+                           "目标值写成百分比，如 ≥90%、=100%、≤100%"),
+    "figure_missing_input": (ERROR, "派生指标“{figure}”缺少输入：{cells}", "在“基础数据”页填写这些数值"),
+    "figure_not_computable": (ERROR, "派生指标“{figure}”无法计算：{detail}", "检查“基础数据”页的数值；{fix_hint}"),
+    "survey_missing": (ERROR, "数据来源“{value}”需要“问卷”工作表，但工作簿中没有", "加入“问卷”和“问卷设置”工作表（用 perfxl template 生成）"),
+    "survey_set_missing": (ERROR, "问卷题组“{value}”在“问卷设置”中不存在（现有题组：{sets}）", "在“问卷设置”的题组表中加入该题组，或改正名称"),
+    "survey_set_empty": (ERROR, "问卷题组“{value}”没有有效回答", "检查题组的题目和对象类别，以及“问卷”页的答案"),
+    "survey_set_unknown_question": (ERROR, "题组“{name}”的题目“{value}”在“问卷”页的表头中找不到（表头有：{headers}）",
+                                    "题目写成“问卷”页表头的名称，用顿号分隔，或写“题1~题5”"),
+    "survey_set_unknown_group": (ERROR, "题组“{name}”的对象类别“{value}”在“问卷”页没有出现（现有：{groups}）",
+                                 "改正对象类别，或留空表示全部答卷"),
+    "survey_option_invalid": (ERROR, "问卷选项的分值“{value}”无效", "分值填百分比（如 100%、80%）或分数（如 5、4、3）"),
+    "survey_unknown_answer": (ERROR, "答案“{value}”不在问卷选项中", "改为以下选项之一：{choices}；或在“问卷设置”中增加该选项"),
+    "survey_unknown_answer_more": (ERROR, "“{column}”列另有 {count} 个答案不在选项中（共 {total} 个，前面已列出 20 个）",
+                                   "筛选该列找出其余无效答案"),
+    "survey_blank_answer": (WARNING, "答案为空，已不计入统计", "如为漏录请补填"),
+    "survey_blank_answer_more": (WARNING, "“{column}”列另有 {count} 个空答案（共 {total} 个）", "如为漏录请补填"),
+    "survey_duplicate_id": (WARNING, "答卷编号“{value}”重复（首次出现在 {first}）", "核对是否重复录入同一份答卷"),
+    "survey_question_unused": (WARNING, "题目“{value}”没有被任何指标使用", "如需计分，把它加入“问卷设置”中某个被指标引用的题组"),
+    "info_missing": (WARNING, "基本信息“{column}”未填写", "填写{column}，汇总和报告会用到"),
+    "info_year": (WARNING, "评价年度“{value}”不是年份", "填写四位年份，如 2022"),
+    "info_credit": (WARNING, "统一社会信用代码“{value}”格式不对", "填写 18 位统一社会信用代码（数字和大写字母）"),
+    "info_kind": (WARNING, "评价类型“{value}”不在列表中", "从下拉列表选择：{choices}"),
+    "info_date": (WARNING, "评价日期“{value}”不是日期", "填写日期，如 2023-06-30"),
+    "grade_min": (ERROR, "等级最低分“{value}”应为 0～100 的数字", "填写该等级的最低分（含），如 80"),
+    "grade_duplicate": (ERROR, "等级“{value}”重复", "每个等级只写一行"),
+}
+
+# --- fill / consolidate (perfxl fill, perfxl consolidate) ------------------------------
+CATALOGUE.update({
+    # roster -> one workbook per row (perfxl fill)
+    "fill_roster_no_header": (ERROR, "名单“{path}”的工作表“{sheet}”前{rows}行中找不到表头行（至少应有“单位名称”列）",
+                              "在第一行写表头：单位名称、评价年度……以及“基础数据”的项目名称（如 年初预算数）"),
+    "fill_roster_empty": (ERROR, "名单“{path}”的表头下没有任何数据行", "在表头下方每行填写一个单位"),
+    "fill_unknown_column": (WARNING, "名单的列“{value}”无法识别，未写入任何工作簿",
+                            "改为“基本信息”或“基础数据”中的项目名称（如 单位名称、评价年度、年初预算数），或删除该列"),
+    "fill_column_duplicate": (WARNING, "名单中“{header}”对应了多列（{cells}），只使用第一列", "删除或改名多余的列"),
+    "fill_column_ignored": (WARNING, "名单的列“{value}”由模板决定，已忽略", "删除该列"),
+    "fill_no_basic_sheet": (WARNING, "模板中没有“{sheet}”工作表，名单中的 {columns} 未写入",
+                            "换用含“{sheet}”工作表的模板（perfxl template 生成），或删除这些列"),
+    "fill_field_missing": (WARNING, "模板“{sheet}”中找不到“{field}”一行，名单的该列未写入",
+                           "在模板“{sheet}”的 A 列加入“{field}”一行，或删除名单中的该列"),
+    "fill_unit_missing": (ERROR, "名单第{row}行没有单位名称，未生成工作簿", "填写单位名称，或删除该行"),
+    "fill_exists": (ERROR, "“{path}”已存在，未覆盖", "加 --force 覆盖（会先备份原文件），或换一个输出目录"),
+    "fill_name_clash": (ERROR, "名单第{row}行生成的文件名“{name}”与第{other}行相同，未生成",
+                        "区分两行的单位名称（或评价人），或删除重复的行"),
+    "fill_not_number": (WARNING, "“{column}”的值“{value}”不是数字，已按文字写入", "在名单中填写数字，如 1234.5"),
+    # many workbooks -> summary workbook (perfxl consolidate)
+    "consolidate_no_files": (ERROR, "在 {paths} 中没有找到 Excel 工作簿（.xlsx、.xlsm、.xls、.xlsb、.ods）",
+                             "检查路径；文件夹会逐层查找其中的工作簿"),
+    "consolidate_lock_file": (WARNING, "“{path}”是 Excel 打开文件时生成的临时锁文件，不是工作簿",
+                              "在 Excel 中关闭对应的工作簿后它会自动消失；如已无用可直接删除"),
+    "consolidate_no_total": (ERROR, "总分无法计算：{first}（共 {count} 个错误）",
+                             "运行 perfxl validate 该文件，改正全部错误后重新汇总"),
+    "consolidate_strict": (ERROR, "有 {count} 个校验错误（使用了 --strict，有错误的工作簿不纳入）：{first}",
+                           "运行 perfxl validate 该文件，改正全部错误后重新汇总；或去掉 --strict"),
+    "consolidate_info_missing": (ERROR, "“{sheet}”中{column}未填写，无法归入汇总", "填写{column}后重新汇总"),
+    "consolidate_duplicate_copy": (WARNING, "与“{other}”是同一单位、年度、评价人（{who}）的重复提交，内容相同，只纳入“{other}”",
+                                   "删除多余的副本"),
+    "consolidate_duplicate_conflict": (ERROR, "与{others}是同一单位、年度、评价人（{who}）的重复提交，且得分不同，无法确定以哪份为准，均未纳入",
+                                       "保留正确的一份、删除其余；如是不同评价人，请在“基本信息”的评价人中分别填写"),
+    "consolidate_system_mismatch": (ERROR, "指标体系与其余 {count} 份工作簿（如“{reference}”）不同：{detail}，未纳入以免混算",
+                                    "按同一模板填写；不同指标体系的工作簿请放在不同文件夹分别汇总"),
+    "consolidate_internal": (ERROR, "处理“{path}”时出错：{detail}", "请把该文件和命令报告给维护者"),
+    "consolidate_output_exists": (ERROR, "输出文件“{path}”已存在", "加 --force 覆盖（会先备份原文件），或用 -o 指定其他文件名"),
+    "consolidate_scheduler": (ERROR, "无法使用 Dask 调度器“{address}”：{detail}",
+                              "检查地址和端口（如 tcp://10.0.0.5:8786），本机试用可写 --scheduler local；"
+                              "需先安装可选依赖：pip install \"perfxl[dask]\""),
+    "consolidate_worker_lost": (ERROR, "处理“{path}”时工作进程意外退出（{detail}）",
+                                "用 perfxl validate 单独检查该文件；如仍出错，请把文件报告给维护者"),
+})
+
+
+def problem(code: str, *, file: str = "", sheet: str = "", cell: str = "", column: str = "",
+            value: object = "", severity: str | None = None, **params) -> Problem:
+    sev, message, fix = CATALOGUE[code]
+    fields = {"column": column, "value": value, "sheet": sheet, **params}
+    return Problem(
+        severity=severity or sev,
+        code=code,
+        message=message.format(**fields),
+        fix=fix.format(**fields),
+        file=file,
+        sheet=sheet,
+        cell=cell,
+        column=column,
+        value="" if value is None else str(value),
+    )
+
+
+def worst_exit_code(problems: list[Problem]) -> int:
+    return 1 if any(p.severity == ERROR for p in problems) else 0
+
+
+# --- Word report (perfxl report) -------------------------------------------------
+CATALOGUE.update({
+    "report_output_suffix": (ERROR, "报告输出文件“{path}”不是 .docx 文件", "用 -o 指定以 .docx 结尾的文件名，如 -o 报告.docx"),
+    "report_template_missing": (ERROR, "找不到报告模板“{path}”", "检查 --template 的路径；可复制 workbook_templates/报告模板.docx 修改"),
+    "report_template_invalid": (ERROR, "报告模板“{path}”不是可用的 Word 文档（{detail}）",
+                                "用 Word 或 WPS 另存为 .docx（Word 文档）后再试；.doc、.dotx 等格式不能直接使用"),
+    "report_template_syntax": (ERROR, "报告模板“{path}”中的标记有误：{detail}{near}",
+                               "检查模板中的 {{{{ }}}} 和 {{% %}} 标记是否成对、拼写是否正确；"
+                               "可对照 workbook_templates/报告模板.docx"),
+    "report_output_locked": (ERROR, "“{path}”正在被 Word 或 WPS 打开（发现锁文件“{lock}”）",
+                             "先在 Word 或 WPS 中关闭该文件再运行，或用 -o 写到其他文件名"),
+    "report_output_readonly": (ERROR, "“{path}”是只读文件，无法写入报告", "去掉该文件的只读属性，或用 -o 写到其他文件名"),
+    "report_validation_errors": (ERROR, "“{path}”有 {count} 个校验错误，报告中的得分仅供参考：{first}",
+                                 "运行 perfxl validate {path} 查看全部问题，修正后重新评分并生成报告"),
+})
+
+# --- report from a consolidated summary, 汇总 button (lead) ---------------------------------
+CATALOGUE.update({
+    "report_summary_file_missing": (ERROR, "汇总工作簿列出的文件“{path}”找不到",
+                                    "把各单位的评分工作簿放回汇总时的位置，或直接对这些工作簿运行 perfxl report"),
+    "excel_consolidate_folder": (ERROR, "“汇总设置”中的文件夹“{path}”不存在", "在“汇总设置”页填写存放各单位评分工作簿的文件夹"),
+})
+
+
+# --- robustness and safety (可靠性与安全): hostile, broken and unusual inputs -------------------
+CATALOGUE.update({
+    "file_unsafe": (ERROR, "“{path}”中的“{member}”含有 DTD 声明（<!DOCTYPE>/<!ENTITY>），正常的工作簿不会有，"
+                           "可能是恶意构造的文件，已拒绝读取",
+                    "确认文件来源；如确需使用，请在 Excel 或 WPS 中打开后另存为新的 .xlsx"),
+    "password_wrong": (ERROR, "“{path}”的打开密码不正确", "核对密码（区分大小写）后用 --password 重新提供"),
+    "password_unsupported": (ERROR, "“{path}”设置了打开密码，但没有安装解密所需的 msoffcrypto-tool",
+                             "运行 pip install msoffcrypto-tool，或在 Excel 中取消密码后另存"),
+    "sheet_too_large": (ERROR, "“{path}”的工作表“{sheet}”的数据区域达 {rows} 行 × {cols} 列，超过 perfxl 的上限 {limit} 个单元格"
+                               "（最远的内容在 {far}），已拒绝读取以免耗尽内存",
+                        "删除表格下方和右侧多余的内容（选中多余的行或列后“删除”，而不是按 Delete 清除）后保存"),
+    "row_hidden": (WARNING, "第{row}行是隐藏行，仍按指标计分", "如该指标不应计分，请删除该行，而不是隐藏"),
+    "date_not_number": (ERROR, "{column}是日期“{value}”，不是数字（该单元格被设成了日期格式，原来的数字是 {serial}）",
+                        "选中该单元格，把数字格式改为“常规”或“数值”，再核对数值"),
+    "table_too_long": (ERROR, "“{path}”的工作表“{sheet}”表头下有 {count} 行内容，超过上限 {limit} 行",
+                       "删除表格下方与指标无关的内容；一份评分工作簿的三级指标不会这么多"),
+    "row_without_code_more": (ERROR, "另有 {count} 行填写了内容但没有编号（前面已列出 {shown} 行）",
+                              "筛选“编号”为空的行，填写编号或清空整行"),
+    "too_big_to_write": (ERROR, "“{path}”有 {cells} 个单元格（含只有格式的空单元格），超过 perfxl 写回的上限 {limit}，"
+                                "结果未写入（原文件未改动）",
+                         "用 --no-write 只计算；或删除表格下方和右侧多余的行、列（只有格式也算）后保存再评分"),
+    "legacy_format_output": (INFO, "“{path}”是 {kind} 格式，perfxl 不能在其中写入；结果写入新的标准工作簿“{output}”，"
+                                   "原文件未改动。新文件各单元格的位置与原文件相同，问题所指的单元格在两个文件中一致",
+                             ""),
+    "legacy_format_in_place": (ERROR, "“{path}”是 {kind} 格式，不能原位写入", "去掉 --in-place，结果会写入新的 .xlsx 文件"),
+    "write_load_failed": (ERROR, "perfxl 能读出“{path}”的数值，但无法把它载入以写回结果（{detail}）；结果未写入，原文件未改动",
+                          "用 --no-write 只计算；或在 Excel 或 WPS 中打开并另存为新的 .xlsx 后再评分"),
+})
+
+
+# --- README: 常见问题与报错, generated from CATALOGUE (tests/test_safety.py checks it is current) ---
+
+_PLACEHOLDERS = {"path": "文件名", "file": "文件名", "sheet": "工作表", "column": "列名", "value": "单元格的值",
+                 "detail": "具体原因", "cell": "单元格", "cells": "单元格", "row": "行号", "rows": "行数", "cols": "列数",
+                 "names": "现有工作表", "header": "表头", "aliases": "可接受的写法", "method": "计分方法",
+                 "syntax": "参数写法", "hint": "填写方法", "choices": "可选项", "weight": "分值", "name": "名称",
+                 "address": "调度器地址", "backup": "备份文件名", "columns": "列", "count": "数量", "current": "当前版本",
+                 "declared": "标注分值", "evaluator": "评价得分", "far": "单元格", "field": "项目", "figure": "派生指标",
+                 "figures": "派生指标名", "first": "第一个问题", "fix_hint": "提示", "found": "工作簿中的版本",
+                 "groups": "现有类别", "headers": "现有表头", "kind": "格式", "level": "指标级别", "limit": "上限",
+                 "lock": "锁文件", "member": "部件", "near": "位置", "other": "另一行或文件", "others": "其他文件",
+                 "output": "输出文件", "paths": "路径", "reference": "参照文件", "rule": "规则得分", "serial": "数字",
+                 "sets": "现有题组", "shown": "已列出数", "source": "数据来源", "total": "合计", "who": "评价人"}
+FAQ_START, FAQ_END = "<!-- perfxl:faq:start -->", "<!-- perfxl:faq:end -->"
+
+
+class _Labels(dict):
+    def __missing__(self, key: str) -> str:
+        return "〈" + _PLACEHOLDERS.get(key, key) + "〉"
+
+
+def readme_faq() -> str:
+    """The README's list of every message (code, level, message, fix), placeholders named in Chinese."""
+    labels = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
+    lines = ["| 代码 | 级别 | 提示内容 | 怎么办 |", "|---|---|---|---|"]
+    for code, (sev, message, fix) in CATALOGUE.items():
+        cells = [message.format_map(_Labels()), fix.format_map(_Labels()) or "—"]
+        cells = [c.replace("|", "\\|").replace("\n", " ") for c in cells]
+        lines.append(f"| `{code}` | {labels[sev]} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines) + "\n"
+
+
+def _write_readme(path) -> None:
+    from pathlib import Path
+
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(FAQ_START) + len(FAQ_START) + 1, text.index(FAQ_END)
+    path.write_text(text[:start] + readme_faq() + text[end:], encoding="utf-8")
+
+
+if __name__ == "__main__":          # python -m perfxl.problems --readme: regenerate the README section
+    import sys
+    from pathlib import Path
+
+    if sys.argv[1:] == ["--readme"]:
+        _write_readme(Path(__file__).resolve().parents[2] / "README.md")
+    else:
+        sys.stdout.write(readme_faq())

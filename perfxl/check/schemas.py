@@ -1,0 +1,137 @@
+"""pandera schemas, one per sheet. Each check's ``error`` is a code of the message
+catalogue (problems.CATALOGUE), so a failure becomes a cell-addressed Chinese message."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import lru_cache
+
+import pandera.pandas as pa
+
+from perfxl.model import layout as L
+from perfxl.io.read import CellMark
+from perfxl.rules import lookup
+from perfxl.model.values import parse_number
+
+
+def _is_mark(v) -> bool:
+    return isinstance(v, CellMark)
+
+
+def _numeric(v) -> bool:
+    if v is None or _is_mark(v):
+        return True
+    try:
+        parse_number(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _positive(v) -> bool:
+    if v is None or _is_mark(v) or not _numeric(v):
+        return True
+    return parse_number(v) > 0
+
+
+def _known_method(v) -> bool:
+    return v is None or _is_mark(v) or lookup(v) is not None
+
+
+def _check(fn, code: str) -> pa.Check:
+    return pa.Check(fn, element_wise=True, name=code, error=code)
+
+
+_NO_MARK = _check(lambda v: not _is_mark(v), "cell_mark")
+NO_MARK = _NO_MARK
+
+
+def _keep(*checks) -> list:
+    return [c for c in checks if c is not None]
+
+
+@lru_cache(maxsize=32)
+def indicator_schema(present: tuple[str, ...], marks: bool = True) -> pa.DataFrameSchema:
+    """Schema of the 指标评分 table; ``present`` are the column keys the workbook has. ``marks``:
+    the table holds error values or uncalculated formulas, so every column checks for them."""
+    NO_MARK = _NO_MARK if marks else None
+    cols = {
+        "code": pa.Column(None, nullable=False, unique=True, checks=_keep(NO_MARK)),
+        "level1": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+        "level2": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+        "name": pa.Column(None, nullable=False, checks=_keep(NO_MARK)),
+        "weight": pa.Column(None, nullable=False, checks=_keep(
+            NO_MARK, _check(_numeric, "not_number"), _check(_positive, "not_positive"))),
+        "method": pa.Column(None, nullable=False, checks=_keep(NO_MARK, _check(_known_method, "method_unknown"))),
+        "params": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+        "source": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+        "target": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+        "actual": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+        "evaluator_score": pa.Column(None, nullable=True, checks=_keep(NO_MARK, _check(_numeric, "not_number"))),
+        "note": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+        "criterion": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+        "explanation": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
+    }
+    return pa.DataFrameSchema({k: v for k, v in cols.items() if k in present}, strict=False, coerce=False)
+
+
+# --- 基本信息 -------------------------------------------------------------------
+
+_CREDIT = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+def _year(v) -> bool:
+    if v is None or _is_mark(v):
+        return True
+    try:
+        y = parse_number(str(v).replace("年", ""))
+    except ValueError:
+        return False
+    return y.is_integer() and 1990 <= y <= 2100
+
+
+def _credit(v) -> bool:
+    return v is None or _is_mark(v) or bool(_CREDIT.match(str(v).strip().upper()))
+
+
+def _kind(v) -> bool:
+    return v is None or _is_mark(v) or str(v).strip() in L.EVALUATION_TYPES
+
+
+def _date(v) -> bool:
+    if v is None or _is_mark(v) or isinstance(v, (date, datetime)):
+        return True
+    return bool(re.fullmatch(r"\d{4}\s*[-/.年]\s*\d{1,2}(\s*[-/.月]\s*\d{1,2}日?)?", str(v).strip()))
+
+
+@lru_cache(maxsize=32)
+def info_schema(present: tuple[str, ...]) -> pa.DataFrameSchema:
+    cols = {
+        "unit": pa.Column(None, nullable=True, checks=[NO_MARK, _check(lambda v: v is not None, "info_missing")]),
+        "year": pa.Column(None, nullable=True, checks=[NO_MARK, _check(lambda v: v is not None, "info_missing"),
+                                                      _check(_year, "info_year")]),
+        "credit_code": pa.Column(None, nullable=True, checks=[NO_MARK, _check(_credit, "info_credit")]),
+        "kind": pa.Column(None, nullable=True, checks=[NO_MARK, _check(_kind, "info_kind")]),
+        "date": pa.Column(None, nullable=True, checks=[NO_MARK, _check(_date, "info_date")]),
+    }
+    return pa.DataFrameSchema({k: v for k, v in cols.items() if k in present}, strict=False)
+
+
+# --- 等级划分 --------------------------------------------------------------------
+
+def _grade_min(v) -> bool:
+    if v is None or _is_mark(v):
+        return True
+    try:
+        x = parse_number(v)
+    except ValueError:
+        return False
+    return 0 <= x <= 100
+
+
+@lru_cache(maxsize=1)
+def grade_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({
+        "label": pa.Column(None, nullable=False, unique=True, checks=[NO_MARK]),
+        "min": pa.Column(None, nullable=False, checks=[NO_MARK, _check(_grade_min, "grade_min")]),
+    })

@@ -1,0 +1,478 @@
+"""Validate a modelled evaluation: pandera schemas per sheet (lazy, every failure kept),
+then cross-sheet checks and rule parsing. Produces typed indicators and a problem list."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from perfxl.model import layout as L
+from perfxl.model.evaluation import Evaluation
+from perfxl.check.problems import ERROR, Problem, problem
+from perfxl.io.read import CellMark, col_index
+from perfxl.rules import RuleError, RuleKind, lookup, names
+from perfxl.model.values import (Target, excel_serial, fmt_num, fmt_pct, is_blank, is_date, parse_number, parse_target, round2,
+                     show_date)
+
+
+@dataclass
+class Indicator:
+    row: int
+    code: str
+    level1: str
+    level2: str
+    name: str
+    weight: float | None
+    criterion: str = ""
+    kind: RuleKind | None = None
+    params: Any = None
+    target: Target | None = None
+    actual: Any = None
+    evaluator_score: float | None = None
+    note: str = ""
+    rule_ready: bool = False          # params, target and actual all usable
+    source_text: str = ""             # how a 数据来源 value was derived (formula with numbers)
+    raw: dict = field(default_factory=dict)
+
+    @property
+    def method(self) -> str:
+        return self.kind.name if self.kind else str(self.raw.get("method") or "")
+
+
+@dataclass
+class Checked:
+    evaluation: Evaluation
+    indicators: list[Indicator]
+    grades: list[tuple[str, float]]
+    problems: list[Problem]
+    basic: dict[str, float | None] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)        # name -> figures.FigureValue
+    survey: Any = None                                           # survey.SurveyResult
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == ERROR for p in self.problems)
+
+
+# pandera check name -> catalogue code
+_CHECK_CODES = {"not_nullable": "required", "field_uniqueness": "duplicate_code"}
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _pandera_problems(frame, schema, where, headers: dict[str, str], file: str,
+                      sheet: str, *, unique_code: str = "duplicate_code") -> tuple[list[Problem], set]:
+    import pandera.pandas as pa
+
+    try:
+        schema.validate(frame, lazy=True)
+        return [], set()
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    out: list[Problem] = []
+    bad: set[tuple[Any, str]] = set()
+    for rec in cases.itertuples(index=False):
+        key, check, idx, value = rec.column, str(rec.check), rec.index, rec.failure_case
+        if idx is None or key is None:
+            continue
+        code = _CHECK_CODES.get(check, check)
+        if code == "duplicate_code":
+            code = unique_code
+        original = frame.at[idx, key]
+        if code == "cell_mark":
+            code = "cell_error_value" if original.kind == "error" else "formula_no_cache"
+            value = original.text
+        extra = {}
+        if code == "not_number" and is_date(original):
+            code, value, extra = "date_not_number", show_date(original), _date_extra(original)
+        if code == "method_unknown":
+            extra["choices"] = "、".join(names())
+        if code == "info_kind":
+            extra["choices"] = "、".join(L.EVALUATION_TYPES)
+        out.append(problem(code, file=file, sheet=sheet, cell=where(idx, key), column=headers.get(key, key),
+                           value=_text(value if value is not None else original), **extra))
+        bad.add((idx, key))
+    return out, bad
+
+
+def _cross_levels(ev: Evaluation, file: str, inds: list[Indicator]) -> list[Problem]:
+    out: list[Problem] = []
+    sheet = ev.table.sheet
+    for ind in inds:
+        for key, label in (("level1", "一级指标"), ("level2", "二级指标")):
+            if not getattr(ind, key):
+                out.append(problem("level_missing", file=file, sheet=sheet, cell=ev.cell(ind.row, key), column=label))
+    if any(i.weight is None for i in inds):
+        return out      # sums are meaningless while a weight is missing
+    sums1: dict[str, float] = {}
+    sums2: dict[tuple[str, str], float] = {}
+    for i in inds:
+        sums1[i.level1] = sums1.get(i.level1, 0.0) + i.weight
+        sums2[(i.level1, i.level2)] = sums2.get((i.level1, i.level2), 0.0) + i.weight
+    for key, lvl in ev.levels2.items():
+        total = round2(sums2.get(key, 0.0))
+        if lvl.declared is not None and abs(total - lvl.declared) > 1e-6:
+            out.append(problem("level_sum", file=file, sheet=sheet, cell=lvl.cell, column="二级指标",
+                               level="二级指标", name=lvl.name, total=fmt_num(total), declared=fmt_num(lvl.declared)))
+    for name, lvl in ev.levels1.items():
+        total = round2(sums1.get(name, 0.0))
+        if lvl.declared is not None and abs(total - lvl.declared) > 1e-6:
+            out.append(problem("level_sum", file=file, sheet=sheet, cell=lvl.cell, column="一级指标",
+                               level="一级指标", name=lvl.name, total=fmt_num(total), declared=fmt_num(lvl.declared)))
+    grand = round2(sum(sums1.values()))
+    if inds and abs(grand - 100) > 1e-6:
+        col = ev.table.columns["weight"]
+        from perfxl.model.evaluation import cell_ref
+        rng = f"{cell_ref(inds[0].row, col)}:{cell_ref(inds[-1].row, col)}"
+        out.append(problem("total_not_100", file=file, sheet=sheet, cell=rng, column="分值", total=fmt_num(grand)))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _target(raw) -> Target:
+    """Targets and parameters repeat across the workbooks of a collection: parse each text once."""
+    return parse_target(raw)
+
+
+@lru_cache(maxsize=4096)
+def _params(kind: RuleKind, text: str, target: Target | None):
+    return kind.parse_params(text, target)
+
+
+def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
+                sources: dict[str, tuple[float, str]], system: bool = False) -> list[Problem]:
+    """Resolve kind, target, params and actual for one row; problems go to their cells."""
+    sheet, row, raw = ev.table.sheet, ind.row, ind.raw
+    out: list[Problem] = []
+
+    def at(key: str, code: str, **kw) -> None:
+        col = L.COLUMNS_BY_KEY[key].header
+        out.append(problem(code, file=file, sheet=sheet, cell=ev.cell(row, key), column=col,
+                           value=_text(raw.get(key)), **kw))
+
+    def dated(key: str) -> bool:
+        """A date where a number belongs: reported as such (not as an unreadable value)."""
+        if not is_date(raw.get(key)):
+            return False
+        col = L.COLUMNS_BY_KEY[key].header
+        out.append(problem("date_not_number", file=file, sheet=sheet, cell=ev.cell(row, key), column=col,
+                           value=show_date(raw[key]), **_date_extra(raw[key])))
+        return True
+
+    if (row, "method") in bad or raw.get("method") is None:
+        return out
+    kind = lookup(raw["method"])
+    ind.kind = kind
+    if kind is None:
+        return out
+    m = dict(method=kind.name, syntax=kind.syntax, hint=kind.actual_hint)
+    target = None
+    if (row, "target") not in bad:
+        if dated("target"):
+            return out
+        if is_blank(raw.get("target")):
+            if kind.needs_target:
+                at("target", "target_missing", **m)
+                return out
+        else:
+            try:
+                target = _target(raw["target"])
+            except ValueError as e:
+                at("target", "target_invalid", detail=str(e))
+                return out
+    else:
+        return out
+    ind.target = target
+    if (row, "params") in bad:
+        return out
+    params_text = _text(raw.get("params"))
+    if kind.needs_params and not params_text:
+        if "params" in ev.table.columns:
+            at("params", "params_missing", **m)
+        else:
+            out.append(problem("header_missing", file=file, sheet=sheet, cell=f"{ev.table.header_row}:{ev.table.header_row}",
+                               row=ev.table.header_row, header="计分参数", aliases="计分参数、参数、评分参数"))
+        return out
+    try:
+        params = _params(kind, params_text, target)
+    except RuleError as e:
+        at("target" if e.where == "target" else "params",
+           "target_invalid" if e.where == "target" else "params_invalid", detail=e.message, **m)
+        return out
+    ind.params = params
+    for w in getattr(params, "warnings", ()):
+        at("params", "params_warning", detail=w)
+    if system:
+        return out
+    actual_raw = raw.get("actual")
+    if not is_blank(raw.get("source")):
+        derived = sources.get(_text(raw["source"]))
+        if derived is None:               # a problem was already reported at the source cell
+            return out
+        value, ind.source_text = derived
+        if not is_blank(actual_raw):
+            at("actual", "source_and_actual", source=_text(raw["source"]))
+        if target is not None and not target.quantity.is_percent:
+            at("target", "source_not_percent", source=_text(raw["source"]))
+            return out
+        actual_raw = f"{value * 100!r}%"
+    elif (row, "actual") in bad or dated("actual"):
+        return out
+    elif is_blank(actual_raw):
+        at("actual", "actual_missing", **m)
+        return out
+    try:
+        ind.actual = kind.parse_actual(actual_raw, target, params)
+    except RuleError as e:
+        key = {"params": "params", "target": "target"}.get(e.where, "actual")
+        code = {"params": "params_invalid", "target": "target_invalid"}.get(e.where, "actual_invalid")
+        at(key, code, detail=e.message, **m)
+        return out
+    ind.rule_ready = True
+    return out
+
+
+def _grades(ev: Evaluation, file: str) -> tuple[list[tuple[str, float]], list[Problem]]:
+    import pandas as pd
+
+    if not ev.grade_rows:
+        return list(L.DEFAULT_GRADES), []
+    if [(lbl, mn) for lbl, mn, _ in ev.grade_rows] == [(lbl, mn) for lbl, mn in L.DEFAULT_GRADES]:
+        return list(L.DEFAULT_GRADES), []        # the template's own table, known to be valid
+    sheet = ev.info_sheet or L.SHEET_INFO
+    frame = pd.DataFrame([(lbl, mn) for lbl, mn, _ in ev.grade_rows], columns=["label", "min"],
+                         index=[r for *_, r in ev.grade_rows], dtype=object)
+    frame = frame.where(frame.notna(), None)
+    from perfxl.check.schemas import grade_schema
+
+    probs, bad = _pandera_problems(frame, grade_schema(), lambda r, k: f"{'A' if k == 'label' else 'B'}{r}",
+                                   {"label": "等级", "min": "最低分(含)"}, file, sheet, unique_code="grade_duplicate")
+    if probs:
+        return list(L.DEFAULT_GRADES), probs
+    grades = [(str(lbl).strip(), parse_number(mn)) for lbl, mn, _ in ev.grade_rows]
+    mins = [m for _, m in grades]
+    detail = None
+    if any(a <= b for a, b in zip(mins, mins[1:])):
+        detail = "最低分必须从上到下严格递减"
+    elif mins[-1] != 0:
+        detail = "最后一级的最低分应为 0，否则低分无等级可评"
+    if detail:
+        first, last = ev.grade_rows[0][2], ev.grade_rows[-1][2]
+        return list(L.DEFAULT_GRADES), [problem("grade_invalid", file=file, sheet=sheet,
+                                                cell=f"A{first}:B{last}", detail=detail)]
+    return grades, []
+
+
+def _info(ev: Evaluation, file: str) -> list[Problem]:
+    import pandas as pd
+    from perfxl.check.schemas import info_schema
+
+    if ev.info_sheet is None:
+        return []
+    out: list[Problem] = []
+    keys = [k for k in ("unit", "year", "credit_code", "kind", "date") if k in ev.info_cells]
+    if keys:
+        frame = pd.DataFrame([{k: ev.info.get(k) for k in keys}], index=[0], dtype=object)
+        frame = frame.where(frame.notna(), None)
+        probs, _ = _pandera_problems(frame, info_schema(tuple(keys)), lambda r, k: ev.info_cells[k],
+                                     {k: L.INFO_BY_KEY[k].label for k in keys}, file, ev.info_sheet)
+        out += probs
+    version = ev.info.get("template_version")
+    if version is not None and _text(version) != L.TEMPLATE_VERSION:
+        out.append(problem("template_version", file=file, sheet=ev.info_sheet,
+                           cell=ev.info_cells.get("template_version", ""), found=_text(version),
+                           current=L.TEMPLATE_VERSION))
+    return out
+
+
+def validate(ev: Evaluation, *, system: bool = False) -> Checked:
+    """``system``: check an indicator list (structure, rules, sources) without evaluation data."""
+    from perfxl.check.schemas import indicator_schema
+
+    file = str(ev.path)
+    frame = ev.frame
+    headers = {c.key: c.header for c in L.INDICATOR_COLUMNS}
+    problems = list(ev.problems)
+    table_problems, bad = _pandera_problems(frame, indicator_schema(tuple(frame.columns), bool(ev.marks)), ev.cell, headers,
+                                            file, ev.table.sheet)
+    problems += table_problems
+    if frame.empty:
+        problems.append(problem("no_indicators", file=file, sheet=ev.table.sheet,
+                                cell=f"A{ev.table.header_row + 1}"))
+
+    basic, zero_rule, basic_problems = _basic(ev, file)
+    problems += basic_problems
+    sources, figures, survey, source_problems = _sources(ev, frame, bad, basic, zero_rule, file, system)
+    problems += source_problems
+    indicators: list[Indicator] = []
+    for row, rec in zip(frame.index, frame.to_dict("records")):
+        weight = None
+        if (row, "weight") not in bad and rec.get("weight") is not None:
+            weight = parse_number(rec["weight"])
+        ev_score = None
+        if (row, "evaluator_score") not in bad and not is_blank(rec.get("evaluator_score")):
+            ev_score = parse_number(rec["evaluator_score"])
+        ind = Indicator(
+            row=row, code=_text(rec.get("code")), level1=_text(rec.get("level1")), level2=_text(rec.get("level2")),
+            name=_text(rec.get("name")), weight=weight, criterion=_text(rec.get("criterion")),
+            evaluator_score=ev_score, note=_text(rec.get("note")), raw=rec)
+        problems += _parse_rule(ev, ind, bad, file, sources, system)
+        if ev_score is not None and weight is not None and not (0 <= ev_score <= weight + 1e-9):
+            problems.append(problem("score_out_of_range", file=file, sheet=ev.table.sheet,
+                                    cell=ev.cell(row, "evaluator_score"), column="评价得分",
+                                    value=fmt_num(ev_score), weight=fmt_num(weight)))
+            ind.evaluator_score = None
+        if ind.kind is not None and ind.kind.needs_note and not ind.note and not system:
+            col = "note" if "note" in ev.table.columns else "actual"
+            problems.append(problem("note_required_judgement", file=file, sheet=ev.table.sheet,
+                                    cell=ev.cell(row, col), column="评价说明"))
+        indicators.append(ind)
+
+    problems += _cross_levels(ev, file, indicators)
+    grades, grade_problems = _grades(ev, file)
+    if not system:
+        problems += grade_problems + _info(ev, file)
+    return Checked(ev, indicators, grades, sort_problems(problems, ev), basic, figures, survey)
+
+
+def _basic(ev: Evaluation, file: str) -> tuple[dict[str, float | None], str, list[Problem]]:
+    out: dict[str, float | None] = {}
+    probs: list[Problem] = []
+    for key, raw in ev.basic_raw.items():
+        label = L.BASIC_BY_KEY[key].label
+        if isinstance(raw, CellMark):
+            probs.append(problem("cell_error_value" if raw.kind == "error" else "formula_no_cache", file=file,
+                                 sheet=ev.basic_sheet, cell=ev.basic_cells[key], column=label, value=raw.text))
+            out[key] = None
+            continue
+        if is_blank(raw):
+            out[key] = None
+            continue
+        if is_date(raw):
+            probs.append(problem("date_not_number", file=file, sheet=ev.basic_sheet, cell=ev.basic_cells[key],
+                                 column=label, value=show_date(raw), **_date_extra(raw)))
+            out[key] = None
+            continue
+        try:
+            out[key] = parse_number(raw)
+        except ValueError:
+            probs.append(problem("basic_not_number", file=file, sheet=ev.basic_sheet, cell=ev.basic_cells[key],
+                                 column=label, value=_text(raw)))
+            out[key] = None
+    rule = L.ZERO_OVER_ZERO_CHOICES[L.ZERO_OVER_ZERO_DEFAULT]
+    if ev.zero_rule is not None and not is_blank(ev.zero_rule[0]):
+        choice = L.ZERO_OVER_ZERO_CHOICES.get(_text(ev.zero_rule[0]))
+        if choice is None:
+            probs.append(problem("zero_rule_invalid", file=file, sheet=ev.basic_sheet, cell=ev.zero_rule[1],
+                                 column=L.ZERO_OVER_ZERO_LABEL, value=_text(ev.zero_rule[0]),
+                                 choices="、".join(L.ZERO_OVER_ZERO_CHOICES)))
+        else:
+            rule = choice
+    return out, rule, probs
+
+
+def _sources(ev: Evaluation, frame, bad: set, basic: dict, zero_rule: str, file: str, system: bool = False):
+    """Resolve every 数据来源 once: derived figures and questionnaire sets -> (value, text)."""
+    from perfxl.score import figures as F
+
+    sheet = ev.table.sheet
+    resolved: dict[str, tuple[float, str]] = {}
+    probs: list[Problem] = []
+    values = {f.name: F.compute(f, basic, zero_rule) for f in F.FIGURES}
+    wanted: dict[str, list[int]] = {}
+    if "source" in frame.columns:
+        for row, v in zip(frame.index, frame["source"]):
+            if not is_blank(v) and (row, "source") not in bad:
+                wanted.setdefault(_text(v), []).append(row)
+    survey_sets = {}
+    for text in wanted:
+        kind, name = _survey_ref(text)
+        if kind:
+            survey_sets.setdefault(name, []).append((text, kind))
+    survey = None
+    if ev.survey is not None and (ev.survey.rows or survey_sets):     # an untouched questionnaire is not in use
+        from perfxl.survey.stats import analyze
+
+        survey = analyze(ev.survey, set(survey_sets), file)
+        probs += survey.problems
+    for text, rows in wanted.items():
+        def at_rows(code, **kw):
+            for r in rows:
+                probs.append(problem(code, file=file, sheet=sheet, cell=ev.cell(r, "source"), column="数据来源",
+                                     value=text, **kw))
+        kind, name = _survey_ref(text)
+        if system:                      # an indicator list: the names must exist, values come later
+            if not kind and F.lookup(text) is None:
+                at_rows("source_unknown", figures="、".join(F.names()))
+            continue
+        if kind:
+            if survey is None:
+                at_rows("survey_missing")
+            elif name not in {s.name for s in ev.survey.sets}:
+                at_rows("survey_set_missing", sets="、".join(s.name for s in ev.survey.sets) or "无")
+            elif name in survey.sets and survey.sets[name].valid:
+                stat = survey.sets[name]
+                value = stat.rate if kind == L.SOURCE_SURVEY_RATE else stat.satisfied
+                label = "得分率" if kind == L.SOURCE_SURVEY_RATE else "满意率"
+                resolved[text] = (value, f"{stat.text()}，取{label}{fmt_pct(value)}")
+            elif name in survey.sets:
+                at_rows("survey_set_empty")
+            continue
+        fig = F.lookup(text)
+        if fig is None:
+            at_rows("source_unknown", figures="、".join(F.names()))
+            continue
+        fv = values[fig.name]
+        if fv.missing:
+            cells = "、".join(f"{ev.basic_sheet or L.SHEET_BASIC}!{ev.basic_cells.get(k, '?')}（{L.BASIC_BY_KEY[k].label}）"
+                             if k in ev.basic_cells else f"“{L.BASIC_BY_KEY[k].label}”（基础数据页没有这一行）"
+                             for k in fv.missing)
+            at_rows("figure_missing_input", figure=fig.name, cells=cells)
+        elif fv.value is None:
+            at_rows("figure_not_computable", figure=fig.name, detail=fv.reason,
+                    fix_hint=f"如分子分母均为0，可在“基础数据”页设定“{L.ZERO_OVER_ZERO_LABEL}”")
+        else:
+            resolved[text] = (fv.value, fv.text)
+    figures = {name: fv for name, fv in values.items() if fv.value is not None}
+    return resolved, figures, survey, probs
+
+
+def _survey_ref(text: str) -> tuple[str | None, str]:
+    """'问卷:职工满意度' -> ('问卷', '职工满意度'); '问卷满意率:X' -> ('问卷满意率', 'X')."""
+    import unicodedata
+
+    s = unicodedata.normalize("NFKC", text).strip()
+    for prefix in (L.SOURCE_SURVEY_SATISFIED, L.SOURCE_SURVEY_RATE):
+        if s.startswith(prefix + ":"):
+            return prefix, s[len(prefix) + 1:].strip()
+    return None, s
+
+
+def sort_problems(problems: list[Problem], ev: Evaluation | None = None) -> list[Problem]:
+    import re
+
+    order = {name: i for i, name in enumerate(ev.sheet_names)} if ev else {}
+
+    def key(p: Problem):
+        m = re.match(r"([A-Z]+)(\d+)", p.cell or "")
+        row, col = (int(m.group(2)), col_index(m.group(1))) if m else (0, 0)
+        return (p.file, order.get(p.sheet, -1 if not p.sheet else 99), row, col, p.code)
+
+    seen, out = set(), []
+    for p in sorted(problems, key=key):
+        ident = (p.file, p.sheet, p.cell, p.code, p.message)
+        if ident not in seen:
+            seen.add(ident)
+            out.append(p)
+    return out
+
+
+def _date_extra(raw) -> dict:
+    serial = excel_serial(raw)
+    return {"serial": fmt_num(serial, 6) if serial is not None else "?"}

@@ -1,0 +1,4 @@
+"""The command line (``perfxl``)."""
+from perfxl.cli.app import main
+
+__all__ = ["main"]

@@ -1,0 +1,108 @@
+"""The 汇总 button: an administrator's summary workbook consolidates a folder of evaluation
+workbooks into itself (the same perfxl.consolidate as the command line; tables drawn on the
+open workbook through the Canvas, nothing saved). Its 汇总设置 sheet names the folder and the
+options; ``perfxl template --summary`` makes such a workbook with the button."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from perfxl.model import layout as L
+SETUP_FIELDS = (("folder", "文件夹", "存放各单位评分工作簿的文件夹（可含子文件夹）；留空为本工作簿所在的文件夹"),
+                ("panel", "评价组汇总方法", "平均值 / 中位数 / 去掉一个最高分和一个最低分后取平均值"),
+                ("outlier", "偏离阈值", "评价人得分与评价组中位数之差超过分值的这一比例时标出，如 20%"),
+                ("strict", "有校验错误的工作簿", "纳入（注明总分仅供参考）/ 不纳入"))
+
+
+def _settings(book) -> dict:
+    from perfxl.model.values import parse_quantity
+
+    out = {"folder": None, "panel": "mean", "outlier": L.PANEL_OUTLIER_SHARE, "strict": False}
+    if L.SHEET_CONS_SETUP not in [s.name for s in book.sheets]:
+        return out
+    rows = book.sheets[L.SHEET_CONS_SETUP].range("A1:B20").value or []
+    labels = {label: key for key, label, _ in SETUP_FIELDS}
+    methods = {v: k for k, v in L.PANEL_METHODS.items()}
+    for label, value in rows:
+        key = labels.get(str(label).strip()) if label else None
+        if key is None or value in (None, ""):
+            continue
+        if key == "folder":
+            out["folder"] = str(value).strip()
+        elif key == "panel":
+            out["panel"] = methods.get(str(value).strip(), str(value).strip())
+        elif key == "outlier":
+            try:
+                out["outlier"] = parse_quantity(value, percent=True).value
+            except ValueError:
+                pass
+        elif key == "strict":
+            out["strict"] = str(value).strip() in ("不纳入", "否", "严格")
+    return out
+
+
+def consolidate_into(book):
+    """Consolidate the configured folder and draw the tables into ``book``; returns the
+    Consolidation (None when nothing could be done; the user sees why in a message box)."""
+    from perfxl.sheets.canvas import XlwingsCanvas
+    from perfxl.batch.consolidate import consolidate
+    from perfxl.excel.entry import _alert, _path, guarded
+
+    here = _path(book)
+    cfg = _settings(book)
+    folder = Path(cfg["folder"]) if cfg["folder"] else here.parent
+    if not folder.is_absolute():
+        folder = here.parent / folder
+    if not folder.is_dir():
+        _alert(book, f"“汇总设置”中的文件夹“{folder}”不存在，请改正后再点“汇总”。", error=True)
+        return None
+    cons = guarded(book, lambda: consolidate([folder], panel=cfg["panel"], outlier_share=cfg["outlier"],
+                                             strict=cfg["strict"], exclude=[here]), "无法汇总")
+    if cons is None:
+        return None
+    cv = XlwingsCanvas(book)
+    after = L.SHEET_CONS_SETUP if L.SHEET_CONS_SETUP in cv.names() else cv.names()[-1]
+    for name, frame in ((L.SHEET_CONS_SUMMARY, cons.summary), (L.SHEET_CONS_DETAIL, cons.detail),
+                        (L.SHEET_CONS_ANALYSIS, cons.analysis), (L.SHEET_CONS_PANEL, cons.panel),
+                        (L.SHEET_CONS_REJECTED, cons.rejected)):
+        cv.new_sheet(name, after)
+        cv.write(name, 1, 1, [list(frame.columns)], style="header")
+        rows = [[_plain(v) for v in row] for row in frame.itertuples(index=False)]
+        cv.write(name, 2, 1, rows)
+        cv.finish(name, freeze="A2")
+        after = name
+    cv.close()
+    _alert(book, f"共找到 {cons.found} 个文件：纳入 {cons.included} 个，未纳入 {cons.not_included} 个。\n"
+                 f"{len(cons.summary)} 个单位（年度）已写入“{L.SHEET_CONS_SUMMARY}”等工作表（尚未保存）。\n"
+                 "图表请用命令行 perfxl consolidate 生成的汇总工作簿查看。",
+           error=bool(cons.not_included))
+    return cons
+
+
+def _plain(v):
+    import math
+
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if hasattr(v, "item"):           # numpy scalars
+        return v.item()
+    return v
+
+
+def summary_workbook():
+    """An empty summary workbook (openpyxl) whose 汇总设置 sheet the 汇总 button reads."""
+    from openpyxl import Workbook
+
+    from perfxl.sheets import styles as S
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = L.SHEET_CONS_SETUP
+    S.header_row(ws, 1, ("设置", "值", "说明"), (22, 50, 60))
+    defaults = {"panel": L.PANEL_METHODS["mean"], "outlier": 0.2, "strict": "纳入（注明总分仅供参考）"}
+    for r, (key, label, help_) in enumerate(SETUP_FIELDS, start=2):
+        S.put(ws, r, 1, label, style="plain")
+        S.put(ws, r, 2, defaults.get(key), style="input", fmt="0%" if key == "outlier" else None)
+        S.put(ws, r, 3, help_, style="plain")
+    S.put(ws, 7, 1, "点“汇总”按钮：汇总上面文件夹中的全部评分工作簿，结果写入本工作簿的“汇总”“指标明细”等工作表。",
+          style="plain")
+    return wb

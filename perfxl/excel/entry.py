@@ -1,0 +1,110 @@
+"""Excel entry points: 校验, 评分 and 汇总 on the workbook whose button was clicked.
+
+The buttons (macros/perfxl.bas) call these through xlwings' RunPython; in xlwings Lite the
+workbook is passed in. Reading, validation, scoring and drawing are the very code the command
+line uses: ``excel_read.book_to_rawbook`` gives the grids the file reader gives, and
+``write.apply`` draws on an ``XlwingsCanvas`` instead of a file. Nothing is saved: the user
+sees the results in the open workbook and saves when satisfied. Problems are shown in the
+校验结果 sheet and a message box, never as a Python traceback.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+TITLE = "perfxl"
+
+
+def _book(book):
+    if book is not None:
+        return book
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+def _path(book) -> Path:
+    try:
+        full = book.fullname
+    except Exception:
+        full = None
+    return Path(full or book.name)
+
+
+def _alert(book, text: str, *, error: bool = False) -> None:
+    try:
+        book.app.alert(text[:1500], title=TITLE, mode="critical" if error else "info")
+    except Exception:
+        pass                     # no message box available (e.g. a test engine without alerts)
+
+
+def guarded(book, work, cannot: str):
+    """``work()``, or None after telling the user why in a message box (never a traceback)."""
+    from perfxl.check.problems import UnusableInput
+
+    try:
+        return work()
+    except UnusableInput as e:
+        _alert(book, f"{cannot}：\n" + _problems_text(e.problems), error=True)
+    except Exception as e:
+        _alert(book, f"perfxl 内部错误：{type(e).__name__}: {e}\n工作簿未被修改。", error=True)
+    return None
+
+
+def _problems_text(problems, limit: int = 8) -> str:
+    lines = [f"· {p.where}：{p.message}" for p in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"…… 另有 {len(problems) - limit} 条，见“校验结果”页")
+    return "\n".join(lines)
+
+
+def run(book=None, *, only_problems: bool = False):
+    """Read the open workbook, validate and score it, draw the results into it.
+
+    Returns the Result (None when the workbook cannot be used)."""
+    from perfxl.sheets.canvas import XlwingsCanvas
+    from perfxl.excel.read import book_to_rawbook
+    from perfxl.model.evaluation import load
+    from perfxl.check.problems import ERROR
+    from perfxl.score.engine import score as score_checked
+    from perfxl.check.validate import validate as validate_model
+    from perfxl.io.writeback import apply
+
+    book = _book(book)
+    path = _path(book)
+    result = guarded(book, lambda: score_checked(validate_model(load(path, book=book_to_rawbook(book, path=path)))),
+                     "无法处理本工作簿")
+    if result is None:
+        return None
+    apply(XlwingsCanvas(book), result, only_problems=only_problems)
+    errors = [p for p in result.problems if p.severity == ERROR]
+    if only_problems:
+        text = ("校验通过，未发现错误。" if not errors else f"发现 {len(errors)} 个错误：\n" + _problems_text(errors))
+    elif result.total is None:
+        text = f"有指标无法计分，总分未计算。\n{_problems_text(errors)}"
+    else:
+        text = f"总分 {result.total:.2f}，等级：{result.grade}。"
+        if result.deviations:
+            text += f"\n{len(result.deviations)} 项评价得分与规则得分不同，见“评价偏差”页。"
+        if errors:
+            text += f"\n另有 {len(errors)} 个错误，总分仅供参考：\n" + _problems_text(errors)
+    text += "\n\n结果已写入本工作簿（尚未保存）。"
+    _alert(book, text, error=bool(errors))
+    return result
+
+
+def validate(book=None):
+    """校验 button: check what was typed; problems go to 校验结果 and the cells, nothing is scored."""
+    return run(book, only_problems=True)
+
+
+def score(book=None):
+    """评分 button: validate, score, and write every result into this workbook."""
+    return run(book)
+
+
+def consolidate(book=None):
+    """汇总 button (in an administrator's summary workbook): consolidate the workbooks of the
+    folder named on its 汇总设置 sheet (default: the workbook's own folder) into this workbook."""
+    from perfxl.excel.admin import consolidate_into
+
+    return consolidate_into(_book(book))

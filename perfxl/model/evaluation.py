@@ -1,0 +1,415 @@
+"""From raw grids to the evaluation model: locate sheets and headers, build the indicator
+table (a DataFrame indexed by Excel row), the 基本信息 fields and the grade scale."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from perfxl.model import layout as L
+from perfxl.check.problems import Problem, UnusableInput, problem
+from perfxl.io.read import CellMark, RawBook, SheetGrid, col_letter, read_book
+from perfxl.model.values import is_blank
+
+
+def cell_ref(row: int, col: int) -> str:
+    return f"{col_letter(col)}{row}"
+
+
+@dataclass
+class Level:
+    name: str
+    declared: float | None      # "部门决策(15分)" -> 15
+    cell: str                   # where it was first written
+
+
+@dataclass
+class Evaluation:
+    path: Path
+    sheet_names: list[str]
+    table: L.TableLayout
+    frame: Any                                   # pandas.DataFrame, index = Excel row
+    marks: dict[tuple[int, str], CellMark]       # (Excel row, column key) -> mark
+    levels1: dict[str, Level]
+    levels2: dict[tuple[str, str], Level]
+    info: dict[str, Any] = field(default_factory=dict)
+    info_cells: dict[str, str] = field(default_factory=dict)
+    info_sheet: str | None = None
+    grade_rows: list[tuple[Any, Any, int]] = field(default_factory=list)   # (label, min, Excel row)
+    basic_sheet: str | None = None
+    basic_raw: dict[str, Any] = field(default_factory=dict)                # 基础数据 key -> cell value
+    basic_cells: dict[str, str] = field(default_factory=dict)
+    zero_rule: tuple[Any, str] | None = None                               # (value, cell)
+    survey: Any = None                                                     # survey.SurveyInput
+    problems: list[Problem] = field(default_factory=list)                  # found while modelling
+
+    def cell(self, row: int, key: str) -> str:
+        col = self.table.columns.get(key)
+        return cell_ref(row, col) if col else ""
+
+
+_LEVEL_WEIGHT = re.compile(r"^(.*?)[(\[]?(\d+(?:\.\d+)?)分?[)\]]?$")
+
+
+def split_level(text: object) -> tuple[str, float | None]:
+    """'部门决策(15分)' -> ('部门决策', 15.0); '资金管理' -> ('资金管理', None)."""
+    raw = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
+    m = re.fullmatch(r"(.*?)\((\d+(?:\.\d+)?)分?\)", raw) or re.fullmatch(r"(.*?)(\d+(?:\.\d+)?)分", raw)
+    if m and m.group(1):
+        return m.group(1), float(m.group(2))
+    return raw, None
+
+
+def find_header_row(grid: SheetGrid, lookup: dict[str, str]) -> tuple[int, dict[str, list[int]]] | None:
+    best = None
+    for r in range(min(L.HEADER_SEARCH_ROWS, grid.height)):
+        found: dict[str, list[int]] = {}
+        for c, v in enumerate(grid.rows[r]):
+            if isinstance(v, str) and (key := lookup.get(L.normalize(v))):
+                found.setdefault(key, []).append(c + 1)
+        if len(found) >= 3 and (best is None or len(found) > len(best[1])):
+            best = (r + 1, found)
+    return best
+
+
+def _read_table(book: RawBook, path: Path, system: bool = False) -> tuple[L.TableLayout, SheetGrid, list[Problem]]:
+    wanted = (L.SHEET_SYSTEM, L.SHEET_INDICATORS) if system else (L.SHEET_INDICATORS,)
+    sheet = next((s for s in (L.match_sheet(w, book.sheet_names) for w in wanted) if s), None)
+    if sheet is None and system and len(book.sheet_names) == 1:
+        sheet = book.sheet_names[0]          # a one-sheet indicator list, whatever its name
+    if sheet is None:
+        raise UnusableInput([problem("sheet_missing", file=str(path), sheet=wanted[0],
+                                     names="、".join(book.sheet_names) or "无")])
+    grid = book.sheets[sheet]
+    found = find_header_row(grid, L.header_lookup())
+    if found is None:
+        raise UnusableInput([problem("header_row_missing", file=str(path), sheet=sheet,
+                                     rows=L.HEADER_SEARCH_ROWS, cell="A1")])
+    header_row, cols = found
+    problems: list[Problem] = []
+    required = L.SYSTEM_REQUIRED if system else [c.key for c in L.INDICATOR_COLUMNS if c.required]
+    missing = [L.COLUMNS_BY_KEY[k] for k in required if k not in cols]
+    if missing:
+        raise UnusableInput([
+            problem("header_missing", file=str(path), sheet=sheet, cell=f"{header_row}:{header_row}",
+                    row=header_row, header=c.header, aliases="、".join((c.header, *c.aliases)))
+            for c in missing])
+    for key, where in cols.items():
+        if len(where) > 1:
+            problems.append(problem("header_duplicate", file=str(path), sheet=sheet,
+                                    cell=cell_ref(header_row, where[1]), header=L.COLUMNS_BY_KEY[key].header,
+                                    cells="、".join(cell_ref(header_row, c) for c in where)))
+    layout = L.TableLayout(sheet, header_row, {k: v[0] for k, v in cols.items()})
+    return layout, grid, problems
+
+
+_TOTAL_WORDS = {"合计", "总计", "总分", "合计得分", "小计"}
+
+
+def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path):
+    import pandas as pd
+
+    keys = [k for k in L.INPUT_KEYS if k in table.columns]
+    records, index = [], []
+    marks: dict[tuple[int, str], CellMark] = {}
+    problems: list[Problem] = []
+    last = {"level1": None, "level2": None}
+    last_row = table.header_row
+    _check_table_length(grid, table, keys, path)
+    codeless = 0
+    for r0 in _content_rows(grid, table, keys):
+        excel_row = r0 + 1
+        rec = {}
+        for k in keys:
+            c0 = table.columns[k] - 1
+            v = grid.get(r0, c0)
+            mark = grid.marks.get((r0, c0))
+            if mark is not None:
+                marks[(excel_row, k)] = mark
+                v = mark
+            if isinstance(v, str):
+                v = v.strip() or None
+            rec[k] = v
+        if all(v is None for v in rec.values()):
+            continue
+        if rec.get("code") is None:
+            label = next((rec[k] for k in ("level1", "level2", "name") if rec.get(k) is not None), None)
+            if isinstance(label, str) and L.normalize(label) in _TOTAL_WORDS:
+                continue
+            if all(rec.get(k) is None for k in ("name", "weight", "method", "actual")):
+                # a stray note under the table: not an indicator
+                continue
+            codeless += 1
+            if codeless <= MAX_ROW_PROBLEMS:
+                problems.append(problem("row_without_code", file=str(path), sheet=table.sheet,
+                                        cell=cell_ref(excel_row, table.columns["code"]), column="编号"))
+            continue
+        if r0 in grid.hidden_rows:
+            problems.append(problem("row_hidden", file=str(path), sheet=table.sheet, row=excel_row,
+                                    cell=cell_ref(excel_row, table.columns["code"]), column="编号"))
+        # merged cells or blanks in 一级/二级 mean "same as above"
+        for k in ("level1", "level2"):
+            if rec.get(k) is None:
+                rec[k] = last[k]
+            else:
+                last[k] = rec[k]
+                if k == "level1":
+                    last["level2"] = None if rec.get("level2") is None else last["level2"]
+        if isinstance(rec.get("code"), float) and rec["code"].is_integer():
+            rec["code"] = int(rec["code"])
+        records.append(rec)
+        index.append(excel_row)
+        last_row = excel_row
+    if codeless > MAX_ROW_PROBLEMS:
+        problems.append(problem("row_without_code_more", file=str(path), sheet=table.sheet,
+                                cell=f"{col_letter(table.columns['code'])}{table.header_row + 1}:"
+                                     f"{col_letter(table.columns['code'])}{grid.height}",
+                                count=codeless - MAX_ROW_PROBLEMS, shown=MAX_ROW_PROBLEMS))
+    table.last_row = last_row
+    columns = {k: [rec.get(k) for rec in records] for k in keys}
+    frame = pd.DataFrame(columns, index=pd.Index(index, name="row"), columns=keys, dtype=object)
+    return frame, marks, problems
+
+
+def _levels(frame, table: L.TableLayout, path: Path):
+    """Split "部门决策(15分)" into name and declared weight; the frame keeps the names."""
+    levels1: dict[str, Level] = {}
+    levels2: dict[tuple[str, str], Level] = {}
+    problems: list[Problem] = []
+    col1, col2 = table.columns["level1"], table.columns["level2"]
+    names1, names2 = list(frame["level1"]), list(frame["level2"])
+    for i, (row, v1, v2) in enumerate(zip(frame.index, names1, names2)):
+        if v1 is None or isinstance(v1, CellMark):
+            continue
+        n1, d1 = split_level(v1)
+        if n1 not in levels1:
+            levels1[n1] = Level(n1, d1, cell_ref(row, col1))
+        elif d1 is not None and levels1[n1].declared is None:
+            levels1[n1].declared = d1
+        names1[i] = n1
+        if v2 is None or isinstance(v2, CellMark):
+            continue
+        n2, d2 = split_level(v2)
+        key = (n1, n2)
+        if key not in levels2:
+            levels2[key] = Level(n2, d2, cell_ref(row, col2))
+        elif d2 is not None and levels2[key].declared is None:
+            levels2[key].declared = d2
+        names2[i] = n2
+    if len(frame):
+        frame["level1"] = names1
+        frame["level2"] = names2
+    return levels1, levels2, problems
+
+
+def _read_info(book: RawBook, ev: Evaluation) -> None:
+    sheet = L.match_sheet(L.SHEET_INFO, book.sheet_names)
+    if sheet is None:
+        ev.problems.append(problem("sheet_missing", severity="warning", file=str(ev.path), sheet=L.SHEET_INFO,
+                                   names="、".join(book.sheet_names)))
+        return
+    ev.info_sheet = sheet
+    grid = book.sheets[sheet]
+    lookup = L.info_lookup()
+    grade_header = None
+    for r0, row in enumerate(grid.rows):
+        label = row[0] if row else None
+        if not isinstance(label, str):
+            continue
+        norm = L.normalize(label)
+        if grade_header is None and norm in {L.normalize(x) for x in (L.GRADE_HEADER[0], *L.GRADE_HEADER_ALIASES["等级"])}:
+            second = row[1] if len(row) > 1 else None
+            if isinstance(second, str):
+                grade_header = r0
+                continue
+        if grade_header is not None:
+            if all(is_blank(v) for v in row[:2]):
+                break
+            ev.grade_rows.append((row[0], row[1] if len(row) > 1 else None, r0 + 1))
+            continue
+        key = lookup.get(norm)
+        if key and key not in ev.info:
+            value = row[1] if len(row) > 1 else None
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            ev.info[key] = value.strip() or None if isinstance(value, str) else value
+            ev.info_cells[key] = cell_ref(r0 + 1, 2)
+
+
+def _read_basic(book: RawBook, ev: Evaluation) -> None:
+    sheet = L.match_sheet(L.SHEET_BASIC, book.sheet_names)
+    if sheet is None:
+        return
+    ev.basic_sheet = sheet
+    lookup = L.basic_lookup()
+    zero_label = L.normalize(L.ZERO_OVER_ZERO_LABEL)
+    for r0, row in enumerate(book.sheets[sheet].rows):
+        label = row[0] if row else None
+        if not isinstance(label, str):
+            continue
+        value = row[1] if len(row) > 1 else None
+        if isinstance(value, str):
+            value = value.strip() or None
+        norm = L.normalize(label)
+        if norm == zero_label:
+            ev.zero_rule = (value, cell_ref(r0 + 1, 2))
+        elif (key := lookup.get(norm)) and key not in ev.basic_raw:
+            ev.basic_raw[key] = value
+            ev.basic_cells[key] = cell_ref(r0 + 1, 2)
+
+
+def _find_row(grid: SheetGrid, first: tuple[str, ...], second: tuple[str, ...] | None = None) -> int | None:
+    a = {L.normalize(x) for x in first}
+    b = {L.normalize(x) for x in second} if second else None
+    for r0, row in enumerate(grid.rows):
+        if row and isinstance(row[0], str) and L.normalize(row[0]) in a:
+            if b is None or (len(row) > 1 and isinstance(row[1], str) and L.normalize(row[1]) in b):
+                return r0
+    return None
+
+
+def _read_survey(book: RawBook, ev: Evaluation) -> None:
+    from perfxl.survey.stats import Option, QuestionSet, SurveyInput, normalise_weights, parse_weight
+
+    sheet = L.match_sheet(L.SHEET_SURVEY, book.sheet_names)
+    if sheet is None:
+        return
+    grid = book.sheets[sheet]
+    id_keys = {L.normalize(x) for x in L.SURVEY_ID_HEADERS}
+    group_keys = {L.normalize(x) for x in L.SURVEY_GROUP_HEADERS}
+    header = None
+    for r0 in range(min(L.HEADER_SEARCH_ROWS, grid.height)):
+        names = [L.normalize(v) if isinstance(v, str) else "" for v in grid.rows[r0]]
+        if any(n in id_keys or n in group_keys for n in names):
+            header = r0
+            break
+    if header is None:
+        return
+    id_col = group_col = None
+    questions: list[tuple[str, int]] = []
+    for c0, v in enumerate(grid.rows[header]):
+        if v is None:
+            continue
+        n = L.normalize(v)
+        if n in id_keys and id_col is None:
+            id_col = c0 + 1
+        elif n in group_keys and group_col is None:
+            group_col = c0 + 1
+        else:
+            questions.append((str(v).strip(), c0 + 1))
+    import numpy as np
+
+    arr = grid.as_array()
+    body = arr[header + 1:]
+    keep = np.flatnonzero(np.not_equal(body, None).any(axis=1)) if body.size else np.array([], dtype=int)
+    body = body[keep]
+
+    def column(c1):
+        return body[:, c1 - 1] if c1 - 1 < body.shape[1] else np.full(len(body), None, dtype=object)
+
+    q_cols = [c - 1 for _, c in questions]
+    inp = SurveyInput(sheet=sheet, header_row=header + 1, id_col=id_col, group_col=group_col,
+                      questions=questions, rows=(keep + header + 2).tolist(),
+                      answers=body[:, q_cols] if q_cols else np.empty((len(body), 0), dtype=object),
+                      ids=column(id_col) if id_col else np.full(len(body), None, dtype=object),
+                      groups=column(group_col) if group_col else np.full(len(body), None, dtype=object))
+    setup = L.match_sheet(L.SHEET_SURVEY_SETUP, book.sheet_names)
+    if setup is not None:
+        inp.setup_sheet = setup
+        sg = book.sheets[setup]
+        top = _find_row(sg, (L.SURVEY_OPTION_HEADER[0],), (L.SURVEY_OPTION_HEADER[1],))
+        if top is not None:
+            for r0 in range(top + 1, sg.height):
+                label, weight, happy = (sg.get(r0, 0), sg.get(r0, 1), sg.get(r0, 2))
+                if label is None and weight is None:
+                    break
+                w = parse_weight(weight)
+                if label is None or w is None or w < 0:
+                    inp.problems.append(problem("survey_option_invalid", file=str(ev.path), sheet=setup,
+                                                cell=cell_ref(r0 + 1, 1 if label is None else 2),
+                                                value="" if weight is None else str(weight)))
+                    continue
+                inp.options.append(Option(str(label).strip(), w, _yes(happy), cell_ref(r0 + 1, 1)))
+            normalise_weights(inp.options)
+        top = _find_row(sg, (L.SURVEY_SET_HEADER[0],), (L.SURVEY_SET_HEADER[1],))
+        if top is not None:
+            for r0 in range(top + 1, sg.height):
+                name, qs, group = sg.get(r0, 0), sg.get(r0, 1), sg.get(r0, 2)
+                if name is None and qs is None:
+                    break
+                inp.sets.append(QuestionSet(str(name).strip() if name is not None else "", [str(qs or "")],
+                                            str(group).strip() if group is not None else None, cell_ref(r0 + 1, 2)))
+    ev.survey = inp
+
+
+def _yes(v) -> bool:
+    from perfxl.model.values import parse_yes_no
+
+    return bool(parse_yes_no(v)) if v is not None else False
+
+
+def load(path: str | Path, book: RawBook | None = None, *, system: bool = False,
+         password: str | None = None) -> Evaluation:
+    """Read and model a workbook file. Raises UnusableInput when it cannot be understood.
+
+    ``system``: the file is an administrator's indicator list (指标体系), not an evaluation.
+    ``password``: the workbook's opening password, if it has one.
+    """
+    path = Path(path)
+    if book is None:
+        wanted = (L.SHEET_SYSTEM, L.SHEET_INDICATORS) if system else (
+            L.SHEET_INDICATORS, L.SHEET_INFO, L.SHEET_BASIC, L.SHEET_SURVEY, L.SHEET_SURVEY_SETUP)
+        book = read_book(path, sheets=lambda names: [n for n in (L.match_sheet(s, names) for s in wanted) if n]
+                         or (names[:1] if system and len(names) == 1 else []), password=password)
+    table, grid, problems = _read_table(book, path, system)
+    frame, marks, row_problems = _build_frame(grid, table, path)
+    levels1, levels2, level_problems = _levels(frame, table, path)
+    ev = Evaluation(path=path, sheet_names=book.sheet_names, table=table, frame=frame, marks=marks,
+                    levels1=levels1, levels2=levels2, problems=problems + row_problems + level_problems)
+    if not system:
+        _read_info(book, ev)
+        _read_basic(book, ev)
+        _read_survey(book, ev)
+    return ev
+
+
+# --- robustness: oversized indicator tables (可靠性与安全) -------------------------------------
+
+#: rows with content under the 指标评分 header (the template allows 2,000 indicators)
+MAX_TABLE_ROWS = 10_000
+#: "row without 编号" problems listed one by one; the rest are counted in one problem
+MAX_ROW_PROBLEMS = 50
+
+
+def _content_rows(grid: SheetGrid, table: L.TableLayout, keys: list[str]):
+    """Rows under the header to model: all of them, or for a long sheet only those with content
+    (or an error value) in a column of the table."""
+    if grid.height - table.header_row <= 5_000:
+        return range(table.header_row, grid.height)
+    import numpy as np
+
+    arr = grid.as_array()
+    cols = [table.columns[k] - 1 for k in keys if table.columns[k] - 1 < arr.shape[1]]
+    body = arr[table.header_row:, cols]
+    rows = set((np.flatnonzero(np.not_equal(body, None).any(axis=1)) + table.header_row).tolist())
+    rows |= {r for r, c in grid.marks if r >= table.header_row}
+    return sorted(rows)
+
+
+def _check_table_length(grid: SheetGrid, table: L.TableLayout, keys: list[str], path: Path) -> None:
+    """Refuse an indicator table with more rows of content than any evaluation has (e.g. 200,000
+    rows pasted below it), before modelling them one by one."""
+    if grid.height - table.header_row <= MAX_TABLE_ROWS:
+        return
+    import numpy as np
+
+    arr = grid.as_array()
+    cols = [table.columns[k] - 1 for k in keys if table.columns[k] - 1 < arr.shape[1]]
+    body = arr[table.header_row:, cols]
+    count = int(np.not_equal(body, None).any(axis=1).sum()) if body.size else 0
+    if count > MAX_TABLE_ROWS:
+        raise UnusableInput([problem("table_too_long", file=str(path), sheet=table.sheet,
+                                     cell=f"A{table.header_row + 1}", count=f"{count:,}", path=path.name,
+                                     limit=f"{MAX_TABLE_ROWS:,}")])

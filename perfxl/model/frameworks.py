@@ -1,0 +1,193 @@
+"""Built-in data (examples shipped as CSV + TOML) and the one command that regenerates
+every committed workbook in ``workbook_templates/``."""
+from __future__ import annotations
+
+import csv
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from perfxl.model import layout as L
+
+DATA = resources.files("perfxl") / "data"
+_PLAIN_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+_PERCENT = re.compile(r"^-?\d+(?:\.\d+)?%$")
+
+
+def typed_cell(text: str):
+    """CSV text -> what a person would have typed into Excel (numbers as numbers)."""
+    if text is None or text == "":
+        return None, None
+    if _PLAIN_NUMBER.match(text):
+        v = float(text)
+        return (int(v) if v.is_integer() else v), None
+    if _PERCENT.match(text):
+        digits = text[:-1].split(".")[1] if "." in text else ""
+        return float(text[:-1]) / 100, "0." + "0" * len(digits) + "%" if digits else "0%"
+    return text, None
+
+
+def read_rows(csv_path) -> list[dict]:
+    """Indicator rows keyed by column key, from a CSV whose header uses the sheet's headers."""
+    lookup = L.header_lookup()
+    with csv_path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        header = [lookup.get(L.normalize(h)) for h in next(reader)]
+        rows = []
+        for rec in reader:
+            row, formats = {}, {}
+            for key, text in zip(header, rec):
+                if key is None:
+                    continue
+                value, fmt = typed_cell(text) if key not in ("params", "target", "criterion", "note", "name",
+                                                               "level1", "level2", "source") else (text or None, None)
+                row[key] = value
+                if fmt:
+                    formats[key] = fmt
+            row["_formats"] = formats
+            rows.append(row)
+    return rows
+
+
+def _read_meta(folder: str, ident: str) -> dict:
+    meta = tomllib.loads((DATA / folder / f"{ident}.toml").read_text(encoding="utf-8"))
+    meta.setdefault("id", ident)
+    return meta
+
+
+def frameworks() -> dict[str, dict]:
+    """Built-in indicator frameworks by id: meta (title, template file names ...) and rows."""
+    out = {}
+    for spec in sorted((DATA / "frameworks").iterdir(), key=lambda p: p.name):
+        if spec.name.endswith(".toml"):
+            ident = spec.name[:-5]
+            meta = _read_meta("frameworks", ident)
+            meta["rows"] = read_rows(DATA / "frameworks" / f"{ident}.csv")
+            out[ident] = meta
+    return out
+
+
+def framework(name: str) -> dict | None:
+    """A framework by id, title or alias (matched tolerantly)."""
+    key = L.normalize(name)
+    for meta in frameworks().values():
+        if key in {L.normalize(x) for x in (meta["id"], meta["title"], *meta.get("aliases", ()))}:
+            return meta
+    return None
+
+
+def survey_spec(meta: dict) -> dict | None:
+    """The new_workbook(survey=...) argument from a framework's or an example's [survey] table."""
+    survey = meta.get("survey")
+    if not survey:
+        return None
+    spec: dict = {}
+    if "sets" in survey:
+        spec["sets"] = [(n, q, g or None) for n, q, g in survey["sets"]]
+    if "questions" in survey:
+        spec["questions"] = list(survey["questions"])
+    counts = survey.get("counts")
+    if counts:
+        # {group: {question: {option: n}}} -> one row per respondent
+        questions = spec.get("questions") or sorted({q for per_q in counts.values() for q in per_q})
+        spec["questions"] = questions
+        rows, n = [], 0
+        for group, per_q in counts.items():
+            columns = {q: [opt for opt, k in per_q.get(q, {}).items() for _ in range(k)] for q in questions}
+            size = max(len(c) for c in columns.values())
+            for i in range(size):
+                n += 1
+                rows.append([n, group, *(columns[q][i] if i < len(columns[q]) else None for q in questions)])
+        spec["responses"] = rows
+    return spec
+
+
+def examples() -> dict[str, dict]:
+    """Filled examples by id. An example CSV either lists every indicator (it has 计分方法), or
+    gives per-编号 values laid over its framework's rows."""
+    out = {}
+    for spec in sorted((DATA / "examples").iterdir(), key=lambda p: p.name):
+        if not spec.name.endswith(".toml"):
+            continue
+        ident = spec.name[:-5]
+        meta = _read_meta("examples", ident)
+        rows = read_rows(DATA / "examples" / f"{ident}.csv")
+        fw = frameworks().get(meta.get("framework", ""))
+        if rows and "method" not in rows[0] and fw:
+            over = {str(r["code"]): r for r in rows}
+            merged = []
+            for base in fw["rows"]:
+                row = {**base, "_formats": {**base.get("_formats", {})}}
+                extra = over.get(str(base["code"]), {})
+                for key, value in extra.items():
+                    if key == "_formats":
+                        row["_formats"].update(value)
+                    elif value is not None and key != "code":
+                        row[key] = value
+                merged.append(row)
+            rows = merged
+        meta["rows"] = rows
+        survey = {**(fw or {}).get("survey", {}), **meta.get("survey", {})}
+        meta["survey_spec"] = survey_spec({"survey": survey}) if survey else None
+        out[ident] = meta
+    return out
+
+
+TEMPLATE_NAME = "评分模板.xlsx"
+SYSTEM_DIR = "指标体系"
+
+
+def framework_workbook(meta: dict, blank_rows: int = 10):
+    from perfxl.sheets.template import new_workbook
+
+    kind = {"department": "部门整体支出绩效评价", "project": "项目支出绩效评价", "self": "项目支出绩效自评"}
+    return new_workbook(rows=meta["rows"], info={"kind": kind.get(meta["id"], meta.get("kind"))},
+                        survey=survey_spec(meta), blank_rows=blank_rows)
+
+
+def build_all(outdir: str | Path) -> list[Path]:
+    """Regenerate every committed workbook under ``outdir``: the blank template, one template and one
+    indicator list per framework, and every example."""
+    from perfxl.io.files import atomic_save
+    from perfxl.sheets.template import new_workbook, system_workbook
+
+    outdir = Path(outdir)
+    written = []
+
+    def save(wb, target: Path) -> None:
+        atomic_save(wb, target)
+        written.append(target)
+
+    save(new_workbook(), outdir / TEMPLATE_NAME)
+    for meta in frameworks().values():
+        save(framework_workbook(meta), outdir / meta["template"])
+        save(system_workbook(meta["rows"], meta["title"]), outdir / SYSTEM_DIR / meta["system"])
+    from perfxl.report.template import write_report_template
+
+    target = outdir / L.REPORT_TEMPLATE_NAME
+    write_report_template(target)
+    written.append(target)
+    for ex in examples().values():
+        save(new_workbook(rows=ex["rows"], info=ex.get("info", {}), basic=ex.get("basic"),
+                          survey=ex.get("survey_spec"), blank_rows=0),
+             outdir / "examples" / ex["output"])
+    return written
+
+
+def fingerprint(path: str | Path) -> dict:
+    """What a workbook says, independent of zip timestamps: for the staleness test."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    out = {}
+    for ws in wb.worksheets:
+        out[ws.title] = {
+            "cells": [[c.value for c in row] for row in ws.iter_rows()],
+            "formats": sorted({(c.coordinate, c.number_format) for row in ws.iter_rows() for c in row
+                               if c.value is not None}),
+            "validations": sorted((str(dv.sqref), dv.type, dv.formula1) for dv in ws.data_validations.dataValidation),
+            "protected": ws.protection.sheet,
+            "state": ws.sheet_state,
+        }
+    return out

@@ -1,0 +1,196 @@
+"""Score validated indicators: rule result, evaluator figure, 评分过程 text, roll-ups,
+total (sum of rounded scores) and grade."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from perfxl.model import layout as L
+from perfxl.check.problems import ERROR, Problem, problem
+from perfxl.rules import RuleError
+from perfxl.check.validate import Checked, Indicator, sort_problems
+from perfxl.model.values import fmt_pct, fmt_score, round2
+
+
+@dataclass
+class IndicatorResult:
+    indicator: Indicator
+    rule_score: float | None = None
+    rule_rate: float | None = None       # the rule's share of the weight, before rounding
+    score: float | None = None
+    rate: float | None = None            # 得分率 = 得分 / 分值
+    detail: str = ""
+    process: str = ""
+
+    @property
+    def deviates(self) -> bool:
+        ind = self.indicator
+        return (ind.evaluator_score is not None and self.rule_score is not None
+                and abs(round2(ind.evaluator_score) - self.rule_score) >= 0.005)
+
+    @property
+    def difference(self) -> float | None:
+        if not self.deviates:
+            return None
+        return round2(round2(self.indicator.evaluator_score) - self.rule_score)
+
+
+@dataclass
+class LevelResult:
+    level: int
+    name: str
+    parent: str | None
+    weight: float
+    score: float | None
+    declared: float | None = None
+
+    @property
+    def rate(self) -> float | None:
+        if self.score is None or not self.weight:
+            return None
+        return self.score / self.weight
+
+
+@dataclass
+class Result:
+    checked: Checked
+    indicators: list[IndicatorResult]
+    levels: list[LevelResult]
+    total: float | None
+    grade: str | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Every indicator scored and no error left: the total can be relied on."""
+        return self.total is not None and not self.has_errors
+
+    @property
+    def deviations(self) -> list[IndicatorResult]:
+        return [r for r in self.indicators if r.deviates]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == ERROR for p in self.problems)
+
+    @property
+    def info(self) -> dict:
+        return self.checked.evaluation.info
+
+    @property
+    def figures(self) -> list:
+        """Derived figures that could be computed from 基础数据 (figures.FigureValue)."""
+        return list(self.checked.figures.values())
+
+    @property
+    def survey(self):
+        return self.checked.survey
+
+
+def grade_for(total: float, grades: list[tuple[str, float]]) -> str:
+    for label, minimum in grades:
+        if total >= minimum - 1e-9:
+            return label
+    return grades[-1][0]
+
+
+def _process(ind: Indicator, res: IndicatorResult) -> str:
+    parts = []
+    if res.rule_score is not None:
+        rate = res.rule_rate if res.rule_rate is not None else res.rule_score / ind.weight
+        verb = "应得" if res.deviates else "得"
+        parts.append(f"{res.detail}。依据评分标准，该项指标{verb}{fmt_pct(max(0.0, min(rate, 1.0)))}权重分"
+                     f"{fmt_score(res.rule_score)}分")
+    if ind.evaluator_score is not None:
+        if res.deviates:
+            why = f"，理由：{ind.note.rstrip('。.；;')}" if ind.note else ""
+            parts.append(f"评价人给定{fmt_score(ind.evaluator_score)}分（与规则得分相差"
+                         f"{res.difference:+.2f}分）{why}")
+        elif res.rule_score is None:
+            parts.append(f"评价人给定{fmt_score(ind.evaluator_score)}分")
+    return "；".join(parts) + ("。" if parts else "")
+
+
+def score_indicator(ind: Indicator) -> tuple[IndicatorResult, list[RuleError]]:
+    res = IndicatorResult(ind)
+    errors: list[RuleError] = []
+    if ind.rule_ready and ind.weight is not None:
+        try:
+            outcome = ind.kind.evaluate(ind.params, ind.target, ind.actual, ind.weight)
+        except RuleError as e:
+            errors.append(e)
+        else:
+            res.rule_score = round2(outcome.points_of(ind.weight))
+            res.rule_rate = outcome.rate if outcome.rate is not None else res.rule_score / ind.weight
+            res.detail = f"{ind.source_text}；{outcome.detail}" if ind.source_text else outcome.detail
+    if ind.evaluator_score is not None:
+        res.score = round2(ind.evaluator_score)
+    else:
+        res.score = res.rule_score
+    if res.score is not None and ind.weight:
+        res.rate = res.score / ind.weight
+    res.process = _process(ind, res)
+    return res, errors
+
+
+def _rollup(checked: Checked, results: list[IndicatorResult]) -> tuple[list[LevelResult], float | None]:
+    ev = checked.evaluation
+    levels: list[LevelResult] = []
+    order1: dict[str, list[IndicatorResult]] = {}
+    order2: dict[tuple[str, str], list[IndicatorResult]] = {}
+    for r in results:
+        order1.setdefault(r.indicator.level1, []).append(r)
+        order2.setdefault((r.indicator.level1, r.indicator.level2), []).append(r)
+
+    def total_of(rs: list[IndicatorResult]) -> tuple[float, float | None]:
+        weight = round2(sum(r.indicator.weight or 0 for r in rs))
+        scores = [r.score for r in rs]
+        return weight, None if any(s is None for s in scores) else round2(sum(scores))
+
+    grand = []
+    for name1, rs1 in order1.items():
+        w1, s1 = total_of(rs1)
+        lvl1 = ev.levels1.get(name1)
+        levels.append(LevelResult(1, name1, None, w1, s1, lvl1.declared if lvl1 else None))
+        grand.append(s1)
+        for (p, name2), rs2 in order2.items():
+            if p != name1:
+                continue
+            w2, s2 = total_of(rs2)
+            lvl2 = ev.levels2.get((p, name2))
+            levels.append(LevelResult(2, name2, name1, w2, s2, lvl2.declared if lvl2 else None))
+    total = None if (not grand or any(s is None for s in grand)) else round2(sum(grand))
+    return levels, total
+
+
+def score(checked: Checked) -> Result:
+    ev = checked.evaluation
+    file, sheet = str(ev.path), ev.table.sheet
+    problems = list(checked.problems)
+    results: list[IndicatorResult] = []
+    for ind in checked.indicators:
+        res, errors = score_indicator(ind)
+        for e in errors:
+            key = e.where if e.where in ("params", "target") else "actual"
+            problems.append(problem("actual_invalid" if key == "actual" else f"{key}_invalid", file=file,
+                                    sheet=sheet, cell=ev.cell(ind.row, key),
+                                    column=L.COLUMNS_BY_KEY[key].header, value=str(ind.raw.get(key) or ""),
+                                    method=ind.method, detail=e.message, syntax=ind.kind.syntax,
+                                    hint=ind.kind.actual_hint))
+        if res.deviates and not ind.note:
+            col = "note" if "note" in ev.table.columns else "evaluator_score"
+            problems.append(problem("note_required_deviation", file=file, sheet=sheet,
+                                    cell=ev.cell(ind.row, col), column="评价说明",
+                                    evaluator=fmt_score(ind.evaluator_score), rule=fmt_score(res.rule_score)))
+        results.append(res)
+    levels, total = _rollup(checked, results)
+    grade = grade_for(total, checked.grades) if total is not None else None
+    return Result(checked, results, levels, total, grade, sort_problems(problems, ev))
+
+
+def run(path, book=None, *, password: str | None = None) -> Result:
+    """read -> model -> validate -> score, for one workbook file. ``password``: the workbook's
+    opening password (decrypted in memory only; ignored for a file without one)."""
+    from perfxl.model.evaluation import load
+    from perfxl.check.validate import validate
+
+    return score(validate(load(path, book, password=password)))

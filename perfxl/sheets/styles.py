@@ -1,0 +1,325 @@
+"""openpyxl builders for every sheet perfxl writes. The template and the result writer
+both use these, so a sheet looks the same whether it is empty or filled."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from perfxl.model import layout as L
+
+THIN = Side(style="thin", color="B4B4B4")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+HEADER_FONT = Font(bold=True, color=L.PALETTE.header_font)
+TITLE_FONT = Font(bold=True, size=14)
+BOLD = Font(bold=True)
+UNLOCKED = Protection(locked=False)
+LOCKED = Protection(locked=True)
+
+
+def fill(color: str) -> PatternFill:
+    return PatternFill("solid", start_color=color, end_color=color)
+
+
+INPUT_FILL = fill(L.PALETTE.input)
+COMPUTED_FILL = fill(L.PALETTE.computed)
+HEADER_FILL = fill(L.PALETTE.header)
+PROBLEM_FILL = fill(L.PALETTE.problem)
+WARNING_FILL = fill(L.PALETTE.warning)
+DEVIATION_FILL = fill(L.PALETTE.deviation)
+
+# Formula injection guard: text is never written as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+_STYLES = {
+    "header": dict(font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTER, border=BORDER),
+    "input": dict(fill=INPUT_FILL, border=BORDER, alignment=WRAP, protection=UNLOCKED),
+    "computed": dict(fill=COMPUTED_FILL, border=BORDER, alignment=WRAP, protection=LOCKED),
+    "plain": dict(border=BORDER, alignment=WRAP),
+}
+STYLE_NAMES = {"header": "perfxl 表头", "input": "perfxl 填写", "computed": "perfxl 计算", "plain": "perfxl 表格"}
+
+
+def _named_style(wb, style: str) -> str:
+    """Register perfxl's cell styles once per workbook (they show in Excel's style gallery)."""
+    name = STYLE_NAMES[style]
+    if name not in wb.named_styles:
+        from openpyxl.styles import NamedStyle
+
+        wb.add_named_style(NamedStyle(name=name, **_STYLES[style]))
+    return name
+
+
+def put(ws, row: int, col: int, value, *, style: str | None = None, fmt: str | None = None):
+    """Write a value as data (text that looks like a formula stays text) and style the cell."""
+    c = ws.cell(row=row, column=col)
+    c.value = value
+    if style:
+        c.style = _named_style(ws.parent, style)
+    if fmt:
+        c.number_format = fmt
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        c.data_type = "s"
+        c.quotePrefix = True
+    return c
+
+
+def header_row(ws, row: int, headers: Iterable[str], widths: Iterable[float] | None = None) -> None:
+    for j, h in enumerate(headers, start=1):
+        put(ws, row, j, h, style="header")
+    if widths:
+        for j, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(j)].width = w
+
+
+def _text_units(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def fit_rows(ws, rows, *, max_lines: int = 12, line_height: float = 15.0) -> None:
+    """Row heights that show wrapped text (spreadsheets do not grow rows written by a library)."""
+    widths = {}
+    for row in rows:
+        lines = 1
+        for cell in ws[row]:
+            if isinstance(cell.value, str) and cell.value:
+                letter = cell.column_letter
+                if letter not in widths:
+                    widths[letter] = ws.column_dimensions[letter].width or 9
+                per_line = max(int(widths[letter] * 0.95), 4)
+                need = sum(-(-_text_units(part) // per_line) or 1 for part in cell.value.split("\n"))
+                lines = max(lines, need)
+        ws.row_dimensions[row].height = line_height * min(lines, max_lines)
+
+
+def print_setup(ws, *, landscape: bool = True, title_rows: str | None = "1:1") -> None:
+    """A4, fit to page width, header row repeated on every printed page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def protect(ws) -> None:
+    """Protect computed cells; people may still format, insert/delete rows, sort and filter."""
+    p = ws.protection
+    p.sheet = True
+    p.formatCells = p.formatColumns = p.formatRows = False
+    p.insertRows = p.deleteRows = p.sort = p.autoFilter = False
+
+
+def clear_sheet(wb, name: str, index: int | None = None):
+    """Replace sheet ``name`` with an empty one at the same position."""
+    if name in wb.sheetnames:
+        idx = wb.sheetnames.index(name)
+        del wb[name]
+        return wb.create_sheet(name, idx)
+    return wb.create_sheet(name, index)
+
+
+# --- 选项 (hidden lists for dropdowns) ---------------------------------------------
+
+def build_lists(wb, method_names: list[str], source_names: list[str]) -> dict[str, int]:
+    """The hidden 选项 sheet; returns how many items each list has."""
+    ws = clear_sheet(wb, L.SHEET_LISTS)
+    lists = {"method": ("计分方法", method_names), "kind": ("评价类型", list(L.EVALUATION_TYPES)),
+             "source": ("数据来源", source_names)}
+    for key, (title, items) in lists.items():
+        col = ord(L.LIST_COLUMNS[key]) - 64
+        ws.cell(row=1, column=col, value=title)
+        for i, item in enumerate(items, start=2):
+            ws.cell(row=i, column=col, value=item)
+    ws.sheet_state = "hidden"
+    protect(ws)
+    return {key: len(items) for key, (_, items) in lists.items()}
+
+
+def list_range(key: str, count: int) -> str:
+    col = L.LIST_COLUMNS[key]
+    return f"'{L.SHEET_LISTS}'!${col}$2:${col}${count + 1}"
+
+
+# --- 基本信息 -----------------------------------------------------------------------
+
+def build_info(ws, info: dict, grades: list[tuple[str, float]]) -> None:
+    header_row(ws, 1, L.INFO_HEADER, (22, 46, 50))
+    put(ws, 1, 3, "填写说明", style="header")
+    row = 2
+    for f in L.INFO_FIELDS:
+        put(ws, row, 1, f.label, style="plain").font = BOLD
+        value = L.TEMPLATE_VERSION if f.key == "template_version" else info.get(f.key)
+        put(ws, row, 2, value, style="computed" if f.key == "template_version" else "input")
+        put(ws, row, 3, f.help).alignment = WRAP
+        if f.choices:
+            dv = DataValidation(type="list", formula1=list_range("kind", len(f.choices)), allow_blank=True,
+                                showErrorMessage=True, errorTitle="评价类型", error="请从下拉列表中选择")
+            ws.add_data_validation(dv)
+            dv.add(f"B{row}")
+        row += 1
+    row += 1
+    put(ws, row, 1, L.GRADE_HEADER[0], style="header")
+    put(ws, row, 2, L.GRADE_HEADER[1], style="header")
+    put(ws, row, 3, "等级按最低分从高到低排列；默认按财预〔2020〕10号：优≥90，80≤良<90，60≤中<80，差<60").alignment = WRAP
+    for label, minimum in grades:
+        row += 1
+        put(ws, row, 1, label, style="input")
+        put(ws, row, 2, minimum, style="input", fmt="0.##")
+    print_setup(ws, landscape=False, title_rows=None)
+    protect(ws)
+
+
+# --- 指标评分 -----------------------------------------------------------------------
+
+def build_indicator_sheet(ws, rows: list[dict], blank_rows: int, counts: dict[str, int]) -> None:
+    cols = L.INDICATOR_COLUMNS
+    header_row(ws, 1, [c.header for c in cols], [c.width for c in cols])
+    for j, c in enumerate(cols, start=1):
+        note = c.help or ("由 perfxl 计算，请勿填写" if c.role == L.COMPUTED else "")
+        if note:
+            ws.cell(row=1, column=j).comment = Comment(note, L.COMMENT_AUTHOR, width=220, height=70)
+    total = max(len(rows) + blank_rows, 1)
+    for i in range(total):
+        r = i + 2
+        data = rows[i] if i < len(rows) else {}
+        for j, c in enumerate(cols, start=1):
+            fmt = data.get("_formats", {}).get(c.key) or c.number_format
+            put(ws, r, j, data.get(c.key), style="input" if c.role == L.INPUT else "computed", fmt=fmt)
+    last = total + 1
+    fit_rows(ws, range(2, len(rows) + 2))
+    col = {c.key: get_column_letter(j) for j, c in enumerate(cols, start=1)}
+    src = DataValidation(type="list", formula1=list_range("source", counts["source"]), allow_blank=True,
+                         showErrorMessage=True, errorStyle="information", errorTitle="数据来源",
+                         error="不在列表中：可以是“问卷:题组名”，请确认写法（见“说明”页）")
+    ws.add_data_validation(src)
+    src.add(f"{col['source']}2:{col['source']}{last}")
+    dv = DataValidation(type="list", formula1=list_range("method", counts["method"]), allow_blank=True,
+                        showErrorMessage=True, errorTitle="计分方法", error="请从下拉列表中选择计分方法（见“说明”页）",
+                        showInputMessage=True, promptTitle="计分方法", prompt="从列表选择；参数写法见“说明”页")
+    ws.add_data_validation(dv)
+    dv.add(f"{col['method']}2:{col['method']}{last}")
+    for key, title in (("weight", "分值"), ("evaluator_score", "评价得分")):
+        num = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                             showErrorMessage=True, errorTitle=title, error=f"{title}应为不小于 0 的数字")
+        ws.add_data_validation(num)
+        num.add(f"{col[key]}2:{col[key]}{last}")
+    ws.freeze_panes = "E2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{last}"
+    print_setup(ws)
+    protect(ws)
+
+
+def build_system_sheet(ws, rows: list[dict], counts: dict[str, int]) -> None:
+    """The 指标体系 sheet of an indicator list: the indicator columns without evaluation data."""
+    cols = [L.COLUMNS_BY_KEY[k] for k in L.SYSTEM_KEYS]
+    header_row(ws, 1, [c.header for c in cols], [c.width for c in cols])
+    last = max(len(rows), 1) + 20
+    for i in range(last - 1):
+        data = rows[i] if i < len(rows) else {}
+        for j, c in enumerate(cols, start=1):
+            fmt = data.get("_formats", {}).get(c.key) or c.number_format
+            put(ws, i + 2, j, data.get(c.key), style="input", fmt=fmt)
+    fit_rows(ws, range(2, len(rows) + 2))
+    letter = {c.key: get_column_letter(j) for j, c in enumerate(cols, start=1)}
+    dv = DataValidation(type="list", formula1=list_range("method", counts["method"]), allow_blank=True,
+                        showErrorMessage=True, errorTitle="计分方法", error="请从下拉列表中选择计分方法")
+    ws.add_data_validation(dv)
+    dv.add(f"{letter['method']}2:{letter['method']}{last}")
+    src = DataValidation(type="list", formula1=list_range("source", counts["source"]), allow_blank=True,
+                         showErrorMessage=True, errorStyle="information", errorTitle="数据来源",
+                         error="不在列表中：可以是“问卷:题组名”")
+    ws.add_data_validation(src)
+    src.add(f"{letter['source']}2:{letter['source']}{last}")
+    ws.freeze_panes = "E2"
+    print_setup(ws)
+
+
+# --- 基础数据 ----------------------------------------------------------------------------
+
+def build_basic(ws, values: dict, zero_rule: str = L.ZERO_OVER_ZERO_DEFAULT) -> None:
+    from perfxl.score import figures as F
+
+    header_row(ws, 1, L.BASIC_HEADER, (24, 16, 8, 56))
+    r = 1
+    for f in L.BASIC_FIELDS:
+        r += 1
+        put(ws, r, 1, f.label, style="plain").font = BOLD
+        put(ws, r, 2, values.get(f.key), style="input", fmt="#,##0.####")
+        put(ws, r, 3, f.unit, style="plain")
+        put(ws, r, 4, f.help, style="plain")
+    r += 2
+    put(ws, r, 1, L.ZERO_OVER_ZERO_LABEL, style="plain").font = BOLD
+    put(ws, r, 2, zero_rule, style="input")
+    put(ws, r, 4, "如“三公”经费预算和实际支出都为0：默认视为100%（与公开报告一致），也可视为0%或报告问题",
+        style="plain")
+    dv = DataValidation(type="list", formula1='"' + ",".join(L.ZERO_OVER_ZERO_CHOICES) + '"', allow_blank=True,
+                        showErrorMessage=True, errorTitle=L.ZERO_OVER_ZERO_LABEL, error="请从下拉列表中选择")
+    ws.add_data_validation(dv)
+    dv.add(f"B{r}")
+    r += 2
+    header_row(ws, r, L.FIGURE_HEADER)
+    for fig in F.FIGURES:
+        r += 1
+        put(ws, r, 1, fig.name, style="plain")
+        put(ws, r, 2, fig.formula, style="plain")
+        put(ws, r, 3, None, style="computed", fmt="0.00%")
+        put(ws, r, 4, None, style="computed")
+    print_setup(ws, landscape=False, title_rows=None)
+    protect(ws)
+
+
+# --- 问卷 ---------------------------------------------------------------------------------
+
+def build_survey(ws, questions: list[str], responses: list[list] | None = None, blank_rows: int = 100) -> None:
+    heads = [L.SURVEY_ID_HEADERS[0], L.SURVEY_GROUP_HEADERS[0], *questions]
+    header_row(ws, 1, heads, [8, 12, *([14] * len(questions))])
+    responses = responses or []
+    for i in range(len(responses) + blank_rows):
+        row = responses[i] if i < len(responses) else [None] * len(heads)
+        for j, v in enumerate(row, start=1):
+            c = ws.cell(row=i + 2, column=j, value=v)
+            if i < blank_rows + len(responses) and i < 200:
+                c.style = _named_style(ws.parent, "input")
+    ws.freeze_panes = "C2"
+    protect(ws)
+
+
+def build_survey_setup(ws, options: list[tuple[str, float, bool]], sets: list[tuple[str, str, str | None]]) -> None:
+    header_row(ws, 1, L.SURVEY_OPTION_HEADER, (16, 28, 12, 50))
+    put(ws, 1, 4, "说明", style="header")
+    r = 1
+    for label, weight, happy in options:
+        r += 1
+        put(ws, r, 1, label, style="input")
+        put(ws, r, 2, weight, style="input", fmt="0%")
+        put(ws, r, 3, "是" if happy else "否", style="input")
+    put(ws, 2, 4, "分值是该选项占满分的比例（也可填 5、4、3 这样的分数，按最高分换算）；"
+                  "“计入满意”为“是”的选项之和即满意率", style="plain")
+    for _ in range(3):
+        r += 1
+        for j in (1, 2, 3):
+            put(ws, r, j, None, style="input")
+    r += 2
+    header_row(ws, r, L.SURVEY_SET_HEADER)
+    put(ws, r, 4, "说明", style="header")
+    put(ws, r + 1, 4, "题目写“问卷”页的表头名，用顿号分隔，或写“题1~题5”“全部”；对象类别留空表示全部答卷。"
+                      "指标的数据来源写“问卷:题组名”（得分率）或“问卷满意率:题组名”", style="plain")
+    for name, questions, group in [*sets, *([(None, None, None)] * 3)]:
+        r += 1
+        put(ws, r, 1, name, style="input")
+        put(ws, r, 2, questions, style="input")
+        put(ws, r, 3, group, style="input")
+    protect(ws)
+
+
+def comment(text: str) -> Comment:
+    return Comment(text, L.COMMENT_AUTHOR, width=300, height=110)
+

@@ -1,0 +1,222 @@
+"""Generate the standard evaluation workbook (empty, or filled from indicator data)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from perfxl.model import layout as L
+from perfxl.sheets import styles as S
+from perfxl.rules import KINDS, names
+from perfxl.model.values import parse_target
+
+
+def kind_examples() -> list[dict]:
+    """Every rule kind's examples, scored by the engine itself (so 说明 cannot drift)."""
+    out = []
+    for kind in KINDS.values():
+        for ex in kind.examples:
+            target = parse_target(ex.target) if ex.target else None
+            params = kind.parse_params(ex.params, target)
+            actual = kind.parse_actual(ex.actual, target, params)
+            outcome = kind.evaluate(params, target, actual, ex.weight)
+            out.append(dict(kind=kind, example=ex, points=outcome.points_of(ex.weight), detail=outcome.detail))
+    return out
+
+
+def build_guide(ws) -> None:
+    from perfxl.model.values import fmt_score
+
+    ws["A1"] = f"财政支出绩效评价评分工作簿 · 使用说明（模板版本 {L.TEMPLATE_VERSION}）"
+    ws["A1"].font = S.TITLE_FONT
+    steps = [
+        "1. 在“基本信息”页填写单位名称、评价年度等；如当地等级划分不同，修改下方的等级表。",
+        "2. 在“指标评分”页逐行填写三级指标：编号、一级/二级/三级指标、分值、评分标准、计分方法、计分参数、目标值、实际值。",
+        "3. 评价人如需给出与规则不同的得分，填在“评价得分”列，并在“评价说明”写明理由；留空则按规则计分。",
+        "4. 保存后运行：perfxl validate 文件.xlsx（只校验）或 perfxl score 文件.xlsx（校验、计分并写回）。",
+        "5. 查看“得分汇总”“校验结果”“评价偏差”三页；有问题的单元格标为橙色并附批注，改正后重新运行即可。",
+    ]
+    r = 3
+    for s in steps:
+        ws.cell(row=r, column=1, value=s)
+        r += 1
+    r += 1
+    ws.cell(row=r, column=1, value="颜色").font = S.BOLD
+    for text, f in (("浅黄色：由评价人填写", S.INPUT_FILL), ("浅蓝灰色：由 perfxl 计算写入（受保护）", S.COMPUTED_FILL),
+                    ("橙色：有错误，见批注", S.PROBLEM_FILL), ("黄色：有警告，见批注", S.WARNING_FILL),
+                    ("浅蓝色：评价得分与规则得分不同", S.DEVIATION_FILL)):
+        r += 1
+        c = ws.cell(row=r, column=1, value=text)
+        c.fill = f
+    r += 2
+    ws.cell(row=r, column=1, value="“指标评分”页的列").font = S.BOLD
+    r += 1
+    S.header_row(ws, r, ("列名", "必填", "填写说明", "也可写作"))
+    for col in L.INDICATOR_COLUMNS:
+        r += 1
+        role = "必填" if col.required else ("计算" if col.role == L.COMPUTED else "可选")
+        for j, v in enumerate((col.header, role, col.help or ("perfxl 计算写入" if col.role == L.COMPUTED else ""),
+                               "、".join(col.aliases)), start=1):
+            S.put(ws, r, j, v, style="plain")
+    r += 2
+    ws.cell(row=r, column=1, value="计分方法（“指标评分”页下拉选择）").font = S.BOLD
+    r += 1
+    heads = ("计分方法", "说明", "计分参数写法", "实际值填写", "示例：评分标准原文", "示例参数", "示例目标值",
+             "示例实际值", "示例分值", "示例得分", "示例评分过程")
+    S.header_row(ws, r, heads)
+    for item in kind_examples():
+        kind, ex = item["kind"], item["example"]
+        r += 1
+        values = (kind.name, kind.summary, kind.syntax, kind.actual_hint, ex.criterion, ex.params, ex.target,
+                  ex.actual, ex.weight, fmt_score(item["points"]), item["detail"])
+        for j, v in enumerate(values, start=1):
+            S.put(ws, r, j, v, style="plain")
+    r += 2
+    ws.cell(row=r, column=1, value="计分参数通用写法").font = S.BOLD
+    notes = [
+        "得分值：20%（占分值的比例）、0.5分（分数）、满分、不得分。",
+        "区间：90%(含)~100% 表示 90%≤x<100%；上限要包含时写 90%(含)~100%(含)；也可写 80%以下、80%(含)以上、≥90%、<60%。",
+        "扣分步长：每少1次扣20%、每下降1%扣5%、每超过5%扣10%、每少1人扣0.01分；默认按比例计算，可加“向上取整”或“向下取整”。",
+        "多段参数用分号（；）隔开。要点编号用 ①②③ 或 (1)(2)(3)。",
+        "得分保留两位小数（四舍五入）；二级、一级和总分为各三级指标得分之和；得分率=得分/分值。",
+        "评价得分：评价人填写后即为最终得分，规则得分仍显示在“规则得分”列，二者不同的行列入“评价偏差”页。",
+    ]
+    for n in notes:
+        r += 1
+        ws.cell(row=r, column=1, value=n)
+    from perfxl.score import figures as F
+
+    r += 2
+    ws.cell(row=r, column=1, value="数据来源：派生指标（由“基础数据”页计算，代替手填实际值）").font = S.BOLD
+    r += 1
+    S.header_row(ws, r, ("派生指标", "公式", "说明"))
+    for fig in F.FIGURES:
+        r += 1
+        for j, v in enumerate((fig.name, fig.formula, fig.note + ("；也可写作：" + "、".join(fig.aliases)
+                                                                  if fig.aliases else "")), start=1):
+            S.put(ws, r, j, v, style="plain")
+    for text in (
+        f"分子分母均为0（如没有“三公”经费预算也没有支出）时，按“基础数据”页“{L.ZERO_OVER_ZERO_LABEL}”的设定："
+        "视为100%（默认，与公开报告一致）、视为0% 或 报告问题；分母为0而分子不为0时报告问题。",
+        "评分过程会写出公式和数字，如“支出预算执行率=580.8142/549.6875×100%=105.66%”。",
+    ):
+        r += 1
+        ws.cell(row=r, column=1, value=text)
+    r += 2
+    ws.cell(row=r, column=1, value="数据来源：问卷").font = S.BOLD
+    for text in (
+        "“问卷”页每行一份答卷：编号、对象类别（如 服务对象、工作人员），其后每列一道题，表头即题目名。",
+        "“问卷设置”页上半部分是选项及其分值（占满分的比例，或 5/4/3 这样的分数）和是否计入满意；"
+        "下半部分是题组：题组名、题目（顿号分隔，或“题1~题5”“全部”）、对象类别（留空为全部）。",
+        "指标的数据来源写“问卷:题组名”取题组得分率（各回答分值的平均），写“问卷满意率:题组名”取满意率（计入满意的选项占比）；"
+        "计分方法可用 得分率计分（分值×得分率）、阈值扣分（如 ≥90%得满分；每下降1%扣5%）等任一种。",
+        "评分后“问卷统计”页列出每个题组、每道题、每个对象类别各选项的人数、占比、得分率和满意率；"
+        "不在选项中的答案、空答案、重复的答卷编号和没有指标使用的题目都会在“校验结果”中指出单元格。",
+    ):
+        r += 1
+        ws.cell(row=r, column=1, value=text)
+    for letter, width in zip("ABCDEFGHIJK", (16, 40, 40, 24, 40, 30, 10, 14, 8, 8, 50)):
+        ws.column_dimensions[letter].width = width
+    S.print_setup(ws, title_rows=None)
+    S.protect(ws)
+
+
+DEFAULT_QUESTIONS = ["题1", "题2", "题3", "题4", "题5"]
+DEFAULT_SETS = [("总体满意度", "题1~题5", None)]
+
+
+def new_workbook(rows: list[dict] | None = None, info: dict | None = None,
+                 grades: list[tuple[str, float]] | None = None, blank_rows: int | None = None,
+                 basic: dict | None = None, survey: dict | None = None):
+    """The standard workbook as an openpyxl Workbook.
+
+    ``survey``: {"questions": [...], "responses": [[编号, 对象类别, answers...]], "options": [...],
+    "sets": [(题组, 题目, 对象类别)]}; defaults give an empty questionnaire to fill in.
+    """
+    from openpyxl import Workbook
+
+    from perfxl.score import figures as F
+
+    rows = rows or []
+    survey = survey or {}
+    sets = survey.get("sets", DEFAULT_SETS)
+    wb = Workbook()
+    guide = wb.active
+    guide.title = L.SHEET_GUIDE
+    build_guide(guide)
+    sources = F.names() + [f"{L.SOURCE_SURVEY_RATE}:{name}" for name, _, _ in sets] + \
+        [f"{L.SOURCE_SURVEY_SATISFIED}:{name}" for name, _, _ in sets]
+    counts = S.build_lists(wb, names(), sources)
+    S.build_info(wb.create_sheet(L.SHEET_INFO), info or {}, grades or list(L.DEFAULT_GRADES))
+    S.build_basic(wb.create_sheet(L.SHEET_BASIC), basic or {})
+    if blank_rows is None:
+        blank_rows = L.DEFAULT_TEMPLATE_ROWS if not rows else 10
+    S.build_indicator_sheet(wb.create_sheet(L.SHEET_INDICATORS), rows, blank_rows, counts)
+    S.build_survey(wb.create_sheet(L.SHEET_SURVEY), survey.get("questions", DEFAULT_QUESTIONS),
+                   survey.get("responses"), blank_rows=0 if survey.get("responses") else 100)
+    S.build_survey_setup(wb.create_sheet(L.SHEET_SURVEY_SETUP),
+                         survey.get("options", list(L.DEFAULT_SURVEY_OPTIONS)), sets)
+    from perfxl.sheets import outputs
+    from perfxl.sheets.canvas import OpenpyxlCanvas
+
+    cv = OpenpyxlCanvas(wb)
+    for name in (L.SHEET_SUMMARY, L.SHEET_PROBLEMS, L.SHEET_DEVIATIONS):
+        wb.create_sheet(name)
+    outputs.summary(cv, L.SHEET_SUMMARY, None, info or {})
+    outputs.problems(cv, L.SHEET_PROBLEMS, None)
+    outputs.deviations(cv, L.SHEET_DEVIATIONS, None)
+    wb.move_sheet(L.SHEET_LISTS, offset=len(wb.sheetnames))
+    wb.active = wb.sheetnames.index(L.SHEET_INDICATORS)
+    wb.properties.creator = "perfxl"
+    wb.properties.created = wb.properties.modified = datetime(2026, 1, 1)
+    return wb
+
+
+def system_workbook(rows: list[dict], title: str = "指标体系"):
+    """An indicator list an administrator can adapt and feed to ``perfxl template --from``."""
+    from openpyxl import Workbook
+
+    from perfxl.score import figures as F
+
+    wb = Workbook()
+    guide = wb.active
+    guide.title = L.SHEET_GUIDE
+    lines = [f"{title}（可复制修改）",
+             "在“指标体系”页增删指标、修改分值、评分标准、计分方法和参数；计分方法和参数写法见评分工作簿的“说明”页。",
+             "改好后运行：perfxl template --from 本文件.xlsx -o 评分模板.xlsx，perfxl 会先校验本表，再生成评分工作簿。",
+             "数据来源可填派生指标名（" + "、".join(F.names()) + "）或“问卷:题组名”。"]
+    for i, text in enumerate(lines, start=1):
+        guide.cell(row=i, column=1, value=text)
+    guide["A1"].font = S.TITLE_FONT
+    guide.column_dimensions["A"].width = 100
+    counts = S.build_lists(wb, names(), F.names())
+    ws = wb.create_sheet(L.SHEET_SYSTEM)
+    S.build_system_sheet(ws, rows, counts)
+    wb.move_sheet(L.SHEET_LISTS, offset=len(wb.sheetnames))
+    wb.active = wb.sheetnames.index(L.SHEET_SYSTEM)
+    wb.properties.creator = "perfxl"
+    wb.properties.created = wb.properties.modified = datetime(2026, 1, 1)
+    return wb
+
+
+def rows_from_system(checked) -> list[dict]:
+    """Indicator rows of a validated indicator list, ready for new_workbook()."""
+    ev = checked.evaluation
+    rows = []
+    for rec in ev.frame.to_dict("records"):
+        rows.append({k: rec.get(k) for k in L.SYSTEM_KEYS if k in ev.frame.columns})
+    return rows
+
+
+def survey_sets_of(rows: list[dict]) -> list[tuple[str, str, None]]:
+    """Question sets the rows' 数据来源 refer to, each with the default questions."""
+    import unicodedata
+
+    names_ = []
+    for r in rows:
+        src = unicodedata.normalize("NFKC", str(r.get("source") or ""))
+        for prefix in (L.SOURCE_SURVEY_SATISFIED, L.SOURCE_SURVEY_RATE):
+            if src.startswith(prefix + ":"):
+                name = src[len(prefix) + 1:].strip()
+                if name and name not in names_:
+                    names_.append(name)
+                break
+    return [(n, "题1~题5", None) for n in names_] or DEFAULT_SETS
