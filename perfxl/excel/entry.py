@@ -67,7 +67,7 @@ def run(book=None, *, only_problems: bool = False):
     from perfxl.check.problems import ERROR
     from perfxl.score.engine import score as score_checked
     from perfxl.check.validate import validate as validate_model
-    from perfxl.io.writeback import apply
+    from perfxl.sheets.apply import apply
 
     book = _book(book)
     path = _path(book)

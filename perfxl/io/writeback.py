@@ -1,6 +1,6 @@
-"""Write a scoring result back: result columns, highlights and notes on problem cells, and the
-得分汇总 / 问卷统计 / 校验结果 / 评价偏差 sheets. ``apply`` draws on any Canvas (a file through
-openpyxl, or an open workbook through xlwings); ``write_back`` handles files safely."""
+"""Write a scored workbook file safely: a new file or in place (backup, atomic replace), legacy
+formats into a new .xlsx, encrypted workbooks encrypted again. What is drawn comes from
+``perfxl.sheets.apply``."""
 from __future__ import annotations
 
 import re
@@ -9,16 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfxl.model import layout as L
-from perfxl.sheets import outputs
-from perfxl.sheets.canvas import Canvas, OpenpyxlCanvas
+from perfxl.sheets.apply import apply
+from perfxl.sheets.canvas import OpenpyxlCanvas
 from perfxl.io.files import (MAX_WRITE_CELLS, atomic_save, atomic_write_bytes, backup, ensure_writable, package_cells,
                     unsupported_content)
 from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.score.engine import Result
-from perfxl.io.read import col_index
-from perfxl.model.values import fmt_score
 
-_SINGLE_CELL = re.compile(r"^[A-Z]{1,3}\d+$")
 
 
 @dataclass
@@ -32,108 +29,6 @@ class WriteReport:
 def default_output(source: Path) -> Path:
     suffix = source.suffix.lower() if source.suffix.lower() in (".xlsx", ".xlsm") else ".xlsx"
     return source.with_name(f"{source.stem}{L.OUTPUT_SUFFIX}{suffix}")
-
-
-def _cell_role(ev, sheet: str, ref: str) -> str:
-    """The fill a marked cell returns to: its column's role on the indicator sheet, else input."""
-    if sheet != ev.table.sheet:
-        return "input"
-    m = re.match(r"([A-Z]+)", ref)
-    col = col_index(m.group(1)) + 1 if m else 0
-    key = next((k for k, c in ev.table.columns.items() if c == col), None)
-    return "computed" if key and L.COLUMNS_BY_KEY[key].role == L.COMPUTED else "input"
-
-
-def _registry(cv: Canvas) -> list[str]:
-    """Cells perfxl marked on the last run, as 'sheet!A1', from the hidden 选项 sheet."""
-    if L.SHEET_LISTS not in cv.names():
-        return []
-    col = ord(L.LIST_COLUMNS["marks"]) - 64
-    values = cv.column(L.SHEET_LISTS, col, 1, cv.last_row(L.SHEET_LISTS))
-    if not values or values[0] != L.MARKS_HEADER:
-        return []
-    return [v for v in values[1:] if isinstance(v, str) and "!" in v]
-
-
-def _save_registry(cv: Canvas, marks: list[str], previous: int) -> None:
-    if L.SHEET_LISTS not in cv.names():
-        cv.new_sheet(L.SHEET_LISTS, cv.names()[-1])
-        cv.hide(L.SHEET_LISTS)
-    col = ord(L.LIST_COLUMNS["marks"]) - 64
-    rows = [[L.MARKS_HEADER], *([m] for m in marks), *([None] for _ in range(max(previous - len(marks), 0)))]
-    cv.write(L.SHEET_LISTS, 1, col, rows)
-
-
-def apply(cv: Canvas, result: Result, *, only_problems: bool = False) -> None:
-    """Draw ``result`` into an open workbook (no saving here): computed columns, highlights and
-    notes on the cells problems point to, the output sheets, and the 派生指标 values.
-    ``only_problems`` (the 校验 button): just the highlights, notes and 校验结果."""
-    ev = result.checked.evaluation
-    table = ev.table
-    sheet = table.sheet
-    cols = dict(table.columns)
-    next_col = max(cv.last_col(sheet), max(cols.values())) + 1
-    for key in L.COMPUTED_KEYS:
-        if key not in cols:
-            cv.write(sheet, table.header_row, next_col, [[L.COLUMNS_BY_KEY[key].header]], style="header")
-            cols[key] = next_col
-            next_col += 1
-    # undo last run's highlights and notes
-    names = set(cv.names())
-    previous = _registry(cv)
-    for entry in previous:
-        where, ref = entry.rsplit("!", 1)
-        if where in names and _SINGLE_CELL.match(ref):
-            cv.note(where, ref, None)
-            cv.fill(where, ref, _cell_role(ev, where, ref))
-    # computed columns, one block per column (stale values below the table cleared too)
-    if only_problems:
-        cols = {}
-    first, last = table.header_row + 1, max(cv.last_row(sheet), table.last_row)
-    by_row = {res.indicator.row: res for res in result.indicators}
-    for key in (k for k in L.COMPUTED_KEYS if k in cols):
-        values = []
-        for r in range(first, last + 1):
-            res = by_row.get(r)
-            values.append([None if res is None else getattr(res, key)])
-        cv.write(sheet, first, cols[key], values, style="computed", fmts=[L.COLUMNS_BY_KEY[key].number_format])
-    # problems and deviations: highlight and annotate the cells they point to
-    by_cell: dict[tuple[str, str], list[Problem]] = {}
-    for p in result.problems:
-        if p.sheet in names and _SINGLE_CELL.match(p.cell or ""):
-            by_cell.setdefault((p.sheet, p.cell), []).append(p)
-    marks = []
-    for (where, ref), probs in by_cell.items():
-        severe = any(p.severity == "error" for p in probs)
-        lines = [f"perfxl：{L.SEVERITY_LABELS[p.severity]}：{p.message}" + (f"\n修改：{p.fix}" if p.fix else "")
-                 for p in probs]
-        cv.fill(where, ref, "problem" if severe else "warning")
-        cv.note(where, ref, "\n".join(lines))
-        marks.append(f"{where}!{ref}")
-    for res in ([] if only_problems else result.deviations):
-        ref = ev.cell(res.indicator.row, "evaluator_score")
-        if (sheet, ref) not in by_cell:
-            cv.fill(sheet, ref, "deviation")
-            cv.note(sheet, ref, f"perfxl：评价得分 {fmt_score(res.indicator.evaluator_score)} 与规则得分 "
-                                f"{fmt_score(res.rule_score)} 不同（见“评价偏差”页）")
-            marks.append(f"{sheet}!{ref}")
-    cv.finish_rows(sheet, [res.indicator.row for res in result.indicators])
-    # output sheets, regenerated in place (or added after the indicator sheet)
-    after = sheet
-    plan = [] if only_problems else [(L.SHEET_SUMMARY, lambda n: outputs.summary(cv, n, result))]
-    if result.survey is not None and not only_problems:
-        plan.append((L.SHEET_SURVEY_STATS, lambda n: outputs.survey_stats(cv, n, result.survey)))
-    plan.append((L.SHEET_PROBLEMS, lambda n: outputs.problems(cv, n, result.problems)))
-    if not only_problems:
-        plan.append((L.SHEET_DEVIATIONS, lambda n: outputs.deviations(cv, n, result)))
-    for name, draw in plan:
-        cv.new_sheet(name, after)
-        draw(name)
-        after = name
-    if ev.basic_sheet and ev.basic_sheet in names and not only_problems:
-        outputs.figures(cv, ev.basic_sheet, result.checked.figures)
-    _save_registry(cv, marks, len(previous))
-    cv.close()
 
 
 def write_back(result: Result, source: str | Path, output: str | Path | None = None, *,

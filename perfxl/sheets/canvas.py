@@ -6,6 +6,7 @@ workbook through xlwings (Excel on Windows/macOS, or the JSON engine of xlwings 
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Iterable
 
 from perfxl.model import layout as L
@@ -16,27 +17,62 @@ FILLS = {"problem": L.PALETTE.problem, "warning": L.PALETTE.warning, "deviation"
 MARK_FILLS = {FILLS["problem"], FILLS["warning"], FILLS["deviation"]}
 
 
-class Canvas:
-    """Drawing operations perfxl needs. Rows and columns are 1-based."""
+class Canvas(ABC):
+    """Drawing operations perfxl needs. Rows and columns are 1-based. A back end must implement
+    every one (an abstract base: a missing method fails at construction, not silently)."""
 
-    def names(self) -> list[str]: ...
+    @abstractmethod
+    def names(self) -> list[str]:
+        """Sheet names, in order."""
+
+    @abstractmethod
     def new_sheet(self, name: str, after: str | None) -> None:
         """Empty sheet ``name``: cleared in place if it exists, else inserted after ``after``."""
+
+    @abstractmethod
     def write(self, sheet: str, row: int, col: int, rows: list[list[Any]], *, style: str | None = None,
               fmts: list[str | None] | None = None, bold: bool = False, fill: str | None = None) -> None:
         """A block of values (never formulas); ``fmts`` per column; ``style`` a perfxl cell style."""
-    def fill(self, sheet: str, ref: str, kind: str) -> None: ...
-    def note(self, sheet: str, ref: str, text: str | None) -> None: ...
-    def link(self, sheet: str, ref: str, target: str) -> None: ...
-    def widths(self, sheet: str, widths: Iterable[float]) -> None: ...
+
+    @abstractmethod
+    def fill(self, sheet: str, ref: str, kind: str) -> None:
+        """Background of one cell: a key of ``FILLS``."""
+
+    @abstractmethod
+    def note(self, sheet: str, ref: str, text: str | None) -> None:
+        """perfxl's note on one cell (None removes it)."""
+
+    @abstractmethod
+    def link(self, sheet: str, ref: str, target: str) -> None:
+        """An internal hyperlink (``'Sheet'!A1``) on one cell."""
+
+    @abstractmethod
+    def widths(self, sheet: str, widths: Iterable[float]) -> None:
+        """Column widths from column A."""
+
+    @abstractmethod
     def finish(self, sheet: str, *, freeze: str | None = None, landscape: bool = True,
-               title_rows: str | None = None, rows_to_fit: Iterable[int] = ()) -> None: ...
-    def column(self, sheet: str, col: int, first: int, last: int) -> list[Any]: ...
+               title_rows: str | None = None, rows_to_fit: Iterable[int] = ()) -> None:
+        """Freeze panes, print setup and protection of a sheet perfxl drew."""
+
+    @abstractmethod
+    def column(self, sheet: str, col: int, first: int, last: int) -> list[Any]:
+        """Values of one column between two rows."""
+
+    @abstractmethod
     def last_row(self, sheet: str) -> int: ...
+
+    @abstractmethod
     def last_col(self, sheet: str) -> int: ...
+
+    @abstractmethod
     def hide(self, sheet: str) -> None: ...
+
+    @abstractmethod
     def finish_rows(self, sheet: str, rows: Iterable[int]) -> None:
         """Make wrapped text in these rows visible."""
+
+    @abstractmethod
     def close(self) -> None:
         """Drawing is over (e.g. protection lifted for writing is put back)."""
 
