@@ -130,10 +130,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "info_date": (WARNING, "评价日期“{value}”不是日期", "填写日期，如 2023-06-30"),
     "grade_min": (ERROR, "等级最低分“{value}”应为 0～100 的数字", "填写该等级的最低分（含），如 80"),
     "grade_duplicate": (ERROR, "等级“{value}”重复", "每个等级只写一行"),
-}
-
-# --- fill / consolidate (perfxl fill, perfxl consolidate) ------------------------------
-CATALOGUE.update({
+    # --- fill / consolidate (perfxl fill, perfxl consolidate) ------------------------------
     # roster -> one workbook per row (perfxl fill)
     "fill_roster_no_header": (ERROR, "名单“{path}”的工作表“{sheet}”前{rows}行中找不到表头行（至少应有“单位名称”列）",
                               "在第一行写表头：单位名称、评价年度……以及“基础数据”的项目名称（如 年初预算数）"),
@@ -174,32 +171,7 @@ CATALOGUE.update({
                               "需先安装可选依赖：pip install \"perfxl[dask]\""),
     "consolidate_worker_lost": (ERROR, "处理“{path}”时工作进程意外退出（{detail}）",
                                 "用 perfxl validate 单独检查该文件；如仍出错，请把文件报告给维护者"),
-})
-
-
-def problem(code: str, *, file: str = "", sheet: str = "", cell: str = "", column: str = "",
-            value: object = "", severity: str | None = None, **params) -> Problem:
-    sev, message, fix = CATALOGUE[code]
-    fields = {"column": column, "value": value, "sheet": sheet, **params}
-    return Problem(
-        severity=severity or sev,
-        code=code,
-        message=message.format(**fields),
-        fix=fix.format(**fields),
-        file=file,
-        sheet=sheet,
-        cell=cell,
-        column=column,
-        value="" if value is None else str(value),
-    )
-
-
-def worst_exit_code(problems: list[Problem]) -> int:
-    return 1 if any(p.severity == ERROR for p in problems) else 0
-
-
-# --- Word report (perfxl report) -------------------------------------------------
-CATALOGUE.update({
+    # --- Word report (perfxl report) -------------------------------------------------
     "report_output_suffix": (ERROR, "报告输出文件“{path}”不是 .docx 文件", "用 -o 指定以 .docx 结尾的文件名，如 -o 报告.docx"),
     "report_template_missing": (ERROR, "找不到报告模板“{path}”", "检查 --template 的路径；可复制 workbook_templates/报告模板.docx 修改"),
     "report_template_invalid": (ERROR, "报告模板“{path}”不是可用的 Word 文档（{detail}）",
@@ -212,18 +184,11 @@ CATALOGUE.update({
     "report_output_readonly": (ERROR, "“{path}”是只读文件，无法写入报告", "去掉该文件的只读属性，或用 -o 写到其他文件名"),
     "report_validation_errors": (ERROR, "“{path}”有 {count} 个校验错误，报告中的得分仅供参考：{first}",
                                  "运行 perfxl validate {path} 查看全部问题，修正后重新评分并生成报告"),
-})
-
-# --- report from a consolidated summary, 汇总 button (lead) ---------------------------------
-CATALOGUE.update({
+    # --- report from a consolidated summary, 汇总 button (lead) ---------------------------------
     "report_summary_file_missing": (ERROR, "汇总工作簿列出的文件“{path}”找不到",
                                     "把各单位的评分工作簿放回汇总时的位置，或直接对这些工作簿运行 perfxl report"),
     "excel_consolidate_folder": (ERROR, "“汇总设置”中的文件夹“{path}”不存在", "在“汇总设置”页填写存放各单位评分工作簿的文件夹"),
-})
-
-
-# --- robustness and safety (可靠性与安全): hostile, broken and unusual inputs -------------------
-CATALOGUE.update({
+    # --- robustness and safety (可靠性与安全): hostile, broken and unusual inputs -------------------
     "file_unsafe": (ERROR, "“{path}”中的“{member}”含有 DTD 声明（<!DOCTYPE>/<!ENTITY>），正常的工作簿不会有，"
                            "可能是恶意构造的文件，已拒绝读取",
                     "确认文件来源；如确需使用，请在 Excel 或 WPS 中打开后另存为新的 .xlsx"),
@@ -249,7 +214,28 @@ CATALOGUE.update({
     "legacy_format_in_place": (ERROR, "“{path}”是 {kind} 格式，不能原位写入", "去掉 --in-place，结果会写入新的 .xlsx 文件"),
     "write_load_failed": (ERROR, "perfxl 能读出“{path}”的数值，但无法把它载入以写回结果（{detail}）；结果未写入，原文件未改动",
                           "用 --no-write 只计算；或在 Excel 或 WPS 中打开并另存为新的 .xlsx 后再评分"),
-})
+}
+
+
+def problem(code: str, *, file: str = "", sheet: str = "", cell: str = "", column: str = "",
+            value: object = "", severity: str | None = None, **params) -> Problem:
+    sev, message, fix = CATALOGUE[code]
+    fields = {"column": column, "value": value, "sheet": sheet, **params}
+    return Problem(
+        severity=severity or sev,
+        code=code,
+        message=message.format(**fields),
+        fix=fix.format(**fields),
+        file=file,
+        sheet=sheet,
+        cell=cell,
+        column=column,
+        value="" if value is None else str(value),
+    )
+
+
+def worst_exit_code(problems: list[Problem]) -> int:
+    return 1 if any(p.severity == ERROR for p in problems) else 0
 
 
 # --- README: 常见问题与报错, generated from CATALOGUE (tests/test_safety.py checks it is current) ---
