@@ -289,14 +289,15 @@ def test_bombs_are_refused_within_bounded_memory(corpus, tmp_path, name):
     (b"\x89PNG\r\n\x1a\n<!DOCTYPE", False, False),                    # not XML: no parser reads it
 ])
 def test_dtd_is_found_wherever_it_hides_in_the_prolog(head, more, unsafe):
-    from perfxl.io.read import _unsafe_prolog
+    from perfxl.io.package import _unsafe_prolog
 
     assert _unsafe_prolog(head, more) is unsafe
 
 
-def test_entity_bomb_never_reaches_openpyxl_on_write_back(corpus, tmp_path):
-    """write_back checks its source again (the file may have changed since it was read), and openpyxl
-    itself parses through defusedxml."""
+def test_a_source_swapped_between_read_and_write_is_refused(corpus, tmp_path):
+    """The workbook is read once; if the file on disk changed since (here: swapped for an entity bomb),
+    writing is refused rather than deriving the output from stale bytes. The swapped file is never
+    parsed, and openpyxl itself parses through defusedxml."""
     import openpyxl
 
     from perfxl.check.problems import UnusableInput
@@ -310,7 +311,7 @@ def test_entity_bomb_never_reaches_openpyxl_on_write_back(corpus, tmp_path):
     shutil.copy2(corpus["entity_bomb_workbook"], src)                 # swapped between read and write
     with pytest.raises(UnusableInput) as e:
         write_back(result, src)
-    assert e.value.problems[0].code == "file_unsafe"
+    assert e.value.problems[0].code == "file_changed"
     assert not (tmp_path / "换过的_评分.xlsx").exists()
 
 

@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable
 
 from perfxl.model import layout as L
 from perfxl.check.problems import ERROR, Problem, UnusableInput, problem
-from perfxl.io.read import EXCEL_SUFFIXES
+from perfxl.io.package import EXCEL_SUFFIXES
 from perfxl.model.values import fmt_num, fmt_score, round2
 
 H = L.CONS_HEADERS
@@ -100,7 +100,7 @@ def _rejected_record(path: str, problems: list[Problem]) -> dict:
 def score_file(path: str, password: str | None = None) -> dict:
     """Score one workbook with perfxl.score.run (the code of ``perfxl score``) and return a
     compact record of plain values: info, total, grade, 一级指标, one tuple per indicator."""
-    from perfxl.model.evaluation import col_letter
+    from perfxl.model.cells import col_letter
     from perfxl.score.engine import run
 
     name = Path(path).name

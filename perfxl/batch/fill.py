@@ -69,7 +69,7 @@ def _roster_key(text: object, info: dict[str, str], basic: dict[str, str]) -> st
 def read_roster(path: str | Path, sheet: str | None = None) -> Roster:
     """The roster: the header row (the row near the top naming 单位名称 and the most known fields)
     and every non-blank row below it. Unknown columns are reported, never silently dropped."""
-    from perfxl.model.evaluation import cell_ref
+    from perfxl.model.cells import cell_ref
     from perfxl.io.read import read_book
 
     path = Path(path)
@@ -250,7 +250,7 @@ def _value(key: str, v: Any, roster: Roster, r: int) -> tuple[Any, Problem | Non
         try:
             n = parse_number(v)
         except ValueError:
-            from perfxl.model.evaluation import cell_ref
+            from perfxl.model.cells import cell_ref
             return v, problem("fill_not_number", file=str(roster.path), sheet=roster.sheet,
                               cell=cell_ref(r, roster.columns[key]), column=roster.headers[key], value=v)
         return int(n) if n.is_integer() else n, None
@@ -264,8 +264,8 @@ def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Pat
 
     from perfxl.sheets import styles as S
     from perfxl.io.files import atomic_save, backup, ensure_writable, unsupported_content
-    from perfxl.model.evaluation import cell_ref
-    from perfxl.io.read import check_container
+    from perfxl.model.cells import cell_ref
+    from perfxl.io.package import Package
 
     roster = read_roster(roster_path, sheet)
     problems = list(roster.problems)
@@ -275,14 +275,14 @@ def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Pat
         wb, suffix, tpath = new_workbook(), ".xlsx", Path("（标准模板）")
     else:
         tpath = Path(template)
-        check_container(tpath)
+        package = Package.open(tpath, full=True)
         try:
-            wb = load_workbook(tpath, keep_vba=tpath.suffix.lower() == ".xlsm")
+            wb = load_workbook(package.stream(), keep_vba=tpath.suffix.lower() == ".xlsm")
         except Exception as e:
             raise UnusableInput([problem("file_unreadable", file=str(tpath), path=tpath.name,
                                          detail=f"{type(e).__name__}: {e}"[:200])]) from None
         suffix = ".xlsm" if tpath.suffix.lower() == ".xlsm" else ".xlsx"
-        lost = unsupported_content(tpath, keep_vba=True)
+        lost = unsupported_content(package.zip, keep_vba=True)
         if lost:
             problems.append(problem("content_not_carried", file=str(tpath), detail="、".join(lost)))
     targets, target_problems = _targets(wb, roster, tpath)

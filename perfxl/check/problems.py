@@ -57,6 +57,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                             "去掉 --in-place，perfxl 会把结果写到新文件，原文件保持不变"),
     "content_not_carried": (WARNING, "输出文件未包含原工作簿中的：{detail}（原文件未改动）",
                             "这些内容仍在原文件中；如需要，请从原文件复制或在 Excel 内用一键评分"),
+    "file_changed": (ERROR, "“{path}”在 perfxl 读取之后被修改或替换，结果未写入（文件未改动）",
+                     "确认文件已保存并关闭后重新运行"),
     "output_exists_backup": (INFO, "输出文件已存在，原文件已备份为“{backup}”", ""),
     # --- sheets and headers --------------------------------------------------
     "sheet_missing": (ERROR, "缺少工作表“{sheet}”（现有工作表：{names}）",

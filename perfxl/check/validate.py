@@ -9,7 +9,8 @@ from typing import Any
 from perfxl.model import layout as L
 from perfxl.model.evaluation import Evaluation
 from perfxl.check.problems import ERROR, Problem, problem
-from perfxl.io.read import CellMark, col_index
+from perfxl.io.read import CellMark
+from perfxl.model.cells import col_index
 from perfxl.rules import RuleError, RuleKind, lookup, names
 from perfxl.model.values import (Target, excel_serial, fmt_num, fmt_pct, is_blank, is_date, parse_number, parse_target, round2,
                      show_date)
@@ -128,7 +129,7 @@ def _cross_levels(ev: Evaluation, file: str, inds: list[Indicator]) -> list[Prob
     grand = round2(sum(sums1.values()))
     if inds and abs(grand - 100) > 1e-6:
         col = ev.table.columns["weight"]
-        from perfxl.model.evaluation import cell_ref
+        from perfxl.model.cells import cell_ref
         rng = f"{cell_ref(inds[0].row, col)}:{cell_ref(inds[-1].row, col)}"
         out.append(problem("total_not_100", file=file, sheet=sheet, cell=rng, column="分值", total=fmt_num(grand)))
     return out

@@ -36,12 +36,12 @@ _SHEET_EXT = (
 )
 
 
-def unsupported_content(path, *, keep_vba: bool = True) -> list[str]:
-    """What in this package (a path or a file object) openpyxl would not write back (empty: safe
-    to round-trip)."""
+def unsupported_content(source, *, keep_vba: bool = True) -> list[str]:
+    """What in this package (an open ZipFile, a path or a file object) openpyxl would not write back
+    (empty: safe to round-trip)."""
     found: list[str] = []
     try:
-        with zipfile.ZipFile(path) as zf:
+        with _zip(source) as zf:
             names = zf.namelist()
             for name in names:
                 for pattern, label in _DROPPED_PARTS:
@@ -198,7 +198,7 @@ def package_cells(source) -> int:
     """Cell and row elements of every worksheet of an xlsx/xlsm package (what openpyxl would load)."""
     n = 0
     try:
-        with zipfile.ZipFile(source) as zf:
+        with _zip(source) as zf:
             for name in zf.namelist():
                 if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                     data = zf.read(name)
@@ -207,3 +207,12 @@ def package_cells(source) -> int:
     except zipfile.BadZipFile:
         return 0
     return n
+
+
+def _zip(source):
+    """A ZipFile context: an open one is used as is (not closed), anything else is opened."""
+    import contextlib
+
+    if isinstance(source, zipfile.ZipFile):
+        return contextlib.nullcontext(source)
+    return zipfile.ZipFile(source)

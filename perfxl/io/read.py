@@ -14,15 +14,11 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from perfxl.check.problems import UnusableInput, problem
+from perfxl.io.package import (Package, refuse, short_error, check_every_worksheet, check_extent, read_member)
+from perfxl.model.cells import col_index
 
-#: refuse archives that would expand beyond this (zip bombs); a big real workbook is far smaller
-MAX_UNCOMPRESSED = 512 * 1024 * 1024
-MAX_RATIO = 200
 #: sheet parts larger than this are not scanned for error values (cost grows with the sheet)
 _BIG_PART = 8 * 1024 * 1024
-
-EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 
 
 @dataclass(frozen=True)
@@ -66,37 +62,7 @@ class RawBook:
     path: Path
     sheet_names: list[str]
     sheets: dict[str, SheetGrid]
-
-
-def _fail(code: str, path: Path, **kw) -> UnusableInput:
-    return UnusableInput([problem(code, file=str(path), path=path.name, **kw)])
-
-
-def check_container(path: Path, *, full: bool = True) -> None:
-    """Refuse missing, non-Excel, encrypted or bomb-like files before any parser sees them
-    (``full``: see ``check_package``)."""
-    if not path.exists():
-        raise _fail("file_missing", path)
-    if path.is_dir():
-        raise _fail("file_not_excel", path, detail="这是一个文件夹")
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        # OLE container: a legacy .xls, or an OOXML package encrypted with a password
-        if _is_encrypted_ole(path):
-            raise _fail("file_encrypted", path)
-        return
-    if head[:4] == b"PK\x03\x04":
-        check_package(path, path, full=full)
-        return
-    kind = "空文件" if not head else "文件内容不是 xlsx/xlsm/xls/ods 格式"
-    raise _fail("file_not_excel", path, detail=kind)
-
-
-def _is_encrypted_ole(path: Path) -> bool:
-    with path.open("rb") as fh:
-        data = fh.read(1 << 20)
-    return "EncryptedPackage".encode("utf-16-le") in data
+    package: Package | None = None       # the file it was read from (None: an open Excel workbook)
 
 
 #: characters no workbook, XML or Word file can hold (vertical tab, form feed …: they arrive from
@@ -112,41 +78,37 @@ def _norm(v: Any) -> Any:
     return v
 
 
-def read_book(path: str | Path, sheets=None, *, password: str | None = None) -> RawBook:
-    """Read sheets into grids: all when ``sheets`` is None, else a list of names or a
-    function choosing names from the workbook's sheet names. ``password``: the workbook's
-    opening password (decrypted in memory only)."""
+def read_book(source: "str | Path | Package", sheets=None, *, password: str | None = None) -> RawBook:
+    """Read sheets into grids: all when ``sheets`` is None, else a list of names or a function
+    choosing names from the workbook's sheet names. ``source``: a Package already opened, or a
+    path (opened here; ``password``: its opening password, decrypted in memory only)."""
     import python_calamine
 
-    path = Path(path)
-    source = open_source(path, password)
+    package = source if isinstance(source, Package) else Package.open(source, password)
+    path = package.path
     try:
-        if isinstance(source, Path):
-            wb = python_calamine.CalamineWorkbook.from_path(str(source))
-        else:
-            source.seek(0)
-            wb = python_calamine.CalamineWorkbook.from_filelike(source)
+        wb = python_calamine.CalamineWorkbook.from_filelike(package.stream())
     except python_calamine.PasswordError:
-        raise _fail("file_encrypted", path) from None
+        raise refuse("file_encrypted", path) from None
     except Exception as e:  # calamine raises several error types for broken files
-        raise _fail("file_unreadable", path, detail=_short(e)) from None
+        raise refuse("file_unreadable", path, detail=short_error(e)) from None
     names = list(wb.sheet_names)
     if callable(sheets):
         sheets = sheets(names)
     wanted = names if sheets is None else [s for s in dict.fromkeys(sheets) if s in names]
-    scans = _scan_sheets(source, path, wanted)
+    scans = _scan_sheets(package, wanted) if package.is_zip else {}
     out: dict[str, SheetGrid] = {}
     for name in wanted:
         try:
             data = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except Exception as e:
-            raise _fail("file_unreadable", path, detail=f"工作表“{name}”：{_short(e)}") from None
+            raise refuse("file_unreadable", path, detail=f"工作表“{name}”：{short_error(e)}") from None
         scan = scans.get(name)
         grid = _grid(name, data, scan.marks if scan else {})
         if scan and scan.hidden_rows:
             grid.hidden_rows = frozenset(scan.hidden_rows)
         out[name] = grid
-    return RawBook(path, names, out)
+    return RawBook(path, names, out, package)
 
 
 class _Rows:
@@ -187,11 +149,6 @@ def _grid(name: str, data: list[list[Any]], marks) -> SheetGrid:
     return SheetGrid(name, [[_norm(v) for v in row] for row in data], marks)
 
 
-def _short(e: Exception) -> str:
-    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    return text[:200]
-
-
 # --- XML scan for error values and uncalculated formulas -------------------------
 
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -204,23 +161,7 @@ _F = re.compile(rb"<f\b[^>]*>([^<]*)</f>|<f\b[^>]*/>")
 _HAS_FORMULA = re.compile(rb"<f[ >/]")          # not <formula1> of a drop-down list
 
 
-def col_letter(n: int) -> str:
-    """1-based column number -> letters (28 -> AB)."""
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-def col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ord(ch) - 64)
-    return n - 1
-
-
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """sheet name -> part path inside the package."""
     wb = ElementTree.fromstring(bytes(read_member(zf, "xl/workbook.xml")))
     rels = ElementTree.fromstring(bytes(read_member(zf, "xl/_rels/workbook.xml.rels")))
@@ -239,52 +180,36 @@ class _SheetScan:
     hidden_rows: set[int] = field(default_factory=set)
 
 
-def _scan_sheets(source, path: Path, sheets: list[str]) -> dict[str, _SheetScan]:
+def _scan_sheets(package: Package, sheets: list[str]) -> dict[str, _SheetScan]:
     """For the sheet parts of an xlsx/xlsm package: refuse sheets whose cell area would not fit
     in memory (before calamine allocates it), find hidden rows, mark error values and
-    uncalculated formulas. Part sizes were verified by ``check_package``."""
-    if not _is_zip_source(source) or not sheets:
+    uncalculated formulas. Part sizes were verified when the package was opened."""
+    if not sheets:
         return {}
     out: dict[str, _SheetScan] = {}
+    path = package.path
     try:
-        with zipfile.ZipFile(source) as zf:
-            try:
-                parts = _sheet_parts(zf)
-            except (KeyError, ElementTree.ParseError):
-                parts = {}
-            if any(parts.get(name) not in zf.NameToInfo for name in sheets):
-                _check_every_worksheet(zf, path)   # a package laid out unusually: bound every sheet in it
-            for name in sheets:
-                part = parts.get(name)
-                if not part or part not in zf.NameToInfo:
-                    continue
-                data = read_member(zf, part)
-                _check_extent(data, path, name)
-                scan = _SheetScan(hidden_rows=_hidden_rows(data) if len(data) <= _BIG_PART else set())
-                if len(data) <= _BIG_PART and (b't="e"' in data or _HAS_FORMULA.search(data)):
-                    scan.marks = _marks(data)
-                out[name] = scan
-                del data
-    except zipfile.BadZipFile as e:
-        raise _fail("file_unreadable", path, detail=f"压缩包已损坏（{e}）") from None
-    return out
-
-
-def _check_extent(data: bytes, path: Path, sheet: str) -> None:
-    rows, cols, far = _extent(data)
-    if rows * cols > MAX_SHEET_CELLS:
-        raise UnusableInput([problem("sheet_too_large", file=str(path), sheet=sheet, cell=far, far=far,
-                                     path=path.name, rows=f"{rows:,}", cols=f"{cols:,}",
-                                     limit=f"{MAX_SHEET_CELLS:,}")])
-
-
-def _check_every_worksheet(zf: zipfile.ZipFile, path: Path) -> None:
-    for info in zf.infolist():
-        if info.file_size and not info.is_dir():
-            data = read_member(zf, info)
-            if b"sheetData" in data:
-                _check_extent(data, path, info.filename)
+        zf = package.zip
+        try:
+            parts = sheet_parts(zf)
+        except (KeyError, ElementTree.ParseError):
+            parts = {}
+        if any(parts.get(name) not in zf.NameToInfo for name in sheets):
+            check_every_worksheet(zf, path)   # a package laid out unusually: bound every sheet in it
+        for name in sheets:
+            part = parts.get(name)
+            if not part or part not in zf.NameToInfo:
+                continue
+            data = read_member(zf, part)
+            check_extent(data, path, name)
+            scan = _SheetScan(hidden_rows=_hidden_rows(data) if len(data) <= _BIG_PART else set())
+            if len(data) <= _BIG_PART and (b't="e"' in data or _HAS_FORMULA.search(data)):
+                scan.marks = _marks(data)
+            out[name] = scan
             del data
+    except zipfile.BadZipFile as e:
+        raise refuse("file_unreadable", path, detail=f"压缩包已损坏（{e}）") from None
+    return out
 
 
 def _marks(data: bytes) -> dict[tuple[int, int], CellMark]:
@@ -305,268 +230,6 @@ def _marks(data: bytes) -> dict[tuple[int, int], CellMark]:
     return marks
 
 
-# --- robustness: hostile and broken packages (可靠性与安全) ------------------------------
-#
-# Every zip member is inflated once, in bounded chunks, before any parser sees the package:
-# a member that inflates beyond its declared size fails its CRC check (so the declared sizes,
-# summed against MAX_UNCOMPRESSED, are real), and an XML member with a DTD (<!DOCTYPE>,
-# <!ENTITY>: entity bombs, external entities) is refused, since no spreadsheet needs one. Then,
-# per sheet read, the cell area is bounded from the XML before calamine allocates it densely
-# (one value at XFD1048576 would make it allocate 17 billion cells and abort the process).
-
-#: most cells (rows × columns of the area holding values) a sheet may span
-MAX_SHEET_CELLS = 5_000_000
-#: most members a package may list (a real workbook has tens; a thousand sheets a few thousand)
-MAX_MEMBERS = 20_000
-_CHUNK = 1 << 20
-
-
-def check_package(source, path: Path, *, full: bool = True) -> None:
-    """Refuse a zip package (a file path or file object) that is broken, a bomb or has XML with a DTD.
-
-    ``full``: inflate every member (checking its size and CRC), as before openpyxl loads a package;
-    otherwise only the start of each member is read (its XML prolog), which is what calamine needs:
-    it stops at a member's declared size by itself, and perfxl's own reads are bounded the same way."""
-    if _member_count(source) > MAX_MEMBERS:
-        raise _fail("file_too_large", path, detail=f"压缩包中的条目超过 {MAX_MEMBERS:,} 个")
-    try:
-        with zipfile.ZipFile(source) as zf:
-            infos = zf.infolist()
-            total = sum(i.file_size for i in infos)
-            packed = sum(i.compress_size for i in infos) or 1
-            if total > MAX_UNCOMPRESSED or (total > 50 * 1024 * 1024 and total / packed > MAX_RATIO):
-                raise _fail("file_too_large", path, detail=f"{total / 1024 / 1024:.0f} MB")
-            for info in infos:
-                if info.compress_size > info.file_size * 1.01 + 1024:
-                    raise _fail("file_unreadable", path,
-                                detail=f"压缩包中“{info.filename}”的大小记录与内容不符（文件已损坏或被改动过）")
-            for info in infos:
-                _verify_member(zf, info, path, full)
-            if "content.xml" in zf.NameToInfo and "xl/workbook.xml" not in zf.NameToInfo:
-                _check_ods_extent(read_member(zf, "content.xml"), path)   # calamine reads every table at once
-    except zipfile.BadZipFile as e:
-        raise _fail("file_unreadable", path, detail=f"压缩包已损坏（{_short(e)}）") from None
-    except (zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError, ValueError) as e:
-        raise _fail("file_unreadable", path, detail=f"压缩包无法解开（{_short(e)}）") from None
-
-
-def read_member(zf: zipfile.ZipFile, name) -> bytearray:
-    """A member's bytes, inflated in bounded chunks: never more than its declared size (zipfile
-    stops there and checks the CRC), however the member was made."""
-    out = bytearray()
-    with zf.open(name) as fh:
-        while chunk := fh.read(_CHUNK):
-            out += chunk
-    return out
-
-
-_PROLOG = 64 * 1024
-
-
-def _verify_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, full: bool) -> None:
-    """Look for a DTD in the prolog of anything that starts like XML; with ``full`` inflate the
-    whole member in bounded chunks (zipfile checks size and CRC at the end)."""
-    import zlib
-
-    try:
-        with zf.open(info) as fh:
-            head = fh.read(_PROLOG if not full else _CHUNK)
-            if _unsafe_prolog(head, more=len(head) < info.file_size):
-                raise _fail("file_unsafe", path, member=info.filename)
-            if full:
-                while fh.read(_CHUNK):
-                    pass
-    except zlib.error as e:
-        raise _fail("file_unreadable", path, detail=f"压缩包中“{info.filename}”已损坏（{_short(e)}）") from None
-
-
-def _unsafe_prolog(head: bytes, more: bool) -> bool:
-    """True when an XML member declares a DTD (<!DOCTYPE>, <!ENTITY>) before its root element, or
-    its prolog runs past what was read. Parsers act on a DTD only there."""
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[1:2] == b"\x00" or head[:1] == b"\x00":
-        enc = "utf-16-le" if head[:2] == b"\xff\xfe" or head[1:2] == b"\x00" else "utf-16-be"
-        text = head.decode(enc, "ignore")
-    else:
-        text = head.decode("utf-8", "ignore")
-    text = text.lstrip("\ufeff")
-    i, n = 0, len(text)
-    while True:
-        while i < n and text[i] in " \t\r\n":
-            i += 1
-        if i >= n:
-            return more and text.strip() != ""          # prolog longer than what was read
-        if not text.startswith("<", i):
-            return False                               # not XML: no parser gets as far as a DTD
-        if text.startswith("<?", i):
-            end, close = text.find("?>", i + 2), 2
-        elif text.startswith("<!--", i):
-            end, close = text.find("-->", i + 4), 3
-        elif text.startswith("<!", i):
-            return True                                # <!DOCTYPE (or anything else declared)
-        else:
-            return False                               # the root element: the prolog is over
-        if end < 0:
-            return more
-        i = end + close
-
-
-def _member_count(source) -> int:
-    """Entries the zip's end record declares (read before zipfile builds one object per entry)."""
-    import struct
-
-    try:
-        if isinstance(source, Path):
-            with source.open("rb") as fh:
-                return _member_count_of(fh, struct)
-        return _member_count_of(source, struct)
-    except (OSError, struct.error):
-        return 0
-
-
-def _member_count_of(fh, struct) -> int:
-    fh.seek(0, 2)
-    size = fh.tell()
-    fh.seek(max(0, size - 66_000))
-    tail = fh.read()
-    fh.seek(0)
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or at + 22 > len(tail):
-        return 0
-    count = struct.unpack_from("<H", tail, at + 10)[0]
-    if count == 0xFFFF:                      # zip64: the count is in the zip64 end record
-        z64 = tail.rfind(b"PK\x06\x06", 0, at)
-        if z64 >= 0 and z64 + 40 <= len(tail):
-            count = struct.unpack_from("<Q", tail, z64 + 32)[0]
-    return count
-
-
-def _is_zip_source(source) -> bool:
-    if isinstance(source, Path):
-        with source.open("rb") as fh:
-            return fh.read(4) == b"PK\x03\x04"
-    source.seek(0)
-    head = source.read(4)
-    source.seek(0)
-    return head == b"PK\x03\x04"
-
-
-def open_source(path: Path, password: str | None = None, *, full: bool = False):
-    """The workbook to read: ``path`` itself after ``check_container``, or, for a workbook with an
-    opening password, its decrypted bytes (an in-memory file object; nothing decrypted is written).
-    ``full``: verify every member of the package (before openpyxl loads it)."""
-    path = Path(path)
-    encrypted_ole = False
-    if password is not None and path.is_file():
-        with path.open("rb") as fh:
-            encrypted_ole = fh.read(8).startswith(b"\xd0\xcf\x11\xe0")
-    data = decrypt(path, password) if encrypted_ole else None
-    if data is None:                         # no password, not encrypted, or a legacy .xls
-        check_container(path, full=full)
-        return path
-    if data.getvalue()[:4] == b"PK\x03\x04":
-        check_package(data, path, full=full)
-    data.seek(0)
-    return data
-
-
-def decrypt(path: Path, password: str):
-    """Decrypted bytes of a password-protected Office file (BytesIO), or None when not encrypted."""
-    import io
-
-    try:
-        import msoffcrypto
-        from msoffcrypto import exceptions as mx
-    except ImportError:
-        raise _fail("password_unsupported", path) from None
-    out = io.BytesIO()
-    try:
-        with path.open("rb") as fh:
-            office = msoffcrypto.OfficeFile(fh)
-            if not office.is_encrypted():
-                return None
-            office.load_key(password=password)
-            office.decrypt(out)
-    except mx.InvalidKeyError:
-        raise _fail("password_wrong", path) from None
-    except Exception as e:  # msoffcrypto raises many types for damaged or unusual files
-        if "password" in str(e).lower() or "key" in str(e).lower():
-            raise _fail("password_wrong", path) from None
-        raise _fail("file_unreadable", path, detail=f"无法解密（{_short(e)}）") from None
-    out.seek(0)
-    return out
-
-
-_TWO_LETTER_REF = re.compile(rb'r="[A-Z][A-Z]')
-_THREE_LETTER_REF = re.compile(rb'r="[A-Z][A-Z][A-Z]')
-_TOKENS = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*?)(/?)>")
-_ATTR_R = re.compile(rb'\br="([A-Z]*)(\d*)"')
-
-
-def _valued_refs(data: bytes, letters: str, digits: str) -> list[tuple[bytes, bytes]]:
-    """(column letters, row digits) of cells with content whose reference has that shape."""
-    pat = re.compile(rb'r="(' + letters.encode() + rb')(' + digits.encode() + rb')"[^>]*(?<!/)>')
-    return pat.findall(data)
-
-
-
-
-#: a prefixed cell (<x:c>), or a cell whose first attribute is not r="" (two literal-led regex
-#: searches: much faster over a big sheet than one alternation, or than bytes.count)
-_PREFIXED_CELL = re.compile(rb":c[ >]")
-_CELL_WITHOUT_LEADING_R = re.compile(rb'<c[ >](?!r=")')
-
-
-def _odd_cells(data: bytes) -> bool:
-    return bool(_PREFIXED_CELL.search(data) or _CELL_WITHOUT_LEADING_R.search(data))
-
-
-def _extent(data: bytes) -> tuple[int, int, str]:
-    """(rows, columns) bounding the cells with content of a sheet part, and the reference of its
-    far corner. Exact where cheap bounds do not already show the area is small."""
-    if _odd_cells(data):
-        return _extent_by_tokens(data)        # cells without a leading r="" (or prefixed): walk them
-    if not _TWO_LETTER_REF.search(data):
-        cols = 26
-    else:
-        refs = _valued_refs(data, "[A-Z]{3}", r"\d+") if _THREE_LETTER_REF.search(data) else []
-        refs = refs or _valued_refs(data, "[A-Z]{2}", r"\d+")
-        cols = max((col_index(c.decode()) + 1 for c, _ in refs), default=26)
-        cols = max(cols, 26)
-    refs = _valued_refs(data, "[A-Z]{1,3}", r"\d{6,7}")
-    rows = max((int(r) for _, r in refs), default=99_999)
-    if cols == 26 and rows * cols > MAX_SHEET_CELLS:          # 26 was a bound: find the last column used
-        cols = next((i + 1 for i in range(25, -1, -1)
-                     if re.search(rb'r="' + bytes([65 + i]) + rb'\d+"[^>]*(?<!/)>', data)), 1)
-    for d in range(5, 0, -1):
-        if refs or rows * cols <= MAX_SHEET_CELLS:
-            break
-        refs = _valued_refs(data, "[A-Z]{1,3}", rf"\d{{{d}}}")
-        rows = max((int(r) for _, r in refs), default=10 ** (d - 1) - 1)
-    return max(rows, 1), cols, f"{col_letter(cols)}{max(rows, 1)}"
-
-
-def _extent_by_tokens(data: bytes) -> tuple[int, int, str]:
-    row = col = 0
-    max_row = max_col = 1
-    for m in _TOKENS.finditer(data):
-        tag, attrs, closed = m.groups()
-        ref = _ATTR_R.search(attrs)
-        if tag == b"row":
-            row = int(ref.group(2)) if ref and ref.group(2) else row + 1
-            col = 0
-            continue
-        if ref and ref.group(1):
-            col = col_index(ref.group(1).decode()) + 1
-            if ref.group(2):
-                row = int(ref.group(2))
-        else:
-            col += 1
-        if not closed:
-            max_row, max_col = max(max_row, row), max(max_col, col)
-    return max_row, max_col, f"{col_letter(max_col)}{max_row}"
-
-
-
 _HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
 _ROW_R = re.compile(rb'\br="(\d+)"')
 
@@ -582,37 +245,3 @@ def _hidden_rows(data: bytes) -> set[int]:
     return out
 
 
-_ODS_TOKENS = re.compile(rb"<table:table (?:[^>]*?)table:name=\"([^\"]*)\"|<table:table-row\b([^>]*?)(/?)>"
-                         rb"|<table:table-cell\b([^>]*?)(/?)>|<table:covered-table-cell\b([^>]*?)(/?)>")
-_ODS_ROWS_REPEATED = re.compile(rb'number-rows-repeated="(\d+)"')
-_ODS_COLS_REPEATED = re.compile(rb'number-columns-repeated="(\d+)"')
-
-
-def _check_ods_extent(content: bytes, path: Path) -> None:
-    """An OpenDocument spreadsheet repeats rows and cells by count: bound the area of the cells with
-    content of every table (a repeated cell with content is expanded by every reader)."""
-    name, row, col, rep = "", 0, 0, 1
-    max_row = max_col = 0
-
-    def check() -> None:
-        if max_row * max_col > MAX_SHEET_CELLS:
-            raise UnusableInput([problem("sheet_too_large", file=str(path), sheet=name, path=path.name,
-                                         rows=f"{max_row:,}", cols=f"{max_col:,}", limit=f"{MAX_SHEET_CELLS:,}",
-                                         far=f"{col_letter(min(max_col, 16384))}{max_row}")])
-
-    for m in _ODS_TOKENS.finditer(content):
-        if m.group(1) is not None:
-            check()
-            name, row, max_row, max_col = m.group(1).decode("utf-8", "replace"), 0, 0, 0
-        elif m.group(2) is not None:
-            r = _ODS_ROWS_REPEATED.search(m.group(2))
-            rep = int(r.group(1)) if r else 1
-            row += rep
-            col = 0
-        else:
-            attrs, closed = (m.group(4), m.group(5)) if m.group(4) is not None else (m.group(6), m.group(7))
-            c = _ODS_COLS_REPEATED.search(attrs)
-            col += int(c.group(1)) if c else 1
-            if not closed or b"value-type" in attrs:
-                max_row, max_col = max(max_row, row), max(max_col, col)
-    check()

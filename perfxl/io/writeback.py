@@ -14,6 +14,7 @@ from perfxl.sheets.canvas import OpenpyxlCanvas
 from perfxl.io.files import (MAX_WRITE_CELLS, atomic_save, atomic_write_bytes, backup, ensure_writable, package_cells,
                     unsupported_content)
 from perfxl.check.problems import Problem, UnusableInput, problem
+from perfxl.io.package import Package
 from perfxl.score.engine import Result
 
 
@@ -32,15 +33,15 @@ def default_output(source: Path) -> Path:
 
 
 def write_back(result: Result, source: str | Path, output: str | Path | None = None, *,
-               in_place: bool = False, password: str | None = None) -> WriteReport:
+               in_place: bool = False, password: str | None = None,
+               package: Package | None = None) -> WriteReport:
     """Write the scored workbook: a new file beside ``source`` unless ``in_place``.
 
     ``password``: the source's opening password; the output is encrypted with it (nothing
     decrypted is ever written). A legacy .xls/.xlsb/.ods source is never written: the results go
-    into a new .xlsx holding its cell values at the same addresses."""
+    into a new .xlsx holding its cell values at the same addresses. ``package``: the source as
+    already opened for reading (else it is opened here)."""
     from openpyxl import load_workbook
-
-    from perfxl.io.read import open_source
 
     source = Path(source)
     suffix = source.suffix.lower()
@@ -56,33 +57,36 @@ def write_back(result: Result, source: str | Path, output: str | Path | None = N
     target = source if in_place else Path(output) if output else default_output(source)
     if target.resolve() == source.resolve():
         in_place = True
-    data = open_source(source, password, full=True)   # every member verified before openpyxl loads it
-    encrypted = not isinstance(data, Path)
+    package = package or result.checked.evaluation.package
+    if package is None or Path(package.path) != source:
+        package = Package.open(source, password)
+    if package.changed():
+        raise UnusableInput([problem("file_changed", file=str(source), path=source.name)])
+    package.verify_full()                     # every member inflated and checked before openpyxl loads it
+    encrypted = package.encrypted
     if suffix in LEGACY_KINDS:
         ensure_writable(target)
-        wb = legacy_copy(source, password)
+        wb = legacy_copy(package)
         report = WriteReport(target)
         report.problems.append(problem("legacy_format_output", file=str(source), path=source.name,
                                        kind=LEGACY_KINDS[suffix], output=target.name))
     else:
         keep_vba = suffix == ".xlsm"
-        lost = unsupported_content(data, keep_vba=keep_vba)
+        lost = unsupported_content(package.zip, keep_vba=keep_vba)
         if in_place and lost:
             raise UnusableInput([problem("unsupported_content", file=str(source), detail="、".join(lost))])
         ensure_writable(target)
-        cells = package_cells(data)
+        cells = package_cells(package.zip)
         if cells > MAX_WRITE_CELLS:
             raise UnusableInput([problem("too_big_to_write", file=str(source), path=source.name,
                                          cells=f"{cells:,}", limit=f"{MAX_WRITE_CELLS:,}")])
         report = WriteReport(target, not_carried=lost)
         if lost:
             report.problems.append(problem("content_not_carried", file=str(target), detail="、".join(lost)))
-        if encrypted:
-            data.seek(0)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                wb = load_workbook(data, keep_vba=keep_vba)
+                wb = load_workbook(package.stream(), keep_vba=keep_vba)
         except Exception as e:  # openpyxl is stricter than calamine about damaged XML
             raise UnusableInput([problem("write_load_failed", file=str(source), path=source.name,
                                          detail=f"{type(e).__name__}: {e}"[:200])]) from None
@@ -103,7 +107,7 @@ def write_back(result: Result, source: str | Path, output: str | Path | None = N
 LEGACY_KINDS = {".xls": "Excel 97-2003（.xls）", ".xlsb": "Excel 二进制（.xlsb）", ".ods": "OpenDocument（.ods）"}
 
 
-def legacy_copy(source: Path, password: str | None = None):
+def legacy_copy(package: Package):
     """A new openpyxl workbook holding every sheet's cell values of a .xls/.xlsb/.ods file at the
     same addresses (formulas as their calculated values; text that looks like a formula as text),
     so that every cell a problem names is the same cell in both files."""
@@ -113,18 +117,17 @@ def legacy_copy(source: Path, password: str | None = None):
 
     from perfxl.sheets import styles as S
     from perfxl.model.evaluation import find_header_row
-    from perfxl.io.read import open_source, read_book
+    from perfxl.io.read import read_book
 
-    book = read_book(source, password=password)
+    source = package.path
+    book = read_book(package)
     cells = sum(sum(v is not None for v in row) for grid in book.sheets.values() for row in grid.rows)
     if cells > MAX_WRITE_CELLS:
         raise UnusableInput([problem("too_big_to_write", file=str(source), path=source.name,
                                      cells=f"{cells:,}", limit=f"{MAX_WRITE_CELLS:,}")])
     hidden = set()
     try:
-        src = open_source(source, password)
-        cal = (python_calamine.CalamineWorkbook.from_path(str(src)) if isinstance(src, Path)
-               else python_calamine.CalamineWorkbook.from_filelike(src))
+        cal = python_calamine.CalamineWorkbook.from_filelike(package.stream())
         hidden = {m.name for m in cal.sheets_metadata if str(m.visible).lower().endswith(("hidden", "veryhidden"))}
     except Exception:
         pass

@@ -10,12 +10,9 @@ from typing import Any
 
 from perfxl.model import layout as L
 from perfxl.check.problems import Problem, UnusableInput, problem
-from perfxl.io.read import CellMark, RawBook, SheetGrid, col_letter, read_book
+from perfxl.io.read import CellMark, RawBook, SheetGrid, read_book
+from perfxl.model.cells import cell_ref, col_letter
 from perfxl.model.values import is_blank
-
-
-def cell_ref(row: int, col: int) -> str:
-    return f"{col_letter(col)}{row}"
 
 
 @dataclass
@@ -44,6 +41,7 @@ class Evaluation:
     zero_rule: tuple[Any, str] | None = None                               # (value, cell)
     survey: Any = None                                                     # survey.SurveyInput
     problems: list[Problem] = field(default_factory=list)                  # found while modelling
+    package: Any = None                                                    # io.package.Package read (None: live Excel)
 
     def cell(self, row: int, key: str) -> str:
         col = self.table.columns.get(key)
@@ -367,7 +365,8 @@ def load(path: str | Path, book: RawBook | None = None, *, system: bool = False,
     frame, marks, row_problems = _build_frame(grid, table, path)
     levels1, levels2, level_problems = _levels(frame, table, path)
     ev = Evaluation(path=path, sheet_names=book.sheet_names, table=table, frame=frame, marks=marks,
-                    levels1=levels1, levels2=levels2, problems=problems + row_problems + level_problems)
+                    levels1=levels1, levels2=levels2, problems=problems + row_problems + level_problems,
+                    package=book.package)
     if not system:
         _read_info(book, ev)
         _read_basic(book, ev)

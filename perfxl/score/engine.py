@@ -194,3 +194,44 @@ def run(path, book=None, *, password: str | None = None) -> Result:
     from perfxl.check.validate import validate
 
     return score(validate(load(path, book, password=password)))
+
+
+# --- typed records (what flows after scoring) ---------------------------------------------------
+
+def _plain(v):
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    return str(v)
+
+
+def record(result: Result) -> "FileRecord":
+    """The scored workbook as a FileRecord (frozen, picklable, English field names)."""
+    from perfxl.model.cells import col_letter
+    from perfxl.model.records import (FigureRecord, FileRecord, IndicatorRecord, LevelRecord,
+                                      SurveySetRecord)
+
+    ev = result.checked.evaluation
+    inds = []
+    for r in result.indicators:
+        i = r.indicator
+        inds.append(IndicatorRecord(
+            code=i.code, row=i.row, level1=i.level1, level2=i.level2, name=i.name, weight=i.weight,
+            method=i.method, rule_score=r.rule_score,
+            evaluator_score=None if i.evaluator_score is None else round2(i.evaluator_score),
+            score=r.score, rate=r.rate, deviates=r.deviates, difference=r.difference, criterion=i.criterion,
+            note=i.note, process=r.process, score_cell=ev.cell(i.row, "evaluator_score")))
+    levels = tuple(LevelRecord(lv.level, lv.name, lv.parent, lv.weight, lv.score, lv.declared)
+                   for lv in result.levels)
+    figures = tuple(FigureRecord(f.name, f.value, f.text) for f in result.figures)
+    survey = ()
+    if result.survey is not None:
+        survey = tuple(SurveySetRecord(s.name, s.group, s.valid, s.rate, s.satisfied, tuple(s.questions),
+                                       tuple(s.shares.items()))
+                       for s in result.survey.sets.values())
+    name_col = ev.table.columns.get("name")
+    return FileRecord(
+        file=str(ev.path), info={k: _plain(v) for k, v in result.info.items()}, total=result.total,
+        grade=result.grade, levels=levels, indicators=tuple(inds), problems=tuple(result.problems),
+        grades=tuple((str(g), float(m)) for g, m in result.checked.grades), sheet=ev.table.sheet,
+        name_col=col_letter(name_col) if name_col else "", info_sheet=ev.info_sheet,
+        info_cells=dict(ev.info_cells), basic=dict(result.checked.basic or {}), figures=figures, survey=survey)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from perfxl.check.problems import Problem
-from perfxl.io.read import col_index
+from perfxl.model.cells import col_index
 from perfxl.model import layout as L
 from perfxl.model.values import fmt_score
 from perfxl.score.engine import Result

@@ -173,7 +173,7 @@ def resolve_sets(inp: SurveyInput, file: str) -> list[Problem]:
 
 def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
     """Counts per question × group × option, set statistics, and the problems found."""
-    from perfxl.model.evaluation import cell_ref
+    from perfxl.model.cells import cell_ref
 
     probs: list[Problem] = list(inp.problems) + resolve_sets(inp, file)
     options = inp.options or [Option(lbl, w, s) for lbl, w, s in L.DEFAULT_SURVEY_OPTIONS]
@@ -242,7 +242,7 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
 def _duplicate_ids(inp: SurveyInput, file: str) -> list[Problem]:
     import pandas as pd
 
-    from perfxl.model.evaluation import cell_ref
+    from perfxl.model.cells import cell_ref
 
     if inp.id_col is None:
         return []

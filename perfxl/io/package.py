@@ -1,0 +1,409 @@
+"""A workbook file as one verified package, opened once.
+
+``Package.open(path)`` reads the file once (decrypting it in memory when it has an opening
+password) and refuses, before any parser sees it, what is missing, not a workbook, encrypted, a
+zip bomb, a package that lies about its sizes, or XML with a DTD (entity bombs, external entities).
+Readers and writers then share the same bytes: the zip is not opened again. Sheets whose cell area
+would not fit in memory are refused from their XML before calamine allocates them.
+"""
+from __future__ import annotations
+
+import io
+import re
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perfxl.check.problems import UnusableInput, problem
+from perfxl.model.cells import col_index, col_letter
+
+#: refuse archives that would expand beyond this (zip bombs); a big real workbook is far smaller
+MAX_UNCOMPRESSED = 512 * 1024 * 1024
+MAX_RATIO = 200
+#: a workbook file itself larger than this is not read into memory
+MAX_FILE_BYTES = MAX_UNCOMPRESSED
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class Package:
+    """One workbook file read once: its bytes (decrypted in memory when it had a password)."""
+    path: Path
+    data: bytes
+    encrypted: bool = False            # decrypted from an encrypted file: a save must encrypt again
+    full: bool = False                 # every member inflated and checked (size, CRC)
+    _zip: zipfile.ZipFile | None = field(default=None, repr=False)
+    stamp: tuple[int, int] = (0, 0)    # (size, mtime_ns) of the file when it was read
+
+    @classmethod
+    def open(cls, path: str | Path, password: str | None = None, *, full: bool = False) -> "Package":
+        """Read and verify ``path``. ``full``: inflate every member now (before openpyxl loads it);
+        otherwise only each member's XML prolog is checked (what calamine needs)."""
+        path = Path(path)
+        data = _read_file(path)
+        encrypted = False
+        if data.startswith(OLE_MAGIC) and _is_encrypted_ole(data):
+            if password is None:
+                raise refuse("file_encrypted", path)
+            data, encrypted = decrypt(data, path, password), True
+        zf = None
+        if data.startswith(ZIP_MAGIC):
+            zf = check_package(data, path, full=full)
+        elif not data.startswith(OLE_MAGIC):
+            kind = "空文件" if not data else "文件内容不是 xlsx/xlsm/xls/ods 格式"
+            raise refuse("file_not_excel", path, detail=kind)
+        return cls(path, data, encrypted, full, zf, _stamp(path))
+
+    @property
+    def is_zip(self) -> bool:
+        return self.data.startswith(ZIP_MAGIC)
+
+    def stream(self) -> io.BytesIO:
+        """A fresh file object over the bytes (for calamine and openpyxl)."""
+        return io.BytesIO(self.data)
+
+    @property
+    def zip(self) -> zipfile.ZipFile:
+        """The package's zip directory, parsed once."""
+        if self._zip is None:
+            try:
+                self._zip = zipfile.ZipFile(io.BytesIO(self.data))
+            except zipfile.BadZipFile as e:
+                raise refuse("file_unreadable", self.path, detail=f"压缩包已损坏（{short_error(e)}）") from None
+        return self._zip
+
+    def verify_full(self) -> None:
+        """Inflate every member once (size and CRC checked), as before openpyxl loads the package."""
+        if not self.full and self.is_zip:
+            try:
+                verify_members(self.zip, self.path, full=True)
+            except zipfile.BadZipFile as e:
+                raise refuse("file_unreadable", self.path, detail=f"压缩包已损坏（{short_error(e)}）") from None
+            except (NotImplementedError, RuntimeError, EOFError, OSError, ValueError) as e:
+                raise refuse("file_unreadable", self.path, detail=f"压缩包无法解开（{short_error(e)}）") from None
+            self.full = True
+
+    def changed(self) -> bool:
+        """The file on disk is no longer the one read (saved again, replaced, removed)."""
+        try:
+            return _stamp(self.path) != self.stamp
+        except OSError:
+            return True
+
+    def member(self, name: str) -> bytearray:
+        return read_member(self.zip, name)
+
+
+def _read_file(path: Path) -> bytes:
+    """The file's bytes; refuses what is missing, a folder, not a regular file (a FIFO would block)
+    or too large to be a workbook."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise refuse("file_missing", path) from None
+    except OSError as e:
+        raise refuse("file_unreadable", path, detail=short_error(e)) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise refuse("file_not_excel", path, detail="这是一个文件夹")
+    if not stat.S_ISREG(st.st_mode):
+        raise refuse("file_not_excel", path, detail="不是普通文件")
+    if st.st_size > MAX_FILE_BYTES:
+        raise refuse("file_too_large", path, detail=f"文件 {st.st_size / 1024 / 1024:.0f} MB")
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise refuse("file_unreadable", path, detail=short_error(e)) from None
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return (st.st_size, st.st_mtime_ns)
+
+
+def _is_encrypted_ole(data: bytes) -> bool:
+    return "EncryptedPackage".encode("utf-16-le") in data[: 1 << 20]
+
+
+def refuse(code: str, path: Path, **kw) -> UnusableInput:
+    return UnusableInput([problem(code, file=str(path), path=path.name, **kw)])
+
+
+def short_error(e: Exception) -> str:
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return text[:200]
+
+
+# --- robustness: hostile and broken packages (可靠性与安全) ------------------------------
+#
+# Every zip member is inflated once, in bounded chunks, before any parser sees the package:
+# a member that inflates beyond its declared size fails its CRC check (so the declared sizes,
+# summed against MAX_UNCOMPRESSED, are real), and an XML member with a DTD (<!DOCTYPE>,
+# <!ENTITY>: entity bombs, external entities) is refused, since no spreadsheet needs one. Then,
+# per sheet read, the cell area is bounded from the XML before calamine allocates it densely
+# (one value at XFD1048576 would make it allocate 17 billion cells and abort the process).
+
+#: most cells (rows × columns of the area holding values) a sheet may span
+MAX_SHEET_CELLS = 5_000_000
+#: most members a package may list (a real workbook has tens; a thousand sheets a few thousand)
+MAX_MEMBERS = 20_000
+_CHUNK = 1 << 20
+
+
+def check_package(data: bytes, path: Path, *, full: bool = True) -> zipfile.ZipFile:
+    """Refuse a zip package that is broken, a bomb or has XML with a DTD; return its directory.
+
+    ``full``: inflate every member (checking its size and CRC), as before openpyxl loads a package;
+    otherwise only the start of each member is read (its XML prolog), which is what calamine needs:
+    it stops at a member's declared size by itself, and perfxl's own reads are bounded the same way."""
+    if _member_count(data) > MAX_MEMBERS:
+        raise refuse("file_too_large", path, detail=f"压缩包中的条目超过 {MAX_MEMBERS:,} 个")
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        verify_members(zf, path, full=full)
+        if "content.xml" in zf.NameToInfo and "xl/workbook.xml" not in zf.NameToInfo:
+            _check_ods_extent(read_member(zf, "content.xml"), path)   # calamine reads every table at once
+    except zipfile.BadZipFile as e:
+        raise refuse("file_unreadable", path, detail=f"压缩包已损坏（{short_error(e)}）") from None
+    except (zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError, ValueError) as e:
+        raise refuse("file_unreadable", path, detail=f"压缩包无法解开（{short_error(e)}）") from None
+    return zf
+
+
+def verify_members(zf: zipfile.ZipFile, path: Path, *, full: bool) -> None:
+    """Declared sizes within bounds and consistent; every XML prolog without a DTD; with ``full``
+    every member inflated in bounded chunks (zipfile checks size and CRC at the end)."""
+    infos = zf.infolist()
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if total > MAX_UNCOMPRESSED or (total > 50 * 1024 * 1024 and total / packed > MAX_RATIO):
+        raise refuse("file_too_large", path, detail=f"{total / 1024 / 1024:.0f} MB")
+    for info in infos:
+        if info.compress_size > info.file_size * 1.01 + 1024:
+            raise refuse("file_unreadable", path,
+                        detail=f"压缩包中“{info.filename}”的大小记录与内容不符（文件已损坏或被改动过）")
+    for info in infos:
+        _verify_member(zf, info, path, full)
+
+
+def read_member(zf: zipfile.ZipFile, name) -> bytearray:
+    """A member's bytes, inflated in bounded chunks: never more than its declared size (zipfile
+    stops there and checks the CRC), however the member was made."""
+    out = bytearray()
+    with zf.open(name) as fh:
+        while chunk := fh.read(_CHUNK):
+            out += chunk
+    return out
+
+
+_PROLOG = 64 * 1024
+
+
+def _verify_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, full: bool) -> None:
+    """Look for a DTD in the prolog of anything that starts like XML; with ``full`` inflate the
+    whole member in bounded chunks (zipfile checks size and CRC at the end)."""
+    import zlib
+
+    try:
+        with zf.open(info) as fh:
+            head = fh.read(_PROLOG if not full else _CHUNK)
+            if _unsafe_prolog(head, more=len(head) < info.file_size):
+                raise refuse("file_unsafe", path, member=info.filename)
+            if full:
+                while fh.read(_CHUNK):
+                    pass
+    except zlib.error as e:
+        raise refuse("file_unreadable", path, detail=f"压缩包中“{info.filename}”已损坏（{short_error(e)}）") from None
+
+
+def _unsafe_prolog(head: bytes, more: bool) -> bool:
+    """True when an XML member declares a DTD (<!DOCTYPE>, <!ENTITY>) before its root element, or
+    its prolog runs past what was read. Parsers act on a DTD only there."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[1:2] == b"\x00" or head[:1] == b"\x00":
+        enc = "utf-16-le" if head[:2] == b"\xff\xfe" or head[1:2] == b"\x00" else "utf-16-be"
+        text = head.decode(enc, "ignore")
+    else:
+        text = head.decode("utf-8", "ignore")
+    text = text.lstrip("\ufeff")
+    i, n = 0, len(text)
+    while True:
+        while i < n and text[i] in " \t\r\n":
+            i += 1
+        if i >= n:
+            return more and text.strip() != ""          # prolog longer than what was read
+        if not text.startswith("<", i):
+            return False                               # not XML: no parser gets as far as a DTD
+        if text.startswith("<?", i):
+            end, close = text.find("?>", i + 2), 2
+        elif text.startswith("<!--", i):
+            end, close = text.find("-->", i + 4), 3
+        elif text.startswith("<!", i):
+            return True                                # <!DOCTYPE (or anything else declared)
+        else:
+            return False                               # the root element: the prolog is over
+        if end < 0:
+            return more
+        i = end + close
+
+
+def _member_count(data: bytes) -> int:
+    """Entries the zip's end record declares (read before zipfile builds one object per entry)."""
+    import struct
+
+    tail = data[-66_000:]
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return 0
+    count = struct.unpack_from("<H", tail, at + 10)[0]
+    if count == 0xFFFF:                      # zip64: the count is in the zip64 end record
+        z64 = tail.rfind(b"PK\x06\x06", 0, at)
+        if z64 >= 0 and z64 + 40 <= len(tail):
+            count = struct.unpack_from("<Q", tail, z64 + 32)[0]
+    return count
+
+
+def decrypt(data: bytes, path: Path, password: str) -> bytes:
+    """Decrypted bytes of a password-protected Office file (in memory only)."""
+    try:
+        import msoffcrypto
+        from msoffcrypto import exceptions as mx
+    except ImportError:
+        raise refuse("password_unsupported", path) from None
+    out = io.BytesIO()
+    try:
+        office = msoffcrypto.OfficeFile(io.BytesIO(data))
+        office.load_key(password=password)
+        office.decrypt(out)
+    except mx.InvalidKeyError:
+        raise refuse("password_wrong", path) from None
+    except Exception as e:  # msoffcrypto raises many types for damaged or unusual files
+        if "password" in str(e).lower() or "key" in str(e).lower():
+            raise refuse("password_wrong", path) from None
+        raise refuse("file_unreadable", path, detail=f"无法解密（{short_error(e)}）") from None
+    return out.getvalue()
+
+
+_TWO_LETTER_REF = re.compile(rb'r="[A-Z][A-Z]')
+_THREE_LETTER_REF = re.compile(rb'r="[A-Z][A-Z][A-Z]')
+_TOKENS = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*?)(/?)>")
+_ATTR_R = re.compile(rb'\br="([A-Z]*)(\d*)"')
+
+
+def _valued_refs(data: bytes, letters: str, digits: str) -> list[tuple[bytes, bytes]]:
+    """(column letters, row digits) of cells with content whose reference has that shape."""
+    pat = re.compile(rb'r="(' + letters.encode() + rb')(' + digits.encode() + rb')"[^>]*(?<!/)>')
+    return pat.findall(data)
+
+
+
+
+#: a prefixed cell (<x:c>), or a cell whose first attribute is not r="" (two literal-led regex
+#: searches: much faster over a big sheet than one alternation, or than bytes.count)
+_PREFIXED_CELL = re.compile(rb":c[ >]")
+_CELL_WITHOUT_LEADING_R = re.compile(rb'<c[ >](?!r=")')
+
+
+def _odd_cells(data: bytes) -> bool:
+    return bool(_PREFIXED_CELL.search(data) or _CELL_WITHOUT_LEADING_R.search(data))
+
+
+def _extent(data: bytes) -> tuple[int, int, str]:
+    """(rows, columns) bounding the cells with content of a sheet part, and the reference of its
+    far corner. Exact where cheap bounds do not already show the area is small."""
+    if _odd_cells(data):
+        return _extent_by_tokens(data)        # cells without a leading r="" (or prefixed): walk them
+    if not _TWO_LETTER_REF.search(data):
+        cols = 26
+    else:
+        refs = _valued_refs(data, "[A-Z]{3}", r"\d+") if _THREE_LETTER_REF.search(data) else []
+        refs = refs or _valued_refs(data, "[A-Z]{2}", r"\d+")
+        cols = max((col_index(c.decode()) + 1 for c, _ in refs), default=26)
+        cols = max(cols, 26)
+    refs = _valued_refs(data, "[A-Z]{1,3}", r"\d{6,7}")
+    rows = max((int(r) for _, r in refs), default=99_999)
+    if cols == 26 and rows * cols > MAX_SHEET_CELLS:          # 26 was a bound: find the last column used
+        cols = next((i + 1 for i in range(25, -1, -1)
+                     if re.search(rb'r="' + bytes([65 + i]) + rb'\d+"[^>]*(?<!/)>', data)), 1)
+    for d in range(5, 0, -1):
+        if refs or rows * cols <= MAX_SHEET_CELLS:
+            break
+        refs = _valued_refs(data, "[A-Z]{1,3}", rf"\d{{{d}}}")
+        rows = max((int(r) for _, r in refs), default=10 ** (d - 1) - 1)
+    return max(rows, 1), cols, f"{col_letter(cols)}{max(rows, 1)}"
+
+
+def _extent_by_tokens(data: bytes) -> tuple[int, int, str]:
+    row = col = 0
+    max_row = max_col = 1
+    for m in _TOKENS.finditer(data):
+        tag, attrs, closed = m.groups()
+        ref = _ATTR_R.search(attrs)
+        if tag == b"row":
+            row = int(ref.group(2)) if ref and ref.group(2) else row + 1
+            col = 0
+            continue
+        if ref and ref.group(1):
+            col = col_index(ref.group(1).decode()) + 1
+            if ref.group(2):
+                row = int(ref.group(2))
+        else:
+            col += 1
+        if not closed:
+            max_row, max_col = max(max_row, row), max(max_col, col)
+    return max_row, max_col, f"{col_letter(max_col)}{max_row}"
+
+
+
+def check_extent(data: bytes, path: Path, sheet: str) -> None:
+    rows, cols, far = _extent(data)
+    if rows * cols > MAX_SHEET_CELLS:
+        raise UnusableInput([problem("sheet_too_large", file=str(path), sheet=sheet, cell=far, far=far,
+                                     path=path.name, rows=f"{rows:,}", cols=f"{cols:,}",
+                                     limit=f"{MAX_SHEET_CELLS:,}")])
+
+
+def check_every_worksheet(zf: zipfile.ZipFile, path: Path) -> None:
+    for info in zf.infolist():
+        if info.file_size and not info.is_dir():
+            data = read_member(zf, info)
+            if b"sheetData" in data:
+                check_extent(data, path, info.filename)
+            del data
+
+
+_ODS_TOKENS = re.compile(rb"<table:table (?:[^>]*?)table:name=\"([^\"]*)\"|<table:table-row\b([^>]*?)(/?)>"
+                         rb"|<table:table-cell\b([^>]*?)(/?)>|<table:covered-table-cell\b([^>]*?)(/?)>")
+_ODS_ROWS_REPEATED = re.compile(rb'number-rows-repeated="(\d+)"')
+_ODS_COLS_REPEATED = re.compile(rb'number-columns-repeated="(\d+)"')
+
+
+def _check_ods_extent(content: bytes, path: Path) -> None:
+    """An OpenDocument spreadsheet repeats rows and cells by count: bound the area of the cells with
+    content of every table (a repeated cell with content is expanded by every reader)."""
+    name, row, col, rep = "", 0, 0, 1
+    max_row = max_col = 0
+
+    def check() -> None:
+        if max_row * max_col > MAX_SHEET_CELLS:
+            raise UnusableInput([problem("sheet_too_large", file=str(path), sheet=name, path=path.name,
+                                         rows=f"{max_row:,}", cols=f"{max_col:,}", limit=f"{MAX_SHEET_CELLS:,}",
+                                         far=f"{col_letter(min(max_col, 16384))}{max_row}")])
+
+    for m in _ODS_TOKENS.finditer(content):
+        if m.group(1) is not None:
+            check()
+            name, row, max_row, max_col = m.group(1).decode("utf-8", "replace"), 0, 0, 0
+        elif m.group(2) is not None:
+            r = _ODS_ROWS_REPEATED.search(m.group(2))
+            rep = int(r.group(1)) if r else 1
+            row += rep
+            col = 0
+        else:
+            attrs, closed = (m.group(4), m.group(5)) if m.group(4) is not None else (m.group(6), m.group(7))
+            c = _ODS_COLS_REPEATED.search(attrs)
+            col += int(c.group(1)) if c else 1
+            if not closed or b"value-type" in attrs:
+                max_row, max_col = max(max_row, row), max(max_col, col)
+    check()

@@ -1,0 +1,167 @@
+"""Typed records of a scored workbook. They are what flows after scoring — to the JSON of the
+command line, to consolidation and to reports — frozen and picklable (workers send them back).
+Column names are English; Chinese headers appear only where a sheet or a document is drawn."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from perfxl.check.problems import ERROR, WARNING, Problem
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorRecord:
+    """One 三级指标 as scored: the inputs as the engine used them and every figure it gave."""
+    code: str
+    row: int
+    level1: str
+    level2: str
+    name: str
+    weight: float | None
+    method: str
+    rule_score: float | None = None
+    evaluator_score: float | None = None      # rounded to 2 decimals, as it counts
+    score: float | None = None
+    rate: float | None = None                 # 得分率 = score / weight
+    deviates: bool = False                    # evaluator_score differs from rule_score
+    difference: float | None = None           # evaluator_score − rule_score, when it deviates
+    criterion: str = ""
+    note: str = ""
+    process: str = ""                         # 评分过程, as reports print it
+    score_cell: str = ""                      # A1 address of the 评价得分 cell (deviations point there)
+
+    @property
+    def lost(self) -> float | None:
+        """Points lost against the weight (None when not scored)."""
+        if self.score is None or self.weight is None:
+            return None
+        return self.weight - self.score
+
+    def compact(self) -> "IndicatorRecord":
+        """The record without its long texts (consolidating thousands of files keeps only figures)."""
+        return replace(self, criterion="", note="", process="")
+
+
+@dataclass(frozen=True, slots=True)
+class LevelRecord:
+    """A 一级 (level 1) or 二级 (level 2) indicator: the sum of its 三级指标."""
+    level: int
+    name: str
+    parent: str | None
+    weight: float
+    score: float | None
+    declared: float | None = None
+
+    @property
+    def rate(self) -> float | None:
+        if self.score is None or not self.weight:
+            return None
+        return self.score / self.weight
+
+
+@dataclass(frozen=True, slots=True)
+class FigureRecord:
+    """A derived figure of 基础数据 (e.g. 支出预算执行率) with its computation in words."""
+    name: str
+    value: float | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SurveySetRecord:
+    """A question set of a questionnaire: sample, rates and the share of every option."""
+    name: str
+    group: str | None
+    valid: int
+    rate: float | None
+    satisfied: float | None
+    questions: tuple[str, ...] = ()
+    shares: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One workbook after scoring."""
+    file: str
+    info: dict[str, Any]
+    total: float | None
+    grade: str | None
+    levels: tuple[LevelRecord, ...]
+    indicators: tuple[IndicatorRecord, ...]
+    problems: tuple[Problem, ...]
+    grades: tuple[tuple[str, float], ...] = ()
+    sheet: str = ""                               # the indicator sheet's name in this workbook
+    name_col: str = ""                            # letters of its 三级指标 column
+    info_sheet: str | None = None
+    info_cells: dict[str, str] = field(default_factory=dict)
+    basic: dict[str, float | None] = field(default_factory=dict)
+    figures: tuple[FigureRecord, ...] = ()
+    survey: tuple[SurveySetRecord, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == ERROR)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == ERROR for p in self.problems)
+
+    @property
+    def complete(self) -> bool:
+        """Every indicator scored and no error left: the total can be relied on."""
+        return self.total is not None and not self.has_errors
+
+    @property
+    def deviations(self) -> tuple[IndicatorRecord, ...]:
+        return tuple(i for i in self.indicators if i.deviates)
+
+    @property
+    def level1(self) -> dict[str, float | None]:
+        return {lv.name: lv.score for lv in self.levels if lv.level == 1}
+
+    @property
+    def total_weight(self) -> float:
+        return sum(lv.weight for lv in self.levels if lv.level == 1)
+
+    def compact(self) -> "FileRecord":
+        """Figures only: what consolidating many files needs to keep per file."""
+        return replace(self, indicators=tuple(i.compact() for i in self.indicators), basic={},
+                       figures=(), survey=())
+
+    def to_dict(self, *, output: str | None = None, extra_problems: tuple[Problem, ...] = ()) -> dict:
+        """The JSON shape of ``perfxl score --json`` / ``validate --json``."""
+        info = {k: (v if isinstance(v, (int, float, str)) or v is None else str(v)) for k, v in self.info.items()}
+        return {
+            "file": self.file,
+            "info": info,
+            "total": self.total,
+            "grade": self.grade,
+            "complete": self.complete,
+            "levels": [
+                {"level": lv.level, "name": lv.name, "parent": lv.parent, "weight": lv.weight, "score": lv.score,
+                 "rate": None if lv.rate is None else round(lv.rate, 6)}
+                for lv in self.levels],
+            "indicators": [
+                {"code": i.code, "row": i.row, "level1": i.level1, "level2": i.level2, "name": i.name,
+                 "weight": i.weight, "method": i.method, "rule_score": i.rule_score,
+                 "evaluator_score": i.evaluator_score, "score": i.score,
+                 "rate": None if i.rate is None else round(i.rate, 6), "deviation": i.deviates,
+                 "process": i.process}
+                for i in self.indicators],
+            "deviations": [
+                {"code": i.code, "name": i.name, "cell": f"{self.sheet}!{i.score_cell}", "rule_score": i.rule_score,
+                 "evaluator_score": i.evaluator_score, "difference": i.difference, "note": i.note}
+                for i in self.deviations],
+            "problems": [p.to_dict() for p in (*self.problems, *extra_problems)],
+            "output": output,
+        }
+
+
+def count_by_severity(problems) -> tuple[int, int]:
+    """(errors, warnings)."""
+    return (sum(p.severity == ERROR for p in problems), sum(p.severity == WARNING for p in problems))
+
+
+def as_dict(record) -> dict:
+    """A record as a plain dict (for tables: one column per field)."""
+    return asdict(record)
