@@ -165,3 +165,30 @@ def count_by_severity(problems) -> tuple[int, int]:
 def as_dict(record) -> dict:
     """A record as a plain dict (for tables: one column per field)."""
     return asdict(record)
+
+
+@dataclass(frozen=True, slots=True)
+class RankRow:
+    """One unit (and year) of a consolidation: its figure (a panel's when several evaluators)."""
+    unit: str
+    year: Any
+    total: float | None
+    grade: str | None
+    rank: int | None
+    evaluators: int = 1
+    evaluator_names: tuple[str, ...] = ()
+    status: str = ""
+    level1: tuple[tuple[str, float | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What a report made from a consolidation adds to the per-unit sections: the ranking, the
+    grade distribution and the account of every file (found = included + not included)."""
+    ranking: tuple[RankRow, ...]
+    grades: tuple[tuple[str, int], ...]           # (grade label, number of units), in scale order
+    found: int
+    included: int
+    not_included: int
+    panel_method: str = "mean"                    # a key of layout.PANEL_METHODS
+    level1: tuple[str, ...] = ()
