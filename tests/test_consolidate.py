@@ -178,13 +178,13 @@ def test_counts_add_up_and_every_rejected_file_has_its_reason(cons, collection):
     assert cons.found == len(found) == FOUND
     assert cons.included == INCLUDED
     assert cons.included + cons.not_included == cons.found
-    listed = set(cons.included_files) | set(cons.rejected[H["file"]])
+    listed = set(cons.included_files) | set(cons.rejected["file"])
     assert listed == {str(p) for p in found}
-    assert not set(cons.included_files) & set(cons.rejected[H["file"]])
-    assert cons.rejected[H["reason"]].str.len().min() > 5
+    assert not set(cons.included_files) & set(cons.rejected["file"])
+    assert cons.rejected["reason"].str.len().min() > 5
 
     why = {Path(f).name: (cat, reason, sheet, cell) for f, cat, reason, sheet, cell in
-           cons.rejected[[H["file"], H["category"], H["reason"], H["sheet"], H["cell"]]].itertuples(index=False)}
+           cons.rejected[["file", "category", "reason", "sheet", "cell"]].itertuples(index=False)}
     cat = L.CONS_CATEGORIES
     # identical copies: the first in path order ("乙单位 - 副本" sorts before "乙单位.") is kept
     copy, original = "乙单位 - 副本.xlsx", "乙单位.xlsx"
@@ -213,89 +213,89 @@ def test_counts_add_up_and_every_rejected_file_has_its_reason(cons, collection):
 
 def test_summary_totals_grades_and_ranks_match_hand_computation(cons):
     exp = expected_units("mean")
-    s = cons.summary.set_index(H["unit"])
+    s = cons.summary.set_index("unit")
     assert set(s.index) == set(exp)
     for unit, e in exp.items():
-        assert s.at[unit, H["total"]] == pytest.approx(e["total"], abs=1e-9), unit
-        assert s.at[unit, H["grade"]] == e["grade"], unit
-        assert s.at[unit, H["evaluators"]] == e["evaluators"]
+        assert s.at[unit, "total"] == pytest.approx(e["total"], abs=1e-9), unit
+        assert s.at[unit, "grade"] == e["grade"], unit
+        assert s.at[unit, "evaluators"] == e["evaluators"]
         assert s.at[unit, "产出"] == pytest.approx(r2(sum(e["scores"][:2])))
         assert s.at[unit, "效益"] == pytest.approx(r2(sum(e["scores"][2:])))
     want = ranks({u: e["total"] for u, e in exp.items()})
-    assert s[H["rank"]].to_dict() == want
+    assert s["rank"].to_dict() == want
     assert sorted(want.values()) != list(range(1, len(want) + 1)), "the collection should contain a tie"
-    assert list(cons.summary[H["rank"]]) == sorted(want.values())
+    assert list(cons.summary["rank"]) == sorted(want.values())
     # the panel total is the sum of rounded per-indicator means (74.99), not the mean of totals (75.00)
-    assert s.at["甲单位", H["total"]] == pytest.approx(74.99)
-    assert s.at[FLAGGED[0], H["status"]] == L.CONS_STATUS_FLAGGED
-    assert s.at["乙单位", H["status"]] == L.CONS_STATUS_OK
-    assert "0.9" in s.at[OLD[0], H["note"]]
-    assert s.at["甲单位", H["evaluator_names"]] == "张三、李四、王五"
+    assert s.at["甲单位", "total"] == pytest.approx(74.99)
+    assert s.at[FLAGGED[0], "status"] == L.CONS_STATUS_FLAGGED
+    assert s.at["乙单位", "status"] == L.CONS_STATUS_OK
+    assert "0.9" in s.at[OLD[0], "note"]
+    assert s.at["甲单位", "evaluator_names"] == "张三、李四、王五"
 
 
 @pytest.mark.parametrize("method", ["median", "trimmed"])
 def test_panel_methods(collection, method):
     c = perfxl.consolidate(collection, jobs=1, panel=method)
     exp = expected_units(method)
-    s = c.summary.set_index(H["unit"])
+    s = c.summary.set_index("unit")
     for unit in ("甲单位", "丁单位"):
-        assert s.at[unit, H["total"]] == pytest.approx(exp[unit]["total"]), (method, unit)
-    p = c.panel[c.panel[H["unit"]] == "丁单位"]
+        assert s.at[unit, "total"] == pytest.approx(exp[unit]["total"]), (method, unit)
+    p = c.panel[c.panel["unit"] == "丁单位"]
     # two evaluators: trimmed falls back to the mean
-    assert list(p[H["panel_score"]]) == pytest.approx(
+    assert list(p["panel_score"]) == pytest.approx(
         [r2(statistics.median(v)) if method == "median" else r2(statistics.fmean(v))
          for v in zip(*(scores(a) for a in PANEL_D.values()))])
 
 
 def test_panel_sheet_spread_and_outliers(cons):
     p = cons.panel
-    assert set(p[H["unit"]]) == {"甲单位", "丁单位"}
+    assert set(p["unit"]) == {"甲单位", "丁单位"}
     assert len(p) == 8
-    a = p[p[H["unit"]] == "甲单位"].set_index(H["code"])
+    a = p[p["unit"] == "甲单位"].set_index("code")
     per = {ev: scores(x) for ev, x in PANEL_A.items()}
     for i, code in enumerate(("1", "2", "3", "4")):
         vals = [per[ev][i] for ev in PANEL_A]
         med = statistics.median(vals)
-        assert a.at[code, H["panel_score"]] == pytest.approx(r2(statistics.fmean(vals)))
-        assert a.at[code, H["spread"]] == pytest.approx(max(vals) - min(vals))
-        assert a.at[code, H["std"]] == pytest.approx(statistics.stdev(vals), abs=1e-4)
+        assert a.at[code, "panel_score"] == pytest.approx(r2(statistics.fmean(vals)))
+        assert a.at[code, "spread"] == pytest.approx(max(vals) - min(vals))
+        assert a.at[code, "std"] == pytest.approx(statistics.stdev(vals), abs=1e-4)
         flagged = [ev for ev in PANEL_A if abs(per[ev][i] - med) > 0.2 * 25]
-        text = a.at[code, H["outliers"]]
+        text = a.at[code, "outliers"]
         assert [ev for ev in PANEL_A if isinstance(text, str) and ev in text] == flagged
     # 指标1: 王五 5 against a median of 25 is flagged; 指标2: 李四 15 against 20 is exactly 20% of 25: not flagged
-    assert "王五" in a.at["1", H["outliers"]]
-    assert pd.isna(a.at["2", H["outliers"]])
-    assert "张三 25.00" in a.at["1", H["figures"]]
+    assert "王五" in a.at["1", "outliers"]
+    assert pd.isna(a.at["2", "outliers"])
+    assert "张三 25.00" in a.at["1", "figures"]
 
 
 def test_detail_and_analysis(cons):
     d = cons.detail
     assert len(d) == INCLUDED * 4
-    assert set(d[H["deviates"]]) == {L.YES, L.NO}
-    assert (d[H["deviates"]] == L.YES).sum() == 1
-    old = d[d[H["unit"]] == OLD[0]].set_index(H["code"])
-    assert old[H["score"]].to_dict() == dict(zip(("1", "2", "3", "4"), scores(OLD[1])))   # reconciled by 编号
-    assert set(old[H["template_version"]]) == {"0.9"}
+    assert set(d["deviates"]) == {L.YES, L.NO}
+    assert (d["deviates"] == L.YES).sum() == 1
+    old = d[d["unit"] == OLD[0]].set_index("code")
+    assert old["score"].to_dict() == dict(zip(("1", "2", "3", "4"), scores(OLD[1])))   # reconciled by 编号
+    assert set(old["template_version"]) == {"0.9"}
 
     exp = expected_units("mean")
-    a = cons.analysis.set_index(H["code"])
+    a = cons.analysis.set_index("code")
     assert list(a.index) == ["1", "2", "3", "4"]
     for i, code in enumerate(a.index):
         vals = [e["scores"][i] for e in exp.values()]
-        assert a.at[code, H["units"]] == len(exp)
-        assert a.at[code, H["mean"]] == pytest.approx(statistics.fmean(vals))
-        assert a.at[code, H["min"]] == pytest.approx(min(vals))
-        assert a.at[code, H["max"]] == pytest.approx(max(vals))
-        assert a.at[code, H["mean_rate"]] == pytest.approx(statistics.fmean(v / 25 for v in vals))
-        assert a.at[code, H["lost"]] == sum(v < 25 for v in vals)
-    assert a[H["deviations"]].to_dict() == {"1": 1, "2": 0, "3": 0, "4": 0}
+        assert a.at[code, "units"] == len(exp)
+        assert a.at[code, "mean"] == pytest.approx(statistics.fmean(vals))
+        assert a.at[code, "min"] == pytest.approx(min(vals))
+        assert a.at[code, "max"] == pytest.approx(max(vals))
+        assert a.at[code, "mean_rate"] == pytest.approx(statistics.fmean(v / 25 for v in vals))
+        assert a.at[code, "lost"] == sum(v < 25 for v in vals)
+    assert a["deviations"].to_dict() == {"1": 1, "2": 0, "3": 0, "4": 0}
 
 
 def test_strict_leaves_out_workbooks_with_errors(collection):
     c = perfxl.consolidate(collection, jobs=1, strict=True)
-    assert FLAGGED[0] not in set(c.summary[H["unit"]])
-    row = c.rejected[c.rejected[H["file"]].str.endswith(f"{FLAGGED[0]}.xlsx")]
-    assert list(row[H["category"]]) == [L.CONS_CATEGORIES["strict"]]
+    assert FLAGGED[0] not in set(c.summary["unit"])
+    row = c.rejected[c.rejected["file"].str.endswith(f"{FLAGGED[0]}.xlsx")]
+    assert list(row["category"]) == [L.CONS_CATEGORIES["strict"]]
     assert c.included + c.not_included == c.found == FOUND
 
 
@@ -411,7 +411,7 @@ def test_ods_and_xls_are_read(tmp_path, soffice):
     assert sorted(p.name for p in d.iterdir()) == ["丙单位.xls", "乙单位.ods"]
     c = perfxl.consolidate(d, jobs=1)
     assert (c.found, c.included) == (2, 2), c.rejected.to_dict("records")
-    s = c.summary.set_index(H["unit"])[H["total"]].to_dict()
+    s = c.summary.set_index("unit")["total"].to_dict()
     assert s == pytest.approx({"乙单位": r2(sum(scores([10, 9, 8, 7]))), "丙单位": r2(sum(scores([6, 6, 6, 6])))})
 
 
@@ -443,7 +443,7 @@ def test_a_worker_that_dies_is_blamed_on_its_own_file_only(collection, monkeypat
     victim = next(f for f in files if f.name == "丙单位.xlsx")
     real = C.score_file
 
-    def crashing(path: str, password: str | None = None) -> dict:
+    def crashing(path: str, password: str | None = None):
         if path == str(victim):
             os._exit(3)                      # what a segfault or the OOM killer looks like to the pool
         return real(path, password)
@@ -453,11 +453,11 @@ def test_a_worker_that_dies_is_blamed_on_its_own_file_only(collection, monkeypat
     monkeypatch.setattr(C, "_mp_context", lambda: multiprocessing.get_context("fork"))
     records = C.score_files(files, jobs=2)
     assert len(records) == len(files) == FOUND
-    lost = [r for r in records if r["usable"] is False and r["problems"][0][1] == "consolidate_worker_lost"]
-    assert [r["file"] for r in lost] == [str(victim)]
-    assert "丙单位.xlsx" in lost[0]["problems"][0][2]
-    serial = {r["file"]: r for r in (real(str(f)) for f in files if f != victim)}
-    assert all(r == serial[r["file"]] for r in records if r["file"] != str(victim))
+    lost = [r for r in records if isinstance(r, C.Unusable) and r.problems[0].code == "consolidate_worker_lost"]
+    assert [r.file for r in lost] == [str(victim)]
+    assert "丙单位.xlsx" in lost[0].problems[0].message
+    serial = {r.file: r for r in (real(str(f)) for f in files if f != victim)}
+    assert all(r == serial[r.file] for r in records if r.file != str(victim))
 
 
 def test_password_opens_protected_workbooks_in_consolidation_and_report(make_workbook, cli, tmp_path):

@@ -37,9 +37,9 @@ def trimmed(rows):
 
 
 def fingerprint(result) -> dict:
-    from perfxl.cli.render import result_dict
+    from perfxl.score.engine import record
 
-    return result_dict(result)
+    return record(result).to_dict()
 
 
 def column(wb, key: str) -> str:

@@ -88,7 +88,8 @@ def books(draw) -> RawBook:
 
 
 def check(result) -> None:
-    from perfxl.cli.render import dumps, result_dict
+    from perfxl.cli.render import dumps
+    from perfxl.score.engine import record
 
     for p in result.problems:
         assert isinstance(p, Problem) and p.code in CATALOGUE and p.severity in ("error", "warning", "info")
@@ -96,7 +97,7 @@ def check(result) -> None:
     assert result.total is None or math.isfinite(result.total)
     for r in result.indicators:
         assert r.score is None or math.isfinite(r.score)
-    json.loads(dumps(result_dict(result)))
+    json.loads(dumps(record(result).to_dict()))
 
 
 @settings(max_examples=int(os.environ.get("PERFXL_FUZZ_EXAMPLES", "250")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

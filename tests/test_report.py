@@ -249,7 +249,7 @@ def test_shipped_template_is_current(tmp_path):
     with zipfile.ZipFile(shipped) as a, zipfile.ZipFile(fresh) as b:
         assert sorted(a.namelist()) == sorted(b.namelist())
         stale = [n for n in a.namelist() if a.read(n) != b.read(n)]
-    assert stale == [], f"{shipped.name} is stale: run perfxl build-templates"
+    assert stale == [], f"{shipped.name} is stale: run python -m devtools.build_templates"
 
 
 def test_restyled_template_is_honoured(scored, cli, tmp_path):

@@ -5,7 +5,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from perfxl.model import layout as L
-from perfxl.model.frameworks import build_all, fingerprint
+from devtools.build_templates import build_all, fingerprint
 from perfxl.rules import names
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,12 +65,12 @@ def test_template_opens_in_libreoffice(cli, tmp_path, soffice):
 
 
 def test_committed_workbooks_are_fresh(tmp_path):
-    """workbook_templates/ must be what `perfxl build-templates` makes now."""
+    """workbook_templates/ must be what `python -m devtools.build_templates` makes now."""
     fresh = [p for p in build_all(tmp_path) if p.suffix == ".xlsx"]    # the .docx: tests/test_report.py
     for path in fresh:
         committed = ROOT / "workbook_templates" / path.relative_to(tmp_path)
-        assert committed.exists(), f"{committed} missing: run `perfxl build-templates`"
-        assert fingerprint(committed) == fingerprint(path), f"{committed} is stale: run `perfxl build-templates`"
+        assert committed.exists(), f"{committed} missing: run `python -m devtools.build_templates`"
+        assert fingerprint(committed) == fingerprint(path), f"{committed} is stale: run `python -m devtools.build_templates`"
     expected = {p.relative_to(tmp_path) for p in fresh}
     actual = {p.relative_to(ROOT / "workbook_templates") for p in (ROOT / "workbook_templates").rglob("*.xlsx")}
     assert actual == expected, "workbook_templates/ holds files the build does not make"

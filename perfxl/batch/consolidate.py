@@ -28,19 +28,19 @@ from __future__ import annotations
 import gc
 import os
 import statistics
-import sys
-import types
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from perfxl.model import layout as L
-from perfxl.check.problems import ERROR, Problem, UnusableInput, problem
+from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.io.package import EXCEL_SUFFIXES
-from perfxl.model.values import fmt_num, fmt_score, round2
+from perfxl.model.values import fmt_num, fmt_score, is_blank, round2
 
-H = L.CONS_HEADERS
+if TYPE_CHECKING:
+    from perfxl.model.records import FileRecord, Overview
+
 LOCK_PREFIX = "~$"
 #: below this many files a process pool costs more than it saves
 POOL_MIN_FILES = 8
@@ -81,80 +81,51 @@ def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.Path
     return out
 
 
-# --- worker: one file -> a compact plain record ----------------------------------------
+# --- worker: one file -> a compact typed record ------------------------------------------
 
-def _plain(v: Any) -> Any:
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return v
-    return str(v)
-
-
-def _ptuple(p: Problem) -> tuple:
-    return (p.severity, p.code, p.message, p.fix, p.sheet, p.cell)
+@dataclass(frozen=True)
+class Unusable:
+    """A file that could not be scored at all, with why."""
+    file: str
+    problems: tuple[Problem, ...]
 
 
-def _rejected_record(path: str, problems: list[Problem]) -> dict:
-    return {"file": path, "usable": False, "problems": [_ptuple(p) for p in problems]}
+def _unusable(path: str, problems: list[Problem]) -> Unusable:
+    return Unusable(path, tuple(problems))
 
 
-def score_file(path: str, password: str | None = None) -> dict:
-    """Score one workbook with perfxl.score.run (the code of ``perfxl score``) and return a
-    compact record of plain values: info, total, grade, 一级指标, one tuple per indicator."""
-    from perfxl.model.cells import col_letter
-    from perfxl.score.engine import run
+def score_file(path: str, password: str | None = None) -> "FileRecord | Unusable":
+    """Score one workbook with the code of ``perfxl score`` and return its compact FileRecord
+    (figures only), or why it could not be used."""
+    from perfxl.api import score_book
+    from perfxl.io.read import read_book
+    from perfxl.model.evaluation import sheets_to_read
+    from perfxl.score.engine import record
 
     name = Path(path).name
     if name.startswith(LOCK_PREFIX):
-        return _rejected_record(path, [problem("consolidate_lock_file", file=path, path=name)])
+        return _unusable(path, [problem("consolidate_lock_file", file=path, path=name)])
     try:
-        result = run(path, password=password)
+        result = score_book(read_book(path, sheets=sheets_to_read(), password=password))
     except UnusableInput as e:
-        return _rejected_record(path, e.problems)
+        return _unusable(path, e.problems)
     except Exception as e:  # one broken file must not stop a run over thousands
-        return _rejected_record(path, [problem("consolidate_internal", file=path, path=name,
-                                               detail=f"{type(e).__name__}: {e}"[:300])])
-    ev = result.checked.evaluation
-    errors = [p for p in result.problems if p.severity == ERROR]
-    name_col = ev.table.columns.get("name")
-    return {
-        "file": path,
-        "usable": True,
-        "info": {k: _plain(v) for k, v in result.info.items()},
-        "info_sheet": ev.info_sheet,
-        "info_cells": dict(ev.info_cells),
-        "sheet": ev.table.sheet,
-        "name_col": col_letter(name_col) if name_col else "",
-        "total": result.total,
-        "grade": result.grade,
-        "grades": [(str(g), float(m)) for g, m in result.checked.grades],
-        "level1": {lv.name: lv.score for lv in result.levels if lv.level == 1},
-        # code, row, level1, level2, name, weight, method, rule_score, evaluator_score, score, deviates
-        "indicators": [
-            (r.indicator.code, r.indicator.row, r.indicator.level1, r.indicator.level2, r.indicator.name,
-             r.indicator.weight, r.indicator.method, r.rule_score,
-             None if r.indicator.evaluator_score is None else round2(r.indicator.evaluator_score),
-             r.score, r.deviates)
-            for r in result.indicators],
-        "errors": len(errors),
-        "problems": [_ptuple(p) for p in errors[:3]],
-    }
+        return _unusable(path, [problem("consolidate_internal", file=path, path=name,
+                                        detail=f"{type(e).__name__}: {e}"[:300])])
+    return record(result).compact()
 
 
-def _s(v: Any) -> Any:
-    return sys.intern(v) if isinstance(v, str) else v
-
-
-def _compact(rec: dict) -> dict:
+def _compact(rec: "FileRecord | Unusable") -> "FileRecord | Unusable":
     """Share the strings that repeat from file to file (indicator names, levels, methods, labels):
     records arrive unpickled, each with its own copies, and they are most of the memory a run holds."""
-    if rec.get("usable"):
-        rec["indicators"] = [tuple(_s(v) for v in ind) for ind in rec["indicators"]]
-        rec["info"] = {k: _s(v) for k, v in rec["info"].items()}
-        rec["level1"] = {_s(k): v for k, v in rec["level1"].items()}
+    from perfxl.model.records import FileRecord
+
+    if isinstance(rec, FileRecord):
+        return rec.interned()
     return rec
 
 
-def _score_batch(paths: list[str], password: str | None = None) -> list[dict]:
+def _score_batch(paths: list[str], password: str | None = None) -> list:
     return [score_file(p, password) for p in paths]
 
 
@@ -164,7 +135,8 @@ def _worker_init() -> None:
     gc.set_threshold(50_000, 50, 50)
 
 
-_PRELOAD = ["perfxl.batch.consolidate", "perfxl.score.engine", "perfxl.model.evaluation", "perfxl.check.validate", "pandas",
+_PRELOAD = ["perfxl.batch.consolidate", "perfxl.api", "perfxl.score.engine", "perfxl.model.evaluation",
+            "perfxl.check.validate", "pandas",
             "pandera.pandas", "python_calamine"]
 
 
@@ -185,9 +157,9 @@ def _batches(n: int, workers: int, cap: int) -> list[list[int]]:
     return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
 
 
-def _lost(path: str, detail: str) -> dict:
-    return _rejected_record(path, [problem("consolidate_worker_lost", file=path, path=Path(path).name,
-                                           detail=detail[:200])])
+def _lost(path: str, detail: str) -> Unusable:
+    return _unusable(path, [problem("consolidate_worker_lost", file=path, path=Path(path).name,
+                                    detail=detail[:200])])
 
 
 def _pool(workers: int):
@@ -196,8 +168,8 @@ def _pool(workers: int):
     return ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_worker_init)
 
 
-def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None) -> list[dict]:
-    out: list[dict | None] = [None] * len(files)
+def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None) -> list:
+    out: list = [None] * len(files)
     if jobs <= 1 or len(files) < POOL_MIN_FILES:
         _worker_init()
         for i, f in enumerate(files):
@@ -259,7 +231,7 @@ def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable
 
 
 def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], None],
-              password: str | None = None) -> list[dict]:
+              password: str | None = None) -> list:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -280,7 +252,7 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
                 thing.close()
         raise UnusableInput([problem("consolidate_scheduler", address=address,
                                      detail=f"{type(e).__name__}: {e}"[:200])]) from None
-    out: list[dict | None] = [None] * len(files)
+    out: list = [None] * len(files)
     try:
         batches = _batches(len(files), workers, 32)
         futures = client.map(_score_batch, [[files[i] for i in b] for b in batches], pure=False,
@@ -313,7 +285,7 @@ def default_jobs() -> int:
 
 
 def score_files(files: list[Path], *, jobs: int | None = None, scheduler: str | None = None,
-                progress: Callable[[int, int], None] | None = None, password: str | None = None) -> list[dict]:
+                progress: Callable[[int, int], None] | None = None, password: str | None = None) -> list:
     """Records for ``files``, in the same order: locally in ``jobs`` processes, or on Dask."""
     jobs = jobs or default_jobs()
     names = [str(f) for f in files]
@@ -334,7 +306,8 @@ def score_files(files: list[Path], *, jobs: int | None = None, scheduler: str | 
 
 @dataclass
 class Consolidation:
-    """The result tables (pandas DataFrames with the summary workbook's headers) and the counts."""
+    """The result tables (pandas DataFrames with English column names; ``display_frame`` gives the
+    summary workbook's headers) and the account of every file."""
     summary: Any            # 汇总: one row per unit and year
     detail: Any             # 指标明细: every indicator of every included workbook
     analysis: Any           # 指标分析: per indicator across units
@@ -348,6 +321,11 @@ class Consolidation:
     strict: bool = False
     reference: str | None = None          # a file carrying the reference indicator system
     included_files: list[str] = field(default_factory=list)
+    records: list = field(default_factory=list, repr=False)            # compact FileRecords included
+    rejections: list[Problem] = field(default_factory=list, repr=False)
+    units: list[list[str]] = field(default_factory=list, repr=False)    # files of each 汇总 row, in order
+    output: Path | None = None
+    backup: Path | None = None
 
     @property
     def included(self) -> int:
@@ -357,18 +335,75 @@ class Consolidation:
     def not_included(self) -> int:
         return len(self.rejected)
 
+    @property
+    def flagged(self) -> int:
+        """Units included with validation errors (总分仅供参考)."""
+        if not len(self.summary):
+            return 0
+        return int((self.summary["status"] != L.CONS_STATUS_OK).sum())
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Why each file not included was left out."""
+        return list(self.rejections)
+
     def to_excel(self, path: str | os.PathLike) -> Path:
         """Write the summary workbook (汇总, 图表, 指标明细, 指标分析, 评价组, 未纳入文件, 汇总说明)."""
         from perfxl.batch.summary import write_workbook
 
         return write_workbook(self, Path(path))
 
+    def overview(self) -> "Overview":
+        """The ranking, grade distribution and file account a report made from this consolidation shows."""
+        from perfxl.model.records import Overview, RankRow
+
+        ranking = tuple(
+            RankRow(unit=r["unit"], year=_plain(r["year"]), total=_plain(r["total"]), grade=r["grade"],
+                    rank=_plain(r["rank"]), evaluators=int(r["evaluators"]),
+                    evaluator_names=tuple(n for n in str(r["evaluator_names"] or "").split("、") if n),
+                    status=r["status"], level1=tuple((n, _plain(r[n])) for n in self.level1))
+            for r in self.summary.to_dict("records"))
+        counts = Counter(r.grade for r in ranking)
+        return Overview(ranking=ranking, grades=tuple((g, counts.get(g, 0)) for g in self.grade_labels),
+                        found=self.found, included=self.included, not_included=self.not_included,
+                        panel_method=self.panel_method, level1=tuple(self.level1))
+
+    def to_dict(self) -> dict:
+        """The JSON shape of ``perfxl consolidate --json``."""
+        rows = self.summary.to_dict("records")
+        return {
+            "found": self.found, "included": self.included, "not_included": self.not_included,
+            "output": str(self.output) if self.output else None,
+            "backup": str(self.backup) if self.backup else None, "panel": self.panel_method,
+            "units": [{"unit": r["unit"], "year": _plain(r["year"]), "total": _plain(r["total"]),
+                       "grade": r["grade"], "rank": _plain(r["rank"]), "evaluators": _plain(r["evaluators"]),
+                       "status": r["status"], "level1": {n: _plain(r[n]) for n in self.level1},
+                       "files": r["files"].split("\n")} for r in rows],
+            "rejected": [{"file": r["file"], "category": r["category"], "reason": r["reason"],
+                          "sheet": _plain(r["sheet"]), "cell": _plain(r["cell"]), "fix": _plain(r["fix"])}
+                         for r in self.rejected.to_dict("records")],
+            "problems": [p.to_dict() for p in self.rejections],
+        }
+
     def _repr_html_(self) -> str:       # a notebook shows the 汇总 table
-        return self.summary._repr_html_()
+        from perfxl.batch.tables import display_frame
+
+        return display_frame(self.summary)._repr_html_()
 
     def __repr__(self) -> str:
         return (f"<汇总结果：找到 {self.found} 个文件，纳入 {self.included} 个，未纳入 {self.not_included} 个；"
                 f"{len(self.summary)} 个单位（年度）>")
+
+
+def _plain(v: Any) -> Any:
+    """NaN -> None, numpy scalars -> Python."""
+    if v is None:
+        return None
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and v != v:
+        return None
+    return v
 
 
 def _norm(v: Any) -> str:
@@ -383,10 +418,6 @@ def _year(v: Any) -> Any:
     return v
 
 
-def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip())
-
-
 def aggregate(values: list[float], method: str) -> float:
     """The panel figure of one indicator: mean, median, or trimmed mean (one highest and one
     lowest dropped; fewer than 3 figures: the plain mean). Rounded to 2 decimals."""
@@ -398,56 +429,58 @@ def aggregate(values: list[float], method: str) -> float:
 
 
 class _Builder:
-    def __init__(self, records: list[dict], panel: str, outlier_share: float, strict: bool):
+    def __init__(self, records: list, panel: str, outlier_share: float, strict: bool):
         self.records = records
         self.panel_method = panel
         self.outlier_share = outlier_share
         self.strict = strict
-        self.rejected: list[tuple[str, str, Problem | tuple]] = []     # (file, category, problem)
-        self.order = {r["file"]: i for i, r in enumerate(records)}
+        self.rejected: list[tuple[str, str, Problem]] = []     # (file, category, problem)
+        self.order = {r.file: i for i, r in enumerate(records)}
 
-    def reject(self, rec: dict, category: str, p: Problem | tuple) -> None:
-        self.rejected.append((rec["file"], category, p))
+    def reject(self, rec, category: str, p: Problem) -> None:
+        self.rejected.append((rec.file, category, p))
 
     # -- step 1: usable, total computable, unit and year filled
-    def candidates(self) -> list[dict]:
+    def candidates(self) -> list["FileRecord"]:
+        from dataclasses import replace
+
         out = []
         for rec in self.records:
-            if not rec["usable"]:
-                first, more = rec["problems"][0], len(rec["problems"]) - 1
+            if isinstance(rec, Unusable):
+                first, more = rec.problems[0], len(rec.problems) - 1
                 if more:
-                    first = (*first[:2], f"{first[2]}（另有 {more} 个问题）", *first[3:])
+                    first = replace(first, message=f"{first.message}（另有 {more} 个问题）")
                 category = {"consolidate_lock_file": "lock", "consolidate_internal": "internal",
-                            "consolidate_worker_lost": "internal"}.get(first[1], "unreadable")
-                self.reject(rec, category, first)
+                            "consolidate_worker_lost": "internal"}.get(first.code, "unreadable")
+                self.reject(rec, category, replace(first, file=rec.file))
                 continue
-            first = rec["problems"][0] if rec["problems"] else None
-            first_text = first[2] if first else "有指标无法计分"
-            where = dict(file=rec["file"], sheet=first[4] if first else rec["sheet"], cell=first[5] if first else "")
-            if rec["total"] is None:
+            first = rec.errors[0] if rec.errors else None
+            first_text = first.message if first else "有指标无法计分"
+            where = dict(file=rec.file, sheet=first.sheet if first else rec.sheet, cell=first.cell if first else "")
+            if rec.total is None:
                 self.reject(rec, "no_total", problem("consolidate_no_total", **where, first=first_text,
-                                                     count=rec["errors"]))
+                                                     count=rec.n_errors))
                 continue
-            if self.strict and rec["errors"]:
+            if self.strict and rec.n_errors:
                 self.reject(rec, "strict", problem("consolidate_strict", **where, first=first_text,
-                                                   count=rec["errors"]))
+                                                   count=rec.n_errors))
                 continue
-            missing = next((k for k in ("unit", "year") if _blank(rec["info"].get(k))), None)
+            missing = next((k for k in ("unit", "year") if is_blank(rec.info.get(k))), None)
             if missing:
                 self.reject(rec, "info", problem(
-                    "consolidate_info_missing", file=rec["file"], sheet=rec["info_sheet"] or L.SHEET_INFO,
-                    cell=rec["info_cells"].get(missing, ""), column=L.INFO_BY_KEY[missing].label))
+                    "consolidate_info_missing", file=rec.file, sheet=rec.info_sheet or L.SHEET_INFO,
+                    cell=rec.info_cells.get(missing, ""), column=L.INFO_BY_KEY[missing].label))
                 continue
             out.append(rec)
         return out
 
     # -- step 2: one indicator system, reconciled by 编号
     @staticmethod
-    def signature(rec: dict) -> tuple:
-        return tuple(sorted((code, _norm(name), round2(weight or 0.0), _norm(l1), _norm(l2))
-                            for code, _, l1, l2, name, weight, *_ in rec["indicators"]))
+    def signature(rec) -> tuple:
+        return tuple(sorted((i.code, _norm(i.name), round2(i.weight or 0.0), _norm(i.level1), _norm(i.level2))
+                            for i in rec.indicators))
 
-    def same_system(self, recs: list[dict]) -> tuple[list[dict], dict | None]:
+    def same_system(self, recs: list) -> tuple[list, Any]:
         if not recs:
             return [], None
         sigs = [self.signature(r) for r in recs]
@@ -455,7 +488,7 @@ class _Builder:
         best = max(counts.values())
         ref_sig = next(s for s in sigs if counts[s] == best)          # ties: the first file wins
         ref = recs[sigs.index(ref_sig)]
-        ref_map = {i[0]: i for i in ref["indicators"]}
+        ref_map = {i.code: i for i in ref.indicators}
         out = []
         for rec, sig in zip(recs, sigs):
             if sig == ref_sig:
@@ -463,36 +496,36 @@ class _Builder:
                 continue
             detail, cell = self.system_difference(rec, ref_map)
             self.reject(rec, "system", problem(
-                "consolidate_system_mismatch", file=rec["file"], sheet=rec["sheet"], cell=cell, detail=detail,
-                count=best, reference=Path(ref["file"]).name))
+                "consolidate_system_mismatch", file=rec.file, sheet=rec.sheet, cell=cell, detail=detail,
+                count=best, reference=Path(ref.file).name))
         return out, ref
 
     @staticmethod
-    def system_difference(rec: dict, ref_map: dict) -> tuple[str, str]:
+    def system_difference(rec, ref_map: dict) -> tuple[str, str]:
         col = L.COLUMNS_BY_KEY
-        for code, row, l1, l2, name, weight, *_ in rec["indicators"]:
-            cell = f"{rec['name_col']}{row}" if rec["name_col"] else ""
-            ref = ref_map.get(code)
+        for i in rec.indicators:
+            cell = f"{rec.name_col}{i.row}" if rec.name_col else ""
+            ref = ref_map.get(i.code)
             if ref is None:
-                return f"多出{col['code'].header} {code}（{name}）", cell
+                return f"多出{col['code'].header} {i.code}（{i.name}）", cell
             for label, mine, theirs, same in (
-                    (col["name"].header, name, ref[4], _norm(name) == _norm(ref[4])),
-                    (col["weight"].header, fmt_num(weight or 0), fmt_num(ref[5] or 0),
-                     round2(weight or 0) == round2(ref[5] or 0)),
-                    (col["level1"].header, l1, ref[2], _norm(l1) == _norm(ref[2])),
-                    (col["level2"].header, l2, ref[3], _norm(l2) == _norm(ref[3]))):
+                    (col["name"].header, i.name, ref.name, _norm(i.name) == _norm(ref.name)),
+                    (col["weight"].header, fmt_num(i.weight or 0), fmt_num(ref.weight or 0),
+                     round2(i.weight or 0) == round2(ref.weight or 0)),
+                    (col["level1"].header, i.level1, ref.level1, _norm(i.level1) == _norm(ref.level1)),
+                    (col["level2"].header, i.level2, ref.level2, _norm(i.level2) == _norm(ref.level2))):
                 if not same:
-                    return f"{col['code'].header} {code} 的{label}为“{mine}”，其余工作簿为“{theirs}”", cell
-        mine = {i[0] for i in rec["indicators"]}
+                    return f"{col['code'].header} {i.code} 的{label}为“{mine}”，其余工作簿为“{theirs}”", cell
+        mine = {i.code for i in rec.indicators}
         missing = [c for c in ref_map if c not in mine]
         more = "等" if len(missing) > 5 else ""
         return f"缺少{col['code'].header} {'、'.join(missing[:5])}{more}", ""
 
     # -- step 3: duplicate submissions (same unit, year, evaluator)
-    def without_duplicates(self, recs: list[dict]) -> list[dict]:
-        groups: dict[tuple, list[dict]] = {}
+    def without_duplicates(self, recs: list) -> list:
+        groups: dict[tuple, list] = {}
         for rec in recs:
-            info = rec["info"]
+            info = rec.info
             groups.setdefault((_norm(info.get("unit")), str(_year(info.get("year"))), _norm(info.get("evaluator"))),
                               []).append(rec)
         keep = []
@@ -500,20 +533,20 @@ class _Builder:
             if len(members) == 1:
                 keep.append(members[0])
                 continue
-            info = members[0]["info"]
+            info = members[0].info
             who = f"{info.get('unit')} {_year(info.get('year'))}年度 {info.get('evaluator') or '（未填写评价人）'}"
-            digests = {(m["total"], tuple(sorted((i[0], i[9]) for i in m["indicators"]))) for m in members}
+            digests = {(m.total, tuple(sorted((i.code, i.score) for i in m.indicators))) for m in members}
             if len(digests) == 1:
                 keep.append(members[0])
                 for m in members[1:]:
-                    self.reject(m, "duplicate", problem("consolidate_duplicate_copy", file=m["file"], who=who,
-                                                        other=Path(members[0]["file"]).name))
+                    self.reject(m, "duplicate", problem("consolidate_duplicate_copy", file=m.file, who=who,
+                                                        other=Path(members[0].file).name))
                 continue
             for m in members:
-                others = "、".join(f"“{Path(o['file']).name}”" for o in members if o is not m)
-                self.reject(m, "duplicate", problem("consolidate_duplicate_conflict", file=m["file"], who=who,
+                others = "、".join(f"“{Path(o.file).name}”" for o in members if o is not m)
+                self.reject(m, "duplicate", problem("consolidate_duplicate_conflict", file=m.file, who=who,
                                                     others=others))
-        return sorted(keep, key=lambda r: self.order[r["file"]])
+        return sorted(keep, key=lambda r: self.order[r.file])
 
     # -- the tables
     def build(self) -> Consolidation:
@@ -523,138 +556,146 @@ class _Builder:
 
         included, ref = self.same_system(self.candidates())
         included = self.without_duplicates(included)
-        ref_inds = ref["indicators"] if ref else []
-        codes = [i[0] for i in ref_inds]
-        by_code = {i[0]: i for i in ref_inds}
-        level1 = list(dict.fromkeys(i[2] for i in ref_inds))
+        ref_inds = list(ref.indicators) if ref else []
+        codes = [i.code for i in ref_inds]
+        by_code = {i.code: i for i in ref_inds}
+        level1 = list(dict.fromkeys(i.level1 for i in ref_inds))
         level1_key = {_norm(n): n for n in level1}
 
-        units: dict[tuple, list[dict]] = {}
+        units: dict[tuple, list] = {}
         for rec in included:
-            units.setdefault((_norm(rec["info"].get("unit")), str(_year(rec["info"].get("year")))), []).append(rec)
+            units.setdefault((_norm(rec.info.get("unit")), str(_year(rec.info.get("year")))), []).append(rec)
 
-        grade_labels = list(dict.fromkeys(g for rec in included for g, _ in rec["grades"]))
-        summary_rows, unit_scores, panel_rows = [], [], []
+        grade_labels = list(dict.fromkeys(g for rec in included for g, _ in rec.grades))
+        summary_rows, unit_scores, panel_rows, unit_files = [], [], [], []
         for members in units.values():
             first = members[0]
-            info = first["info"]
+            info = first.info
             year = _year(info.get("year"))
-            names = [m["info"].get("evaluator") or "" for m in members]
+            names = [m.info.get("evaluator") or "" for m in members]
             notes = []
             if len(members) == 1:
-                scores = {i[0]: i[9] for i in first["indicators"]}
-                total, grade = first["total"], first["grade"]
-                l1 = {level1_key.get(_norm(k), k): v for k, v in first["level1"].items()}
+                scores = {i.code: i.score for i in first.indicators}
+                total, grade = first.total, first.grade
+                l1 = {level1_key.get(_norm(k), k): v for k, v in first.level1.items()}
             else:
                 scores = {}
                 for code in codes:
-                    figures = [(nm or Path(m["file"]).stem, self._score(m, code)) for nm, m in zip(names, members)]
+                    figures = [(nm or Path(m.file).stem, self._score(m, code)) for nm, m in zip(names, members)]
                     scores[code] = aggregate([v for _, v in figures], self.panel_method)
                     panel_rows.append(self.panel_row(info, year, by_code[code], scores[code], figures))
                 total = round2(sum(scores.values()))
-                l1 = {n: round2(sum(scores[c] for c in codes if by_code[c][2] == n)) for n in level1}
-                grade = grade_for(total, first["grades"])
+                l1 = {n: round2(sum(scores[c] for c in codes if by_code[c].level1 == n)) for n in level1}
+                grade = grade_for(total, list(first.grades))
                 notes.append(f"{len(members)} 位评价人，各指标按{L.PANEL_METHODS[self.panel_method]}汇总")
-            versions = sorted({str(m["info"].get("template_version") or "") for m in members} - {L.TEMPLATE_VERSION})
+            versions = sorted({str(m.info.get("template_version") or "") for m in members} - {L.TEMPLATE_VERSION})
             notes += [L.CONS_STATUS_VERSION.format(version=v or "未填写") for v in versions]
-            flagged = any(m["errors"] for m in members)
-            row = {H["unit"]: info.get("unit"), H["credit_code"]: next(
-                       (m["info"].get("credit_code") for m in members if m["info"].get("credit_code")), None),
-                   H["year"]: year, H["kind"]: info.get("kind"), H["total"]: total, H["grade"]: grade,
-                   H["rank"]: None}
+            flagged = any(m.n_errors for m in members)
+            row = {"unit": info.get("unit"), "credit_code": next(
+                       (m.info.get("credit_code") for m in members if m.info.get("credit_code")), None),
+                   "year": year, "kind": info.get("kind"), "total": total, "grade": grade, "rank": None}
             row.update({n: l1.get(n) for n in level1})
-            row.update({H["evaluators"]: len(members), H["evaluator_names"]: "、".join(n for n in names if n) or None,
-                        H["status"]: L.CONS_STATUS_FLAGGED if flagged else L.CONS_STATUS_OK,
-                        H["note"]: "；".join(notes) or None,
-                        H["files"]: "\n".join(m["file"] for m in members)})
+            row.update({"evaluators": len(members), "evaluator_names": "、".join(n for n in names if n) or None,
+                        "status": L.CONS_STATUS_FLAGGED if flagged else L.CONS_STATUS_OK,
+                        "note": "；".join(notes) or None, "files": "\n".join(m.file for m in members)})
             summary_rows.append(row)
             unit_scores.append((year, scores))
+            unit_files.append([m.file for m in members])
 
-        summary_cols = [H[k] for k in L.CONS_SUMMARY_KEYS] + level1 + [H[k] for k in L.CONS_SUMMARY_TAIL_KEYS]
+        summary_cols = list(L.CONS_SUMMARY_KEYS) + level1 + list(L.CONS_SUMMARY_TAIL_KEYS)
         summary = pd.DataFrame(summary_rows, columns=summary_cols)
         if len(summary):
-            years = summary[H["year"]].astype(str)
-            summary[H["rank"]] = summary.groupby(years)[H["total"]].rank(method="min", ascending=False).astype(int)
-            summary = summary.assign(_y=years).sort_values(["_y", H["rank"], H["unit"]], kind="stable")
-            summary = summary.drop(columns="_y").reset_index(drop=True)
+            years = summary["year"].astype(str)
+            summary["rank"] = summary.groupby(years)["total"].rank(method="min", ascending=False).astype(int)
+            order = summary.assign(_y=years).sort_values(["_y", "rank", "unit"], kind="stable").index
+            summary = summary.loc[order].reset_index(drop=True)
+            unit_files = [unit_files[i] for i in order]
 
         detail = self.detail(included)
         analysis = self.analysis(unit_scores, included, ref_inds)
-        panel = pd.DataFrame(panel_rows, columns=[H[k] for k in L.CONS_PANEL_KEYS])
-        rejected = self.rejected_table()
+        panel = pd.DataFrame(panel_rows, columns=list(L.CONS_PANEL_KEYS))
+        rejected, rejections = self.rejected_table()
         return Consolidation(summary=summary, detail=detail, analysis=analysis, panel=panel, rejected=rejected,
                              found=len(self.records), level1=level1, grade_labels=grade_labels,
                              panel_method=self.panel_method, outlier_share=self.outlier_share, strict=self.strict,
-                             reference=ref["file"] if ref else None,
-                             included_files=[r["file"] for r in included])
+                             reference=ref.file if ref else None, included_files=[r.file for r in included],
+                             records=included, rejections=rejections, units=unit_files)
 
     @staticmethod
-    def _score(rec: dict, code: str) -> float:
-        return next(i[9] for i in rec["indicators"] if i[0] == code)
+    def _score(rec, code: str) -> float:
+        return next(i.score for i in rec.indicators if i.code == code)
 
-    def panel_row(self, info: dict, year: Any, ind: tuple, panel_score: float, figures: list) -> dict:
+    def panel_row(self, info: dict, year: Any, ind, panel_score: float, figures: list) -> dict:
         values = [v for _, v in figures]
         median = statistics.median(values)
-        weight = ind[5] or 0.0
+        weight = ind.weight or 0.0
         limit = self.outlier_share * weight
         outliers = [f"{n}（{fmt_score(v)}，偏离中位数{v - median:+.2f}）" for n, v in figures
                     if abs(v - median) > limit + 1e-9]
-        return {H["unit"]: info.get("unit"), H["year"]: year, H["code"]: ind[0], H["level1"]: ind[2],
-                H["name"]: ind[4], H["weight"]: weight, H["evaluators"]: len(values), H["panel_score"]: panel_score,
-                H["median"]: round2(median), H["min"]: min(values), H["max"]: max(values),
-                H["spread"]: round2(max(values) - min(values)),
-                H["std"]: round(statistics.stdev(values), 4) if len(values) > 1 else 0.0,
-                H["figures"]: "；".join(f"{n} {fmt_score(v)}" for n, v in figures),
-                H["outliers"]: "；".join(outliers) or None}
+        return {"unit": info.get("unit"), "year": year, "code": ind.code, "level1": ind.level1,
+                "name": ind.name, "weight": weight, "evaluators": len(values), "panel_score": panel_score,
+                "median": round2(median), "min": min(values), "max": max(values),
+                "spread": round2(max(values) - min(values)),
+                "std": round(statistics.stdev(values), 4) if len(values) > 1 else 0.0,
+                "figures": "；".join(f"{n} {fmt_score(v)}" for n, v in figures),
+                "outliers": "；".join(outliers) or None}
 
     @staticmethod
-    def detail(included: list[dict]):
+    def detail(included: list):
         import pandas as pd
 
         rows = []
         for rec in included:
-            info = rec["info"]
-            head = (info.get("unit"), _year(info.get("year")), info.get("evaluator"), rec["file"],
+            info = rec.info
+            head = (info.get("unit"), _year(info.get("year")), info.get("evaluator"), rec.file,
                     info.get("template_version"))
-            for code, _row, l1, l2, name, weight, method, rule, evs, score, dev in rec["indicators"]:
-                rows.append((*head, code, l1, l2, name, weight, method, rule, evs, score,
-                             score / weight if weight else None, L.YES if dev else L.NO))
-        return pd.DataFrame.from_records(rows, columns=[H[k] for k in L.CONS_DETAIL_KEYS])
+            for i in rec.indicators:
+                rows.append((*head, i.code, i.level1, i.level2, i.name, i.weight, i.method, i.rule_score,
+                             i.evaluator_score, i.score, i.score / i.weight if i.weight else None,
+                             L.YES if i.deviates else L.NO))
+        return pd.DataFrame.from_records(rows, columns=list(L.CONS_DETAIL_KEYS))
 
     @staticmethod
-    def analysis(unit_scores: list[tuple], included: list[dict], ref_inds: list[tuple]):
+    def analysis(unit_scores: list[tuple], included: list, ref_inds: list):
         import pandas as pd
 
-        deviations = Counter((str(_year(r["info"].get("year"))), i[0]) for r in included
-                             for i in r["indicators"] if i[10])
+        deviations = Counter((str(_year(r.info.get("year"))), i.code) for r in included
+                             for i in r.indicators if i.deviates)
         rows = []
         years = list(dict.fromkeys(str(y) for y, _ in unit_scores))
         for y in sorted(years):
             of_year = [s for yy, s in unit_scores if str(yy) == y]
-            for code, _row, l1, l2, name, weight, *_ in ref_inds:
-                vals = [s[code] for s in of_year]
+            for ind in ref_inds:
+                weight = ind.weight
+                vals = [s[ind.code] for s in of_year]
                 rates = [v / weight for v in vals] if weight else []
-                rows.append({H["year"]: _year(y), H["code"]: code, H["level1"]: l1, H["level2"]: l2, H["name"]: name,
-                             H["weight"]: weight, H["units"]: len(vals), H["mean"]: statistics.fmean(vals),
-                             H["min"]: min(vals), H["max"]: max(vals),
-                             H["mean_rate"]: statistics.fmean(rates) if rates else None,
-                             H["lost"]: sum(v < (weight or 0) - 0.005 for v in vals),
-                             H["deviations"]: deviations.get((y, code), 0)})
-        return pd.DataFrame(rows, columns=[H[k] for k in L.CONS_ANALYSIS_KEYS])
+                rows.append({"year": _year(y), "code": ind.code, "level1": ind.level1, "level2": ind.level2,
+                             "name": ind.name, "weight": weight, "units": len(vals), "mean": statistics.fmean(vals),
+                             "min": min(vals), "max": max(vals),
+                             "mean_rate": statistics.fmean(rates) if rates else None,
+                             "lost": sum(v < (weight or 0) - 0.005 for v in vals),
+                             "deviations": deviations.get((y, ind.code), 0)})
+        return pd.DataFrame(rows, columns=list(L.CONS_ANALYSIS_KEYS))
 
     def rejected_table(self):
         import pandas as pd
 
-        rows = []
+        rows, problems = [], []
         for n, (file, category, p) in enumerate(sorted(self.rejected, key=lambda x: self.order[x[0]]), start=1):
-            sev, code, message, fix, sheet, cell = _ptuple(p) if isinstance(p, Problem) else p
-            rows.append({H["seq"]: n, H["file"]: file, H["category"]: L.CONS_CATEGORIES[category],
-                         H["reason"]: message, H["sheet"]: sheet or None, H["cell"]: cell or None,
-                         H["fix"]: fix or None})
-        return pd.DataFrame(rows, columns=[H[k] for k in L.CONS_REJECTED_KEYS])
+            rows.append({"seq": n, "file": file, "category": L.CONS_CATEGORIES[category],
+                         "reason": p.message, "sheet": p.sheet or None, "cell": p.cell or None,
+                         "fix": p.fix or None})
+            problems.append(p if p.file == file else replace_file(p, file))
+        return pd.DataFrame(rows, columns=list(L.CONS_REJECTED_KEYS)), problems
 
 
-def build(records: list[dict], *, panel: str = "mean", outlier_share: float = L.PANEL_OUTLIER_SHARE,
+def replace_file(p: Problem, file: str) -> Problem:
+    from dataclasses import replace
+
+    return replace(p, file=file)
+
+
+def build(records: list, *, panel: str = "mean", outlier_share: float = L.PANEL_OUTLIER_SHARE,
           strict: bool = False) -> Consolidation:
     """Tables from worker records (see the module docstring for the rules)."""
     return _Builder(records, panel, outlier_share, strict).build()

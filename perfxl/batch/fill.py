@@ -233,11 +233,21 @@ class FillReport:
 
     @property
     def all_problems(self) -> list[Problem]:
+        """Roster and template problems, then every row's."""
         return [*self.problems, *(p for i in self.items for p in i.problems)]
 
     @property
     def has_errors(self) -> bool:
         return any(p.severity == ERROR for p in self.all_problems)
+
+    def to_dict(self) -> dict:
+        """The JSON shape of ``perfxl fill --json``."""
+        return {
+            "written": [str(i.path) for i in self.written],
+            "items": [{"row": i.row, "unit": i.unit, "path": str(i.path) if i.path else None, "status": i.status,
+                       "backup": str(i.backup) if i.backup else None,
+                       "problems": [p.to_dict() for p in i.problems]} for i in self.items],
+            "problems": [p.to_dict() for p in self.problems]}
 
 
 def _value(key: str, v: Any, roster: Roster, r: int) -> tuple[Any, Problem | None]:

@@ -119,9 +119,9 @@ def _charts_sheet(wb, cons) -> None:
     summary = cons.summary
     top = summary.head(0)
     if len(summary):
-        order = summary.sort_values([H["rank"], H["unit"]], kind="stable")
+        order = summary.sort_values(["rank", "unit"], kind="stable")
         top = order.head(L.CHART_MAX_UNITS)
-    years = summary[H["year"]].astype(str).nunique() if len(summary) else 0
+    years = summary["year"].astype(str).nunique() if len(summary) else 0
     levels = cons.level1
     headers = [H["label"], H["total"], *[L.CONS_LEVEL1_RATE.format(name=n) for n in levels]]
     weights = _level1_weights(cons)
@@ -130,15 +130,15 @@ def _charts_sheet(wb, cons) -> None:
         ws.column_dimensions[get_column_letter(j)].width = 11
     ws.append([_styled(ws, h, header=True) for h in headers])
     for _, r in top.iterrows():
-        label = str(r[H["unit"]]) + (f"（{r[H['year']]}）" if years > 1 else "")
+        label = str(r["unit"]) + (f"（{r['year']}）" if years > 1 else "")
         rates = [(r[n] / weights[n]) if weights.get(n) and r[n] is not None else None for n in levels]
-        ws.append([_text_safe(ws, label), _styled(ws, r[H["total"]], SCORE),
+        ws.append([_text_safe(ws, label), _styled(ws, r["total"], SCORE),
                    *[_styled(ws, x, RATE) for x in rates]])
     n_units = len(top)
     ws.append([])
     grade_row = n_units + 3
     ws.append([_styled(ws, H["grade"], header=True), _styled(ws, H["count"], header=True)])
-    counts = summary[H["grade"]].value_counts() if len(summary) else {}
+    counts = summary["grade"].value_counts() if len(summary) else {}
     for g in cons.grade_labels:
         ws.append([g, _styled(ws, int(counts.get(g, 0)), INT)])
     n_grades = len(cons.grade_labels)
@@ -198,9 +198,9 @@ def _axes_visible(chart) -> None:
 def _level1_weights(cons) -> dict[str, float]:
     out: dict[str, float] = {}
     if cons.analysis is not None and len(cons.analysis):
-        first_year = cons.analysis[H["year"]].iloc[0]
-        for _, r in cons.analysis[cons.analysis[H["year"]] == first_year].iterrows():
-            out[r[H["level1"]]] = out.get(r[H["level1"]], 0.0) + float(r[H["weight"]] or 0)
+        first_year = cons.analysis["year"].iloc[0]
+        for _, r in cons.analysis[cons.analysis["year"] == first_year].iterrows():
+            out[r["level1"]] = out.get(r["level1"], 0.0) + float(r["weight"] or 0)
     return out
 
 
@@ -238,14 +238,16 @@ def _readme_sheet(wb, cons) -> None:
 
 def write_workbook(cons, path: Path) -> Path:
     """The summary workbook, saved atomically."""
+    from perfxl.batch.tables import display_frame
+
     wb = Workbook(write_only=True)
-    _table_sheet(wb, L.SHEET_CONS_SUMMARY, cons.summary, widths={h: 9 for h in cons.level1},
+    _table_sheet(wb, L.SHEET_CONS_SUMMARY, display_frame(cons.summary), widths={h: 9 for h in cons.level1},
                  formats={h: SCORE for h in cons.level1})
     _charts_sheet(wb, cons)
-    _table_sheet(wb, L.SHEET_CONS_DETAIL, cons.detail)
-    _table_sheet(wb, L.SHEET_CONS_ANALYSIS, cons.analysis)
-    _table_sheet(wb, L.SHEET_CONS_PANEL, cons.panel)
-    _table_sheet(wb, L.SHEET_CONS_REJECTED, cons.rejected)
+    _table_sheet(wb, L.SHEET_CONS_DETAIL, display_frame(cons.detail))
+    _table_sheet(wb, L.SHEET_CONS_ANALYSIS, display_frame(cons.analysis))
+    _table_sheet(wb, L.SHEET_CONS_PANEL, display_frame(cons.panel))
+    _table_sheet(wb, L.SHEET_CONS_REJECTED, display_frame(cons.rejected))
     _readme_sheet(wb, cons)
     wb.properties.creator = "perfxl"
     atomic_save(wb, path)

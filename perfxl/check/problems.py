@@ -59,6 +59,11 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                             "这些内容仍在原文件中；如需要，请从原文件复制或在 Excel 内用一键评分"),
     "file_changed": (ERROR, "“{path}”在 perfxl 读取之后被修改或替换，结果未写入（文件未改动）",
                      "确认文件已保存并关闭后重新运行"),
+    "output_exists": (ERROR, "“{path}”已存在", "加 --force 覆盖（会先备份原文件），或用 -o 指定其他文件名"),
+    "options_conflict": (ERROR, "选项 {options} 不能同时使用", "只保留其中一个"),
+    "usage_error": (ERROR, "命令用法有误：{detail}", "运行 perfxl --help 查看用法"),
+    "panel_invalid": (ERROR, "--panel 应为 mean、median 或 trimmed，收到“{value}”", "改为 mean、median 或 trimmed"),
+    "framework_unknown": (ERROR, "没有名为“{value}”的内置框架", "可选：{choices}"),
     "output_exists_backup": (INFO, "输出文件已存在，原文件已备份为“{backup}”", ""),
     # --- sheets and headers --------------------------------------------------
     "sheet_missing": (ERROR, "缺少工作表“{sheet}”（现有工作表：{names}）",

@@ -1,11 +1,16 @@
-"""Render results and problems: rich tables for people, one JSON object for machines."""
+"""Render results and problems: rich tables for people, one JSON document for machines.
+
+Everything from input is printed literally (``terminal.lit``), never as markup."""
 from __future__ import annotations
 
 import json
-from typing import Iterable
+import math
+from pathlib import Path
+from typing import Any, Iterable
 
-from perfxl.model import layout as L
 from perfxl.check.problems import Problem
+from perfxl.cli.terminal import lit, mark
+from perfxl.model import layout as L
 from perfxl.model.values import fmt_pct, fmt_score
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -19,106 +24,168 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else fmt_pct(x)
 
 
-def problems_table(problems: list[Problem], title: str = "校验结果"):
+def _styled(text: Any, style: str):
+    t = lit(text)
+    t.stylize(style)
+    return t
+
+
+# --- problems -----------------------------------------------------------------------------------
+
+def problems_table(problems: Iterable[Problem], title: str = "校验结果"):
     from rich.table import Table
 
+    problems = list(problems)
     t = Table(title=f"{title}（{len(problems)} 条）", show_lines=False, title_justify="left", expand=False)
     for h in ("级别", "位置", "问题", "修改建议"):
         t.add_column(h, overflow="fold")
     for p in problems:
-        t.add_row(f"[{_STYLE.get(p.severity, '')}]{L.SEVERITY_LABELS.get(p.severity, p.severity)}[/]",
-                  p.where or p.file, p.message, p.fix)
+        t.add_row(_styled(L.SEVERITY_LABELS.get(p.severity, p.severity), _STYLE.get(p.severity, "")),
+                  lit(p.where or p.file), lit(p.message), lit(p.fix))
     return t
 
 
-def print_problems(console, problems: list[Problem], *, file: str | None = None) -> None:
+def print_problems(console, problems: Iterable[Problem], *, file: str | None = None) -> None:
+    problems = list(problems)
     if not problems:
-        console.print("[green]✓ 未发现问题[/]")
+        console.print(_styled(f"{mark('ok')} 未发现问题", "green"))
         return
     console.print(problems_table(problems))
     errors = sum(p.severity == "error" for p in problems)
     warnings = sum(p.severity == "warning" for p in problems)
-    console.print(f"共 [bold red]{errors}[/] 个错误、[yellow]{warnings}[/] 个警告"
-                  + (f"（{file}）" if file else ""))
+    line = lit(f"共 {errors} 个错误、{warnings} 个警告" + (f"（{file}）" if file else ""))
+    console.print(line)
 
 
-def print_result(console, result, *, verbose: bool = False) -> None:
+def refusal(console, problems: Iterable[Problem]) -> None:
+    """Why the input cannot be used (exit code 2)."""
+    problems = list(problems)
+    files = "、".join(dict.fromkeys(Path(p.file).name for p in problems if p.file))
+    console.print(_styled(f"无法处理输入{f'（{files}）' if files else ''}：", "bold red"))
+    print_problems(console, problems)
+
+
+def done(console, text: str, extra: str | None = None) -> None:
+    """A line saying what was written (green mark, literal text)."""
+    from rich.text import Text
+
+    line = Text(f"{mark('ok')} ", style="green")
+    line.append_text(lit(text))
+    console.print(line)
+    if extra:
+        console.print(lit(f"  {extra}"))
+
+
+# --- one workbook ---------------------------------------------------------------------------------
+
+def print_record(console, rec, *, verbose: bool = False) -> None:
+    """The 得分汇总 of a scored workbook, its deviations and its total."""
     from rich.table import Table
 
-    info = result.info
-    unit = info.get("unit") or "（未填写单位名称）"
-    year = info.get("year")
-    console.print(f"[bold]{unit}[/]" + (f"  {year}年度" if year else ""))
+    info = rec.info
+    head = lit(info.get("unit") or "（未填写单位名称）")
+    head.stylize("bold")
+    if info.get("year"):
+        head.append_text(lit(f"  {info.get('year')}年度"))
+    console.print(head)
     t = Table(title="得分汇总", title_justify="left")
-    for h, just in (("一级指标", "left"), ("二级指标", "left"), ("分值", "right"), ("得分", "right"), ("得分率", "right")):
+    for h, just in (("一级指标", "left"), ("二级指标", "left"), ("分值", "right"), ("得分", "right"),
+                    ("得分率", "right")):
         t.add_column(h, justify=just)
-    for lvl in result.levels:
-        if lvl.level == 1:
-            t.add_row(f"[bold]{lvl.name}[/]", "", f"[bold]{_num(lvl.weight)}[/]", f"[bold]{_num(lvl.score)}[/]",
-                      f"[bold]{_pct(lvl.rate)}[/]")
+    for lv in rec.levels:
+        if lv.level == 1:
+            t.add_row(_styled(lv.name, "bold"), "", _styled(_num(lv.weight), "bold"), _styled(_num(lv.score), "bold"),
+                      _styled(_pct(lv.rate), "bold"))
         else:
-            t.add_row("", lvl.name, _num(lvl.weight), _num(lvl.score), _pct(lvl.rate))
-    total_weight = sum(l.weight for l in result.levels if l.level == 1)
-    t.add_row("[bold]合计[/]", "", _num(total_weight), f"[bold]{_num(result.total)}[/]",
-              _pct(result.total / total_weight if result.total is not None and total_weight else None))
+            t.add_row("", lit(lv.name), _num(lv.weight), _num(lv.score), _pct(lv.rate))
+    weight = rec.total_weight
+    t.add_row(_styled("合计", "bold"), "", _num(weight), _styled(_num(rec.total), "bold"),
+              _pct(rec.total / weight if rec.total is not None and weight else None))
     console.print(t)
     if verbose:
         it = Table(title="三级指标", title_justify="left")
         for h in ("编号", "三级指标", "分值", "规则得分", "得分", "评分过程"):
             it.add_column(h, overflow="fold")
-        for r in result.indicators:
-            i = r.indicator
-            it.add_row(i.code, i.name, _num(i.weight), _num(r.rule_score), _num(r.score), r.process)
+        for i in rec.indicators:
+            it.add_row(lit(i.code), lit(i.name), _num(i.weight), _num(i.rule_score), _num(i.score), lit(i.process))
         console.print(it)
-    if result.deviations:
-        d = Table(title=f"评价得分与规则得分不同（{len(result.deviations)} 项）", title_justify="left")
+    devs = rec.deviations
+    if devs:
+        d = Table(title=f"评价得分与规则得分不同（{len(devs)} 项）", title_justify="left")
         for h, just in (("单元格", "left"), ("三级指标", "left"), ("规则得分", "right"), ("评价得分", "right"),
                         ("差额", "right"), ("评价说明", "left")):
             d.add_column(h, justify=just, overflow="fold")
-        ev = result.checked.evaluation
-        for r in result.deviations:
-            i = r.indicator
-            d.add_row(f"{ev.table.sheet}!{ev.cell(i.row, 'evaluator_score')}", i.name, _num(r.rule_score),
-                      _num(i.evaluator_score), f"{r.difference:+.2f}", i.note or "[red]（未填写）[/]")
+        for i in devs:
+            d.add_row(lit(f"{rec.sheet}!{i.score_cell}"), lit(i.name), _num(i.rule_score), _num(i.evaluator_score),
+                      f"{i.difference:+.2f}", lit(i.note) if i.note else _styled("（未填写）", "red"))
         console.print(d)
-    if result.total is None:
-        console.print("[bold red]总分：无法计算[/]（有指标无法计分，见下方校验结果）")
+    if rec.total is None:
+        console.print(_styled("总分：无法计算（有指标无法计分，见下方校验结果）", "bold red"))
     else:
-        note = "" if result.complete else "  [red]（存在错误，仅供参考）[/]"
-        console.print(f"总分：[bold]{fmt_score(result.total)}[/]   等级：[bold]{result.grade}[/]{note}")
+        from rich.text import Text
+
+        line = Text("总分：")
+        line.append(fmt_score(rec.total), style="bold")
+        line.append("   等级：")
+        line.append_text(_styled(rec.grade, "bold"))
+        if not rec.complete:
+            line.append("  （存在错误，仅供参考）", style="red")
+        console.print(line)
 
 
-def result_dict(result, *, output: str | None = None, extra_problems: Iterable[Problem] = ()) -> dict:
-    ev = result.checked.evaluation
-    info = {k: (v if isinstance(v, (int, float, str)) or v is None else str(v)) for k, v in result.info.items()}
-    return {
-        "file": str(ev.path),
-        "info": info,
-        "total": result.total,
-        "grade": result.grade,
-        "complete": result.complete,
-        "levels": [
-            {"level": l.level, "name": l.name, "parent": l.parent, "weight": l.weight, "score": l.score,
-             "rate": None if l.rate is None else round(l.rate, 6)}
-            for l in result.levels],
-        "indicators": [
-            {"code": r.indicator.code, "row": r.indicator.row, "level1": r.indicator.level1,
-             "level2": r.indicator.level2, "name": r.indicator.name, "weight": r.indicator.weight,
-             "method": r.indicator.method, "rule_score": r.rule_score,
-             "evaluator_score": None if r.indicator.evaluator_score is None else round(r.indicator.evaluator_score, 2),
-             "score": r.score, "rate": None if r.rate is None else round(r.rate, 6),
-             "deviation": r.deviates, "process": r.process}
-            for r in result.indicators],
-        "deviations": [
-            {"code": r.indicator.code, "name": r.indicator.name,
-             "cell": f"{ev.table.sheet}!{ev.cell(r.indicator.row, 'evaluator_score')}",
-             "rule_score": r.rule_score, "evaluator_score": round(r.indicator.evaluator_score, 2),
-             "difference": r.difference, "note": r.indicator.note}
-            for r in result.deviations],
-        "problems": [p.to_dict() for p in [*result.problems, *extra_problems]],
-        "output": output,
-    }
+# --- JSON -----------------------------------------------------------------------------------------
+
+def _finite(obj: Any) -> Any:
+    """Non-finite floats become null: the output is standard JSON for every reader."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
-def dumps(obj: dict) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2, default=str)
+def dumps(obj: Any) -> str:
+    return json.dumps(_finite(obj), ensure_ascii=False, indent=2, default=str, allow_nan=False)
+
+
+def refusal_dict(command: str, problems: Iterable[Problem], code: int) -> dict:
+    """The one JSON document of a refused command."""
+    return {"command": command, "ok": False, "exit_code": code, "problems": [p.to_dict() for p in problems]}
+
+
+# --- consolidation ------------------------------------------------------------------------------------
+
+def print_consolidation(console, cons) -> None:
+    """The ranking (first 20), the files not included (first 30) and the account of every file."""
+    from pathlib import Path
+
+    from rich.table import Table
+
+    summary, rejected = cons.summary, cons.rejected
+    t = Table(title=f"汇总（{len(summary)} 个单位（年度）{'，前 20 名' if len(summary) > 20 else ''}）",
+              title_justify="left")
+    for h, just in (("排名", "right"), ("单位名称", "left"), ("评价年度", "left"), ("总分", "right"),
+                    ("等级", "left"), ("评价人数", "right"), ("状态", "left")):
+        t.add_column(h, justify=just, overflow="fold")
+    for r in summary.head(20).to_dict("records"):
+        ok = r["status"] == L.CONS_STATUS_OK
+        t.add_row(str(r["rank"]), lit(r["unit"]), lit(r["year"]), fmt_score(r["total"]), lit(r["grade"]),
+                  str(r["evaluators"]), lit(r["status"]) if ok else _styled(r["status"], "yellow"))
+    console.print(t)
+    if len(rejected):
+        u = Table(title=f"未纳入的文件（{len(rejected)} 个{'，前 30 个' if len(rejected) > 30 else ''}）",
+                  title_justify="left")
+        for h in ("文件", "类别", "原因", "位置"):
+            u.add_column(h, overflow="fold")
+        for r in rejected.head(30).to_dict("records"):
+            where = "!".join(str(x) for x in (r["sheet"], r["cell"]) if isinstance(x, str) and x)
+            u.add_row(lit(Path(r["file"]).name), lit(r["category"]), lit(r["reason"]), lit(where))
+        console.print(u)
+    if cons.output is not None:
+        done(console, f"汇总已写入：{cons.output}" + (f"（原文件已备份为 {cons.backup.name}）" if cons.backup else ""))
+    line = lit(f"共找到 {cons.found} 个文件：纳入 {cons.included} 个，未纳入 {cons.not_included} 个"
+               + (f"；{cons.flagged} 个单位有校验错误，总分仅供参考" if cons.flagged else ""))
+    line.stylize("bold")
+    console.print(line)

@@ -43,8 +43,9 @@ def _settings(book) -> dict:
 def consolidate_into(book):
     """Consolidate the configured folder and draw the tables into ``book``; returns the
     Consolidation (None when nothing could be done; the user sees why in a message box)."""
+    from perfxl.api import consolidate
+    from perfxl.batch.tables import header
     from perfxl.sheets.canvas import XlwingsCanvas
-    from perfxl.batch.consolidate import consolidate
     from perfxl.excel.entry import _alert, _path, guarded
 
     here = _path(book)
@@ -65,7 +66,7 @@ def consolidate_into(book):
                         (L.SHEET_CONS_ANALYSIS, cons.analysis), (L.SHEET_CONS_PANEL, cons.panel),
                         (L.SHEET_CONS_REJECTED, cons.rejected)):
         cv.new_sheet(name, after)
-        cv.write(name, 1, 1, [list(frame.columns)], style="header")
+        cv.write(name, 1, 1, [[header(k) for k in frame.columns]], style="header")
         rows = [[_plain(v) for v in row] for row in frame.itertuples(index=False)]
         cv.write(name, 2, 1, rows)
         cv.finish(name, freeze="A2")

@@ -348,6 +348,18 @@ def _yes(v) -> bool:
     return bool(parse_yes_no(v)) if v is not None else False
 
 
+def sheets_to_read(*, system: bool = False):
+    """The sheets an evaluation (or, ``system``, an indicator list) is modelled from: a chooser of
+    names for ``read_book`` (only these sheets are read)."""
+    wanted = (L.SHEET_SYSTEM, L.SHEET_INDICATORS) if system else (
+        L.SHEET_INDICATORS, L.SHEET_INFO, L.SHEET_BASIC, L.SHEET_SURVEY, L.SHEET_SURVEY_SETUP)
+
+    def choose(names: list[str]) -> list[str]:
+        found = [n for n in (L.match_sheet(s, names) for s in wanted) if n]
+        return found or (names[:1] if system and len(names) == 1 else [])
+    return choose
+
+
 def load(path: str | Path, book: RawBook | None = None, *, system: bool = False,
          password: str | None = None) -> Evaluation:
     """Read and model a workbook file. Raises UnusableInput when it cannot be understood.
@@ -357,10 +369,7 @@ def load(path: str | Path, book: RawBook | None = None, *, system: bool = False,
     """
     path = Path(path)
     if book is None:
-        wanted = (L.SHEET_SYSTEM, L.SHEET_INDICATORS) if system else (
-            L.SHEET_INDICATORS, L.SHEET_INFO, L.SHEET_BASIC, L.SHEET_SURVEY, L.SHEET_SURVEY_SETUP)
-        book = read_book(path, sheets=lambda names: [n for n in (L.match_sheet(s, names) for s in wanted) if n]
-                         or (names[:1] if system and len(names) == 1 else []), password=password)
+        book = read_book(path, sheets=sheets_to_read(system=system), password=password)
     table, grid, problems = _read_table(book, path, system)
     frame, marks, row_problems = _build_frame(grid, table, path)
     levels1, levels2, level_problems = _levels(frame, table, path)

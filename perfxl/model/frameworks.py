@@ -1,5 +1,5 @@
-"""Built-in data (examples shipped as CSV + TOML) and the one command that regenerates
-every committed workbook in ``workbook_templates/``."""
+"""Built-in data: the indicator frameworks and the filled examples shipped as CSV + TOML in
+perfxl/data (read here; workbooks are built from them by perfxl.sheets.template)."""
 from __future__ import annotations
 
 import csv
@@ -131,63 +131,4 @@ def examples() -> dict[str, dict]:
         survey = {**(fw or {}).get("survey", {}), **meta.get("survey", {})}
         meta["survey_spec"] = survey_spec({"survey": survey}) if survey else None
         out[ident] = meta
-    return out
-
-
-TEMPLATE_NAME = "评分模板.xlsx"
-SYSTEM_DIR = "指标体系"
-
-
-def framework_workbook(meta: dict, blank_rows: int = 10):
-    from perfxl.sheets.template import new_workbook
-
-    kind = {"department": "部门整体支出绩效评价", "project": "项目支出绩效评价", "self": "项目支出绩效自评"}
-    return new_workbook(rows=meta["rows"], info={"kind": kind.get(meta["id"], meta.get("kind"))},
-                        survey=survey_spec(meta), blank_rows=blank_rows)
-
-
-def build_all(outdir: str | Path) -> list[Path]:
-    """Regenerate every committed workbook under ``outdir``: the blank template, one template and one
-    indicator list per framework, and every example."""
-    from perfxl.io.files import atomic_save
-    from perfxl.sheets.template import new_workbook, system_workbook
-
-    outdir = Path(outdir)
-    written = []
-
-    def save(wb, target: Path) -> None:
-        atomic_save(wb, target)
-        written.append(target)
-
-    save(new_workbook(), outdir / TEMPLATE_NAME)
-    for meta in frameworks().values():
-        save(framework_workbook(meta), outdir / meta["template"])
-        save(system_workbook(meta["rows"], meta["title"]), outdir / SYSTEM_DIR / meta["system"])
-    from perfxl.report.template import write_report_template
-
-    target = outdir / L.REPORT_TEMPLATE_NAME
-    write_report_template(target)
-    written.append(target)
-    for ex in examples().values():
-        save(new_workbook(rows=ex["rows"], info=ex.get("info", {}), basic=ex.get("basic"),
-                          survey=ex.get("survey_spec"), blank_rows=0),
-             outdir / "examples" / ex["output"])
-    return written
-
-
-def fingerprint(path: str | Path) -> dict:
-    """What a workbook says, independent of zip timestamps: for the staleness test."""
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path)
-    out = {}
-    for ws in wb.worksheets:
-        out[ws.title] = {
-            "cells": [[c.value for c in row] for row in ws.iter_rows()],
-            "formats": sorted({(c.coordinate, c.number_format) for row in ws.iter_rows() for c in row
-                               if c.value is not None}),
-            "validations": sorted((str(dv.sqref), dv.type, dv.formula1) for dv in ws.data_validations.dataValidation),
-            "protected": ws.protection.sheet,
-            "state": ws.sheet_state,
-        }
     return out

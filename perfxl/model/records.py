@@ -97,10 +97,15 @@ class FileRecord:
     basic: dict[str, float | None] = field(default_factory=dict)
     figures: tuple[FigureRecord, ...] = ()
     survey: tuple[SurveySetRecord, ...] = ()
+    error_count: int | None = None                # set by compact(), which keeps only the first errors
 
     @property
     def errors(self) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if p.severity == ERROR)
+
+    @property
+    def n_errors(self) -> int:
+        return len(self.errors) if self.error_count is None else self.error_count
 
     @property
     def has_errors(self) -> bool:
@@ -123,10 +128,24 @@ class FileRecord:
     def total_weight(self) -> float:
         return sum(lv.weight for lv in self.levels if lv.level == 1)
 
-    def compact(self) -> "FileRecord":
-        """Figures only: what consolidating many files needs to keep per file."""
+    def compact(self, keep_errors: int = 3) -> "FileRecord":
+        """Figures only, and the first ``keep_errors`` errors (with their count): what consolidating
+        many files keeps per file."""
+        errors = self.errors
         return replace(self, indicators=tuple(i.compact() for i in self.indicators), basic={},
-                       figures=(), survey=())
+                       figures=(), survey=(), problems=errors[:keep_errors], error_count=len(errors))
+
+    def interned(self) -> "FileRecord":
+        """The same record with its repeating strings shared (names, levels, methods, labels)."""
+        import sys
+
+        def s(v):
+            return sys.intern(v) if isinstance(v, str) else v
+
+        inds = tuple(replace(i, code=s(i.code), level1=s(i.level1), level2=s(i.level2), name=s(i.name),
+                             method=s(i.method)) for i in self.indicators)
+        return replace(self, indicators=inds, info={k: s(v) for k, v in self.info.items()},
+                       levels=tuple(replace(lv, name=s(lv.name), parent=s(lv.parent)) for lv in self.levels))
 
     def to_dict(self, *, output: str | None = None, extra_problems: tuple[Problem, ...] = ()) -> dict:
         """The JSON shape of ``perfxl score --json`` / ``validate --json``."""

@@ -220,3 +220,11 @@ def survey_sets_of(rows: list[dict]) -> list[tuple[str, str, None]]:
                     names_.append(name)
                 break
     return [(n, "题1~题5", None) for n in names_] or DEFAULT_SETS
+
+
+def framework_workbook(meta: dict, blank_rows: int = 10):
+    from perfxl.model.frameworks import survey_spec
+
+    kind = {"department": "部门整体支出绩效评价", "project": "项目支出绩效评价", "self": "项目支出绩效自评"}
+    return new_workbook(rows=meta["rows"], info={"kind": kind.get(meta["id"], meta.get("kind"))},
+                        survey=survey_spec(meta), blank_rows=blank_rows)

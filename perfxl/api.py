@@ -1,0 +1,277 @@
+"""The application layer: one function per task, the same behind the command line, the Excel
+buttons and Python code.
+
+Each function returns a result object with ``.problems`` and ``.to_dict()`` (the JSON the command
+line prints) and refuses unusable input by raising ``UnusableInput`` whose problems carry catalogue
+codes (perfxl.check.problems). Nothing here prints. Heavy libraries are imported inside functions.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+
+from perfxl.check.problems import ERROR, Problem, UnusableInput, problem
+
+if TYPE_CHECKING:
+    from perfxl.batch.consolidate import Consolidation
+    from perfxl.batch.fill import FillReport
+    from perfxl.io.read import RawBook
+    from perfxl.model.records import FileRecord
+    from perfxl.score.engine import Result
+
+PathLike = str | os.PathLike
+
+__all__ = ["Made", "Reported", "Scored", "UnusableInput", "consolidate", "fill", "make_template", "report",
+           "score_book", "score_file", "validate_file"]
+
+
+def _problems_dicts(problems: Iterable[Problem]) -> list[dict]:
+    return [p.to_dict() for p in problems]
+
+
+def exit_code(problems: Iterable[Problem]) -> int:
+    """0: nothing or only warnings; 1: at least one error."""
+    return 1 if any(p.severity == ERROR for p in problems) else 0
+
+
+# --- one workbook: validate, score ------------------------------------------------------------
+
+@dataclass
+class Scored:
+    """A validated (and perhaps written) workbook."""
+    record: "FileRecord"
+    output: Path | None = None
+    backup: Path | None = None
+    write_problems: tuple[Problem, ...] = ()
+    result: "Result | None" = field(default=None, repr=False, compare=False)   # what the writers draw
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return (*self.record.problems, *self.write_problems)
+
+    @property
+    def total(self) -> float | None:
+        return self.record.total
+
+    @property
+    def grade(self) -> str | None:
+        return self.record.grade
+
+    def to_dict(self) -> dict:
+        d = self.record.to_dict(output=str(self.output) if self.output else None,
+                                extra_problems=self.write_problems)
+        if self.backup is not None:
+            d["backup"] = str(self.backup)
+        return d
+
+
+def score_book(book: "RawBook") -> "Result":
+    """read → model → validate → score for grids already read (a file, or an open Excel workbook)."""
+    from perfxl.check.validate import validate
+    from perfxl.model.evaluation import load
+    from perfxl.score.engine import score
+
+    return score(validate(load(book.path, book)))
+
+
+def _read(path: PathLike, password: str | None) -> "RawBook":
+    from perfxl.io.read import read_book
+    from perfxl.model.evaluation import sheets_to_read
+
+    return read_book(path, sheets=sheets_to_read(), password=password)
+
+
+def validate_file(path: PathLike, *, password: str | None = None) -> Scored:
+    """Check a workbook and score it in memory; nothing is written."""
+    from perfxl.score.engine import record
+
+    result = score_book(_read(path, password))
+    return Scored(record(result), result=result)
+
+
+def score_file(path: PathLike, *, output: PathLike | None = None, in_place: bool = False, write: bool = True,
+               password: str | None = None) -> Scored:
+    """Validate and score a workbook and write the results: into ``output`` (default: beside it as
+    ``文件名_评分.xlsx``) or, with ``in_place``, into the workbook itself (after a backup)."""
+    from perfxl.io.writeback import write_back
+    from perfxl.score.engine import record
+
+    if in_place and output is not None:
+        raise UnusableInput([problem("options_conflict", options="--in-place 与 -o")])
+    result = score_book(_read(path, password))
+    scored = Scored(record(result), result=result)
+    if write:
+        written = write_back(result, Path(path), output, in_place=in_place, password=password)
+        scored.output, scored.backup, scored.write_problems = written.output, written.backup, tuple(written.problems)
+    return scored
+
+
+# --- templates ------------------------------------------------------------------------------------
+
+@dataclass
+class Made:
+    """A workbook perfxl generated."""
+    output: Path
+    what: str                                     # 空白 / 按内置框架“…” / 按“…”的 N 个指标 …
+    backup: Path | None = None
+    xlsm: bool = False
+    problems: tuple[Problem, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"output": str(self.output), "backup": str(self.backup) if self.backup else None,
+                "what": self.what, "xlsm": self.xlsm, "problems": _problems_dicts(self.problems)}
+
+
+class SystemInvalid(UnusableInput):
+    """An administrator's indicator list with errors: no template is made (exit code 1)."""
+
+
+def make_template(output: PathLike = "评分模板.xlsx", *, framework: str | None = None,
+                  source: PathLike | None = None, rows: int = 60, xlsm: bool = False, summary: bool = False,
+                  force: bool = False, password: str | None = None) -> Made:
+    """Generate a scoring workbook: blank, from a built-in ``framework`` (部门整体 / 项目支出 / 自评表),
+    or from an administrator's indicator list ``source``; ``xlsm``: with 校验/评分 buttons;
+    ``summary``: the administrator's summary workbook with a 汇总 button."""
+    from perfxl.io.files import atomic_save, backup, ensure_writable
+
+    output = Path(output)
+    if summary:
+        xlsm = True
+    if xlsm and output.suffix.lower() != ".xlsm":
+        output = output.with_suffix(".xlsm")
+    if framework and source:
+        raise UnusableInput([problem("options_conflict", options="--framework 与 --from")])
+    if output.exists() and not force:
+        raise UnusableInput([problem("output_exists", file=str(output), path=str(output))])
+    ensure_writable(output)
+    if summary:
+        from perfxl.excel.admin import summary_workbook
+
+        wb, what = summary_workbook(), "汇总用的"
+    elif source is not None:
+        from perfxl.check.validate import validate
+        from perfxl.model.evaluation import load
+        from perfxl.sheets.template import new_workbook, rows_from_system, survey_sets_of
+
+        checked = validate(load(source, system=True, password=password), system=True)
+        if checked.has_errors:
+            raise SystemInvalid(list(checked.problems))
+        rows_ = rows_from_system(checked)
+        wb = new_workbook(rows=rows_, survey={"sets": survey_sets_of(rows_)})
+        what = f"按“{Path(source).name}”的 {len(rows_)} 个指标"
+    elif framework:
+        from perfxl.model.frameworks import framework as find, frameworks
+        from perfxl.sheets.template import framework_workbook
+
+        meta = find(framework)
+        if meta is None:
+            choices = "、".join(f"{m['title']}（{'/'.join([m['id'], *m.get('aliases', [])])}）"
+                                for m in frameworks().values())
+            raise UnusableInput([problem("framework_unknown", value=framework, choices=choices)])
+        wb, what = framework_workbook(meta), f"按内置框架“{meta['title']}”"
+    else:
+        from perfxl.sheets.template import new_workbook
+
+        wb, what = new_workbook(blank_rows=rows), "空白"
+    saved = backup(output) if output.exists() else None
+    if xlsm:
+        from perfxl.excel.xlsm import Button, write_xlsm
+        from perfxl.model import layout as L
+
+        if summary:
+            write_xlsm(output, wb=wb, buttons=(Button("汇总", "PerfxlConsolidate", 1, 4),), sheet=L.SHEET_CONS_SETUP)
+        else:
+            write_xlsm(output, wb=wb)
+        what += "启用宏的"
+    else:
+        atomic_save(wb, output)
+    return Made(output, what, saved, xlsm)
+
+
+# --- many workbooks ------------------------------------------------------------------------------------
+
+def fill(roster: PathLike, outdir: PathLike, *, template: PathLike | None = None, sheet: str | None = None,
+         force: bool = False) -> "FillReport":
+    """One prefilled workbook per roster row in ``outdir`` (from ``template``, default the standard one)."""
+    from perfxl.batch.fill import fill as run
+
+    return run(roster, template, outdir, sheet=sheet, force=force)
+
+
+def consolidate(paths: PathLike | Iterable[PathLike], *, output: PathLike | None = None, force: bool = False,
+                jobs: int | None = None, panel: str = "mean", outlier_share: float | None = None,
+                strict: bool = False, scheduler: str | None = None,
+                progress: bool | Callable[[int, int], None] = False, exclude: Iterable[PathLike] = (),
+                password: str | None = None) -> "Consolidation":
+    """Validate and score every workbook under ``paths`` (files or folders, recursively) and build
+    the summary tables; with ``output``, write the summary workbook too (an existing one only with
+    ``force``, after a backup). See perfxl.batch.consolidate for the rules."""
+    from perfxl.batch.consolidate import consolidate as run
+    from perfxl.io.files import backup, ensure_writable
+    from perfxl.model import layout as L
+
+    if panel not in L.PANEL_METHODS:
+        raise UnusableInput([problem("panel_invalid", value=panel)])
+    out = Path(output) if output is not None else None
+    if out is not None:
+        if out.exists() and not force:
+            raise UnusableInput([problem("consolidate_output_exists", file=str(out), path=str(out))])
+        ensure_writable(out)
+        exclude = [*exclude, out]
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    cons = run(list(paths), jobs=jobs, panel=panel,
+               outlier_share=L.PANEL_OUTLIER_SHARE if outlier_share is None else outlier_share,
+               strict=strict, scheduler=scheduler, progress=progress, exclude=exclude, password=password)
+    if out is not None:
+        cons.backup = backup(out) if out.exists() else None
+        cons.to_excel(out)
+        cons.output = out
+    return cons
+
+
+# --- reports -------------------------------------------------------------------------------------------
+
+@dataclass
+class Reported:
+    output: Path
+    records: tuple["FileRecord", ...]
+    backup: Path | None = None
+    template: Path | None = None
+    write_problems: tuple[Problem, ...] = ()
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return (*(p for r in self.records for p in r.problems), *self.write_problems)
+
+    def to_dict(self) -> dict:
+        return {**self.summary, "output": str(self.output), "backup": str(self.backup) if self.backup else None,
+                "template": str(self.template) if self.template else None,
+                "problems": _problems_dicts(self.problems)}
+
+
+def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | None = None,
+           template: PathLike | None = None, password: str | None = None) -> Reported:
+    """The evaluation report (.docx) of scored workbooks, or of a consolidation (a ``Consolidation``
+    or its summary workbook): one section per unit, a unit scored by several evaluators with its
+    panel figures."""
+    from perfxl.report.document import check_output, default_output, load_results, summary_dict, write_report
+
+    if not isinstance(inputs, (list, tuple)):
+        inputs = [inputs]            # a Consolidation, or one path
+    files = [Path(f) for f in inputs]
+    target = Path(output) if output is not None else default_output(files)
+    if target.is_dir():
+        target = target / default_output(files).name
+    check_output(target)
+    results = load_results(files, password=password)
+    written = write_report(results, target, Path(template) if template else None)
+    from perfxl.score.engine import record
+
+    records = tuple(record(r) for r in results)
+    summary = summary_dict(results, written, Path(template) if template else None)
+    return Reported(written.output, records, written.backup, Path(template) if template else None,
+                    tuple(written.problems), summary)
