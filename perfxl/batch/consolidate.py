@@ -758,3 +758,64 @@ class progress_bar:
         return False
 
 
+
+
+# --- per-unit records for reports ---------------------------------------------------------------------
+
+def panel_record(members: list["FileRecord"], method: str) -> "FileRecord":
+    """One FileRecord for a unit scored by several evaluators: per indicator the panel figure (as in
+    the 汇总 sheet), the evaluators' figures quoted in its 评分过程; levels, total and grade from them."""
+    from dataclasses import replace
+
+    from perfxl.model.records import FileRecord, IndicatorRecord, LevelRecord
+    from perfxl.score.engine import grade_for
+
+    first = members[0]
+    names = [m.info.get("evaluator") or Path(m.file).stem for m in members]
+    by_code = [{i.code: i for i in m.indicators} for m in members]
+    label = L.PANEL_METHODS[method]
+    inds: list[IndicatorRecord] = []
+    for ind in first.indicators:
+        figures = [(n, c[ind.code].score) for n, c in zip(names, by_code) if ind.code in c]
+        score = aggregate([v for _, v in figures if v is not None], method) if all(
+            v is not None for _, v in figures) else None
+        rules = {c[ind.code].rule_score for c in by_code if ind.code in c}
+        quoted = "、".join(f"{n}{fmt_score(v)}分" for n, v in figures if v is not None)
+        process = (f"评价组{len(figures)}位评价人的得分：{quoted}，按{label}汇总为{fmt_score(score)}分。"
+                   if score is not None else "评价组中有评价人未能计分。")
+        notes = list(dict.fromkeys(c[ind.code].note for c in by_code if ind.code in c and c[ind.code].note))
+        inds.append(replace(ind, rule_score=rules.pop() if len(rules) == 1 else None, evaluator_score=None,
+                            score=score, rate=score / ind.weight if score is not None and ind.weight else None,
+                            deviates=False, difference=None, note="；".join(notes), process=process))
+    levels = []
+    for lv in first.levels:
+        rows = [i for i in inds if (i.level1 == lv.name if lv.level == 1 else
+                                    (i.level1, i.level2) == (lv.parent, lv.name))]
+        scores = [i.score for i in rows]
+        levels.append(LevelRecord(lv.level, lv.name, lv.parent, lv.weight,
+                                  None if any(v is None for v in scores) else round2(sum(scores)), lv.declared))
+    l1 = [lv.score for lv in levels if lv.level == 1]
+    total = None if any(v is None for v in l1) else round2(sum(l1))
+    info = {**first.info, "evaluator": "、".join(names)}
+    return FileRecord(
+        file="\n".join(m.file for m in members), info=info, total=total,
+        grade=grade_for(total, list(first.grades)) if total is not None else None, levels=tuple(levels),
+        indicators=tuple(inds), problems=tuple(p for m in members for p in m.problems), grades=first.grades,
+        sheet=first.sheet, name_col=first.name_col, info_sheet=first.info_sheet, info_cells=first.info_cells,
+        basic=first.basic, figures=first.figures, survey=first.survey)
+
+
+def unit_records(cons: Consolidation, password: str | None = None) -> list["FileRecord"]:
+    """One full FileRecord per row of the 汇总 sheet, in its order: the workbook itself for a unit
+    with one evaluator, the panel (``panel_record``) for several. The included workbooks are scored
+    again in full (the consolidation keeps figures only)."""
+    from perfxl.api import score_book
+    from perfxl.io.read import read_book
+    from perfxl.model.evaluation import sheets_to_read
+    from perfxl.score.engine import record
+
+    out = []
+    for files in cons.units:
+        members = [record(score_book(read_book(f, sheets=sheets_to_read(), password=password))) for f in files]
+        out.append(members[0] if len(members) == 1 else panel_record(members, cons.panel_method))
+    return out

@@ -5,7 +5,9 @@ Every message says where (file, sheet, cell), what is wrong, and how to fix it. 
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+
+from perfxl.model.cells import CellRef
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
@@ -18,9 +20,10 @@ class Problem:
     fix: str = ""
     file: str = ""
     sheet: str = ""
-    cell: str = ""
+    cell: str = ""                  # as shown: 'B12', a range 'A2:A9', a row '3:3', or ''
     column: str = ""
     value: str = ""
+    at: CellRef | None = field(default=None, compare=False, repr=False)   # the single cell, typed
 
     @property
     def where(self) -> str:
@@ -29,7 +32,9 @@ class Problem:
         return self.sheet or self.file
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {"severity": self.severity, "code": self.code, "message": self.message, "fix": self.fix,
+                "file": self.file, "sheet": self.sheet, "cell": self.cell, "column": self.column,
+                "value": self.value}
 
 
 class UnusableInput(Exception):
@@ -224,10 +229,13 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
 }
 
 
-def problem(code: str, *, file: str = "", sheet: str = "", cell: str = "", column: str = "",
+def problem(code: str, *, file: str = "", sheet: str = "", cell: "str | CellRef" = "", column: str = "",
             value: object = "", severity: str | None = None, **params) -> Problem:
+    """The catalogue's message ``code`` with its placeholders filled. ``cell``: a CellRef, or text
+    (a single cell is parsed once here into ``Problem.at``)."""
     sev, message, fix = CATALOGUE[code]
     fields = {"column": column, "value": value, "sheet": sheet, **params}
+    at = cell if isinstance(cell, CellRef) else CellRef.parse(cell) if cell else None
     return Problem(
         severity=severity or sev,
         code=code,
@@ -235,9 +243,10 @@ def problem(code: str, *, file: str = "", sheet: str = "", cell: str = "", colum
         fix=fix.format(**fields),
         file=file,
         sheet=sheet,
-        cell=cell,
+        cell=str(cell),
         column=column,
         value="" if value is None else str(value),
+        at=at,
     )
 
 

@@ -456,13 +456,11 @@ def _survey_ref(text: str) -> tuple[str | None, str]:
 
 
 def sort_problems(problems: list[Problem], ev: Evaluation | None = None) -> list[Problem]:
-    import re
-
+    """By file, sheet (in workbook order), row, column, code; duplicates dropped."""
     order = {name: i for i, name in enumerate(ev.sheet_names)} if ev else {}
 
     def key(p: Problem):
-        m = re.match(r"([A-Z]+)(\d+)", p.cell or "")
-        row, col = (int(m.group(2)), col_index(m.group(1))) if m else (0, 0)
+        row, col = (p.at.row, p.at.col) if p.at is not None else (0, 0)
         return (p.file, order.get(p.sheet, -1 if not p.sheet else 99), row, col, p.code)
 
     seen, out = set(), []

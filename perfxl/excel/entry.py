@@ -61,17 +61,16 @@ def run(book=None, *, only_problems: bool = False):
     """Read the open workbook, validate and score it, draw the results into it.
 
     Returns the Result (None when the workbook cannot be used)."""
-    from perfxl.sheets.canvas import XlwingsCanvas
-    from perfxl.excel.read import book_to_rawbook
-    from perfxl.model.evaluation import load
+    from perfxl.api import score_book
     from perfxl.check.problems import ERROR
-    from perfxl.score.engine import score as score_checked
-    from perfxl.check.validate import validate as validate_model
+    from perfxl.excel.read import book_to_rawbook
+    from perfxl.model.evaluation import sheets_to_read
     from perfxl.sheets.apply import apply
+    from perfxl.sheets.canvas import XlwingsCanvas
 
     book = _book(book)
     path = _path(book)
-    result = guarded(book, lambda: score_checked(validate_model(load(path, book=book_to_rawbook(book, path=path)))),
+    result = guarded(book, lambda: score_book(book_to_rawbook(book, sheets_to_read(), path=path)),
                      "无法处理本工作簿")
     if result is None:
         return None

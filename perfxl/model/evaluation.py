@@ -11,7 +11,7 @@ from typing import Any
 from perfxl.model import layout as L
 from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.io.read import CellMark, RawBook, SheetGrid, read_book
-from perfxl.model.cells import cell_ref, col_letter
+from perfxl.model.cells import CellRef, cell_ref, col_letter
 from perfxl.model.values import is_blank
 
 
@@ -43,9 +43,10 @@ class Evaluation:
     problems: list[Problem] = field(default_factory=list)                  # found while modelling
     package: Any = None                                                    # io.package.Package read (None: live Excel)
 
-    def cell(self, row: int, key: str) -> str:
+    def cell(self, row: int, key: str) -> "CellRef | str":
+        """The cell of column ``key`` in Excel row ``row`` ('' when the table has no such column)."""
         col = self.table.columns.get(key)
-        return cell_ref(row, col) if col else ""
+        return CellRef(row, col) if col else ""
 
 
 _LEVEL_WEIGHT = re.compile(r"^(.*?)[(\[]?(\d+(?:\.\d+)?)分?[)\]]?$")

@@ -219,7 +219,7 @@ def record(result: Result) -> "FileRecord":
             method=i.method, rule_score=r.rule_score,
             evaluator_score=None if i.evaluator_score is None else round2(i.evaluator_score),
             score=r.score, rate=r.rate, deviates=r.deviates, difference=r.difference, criterion=i.criterion,
-            note=i.note, process=r.process, score_cell=ev.cell(i.row, "evaluator_score")))
+            note=i.note, process=r.process, score_cell=str(ev.cell(i.row, "evaluator_score"))))
     levels = tuple(LevelRecord(lv.level, lv.name, lv.parent, lv.weight, lv.score, lv.declared)
                    for lv in result.levels)
     figures = tuple(FigureRecord(f.name, f.value, f.text) for f in result.figures)

@@ -3,26 +3,19 @@ notes on the cells problems point to, and the 得分汇总 / 问卷统计 / 校�
 Nothing is saved here (files: ``perfxl.io.writeback``; Excel: ``perfxl.excel``)."""
 from __future__ import annotations
 
-import re
-
 from perfxl.check.problems import Problem
-from perfxl.model.cells import col_index
+from perfxl.model.cells import CellRef
 from perfxl.model import layout as L
 from perfxl.model.values import fmt_score
 from perfxl.score.engine import Result
 from perfxl.sheets import outputs
 from perfxl.sheets.canvas import Canvas
 
-_SINGLE_CELL = re.compile(r"^[A-Z]{1,3}\d+$")
-
-
-def _cell_role(ev, sheet: str, ref: str) -> str:
+def _cell_role(ev, sheet: str, ref: CellRef) -> str:
     """The fill a marked cell returns to: its column's role on the indicator sheet, else input."""
     if sheet != ev.table.sheet:
         return "input"
-    m = re.match(r"([A-Z]+)", ref)
-    col = col_index(m.group(1)) + 1 if m else 0
-    key = next((k for k, c in ev.table.columns.items() if c == col), None)
+    key = next((k for k, c in ev.table.columns.items() if c == ref.col), None)
     return "computed" if key and L.COLUMNS_BY_KEY[key].role == L.COMPUTED else "input"
 
 
@@ -64,10 +57,11 @@ def apply(cv: Canvas, result: Result, *, only_problems: bool = False) -> None:
     names = set(cv.names())
     previous = _registry(cv)
     for entry in previous:
-        where, ref = entry.rsplit("!", 1)
-        if where in names and _SINGLE_CELL.match(ref):
-            cv.note(where, ref, None)
-            cv.fill(where, ref, _cell_role(ev, where, ref))
+        where, text = entry.rsplit("!", 1)
+        ref = CellRef.parse(text)
+        if where in names and ref is not None:
+            cv.note(where, ref.a1, None)
+            cv.fill(where, ref.a1, _cell_role(ev, where, ref))
     # computed columns, one block per column (stale values below the table cleared too)
     if only_problems:
         cols = {}
@@ -82,8 +76,8 @@ def apply(cv: Canvas, result: Result, *, only_problems: bool = False) -> None:
     # problems and deviations: highlight and annotate the cells they point to
     by_cell: dict[tuple[str, str], list[Problem]] = {}
     for p in result.problems:
-        if p.sheet in names and _SINGLE_CELL.match(p.cell or ""):
-            by_cell.setdefault((p.sheet, p.cell), []).append(p)
+        if p.sheet in names and p.at is not None:
+            by_cell.setdefault((p.sheet, p.at.a1), []).append(p)
     marks = []
     for (where, ref), probs in by_cell.items():
         severe = any(p.severity == "error" for p in probs)
@@ -93,7 +87,7 @@ def apply(cv: Canvas, result: Result, *, only_problems: bool = False) -> None:
         cv.note(where, ref, "\n".join(lines))
         marks.append(f"{where}!{ref}")
     for res in ([] if only_problems else result.deviations):
-        ref = ev.cell(res.indicator.row, "evaluator_score")
+        ref = str(ev.cell(res.indicator.row, "evaluator_score"))
         if (sheet, ref) not in by_cell:
             cv.fill(sheet, ref, "deviation")
             cv.note(sheet, ref, f"perfxl：评价得分 {fmt_score(res.indicator.evaluator_score)} 与规则得分 "

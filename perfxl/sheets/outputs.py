@@ -79,7 +79,7 @@ def deviations(cv: Canvas, name: str, result=None) -> None:
     rows = []
     for d in devs:
         ind = d.indicator
-        rows.append([ind.code, ind.name, ev.cell(ind.row, "evaluator_score"), d.rule_score,
+        rows.append([ind.code, ind.name, str(ev.cell(ind.row, "evaluator_score")), d.rule_score,
                      round(ind.evaluator_score, 2), d.difference, ind.note or "（未填写）"])
     cv.write(name, 2, 1, rows, style="plain", fmts=[None, None, None, NUM, NUM, NUM, None])
     for i, row in enumerate(rows, start=2):
