@@ -11,7 +11,7 @@ import pandera.pandas as pa
 from perfxl.model import layout as L
 from perfxl.io.read import CellMark
 from perfxl.rules import lookup
-from perfxl.model.values import parse_number
+from perfxl.model.values import Unparsed, parse_number
 
 
 def _is_mark(v) -> bool:
@@ -19,19 +19,12 @@ def _is_mark(v) -> bool:
 
 
 def _numeric(v) -> bool:
-    if v is None or _is_mark(v):
-        return True
-    try:
-        parse_number(v)
-    except ValueError:
-        return False
-    return True
+    """Number columns hold floats already (values.to_number): only Unparsed fails."""
+    return not isinstance(v, Unparsed)
 
 
 def _positive(v) -> bool:
-    if v is None or _is_mark(v) or not _numeric(v):
-        return True
-    return parse_number(v) > 0
+    return not isinstance(v, float) or v > 0
 
 
 def _known_method(v) -> bool:

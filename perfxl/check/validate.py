@@ -12,7 +12,7 @@ from perfxl.check.problems import ERROR, Problem, problem
 from perfxl.io.read import CellMark
 from perfxl.model.cells import col_index
 from perfxl.rules import RuleError, RuleKind, lookup, names
-from perfxl.model.values import (Target, excel_serial, fmt_num, fmt_pct, is_blank, is_date, parse_number, parse_target, round2,
+from perfxl.model.values import (Quantity, Target, Unparsed, excel_serial, fmt_num, fmt_pct, is_blank, is_date, parse_number, parse_target, round2,
                      show_date)
 
 
@@ -86,6 +86,8 @@ def _pandera_problems(frame, schema, where, headers: dict[str, str], file: str,
         if code == "duplicate_code":
             code = unique_code
         original = frame.at[idx, key]
+        if isinstance(original, Unparsed):
+            original = value = original.raw
         if code == "cell_mark":
             code = "cell_error_value" if original.kind == "error" else "formula_no_cache"
             value = original.text
@@ -222,7 +224,7 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
         if target is not None and not target.quantity.is_percent:
             at("target", "source_not_percent", source=_text(raw["source"]))
             return out
-        actual_raw = f"{value * 100!r}%"
+        actual_raw = Quantity(value, "%")
     elif (row, "actual") in bad or dated("actual"):
         return out
     elif is_blank(actual_raw):
@@ -297,7 +299,7 @@ def validate(ev: Evaluation, *, system: bool = False) -> Checked:
     from perfxl.check.schemas import indicator_schema
 
     file = str(ev.path)
-    frame = ev.frame
+    frame = _typed(ev.frame)
     headers = {c.key: c.header for c in L.INDICATOR_COLUMNS}
     problems = list(ev.problems)
     table_problems, bad = _pandera_problems(frame, indicator_schema(tuple(frame.columns), bool(ev.marks)), ev.cell, headers,
@@ -313,12 +315,8 @@ def validate(ev: Evaluation, *, system: bool = False) -> Checked:
     problems += source_problems
     indicators: list[Indicator] = []
     for row, rec in zip(frame.index, frame.to_dict("records")):
-        weight = None
-        if (row, "weight") not in bad and rec.get("weight") is not None:
-            weight = parse_number(rec["weight"])
-        ev_score = None
-        if (row, "evaluator_score") not in bad and not is_blank(rec.get("evaluator_score")):
-            ev_score = parse_number(rec["evaluator_score"])
+        weight = rec.get("weight") if isinstance(rec.get("weight"), float) else None
+        ev_score = rec.get("evaluator_score") if isinstance(rec.get("evaluator_score"), float) else None
         ind = Indicator(
             row=row, code=_text(rec.get("code")), level1=_text(rec.get("level1")), level2=_text(rec.get("level2")),
             name=_text(rec.get("name")), weight=weight, criterion=_text(rec.get("criterion")),
@@ -340,6 +338,26 @@ def validate(ev: Evaluation, *, system: bool = False) -> Checked:
     if not system:
         problems += grade_problems + _info(ev, file)
     return Checked(ev, indicators, grades, sort_problems(problems, ev), basic, figures, survey)
+
+
+#: indicator columns that hold numbers: parsed once, before validation (values.to_number)
+NUMBER_KEYS = ("weight", "evaluator_score")
+
+
+def _typed(frame):
+    """The indicator table with its number columns parsed once: floats, ``Unparsed`` or None."""
+    import pandas as pd
+
+    from perfxl.model.values import to_number
+
+    keys = [k for k in NUMBER_KEYS if k in frame.columns]
+    if not keys:
+        return frame
+    typed = frame.copy()
+    for k in keys:
+        typed[k] = pd.Series([v if isinstance(v, CellMark) else to_number(v) for v in frame[k]],
+                             index=frame.index, dtype=object)
+    return typed
 
 
 def _basic(ev: Evaluation, file: str) -> tuple[dict[str, float | None], str, list[Problem]]:

@@ -30,6 +30,8 @@ def clean(text: object) -> str:
 
     Circled numbers (①, which NFKC would turn into a bare 1) become ``#1#``.
     """
+    if isinstance(text, Quantity):
+        text = text.show()
     s = "".join(f"#{_CIRCLED[ch]}#" if ch in _CIRCLED else ch for ch in str(text))
     s = unicodedata.normalize("NFKC", s)
     s = s.replace("\u2212", "-").replace("—", "-").replace("\u2013", "-")
@@ -75,6 +77,22 @@ def fmt_pct(fraction: float, places: int = 2) -> str:
 
 
 @dataclass(frozen=True)
+class Unparsed:
+    """A cell that should hold a number but does not: the value as typed, kept for the message."""
+    raw: object
+
+
+def to_number(raw: object) -> "float | Unparsed | None":
+    """A number cell parsed once: a float, ``Unparsed(raw)`` when it is not a number, None when blank."""
+    if is_blank(raw):
+        return None
+    try:
+        return parse_number(raw)
+    except ValueError:
+        return Unparsed(raw)
+
+
+@dataclass(frozen=True)
 class Quantity:
     value: float          # percentages as fractions
     unit: str = ""        # "%" for a percentage, else 家 / 人 / 次 / 万元 ... or ""
@@ -107,8 +125,11 @@ def parse_number(raw: object) -> float:
 def parse_quantity(raw: object, *, percent: bool = False) -> Quantity:
     """An actual or target value. ``percent``: the figure is expected to be a percentage.
 
-    Numbers from Excel cells are taken as stored: a cell formatted 96% holds 0.96.
+    Numbers from Excel cells are taken as stored: a cell formatted 96% holds 0.96. A Quantity
+    (e.g. a derived figure from 数据来源) is taken as it is.
     """
+    if isinstance(raw, Quantity):
+        return raw
     if isinstance(raw, bool):
         raise ValueError("是逻辑值（TRUE/FALSE），不是数值")
     if isinstance(raw, (int, float)):
