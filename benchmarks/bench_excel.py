@@ -29,8 +29,8 @@ def main() -> None:
     args = ap.parse_args()
     import perfxl.excel as excel
     from devtools.xlwings_json import json_book, workbook_json
-    from perfxl.score.engine import run
     from perfxl.io.writeback import write_back
+    from perfxl.score.engine import run
 
     with tempfile.TemporaryDirectory() as tmp:
         wb = make_workbook(Path(tmp) / "bench.xlsx", args.indicators)

@@ -15,14 +15,6 @@ TEMPLATE_NAME = "评分模板.xlsx"
 SYSTEM_DIR = "指标体系"
 
 
-def framework_workbook(meta: dict, blank_rows: int = 10):
-    from perfxl.sheets.template import new_workbook
-
-    kind = {"department": "部门整体支出绩效评价", "project": "项目支出绩效评价", "self": "项目支出绩效自评"}
-    return new_workbook(rows=meta["rows"], info={"kind": kind.get(meta["id"], meta.get("kind"))},
-                        survey=survey_spec(meta), blank_rows=blank_rows)
-
-
 def build_all(outdir: str | Path) -> list[Path]:
     """Regenerate every committed workbook under ``outdir``: the blank template, one template and one
     indicator list per framework, and every example."""

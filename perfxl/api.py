@@ -8,9 +8,10 @@ codes (perfxl.check.problems). Nothing here prints. Heavy libraries are imported
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from perfxl.check.problems import ERROR, Problem, UnusableInput, problem
 
@@ -153,7 +154,11 @@ def make_template(output: PathLike = "评分模板.xlsx", *, framework: str | No
     elif source is not None:
         from perfxl.check.validate import validate
         from perfxl.model.evaluation import load
-        from perfxl.sheets.template import new_workbook, rows_from_system, survey_sets_of
+        from perfxl.sheets.template import (
+            new_workbook,
+            rows_from_system,
+            survey_sets_of,
+        )
 
         checked = validate(load(source, system=True, password=password), system=True)
         if checked.has_errors:
@@ -162,7 +167,8 @@ def make_template(output: PathLike = "评分模板.xlsx", *, framework: str | No
         wb = new_workbook(rows=rows_, survey={"sets": survey_sets_of(rows_)})
         what = f"按“{Path(source).name}”的 {len(rows_)} 个指标"
     elif framework:
-        from perfxl.model.frameworks import framework as find, frameworks
+        from perfxl.model.frameworks import framework as find
+        from perfxl.model.frameworks import frameworks
         from perfxl.sheets.template import framework_workbook
 
         meta = find(framework)
@@ -258,7 +264,13 @@ def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | N
     """The evaluation report (.docx) of scored workbooks, or of a consolidation (a ``Consolidation``
     or its summary workbook): one section per unit, a unit scored by several evaluators with its
     panel figures."""
-    from perfxl.report.document import check_output, default_output, load_results, summary_dict, write_report
+    from perfxl.report.document import (
+        check_output,
+        default_output,
+        load_results,
+        summary_dict,
+        write_report,
+    )
 
     if not isinstance(inputs, (list, tuple)):
         inputs = [inputs]            # a Consolidation, or one path

@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 
 import perfxl
 from perfxl.model import layout as L
+
 H = L.CONS_HEADERS
 YEAR = 2023
 ORG = "某某评价咨询有限公司"

@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from perfxl.model import layout as L
+
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 
@@ -156,9 +157,9 @@ def test_unusable_workbook_gives_a_message_box_not_a_traceback(make_workbook, tm
 
 
 def test_questionnaire_example_through_excel(cli, tmp_path):
-    from perfxl.model.frameworks import examples
-
     from pathlib import Path
+
+    from perfxl.model.frameworks import examples
 
     src = Path(__file__).resolve().parents[1] / "workbook_templates" / "examples" / examples()["project_example"]["output"]
     path = tmp_path / "p.xlsx"

@@ -13,9 +13,9 @@ import os
 import pytest
 from openpyxl import load_workbook
 
-from perfxl.model import layout as L
 from perfxl.check.problems import UnusableInput
 from perfxl.io.read import CellMark, read_book
+from perfxl.model import layout as L
 
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 

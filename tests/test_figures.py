@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 
-from perfxl.score import figures as F
 from perfxl.model import layout as L
 from perfxl.model.values import fmt_pct
+from perfxl.score import figures as F
 
 SEED = dict(budget_adjusted=549.6875, spent_total=580.8142, sangong_budget=4900, sangong_actual=1696,
             public_current=109896, public_previous=482649.12, procurement_budget=92.1, procurement_actual=0.063,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from perfxl.model import layout as L
 from perfxl.batch.fill import safe_filename
+from perfxl.model import layout as L
 
 INFO = {f.key: f.label for f in L.INFO_FIELDS}
 BASIC = {f.key: f.label for f in L.BASIC_FIELDS}

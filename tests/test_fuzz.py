@@ -14,14 +14,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import example_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from perfxl.model import layout as L
 from perfxl.check.problems import CATALOGUE, Problem, UnusableInput
 from perfxl.io.read import CellMark, RawBook, SheetGrid
-
-from conftest import example_rows
+from perfxl.model import layout as L
 
 EXAMPLE = example_rows()
 METHODS = sorted({r["method"] for r in EXAMPLE if r.get("method")})
@@ -124,9 +123,9 @@ def test_random_tables_in_real_files_read_score_and_write_back(book, tmp_path_fa
     from openpyxl import Workbook
 
     from perfxl.io.files import atomic_save
+    from perfxl.io.writeback import write_back
     from perfxl.score.engine import run
     from perfxl.sheets.styles import put
-    from perfxl.io.writeback import write_back
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -171,8 +170,8 @@ def test_text_from_inputs_is_written_as_text_or_cleaned(raw, shown, make_workboo
 
     from openpyxl import load_workbook
 
-    from perfxl.score.engine import run
     from perfxl.io.writeback import write_back
+    from perfxl.score.engine import run
 
     path = make_workbook()
     tmp = path.with_name("patched.xlsx")

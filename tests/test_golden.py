@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import golden_data as G
+import pytest
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ from types import SimpleNamespace
 
 import docx
 import pytest
+from conftest import EXAMPLE
 from docx.oxml.ns import qn
+from test_example import DEPARTURES, PUBLISHED
 
 from perfxl.model import layout as L
-from conftest import EXAMPLE
-from test_example import DEPARTURES, PUBLISHED
 
 EXAMPLE_NAME = EXAMPLE.name
 
@@ -75,6 +75,7 @@ def report(tmp_path_factory) -> Path:
 def public_example() -> dict:
     """The public example's source data (rows, info, 基础数据), as shipped in perfxl/data/examples."""
     from conftest import EXAMPLE
+
     from perfxl.model.frameworks import examples
 
     found = examples()

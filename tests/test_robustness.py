@@ -20,9 +20,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
-
 from conftest import example_basic, example_info, example_rows
+from openpyxl import load_workbook
 
 S = "指标评分"
 SHEET_PART = "xl/worksheets/sheet4.xml"          # 指标评分 in the standard template
@@ -301,8 +300,8 @@ def test_a_source_swapped_between_read_and_write_is_refused(corpus, tmp_path):
     import openpyxl
 
     from perfxl.check.problems import UnusableInput
-    from perfxl.score.engine import run
     from perfxl.io.writeback import write_back
+    from perfxl.score.engine import run
 
     assert openpyxl.DEFUSEDXML
     src = tmp_path / "换过的.xlsx"
@@ -525,8 +524,8 @@ def test_killed_in_the_middle_of_a_write_leaves_the_input_intact(tmp_path, cli, 
 
 def test_locked_and_read_only_targets_are_reported_not_clobbered(tmp_path, cli, monkeypatch):
     from perfxl.check.problems import UnusableInput
-    from perfxl.score.engine import run
     from perfxl.io.writeback import write_back
+    from perfxl.score.engine import run
 
     src = standard(tmp_path / "表.xlsx")
     original = src.read_bytes()

@@ -1,8 +1,8 @@
 """Every rule kind, with the boundaries its criterion names (inclusive / exclusive)."""
 import pytest
 
-from perfxl.rules import KINDS, RuleError, lookup
 from perfxl.model.values import parse_target, round2
+from perfxl.rules import KINDS, RuleError, lookup
 
 
 def run(kind: str, params: str, target: str, actual, weight: float = 1.0):

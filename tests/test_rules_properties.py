@@ -3,8 +3,8 @@ and no input that makes a kind raise anything but a RuleError."""
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from perfxl.rules import KINDS, RuleError
 from perfxl.model.values import parse_target, round2
+from perfxl.rules import KINDS, RuleError
 
 weights = st.floats(min_value=0.1, max_value=20, allow_nan=False).map(lambda w: round(w, 2))
 counts = st.integers(min_value=0, max_value=10_000)

@@ -9,12 +9,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, example_rows
 from openpyxl import Workbook, load_workbook
 
 from perfxl.model import layout as L
 from perfxl.sheets.styles import put
-
-from conftest import ROOT, example_rows
 
 #: a spreadsheet that evaluated these would show 2, 2, -2, 2 and a link
 PAYLOADS = ["=1+1", "+1+1", "-1-1", "@SUM(1,1)", '=HYPERLINK("http://evil.example","点我")']

@@ -6,6 +6,7 @@ import pytest
 from openpyxl import load_workbook
 
 from perfxl.model import layout as L
+
 OPTIONS = [("非常满意", 1.0, True), ("满意", 0.5, True), ("一般", 0.25, False), ("不满意", 0.0, False)]
 # answer counts per group and question: {group: {question: {option: n}}}
 COUNTS = {

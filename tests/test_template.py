@@ -4,8 +4,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from perfxl.model import layout as L
 from devtools.build_templates import build_all, fingerprint
+from perfxl.model import layout as L
 from perfxl.rules import names
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,7 +1,15 @@
 import pytest
 
-from perfxl.model.values import (Quantity, fmt_pct, fmt_score, parse_number, parse_quantity, parse_target,
-                           parse_yes_no, round2)
+from perfxl.model.values import (
+    Quantity,
+    fmt_pct,
+    fmt_score,
+    parse_number,
+    parse_quantity,
+    parse_target,
+    parse_yes_no,
+    round2,
+)
 
 
 @pytest.mark.parametrize("raw, value, unit", [

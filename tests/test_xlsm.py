@@ -10,9 +10,17 @@ import zipfile
 
 import pytest
 
-from perfxl.model import layout as L
 from devtools.vba import uno_python
-from perfxl.excel.xlsm import BAS, BUTTONS, MODULE, procedures, read_bas, vba_ascii, write_xlsm
+from perfxl.excel.xlsm import (
+    BAS,
+    BUTTONS,
+    MODULE,
+    procedures,
+    read_bas,
+    vba_ascii,
+    write_xlsm,
+)
+from perfxl.model import layout as L
 
 EXPECTED = ["PerfxlValidate", "PerfxlScore", "PerfxlConsolidate"]
 

@@ -29,13 +29,14 @@ import gc
 import os
 import statistics
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from perfxl.model import layout as L
 from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.io.package import EXCEL_SUFFIXES
+from perfxl.model import layout as L
 from perfxl.model.values import fmt_num, fmt_score, is_blank, round2
 
 if TYPE_CHECKING:
@@ -741,8 +742,14 @@ class progress_bar:
 
     def __init__(self, total: int, description: str = "汇总工作簿"):
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("已用"), TimeElapsedColumn(), TextColumn("剩余"), TimeRemainingColumn(),

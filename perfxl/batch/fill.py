@@ -15,8 +15,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from perfxl.model import layout as L
 from perfxl.check.problems import ERROR, Problem, UnusableInput, problem
+from perfxl.model import layout as L
 from perfxl.model.values import is_blank, parse_number
 
 #: characters Windows refuses in a file name (and the path separators of every system)
@@ -69,8 +69,8 @@ def _roster_key(text: object, info: dict[str, str], basic: dict[str, str]) -> st
 def read_roster(path: str | Path, sheet: str | None = None) -> Roster:
     """The roster: the header row (the row near the top naming 单位名称 and the most known fields)
     and every non-blank row below it. Unknown columns are reported, never silently dropped."""
-    from perfxl.model.cells import cell_ref
     from perfxl.io.read import read_book
+    from perfxl.model.cells import cell_ref
 
     path = Path(path)
     book = read_book(path, sheets=lambda names: [sheet] if sheet else names[:1])
@@ -272,10 +272,15 @@ def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Pat
     """One workbook per roster row in ``outdir``. ``template`` None: the standard template."""
     from openpyxl import load_workbook
 
-    from perfxl.sheets import styles as S
-    from perfxl.io.files import atomic_save, backup, ensure_writable, unsupported_content
-    from perfxl.model.cells import cell_ref
+    from perfxl.io.files import (
+        atomic_save,
+        backup,
+        ensure_writable,
+        unsupported_content,
+    )
     from perfxl.io.package import Package
+    from perfxl.model.cells import cell_ref
+    from perfxl.sheets import styles as S
 
     roster = read_roster(roster_path, sheet)
     problems = list(roster.problems)

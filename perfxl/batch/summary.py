@@ -10,14 +10,15 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from perfxl.model import layout as L
-from perfxl.sheets import styles as S
 from perfxl.io.files import atomic_save
+from perfxl.model import layout as L
+from perfxl.model.text import looks_like_formula, strip_illegal
+from perfxl.sheets import styles as S
 
 H = L.CONS_HEADERS
 SCORE, RATE, INT = "0.00", "0.00%", "0"
@@ -47,9 +48,8 @@ def _text_safe(ws, value: Any):
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, str):
-        if not value.isprintable():               # cheap test first: most text is printable
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value.startswith(S._FORMULA_START):
+        value = strip_illegal(value)
+        if looks_like_formula(value):
             c = WriteOnlyCell(ws, value)
             c.data_type = "s"
             c.quotePrefix = True

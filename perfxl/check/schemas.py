@@ -8,10 +8,10 @@ from functools import lru_cache
 
 import pandera.pandas as pa
 
-from perfxl.model import layout as L
 from perfxl.io.read import CellMark
-from perfxl.rules import lookup
+from perfxl.model import layout as L
 from perfxl.model.values import Unparsed, parse_number
+from perfxl.rules import lookup
 
 
 def _is_mark(v) -> bool:

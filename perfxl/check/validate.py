@@ -6,14 +6,26 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from perfxl.model import layout as L
-from perfxl.model.evaluation import Evaluation
 from perfxl.check.problems import ERROR, Problem, problem
 from perfxl.io.read import CellMark
-from perfxl.model.cells import col_index
+from perfxl.model import layout as L
+from perfxl.model.evaluation import Evaluation
+from perfxl.model.text import fold, text_of
+from perfxl.model.values import (
+    Quantity,
+    Target,
+    Unparsed,
+    excel_serial,
+    fmt_num,
+    fmt_pct,
+    is_blank,
+    is_date,
+    parse_number,
+    parse_target,
+    round2,
+    show_date,
+)
 from perfxl.rules import RuleError, RuleKind, lookup, names
-from perfxl.model.values import (Quantity, Target, Unparsed, excel_serial, fmt_num, fmt_pct, is_blank, is_date, parse_number, parse_target, round2,
-                     show_date)
 
 
 @dataclass
@@ -59,12 +71,7 @@ class Checked:
 _CHECK_CODES = {"not_nullable": "required", "field_uniqueness": "duplicate_code"}
 
 
-def _text(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
+_text = text_of
 
 
 def _pandera_problems(frame, schema, where, headers: dict[str, str], file: str,
@@ -274,6 +281,7 @@ def _grades(ev: Evaluation, file: str) -> tuple[list[tuple[str, float]], list[Pr
 
 def _info(ev: Evaluation, file: str) -> list[Problem]:
     import pandas as pd
+
     from perfxl.check.schemas import info_schema
 
     if ev.info_sheet is None:
@@ -421,7 +429,7 @@ def _sources(ev: Evaluation, frame, bad: set, basic: dict, zero_rule: str, file:
         survey = analyze(ev.survey, set(survey_sets), file)
         probs += survey.problems
     for text, rows in wanted.items():
-        def at_rows(code, **kw):
+        def at_rows(code, rows=rows, text=text, **kw):
             for r in rows:
                 probs.append(problem(code, file=file, sheet=sheet, cell=ev.cell(r, "source"), column="数据来源",
                                      value=text, **kw))
@@ -464,9 +472,7 @@ def _sources(ev: Evaluation, frame, bad: set, basic: dict, zero_rule: str, file:
 
 def _survey_ref(text: str) -> tuple[str | None, str]:
     """'问卷:职工满意度' -> ('问卷', '职工满意度'); '问卷满意率:X' -> ('问卷满意率', 'X')."""
-    import unicodedata
-
-    s = unicodedata.normalize("NFKC", text).strip()
+    s = fold(text)
     for prefix in (L.SOURCE_SURVEY_SATISFIED, L.SOURCE_SURVEY_RATE):
         if s.startswith(prefix + ":"):
             return prefix, s[len(prefix) + 1:].strip()

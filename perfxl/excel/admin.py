@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from perfxl.model import layout as L
+
 SETUP_FIELDS = (("folder", "文件夹", "存放各单位评分工作簿的文件夹（可含子文件夹）；留空为本工作簿所在的文件夹"),
                 ("panel", "评价组汇总方法", "平均值 / 中位数 / 去掉一个最高分和一个最低分后取平均值"),
                 ("outlier", "偏离阈值", "评价人得分与评价组中位数之差超过分值的这一比例时标出，如 20%"),
@@ -45,8 +46,8 @@ def consolidate_into(book):
     Consolidation (None when nothing could be done; the user sees why in a message box)."""
     from perfxl.api import consolidate
     from perfxl.batch.tables import header
-    from perfxl.sheets.canvas import XlwingsCanvas
     from perfxl.excel.entry import _alert, _path, guarded
+    from perfxl.sheets.canvas import XlwingsCanvas
 
     here = _path(book)
     cfg = _settings(book)

@@ -10,8 +10,9 @@ them. ``perfxl.model.load(name, book=rawbook)`` then runs unchanged.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from perfxl.io.read import CellMark, RawBook, SheetGrid
 

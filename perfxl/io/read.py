@@ -14,8 +14,16 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from perfxl.io.package import (Package, refuse, short_error, check_every_worksheet, check_extent, read_member)
+from perfxl.io.package import (
+    Package,
+    check_every_worksheet,
+    check_extent,
+    read_member,
+    refuse,
+    short_error,
+)
 from perfxl.model.cells import col_index
+from perfxl.model.text import strip_illegal
 
 #: sheet parts larger than this are not scanned for error values (cost grows with the sheet)
 _BIG_PART = 8 * 1024 * 1024
@@ -65,16 +73,13 @@ class RawBook:
     package: Package | None = None       # the file it was read from (None: an open Excel workbook)
 
 
-#: characters no workbook, XML or Word file can hold (vertical tab, form feed …: they arrive from
-#: Excel's _x000B_ escapes); dropped on reading so that no writer meets them
-_ILLEGAL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 def _norm(v: Any) -> Any:
+    """"" -> None; text without the characters no workbook can hold (dropped on reading so that
+    no writer meets them)."""
     if v == "":
         return None
-    if v.__class__ is str and not v.isprintable():
-        v = _ILLEGAL_CHARS.sub("", v) or None
+    if v.__class__ is str:
+        v = strip_illegal(v) or None
     return v
 
 

@@ -8,15 +8,22 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perfxl.check.problems import Problem, UnusableInput, problem
+from perfxl.io.files import (
+    MAX_WRITE_CELLS,
+    atomic_save,
+    atomic_write_bytes,
+    backup,
+    ensure_writable,
+    package_cells,
+    unsupported_content,
+)
+from perfxl.io.package import Package
 from perfxl.model import layout as L
+from perfxl.model.text import strip_illegal
+from perfxl.score.engine import Result
 from perfxl.sheets.apply import apply
 from perfxl.sheets.canvas import OpenpyxlCanvas
-from perfxl.io.files import (MAX_WRITE_CELLS, atomic_save, atomic_write_bytes, backup, ensure_writable, package_cells,
-                    unsupported_content)
-from perfxl.check.problems import Problem, UnusableInput, problem
-from perfxl.io.package import Package
-from perfxl.score.engine import Result
-
 
 
 @dataclass
@@ -115,9 +122,9 @@ def legacy_copy(package: Package):
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
-    from perfxl.sheets import styles as S
-    from perfxl.model.evaluation import find_header_row
     from perfxl.io.read import read_book
+    from perfxl.model.evaluation import find_header_row
+    from perfxl.sheets import styles as S
 
     source = package.path
     book = read_book(package)
@@ -195,8 +202,4 @@ class _CleanCanvas(OpenpyxlCanvas):
 
 
 def _clean(v):
-    if isinstance(v, str) and not v.isprintable():
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        return ILLEGAL_CHARACTERS_RE.sub("", v)
-    return v
+    return strip_illegal(v) if isinstance(v, str) else v

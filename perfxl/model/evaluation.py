@@ -3,16 +3,15 @@ table (a DataFrame indexed by Excel row), the 基本信息 fields and the grade 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from perfxl.model import layout as L
 from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.io.read import CellMark, RawBook, SheetGrid, read_book
+from perfxl.model import layout as L
 from perfxl.model.cells import CellRef, cell_ref, col_letter
-from perfxl.model.values import is_blank
+from perfxl.model.text import fold, is_blank
 
 
 @dataclass
@@ -54,7 +53,7 @@ _LEVEL_WEIGHT = re.compile(r"^(.*?)[(\[]?(\d+(?:\.\d+)?)分?[)\]]?$")
 
 def split_level(text: object) -> tuple[str, float | None]:
     """'部门决策(15分)' -> ('部门决策', 15.0); '资金管理' -> ('资金管理', None)."""
-    raw = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
+    raw = fold(str(text))
     m = re.fullmatch(r"(.*?)\((\d+(?:\.\d+)?)分?\)", raw) or re.fullmatch(r"(.*?)(\d+(?:\.\d+)?)分", raw)
     if m and m.group(1):
         return m.group(1), float(m.group(2))
@@ -270,7 +269,13 @@ def _find_row(grid: SheetGrid, first: tuple[str, ...], second: tuple[str, ...] |
 
 
 def _read_survey(book: RawBook, ev: Evaluation) -> None:
-    from perfxl.survey.stats import Option, QuestionSet, SurveyInput, normalise_weights, parse_weight
+    from perfxl.survey.stats import (
+        Option,
+        QuestionSet,
+        SurveyInput,
+        normalise_weights,
+        parse_weight,
+    )
 
     sheet = L.match_sheet(L.SHEET_SURVEY, book.sheet_names)
     if sheet is None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import csv
 import re
-import tomllib
 from importlib import resources
-from pathlib import Path
+
+import tomllib
 
 from perfxl.model import layout as L
 

@@ -5,10 +5,9 @@ refers to columns and fields by their English key.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+
+from perfxl.model.text import normalize
 
 TEMPLATE_VERSION = "1.0"
 
@@ -38,21 +37,6 @@ SHEET_ALIASES: dict[str, tuple[str, ...]] = {
     SHEET_SURVEY_SETUP: ("问卷选项", "问卷配置"),
     SHEET_SYSTEM: ("评价指标体系", "绩效评价指标体系", "指标库"),
 }
-
-
-def normalize(text: object) -> str:
-    """Canonical form for tolerant matching: NFKC, no whitespace, no decoration."""
-    return _normalize(text if isinstance(text, str) else str(text or ""))
-
-
-@lru_cache(maxsize=8192)
-def _normalize(text: str) -> str:
-    s = unicodedata.normalize("NFKC", text)
-    s = re.sub(r"\s+", "", s)
-    s = s.replace("*", "").replace(":", "").replace("：", "")
-    # drop a trailing unit in brackets: 分值(分), 得分率(%)
-    s = re.sub(r"\((?:分|%|元|万元|个|人|次)\)$", "", s)
-    return s.lower()
 
 
 def match_sheet(wanted: str, names: list[str]) -> str | None:

@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from perfxl.model.text import is_blank
+
 _NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _NUM_RE = re.compile(rf"^({_NUM})\s*(.*)$")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))")
@@ -38,11 +40,6 @@ def clean(text: object) -> str:
     s = s.replace("≧", "≥").replace("≦", "≤").replace(">=", "≥").replace("<=", "≤")
     s = _THOUSANDS.sub("", s)
     return re.sub(r"\s+", "", s)
-
-
-def is_blank(raw: object) -> bool:
-    return raw is None or (isinstance(raw, str) and raw.strip() == "") or (
-        isinstance(raw, float) and math.isnan(raw))
 
 
 _HUGE = 1e15     # beyond this, two decimals mean nothing and Decimal.quantize overflows

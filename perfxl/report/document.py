@@ -19,15 +19,20 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from perfxl.model import layout as L
 from perfxl.check.problems import ERROR, Problem, UnusableInput, problem
-from perfxl.report.template import TCPR_AFTER_VMERGE, template_bytes, write_report_template  # noqa: F401 (API)
+from perfxl.model import layout as L
 from perfxl.model.values import fmt_num, fmt_score, round2
+from perfxl.report.template import (  # noqa: F401 (API)
+    TCPR_AFTER_VMERGE,
+    template_bytes,
+    write_report_template,
+)
 
 DITTO = L.REPORT_DITTO
 DASH = "—"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfxl.model import layout as L
+
 FONT_BODY, FONT_BODY_ALT = "仿宋_GB2312", "仿宋"
 FONT_HEADING = "黑体"
 FONT_TABLE = "宋体"

@@ -9,9 +9,31 @@ import re
 from dataclasses import dataclass, field
 
 from perfxl.model.layout import normalize
-from perfxl.model.values import Quantity, Target, clean, fmt_num, fmt_pct, fmt_score, parse_quantity, parse_yes_no
-from .notation import (Amount, Bound, Condition, Step, _NUM, parse_amount, parse_condition, parse_step,
-                       segments, step_units, take_rounding, cn_number)
+from perfxl.model.values import (
+    Quantity,
+    Target,
+    clean,
+    fmt_num,
+    fmt_pct,
+    fmt_score,
+    parse_quantity,
+    parse_yes_no,
+)
+
+from .notation import (
+    _NUM,
+    Amount,
+    Bound,
+    Condition,
+    Step,
+    cn_number,
+    parse_amount,
+    parse_condition,
+    parse_step,
+    segments,
+    step_units,
+    take_rounding,
+)
 from .registry import Example, Outcome, RuleError, RuleKind, register
 
 

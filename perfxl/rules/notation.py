@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from perfxl.model.values import _NUM, clean, fmt_num, fmt_pct
+
 from .registry import RuleError
 
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}

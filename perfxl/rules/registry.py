@@ -2,8 +2,9 @@
 ``register``; the dropdown, the 说明 sheet and validation all read from here."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from perfxl.model.layout import normalize
 from perfxl.model.values import Target

@@ -3,12 +3,16 @@ total (sum of rounded scores) and grade."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from perfxl.model import layout as L
 from perfxl.check.problems import ERROR, Problem, problem
-from perfxl.rules import RuleError
 from perfxl.check.validate import Checked, Indicator, sort_problems
+from perfxl.model import layout as L
 from perfxl.model.values import fmt_pct, fmt_score, round2
+from perfxl.rules import RuleError
+
+if TYPE_CHECKING:
+    from perfxl.model.records import FileRecord
 
 
 @dataclass
@@ -190,8 +194,8 @@ def score(checked: Checked) -> Result:
 def run(path, book=None, *, password: str | None = None) -> Result:
     """read -> model -> validate -> score, for one workbook file. ``password``: the workbook's
     opening password (decrypted in memory only; ignored for a file without one)."""
-    from perfxl.model.evaluation import load
     from perfxl.check.validate import validate
+    from perfxl.model.evaluation import load
 
     return score(validate(load(path, book, password=password)))
 
@@ -207,8 +211,13 @@ def _plain(v):
 def record(result: Result) -> "FileRecord":
     """The scored workbook as a FileRecord (frozen, picklable, English field names)."""
     from perfxl.model.cells import col_letter
-    from perfxl.model.records import (FigureRecord, FileRecord, IndicatorRecord, LevelRecord,
-                                      SurveySetRecord)
+    from perfxl.model.records import (
+        FigureRecord,
+        FileRecord,
+        IndicatorRecord,
+        LevelRecord,
+        SurveySetRecord,
+    )
 
     ev = result.checked.evaluation
     inds = []

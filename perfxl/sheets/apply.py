@@ -4,12 +4,13 @@ Nothing is saved here (files: ``perfxl.io.writeback``; Excel: ``perfxl.excel``).
 from __future__ import annotations
 
 from perfxl.check.problems import Problem
-from perfxl.model.cells import CellRef
 from perfxl.model import layout as L
+from perfxl.model.cells import CellRef
 from perfxl.model.values import fmt_score
 from perfxl.score.engine import Result
 from perfxl.sheets import outputs
 from perfxl.sheets.canvas import Canvas
+
 
 def _cell_role(ev, sheet: str, ref: CellRef) -> str:
     """The fill a marked cell returns to: its column's role on the indicator sheet, else input."""

@@ -7,9 +7,11 @@ workbook through xlwings (Excel on Windows/macOS, or the JSON engine of xlwings 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from perfxl.model import layout as L
+from perfxl.model.text import looks_like_formula
 
 FILLS = {"problem": L.PALETTE.problem, "warning": L.PALETTE.warning, "deviation": L.PALETTE.deviation,
          "input": L.PALETTE.input, "computed": L.PALETTE.computed, "level1": L.PALETTE.level1,
@@ -96,7 +98,8 @@ class OpenpyxlCanvas(Canvas):
             self.wb.create_sheet(name, index)
 
     def write(self, sheet, row, col, rows, *, style=None, fmts=None, bold=False, fill=None):
-        from perfxl.sheets.styles import BOLD, fill as mkfill, put
+        from perfxl.sheets.styles import BOLD, put
+        from perfxl.sheets.styles import fill as mkfill
 
         ws = self.wb[sheet]
         pf = mkfill(FILLS[fill]) if fill else None
@@ -285,6 +288,4 @@ class XlwingsCanvas(Canvas):
 
 def _safe(v):
     """Text that Excel would take as a formula is written with a leading apostrophe."""
-    if isinstance(v, str) and v.startswith(("=", "+", "-", "@")):
-        return "'" + v
-    return v
+    return "'" + v if looks_like_formula(v) else v

@@ -2,7 +2,7 @@
 both use these, so a sheet looks the same whether it is empty or filled."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
@@ -10,6 +10,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from perfxl.model import layout as L
+from perfxl.model.text import looks_like_formula
 
 THIN = Side(style="thin", color="B4B4B4")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -33,8 +34,6 @@ PROBLEM_FILL = fill(L.PALETTE.problem)
 WARNING_FILL = fill(L.PALETTE.warning)
 DEVIATION_FILL = fill(L.PALETTE.deviation)
 
-# Formula injection guard: text is never written as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 _STYLES = {
@@ -64,7 +63,7 @@ def put(ws, row: int, col: int, value, *, style: str | None = None, fmt: str | N
         c.style = _named_style(ws.parent, style)
     if fmt:
         c.number_format = fmt
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if looks_like_formula(value):
         c.data_type = "s"
         c.quotePrefix = True
     return c

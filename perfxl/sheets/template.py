@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from perfxl.model import layout as L
-from perfxl.sheets import styles as S
-from perfxl.rules import KINDS, names
 from perfxl.model.values import parse_target
+from perfxl.rules import KINDS, names
+from perfxl.sheets import styles as S
 
 
 def kind_examples() -> list[dict]:
@@ -208,11 +208,11 @@ def rows_from_system(checked) -> list[dict]:
 
 def survey_sets_of(rows: list[dict]) -> list[tuple[str, str, None]]:
     """Question sets the rows' 数据来源 refer to, each with the default questions."""
-    import unicodedata
+    from perfxl.model.text import fold
 
     names_ = []
     for r in rows:
-        src = unicodedata.normalize("NFKC", str(r.get("source") or ""))
+        src = fold(str(r.get("source") or ""))
         for prefix in (L.SOURCE_SURVEY_SATISFIED, L.SOURCE_SURVEY_RATE):
             if src.startswith(prefix + ":"):
                 name = src[len(prefix) + 1:].strip()

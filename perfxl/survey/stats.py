@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from perfxl.model import layout as L
 from perfxl.check.problems import Problem, problem
+from perfxl.model import layout as L
 from perfxl.model.values import fmt_num, fmt_pct, is_blank
 
 #: problems of one kind listed per question before they are summarised in one line

@@ -1,0 +1,62 @@
+"""Text primitives shared by every layer: one normaliser, one blank test, one cell-text coercion,
+one illegal-character stripper and one formula-injection test."""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from functools import lru_cache
+
+_SPACE = re.compile(r"\s+")
+#: characters no workbook, XML or Word file can hold (vertical tab, form feed …: they arrive from
+#: Excel's _x000B_ escapes); dropped on reading and again before writing
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: what makes a spreadsheet take text for a formula (OWASP CSV injection): = + - @ tab CR
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@lru_cache(maxsize=16384)
+def fold(text: str) -> str:
+    """NFKC (full-width → half-width) without any whitespace: how names are compared."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
+
+
+def normalize(text: object) -> str:
+    """Canonical form for tolerant matching of headers and labels: folded, no decoration
+    (``*``, colons), no trailing unit in brackets (分值(分), 得分率(%)), lower case."""
+    return _normalize(text if isinstance(text, str) else str(text or ""))
+
+
+@lru_cache(maxsize=8192)
+def _normalize(text: str) -> str:
+    s = fold(text)
+    s = s.replace("*", "").replace(":", "").replace("：", "")
+    s = re.sub(r"\((?:分|%|元|万元|个|人|次)\)$", "", s)
+    return s.lower()
+
+
+def is_blank(raw: object) -> bool:
+    """None, empty or whitespace-only text, or NaN."""
+    return raw is None or (isinstance(raw, str) and raw.strip() == "") or (
+        isinstance(raw, float) and math.isnan(raw))
+
+
+def text_of(value: object) -> str:
+    """A cell value as text: '' for blank, whole floats without '.0' (2.0 → '2'), stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def strip_illegal(text: str) -> str:
+    """``text`` without the characters no workbook or Word file can hold."""
+    if text.isprintable():                # cheap test first: most text is printable
+        return text
+    return _ILLEGAL.sub("", text)
+
+
+def looks_like_formula(value: object) -> bool:
+    """Text a spreadsheet would take for a formula if written as is."""
+    return isinstance(value, str) and value.startswith(FORMULA_START)
