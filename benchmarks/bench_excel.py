@@ -30,7 +30,7 @@ def main() -> None:
     import perfxl.excel as excel
     from devtools.xlwings_json import json_book, workbook_json
     from perfxl.io.writeback import write_back
-    from perfxl.score.engine import run
+    from perfxl.score.pipeline import run
 
     with tempfile.TemporaryDirectory() as tmp:
         wb = make_workbook(Path(tmp) / "bench.xlsx", args.indicators)

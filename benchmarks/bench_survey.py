@@ -56,7 +56,7 @@ def main() -> None:
     args = ap.parse_args()
     import python_calamine
 
-    from perfxl.score.engine import run
+    from perfxl.score.pipeline import run
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "survey.xlsx"

@@ -70,25 +70,17 @@ class Scored:
 
 def score_book(book: "RawBook") -> "Result":
     """read → model → validate → score for grids already read (a file, or an open Excel workbook)."""
-    from perfxl.check.validate import validate
-    from perfxl.model.evaluation import load
-    from perfxl.score.engine import score
+    from perfxl.score.pipeline import score_book as run
 
-    return score(validate(load(book.path, book)))
-
-
-def _read(path: PathLike, password: str | None) -> "RawBook":
-    from perfxl.io.read import read_book
-    from perfxl.model.evaluation import sheets_to_read
-
-    return read_book(path, sheets=sheets_to_read(), password=password)
+    return run(book)
 
 
 def validate_file(path: PathLike, *, password: str | None = None) -> Scored:
     """Check a workbook and score it in memory; nothing is written."""
     from perfxl.score.engine import record
+    from perfxl.score.pipeline import score_path
 
-    result = score_book(_read(path, password))
+    result = score_path(path, password)
     return Scored(record(result), result=result)
 
 
@@ -98,10 +90,11 @@ def score_file(path: PathLike, *, output: PathLike | None = None, in_place: bool
     ``文件名_评分.xlsx``) or, with ``in_place``, into the workbook itself (after a backup)."""
     from perfxl.io.writeback import write_back
     from perfxl.score.engine import record
+    from perfxl.score.pipeline import score_path
 
     if in_place and output is not None:
         raise UnusableInput([problem("options_conflict", options="--in-place 与 -o")])
-    result = score_book(_read(path, password))
+    result = score_path(path, password)
     scored = Scored(record(result), result=result)
     if write:
         written = write_back(result, Path(path), output, in_place=in_place, password=password)
@@ -148,9 +141,9 @@ def make_template(output: PathLike = "评分模板.xlsx", *, framework: str | No
         raise UnusableInput([problem("output_exists", file=str(output), path=str(output))])
     ensure_writable(output)
     if summary:
-        from perfxl.excel.admin import summary_workbook
+        from perfxl.sheets.template import admin_workbook
 
-        wb, what = summary_workbook(), "汇总用的"
+        wb, what = admin_workbook(), "汇总用的"
     elif source is not None:
         from perfxl.check.validate import validate
         from perfxl.model.evaluation import load
@@ -187,7 +180,8 @@ def make_template(output: PathLike = "评分模板.xlsx", *, framework: str | No
         from perfxl.model import layout as L
 
         if summary:
-            write_xlsm(output, wb=wb, buttons=(Button("汇总", "PerfxlConsolidate", 1, 4),), sheet=L.SHEET_CONS_SETUP)
+            write_xlsm(output, wb=wb, buttons=(Button(L.BUTTON_CONSOLIDATE, "PerfxlConsolidate", 1, 4),),
+                       sheet=L.SHEET_CONS_SETUP)
         else:
             write_xlsm(output, wb=wb)
         what += "启用宏的"

@@ -40,6 +40,7 @@ def setter(**cells):
     ({"M5": 0.5, "N5": None}, "指标评分!N5", "与规则得分 0.90 不同，但没有评价说明"),
     ({"N25": None}, "指标评分!N25", "“酌情评分”必须填写评价说明"),
     ({"D10": None}, "指标评分!D10", "三级指标为空"),
+    ({"L16": "很多", "M16": 1.5, "N16": "现场核实"}, "指标评分!M16", "无法按规则计分，已采用评价得分 1.50"),
 ])
 def test_cell_problems(make_workbook, cli, cells, where, words):
     path = make_workbook(mutate=setter(**cells))

@@ -199,7 +199,7 @@ def test_xlwings_lite_script_calls_the_same_entry_points(example):
 def test_consolidate_button_draws_the_same_tables_as_the_api(make_workbook, tmp_path):
     import perfxl
     import perfxl.excel as excel
-    from perfxl.excel.admin import summary_workbook
+    from perfxl.sheets.template import admin_workbook
 
     folder = tmp_path / "收回"
     folder.mkdir()
@@ -209,7 +209,7 @@ def test_consolidate_button_draws_the_same_tables_as_the_api(make_workbook, tmp_
             if fix:
                 wb[L.SHEET_INDICATORS]["E5"] = fix      # a broken file: not included
         shutil.copy2(make_workbook(mutate=info, name=f"{unit}.xlsx"), folder / f"{unit}.xlsx")
-    wb = summary_workbook()
+    wb = admin_workbook()
     wb[L.SHEET_CONS_SETUP]["B2"] = str(folder)
     admin = tmp_path / "汇总.xlsx"
     wb.save(admin)

@@ -53,7 +53,7 @@ def column(wb, key: str) -> str:
 
 def assert_same(path):
     from perfxl.excel.read import book_to_rawbook
-    from perfxl.score.engine import run
+    from perfxl.score.pipeline import run
 
     raw = book_to_rawbook(excel_book(path), path=path)
     from_file = read_book(path)
@@ -100,7 +100,7 @@ def test_broken_workbook_gives_the_same_problems_through_xlwings(make_workbook, 
 
 def test_unusable_workbook_gives_the_same_problems_through_xlwings(make_workbook):
     from perfxl.excel.read import book_to_rawbook
-    from perfxl.score.engine import run
+    from perfxl.score.pipeline import run
 
     path = make_workbook(mutate=lambda wb: wb.remove(wb[L.SHEET_INDICATORS]), name="nosheet.xlsx")
     with pytest.raises(UnusableInput) as via_file:

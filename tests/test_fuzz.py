@@ -102,7 +102,7 @@ def check(result) -> None:
 @settings(max_examples=int(os.environ.get("PERFXL_FUZZ_EXAMPLES", "250")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(books())
 def test_random_tables_give_problems_never_exceptions(book):
-    from perfxl.score.engine import run
+    from perfxl.score.pipeline import run
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")          # not even a warning escapes (e.g. pandas on odd types)
@@ -124,7 +124,7 @@ def test_random_tables_in_real_files_read_score_and_write_back(book, tmp_path_fa
 
     from perfxl.io.files import atomic_save
     from perfxl.io.writeback import write_back
-    from perfxl.score.engine import run
+    from perfxl.score.pipeline import run
     from perfxl.sheets.styles import put
 
     wb = Workbook()
@@ -171,7 +171,7 @@ def test_text_from_inputs_is_written_as_text_or_cleaned(raw, shown, make_workboo
     from openpyxl import load_workbook
 
     from perfxl.io.writeback import write_back
-    from perfxl.score.engine import run
+    from perfxl.score.pipeline import run
 
     path = make_workbook()
     tmp = path.with_name("patched.xlsx")

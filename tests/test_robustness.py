@@ -301,7 +301,7 @@ def test_a_source_swapped_between_read_and_write_is_refused(corpus, tmp_path):
 
     from perfxl.check.problems import UnusableInput
     from perfxl.io.writeback import write_back
-    from perfxl.score.engine import run
+    from perfxl.score.pipeline import run
 
     assert openpyxl.DEFUSEDXML
     src = tmp_path / "换过的.xlsx"
@@ -525,7 +525,7 @@ def test_killed_in_the_middle_of_a_write_leaves_the_input_intact(tmp_path, cli, 
 def test_locked_and_read_only_targets_are_reported_not_clobbered(tmp_path, cli, monkeypatch):
     from perfxl.check.problems import UnusableInput
     from perfxl.io.writeback import write_back
-    from perfxl.score.engine import run
+    from perfxl.score.pipeline import run
 
     src = standard(tmp_path / "表.xlsx")
     original = src.read_bytes()

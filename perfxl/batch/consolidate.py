@@ -98,16 +98,14 @@ def _unusable(path: str, problems: list[Problem]) -> Unusable:
 def score_file(path: str, password: str | None = None) -> "FileRecord | Unusable":
     """Score one workbook with the code of ``perfxl score`` and return its compact FileRecord
     (figures only), or why it could not be used."""
-    from perfxl.api import score_book
-    from perfxl.io.read import read_book
-    from perfxl.model.evaluation import sheets_to_read
     from perfxl.score.engine import record
+    from perfxl.score.pipeline import score_path
 
     name = Path(path).name
     if name.startswith(LOCK_PREFIX):
         return _unusable(path, [problem("consolidate_lock_file", file=path, path=name)])
     try:
-        result = score_book(read_book(path, sheets=sheets_to_read(), password=password))
+        result = score_path(path, password)
     except UnusableInput as e:
         return _unusable(path, e.problems)
     except Exception as e:  # one broken file must not stop a run over thousands
@@ -136,7 +134,7 @@ def _worker_init() -> None:
     gc.set_threshold(50_000, 50, 50)
 
 
-_PRELOAD = ["perfxl.batch.consolidate", "perfxl.api", "perfxl.score.engine", "perfxl.model.evaluation",
+_PRELOAD = ["perfxl.batch.consolidate", "perfxl.score.pipeline", "perfxl.score.engine", "perfxl.model.evaluation",
             "perfxl.check.validate", "pandas",
             "pandera.pandas", "python_calamine"]
 
@@ -816,13 +814,11 @@ def unit_records(cons: Consolidation, password: str | None = None) -> list["File
     """One full FileRecord per row of the 汇总 sheet, in its order: the workbook itself for a unit
     with one evaluator, the panel (``panel_record``) for several. The included workbooks are scored
     again in full (the consolidation keeps figures only)."""
-    from perfxl.api import score_book
-    from perfxl.io.read import read_book
-    from perfxl.model.evaluation import sheets_to_read
     from perfxl.score.engine import record
+    from perfxl.score.pipeline import score_path
 
     out = []
     for files in cons.units:
-        members = [record(score_book(read_book(f, sheets=sheets_to_read(), password=password))) for f in files]
+        members = [record(score_path(f, password)) for f in files]
         out.append(members[0] if len(members) == 1 else panel_record(members, cons.panel_method))
     return out

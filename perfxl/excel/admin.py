@@ -6,13 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from perfxl.check.problems import problem
 from perfxl.model import layout as L
-
-SETUP_FIELDS = (("folder", "文件夹", "存放各单位评分工作簿的文件夹（可含子文件夹）；留空为本工作簿所在的文件夹"),
-                ("panel", "评价组汇总方法", "平均值 / 中位数 / 去掉一个最高分和一个最低分后取平均值"),
-                ("outlier", "偏离阈值", "评价人得分与评价组中位数之差超过分值的这一比例时标出，如 20%"),
-                ("strict", "有校验错误的工作簿", "纳入（注明总分仅供参考）/ 不纳入"))
-
 
 def _settings(book) -> dict:
     from perfxl.model.values import parse_quantity
@@ -21,7 +16,7 @@ def _settings(book) -> dict:
     if L.SHEET_CONS_SETUP not in [s.name for s in book.sheets]:
         return out
     rows = book.sheets[L.SHEET_CONS_SETUP].range("A1:B20").value or []
-    labels = {label: key for key, label, _ in SETUP_FIELDS}
+    labels = {label: key for key, label, _ in L.CONS_SETUP_FIELDS}
     methods = {v: k for k, v in L.PANEL_METHODS.items()}
     for label, value in rows:
         key = labels.get(str(label).strip()) if label else None
@@ -46,7 +41,7 @@ def consolidate_into(book):
     Consolidation (None when nothing could be done; the user sees why in a message box)."""
     from perfxl.api import consolidate
     from perfxl.batch.tables import header
-    from perfxl.excel.entry import _alert, _path, guarded
+    from perfxl.excel.ui import _alert, _path, guarded
     from perfxl.sheets.canvas import XlwingsCanvas
 
     here = _path(book)
@@ -55,7 +50,8 @@ def consolidate_into(book):
     if not folder.is_absolute():
         folder = here.parent / folder
     if not folder.is_dir():
-        _alert(book, f"“汇总设置”中的文件夹“{folder}”不存在，请改正后再点“汇总”。", error=True)
+        p = problem("excel_consolidate_folder", file=str(here), sheet=L.SHEET_CONS_SETUP, path=str(folder))
+        _alert(book, f"{p.message}\n{p.fix}", error=True)
         return None
     cons = guarded(book, lambda: consolidate([folder], panel=cfg["panel"], outlier_share=cfg["outlier"],
                                              strict=cfg["strict"], exclude=[here]), "无法汇总")
@@ -88,23 +84,3 @@ def _plain(v):
     if hasattr(v, "item"):           # numpy scalars
         return v.item()
     return v
-
-
-def summary_workbook():
-    """An empty summary workbook (openpyxl) whose 汇总设置 sheet the 汇总 button reads."""
-    from openpyxl import Workbook
-
-    from perfxl.sheets import styles as S
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = L.SHEET_CONS_SETUP
-    S.header_row(ws, 1, ("设置", "值", "说明"), (22, 50, 60))
-    defaults = {"panel": L.PANEL_METHODS["mean"], "outlier": 0.2, "strict": "纳入（注明总分仅供参考）"}
-    for r, (key, label, help_) in enumerate(SETUP_FIELDS, start=2):
-        S.put(ws, r, 1, label, style="plain")
-        S.put(ws, r, 2, defaults.get(key), style="input", fmt="0%" if key == "outlier" else None)
-        S.put(ws, r, 3, help_, style="plain")
-    S.put(ws, 7, 1, "点“汇总”按钮：汇总上面文件夹中的全部评分工作簿，结果写入本工作簿的“汇总”“指标明细”等工作表。",
-          style="plain")
-    return wb

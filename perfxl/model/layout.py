@@ -275,6 +275,15 @@ ROSTER_HEADER_SEARCH_ROWS = 15
 
 SHEET_CONS_SUMMARY = "汇总"
 SHEET_CONS_SETUP = "汇总设置"          # the administrator's summary workbook (汇总 button)
+#: the 汇总设置 sheet: (key, label, help), then its header and note
+CONS_SETUP_FIELDS = (("folder", "文件夹", "存放各单位评分工作簿的文件夹（可含子文件夹）；留空为本工作簿所在的文件夹"),
+                     ("panel", "评价组汇总方法", "平均值 / 中位数 / 去掉一个最高分和一个最低分后取平均值"),
+                     ("outlier", "偏离阈值", "评价人得分与评价组中位数之差超过分值的这一比例时标出，如 20%"),
+                     ("strict", "有校验错误的工作簿", "纳入（注明总分仅供参考）/ 不纳入"))
+CONS_SETUP_HEADER = ("设置", "值", "说明")
+CONS_SETUP_STRICT_DEFAULT = "纳入（注明总分仅供参考）"
+CONS_SETUP_NOTE = "点“汇总”按钮：汇总上面文件夹中的全部评分工作簿，结果写入本工作簿的“汇总”“指标明细”等工作表。"
+BUTTON_CONSOLIDATE = "汇总"
 SHEET_CONS_DETAIL = "指标明细"
 SHEET_CONS_ANALYSIS = "指标分析"
 SHEET_CONS_PANEL = "评价组"

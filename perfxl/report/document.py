@@ -531,7 +531,7 @@ def expand_summaries(files: Sequence[Path]) -> tuple[list[Path], list]:
 def load_results(files: Sequence[Path], password: str | None = None) -> list:
     """Score every workbook (the same pipeline as perfxl score); all unusable inputs reported together.
     A consolidated summary workbook stands for the workbooks it lists (one section each)."""
-    from perfxl.score.engine import run
+    from perfxl.score.pipeline import run
 
     files, missing = expand_summaries(files)
     results, unusable = [], list(missing)

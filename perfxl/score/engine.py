@@ -183,21 +183,17 @@ def score(checked: Checked) -> Result:
         if res.deviates and not ind.note:
             col = "note" if "note" in ev.table.columns else "evaluator_score"
             problems.append(problem("note_required_deviation", file=file, sheet=sheet,
-                                    cell=ev.cell(ind.row, col), column="评价说明",
+                                    cell=ev.cell(ind.row, col), column=L.COLUMNS_BY_KEY["note"].header,
                                     evaluator=fmt_score(ind.evaluator_score), rule=fmt_score(res.rule_score)))
+        if res.rule_score is None and ind.evaluator_score is not None and ind.kind is not None:
+            problems.append(problem("rule_unscored", file=file, sheet=sheet,
+                                    cell=ev.cell(ind.row, "evaluator_score"),
+                                    column=L.COLUMNS_BY_KEY["evaluator_score"].header,
+                                    evaluator=fmt_score(ind.evaluator_score)))
         results.append(res)
     levels, total = _rollup(checked, results)
     grade = grade_for(total, checked.grades) if total is not None else None
     return Result(checked, results, levels, total, grade, sort_problems(problems, ev))
-
-
-def run(path, book=None, *, password: str | None = None) -> Result:
-    """read -> model -> validate -> score, for one workbook file. ``password``: the workbook's
-    opening password (decrypted in memory only; ignored for a file without one)."""
-    from perfxl.check.validate import validate
-    from perfxl.model.evaluation import load
-
-    return score(validate(load(path, book, password=password)))
 
 
 # --- typed records (what flows after scoring) ---------------------------------------------------

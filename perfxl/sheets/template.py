@@ -228,3 +228,21 @@ def framework_workbook(meta: dict, blank_rows: int = 10):
     kind = {"department": "部门整体支出绩效评价", "project": "项目支出绩效评价", "self": "项目支出绩效自评"}
     return new_workbook(rows=meta["rows"], info={"kind": kind.get(meta["id"], meta.get("kind"))},
                         survey=survey_spec(meta), blank_rows=blank_rows)
+
+
+def admin_workbook():
+    """The administrator's summary workbook: its 汇总设置 sheet is what the 汇总 button reads."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = L.SHEET_CONS_SETUP
+    S.header_row(ws, 1, L.CONS_SETUP_HEADER, (22, 50, 60))
+    defaults = {"panel": L.PANEL_METHODS["mean"], "outlier": L.PANEL_OUTLIER_SHARE,
+                "strict": L.CONS_SETUP_STRICT_DEFAULT}
+    for r, (key, label, help_) in enumerate(L.CONS_SETUP_FIELDS, start=2):
+        S.put(ws, r, 1, label, style="plain")
+        S.put(ws, r, 2, defaults.get(key), style="input", fmt="0%" if key == "outlier" else None)
+        S.put(ws, r, 3, help_, style="plain")
+    S.put(ws, len(L.CONS_SETUP_FIELDS) + 3, 1, L.CONS_SETUP_NOTE, style="plain")
+    return wb
