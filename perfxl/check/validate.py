@@ -67,6 +67,11 @@ class Checked:
         return any(p.severity == ERROR for p in self.problems)
 
 
+def _H(key: str) -> str:
+    """The 指标评分 header of a column key."""
+    return L.COLUMNS_BY_KEY[key].header
+
+
 # pandera check name -> catalogue code
 _CHECK_CODES = {"not_nullable": "required", "field_uniqueness": "duplicate_code"}
 
@@ -115,7 +120,8 @@ def _cross_levels(ev: Evaluation, file: str, inds: list[Indicator]) -> list[Prob
     out: list[Problem] = []
     sheet = ev.table.sheet
     for ind in inds:
-        for key, label in (("level1", "一级指标"), ("level2", "二级指标")):
+        for key in ("level1", "level2"):
+            label = L.COLUMNS_BY_KEY[key].header
             if not getattr(ind, key):
                 out.append(problem("level_missing", file=file, sheet=sheet, cell=ev.cell(ind.row, key), column=label))
     if any(i.weight is None for i in inds):
@@ -128,19 +134,20 @@ def _cross_levels(ev: Evaluation, file: str, inds: list[Indicator]) -> list[Prob
     for key, lvl in ev.levels2.items():
         total = round2(sums2.get(key, 0.0))
         if lvl.declared is not None and abs(total - lvl.declared) > 1e-6:
-            out.append(problem("level_sum", file=file, sheet=sheet, cell=lvl.cell, column="二级指标",
-                               level="二级指标", name=lvl.name, total=fmt_num(total), declared=fmt_num(lvl.declared)))
+            out.append(problem("level_sum", file=file, sheet=sheet, cell=lvl.cell, column=_H("level2"),
+                               level=_H("level2"), name=lvl.name, total=fmt_num(total), declared=fmt_num(lvl.declared)))
     for name, lvl in ev.levels1.items():
         total = round2(sums1.get(name, 0.0))
         if lvl.declared is not None and abs(total - lvl.declared) > 1e-6:
-            out.append(problem("level_sum", file=file, sheet=sheet, cell=lvl.cell, column="一级指标",
-                               level="一级指标", name=lvl.name, total=fmt_num(total), declared=fmt_num(lvl.declared)))
+            out.append(problem("level_sum", file=file, sheet=sheet, cell=lvl.cell, column=_H("level1"),
+                               level=_H("level1"), name=lvl.name, total=fmt_num(total), declared=fmt_num(lvl.declared)))
     grand = round2(sum(sums1.values()))
     if inds and abs(grand - 100) > 1e-6:
         col = ev.table.columns["weight"]
         from perfxl.model.cells import cell_ref
         rng = f"{cell_ref(inds[0].row, col)}:{cell_ref(inds[-1].row, col)}"
-        out.append(problem("total_not_100", file=file, sheet=sheet, cell=rng, column="分值", total=fmt_num(grand)))
+        out.append(problem("total_not_100", file=file, sheet=sheet, cell=rng, column=_H("weight"),
+                           total=fmt_num(grand)))
     return out
 
 
@@ -207,7 +214,8 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
             at("params", "params_missing", **m)
         else:
             out.append(problem("header_missing", file=file, sheet=sheet, cell=f"{ev.table.header_row}:{ev.table.header_row}",
-                               row=ev.table.header_row, header="计分参数", aliases="计分参数、参数、评分参数"))
+                               row=ev.table.header_row, header=_H("params"),
+                               aliases="、".join((_H("params"), *L.COLUMNS_BY_KEY["params"].aliases))))
         return out
     try:
         params = _params(kind, params_text, target)
@@ -262,7 +270,7 @@ def _grades(ev: Evaluation, file: str) -> tuple[list[tuple[str, float]], list[Pr
     from perfxl.check.schemas import grade_schema
 
     probs, bad = _pandera_problems(frame, grade_schema(), lambda r, k: f"{'A' if k == 'label' else 'B'}{r}",
-                                   {"label": "等级", "min": "最低分(含)"}, file, sheet, unique_code="grade_duplicate")
+                                   dict(zip(("label", "min"), L.GRADE_HEADER)), file, sheet, unique_code="grade_duplicate")
     if probs:
         return list(L.DEFAULT_GRADES), probs
     grades = [(str(lbl).strip(), parse_number(mn)) for lbl, mn, _ in ev.grade_rows]
@@ -332,13 +340,13 @@ def validate(ev: Evaluation, *, system: bool = False) -> Checked:
         problems += _parse_rule(ev, ind, bad, file, sources, system)
         if ev_score is not None and weight is not None and not (0 <= ev_score <= weight + 1e-9):
             problems.append(problem("score_out_of_range", file=file, sheet=ev.table.sheet,
-                                    cell=ev.cell(row, "evaluator_score"), column="评价得分",
+                                    cell=ev.cell(row, "evaluator_score"), column=_H("evaluator_score"),
                                     value=fmt_num(ev_score), weight=fmt_num(weight)))
             ind.evaluator_score = None
         if ind.kind is not None and ind.kind.needs_note and not ind.note and not system:
             col = "note" if "note" in ev.table.columns else "actual"
             problems.append(problem("note_required_judgement", file=file, sheet=ev.table.sheet,
-                                    cell=ev.cell(row, col), column="评价说明"))
+                                    cell=ev.cell(row, col), column=_H("note")))
         indicators.append(ind)
 
     problems += _cross_levels(ev, file, indicators)
@@ -431,7 +439,7 @@ def _sources(ev: Evaluation, frame, bad: set, basic: dict, zero_rule: str, file:
     for text, rows in wanted.items():
         def at_rows(code, rows=rows, text=text, **kw):
             for r in rows:
-                probs.append(problem(code, file=file, sheet=sheet, cell=ev.cell(r, "source"), column="数据来源",
+                probs.append(problem(code, file=file, sheet=sheet, cell=ev.cell(r, "source"), column=_H("source"),
                                      value=text, **kw))
         kind, name = _survey_ref(text)
         if system:                      # an indicator list: the names must exist, values come later
@@ -446,7 +454,7 @@ def _sources(ev: Evaluation, frame, bad: set, basic: dict, zero_rule: str, file:
             elif name in survey.sets and survey.sets[name].valid:
                 stat = survey.sets[name]
                 value = stat.rate if kind == L.SOURCE_SURVEY_RATE else stat.satisfied
-                label = "得分率" if kind == L.SOURCE_SURVEY_RATE else "满意率"
+                label = L.SURVEY_RATE_LABELS[kind]
                 resolved[text] = (value, f"{stat.text()}，取{label}{fmt_pct(value)}")
             elif name in survey.sets:
                 at_rows("survey_set_empty")

@@ -20,7 +20,10 @@ def _chinese_help() -> None:
     """Panel titles of the help screen in Chinese (imported only when help is shown: it is slow)."""
     from typer import rich_utils as ru
 
-    ru.OPTIONS_PANEL_TITLE, ru.ARGUMENTS_PANEL_TITLE, ru.COMMANDS_PANEL_TITLE = "选项", "参数", "命令"
+    from perfxl.model.layout import CLI_PANELS
+
+    ru.OPTIONS_PANEL_TITLE, ru.ARGUMENTS_PANEL_TITLE, ru.COMMANDS_PANEL_TITLE = (
+        CLI_PANELS["options"], CLI_PANELS["arguments"], CLI_PANELS["commands"])
     ru.DEFAULT_STRING, ru.REQUIRED_LONG_STRING = "[默认：{}]", "[必填]"
     try:  # typer's own help option and usage line are English literals: translate them in place
         from typer._click import core as cc
@@ -288,7 +291,9 @@ def fill_cmd(
         labels = {"written": "已写入", "overwritten": "已覆盖（原文件已备份）", "skipped": "未生成"}
         c = _console()
         t = Table(title=f"按名单生成工作簿（{len(report.written)}/{len(report.items)} 个）", title_justify="left")
-        for h in ("名单行", "单位名称", "文件", "结果"):
+        from perfxl.model.layout import CLI_FILL_HEADERS
+
+        for h in CLI_FILL_HEADERS:
             t.add_column(h, overflow="fold")
         for i in report.items:
             why = "；".join(p.message for p in i.problems if p.severity == "error")

@@ -33,12 +33,12 @@ def _styled(text: Any, style: str):
 
 # --- problems -----------------------------------------------------------------------------------
 
-def problems_table(problems: Iterable[Problem], title: str = "校验结果"):
+def problems_table(problems: Iterable[Problem], title: str = L.SHEET_PROBLEMS):
     from rich.table import Table
 
     problems = list(problems)
     t = Table(title=f"{title}（{len(problems)} 条）", show_lines=False, title_justify="left", expand=False)
-    for h in ("级别", "位置", "问题", "修改建议"):
+    for h in L.CLI_PROBLEM_HEADERS:
         t.add_column(h, overflow="fold")
     for p in problems:
         t.add_row(_styled(L.SEVERITY_LABELS.get(p.severity, p.severity), _STYLE.get(p.severity, "")),
@@ -87,11 +87,10 @@ def print_record(console, rec, *, verbose: bool = False) -> None:
     head = lit(info.get("unit") or "（未填写单位名称）")
     head.stylize("bold")
     if info.get("year"):
-        head.append_text(lit(f"  {info.get('year')}年度"))
+        head.append_text(lit(f"  {info.get('year')}{L.YEAR_SUFFIX}"))
     console.print(head)
-    t = Table(title="得分汇总", title_justify="left")
-    for h, just in (("一级指标", "left"), ("二级指标", "left"), ("分值", "right"), ("得分", "right"),
-                    ("得分率", "right")):
+    t = Table(title=L.SHEET_SUMMARY, title_justify="left")
+    for h, just in zip(L.SUMMARY_HEADERS, ("left", "left", "right", "right", "right")):
         t.add_column(h, justify=just)
     for lv in rec.levels:
         if lv.level == 1:
@@ -100,21 +99,20 @@ def print_record(console, rec, *, verbose: bool = False) -> None:
         else:
             t.add_row("", lit(lv.name), _num(lv.weight), _num(lv.score), _pct(lv.rate))
     weight = rec.total_weight
-    t.add_row(_styled("合计", "bold"), "", _num(weight), _styled(_num(rec.total), "bold"),
+    t.add_row(_styled(L.REPORT_TOTAL, "bold"), "", _num(weight), _styled(_num(rec.total), "bold"),
               _pct(rec.total / weight if rec.total is not None and weight else None))
     console.print(t)
     if verbose:
-        it = Table(title="三级指标", title_justify="left")
-        for h in ("编号", "三级指标", "分值", "规则得分", "得分", "评分过程"):
-            it.add_column(h, overflow="fold")
+        it = Table(title=L.CLI_INDICATORS_TITLE, title_justify="left")
+        for key in ("code", "name", "weight", "rule_score", "score", "process"):
+            it.add_column(L.COLUMNS_BY_KEY[key].header, overflow="fold")
         for i in rec.indicators:
             it.add_row(lit(i.code), lit(i.name), _num(i.weight), _num(i.rule_score), _num(i.score), lit(i.process))
         console.print(it)
     devs = rec.deviations
     if devs:
         d = Table(title=f"评价得分与规则得分不同（{len(devs)} 项）", title_justify="left")
-        for h, just in (("单元格", "left"), ("三级指标", "left"), ("规则得分", "right"), ("评价得分", "right"),
-                        ("差额", "right"), ("评价说明", "left")):
+        for h, just in zip(L.CLI_DEVIATION_HEADERS, ("left", "left", "right", "right", "right", "left")):
             d.add_column(h, justify=just, overflow="fold")
         for i in devs:
             d.add_row(lit(f"{rec.sheet}!{i.score_cell}"), lit(i.name), _num(i.rule_score), _num(i.evaluator_score),
@@ -167,9 +165,9 @@ def print_consolidation(console, cons) -> None:
     summary, rejected = cons.summary, cons.rejected
     t = Table(title=f"汇总（{len(summary)} 个单位（年度）{'，前 20 名' if len(summary) > 20 else ''}）",
               title_justify="left")
-    for h, just in (("排名", "right"), ("单位名称", "left"), ("评价年度", "left"), ("总分", "right"),
-                    ("等级", "left"), ("评价人数", "right"), ("状态", "left")):
-        t.add_column(h, justify=just, overflow="fold")
+    for key, just in (("rank", "right"), ("unit", "left"), ("year", "left"), ("total", "right"),
+                      ("grade", "left"), ("evaluators", "right"), ("status", "left")):
+        t.add_column(L.CONS_HEADERS[key], justify=just, overflow="fold")
     for r in summary.head(20).to_dict("records"):
         ok = r["status"] == L.CONS_STATUS_OK
         t.add_row(str(r["rank"]), lit(r["unit"]), lit(r["year"]), fmt_score(r["total"]), lit(r["grade"]),
@@ -178,7 +176,7 @@ def print_consolidation(console, cons) -> None:
     if len(rejected):
         u = Table(title=f"未纳入的文件（{len(rejected)} 个{'，前 30 个' if len(rejected) > 30 else ''}）",
                   title_justify="left")
-        for h in ("文件", "类别", "原因", "位置"):
+        for h in (*(L.CONS_HEADERS[k] for k in ("file", "category", "reason")), L.CLI_WHERE):
             u.add_column(h, overflow="fold")
         for r in rejected.head(30).to_dict("records"):
             where = "!".join(str(x) for x in (r["sheet"], r["cell"]) if isinstance(x, str) and x)

@@ -9,6 +9,7 @@ from pathlib import Path
 from perfxl.check.problems import problem
 from perfxl.model import layout as L
 
+
 def _settings(book) -> dict:
     from perfxl.model.values import parse_quantity
 

@@ -9,8 +9,6 @@ sees the results in the open workbook and saves when satisfied. Problems are sho
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from perfxl.excel.ui import _alert, _book, _path, _problems_text, guarded
 
 

@@ -38,8 +38,8 @@ class Button:
 
 #: buttons placed on the 基本信息 sheet, right of its three columns
 BUTTONS = (
-    Button("校验", "PerfxlValidate", 1, 4),
-    Button("评分", "PerfxlScore", 4, 4),
+    Button(L.BUTTON_VALIDATE, "PerfxlValidate", 1, 4),
+    Button(L.BUTTON_SCORE, "PerfxlScore", 4, 4),
 )
 BUTTON_SHEET = L.SHEET_INFO
 

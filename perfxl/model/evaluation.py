@@ -103,7 +103,6 @@ def _read_table(book: RawBook, path: Path, system: bool = False) -> tuple[L.Tabl
     return layout, grid, problems
 
 
-_TOTAL_WORDS = {"合计", "总计", "总分", "合计得分", "小计"}
 
 
 def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path):
@@ -134,7 +133,7 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path):
             continue
         if rec.get("code") is None:
             label = next((rec[k] for k in ("level1", "level2", "name") if rec.get(k) is not None), None)
-            if isinstance(label, str) and L.normalize(label) in _TOTAL_WORDS:
+            if isinstance(label, str) and L.normalize(label) in L.TOTAL_ROW_WORDS:
                 continue
             if all(rec.get(k) is None for k in ("name", "weight", "method", "actual")):
                 # a stray note under the table: not an indicator
@@ -142,11 +141,13 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path):
             codeless += 1
             if codeless <= MAX_ROW_PROBLEMS:
                 problems.append(problem("row_without_code", file=str(path), sheet=table.sheet,
-                                        cell=cell_ref(excel_row, table.columns["code"]), column="编号"))
+                                        cell=cell_ref(excel_row, table.columns["code"]),
+                                        column=L.COLUMNS_BY_KEY["code"].header))
             continue
         if r0 in grid.hidden_rows:
             problems.append(problem("row_hidden", file=str(path), sheet=table.sheet, row=excel_row,
-                                    cell=cell_ref(excel_row, table.columns["code"]), column="编号"))
+                                    cell=cell_ref(excel_row, table.columns["code"]),
+                                    column=L.COLUMNS_BY_KEY["code"].header))
         # merged cells or blanks in 一级/二级 mean "same as above"
         for k in ("level1", "level2"):
             if rec.get(k) is None:
@@ -217,7 +218,7 @@ def _read_info(book: RawBook, ev: Evaluation) -> None:
         if not isinstance(label, str):
             continue
         norm = L.normalize(label)
-        if grade_header is None and norm in {L.normalize(x) for x in (L.GRADE_HEADER[0], *L.GRADE_HEADER_ALIASES["等级"])}:
+        if grade_header is None and norm in {L.normalize(x) for x in (L.GRADE_HEADER[0], *L.GRADE_HEADER_ALIASES[L.GRADE_HEADER[0]])}:
             second = row[1] if len(row) > 1 else None
             if isinstance(second, str):
                 grade_header = r0

@@ -129,6 +129,8 @@ class Field:
 
 
 EVALUATION_TYPES = ("部门整体支出绩效评价", "项目支出绩效评价", "项目支出绩效自评", "其他")
+#: built-in framework id -> its 评价类型
+FRAMEWORK_KINDS = {"department": EVALUATION_TYPES[0], "project": EVALUATION_TYPES[1], "self": EVALUATION_TYPES[2]}
 
 INFO_FIELDS: tuple[Field, ...] = (
     Field("unit", "单位名称", ("被评价单位", "部门名称", "单位"), "被评价部门（单位）全称"),
@@ -145,7 +147,9 @@ INFO_BY_KEY = {f.key: f for f in INFO_FIELDS}
 
 INFO_HEADER = ("项目", "内容")
 GRADE_HEADER = ("等级", "最低分(含)")
-GRADE_HEADER_ALIASES = {"等级": ("评级", "绩效等级"), "最低分(含)": ("最低分", "分数下限", "下限", "起点分")}
+GRADE_HEADER_ALIASES = {GRADE_HEADER[0]: ("评级", "绩效等级"), GRADE_HEADER[1]: ("最低分", "分数下限", "下限", "起点分")}
+#: a row of the indicator table labelled like this is a total, not an indicator
+TOTAL_ROW_WORDS = frozenset({"合计", "总计", "总分", "合计得分", "小计"})
 
 #: 财预〔2020〕10号: 优 90–100 (含90), 良 80–90, 中 60–80, 差 <60
 DEFAULT_GRADES: tuple[tuple[str, float], ...] = (("优", 90.0), ("良", 80.0), ("中", 60.0), ("差", 0.0))
@@ -220,6 +224,13 @@ DEFAULT_SURVEY_OPTIONS = (("非常满意", 1.0, True), ("满意", 0.8, True), ("
 #: 数据来源 prefixes: a question set's 得分率, or its satisfaction rate
 SOURCE_SURVEY_RATE = "问卷"
 SOURCE_SURVEY_SATISFIED = "问卷满意率"
+SURVEY_RATE_LABELS = {SOURCE_SURVEY_RATE: "得分率", SOURCE_SURVEY_SATISFIED: "满意率"}
+
+
+# --- 说明 (the guide sheet) ---------------------------------------------------------
+GUIDE_KIND_HEADERS = ("计分方法", "说明", "计分参数写法", "实际值填写", "示例：评分标准原文", "示例参数", "示例目标值",
+                      "示例实际值", "示例分值", "示例得分", "示例评分过程")
+GUIDE_FIGURE_HEADERS = ("派生指标", "公式", "说明")
 
 
 # --- output sheets -----------------------------------------------------------
@@ -229,6 +240,16 @@ PROBLEM_HEADERS = ("序号", "级别", "工作表", "单元格", "列", "当前�
 DEVIATION_HEADERS = ("编号", "三级指标", "单元格", "规则得分", "评价得分", "差额", "评价说明")
 
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
+
+# --- the terminal's tables (perfxl.cli.render) ---------------------------------------------------
+CLI_PROBLEM_HEADERS = ("级别", "位置", "问题", "修改建议")
+CLI_DEVIATION_HEADERS = ("单元格", "三级指标", "规则得分", "评价得分", "差额", "评价说明")
+CLI_FILL_HEADERS = ("名单行", "单位名称", "文件", "结果")
+CLI_WHERE = "位置"
+YEAR_SUFFIX = "年度"
+CLI_INDICATORS_TITLE = "三级指标"
+#: typer's help panels
+CLI_PANELS = {"options": "选项", "arguments": "参数", "commands": "命令"}
 
 
 # --- styles (colours only; applied by template and writer) -------------------
@@ -284,6 +305,7 @@ CONS_SETUP_HEADER = ("设置", "值", "说明")
 CONS_SETUP_STRICT_DEFAULT = "纳入（注明总分仅供参考）"
 CONS_SETUP_NOTE = "点“汇总”按钮：汇总上面文件夹中的全部评分工作簿，结果写入本工作簿的“汇总”“指标明细”等工作表。"
 BUTTON_CONSOLIDATE = "汇总"
+BUTTON_VALIDATE, BUTTON_SCORE = "校验", "评分"      # on 基本信息 of a macro-enabled workbook
 SHEET_CONS_DETAIL = "指标明细"
 SHEET_CONS_ANALYSIS = "指标分析"
 SHEET_CONS_PANEL = "评价组"

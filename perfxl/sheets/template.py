@@ -59,9 +59,7 @@ def build_guide(ws) -> None:
     r += 2
     ws.cell(row=r, column=1, value="计分方法（“指标评分”页下拉选择）").font = S.BOLD
     r += 1
-    heads = ("计分方法", "说明", "计分参数写法", "实际值填写", "示例：评分标准原文", "示例参数", "示例目标值",
-             "示例实际值", "示例分值", "示例得分", "示例评分过程")
-    S.header_row(ws, r, heads)
+    S.header_row(ws, r, L.GUIDE_KIND_HEADERS)
     for item in kind_examples():
         kind, ex = item["kind"], item["example"]
         r += 1
@@ -87,7 +85,7 @@ def build_guide(ws) -> None:
     r += 2
     ws.cell(row=r, column=1, value="数据来源：派生指标（由“基础数据”页计算，代替手填实际值）").font = S.BOLD
     r += 1
-    S.header_row(ws, r, ("派生指标", "公式", "说明"))
+    S.header_row(ws, r, L.GUIDE_FIGURE_HEADERS)
     for fig in F.FIGURES:
         r += 1
         for j, v in enumerate((fig.name, fig.formula, fig.note + ("；也可写作：" + "、".join(fig.aliases)
@@ -170,7 +168,7 @@ def new_workbook(rows: list[dict] | None = None, info: dict | None = None,
     return wb
 
 
-def system_workbook(rows: list[dict], title: str = "指标体系"):
+def system_workbook(rows: list[dict], title: str = L.SHEET_SYSTEM):
     """An indicator list an administrator can adapt and feed to ``perfxl template --from``."""
     from openpyxl import Workbook
 
@@ -225,8 +223,7 @@ def survey_sets_of(rows: list[dict]) -> list[tuple[str, str, None]]:
 def framework_workbook(meta: dict, blank_rows: int = 10):
     from perfxl.model.frameworks import survey_spec
 
-    kind = {"department": "部门整体支出绩效评价", "project": "项目支出绩效评价", "self": "项目支出绩效自评"}
-    return new_workbook(rows=meta["rows"], info={"kind": kind.get(meta["id"], meta.get("kind"))},
+    return new_workbook(rows=meta["rows"], info={"kind": L.FRAMEWORK_KINDS.get(meta["id"], meta.get("kind"))},
                         survey=survey_spec(meta), blank_rows=blank_rows)
 
 
