@@ -16,6 +16,25 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "workbook_templates" / "examples" / "青云谱区总工会2022_部门整体支出绩效评价.xlsx"
 
 
+# --- markers: lo, cli, slow (the fast subset is ``pytest -m "not lo and not slow"``) -----------
+
+#: fixtures that start LibreOffice or its Python bridge
+LO_FIXTURES = {"soffice", "lo_inspect", "uno"}
+#: modules whose tests are slow as a whole (big collections, fuzzing, clusters)
+SLOW_MODULES = {"test_fuzz", "test_golden", "test_consolidate"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & LO_FIXTURES:
+            item.add_marker(pytest.mark.lo)
+        if "cli" in names:
+            item.add_marker(pytest.mark.cli)
+        if item.module is not None and item.module.__name__.rpartition(".")[2] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 # --- LibreOffice -------------------------------------------------------------------
 
 def _soffice() -> str | None:
