@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from perfxl.check.problems import ERROR, Problem, UnusableInput, problem
+from perfxl.check.problems import Problem, UnusableInput, problem, worst_exit_code
 
 if TYPE_CHECKING:
     from perfxl.batch.consolidate import Consolidation
@@ -34,7 +34,7 @@ def _problems_dicts(problems: Iterable[Problem]) -> list[dict]:
 
 def exit_code(problems: Iterable[Problem]) -> int:
     """0: nothing or only warnings; 1: at least one error."""
-    return 1 if any(p.severity == ERROR for p in problems) else 0
+    return worst_exit_code(problems)
 
 
 # --- one workbook: validate, score ------------------------------------------------------------

@@ -150,15 +150,13 @@ def test_macros_are_never_run_and_the_vba_project_is_carried_over(make_workbook,
     assert any("Sub Auto_Open" in src for lib in seen["modules"].values() for src in lib.values())
 
 
-# --- the README lists every message ------------------------------------------------------------------
+# --- docs/messages.md lists every message ----------------------------------------------------------
 
-def test_readme_lists_every_catalogue_message():
-    """README 的“常见问题与报错”一节由 CATALOGUE 生成：每个代码一行，消息与改法与 CATALOGUE 一致。"""
-    from perfxl.check.problems import CATALOGUE, readme_faq
+def test_messages_doc_lists_every_catalogue_message():
+    """docs/messages.md 由 CATALOGUE 生成：每个代码一行，消息与改法与 CATALOGUE 一致。"""
+    from perfxl.check.problems import CATALOGUE, MESSAGES_DOC, messages_doc
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    m = re.search(r"<!-- perfxl:faq:start -->\n(.*?)<!-- perfxl:faq:end -->", readme, re.S)
-    assert m, "README 缺少“常见问题与报错”一节（运行 python -m perfxl.problems 重新生成）"
-    assert m.group(1) == readme_faq(), "README 的“常见问题与报错”已过期：运行 python -m perfxl.problems --readme"
+    doc = (ROOT / MESSAGES_DOC).read_text(encoding="utf-8")
+    assert doc == messages_doc(), f"{MESSAGES_DOC} 已过期：运行 python -m perfxl.check.problems --write"
     for code in CATALOGUE:
-        assert f"`{code}`" in m.group(1)
+        assert f"`{code}`" in doc

@@ -250,11 +250,12 @@ def problem(code: str, *, file: str = "", sheet: str = "", cell: "str | CellRef"
     )
 
 
-def worst_exit_code(problems: list[Problem]) -> int:
+def worst_exit_code(problems) -> int:
+    """The exit code of a run that found ``problems``: 1 with any error, else 0."""
     return 1 if any(p.severity == ERROR for p in problems) else 0
 
 
-# --- README: 常见问题与报错, generated from CATALOGUE (tests/test_safety.py checks it is current) ---
+# --- docs/messages.md: every message, generated from CATALOGUE (tests check it is current) ---------
 
 _PLACEHOLDERS = {"path": "文件名", "file": "文件名", "sheet": "工作表", "column": "列名", "value": "单元格的值",
                  "detail": "具体原因", "cell": "单元格", "cells": "单元格", "row": "行号", "rows": "行数", "cols": "列数",
@@ -266,8 +267,9 @@ _PLACEHOLDERS = {"path": "文件名", "file": "文件名", "sheet": "工作表",
                  "groups": "现有类别", "headers": "现有表头", "kind": "格式", "level": "指标级别", "limit": "上限",
                  "lock": "锁文件", "member": "部件", "near": "位置", "other": "另一行或文件", "others": "其他文件",
                  "output": "输出文件", "paths": "路径", "reference": "参照文件", "rule": "规则得分", "serial": "数字",
-                 "sets": "现有题组", "shown": "已列出数", "source": "数据来源", "total": "合计", "who": "评价人"}
-FAQ_START, FAQ_END = "<!-- perfxl:faq:start -->", "<!-- perfxl:faq:end -->"
+                 "sets": "现有题组", "shown": "已列出数", "source": "数据来源", "total": "合计", "who": "评价人",
+                 "options": "选项"}
+MESSAGES_DOC = "docs/messages.md"
 
 
 class _Labels(dict):
@@ -275,8 +277,8 @@ class _Labels(dict):
         return "〈" + _PLACEHOLDERS.get(key, key) + "〉"
 
 
-def readme_faq() -> str:
-    """The README's list of every message (code, level, message, fix), placeholders named in Chinese."""
+def messages_table() -> str:
+    """Every message (code, level, message, fix), placeholders named in Chinese, as a Markdown table."""
     labels = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
     lines = ["| 代码 | 级别 | 提示内容 | 怎么办 |", "|---|---|---|---|"]
     for code, (sev, message, fix) in CATALOGUE.items():
@@ -286,20 +288,22 @@ def readme_faq() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_readme(path) -> None:
-    from pathlib import Path
+def messages_doc() -> str:
+    """docs/messages.md as it should be."""
+    return ("# perfxl 的全部提示\n\n"
+            "perfxl 的每条提示都指出文件、工作表和单元格，说明哪里不对、怎么改。本表由 `perfxl/check/problems.py` 的 "
+            "`CATALOGUE` 生成（`python -m perfxl.check.problems --write`），测试会发现它过期。〈 〉中是随情况填入的内容。\n\n"
+            "退出码：`0` 无错误（可能有警告）；`1` 有校验错误；`2` 输入无法使用；`3` perfxl 内部错误；`130` 被中断。\n\n"
+            + messages_table())
 
-    path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    start, end = text.index(FAQ_START) + len(FAQ_START) + 1, text.index(FAQ_END)
-    path.write_text(text[:start] + readme_faq() + text[end:], encoding="utf-8")
 
-
-if __name__ == "__main__":          # python -m perfxl.problems --readme: regenerate the README section
+if __name__ == "__main__":          # python -m perfxl.check.problems --write: regenerate docs/messages.md
     import sys
     from pathlib import Path
 
-    if sys.argv[1:] == ["--readme"]:
-        _write_readme(Path(__file__).resolve().parents[2] / "README.md")
+    if sys.argv[1:] and sys.argv[1] in ("--write", "--readme"):
+        target = Path(__file__).resolve().parents[2] / MESSAGES_DOC
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(messages_doc(), encoding="utf-8")
     else:
-        sys.stdout.write(readme_faq())
+        sys.stdout.write(messages_table())
