@@ -65,7 +65,6 @@ Password = Annotated[Optional[str], typer.Option(
     "--password", envvar="PERFXL_PASSWORD",
     help="工作簿的打开密码（也可用环境变量 PERFXL_PASSWORD；只在内存中解密，不写出解密副本）")]
 Force = Annotated[bool, typer.Option("--force", help="输出文件已存在时覆盖（会先备份原文件）")]
-Output = Annotated[Optional[Path], typer.Option("-o", "--output", help="输出文件")]
 
 
 def _imports_done() -> None:

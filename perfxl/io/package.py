@@ -93,9 +93,6 @@ class Package:
         except OSError:
             return True
 
-    def member(self, name: str) -> bytearray:
-        return read_member(self.zip, name)
-
 
 def _read_file(path: Path) -> bytes:
     """The file's bytes; refuses what is missing, a folder, not a regular file (a FIFO would block)

@@ -26,9 +26,6 @@ SHEET_SURVEY_SETUP = "问卷设置"
 SHEET_SURVEY_STATS = "问卷统计"
 SHEET_SYSTEM = "指标体系"
 
-#: sheets perfxl regenerates on every run (never hold user input)
-OUTPUT_SHEETS = (SHEET_SUMMARY, SHEET_PROBLEMS, SHEET_DEVIATIONS, SHEET_SURVEY_STATS)
-
 SHEET_ALIASES: dict[str, tuple[str, ...]] = {
     SHEET_INFO: ("基本情况", "基础信息", "单位信息"),
     SHEET_INDICATORS: ("评分表", "指标评分表", "评价指标", "评分", "绩效评价指标评分表"),

@@ -3,10 +3,10 @@ command line, to consolidation and to reports — frozen and picklable (workers 
 Column names are English; Chinese headers appear only where a sheet or a document is drawn."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from perfxl.check.problems import ERROR, WARNING, Problem
+from perfxl.check.problems import ERROR, Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,16 +174,6 @@ class FileRecord:
             "problems": [p.to_dict() for p in (*self.problems, *extra_problems)],
             "output": output,
         }
-
-
-def count_by_severity(problems) -> tuple[int, int]:
-    """(errors, warnings)."""
-    return (sum(p.severity == ERROR for p in problems), sum(p.severity == WARNING for p in problems))
-
-
-def as_dict(record) -> dict:
-    """A record as a plain dict (for tables: one column per field)."""
-    return asdict(record)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,6 @@ from perfxl.model.text import looks_like_formula
 FILLS = {"problem": L.PALETTE.problem, "warning": L.PALETTE.warning, "deviation": L.PALETTE.deviation,
          "input": L.PALETTE.input, "computed": L.PALETTE.computed, "level1": L.PALETTE.level1,
          "header": L.PALETTE.header}
-MARK_FILLS = {FILLS["problem"], FILLS["warning"], FILLS["deviation"]}
 
 
 class Canvas(ABC):
