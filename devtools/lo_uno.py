@@ -9,6 +9,15 @@ Run with a Python that has LibreOffice's ``uno`` module (Debian: package python3
     python3 lo_uno.py inspect FILE                            # JSON: sheets, form controls and
                                                               # the Basic/VBA modules LibreOffice
                                                               # sees when it opens FILE
+    python3 lo_uno.py recalc JOBS.json                        # JSON: for each workbook, type text
+                                                              # into cells as a user would, force a
+                                                              # full recalculation, read ranges,
+                                                              # save copies (.xlsx / .ods)
+
+JOBS.json: {"jobs": [{"path": FILE, "type": [[SHEET, "A1", "96%"], [SHEET, "A2", "62家", "text"], ...],
+                      "read": [[SHEET, "A1:K40"], ...], "save": ["out.xlsx", "out.ods"]}]}
+           (or "steps": [{"type": ..., "read": ..., "save": ...}, ...], each step recalculating)
+Output: {"results": [{"opened": true, "steps": [{"SHEET!A1": ["num"|"text"|"error"|"empty", value]}]}]}
 """
 from __future__ import annotations
 
@@ -148,12 +157,100 @@ def _control_events(doc, sheet_name, model):
     return []
 
 
+_FILTERS = {".xlsx": "Calc Office Open XML", ".ods": "calc8", ".xls": "MS Excel 97"}
+
+
+def _cells(ranges):
+    out = set()
+    for addr in ranges.RangeAddresses:
+        for r in range(addr.StartRow, addr.EndRow + 1):
+            for c in range(addr.StartColumn, addr.EndColumn + 1):
+                out.add((r, c))
+    return out
+
+
+def _read_range(sheet, name, address, out):
+    """Every cell of ``address`` as (kind, value): what LibreOffice computed, not a cached value.
+    Errors are reported without their text (a few UNO calls for the whole range)."""
+    rng = sheet.getCellRangeByName(address)
+    start = rng.RangeAddress
+    data = rng.DataArray
+    errors = _cells(rng.queryFormulaCells(4))          # com.sun.star.sheet.FormulaResult.ERROR
+    empty = _cells(rng.queryEmptyCells())
+    for i, row in enumerate(data):
+        for j, v in enumerate(row):
+            r, c = start.StartRow + i, start.StartColumn + j
+            ref = f"{name}!{_col(c)}{r + 1}"
+            if (r, c) in errors:
+                out[ref] = ["error", None]
+            elif (r, c) in empty:
+                out[ref] = ["empty", None]
+            elif isinstance(v, str):
+                out[ref] = ["text", v]
+            else:
+                out[ref] = ["num", v]
+
+
+def _col(c):
+    s = ""
+    c += 1
+    while c:
+        c, m = divmod(c - 1, 26)
+        s = chr(65 + m) + s
+    return s
+
+
+def recalc(jobs_file):
+    with open(jobs_file, encoding="utf-8") as fh:
+        jobs = json.load(fh)["jobs"]
+    office = Office()
+    results = []
+    try:
+        for job in jobs:
+            doc = office.open(uno.systemPathToFileUrl(os.path.abspath(job["path"])))
+            if doc is None:
+                results.append({"opened": False})
+                continue
+            try:
+                steps = []
+                for step in job.get("steps") or [job]:
+                    steps.append(_step(doc, step))
+                results.append({"opened": True, "cells": steps[0], "steps": steps})
+            finally:
+                doc.close(True)
+    finally:
+        office.close()
+    return {"results": results}
+
+
+def _step(doc, step):
+    for sheet_name, address, text, *how in step.get("type", ()):
+        cell = doc.Sheets.getByName(sheet_name).getCellRangeByName(address)
+        if how == ["text"]:
+            cell.setString(text)          # typing into a cell formatted as Text: kept as typed
+        else:
+            # typing into a General cell: LibreOffice's input parser turns "96%" into 0.96
+            # formatted as a percentage, "2023-1-5" into a date, "=1+1" into a formula ...
+            cell.setFormula(text)
+    doc.calculateAll()
+    cells = {}
+    for sheet_name, address in step.get("read", ()):
+        _read_range(doc.Sheets.getByName(sheet_name), sheet_name, address, cells)
+    for out in step.get("save", ()):
+        ext = os.path.splitext(out)[1].lower()
+        doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(out)), (_prop("FilterName", _FILTERS[ext]),))
+    return cells
+
+
 def main(argv):
     if argv[:1] == ["build-vba"] and len(argv) == 4:
         build_vba(argv[1], argv[2], argv[3])
         return 0
     if argv[:1] == ["inspect"] and len(argv) == 2:
         print(json.dumps(inspect(argv[1]), ensure_ascii=False))
+        return 0
+    if argv[:1] == ["recalc"] and len(argv) == 2:
+        print(json.dumps(recalc(argv[1]), ensure_ascii=False))
         return 0
     print(__doc__, file=sys.stderr)
     return 2

@@ -275,6 +275,15 @@ LIST_COLUMNS = {"method": "A", "kind": "B", "source": "C", "marks": "E"}
 MARKS_HEADER = "perfxl已标记"
 FIGURE_HEADER = ("派生指标", "公式", "计算结果", "计算过程")
 
+# --- live formulas (a workbook that scores itself in Excel, WPS and LibreOffice) ----------------
+
+#: what a formula cell shows when the workbook cannot compute it by itself: a rule whose parameters
+#: a formula cannot express, an input the rule engine rejects, or parameters edited since perfxl
+#: wrote the formula
+FORMULA_MARKER = "请运行 perfxl 校验"
+#: header of the hidden helper columns that live formulas read through (n = 1, 2, ...)
+FORMULA_HELPER_HEADER = "计算辅助{n}"
+
 
 @dataclass
 class TableLayout:

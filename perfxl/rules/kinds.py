@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from perfxl.model.layout import normalize
 from perfxl.model.values import (
+    NO_WORDS,
     Quantity,
     Target,
     clean,
@@ -20,6 +21,8 @@ from perfxl.model.values import (
     parse_yes_no,
 )
 
+from .formula import read as F
+from .formula.row import Face
 from .notation import (
     _NUM,
     Amount,
@@ -146,6 +149,22 @@ def _ratio_eval(p: RatioParams, target: Target | None, a: Quantity, weight: floa
     return Outcome(rate=rate, detail=detail)
 
 
+def _ratio_formula(p: RatioParams, target: Target | None, ctx) -> Face:
+    t = _need_target(target, "完成比率")
+    a = ctx.against(t).value
+    positive = t.positive if p.positive is None else p.positive
+    tv = t.value
+    if positive:
+        ratio = F.IF(a.ge(tv), 1, 0) if tv <= 0 else a / tv
+    else:
+        ratio = F.IF(a.le(tv), 1, F.IF(a.le(0), 1, tv / a))
+    r = ctx.helper(ratio)
+    rate = F.MAX(0, F.MIN(1, r))
+    if p.floor is not None:
+        rate = F.IF(r.lt(p.floor - 1e-12), 0, rate)
+    return Face(rate=rate)
+
+
 register(RuleKind(
     name="完成比率",
     aliases=("按完成比率", "按完成比率得分", "完成率", "按比率得分", "按比例得分", "比率"),
@@ -156,6 +175,7 @@ register(RuleKind(
               Example("", "≥60家", "62家", 1, "完成得100%权重分，否则按完成比率得分")),
     parse_params=_ratio_params, parse_actual=_ratio_actual, evaluate=_ratio_eval,
     needs_target=True, monotone=True, tags=("ratio",),
+    formula=_ratio_formula,
 ))
 
 
@@ -176,6 +196,11 @@ def _rate_eval(p: Parsed, target, q: Quantity, weight: float) -> Outcome:
     return Outcome(rate=rate, detail=f"得分={fmt_score(weight)}×{fmt_pct(rate)}={fmt_score(weight * rate)}{capped}")
 
 
+def _rate_formula(p: Parsed, target, ctx) -> Face:
+    q = ctx.quantity(percent=True, pct=True).value
+    return Face(rate=F.IF(q.ge(0), F.MIN(q, 1), F.NA()))
+
+
 register(RuleKind(
     name="得分率计分",
     aliases=("按得分率", "分值乘得分率", "按比例计分", "问卷得分率"),
@@ -185,6 +210,7 @@ register(RuleKind(
     examples=(Example("", "", "89.90%", 3, "问卷得分率89.90%，得分=3.00×89.90%=2.70"),),
     parse_params=_no_params_allowed, parse_actual=_rate_actual, evaluate=_rate_eval,
     monotone=True,
+    formula=_rate_formula,
 ))
 
 
@@ -231,6 +257,26 @@ def _pass_eval(p: PassParams, target: Target | None, a, weight: float) -> Outcom
     return Outcome(rate=rate, detail=detail)
 
 
+def met_by(target: Target, x) -> "F.Expr":
+    """Target.met_by as a formula."""
+    t = target.value
+    eps = 1e-9 * max(1.0, abs(t))
+    return {"≥": lambda: x.ge(t - eps), ">": lambda: x.gt(t + eps), "≤": lambda: x.le(t + eps),
+            "<": lambda: x.lt(t - eps), "=": lambda: F.ABS(x - t).le(eps)}[target.op]()
+
+
+def _pass_formula(p: PassParams, target: Target | None, ctx) -> Face:
+    by_number = None
+    if target is not None:
+        by_number = F.IF(met_by(target, ctx.against(target).value), 1, p.partial)
+    if ctx.source is not None:
+        if by_number is None:
+            ctx.fail("a 数据来源 percentage is no verdict")
+        return Face(rate=by_number)
+    yn = ctx.helper(F.yes_no(ctx.actual, ctx.text()))
+    return Face(rate=F.IF(yn.eq(1), 1, F.IF(yn.eq(0), p.partial, by_number if by_number is not None else F.NA())))
+
+
 register(RuleKind(
     name="达标得分",
     aliases=("完成得分", "是否完成", "全部完成得分", "是否达标", "符合得分", "通过得分", "是否符合"),
@@ -241,6 +287,7 @@ register(RuleKind(
               Example("", "", "符合", 1, "选址与实际相符，符合得满分，不符合不得分")),
     parse_params=_pass_params, parse_actual=_pass_actual, evaluate=_pass_eval,
     monotone=True,
+    formula=_pass_formula,
 ))
 
 
@@ -336,6 +383,35 @@ def _linear_eval(p: LinearParams, target: Target | None, a: Quantity, weight: fl
     return deduction(units, p.step.amount, weight, head)
 
 
+def _linear_formula(p: LinearParams, target: Target | None, a, ctx) -> Face:
+    """_linear_eval as a formula, on the number ``a``."""
+    eps = 1e-9
+    if p.line is not None:
+        below = p.line.low is not None
+        line_value = (p.line.low or p.line.high).value
+        met = F.holds(a, p.line)
+    else:
+        if target is None:
+            raise RuleError("target", "需要目标值（或在计分参数中写满分线，如“≥90%得满分”）")
+        below = p.step.below if p.step.below is not None else target.positive
+        line_value = target.value
+        met = a.ge(line_value - eps) if below else a.le(line_value + eps)
+    w = ctx.weight
+    gap = (line_value - a) if below else (a - line_value)
+    deduct = F.step_units(gap, p.step.size, p.rounding) * p.step.amount.value
+    cut = (w - deduct) if p.step.amount.points else (1 - deduct) * w
+    if p.floor is not None:
+        cut = F.IF(F.holds(a, p.floor), 0, cut)
+    return Face(points=F.IF(met, w, cut))
+
+
+def _shortfall_formula(p: LinearParams, target: Target | None, ctx) -> Face:
+    t = _need_target(target, "差额扣分")
+    if p.step.percent != t.quantity.is_percent:
+        raise RuleError("params", "扣分步长与目标值的单位不一致")
+    return _linear_formula(p, t, ctx.against(t).value, ctx)
+
+
 def _shortfall_actual(raw, target, params: LinearParams):
     t = _need_target(target, "差额扣分")
     q = _against_target(raw, t)
@@ -356,6 +432,7 @@ register(RuleKind(
     parse_actual=_shortfall_actual,
     evaluate=_linear_eval,
     needs_target=True, needs_params=True, monotone=True,
+    formula=_shortfall_formula,
 ))
 
 
@@ -364,6 +441,13 @@ def _threshold_actual(raw, target, params: LinearParams):
     if params.line is None and target is not None:
         percent = target.quantity.is_percent
     return _numeric(raw, percent)
+
+
+def _threshold_formula(p: LinearParams, target: Target | None, ctx) -> Face:
+    percent = p.step.percent or bool(p.line and "%" in p.line.text)
+    if p.line is None and target is not None:
+        percent = target.quantity.is_percent
+    return _linear_formula(p, target, ctx.numeric(percent).value, ctx)
 
 
 register(RuleKind(
@@ -381,6 +465,7 @@ register(RuleKind(
     parse_actual=_threshold_actual,
     evaluate=_linear_eval,
     needs_params=True, monotone=True,
+    formula=_threshold_formula,
 ))
 
 
@@ -431,6 +516,36 @@ def _change_eval(p: LinearParams, target, a: ChangeRate, weight: float) -> Outco
     return out
 
 
+#: separators of "本年值;上年值" a formula reads: _change_actual's less ",", which values.clean may
+#: first take for a thousands separator ("1,234" is one number)
+_CHANGE_SEPARATORS = ";/、|"
+
+
+def _change_formula(p: LinearParams, target, ctx) -> Face:
+    """_change_actual + _change_eval: a rate, or "本年值;上年值"."""
+    if ctx.source is not None:
+        return _linear_formula(p, target, ctx.numeric(True).value, ctx)
+    t = ctx.text()
+    single = ctx.numeric(True).value
+    bare, unified = t, t
+    for c in _CHANGE_SEPARATORS + ",":
+        bare = F.SUBSTITUTE(bare, c, "")
+    for c in _CHANGE_SEPARATORS[1:]:
+        unified = F.SUBSTITUTE(unified, c, ";")
+    unified = ctx.helper(unified)
+    pos = F.call("FIND", ";", unified)
+    current = ctx.helper(F.strip_prefix(F.LEFT(unified, pos - 1), ("本年", "本期", "当年")))
+    previous = ctx.helper(F.strip_prefix(F.MID(unified, pos + 1, F.LEN(unified)), ("上年", "上期", "去年")))
+    current, previous = ctx.helper(F.trailing_strip(current, "元万")), ctx.helper(F.trailing_strip(previous, "元万"))
+    prev = ctx.helper(F.decimal(previous))
+    pair = F.IF(prev.eq(0), F.NA(), (F.decimal(current) - prev) / prev)
+    count = F.LEN(t) - F.LEN(bare)
+    commas = F.contains(t, ",")
+    rate = ctx.helper(F.IF(F.ISNUMBER(ctx.actual), single,
+                           F.IF(count.eq(0), single, F.IF(F.AND(count.eq(1), F.NOT(commas)), pair, F.NA()))))
+    return _linear_formula(p, target, rate, ctx)
+
+
 register(RuleKind(
     name="变动率",
     aliases=("变动比率", "变动率扣分", "增长率"),
@@ -444,6 +559,7 @@ register(RuleKind(
     parse_actual=_change_actual,
     evaluate=_change_eval,
     needs_params=True,
+    formula=_change_formula,
 ))
 
 
@@ -497,6 +613,21 @@ def _finding_eval(p: FindingParams, target, n: int, weight: float) -> Outcome:
     return deduction(units, p.amount, weight, f"发现问题{n}{p.unit}，{per}")
 
 
+_NO_FINDINGS = ("未发现", "没有", "零", "0处")
+
+
+def _finding_formula(p: FindingParams, target, ctx) -> Face:
+    a, t = ctx.actual, ctx.text()
+    q = ctx.quantity(percent=False, pct=False, units=F.UNITS).value
+    whole = F.IF(F.AND(q.ge(0), F.ABS(q - F.ROUND(q, 0)).le(1e-9)), F.ROUND(q, 0), F.NA())
+    n = ctx.helper(F.IF(F.call("ISLOGICAL", a), F.IF(a, F.NA(), 0),
+                        F.IF(F.OR(F.words(t, NO_WORDS), F.words(t, _NO_FINDINGS)), 0, whole)))
+    w = ctx.weight
+    deduct = (n / p.per) * p.amount.value
+    cut = (w - deduct) if p.amount.points else (1 - deduct) * w
+    return Face(points=F.IF(n.eq(0), w, cut))
+
+
 register(RuleKind(
     name="按问题扣分",
     aliases=("问题扣分", "每发现扣分", "发现问题扣分", "每处扣分"),
@@ -507,6 +638,7 @@ register(RuleKind(
               Example("每项扣20%", "", "1项", 5, "部门工作在年度内均按时完成得100%，否则每发现1项未及时完成扣20%权重分")),
     parse_params=_finding_params, parse_actual=_count_actual, evaluate=_finding_eval,
     needs_params=True,
+    formula=_finding_formula,
 ))
 
 
@@ -572,6 +704,19 @@ def _band_eval(p: BandParams, target, a: Quantity, weight: float) -> Outcome:
     raise RuleError("actual", f"实际值{shown}不在任何分档内，请检查计分参数是否覆盖了这个值")
 
 
+def _band_formula(p: BandParams, target, ctx) -> Face:
+    a = ctx.numeric(p.percent).value
+    w = ctx.weight
+    out = F.NA()                                 # in no band: the engine refuses the value
+    for cond, amount in reversed(p.bands):
+        out = F.IF(F.holds(a, cond), amount.value if amount.points else amount.value * w, out)
+    if p.penalty is not None:
+        deduct = F.step_units(a - p.penalty_from, p.penalty.size, p.rounding) * p.penalty.amount.value
+        cut = (w - deduct) if p.penalty.amount.points else (1 - deduct) * w
+        out = F.IF(a.gt(p.penalty_from + 1e-9), cut, out)
+    return Face(points=out)
+
+
 register(RuleKind(
     name="分档得分",
     aliases=("分档", "区间得分", "分段得分", "分档计分", "按区间得分"),
@@ -587,6 +732,7 @@ register(RuleKind(
                       "", "85%", 3, "政府采购执行率为100%得满分，否则在90%(含)~100%得1.5分，80%(含)~90%得1分，80%以下不得分")),
     parse_params=_band_params, parse_actual=_band_actual, evaluate=_band_eval,
     needs_params=True,
+    formula=_band_formula,
 ))
 
 
@@ -691,6 +837,53 @@ def _checklist_eval(p: ChecklistParams, target, met: frozenset[int], weight: flo
     return Outcome(rate=rate, detail=f"满足{yes_s}，未满足{no_s}；得分率{formula}{fmt_pct(rate)}")
 
 
+_ALL_MET = ("全部", "均满足", "全部满足", "都满足", "全部符合", "均符合")
+_NONE_MET = ("无", "均不满足", "都不满足", "0", "均不符合", "全部不满足")
+
+
+def _label_forms(n: int) -> list[str]:
+    """How a label n is typed: ① ❶ ⓵ (values.clean turns them into #n#) or (n)."""
+    out = [chr(0x2460 + n - 1)] if n <= 20 else []
+    out += [chr(0x2776 + n - 1), chr(0x24F5 + n - 1)] if n <= 10 else []
+    return out + [f"({n})"]
+
+
+def _checklist_formula(p: ChecklistParams, target, ctx) -> Face:
+    """_checklist_actual + _checklist_eval: which labels the text names, then shares and gates."""
+    a, t = ctx.actual, ctx.text()
+    s = ctx.helper(F.IF(F.call("ISLOGICAL", a), F.NA(),
+                        F.IF(F.ISNUMBER(a), F.IF(a.eq(F.INT(a)), a.cat(""), F.NA()), t)))
+    body = ctx.helper(F.strip_prefix(s, ("满足", "符合")))
+    listed = body
+    for sep in ",;/":
+        listed = F.SUBSTITUTE(listed, sep, "、")
+    # "1、2" -> "、1、、2、": every number between its own two separators
+    numbers = ctx.helper(F.lift("、").cat(F.SUBSTITUTE(listed, "、", "、、")).cat("、"))
+    rest_numbers, rest_labels = numbers, body
+    for n in sorted(p.items):
+        rest_numbers = F.SUBSTITUTE(rest_numbers, f"、{n}、", "")
+        for form in _label_forms(n):
+            rest_labels = F.SUBSTITUTE(rest_labels, form, "")
+    labels_ok = F.AND(F.LEN(body).gt(0), F.NOT(F.LEFT(body, 1).eq("、")), F.NOT(F.contains(body, "、、")),
+                      F.SUBSTITUTE(rest_labels, "、", "").eq(""))
+    form = ctx.helper(F.IF(F.words(s, _ALL_MET), 1, F.IF(F.words(s, _NONE_MET), 0,
+                      F.IF(rest_numbers.eq(""), 2, F.IF(labels_ok, 3, F.NA())))))
+
+    def met(n: int):
+        named = F.OR(*(F.contains(body, f) for f in _label_forms(n)))
+        return F.IF(form.eq(1), 1, F.IF(form.eq(2), F.IF(F.contains(numbers, f"、{n}、"), 1, 0),
+                                        F.IF(form.eq(3), F.IF(named, 1, 0), 0)))
+    total = None
+    for n in sorted(p.items):
+        part = met(n) * p.items[n][0]
+        total = part if total is None else total + part
+    gates = [n for n in sorted(p.items) if p.items[n][1]]
+    if gates:
+        total = F.IF(F.OR(*(met(n).eq(0) for n in gates)), 0, total)
+    total = F.IF(F.ISNUMBER(form), total, F.NA())
+    return Face(points=total) if p.points else Face(rate=total)
+
+
 register(RuleKind(
     name="清单计分",
     aliases=("加权清单", "要点计分", "逐项计分", "分项计分", "要点得分", "清单"),
@@ -703,6 +896,7 @@ register(RuleKind(
               Example("①30%；②40%；③30%", "", "①", 3, "①②③每项分别占30%、40%、30%的权重分")),
     parse_params=_checklist_params, parse_actual=_checklist_actual, evaluate=_checklist_eval,
     needs_params=True,
+    formula=_checklist_formula,
 ))
 
 
@@ -754,6 +948,15 @@ def _level_eval(p: LevelParams, target, key: str, weight: float) -> Outcome:
                    detail=f"评价等级为“{label}”，对应{amount.show()}")
 
 
+def _level_formula(p: LevelParams, target, ctx) -> Face:
+    a, t = ctx.actual, ctx.text()
+    w = ctx.weight
+    out = F.NA()
+    for key, (_, amount) in reversed(list(p.levels.items())):
+        out = F.IF(F.EXACT(F.call("LOWER", t), key), amount.value if amount.points else amount.value * w, out)
+    return Face(points=F.IF(F.OR(F.ISNUMBER(a), F.call("ISLOGICAL", a)), F.NA(), out))
+
+
 register(RuleKind(
     name="等级评分",
     aliases=("等级", "分级评分", "按等级得分", "定性分级", "档次评分"),
@@ -766,6 +969,7 @@ register(RuleKind(
                       "部分达成并具有一定效果", 10, "定性指标按达成程度分三档")),
     parse_params=_level_params, parse_actual=_level_actual, evaluate=_level_eval,
     needs_params=True,
+    formula=_level_formula,
 ))
 
 
@@ -839,6 +1043,70 @@ def _judgement_eval(p: JudgementParams, target, q: Quantity, weight: float) -> O
     return Outcome(points=q.value, detail=f"评价人酌情判定得{fmt_num(q.value)}分")
 
 
+def _judgement_formula(p: JudgementParams, target, ctx) -> Face:
+    """_judgement_actual + _judgement_eval: a rate (or points) typed by the evaluator."""
+    w = ctx.weight
+    if ctx.source is not None:
+        value, is_rate = ctx.source_value(), F.lift(1)
+    else:
+        a, t = ctx.actual, ctx.text()
+        u, x = ctx.parts()
+        bare_rate = 0 if p.points else 1         # a bare number is a rate unless the params say 得分
+
+        def bare(v):
+            return v if p.points else F.IF(F.ABS(v).gt(10), F.NA(), v)
+        number = F.IF(F.ISNUMBER(a), bare(a),
+                      F.IF(u.eq("%"), x / 100, F.IF(u.eq("‰"), x / 1000, F.IF(u.eq("分"), x,
+                                                                             F.IF(u.eq(""), bare(x), F.NA())))))
+        flag = F.IF(F.ISNUMBER(a), bare_rate, F.IF(F.OR(u.eq("%"), u.eq("‰")), 1, F.IF(u.eq("分"), 0, bare_rate)))
+        if p.tiers:
+            labels = [label for label, _ in p.tiers]
+            if any(x != y and normalize(y).startswith(normalize(x)) for x in labels for y in labels):
+                ctx.fail("one tier name begins another")
+            which = ctx.helper(F.IF(F.ISNUMBER(a), 0, _first_match(t, labels)))
+            after = F.MID(t, 1 + _pick(which, [len(normalize(label)) for label in labels]), F.LEN(t))
+            rest = ctx.helper(F.IF(which.eq(0), "", _strip_colons(after)))
+            ok = F.IF(F.LEN(rest).gt(1), F.AND(F.RIGHT(rest, 1).eq("%"),
+                                               F.ISNUMBER(F.call("FIND", F.LEFT(rest, 1), "0123456789"))), False)
+            named = ctx.helper(F.IF(ok, F.decimal(F.LEFT(rest, F.LEN(rest) - 1)) / 100, F.NA()))
+            in_tier = named
+            for i, (_, cond) in reversed(list(enumerate(p.tiers, start=1))):
+                in_tier = F.IF(which.eq(i), F.IF(F.holds(named, cond), named, F.NA()), in_tier)
+            signed = F.AND(F.RIGHT(t, 1).eq("%"), F.OR(*(F.LEFT(t, 1).eq(c) for c in "+-.")))
+            number = F.IF(which.gt(0), in_tier, F.IF(signed, F.NA(), number))
+            flag = F.IF(which.gt(0), 1, flag)
+        value, is_rate = ctx.helper(F.IF(F.call("ISLOGICAL", a), F.NA(), number)), ctx.helper(flag)
+    ok = value.ge(0)
+    rate = F.IF(F.AND(ok, value.le(1 + 1e-9)), value, F.NA())
+    points = F.IF(F.AND(ok, value.le(w + 1e-9)), value, F.NA())
+    if p.tier is not None:
+        rate = F.IF(F.holds(value, p.tier), rate, F.NA())
+        points = F.IF(F.holds(value / w, p.tier), points, F.NA())
+    return Face(points=F.IF(is_rate.eq(1), rate * w, points))
+
+
+def _first_match(t, labels: list[str]):
+    """1-based index of the label ``t`` begins with, 0 for none."""
+    out = F.lift(0)
+    for i, label in reversed(list(enumerate(labels, start=1))):
+        key = normalize(label)
+        out = F.IF(F.EXACT(F.call("LOWER", F.LEFT(t, len(key))), key), i, out)
+    return out
+
+
+def _pick(index, values: list[float]):
+    out = F.lift(values[-1])
+    for i, v in reversed(list(enumerate(values[:-1], start=1))):
+        out = F.IF(index.eq(i), v, out)
+    return out
+
+
+def _strip_colons(x, times: int = 3):
+    for _ in range(times):
+        x = F.IF(F.LEFT(x, 1).eq(":"), F.MID(x, 2, F.LEN(x)), x)
+    return x
+
+
 register(RuleKind(
     name="酌情评分",
     aliases=("评价判断", "酌情扣分", "专家判断", "主观评分", "定性评分", "评价人判断"),
@@ -851,4 +1119,5 @@ register(RuleKind(
                       "定性指标：达成年度指标 (100%–80%]，部分达成并具有一定效果 (80%–60%]，未达成且效果较差 (60%–0%]")),
     parse_params=_judgement_params, parse_actual=_judgement_actual, evaluate=_judgement_eval,
     needs_note=True,
+    formula=_judgement_formula,
 ))

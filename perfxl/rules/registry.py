@@ -54,6 +54,9 @@ class RuleKind:
     needs_target: bool = False
     needs_params: bool = False
     needs_note: bool = False
+    #: the formula face: (params, target, formula.row.Ctx) -> formula.row.Face, the same scoring as
+    #: ``evaluate`` as a spreadsheet formula (None: the row shows the marker until perfxl scores it)
+    formula: Callable[[Any, Target | None, Any], Any] | None = None
     #: scoring is monotone non-decreasing in a numeric actual for 正向 targets (property-tested)
     monotone: bool = False
     tags: tuple[str, ...] = field(default=())

@@ -1,0 +1,218 @@
+"""Formulas beyond one indicator row: 得分汇总 roll-ups, 总分, 等级 read from the 等级划分 table,
+the derived figures of 基础数据 (score.figures) and questionnaire rates (survey.stats).
+
+Each builder returns an expression whose value is the engine's number (or label) or the marker.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from perfxl.model import layout as L
+from perfxl.model.values import parse_yes_no
+from . import read as R
+from .expr import Expr, Ref, call, lift
+from .row import NotCompilable, marker, round2
+
+
+def _size(ref: Ref) -> int:
+    r1, c1, r2, c2 = ref.bounds
+    return (r2 - r1 + 1) * (c2 - c1 + 1)
+
+
+def _safe(expr: Expr) -> Expr:
+    return call("IFERROR", expr, marker())
+
+
+def column_runs(column: str, rows: Sequence[int], sheet: str | None = None) -> list[Ref]:
+    """The cells of ``column`` in ``rows`` as few references as possible (consecutive rows as ranges)."""
+    out: list[Ref] = []
+    rows = sorted(set(rows))
+    start = prev = None
+    for r in [*rows, None]:
+        if r is not None and prev is not None and r == prev + 1:
+            prev = r
+            continue
+        if start is not None:
+            out.append(Ref(f"{column}{start}" + (f":{column}{prev}" if prev != start else ""), sheet))
+        start = prev = r
+    return out
+
+
+def rollup(cells: Sequence[Ref]) -> Expr:
+    """A sum of 得分 (or 分值) cells, rounded as the engine rounds: the marker unless every cell
+    holds a number (engine._rollup: a level with an unscored indicator has no score)."""
+    n = sum(_size(c) for c in cells)
+    return _safe(R.IF(call("COUNT", *cells).eq(n), round2(call("SUM", *cells)), marker()))
+
+
+def ratio(score: Expr, weight: Expr) -> Expr:
+    """得分率 of a level: 得分 / 分值 (LevelResult.rate)."""
+    ok = R.AND(R.ISNUMBER(score), R.ISNUMBER(weight))
+    return _safe(R.IF(ok, R.IF(weight.ne(0), score / weight, marker()), marker()))
+
+
+@dataclass(frozen=True)
+class GradeTable:
+    """The 等级划分 table as it stands: (label cell, minimum cell) per row, the row below it (must
+    stay empty: the engine reads until an empty row) and the header's label cell with its text."""
+    rows: tuple[tuple[Ref, Ref], ...]
+    below: tuple[Ref, Ref]
+    header: tuple[Ref, str] | None = None
+
+
+def grade(total: Expr, table: GradeTable | None,
+          defaults: Sequence[tuple[str, float]] = L.DEFAULT_GRADES) -> Expr:
+    """等级 of ``total`` (engine.grade_for), read live from the table when there is one; the marker
+    when the table is one validation rejects (the engine then grades by the defaults and reports it)."""
+    if table is None or not table.rows:
+        chain: Expr = lift(defaults[-1][0])
+        for label, minimum in reversed(list(defaults[:-1])):
+            chain = R.IF(total.ge(minimum - 1e-9), label, chain)
+        return _safe(R.IF(R.ISNUMBER(total), chain, marker()))
+    checks: list[Expr] = []
+    labels = [lab for lab, _ in table.rows]
+    mins = [m for _, m in table.rows]
+    for lab in labels:
+        checks += [call("ISTEXT", lab), R.LEN(lab).gt(0), R.EXACT(lab, call("TRIM", lab))]
+    for i, a in enumerate(labels):
+        checks += [R.NOT(R.EXACT(a, b)) for b in labels[i + 1:]]
+    numbers = R.AND(*(R.is_number_cell(m) for m in mins))
+    order = [m.ge(0) for m in mins] + [m.le(100) for m in mins] + [a.gt(b) for a, b in zip(mins, mins[1:])]
+    checks.append(R.IF(numbers, R.AND(*order, mins[-1].eq(0)), False))
+    checks += [R.blank(c) for c in table.below]
+    if table.header is not None:
+        checks.append(R.same_text(*table.header))
+    chain = labels[-1]
+    for lab, m in reversed(list(zip(labels[:-1], mins[:-1]))):
+        chain = R.IF(total.ge(m - 1e-9), lab, chain)
+    valid = R.AND(*checks)
+    return _safe(R.IF(R.ISNUMBER(total), R.IF(valid, chain, marker()), marker()))
+
+
+# --- 基础数据: derived figures ------------------------------------------------------------------
+
+def zero_rule(cell: Ref | None) -> Expr:
+    """The 0/0 setting: 1 (视为100%), 0 (视为0%), #N/A (报告问题 or a value validation rejects)."""
+    if cell is None:
+        return lift(1.0 if L.ZERO_OVER_ZERO_CHOICES[L.ZERO_OVER_ZERO_DEFAULT] == "full" else 0.0)
+    out: Expr = R.NA()
+    for text, rule in L.ZERO_OVER_ZERO_CHOICES.items():
+        if rule in ("full", "zero"):
+            out = R.IF(R.EXACT(call("TRIM", cell), text), 1 if rule == "full" else 0, out)
+    default = 1 if L.ZERO_OVER_ZERO_CHOICES[L.ZERO_OVER_ZERO_DEFAULT] == "full" else 0
+    return R.IF(R.blank(cell), default, R.IF(call("ISTEXT", cell), out, R.NA()))
+
+
+def figure(shape: str, a_cell: Ref, b_cell: Ref, zero_cell: Ref | None = None) -> Expr:
+    """A derived figure (figures.compute): ``shape`` "ratio" a/b, "change" (a−b)/b, "saving"
+    (a−b)/a; 0/0 of a ratio by the 基础数据 setting."""
+    a, b = R.number_cell(a_cell), R.number_cell(b_cell)
+    if shape == "ratio":
+        value = R.IF(b.eq(0), R.IF(a.eq(0), zero_rule(zero_cell), R.NA()), a / b)
+    elif shape == "change":
+        value = R.IF(b.eq(0), R.NA(), (a - b) / b)
+    elif shape == "saving":
+        value = R.IF(a.eq(0), R.NA(), (a - b) / a)
+    else:
+        raise ValueError(shape)
+    return _safe(value)
+
+
+# --- 问卷: a question set's 得分率 and 满意率 -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class SurveyOption:
+    label: Ref
+    label_raw: object        # the label cell's value (compiled into the COUNTIFS criteria)
+    weight: Ref
+    satisfied: Ref
+    satisfied_raw: object    # the 计入满意 cell's value
+
+
+@dataclass(frozen=True)
+class SurveySet:
+    """One question set: its answer ranges (one column per question, the response rows), the group
+    column and group (None: every response), and the cells it was compiled from."""
+    answers: tuple[Ref, ...]
+    group_range: Ref | None
+    group: str | None
+    groups: tuple[str, ...]                 # every group label in the responses (for grouped sets)
+    options: tuple[SurveyOption, ...]
+    options_below: tuple[Ref, Ref]          # the row under the options (must stay empty)
+    guards: tuple[tuple[Ref, object], ...]  # (cell, value) the formula was compiled from
+
+
+_UNSAFE = re.compile(r"[*?~<>=\"]|^\s|\s$")
+
+
+def _label(raw: object) -> str:
+    from perfxl.survey.stats import _label as label
+
+    return label(raw) or ""
+
+
+def _criterion(text: str) -> str:
+    """A label COUNTIFS matches as the engine does (exactly, after its normalisation)."""
+    if not text or _UNSAFE.search(text) or text.lower() != text.upper() or re.search(r"\s", text):
+        raise NotCompilable(f"label {text!r} cannot be a COUNTIFS criterion")
+    return text
+
+
+def survey(s: SurveySet, what: str = "rate") -> Expr:
+    """``what`` "rate": Σ count × weight / valid (option weights above 1 are scores out of the
+    highest); "satisfied": share of the options counted as satisfied. The marker when an answer is
+    not exactly an option (the engine normalises or rejects it) or a compiled cell changed."""
+    group = [s.group_range, _criterion(s.group)] if s.group is not None else []
+
+    def count(criterion) -> Expr:
+        out = None
+        for q in s.answers:
+            term = call("COUNTIFS", q, criterion, *group)
+            out = term if out is None else out + term
+        return out
+    for o in s.options:
+        if not isinstance(o.label_raw, str) or _label(o.label_raw) != o.label_raw:
+            raise NotCompilable(f"option label {o.label_raw!r} is not plain text")
+    counts = [count(_criterion(o.label_raw)) for o in s.options]
+    valid = counts[0]
+    for c in counts[1:]:
+        valid = valid + c
+    answered = count("<>")
+    checks: list[Expr] = [R.same_text(ref, raw) for ref, raw in s.guards]
+    checks += [R.same_text(o.label, o.label_raw) for o in s.options]
+    checks += [R.same_text(o.satisfied, o.satisfied_raw) for o in s.options]
+    checks += [R.number_cell(o.weight).ge(0) for o in s.options]
+    checks += [R.blank(c) for c in s.options_below]
+    if s.group is not None:
+        known = None
+        for g in s.groups:
+            term = call("COUNTIFS", s.group_range, _criterion(g))
+            known = term if known is None else known + term
+        checks.append(call("COUNTIFS", s.group_range, "<>").eq(known))
+    if what == "rate":
+        top = R.MAX(*(o.weight for o in s.options))
+        scale = R.IF(top.gt(1 + 1e-9), top, 1)
+        total = None
+        for c, o in zip(counts, s.options):
+            term = c * (o.weight / scale)
+            total = term if total is None else total + term
+        value = total / valid
+    elif what == "satisfied":
+        happy = [c for c, o in zip(counts, s.options) if parse_yes_no(o.satisfied_raw)]
+        if not happy:
+            value = lift(0.0) / valid
+        else:
+            value = happy[0]
+            for c in happy[1:]:
+                value = value + c
+            value = value / valid
+    else:
+        raise ValueError(what)
+    ok = R.AND(*checks, answered.eq(valid), valid.gt(0))
+    return _safe(R.IF(ok, value, marker()))
+
+
+__all__ = ["GradeTable", "SurveyOption", "SurveySet", "figure", "grade", "ratio", "rollup", "survey",
+           "zero_rule"]

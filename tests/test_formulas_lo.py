@@ -1,0 +1,104 @@
+"""LibreOffice recalculates the formulas perfxl compiles (a real client, no cached value trusted)
+and gets the rule engine's numbers to the cent, or the marker where the engine reports an error.
+
+Rows of every rule kind are generated (hypothesis), some 实际值 typed through UNO as a user types
+them; LibreOffice saves the result as .xlsx and .ods, perfxl's reader reads the saved inputs, the
+engine scores them, and the .ods is opened again and recalculated."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from formula_cases import RULES, cases, curated, curated_typed, typed_cases
+from formula_harness import (BASIC, COLS, HELPERS, MARK, SHEET, agree, expected, lay_out, lo_recalc, lo_value,
+                             read_inputs, to_xlsx, typing)
+from perfxl.rules.formula import Err
+from perfxl.rules.formula.expr import DIALECTS
+
+
+@pytest.fixture(scope="session")
+def lo(tmp_path_factory):
+    from devtools.vba import uno_python
+
+    if uno_python() is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("LibreOffice 的 Python 接口 (python3-uno) 不可用：CI 中需要它重算公式")
+        pytest.skip("python3-uno not installed")
+    return tmp_path_factory
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, Err) or isinstance(b, Err):
+        return isinstance(a, Err) and isinstance(b, Err)
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= 1e-12 * max(1.0, abs(a))
+    return a == b
+
+
+def _run(lo, name: str, rows: list) -> None:
+    """Lay out ``rows``, let LibreOffice type, recalculate and save them, check every row against
+    the engine (on the inputs LibreOffice saved), the Python evaluation against LibreOffice, and the
+    .ods LibreOffice saved against the .xlsx run."""
+    work = lo.mktemp(name)
+    lay = lay_out(rows)
+    src = to_xlsx(lay, work / "rows.xlsx")
+    last = lay.row(len(lay.cases) - 1)
+    read = [[SHEET, f"A2:{HELPERS[-1]}{last}"], [BASIC, f"A2:D{last}"]]
+    saved, ods = work / "rows_lo.xlsx", work / "rows_lo.ods"
+    first, again = lo_recalc([{"path": str(src), "type": typing(lay), "read": read, "save": [str(saved), str(ods)]},
+                              {"path": str(ods), "read": read}], work)
+    got = {k: lo_value(v) for k, v in first["cells"].items()}
+    inputs = read_inputs(saved, lay)                       # what a user's LibreOffice left in the cells
+    book = lay.book(inputs)
+    exps = expected(lay, inputs)
+    problems = []
+    for i, (case, exp) in enumerate(zip(lay.cases, exps)):
+        r = lay.row(i)
+        given_score = exp.score is not None and exp.rule != exp.score
+        for key, want, errors in (("rule_score", exp.rule, exp.errors),
+                                  ("score", exp.score, exp.score_errors + ([] if given_score else exp.errors)),
+                                  ("rate", exp.rate, exp.score_errors + ([] if given_score else exp.errors))):
+            value = got[f"{SHEET}!{COLS[key]}{r}"]
+            why = agree(value, want, errors)
+            if why:
+                problems.append((r, key, why, case, inputs[(SHEET, f"{COLS['actual']}{r}")]))
+            # the Python evaluation of the same formula (LibreOffice dialect) is what LibreOffice computed
+            mine = book.get(SHEET, f"{COLS[key]}{r}", "calc")
+            if not _same(mine, value):
+                problems.append((r, key, "python evaluation differs", mine, value, case))
+        for h in HELPERS:
+            ref = f"{SHEET}!{h}{r}"
+            if (SHEET, f"{h}{r}") in lay.formulas and not _same(book.get(SHEET, f"{h}{r}", "calc"), got[ref]):
+                problems.append((r, h, "helper differs", book.get(SHEET, f"{h}{r}", "calc"), got[ref], case))
+    assert not problems, problems[:5]
+    # what is typed the plain way gets a number, not the marker
+    gaps = [(c, inputs[(SHEET, f"{COLS['actual']}{lay.row(i)}")]) for i, (c, exp) in enumerate(zip(lay.cases, exps))
+            if c.canonical and exp.rule is not None and not exp.errors and got[f"{SHEET}!H{lay.row(i)}"] == MARK]
+    assert not gaps, gaps[:5]
+    # the .ods LibreOffice saved still computes: reopened and recalculated, the same values
+    back = {k: lo_value(v) for k, v in again["cells"].items()}
+    for i in range(len(lay.cases)):
+        for key in ("rule_score", "score", "rate"):
+            ref = f"{SHEET}!{COLS[key]}{lay.row(i)}"
+            assert _same(back[ref], got[ref]), (ref, back[ref], got[ref])
+    return lay, got, inputs
+
+
+def test_libreoffice_on_every_kind_and_edge(lo):
+    rows = curated() + curated_typed()
+    lay, got, inputs = _run(lo, "lo-curated", rows)
+    numbers = {c.method for i, c in enumerate(lay.cases) if isinstance(got[f"{SHEET}!H{lay.row(i)}"], float)}
+    assert numbers == set(RULES)
+    typed_numbers = [c.typed for i, c in enumerate(lay.cases)
+                     if c.typed is not None and isinstance(got[f"{SHEET}!H{lay.row(i)}"], float)]
+    assert {"96%", "62家", "是", "①③", "109896;482649.12", "部分达成并具有一定效果 70%"} <= set(typed_numbers)
+
+
+@settings(max_examples=3, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=list(HealthCheck))
+@given(rows=st.lists(cases(), min_size=150, max_size=150), typed=st.lists(typed_cases(), min_size=40, max_size=40))
+def test_libreoffice_on_generated_rows(lo, rows, typed):
+    _run(lo, "lo-rows", rows + typed)
