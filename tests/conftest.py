@@ -168,3 +168,12 @@ def simple_rows(n: int = 4) -> list[dict]:
     w = 100 / n
     return [dict(code=i + 1, level1="产出(100分)" if i == 0 else None, level2="数量", name=f"指标{i + 1}",
                  weight=w, method="完成比率", target="≥10次", actual=f"{10 - i}次") for i in range(n)]
+
+
+@pytest.fixture(scope="session")
+def lo(tmp_path_factory):
+    """LibreOffice through UNO (devtools/lo_uno.py) for the formula tests; a temp-dir factory."""
+    from formula_harness import uno_available
+
+    uno_available()
+    return tmp_path_factory

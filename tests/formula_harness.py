@@ -237,6 +237,21 @@ def agree(value: Any, engine: float | None, errors: list[str]) -> str | None:
 
 # --- LibreOffice -----------------------------------------------------------------------------------
 
+def uno_available() -> bool:
+    """LibreOffice's Python bridge is there; with CI=true its absence is a failure, not a skip."""
+    import os
+
+    import pytest
+
+    from devtools.vba import uno_python
+
+    if uno_python() is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("LibreOffice 的 Python 接口 (python3-uno) 不可用：CI 中需要它重算公式")
+        pytest.skip("python3-uno not installed")
+    return True
+
+
 def typing(lay: Layout) -> list[list]:
     """The lo_uno "type" entries of the rows whose 实际值 is typed through LibreOffice."""
     return [[SHEET, f"{COLS['actual']}{lay.row(i)}", c.typed, *(["text"] if c.typed_as_text else [])]
@@ -300,3 +315,179 @@ def read_inputs(path: Path, lay: Layout) -> dict:
             v = Err(mark.text) if mark.kind == "error" else None
         out[(sh, addr)] = v
     return out
+
+
+# --- a whole workbook made live (the prototype of what template/score will write) --------------------
+
+SCRATCH = "公式检验"
+
+
+@dataclass
+class Live:
+    """Where a live workbook's formulas are: indicator cells per Excel row, figures, questionnaire
+    sets, 得分汇总 rows (on the scratch sheet), 总分 and 等级."""
+    sheet: str
+    rows: dict[int, dict[str, str]] = field(default_factory=dict)        # row -> rule_score/score/rate -> address
+    compiled: dict[int, bool] = field(default_factory=dict)
+    figures: dict[str, str] = field(default_factory=dict)               # name -> basic-sheet address
+    survey: dict[str, tuple[str, str]] = field(default_factory=dict)    # set -> (rate, satisfied) addresses
+    levels: list[tuple[int, str, str | None, str, str, str]] = field(default_factory=list)
+    total: str = ""
+    grade: str = ""
+    helpers: list[str] = field(default_factory=list)
+    last_row: int = 0
+    basic_sheet: str | None = None
+
+
+def live_workbook(src: Path, out: Path) -> Live:
+    """``src`` with every formula perfxl can compile: 指标评分 (rule/score/rate + hidden helpers),
+    基础数据 figures, questionnaire rates, and 得分汇总 / 总分 / 等级 on a scratch sheet."""
+    import openpyxl
+
+    from perfxl.check.validate import _survey_ref, validate
+    from perfxl.model.evaluation import load
+    from perfxl.rules.formula import text
+    from perfxl.rules.formula.expr import Lit
+    from perfxl.survey.stats import _label, resolve_sets
+
+    ev = load(src)
+    checked = validate(ev)
+    wb = openpyxl.load_workbook(src)
+    ws = wb[ev.table.sheet]
+    cols = ev.table.columns
+    live = Live(ev.table.sheet, basic_sheet=ev.basic_sheet)
+    scratch = wb.create_sheet(SCRATCH)
+    put = {}                                       # (sheet, address) -> Expr
+
+    # 基础数据: derived figures in the 计算结果 column of the figure table
+    if ev.basic_sheet:
+        bs = wb[ev.basic_sheet]
+        top = next(r for r in range(1, bs.max_row + 1) if bs.cell(r, 1).value == L.FIGURE_HEADER[0]
+                   and bs.cell(r, 2).value == L.FIGURE_HEADER[1])
+        zero = Ref(ev.zero_rule[1]) if ev.zero_rule else None
+        for r in range(top + 1, bs.max_row + 1):
+            fig = FIG.lookup(bs.cell(r, 1).value) if bs.cell(r, 1).value else None
+            if fig is None:
+                continue
+            if all(k in ev.basic_cells for k in fig.inputs):
+                e = S.figure(fig.shape, Ref(ev.basic_cells[fig.a]), Ref(ev.basic_cells[fig.b]), zero)
+            else:
+                e = Lit(MARK)
+            put[(ev.basic_sheet, f"C{r}")] = e
+            live.figures[fig.name] = f"C{r}"
+
+    # 问卷: a set's 得分率 and 满意率 on the scratch sheet
+    srow = 1
+    sv = ev.survey
+    if sv is not None and sv.setup_sheet:
+        resolve_sets(sv, str(src))
+        setup, qws = wb[sv.setup_sheet], wb[sv.sheet]
+        col_of = dict(sv.questions)
+        options = []
+        for o in sv.options:
+            r = int(o.cell[1:])
+            options.append(S.SurveyOption(Ref(f"A{r}", sv.setup_sheet), setup.cell(r, 1).value,
+                                          Ref(f"B{r}", sv.setup_sheet), Ref(f"C{r}", sv.setup_sheet),
+                                          setup.cell(r, 3).value))
+        below = max(int(o.cell[1:]) for o in sv.options) + 1
+        groups = sorted({g for g in (_label(qws.cell(r, sv.group_col).value) for r in
+                                     range(sv.header_row + 1, qws.max_row + 1)) if g} if sv.group_col else set())
+        from perfxl.model.cells import col_letter
+
+        for qs in sv.sets:
+            r = int(qs.cell[1:])
+            answers = tuple(Ref(f"{col_letter(col_of[q])}{sv.header_row + 1}:{col_letter(col_of[q])}1048576",
+                                sv.sheet) for q in qs.questions)
+            grange = (Ref(f"{col_letter(sv.group_col)}{sv.header_row + 1}:{col_letter(sv.group_col)}1048576",
+                          sv.sheet) if sv.group_col else None)
+            guards = tuple((Ref(f"{c}{r}", sv.setup_sheet), setup[f"{c}{r}"].value) for c in "ABC")
+            guards += tuple((Ref(f"{col_letter(col_of[q])}{sv.header_row}", sv.sheet), q) for q in qs.questions)
+            sset = S.SurveySet(answers, grange, qs.group, tuple(groups), tuple(options),
+                               (Ref(f"A{below}", sv.setup_sheet), Ref(f"B{below}", sv.setup_sheet)), guards)
+            srow += 1
+            scratch.cell(srow, 1, qs.name)
+            for col, what in (("B", "rate"), ("C", "satisfied")):
+                try:
+                    put[(SCRATCH, f"{col}{srow}")] = S.survey(sset, what) if qs.questions else Lit(MARK)
+                except Exception as e:          # NotCompilable
+                    from perfxl.rules.formula.row import NotCompilable
+
+                    if not isinstance(e, NotCompilable):
+                        raise
+                    put[(SCRATCH, f"{col}{srow}")] = Lit(MARK)
+            live.survey[qs.name] = (f"B{srow}", f"C{srow}")
+
+    # 指标评分: each row
+    from perfxl.model.cells import col_letter
+
+    first_helper = ws.max_column + 1
+    live.helpers = [col_letter(first_helper + i) for i in range(MAX_HELPERS)]
+    letter = {k: col_letter(c) for k, c in cols.items()}
+    for row in ev.frame.index:
+        raw = {k: ws[f"{letter[k]}{row}"].value if k in letter else None
+               for k in ("method", "params", "target", "source")}
+        source_value = None
+        if raw.get("source") not in (None, ""):
+            kind, name = _survey_ref(str(raw["source"]).strip())
+            if kind:
+                pair = live.survey.get(name)
+                source_value = Ref(pair[0 if kind == L.SOURCE_SURVEY_RATE else 1], SCRATCH) if pair else None
+            elif (fig := FIG.lookup(raw["source"])) is not None and fig.name in live.figures:
+                source_value = Ref(live.figures[fig.name], ev.basic_sheet)
+        cells = RowCells(actual=f"{letter['actual']}{row}", weight=f"{letter['weight']}{row}",
+                         rule_score=f"{letter['rule_score']}{row}", score=f"{letter['score']}{row}",
+                         method=f"{letter['method']}{row}", params=f"{letter['params']}{row}",
+                         target=f"{letter['target']}{row}", source=f"{letter['source']}{row}",
+                         evaluator_score=f"{letter['evaluator_score']}{row}",
+                         helpers=tuple(f"{h}{row}" for h in live.helpers), source_value=source_value)
+        rf = compile_row(raw, cells)
+        live.compiled[row] = rf.compiled
+        for addr, e in rf.cells(cells, f"{letter['rate']}{row}").items():
+            put[(ev.table.sheet, addr)] = e
+        live.rows[row] = {k: f"{letter[k]}{row}" for k in ("rule_score", "score", "rate")}
+        live.last_row = row
+
+    # 得分汇总, 总分, 等级
+    order1: dict[str, list[int]] = {}
+    order2: dict[tuple[str, str], list[int]] = {}
+    for ind in checked.indicators:
+        order1.setdefault(ind.level1, []).append(ind.row)
+        order2.setdefault((ind.level1, ind.level2), []).append(ind.row)
+    r = srow + 2
+    level1_scores = []
+    for name1, rows1 in order1.items():
+        groups = [(1, name1, None, rows1)] + [(2, n2, name1, rs) for (p, n2), rs in order2.items() if p == name1]
+        for level, name, parent, rows in groups:
+            r += 1
+            scratch.cell(r, 1, name)
+            put[(SCRATCH, f"B{r}")] = S.rollup(S.column_runs(letter["weight"], rows, ev.table.sheet))
+            put[(SCRATCH, f"C{r}")] = S.rollup(S.column_runs(letter["score"], rows, ev.table.sheet))
+            put[(SCRATCH, f"D{r}")] = S.ratio(Ref(f"C{r}"), Ref(f"B{r}"))
+            live.levels.append((level, name, parent, f"B{r}", f"C{r}", f"D{r}"))
+            if level == 1:
+                level1_scores.append(Ref(f"C{r}"))
+    r += 2
+    put[(SCRATCH, f"B{r}")] = S.rollup(level1_scores)
+    live.total = f"B{r}"
+    table = None
+    if ev.grade_rows:
+        info = wb[ev.info_sheet]
+        first, last = ev.grade_rows[0][2], ev.grade_rows[-1][2]
+        table = S.GradeTable(tuple((Ref(f"A{g}", ev.info_sheet), Ref(f"B{g}", ev.info_sheet))
+                                   for _, _, g in ev.grade_rows),
+                             (Ref(f"A{last + 1}", ev.info_sheet), Ref(f"B{last + 1}", ev.info_sheet)),
+                             (Ref(f"A{first - 1}", ev.info_sheet), info[f"A{first - 1}"].value))
+    put[(SCRATCH, f"C{r}")] = S.grade(Ref(f"B{r}"), table)
+    live.grade = f"C{r}"
+
+    for (sh, addr), e in put.items():
+        wb[sh][addr] = "=" + text(e)
+    wb.save(out)
+    return live
+
+
+def live_reads(live: Live) -> list[list[str]]:
+    reads = [[live.sheet, f"A1:{live.helpers[-1]}{live.last_row}"], [SCRATCH, "A1:D200"]]
+    if live.basic_sheet:
+        reads.append([live.basic_sheet, "A1:D60"])
+    return reads

@@ -6,9 +6,9 @@ them; LibreOffice saves the result as .xlsx and .ods, perfxl's reader reads the 
 engine scores them, and the .ods is opened again and recalculated."""
 from __future__ import annotations
 
-import os
+import os  # noqa: F401
 
-import pytest
+import pytest  # noqa: F401
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -17,17 +17,6 @@ from formula_harness import (BASIC, COLS, HELPERS, MARK, SHEET, agree, expected,
                              read_inputs, to_xlsx, typing)
 from perfxl.rules.formula import Err
 from perfxl.rules.formula.expr import DIALECTS
-
-
-@pytest.fixture(scope="session")
-def lo(tmp_path_factory):
-    from devtools.vba import uno_python
-
-    if uno_python() is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("LibreOffice 的 Python 接口 (python3-uno) 不可用：CI 中需要它重算公式")
-        pytest.skip("python3-uno not installed")
-    return tmp_path_factory
 
 
 def _same(a, b) -> bool:

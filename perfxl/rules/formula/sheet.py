@@ -186,10 +186,10 @@ def survey(s: SurveySet, what: str = "rate") -> Expr:
     checks += [R.number_cell(o.weight).ge(0) for o in s.options]
     checks += [R.blank(c) for c in s.options_below]
     if s.group is not None:
-        known = None
+        known: Expr = lift(0.0)
         for g in s.groups:
             term = call("COUNTIFS", s.group_range, _criterion(g))
-            known = term if known is None else known + term
+            known = known + term
         checks.append(call("COUNTIFS", s.group_range, "<>").eq(known))
     if what == "rate":
         top = R.MAX(*(o.weight for o in s.options))

@@ -1,0 +1,174 @@
+"""Every shipped example made live: its indicators, 基础数据 figures, questionnaire rates, 得分汇总,
+总分 and 等级 as formulas. LibreOffice recalculates them (before and after a user types new 实际值
+and 基础数据 through UNO) and gets what a fresh `perfxl score` of the file it saved gets; the .ods
+it saves recalculates the same."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from formula_harness import MARK, SCRATCH, Live, agree, live_reads, live_workbook, lo_recalc, lo_value
+from perfxl.model import layout as L
+from perfxl.model.values import fmt_num, round2
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "workbook_templates" / "examples").glob("*.xlsx"))
+RULE_KEYS = ("method", "params", "target", "actual", "source", "weight")
+
+
+@pytest.fixture(scope="module")
+def runs(lo):
+    """One LibreOffice for all examples: recalculate, save; type edits, recalculate, save; and the
+    saved .ods reopened with the same edits."""
+    from perfxl.score.engine import run
+
+    work = lo.mktemp("lo-examples")
+    jobs, plans = [], []
+    for i, src in enumerate(EXAMPLES):
+        live = live_workbook(src, work / f"live{i}.xlsx")
+        edits = _edits(run(src), live)
+        reads = live_reads(live)
+        x1, ods, x2 = work / f"lo{i}.xlsx", work / f"lo{i}.ods", work / f"lo{i}_edited.xlsx"
+        jobs.append({"path": str(work / f"live{i}.xlsx"), "steps": [
+            {"read": reads, "save": [str(x1), str(ods)]},
+            {"type": edits, "read": reads, "save": [str(x2)]}]})
+        jobs.append({"path": str(ods), "steps": [{"type": edits, "read": reads}]})
+        plans.append((src, live, x1, x2, edits))
+    results = lo_recalc(jobs, work)
+    out = []
+    for k, (src, live, x1, x2, edits) in enumerate(plans):
+        steps = results[2 * k]["steps"]
+        ods_step = results[2 * k + 1]["steps"][0]
+        out.append((src, live, [(run(x1), _values(steps[0])), (run(x2), _values(steps[1]))], _values(ods_step),
+                    edits))
+    return out
+
+
+def _values(cells: dict) -> dict:
+    return {k: lo_value(v) for k, v in cells.items()}
+
+
+def _edits(result, live: Live) -> list[list]:
+    """What an evaluator types: new 实际值 in rows of several kinds, and a 基础数据 figure."""
+    ev = result.checked.evaluation
+    col = ev.table.columns
+    from perfxl.model.cells import col_letter
+
+    edits, seen = [], set()
+    for ind in result.checked.indicators:
+        kind = ind.kind.name if ind.kind else ""
+        if ind.raw.get("source") or kind in seen:
+            continue
+        t = ind.target
+        new = {"阈值扣分": "85%", "分档得分": "85%", "清单计分": "①", "按问题扣分": "2处", "等级评分": None,
+               "达标得分": "否" if t is None else None,
+               "完成比率": (("85%" if t.quantity.is_percent else f"{fmt_num(t.value / 2)}{t.quantity.unit}")
+                        if t is not None else None),
+               "酌情评分": "部分达成并具有一定效果 65%" if getattr(ind.params, "tiers", ()) else "60%"}.get(kind)
+        if kind == "等级评分":
+            new = list(ind.params.levels.values())[-1][0]
+        if new is None:
+            continue
+        seen.add(kind)
+        edits.append([ev.table.sheet, f"{col_letter(col['actual'])}{ind.row}", new])
+    if ev.basic_sheet and "spent_total" in ev.basic_cells:
+        edits.append([ev.basic_sheet, ev.basic_cells["spent_total"], "500"])
+    return edits
+
+
+def _check(result, got: dict, live: Live) -> list:
+    ev = result.checked.evaluation
+    problems = []
+    bad_rows = {}
+    for p in result.problems:
+        if p.severity != "error" or p.sheet != ev.table.sheet or not p.cell:
+            continue
+        key = next((k for k, c in ev.table.columns.items() if p.cell.startswith(_letter(c))
+                    and p.cell[len(_letter(c)):].isdigit()), None)
+        if key is not None:
+            bad_rows.setdefault(int(p.cell[len(_letter(ev.table.columns[key])):]), set()).add(key)
+    for r in result.indicators:
+        row = r.indicator.row
+        keys = bad_rows.get(row, set())
+        rule_errors = sorted(keys & set(RULE_KEYS))
+        score_errors = sorted(keys & {"evaluator_score"}) or ([] if r.indicator.evaluator_score is not None
+                                                             else rule_errors)
+        for key, want, errors in (("rule_score", r.rule_score, rule_errors), ("score", r.score, score_errors),
+                                  ("rate", r.rate, score_errors)):
+            value = got[f"{live.sheet}!{live.rows[row][key]}"]
+            why = agree(value, want, errors)
+            if why:
+                problems.append((row, key, why, r.indicator.name))
+            if key == "rule_score" and want is not None and not errors and value == MARK:
+                problems.append((row, key, "marker where the engine scored", r.indicator.name))
+    for name, addr in live.figures.items():
+        fv = result.checked.figures.get(name)
+        value = got[f"{live.basic_sheet}!{addr}"]
+        if fv is None:
+            if value != MARK:
+                problems.append((name, "figure", value))
+        elif value != fv.value:
+            problems.append((name, "figure", value, fv.value))
+    for name, (rate_addr, sat_addr) in live.survey.items():
+        stat = result.survey.sets.get(name) if result.survey is not None else None
+        for addr, want in ((rate_addr, stat.rate if stat else None), (sat_addr, stat.satisfied if stat else None)):
+            value = got[f"{SCRATCH}!{addr}"]
+            if want is None:
+                if value != MARK:
+                    problems.append((name, "survey", value))
+            elif not isinstance(value, float) or abs(value - want) > 1e-12:
+                problems.append((name, "survey", value, want))
+    for lv, (level, name, parent, w, s, rate) in zip(result.levels, live.levels):
+        assert (lv.level, lv.name, lv.parent) == (level, name, parent)
+        for addr, want in ((w, lv.weight), (s, lv.score), (rate, lv.rate)):
+            value = got[f"{SCRATCH}!{addr}"]
+            ok = value == MARK if want is None else value == want            # to the last bit
+            if not ok:
+                problems.append((name, addr, value, want))
+    total, grade = got[f"{SCRATCH}!{live.total}"], got[f"{SCRATCH}!{live.grade}"]
+    if (result.total is None and total != MARK) or (result.total is not None and total != result.total):
+        problems.append(("总分", total, result.total))
+    if (result.grade is None and grade != MARK) or (result.grade is not None and grade != result.grade):
+        problems.append(("等级", grade, result.grade))
+    return problems
+
+
+def _letter(c: int) -> str:
+    from perfxl.model.cells import col_letter
+
+    return col_letter(c)
+
+
+@pytest.mark.parametrize("index", range(len(EXAMPLES)), ids=[p.stem[:12] for p in EXAMPLES])
+def test_example_recalculated_by_libreoffice_is_scored_as_the_engine_scores(runs, index):
+    src, live, stages, _, _ = runs[index]
+    assert all(live.compiled.values())
+    for result, got in stages:
+        assert not _check(result, got, live), _check(result, got, live)[:5]
+        assert result.total is not None and got[f"{SCRATCH}!{live.total}"] == result.total
+
+
+def test_typing_new_values_changes_scores_totals_and_grades_consistently(runs):
+    changed = 0
+    for src, live, ((before, _), (after, got)), _, edits in runs:
+        assert len(edits) >= 3
+        assert round2(after.total) == got[f"{SCRATCH}!{live.total}"]
+        changed += after.total != before.total
+        rows = {int(a[1:]) if a[1:].isdigit() else None for _, a, _ in edits}
+        moved = [r for r in after.indicators if r.indicator.row in rows and r.rule_score is not None]
+        assert moved and all(got[f"{live.sheet}!{live.rows[r.indicator.row]['rule_score']}"] == r.rule_score
+                             for r in moved)
+    assert changed == len(runs)
+
+
+def test_ods_saved_by_libreoffice_recalculates_after_the_same_edits(runs):
+    for src, live, (_, (after, got)), ods_got, _ in runs:
+        keys = [k for k in got if k.startswith(f"{SCRATCH}!") or k.startswith(f"{live.sheet}!")]
+        assert keys
+        for k in keys:
+            assert ods_got.get(k) == got[k] or (isinstance(got[k], float) and abs(ods_got[k] - got[k]) < 1e-12), k
+        assert not _check(after, ods_got, live)
+
+
+def test_marker_texts_live_in_the_layout_module():
+    assert MARK == L.FORMULA_MARKER and "perfxl" in MARK
