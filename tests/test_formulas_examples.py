@@ -31,7 +31,8 @@ def runs(lo):
         x1, ods, x2 = work / f"lo{i}.xlsx", work / f"lo{i}.ods", work / f"lo{i}_edited.xlsx"
         jobs.append({"path": str(work / f"live{i}.xlsx"), "steps": [
             {"read": reads, "save": [str(x1), str(ods)]},
-            {"type": edits, "read": reads, "save": [str(x2)]}]})
+            {"type": edits, "read": reads, "save": [str(x2)]},
+            {"type": _rule_edits(run(src)), "read": reads}]})
         jobs.append({"path": str(ods), "steps": [{"type": edits, "read": reads}]})
         plans.append((src, live, x1, x2, edits))
     results = lo_recalc(jobs, work)
@@ -40,7 +41,7 @@ def runs(lo):
         steps = results[2 * k]["steps"]
         ods_step = results[2 * k + 1]["steps"][0]
         out.append((src, live, [(run(x1), _values(steps[0])), (run(x2), _values(steps[1]))], _values(ods_step),
-                    edits))
+                    edits, _values(steps[2])))
     return out
 
 
@@ -74,6 +75,22 @@ def _edits(result, live: Live) -> list[list]:
     if ev.basic_sheet and "spent_total" in ev.basic_cells:
         edits.append([ev.basic_sheet, ev.basic_cells["spent_total"], "500"])
     return edits
+
+
+def _rule_edits(result) -> list[list]:
+    """Someone rewrites a 计分参数 and a 目标值 in the spreadsheet (not through perfxl)."""
+    from perfxl.model.cells import col_letter
+
+    ev = result.checked.evaluation
+    col = ev.table.columns
+    out = []
+    with_params = next(i for i in result.checked.indicators if i.raw.get("params") and not i.raw.get("source"))
+    out.append([ev.table.sheet, f"{col_letter(col['params'])}{with_params.row}", f"{with_params.raw['params']}；已改"])
+    with_target = next((i for i in result.checked.indicators if i.target is not None and i.row != with_params.row),
+                       None)
+    if with_target is not None:
+        out.append([ev.table.sheet, f"{col_letter(col['target'])}{with_target.row}", "≥1"])
+    return out
 
 
 def _check(result, got: dict, live: Live) -> list:
@@ -141,7 +158,7 @@ def _letter(c: int) -> str:
 
 @pytest.mark.parametrize("index", range(len(EXAMPLES)), ids=[p.stem[:12] for p in EXAMPLES])
 def test_example_recalculated_by_libreoffice_is_scored_as_the_engine_scores(runs, index):
-    src, live, stages, _, _ = runs[index]
+    src, live, stages, _, _, _ = runs[index]
     assert all(live.compiled.values())
     for result, got in stages:
         assert not _check(result, got, live), _check(result, got, live)[:5]
@@ -150,7 +167,7 @@ def test_example_recalculated_by_libreoffice_is_scored_as_the_engine_scores(runs
 
 def test_typing_new_values_changes_scores_totals_and_grades_consistently(runs):
     changed = 0
-    for src, live, ((before, _), (after, got)), _, edits in runs:
+    for src, live, ((before, _), (after, got)), _, edits, _ in runs:
         assert len(edits) >= 3
         assert round2(after.total) == got[f"{SCRATCH}!{live.total}"]
         changed += after.total != before.total
@@ -162,12 +179,28 @@ def test_typing_new_values_changes_scores_totals_and_grades_consistently(runs):
 
 
 def test_ods_saved_by_libreoffice_recalculates_after_the_same_edits(runs):
-    for src, live, (_, (after, got)), ods_got, _ in runs:
+    for src, live, (_, (after, got)), ods_got, _, _ in runs:
         keys = [k for k in got if k.startswith(f"{SCRATCH}!") or k.startswith(f"{live.sheet}!")]
         assert keys
         for k in keys:
             assert ods_got.get(k) == got[k] or (isinstance(got[k], float) and abs(ods_got[k] - got[k]) < 1e-12), k
         assert not _check(after, ods_got, live)
+
+
+def test_editing_parameters_in_the_spreadsheet_shows_the_marker_not_a_number(runs):
+    """A formula compiled from 计分参数 / 目标值 does not silently score with parameters someone
+    changed afterwards: its row, the levels above it, 总分 and 等级 show the marker until perfxl runs."""
+    from perfxl.score.engine import run
+
+    for src, live, (_, (after, before_edit)), _, _, got in runs:
+        edited = {int(addr[1:]) for _, addr, _ in _rule_edits(run(src))}
+        for row, cells in live.rows.items():
+            value = got[f"{live.sheet}!{cells['rule_score']}"]
+            if row in edited:
+                assert value == MARK, row
+            else:
+                assert value == before_edit[f"{live.sheet}!{cells['rule_score']}"]
+        assert got[f"{SCRATCH}!{live.total}"] == MARK and got[f"{SCRATCH}!{live.grade}"] == MARK
 
 
 def test_marker_texts_live_in_the_layout_module():
