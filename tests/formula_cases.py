@@ -3,9 +3,8 @@ numbers and text, units, full-width digits, spaces, words, edge values (exactly 
 0/0, above 100%, negative, blank) and junk."""
 from __future__ import annotations
 
-from hypothesis import strategies as st
-
 from formula_harness import Case
+from hypothesis import strategies as st
 
 FULL = str.maketrans("0123456789%.-", "０１２３４５６７８９％．－")
 

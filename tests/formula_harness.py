@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from perfxl.model import layout as L
+from perfxl.model.cells import col_letter
 from perfxl.model.values import is_blank, is_date, parse_number, parse_target, round2
 from perfxl.rules import RuleError, lookup
 from perfxl.rules.formula import Book, Err, Ref, RowCells, compile_row
-from perfxl.model.cells import col_letter
+from perfxl.rules.formula import sheet as S
 from perfxl.rules.formula.expr import Expr
 from perfxl.rules.formula.row import MAX_HELPERS
-from perfxl.rules.formula import sheet as S
 from perfxl.score import figures as FIG
 
 SHEET, BASIC = "指标", "基础"

@@ -7,11 +7,11 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from formula_cases import RULES, cases, curated, curated_typed
+from formula_harness import COLS, SHEET, Case, agree, expected, lay_out
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from formula_cases import RULES, cases, curated, curated_typed
-from formula_harness import COLS, SHEET, Case, agree, expected, lay_out
 from perfxl.model import layout as L
 from perfxl.model.values import clean, parse_quantity, round2
 from perfxl.rules import KINDS

@@ -7,8 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from formula_harness import (
+    MARK,
+    SCRATCH,
+    Live,
+    agree,
+    live_reads,
+    live_workbook,
+    lo_recalc,
+    lo_value,
+)
 
-from formula_harness import MARK, SCRATCH, Live, agree, live_reads, live_workbook, lo_recalc, lo_value
 from perfxl.model import layout as L
 from perfxl.model.values import fmt_num, round2
 
@@ -167,7 +176,7 @@ def test_example_recalculated_by_libreoffice_is_scored_as_the_engine_scores(runs
 
 def test_typing_new_values_changes_scores_totals_and_grades_consistently(runs):
     changed = 0
-    for src, live, ((before, _), (after, got)), _, edits, _ in runs:
+    for _src, live, ((before, _), (after, got)), _, edits, _ in runs:
         assert len(edits) >= 3
         assert round2(after.total) == got[f"{SCRATCH}!{live.total}"]
         changed += after.total != before.total

@@ -9,14 +9,26 @@ from __future__ import annotations
 import os  # noqa: F401
 
 import pytest  # noqa: F401
+from formula_cases import RULES, cases, curated, curated_typed, typed_cases
+from formula_harness import (
+    BASIC,
+    COLS,
+    HELPERS,
+    MARK,
+    SHEET,
+    agree,
+    expected,
+    lay_out,
+    lo_recalc,
+    lo_value,
+    read_inputs,
+    to_xlsx,
+    typing,
+)
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from formula_cases import RULES, cases, curated, curated_typed, typed_cases
-from formula_harness import (BASIC, COLS, HELPERS, MARK, SHEET, agree, expected, lay_out, lo_recalc, lo_value,
-                             read_inputs, to_xlsx, typing)
 from perfxl.rules.formula import Err
-from perfxl.rules.formula.expr import DIALECTS
 
 
 def _same(a, b) -> bool:
@@ -78,7 +90,7 @@ def _run(lo, name: str, rows: list) -> None:
 
 def test_libreoffice_on_every_kind_and_edge(lo):
     rows = curated() + curated_typed()
-    lay, got, inputs = _run(lo, "lo-curated", rows)
+    lay, got, _ = _run(lo, "lo-curated", rows)
     numbers = {c.method for i, c in enumerate(lay.cases) if isinstance(got[f"{SHEET}!H{lay.row(i)}"], float)}
     assert numbers == set(RULES)
     typed_numbers = [c.typed for i, c in enumerate(lay.cases)

@@ -1067,8 +1067,9 @@ def _judgement_formula(p: JudgementParams, target, ctx) -> Face:
             after = F.MID(t, 1 + _pick(which, [len(normalize(label)) for label in labels]), F.LEN(t))
             rest = ctx.helper(F.IF(which.eq(0), "", _strip_colons(after)))
             ok = F.IF(F.LEN(rest).gt(1), F.AND(F.RIGHT(rest, 1).eq("%"),
-                                               F.ISNUMBER(F.call("FIND", F.LEFT(rest, 1), "0123456789"))), False)
-            named = ctx.helper(F.IF(ok, F.decimal(F.LEFT(rest, F.LEN(rest) - 1)) / 100, F.NA()))
+                                               F.ISNUMBER(F.call("FIND", F.LEFT(rest, 1), F.DIGITS))), False)
+            # "90%" after the tier name: a number that begins with a digit (a sign is refused there)
+            named = ctx.helper(F.magnitude(ctx.helper(F.IF(ok, F.LEFT(rest, F.LEN(rest) - 1), ""))) / 100)
             in_tier = named
             for i, (_, cond) in reversed(list(enumerate(p.tiers, start=1))):
                 in_tier = F.IF(which.eq(i), F.IF(F.holds(named, cond), named, F.NA()), in_tier)
@@ -1102,9 +1103,11 @@ def _pick(index, values: list[float]):
 
 
 def _strip_colons(x, times: int = 3):
-    for _ in range(times):
-        x = F.IF(F.LEFT(x, 1).eq(":"), F.MID(x, 2, F.LEN(x)), x)
-    return x
+    """``x`` without up to ``times`` leading ':' (the regex's [:：\\s]*, after cleaning)."""
+    count = F.lift(times)
+    for k in range(times, 0, -1):
+        count = F.IF(F.MID(x, k, 1).eq(":"), count, k - 1)
+    return F.MID(x, count + 1, F.LEN(x))
 
 
 register(RuleKind(

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from perfxl.model.cells import cell_ref
 
@@ -43,7 +44,7 @@ class _Raise(Exception):
 
 # --- expressions ----------------------------------------------------------------------------------
 
-def lift(x: Any) -> "Expr":
+def lift(x: Any) -> Expr:
     if isinstance(x, Expr):
         return x
     if isinstance(x, bool):
@@ -66,10 +67,10 @@ class Expr:
         """Rendered as an operand of an operator (parenthesised when compound)."""
         return self.render()
 
-    def children(self) -> tuple["Expr", ...]:
+    def children(self) -> tuple[Expr, ...]:
         return ()
 
-    def walk(self) -> Iterator["Expr"]:
+    def walk(self) -> Iterator[Expr]:
         yield self
         for c in self.children():
             yield from c.walk()
@@ -99,7 +100,7 @@ class Expr:
     def ge(self, o): return Op(">=", self, lift(o))
     def cat(self, o): return Op("&", self, lift(o))
 
-    def eval(self, env: "Env") -> Any:
+    def eval(self, env: Env) -> Any:
         raise NotImplementedError
 
 
@@ -310,7 +311,7 @@ def call(name: str, *args) -> Call:
 class Env:
     """Evaluation context: where cells come from and which program's rules apply."""
 
-    def __init__(self, book: "Book", sheet: str, dialect: str):
+    def __init__(self, book: Book, sheet: str, dialect: str):
         self.book, self.sheet, self.dialect = book, sheet, dialect
 
     def cell(self, sheet, row, col):
@@ -449,10 +450,6 @@ def _round(env, x, n):
 
 def _int(env, x):
     return float(math.floor(env.number(x)))
-
-
-def _text_arg(env, v) -> str:
-    return env.text(v)
 
 
 def _units(s: str) -> bytes:

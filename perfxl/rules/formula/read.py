@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from perfxl.model.values import NO_WORDS, YES_WORDS
+
 from .expr import Expr, Lit, Ref, call, lift
 
 #: tolerance of the engine's comparisons (Condition.holds, Target.met_by, _linear_eval)
@@ -105,19 +106,15 @@ def INT(x) -> Expr:
 
 
 def contains(hay, needle: str) -> Expr:
-    """``needle`` (never empty) occurs in ``hay``."""
-    assert needle
+    """``needle`` occurs in ``hay`` (never an empty needle: FIND("") differs between programs)."""
+    if not needle:
+        raise ValueError("empty needle")
     return ISNUMBER(call("FIND", needle, hay))
 
 
 def is_number_cell(a: Expr) -> Expr:
     """A number typed in the cell (a logical value is a number in LibreOffice: excluded)."""
     return AND(ISNUMBER(a), NOT(call("ISLOGICAL", a)))
-
-
-def checked(cond, value) -> Expr:
-    """``value`` when ``cond`` holds, else #N/A."""
-    return IF(cond, value, NA())
 
 
 def text_of(a: Expr) -> Expr:

@@ -8,14 +8,15 @@ formula was compiled from.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping, NoReturn
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
 from perfxl.model import layout as L
 from perfxl.model.values import Target, is_blank, is_date, parse_target
-from . import read as R
-from .expr import Expr, Lit, Ref, call, lift
 
+from . import read as R
+from .expr import Expr, Lit, Ref, call
 
 #: helper cells one row may need at most (变动率 with "本年;上年" uses them all)
 MAX_HELPERS = 12
@@ -161,7 +162,7 @@ def _guard(raw: Mapping[str, Any], cells: RowCells) -> Expr:
 
 def _face(raw: Mapping[str, Any], cells: RowCells, ctx: Ctx) -> Face:
     """Resolve kind, target and parameters as validation does, then build the kind's face."""
-    from perfxl.check.validate import _text          # the cell text validation parses
+    from perfxl.check.validate import _text  # the cell text validation parses
     from perfxl.rules import RuleError, lookup
 
     method = raw.get("method")

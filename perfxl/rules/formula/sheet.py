@@ -6,11 +6,13 @@ Each builder returns an expression whose value is the engine's number (or label)
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
+from itertools import pairwise
 
 from perfxl.model import layout as L
 from perfxl.model.values import parse_yes_no
+
 from . import read as R
 from .expr import Expr, Ref, call, lift
 from .row import NotCompilable, marker, round2
@@ -79,7 +81,7 @@ def grade(total: Expr, table: GradeTable | None,
     for i, a in enumerate(labels):
         checks += [R.NOT(R.EXACT(a, b)) for b in labels[i + 1:]]
     numbers = R.AND(*(R.is_number_cell(m) for m in mins))
-    order = [m.ge(0) for m in mins] + [m.le(100) for m in mins] + [a.gt(b) for a, b in zip(mins, mins[1:])]
+    order = [m.ge(0) for m in mins] + [m.le(100) for m in mins] + [a.gt(b) for a, b in pairwise(mins)]
     checks.append(R.IF(numbers, R.AND(*order, mins[-1].eq(0)), False))
     checks += [R.blank(c) for c in table.below]
     if table.header is not None:
