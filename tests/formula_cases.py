@@ -69,7 +69,8 @@ def number_forms(v: float, unit: str, percent: bool):
 #: (a date cell is left out: a formula cannot see that a number is formatted as a date, see
 #: test_formulas.test_a_date_cell_reads_as_its_serial_number)
 JUNK = [None, "", " ", "abc", "-", ".", "%", "是", "否", True, False, "1/2", "=1+1", "#N/A",
-        "①", "62家家家家", "１２", "1,234", "5;3", "5;", ";5", "1;2;3", "全部", "无", "0处", "NaN", "inf"]
+        "①", "62家家家家", "１２", "1,234", "5;3", "5;", ";5", "1;2;3", "全部", "无", "0处", "NaN", "inf",
+        "𠀀62家", "62家😀", "6😀2"]
 
 
 @st.composite
@@ -170,7 +171,7 @@ def cases(draw, junk: bool = True) -> Case:
 #: what people type into 实际值 (LibreOffice's input parser turns some into numbers or dates)
 TYPED = ["96%", "0.96", "62", "62家", "  62 家", "2023-1-5", "1/2", "TRUE", "是", "否", "符合", "=1+1", "①③", "全部",
          "109896;482649.12", "部分达成并具有一定效果 70%", "75%", "1.5分", "良", "2处", "无", "-77.23%", "105.66%",
-         "90%", "100%", "５８％", "=100%", "'62", "1,234", "20次", "3120人次"]
+         "90%", "100%", "５８％", "=100%", "'62", "1,234", "20次", "3120人次", "6𠀀2", "62😀"]
 
 
 @st.composite

@@ -28,7 +28,7 @@ from formula_harness import (
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from perfxl.rules.formula import Err
+from perfxl.rules.formula import Err, Ref
 
 
 def _same(a, b) -> bool:
@@ -103,3 +103,28 @@ def test_libreoffice_on_every_kind_and_edge(lo):
 @given(rows=st.lists(cases(), min_size=150, max_size=150), typed=st.lists(typed_cases(), min_size=40, max_size=40))
 def test_libreoffice_on_generated_rows(lo, rows, typed):
     _run(lo, "lo-rows", rows + typed)
+
+
+def test_libreoffice_rounds_as_the_engine_rounds(lo):
+    """ROUND(ROUND(x,9),2) in LibreOffice is values.round2(x) at the x.xx5 edges, on binary noise
+    (2.8499999999999996) and on products of rates and weights."""
+    import openpyxl
+
+    from perfxl.model.values import round2
+    from perfxl.rules.formula import text
+    from perfxl.rules.formula.row import round2 as round2_formula
+    from test_formulas import ROUND_EDGES
+
+    values = list(ROUND_EDGES) + [n / 1000 + 0.0005 for n in range(0, 100_000, 97)]
+    values += [w * r for w in (0.5, 1.5, 2.0, 3.0, 4.0, 8.0, 15.0) for r in (0.283, 0.7169, 0.8333, 0.945, 0.715)]
+    work = lo.mktemp("lo-round")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "S"
+    for i, x in enumerate(values, start=1):
+        ws[f"A{i}"] = x
+        ws[f"B{i}"] = "=" + text(round2_formula(Ref(f"A{i}")))
+    wb.save(work / "round.xlsx")
+    (res,) = lo_recalc([{"path": str(work / "round.xlsx"), "read": [["S", f"A1:B{len(values)}"]]}], work)
+    for i, x in enumerate(values, start=1):
+        assert res["cells"][f"S!B{i}"] == ["num", round2(x)], (x, res["cells"][f"S!B{i}"])

@@ -123,7 +123,7 @@ def _number_text(v: float) -> str:
 
 
 def _utf16_len(s: str) -> int:
-    return len(s.encode("utf-16-le")) // 2
+    return len(s.encode("utf-16-le", "surrogatepass")) // 2
 
 
 #: Excel refuses text constants longer than 255 characters inside a formula
@@ -452,12 +452,19 @@ def _int(env, x):
     return float(math.floor(env.number(x)))
 
 
-def _units(s: str) -> bytes:
-    return s.encode("utf-16-le", "surrogatepass")
+def _units(env, s: str) -> list:
+    """A text as the program counts it: Excel and WPS in UTF-16 code units, LibreOffice in
+    characters (LEN("𠀀a") is 3 in Excel, 2 in LibreOffice)."""
+    if env.dialect == "calc":
+        return list(s)
+    b = s.encode("utf-16-le", "surrogatepass")
+    return [b[i: i + 2] for i in range(0, len(b), 2)]
 
 
-def _from_units(b: bytes) -> str:
-    return b.decode("utf-16-le", "surrogatepass")
+def _join(env, units: list) -> str:
+    if env.dialect == "calc":
+        return "".join(units)
+    return b"".join(units).decode("utf-16-le", "surrogatepass")
 
 
 def _count(env, n) -> int:
@@ -468,25 +475,24 @@ def _count(env, n) -> int:
 
 
 def _left(env, s, n=1.0):
-    return _from_units(_units(env.text(s))[: 2 * _count(env, n)])
+    return _join(env, _units(env, env.text(s))[: _count(env, n)])
 
 
 def _right(env, s, n=1.0):
-    b, k = _units(env.text(s)), _count(env, n)
-    return _from_units(b[len(b) - 2 * k:] if k else b"")
+    u, k = _units(env, env.text(s)), _count(env, n)
+    return _join(env, u[len(u) - k:] if k else [])
 
 
 def _mid(env, s, start, n):
     st, k = env.number(start), _count(env, n)
     if st < 1:
         raise _Raise(VALUE)
-    b = _units(env.text(s))
-    i = 2 * (int(st) - 1)
-    return _from_units(b[i: i + 2 * k])
+    i = int(st) - 1
+    return _join(env, _units(env, env.text(s))[i: i + k])
 
 
 def _len(env, s):
-    return float(len(_units(env.text(s))) // 2)
+    return float(len(_units(env, env.text(s))))
 
 
 def _find(env, needle, hay, start=1.0):
@@ -495,12 +501,10 @@ def _find(env, needle, hay, start=1.0):
         if env.dialect == "calc":
             raise _Raise(VALUE)
         return float(st)
-    hu, nu = _units(h), _units(n)
-    i = 2 * (st - 1)
-    while i <= len(hu) - len(nu):
+    hu, nu = _units(env, h), _units(env, n)
+    for i in range(st - 1, len(hu) - len(nu) + 1):
         if hu[i: i + len(nu)] == nu:
-            return float(i // 2 + 1)
-        i += 2
+            return float(i + 1)
     raise _Raise(VALUE)
 
 
@@ -650,7 +654,7 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in (
     Function("COUNT", _count_numbers, 1, 255, ranges=True, note="LibreOffice counts logical values"),
     Function("COUNTIFS", _countifs, 2, 254, ranges=True,
              note="criteria are plain labels or \"<>\"; Excel 2007+"),
-    Function("LEN", _len, 1, 1),
+    Function("LEN", _len, 1, 1, note="UTF-16 code units in Excel, characters in LibreOffice"),
     Function("LEFT", _left, 1, 2),
     Function("RIGHT", _right, 1, 2),
     Function("MID", _mid, 3, 3),
