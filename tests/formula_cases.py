@@ -35,7 +35,8 @@ RULES: dict[str, list[tuple[str | None, object]]] = {
                ("1000以上得满分；500(含)~1000得50%；500以下不得分", None), ("90%~100%得满分", None)],
     "清单计分": [("①20%(门槛)；②40%；③40%", None), ("①~④各25%", None), ("①30%；②40%；③30%", None),
                ("①1分；②0.5分", None), ("(1)50%；(2)50%", None), ("①~⑫各5%", None), ("①50%", None)],
-    "等级评分": [("优=100%；良=75%；中=50%；较差=25%；差=0%", None), ("优、良、中、较差、差分别得100%、75%、50%、25%、0%", None),
+    "等级评分": [("优=100%；良=75%；中=50%；较差=25%；差=0%", None),
+               ("优、良、中、较差、差分别得100%、75%、50%、25%、0%", None),
                ("显著=100%；较显著=80%；一般=60%；不明显=30%", None), ("A=1.5分；B=1分；C=0分", None),
                ("通过验收=100%；未完工且建设记录完整=90%", None)],
     "酌情评分": [(None, None), ("得分", None), ("自评三档", None), ("区间80%~100%(含)", None),
@@ -151,7 +152,8 @@ def cases(draw, junk: bool = True) -> Case:
         actual, canonical = draw(st.sampled_from(JUNK)), False
     else:
         actual, canonical = draw(values_for(kind, target, params))
-    weight = draw(st.sampled_from(WEIGHTS)) if not junk or draw(st.integers(0, 9)) else draw(st.sampled_from(ODD_WEIGHTS))
+    odd = junk and draw(st.integers(0, 9)) == 0
+    weight = draw(st.sampled_from(ODD_WEIGHTS if odd else WEIGHTS))
     evaluator = None
     if draw(st.integers(0, 5)) == 0:
         evaluator = draw(st.sampled_from([0.0, 1.0, 1.234, 0.805, 2.005, "1.5", -1.0, 100.0, " ", 0.5]))
@@ -228,7 +230,8 @@ POOLS = {
     "等级评分": [("优", True), ("良", True), ("较差", True), (" 良 ", True), ("显著", True), ("A", True), ("a", True),
                ("优秀", True), ("通过验收", True), ("未完工且建设记录完整", True)],
     "酌情评分": [("75%", True), (0.75, True), ("1.5分", True), ("1.5", True), ("达成年度指标 90%", True),
-               ("部分达成并具有一定效果70%", True), ("部分达成并具有一定效果：90%", True), ("未达成且效果较差 60%", True),
+               ("部分达成并具有一定效果70%", True), ("部分达成并具有一定效果：90%", True),
+               ("未达成且效果较差 60%", True),
                ("+5%", True), ("-5%", True), ("120%", True), ("75", True), ("100%", True), ("0分", True)],
 }
 
@@ -236,7 +239,8 @@ POOLS = {
 def curated_typed() -> list[Case]:
     """TYPED into a 完成比率 / 阈值扣分 / 达标得分 / 清单 / 等级 / 酌情 / 变动率 row each, as text and as typed."""
     rows = [("完成比率", None, "≥60家"), ("阈值扣分", "≥90%得满分；每下降1%扣5%", None), ("达标得分", None, None),
-            ("清单计分", "①20%(门槛)；②40%；③40%", None), ("等级评分", "优=100%；良=75%；中=50%；较差=25%；差=0%", None),
+            ("清单计分", "①20%(门槛)；②40%；③40%", None),
+            ("等级评分", "优=100%；良=75%；中=50%；较差=25%；差=0%", None),
             ("酌情评分", "自评三档", None), ("变动率", "≤0%得满分；每超过5%扣10%", None), ("完成比率", None, "=100%")]
     return [Case(k, p, t, None, 3.0, typed=text, typed_as_text=as_text)
             for k, p, t in rows for text in TYPED for as_text in (False, True)]

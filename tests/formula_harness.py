@@ -13,7 +13,7 @@ from typing import Any
 
 from perfxl.model import layout as L
 from perfxl.model.cells import col_letter
-from perfxl.model.values import is_blank, is_date, parse_number, parse_target, round2
+from perfxl.model.values import Quantity, is_blank, is_date, parse_number, parse_target, round2
 from perfxl.rules import RuleError, lookup
 from perfxl.rules.formula import Book, Err, Ref, RowCells, compile_row
 from perfxl.rules.formula import sheet as S
@@ -120,7 +120,7 @@ def engine_row(raw: dict, figure: tuple | None = None, basic: tuple | None = Non
                 raise RuleError("source", "figure")
             if target is not None and not target.quantity.is_percent:
                 raise RuleError("target", "source_not_percent")
-            actual = f"{value * 100!r}%"
+            actual = Quantity(value, "%")
         elif is_blank(actual) or is_date(actual) or isinstance(actual, Err):
             raise RuleError("actual", "missing")
         a = kind.parse_actual(actual, target, params)

@@ -108,7 +108,8 @@ def test_marker_after_parameters_are_edited():
     lay = lay_out([case])
     book = lay.book()
     assert book.get(SHEET, "H2") == 6.0
-    for addr, edited in (("C2", "≥95%得满分；每下降1%扣5%"), ("B2", "完成比率"), ("D2", "≥90%"), ("K2", "支出预算执行率")):
+    for addr, edited in (("C2", "≥95%得满分；每下降1%扣5%"), ("B2", "完成比率"), ("D2", "≥90%"),
+                         ("K2", "支出预算执行率")):
         changed = dict(lay.inputs)
         changed[(SHEET, addr)] = edited
         assert lay.book(changed).get(SHEET, "H2") == MARK
@@ -169,7 +170,8 @@ def test_round2_formula_is_the_engines_round2(x):
 
 
 @settings(max_examples=500)
-@given(st.floats(min_value=0, max_value=100, allow_nan=False) | st.integers(0, 100_000).map(lambda n: n / 1000 + 0.0005))
+@given(st.floats(min_value=0, max_value=100, allow_nan=False)
+       | st.integers(0, 100_000).map(lambda n: n / 1000 + 0.0005))
 def test_round2_formula_property(x):
     from perfxl.rules.formula.row import round2 as round2_formula
 

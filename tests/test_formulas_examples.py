@@ -29,7 +29,7 @@ RULE_KEYS = ("method", "params", "target", "actual", "source", "weight")
 def runs(lo):
     """One LibreOffice for all examples: recalculate, save; type edits, recalculate, save; and the
     saved .ods reopened with the same edits."""
-    from perfxl.score.engine import run
+    from perfxl.score.pipeline import run
 
     work = lo.mktemp("lo-examples")
     jobs, plans = [], []
@@ -188,7 +188,7 @@ def test_typing_new_values_changes_scores_totals_and_grades_consistently(runs):
 
 
 def test_ods_saved_by_libreoffice_recalculates_after_the_same_edits(runs):
-    for src, live, (_, (after, got)), ods_got, _, _ in runs:
+    for _src, live, (_, (after, got)), ods_got, _, _ in runs:
         keys = [k for k in got if k.startswith(f"{SCRATCH}!") or k.startswith(f"{live.sheet}!")]
         assert keys
         for k in keys:
@@ -199,9 +199,9 @@ def test_ods_saved_by_libreoffice_recalculates_after_the_same_edits(runs):
 def test_editing_parameters_in_the_spreadsheet_shows_the_marker_not_a_number(runs):
     """A formula compiled from 计分参数 / 目标值 does not silently score with parameters someone
     changed afterwards: its row, the levels above it, 总分 and 等级 show the marker until perfxl runs."""
-    from perfxl.score.engine import run
+    from perfxl.score.pipeline import run
 
-    for src, live, (_, (after, before_edit)), _, _, got in runs:
+    for src, live, (_, (_after, before_edit)), _, _, got in runs:
         edited = {int(addr[1:]) for _, addr, _ in _rule_edits(run(src))}
         for row, cells in live.rows.items():
             value = got[f"{live.sheet}!{cells['rule_score']}"]

@@ -109,11 +109,11 @@ def test_libreoffice_rounds_as_the_engine_rounds(lo):
     """ROUND(ROUND(x,9),2) in LibreOffice is values.round2(x) at the x.xx5 edges, on binary noise
     (2.8499999999999996) and on products of rates and weights."""
     import openpyxl
+    from test_formulas import ROUND_EDGES
 
     from perfxl.model.values import round2
     from perfxl.rules.formula import text
     from perfxl.rules.formula.row import round2 as round2_formula
-    from test_formulas import ROUND_EDGES
 
     values = list(ROUND_EDGES) + [n / 1000 + 0.0005 for n in range(0, 100_000, 97)]
     values += [w * r for w in (0.5, 1.5, 2.0, 3.0, 4.0, 8.0, 15.0) for r in (0.283, 0.7169, 0.8333, 0.945, 0.715)]

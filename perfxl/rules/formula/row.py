@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from perfxl.model import layout as L
-from perfxl.model.values import Target, is_blank, is_date, parse_target
+from perfxl.model.text import is_blank, text_of
+from perfxl.model.values import Target, is_date, parse_target
 
+from ..registry import RuleError, lookup
 from . import read as R
 from .expr import Expr, Lit, Ref, call
 
@@ -123,9 +125,9 @@ class Ctx:
         return self._parts
 
     def source_value(self) -> Ref:
-        """A 数据来源 value v, read as the engine reads it: the text f"{v * 100!r}%"."""
+        """A 数据来源 value: the engine hands it to the kind as the percentage Quantity(v, "%")."""
         v = self.source
-        return self.helper(R.IF(R.ISNUMBER(v), v * 100 / 100, R.NA()))
+        return self.helper(R.IF(R.ISNUMBER(v), v, R.NA()))
 
     def quantity(self, *, percent: bool, pct: bool, units: tuple[str, ...] = ()) -> R.Quantity:
         """values.parse_quantity(actual, percent=percent), see read.quantity_value."""
@@ -162,9 +164,6 @@ def _guard(raw: Mapping[str, Any], cells: RowCells) -> Expr:
 
 def _face(raw: Mapping[str, Any], cells: RowCells, ctx: Ctx) -> Face:
     """Resolve kind, target and parameters as validation does, then build the kind's face."""
-    from perfxl.check.validate import _text  # the cell text validation parses
-    from perfxl.rules import RuleError, lookup
-
     method = raw.get("method")
     if is_blank(method):
         ctx.fail("no 计分方法")
@@ -185,7 +184,7 @@ def _face(raw: Mapping[str, Any], cells: RowCells, ctx: Ctx) -> Face:
             target = parse_target(t_raw if not isinstance(t_raw, str) else t_raw.strip())
         except ValueError:
             ctx.fail("目标值 unreadable")
-    params_text = _text(raw.get("params"))
+    params_text = text_of(raw.get("params"))
     if kind.needs_params and not params_text:
         ctx.fail("计分参数 missing")
     try:

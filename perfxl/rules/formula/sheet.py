@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from perfxl.model import layout as L
+from perfxl.model.text import fold
 from perfxl.model.values import parse_yes_no
 
 from . import read as R
@@ -149,12 +150,6 @@ class SurveySet:
 _UNSAFE = re.compile(r"[*?~<>=\"]|^\s|\s$")
 
 
-def _label(raw: object) -> str:
-    from perfxl.survey.stats import _label as label
-
-    return label(raw) or ""
-
-
 def _criterion(text: str) -> str:
     """A label COUNTIFS matches as the engine does (exactly, after its normalisation)."""
     if not text or _UNSAFE.search(text) or text.lower() != text.upper() or re.search(r"\s", text):
@@ -175,7 +170,8 @@ def survey(s: SurveySet, what: str = "rate") -> Expr:
             out = term if out is None else out + term
         return out
     for o in s.options:
-        if not isinstance(o.label_raw, str) or _label(o.label_raw) != o.label_raw:
+        # the engine matches answers and labels folded (survey.stats._label): plain labels only
+        if not isinstance(o.label_raw, str) or fold(o.label_raw) != o.label_raw:
             raise NotCompilable(f"option label {o.label_raw!r} is not plain text")
     counts = [count(_criterion(o.label_raw)) for o in s.options]
     valid = counts[0]
