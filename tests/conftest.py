@@ -19,7 +19,7 @@ EXAMPLE = ROOT / "workbook_templates" / "examples" / "青云谱区总工会2022_
 # --- markers: lo, cli, slow (the fast subset is ``pytest -m "not lo and not slow"``) -----------
 
 #: fixtures that start LibreOffice or its Python bridge
-LO_FIXTURES = {"soffice", "lo_inspect", "uno"}
+LO_FIXTURES = {"soffice", "lo_inspect", "uno", "lo"}
 #: modules whose tests are slow as a whole (big collections, fuzzing, clusters)
 SLOW_MODULES = {"test_fuzz", "test_golden", "test_consolidate"}
 
