@@ -422,6 +422,9 @@ def live_workbook(src: Path, out: Path) -> Live:
 
     first_helper = ws.max_column + 1
     live.helpers = [col_letter(first_helper + i) for i in range(MAX_HELPERS)]
+    for i, h in enumerate(live.helpers, start=1):
+        ws[f"{h}{ev.table.header_row}"] = L.FORMULA_HELPER_HEADER.format(n=i)
+        ws.column_dimensions[h].hidden = True
     letter = {k: col_letter(c) for k, c in cols.items()}
     for row in ev.frame.index:
         raw = {k: ws[f"{letter[k]}{row}"].value if k in letter else None
