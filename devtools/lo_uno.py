@@ -13,6 +13,9 @@ Run with a Python that has LibreOffice's ``uno`` module (Debian: package python3
                                                               # into cells as a user would, force a
                                                               # full recalculation, read ranges,
                                                               # save copies (.xlsx / .ods)
+    python3 lo_uno.py docx-pdf DOCX PDF [DOCX PDF ...]        # Word documents to PDF, their tables of
+                                                              # contents and fields updated first (as
+                                                              # a user does with 更新目录), one office
 
 JOBS.json: {"jobs": [{"path": FILE, "type": [[SHEET, "A1", "96%"], [SHEET, "A2", "62家", "text"], ...],
                       "read": [[SHEET, "A1:K40"], ...], "save": ["out.xlsx", "out.ods"]}]}
@@ -143,6 +146,29 @@ def inspect(path):
         office.close()
 
 
+def docx_pdf(pairs):
+    """Each DOCX to its PDF: indexes (the 目录) and fields updated, then exported; one office for all.
+    Prints one JSON line per document: the number of indexes updated."""
+    office = Office()
+    try:
+        for src, out in pairs:
+            doc = office.open(uno.systemPathToFileUrl(os.path.abspath(src)))
+            indexes = doc.getDocumentIndexes()
+            count = indexes.getCount()
+            for i in range(count):
+                indexes.getByIndex(i).update()
+            doc.getTextFields().refresh()
+            doc.refresh()
+            for i in range(count):                       # page numbers settle once the TOC has its size
+                indexes.getByIndex(i).update()
+            doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(out)),
+                           (_prop("FilterName", "writer_pdf_Export"),))
+            doc.close(True)
+            print(json.dumps({"file": src, "indexes": count}, ensure_ascii=False), flush=True)
+    finally:
+        office.close()
+
+
 def _control_events(doc, sheet_name, model):
     """Script events bound to a form control (macro assigned to the button)."""
     try:
@@ -251,6 +277,9 @@ def main(argv):
         return 0
     if argv[:1] == ["recalc"] and len(argv) == 2:
         print(json.dumps(recalc(argv[1]), ensure_ascii=False))
+        return 0
+    if argv[:1] == ["docx-pdf"] and len(argv) >= 3 and len(argv) % 2 == 1:
+        docx_pdf(list(zip(argv[1::2], argv[2::2])))
         return 0
     print(__doc__, file=sys.stderr)
     return 2

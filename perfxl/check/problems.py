@@ -191,6 +191,13 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "report_template_syntax": (ERROR, "报告模板“{path}”中的标记有误：{detail}{near}",
                                "检查模板中的 {{{{ }}}} 和 {{% %}} 标记是否成对、拼写是否正确；"
                                "可对照 workbook_templates/报告模板.docx"),
+    "report_template_too_large": (ERROR, "报告模板“{path}”过大（{detail}），已拒绝使用",
+                                  "报告模板只需样式和标记：删去其中的大图片或多余内容后另存，或复制 workbook_templates/报告模板.docx 重新修改"),
+    "report_template_unsafe": (ERROR, "报告模板“{path}”中的标记访问了说明以外的内容，已拒绝渲染（{detail}）",
+                               "标记只能引用 perfxl/report/document.py 开头列出的数据项（如 {{{{ u.heading }}}}），"
+                               "不能调用方法或访问属性；可对照 workbook_templates/报告模板.docx"),
+    "report_charts_no_font": (WARNING, "本机没有可用的中文字体，“{path}”中未生成图表",
+                              "安装任一中文字体（如 {fonts}）后重新生成报告；Linux 可安装 fonts-noto-cjk"),
     "report_output_locked": (ERROR, "“{path}”正在被 Word 或 WPS 打开（发现锁文件“{lock}”）",
                              "先在 Word 或 WPS 中关闭该文件再运行，或用 -o 写到其他文件名"),
     "report_output_readonly": (ERROR, "“{path}”是只读文件，无法写入报告", "去掉该文件的只读属性，或用 -o 写到其他文件名"),

@@ -369,24 +369,80 @@ CHART_TITLES = {"totals": "各单位总分", "grades": "等级分布", "rates": 
 
 
 # --- Word report (perfxl report) -------------------------------------------------
+# The outline follows 财预〔2020〕10号 附件3《项目支出绩效评价报告（参考提纲）》 and published reports.
 
 REPORT_SUFFIX = "_报告"                       # default output: beside the (first) workbook
 REPORT_MULTI_STEM = "绩效评价报告_{n}个单位"   # default output stem for several workbooks
 REPORT_TEMPLATE_NAME = "报告模板.docx"        # in workbook_templates/
-REPORT_SECTIONS = {"basic": "一、基本情况", "scores": "二、评价得分情况", "table": "三、评分表",
-                   "deductions": "四、扣分指标与问题清单", "deviations": "附录　评价偏差"}
-REPORT_CAPTIONS = {"info": "基本信息", "basic": "基础数据", "figures": "派生指标", "summary": "得分一览表",
-                   "scoring": "指标评分表"}
+REPORT_TOC_TITLE = "目　录"
+REPORT_CHAPTERS = {
+    "overview": "总体情况",
+    "basic": "一、基本情况",
+    "work": "二、绩效评价工作开展情况",
+    "conclusion": "三、综合评价情况及评价结论",
+    "analysis": "四、绩效评价指标分析",
+    "findings": "五、主要经验及做法、存在的问题及原因分析",
+    "suggestions": "六、有关建议",
+    "other": "七、其他需要说明的问题",
+}
+#: sub-headings; {subject} is 项目 or 部门（单位） after the kind of evaluation
+REPORT_SUBHEADINGS = {
+    "scope": "一、评价范围", "ranking": "二、得分排名", "grades": "三、等级分布",
+    "profile": "（一）{subject}概况", "goals": "（二）{subject}绩效目标", "budget": "（三）预算及执行情况",
+    "purpose": "（一）绩效评价目的、对象和范围", "method": "（二）绩效评价原则、评价指标体系、评价方法和评价标准",
+    "process": "（三）绩效评价工作过程",
+    "scores": "（一）评价得分情况", "verdict": "（二）评价结论",
+    "strengths": "（一）主要经验及做法", "problems": "（二）存在的问题及原因分析",
+}
+REPORT_SUBJECT_PROJECT, REPORT_SUBJECT_UNIT = "项目", "部门（单位）"
+REPORT_APPENDIX = "附件{n}：{title}"
+REPORT_APPENDIX_TITLES = {"scoring": "{caption}指标评分表", "deviations": "评价得分与评分规则不同的指标"}
+REPORT_CAPTIONS = {"info": "基本信息", "basic": "基础数据", "figures": "派生指标", "summary": "绩效评价得分一览表",
+                   "survey": "问卷题组“{name}”选项分布", "deductions": "扣分指标一览", "ranking": "各单位得分排名",
+                   "grades": "等级分布"}
+REPORT_FIGURE_CAPTIONS = {"levels": "二级指标得分率", "survey": "问卷题组“{name}”选项分布",
+                          "totals": "各单位总分", "grades": "等级分布"}
 REPORT_INFO_HEADERS = ("项目", "内容")
 REPORT_BASIC_HEADERS = ("项目", "数值", "单位")
 REPORT_FIGURE_HEADERS = ("指标", "计算过程", "结果")
 REPORT_SUMMARY_HEADERS = ("一级指标", "二级指标", "权重", "得分", "得分率")
 REPORT_SCORING_HEADERS = ("一级指标", "二级指标", "三级指标", "分值", "评分标准", "得分", "评分过程")
-REPORT_DEDUCTION_HEADERS = ("序号", "二级指标", "三级指标", "分值", "得分", "扣分", "评价说明")
+REPORT_DEDUCTION_HEADERS = ("序号", "二级指标", "三级指标", "分值", "得分", "扣分")
 REPORT_DEVIATION_HEADERS = ("编号", "三级指标", "规则得分", "评价得分", "差额", "评价说明")
+REPORT_SURVEY_HEADERS = ("选项", "人次", "占比")
+REPORT_RANKING_HEADERS = ("排名", "单位名称", "评价年度", "总分", "等级", "评价人数", "备注")
+REPORT_GRADE_HEADERS = ("等级", "分数区间", "单位数", "占比")
 REPORT_SUBTOTAL, REPORT_TOTAL, REPORT_GRADE = "小计", "合计", "等级"
-#: a table cell holding only this mark is merged with the cell above ("同上")
-REPORT_DITTO = "〃"
+REPORT_CONTINUED = "{name}（续）"
+#: a table cell holding only this mark is merged with the cell above ("同上"); a Unicode noncharacter,
+#: which report text taken from input never holds (it is removed), so input never merges cells
+REPORT_DITTO = "\ufdd0"
 #: 基本信息 fields shown in 基本情况 (others only when filled)
 REPORT_INFO_KEYS = ("unit", "year", "kind", "evaluator_org", "date")
 REPORT_INFO_OPTIONAL = ("project", "credit_code", "evaluator")
+#: the cover and the signature block
+REPORT_COVER_LABELS = {"subject": "评价对象", "org": "评价机构", "date": "报告日期"}
+REPORT_SIGNATURE = ("评价机构（盖章）：{org}", "项目负责人（签字）：\u3000\u3000\u3000\u3000\u3000\u3000", "报告日期：{date}")
+#: what a person must write, shown highlighted as 【待填写：…】
+REPORT_PLACEHOLDER = "【待填写：{what}】"
+REPORT_TODO = {
+    "profile_unit": "部门（单位）主要职责、组织架构、人员及资产等基本情况",
+    "profile_project": "项目背景、主要内容及实施情况",
+    "goals": "年度总体绩效目标及分解的绩效指标",
+    "budget": "预算安排及执行情况",
+    "purpose": "本次绩效评价的目的",
+    "method": "采用的评价方法（如成本效益分析法、比较法、因素分析法、公众评判法等）及其运用",
+    "process": "评价工作过程（前期准备、资料收集与核查、现场调研与访谈、分析评价、撰写报告）",
+    "verdict": "对绩效目标实现程度和资金使用成效的总体评价",
+    "strengths": "主要经验及做法",
+    "symptom": "问题表现",
+    "cause": "原因分析",
+    "advice": "改进建议",
+    "advice_general": "巩固成效、持续改进的建议",
+    "other": "其他需要说明的问题（如评价工作的局限性、数据来源的说明）",
+    "org": "评价机构名称",
+    "date": "报告日期",
+}
+#: how a question set's rates are computed, as the report prints it
+REPORT_SURVEY_RATE_FORMULA = "得分率＝∑（各选项人次×选项分值）÷有效回答人次"
+REPORT_SURVEY_SATISFIED_FORMULA = "满意率＝计入满意的选项人次÷有效回答人次"

@@ -1,412 +1,233 @@
-"""Word report tables from scored workbooks: 基本情况, 评价得分一览表, 评分表, 扣分指标与问题清单,
-评价偏差 and the conclusion sentence, rendered into a docxtpl template.
+"""The evaluation report as a Word document: typed records (FileRecord, plus an Overview for a
+consolidation) rendered into a docxtpl template in a sandboxed Jinja environment.
 
-The data comes from the same pipeline as ``perfxl score`` (``score.run``), never from the
-computed cells of the workbook. ``context(results)`` is what a template sees:
+``render(records, overview=None, template=None, deviations=False)`` returns the .docx bytes;
+``write_report`` writes them safely. What a template sees (``context``), every value plain text
+already formatted, every paragraph list rendered with ``{{r p }}``:
 
-- ``title``, ``multi`` (several units), ``warnings`` (one text per workbook with errors), ``footnote``;
-- ``units``: per workbook ``heading``, ``caption``, ``info`` [label, value], ``basic`` [label, value,
-  unit], ``figures`` [name, text, value], ``conclusion``, ``grade_scale``, ``summary`` [level1, level2,
-  weight, score, rate, subtotal], ``total_weight``, ``total``, ``total_rate``, ``grade``, ``scoring``
-  [level1, level2, name, weight, criterion, score, process], ``deduction_intro``, ``deductions`` [no,
-  level2, name, weight, score, lost, note], ``deviation_intro``, ``deviations`` [code, name, rule,
+- ``title``; ``cover``: ``lines`` (title lines), ``subject``, ``org``, ``date``; ``toc``: [level, text]
+  (the 目录 field's cached entries); ``warnings`` (one text per workbook with errors); ``multi``;
+  ``signature`` (paragraphs of the 落款); ``overview`` (a consolidation, else empty): ``scope``
+  (paragraphs), ``ranking`` [rank, unit, year, total, grade, evaluators, note], ``grades`` [grade,
+  range, count, share], ``totals_images``, ``grades_image``;
+- ``units``: per unit ``heading``, ``unit``, ``file``, ``panel``;
+  ``basic``: ``profile_title``, ``profile``, ``info`` [label, value], ``goals_title``, ``goals``,
+  ``budget``, ``basic`` [label, value, unit], ``figures`` [name, text, value];
+  ``work``: ``purpose``, ``method``, ``process``, ``surveys`` [name, caption, paras, rows [option,
+  count, share], image, figure_caption];
+  ``conclusion``: ``scores``, ``caption``, ``summary`` [level1, level2, weight, score, rate, subtotal],
+  ``total_weight``, ``total``, ``total_rate``, ``grade``, ``image``, ``figure_caption``, ``verdict``;
+  ``analysis`` [title, intro, groups [title, points [title, body]]]; ``strengths``;
+  ``problems``: ``intro``, ``rows`` [no, level2, name, weight, score, lost], ``groups`` [title, points
+  [title, body, cause]]; ``suggestions``; ``other``;
+- ``appendices`` [title, rows [level1, level2, name, weight, criterion, score, process], total_weight,
+  total]; ``deviations`` (only when asked): ``title``, ``intro``, ``rows`` [unit, code, name, rule,
   evaluator, difference, note].
 
-Every value is text, formatted already. A table cell whose text is ``layout.REPORT_DITTO`` is merged
-with the cell above after rendering, so 一级/二级 indicators span their rows as in published reports.
+A table cell whose text is ``layout.REPORT_DITTO`` is merged with the cell above after rendering, and
+such a merged block is kept on one page; the last rows of every table stay together.
 """
 from __future__ import annotations
 
-import re
+import os
 import zipfile
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from perfxl.check.problems import ERROR, Problem, UnusableInput, problem
 from perfxl.model import layout as L
-from perfxl.model.values import fmt_num, fmt_score, round2
-from perfxl.report.template import (  # noqa: F401 (API)
-    TCPR_AFTER_VMERGE,
-    template_bytes,
-    write_report_template,
-)
+from perfxl.report import sections as S
+from perfxl.report.sections import deduction_rows  # noqa: F401 (API: the CLI counts deductions)
+from perfxl.report.template import (CHART_WIDTH_CM, STYLE_TODO, TCPR_AFTER_VMERGE, scoring_page_lines,
+                                    scoring_widths, template_bytes, write_report_template)  # noqa: F401 (API)
+from perfxl.report.text import BOLD, TODO, Run, para, text, todo_key
 
 DITTO = L.REPORT_DITTO
-DASH = "—"
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: a report template (a .docx) larger than this, packed or inflated, is refused: a firm's letterhead
+#: template is well under a megabyte; its document.xml is compiled by Jinja, so it is bounded too
+MAX_TEMPLATE_BYTES = 64 * 1024 * 1024
+MAX_TEMPLATE_XML = 8 * 1024 * 1024
 
 
-# --- formatting ---------------------------------------------------------------------
+# --- the context ------------------------------------------------------------------------
 
-def text(value: Any) -> str:
-    """Any cell value as report text (control characters that Word cannot hold removed)."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    s = str(value).replace("\r\n", "\n").replace("\r", "\n")
-    return _XML_ILLEGAL.sub("", s).strip()
-
-
-def score_text(x: float | None) -> str:
-    return DASH if x is None else fmt_score(x)
-
-
-def weight_text(x: float | None) -> str:
-    return DASH if x is None else fmt_num(x)
-
-
-def rate_text(x: float | None) -> str:
-    """Always 2 decimals: 0.78 -> '78.00%'."""
-    return DASH if x is None else f"{fmt_score(x * 100)}%"
-
-
-def amount_text(x: Any, unit: str = "") -> str:
-    """Budget figures: thousands separators, at least 2 decimals, more when typed (580.8142)."""
-    if x is None or isinstance(x, bool):
-        return "" if x is None else text(x)
-    if not isinstance(x, (int, float)):
-        return text(x)
-    if unit == "人" and float(x).is_integer():
-        return f"{int(x):,}"
-    places = 2
-    s = fmt_num(float(x), 6)
-    if "." in s:
-        places = max(2, len(s.split(".")[1]))
-    return f"{float(x):,.{places}f}"
+def _toc(units: list[dict], overview: dict | None, appendices: list[dict], dev: dict | None, multi: bool) -> list:
+    """The 目录 field's cached entries: the headings the template prints, in order."""
+    C, H = L.REPORT_CHAPTERS, L.REPORT_SUBHEADINGS
+    out = []
+    if overview:
+        out.append({"level": 1, "text": C["overview"]})
+        out += [{"level": 2, "text": H[k]} for k in ("scope", "ranking", "grades")]
+    for u in units:
+        if multi:
+            out.append({"level": 1, "text": u["heading"]})
+        subs = {
+            "basic": [u["basic"]["profile_title"], u["basic"]["goals_title"], H["budget"]],
+            "work": [H["purpose"], H["method"], H["process"]],
+            "conclusion": [H["scores"], H["verdict"]],
+            "analysis": [a["title"] for a in u["analysis"]],
+            "findings": [H["strengths"], H["problems"]],
+        }
+        for key, chapter in C.items():
+            if key == "overview":
+                continue
+            out.append({"level": 2, "text": chapter})
+            out += [{"level": 3, "text": s} for s in subs.get(key, [])]
+    out += [{"level": 2, "text": a["title"]} for a in appendices]
+    if dev:
+        out.append({"level": 2, "text": dev["title"]})
+    return out
 
 
-def date_text(value: Any) -> str:
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return f"{value.year}年{value.month}月{value.day}日"
-    s = text(value)
-    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?月?", s)
-    if m:
-        y, mo, d = m.groups()
-        return f"{y}年{int(mo)}月" + (f"{int(d)}日" if d else "")
-    return s
-
-
-def _sentence(s: str) -> str:
-    s = s.strip()
-    return s if not s or s[-1] in "。！？.!?；;" else s + "。"
-
-
-# --- data from a result (getattr: 基础数据 and derived figures are optional) ----------
-
-def basic_of(result) -> dict:
-    """基础数据 key -> value, when the workbook has the sheet (else empty)."""
-    basic = getattr(result.checked, "basic", None) or getattr(result.checked.evaluation, "basic", None)
-    return dict(basic or {})
-
-
-def figures_of(result) -> list:
-    """Derived figures (objects with .name, .value as a fraction, .text), when computed."""
-    return list(getattr(result, "figures", None) or [])
-
-
-# --- one unit -----------------------------------------------------------------------
-
-def _kind(info: dict) -> str:
-    return text(info.get("kind")) or "绩效评价"
-
-
-def _subject(info: dict, unit: str) -> str:
-    """'南昌市青云谱区总工会2022年度部门整体支出绩效评价'; with a project: '…2024年度某某项目绩效评价'."""
-    year = text(info.get("year"))
-    project, kind = _project(info), _kind(info)
-    if project:
-        kind = kind.replace("项目支出", "", 1) or kind
-    return f"{unit}{year + '年度' if year else ''}{project}{kind}"
-
-
-def heading(result) -> str:
-    return _subject(result.info, text(result.info.get("unit")) or Path(result.checked.evaluation.path).stem)
-
-
-def _project(info: dict) -> str:
-    """项目名称, ignoring the 基本信息 header cell “内容” that the reader can take for it."""
-    p = text(info.get("project"))
-    return "" if p in ("", L.INFO_HEADER[1]) else p
-
-
-def _info_rows(result) -> list[dict]:
-    info = result.info
-    rows = []
-    for key in (f.key for f in L.INFO_FIELDS if f.key in L.REPORT_INFO_KEYS + L.REPORT_INFO_OPTIONAL):
-        value = _project(info) if key == "project" else info.get(key)
-        value = date_text(value) if key == "date" else text(value)
-        if key in L.REPORT_INFO_OPTIONAL and not value:
-            continue
-        rows.append({"label": L.INFO_BY_KEY[key].label, "value": value or "（未填写）"})
-    return rows
-
-
-def _basic_rows(result) -> list[dict]:
-    basic = basic_of(result)
-    order = {f.key: i for i, f in enumerate(L.BASIC_FIELDS)}
-    rows = []
-    for key in sorted(basic, key=lambda k: order.get(k, len(order))):
-        value = basic[key]
-        if value is None or value == "":
-            continue
-        f = L.BASIC_BY_KEY.get(key)
-        unit = f.unit if f else ""
-        rows.append({"label": f.label if f else text(key), "value": amount_text(value, unit), "unit": unit})
-    return rows
-
-
-def _figure_rows(result) -> list[dict]:
-    rows = []
-    for fig in figures_of(result):
-        value = getattr(fig, "value", None)
-        if value is None:                   # not computable: its inputs are missing in 基础数据
-            continue
-        rows.append({"name": text(getattr(fig, "name", "")), "text": text(getattr(fig, "text", "")),
-                     "value": rate_text(value) if isinstance(value, (int, float)) else text(value)})
-    return rows
-
-
-def _grade_scale(result) -> str:
-    grades = list(result.checked.grades or [])
-    if not grades:
-        return ""
-    parts = []
-    upper = None
-    for label, minimum in grades:
-        lo = fmt_num(minimum)
-        if upper is None:
-            parts.append(f"{lo}分（含）以上为“{label}”")
-        elif minimum <= 0:
-            parts.append(f"{fmt_num(upper)}分以下为“{label}”")
-        else:
-            parts.append(f"{lo}分（含）～{fmt_num(upper)}分为“{label}”")
-        upper = minimum
-    return "等级划分：" + "，".join(parts) + "。"
-
-
-def _conclusion(result) -> str:
-    subject = _subject(result.info, text(result.info.get("unit")) or "被评价单位")
-    if result.total is None:
-        return f"经评价，{subject}有指标未能计分，总得分无法计算；请按校验结果修正工作簿后重新生成报告。"
-    s = f"经评价，{subject}总得分{fmt_score(result.total)}分，绩效评级为“{result.grade}”。"
-    if result.has_errors:
-        s += "（工作簿存在校验错误，此得分仅供参考。）"
-    return s
-
-
-def _summary_rows(result) -> tuple[list[dict], float]:
-    rows: list[dict] = []
-    total_weight = 0.0
-    level1s = [lv for lv in result.levels if lv.level == 1]
-    for l1 in level1s:
-        total_weight += l1.weight or 0
-        children = [lv for lv in result.levels if lv.level == 2 and lv.parent == l1.name]
-        for i, l2 in enumerate(children):
-            rows.append({"level1": l1.name if i == 0 else DITTO, "level2": l2.name, "weight": weight_text(l2.weight),
-                         "score": score_text(l2.score), "rate": rate_text(l2.rate), "subtotal": False})
-        rows.append({"level1": DITTO if children else l1.name, "level2": L.REPORT_SUBTOTAL,
-                     "weight": weight_text(l1.weight), "score": score_text(l1.score), "rate": rate_text(l1.rate),
-                     "subtotal": True})
-    return rows, round2(total_weight)
-
-
-def _process(r) -> str:
-    ind = r.indicator
-    note = text(ind.note)
-    if r.score is None:
-        return _sentence(note) + "未能计分，请按校验结果修正工作簿。"
-    if r.deviates:                      # the process already quotes the note as the reason
-        return text(r.process)
-    return _sentence(note) + text(r.process)
-
-
-def _scoring_rows(result) -> list[dict]:
-    rows, last = [], (None, None)
-    for r in result.indicators:
-        ind = r.indicator
-        l1 = DITTO if ind.level1 == last[0] else text(ind.level1)
-        l2 = DITTO if (ind.level1, ind.level2) == last else text(ind.level2)
-        last = (ind.level1, ind.level2)
-        rows.append({"code": text(ind.code), "level1": l1, "level2": l2, "name": text(ind.name),
-                     "weight": weight_text(ind.weight), "criterion": text(ind.criterion),
-                     "score": score_text(r.score), "process": _process(r)})
-    return rows
-
-
-def deduction_rows(result) -> list[dict]:
-    rows = []
-    for r in result.indicators:
-        ind = r.indicator
-        if r.score is None or ind.weight is None:
-            continue
-        lost = round2(ind.weight - r.score)
-        if lost < 0.005:
-            continue
-        rows.append({"no": str(len(rows) + 1), "code": text(ind.code), "level1": text(ind.level1),
-                     "level2": text(ind.level2), "name": text(ind.name), "weight": weight_text(ind.weight),
-                     "score": score_text(r.score), "lost": score_text(lost),
-                     "note": text(ind.note) or "（未填写评价说明）"})
-    return rows
-
-
-def _deviations(result) -> list[dict]:
-    return [{"code": text(r.indicator.code), "name": text(r.indicator.name), "rule": score_text(r.rule_score),
-             "evaluator": score_text(r.indicator.evaluator_score), "difference": f"{r.difference:+.2f}",
-             "note": text(r.indicator.note) or "（未填写评价说明）"}
-            for r in result.deviations]
-
-
-def unit_context(result) -> dict:
-    summary, total_weight = _summary_rows(result)
-    deductions = deduction_rows(result)
-    deviations = _deviations(result)
-    lost = round2(sum(float(d["lost"]) for d in deductions))
-    unscored = sum(r.score is None for r in result.indicators)
-    if deductions:
-        deduction_intro = (f"共有{len(deductions)}项三级指标扣分，合计扣{fmt_score(lost)}分。"
-                           "各项扣分原因见下表“评价说明”，可据此撰写“存在问题”。")
-    else:
-        deduction_intro = "各项三级指标均得满分，没有扣分指标。"
-    if unscored:
-        deduction_intro += f"另有{unscored}项指标未能计分，未列入本表。"
-    if deviations:
-        deviation_intro = (f"以下{len(deviations)}项指标的评价得分与按评分标准计算的规则得分不同，"
-                           "总分按评价得分计算；差额＝评价得分－规则得分。")
-    else:
-        deviation_intro = "全部指标的得分均与按评分标准计算的结果一致。"
-    head = heading(result)
+def context(records: Sequence, overview=None, *, deviations: bool = False) -> dict:
+    """Everything the template shows, as plain data (paragraphs as text.Para, charts as data)."""
+    records = list(records)
+    multi = len(records) > 1 or overview is not None
+    units = [S.unit_sections(r, overview=overview, deviations=deviations) for r in records]
+    widths, page_lines = scoring_widths(), scoring_page_lines()
+    appendices = [S.appendix(r, n, widths, page_lines, deviations) for n, r in enumerate(records, start=1)]
+    dev = S.deviation_appendix(records, len(appendices) + 1) if deviations else None
+    ov = S.overview_section(overview, records) if overview is not None else None
+    cover = S.cover(records, overview)
     return {
-        "file": Path(result.checked.evaluation.path).name,
-        "heading": head,
-        "caption": head,
-        "unit": text(result.info.get("unit")),
-        "info": _info_rows(result),
-        "basic": _basic_rows(result),
-        "figures": _figure_rows(result),
-        "conclusion": _conclusion(result),
-        "grade_scale": _grade_scale(result),
-        "summary": summary,
-        "total_weight": weight_text(total_weight),
-        "total": score_text(result.total),
-        "total_rate": rate_text(result.total / total_weight if result.total is not None and total_weight else None),
-        "grade": text(result.grade) or DASH,
-        "scoring": _scoring_rows(result),
-        "deduction_intro": deduction_intro,
-        "deductions": deductions,
-        "deviation_intro": deviation_intro,
-        "deviations": deviations,
-    }
-
-
-def warning_text(result) -> str | None:
-    errors = [p for p in result.problems if p.severity == ERROR]
-    if not errors:
-        return None
-    shown = "；".join(f"{p.where}：{p.message}" for p in errors[:3]) + ("……" if len(errors) > 3 else "")
-    p = problem("report_validation_errors", file=str(result.checked.evaluation.path),
-                path=Path(result.checked.evaluation.path).name, count=len(errors), first=shown)
-    return f"注意：{p.message}。{p.fix}。"
-
-
-def context(results: Sequence) -> dict:
-    units = [unit_context(r) for r in results]
-    if len(units) == 1:
-        title = units[0]["heading"] + "报告"
-    else:
-        years = {text(r.info.get("year")) for r in results}
-        kinds = {_kind(r.info) for r in results}
-        year = years.pop() if len(years) == 1 else ""
-        kind = kinds.pop() if len(kinds) == 1 else "绩效评价"
-        title = f"{year + '年度' if year else ''}{kind}报告（{len(units)}个单位）"
-    return {
-        "title": title,
-        "multi": len(units) > 1,
-        "warnings": [w for w in (warning_text(r) for r in results) if w],
+        "title": S.title(records, overview),
+        "cover": {**cover,
+                  "org": para(cover["org"]) if cover["org"] else para(todo_key("org")),
+                  "date": para(cover["date"]) if cover["date"] else para(todo_key("date"))},
+        "toc": _toc(units, ov, appendices, dev, multi),
+        "warnings": [w for w in (u["warning"] for u in units) if w],
+        "multi": multi,
+        "overview": ov,
         "units": units,
-        "footnote": "注：本文件中的表格由 perfxl 根据评分工作簿计算生成。得分保留两位小数，上级指标得分为下属三级指标"
-                    "得分之和，得分率＝得分÷分值；评价人给定的得分与评分标准计算结果不同时，以评价得分计入并列于附录。",
+        "signature": S.signature(cover),
+        "appendices": appendices,
+        "deviations": dev,
     }
 
 
-# --- rendering ----------------------------------------------------------------------
+# --- from data to Word: rich text, images ---------------------------------------------
+
+def rich(p) -> Any:
+    """A paragraph (text.Para) as docxtpl RichText: placeholders in the 待填写 style, every
+    character escaped by docxtpl."""
+    from docxtpl import RichText
+
+    rt = RichText()
+    for run in p:
+        if run.kind == TODO:
+            rt.add(run.text, style=STYLE_TODO)
+        else:
+            rt.add(run.text, bold=run.kind == BOLD)
+    return rt
+
+
+def _is_para(v) -> bool:
+    return isinstance(v, tuple) and (not v or isinstance(v[0], Run))
+
+
+def _prepare(value):
+    """The context with paragraphs as RichText (recursively)."""
+    if _is_para(value):
+        return rich(value)
+    if isinstance(value, dict):
+        return {k: _prepare(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_prepare(v) for v in value]
+    return value
+
+
+def _add_charts(ctx: dict, tpl) -> dict:
+    """Chart data -> InlineImage (matplotlib PNGs); none when no CJK font is installed."""
+    from docx.shared import Cm
+    from docxtpl import InlineImage
+
+    from perfxl.report import charts
+
+    def image(png):
+        return InlineImage(tpl, BytesIO(png), width=Cm(CHART_WIDTH_CM)) if png else None
+
+    for u in ctx["units"]:
+        c = u["conclusion"]
+        c["image"] = image(charts.level_rates(c.pop("chart")))
+        for s in u["work"]["surveys"]:
+            s["image"] = image(charts.option_counts(s.pop("chart")))
+    ov = ctx.get("overview")
+    if ov:
+        ov["totals_images"] = [image(png) for png in charts.unit_totals(ov.pop("totals_chart"))]
+        ov["grades_image"] = image(charts.grade_counts(ov.pop("grades_chart")))
+    return ctx
+
+
+# --- the template: loading, bounds, a sandbox ---------------------------------------------
+
+def _template_problem(code: str, template: Path, **kw) -> UnusableInput:
+    return UnusableInput([problem(code, file=str(template), path=template.name, **kw)])
+
+
+def check_template(template: Path) -> bytes:
+    """The template's bytes, after refusing what is missing, too large, not a .docx package, a zip
+    bomb or XML with a DTD (the same package checks as a workbook's)."""
+    from perfxl.io.package import check_package
+
+    if not template.is_file():
+        raise _template_problem("report_template_missing", template)
+    size = template.stat().st_size
+    if size > MAX_TEMPLATE_BYTES:
+        raise _template_problem("report_template_too_large", template, detail=f"文件 {size / 2**20:.0f} MB")
+    data = template.read_bytes()
+    if not data.startswith(b"PK\x03\x04"):
+        raise _template_problem("report_template_invalid", template, detail="不是 .docx 文件")
+    try:
+        zf = check_package(data, template, full=True)
+    except UnusableInput as e:
+        raise _template_problem("report_template_invalid", template, detail=e.problems[0].message) from None
+    inflated = sum(i.file_size for i in zf.infolist())
+    if inflated > MAX_TEMPLATE_BYTES:
+        raise _template_problem("report_template_too_large", template, detail=f"解压后 {inflated / 2**20:.0f} MB")
+    xml = zf.NameToInfo.get("word/document.xml")
+    if xml is None:
+        raise _template_problem("report_template_invalid", template, detail="没有 word/document.xml，不是 Word 文档")
+    if xml.file_size > MAX_TEMPLATE_XML:
+        raise _template_problem("report_template_too_large", template,
+                                detail=f"正文 XML 解压后 {xml.file_size / 2**20:.0f} MB")
+    return data
+
 
 def _load_template(template: Path | None):
-    from io import BytesIO
-
     from docx.opc.exceptions import PackageNotFoundError
     from docxtpl import DocxTemplate
 
     if template is None:
         return DocxTemplate(BytesIO(template_bytes()))
     template = Path(template)
-    if not template.is_file():
-        raise UnusableInput([problem("report_template_missing", file=str(template), path=str(template))])
+    data = check_template(template)
     try:
-        tpl = DocxTemplate(str(template))
+        tpl = DocxTemplate(BytesIO(data))
         tpl.init_docx()
         return tpl
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
         detail = "不是 .docx 文件" if isinstance(e, (PackageNotFoundError, zipfile.BadZipFile)) else str(e)
-        raise UnusableInput([problem("report_template_invalid", file=str(template), path=template.name,
-                                     detail=detail)]) from None
+        raise _template_problem("report_template_invalid", template, detail=detail) from None
 
 
-def _tc_text(tc) -> str:
-    from docx.oxml.ns import qn
+def sandbox():
+    """The Jinja environment templates render in: sandboxed, immutable, undefined names an error,
+    and no attribute at all except a loop's (``loop.index``) and a namespace's: a template reaches
+    the documented data by key (``u.heading``) and nothing else (no ``u.items()``, no
+    ``''.__class__``)."""
+    from jinja2 import StrictUndefined
+    from jinja2.runtime import LoopContext
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from jinja2.utils import Namespace
 
-    return "".join(t.text or "" for t in tc.iter(qn("w:t")))
+    class ReportSandbox(ImmutableSandboxedEnvironment):
+        def is_safe_attribute(self, obj, attr, value):
+            return isinstance(obj, (LoopContext, Namespace)) and not attr.startswith("_") \
+                and super().is_safe_attribute(obj, attr, value)
 
-
-def merge_dittos(document) -> int:
-    """Merge every table cell holding only the ditto mark with the cell above (vertical merge)."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    def vmerge(tc, restart: bool) -> None:
-        tcpr = tc.get_or_add_tcPr()
-        for old in tcpr.findall(qn("w:vMerge")):
-            tcpr.remove(old)
-        el = OxmlElement("w:vMerge")
-        if restart:
-            el.set(qn("w:val"), "restart")
-        tcpr.insert_element_before(el, *TCPR_AFTER_VMERGE)
-
-    merged = 0
-    body = document.element.body
-    for tbl in body.iter(qn("w:tbl")):
-        above: dict[int, tuple[Any, int, bool]] = {}      # grid column -> (tc, span, is header)
-        for tr in tbl.findall(qn("w:tr")):
-            trpr = tr.find(qn("w:trPr"))
-            header = trpr is not None and trpr.find(qn("w:tblHeader")) is not None
-            before = trpr.find(qn("w:gridBefore")) if trpr is not None else None
-            col = int(before.get(qn("w:val"), 0)) if before is not None else 0
-            current: dict[int, tuple[Any, int, bool]] = {}
-            for tc in tr.findall(qn("w:tc")):
-                tcpr = tc.find(qn("w:tcPr"))
-                gs = tcpr.find(qn("w:gridSpan")) if tcpr is not None else None
-                span = int(gs.get(qn("w:val"), 1)) if gs is not None else 1
-                if _tc_text(tc).strip() == DITTO:
-                    for t in tc.iter(qn("w:t")):
-                        t.text = ""
-                    up = above.get(col)
-                    if up is not None and up[1] == span and not up[2]:
-                        up_tc = up[0]
-                        up_pr = up_tc.find(qn("w:tcPr"))
-                        up_vm = up_pr.find(qn("w:vMerge")) if up_pr is not None else None
-                        if up_vm is None:
-                            vmerge(up_tc, restart=True)
-                        vmerge(tc, restart=False)
-                        merged += 1
-                current[col] = (tc, span, header)
-                col += span
-            above = current
-    return merged
+    return ReportSandbox(undefined=StrictUndefined, autoescape=True)
 
 
 _JINJA_HINTS = (
@@ -425,16 +246,125 @@ def _jinja_detail(e) -> str:
     return f"{hint}（{raw}）"
 
 
-def render(results: Sequence, template: Path | None = None) -> bytes:
-    """The report as .docx bytes. Raises UnusableInput for a template that cannot be used."""
-    from io import BytesIO
+# --- after rendering: merged cells, rows kept together -----------------------------------
 
+def _tc_text(tc) -> str:
+    from docx.oxml.ns import qn
+
+    return "".join(t.text or "" for t in tc.iter(qn("w:t")))
+
+
+def _keep_with_next(tr) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for p in tr.iter(qn("w:p")):
+        ppr = p.get_or_add_pPr()
+        if ppr.find(qn("w:keepNext")) is None:
+            ppr.insert_element_before(OxmlElement("w:keepNext"), *_PPR_AFTER_KEEPNEXT)
+
+
+_PPR_AFTER_KEEPNEXT = ("w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl", "w:numPr",
+                       "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku",
+                       "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN",
+                       "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+                       "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+                       "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr",
+                       "w:pPrChange")
+
+
+def merge_dittos(document) -> int:
+    """Merge every table cell holding only the ditto mark with the cell above (vertical merge); keep
+    every merged block on one page, and the last rows of every table (with the 合计 row) together,
+    so that no page holds only two or three rows."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def vmerge(tc, restart: bool) -> None:
+        tcpr = tc.get_or_add_tcPr()
+        for old in tcpr.findall(qn("w:vMerge")):
+            tcpr.remove(old)
+        el = OxmlElement("w:vMerge")
+        if restart:
+            el.set(qn("w:val"), "restart")
+        tcpr.insert_element_before(el, *TCPR_AFTER_VMERGE)
+
+    merged = 0
+    body = document.element.body
+    for tbl in body.iter(qn("w:tbl")):
+        above: dict[int, tuple[Any, int, bool]] = {}      # grid column -> (tc, span, is header)
+        rows = tbl.findall(qn("w:tr"))
+        continues = []                                      # row i continues a merge from row i-1
+        for tr in rows:
+            trpr = tr.find(qn("w:trPr"))
+            header = trpr is not None and trpr.find(qn("w:tblHeader")) is not None
+            before = trpr.find(qn("w:gridBefore")) if trpr is not None else None
+            col = int(before.get(qn("w:val"), 0)) if before is not None else 0
+            current: dict[int, tuple[Any, int, bool]] = {}
+            cont = False
+            for tc in tr.findall(qn("w:tc")):
+                tcpr = tc.find(qn("w:tcPr"))
+                gs = tcpr.find(qn("w:gridSpan")) if tcpr is not None else None
+                span = int(gs.get(qn("w:val"), 1)) if gs is not None else 1
+                if _tc_text(tc).strip() == DITTO:
+                    for t in tc.iter(qn("w:t")):
+                        t.text = ""
+                    up = above.get(col)
+                    if up is not None and up[1] == span and not up[2]:
+                        up_tc = up[0]
+                        up_pr = up_tc.find(qn("w:tcPr"))
+                        up_vm = up_pr.find(qn("w:vMerge")) if up_pr is not None else None
+                        if up_vm is None:
+                            vmerge(up_tc, restart=True)
+                        vmerge(tc, restart=False)
+                        merged += 1
+                        cont = True
+                current[col] = (tc, span, header)
+                col += span
+            above = current
+            continues.append(cont)
+        body_rows = [i for i, tr in enumerate(rows) if not _is_header(tr)]
+        for i in body_rows[:-1]:
+            if continues[i + 1]:
+                _keep_with_next(rows[i])
+        tail = body_rows[-S.MIN_LAST_ROWS - 1:-1] if len(body_rows) > S.MIN_LAST_ROWS + 1 else []
+        if tail:
+            start = tail[0]
+            while start > body_rows[0] and continues[start]:    # a merged block is not cut
+                start -= 1
+            for i in range(start, body_rows[-1]):
+                _keep_with_next(rows[i])
+    return merged
+
+
+def _is_header(tr) -> bool:
+    from docx.oxml.ns import qn
+
+    trpr = tr.find(qn("w:trPr"))
+    return trpr is not None and trpr.find(qn("w:tblHeader")) is not None
+
+
+# --- rendering --------------------------------------------------------------------------
+
+def render(records: Sequence, overview=None, *, template: Path | None = None, deviations: bool = False) -> bytes:
+    """The report as .docx bytes. ``records``: one FileRecord per unit (a panel's figures for a unit
+    scored by several evaluators); ``overview``: what a consolidation adds (ranking, grades);
+    ``deviations``: append the indicators whose evaluator figure departs from the rule (internal
+    review; a client's report leaves them out). Raises UnusableInput for a template that cannot
+    be used."""
     from jinja2 import TemplateError
+    from jinja2.exceptions import SecurityError
 
+    if not records:
+        raise ValueError("render() needs at least one FileRecord")
     tpl = _load_template(template)
     name = Path(template).name if template else L.REPORT_TEMPLATE_NAME
+    ctx = _add_charts(_prepare(context(records, overview, deviations=deviations)), tpl)
     try:
-        tpl.render(context(results), autoescape=True)
+        tpl.render(ctx, jinja_env=sandbox(), autoescape=True)
+    except SecurityError as e:
+        raise UnusableInput([problem("report_template_unsafe", file=str(template or ""), path=name,
+                                     detail=str(e)[:200])]) from None
     except TemplateError as e:
         near = ""
         around = [s.strip() for s in (getattr(e, "docx_context", None) or []) if s.strip()]
@@ -469,11 +399,11 @@ def check_output(output: Path) -> None:
         raise UnusableInput([problem("report_output_suffix", file=str(output), path=output.name)])
 
 
-def write_report(results: Sequence, output: Path, template: Path | None = None) -> Written:
+def write_report(records: Sequence, output: Path, template: Path | None = None, *, overview=None,
+                 deviations: bool = False) -> Written:
     """Render and write atomically; an existing file is backed up first, never overwritten bare."""
-    import os
-
     from perfxl.io.files import atomic_write_bytes, backup, lock_file
+    from perfxl.report import charts
 
     output = Path(output)
     check_output(output)
@@ -482,12 +412,15 @@ def write_report(results: Sequence, output: Path, template: Path | None = None) 
         raise UnusableInput([problem("report_output_locked", file=str(output), path=output.name, lock=lock.name)])
     if output.exists() and not os.access(output, os.W_OK):
         raise UnusableInput([problem("report_output_readonly", file=str(output), path=output.name)])
-    data = render(results, template)           # template problems surface before anything is touched
+    data = render(records, overview, template=template, deviations=deviations)   # template problems first
     saved = backup(output) if output.exists() else None
     atomic_write_bytes(output, lambda fh: fh.write(data))
     extra = []
     if saved is not None:
         extra.append(problem("output_exists_backup", file=str(output), backup=saved.name))
+    if not charts.available():
+        extra.append(problem("report_charts_no_font", file=str(output), path=output.name,
+                             fonts="、".join(charts.CJK_FONTS[:6])))
     return Written(output, saved, extra)
 
 
@@ -503,7 +436,7 @@ def expand_summaries(files: Sequence[Path]) -> tuple[list[Path], list]:
         try:
             book = read_book(f, sheets=[L.SHEET_CONS_SUMMARY])
         except UnusableInput:
-            out.append(f)          # not readable here: run() reports it with the usual message
+            out.append(f)          # not readable here: scoring reports it with the usual message
             continue
         grid = book.sheets.get(L.SHEET_CONS_SUMMARY)
         header = next((i for i, row in enumerate(grid.rows[:10]) if L.CONS_HEADERS["files"] in row), None) \
@@ -529,35 +462,36 @@ def expand_summaries(files: Sequence[Path]) -> tuple[list[Path], list]:
 
 
 def load_results(files: Sequence[Path], password: str | None = None) -> list:
-    """Score every workbook (the same pipeline as perfxl score); all unusable inputs reported together.
-    A consolidated summary workbook stands for the workbooks it lists (one section each)."""
+    """Score every workbook (the same pipeline as perfxl score) into FileRecords; all unusable inputs
+    reported together. A consolidated summary workbook stands for the workbooks it lists."""
+    from perfxl.score.engine import record
     from perfxl.score.pipeline import run
 
     files, missing = expand_summaries(files)
-    results, unusable = [], list(missing)
+    records, unusable = [], list(missing)
     for f in files:
         try:
-            results.append(run(f, password=password))
+            records.append(record(run(f, password=password)))
         except UnusableInput as e:
             unusable.extend(e.problems)
     if unusable:
         raise UnusableInput(unusable)
-    return results
+    return records
 
 
-def summary_dict(results: Sequence, written: Written | None, template: Path | None = None) -> dict:
+def summary_dict(records: Sequence, written: Written | None, template: Path | None = None) -> dict:
     """The --json shape of a report run."""
     units = []
-    for r in results:
-        errors = sum(p.severity == ERROR for p in r.problems)
+    for r in records:
         units.append({
-            "file": str(r.checked.evaluation.path), "unit": text(r.info.get("unit")) or None,
+            "file": r.file, "unit": text(r.info.get("unit")) or None,
             "year": r.info.get("year"), "kind": text(r.info.get("kind")) or None,
             "total": r.total, "grade": r.grade, "complete": r.complete,
             "indicators": len(r.indicators), "deductions": len(deduction_rows(r)), "deviations": len(r.deviations),
-            "errors": errors, "warnings": sum(p.severity == "warning" for p in r.problems),
-            "basic": len(_basic_rows(r)), "figures": len(_figure_rows(r))})
-    problems = [p.to_dict() for r in results for p in r.problems]
+            "errors": sum(p.severity == ERROR for p in r.problems),
+            "warnings": sum(p.severity == "warning" for p in r.problems),
+            "basic": len(S.basic_rows(r)), "figures": len(S.figure_rows(r)), "surveys": len(r.survey or ())})
+    problems = [p.to_dict() for r in records for p in r.problems]
     if written:
         problems += [p.to_dict() for p in written.problems]
     return {"output": str(written.output) if written else None,
