@@ -397,7 +397,7 @@ REPORT_SUBHEADINGS = {
 REPORT_SUBJECT_PROJECT, REPORT_SUBJECT_UNIT = "项目", "部门（单位）"
 REPORT_APPENDIX = "附件{n}：{title}"
 REPORT_APPENDIX_TITLES = {"scoring": "{caption}指标评分表", "deviations": "评价得分与评分规则不同的指标"}
-REPORT_CAPTIONS = {"info": "基本信息", "basic": "基础数据", "figures": "派生指标", "summary": "绩效评价得分一览表",
+REPORT_CAPTIONS = {"info": "基本信息", "basic": "基础数据", "figures": "派生指标", "summary": "得分一览表",
                    "survey": "问卷题组“{name}”选项分布", "deductions": "扣分指标一览", "ranking": "各单位得分排名",
                    "grades": "等级分布"}
 REPORT_FIGURE_CAPTIONS = {"levels": "二级指标得分率", "survey": "问卷题组“{name}”选项分布",

@@ -5,8 +5,7 @@ consolidation) rendered into a docxtpl template in a sandboxed Jinja environment
 ``write_report`` writes them safely. What a template sees (``context``), every value plain text
 already formatted, every paragraph list rendered with ``{{r p }}``:
 
-- ``title``; ``cover``: ``lines`` (title lines), ``subject``, ``org``, ``date``; ``toc``: [level, text]
-  (the 目录 field's cached entries); ``warnings`` (one text per workbook with errors); ``multi``;
+- ``title``; ``cover``: ``lines`` (title lines), ``subject``, ``org``, ``date``; ``warnings`` (one text per workbook with errors); ``multi``;
   ``signature`` (paragraphs of the 落款); ``overview`` (a consolidation, else empty): ``scope``
   (paragraphs), ``ranking`` [rank, unit, year, total, grade, evaluators, note], ``grades`` [grade,
   range, count, share], ``totals_images``, ``grades_image``;
@@ -24,17 +23,24 @@ already formatted, every paragraph list rendered with ``{{r p }}``:
   total]; ``deviations`` (only when asked): ``title``, ``intro``, ``rows`` [unit, code, name, rule,
   evaluator, difference, note].
 
-A table cell whose text is ``layout.REPORT_DITTO`` is merged with the cell above after rendering, and
-such a merged block is kept on one page; the last rows of every table stay together.
+After rendering, a table cell whose text is ``layout.REPORT_DITTO`` is merged with the cell above, such
+a merged block is kept on one page and the last rows of every table stay together; the 目录 field's
+cached result is filled with the document's headings (Word, WPS and LibreOffice add page numbers
+when they update it).
 """
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Sequence
+from xml.sax.saxutils import escape
+
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls
 
 from perfxl.check.problems import ERROR, Problem, UnusableInput, problem
 from perfxl.model import layout as L
@@ -53,34 +59,6 @@ MAX_TEMPLATE_XML = 8 * 1024 * 1024
 
 # --- the context ------------------------------------------------------------------------
 
-def _toc(units: list[dict], overview: dict | None, appendices: list[dict], dev: dict | None, multi: bool) -> list:
-    """The 目录 field's cached entries: the headings the template prints, in order."""
-    C, H = L.REPORT_CHAPTERS, L.REPORT_SUBHEADINGS
-    out = []
-    if overview:
-        out.append({"level": 1, "text": C["overview"]})
-        out += [{"level": 2, "text": H[k]} for k in ("scope", "ranking", "grades")]
-    for u in units:
-        if multi:
-            out.append({"level": 1, "text": u["heading"]})
-        subs = {
-            "basic": [u["basic"]["profile_title"], u["basic"]["goals_title"], H["budget"]],
-            "work": [H["purpose"], H["method"], H["process"]],
-            "conclusion": [H["scores"], H["verdict"]],
-            "analysis": [a["title"] for a in u["analysis"]],
-            "findings": [H["strengths"], H["problems"]],
-        }
-        for key, chapter in C.items():
-            if key == "overview":
-                continue
-            out.append({"level": 2, "text": chapter})
-            out += [{"level": 3, "text": s} for s in subs.get(key, [])]
-    out += [{"level": 2, "text": a["title"]} for a in appendices]
-    if dev:
-        out.append({"level": 2, "text": dev["title"]})
-    return out
-
-
 def context(records: Sequence, overview=None, *, deviations: bool = False) -> dict:
     """Everything the template shows, as plain data (paragraphs as text.Para, charts as data)."""
     records = list(records)
@@ -96,7 +74,6 @@ def context(records: Sequence, overview=None, *, deviations: bool = False) -> di
         "cover": {**cover,
                   "org": para(cover["org"]) if cover["org"] else para(todo_key("org")),
                   "date": para(cover["date"]) if cover["date"] else para(todo_key("date"))},
-        "toc": _toc(units, ov, appendices, dev, multi),
         "warnings": [w for w in (u["warning"] for u in units) if w],
         "multi": multi,
         "overview": ov,
@@ -237,6 +214,7 @@ _JINJA_HINTS = (
     ("unknown tag", "使用了不存在的标记"),
     ("encountered unknown tag", "使用了不存在的标记"),
     ("is undefined", "引用了不存在的数据项"),
+    ("has no attribute", "引用了不存在的数据项"),
 )
 
 
@@ -337,6 +315,89 @@ def merge_dittos(document) -> int:
     return merged
 
 
+def _outline_levels(document) -> tuple[dict[str, int], dict[str, str]]:
+    """Paragraph style id -> outline level (inherited through basedOn), and TOC level -> the id of
+    the style “toc N”."""
+    from docx.oxml.ns import qn
+
+    own, base, toc = {}, {}, {}
+    for st in document.styles.element.findall(qn("w:style")):
+        sid = st.get(qn("w:styleId"))
+        lvl = st.find(qn("w:pPr") + "/" + qn("w:outlineLvl"))
+        if lvl is not None:
+            own[sid] = int(lvl.get(qn("w:val")))
+        based = st.find(qn("w:basedOn"))
+        if based is not None:
+            base[sid] = based.get(qn("w:val"))
+        name = st.find(qn("w:name"))
+        m = re.fullmatch(r"toc (\d)", (name.get(qn("w:val")) if name is not None else "").lower())
+        if m:
+            toc[m.group(1)] = sid
+    levels = {}
+    for sid in {*own, *base}:
+        seen, cur = set(), sid
+        while cur is not None and cur not in own and cur not in seen:
+            seen.add(cur)
+            cur = base.get(cur)
+        if cur in own:
+            levels[sid] = own[cur]
+    return levels, toc
+
+
+def fill_toc(document) -> int:
+    """Fill the cached result of the document's TOC field with its headings (outline levels 1–3,
+    after the field), so that the 目录 reads right before any program updates it."""
+    from docx.oxml.ns import qn
+
+    body = document.element.body
+    paras = [p for p in body if p.tag == qn("w:p")]
+    start = next((i for i, p in enumerate(paras)
+                  if any("TOC" in (t.text or "") for t in p.iter(qn("w:instrText")))), None)
+    if start is None:
+        return 0
+    end = next((i for i in range(start + 1, len(paras))
+                if any(f.get(qn("w:fldCharType")) == "end" for f in paras[i].iter(qn("w:fldChar")))), None)
+    if end is None:
+        return 0
+    levels, toc_styles = _outline_levels(document)
+    entries = []
+    for p in paras[end + 1:]:
+        ppr = p.find(qn("w:pPr"))
+        own = ppr.find(qn("w:outlineLvl")) if ppr is not None else None
+        style = ppr.find(qn("w:pStyle")) if ppr is not None else None
+        level = int(own.get(qn("w:val"))) if own is not None else \
+            levels.get(style.get(qn("w:val"))) if style is not None else None
+        words = "".join(t.text or "" for t in p.iter(qn("w:t"))).strip()
+        if level is not None and level <= 2 and words:
+            entries.append((level + 1, words))
+    for p in paras[start + 1:end]:
+        body.remove(p)
+    anchor = paras[end]
+    for level, words in entries:
+        style = toc_styles.get(str(level))
+        ppr = f'<w:pPr><w:pStyle w:val="{escape(style, {chr(34): "&quot;"})}"/></w:pPr>' if style else ""
+        anchor.addprevious(parse_xml(f'<w:p {nsdecls("w")}>{ppr}<w:r><w:t xml:space="preserve">{escape(words)}'
+                                     f"</w:t></w:r></w:p>"))
+    return len(entries)
+
+
+def section_starts(document) -> int:
+    """A section already starts on a new page: its first paragraph's own “page break before” (a
+    unit's heading, an appendix's title) is removed there, or LibreOffice adds an empty page."""
+    from docx.oxml.ns import qn
+
+    fixed = 0
+    body = [el for el in document.element.body if el.tag in (qn("w:p"), qn("w:tbl"))]
+    for prev, nxt in zip(body, body[1:]):
+        if prev.tag != qn("w:p") or prev.find(qn("w:pPr") + "/" + qn("w:sectPr")) is None or nxt.tag != qn("w:p"):
+            continue
+        ppr = nxt.find(qn("w:pPr"))
+        for old in ppr.findall(qn("w:pageBreakBefore")) if ppr is not None else ():
+            ppr.remove(old)
+            fixed += 1
+    return fixed
+
+
 def _is_header(tr) -> bool:
     from docx.oxml.ns import qn
 
@@ -373,6 +434,8 @@ def render(records: Sequence, overview=None, *, template: Path | None = None, de
         raise UnusableInput([problem("report_template_syntax", file=str(template or ""), path=name,
                                      detail=_jinja_detail(e), near=near)]) from None
     merge_dittos(tpl.docx)
+    fill_toc(tpl.docx)
+    section_starts(tpl.docx)
     buf = BytesIO()
     tpl.save(buf)
     return buf.getvalue()

@@ -234,8 +234,7 @@ def _styles(doc) -> None:
 
     h1 = doc.styles["Heading 1"]                                     # 总体情况 / one unit (a consolidation)
     _style_text(h1, FONT_HEADING, 18)
-    _paragraph_format(h1, align=CENTER, line_exact=32, before=12, after=12, keep_next=True, page_break=True,
-                      outline=0)
+    _paragraph_format(h1, align=CENTER, line_exact=32, before=12, after=12, keep_next=True, outline=0)
 
     h2 = doc.styles["Heading 2"]                                     # 一、二、三、
     _style_text(h2, FONT_HEADING, 16)
@@ -303,7 +302,7 @@ def _styles(doc) -> None:
 
     appendix = _paragraph_style(doc, STYLE_APPENDIX)
     _style_text(appendix, FONT_HEADING, 14)
-    _paragraph_format(appendix, align=LEFT, line_exact=24, after=8, keep_next=True, page_break=True, outline=1)
+    _paragraph_format(appendix, align=LEFT, line_exact=24, after=8, keep_next=True, outline=1)
 
     end = _paragraph_style(doc, STYLE_END)                           # section ends: take no room
     end.font.size = Pt(1)
@@ -434,20 +433,11 @@ def _field_start(paragraph, instr: str) -> None:
 
 
 def _toc(doc) -> None:
-    """目录: a real TOC field (levels 1–3). Its cached result lists the report's headings (without
-    page numbers); Word updates it on opening (updateFields), WPS and LibreOffice on 更新目录."""
+    """目录: a real TOC field (levels 1–3). After rendering, its cached result lists the report's
+    headings (without page numbers); Word updates it on opening (updateFields), WPS and
+    LibreOffice on 更新目录."""
     _para(doc, L.REPORT_TOC_TITLE, STYLE_TOC_TITLE)
-    _field_start(_para(doc, "", "toc 2"), ' TOC \\o "1-3" \\h \\z \\u ')
-    _para(doc, "{%p for e in toc %}", "toc 2")
-    _para(doc, "{%p if e.level == 1 %}", "toc 1")
-    _para(doc, "{{ e.text }}", "toc 1")
-    _para(doc, "{%p elif e.level == 2 %}", "toc 2")
-    _para(doc, "{{ e.text }}", "toc 2")
-    _para(doc, "{%p else %}", "toc 3")
-    _para(doc, "{{ e.text }}", "toc 3")
-    _para(doc, "{%p endif %}", "toc 3")
-    _para(doc, "{%p endfor %}", "toc 2")
-    _para(doc, "", "toc 2")._p.append(_fld_char("end"))
+    _field_start(_para(doc, "", "toc 2"), ' TOC \\o "1-3" \\h \\z \\u ')     # its result: filled after rendering
 
 
 def _table(doc, cols: list[Col], rows: list[Row], *, small: bool = False):
@@ -698,7 +688,7 @@ def _appendices(doc) -> None:
     keys = ("level1", "level2", "name", "weight", "criterion", "score", "process")
     aligns = {"level1": CENTER, "level2": CENTER, "weight": RIGHT, "score": RIGHT}
     _para(doc, "{%p for a in appendices %}", STYLE_BODY)
-    _para(doc, "{{ a.title }}", STYLE_APPENDIX)
+    _para(doc, "{{ a.title }}", STYLE_APPENDIX).paragraph_format.page_break_before = True
     _table(doc, [Col(h, widths[k], aligns.get(k, LEFT)) for h, k in zip(hc, keys)],
            [Row.tag("{%tr for r in a.rows %}"), Row([f"{{{{ r.{k} }}}}" for k in keys]), Row.tag("{%tr endfor %}"),
             Row([L.REPORT_TOTAL, "", "", "{{ a.total_weight }}", "", "{{ a.total }}", ""], bold=True, shaded=True,
@@ -706,7 +696,7 @@ def _appendices(doc) -> None:
            small=True)
     _para(doc, "{%p endfor %}", STYLE_BODY)
     _para(doc, "{%p if deviations %}", STYLE_BODY)
-    _para(doc, "{{ deviations.title }}", STYLE_APPENDIX)
+    _para(doc, "{{ deviations.title }}", STYLE_APPENDIX).paragraph_format.page_break_before = True
     _para(doc, "{{r deviations.intro }}", STYLE_BODY)
     _para(doc, "{%p if deviations.rows %}", STYLE_BODY)
     hv = ("单位名称", *L.REPORT_DEVIATION_HEADERS)
@@ -757,15 +747,16 @@ def build_template():
     # section 1: cover and 目录, no page number
     _cover(doc)
     _toc(doc)
-    # section 2: the report, portrait, pages numbered from 1
+    # section 2: the report, portrait, pages numbered from 1 (the 目录 field ends with section 1)
     _page_numbers(_section_break(doc))
+    doc.paragraphs[-1]._p.append(_fld_char("end"))
     _para(doc, "{%p for w in warnings %}", STYLE_WARNING)
     _para(doc, "{{ w }}", STYLE_WARNING)
     _para(doc, "{%p endfor %}", STYLE_WARNING)
     _overview(doc)
     _para(doc, "{%p for u in units %}", STYLE_BODY)
     _para(doc, "{%p if multi %}", STYLE_BODY)
-    _para(doc, "{{ u.heading }}", "Heading 1")
+    _para(doc, "{{ u.heading }}", "Heading 1").paragraph_format.page_break_before = True
     _para(doc, "{%p endif %}", STYLE_BODY)
     _basic(doc)
     _work(doc)
