@@ -305,7 +305,7 @@ def merge_dittos(document) -> int:
         for i in body_rows[:-1]:
             if continues[i + 1]:
                 _keep_with_next(rows[i])
-        tail = body_rows[-S.MIN_LAST_ROWS - 1:-1] if len(body_rows) > S.MIN_LAST_ROWS + 1 else []
+        tail = body_rows[-S.MIN_LAST_ROWS - 1:-1]          # a short table is kept whole
         if tail:
             start = tail[0]
             while start > body_rows[0] and continues[start]:    # a merged block is not cut

@@ -517,10 +517,10 @@ def other_paras(rec, panel: Para | None = None) -> list[Para]:
     return out
 
 
-def signature(rec_or_cover: dict) -> list[Para]:
-    """The signature and seal block: 评价机构（盖章）, 项目负责人（签字）, 报告日期."""
-    org = rec_or_cover.get("org") or ""
-    date = rec_or_cover.get("date") or ""
+def signature(cover_: dict) -> list[Para]:
+    """The signature and seal block (评价机构（盖章）, 项目负责人（签字）, 报告日期) from the cover's data."""
+    org = cover_.get("org") or ""
+    date = cover_.get("date") or ""
     lines = []
     for line in L.REPORT_SIGNATURE:
         if "{org}" in line:
