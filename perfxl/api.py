@@ -254,10 +254,13 @@ class Reported:
 
 
 def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | None = None,
-           template: PathLike | None = None, password: str | None = None) -> Reported:
-    """The evaluation report (.docx) of scored workbooks, or of a consolidation (a ``Consolidation``
-    or its summary workbook): one section per unit, a unit scored by several evaluators with its
-    panel figures."""
+           template: PathLike | None = None, password: str | None = None, deviations: bool = False) -> Reported:
+    """The evaluation report (.docx) of scored workbooks, or of a consolidation (a ``Consolidation``:
+    its ranking and grade distribution, one chapter per unit, a unit scored by several evaluators
+    with its panel figures). ``deviations``: append the indicators whose evaluator figure departs
+    from the rule (a review copy; a client's report leaves them out)."""
+    from perfxl.batch.consolidate import Consolidation, unit_records
+    from perfxl.model import layout as L
     from perfxl.report.document import (
         check_output,
         default_output,
@@ -266,18 +269,23 @@ def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | N
         write_report,
     )
 
-    if not isinstance(inputs, (list, tuple)):
-        inputs = [inputs]            # a Consolidation, or one path
-    files = [Path(f) for f in inputs]
-    target = Path(output) if output is not None else default_output(files)
+    overview, records, files = None, None, []
+    if isinstance(inputs, Consolidation):
+        records = unit_records(inputs, password=password)
+        overview = inputs.overview()
+        # beside its summary workbook when it was written
+        default = default_output([Path(inputs.output)]) if inputs.output else \
+            Path(L.REPORT_MULTI_STEM.format(n=len(records)) + ".docx")
+    else:
+        files = [Path(f) for f in (inputs if isinstance(inputs, (list, tuple)) else [inputs])]
+        default = default_output(files)
+    target = Path(output) if output is not None else default
     if target.is_dir():
-        target = target / default_output(files).name
+        target = target / default.name
     check_output(target)
-    results = load_results(files, password=password)
-    written = write_report(results, target, Path(template) if template else None)
-    from perfxl.score.engine import record
-
-    records = tuple(record(r) for r in results)
-    summary = summary_dict(results, written, Path(template) if template else None)
-    return Reported(written.output, records, written.backup, Path(template) if template else None,
-                    tuple(written.problems), summary)
+    if records is None:
+        records = load_results(files, password=password)
+    tpl = Path(template) if template else None
+    written = write_report(records, target, tpl, overview=overview, deviations=deviations)
+    summary = summary_dict(records, written, tpl)
+    return Reported(written.output, tuple(records), written.backup, tpl, tuple(written.problems), summary)

@@ -16,11 +16,11 @@ from pathlib import Path
 import docx
 import numpy
 import pytest
-from docx.oxml.ns import qn
-
 from conftest import EXAMPLE
-from perfxl.model import layout as L
+from docx.oxml.ns import qn
 from test_example import DEPARTURES, PUBLISHED
+
+from perfxl.model import layout as L
 
 # --- helpers ------------------------------------------------------------------------
 
@@ -187,7 +187,8 @@ def test_sections_in_order_and_nothing_internal(pdfs):
     assert flat(pages[0]).startswith("南昌市青云谱区总工会2022年度部门整体支出绩效评价报告")
     for needle in ("评价对象：南昌市青云谱区总工会", "评价机构：江西正效咨询管理有限公司", "报告日期：2023年6月"):
         assert needle in flat(pages[0])
-    titles = [*(t for k, t in L.REPORT_CHAPTERS.items() if k != "overview"), "评价机构（盖章）：江西正效咨询管理有限公司",
+    titles = [*(t for k, t in L.REPORT_CHAPTERS.items() if k != "overview"),
+              "评价机构（盖章）：江西正效咨询管理有限公司",
               "附件1："]
     body = text[text.index(flat(L.REPORT_TOC_TITLE)) + 2:]
     body = body[body.index("附件1") + 3:]                       # past the 目录
@@ -281,7 +282,8 @@ def test_consolidation_report_has_the_ranking_and_one_section_per_unit_with_pane
     assert f"{panel.total:.2f}" in ranking and f"{a:.2f}" not in ranking and f"{b:.2f}" not in ranking
     table = rows(table_by_header(docx.Document(built["consolidated"]), L.REPORT_RANKING_HEADERS))
     assert table[1:] == [["1", pub.info["unit"], "2022", f"{pub.total:.2f}", pub.grade, "1", ""],
-                         ["2", panel.info["unit"], "2024", f"{panel.total:.2f}", panel.grade, "2", "评价组得分（张三、李四）"]]
+                         ["2", panel.info["unit"], "2024", f"{panel.total:.2f}", panel.grade, "2",
+                          "评价组得分（张三、李四）"]]
     assert "涉及2个单位" in text and "等级分布" in text
     # one chapter per unit: each unit's chapter heading once, each chapter 一…七 once per unit
     for unit in (pub, panel):
@@ -314,7 +316,8 @@ def test_summary_table_is_computed(built):
     expected = []
     for l1 in (lv for lv in levels if lv.level == 1):
         for l2 in (lv for lv in levels if lv.level == 2 and lv.parent == l1.name):
-            expected.append([l1.name, l2.name, f"{l2.weight:g}", f"{l2.score:.2f}", f"{l2.score / l2.weight * 100:.2f}%"])
+            expected.append([l1.name, l2.name, f"{l2.weight:g}", f"{l2.score:.2f}",
+                             f"{l2.score / l2.weight * 100:.2f}%"])
         expected.append([l1.name, L.REPORT_SUBTOTAL, f"{l1.weight:g}", f"{l1.score:.2f}",
                          f"{l1.score / l1.weight * 100:.2f}%"])
     assert body == expected
@@ -429,7 +432,7 @@ def test_shipped_template_is_current(tmp_path):
     with zipfile.ZipFile(shipped) as a, zipfile.ZipFile(fresh) as b:
         assert sorted(a.namelist()) == sorted(b.namelist())
         stale = [n for n in a.namelist() if a.read(n) != b.read(n)]
-    assert stale == [], f"{shipped.name} is stale: run perfxl build-templates"
+    assert stale == [], f"{shipped.name} is stale: run `python -m devtools.build_templates`"
 
 
 def shipped_template():
@@ -451,7 +454,7 @@ def test_restyled_template_is_honoured(built, tmp_path):
     mine = tmp_path / "本所模板.docx"
     doc.save(mine)
     got = docx.Document(write_report([built["pub"]], tmp_path / "定制.docx", mine).output)
-    p = next(p for p in got.paragraphs if p.text == "三、评价结论（本所格式）" and p.style.name == "Heading 2")
+    assert any(p.text == "三、评价结论（本所格式）" and p.style.name == "Heading 2" for p in got.paragraphs)
     assert got.styles["Heading 2"].font.size == Pt(18)
     assert L.REPORT_CHAPTERS["conclusion"] not in paragraphs(got)
     t = rows(table_by_header(got, ("一级指标", "二级指标", "分值", "得分", "得分率")))
@@ -705,3 +708,30 @@ def test_report_from_a_consolidated_summary(make_workbook, cli, tmp_path):
     run = cli("report", "汇总.xlsx", "-o", "报告.docx", "--json")
     assert run.code == 0, run.text
     assert sorted(u["unit"] for u in run.json()["units"]) == ["乙单位", "甲单位"]
+
+
+def test_report_of_a_consolidation_object_uses_the_panel(tmp_path):
+    """api.report(Consolidation): one chapter per unit, the panel's figures, the ranking."""
+    from perfxl import api
+    from perfxl.io.files import atomic_save
+    from perfxl.model.frameworks import examples
+    from perfxl.sheets.template import new_workbook
+
+    ex = examples()["project_example"]
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    for evaluator, actual in (("张三", "34个"), ("李四", "30个")):       # 改造小区数量: 34/36 and 30/36
+        rows_ = [dict(r, actual=actual if str(r["code"]) == "12" else r.get("actual")) for r in ex["rows"]]
+        atomic_save(new_workbook(rows=rows_, info={**ex["info"], "evaluator": evaluator}, basic=ex.get("basic"),
+                                 survey=ex.get("survey_spec"), blank_rows=0), folder / f"{evaluator}.xlsx")
+    cons = api.consolidate([folder], output=tmp_path / "汇总.xlsx")
+    rep = api.report(cons)
+    assert rep.output == tmp_path / "汇总_报告.docx"
+    (unit,) = rep.records
+    members = [api.score_file(f, write=False).record for f in sorted(folder.glob("*.xlsx"))]
+    assert unit.total == pytest.approx(sum(m.total for m in members) / 2, abs=0.02)
+    doc = docx.Document(rep.output)
+    text = "\n".join(paragraphs(doc))
+    assert "共2位评价人组成评价组" in text and "按平均值汇总" in text
+    ranking = rows(table_by_header(doc, L.REPORT_RANKING_HEADERS))
+    assert len(ranking) == 2 and ranking[1][3] == f"{unit.total:.2f}" and ranking[1][5] == "2"

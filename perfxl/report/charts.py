@@ -10,9 +10,9 @@ charts (with a warning) rather than with boxes for characters.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 from io import BytesIO
-from typing import Sequence
 
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "Microsoft YaHei", "SimHei", "DengXian",
              "SimSun", "NSimSun", "PingFang SC", "Hiragino Sans GB", "Heiti SC", "STHeiti", "WenQuanYi Zen Hei",

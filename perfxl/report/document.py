@@ -5,7 +5,8 @@ consolidation) rendered into a docxtpl template in a sandboxed Jinja environment
 ``write_report`` writes them safely. What a template sees (``context``), every value plain text
 already formatted, every paragraph list rendered with ``{{r p }}``:
 
-- ``title``; ``cover``: ``lines`` (title lines), ``subject``, ``org``, ``date``; ``warnings`` (one text per workbook with errors); ``multi``;
+- ``title``; ``cover``: ``lines`` (title lines), ``subject``, ``org``, ``date``; ``warnings`` (one text per
+  workbook with errors); ``multi``;
   ``signature`` (paragraphs of the 落款); ``overview`` (a consolidation, else empty): ``scope``
   (paragraphs), ``ranking`` [rank, unit, year, total, grade, evaluators, note], ``grades`` [grade,
   range, count, share], ``totals_images``, ``grades_image``;
@@ -33,10 +34,11 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 from xml.sax.saxutils import escape
 
 from docx.oxml import parse_xml
@@ -46,8 +48,15 @@ from perfxl.check.problems import ERROR, Problem, UnusableInput, problem
 from perfxl.model import layout as L
 from perfxl.report import sections as S
 from perfxl.report.sections import deduction_rows  # noqa: F401 (API: the CLI counts deductions)
-from perfxl.report.template import (CHART_WIDTH_CM, STYLE_TODO, TCPR_AFTER_VMERGE, scoring_page_lines,
-                                    scoring_widths, template_bytes, write_report_template)  # noqa: F401 (API)
+from perfxl.report.template import (  # noqa: F401 (write_report_template: API)
+    CHART_WIDTH_CM,
+    STYLE_TODO,
+    TCPR_AFTER_VMERGE,
+    scoring_page_lines,
+    scoring_widths,
+    template_bytes,
+    write_report_template,
+)
 from perfxl.report.text import BOLD, TODO, Run, para, text, todo_key
 
 DITTO = L.REPORT_DITTO

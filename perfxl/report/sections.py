@@ -10,13 +10,27 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from perfxl.model import layout as L
 from perfxl.model.values import fmt_num, fmt_score, round2
-from perfxl.report.text import (DASH, Para, amount_text, bold, date_text, join_cn, para, pct_text, rate_text,
-                                score_text, sentence, text, todo_key, weight_text)
+from perfxl.report.text import (
+    DASH,
+    Para,
+    amount_text,
+    bold,
+    date_text,
+    join_cn,
+    para,
+    pct_text,
+    rate_text,
+    score_text,
+    sentence,
+    text,
+    todo_key,
+    weight_text,
+)
 
 DITTO = L.REPORT_DITTO
 #: points lost below this are rounding, not a deduction
@@ -476,7 +490,7 @@ def problems_section(rec) -> dict:
     """存在的问题: per 二级 that lost points, per indicator the evaluator's 评价说明 and what a person
     must still write (the cause)."""
     groups = []
-    for n, (l1, l2, lost, inds) in enumerate(lost_by_level2(rec), start=1):
+    for n, (_, l2, lost, inds) in enumerate(lost_by_level2(rec), start=1):
         items = []
         for k, ind in enumerate(inds, start=1):
             body = para(sentence(ind.note)) if text(ind.note) else para(todo_key("symptom"))
@@ -605,7 +619,8 @@ def deviation_appendix(records: Sequence, n: int) -> dict:
         for r in deviation_rows(rec):
             rows.append({**r, "unit": unit_of(rec)})
     count = len(rows)
-    intro = (f"以下{count}项指标的评价得分与按评分标准计算的规则得分不同，总分按评价得分计算；差额＝评价得分－规则得分。"
+    intro = (f"以下{count}项指标的评价得分与按评分标准计算的规则得分不同，总分按评价得分计算；"
+             "差额＝评价得分－规则得分。"
              if count else "全部指标的评价得分均与按评分标准计算的结果一致。")
     return {"title": L.REPORT_APPENDIX.format(n=n, title=L.REPORT_APPENDIX_TITLES["deviations"]),
             "intro": para(intro), "rows": rows, "multi": len(records) > 1}
@@ -616,7 +631,8 @@ def deviation_appendix(records: Sequence, n: int) -> dict:
 def scope_paras(overview, records: Sequence) -> list[Para]:
     panels = [r for r in overview.ranking if (r.evaluators or 1) > 1]
     s = (f"本次汇总共收到评分工作簿{overview.found}个，纳入汇总{overview.included}个"
-         + (f"，未纳入{overview.not_included}个（原因见汇总工作簿“{L.SHEET_CONS_REJECTED}”表）" if overview.not_included else "")
+         + (f"，未纳入{overview.not_included}个（原因见汇总工作簿“{L.SHEET_CONS_REJECTED}”表）"
+            if overview.not_included else "")
          + f"，涉及{len(overview.ranking)}个单位。")
     if panels:
         how = L.PANEL_METHODS.get(overview.panel_method, text(overview.panel_method))

@@ -703,7 +703,8 @@ def _appendices(doc) -> None:
     _table(doc, [Col(hv[0], 4.0), Col(hv[1], 1.4, CENTER), Col(hv[2], 4.4), Col(hv[3], 1.8, RIGHT),
                  Col(hv[4], 1.8, RIGHT), Col(hv[5], 1.6, RIGHT), Col(hv[6], 9.7)],
            [Row.tag("{%tr for d in deviations.rows %}"),
-            Row(["{{ d.unit }}", "{{ d.code }}", "{{ d.name }}", "{{ d.rule }}", "{{ d.evaluator }}", "{{ d.difference }}",
+            Row(["{{ d.unit }}", "{{ d.code }}", "{{ d.name }}", "{{ d.rule }}", "{{ d.evaluator }}",
+                 "{{ d.difference }}",
                  "{{ d.note }}"]),
             Row.tag("{%tr endfor %}")],
            small=True)
@@ -742,7 +743,8 @@ def build_template():
 
     # a docxtpl comment: shown to whoever edits the template, absent from every report
     _para(doc, "{#p 模板说明：可修改字体、段落和表格样式、标题文字、表头文字和列宽；双花括号和花括号百分号之间的标记"
-               "决定填入的数据，请保留。各数据项的含义见 perfxl/report/document.py 开头的说明。本段不会出现在报告中。 #}",
+               "决定填入的数据，请保留。各数据项的含义见 perfxl/report/document.py 开头的说明。"
+               "本段不会出现在报告中。 #}",
           STYLE_NOTE)
     # section 1: cover and 目录, no page number
     _cover(doc)
