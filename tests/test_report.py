@@ -575,6 +575,27 @@ def test_survey_block_counts_shares_and_formula(built):
     assert "“非常满意”176人次、占58.67%" in text and "得分率＝∑" in text and "87.97%" in text
 
 
+def test_survey_block_reads_the_richer_record_when_there():
+    """A question set record with its sample, options (weights, counts) and formulas (perfxl.survey's)."""
+    from types import SimpleNamespace as NS
+
+    from perfxl.report.sections import survey_block
+
+    opts = (NS(label="非常满意", weight=1.0, satisfied=True, count=43, share=43 / 52),
+            NS(label="满意", weight=0.8, satisfied=True, count=7, share=7 / 52),
+            NS(label="一般", weight=None, satisfied=False, count=2, share=2 / 52))
+    s = NS(name="职工满意度", group="职工", valid=52, rate=0.9423, satisfied=0.9615, questions=("题1",),
+           shares=(("非常满意", 43 / 52),), sample=52, options=opts,
+           rate_formula="得分率=(非常满意43×100%+满意7×80%+一般2×60%)/52=94.23%", satisfied_formula="")
+    block = survey_block(s)
+    assert [(r["option"], r["count"]) for r in block["rows"]] == [("非常满意", "43"), ("满意", "7"), ("一般", "2"),
+                                                                  (L.REPORT_TOTAL, "52")]
+    text = "".join(r.text for p in block["paras"] for r in p)
+    assert "共52份有效问卷" in text and "（调查对象：职工）" in text
+    assert "得分率=(非常满意43×100%+满意7×80%+一般2×60%)/52=94.23%" in text
+    assert "满意率＝计入满意的选项人次÷有效回答人次＝96.15%" in text
+
+
 def test_problems_and_suggestions_from_lost_points(built):
     from perfxl.report.sections import problems_section, suggestion_paras
 

@@ -258,7 +258,15 @@ def purpose_paras(rec) -> list[Para]:
 
 def survey_counts(s) -> list[tuple[str, int]]:
     """(option, number of answers) of a question set. Reads per-option counts when the record has
-    them; otherwise they follow exactly from the shares and the number of valid answers."""
+    them (``options`` with ``count``, or ``counts``); otherwise they follow exactly from the shares
+    and the number of valid answers."""
+    options = getattr(s, "options", None) or ()
+    try:
+        found = [(text(o.label), int(o.count)) for o in options]
+    except (AttributeError, TypeError, ValueError):
+        found = []
+    if found:
+        return found
     raw = getattr(s, "counts", None)
     if raw:
         pairs = list(raw.items()) if isinstance(raw, dict) else [tuple(p) for p in raw]
@@ -294,7 +302,7 @@ def survey_block(s) -> dict:
     weights = survey_weights(s)
     valid = s.valid or 0
     questions = list(s.questions or ())
-    respondents = getattr(s, "respondents", None)
+    respondents = getattr(s, "sample", None) or getattr(s, "respondents", None)
     who = f"（调查对象：{text(s.group)}）" if s.group else ""
     sample = f"共{respondents}份有效问卷、" if respondents else ""
     head = (f"问卷题组“{text(s.name)}”{who}共{len(questions)}道题，{sample}{valid}人次有效回答。" if questions
@@ -308,6 +316,9 @@ def survey_block(s) -> dict:
         formula += f"＝（{terms}）÷{valid}"
     rate = f"{formula}＝{pct_text(s.rate)}" if s.rate is not None else ""
     sat = f"{L.REPORT_SURVEY_SATISFIED_FORMULA}＝{pct_text(s.satisfied)}" if s.satisfied is not None else ""
+    # the survey module's own account of the computation, with the numbers, when the record has it
+    rate = text(getattr(s, "rate_formula", "")) or rate
+    sat = text(getattr(s, "satisfied_formula", "")) or sat
     paras = [para(head + (f"其中{shares}。" if shares else "")),
              para(sentence("；".join(x for x in (rate, sat) if x)))]
     return {"name": text(s.name), "caption": L.REPORT_CAPTIONS["survey"].format(name=text(s.name)),
