@@ -260,6 +260,7 @@ def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | N
     with its panel figures). ``deviations``: append the indicators whose evaluator figure departs
     from the rule (a review copy; a client's report leaves them out)."""
     from perfxl.batch.consolidate import Consolidation, unit_records
+    from perfxl.batch.reopen import read_summary
     from perfxl.model import layout as L
     from perfxl.report.document import (
         check_output,
@@ -279,6 +280,12 @@ def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | N
     else:
         files = [Path(f) for f in (inputs if isinstance(inputs, (list, tuple)) else [inputs])]
         default = default_output(files)
+        summary_book = read_summary(files[0], password) if len(files) == 1 else None
+        if summary_book is not None:              # a summary workbook: the consolidation again
+            if summary_book.missing:
+                raise UnusableInput(summary_book.missing)
+            cons = consolidate(summary_book.files, panel=summary_book.panel, jobs=1, password=password)
+            records, overview = unit_records(cons, password=password), cons.overview()
     target = Path(output) if output is not None else default
     if target.is_dir():
         target = target / default.name

@@ -756,3 +756,38 @@ def test_report_of_a_consolidation_object_uses_the_panel(tmp_path):
     assert "共2位评价人组成评价组" in text and "按平均值汇总" in text
     ranking = rows(table_by_header(doc, L.REPORT_RANKING_HEADERS))
     assert len(ranking) == 2 and ranking[1][3] == f"{unit.total:.2f}" and ranking[1][5] == "2"
+
+
+def test_report_from_a_summary_workbook_uses_its_panel_figures(cli, tmp_path):
+    """perfxl report 汇总.xlsx: the consolidation again — one section per unit (not per evaluator),
+    the panel figure by the method the summary was made with (here the median of three)."""
+    import statistics
+
+    from perfxl import api
+    from perfxl.io.files import atomic_save
+    from perfxl.model.frameworks import examples
+    from perfxl.model.values import round2
+    from perfxl.sheets.template import new_workbook
+
+    ex = examples()["project_example"]
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    for evaluator, actual in (("张三", "34个"), ("李四", "30个"), ("王五", "20个")):
+        rows_ = [dict(r, actual=actual if str(r["code"]) == "12" else r.get("actual")) for r in ex["rows"]]
+        atomic_save(new_workbook(rows=rows_, info={**ex["info"], "evaluator": evaluator}, basic=ex.get("basic"),
+                                 survey=ex.get("survey_spec"), blank_rows=0), folder / f"{evaluator}.xlsx")
+    other = {**ex["info"], "unit": "另一单位", "evaluator": "赵六"}
+    atomic_save(new_workbook(rows=ex["rows"], info=other, basic=ex.get("basic"), survey=ex.get("survey_spec"),
+                             blank_rows=0), folder / "另一单位.xlsx")
+    assert cli("consolidate", folder, "-o", "汇总.xlsx", "--panel", "median", "--jobs", "1").code == 0
+    run = cli("report", "汇总.xlsx", "-o", "报告.docx", "--json")
+    assert run.code == 0, run.text
+    units = {u["unit"]: u for u in run.json()["units"]}
+    assert sorted(units) == sorted([ex["info"]["unit"], "另一单位"])          # 2 units, not 4 evaluators
+    members = [api.score_file(folder / f"{n}.xlsx", write=False).record for n in ("张三", "李四", "王五")]
+    by_code = [{i.code: i.score for i in m.indicators} for m in members]
+    expected = round2(sum(round2(statistics.median([c[code] for c in by_code])) for code in by_code[0]))
+    assert units[ex["info"]["unit"]]["total"] == pytest.approx(expected)
+    assert expected != round2(statistics.fmean(m.total for m in members))    # the median, not the mean
+    text = "\n".join(paragraphs(docx.Document(tmp_path / "报告.docx")))
+    assert "共3位评价人组成评价组" in text and "按中位数汇总" in text

@@ -228,15 +228,17 @@ def report_cmd(
         "-o", "--output", help="输出的 Word 文件（默认在第一个工作簿旁生成“文件名_报告.docx”）")] = None,
     template: Annotated[Optional[Path], typer.Option(
         "--template", help="自定义报告模板（.docx；可复制 workbook_templates/报告模板.docx 修改样式）")] = None,
+    deviations: Annotated[bool, typer.Option(
+        "--deviations", help="附上评价得分与评分标准计算结果不同的指标（内部复核用；交给委托方的报告不要加）")] = False,
     password: Password = None,
     as_json: Json = False,
 ) -> None:
-    """由评分工作簿生成 Word 评价报告。"""
+    """由评分工作簿（或 perfxl consolidate 写出的汇总工作簿）生成 Word 评价报告。"""
     from perfxl import api
 
     _imports_done()
     with _refusals("report", as_json):
-        rep = api.report(files, output=output, template=template, password=password)
+        rep = api.report(files, output=output, template=template, password=password, deviations=deviations)
     if as_json:
         _emit({"command": "report", **rep.to_dict()})
     else:

@@ -497,39 +497,20 @@ def write_report(records: Sequence, output: Path, template: Path | None = None, 
 
 
 def expand_summaries(files: Sequence[Path]) -> tuple[list[Path], list]:
-    """A consolidated summary workbook (perfxl consolidate) stands for the workbooks it included:
-    its 汇总 sheet lists them. Returns the workbooks to report on and problems for missing ones."""
-    from perfxl.io.read import read_book
+    """A consolidated summary workbook given among other files stands for the workbooks it lists
+    (one section each). Returns the workbooks to report on and problems for missing ones. (A summary
+    workbook given alone is reported as its consolidation: perfxl.api.report.)"""
+    from perfxl.batch.reopen import read_summary
 
     out: list[Path] = []
-    missing = []
+    missing: list = []
     for f in files:
-        f = Path(f)
-        try:
-            book = read_book(f, sheets=[L.SHEET_CONS_SUMMARY])
-        except UnusableInput:
-            out.append(f)          # not readable here: scoring reports it with the usual message
+        book = read_summary(Path(f))
+        if book is None:
+            out.append(Path(f))          # an evaluation workbook (or unreadable: scoring says why)
             continue
-        grid = book.sheets.get(L.SHEET_CONS_SUMMARY)
-        header = next((i for i, row in enumerate(grid.rows[:10]) if L.CONS_HEADERS["files"] in row), None) \
-            if grid is not None and L.SHEET_INDICATORS not in book.sheet_names else None
-        if header is None:
-            out.append(f)
-            continue
-        col = grid.rows[header].index(L.CONS_HEADERS["files"])
-        for r, row in enumerate(grid.rows[header + 1:], start=header + 2):
-            cell = row[col] if col < len(row) else None
-            for name in str(cell or "").splitlines():
-                path = Path(name.strip())
-                if not name.strip():
-                    continue
-                if not path.is_absolute():
-                    path = f.parent / path
-                if path.exists():
-                    out.append(path)
-                else:
-                    missing.append(problem("report_summary_file_missing", file=str(f), sheet=L.SHEET_CONS_SUMMARY,
-                                           cell=f"{chr(65 + col)}{r}", path=str(path)))
+        out += book.files
+        missing += book.missing
     return out, missing
 
 

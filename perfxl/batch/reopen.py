@@ -1,0 +1,54 @@
+"""A summary workbook written by ``perfxl consolidate``, read back: the workbooks its 汇总 sheet lists
+and the panel method its 汇总说明 states, so that a report made from it is the consolidation again
+(panel figures, ranks), not each evaluator separately."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perfxl.check.problems import Problem, UnusableInput, problem
+from perfxl.model import layout as L
+from perfxl.model.cells import cell_ref
+
+
+@dataclass
+class SummaryBook:
+    path: Path
+    files: list[Path]
+    panel: str = "mean"
+    missing: list[Problem] = field(default_factory=list)
+
+
+def read_summary(path: Path, password: str | None = None) -> SummaryBook | None:
+    """The summary workbook at ``path``, or None when it is not one (e.g. an evaluation workbook)."""
+    from perfxl.io.read import read_book
+
+    try:
+        book = read_book(path, sheets=[L.SHEET_CONS_SUMMARY, L.SHEET_CONS_README], password=password)
+    except UnusableInput:
+        return None
+    grid = book.sheets.get(L.SHEET_CONS_SUMMARY)
+    if grid is None or L.match_sheet(L.SHEET_INDICATORS, book.sheet_names):
+        return None
+    header = next((i for i, row in enumerate(grid.rows[:10]) if L.CONS_HEADERS["files"] in row), None)
+    if header is None:
+        return None
+    col = grid.rows[header].index(L.CONS_HEADERS["files"])
+    out = SummaryBook(Path(path), [])
+    for r, row in enumerate(grid.rows[header + 1:], start=header + 2):
+        cell = row[col] if col < len(row) else None
+        for name in str(cell or "").splitlines():
+            if not name.strip():
+                continue
+            file = Path(name.strip())
+            if not file.is_absolute():
+                file = Path(path).parent / file
+            if file.exists():
+                out.files.append(file)
+            else:
+                out.missing.append(problem("report_summary_file_missing", file=str(path), sheet=L.SHEET_CONS_SUMMARY,
+                                           cell=cell_ref(r, col + 1), path=str(file)))
+    readme = book.sheets.get(L.SHEET_CONS_README)
+    text = "\n".join(str(v) for row in (readme.rows if readme else []) for v in row if v)
+    out.panel = next((key for key, label in L.PANEL_METHODS.items() if f"“{label}”" in text), "mean")
+    return out
