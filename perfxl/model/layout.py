@@ -371,7 +371,14 @@ CHART_TITLES = {"totals": "各单位总分", "grades": "等级分布", "rates": 
 # --- Word report (perfxl report) -------------------------------------------------
 # The outline follows 财预〔2020〕10号 附件3《项目支出绩效评价报告（参考提纲）》 and published reports.
 
-REPORT_SUFFIX = "_报告"                       # default output: beside the (first) workbook
+REPORT_SUFFIX = "_报告"
+REPORT_CHART_AXES = {"rate": "得分率", "answers": "人次", "total": "总分", "units": "单位数"}
+#: a 评价类型 or 项目名称 that makes an evaluation a project's
+PROJECT_WORD, PROJECT_SPENDING = "项目", "项目支出"
+#: 基础数据 figures quoted in the report's 基本情况 sentence, with the words it uses for them
+REPORT_BUDGET_WORDS = {"budget_initial": "年初预算数", "budget_adjusted": "调整后全年预算数", "spent_total": "决算支出数",
+                       "spent_basic": "其中基本支出", "spent_project": "项目支出", "funds_planned": "计划投入资金",
+                       "funds_arrived": "实际到位资金"}                       # default output: beside the (first) workbook
 REPORT_MULTI_STEM = "绩效评价报告_{n}个单位"   # default output stem for several workbooks
 REPORT_TEMPLATE_NAME = "报告模板.docx"        # in workbook_templates/
 REPORT_TOC_TITLE = "目　录"

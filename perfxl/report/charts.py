@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from io import BytesIO
 
+from perfxl.model import layout as L
+
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "Microsoft YaHei", "SimHei", "DengXian",
              "SimSun", "NSimSun", "PingFang SC", "Hiragino Sans GB", "Heiti SC", "STHeiti", "WenQuanYi Zen Hei",
              "WenQuanYi Micro Hei", "Noto Serif CJK SC", "Source Han Serif SC", "Noto Sans CJK JP", "Arial Unicode MS")
@@ -114,8 +116,8 @@ def level_rates(rows: Sequence[tuple[str, str, float | None]]) -> bytes | None:
     colors = [PALETTE[parents.index(r[0]) % len(PALETTE)] for r in rows]
     values = [r[2] * 100 for r in rows]
     legend = [(p, PALETTE[i % len(PALETTE)]) for i, p in enumerate(parents)] if len(parents) > 1 else ()
-    return _hbars([r[1] for r in rows], values, [f"{v:.2f}%" for v in values], colors, (0, 105), "得分率", True,
-                  legend)
+    return _hbars([r[1] for r in rows], values, [f"{v:.2f}%" for v in values], colors, (0, 105),
+                  L.REPORT_CHART_AXES["rate"], True, legend)
 
 
 def option_counts(counts: Sequence[tuple[str, int]]) -> bytes | None:
@@ -126,7 +128,7 @@ def option_counts(counts: Sequence[tuple[str, int]]) -> bytes | None:
     values = [n for _, n in counts]
     top = max(values)
     return _hbars([k for k, _ in counts], values, [f"{n}人次（{n / total * 100:.2f}%）" for n in values],
-                  [PALETTE[0]] * len(values), (0, top * 1.3 + 1), "人次", False)
+                  [PALETTE[0]] * len(values), (0, top * 1.3 + 1), L.REPORT_CHART_AXES["answers"], False)
 
 
 def unit_totals(units: Sequence[tuple[str, float, str]]) -> list[bytes]:
@@ -143,7 +145,7 @@ def unit_totals(units: Sequence[tuple[str, float, str]]) -> list[bytes]:
         part = units[i:i + UNITS_PER_CHART]
         out.append(_hbars([f"{i + k + 1}. {u[0]}" for k, u in enumerate(part)], [u[1] for u in part],
                           [f"{u[1]:.2f}（{u[2]}）" if u[2] else f"{u[1]:.2f}" for u in part],
-                          [PALETTE[0]] * len(part), (start, 100), "总分", False))
+                          [PALETTE[0]] * len(part), (start, 100), L.REPORT_CHART_AXES["total"], False))
     return out
 
 
@@ -163,7 +165,7 @@ def grade_counts(grades: Sequence[tuple[str, int]]) -> bytes | None:
         ax.set_ylim(0, max(values + [1]) * 1.25)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(axis="x", visible=False)
-        ax.set_ylabel("单位数")
+        ax.set_ylabel(L.REPORT_CHART_AXES["units"])
         for bar, n in zip(bars, values):
             ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), f"{n}个（{n / total * 100:.1f}%）",
                     ha="center", va="bottom", fontsize=7)

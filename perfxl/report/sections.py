@@ -55,7 +55,7 @@ def project_of(info: dict) -> str:
 
 
 def is_project(info: dict) -> bool:
-    return bool(project_of(info)) or "项目" in kind_of(info)
+    return bool(project_of(info)) or L.PROJECT_WORD in kind_of(info)
 
 
 def subject_word(info: dict) -> str:
@@ -73,8 +73,8 @@ def heading(rec) -> str:
     year = text(info.get("year"))
     project, kind = project_of(info), kind_of(info)
     if project:
-        kind = kind.replace("项目支出", "", 1) or kind
-    return f"{unit_of(rec)}{year + '年度' if year else ''}{project}{kind}"
+        kind = kind.replace(L.PROJECT_SPENDING, "", 1) or kind
+    return f"{unit_of(rec)}{year + L.YEAR_SUFFIX if year else ''}{project}{kind}"
 
 
 def title(records: Sequence, overview=None) -> str:
@@ -86,7 +86,7 @@ def title(records: Sequence, overview=None) -> str:
     year = years.pop() if len(years) == 1 else ""
     kind = kinds.pop() if len(kinds) == 1 else "绩效评价"
     n = len(overview.ranking) if overview is not None else len(records)
-    return f"{year + '年度' if year else ''}{kind}汇总报告（{n}个单位）"
+    return f"{year + L.YEAR_SUFFIX if year else ''}{kind}汇总报告（{n}个单位）"
 
 
 def cover(records: Sequence, overview=None) -> dict:
@@ -154,9 +154,7 @@ def figure_rows(rec) -> list[dict]:
 
 
 #: 基础数据 quoted in the budget paragraph, in this order: (key, words before the figure)
-_BUDGET_WORDS = (("budget_initial", "年初预算数"), ("budget_adjusted", "调整后全年预算数"),
-                 ("spent_total", "决算支出数"), ("spent_basic", "其中基本支出"), ("spent_project", "项目支出"),
-                 ("funds_planned", "计划投入资金"), ("funds_arrived", "实际到位资金"))
+_BUDGET_WORDS = tuple(L.REPORT_BUDGET_WORDS.items())
 
 
 def budget_paras(rec) -> list[Para]:
@@ -172,7 +170,7 @@ def budget_paras(rec) -> list[Para]:
     rates = [f for f in rec.figures or () if isinstance(f.value, (int, float)) and f.name.endswith("率")]
     out: list[Para] = []
     if parts:
-        s = f"{year + '年度' if year else ''}" + "，".join(parts)
+        s = f"{year + L.YEAR_SUFFIX if year else ''}" + "，".join(parts)
         if rates:
             s += "；" + "，".join(f"{text(f.name)}为{pct_text(f.value)}" for f in rates[:4])
         out.append(para(sentence(s)))
@@ -654,11 +652,12 @@ def scope_paras(overview, records: Sequence) -> list[Para]:
 
 def ranking_rows(overview) -> list[dict]:
     rows = []
+    panel_label = L.CONS_HEADERS["panel_score"]
     for r in overview.ranking:
         note = text(r.status) if r.status and r.status != L.CONS_STATUS_OK else ""
         if (r.evaluators or 1) > 1:
             names = "、".join(text(n) for n in r.evaluator_names if text(n))
-            note = "；".join(x for x in (f"评价组得分（{names}）" if names else "评价组得分", note) if x)
+            note = "；".join(x for x in (panel_label + (f"（{names}）" if names else ""), note) if x)
         rows.append({"rank": str(r.rank) if r.rank is not None else DASH, "unit": text(r.unit),
                      "year": text(r.year), "total": score_text(r.total), "grade": text(r.grade) or DASH,
                      "evaluators": str(r.evaluators or 1), "note": note})

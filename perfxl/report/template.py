@@ -699,7 +699,7 @@ def _appendices(doc) -> None:
     _para(doc, "{{ deviations.title }}", STYLE_APPENDIX).paragraph_format.page_break_before = True
     _para(doc, "{{r deviations.intro }}", STYLE_BODY)
     _para(doc, "{%p if deviations.rows %}", STYLE_BODY)
-    hv = ("单位名称", *L.REPORT_DEVIATION_HEADERS)
+    hv = (L.INFO_BY_KEY["unit"].label, *L.REPORT_DEVIATION_HEADERS)
     _table(doc, [Col(hv[0], 4.0), Col(hv[1], 1.4, CENTER), Col(hv[2], 4.4), Col(hv[3], 1.8, RIGHT),
                  Col(hv[4], 1.8, RIGHT), Col(hv[5], 1.6, RIGHT), Col(hv[6], 9.7)],
            [Row.tag("{%tr for d in deviations.rows %}"),
