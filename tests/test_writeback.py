@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import zipfile
 
 from openpyxl import load_workbook
 from openpyxl.drawing.image import Image as XLImage
@@ -59,22 +60,19 @@ def _with_image(path):
     wb.save(path)
 
 
-def test_in_place_refused_when_content_would_be_lost(example, cli):
+def test_an_image_survives_in_place_and_in_a_new_file(example, cli):
     _with_image(example)
-    before = digest(example)
+    with zipfile.ZipFile(example) as zf:
+        media = {n: zf.read(n) for n in zf.namelist() if n.startswith(("xl/media/", "xl/drawings/drawing"))}
+    assert media
+    new = cli("score", example, "--json")
+    assert new.code == 0 and not new.json()["problems"]
     run = cli("score", example, "--in-place", "--json")
-    assert run.code == 2
-    [p] = run.json()["problems"]
-    assert "图片" in p["message"] and "去掉 --in-place" in p["fix"]
-    assert digest(example) == before and not list(example.parent.glob("*.bak-*"))
-
-
-def test_new_file_says_what_it_did_not_carry(example, cli):
-    _with_image(example)
-    run = cli("score", example, "--json")
-    assert run.code == 0
-    warn = [p for p in run.json()["problems"] if p["code"] == "content_not_carried"]
-    assert warn and "图片" in warn[0]["message"]
+    assert run.code == 0, run.text
+    for path in (example, example.with_name(example.stem + "_评分.xlsx")):
+        with zipfile.ZipFile(path) as zf:
+            assert {n: zf.read(n) for n in media} == media
+    assert len(list(example.parent.glob("*.bak-*"))) == 1
 
 
 def test_file_open_in_excel_is_not_clobbered(example, cli):

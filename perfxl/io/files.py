@@ -1,7 +1,9 @@
-"""Nothing is ever lost: atomic saves, backups, lock and read-only checks, and detection
-of workbook content that openpyxl would drop on save."""
+"""Nothing is ever lost: atomic writes (nothing partial, ever), backups, lock, read-only and owner
+checks, and detection of workbook content that openpyxl would drop (for what is still written with
+openpyxl: a template loaded by perfxl fill)."""
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -78,60 +80,247 @@ def ensure_writable(path: Path) -> None:
         raise UnusableInput([problem("file_locked", file=str(path), path=path.name, lock=lock.name)])
     if path.exists() and not os.access(path, os.W_OK):
         raise UnusableInput([problem("file_readonly", file=str(path), path=path.name)])
+    check_owner(real_target(path))
+
+
+def real_target(path: Path) -> Path:
+    """The file a write of ``path`` replaces: a symbolic link is followed to the real workbook (replacing
+    the link itself would leave the workbook it points to unchanged and the link gone)."""
+    path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def check_owner(path: Path) -> None:
+    """Replacing a file makes the writer its owner unless the owner can be given back: refused when
+    it cannot (another user's file that this user may write to)."""
+    if os.name == "nt" or not hasattr(os, "geteuid"):
+        return
+    try:
+        st = path.stat()
+    except OSError:
+        return
+    euid = os.geteuid()
+    if euid == 0:
+        return
+    if st.st_uid != euid or st.st_gid not in {os.getegid(), *os.getgroups()}:
+        raise UnusableInput([problem("file_owner", file=str(path), path=path.name)])
+
+
+#: backups made for a target earlier in this run: removed again if the write they were made for fails
+_PENDING: dict[Path, Path] = {}
 
 
 def backup(path: Path) -> Path:
+    """``name.bak-TIME.ext`` beside ``path``: the same file under a second name (a hard link, which needs
+    no space and cannot be partial), else a complete copy written atomically."""
+    path = real_target(Path(path))
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.stem}.bak-{stamp}{path.suffix}")
     n = 1
-    while target.exists():
+    while target.exists() or target.is_symlink():
         target = path.with_name(f"{path.stem}.bak-{stamp}-{n}{path.suffix}")
         n += 1
-    shutil.copy2(path, target)
+    try:
+        os.link(path, target)
+    except OSError:                         # no hard links here (FAT, some network shares): copy
+        _copy_atomically(path, target)
+    _PENDING[path] = target
     return target
 
 
-def atomic_write_bytes(path: Path, write) -> None:
-    """Call ``write(fileobj)`` on a temporary file beside ``path``, fsync, then rename over it.
-    The temporary file is hidden (``.name.perfxl-PID-….tmp``) and never has the final name; one
-    left by a run that was killed is removed by the next write beside it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.{_TEMP_TAG}-{os.getpid()}-", suffix=".tmp", dir=path.parent)
+def _copy_atomically(source: Path, target: Path) -> None:
+    tmp = _Temporary(target)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            write(_paused(fh) if os.environ.get(TEST_PAUSE_ENV) else fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        # mkstemp makes the file private (0600): give it the mode a normal save would
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        with source.open("rb") as src:
+            shutil.copyfileobj(src, tmp.file, 1 << 20)
+        tmp.finish(None)
+        tmp.commit()
+        shutil.copystat(source, target)
+    except BaseException as e:
+        tmp.discard()
+        if isinstance(e, OSError):
+            raise write_failed(target, e) from None
         raise
 
 
+def atomic_write_bytes(path: Path, write, *, keep_backup: bool = False) -> Path | None:
+    """Call ``write(fileobj)`` on a temporary file beside ``path`` (nameless where the system allows:
+    nothing is left if the process is killed), fsync, give it the mode, owner and group of the file it
+    replaces, then rename it over ``path`` (a symbolic link is followed). ``keep_backup``: the file
+    replaced is kept as a backup (made at the last moment; returned).
+
+    Any failure (disk full, no permission, an interruption) leaves ``path`` as it was and no partial
+    file, not even a backup made for this write by ``backup()``; an OSError becomes ``write_failed``."""
+    path = real_target(Path(path))
+    pending = _PENDING.pop(path, None)
+    saved = tmp = None
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "是一个文件夹", str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(path)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            st = None
+        with _interruptible():
+            tmp = _Temporary(path)
+            write(tmp.file)
+            tmp.finish(st)
+            if keep_backup and st is not None:
+                saved = backup(path)
+                _PENDING.pop(path, None)
+            tmp.commit()
+        _sync_dir(path.parent)
+    except BaseException as e:
+        if tmp is not None:
+            tmp.discard()
+        for extra in (saved, pending):
+            if extra is not None:
+                try:
+                    extra.unlink()
+                except OSError:
+                    pass
+        if isinstance(e, OSError):
+            raise write_failed(path, e) from None
+        raise
+    return saved
+
+
 def atomic_save(wb, path: Path) -> None:
-    """Save an openpyxl workbook atomically."""
-    atomic_write_bytes(Path(path), wb.save)
+    """Save an openpyxl workbook atomically (built in memory: no temporary files elsewhere)."""
+    from perfxl.io.xlsx import workbook_bytes
+
+    data = workbook_bytes(wb)
+    atomic_write_bytes(Path(path), lambda fh: fh.write(data))
+
+
+_REASONS = {errno.ENOSPC: "磁盘空间不足", errno.EDQUOT: "超出磁盘配额", errno.EACCES: "没有写入权限",
+            errno.EPERM: "没有写入权限", errno.EROFS: "所在的磁盘是只读的", errno.EISDIR: "这是一个文件夹",
+            errno.ENAMETOOLONG: "文件名太长", errno.EFBIG: "文件太大", errno.ELOOP: "符号链接循环",
+            errno.ENOTDIR: "路径中有一部分不是文件夹"}
+
+
+def write_failed(path: Path, e: OSError) -> UnusableInput:
+    reason = _REASONS.get(e.errno) or (e.strerror or type(e).__name__)
+    return UnusableInput([problem("write_failed", file=str(path), path=Path(path).name, detail=reason)])
 
 
 # --- robustness: interrupted writes and oversized workbooks (可靠性与安全) ---------------------
 
 _TEMP_TAG = "perfxl"
-#: test-only hook (documented in tests/test_robustness.py): when set to a file path, a write creates
-#: that file once some bytes are written and then sleeps, so that a test can kill the process mid-write
-TEST_PAUSE_ENV = "PERFXL_TEST_PAUSE_WRITE"
 _STALE_AGE = 3600.0
+
+
+class _Temporary:
+    """The file a write goes to before it replaces its target. On Linux it has no name until the
+    moment it is renamed over the target (O_TMPFILE): a killed process leaves nothing behind;
+    elsewhere it is a hidden ``.name.perfxl-PID-….tmp`` that the next write beside it removes."""
+
+    def __init__(self, target: Path):
+        self.target, self.name = target, None
+        fd = None
+        if hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd"):
+            try:
+                fd = os.open(target.parent, os.O_TMPFILE | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o600)
+            except OSError:
+                fd = None
+        if fd is None:
+            fd, self.name = tempfile.mkstemp(prefix=self._prefix(), suffix=".tmp", dir=target.parent)
+        self.file = os.fdopen(fd, "wb")
+
+    def _prefix(self) -> str:
+        return f".{self.target.stem}.{_TEMP_TAG}-{os.getpid()}-"
+
+    def finish(self, st) -> None:
+        """Flushed to disk, with the mode, owner and group of the file it replaces (``st``), or the
+        mode a new file gets."""
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        fd = self.file.fileno()
+        if st is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.name, 0o666 & ~umask) if self.name else os.fchmod(fd, 0o666 & ~umask)
+            return
+        if self.name and os.name == "nt":
+            os.chmod(self.name, st.st_mode & 0o7777)
+            return
+        os.fchmod(fd, st.st_mode & 0o7777)
+        if hasattr(os, "fchown") and (st.st_uid, st.st_gid) != (os.fstat(fd).st_uid, os.fstat(fd).st_gid):
+            os.fchown(fd, st.st_uid, st.st_gid)
+            os.fchmod(fd, st.st_mode & 0o7777)          # chown clears set-id bits
+
+    def commit(self) -> None:
+        if self.name is None:                        # give the nameless file a name only now
+            name = tempfile.mktemp(prefix=self._prefix(), suffix=".tmp", dir=self.target.parent)
+            folder = os.open(self.target.parent, os.O_RDONLY)
+            try:           # a directory fd makes CPython call linkat(AT_SYMLINK_FOLLOW), not link()
+                os.link(f"/proc/self/fd/{self.file.fileno()}", os.path.basename(name), src_dir_fd=folder,
+                        dst_dir_fd=folder, follow_symlinks=True)
+            finally:
+                os.close(folder)
+            self.name = name
+        self.file.close()
+        os.replace(self.name, self.target)
+        self.name = None
+
+    def discard(self) -> None:
+        try:
+            self.file.close()
+        except OSError:
+            pass
+        if self.name:
+            try:
+                os.unlink(self.name)
+            except OSError:
+                pass
+            self.name = None
+
+
+def _sync_dir(folder: Path) -> None:
+    """The rename itself on disk (POSIX); best effort."""
+    if os.name == "nt":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+class _interruptible:
+    """While a file is written: SIGTERM and SIGHUP interrupt like Ctrl-C (KeyboardInterrupt), so the
+    write is undone instead of the process vanishing with a temporary file."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.saved = {}
+        if threading.current_thread() is threading.main_thread():
+            for name in ("SIGTERM", "SIGHUP"):
+                sig = getattr(signal, name, None)
+                if sig is not None:
+                    try:
+                        self.saved[sig] = signal.signal(sig, _raise_interrupt)
+                    except (ValueError, OSError):
+                        pass
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
+        return False
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _alive(pid: int) -> bool:
@@ -149,11 +338,10 @@ def _alive(pid: int) -> bool:
 def remove_stale_temporaries(path: Path) -> list[Path]:
     """Temporary files of an earlier write of ``path`` whose process is gone (or that are older
     than an hour): what a killed run left behind. Never the final file."""
+    import glob
     import time
 
     removed = []
-    import glob
-
     for tmp in Path(path).parent.glob(f".{glob.escape(Path(path).stem)}.{_TEMP_TAG}-*.tmp"):
         m = re.match(rf"^\.{re.escape(Path(path).stem)}\.{_TEMP_TAG}-(\d+)-", tmp.name)
         if not m:
@@ -168,45 +356,9 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
     return removed
 
 
-class _paused:
-    """File wrapper for the test hook: after the first write, signal and sleep (to be killed)."""
-
-    def __init__(self, fh):
-        self._fh, self._signalled = fh, False
-
-    def write(self, data):
-        n = self._fh.write(data)
-        if not self._signalled:
-            import time
-
-            self._signalled = True
-            self._fh.flush()
-            Path(os.environ[TEST_PAUSE_ENV]).write_text(str(os.getpid()))
-            time.sleep(float(os.environ.get("PERFXL_TEST_PAUSE_SECONDS", "60")))
-        return n
-
-    def __getattr__(self, name):
-        return getattr(self._fh, name)
-
-
-#: most cells (including empty ones that only carry formatting) and rows openpyxl is asked to
-#: load for writing back: about 1.5 GB of memory and a minute of time
+#: most cells written into a new workbook from a legacy .xls/.xlsb/.ods (openpyxl holds them all in
+#: memory: about 1.5 GB and a minute of time)
 MAX_WRITE_CELLS = 3_000_000
-
-
-def package_cells(source) -> int:
-    """Cell and row elements of every worksheet of an xlsx/xlsm package (what openpyxl would load)."""
-    n = 0
-    try:
-        with _zip(source) as zf:
-            for name in zf.namelist():
-                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                    data = zf.read(name)
-                    n += data.count(b"<c ") + data.count(b"<c>") + data.count(b"<row ") + data.count(b":c ")
-                    del data
-    except zipfile.BadZipFile:
-        return 0
-    return n
 
 
 def _zip(source):

@@ -1,29 +1,25 @@
 """Write a scored workbook file safely: a new file or in place (backup, atomic replace), legacy
-formats into a new .xlsx, encrypted workbooks encrypted again. What is drawn comes from
-``perfxl.sheets.apply``."""
+formats into a new .xlsx, encrypted workbooks encrypted again, all in memory until the final write.
+
+An .xlsx/.xlsm is edited at the XML level (``perfxl.io.xlsx``): only the sheets perfxl owns are
+regenerated and only the cells, formats and notes it draws change, so pictures, charts, buttons,
+macros, custom XML, printer settings, rich text and the cached results of a user's formulas all
+survive, in place as in a new file. What is drawn comes from ``perfxl.sheets.apply``."""
 from __future__ import annotations
 
+import os
 import re
-import warnings
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from perfxl.check.problems import Problem, UnusableInput, problem
-from perfxl.io.files import (
-    MAX_WRITE_CELLS,
-    atomic_save,
-    atomic_write_bytes,
-    backup,
-    ensure_writable,
-    package_cells,
-    unsupported_content,
-)
-from perfxl.io.package import Package
+from perfxl.io.files import MAX_WRITE_CELLS, atomic_write_bytes, ensure_writable, real_target
+from perfxl.io.package import Package, short_error
 from perfxl.model import layout as L
-from perfxl.model.text import strip_illegal
 from perfxl.score.engine import Result
 from perfxl.sheets.apply import apply
-from perfxl.sheets.canvas import OpenpyxlCanvas
+from perfxl.sheets.canvas import OpenpyxlCanvas, XmlCanvas
 
 
 @dataclass
@@ -45,11 +41,9 @@ def write_back(result: Result, source: str | Path, output: str | Path | None = N
     """Write the scored workbook: a new file beside ``source`` unless ``in_place``.
 
     ``password``: the source's opening password; the output is encrypted with it (nothing
-    decrypted is ever written). A legacy .xls/.xlsb/.ods source is never written: the results go
-    into a new .xlsx holding its cell values at the same addresses. ``package``: the source as
-    already opened for reading (else it is opened here)."""
-    from openpyxl import load_workbook
-
+    decrypted is ever written, not even to a temporary file). A legacy .xls/.xlsb/.ods source is
+    never written: the results go into a new .xlsx holding its cell values at the same addresses.
+    ``package``: the source as already opened for reading (else it is opened here)."""
     source = Path(source)
     suffix = source.suffix.lower()
     if suffix in LEGACY_KINDS:
@@ -62,50 +56,68 @@ def write_back(result: Result, source: str | Path, output: str | Path | None = N
         raise UnusableInput([problem("file_not_excel", file=str(source), path=source.name,
                                      detail="写回只支持 .xlsx/.xlsm；请先另存为 .xlsx")])
     target = source if in_place else Path(output) if output else default_output(source)
-    if target.resolve() == source.resolve():
-        in_place = True
+    if real_target(target).resolve() == real_target(source).resolve():
+        in_place, target = True, source
     package = package or result.checked.evaluation.package
     if package is None or Path(package.path) != source:
         package = Package.open(source, password)
     if package.changed():
         raise UnusableInput([problem("file_changed", file=str(source), path=source.name)])
-    package.verify_full()                     # every member inflated and checked before openpyxl loads it
-    encrypted = package.encrypted
+    package.verify_full()                     # every member inflated and checked before it is copied
+    ensure_writable(target)
+    report = WriteReport(target)
+    when = datetime.now(timezone.utc).replace(microsecond=0)
     if suffix in LEGACY_KINDS:
-        ensure_writable(target)
+        from perfxl.io.xlsx import workbook_bytes
+
         wb = legacy_copy(package)
-        report = WriteReport(target)
         report.problems.append(problem("legacy_format_output", file=str(source), path=source.name,
                                        kind=LEGACY_KINDS[suffix], output=target.name))
+        apply(OpenpyxlCanvas(wb), result)
+        wb.properties.lastModifiedBy = L.COMMENT_AUTHOR
+        wb.properties.modified = when.replace(tzinfo=None)
+        data = workbook_bytes(wb)
     else:
-        keep_vba = suffix == ".xlsm"
-        lost = unsupported_content(package.zip, keep_vba=keep_vba)
-        if in_place and lost:
-            raise UnusableInput([problem("unsupported_content", file=str(source), detail="、".join(lost))])
-        ensure_writable(target)
-        cells = package_cells(package.zip)
-        if cells > MAX_WRITE_CELLS:
-            raise UnusableInput([problem("too_big_to_write", file=str(source), path=source.name,
-                                         cells=f"{cells:,}", limit=f"{MAX_WRITE_CELLS:,}")])
-        report = WriteReport(target, not_carried=lost)
-        if lost:
-            report.problems.append(problem("content_not_carried", file=str(target), detail="、".join(lost)))
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                wb = load_workbook(package.stream(), keep_vba=keep_vba)
-        except Exception as e:  # openpyxl is stricter than calamine about damaged XML
-            raise UnusableInput([problem("write_load_failed", file=str(source), path=source.name,
-                                         detail=f"{type(e).__name__}: {e}"[:200])]) from None
-    apply(_CleanCanvas(wb), result)
-    wb.properties.lastModifiedBy = L.COMMENT_AUTHOR
-    if target.exists() and (in_place or not written_by_perfxl(target)):
-        report.backup = backup(target)
-    if encrypted:
-        atomic_write_bytes(target, lambda fh: fh.write(encrypt_workbook(wb, password)))
-    else:
-        atomic_save(wb, target)
+        data = _edited(package, result, target, report, when)
+    if package.encrypted:
+        data = encrypt_bytes(data, password)
+    keep = target.exists() and (in_place or not written_by_perfxl(target))
+    report.backup = atomic_write_bytes(target, lambda fh: fh.write(data), keep_backup=keep)
+    _stamp_written(target, when)
     return report
+
+
+def _edited(package: Package, result: Result, target: Path, report: WriteReport, when: datetime) -> bytes:
+    """The package with the result drawn into it at the XML level (bytes, in memory)."""
+    from perfxl.io.xlsx.book import Book
+
+    try:
+        book = Book(package.data)
+        apply(XmlCanvas(book), result)
+        if book.set_macros(target.suffix.lower() == ".xlsm"):
+            report.not_carried.append("宏（VBA）")
+            report.problems.append(problem("macros_not_in_xlsx", file=str(target), path=target.name))
+        book.touch_core(L.COMMENT_AUTHOR, when)
+        book.flush()
+        if book.has_formulas():              # perfxl's values feed them: Excel and LibreOffice recalculate
+            book.recalc_on_load()
+        return book.save()
+    except UnusableInput:
+        raise
+    except Exception as e:  # XML perfxl cannot edit (calamine was more lenient)
+        source = package.path
+        raise UnusableInput([problem("write_load_failed", file=str(source), path=source.name,
+                                     detail=f"{type(e).__name__}: {short_error(e)}"[:200])]) from None
+
+
+def _stamp_written(path: Path, when: datetime) -> None:
+    """The file's time is the time perfxl records inside it: a later save by anyone changes one but
+    not the other (see ``written_by_perfxl``)."""
+    try:
+        real = real_target(path)
+        os.utime(real, (os.stat(real).st_atime, when.timestamp()))
+    except OSError:
+        pass
 
 
 # --- robustness: legacy formats and encrypted workbooks (可靠性与安全) ---------------------------
@@ -164,42 +176,34 @@ def legacy_copy(package: Package):
     return wb
 
 
-def encrypt_workbook(wb, password: str) -> bytes:
-    """The workbook saved and encrypted with ``password`` (ECMA-376 agile, as Excel does)."""
+def encrypt_bytes(data: bytes, password: str) -> bytes:
+    """A package encrypted with ``password`` (ECMA-376 agile, as Excel does), in memory."""
     import io
 
     from msoffcrypto.format.ooxml import OOXMLFile
 
-    plain, out = io.BytesIO(), io.BytesIO()
-    wb.save(plain)
-    plain.seek(0)
-    OOXMLFile(plain).encrypt(password, out)
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(data)).encrypt(password, out)
     return out.getvalue()
 
 
 def written_by_perfxl(path: Path) -> bool:
-    """True when ``path`` was last saved by perfxl (nobody edited it since): no backup needed."""
+    """True when ``path`` is as perfxl last wrote it (nobody saved it since): perfxl is the last
+    author recorded inside it and the file's time is still the time recorded with it."""
     import zipfile
 
     try:
         with zipfile.ZipFile(path) as zf:
             with zf.open("docProps/core.xml") as fh:
                 core = fh.read(64 * 1024)
+        mtime = os.stat(path).st_mtime
     except Exception:  # anything unreadable is not known to be perfxl's: it gets a backup
         return False
-    return re.search(rb"<cp:lastModifiedBy>\s*perfxl\s*</cp:lastModifiedBy>", core) is not None
-
-
-class _CleanCanvas(OpenpyxlCanvas):
-    """Text from inputs may hold characters a workbook cannot store (control characters from
-    Excel's _x000B_ escapes): they are dropped rather than failing the save."""
-
-    def write(self, sheet, row, col, rows, **kw):
-        super().write(sheet, row, col, [[_clean(v) for v in r] for r in rows], **kw)
-
-    def note(self, sheet, ref, text):
-        super().note(sheet, ref, _clean(text))
-
-
-def _clean(v):
-    return strip_illegal(v) if isinstance(v, str) else v
+    if re.search(rb"<cp:lastModifiedBy>\s*perfxl\s*</cp:lastModifiedBy>", core) is None:
+        return False
+    m = re.search(rb"<dcterms:modified[^>]*>([^<]+)</dcterms:modified>", core)
+    try:
+        recorded = datetime.strptime(m.group(1).decode().strip(), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except (AttributeError, ValueError):
+        return False
+    return abs(recorded.timestamp() - mtime) < 2

@@ -1,8 +1,11 @@
-"""Where results are drawn: one small interface, two back ends.
+"""Where results are drawn: one small interface, three back ends.
 
-The writer (perfxl.write) and the output sheets (perfxl.outputs) are written once against
-``Canvas``; ``OpenpyxlCanvas`` draws into a workbook file, ``XlwingsCanvas`` into an open
-workbook through xlwings (Excel on Windows/macOS, or the JSON engine of xlwings Server/Lite).
+The drawing (perfxl.sheets.apply) and the output sheets (perfxl.sheets.outputs) are written once
+against ``Canvas``; ``XmlCanvas`` draws into an existing workbook file at the XML level (everything
+else in the package stays as it was), ``OpenpyxlCanvas`` into a workbook perfxl creates, and
+``XlwingsCanvas`` into an open workbook through xlwings (Excel on Windows/macOS, or the JSON engine
+of xlwings Server/Lite). Every back end takes a ``Formula`` (a live formula with its cached result)
+wherever it takes a value, and keeps a user's own note beside perfxl's (``merge_note``).
 """
 from __future__ import annotations
 
@@ -10,8 +13,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
 
+from perfxl.io.xlsx.notetext import merge_note
+from perfxl.io.xlsx.values import Formula, clean_text
 from perfxl.model import layout as L
 from perfxl.model.text import looks_like_formula
+from perfxl.sheets.look import BORDER_COLOR, LINK_COLOR, needed_lines
+
+__all__ = ["Canvas", "Formula", "OpenpyxlCanvas", "XlwingsCanvas", "XmlCanvas", "merge_note"]
 
 FILLS = {"problem": L.PALETTE.problem, "warning": L.PALETTE.warning, "deviation": L.PALETTE.deviation,
          "input": L.PALETTE.input, "computed": L.PALETTE.computed, "level1": L.PALETTE.level1,
@@ -33,7 +41,8 @@ class Canvas(ABC):
     @abstractmethod
     def write(self, sheet: str, row: int, col: int, rows: list[list[Any]], *, style: str | None = None,
               fmts: list[str | None] | None = None, bold: bool = False, fill: str | None = None) -> None:
-        """A block of values (never formulas); ``fmts`` per column; ``style`` a perfxl cell style."""
+        """A block of values: text is always text (never a formula), a ``Formula`` is a live formula
+        written with its cached result; ``fmts`` per column; ``style`` a perfxl cell style."""
 
     @abstractmethod
     def fill(self, sheet: str, ref: str, kind: str) -> None:
@@ -41,7 +50,7 @@ class Canvas(ABC):
 
     @abstractmethod
     def note(self, sheet: str, ref: str, text: str | None) -> None:
-        """perfxl's note on one cell (None removes it)."""
+        """perfxl's part of the note on one cell (None removes it); a user's own note stays."""
 
     @abstractmethod
     def link(self, sheet: str, ref: str, target: str) -> None:
@@ -100,11 +109,20 @@ class OpenpyxlCanvas(Canvas):
         from perfxl.sheets.styles import BOLD, put
         from perfxl.sheets.styles import fill as mkfill
 
+        from perfxl.io.xlsx import remember_cached
+
         ws = self.wb[sheet]
         pf = mkfill(FILLS[fill]) if fill else None
         for i, values in enumerate(rows):
             for j, v in enumerate(values):
-                c = put(ws, row + i, col + j, v, style=style, fmt=(fmts[j] if fmts and j < len(fmts) else None))
+                fmt = fmts[j] if fmts and j < len(fmts) else None
+                if isinstance(v, Formula):
+                    c = put(ws, row + i, col + j, None, style=style, fmt=fmt)
+                    c.value = "=" + v.text
+                    remember_cached(self.wb, sheet, c.coordinate, v.cached)
+                else:
+                    c = put(ws, row + i, col + j, clean_text(v) if isinstance(v, str) else v, style=style, fmt=fmt)
+                    remember_cached(self.wb, sheet, c.coordinate, None)
                 if bold:
                     c.font = BOLD
                 if pf is not None:
@@ -118,7 +136,15 @@ class OpenpyxlCanvas(Canvas):
     def note(self, sheet, ref, text):
         from perfxl.sheets.styles import comment
 
-        self.wb[sheet][ref].comment = comment(text[:2000]) if text else None
+        cell = self.wb[sheet][ref]
+        merged = merge_note(cell.comment.text if cell.comment else None, clean_text(text[:2000]) if text else None)
+        if merged is None:
+            cell.comment = None
+        elif cell.comment is None or cell.comment.text != merged:
+            old = cell.comment
+            cell.comment = comment(merged)
+            if old is not None and old.author:
+                cell.comment.author = old.author
 
     def link(self, sheet, ref, target):
         from openpyxl.styles import Font
@@ -221,7 +247,10 @@ class XlwingsCanvas(Canvas):
         width = max(len(r) for r in rows)
         values = [[_safe(v) for v in r] + [None] * (width - len(r)) for r in rows]
         rng = sh.range((row, col), (row + len(rows) - 1, col + width - 1))
-        rng.value = values
+        formulas = [(i, j, v) for i, r in enumerate(values) for j, v in enumerate(r) if isinstance(v, Formula)]
+        rng.value = [[None if isinstance(v, Formula) else v for v in r] for r in values]
+        for i, j, v in formulas:                 # Excel calculates them itself
+            sh.range((row + i, col + j)).formula = "=" + v.text
         if fmts:
             for j, fmt in enumerate(fmts):
                 if fmt:
@@ -240,10 +269,14 @@ class XlwingsCanvas(Canvas):
 
     def note(self, sheet, ref, text):
         rng = self._sheet(sheet).range(ref)
+        old = rng.note.text if rng.note is not None else None
+        merged = merge_note(old, text[:2000] if text else None)
+        if merged == old:
+            return
         if rng.note is not None:
             rng.note.delete()
-        if text:
-            rng.add_note(text[:2000])
+        if merged:
+            rng.add_note(merged)
 
     def link(self, sheet, ref, target):
         pass                     # internal links need the desktop API; the address is shown as text
@@ -288,3 +321,145 @@ class XlwingsCanvas(Canvas):
 def _safe(v):
     """Text that Excel would take as a formula is written with a leading apostrophe."""
     return "'" + v if looks_like_formula(v) else v
+
+
+# --- the package itself (XML level) ---------------------------------------------------------
+
+class XmlCanvas(Canvas):
+    """An existing .xlsx/.xlsm edited at the XML level (``perfxl.io.xlsx.Book``): sheets perfxl owns are
+    regenerated, in user sheets only the cells, formats and notes perfxl writes change; every other
+    part, cell and byte stays as it was. Nothing is saved here."""
+
+    #: perfxl's cell styles as format parts (the same look as the openpyxl named styles)
+    STYLES = {
+        "header": dict(fill=L.PALETTE.header, align={"horizontal": "center", "vertical": "center", "wrapText": "1"},
+                       border=True, font=dict(bold=True, color=L.PALETTE.header_font)),
+        "input": dict(fill=L.PALETTE.input, align={"vertical": "top", "wrapText": "1"}, border=True, locked=False),
+        "computed": dict(fill=L.PALETTE.computed, align={"vertical": "top", "wrapText": "1"}, border=True, locked=True),
+        "plain": dict(align={"vertical": "top", "wrapText": "1"}, border=True),
+    }
+
+    def __init__(self, book):
+        self.book = book
+        self._fresh: set[str] = set()
+        self._links: dict[str, list[tuple[str, str]]] = {}
+        self._xfs: dict[tuple, int] = {}
+
+    def names(self):
+        return self.book.names()
+
+    def new_sheet(self, name, after):
+        if name in self.book.names():
+            self.book.sheet(name).clear()
+        else:
+            self.book.add_sheet(name, after)
+        self._fresh.add(name)
+        self._links[name] = []
+
+    def _xf(self, base: int, style, fmt, bold, fill, quote) -> int:
+        key = (base, style, fmt, bold, fill, quote)
+        if key not in self._xfs:
+            st = self.book.styles
+            spec = self.STYLES.get(style, {}) if style else {}
+            font_spec = dict(spec.get("font", {}))
+            if bold:
+                font_spec["bold"] = True
+            font = st.font(st.font_of(base), **font_spec) if font_spec else None
+            color = FILLS[fill] if fill else spec.get("fill")
+            kw = dict(numfmt=fmt, font=font, fill=color, quote=quote)
+            if style:
+                kw.update(border=BORDER_COLOR if spec.get("border") else None, align=spec.get("align"),
+                          locked=spec.get("locked"))
+            self._xfs[key] = st.derive(base, **kw)
+        return self._xfs[key]
+
+    def write(self, sheet, row, col, rows, *, style=None, fmts=None, bold=False, fill=None):
+        from perfxl.io.xlsx.values import date_format
+
+        sh = self.book.sheet(sheet)
+        for i, values in enumerate(rows):
+            for j, v in enumerate(values):
+                r, c = row + i, col + j
+                fmt = fmts[j] if fmts and j < len(fmts) else None
+                plain = v.cached if isinstance(v, Formula) else v
+                fmt = fmt or date_format(plain)
+                if v is None and not (style or fmt or bold or fill) and sh.raw_cell(r, c) is None:
+                    continue
+                quote = looks_like_formula(v)
+                base = 0 if style else sh.style(r, c)
+                sh.put(r, c, v, self._xf(base, style, fmt, bold, fill, quote))
+
+    def fill(self, sheet, ref, kind):
+        from perfxl.io.xlsx.sheet import split_ref
+
+        sh = self.book.sheet(sheet)
+        r, c = split_ref(ref)
+        sh.put(r, c, None, self.book.styles.derive(sh.style(r, c), fill=FILLS[kind]), keep_value=True)
+
+    def note(self, sheet, ref, text):
+        from perfxl.io.xlsx.sheet import split_ref
+
+        self.book.set_note(sheet, *split_ref(ref), text[:2000] if text else None, author=L.COMMENT_AUTHOR)
+
+    def link(self, sheet, ref, target):
+        from perfxl.io.xlsx.sheet import split_ref
+
+        if sheet not in self._fresh:
+            return                                # a user sheet's own links are not perfxl's to replace
+        sh = self.book.sheet(sheet)
+        r, c = split_ref(ref)
+        st = self.book.styles
+        base = sh.style(r, c)
+        font = st.font(st.font_of(base), color=LINK_COLOR, underline=True)
+        sh.put(r, c, None, st.derive(base, font=font), keep_value=True)
+        self._links[sheet].append((ref, target))
+
+    def widths(self, sheet, widths):
+        if sheet in self._fresh:
+            self.book.sheet(sheet).set_widths(list(widths))
+
+    def finish(self, sheet, *, freeze=None, landscape=True, title_rows=None, rows_to_fit=()):
+        sh = self.book.sheet(sheet)
+        if freeze:
+            sh.freeze(freeze)
+        self.finish_rows(sheet, rows_to_fit)
+        if sheet in self._fresh:
+            sh.page_setup(landscape)
+            sh.protect()
+            if title_rows:
+                self.book.set_print_titles(sheet, title_rows)
+
+    def column(self, sheet, col, first, last):
+        sh = self.book.sheet(sheet)
+        return [sh.value(r, col) for r in range(first, last + 1)]
+
+    def last_row(self, sheet):
+        return self.book.sheet(sheet).last_row()
+
+    def last_col(self, sheet):
+        return self.book.sheet(sheet).last_col()
+
+    def hide(self, sheet):
+        self.book.hide(sheet)
+
+    def finish_rows(self, sheet, rows):
+        """Row heights that show wrapped text (as ``styles.fit_rows``); a taller height a user set stays."""
+        sh = self.book.sheet(sheet)
+        widths: dict[int, float] = {}
+        for r in rows:
+            lines = 1
+            for c, v in sh.row_values(r):
+                if isinstance(v, str) and v:
+                    if c not in widths:
+                        widths[c] = sh.col_width(c)
+                    lines = max(lines, needed_lines(v, widths[c]))
+            height = 15.0 * min(lines, 12)
+            current = sh.row_height(r)
+            if current is None or current < height:
+                sh.set_row_height(r, height)
+
+    def close(self):
+        for sheet, links in self._links.items():
+            if links:
+                self.book.sheet(sheet).hyperlinks(links)
+        self._links = {name: [] for name in self._links}

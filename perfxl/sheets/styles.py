@@ -11,8 +11,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from perfxl.model import layout as L
 from perfxl.model.text import looks_like_formula
+from perfxl.sheets.look import BORDER_COLOR, needed_lines
 
-THIN = Side(style="thin", color="B4B4B4")
+THIN = Side(style="thin", color=BORDER_COLOR)
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -77,10 +78,6 @@ def header_row(ws, row: int, headers: Iterable[str], widths: Iterable[float] | N
             ws.column_dimensions[get_column_letter(j)].width = w
 
 
-def _text_units(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-
-
 def fit_rows(ws, rows, *, max_lines: int = 12, line_height: float = 15.0) -> None:
     """Row heights that show wrapped text (spreadsheets do not grow rows written by a library)."""
     widths = {}
@@ -91,9 +88,7 @@ def fit_rows(ws, rows, *, max_lines: int = 12, line_height: float = 15.0) -> Non
                 letter = cell.column_letter
                 if letter not in widths:
                     widths[letter] = ws.column_dimensions[letter].width or 9
-                per_line = max(int(widths[letter] * 0.95), 4)
-                need = sum(-(-_text_units(part) // per_line) or 1 for part in cell.value.split("\n"))
-                lines = max(lines, need)
+                lines = max(lines, needed_lines(cell.value, widths[letter]))
         ws.row_dimensions[row].height = line_height * min(lines, max_lines)
 
 
