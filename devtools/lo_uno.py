@@ -16,6 +16,10 @@ Run with a Python that has LibreOffice's ``uno`` module (Debian: package python3
     python3 lo_uno.py docx-pdf DOCX PDF [DOCX PDF ...]        # Word documents to PDF, their tables of
                                                               # contents and fields updated first (as
                                                               # a user does with 更新目录), one office
+    python3 lo_uno.py decorate IN OUT SPEC.json               # what a user adds in LibreOffice Calc:
+                                                              # pictures, a chart, notes, a button,
+                                                              # rich text, a conditional format, a
+                                                              # named range, formulas; saved as .xlsx
 
 JOBS.json: {"jobs": [{"path": FILE, "type": [[SHEET, "A1", "96%"], [SHEET, "A2", "62家", "text"], ...],
                       "read": [[SHEET, "A1:K40"], ...], "save": ["out.xlsx", "out.ods"]}]}
@@ -268,7 +272,106 @@ def _step(doc, step):
     return cells
 
 
+def _size(w, h):
+    from com.sun.star.awt import Size
+
+    s = Size()
+    s.Width, s.Height = w, h
+    return s
+
+
+def _point(x, y):
+    from com.sun.star.awt import Point
+
+    p = Point()
+    p.X, p.Y = x, y
+    return p
+
+
+def _address(sheet, ref):
+    return sheet.getCellRangeByName(ref).getCellAddress()
+
+
+def decorate(src, out, spec_file):
+    """Open ``src``, add what ``spec`` lists (each key optional), save as .xlsx to ``out``.
+
+    spec: {"picture": [sheet, cell, png], "chart": [sheet, "A1:B5", cell], "notes": [[sheet, cell, text]],
+    "button": [sheet, label], "rich": [sheet, cell, bold, plain], "conditional": [sheet, "A1:A9"],
+    "name": [name, "$Sheet.$A$1:$A$3"], "formulas": [[sheet, cell, formula]]}"""
+    with open(spec_file, encoding="utf-8") as fh:
+        spec = json.load(fh)
+    office = Office()
+    try:
+        doc = office.open(uno.systemPathToFileUrl(os.path.abspath(src)))
+        sheets = doc.Sheets
+        if "picture" in spec:
+            name, cell, png = spec["picture"]
+            sheet = sheets.getByName(name)
+            shape = doc.createInstance("com.sun.star.drawing.GraphicObjectShape")
+            provider = office.ctx.ServiceManager.createInstanceWithContext("com.sun.star.graphic.GraphicProvider",
+                                                                             office.ctx)
+            shape.Graphic = provider.queryGraphic((_prop("URL", uno.systemPathToFileUrl(os.path.abspath(png))),))
+            sheet.DrawPage.add(shape)
+            shape.setSize(_size(2000, 2000))
+            shape.Anchor = sheet.getCellRangeByName(cell)
+        if "chart" in spec:
+            name, rng, cell = spec["chart"]
+            sheet = sheets.getByName(name)
+            r = sheet.getCellRangeByName(rng).getRangeAddress()
+            pos = sheet.getCellRangeByName(cell).Position
+            from com.sun.star.awt import Rectangle
+
+            rect = Rectangle()
+            rect.X, rect.Y, rect.Width, rect.Height = pos.X, pos.Y, 8000, 5000
+            sheet.Charts.addNewByName("图表1", rect, (r,), True, False)
+        for name, cell, text in spec.get("notes", []):
+            sheet = sheets.getByName(name)
+            sheet.Annotations.insertNew(_address(sheet, cell), text)
+        if "button" in spec:
+            name, label = spec["button"]
+            sheet = sheets.getByName(name)
+            shape = doc.createInstance("com.sun.star.drawing.ControlShape")
+            model = doc.createInstance("com.sun.star.form.component.CommandButton")
+            model.Label = label
+            model.Name = "按钮1"
+            shape.Control = model
+            shape.setSize(_size(3000, 800))
+            shape.setPosition(_point(12000, 500))
+            sheet.DrawPage.add(shape)
+        if "rich" in spec:
+            name, cell, bold, plain = spec["rich"]
+            c = sheets.getByName(name).getCellRangeByName(cell)
+            c.setString("")
+            text = c.getText()
+            cursor = text.createTextCursor()
+            cursor.CharWeight = 150.0
+            text.insertString(cursor, bold, False)
+            cursor.CharWeight = 100.0
+            text.insertString(cursor, plain, False)
+        if "conditional" in spec:
+            from com.sun.star.sheet.ConditionOperator import GREATER
+
+            name, rng = spec["conditional"]
+            target = sheets.getByName(name).getCellRangeByName(rng)
+            entries = target.ConditionalFormat
+            entries.addNew((_prop("Operator", GREATER), _prop("Formula1", "0"), _prop("StyleName", "Good")))
+            target.ConditionalFormat = entries
+        if "name" in spec:
+            name, content = spec["name"]
+            doc.NamedRanges.addNewByName(name, content, _address(sheets.getByIndex(0), "A1"), 0)
+        for name, cell, formula in spec.get("formulas", []):
+            sheets.getByName(name).getCellRangeByName(cell).setFormula(formula)
+        doc.calculateAll()
+        doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(out)), (_prop("FilterName", "Calc MS Excel 2007 XML"),))
+        doc.close(True)
+    finally:
+        office.close()
+
+
 def main(argv):
+    if argv[:1] == ["decorate"] and len(argv) == 4:
+        decorate(argv[1], argv[2], argv[3])
+        return 0
     if argv[:1] == ["build-vba"] and len(argv) == 4:
         build_vba(argv[1], argv[2], argv[3])
         return 0

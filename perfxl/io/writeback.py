@@ -189,14 +189,15 @@ def encrypt_bytes(data: bytes, password: str) -> bytes:
 
 def written_by_perfxl(path: Path) -> bool:
     """True when ``path`` is as perfxl last wrote it (nobody saved it since): perfxl is the last
-    author recorded inside it and the file's time is still the time recorded with it."""
+    author recorded inside it and the file's time is still exactly the time recorded with it (perfxl
+    sets it so; LibreOffice keeps the author and the recorded time when it saves, but not the file's)."""
     import zipfile
 
     try:
         with zipfile.ZipFile(path) as zf:
             with zf.open("docProps/core.xml") as fh:
                 core = fh.read(64 * 1024)
-        mtime = os.stat(path).st_mtime
+        mtime = os.stat(path).st_mtime_ns
     except Exception:  # anything unreadable is not known to be perfxl's: it gets a backup
         return False
     if re.search(rb"<cp:lastModifiedBy>\s*perfxl\s*</cp:lastModifiedBy>", core) is None:
@@ -206,4 +207,4 @@ def written_by_perfxl(path: Path) -> bool:
         recorded = datetime.strptime(m.group(1).decode().strip(), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
     except (AttributeError, ValueError):
         return False
-    return abs(recorded.timestamp() - mtime) < 2
+    return mtime == int(recorded.timestamp()) * 10 ** 9   # any save since (LibreOffice keeps both fields) moves it

@@ -108,6 +108,7 @@ class Book:
         self.infos = {i.filename: i for i in self.zf.infolist()}
         self.changed: dict[str, bytes] = {}
         self.removed: set[str] = set()
+        self._reserved: set[str] = set()
         self._rels: dict[str, Rels] = {}
         self._sheets: dict[str, Sheet] = {}
         self._notes: dict[str, list] = {}
@@ -151,8 +152,10 @@ class Book:
     def new_name(self, pattern: str) -> str:
         """A part name like ``pattern % n`` not used yet."""
         n = 1
-        while self.exists(pattern % n) or any(k.lower() == (pattern % n).lower() for k in self.infos):
+        taken = {k.lower() for k in (*self.infos, *self.changed, *self._reserved)}
+        while (pattern % n).lower() in taken:
             n += 1
+        self._reserved.add(pattern % n)
         return pattern % n
 
     def rels(self, part: str) -> Rels:

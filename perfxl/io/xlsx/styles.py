@@ -29,8 +29,15 @@ MINIMAL = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet
            '</styleSheet>' % NS).encode()
 
 
-def _key(el) -> bytes:
-    return etree.tostring(el, method="c14n")
+def _key(el, collection: str = "") -> bytes:
+    """What makes two entries the same; for cell formats, an apply flag that is set counts as absent
+    (Excel applies what a cell format names either way), so a format perfxl restores finds the one
+    the workbook had."""
+    if collection == "cellXfs" and any(k.startswith("apply") for k in el.attrib):
+        el = copy.deepcopy(el)
+        for k in [k for k, v in el.attrib.items() if k.startswith("apply") and v in ("1", "true")]:
+            del el.attrib[k]
+    return etree.tostring(el, method="c14n", exclusive=True)
 
 
 class Styles:
@@ -64,8 +71,8 @@ class Styles:
         if index is None:
             index = self._index[name] = {}
             for i, item in enumerate(items):
-                index.setdefault(_key(item), i)
-        key = _key(el)
+                index.setdefault(_key(item, name), i)
+        key = _key(el, name)
         if key in index:
             return index[key]
         coll = self._collection(name)
@@ -112,6 +119,14 @@ class Styles:
         return self._add("fonts", el)
 
     def fill(self, color: str) -> int:
+        """A solid fill of ``color``: one the workbook has (whatever its background colour, which a solid
+        fill does not show), else a new one."""
+        for i, f in enumerate(self._items("fills")):
+            p = f.find(Q + "patternFill")
+            fg = p.find(Q + "fgColor") if p is not None else None
+            if (p is not None and p.get("patternType") == "solid" and fg is not None
+                    and (fg.get("rgb") or "").upper() == "FF" + color.upper() and len(f) == 1):
+                return i
         el = etree.fromstring(('<fill xmlns="%s"><patternFill patternType="solid"><fgColor rgb="FF%s"/>'
                                '<bgColor rgb="FF%s"/></patternFill></fill>' % (NS, color, color)).encode())
         return self._add("fills", el)

@@ -1,0 +1,650 @@
+"""Nothing lost when writing back (可靠性与安全): perfxl edits the package at the XML level.
+
+A corpus of workbooks with what people put in them — pictures, charts, buttons, macros, custom XML
+(sensitivity labels), printer settings, rich text, notes, data validation, conditional formats,
+defined names and formulas with cached results — made both at the XML level as Excel writes them and
+by LibreOffice through UNO, is scored in place and into a new file. The package is then diffed part by
+part: every part is byte-identical except the ones perfxl owns, and within the sheets perfxl patches
+every cell it does not own is byte-identical too. LibreOffice opens every file written and sees
+perfxl's values.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from conftest import ROOT, example_basic, example_info, example_rows
+from perfxl.model import layout as L
+
+S = L.SHEET_INDICATORS
+OWNED = {L.SHEET_SUMMARY, L.SHEET_SURVEY_STATS, L.SHEET_PROBLEMS, L.SHEET_DEVIATIONS, L.SHEET_LISTS}
+PACKAGE_LEVEL = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml",
+                 "docProps/core.xml"}
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PR = "http://schemas.openxmlformats.org/package/2006/relationships"
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000" "1f15c4890000000d49444154789c63f8cf"
+                    "c0f01f0005000201a5d6b8c60000000049454e44ae426082")
+USER_NOTE = "张三:\n请复核该项得分"
+
+
+# --- reading packages (independently of perfxl's editor) -------------------------------------------
+
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def _resolve(source: str, target: str) -> str:
+    import posixpath
+
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+        posixpath.join(posixpath.dirname(source), target))
+
+
+def rels_of(pk: dict[str, bytes], part: str) -> list[tuple[str, str, str]]:
+    """(id, type, resolved target) of a part's relationships."""
+    import posixpath
+
+    d, f = posixpath.split(part)
+    data = pk.get(posixpath.join(d, "_rels", f + ".rels"))
+    if not data:
+        return []
+    root = etree.fromstring(data)
+    return [(r.get("Id"), r.get("Type").rsplit("/", 1)[-1], _resolve(part, r.get("Target")))
+            for r in root if r.get("TargetMode") != "External"]
+
+
+def sheet_parts(pk: dict[str, bytes]) -> dict[str, str]:
+    wb = etree.fromstring(pk["xl/workbook.xml"])
+    by_id = {i: t for i, _, t in rels_of(pk, "xl/workbook.xml")}
+    return {s.get("name"): by_id[s.get("{%s}id" % R)] for s in wb.iter("{%s}sheet" % MAIN)}
+
+
+def cells(xml: bytes) -> dict[str, bytes]:
+    return {m.group(1).decode(): m.group(0) for m in
+            re.finditer(rb'<c r="([A-Z]+\d+)"(?:[^>]*?/>|[^>]*?>.*?</c>)', xml, re.S)}
+
+
+def strip_style(raw: bytes) -> bytes:
+    return re.sub(rb' s="\d+"', b"", raw, count=1)
+
+
+def c14n(el) -> bytes:
+    return etree.tostring(el, method="c14n")
+
+
+def note_texts(pk: dict[str, bytes], sheet_part: str) -> dict[str, str]:
+    out = {}
+    for _, kind, target in rels_of(pk, sheet_part):
+        if kind == "comments" and target in pk:
+            for c in etree.fromstring(pk[target]).iter("{%s}comment" % MAIN):
+                out[c.get("ref")] = "".join(t.text or "" for t in c.iter("{%s}t" % MAIN))
+    return out
+
+
+def owned_columns(path: Path) -> set[str]:
+    """Column letters of the computed columns (by their headers in row 1)."""
+    from openpyxl import load_workbook
+
+    headers = {L.COLUMNS_BY_KEY[k].header for k in L.COMPUTED_KEYS}
+    ws = load_workbook(path, read_only=True)[S]
+    return {c.column_letter for c in next(ws.iter_rows(min_row=1, max_row=1)) if c.value in headers}
+
+
+def check_nothing_else_changed(before: Path, after: Path, marked: set[tuple[str, str]]) -> None:
+    """Every part byte-identical except those perfxl owns; in the sheets it patches every cell it
+    does not own byte-identical, and a marked cell changes only its format."""
+    a, b = parts(before), parts(after)
+    sa, sb = sheet_parts(a), sheet_parts(b)
+    patched = {S, L.SHEET_BASIC} | {sheet for sheet, _ in marked}
+    touched = {sa[n] for n in (OWNED | patched) if n in sa}
+    may_change = set(PACKAGE_LEVEL) | touched
+    for part in touched:
+        may_change.add(os.path.join(os.path.dirname(part), "_rels", os.path.basename(part) + ".rels"))
+        may_change |= {t for _, kind, t in rels_of(a, part) if kind in ("comments", "vmlDrawing")}
+    for name, data in a.items():
+        if name not in may_change:
+            assert b.get(name) == data, f"{name} changed"
+    # styles: every existing entry keeps its index and meaning
+    st_a, st_b = etree.fromstring(a["xl/styles.xml"]), etree.fromstring(b["xl/styles.xml"])
+    for coll in ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "dxfs"):
+        ea, eb = st_a.find("{%s}%s" % (MAIN, coll)), st_b.find("{%s}%s" % (MAIN, coll))
+        if ea is not None:
+            assert [c14n(x) for x in ea] == [c14n(x) for x in eb][:len(ea)], coll
+    # the sheets perfxl patches: cells and everything else but sheetData
+    for name in patched & set(sa):
+        pa, pb = a[sa[name]], b[sb[name]]
+        ca, cb = cells(pa), cells(pb)
+        own = owned_columns(after) if name == S else set()
+        figure_rows = set()
+        if name == L.SHEET_BASIC:
+            from openpyxl import load_workbook
+
+            ws = load_workbook(before, read_only=True)[name]
+            top = next((r[0].row for r in ws.iter_rows(max_col=2) if r[0].value == L.FIGURE_HEADER[0]), 10 ** 9)
+            figure_rows = {r for r in ca if r[0] in "CD" and int(r[1:]) >= top}
+        for ref, raw in ca.items():
+            if re.match(r"[A-Z]+", ref).group(0) in own or ref in figure_rows:
+                continue
+            assert ref in cb, f"{name}!{ref} lost"
+            if (name, ref) in marked:
+                assert strip_style(cb[ref]) == strip_style(raw), f"{name}!{ref}"
+            else:
+                assert cb[ref] == raw, f"{name}!{ref}: {raw!r} -> {cb[ref]!r}"
+        ta, tb = etree.fromstring(pa), etree.fromstring(pb)
+        skip = {"sheetData", "dimension", "legacyDrawing"}
+        keep_a = [c14n(x) for x in ta if isinstance(x.tag, str) and etree.QName(x).localname not in skip]
+        keep_b = [c14n(x) for x in tb if isinstance(x.tag, str) and etree.QName(x).localname not in skip]
+        assert keep_a == keep_b, name
+        # a user's notes keep their text; perfxl's part only follows it
+        na, nb = note_texts(a, sa[name]), note_texts(b, sb[name])
+        for ref, text in na.items():
+            if not text.startswith("perfxl："):
+                assert nb[ref].startswith(text.split("\n\nperfxl：")[0]), (name, ref)
+    # workbook: the same sheets in the same order (perfxl's own added or regenerated), names kept
+    assert [n for n in sb if n not in OWNED] == [n for n in sa if n not in OWNED]
+    wa, wb_ = etree.fromstring(a["xl/workbook.xml"]), etree.fromstring(b["xl/workbook.xml"])
+    names_a = {(d.get("name"), list(sa)[int(d.get("localSheetId"))] if d.get("localSheetId") else None, d.text)
+               for d in wa.iter("{%s}definedName" % MAIN)}
+    names_b = {(d.get("name"), list(sb)[int(d.get("localSheetId"))] if d.get("localSheetId") else None, d.text)
+               for d in wb_.iter("{%s}definedName" % MAIN)}
+    assert names_a <= names_b
+
+
+def marked_cells(run_json: dict) -> set[tuple[str, str]]:
+    out = {(p["sheet"], p["cell"]) for p in run_json["problems"] if p.get("sheet") and p.get("cell")}
+    out |= {tuple(d["cell"].split("!")) for d in run_json.get("deviations", [])}
+    return out
+
+
+# --- the corpus: at the XML level, as Excel writes ----------------------------------------------------
+
+def standard(path: Path, rows=None) -> Path:
+    from perfxl.io.files import atomic_save
+    from perfxl.sheets.template import new_workbook
+
+    wb = new_workbook(rows=rows or example_rows(), info=example_info(), basic=example_basic(), blank_rows=0)
+    atomic_save(wb, path)
+    return path
+
+
+def _add_rel(pk, part, rid, rtype, target):
+    import posixpath
+
+    d, f = posixpath.split(part)
+    name = posixpath.join(d, "_rels", f + ".rels")
+    xml = pk.get(name, b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="%s">'
+                       b'</Relationships>' % PR.encode())
+    rel = b'<Relationship Id="%s" Type="%s" Target="%s"/>' % (rid.encode(), rtype.encode(), target.encode())
+    pk[name] = xml.replace(b"</Relationships>", rel + b"</Relationships>")
+
+
+def _ct(pk, xml: bytes):
+    pk["[Content_Types].xml"] = pk["[Content_Types].xml"].replace(b"</Types>", xml + b"</Types>")
+
+
+def excel_like(src: Path, dst: Path) -> Path:
+    """The standard example with, at the XML level as Excel saves them: a sensitivity label (customXml),
+    printer settings, a picture and a chart, rich text, a user's notes, a conditional format, defined
+    names, formulas with cached results (and Excel's calcChain), a shared formula; and without perfxl's
+    output sheets, which perfxl must then create."""
+    pk = parts(src)
+    sp = sheet_parts(pk)
+    ind, info, basic, intro = sp[S], sp[L.SHEET_INFO], sp[L.SHEET_BASIC], sp[L.SHEET_GUIDE]
+    # perfxl's output sheets removed (they are the last ones)
+    wb = pk["xl/workbook.xml"]
+    for name in OWNED:
+        if name in sp:
+            part = sp[name]
+            wb = re.sub(rb'<sheet [^>]*name="' + name.encode() + rb'"[^>]*/>', b"", wb)
+            pk.pop(part)
+            pk["[Content_Types].xml"] = pk["[Content_Types].xml"].replace(
+                b'<Override PartName="/%s" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+                b'worksheet+xml"/>' % part.encode(), b"")
+            pk["xl/_rels/workbook.xml.rels"] = re.sub(
+                rb'<Relationship [^>]*Target="/?' + part.encode() + rb'"[^>]*/>', b"", pk["xl/_rels/workbook.xml.rels"])
+    # defined names: a workbook name and one local to 问卷设置 (moves when perfxl inserts sheets)
+    survey_setup = list(sheet_parts({**pk, "xl/workbook.xml": wb})).index(L.SHEET_SURVEY_SETUP)
+    wb = wb.replace(b"</definedNames>", (
+        "<definedName name=\"我的区域\">'指标评分'!$A$1:$B$5</definedName><definedName name=\"_xlnm.Print_Area\" "
+        f"localSheetId=\"{survey_setup}\">'问卷设置'!$A$1:$D$20</definedName></definedNames>").encode())
+    pk["xl/workbook.xml"] = wb
+    # customXml (a SharePoint/sensitivity label), related from the workbook
+    pk["customXml/item1.xml"] = '<?xml version="1.0" encoding="utf-8"?><labels xmlns="urn:msip">机密</labels>'.encode()
+    pk["customXml/itemProps1.xml"] = (b'<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n<ds:datastoreItem '
+                                      b'ds:itemID="{6E1A2A37-3C2B-4D38-9E0A-7D2B1B6D1F00}" xmlns:ds="http://schemas.'
+                                      b'openxmlformats.org/officeDocument/2006/customXml"><ds:schemaRefs/>'
+                                      b'</ds:datastoreItem>')
+    _add_rel(pk, "customXml/item1.xml", "rId1", "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+             "customXmlProps", "itemProps1.xml")
+    _add_rel(pk, "xl/workbook.xml", "rIdCx1", R + "/customXml", "../customXml/item1.xml")
+    _ct(pk, b'<Override PartName="/customXml/itemProps1.xml" ContentType="application/vnd.openxmlformats-'
+            b'officedocument.customXmlProperties+xml"/>')
+    # printer settings of the indicator sheet
+    pk["xl/printerSettings/printerSettings1.bin"] = bytes(range(256)) * 4
+    _add_rel(pk, ind, "rIdPs1", R + "/printerSettings", "../printerSettings/printerSettings1.bin")
+    _ct(pk, b'<Default Extension="bin" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+            b'printerSettings"/>')
+    pk[ind] = re.sub(rb"(<pageSetup\b[^>]*?)/>", rb'\1 r:id="rIdPs1" xmlns:r="' + R.encode() + rb'"/>', pk[ind], count=1)
+    # a conditional format (with Excel's dxf) on 分值
+    pk[ind] = pk[ind].replace(b"<dataValidations", b'<conditionalFormatting sqref="E2:E45"><cfRule type="cellIs" '
+                              b'dxfId="0" priority="1" operator="greaterThan"><formula>3</formula></cfRule>'
+                              b"</conditionalFormatting><dataValidations", 1)
+    if b"<dxfs" not in pk["xl/styles.xml"]:
+        pk["xl/styles.xml"] = re.sub(rb"(</cellStyles>|<cellStyles[^>]*/>)", rb'\1<dxfs count="1"><dxf><font><b/>'
+                                     rb'<color rgb="FF9C0006"/></font></dxf></dxfs>', pk["xl/styles.xml"], count=1)
+    # a picture and a chart on 说明
+    pk["xl/media/image1.png"] = PNG
+    pk["xl/charts/chart1.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<c:chartSpace xmlns:c="http://schemas.openxmlformats.'
+        'org/drawingml/2006/chart" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><c:chart><c:plotArea>'
+        "<c:barChart><c:barDir val=\"col\"/><c:grouping val=\"clustered\"/><c:ser><c:idx val=\"0\"/><c:order val=\"0\"/>"
+        "<c:val><c:numRef><c:f>'指标评分'!$E$2:$E$10</c:f></c:numRef></c:val></c:ser><c:axId val=\"1\"/><c:axId "
+        'val="2"/></c:barChart><c:catAx><c:axId val="1"/><c:scaling/><c:axPos val="b"/><c:crossAx val="2"/></c:catAx>'
+        '<c:valAx><c:axId val="2"/><c:scaling/><c:axPos val="l"/><c:crossAx val="1"/></c:valAx></c:plotArea></c:chart>'
+        "</c:chartSpace>").encode()
+    anchor = ('<xdr:twoCellAnchor><xdr:from><xdr:col>%d</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>1</xdr:row>'
+              '<xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to><xdr:col>%d</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>8'
+              '</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>%s<xdr:clientData/></xdr:twoCellAnchor>')
+    pic = ('<xdr:pic><xdr:nvPicPr><xdr:cNvPr id="2" name="图片 1"/><xdr:cNvPicPr/></xdr:nvPicPr><xdr:blipFill><a:blip '
+           'r:embed="rId1"/><a:stretch><a:fillRect/></a:stretch></xdr:blipFill><xdr:spPr><a:prstGeom prst="rect">'
+           '<a:avLst/></a:prstGeom></xdr:spPr></xdr:pic>')
+    frame = ('<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="3" name="图表 2"/><xdr:cNvGraphicFramePr/>'
+             '</xdr:nvGraphicFramePr><xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm><a:graphic>'
+             '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/chart"><c:chart xmlns:c="http://'
+             'schemas.openxmlformats.org/drawingml/2006/chart" r:id="rId2"/></a:graphicData></a:graphic>'
+             '</xdr:graphicFrame>')
+    pk["xl/drawings/drawing1.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/'
+        'drawingml/2006/spreadsheetDrawing" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+        f'xmlns:r="{R}">' + anchor % (7, 9, pic) + anchor % (10, 16, frame) + "</xdr:wsDr>").encode()
+    _add_rel(pk, "xl/drawings/drawing1.xml", "rId1", R + "/image", "../media/image1.png")
+    _add_rel(pk, "xl/drawings/drawing1.xml", "rId2", R + "/chart", "../charts/chart1.xml")
+    _add_rel(pk, intro, "rIdDr1", R + "/drawing", "../drawings/drawing1.xml")
+    pk[intro] = pk[intro].replace(b"</worksheet>", b'<drawing xmlns:r="' + R.encode() + b'" r:id="rIdDr1"/></worksheet>')
+    _ct(pk, b'<Default Extension="png" ContentType="image/png"/><Override PartName="/xl/drawings/drawing1.xml" '
+            b'ContentType="application/vnd.openxmlformats-officedocument.drawing+xml"/><Override PartName="/xl/charts/'
+            b'chart1.xml" ContentType="application/vnd.openxmlformats-officedocument.drawingml.chart+xml"/>')
+    # rich text (two runs, one bold) in a shared string, shown on 说明
+    sst_rel = [t for _, kind, t in rels_of(pk, "xl/workbook.xml") if kind == "sharedStrings"]
+    rich = ("<si><r><rPr><b/><sz val=\"11\"/><rFont val=\"宋体\"/><charset val=\"134\"/></rPr><t>重点：</t></r><r><rPr>"
+            "<sz val=\"11\"/><rFont val=\"宋体\"/><charset val=\"134\"/></rPr><t>按期完成</t></r></si>").encode()
+    if sst_rel:
+        sst = pk[sst_rel[0]]
+        index = len(re.findall(rb"<si>|<si/>", sst))
+        pk[sst_rel[0]] = sst.replace(b"</sst>", rich + b"</sst>")
+    else:
+        index = 0
+        pk["xl/sharedStrings.xml"] = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="%s" '
+                                      b'count="1" uniqueCount="1">' % MAIN.encode()) + rich + b"</sst>"
+        _add_rel(pk, "xl/workbook.xml", "rIdSst1", R + "/sharedStrings", "sharedStrings.xml")
+        _ct(pk, b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+                b'officedocument.spreadsheetml.sharedStrings+xml"/>')
+    pk[intro] = pk[intro].replace(b"</sheetData>", b'<row r="60"><c r="A60" t="s"><v>%d</v></c></row></sheetData>' % index)
+    # formulas with cached results: 分值 of row 2 (perfxl reads it), a shared formula on 基础数据, calcChain
+    e2 = cells(pk[ind])["E2"]
+    value = re.search(rb"<v>([^<]*)</v>", e2).group(1)
+    pk[ind] = pk[ind].replace(e2, b'<c r="E2" s="%s"><f>1*%s</f><v>%s</v></c>'
+                              % (re.search(rb's="(\d+)"', e2).group(1), value, value))
+    pk[basic] = pk[basic].replace(b"</sheetData>", b'<row r="70"><c r="F70"><v>1</v></c><c r="G70"><f t="shared" '
+                                  b'ref="G70:G72" si="0">F70*2</f><v>2</v></c></row><row r="71"><c r="G71"><f t="shared" '
+                                  b'si="0"/><v>0</v></c></row><row r="72"><c r="G72"><f t="shared" si="0"/><v>0</v>'
+                                  b"</c></row></sheetData>")
+    sheet_index = list(sheet_parts(pk)).index(S) + 1
+    pk["xl/calcChain.xml"] = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<calcChain xmlns="%s"><c r="E2"'
+                              b' i="%d"/></calcChain>' % (MAIN.encode(), sheet_index))
+    _add_rel(pk, "xl/workbook.xml", "rIdCc1", R + "/calcChain", "calcChain.xml")
+    _ct(pk, b'<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            b'spreadsheetml.calcChain+xml"/>')
+    # a user's notes, as Excel writes them (author run in bold), on a cell perfxl marks and on one it does not
+    comments = [t for _, kind, t in rels_of(pk, ind) if kind == "comments"][0]
+    vml = [t for _, kind, t in rels_of(pk, ind) if kind == "vmlDrawing"][0]
+    author_run = ('<r><rPr><b/><sz val="9"/><color indexed="81"/><rFont val="宋体"/><charset val="134"/></rPr><t>张三:</t></r>'
+                  '<r><rPr><sz val="9"/><color indexed="81"/><rFont val="宋体"/><charset val="134"/></rPr>'
+                  '<t xml:space="preserve">\n%s</t></r>')
+    xml = pk[comments].replace(b"</authors>", "<author>张三</author></authors>".encode())
+    author_id = len(re.findall(rb"<author>", pk[comments]))
+    for ref, text in (("M4", "请复核该项得分"), ("B3", "这个一级指标与去年相同")):
+        xml = xml.replace(b"</commentList>", (f'<comment ref="{ref}" authorId="{author_id}" shapeId="0"><text>'
+                                              + author_run % text + "</text></comment></commentList>").encode())
+    pk[comments] = xml
+    for row, col in ((3, 12), (2, 1)):
+        pk[vml] = pk[vml].replace(b"</xml>", (
+            '<v:shape id="_x0000_s%d" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;'
+            'width:108pt;height:59.25pt;z-index:1;visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto"><v:fill '
+            'color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/><v:textbox '
+            "style='mso-direction-alt:auto'><div style='text-align:left'></div></v:textbox><x:ClientData "
+            'ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/><x:AutoFill>False</x:AutoFill><x:Row>%d</x:Row>'
+            "<x:Column>%d</x:Column></x:ClientData></v:shape></xml>" % (3000 + row, row, col)).encode())
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in pk.items():
+            zf.writestr(name, data)
+    return dst
+
+
+def libreoffice_made(src: Path, dst: Path) -> Path:
+    """The standard example after a user added, in LibreOffice Calc: a picture, a chart, notes, a form
+    button, rich text, a conditional format, a named range and formulas (saved as .xlsx)."""
+    import json
+
+    png = dst.parent / "红.png"
+    png.write_bytes(PNG)
+    spec = {"picture": [L.SHEET_GUIDE, "H2", str(png)], "chart": [S, "E2:E10", "W2"],
+            "notes": [[S, "M4", USER_NOTE], [S, "B3", "这个一级指标与去年相同"]], "button": [L.SHEET_INFO, "我的按钮"],
+            "rich": [L.SHEET_GUIDE, "A60", "重点：", "按期完成"], "conditional": [S, "E2:E40"],
+            "name": ["我的区域", f"${S}.$A$1:$B$5"], "formulas": [[L.SHEET_BASIC, "G70", "=B2*2"]]}
+    spec_file = dst.parent / "spec.json"
+    spec_file.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    proc = subprocess.run(["/usr/bin/python3", str(ROOT / "devtools" / "lo_uno.py"), "decorate", str(src), str(dst),
+                           str(spec_file)], capture_output=True, text=True, timeout=300)
+    assert dst.exists(), proc.stderr
+    return dst
+
+
+def _uno_available() -> bool:
+    try:
+        return subprocess.run(["/usr/bin/python3", "-c", "import uno"], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, soffice) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("writer-corpus")
+    base = standard(d / "标准.xlsx")
+    out = {"excel": excel_like(base, d / "如Excel所存.xlsx")}
+    from perfxl.excel.xlsm import write_xlsm
+    from perfxl.sheets.template import new_workbook
+
+    out["xlsm"] = write_xlsm(d / "带按钮和宏.xlsm", wb=new_workbook(rows=example_rows(), info=example_info(),
+                                                                 basic=example_basic(), blank_rows=0))
+    if _uno_available():
+        out["libreoffice"] = libreoffice_made(base, d / "LibreOffice所存.xlsx")
+    elif os.environ.get("CI", "").lower() == "true":
+        pytest.fail("LibreOffice 的 Python 接口（python3-uno）不可用：CI 中需要它生成测试工作簿")
+    return out
+
+
+def _copy(corpus, kind, tmp_path) -> Path:
+    if kind not in corpus:
+        pytest.skip("LibreOffice's UNO bridge (python3-uno) not installed")
+    dst = tmp_path / corpus[kind].name
+    shutil.copy2(corpus[kind], dst)
+    return dst
+
+
+# --- the package diff ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["excel", "libreoffice", "xlsm"])
+@pytest.mark.parametrize("in_place", [True, False], ids=["in-place", "new-file"])
+def test_only_what_perfxl_owns_changes(corpus, kind, in_place, tmp_path, cli, soffice):
+    src = _copy(corpus, kind, tmp_path)
+    before = tmp_path / ("before" + src.suffix)
+    shutil.copy2(src, before)
+    run = cli("score", src, *(["--in-place"] if in_place else []), "--json")
+    assert run.code == 0, run.text
+    data = run.json()
+    assert data["total"] == 88.78
+    out = Path(data["output"])
+    assert out == (src if in_place else src.with_name(src.stem + "_评分" + src.suffix))
+    check_nothing_else_changed(before, out, marked_cells(data))
+    # LibreOffice opens it and sees perfxl's values and the user's
+    seen = soffice.sheets(out)
+    summary = {r[0]: r[1] for r in seen[L.SHEET_SUMMARY] if len(r) > 1}
+    assert summary["总分"] == "88.78" and summary["等级"] == "良"
+    assert seen[S][0][L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY["score"])] == "得分"
+    assert any("绩效目标合理性" in " ".join(r) for r in seen[L.SHEET_DEVIATIONS])
+    if kind == "excel":
+        assert seen[S][1][4] == "2"                                  # the user's formula, its value kept
+        assert seen[L.SHEET_GUIDE][59][0] == "重点：按期完成"     # rich text
+    # perfxl reads its own output without complaint (a formula keeps its cached result)
+    again = cli("validate", out, "--json")
+    assert again.code == 0, [p["message"] for p in again.json()["problems"]]
+
+
+def test_a_user_note_is_kept_beside_perfxls_and_comes_back_alone(corpus, tmp_path, cli, soffice):
+    src = _copy(corpus, "excel", tmp_path)
+    ind = sheet_parts(parts(src))[S]
+    before = note_texts(parts(src), ind)
+    assert before["M4"] == USER_NOTE
+    assert cli("score", src, "--in-place").code == 0
+    after = note_texts(parts(src), ind)
+    assert after["M4"].startswith(USER_NOTE + "\n\nperfxl：评价得分 0.80 与规则得分 1.20 不同")
+    assert after["B3"] == before["B3"]
+    assert cli("score", src, "--in-place").code == 0                 # a second run: the same note, once
+    assert note_texts(parts(src), ind) == after
+    # the evaluator takes the rule's score: the deviation, and perfxl's part of the note, go away
+    pk = parts(src)
+    pk[ind] = re.sub(rb'(<c r="M4"[^>]*?)(?:/>|>.*?</c>)', rb"\1/>", pk[ind], count=1, flags=re.S)
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in pk.items():
+            zf.writestr(name, data)
+    assert cli("score", src, "--in-place").code == 0
+    final = note_texts(parts(src), ind)
+    assert final["M4"] == USER_NOTE and final["B3"] == before["B3"]
+    comments = [t for _, kind, t in rels_of(parts(src), ind) if kind == "comments"][0]
+    m4 = re.search(rb'<comment ref="M4".*?</comment>', parts(src)[comments], re.S).group(0)
+    assert m4.count(b"<r>") == 2 and b"<b/>" in m4                      # the author's bold run too
+    assert soffice.sheets(src)[L.SHEET_SUMMARY]
+
+
+def test_rerunning_adds_no_formats_and_keeps_the_package_stable(corpus, tmp_path, cli):
+    src = _copy(corpus, "libreoffice" if "libreoffice" in corpus else "excel", tmp_path)
+    assert cli("score", src, "--in-place").code == 0
+    first = parts(src)
+    assert cli("score", src, "--in-place").code == 0
+    second = parts(src)
+    assert second["xl/styles.xml"] == first["xl/styles.xml"]
+    changed = {n for n in first if first[n] != second.get(n)}
+    assert changed <= {"docProps/core.xml"}, changed
+
+
+# --- formulas with cached results --------------------------------------------------------------------
+
+@pytest.mark.parametrize("backend", ["xml", "openpyxl"])
+def test_a_formula_is_written_with_its_cached_result(backend, tmp_path, soffice):
+    import python_calamine
+
+    from perfxl.io.files import atomic_save, atomic_write_bytes
+    from perfxl.io.xlsx.book import Book
+    from perfxl.sheets.canvas import Formula, OpenpyxlCanvas, XmlCanvas
+    from perfxl.sheets.template import new_workbook
+
+    out = tmp_path / "公式.xlsx"
+    values = [[Formula("SUM(E2:E4)", 7), Formula('=IF(E2>1,"高","低")', "高"), Formula("1/0", "#DIV/0!"),
+               Formula("E2>1", True), "=不是公式"]]
+    if backend == "xml":
+        base = standard(tmp_path / "src.xlsx")
+        book = Book(base.read_bytes())
+        cv = XmlCanvas(book)
+        cv.write(S, 60, 1, values, style="computed")
+        data = book.save()
+        atomic_write_bytes(out, lambda fh: fh.write(data))
+    else:
+        wb = new_workbook(rows=example_rows(), blank_rows=0)
+        OpenpyxlCanvas(wb).write(S, 60, 1, values, style="computed")
+        atomic_save(wb, out)
+    with zipfile.ZipFile(out) as zf:
+        xml = zf.read(sheet_parts(parts(out))[S])
+    row = cells(xml)
+    assert re.search(rb"<f>SUM\(E2:E4\)</f><v>7</v>", row["A60"])
+    assert b't="str"' in row["B60"] and "<v>高</v>".encode() in row["B60"]
+    assert b't="e"' in row["C60"] and b"<v>#DIV/0!</v>" in row["C60"]
+    assert b't="b"' in row["D60"] and b"<v>1</v>" in row["D60"]
+    assert b"<f>" not in row["E60"]                                      # text stays text
+    cal = python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_name(S).to_python()
+    assert [cal[59][i] for i in (0, 1, 3, 4)] == [7.0, "高", True, "=不是公式"]
+    seen = soffice.sheets(out)[S][59]
+    assert seen[:2] == ["7", "高"] and seen[4] == "=不是公式"
+
+
+# --- file handling: macros, encryption, owners, links, backups ---------------------------------------------
+
+def test_xlsm_scored_into_an_xlsx_is_a_real_xlsx(corpus, tmp_path, cli, soffice):
+    src = _copy(corpus, "xlsm", tmp_path)
+    run = cli("score", src, "-o", tmp_path / "结果.xlsx", "--json")
+    assert run.code == 0, run.text
+    assert [p["code"] for p in run.json()["problems"]] == ["macros_not_in_xlsx"]
+    pk = parts(tmp_path / "结果.xlsx")
+    assert "xl/vbaProject.bin" not in pk and b"macroEnabled" not in pk["[Content_Types].xml"]
+    assert b"vbaProject" not in pk["xl/_rels/workbook.xml.rels"]
+    assert soffice.sheets(tmp_path / "结果.xlsx")[L.SHEET_SUMMARY]
+    # and the other way round: an .xlsx written as .xlsm declares a macro-enabled workbook
+    plain = standard(tmp_path / "普通.xlsx")
+    assert cli("score", plain, "-o", tmp_path / "结果.xlsm").code == 0
+    assert b"macroEnabled.main+xml" in parts(tmp_path / "结果.xlsm")["[Content_Types].xml"]
+
+
+def test_an_encrypted_workbook_is_never_written_in_plaintext(tmp_path, monkeypatch):
+    """No temporary file anywhere: perfxl builds the package in memory and encrypts it before the
+    only write (openpyxl's own save would write each worksheet to TMPDIR in plaintext)."""
+    import tempfile
+
+    import msoffcrypto
+    import openpyxl.worksheet._writer as ow
+
+    from perfxl.io.writeback import write_back
+    from perfxl.score.engine import run
+    from test_robustness import PASSWORD, encrypt
+
+    src = encrypt(standard(tmp_path / "plain" / "x.xlsx"), tmp_path / "加密.xlsx")
+    result = run(src, password=PASSWORD)
+
+    def refuse(*a, **k):
+        raise AssertionError("a temporary file in TMPDIR")
+    monkeypatch.setattr(ow, "create_temporary_file", refuse)
+    for name in ("NamedTemporaryFile", "TemporaryFile", "mkstemp", "mkdtemp"):
+        monkeypatch.setattr(tempfile, name, refuse)
+    write_back(result, src, tmp_path / "新.xlsx", password=PASSWORD)
+    write_back(result, src, in_place=True, password=PASSWORD)
+    for path in (src, tmp_path / "新.xlsx"):
+        with path.open("rb") as fh:
+            assert msoffcrypto.OfficeFile(fh).is_encrypted()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="changing owners needs root")
+def test_in_place_keeps_owner_group_and_mode(tmp_path, cli):
+    src = standard(tmp_path / "x.xlsx")
+    os.chown(src, 1234, 5678)
+    os.chmod(src, 0o640)
+    assert cli("score", src, "--in-place").code == 0
+    st = src.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (1234, 5678, 0o640)
+    [bak] = tmp_path.glob("x.bak-*.xlsx")
+    assert (bak.stat().st_uid, bak.stat().st_mode & 0o7777) == (1234, 0o640)
+
+
+def test_another_users_file_is_not_taken_over(tmp_path, monkeypatch):
+    from perfxl.check.problems import UnusableInput
+    from perfxl.io import files
+
+    src = standard(tmp_path / "x.xlsx")
+    monkeypatch.setattr(os, "geteuid", lambda: src.stat().st_uid + 1)
+    with pytest.raises(UnusableInput) as e:
+        files.ensure_writable(src)
+    assert e.value.problems[0].code == "file_owner"
+
+
+def test_a_symlink_is_followed_to_the_real_workbook(tmp_path, cli):
+    real = standard(tmp_path / "真" / "表.xlsx")
+    link = tmp_path / "链接.xlsx"
+    link.symlink_to(real)
+    original = real.read_bytes()
+    assert cli("score", link, "--in-place").code == 0
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert real.read_bytes() != original and b"xl/worksheets" in real.read_bytes()
+    [bak] = real.parent.glob("表.bak-*.xlsx")
+    assert bak.read_bytes() == original
+
+
+def test_output_edited_by_anyone_gets_a_backup(tmp_path, cli, soffice):
+    src = standard(tmp_path / "表.xlsx")
+    out = tmp_path / "表_评分.xlsx"
+    assert cli("score", src).code == 0
+    assert cli("score", src).code == 0 and not list(tmp_path.glob("*.bak-*"))     # perfxl's own: replaced
+    # saved by LibreOffice (which may keep the last author) ...
+    lo = tmp_path / "lo"
+    soffice.convert(out, "xlsx", lo)
+    shutil.copy2(lo / out.name, out)
+    edited = out.read_bytes()
+    assert cli("score", src).code == 0
+    [bak] = tmp_path.glob("表_评分.bak-*.xlsx")
+    assert bak.read_bytes() == edited
+    # ... or changed by a script that leaves the core properties as perfxl wrote them
+    bak.unlink()
+    pk = parts(out)
+    ind = sheet_parts(pk)[S]
+    pk[ind] = pk[ind].replace(b"</sheetData>", b'<row r="99"><c r="A99"><v>1</v></c></row></sheetData>')
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, data in pk.items():
+            zf.writestr(name, data)
+    edited = out.read_bytes()
+    assert cli("score", src).code == 0
+    [bak] = tmp_path.glob("表_评分.bak-*.xlsx")
+    assert bak.read_bytes() == edited
+
+
+# --- a full disk ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 160 KB tmpfs (root only): room for a workbook, not for a second copy of it."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a small tmpfs needs root")
+    d = tmp_path / "满"
+    d.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(d)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    yield d
+    subprocess.run(["umount", "-l", str(d)], capture_output=True)
+
+
+def _fill_up(folder: Path, leave: int) -> None:
+    """Take the free space of ``folder``'s file system down to about ``leave`` bytes."""
+    st = os.statvfs(folder)
+    free = st.f_bavail * st.f_frsize
+    if free > leave:
+        (folder / "占位").write_bytes(b"\0" * (free - leave))
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+@pytest.mark.parametrize("command", ["score-in-place", "score-o", "template", "consolidate", "fill", "report"])
+def test_a_full_disk_leaves_everything_as_it_was(small_disk, tmp_path, cli, command):
+    src = standard(small_disk / "表.xlsx")
+    scored = tmp_path / "已评分.xlsx"
+    if command == "report":
+        assert cli("score", standard(tmp_path / "r.xlsx"), "-o", scored).code == 0
+    args = {"score-in-place": ["score", src, "--in-place"], "score-o": ["score", src, "-o", small_disk / "结果.xlsx"],
+            "template": ["template", "-o", small_disk / "表.xlsx", "--force"],
+            "consolidate": ["consolidate", small_disk, "-o", small_disk / "汇总.xlsx"],
+            "fill": ["fill", _roster(tmp_path), "-o", small_disk],
+            "report": ["report", scored, "-o", small_disk / "报告.docx"]}[command]
+    _fill_up(small_disk, 12 * 1024)
+    before = _files(small_disk)
+    run = cli(*args, "--json") if command != "fill" else cli(*args)
+    assert run.code == 2, run.text
+    assert "磁盘空间不足" in run.text and "Traceback" not in run.text
+    assert _files(small_disk) == before                       # the original as it was, nothing partial
+
+
+def _roster(tmp_path: Path) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["单位名称", "评价年度"])
+    wb.active.append(["甲单位", 2024])
+    path = tmp_path / "名单.xlsx"
+    wb.save(path)
+    return path
