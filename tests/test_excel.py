@@ -34,10 +34,13 @@ def replay(path, book, out):
 
 
 def sheet_values(path) -> dict:
+    """Every sheet's values (numbers to 15 significant digits, what Excel shows: openpyxl, which replays
+    the Excel side here, stores 16, perfxl's writer the exact double)."""
     wb = load_workbook(path)
     out = {}
     for ws in wb.worksheets:
-        rows = [[c.value for c in r] for r in ws.iter_rows()]
+        rows = [[float("%.15g" % c.value) if isinstance(c.value, float) else c.value for c in r]
+                for r in ws.iter_rows()]
         for r in rows:
             while r and r[-1] is None:
                 r.pop()

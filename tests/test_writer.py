@@ -79,7 +79,7 @@ def strip_style(raw: bytes) -> bytes:
 
 
 def c14n(el) -> bytes:
-    return etree.tostring(el, method="c14n")
+    return etree.tostring(el, method="c14n", exclusive=True)
 
 
 def note_texts(pk: dict[str, bytes], sheet_part: str) -> dict[str, str]:

@@ -269,9 +269,12 @@ class XlwingsCanvas(Canvas):
 
     def note(self, sheet, ref, text):
         rng = self._sheet(sheet).range(ref)
-        old = rng.note.text if rng.note is not None else None
+        try:
+            old, known = (rng.note.text if rng.note is not None else None), True
+        except Exception:          # engines that cannot read a note's text (xlwings Server/Lite): replaced
+            old, known = None, False
         merged = merge_note(old, text[:2000] if text else None)
-        if merged == old:
+        if known and merged == old:
             return
         if rng.note is not None:
             rng.note.delete()

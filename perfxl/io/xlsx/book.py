@@ -480,9 +480,8 @@ class Book:
         self._flush_notes()
         formulas = False
         for part, sheet in self._sheets.items():
-            data = sheet.serialize()
-            if data != self.read(part) or part not in self.infos:
-                self.write(part, data)
+            if sheet.version or part not in self.infos:
+                self.write(part, sheet.serialize())
             formulas |= sheet.formulas_changed
         if formulas:
             self.drop_calc_chain()
@@ -557,5 +556,5 @@ def write_zip(book: Book) -> bytes:
 
 
 def _deflate(data: bytes) -> tuple[int, int, int, bytes]:
-    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    c = zlib.compressobj(6 if len(data) < (1 << 20) else 1, zlib.DEFLATED, -15)     # big sheets: fast
     return zipfile.ZIP_DEFLATED, zlib.crc32(data), len(data), c.compress(data) + c.flush()

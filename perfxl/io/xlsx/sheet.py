@@ -60,6 +60,8 @@ class Sheet:
         self.shared, self.date1904 = shared, date1904
         self._load(data)
         self.formulas_changed = False
+        self.version = 0                      # bumped by every change (0: the part as it was)
+        self._joined: tuple[int, bytes] | None = None
         self._arrays: list[tuple[int, int, int, int, int, int]] | None = None
 
     # --- structure ----------------------------------------------------------------------------
@@ -112,6 +114,7 @@ class Sheet:
             self.formulas_changed = True
         self.rows, self.nums, self.by_num, self.pos, self.rows_data = [], [], {}, 0, b""
         self.created = []
+        self.version += 1
 
     def element(self, name: bytes) -> bytes | None:
         for it in self.items:
@@ -121,6 +124,7 @@ class Sheet:
 
     def set_element(self, name: bytes, xml: bytes | None) -> None:
         """Replace, insert (at the schema's place) or, with None, remove a top-level element."""
+        self.version += 1
         for i, it in enumerate(self.items):
             if it[0] == name:
                 if xml is None:
@@ -142,6 +146,7 @@ class Sheet:
             if v == REL and k.startswith(b"xmlns:"):
                 return k[6:] + b":"
         self.root_body += b' xmlns:r="' + REL + b'"'
+        self.version += 1
         return b"r:"
 
     def serialize(self) -> bytes:
@@ -159,7 +164,10 @@ class Sheet:
         return b"".join(out)
 
     def _rows_bytes(self) -> bytes:
-        return b"".join(r.lead + (self._row_bytes(r) if r.dirty else r.raw) for r in self.rows) + self.rows_data[self.pos:]
+        if self._joined is None or self._joined[0] != self.version:
+            data = b"".join(r.lead + (self._row_bytes(r) if r.dirty else r.raw) for r in self.rows) + self.rows_data[self.pos:]
+            self._joined = (self.version, data)
+        return self._joined[1]
 
     # --- rows ---------------------------------------------------------------------------------
     def _scan(self, until: int | None) -> None:
@@ -309,6 +317,7 @@ class Sheet:
                 lo, hi = (int(x) for x in spans.split(b":"))
                 row.attrs[b"spans"] = b"%d:%d" % (min(lo, c), max(hi, c))
         row.dirty = True
+        self.version += 1
 
     def set_cached(self, r: int, c: int, cached) -> bool:
         """Give the formula in (r, c) its cached result; False when the cell holds no formula."""
@@ -331,6 +340,7 @@ class Sheet:
         i = bisect.bisect_left(row.cols, c)
         row.cells[i][1] = new
         row.dirty = True
+        self.version += 1
         return True
 
     def col_width(self, c: int, default: float = 9.0) -> float:
@@ -361,6 +371,7 @@ class Sheet:
             return
         row.attrs[b"ht"], row.attrs[b"customHeight"] = ht, b"1"
         row.dirty = True
+        self.version += 1
 
     def row_values(self, r: int) -> list[tuple[int, object]]:
         row = self.row(r)
@@ -466,6 +477,7 @@ class Sheet:
             i = bisect.bisect_left(row.cols, c)
             row.cells[i][1] = raw[:fm.start()] + new_f + raw[fm.end():]
             row.dirty = True
+            self.version += 1
             return
 
     def _break_arrays(self, r: int, c: int) -> None:
@@ -493,6 +505,7 @@ class Sheet:
                         i = bisect.bisect_left(row.cols, mc)
                         row.cells[i][1] = raw[:fm.start()] + raw[fm.end():]
                         row.dirty = True
+                        self.version += 1
                         self.formulas_changed = True
                 self._arrays.remove((r0, c0, r1, c1, mr, mc))
 

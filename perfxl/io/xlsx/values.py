@@ -76,8 +76,9 @@ def _number(v) -> bytes:
 
 
 def _scalar(value, date1904: bool) -> tuple[bytes | None, bytes | None]:
-    """(t attribute, <v> text) of a plain value; t b'inlineStr' means text."""
-    if value is None:
+    """(t attribute, <v> text) of a plain value; t b'inlineStr' means text (empty text: no value, as
+    Excel stores a cell whose text was deleted)."""
+    if value is None or value == "":
         return None, None
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):      # numpy scalars
         try:
@@ -121,7 +122,8 @@ def cell_xml(p: bytes, ref: str, style: int, value, date1904: bool = False) -> b
     if t is None:
         return head + b"/>"
     if t == b"inlineStr":
-        space = b' xml:space="preserve"' if v[:1].isspace() or v[-1:].isspace() or b"\n" in v else b""
+        edge = v[:1].isspace() or v[-1:].isspace() or v.startswith(b"&#13;") or v.endswith(b"&#13;")
+        space = b' xml:space="preserve"' if edge or b"\n" in v or b"\t" in v else b""
         return (head + b' t="inlineStr"><' + p + b"is><" + p + b"t" + space + b">" + v + b"</" + p + b"t></"
                 + p + b"is></" + p + b"c>")
     return head + (b' t="' + t + b'"' if t != b"n" else b"") + b"><" + p + b"v>" + v + b"</" + p + b"v></" + p + b"c>"
