@@ -3,9 +3,15 @@ with the perfxl.consolidate API. Every file must be accounted for (included + no
 each broken file listed with its reason) and memory must stay flat: the resident memory of the main
 process and of the worker processes is sampled while files are scored and printed at 25/50/75/100%.
 
-Prints the figures; exits 1 if a file is unaccounted for or a broken file was included.
+Then the writer: ``--write`` files (default 400, every kind of broken file among them) are scored and
+written back with perfxl's XML-level writer, half in place and half into new files. Every good file must
+be written and read back with the same total, every broken one refused with a message and left
+byte-identical, no temporary file may remain, and memory must stay flat (printed at 25/50/75/100%).
 
-    python benchmarks/bench_soak.py [--files 2000] [--broken 0.1] [--jobs N] [--keep DIR]
+Prints the figures; exits 1 if a file is unaccounted for, a broken file was included, or a write went
+wrong.
+
+    python benchmarks/bench_soak.py [--files 2000] [--broken 0.1] [--jobs N] [--write 400] [--keep DIR]
 """
 from __future__ import annotations
 
@@ -102,6 +108,7 @@ def main() -> int:
     ap.add_argument("--broken", type=float, default=0.1)
     ap.add_argument("--jobs", type=int, default=None)
     ap.add_argument("--indicators", type=int, default=60)
+    ap.add_argument("--write", type=int, default=400, help="files written back after consolidating (0: none)")
     ap.add_argument("--keep", type=Path, default=None, help="build the collection here and keep it")
     args = ap.parse_args()
     import psutil
@@ -169,9 +176,67 @@ def main() -> int:
         print(f"  {kind:6s} -> {category}: {n:4d}  e.g. {example[:70]}")
     if missing:
         print(f"broken files not listed as not included: {missing[:5]}")
+    written_ok = soak_writes(folder, expected, args.write) if args.write else True
     if args.keep is None:
         shutil.rmtree(root, ignore_errors=True)
-    return 0 if found_ok and not missing else 1
+    return 0 if found_ok and not missing and written_ok else 1
+
+
+def soak_writes(folder: Path, broken: dict[str, str], count: int) -> bool:
+    """Score and write back ``count`` files (broken ones included), half in place; check every outcome."""
+    import psutil
+    import python_calamine
+
+    from perfxl.check.problems import UnusableInput
+    from perfxl.io.writeback import write_back
+    from perfxl.score.engine import run
+
+    files = sorted(folder.glob("*.xlsx"))
+    bad = [f for f in files if f.name in broken]
+    good = [f for f in files if f.name not in broken and "_评分" not in f.stem]
+    chosen = (bad[: max(count // 10, 1)] + good)[:count]
+    out = folder.parent / "写回"
+    out.mkdir(exist_ok=True)
+    me = psutil.Process()
+    marks: dict[int, tuple[float, float]] = {}
+    failures: list[str] = []
+    t0 = time.perf_counter()
+    written = refused = 0
+    for i, f in enumerate(chosen, start=1):
+        original = f.read_bytes()
+        in_place = i % 2 == 0
+        try:
+            result = run(f)
+            report = write_back(result, f, None if in_place else out / f.name, in_place=in_place)
+        except UnusableInput as e:
+            refused += 1
+            if f.name not in broken or not e.problems or f.read_bytes() != original:
+                failures.append(f"{f.name}: refused ({e.problems[0].message if e.problems else '?'})")
+        else:
+            written += 1
+            if f.name in broken and result.total is not None and broken[f.name] not in ("公式无缓存",):
+                failures.append(f"{f.name}: a broken file was written")
+            book = python_calamine.CalamineWorkbook.from_path(str(report.output))
+            summary = book.get_sheet_by_name("得分汇总").to_python()
+            total = next((row[1] for row in summary if row and row[0] == "总分"), None)
+            if result.total is not None and total != result.total:
+                failures.append(f"{f.name}: total {total} != {result.total}")
+        for q in (25, 50, 75, 100):
+            if q not in marks and i * 100 >= q * len(chosen):
+                marks[q] = (time.perf_counter() - t0, me.memory_info().rss / 2**20)
+    leftovers = [p.name for d in (folder, out) for p in d.iterdir() if p.name.endswith(".tmp")]
+    elapsed = time.perf_counter() - t0
+    print(f"written back {written:,} and refused {refused:,} of {len(chosen):,} files in {elapsed:.1f} s "
+          f"({elapsed / max(len(chosen), 1) * 1000:.0f} ms per file, read + score + write)")
+    print(" progress   time   main RSS")
+    for q in (25, 50, 75, 100):
+        t, mb = marks.get(q, (float("nan"),) * 2)
+        print(f"   {q:3d}%  {t:6.1f} s  {mb:7.0f} MB")
+    if leftovers:
+        failures.append(f"temporary files left: {leftovers[:3]}")
+    for line in failures[:10]:
+        print("WRITE PROBLEM:", line)
+    return not failures
 
 
 if __name__ == "__main__":

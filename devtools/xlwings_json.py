@@ -141,6 +141,11 @@ def apply_actions(wb, actions: list[dict]) -> list[dict]:
                         cell.data_type = "s"
                     else:
                         cell.value = from_json(v)
+        elif f == "setFormula":                                     # Excel calculates it itself
+            ws = sheet(a)
+            for i, row in enumerate(a["values"]):
+                for j, v in enumerate(row):
+                    ws.cell(a["start_row"] + 1 + i, a["start_column"] + 1 + j).value = v
         elif f == "setNumberFormat":
             for c in cells(a):
                 c.number_format = args[0]

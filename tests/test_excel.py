@@ -238,3 +238,16 @@ def test_summary_workbook_from_the_command_line(cli, tmp_path):
 
     assert "xl/vbaProject.bin" in zipfile.ZipFile(tmp_path / "汇总.xlsm").namelist()
     assert L.SHEET_CONS_SETUP in load_workbook(tmp_path / "汇总.xlsm").sheetnames
+
+
+def test_a_formula_reaches_excel_as_a_formula(example, tmp_path):
+    """The xlwings back end takes the same Formula values as the file back ends: Excel gets the formula
+    (and calculates it), text that looks like one stays text."""
+    from perfxl.sheets.canvas import Formula, XlwingsCanvas
+
+    book = open_in_excel(example)
+    XlwingsCanvas(book).write(L.SHEET_INDICATORS, 60, 1, [[Formula("SUM(E2:E4)", 7), "=不是公式"]])
+    replay(example, book, tmp_path / "f.xlsx")
+    ws = load_workbook(tmp_path / "f.xlsx")[L.SHEET_INDICATORS]
+    assert ws["A60"].value == "=SUM(E2:E4)"
+    assert ws["B60"].value == "=不是公式" and ws["B60"].data_type == "s"

@@ -406,6 +406,15 @@ def test_only_what_perfxl_owns_changes(corpus, kind, in_place, tmp_path, cli, so
     if kind == "excel":
         assert seen[S][1][4] == "2"                                  # the user's formula, its value kept
         assert seen[L.SHEET_GUIDE][59][0] == "重点：按期完成"     # rich text
+    if in_place and _uno_available():           # LibreOffice finds every note (text and VML shape agree)
+        import json
+
+        seen_lo = json.loads(subprocess.run(["/usr/bin/python3", str(ROOT / "devtools" / "lo_uno.py"), "inspect",
+                                             str(out)], capture_output=True, text=True, timeout=300).stdout)
+        pk = parts(out)
+        assert seen_lo["notes"][S] == len(note_texts(pk, sheet_parts(pk)[S])) > 4
+        if kind == "xlsm":                          # perfxl's buttons: still there, still buttons
+            assert {c["label"] for c in seen_lo["controls"]} >= {"校验", "评分"}
     # perfxl reads its own output without complaint (a formula keeps its cached result)
     again = cli("validate", out, "--json")
     assert again.code == 0, [p["message"] for p in again.json()["problems"]]

@@ -556,5 +556,5 @@ def write_zip(book: Book) -> bytes:
 
 
 def _deflate(data: bytes) -> tuple[int, int, int, bytes]:
-    c = zlib.compressobj(6 if len(data) < (1 << 20) else 1, zlib.DEFLATED, -15)     # big sheets: fast
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
     return zipfile.ZIP_DEFLATED, zlib.crc32(data), len(data), c.compress(data) + c.flush()
