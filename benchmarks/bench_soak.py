@@ -189,7 +189,7 @@ def soak_writes(folder: Path, broken: dict[str, str], count: int) -> bool:
 
     from perfxl.check.problems import UnusableInput
     from perfxl.io.writeback import write_back
-    from perfxl.score.engine import run
+    from perfxl.score.pipeline import run
 
     files = sorted(folder.glob("*.xlsx"))
     bad = [f for f in files if f.name in broken]

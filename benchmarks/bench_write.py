@@ -76,7 +76,7 @@ def main() -> int:
     ap.add_argument("--responses", type=int, default=20000)
     ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
-    from perfxl.score.engine import run
+    from perfxl.score.pipeline import run
 
     tmp = Path(tempfile.mkdtemp(prefix="perfxl-bench-write-"))
     try:

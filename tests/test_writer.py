@@ -522,7 +522,7 @@ def test_an_encrypted_workbook_is_never_written_in_plaintext(tmp_path, monkeypat
     import openpyxl.worksheet._writer as ow
 
     from perfxl.io.writeback import write_back
-    from perfxl.score.engine import run
+    from perfxl.score.pipeline import run
     from test_robustness import PASSWORD, encrypt
 
     src = encrypt(standard(tmp_path / "plain" / "x.xlsx"), tmp_path / "加密.xlsx")

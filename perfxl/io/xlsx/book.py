@@ -338,7 +338,7 @@ class Book:
                               + b'id="' + rid.encode() + b'"/>')
             vml = Vml(None, self._free_vml_block())
         else:
-            vml = Vml(self.read(vpart) or b"", 0)
+            vml = Vml(self.read(vpart) or b"", self._free_vml_block())
         self._notes[part] = entry = [cpart, comments, vpart, vml]
         return entry
 

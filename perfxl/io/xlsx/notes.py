@@ -205,6 +205,20 @@ class Vml:
     def add(self, row: int, col: int) -> None:
         if (row, col) in self.note_cells():
             return
+        root = re.search(rb"<xml\b[^>]*>", self.data)
+        if root is None or b"</xml>" not in self.data:
+            raise ValueError("VML drawing without its <xml> root")
+        missing = b"".join(b' xmlns:%s="%s"' % (p, ns) for p, ns in (
+            (b"v", VML_NS), (b"o", b"urn:schemas-microsoft-com:office:office"),
+            (b"x", b"urn:schemas-microsoft-com:office:excel")) if b"xmlns:" + p + b"=" not in root.group(0))
+        if missing:                                # the prefixes perfxl's shapes use
+            end = root.end() - (2 if root.group(0).endswith(b"/>") else 1)
+            self.data = self.data[:end] + missing + self.data[end:]
+            root = re.search(rb"<xml\b[^>]*>", self.data)
+        if b"<o:idmap" not in self.data:          # LibreOffice's buttons: no block of shape ids declared
+            at = root.end()
+            self.data = (self.data[:at] + b'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="%d"/>'
+                         b"</o:shapelayout>" % self.block + self.data[at:])
         spid = self._next_id()
         block = spid // 1024
         m = re.search(rb'(<o:idmap\b[^>]*data=")([^"]*)(")', self.data)
