@@ -657,3 +657,90 @@ def _roster(tmp_path: Path) -> Path:
     path = tmp_path / "名单.xlsx"
     wb.save(path)
     return path
+
+
+# --- worksheet XML as other programs write it ------------------------------------------------------------
+
+def _one_sheet(tmp_path: Path, sheet_data: bytes, root: bytes = b"") -> bytes:
+    """A one-sheet workbook whose sheet part holds ``sheet_data`` (``root``: the worksheet start tag)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "表"
+    path = tmp_path / "one.xlsx"
+    wb.save(path)
+    pk = parts(path)
+    root = root or b'<worksheet xmlns="%s">' % MAIN.encode()
+    close = b"</" + re.match(rb"<([\w:]+)", root).group(1) + b">"
+    pk["xl/worksheets/sheet1.xml"] = b'<?xml version="1.0" encoding="UTF-8"?>\n' + root + sheet_data + close
+    buf = tmp_path / "one.xlsx"
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in pk.items():
+            zf.writestr(name, data)
+    return buf.read_bytes()
+
+
+def _edit(data: bytes, out: Path, edit) -> Path:
+    from perfxl.io.xlsx.book import Book
+
+    book = Book(data)
+    edit(book.sheet("表"))
+    out.write_bytes(book.save())
+    return out
+
+
+def _grid(path: Path) -> list[list]:
+    import python_calamine
+
+    return python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("表").to_python(
+        skip_empty_area=False)
+
+
+def test_prefixed_worksheet_xml(tmp_path, soffice):
+    data = _one_sheet(tmp_path, '<x:sheetData><x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>甲</x:t></x:is></x:c>'
+                                "</x:row></x:sheetData>".encode(), b'<x:worksheet xmlns:x="%s">' % MAIN.encode())
+
+    def edit(sh):
+        assert sh.value(1, 1) == "甲"
+        sh.put(1, 2, "乙")
+        sh.put(3, 1, 5)
+    out = _edit(data, tmp_path / "前缀.xlsx", edit)
+    xml = parts(out)["xl/worksheets/sheet1.xml"]
+    assert b"<c " not in xml and b'<x:c r="B1"' in xml                  # written in the part's own prefix
+    assert _grid(out)[:3] == [["甲", "乙"], ["", ""], [5.0, ""]]
+    assert soffice.sheets(out)["表"][:3] == [["甲", "乙"], ["", ""], ["5", ""]]
+
+
+def test_rows_and_cells_without_addresses(tmp_path, soffice):
+    data = _one_sheet(tmp_path, b'<sheetData><row><c t="inlineStr"><is><t>a</t></is></c><c><v>2</v></c></row>'
+                                b"<row><c><v>3</v></c></row></sheetData>")
+
+    def edit(sh):
+        assert sh.value(2, 1) == 3 and sh.value(1, 2) == 2
+        sh.put(1, 3, "x")
+        sh.put(2, 2, 4)
+    out = _edit(data, tmp_path / "无地址.xlsx", edit)
+    assert _grid(out) == [["a", 2.0, "x"], [3.0, 4.0, ""]]
+    assert soffice.sheets(out)["表"] == [["a", "2", "x"], ["3", "4", ""]]
+
+
+def test_overwriting_the_cell_that_holds_a_shared_formula(tmp_path, soffice):
+    data = _one_sheet(tmp_path, b'<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="B1"><f t="shared" ref="B1:B3" '
+                                b'si="0">A1*2</f><v>2</v></c></row><row r="2"><c r="A2"><v>2</v></c><c r="B2"><f '
+                                b't="shared" si="0"/><v>4</v></c></row><row r="3"><c r="A3"><v>3</v></c><c r="B3"><f '
+                                b't="shared" si="0"/><v>6</v></c></row></sheetData>')
+    out = _edit(data, tmp_path / "共享公式.xlsx", lambda sh: sh.put(1, 2, "perfxl"))
+    cell = cells(parts(out)["xl/worksheets/sheet1.xml"])
+    assert b'<f t="shared" ref="B2:B3" si="0">A2*2</f><v>4</v>' in cell["B2"]
+    assert b"<f" not in cell["B1"]
+    assert [r[1] for r in soffice.sheets(out)["表"]] == ["perfxl", "4", "6"]   # LibreOffice calculates them
+
+
+def test_writing_into_an_array_formula_keeps_its_values(tmp_path, soffice):
+    data = _one_sheet(tmp_path, b'<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="C1"><f t="array" ref="C1:C2">'
+                                b'A1:A2*2</f><v>2</v></c></row><row r="2"><c r="A2"><v>2</v></c><c r="C2"><v>4</v>'
+                                b"</c></row></sheetData>")
+    out = _edit(data, tmp_path / "数组公式.xlsx", lambda sh: sh.put(2, 3, 9))
+    cell = cells(parts(out)["xl/worksheets/sheet1.xml"])
+    assert cell["C1"] == b'<c r="C1"><v>2</v></c>'
+    assert [r[2] for r in soffice.sheets(out)["表"]] == ["2", "9"]
