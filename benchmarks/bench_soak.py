@@ -163,9 +163,7 @@ def main() -> int:
         peak_all = max(s[1] + s[2] for s in samples) / 2**20
         print(f"peak while scoring: main {peak_main:.0f} MB, main + workers {peak_all:.0f} MB "
               f"({len(samples)} samples)")
-    from perfxl.model import layout as L
-    H = L.CONS_HEADERS
-    rejected = {Path(r[H["file"]]).name: (r[H["category"]], r[H["reason"]]) for _, r in cons.rejected.iterrows()}
+    rejected = {Path(r["file"]).name: (r["category"], r["reason"]) for _, r in cons.rejected.iterrows()}
     found_ok = cons.found == args.files and cons.included + cons.not_included == cons.found
     missing = [f for f in expected if f not in rejected]
     print(f"found {cons.found:,}: included {cons.included:,}, not included {cons.not_included:,} "
