@@ -100,9 +100,11 @@ def owned_columns(path: Path) -> set[str]:
     return {c.column_letter for c in next(ws.iter_rows(min_row=1, max_row=1)) if c.value in headers}
 
 
-def check_nothing_else_changed(before: Path, after: Path, marked: set[tuple[str, str]]) -> None:
+def check_nothing_else_changed(before: Path, after: Path, marked: set[tuple[str, str]],
+                               computed: set[str] | None = None) -> None:
     """Every part byte-identical except those perfxl owns; in the sheets it patches every cell it
-    does not own byte-identical, and a marked cell changes only its format."""
+    does not own byte-identical, and a marked cell changes only its format. ``computed``: the column
+    letters of perfxl's computed columns on the indicator sheet (default: found by their headers in row 1)."""
     a, b = parts(before), parts(after)
     sa, sb = sheet_parts(a), sheet_parts(b)
     patched = {S, L.SHEET_BASIC} | {sheet for sheet, _ in marked}
@@ -124,7 +126,7 @@ def check_nothing_else_changed(before: Path, after: Path, marked: set[tuple[str,
     for name in patched & set(sa):
         pa, pb = a[sa[name]], b[sb[name]]
         ca, cb = cells(pa), cells(pb)
-        own = owned_columns(after) if name == S else set()
+        own = (owned_columns(after) if computed is None else computed) if name == S else set()
         figure_rows = set()
         if name == L.SHEET_BASIC:
             from openpyxl import load_workbook

@@ -109,6 +109,7 @@ class Book:
         self.changed: dict[str, bytes] = {}
         self.removed: set[str] = set()
         self._reserved: set[str] = set()
+        self._parts: dict[str, str] = {}             # sheet name -> part
         self._rels: dict[str, Rels] = {}
         self._sheets: dict[str, Sheet] = {}
         self._notes: dict[str, list] = {}
@@ -206,11 +207,13 @@ class Book:
         return [s.get("name") for s in self._sheet_elements()]
 
     def part_of(self, name: str) -> str:
-        el = next(s for s in self._sheet_elements() if s.get("name") == name)
-        rel = self.rels(self.wb_part).by_id(el.get("{%s}id" % R_NS))
-        if rel is None:
-            raise ValueError(f"sheet {name} has no part")
-        return resolve(self.wb_part, rel.get("Target"))
+        if name not in self._parts:
+            el = next(s for s in self._sheet_elements() if s.get("name") == name)
+            rel = self.rels(self.wb_part).by_id(el.get("{%s}id" % R_NS))
+            if rel is None:
+                raise ValueError(f"sheet {name} has no part")
+            self._parts[name] = resolve(self.wb_part, rel.get("Target"))
+        return self._parts[name]
 
     def sheet(self, name: str) -> Sheet:
         part = self.part_of(name)

@@ -44,6 +44,8 @@ class Comments:
     def __init__(self, data: bytes | None):
         self.root = etree.fromstring(data or EMPTY_COMMENTS, PARSER)
         self.dirty = data is None
+        self._by_ref = {c.get("ref"): c for c in self._list().findall(Q + "comment")}
+        self._added = False
 
     def _list(self):
         el = self.root.find(Q + "commentList")
@@ -52,7 +54,7 @@ class Comments:
         return el
 
     def find(self, ref: str):
-        return next((c for c in self._list().findall(Q + "comment") if c.get("ref") == ref), None)
+        return self._by_ref.get(ref)
 
     @staticmethod
     def text_of(comment) -> str:
@@ -84,14 +86,9 @@ class Comments:
             comment = etree.Element(Q + "comment")
             comment.set("ref", ref)
             comment.set("authorId", str(self._author(author)))
-            from perfxl.io.xlsx.sheet import split_ref
-
-            key = split_ref(ref)
-            rest = [c for c in self._list().findall(Q + "comment") if _sort_key(c.get("ref")) > key]
-            if rest:
-                rest[0].addprevious(comment)
-            else:
-                self._list().append(comment)
+            self._list().append(comment)                  # put in cell order when saved
+            self._by_ref[ref] = comment
+            self._added = True
             etree.SubElement(comment, Q + "text")
         text = comment.find(Q + "text")
         if text is None:
@@ -117,6 +114,7 @@ class Comments:
             t.set(XML_SPACE, "preserve")
         if not self.text_of(comment).strip():
             comment.getparent().remove(comment)
+            self._by_ref.pop(ref, None)
             return False
         runs = text.findall(Q + "r")
         if len(runs) == 1 and runs[0].find(Q + "rPr") is None and text.find(Q + "t") is None:
@@ -126,9 +124,17 @@ class Comments:
         return True
 
     def empty(self) -> bool:
-        return not self._list().findall(Q + "comment")
+        return not self._by_ref
 
     def serialize(self) -> bytes:
+        if self._added:                                   # Excel lists notes row by row
+            lst = self._list()
+            comments = lst.findall(Q + "comment")
+            for c in comments:
+                lst.remove(c)
+            for c in sorted(comments, key=lambda c: _sort_key(c.get("ref"))):
+                lst.append(c)
+            self._added = False
         return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
@@ -180,64 +186,92 @@ def _mark_at(before: str, s: str, mark: str) -> int | None:
 
 
 class Vml:
-    """A legacy VML drawing (notes, and perhaps buttons), edited as bytes."""
+    """A legacy VML drawing (notes, and perhaps buttons), edited as bytes: split once into the text
+    between shapes and the shapes, so adding or removing a note does not rescan the drawing."""
 
     def __init__(self, data: bytes | None, block: int):
-        self.data = data if data is not None else EMPTY_VML % block
         self.dirty = data is None
         self.block = block
-
-    def note_cells(self) -> dict[tuple[int, int], tuple[int, int]]:
-        """(row, col) 1-based -> byte span of its note shape."""
-        out = {}
-        for m in _SHAPE.finditer(self.data):
+        data = data if data is not None else EMPTY_VML % block
+        self.chunks: list[bytes] = []
+        self.notes: dict[tuple[int, int], int] = {}
+        pos = 0
+        for m in _SHAPE.finditer(data):
+            self.chunks.append(data[pos:m.start()])
             n = _NOTE_CELL.search(m.group(0))
             if n:
-                out[(int(n.group(1)) + 1, int(n.group(2)) + 1)] = m.span()
-        return out
+                self.notes[(int(n.group(1)) + 1, int(n.group(2)) + 1)] = len(self.chunks)
+            self.chunks.append(m.group(0))
+            pos = m.end()
+        self.chunks.append(data[pos:])
+        self._next: int | None = None
+        self._prepared = False
 
-    def _next_id(self) -> int:
-        ids = [int(x) for x in re.findall(rb'id="_x0000_s(\d+)"', self.data)]
-        blocks = [int(b) for b in re.findall(rb"\d+", (re.search(rb'<o:idmap\b[^>]*data="([^"]*)"', self.data)
-                                                        or re.match(rb"()", b"")).group(1))] or [self.block]
-        return max(ids + [max(blocks) * 1024]) + 1
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
 
-    def add(self, row: int, col: int) -> None:
-        if (row, col) in self.note_cells():
+    def note_cells(self) -> dict[tuple[int, int], int]:
+        return dict(self.notes)
+
+    def _prepare(self) -> None:
+        """Before the first note is added: the namespaces and the block of shape ids it needs."""
+        if self._prepared:
             return
-        root = re.search(rb"<xml\b[^>]*>", self.data)
-        if root is None or b"</xml>" not in self.data:
+        self._prepared = True
+        head = self.chunks[0]
+        root = re.search(rb"<xml\b[^>]*>", head)
+        if root is None or b"</xml>" not in self.chunks[-1]:
             raise ValueError("VML drawing without its <xml> root")
         missing = b"".join(b' xmlns:%s="%s"' % (p, ns) for p, ns in (
             (b"v", VML_NS), (b"o", b"urn:schemas-microsoft-com:office:office"),
             (b"x", b"urn:schemas-microsoft-com:office:excel")) if b"xmlns:" + p + b"=" not in root.group(0))
         if missing:                                # the prefixes perfxl's shapes use
-            end = root.end() - (2 if root.group(0).endswith(b"/>") else 1)
-            self.data = self.data[:end] + missing + self.data[end:]
-            root = re.search(rb"<xml\b[^>]*>", self.data)
-        if b"<o:idmap" not in self.data:          # LibreOffice's buttons: no block of shape ids declared
-            at = root.end()
-            self.data = (self.data[:at] + b'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="%d"/>'
-                         b"</o:shapelayout>" % self.block + self.data[at:])
-        spid = self._next_id()
+            end = root.end() - 1
+            head = head[:end] + missing + head[end:]
+            root = re.search(rb"<xml\b[^>]*>", head)
+        everything = b"".join(self.chunks[1:])
+        if b"<o:idmap" not in head + everything:  # LibreOffice's buttons: no block of shape ids declared
+            head = (head[:root.end()] + b'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="%d"/>'
+                    b"</o:shapelayout>" % self.block + head[root.end():])
+        if b'id="_x0000_t202"' not in head + everything:
+            head += SHAPETYPE
+        self.chunks[0] = head
+        data = self.data
+        ids = [int(x) for x in re.findall(rb'id="_x0000_s(\d+)"', data)]
+        m = re.search(rb'<o:idmap\b[^>]*data="([^"]*)"', data)
+        blocks = [int(b) for b in re.findall(rb"\d+", m.group(1))] if m else [self.block]
+        self._next = max(ids + [max(blocks or [self.block]) * 1024]) + 1
+
+    def add(self, row: int, col: int) -> None:
+        if (row, col) in self.notes:
+            return
+        self._prepare()
+        spid = self._next
+        self._next += 1
         block = spid // 1024
-        m = re.search(rb'(<o:idmap\b[^>]*data=")([^"]*)(")', self.data)
-        if m and str(block).encode() not in re.findall(rb"\d+", m.group(2)):
-            self.data = self.data[:m.start(2)] + m.group(2) + b"," + str(block).encode() + self.data[m.end(2):]
-        add = b"" if b'id="_x0000_t202"' in self.data else SHAPETYPE
-        end = self.data.rfind(b"</xml>")
-        self.data = self.data[:end] + add + shape(spid, row, col) + self.data[end:]
+        for i, chunk in enumerate(self.chunks):
+            m = re.search(rb'(<o:idmap\b[^>]*data=")([^"]*)(")', chunk)
+            if m:
+                if str(block).encode() not in re.findall(rb"\d+", m.group(2)):
+                    self.chunks[i] = chunk[:m.end(2)] + b"," + str(block).encode() + chunk[m.end(2):]
+                break
+        last = self.chunks[-1]
+        end = last.rfind(b"</xml>")
+        self.chunks[-1:] = [last[:end], shape(spid, row, col), last[end:]]
+        self.notes[(row, col)] = len(self.chunks) - 2
         self.dirty = True
 
     def remove(self, row: int, col: int) -> None:
-        span = self.note_cells().get((row, col))
-        if span:
-            self.data = self.data[:span[0]] + self.data[span[1]:]
+        i = self.notes.pop((row, col), None)
+        if i is not None:
+            self.chunks[i] = b""
             self.dirty = True
 
     def empty(self) -> bool:
-        return _SHAPE.search(self.data) is None and b"<v:rect" not in self.data and b"<v:oval" not in self.data \
-            and b"<v:line" not in self.data and b"<v:group" not in self.data
+        data = self.data
+        return _SHAPE.search(data) is None and not any(t in data for t in (b"<v:rect", b"<v:oval", b"<v:line",
+                                                                            b"<v:group", b"<v:roundrect"))
 
     @staticmethod
     def blocks(data: bytes) -> set[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -31,6 +32,7 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 _ESCAPE_LIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _UNESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 MAX_TEXT = 32767
+_T_ATTR = re.compile(rb"(?<![\w:])t\s*=\s*[\"']([^\"']*)[\"']")
 _EPOCH = datetime(1899, 12, 30)
 _EPOCH_1904 = datetime(1904, 1, 1)
 DATE_FORMATS = {datetime: "yyyy-mm-dd hh:mm", date: "yyyy-mm-dd", time: "hh:mm:ss", timedelta: "[h]:mm:ss"}
@@ -129,27 +131,41 @@ def cell_xml(p: bytes, ref: str, style: int, value, date1904: bool = False) -> b
     return head + (b' t="' + t + b'"' if t != b"n" else b"") + b"><" + p + b"v>" + v + b"</" + p + b"v></" + p + b"c>"
 
 
+@lru_cache(maxsize=8)
+def _patterns(p: bytes) -> dict[str, re.Pattern]:
+    """The patterns reading cells of a part whose main namespace has prefix ``p``."""
+    return {"rph": re.compile(rb"<" + p + rb"rPh\b.*?</" + p + rb"rPh>", re.S),
+            "t": re.compile(rb"<" + p + rb"t(?:\s[^>]*)?>(.*?)</" + p + rb"t>", re.S),
+            "c": re.compile(rb"<" + p + rb"c\b([^>]*?)(/?)>"),
+            "is": re.compile(rb"<" + p + rb"is>(.*?)</" + p + rb"is>", re.S),
+            "v": re.compile(rb"<" + p + rb"v(?:\s[^>]*)?>(.*?)</" + p + rb"v>", re.S)}
+
+
 def _text_of(raw: bytes, p: bytes) -> str:
     """Concatenated <t> text of an inline or shared string, without phonetic runs."""
-    raw = re.sub(rb"<" + p + rb"rPh\b.*?</" + p + rb"rPh>", b"", raw, flags=re.S)
-    parts = re.findall(rb"<" + p + rb"t(?:\s[^>]*)?>(.*?)</" + p + rb"t>", raw, flags=re.S)
-    return _UNESCAPE.sub(lambda m: chr(int(m.group(1), 16)), "".join(unescape(x) for x in parts))
+    pat = _patterns(p)
+    if b"rPh" in raw:
+        raw = pat["rph"].sub(b"", raw)
+    text = "".join(unescape(x) for x in pat["t"].findall(raw))
+    return _UNESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
 def cell_value(raw: bytes, p: bytes, shared) -> Any:
     """The value of a raw <c> element (its cached result for a formula); ``shared()`` gives the
     shared string table when needed."""
-    m = re.match(rb"<" + p + rb"c\b([^>]*?)(/?)>", raw)
+    pat = _patterns(p)
+    m = pat["c"].match(raw)
     if m is None or m.group(2):
         return None
-    t = attrs(m.group(1)).get(b"t", b"n")
+    t = _T_ATTR.search(m.group(1))
+    t = t.group(1) if t else b"n"
     if t == b"inlineStr":
-        inner = re.search(rb"<" + p + rb"is>(.*?)</" + p + rb"is>", raw, re.S)
+        inner = pat["is"].search(raw)
         return _text_of(inner.group(1), p) if inner else None
-    v = re.search(rb"<" + p + rb"v(?:\s[^>]*)?>(.*?)</" + p + rb"v>", raw, re.S)
+    v = pat["v"].search(raw)
     if v is None:
         return None
-    text = unescape(v.group(1))
+    text = unescape(v.group(1)) if b"&" in v.group(1) else v.group(1).decode("utf-8")
     if t == b"s":
         try:
             return shared()[int(text)]
