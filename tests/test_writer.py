@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -201,7 +200,7 @@ def excel_like(src: Path, dst: Path) -> Path:
     output sheets, which perfxl must then create."""
     pk = parts(src)
     sp = sheet_parts(pk)
-    ind, info, basic, intro = sp[S], sp[L.SHEET_INFO], sp[L.SHEET_BASIC], sp[L.SHEET_GUIDE]
+    ind, basic, intro = sp[S], sp[L.SHEET_BASIC], sp[L.SHEET_GUIDE]
     # perfxl's output sheets removed (they are the last ones)
     wb = pk["xl/workbook.xml"]
     for name in OWNED:

@@ -355,13 +355,6 @@ class Book:
                 used |= Vml.blocks(entry[3].data)
         return max(used | {0}) + 1
 
-    def note(self, name: str, r: int, c: int) -> str | None:
-        entry = self._notes_of(name, create=False)
-        if entry[1] is None:
-            return None
-        found = entry[1].find(f"{col_letter(c)}{r}")
-        return None if found is None else Comments.text_of(found)
-
     def set_note(self, name: str, r: int, c: int, ours: str | None, author: str) -> None:
         """perfxl's part of the note on (r, c); the user's part stays as it is."""
         entry = self._notes_of(name, create=bool(ours))

@@ -211,9 +211,6 @@ class Vml:
     def data(self) -> bytes:
         return b"".join(self.chunks)
 
-    def note_cells(self) -> dict[tuple[int, int], int]:
-        return dict(self.notes)
-
     def _prepare(self) -> None:
         """Before the first note is added: the namespaces and the block of shape ids it needs."""
         if self._prepared:

@@ -7,7 +7,7 @@ import bisect
 import re
 
 from perfxl.io.xlsx.values import cell_value, cell_xml
-from perfxl.io.xlsx.xmlbits import TAG_BODY, attrs, children, esc_attr, find_root, local, prefix_of, start_tag
+from perfxl.io.xlsx.xmlbits import TAG_BODY, attrs, children, esc_attr, find_root, prefix_of, start_tag
 from perfxl.model.cells import col_index, col_letter
 
 MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -555,7 +555,3 @@ class Sheet:
         body = b"".join(b"<" + p + b'hyperlink ref="' + ref.encode() + b'" location="' + esc_attr(loc) + b'"/>'
                         for ref, loc in links)
         self.set_element(b"hyperlinks", b"<" + p + b"hyperlinks>" + body + b"</" + p + b"hyperlinks>" if body else None)
-
-
-def root_local(data: bytes) -> bytes:
-    return local(find_root(data).group(2))

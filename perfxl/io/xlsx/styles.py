@@ -7,7 +7,6 @@ import copy
 
 from lxml import etree
 
-from perfxl.io.xlsx.xmlbits import esc_attr
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 Q = "{%s}" % NS
@@ -197,5 +196,3 @@ class Styles:
     def serialize(self) -> bytes:
         return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
-
-__all__ = ["Styles", "esc_attr"]

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from perfxl.io.xlsx.xmlbits import attrs, esc, unescape
+from perfxl.io.xlsx.xmlbits import esc, unescape
 from perfxl.model.text import strip_illegal
 
 
