@@ -431,7 +431,7 @@ def _sources(ev: Evaluation, frame, bad: set, basic: dict, zero_rule: str, file:
         if kind:
             survey_sets.setdefault(name, []).append((text, kind))
     survey = None
-    if ev.survey is not None and (ev.survey.rows or survey_sets):     # an untouched questionnaire is not in use
+    if ev.survey is not None and (ev.survey.has_data or survey_sets):     # an untouched questionnaire is not in use
         from perfxl.survey.stats import analyze
 
         survey = analyze(ev.survey, set(survey_sets), file)

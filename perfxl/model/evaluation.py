@@ -12,6 +12,7 @@ from perfxl.io.read import CellMark, RawBook, SheetGrid, read_book
 from perfxl.model import layout as L
 from perfxl.model.cells import CellRef, cell_ref, col_letter
 from perfxl.model.text import fold, is_blank
+from perfxl.survey.sheet import read_survey
 
 
 @dataclass
@@ -259,107 +260,11 @@ def _read_basic(book: RawBook, ev: Evaluation) -> None:
             ev.basic_cells[key] = cell_ref(r0 + 1, 2)
 
 
-def _find_row(grid: SheetGrid, first: tuple[str, ...], second: tuple[str, ...] | None = None) -> int | None:
-    a = {L.normalize(x) for x in first}
-    b = {L.normalize(x) for x in second} if second else None
-    for r0, row in enumerate(grid.rows):
-        if row and isinstance(row[0], str) and L.normalize(row[0]) in a:
-            if b is None or (len(row) > 1 and isinstance(row[1], str) and L.normalize(row[1]) in b):
-                return r0
-    return None
-
-
-def _read_survey(book: RawBook, ev: Evaluation) -> None:
-    from perfxl.survey.stats import (
-        Option,
-        QuestionSet,
-        SurveyInput,
-        normalise_weights,
-        parse_weight,
-    )
-
-    sheet = L.match_sheet(L.SHEET_SURVEY, book.sheet_names)
-    if sheet is None:
-        return
-    grid = book.sheets[sheet]
-    id_keys = {L.normalize(x) for x in L.SURVEY_ID_HEADERS}
-    group_keys = {L.normalize(x) for x in L.SURVEY_GROUP_HEADERS}
-    header = None
-    for r0 in range(min(L.HEADER_SEARCH_ROWS, grid.height)):
-        names = [L.normalize(v) if isinstance(v, str) else "" for v in grid.rows[r0]]
-        if any(n in id_keys or n in group_keys for n in names):
-            header = r0
-            break
-    if header is None:
-        return
-    id_col = group_col = None
-    questions: list[tuple[str, int]] = []
-    for c0, v in enumerate(grid.rows[header]):
-        if v is None:
-            continue
-        n = L.normalize(v)
-        if n in id_keys and id_col is None:
-            id_col = c0 + 1
-        elif n in group_keys and group_col is None:
-            group_col = c0 + 1
-        else:
-            questions.append((str(v).strip(), c0 + 1))
-    import numpy as np
-
-    arr = grid.as_array()
-    body = arr[header + 1:]
-    keep = np.flatnonzero(np.not_equal(body, None).any(axis=1)) if body.size else np.array([], dtype=int)
-    body = body[keep]
-
-    def column(c1):
-        return body[:, c1 - 1] if c1 - 1 < body.shape[1] else np.full(len(body), None, dtype=object)
-
-    q_cols = [c - 1 for _, c in questions]
-    inp = SurveyInput(sheet=sheet, header_row=header + 1, id_col=id_col, group_col=group_col,
-                      questions=questions, rows=(keep + header + 2).tolist(),
-                      answers=body[:, q_cols] if q_cols else np.empty((len(body), 0), dtype=object),
-                      ids=column(id_col) if id_col else np.full(len(body), None, dtype=object),
-                      groups=column(group_col) if group_col else np.full(len(body), None, dtype=object))
-    setup = L.match_sheet(L.SHEET_SURVEY_SETUP, book.sheet_names)
-    if setup is not None:
-        inp.setup_sheet = setup
-        sg = book.sheets[setup]
-        top = _find_row(sg, (L.SURVEY_OPTION_HEADER[0],), (L.SURVEY_OPTION_HEADER[1],))
-        if top is not None:
-            for r0 in range(top + 1, sg.height):
-                label, weight, happy = (sg.get(r0, 0), sg.get(r0, 1), sg.get(r0, 2))
-                if label is None and weight is None:
-                    break
-                w = parse_weight(weight)
-                if label is None or w is None or w < 0:
-                    inp.problems.append(problem("survey_option_invalid", file=str(ev.path), sheet=setup,
-                                                cell=cell_ref(r0 + 1, 1 if label is None else 2),
-                                                value="" if weight is None else str(weight)))
-                    continue
-                inp.options.append(Option(str(label).strip(), w, _yes(happy), cell_ref(r0 + 1, 1)))
-            normalise_weights(inp.options)
-        top = _find_row(sg, (L.SURVEY_SET_HEADER[0],), (L.SURVEY_SET_HEADER[1],))
-        if top is not None:
-            for r0 in range(top + 1, sg.height):
-                name, qs, group = sg.get(r0, 0), sg.get(r0, 1), sg.get(r0, 2)
-                if name is None and qs is None:
-                    break
-                inp.sets.append(QuestionSet(str(name).strip() if name is not None else "", [str(qs or "")],
-                                            str(group).strip() if group is not None else None, cell_ref(r0 + 1, 2)))
-    ev.survey = inp
-
-
-def _yes(v) -> bool:
-    from perfxl.model.values import parse_yes_no
-
-    return bool(parse_yes_no(v)) if v is not None else False
-
-
 def sheets_to_read(*, system: bool = False):
     """The sheets an evaluation (or, ``system``, an indicator list) is modelled from: a chooser of
     names for ``read_book`` (only these sheets are read)."""
     wanted = (L.SHEET_SYSTEM, L.SHEET_INDICATORS) if system else (
-        L.SHEET_INDICATORS, L.SHEET_INFO, L.SHEET_BASIC, L.SHEET_SURVEY, L.SHEET_SURVEY_SETUP)
+        L.SHEET_INDICATORS, L.SHEET_INFO, L.SHEET_BASIC, *L.SURVEY_SHEETS)
 
     def choose(names: list[str]) -> list[str]:
         found = [n for n in (L.match_sheet(s, names) for s in wanted) if n]
@@ -386,7 +291,7 @@ def load(path: str | Path, book: RawBook | None = None, *, system: bool = False,
     if not system:
         _read_info(book, ev)
         _read_basic(book, ev)
-        _read_survey(book, ev)
+        ev.survey = read_survey(book, ev.path)
     return ev
 
 

@@ -23,6 +23,7 @@ SHEET_LISTS = "选项"
 SHEET_BASIC = "基础数据"
 SHEET_SURVEY = "问卷"
 SHEET_SURVEY_SETUP = "问卷设置"
+SHEET_SURVEY_COUNTS = "问卷汇总"
 SHEET_SURVEY_STATS = "问卷统计"
 SHEET_SYSTEM = "指标体系"
 
@@ -32,6 +33,7 @@ SHEET_ALIASES: dict[str, tuple[str, ...]] = {
     SHEET_BASIC: ("基础数据表", "基础信息表", "预算数据", "基础数据采集表"),
     SHEET_SURVEY: ("问卷数据", "问卷结果", "满意度问卷", "调查问卷"),
     SHEET_SURVEY_SETUP: ("问卷选项", "问卷配置"),
+    SHEET_SURVEY_COUNTS: ("问卷汇总表", "选项计数", "问卷计数", "满意度汇总"),
     SHEET_SYSTEM: ("评价指标体系", "绩效评价指标体系", "指标库"),
 }
 
@@ -212,10 +214,33 @@ def basic_lookup() -> dict[str, str]:
 
 # --- 问卷 -------------------------------------------------------------------------
 
+#: the sheets a questionnaire is read from
+SURVEY_SHEETS = (SHEET_SURVEY, SHEET_SURVEY_SETUP, SHEET_SURVEY_COUNTS)
 SURVEY_ID_HEADERS = ("编号", "序号", "问卷编号", "答卷编号")
-SURVEY_GROUP_HEADERS = ("对象类别", "调查对象", "对象", "类别", "人群")
-SURVEY_OPTION_HEADER = ("选项", "分值", "计入满意")
+SURVEY_GROUP_HEADERS = ("对象类别", "调查对象", "对象", "类别", "人群", "答卷人类别")
+SURVEY_OPTION_HEADER = ("选项", "分值", "计入满意", "对象类别")   # the 4th column is optional
 SURVEY_SET_HEADER = ("题组", "题目", "对象类别")
+#: 问卷汇总: one row per question (× 对象类别) with the count of every option
+SURVEY_COUNT_QUESTION_HEADERS = ("题目", "问题", "题号")
+SURVEY_COUNT_SIZE_HEADERS = ("份数", "样本量", "有效问卷", "问卷份数", "回收份数", "答卷数", "合计", "小计", "总数")
+SURVEY_ALL_QUESTIONS = ("全部", "所有题目", "全部题目")
+#: columns of survey platform exports (问卷星, 腾讯问卷 …) that are not questions: ignored in 问卷
+SURVEY_META_HEADERS = (
+    # 问卷星
+    "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP", "总分", "得分", "填写者", "微信昵称", "参考信息",
+    "答题序号", "用户ID",
+    # 腾讯问卷
+    "开始答题时间", "结束答题时间", "答题时长", "地理位置国家和地区", "地理位置省", "地理位置市", "自定义字段",
+    "用户类型", "用户标识", "昵称", "IP", "UA", "Referrer", "清洗数据结果", "智能清洗数据无效概率", "语言",
+    "审核状态", "中奖时间", "中奖金额", "数据版本",
+    # others people add or other platforms write
+    "提交时间", "开始时间", "结束时间", "填写时间", "作答时长", "填写时长", "用时", "IP地址", "设备", "浏览器",
+    "操作系统", "来源渠道", "渠道", "备注", "姓名", "联系电话", "手机号", "手机号码",
+)
+#: answers that mean "not answered" in exports: skipped by logic, left empty, not shown
+SURVEY_SKIPPED_ANSWERS = ("(跳过)", "(空)", "跳过", "-2", "-3", "(未作答)", "未作答", "N/A")
+#: how a platform export is named in messages
+SURVEY_PLATFORMS = {"wjx": "问卷星", "tencent": "腾讯问卷", "generic": "其他平台或手工表格"}
 DEFAULT_SURVEY_OPTIONS = (("非常满意", 1.0, True), ("满意", 0.8, True), ("一般", 0.6, False),
                           ("不满意", 0.3, False), ("非常不满意", 0.0, False))
 #: 数据来源 prefixes: a question set's 得分率, or its satisfaction rate

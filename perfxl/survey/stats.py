@@ -1,7 +1,11 @@
-"""Questionnaires (问卷): answer options with weights, question sets, and per question / per
-group counts, shares, 得分率 and 满意率, computed with numpy so that 100,000 responses
-stay fast. An indicator takes a set's 得分率 (数据来源 ``问卷:题组名``) or its 满意率
-(``问卷满意率:题组名``) as its value."""
+"""Questionnaires (问卷): per question / 对象类别 / option counts from the responses of 问卷 and the
+counts typed in 问卷汇总, and per question set the sample size, the option distribution, 得分率 and
+满意率 with their formulas, computed with numpy so that 100,000 responses stay fast. An indicator
+takes a set's 得分率 (数据来源 ``问卷:题组名``) or its 满意率 (``问卷满意率:题组名``) as its value.
+
+Each 对象类别 may have its own options and weights (问卷设置's 对象类别 column); answers are coded
+against the options of their respondent's 对象类别, as text or, in an export "按序号", as option
+numbers (1 = the first option)."""
 from __future__ import annotations
 
 import re
@@ -13,55 +17,52 @@ import numpy as np
 
 from perfxl.check.problems import Problem, problem
 from perfxl.model import layout as L
+from perfxl.model.cells import cell_ref
 from perfxl.model.values import fmt_num, fmt_pct, is_blank
+from perfxl.survey.headers import norm, resolve
+from perfxl.survey.sheet import (Option, QuestionSet, SurveyInput, Tally, normalise_weights,  # noqa: F401
+                                 parse_weight)
 
 #: problems of one kind listed per question before they are summarised in one line
 MAX_CELLS_PER_KIND = 20
+#: blank cells named in the one warning a column gets
+BLANK_CELLS_NAMED = 5
+ROWS, COUNTS = L.SHEET_SURVEY, L.SHEET_SURVEY_COUNTS      # where a set's answers come from
+ALL_GROUPS = "全部"
+
+
+def default_options() -> list[Option]:
+    return [Option(lbl, w, s) for lbl, w, s in L.DEFAULT_SURVEY_OPTIONS]
 
 
 @dataclass
-class Option:
-    label: str
-    weight: float          # share of full marks, 0..1
-    satisfied: bool
-    cell: str = ""
-
-
-@dataclass
-class QuestionSet:
-    name: str
-    questions: list[str]
-    group: str | None
-    cell: str = ""
-
-
-@dataclass
-class SurveyInput:
-    """The 问卷 and 问卷设置 sheets as modelled from the workbook."""
-    sheet: str
-    header_row: int
-    id_col: int | None
-    group_col: int | None
-    questions: list[tuple[str, int]]                 # (header text, 1-based column)
-    rows: list[int]                                  # Excel rows of the responses
-    answers: Any                                     # numpy object array: response × question
-    ids: Any                                         # numpy object arrays, one value per response
-    groups: Any
-    setup_sheet: str | None = None
-    options: list[Option] = field(default_factory=list)
-    sets: list[QuestionSet] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+class QuestionStat:
+    question: str
+    group: str                 # a 对象类别, or 全部
+    valid: int
+    counts: list[int]          # per option label (SurveyResult.labels)
+    shares: list[float]
+    rate: float | None
+    satisfied: float | None
 
 
 @dataclass
 class SetStat:
     name: str
     group: str | None
-    valid: int
+    valid: int                                     # answers counted (respondents × questions)
     rate: float | None
     satisfied: float | None
-    shares: dict[str, float]
+    shares: dict[str, float]                       # option -> share, largest first
     questions: list[str]
+    sample: int = 0                                # respondents (样本量)
+    counts: dict[str, int] = field(default_factory=dict)               # option -> count, option order
+    weights: dict[str, float | None] = field(default_factory=dict)     # None: differs by 对象类别
+    happy: dict[str, bool] = field(default_factory=dict)
+    source: str = ROWS                             # 问卷 (responses) or 问卷汇总 (typed counts)
+    rate_formula: str = ""
+    satisfied_formula: str = ""
+    per_question: list[QuestionStat] = field(default_factory=list)
 
     def text(self) -> str:
         who = f"（{self.group}）" if self.group else ""
@@ -72,27 +73,43 @@ class SetStat:
 
 @dataclass
 class SurveyResult:
-    options: list[Option]
+    options: list[Option]              # one per option label (its first definition)
     groups: list[str]
     questions: list[str]
-    counts: np.ndarray                 # [question, group(+1 for 全部), option]
+    counts: np.ndarray                 # [question, group (+1: no 对象类别), option]
     sets: dict[str, SetStat]
     problems: list[Problem] = field(default_factory=list)
+    weights: Any = None                # [group (+1), option]: NaN where the option is not the group's
+    happy: Any = None
+    sources: list[str] = field(default_factory=list)     # per question: 问卷 / 问卷汇总
+
+    @property
+    def labels(self) -> list[str]:
+        return [o.label for o in self.options]
+
+    def question_stat(self, qi: int, buckets: list[int], group: str) -> QuestionStat:
+        c = self.counts[qi, buckets]
+        valid = int(c.sum())
+        total = c.sum(axis=0)
+        rate = _rate(c, self.weights[buckets], valid)
+        sat = float((c * self.happy[buckets]).sum() / valid) if valid else None
+        shares = (total / valid).tolist() if valid else [0.0] * len(total)
+        return QuestionStat(self.questions[qi], group, valid, total.tolist(), shares, rate, sat)
 
     def question_rows(self):
         """(question, group, valid, counts, shares, rate, satisfied) for every question × group."""
-        weights = np.array([o.weight for o in self.options])
-        happy = np.array([o.satisfied for o in self.options])
-        for qi, q in enumerate(self.questions):
-            for gi, g in enumerate([*self.groups, "全部"]):
-                c = self.counts[qi, gi]
-                valid = int(c.sum())
-                if valid == 0 and g != "全部":
-                    continue
-                shares = c / valid if valid else c * 0.0
-                rate = float((c * weights).sum() / valid) if valid else None
-                sat = float(c[happy].sum() / valid) if valid else None
-                yield q, g, valid, c.tolist(), shares.tolist(), rate, sat
+        every = list(range(len(self.groups) + 1))
+        for qi in range(len(self.questions)):
+            for gi, g in enumerate(self.groups):
+                st = self.question_stat(qi, [gi], g)
+                if st.valid:
+                    yield st.question, g, st.valid, st.counts, st.shares, st.rate, st.satisfied
+            st = self.question_stat(qi, every, ALL_GROUPS)
+            yield st.question, ALL_GROUPS, st.valid, st.counts, st.shares, st.rate, st.satisfied
+
+
+def _rate(c: np.ndarray, weights: np.ndarray, valid: int) -> float | None:
+    return float(np.nansum(c * np.where(np.isnan(weights), 0.0, weights)) / valid) if valid else None
 
 
 def _label(v: Any) -> str | None:
@@ -103,12 +120,24 @@ def _label(v: Any) -> str | None:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v)))
 
 
-def _codes(values, code_of: dict[str, int]) -> np.ndarray:
+_SKIPPED = None
+_LETTER = re.compile(r"^(?:[A-Za-z]|\d{1,2})[.、:)]")
+
+
+def _skipped() -> set[str]:
+    global _SKIPPED
+    if _SKIPPED is None:
+        _SKIPPED = {_label(x) for x in L.SURVEY_SKIPPED_ANSWERS}
+    return _SKIPPED
+
+
+def _codes(values, code_of: dict[str, int], *, answers: bool = False) -> np.ndarray:
     """Vectorised label -> option code (same shape): -1 blank, -2 unknown.
 
     Exact labels (and numbers for numeric options) go through a pandas Categorical, which is
-    hash-based and fast; only what does not match exactly (odd spacing, full-width digits, blanks)
-    is looked at one value at a time."""
+    hash-based and fast; only what does not match exactly (odd spacing, full-width digits, blanks,
+    and for ``answers``: an export's "(跳过)", an option written "A.非常满意") is looked at one
+    value at a time."""
     import pandas as pd
 
     values = np.asarray(values, dtype=object)
@@ -127,122 +156,294 @@ def _codes(values, code_of: dict[str, int]) -> np.ndarray:
     out = lookup[cat]                       # cat == -1 picks the last entry: -3, "look again"
     for i in np.flatnonzero(out == -3):
         lab = _label(flat[i])
-        out[i] = -1 if lab is None else code_of.get(lab, -2)
+        if lab is None:
+            out[i] = -1
+        elif lab in code_of:
+            out[i] = code_of[lab]
+        elif answers and lab in _skipped():
+            out[i] = -1
+        elif answers and (m := _LETTER.match(lab)) and lab[m.end():] in code_of:
+            out[i] = code_of[lab[m.end():]]
+        else:
+            out[i] = -2
     return out.reshape(values.shape)
 
 
-def _split_questions(text: str, headers: list[str]) -> list[str] | None:
-    """'题1~题5' / '题1、题3' / '全部' -> header names; None if any is unknown."""
-    s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
-    if s in ("全部", "所有题目", "全部题目"):
-        return list(headers)
-    out: list[str] = []
-    norm = {_label(h): h for h in headers}
-    for part in re.split(r"[、,;，；/]", s):
-        if not part:
-            continue
-        m = re.fullmatch(r"(.*?)(\d+)[~～\-至](.*?)(\d+)", part)
-        if m and m.group(1) == (m.group(3) or m.group(1)):
-            for n in range(int(m.group(2)), int(m.group(4)) + 1):
-                key = f"{m.group(1)}{n}"
-                if key not in norm:
-                    return None
-                out.append(norm[key])
-            continue
-        if part not in norm:
-            return None
-        out.append(norm[part])
-    return out
+@dataclass
+class _Scales:
+    """The options of every respondent group: union labels, weights and satisfaction per group."""
+    labels: list[str]
+    weights: np.ndarray          # [bucket, option], NaN: not an option of that group
+    happy: np.ndarray
+    order: np.ndarray            # [bucket, position] -> option code (-2 beyond the group's options)
+
+    @property
+    def allowed(self) -> np.ndarray:
+        return ~np.isnan(self.weights)
+
+    def choices(self, b: int) -> str:
+        return "、".join(self.labels[c] for c in self.order[b] if c >= 0)
 
 
-def resolve_sets(inp: SurveyInput, file: str) -> list[Problem]:
-    """Check question sets against the question headers; unknown questions are errors."""
-    probs = []
-    headers = [q for q, _ in inp.questions]
-    for qs in inp.sets:
-        resolved = _split_questions(",".join(qs.questions), headers)
-        if resolved is None:
-            probs.append(problem("survey_set_unknown_question", file=file, sheet=inp.setup_sheet or L.SHEET_SURVEY_SETUP,
-                                 cell=qs.cell, value="、".join(qs.questions), name=qs.name,
-                                 headers="、".join(headers[:12]) + ("…" if len(headers) > 12 else "")))
-            qs.questions = []
-        else:
-            qs.questions = resolved
-    return probs
+def _scales(options: list[Option], groups: list[str]) -> _Scales:
+    labels = list(dict.fromkeys(o.label for o in options))
+    index = {lab: i for i, lab in enumerate(labels)}
+    own = {_label(o.group) for o in options if o.group}
+    buckets = [*groups, None]
+    weights = np.full((len(buckets), len(labels)), np.nan)
+    happy = np.zeros((len(buckets), len(labels)), dtype=bool)
+    order = np.full((len(buckets), max(len(labels), 1)), -2, dtype=np.int64)
+    for b, g in enumerate(buckets):
+        scale = [o for o in options if (_label(o.group) == g if g in own else o.group is None)]
+        for pos, o in enumerate(scale):
+            weights[b, index[o.label]] = o.weight
+            happy[b, index[o.label]] = o.satisfied
+            order[b, pos] = index[o.label]
+    return _Scales(labels, weights, happy, order)
 
 
 def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
     """Counts per question × group × option, set statistics, and the problems found."""
-    from perfxl.model.cells import cell_ref
-
-    probs: list[Problem] = list(inp.problems) + resolve_sets(inp, file)
-    options = inp.options or [Option(lbl, w, s) for lbl, w, s in L.DEFAULT_SURVEY_OPTIONS]
-    code_of = {_label(o.label): i for i, o in enumerate(options)}
-    n_opt = len(options)
     import pandas as pd
 
-    groups = []
-    for g in pd.unique(pd.Series(inp.groups, dtype=object).dropna()):
+    probs: list[Problem] = list(inp.problems)
+    options = inp.options or default_options()
+    groups: list[str] = []
+    for g in [*pd.unique(pd.Series(inp.groups, dtype=object).dropna()), *(t.group for t in inp.tallies)]:
         lab = _label(g)
         if lab is not None and lab not in groups:
             groups.append(lab)
     gcode = {g: i for i, g in enumerate(groups)}
-    g_idx = _codes(inp.groups, gcode) if len(groups) else np.full(len(inp.rows), -1, dtype=np.int64)
-    n_groups = len(groups)
-    headers = [q for q, _ in inp.questions]
-    counts = np.zeros((len(headers), n_groups + 1, n_opt), dtype=np.int64)
+    none = len(groups)                               # the bucket of answers without 对象类别
+    sc = _scales(options, groups)
+    n_opt, labels = len(sc.labels), sc.labels
+    first = {}
+    for o in options:
+        first.setdefault(o.label, o)
+
+    # --- responses (问卷) ---------------------------------------------------------------
     rows = np.asarray(inp.rows)
-    block = _codes(inp.answers, code_of) if inp.answers.size else \
-        np.empty((len(rows), len(inp.questions)), dtype=np.int64)
-    for qi, (q, col) in enumerate(inp.questions):
+    g_idx = _codes(inp.groups, gcode) if groups else np.full(len(rows), -1, dtype=np.int64)
+    bucket = np.where(g_idx >= 0, g_idx, none)
+    block = _codes(inp.answers, {_label(lab): i for i, lab in enumerate(labels)}, answers=True) \
+        if inp.answers.size else np.empty((len(rows), len(inp.questions)), dtype=np.int64)
+    numbered = _option_numbers(inp, block, bucket, sc)
+    if block.size and not sc.allowed.all():          # an option, but not one of this respondent's group
+        rr, cc = np.nonzero(block >= 0)
+        ok = sc.allowed[bucket[rr], block[rr, cc]]
+        block[rr[~ok], cc[~ok]] = -2
+    names = [q for q, _ in inp.questions]
+    index = {}
+    for i, q in enumerate(names):
+        index.setdefault(norm(q), i)
+    tally_q = []
+    for t in inp.tallies:
+        key = norm(t.question)
+        if key not in index:
+            index[key] = len(names)
+            names.append(t.question)
+        tally_q.append(index[key])
+    nq, nb = len(names), none + 1
+    counts = np.zeros((nq, nb, n_opt), dtype=np.int64)
+    answered = np.zeros((nq, nb), dtype=bool)
+    for qi in range(len(inp.questions)):
         codes = block[:, qi]
-        column = inp.answers[:, qi]
-        valid = codes >= 0
-        in_group = valid & (g_idx >= 0)
-        if n_groups:
-            flat = np.bincount(g_idx[in_group] * n_opt + codes[in_group], minlength=n_groups * n_opt)
-            counts[qi, :n_groups] = flat.reshape(n_groups, n_opt)
-        counts[qi, n_groups] = np.bincount(codes[valid], minlength=n_opt)
-        for kind, mask in (("survey_unknown_answer", codes == -2), ("survey_blank_answer", codes == -1)):
-            bad = np.flatnonzero(mask)
-            for i in bad[:MAX_CELLS_PER_KIND]:
-                probs.append(problem(kind, file=file, sheet=inp.sheet, cell=cell_ref(int(rows[i]), col), column=q,
-                                     value=_label(column[i]) or "", choices="、".join(o.label for o in options)))
-            if len(bad) > MAX_CELLS_PER_KIND:
-                probs.append(problem(kind + "_more", file=file, sheet=inp.sheet,
-                                     cell=cell_ref(inp.header_row, col), column=q,
-                                     count=len(bad) - MAX_CELLS_PER_KIND, total=len(bad)))
-    probs += _duplicate_ids(inp, file)
-    used_questions = {q for qs in inp.sets if qs.name in used_sets for q in qs.questions}
-    for q, col in inp.questions:
-        if q not in used_questions:
-            probs.append(problem("survey_question_unused", file=file, sheet=inp.sheet,
-                                 cell=cell_ref(inp.header_row, col), column=q, value=q))
-    result = SurveyResult(options, groups, headers, counts, {}, probs)
-    weights = np.array([o.weight for o in options])
-    happy = np.array([o.satisfied for o in options])
-    qindex = {q: i for i, q in enumerate(headers)}
-    for qs in inp.sets:
-        gi = gcode.get(_label(qs.group), None) if qs.group else n_groups
-        if gi is None:
+        ok = codes >= 0
+        counts[qi] = np.bincount(bucket[ok] * n_opt + codes[ok], minlength=nb * n_opt).reshape(nb, n_opt)
+        answered[qi] = np.bincount(bucket[codes != -1], minlength=nb) > 0
+
+    # --- typed counts (问卷汇总) ----------------------------------------------------------
+    typed = np.zeros((nq, nb), dtype=bool)
+    size = np.zeros((nq, nb), dtype=np.int64)
+    col = {lab: i for i, lab in enumerate(labels)}
+    for t, qi in zip(inp.tallies, tally_q):
+        b = gcode[_label(t.group)] if t.group else none
+        for lab, k in t.counts.items():
+            if k and not sc.allowed[b, col[lab]]:
+                probs.append(problem("survey_count_not_an_option", file=file, sheet=inp.counts_sheet, cell=t.cell,
+                                     value=lab, name=t.question, group=t.group or "未分类", choices=sc.choices(b)))
+                continue
+            counts[qi, b, col[lab]] += k
+        typed[qi, b] = True
+        size[qi, b] = t.size if t.size is not None else sum(t.counts.values())
+
+    # --- question sets --------------------------------------------------------------------
+    set_q: dict[int, list[int]] = {}
+    for si, qs in enumerate(inp.sets):
+        found, bad = resolve(",".join(qs.questions), names)
+        if found is None:
+            probs.append(problem("survey_set_unknown_question", file=file, sheet=inp.setup_sheet or L.SHEET_SURVEY_SETUP,
+                                 cell=qs.cell, value=bad, name=qs.name,
+                                 headers="、".join(names[:12]) + ("…" if len(names) > 12 else "")))
+            qs.questions = []
+        else:
+            qs.questions = [names[i] for i in found]
+            set_q[si] = found
+    scope = np.zeros((nq, nb), dtype=bool)          # question × group a set counts
+    set_b: dict[int, list[int]] = {}
+    for si, qs in enumerate(inp.sets):
+        if qs.group and _label(qs.group) not in gcode:
             probs.append(problem("survey_set_unknown_group", file=file, sheet=inp.setup_sheet or L.SHEET_SURVEY_SETUP,
                                  cell=qs.cell, value=qs.group, name=qs.name, groups="、".join(groups) or "无"))
             continue
-        c = counts[[qindex[q] for q in qs.questions], gi].sum(axis=0) if qs.questions else np.zeros(n_opt, int)
-        valid = int(c.sum())
-        shares = {options[i].label: float(c[i] / valid) for i in range(n_opt)} if valid else {}
-        result.sets[qs.name] = SetStat(
-            qs.name, qs.group, valid,
-            float((c * weights).sum() / valid) if valid else None,
-            float(c[happy].sum() / valid) if valid else None,
-            dict(sorted(shares.items(), key=lambda kv: -kv[1])), qs.questions)
+        set_b[si] = [gcode[_label(qs.group)]] if qs.group else list(range(nb))
+        for qi in set_q.get(si, []):
+            scope[qi, set_b[si]] = True
+
+    probs += _answer_problems(inp, block, bucket, scope, sc, file)
+    if numbered:
+        probs.append(problem("survey_answers_numbered", file=file, sheet=inp.sheet,
+                             cell=cell_ref(inp.header_row, inp.questions[numbered[0]][1]), count=len(numbered),
+                             columns="、".join(inp.questions[i][0] for i in numbered[:5]) + ("…" if len(numbered) > 5 else ""),
+                             mapping=_mapping(sc, bucket)))
+    probs += _duplicate_ids(inp, file)
+    used = {qi for si, qs in enumerate(inp.sets) if qs.name in used_sets for qi in set_q.get(si, [])}
+    for qi, q in enumerate(names):
+        if qi in used:
+            continue
+        if qi < len(inp.questions):
+            probs.append(problem("survey_question_unused", file=file, sheet=inp.sheet,
+                                 cell=cell_ref(inp.header_row, inp.questions[qi][1]), column=q, value=q))
+        else:
+            t = inp.tallies[tally_q.index(qi)]
+            probs.append(problem("survey_question_unused", file=file, sheet=inp.counts_sheet, cell=t.cell,
+                                 column=q, value=q))
+
+    sources = [COUNTS if typed[qi].any() else ROWS for qi in range(nq)]
+    result = SurveyResult([first[lab] for lab in labels], groups, names, counts, {}, probs,
+                          sc.weights, sc.happy, sources)
+    for si, qs in enumerate(inp.sets):
+        if si not in set_b:
+            continue
+        qis, bs = set_q.get(si, []), set_b[si]
+        if qis and answered[np.ix_(qis, bs)].any() and typed[np.ix_(qis, bs)].any():
+            both = next((names[qi] for qi in qis if answered[qi, bs].any() and typed[qi, bs].any()), None) \
+                or next(names[qi] for qi in qis if typed[qi, bs].any())
+            probs.append(problem("survey_rows_and_counts", file=file, sheet=inp.setup_sheet or L.SHEET_SURVEY_SETUP,
+                                 cell=qs.cell, name=qs.name, value=both, sheets=f"“{inp.sheet or ROWS}”和“{inp.counts_sheet}”"))
+            continue
+        result.sets[qs.name] = _set_stat(result, qs, qis, bs, block, bucket, typed, size)
     return result
+
+
+def _set_stat(res: SurveyResult, qs: QuestionSet, qis: list[int], bs: list[int], block, bucket, typed, size) -> SetStat:
+    labels = res.labels
+    c = res.counts[np.ix_(qis, bs)].sum(axis=0) if qis else np.zeros((len(bs), len(labels)), dtype=np.int64)
+    valid = int(c.sum())
+    total = c.sum(axis=0)
+    w, h = res.weights[bs], res.happy[bs]
+    rate = _rate(c, w, valid)
+    sat = float((c * h).sum() / valid) if valid else None
+    from_counts = bool(qis) and bool(typed[np.ix_(qis, bs)].any())
+    if from_counts:
+        sample = int(sum(size[qis, b].max() for b in bs))
+    elif qis:
+        mask = np.isin(bucket, bs) & (block[:, [qi for qi in qis if qi < block.shape[1]]] != -1).any(axis=1) \
+            if block.size else np.zeros(0, dtype=bool)
+        sample = int(mask.sum())
+    else:
+        sample = 0
+    used = [i for i in range(len(labels)) if not np.isnan(w[:, i]).all()]
+    weights = {}
+    for i in used:
+        ws = {float(x) for x in w[:, i] if not np.isnan(x)}
+        weights[labels[i]] = ws.pop() if len(ws) == 1 else None
+    shares = {labels[i]: float(total[i] / valid) for i in used} if valid else {}
+    group = [res.groups[b] if b < len(res.groups) else "未分类" for b in bs]
+    return SetStat(
+        qs.name, qs.group, valid, rate, sat, dict(sorted(shares.items(), key=lambda kv: -kv[1])), qs.questions,
+        sample=sample, counts={labels[i]: int(total[i]) for i in used}, weights=weights,
+        happy={labels[i]: bool(h[:, i].any()) for i in used}, source=COUNTS if from_counts else ROWS,
+        rate_formula=_rate_formula(c, w, labels, group, valid, rate),
+        satisfied_formula=_satisfied_formula(c, h, labels, valid, sat),
+        per_question=[res.question_stat(qi, bs, qs.group or ALL_GROUPS) for qi in qis])
+
+
+def _rate_formula(c, w, labels, groups, valid, rate) -> str:
+    """得分率=(非常满意43×100%+满意7×80%+一般1×60%+不满意1×0%)/52=94.23%."""
+    if not valid:
+        return ""
+    terms = []
+    same = all(len({float(x) for x in w[:, i] if not np.isnan(x)}) <= 1 for i in range(len(labels)))
+    if same:
+        total = c.sum(axis=0)
+        for i, lab in enumerate(labels):
+            ws = [float(x) for x in w[:, i] if not np.isnan(x)]
+            if ws and total[i]:
+                terms.append(f"{lab}{int(total[i])}×{fmt_pct(ws[0])}")
+    else:
+        for b in range(c.shape[0]):
+            for i, lab in enumerate(labels):
+                if c[b, i]:
+                    terms.append(f"{groups[b]}{lab}{int(c[b, i])}×{fmt_pct(float(w[b, i]))}")
+    return f"得分率=({'+'.join(terms)})/{valid}={fmt_pct(rate)}"
+
+
+def _satisfied_formula(c, h, labels, valid, sat) -> str:
+    """满意率=(非常满意43+满意7)/52=96.15%."""
+    if not valid:
+        return ""
+    happy = (c * h).sum(axis=0)
+    terms = [f"{lab}{int(happy[i])}" for i, lab in enumerate(labels) if h[:, i].any()]
+    return f"满意率=({'+'.join(terms) or '0'})/{valid}={fmt_pct(sat)}"
+
+
+def _option_numbers(inp: SurveyInput, block: np.ndarray, bucket: np.ndarray, sc: _Scales) -> list[int]:
+    """Columns answered with option numbers (an export "按序号"): coded in place as the options of
+    the respondent's group in 问卷设置 order (1 = the first). Only when no option is itself a
+    number, and only columns holding nothing but whole numbers from 1 on."""
+    import pandas as pd
+
+    if not block.size or any(_label(lab).lstrip("-").isdigit() for lab in sc.labels):
+        return []
+    out = []
+    for qi in range(block.shape[1]):
+        bad = block[:, qi] == -2
+        if not bad.any() or (block[:, qi] >= 0).any():
+            continue
+        vals = pd.to_numeric(pd.Series(inp.answers[bad, qi], dtype=object).map(_label), errors="coerce").to_numpy(float)
+        if np.isnan(vals).any() or (vals != np.floor(vals)).any() or (vals < 1).any():
+            continue
+        pos = vals.astype(np.int64) - 1
+        inside = pos < sc.order.shape[1]
+        coded = np.full(len(pos), -2, dtype=np.int64)
+        coded[inside] = sc.order[bucket[bad][inside], pos[inside]]
+        block[np.flatnonzero(bad), qi] = coded
+        out.append(qi)
+    return out
+
+
+def _mapping(sc: _Scales, bucket: np.ndarray) -> str:
+    b = int(np.bincount(bucket).argmax()) if len(bucket) else sc.order.shape[0] - 1
+    return "、".join(f"{pos + 1}={sc.labels[c]}" for pos, c in enumerate(sc.order[b]) if c >= 0)
+
+
+def _answer_problems(inp: SurveyInput, block, bucket, scope, sc: _Scales, file: str) -> list[Problem]:
+    """Answers that are not options (each cell, up to 20 a column), and blank answers (one warning a
+    column), where a question set counts them."""
+    probs = []
+    rows = np.asarray(inp.rows)
+    for qi, (q, col) in enumerate(inp.questions):
+        counted = scope[qi][bucket] if len(bucket) else np.zeros(0, dtype=bool)
+        bad = np.flatnonzero((block[:, qi] == -2) & counted)
+        for i in bad[:MAX_CELLS_PER_KIND]:
+            probs.append(problem("survey_unknown_answer", file=file, sheet=inp.sheet, cell=cell_ref(int(rows[i]), col),
+                                 column=q, value=_label(inp.answers[i, qi]) or "", choices=sc.choices(int(bucket[i]))))
+        if len(bad) > MAX_CELLS_PER_KIND:
+            probs.append(problem("survey_unknown_answer_more", file=file, sheet=inp.sheet,
+                                 cell=cell_ref(inp.header_row, col), column=q,
+                                 count=len(bad) - MAX_CELLS_PER_KIND, total=len(bad)))
+        blank = np.flatnonzero((block[:, qi] == -1) & counted)
+        if len(blank):
+            named = "、".join(cell_ref(int(rows[i]), col) for i in blank[:BLANK_CELLS_NAMED])
+            probs.append(problem("survey_blank_answer", file=file, sheet=inp.sheet, cell=cell_ref(int(rows[blank[0]]), col),
+                                 column=q, count=len(blank),
+                                 cells=named + ("…" if len(blank) > BLANK_CELLS_NAMED else "")))
+    return probs
 
 
 def _duplicate_ids(inp: SurveyInput, file: str) -> list[Problem]:
     import pandas as pd
-
-    from perfxl.model.cells import cell_ref
 
     if inp.id_col is None:
         return []
@@ -258,25 +459,6 @@ def _duplicate_ids(inp: SurveyInput, file: str) -> list[Problem]:
         out.append(problem("survey_duplicate_id", file=file, sheet=inp.sheet, cell=cell_ref(inp.rows[pos], inp.id_col),
                            value=key, first=cell_ref(first_row[key], inp.id_col)))
     return out
-
-
-def parse_weight(v: Any) -> float | None:
-    """'100%' -> 1.0, 0.8 -> 0.8, 5 -> 5 (normalised later against the highest score)."""
-    from perfxl.model.values import parse_quantity
-
-    try:
-        q = parse_quantity(v)
-    except ValueError:
-        return None
-    return q.value
-
-
-def normalise_weights(opts: list[Option]) -> None:
-    """Scores like 5/4/3/2/1 become shares of the highest score."""
-    top = max((o.weight for o in opts), default=1.0)
-    if top > 1.0 + 1e-9:
-        for o in opts:
-            o.weight = o.weight / top
 
 
 def describe_options(options: list[Option]) -> str:
