@@ -16,7 +16,8 @@ def test_template_command_builds_the_standard_sheets(cli, tmp_path):
     assert run.code == 0, run.text
     wb = load_workbook(tmp_path / "模板.xlsx")
     assert wb.sheetnames == [L.SHEET_GUIDE, L.SHEET_INFO, L.SHEET_BASIC, L.SHEET_INDICATORS, L.SHEET_SURVEY,
-                             L.SHEET_SURVEY_SETUP, L.SHEET_SUMMARY, L.SHEET_PROBLEMS, L.SHEET_DEVIATIONS,
+                             L.SHEET_SURVEY_SETUP, L.SHEET_SURVEY_COUNTS, L.SHEET_SUMMARY, L.SHEET_PROBLEMS,
+                             L.SHEET_DEVIATIONS,
                              L.SHEET_LISTS]
     ws = wb[L.SHEET_INDICATORS]
     headers = [c.value for c in ws[1]]

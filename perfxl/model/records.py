@@ -68,15 +68,42 @@ class FigureRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class SurveyOptionRecord:
+    """One option of a question set as reports tabulate it: weight, counted as satisfied or not,
+    how many answers chose it and their share."""
+    label: str
+    weight: float | None            # share of full marks; None when it differs between the groups pooled
+    satisfied: bool
+    count: int
+    share: float | None             # count / valid answers
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyQuestionRecord:
+    """One question of a set: its answers per option and its rates."""
+    question: str
+    valid: int
+    counts: tuple[tuple[str, int], ...]
+    rate: float | None
+    satisfied: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class SurveySetRecord:
     """A question set of a questionnaire: sample, rates and the share of every option."""
     name: str
     group: str | None
-    valid: int
-    rate: float | None
-    satisfied: float | None
+    valid: int                                    # answers counted (respondents × questions)
+    rate: float | None                            # 得分率
+    satisfied: float | None                       # 满意率
     questions: tuple[str, ...] = ()
-    shares: tuple[tuple[str, float], ...] = ()
+    shares: tuple[tuple[str, float], ...] = ()    # largest first
+    sample: int = 0                               # respondents (样本量, 份)
+    options: tuple[SurveyOptionRecord, ...] = ()  # in the order of 问卷设置
+    rate_formula: str = ""                        # 得分率=(非常满意43×100%+满意7×80%+…)/52=94.23%
+    satisfied_formula: str = ""                   # 满意率=(非常满意43+满意7)/52=96.15%
+    source: str = "responses"                     # responses (问卷) or counts (问卷汇总)
+    per_question: tuple[SurveyQuestionRecord, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -207,13 +207,7 @@ def _plain(v):
 def record(result: Result) -> "FileRecord":
     """The scored workbook as a FileRecord (frozen, picklable, English field names)."""
     from perfxl.model.cells import col_letter
-    from perfxl.model.records import (
-        FigureRecord,
-        FileRecord,
-        IndicatorRecord,
-        LevelRecord,
-        SurveySetRecord,
-    )
+    from perfxl.model.records import FigureRecord, FileRecord, IndicatorRecord, LevelRecord
 
     ev = result.checked.evaluation
     inds = []
@@ -228,11 +222,7 @@ def record(result: Result) -> "FileRecord":
     levels = tuple(LevelRecord(lv.level, lv.name, lv.parent, lv.weight, lv.score, lv.declared)
                    for lv in result.levels)
     figures = tuple(FigureRecord(f.name, f.value, f.text) for f in result.figures)
-    survey = ()
-    if result.survey is not None:
-        survey = tuple(SurveySetRecord(s.name, s.group, s.valid, s.rate, s.satisfied, tuple(s.questions),
-                                       tuple(s.shares.items()))
-                       for s in result.survey.sets.values())
+    survey = () if result.survey is None else tuple(_survey_record(s) for s in result.survey.sets.values())
     name_col = ev.table.columns.get("name")
     return FileRecord(
         file=str(ev.path), info={k: _plain(v) for k, v in result.info.items()}, total=result.total,
@@ -240,3 +230,18 @@ def record(result: Result) -> "FileRecord":
         grades=tuple((str(g), float(m)) for g, m in result.checked.grades), sheet=ev.table.sheet,
         name_col=col_letter(name_col) if name_col else "", info_sheet=ev.info_sheet,
         info_cells=dict(ev.info_cells), basic=dict(result.checked.basic or {}), figures=figures, survey=survey)
+
+
+def _survey_record(s) -> "SurveySetRecord":
+    """A question set's statistics (survey.stats.SetStat) as a record."""
+    from perfxl.model.records import SurveyOptionRecord, SurveyQuestionRecord, SurveySetRecord
+    from perfxl.survey.stats import COUNTS
+
+    options = tuple(SurveyOptionRecord(label, s.weights[label], s.happy[label], n,
+                                       n / s.valid if s.valid else None) for label, n in s.counts.items())
+    questions = tuple(SurveyQuestionRecord(q.question, q.valid, tuple((lab, q.count_of()[lab]) for lab in s.counts),
+                                           q.rate, q.satisfied) for q in s.per_question)
+    return SurveySetRecord(s.name, s.group, s.valid, s.rate, s.satisfied, tuple(s.questions), tuple(s.shares.items()),
+                           sample=s.sample, options=options, rate_formula=s.rate_formula,
+                           satisfied_formula=s.satisfied_formula,
+                           source="counts" if s.source == COUNTS else "responses", per_question=questions)

@@ -88,14 +88,27 @@ def deviations(cv: Canvas, name: str, result=None) -> None:
 
 
 def survey_stats(cv: Canvas, name: str, survey) -> None:
-    """问卷统计: per set, then per question × group, counts and shares of every option."""
+    """问卷统计: per question set its sample, answers, rates with their formulas and the option
+    distribution (人数, 占比, as published reports tabulate them); then per question × group."""
+    from perfxl.survey.stats import COUNTS
+
     cv.write(name, 1, 1, [["问卷统计"]], bold=True)
-    cv.write(name, 3, 1, [["题组", "对象类别", "题目", "有效回答", "得分率", "满意率"]], style="header")
-    cv.widths(name, (22, 12, 30, 10, 10, 10))
-    sets = [[st.name, st.group or "全部", "、".join(st.questions), st.valid, st.rate, st.satisfied]
+    cv.write(name, 3, 1, [list(L.SURVEY_STATS_SET_HEADERS)], style="header")
+    cv.widths(name, (26, 12, 30, 12, 10, 10, 10, 10, 50, 40))
+    sets = [[st.name, st.group or "全部", "、".join(st.questions), L.SURVEY_SOURCE_LABELS[st.source == COUNTS],
+             st.sample, st.valid, st.rate, st.satisfied, st.rate_formula, st.satisfied_formula]
             for st in survey.sets.values()]
-    cv.write(name, 4, 1, sets, style="plain", fmts=[None, None, None, None, PCT, PCT])
+    cv.write(name, 4, 1, sets, style="plain", fmts=[None] * 6 + [PCT, PCT, None, None])
     r = 4 + len(sets) + 1
+    for st in survey.sets.values():
+        who = f"（{st.group}）" if st.group else ""
+        cv.write(name, r, 1, [[f"题组“{st.name}”{who}选项分布：样本量 {st.sample} 份，有效回答 {st.valid} 个"]], bold=True)
+        cv.write(name, r + 1, 1, [list(L.SURVEY_STATS_OPTION_HEADERS)], style="header")
+        rows = [[label, st.weights[label], "是" if st.happy[label] else "否", n, n / st.valid if st.valid else None]
+                for label, n in st.counts.items()]
+        rows.append(["合计", None, None, st.valid, 1.0 if st.valid else None])
+        cv.write(name, r + 2, 1, rows, style="plain", fmts=[None, "0%", None, None, PCT])
+        r += len(rows) + 3
     opts = [o.label for o in survey.options]
     heads = ["题目", "对象类别", "有效回答", *[f"{o}人数" for o in opts], *[f"{o}占比" for o in opts], "得分率", "满意率"]
     cv.write(name, r, 1, [heads], style="header")

@@ -273,45 +273,64 @@ def build_basic(ws, values: dict, zero_rule: str = L.ZERO_OVER_ZERO_DEFAULT) -> 
 # --- 问卷 ---------------------------------------------------------------------------------
 
 def build_survey(ws, questions: list[str], responses: list[list] | None = None, blank_rows: int = 100) -> None:
+    """问卷: one row per respondent. Nothing here is computed, so nothing is protected: headers
+    may be renamed, columns inserted and thousands of rows (a platform export) pasted."""
     heads = [L.SURVEY_ID_HEADERS[0], L.SURVEY_GROUP_HEADERS[0], *questions]
-    header_row(ws, 1, heads, [8, 12, *([14] * len(questions))])
+    header_row(ws, 1, heads, [8, 12, *([16] * len(questions))])
     responses = responses or []
     for i in range(len(responses) + blank_rows):
         row = responses[i] if i < len(responses) else [None] * len(heads)
         for j, v in enumerate(row, start=1):
             c = ws.cell(row=i + 2, column=j, value=v)
-            if i < blank_rows + len(responses) and i < 200:
+            if i < 200:
                 c.style = _named_style(ws.parent, "input")
     ws.freeze_panes = "C2"
-    protect(ws)
 
 
-def build_survey_setup(ws, options: list[tuple[str, float, bool]], sets: list[tuple[str, str, str | None]]) -> None:
-    header_row(ws, 1, L.SURVEY_OPTION_HEADER, (16, 28, 12, 50))
-    put(ws, 1, 4, "说明", style="header")
+def build_survey_setup(ws, options: list[tuple], sets: list[tuple[str, str, str | None]]) -> None:
+    """问卷设置: options (label, weight, satisfied[, 对象类别]) and question sets; all input."""
+    header_row(ws, 1, L.SURVEY_OPTION_HEADER, (16, 28, 12, 14, 50))
+    put(ws, 1, 5, "说明", style="header")
     r = 1
-    for label, weight, happy in options:
+    for label, weight, happy, *group in options:
         r += 1
         put(ws, r, 1, label, style="input")
         put(ws, r, 2, weight, style="input", fmt="0%")
         put(ws, r, 3, "是" if happy else "否", style="input")
-    put(ws, 2, 4, "分值是该选项占满分的比例（也可填 5、4、3 这样的分数，按最高分换算）；"
-                  "“计入满意”为“是”的选项之和即满意率", style="plain")
+        put(ws, r, 4, group[0] if group else None, style="input")
+    put(ws, 2, 5, "分值是该选项占满分的比例（也可填 5、4、3 这样的分数，按最高分换算）；"
+                  "“计入满意”为“是”的选项之和即满意率。对象类别留空的选项用于所有对象；"
+                  "某一对象类别（如 工作人员）另有选项和分值时，逐行写出并填上对象类别", style="plain")
     for _ in range(3):
         r += 1
-        for j in (1, 2, 3):
+        for j in (1, 2, 3, 4):
             put(ws, r, j, None, style="input")
     r += 2
     header_row(ws, r, L.SURVEY_SET_HEADER)
-    put(ws, r, 4, "说明", style="header")
-    put(ws, r + 1, 4, "题目写“问卷”页的表头名，用顿号分隔，或写“题1~题5”“全部”；对象类别留空表示全部答卷。"
+    put(ws, r, 5, "说明", style="header")
+    put(ws, r + 1, 5, "题目写“问卷”页（或“问卷汇总”）的题目名，可含标点，用顿号分隔；也可写题号“题3”、"
+                      "范围“题1~题5”或“全部”。对象类别留空表示全部答卷。"
                       "指标的数据来源写“问卷:题组名”（得分率）或“问卷满意率:题组名”", style="plain")
     for name, questions, group in [*sets, *([(None, None, None)] * 3)]:
         r += 1
         put(ws, r, 1, name, style="input")
         put(ws, r, 2, questions, style="input")
         put(ws, r, 3, group, style="input")
-    protect(ws)
+
+
+def build_survey_counts(ws, options: list[tuple], rows: list[list] | None = None, blank_rows: int = 30) -> None:
+    """问卷汇总: the count of every option per question (× 对象类别), when only counts are at hand."""
+    labels = list(dict.fromkeys(o[0] for o in options))
+    put(ws, 1, 1, "只有各选项人数（如公开报告、纸质问卷汇总表）时在此填写，每道题（每个对象类别）一行；"
+                  "同一题组不要同时在“问卷”页录入逐份答卷。份数可留空（即各选项人数之和）", style="plain")
+    heads = [L.SURVEY_COUNT_QUESTION_HEADERS[0], L.SURVEY_GROUP_HEADERS[0], L.SURVEY_COUNT_SIZE_HEADERS[0], *labels]
+    header_row(ws, 2, heads, [30, 12, 8, *([10] * len(labels))])
+    rows = rows or []
+    for i in range(len(rows) + blank_rows):
+        row = rows[i] if i < len(rows) else [None] * len(heads)
+        for j in range(1, len(heads) + 1):
+            put(ws, i + 3, j, row[j - 1] if j - 1 < len(row) else None, style="input")
+    ws.freeze_panes = "B3"
 
 
 def comment(text: str) -> Comment:

@@ -101,13 +101,19 @@ def build_guide(ws) -> None:
     r += 2
     ws.cell(row=r, column=1, value="数据来源：问卷").font = S.BOLD
     for text in (
-        "“问卷”页每行一份答卷：编号、对象类别（如 服务对象、工作人员），其后每列一道题，表头即题目名。",
-        "“问卷设置”页上半部分是选项及其分值（占满分的比例，或 5/4/3 这样的分数）和是否计入满意；"
-        "下半部分是题组：题组名、题目（顿号分隔，或“题1~题5”“全部”）、对象类别（留空为全部）。",
+        "“问卷”页每行一份答卷：编号、对象类别（如 会员、工作人员），其后每列一道题，表头即题目（可改名、可插入列，"
+        "不受保护）。问卷星、腾讯问卷导出的表格可整张粘贴进来：序号、提交答卷时间、来源、来自IP 等列自动忽略，"
+        "“1、您对……是否满意？”这样带题号的表头可用题号引用；答案可以是选项文字，也可以是选项序号（1 为第一个选项）。",
+        "也可用命令导入：perfxl survey import 导出.xlsx --into 本工作簿.xlsx --set 工作人员（支持 .xlsx、.xls、.csv）。",
+        "只有各选项人数时（如 52 份：非常满意 43、满意 7、一般 1、不满意 1），填在“问卷汇总”页，计分方法与逐份答卷相同；"
+        "同一题组不能既有逐份答卷又有选项计数。",
+        "“问卷设置”页上半部分是选项及其分值（占满分的比例，或 5/4/3 这样的分数）和是否计入满意，"
+        "不同对象类别可以各有选项和分值（填“对象类别”列）；下半部分是题组：题组名、题目（顿号分隔，可写题号“题3”、"
+        "范围“题1~题5”或“全部”）、对象类别（留空为全部）。",
         "指标的数据来源写“问卷:题组名”取题组得分率（各回答分值的平均），写“问卷满意率:题组名”取满意率（计入满意的选项占比）；"
         "计分方法可用 得分率计分（分值×得分率）、阈值扣分（如 ≥90%得满分；每下降1%扣5%）等任一种。",
-        "评分后“问卷统计”页列出每个题组、每道题、每个对象类别各选项的人数、占比、得分率和满意率；"
-        "不在选项中的答案、空答案、重复的答卷编号和没有指标使用的题目都会在“校验结果”中指出单元格。",
+        "评分后“问卷统计”页列出每个题组的样本量、有效回答、各选项人数和占比、得分率和满意率及其算式，以及每道题、"
+        "每个对象类别的分布；不在选项中的答案、空答案（每列一条）、重复的答卷编号和没有指标使用的题目都会在“校验结果”中指出。",
     ):
         r += 1
         ws.cell(row=r, column=1, value=text)
@@ -126,8 +132,9 @@ def new_workbook(rows: list[dict] | None = None, info: dict | None = None,
                  basic: dict | None = None, survey: dict | None = None):
     """The standard workbook as an openpyxl Workbook.
 
-    ``survey``: {"questions": [...], "responses": [[编号, 对象类别, answers...]], "options": [...],
-    "sets": [(题组, 题目, 对象类别)]}; defaults give an empty questionnaire to fill in.
+    ``survey``: {"questions": [...], "responses": [[编号, 对象类别, answers...]], "options": [(选项, 分值,
+    计入满意[, 对象类别])], "sets": [(题组, 题目, 对象类别)], "counts": [[题目, 对象类别, 份数, n per option...]]};
+    defaults give an empty questionnaire to fill in.
     """
     from openpyxl import Workbook
 
@@ -150,8 +157,10 @@ def new_workbook(rows: list[dict] | None = None, info: dict | None = None,
     S.build_indicator_sheet(wb.create_sheet(L.SHEET_INDICATORS), rows, blank_rows, counts)
     S.build_survey(wb.create_sheet(L.SHEET_SURVEY), survey.get("questions", DEFAULT_QUESTIONS),
                    survey.get("responses"), blank_rows=0 if survey.get("responses") else 100)
-    S.build_survey_setup(wb.create_sheet(L.SHEET_SURVEY_SETUP),
-                         survey.get("options", list(L.DEFAULT_SURVEY_OPTIONS)), sets)
+    options = survey.get("options", list(L.DEFAULT_SURVEY_OPTIONS))
+    S.build_survey_setup(wb.create_sheet(L.SHEET_SURVEY_SETUP), options, sets)
+    S.build_survey_counts(wb.create_sheet(L.SHEET_SURVEY_COUNTS), options, survey.get("counts"),
+                          blank_rows=0 if survey.get("counts") else 30)
     from perfxl.sheets import outputs
     from perfxl.sheets.canvas import OpenpyxlCanvas
 

@@ -44,6 +44,10 @@ class QuestionStat:
     shares: list[float]
     rate: float | None
     satisfied: float | None
+    labels: list[str] = field(default_factory=list)     # what ``counts`` and ``shares`` are of
+
+    def count_of(self) -> dict[str, int]:
+        return dict(zip(self.labels, self.counts))
 
 
 @dataclass
@@ -94,7 +98,7 @@ class SurveyResult:
         rate = _rate(c, self.weights[buckets], valid)
         sat = float((c * self.happy[buckets]).sum() / valid) if valid else None
         shares = (total / valid).tolist() if valid else [0.0] * len(total)
-        return QuestionStat(self.questions[qi], group, valid, total.tolist(), shares, rate, sat)
+        return QuestionStat(self.questions[qi], group, valid, total.tolist(), shares, rate, sat, self.labels)
 
     def question_rows(self):
         """(question, group, valid, counts, shares, rate, satisfied) for every question × group."""
