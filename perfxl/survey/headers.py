@@ -93,7 +93,8 @@ def resolve(text: object, headers: list[str]) -> tuple[list[int] | None, str]:
         stems.setdefault(norm(p.stem).rstrip("?:。."), []).append(i)
         if p.number is not None:
             numbers.setdefault(p.number, []).append(i)
-    names = sorted(exact, key=len, reverse=True)
+    whole = {**{k: v for k, v in stems.items() if k}, **{k + "?": v for k, v in stems.items() if k}, **exact}
+    names = sorted(whole, key=len, reverse=True)
     out: list[int] = []
     i = 0
     while i < len(s):
@@ -103,7 +104,7 @@ def resolve(text: object, headers: list[str]) -> tuple[list[int] | None, str]:
         name = next((n for n in names if s.startswith(n, i)
                      and (i + len(n) == len(s) or s[i + len(n)] in _SEPARATORS)), None)
         if name:
-            out += exact[name]
+            out += whole[name]
             i += len(name)
             continue
         j = i

@@ -104,11 +104,15 @@ def header_kind(value: Any) -> str:
 
 
 def find_header(grid) -> int | None:
-    """0-based row of the 问卷 header: the first with an id or group column, or with two
-    platform metadata columns (a pasted export)."""
+    """0-based row of the 问卷 header: the first with an id or group column, with two platform
+    metadata columns or with two numbered questions (a pasted export)."""
+    from perfxl.survey.headers import parse
+
     for r0 in range(min(L.HEADER_SEARCH_ROWS, grid.height)):
-        kinds = [header_kind(v) for v in grid.rows[r0] if isinstance(v, str)]
-        if "id" in kinds or "group" in kinds or kinds.count("meta") >= 2:
+        texts = [v for v in grid.rows[r0] if isinstance(v, str)]
+        kinds = [header_kind(v) for v in texts]
+        if "id" in kinds or "group" in kinds or kinds.count("meta") >= 2 \
+                or sum(parse(v).number is not None for v in texts) >= 2:
             return r0
     return None
 
@@ -155,7 +159,7 @@ def _responses(grid, sheet: str, file: str) -> SurveyInput | None:
     return inp
 
 
-def _find_row(grid, first: tuple[str, ...], second: tuple[str, ...]) -> int | None:
+def find_row(grid, first: tuple[str, ...], second: tuple[str, ...]) -> int | None:
     a, b = {L.normalize(x) for x in first}, {L.normalize(x) for x in second}
     for r0, row in enumerate(grid.rows):
         if row and isinstance(row[0], str) and L.normalize(row[0]) in a:
@@ -172,7 +176,7 @@ def _setup(sg, inp: SurveyInput, file: str) -> None:
     from perfxl.model.values import parse_yes_no
 
     setup = inp.setup_sheet
-    top = _find_row(sg, (L.SURVEY_OPTION_HEADER[0],), (L.SURVEY_OPTION_HEADER[1],))
+    top = find_row(sg, (L.SURVEY_OPTION_HEADER[0],), (L.SURVEY_OPTION_HEADER[1],))
     if top is not None:
         grouped = L.normalize(sg.get(top, 3) or "") in {L.normalize(x) for x in L.SURVEY_GROUP_HEADERS}
         for r0 in range(top + 1, sg.height):
@@ -189,7 +193,7 @@ def _setup(sg, inp: SurveyInput, file: str) -> None:
                                       cell_ref(r0 + 1, 1), _text(sg.get(r0, 3)) if grouped else None))
         for group in dict.fromkeys(o.group for o in inp.options):
             normalise_weights([o for o in inp.options if o.group == group])
-    top = _find_row(sg, (L.SURVEY_SET_HEADER[0],), (L.SURVEY_SET_HEADER[1],))
+    top = find_row(sg, (L.SURVEY_SET_HEADER[0],), (L.SURVEY_SET_HEADER[1],))
     if top is not None:
         for r0 in range(top + 1, sg.height):
             name, qs, group = sg.get(r0, 0), sg.get(r0, 1), sg.get(r0, 2)

@@ -138,7 +138,7 @@ def _skipped() -> set[str]:
 def _codes(values, code_of: dict[str, int], *, answers: bool = False) -> np.ndarray:
     """Vectorised label -> option code (same shape): -1 blank, -2 unknown.
 
-    Exact labels (and numbers for numeric options) go through a pandas Categorical, which is
+    Exact labels (and numbers for numeric options) are looked up in a pandas Index, which is
     hash-based and fast; only what does not match exactly (odd spacing, full-width digits, blanks,
     and for ``answers``: an export's "(跳过)", an option written "A.非常满意") is looked at one
     value at a time."""
@@ -155,9 +155,13 @@ def _codes(values, code_of: dict[str, int], *, answers: bool = False) -> np.ndar
             keys.append(v)
             target.append(code)
     flat = values.ravel()
-    cat = pd.Categorical(flat, categories=pd.Index(keys, dtype=object)).codes
-    lookup = np.array(target + [-3], dtype=np.int64)
-    out = lookup[cat]                       # cat == -1 picks the last entry: -3, "look again"
+    seen: dict = {}
+    for i, k in enumerate(keys):
+        seen.setdefault(k, i)                # an Index to look up in must not repeat a key
+    first = sorted(seen.values())
+    found = pd.Index([keys[i] for i in first], dtype=object).get_indexer(flat)
+    lookup = np.array([target[i] for i in first] + [-3], dtype=np.int64)
+    out = lookup[found]                     # found == -1 picks the last entry: -3, "look again"
     for i in np.flatnonzero(out == -3):
         lab = _label(flat[i])
         if lab is None:

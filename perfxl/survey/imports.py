@@ -1,0 +1,488 @@
+"""Survey platform exports (问卷星, 腾讯问卷) as they come, into the shape of the 问卷 sheet
+(respondents × questions), and written into an evaluation workbook.
+
+Recognised: Excel (.xlsx, .xls) and CSV (UTF-8 with or without BOM, GBK/GB18030) exports; the
+platforms' metadata columns (序号/编号 kept as the respondent number; 提交答卷时间, 所用时间, 来源,
+来源详情, 来自IP, 总分, 开始/结束答题时间, 答题时长, 地理位置…, 用户标识, 昵称, IP, UA … ignored);
+question headers with their numbering ("1、您对…是否满意？", "Q1.", "第1题", "5(服务态度)",
+"3.请评价:服务态度"); answers as option text or option numbers ("按序号下载"). Matrix questions
+become one question per row (they share the question number, so 题5 names them all); multiple
+choice (one column joined with ┋, or one 0/1 or option-text column per option), ranking (→) and
+open or fill-in questions are reported and not imported."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from perfxl.check.problems import Problem, UnusableInput, problem
+from perfxl.model import layout as L
+from perfxl.model.values import is_blank
+from perfxl.survey.headers import norm, parse
+from perfxl.survey.sheet import find_header, header_kind
+
+#: a column with more distinct answers than this is an open question, not a choice
+MAX_CHOICES = 20
+#: CSV encodings tried in turn (GB18030 is a superset of GBK and GB2312)
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+_MULTI_JOIN, _RANK_JOIN = "┋", "→"
+_SELECTED = {"1", "√", "☑", "✓", "是", "选中"}
+
+#: what became of a column (kinds reported to the user)
+KIND_LABELS = {"single": "单选题", "matrix": "矩阵题的一行", "multiple": "多选题", "ranking": "排序题",
+               "text": "填空或开放题", "fill_in": "选项后的填空", "empty": "没有答案的题"}
+
+
+@dataclass
+class ExportColumn:
+    """One column of the export and what it was recognised as."""
+    header: str
+    column: int                    # 1-based
+    kind: str                      # id, group, meta, single, matrix, multiple, ranking, text, fill_in, empty
+    number: int | None = None      # the question number in the header
+
+
+@dataclass
+class SurveyImport:
+    """An export read into the 问卷 sheet's shape, with what was recognised, ignored and skipped."""
+    source: Path
+    platform: str                  # a key of layout.SURVEY_PLATFORMS
+    format: str                    # xlsx, xls, csv
+    encoding: str | None           # a CSV's encoding
+    sheet: str | None              # the sheet read (Excel)
+    header_row: int                # 1-based
+    questions: list[str]           # headers of the imported questions (the 问卷 sheet's headers)
+    answers: list[list[Any]]       # respondents × questions, raw values (blank: None)
+    ids: list[Any]                 # respondent numbers
+    groups: list[Any]              # 对象类别 per respondent (the set name, an export column, or None)
+    columns: list[ExportColumn] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    set_name: str | None = None
+
+    @property
+    def ignored(self) -> list[ExportColumn]:
+        return [c for c in self.columns if c.kind == "meta"]
+
+    @property
+    def skipped(self) -> list[ExportColumn]:
+        return [c for c in self.columns if c.kind in ("multiple", "ranking", "text", "fill_in", "empty")]
+
+    @property
+    def platform_name(self) -> str:
+        return L.SURVEY_PLATFORMS[self.platform]
+
+
+def import_export(export_path: str | Path, *, set_name: str | None = None) -> SurveyImport:
+    """Read a platform export (.xlsx/.xlsm/.xls/.csv). ``set_name``: the 对象类别 every response
+    gets (and the name of the 题组 ``write_import`` adds). Raises UnusableInput when the file
+    cannot be read or holds no question."""
+    path = Path(export_path)
+    file = str(path)
+    if not path.exists():
+        raise UnusableInput([problem("file_missing", file=file, path=path.name)])
+    if path.suffix.lower() in (".csv", ".txt"):
+        (rows, encoding), sheet, fmt = _read_csv(path), None, "csv"
+    else:
+        rows, sheet = _read_excel(path)
+        encoding, fmt = None, path.suffix.lower().lstrip(".")
+    from perfxl.io.read import SheetGrid
+
+    header = find_header(SheetGrid(sheet or "", rows[:L.HEADER_SEARCH_ROWS]))
+    if header is None:
+        raise UnusableInput([problem("survey_export_no_header", file=file, path=path.name, rows=L.HEADER_SEARCH_ROWS)])
+    heads = rows[header]
+    body = [r for r in rows[header + 1:] if any(not is_blank(v) for v in r)]
+    width = max([len(heads), *(len(r) for r in body)]) if body else len(heads)
+    columns_of = [[r[c] if c < len(r) else None for r in body] for c in range(width)]
+    cols, id_col, group_col = _classify(heads, columns_of)
+    imp = SurveyImport(path, _platform(heads), fmt, encoding, sheet, header + 1, [], [], [], [], cols, [],
+                       set_name=set_name)
+    kept = [c for c in cols if c.kind in ("single", "matrix")]
+    if not kept:
+        raise UnusableInput([problem("survey_export_no_question", file=file, path=path.name,
+                                     detail="、".join(f"{c.header}（{KIND_LABELS.get(c.kind, '记录信息')}）"
+                                                     for c in cols[:8]) or "无")])
+    imp.questions = [c.header for c in kept]
+    imp.answers = [[_value(columns_of[c.column - 1][i]) for c in kept] for i in range(len(body))]
+    imp.ids = [_value(v) for v in columns_of[id_col]] if id_col is not None else list(range(1, len(body) + 1))
+    if set_name:
+        imp.groups = [set_name] * len(body)
+    elif group_col is not None:
+        imp.groups = [_value(v) for v in columns_of[group_col]]
+    else:
+        imp.groups = [None] * len(body)
+    imp.problems = _report(imp)
+    return imp
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+def _read_excel(path: Path) -> tuple[list[list[Any]], str]:
+    """The first sheet with a recognisable header (else the first sheet), through perfxl's safe reader."""
+    from perfxl.io.read import read_book
+
+    book = read_book(path)
+    for name in book.sheet_names:
+        grid = book.sheets.get(name)
+        if grid is not None and find_header(grid) is not None:
+            return list(grid.rows), name
+    name = book.sheet_names[0]
+    return list(book.sheets[name].rows), name
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """Text and the encoding's name as people know it."""
+    names = {"utf-8-sig": "UTF-8（带 BOM）" if data.startswith(b"\xef\xbb\xbf") else "UTF-8", "gb18030": "GBK"}
+    for enc in CSV_ENCODINGS:
+        try:
+            return data.decode(enc), names[enc]
+        except UnicodeDecodeError:
+            continue
+    return data.decode("gb18030", errors="replace"), names["gb18030"]
+
+
+def _csv_bytes(path: Path) -> bytes:
+    from perfxl.io.package import MAX_FILE_BYTES
+
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise UnusableInput([problem("file_too_large", file=str(path), path=path.name,
+                                     detail=f"{size / 1e6:.0f} MB")])
+    return path.read_bytes()
+
+
+def _read_csv(path: Path) -> tuple[list[list[Any]], str]:
+    text, encoding = _decode(_csv_bytes(path))
+    first = text[:text.find("\n")] if "\n" in text else text
+    delimiter = max((",", "\t", ";"), key=first.count)        # exports use commas; Excel "另存为" may use tabs
+    return [[_csv_value(v) for v in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)], \
+        encoding
+
+
+_INT = re.compile(r"^-?(?:0|[1-9]\d{0,14})$")
+
+
+def _csv_value(v: str) -> Any:
+    """CSV text as a spreadsheet would read it: blank None, whole numbers as numbers (not 001)."""
+    v = v.strip()
+    if not v:
+        return None
+    return int(v) if _INT.match(v) else v
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return None if is_blank(v) else v
+
+
+# --- recognising columns ----------------------------------------------------------------------------
+
+def _platform(heads: list[Any]) -> str:
+    names = {norm(h) for h in heads if isinstance(h, str)}
+    if names & {norm(x) for x in ("提交答卷时间", "所用时间", "来源详情", "来自IP")}:
+        return "wjx"
+    if names & {norm(x) for x in ("开始答题时间", "结束答题时间", "答题时长", "地理位置国家和地区", "用户标识")}:
+        return "tencent"
+    return "generic"
+
+
+def _classify(heads: list[Any], columns_of: list[list[Any]]):
+    """Every column's kind; the respondent number and 对象类别 columns (0-based) if any."""
+    from perfxl.survey.stats import _label, _skipped
+
+    skipped = _skipped()
+    cols: list[ExportColumn] = []
+    id_col = group_col = None
+    groups: list[list[int]] = []           # runs of question columns sharing a number
+    for c0, h in enumerate(heads):
+        if is_blank(h):
+            continue
+        text = str(h).strip()
+        kind = header_kind(text)
+        if kind == "id" and id_col is None:
+            id_col = c0
+        elif kind == "group" and group_col is None:
+            group_col = c0
+        if kind != "question":
+            cols.append(ExportColumn(text, c0 + 1, kind))
+            continue
+        p = parse(text)
+        cols.append(ExportColumn(text, c0 + 1, "single", p.number))
+        last = groups[-1] if groups else None
+        if last and p.number is not None and cols[last[-1]].number == p.number and last[-1] == len(cols) - 2:
+            last.append(len(cols) - 1)
+        else:
+            groups.append([len(cols) - 1])
+
+    def values(i: int) -> list[str]:
+        out = []
+        for v in columns_of[cols[i].column - 1]:
+            lab = _label(v)
+            if lab is not None and lab not in skipped:
+                out.append(lab)
+        return out
+
+    for run in groups:
+        parts = []
+        for i in run:
+            if parse(cols[i].header).fill_in:
+                cols[i].kind = "fill_in"
+            else:
+                parts.append(i)
+        if not parts:
+            continue
+        vals = {i: values(i) for i in parts}
+        if len(parts) > 1 and all(_option_column(cols[i].header, vals[i], run_headers=[cols[j].header for j in parts])
+                                  for i in parts):
+            for i in parts:
+                cols[i].kind = "multiple"
+            continue
+        for i in parts:
+            v = vals[i]
+            if not v:
+                kind = "empty"
+            elif any(_MULTI_JOIN in x for x in v):
+                kind = "multiple"
+            elif any(_RANK_JOIN in x for x in v):
+                kind = "ranking"
+            elif len(set(v)) > MAX_CHOICES:
+                kind = "text"
+            else:
+                kind = "matrix" if len(parts) > 1 else "single"
+            cols[i].kind = kind
+    return cols, id_col, group_col
+
+
+def _option_column(header: str, values: list[str], run_headers: list[str]) -> bool:
+    """One option of a multiple-choice question: only 0/1 (问卷星 按序号), or only the option's own
+    text or a tick (腾讯问卷)."""
+    if not values:
+        return True
+    if set(values) <= {"0", "1"} and "0" in values:
+        return True
+    sub = _sub_label(header, run_headers)
+    return all(v == sub or v in _SELECTED for v in values)
+
+
+def _sub_label(header: str, run_headers: list[str]) -> str:
+    """The part of a header after what the headers of its question share: the option or row."""
+    p = parse(header)
+    if p.sub:
+        return norm(p.sub)
+    import os
+
+    common = os.path.commonprefix([norm(h) for h in run_headers])
+    return norm(header)[len(common):].lstrip(":：-—_")
+
+
+def _report(imp: SurveyImport) -> list[Problem]:
+    """What was recognised, as INFO/WARNING problems (the command prints them)."""
+    file = str(imp.source)
+    sheet = imp.sheet or imp.source.name
+    from perfxl.model.cells import cell_ref
+
+    out = [problem("survey_export_read", file=file, sheet=sheet, path=imp.source.name, kind=imp.platform_name,
+                   detail=imp.format.upper() + (f"，{imp.encoding}编码" if imp.encoding else ""),
+                   count=len(imp.answers), total=len(imp.questions))]
+    if imp.ignored:
+        out.append(problem("survey_columns_ignored", file=file, sheet=sheet,
+                           cell=cell_ref(imp.header_row, imp.ignored[0].column), count=len(imp.ignored),
+                           columns="、".join(c.header for c in imp.ignored)))
+    by_number: dict[tuple[int | None, str], list[ExportColumn]] = {}
+    for c in imp.columns:
+        if c.kind == "matrix" or c in imp.skipped:
+            by_number.setdefault((c.number if c.number is not None else -c.column, c.kind), []).append(c)
+    for (_, kind), cs in by_number.items():
+        cell = cell_ref(imp.header_row, cs[0].column)
+        names = "、".join(c.header for c in cs[:6]) + ("…" if len(cs) > 6 else "")
+        if kind == "matrix":
+            out.append(problem("survey_export_matrix", file=file, sheet=sheet, cell=cell, count=len(cs), columns=names))
+        else:
+            out.append(problem("survey_export_skipped", file=file, sheet=sheet, cell=cell, kind=KIND_LABELS[kind],
+                               columns=names))
+    return out
+
+
+# --- writing into a workbook ------------------------------------------------------------------------
+
+@dataclass
+class ImportWrite:
+    target: Path
+    backup: Path | None
+    rows: int                      # responses written
+    replaced: int = 0              # responses of the same 对象类别 removed first
+    new_columns: list[str] = field(default_factory=list)
+    set_added: str | None = None   # the 题组 added to 问卷设置
+    problems: list[Problem] = field(default_factory=list)
+
+
+def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False) -> ImportWrite:
+    """Put the imported responses into ``target``'s 问卷 sheet (created if missing): questions
+    matched to its headers by text (with or without numbering), new ones added as columns; with a
+    set name, a 题组 of that name over these questions is added to 问卷设置. Responses of the same
+    对象类别 already there are refused unless ``replace``. A backup is made, then the file is
+    replaced atomically. Written through openpyxl, so a target holding what openpyxl would drop
+    (charts, pictures, controls …) is refused, untouched."""
+    from openpyxl import load_workbook
+
+    from perfxl.io.files import atomic_save, backup, ensure_writable, unsupported_content
+    from perfxl.io.package import Package
+
+    target = Path(target)
+    file = str(target)
+    if target.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise UnusableInput([problem("file_not_excel", file=file, path=target.name,
+                                     detail="导入只能写入 .xlsx/.xlsm；请先另存为 .xlsx")])
+    package = Package.open(target, full=True)
+    lost = unsupported_content(package.zip, keep_vba=target.suffix.lower() == ".xlsm")
+    if lost:
+        raise UnusableInput([problem("survey_import_target_unsafe", file=file, path=target.name, detail="、".join(lost))])
+    ensure_writable(target)
+    wb = load_workbook(package.stream(), keep_vba=target.suffix.lower() == ".xlsm")
+    report = _fill(wb, imp, file, replace)
+    if package.changed():
+        raise UnusableInput([problem("file_changed", file=file, path=target.name)])
+    report.target, report.backup = target, backup(target)
+    atomic_save(wb, target)
+    return report
+
+
+def _grid(ws, rows: int | None = None):
+    from perfxl.io.read import SheetGrid
+
+    return SheetGrid(ws.title, [list(r) for r in ws.iter_rows(max_row=rows, values_only=True)])
+
+
+def _fill(wb, imp: SurveyImport, file: str, replace: bool) -> ImportWrite:
+    """Draw the import into an openpyxl workbook (no saving)."""
+    from openpyxl.utils import get_column_letter
+
+    from perfxl.sheets import styles as S
+
+    name = L.match_sheet(L.SHEET_SURVEY, wb.sheetnames)
+    if name is None:
+        at = wb.sheetnames.index(L.match_sheet(L.SHEET_INDICATORS, wb.sheetnames)) + 1 \
+            if L.match_sheet(L.SHEET_INDICATORS, wb.sheetnames) else len(wb.sheetnames)
+        ws = wb.create_sheet(L.SHEET_SURVEY, at)
+        S.build_survey(ws, [], blank_rows=0)
+    else:
+        ws = wb[name]
+    grid = _grid(ws)
+    h0 = find_header(grid)
+    if h0 is None:                                    # a 问卷 sheet without header: start one on top
+        ws.insert_rows(1)
+        for j, v in enumerate((L.SURVEY_ID_HEADERS[0], L.SURVEY_GROUP_HEADERS[0]), start=1):
+            S.put(ws, 1, j, v, style="header")
+        grid, h0 = _grid(ws), 0
+    hr = h0 + 1
+    heads = list(grid.rows[h0])
+    kinds = {c: header_kind(v) for c, v in enumerate(heads, start=1) if not is_blank(v)}
+    id_col = next((c for c, k in kinds.items() if k == "id"), None)
+    group_col = next((c for c, k in kinds.items() if k == "group"), None)
+    data = [(r, row) for r, row in enumerate(grid.rows[hr:], start=hr + 1) if any(not is_blank(v) for v in row)]
+    from perfxl.survey.stats import _label
+
+    report = ImportWrite(Path(file), None, len(imp.answers))
+    if group_col is None and any(g is not None for g in imp.groups):
+        group_col = len(heads) + 1
+        S.put(ws, hr, group_col, L.SURVEY_GROUP_HEADERS[0], style="header")
+        heads.append(L.SURVEY_GROUP_HEADERS[0])
+    groups = {_label(g) for g in imp.groups}
+    same = [r for r, row in data
+            if _label(row[group_col - 1] if group_col and group_col - 1 < len(row) else None) in groups]
+    if same and not replace:
+        raise UnusableInput([problem("survey_import_group_exists", file=file, sheet=ws.title, cell=f"A{same[0]}",
+                                     count=len(same), value="、".join(sorted(g or "未分类" for g in groups)))])
+    for start, n in reversed(_runs(same)):
+        ws.delete_rows(start, n)
+    report.replaced = len(same)
+    remaining = len(data) - len(same)
+    questions = {c: v for c, v in enumerate(heads, start=1) if kinds.get(c) == "question"}
+    if remaining == 0 and questions:                  # nothing answered yet: the imported questions replace them
+        for c in sorted(questions, reverse=True):
+            ws.delete_cols(c)
+            if id_col and id_col > c:
+                id_col -= 1
+            if group_col and group_col > c:
+                group_col -= 1
+        heads = [v for c, v in enumerate(heads, start=1) if c not in questions]
+        questions = {}
+    col_of: dict[int, int] = {}
+    known = {}
+    for c, v in questions.items():
+        known.setdefault(norm(v), c)
+        known.setdefault(norm(parse(str(v)).stem), c)
+    next_col = max(len(heads), id_col or 0, group_col or 0) + 1
+    for j, q in enumerate(imp.questions):
+        c = known.get(norm(q)) or known.get(norm(parse(q).stem))
+        if c is None or c in col_of.values():
+            c = next_col
+            next_col += 1
+            S.put(ws, hr, c, q, style="header")
+            ws.column_dimensions[get_column_letter(c)].width = 16
+            report.new_columns.append(q)
+        col_of[j] = c
+    if id_col is None:
+        id_col = next_col
+        S.put(ws, hr, id_col, L.SURVEY_ID_HEADERS[0], style="header")
+    first = 1 + max((r for r, row in enumerate(ws.iter_rows(min_row=hr + 1, values_only=True), start=hr + 1)
+                     if any(v is not None for v in row)), default=hr)
+    for i, answers in enumerate(imp.answers):
+        r = first + i
+        _put(ws, r, id_col, imp.ids[i])
+        if group_col:
+            _put(ws, r, group_col, imp.groups[i])
+        for j, v in enumerate(answers):
+            _put(ws, r, col_of[j], v)
+    if imp.set_name:
+        used = [ws.cell(row=hr, column=col_of[j]).value for j in range(len(imp.questions))]
+        report.set_added = _add_set(wb, imp.set_name, used)
+    return report
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted row numbers as (first, count) runs of consecutive rows."""
+    out: list[list[int]] = []
+    for r in rows:
+        if out and out[-1][0] + out[-1][1] == r:
+            out[-1][1] += 1
+        else:
+            out.append([r, 1])
+    return [(a, n) for a, n in out]
+
+
+def _put(ws, r: int, c: int, v: Any) -> None:
+    """A value as data: text that looks like a formula stays text."""
+    cell = ws.cell(row=r, column=c, value=v)
+    if isinstance(v, str) and v.startswith(("=", "+", "-", "@")):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def _add_set(wb, name_: str, questions: list[str]) -> str | None:
+    """A 题组 ``name_`` over these 问卷 headers, for the 对象类别 of the same name, unless one exists."""
+    from perfxl.sheets import styles as S
+    from perfxl.survey.sheet import find_row
+
+    name = L.match_sheet(L.SHEET_SURVEY_SETUP, wb.sheetnames)
+    if name is None:
+        ws = wb.create_sheet(L.SHEET_SURVEY_SETUP, wb.sheetnames.index(L.match_sheet(L.SHEET_SURVEY, wb.sheetnames)) + 1)
+        S.build_survey_setup(ws, list(L.DEFAULT_SURVEY_OPTIONS), [])
+    ws = wb[name or L.SHEET_SURVEY_SETUP]
+    grid = _grid(ws)
+    top = find_row(grid, (L.SURVEY_SET_HEADER[0],), (L.SURVEY_SET_HEADER[1],))
+    if top is None:
+        top = grid.height + 1
+        S.header_row(ws, top + 1, L.SURVEY_SET_HEADER)
+    r = top + 1
+    while r < grid.height and not all(is_blank(grid.get(r, c)) for c in (0, 1)):
+        if norm(grid.get(r, 0) or "") == norm(name_):
+            return None
+        r += 1
+    for j, v in enumerate((name_, "、".join(dict.fromkeys(questions)), name_), start=1):
+        S.put(ws, r + 1, j, v, style="input")
+    return name_

@@ -1,0 +1,184 @@
+"""Survey platform exports (问卷星, 腾讯问卷, others) imported into a workbook or pasted into its 问卷
+sheet give the statistics of a hand count; what is not a choice question is reported, not scored;
+a target is never damaged."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from openpyxl import load_workbook
+
+import survey_exports as X
+from perfxl.check.problems import UnusableInput
+from perfxl.model import layout as L
+from perfxl.survey.imports import import_export, write_import
+
+ROWS_ = [
+    dict(code=1, level1="效益(100分)", level2="满意度(100分)", name="服务评价", weight=60, method="得分率计分",
+         source="问卷:服务评价"),
+    dict(code=2, name="总体满意度", weight=40, method="阈值扣分", params="≥90%得满分；每下降1%扣5%",
+         source="问卷满意率:总体满意度"),
+]
+# 题4 is the matrix: its number names all three rows
+SETS = [("服务评价", "题1、题2、题4", None), ("总体满意度", "题5", None)]
+SERVICE = ["Q1", "Q2", *X.ROWS]
+
+
+def _key(question: str) -> str:
+    """The COUNTS key of an imported question header."""
+    for key, words in (("Q1", "服务态度"), ("Q2", "办事效率"), ("Q5", "总体满意度"), *((r, r) for r in X.ROWS)):
+        if words in question:
+            return key
+    raise AssertionError(question)
+
+
+def _export(layout, tmp_path, request):
+    platform, name, build = X.LAYOUTS[layout]
+    if layout == "wjx_number_xls":
+        return platform, build(tmp_path / name, request.getfixturevalue("soffice"))
+    return platform, build(tmp_path / name)
+
+
+def _target(make_workbook, name="评分.xlsx", sets=SETS, **kw):
+    return make_workbook(rows=ROWS_, info={"unit": "某单位", "year": 2024}, survey=dict(sets=sets, **kw), name=name)
+
+
+def _check_statistics(path, cli):
+    """The scored workbook's sets against the hand count, and the indicators scored from them."""
+    from perfxl.score.engine import record, run
+
+    rec = record(run(path))
+    sets = {s.name: s for s in rec.survey}
+    service, overall = sets["服务评价"], sets["总体满意度"]
+    for s in (service, overall):
+        for q in s.per_question:
+            assert dict(q.counts) == X.COUNTS[_key(q.question)], q.question
+    rate, _, n = X.hand_rate(SERVICE)
+    assert (service.sample, service.valid, round(service.rate, 12)) == (X.N, n, round(rate, 12))
+    _, happy, n5 = X.hand_rate(["Q5"])
+    assert (overall.sample, overall.valid) == (X.N - X.SKIPPED_Q5, n5)
+    assert round(overall.satisfied, 12) == round(happy, 12)
+    assert {o.label: o.count for o in service.options} == {
+        o: sum(X.COUNTS[q][o] for q in SERVICE) for o in X.OPTIONS}
+    run_ = cli("score", path, "--json", "--no-write")
+    assert run_.code == 0, run_.text
+    ind1, ind2 = run_.json()["indicators"]
+    assert ind1["rule_score"] == round(60 * rate + 1e-9, 2)
+    assert ind2["rule_score"] == round(40 * (1 - (0.9 - happy) * 100 * 0.05) + 1e-9, 2)   # 89.58%: 0.42 points short
+    return rec
+
+
+@pytest.mark.parametrize("layout", list(X.LAYOUTS))
+def test_each_export_layout_imports_to_the_hand_count(layout, tmp_path, make_workbook, cli, request):
+    platform, export = _export(layout, tmp_path, request)
+    imp = import_export(export)
+    assert imp.platform == platform and len(imp.answers) == X.N
+    assert [_key(q) for q in imp.questions] == SERVICE + ["Q5"]
+    skipped = {c.kind for c in imp.skipped}
+    assert {"multiple", "text"} <= skipped                   # 多选题 and the open question are reported, not scored
+    assert {p.code for p in imp.problems} >= {"survey_export_read", "survey_export_matrix", "survey_export_skipped"}
+    assert not any(c.header == "序号" or c.header == "编号" for c in imp.ignored)   # kept as the respondent number
+    target = _target(make_workbook)
+    written = write_import(imp, target)
+    assert written.rows == X.N and written.backup is not None and written.backup.exists()
+    rec = _check_statistics(target, cli)
+    if layout == "wjx_number_xls":                           # answers were option numbers: the mapping is shown
+        info = next(p for p in rec.problems if p.code == "survey_answers_numbered")
+        assert "1=非常满意" in info.message and "5=非常不满意" in info.message
+
+
+def test_csv_encodings_are_recognised(tmp_path):
+    gbk = import_export(X.wjx_text_csv(tmp_path / "a.csv"))
+    bom = import_export(X.tencent_csv(tmp_path / "b.csv"))
+    plain = import_export(X.q_dot_csv(tmp_path / "c.csv"))
+    assert (gbk.encoding, bom.encoding, plain.encoding) == ("GBK", "UTF-8（带 BOM）", "UTF-8")
+    assert gbk.questions[0] == "1、" + X.Q1 and bom.questions[0] == "1." + X.Q1
+
+
+def test_pasted_export_is_scored_like_an_import(tmp_path, make_workbook, cli):
+    """The 问卷星 text export pasted over the template's 问卷 sheet (header row included)."""
+    def paste(wb):
+        ws = wb[L.SHEET_SURVEY]
+        ws.delete_cols(1, ws.max_column)
+        for r, row in enumerate(X.wjx_text_rows(), start=1):
+            for c, v in enumerate(row, start=1):
+                ws.cell(row=r, column=c, value=v)
+    path = make_workbook(rows=ROWS_, info={"unit": "某单位", "year": 2024}, survey=dict(sets=SETS), mutate=paste,
+                         name="粘贴.xlsx")
+    rec = _check_statistics(path, cli)
+    codes = {p.code for p in rec.problems}
+    assert "survey_columns_ignored" in codes and "survey_unknown_answer" not in codes
+    unused = {p.value for p in rec.problems if p.code == "survey_question_unused"}
+    assert unused == {"3、" + X.Q3, "6、" + X.Q6}              # the multiple-choice and open columns: one warning each
+
+
+def test_set_name_gives_a_group_and_a_set(tmp_path, make_workbook, cli):
+    """Two questionnaires (会员, 工作人员) into one workbook, each its own 对象类别 and 题组."""
+    export = X.tencent_xlsx(tmp_path / "腾讯问卷.xlsx")
+    rows = [dict(code=1, level1="效益(100分)", level2="满意度(100分)", name="会员满意度", weight=50, method="得分率计分",
+                 source="问卷:会员"),
+            dict(code=2, name="工作人员满意度", weight=50, method="得分率计分", source="问卷:工作人员")]
+    target = make_workbook(rows=rows, info={"unit": "某单位", "year": 2024}, survey=dict(sets=[]), name="两类.xlsx")
+    first = write_import(import_export(export, set_name="会员"), target)
+    second = write_import(import_export(X.wjx_text_xlsx(tmp_path / "问卷星.xlsx"), set_name="工作人员"), target)
+    assert (first.set_added, second.set_added) == ("会员", "工作人员")
+    # "1、您对…" matches "1.您对…" (same question, another group); the matrix rows are written differently
+    assert second.new_columns == [f"4({r})" for r in X.ROWS]
+    run = cli("score", target, "--json", "--no-write")
+    assert run.code == 0, run.text
+    rate, _, _ = X.hand_rate(SERVICE + ["Q5"])
+    assert [i["rule_score"] for i in run.json()["indicators"]] == [round(50 * rate + 1e-9, 2)] * 2
+    # blanks only where a group's own questions were skipped, not in the other questionnaire's columns
+    blanks = [p for p in run.json()["problems"] if p["code"] == "survey_blank_answer"]
+    [blank] = blanks                                           # the shared 总体满意度 column, skipped twice by each
+    assert blank["column"] == "5." + X.Q5 and f"有 {2 * X.SKIPPED_Q5} 个空答案" in blank["message"]
+    # the same group again is refused, the file untouched; --replace swaps it (after a backup)
+    before = hashlib.sha256(target.read_bytes()).hexdigest()
+    with pytest.raises(UnusableInput) as e:
+        write_import(import_export(export, set_name="会员"), target)
+    assert e.value.problems[0].code == "survey_import_group_exists" and "50 份" in e.value.problems[0].message
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == before
+    again = write_import(import_export(export, set_name="会员"), target, replace=True)
+    assert again.replaced == X.N and again.set_added is None
+    ws = load_workbook(target)[L.SHEET_SURVEY]
+    groups = [r[1] for r in ws.iter_rows(min_row=2, values_only=True) if any(v is not None for v in r)]
+    assert groups.count("会员") == X.N and groups.count("工作人员") == X.N
+
+
+def test_target_with_content_openpyxl_would_drop_is_refused(tmp_path, make_workbook):
+    from openpyxl.drawing.image import Image
+    from PIL import Image as PILImage
+
+    png = tmp_path / "logo.png"
+    PILImage.new("RGB", (8, 8), "red").save(png)
+
+    def picture(wb):
+        wb[L.SHEET_INFO].add_image(Image(str(png)), "F2")
+    target = make_workbook(rows=ROWS_, info={"unit": "x", "year": 2024}, survey=dict(sets=SETS), mutate=picture)
+    before = hashlib.sha256(target.read_bytes()).hexdigest()
+    with pytest.raises(UnusableInput) as e:
+        write_import(import_export(X.wjx_text_xlsx(tmp_path / "e.xlsx")), target)
+    assert e.value.problems[0].code == "survey_import_target_unsafe" and "图片" in e.value.problems[0].message
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == before
+    assert not list(tmp_path.glob("*.bak-*"))
+
+
+def test_imported_workbook_opens_in_libreoffice(tmp_path, make_workbook, soffice):
+    target = _target(make_workbook)
+    write_import(import_export(X.tencent_csv(tmp_path / "t.csv")), target)
+    seen = soffice.sheets(target)[L.SHEET_SURVEY]
+    assert seen[0][:3] == ["编号", "对象类别", "1." + X.Q1]
+    assert sum(1 for r in seen[1:] if r and r[0]) == X.N
+
+
+def test_unreadable_exports_say_why(tmp_path):
+    empty = tmp_path / "空.csv"
+    empty.write_text("说明,备注\n这是一张普通表格,没有问卷\n", encoding="utf-8")
+    with pytest.raises(UnusableInput) as e:
+        import_export(empty)
+    assert e.value.problems[0].code == "survey_export_no_header"
+    only_text = tmp_path / "只有填空.csv"
+    only_text.write_text("序号,1、您的姓名\n" + "".join(f"{i},张{i}{'x' * i}\n" for i in range(30)), encoding="utf-8")
+    with pytest.raises(UnusableInput) as e:
+        import_export(only_text)
+    assert e.value.problems[0].code == "survey_export_no_question" and "填空或开放题" in e.value.problems[0].message
