@@ -148,3 +148,141 @@ def test_indicator_naming_a_missing_set(survey_book, cli):
         wb[L.SHEET_INDICATORS]["J2"] = "问卷:不存在的题组"
     problems = cli("validate", survey_book(mutate=rename), "--json").json()["problems"]
     assert any(p["code"] == "survey_set_missing" and p["cell"] == "J2" for p in problems)
+
+
+# --- counts (问卷汇总) ---------------------------------------------------------------------------
+
+def count_rows() -> list[list]:
+    """COUNTS typed into 问卷汇总: 题目, 对象类别, 份数 (blank), one count per option."""
+    return [[q, group, None, *(c[o] for o, _, _ in OPTIONS)] for group, per_q in COUNTS.items() for q, c in per_q.items()]
+
+
+def _record(path):
+    from perfxl.score.engine import record, run
+
+    return record(run(path))
+
+
+def test_counts_and_rows_give_identical_rates_and_scores(survey_book, make_workbook, cli):
+    rows_path = survey_book()
+    counts_path = make_workbook(rows=rows(), info={"unit": "某单位", "year": 2024}, name="counts.xlsx",
+                                survey=dict(questions=["Q1", "Q2", "Q3"], options=OPTIONS, sets=SETS, counts=count_rows()))
+    a, b = (cli("score", p, "--json", "--no-write") for p in (rows_path, counts_path))
+    assert a.code == b.code == 0, b.text
+    assert a.json()["total"] == b.json()["total"]
+    assert [(i["rule_score"], i["process"]) for i in a.json()["indicators"]] == \
+        [(i["rule_score"], i["process"]) for i in b.json()["indicators"]]
+    ra, rb = _record(rows_path).survey, _record(counts_path).survey
+    for x, y in zip(ra, rb):
+        assert (x.name, x.sample, x.valid, x.rate, x.satisfied, x.options, x.rate_formula, x.per_question) == \
+            (y.name, y.sample, y.valid, y.rate, y.satisfied, y.options, y.rate_formula, y.per_question)
+        assert (x.source, y.source) == ("responses", "counts")
+    assert ra[0].sample == 52 and ra[1].sample == 10
+
+
+def test_published_counts_give_the_published_rate(make_workbook, cli):
+    """A seed's staff questionnaire: 52 份, 非常满意 43, 满意 7, 一般 1, 不满意 1 with 100%/50%/25%/0%
+    gives 得分率 89.90%, and 3.00×89.90% = 2.70 points."""
+    rows_ = [dict(code=1, level1="效益(100分)", level2="满意度(100分)", name="部门职工满意度", weight=3,
+                  method="得分率计分", source="问卷:职工问卷"),
+             dict(code=2, name="其他", weight=97, method="完成比率", target="≥1次", actual="1次")]
+    path = make_workbook(rows=rows_, info={"unit": "某单位", "year": 2024}, survey=dict(
+        questions=[], options=OPTIONS, sets=[("职工问卷", "您对单位工作的满意度", None)],
+        counts=[["您对单位工作的满意度", None, 52, 43, 7, 1, 1]]))
+    run = cli("score", path, "--json", "--no-write")
+    assert run.code == 0, run.text
+    assert run.json()["indicators"][0]["rule_score"] == 2.70
+    [st] = _record(path).survey
+    assert round(st.rate, 4) == 0.8990 and st.sample == 52 and st.valid == 52
+    assert st.rate_formula == "得分率=(非常满意43×100%+满意7×50%+一般1×25%+不满意1×0%)/52=89.9%"
+    assert [(o.label, o.count, round(o.share, 4)) for o in st.options][:2] == [("非常满意", 43, 0.8269), ("满意", 7, 0.1346)]
+
+
+def test_rows_and_counts_for_one_set_are_refused(survey_book, cli):
+    def add_counts(wb):
+        ws = wb[L.SHEET_SURVEY_COUNTS]
+        ws.append(["Q1", "服务对象", None, 40, 10, 2, 0])
+    problems = cli("validate", survey_book(mutate=add_counts), "--json").json()["problems"]
+    [both] = [p for p in problems if p["code"] == "survey_rows_and_counts"]
+    assert both["sheet"] == "问卷设置" and "服务对象满意度" in both["message"] and "Q1" in both["message"]
+    assert both["severity"] == "error"
+    # the staff set (the same questions, another 对象类别) is not concerned
+    assert "工作人员满意度" not in " ".join(p["message"] for p in problems if p["code"] == "survey_rows_and_counts")
+
+
+def test_bad_counts_are_reported_with_their_cells(make_workbook, cli):
+    counts = [["Q1", None, 50, 40, 8, 1, 1],        # fine
+              ["Q2", None, 40, 30, 8, "两", 1],     # not a number: F4
+              ["Q3", None, 10, 9, 2, 0, 0],         # 11 answers, 10 份: C5
+              ["Q1", None, None, 1, 0, 0, 0]]       # Q1 again: A6
+
+    def extra_column(wb):
+        wb[L.SHEET_SURVEY_COUNTS]["H2"] = "很满意"
+    path = make_workbook(rows=rows(), info={"unit": "x", "year": 2024}, mutate=extra_column, survey=dict(
+        questions=[], options=OPTIONS, sets=[("服务对象满意度", "Q1", None), ("工作人员满意度", "Q1", None)],
+        counts=counts))
+    where = {(p["code"], p["cell"]) for p in cli("validate", path, "--json").json()["problems"]}
+    assert {("survey_count_invalid", "F4"), ("survey_count_over_size", "C5"), ("survey_count_duplicate", "A6"),
+            ("survey_count_column_ignored", "H2")} <= where
+
+
+# --- question names, blanks, groups ---------------------------------------------------------------
+
+def test_question_names_with_punctuation_are_found(make_workbook, cli):
+    questions = ["您对服务态度、办事效率是否满意？", "收费标准（元/次）是否合理；", "设施,环境;卫生", "1、您对本单位的总体评价"]
+    resp = [[i + 1, None, *(["非常满意", "满意"][i % 2] for _ in questions)] for i in range(8)]
+    sets = [("服务", "您对服务态度、办事效率是否满意？、收费标准（元/次）是否合理；", None),
+            ("环境", "设施,环境;卫生/题1", None)]
+    rows_ = [dict(code=1, level1="效益(100分)", level2="满意度(100分)", name="服务", weight=50, method="得分率计分",
+                  source="问卷:服务"),
+             dict(code=2, name="环境", weight=50, method="得分率计分", source="问卷:环境")]
+    path = make_workbook(rows=rows_, info={"unit": "x", "year": 2024},
+                         survey=dict(questions=questions, responses=resp, options=OPTIONS, sets=sets))
+    run = cli("validate", path, "--json")
+    assert run.code == 0, run.text
+    assert not [p for p in run.json()["problems"] if p["code"].startswith("survey_")]
+    by_name = {s.name: s.questions for s in _record(path).survey}
+    assert by_name == {"服务": tuple(questions[:2]), "环境": tuple(questions[2:])}
+
+
+def test_blank_answers_give_one_warning_per_column(survey_book, cli):
+    resp = responses()
+    for r in resp:
+        r[3] = r[4] = None                 # Q2 and Q3: nobody answered (columns not in use)
+    for r in resp[:5]:
+        r[2] = None                        # Q1: five 服务对象 left it blank
+    sets = [("服务对象满意度", "Q1", "服务对象"), ("工作人员满意度", "Q1", "工作人员")]
+    problems = cli("validate", survey_book(resp, sets), "--json").json()["problems"]
+    survey = [p for p in problems if p["code"].startswith("survey_")]
+    assert sorted(p["code"] for p in survey) == ["survey_blank_answer", "survey_question_unused", "survey_question_unused"]
+    [blank] = [p for p in survey if p["code"] == "survey_blank_answer"]
+    assert blank["cell"] == "C2" and "有 5 个空答案（C2、C3、C4、C5、C6）" in blank["message"]
+
+
+def test_groups_with_their_own_sample_options_and_weights(make_workbook, cli):
+    """会员 225 份 on a four-option scale, 工作人员 52 份 on their own three options and weights."""
+    options = [("非常满意", 1.0, True), ("满意", 0.8, True), ("一般", 0.6, False), ("不满意", 0.0, False),
+               ("满意", 1.0, True, "工作人员"), ("基本满意", 0.6, True, "工作人员"), ("不满意", 0.0, False, "工作人员")]
+    member = {"非常满意": 150, "满意": 50, "一般": 20, "不满意": 5}
+    staff = {"满意": 40, "基本满意": 10, "不满意": 2}
+    resp, n = [], 0
+    for group, counts in (("会员", member), ("工作人员", staff)):
+        for answer in (o for o, k in counts.items() for _ in range(k)):
+            n += 1
+            resp.append([n, group, answer, answer])
+    resp[-1][3] = "非常满意"                 # not one of the staff's options
+    rows_ = [dict(code=1, level1="效益(100分)", level2="满意度(100分)", name="会员满意度", weight=60, method="得分率计分",
+                  source="问卷:会员满意度"),
+             dict(code=2, name="工作人员满意度", weight=40, method="得分率计分", source="问卷:工作人员满意度")]
+    path = make_workbook(rows=rows_, info={"unit": "x", "year": 2024}, survey=dict(
+        questions=["Q1", "Q2"], responses=resp, options=options,
+        sets=[("会员满意度", "全部", "会员"), ("工作人员满意度", "全部", "工作人员")]))
+    run = cli("validate", path, "--json")
+    [bad] = [p for p in run.json()["problems"] if p["code"] == "survey_unknown_answer"]
+    assert bad["cell"] == f"D{len(resp) + 1}" and "满意、基本满意、不满意" in bad["fix"]
+    sets = {s.name: s for s in _record(path).survey}
+    m, s = sets["会员满意度"], sets["工作人员满意度"]
+    assert (m.sample, m.valid) == (225, 450) and (s.sample, s.valid) == (52, 103)
+    assert m.rate == pytest.approx((150 + 50 * 0.8 + 20 * 0.6) * 2 / 450)
+    assert s.rate == pytest.approx((40 * 2 + 10 * 0.6 * 2 + 0) / 103)       # the last Q2 answer is not counted
+    assert {o.label: o.weight for o in s.options} == {"满意": 1.0, "基本满意": 0.6, "不满意": 0.0}

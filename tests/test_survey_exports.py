@@ -182,3 +182,58 @@ def test_unreadable_exports_say_why(tmp_path):
     with pytest.raises(UnusableInput) as e:
         import_export(only_text)
     assert e.value.problems[0].code == "survey_export_no_question" and "填空或开放题" in e.value.problems[0].message
+
+
+def test_ten_thousand_rows_pasted_in_libreoffice_without_unprotecting(tmp_path, make_workbook, cli):
+    """In LibreOffice Calc a person types the export's headers over the template's 问卷 headers, copies
+    the 10,000 answer rows of a 问卷星 export and pastes them on A2: nothing to unprotect, and the
+    scored statistics are the hand count. (The template of before refused this paste.)"""
+    import collections
+    import json
+    import os
+    import random
+    import subprocess
+    from pathlib import Path
+
+    from openpyxl import Workbook
+
+    from devtools.vba import uno_python
+
+    exe = uno_python()
+    if exe is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("LibreOffice 的 Python 接口 (python3-uno) 不可用：CI 中需要它模拟粘贴")
+        pytest.skip("python3-uno not installed")
+    n, rnd = 10_000, random.Random(3)
+    questions = [f"{i}、您对第{i}项服务是否满意？" for i in range(1, 6)]
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet1")
+    ws.append(["序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP", *questions])
+    tally = collections.Counter()
+    for i in range(n):
+        answers = rnd.choices(X.OPTIONS, weights=[50, 30, 12, 5, 3], k=len(questions))
+        tally.update(answers)
+        ws.append([i + 1, "2024/5/12 10:23:45", f"{100 + i % 200}秒", "手机提交", "直接访问", "112.65.3.1(上海-上海)",
+                   *answers])
+    export = tmp_path / "问卷星_1万份.xlsx"
+    wb.save(export)
+    rows_ = [dict(code=1, level1="效益(100分)", level2="满意度(100分)", name="服务对象满意度", weight=100,
+                  method="得分率计分", source="问卷:总体满意度")]
+    template = make_workbook(rows=rows_, info={"unit": "某单位", "year": 2024})       # the standard 问卷 sheet
+    pasted = tmp_path / "粘贴后.xlsx"
+    proc = subprocess.run([exe, str(Path(__file__).with_name("uno_paste.py")), str(export), str(template),
+                           L.SHEET_SURVEY, str(pasted)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen["protected"] is False and seen["refused"] == ""
+    assert (seen["rows"], seen["cols"], seen["first"]) == (n + 1, 11, "序号")
+    assert seen["last"] == seen["source_last"] != ""
+    from perfxl.score.engine import record, run
+
+    [st] = record(run(pasted)).survey
+    assert (st.sample, st.valid) == (n, 5 * n)
+    assert {o.label: o.count for o in st.options} == dict(tally)
+    hand = sum(X.WEIGHTS[o] * k for o, k in tally.items()) / (5 * n)
+    run_ = cli("score", pasted, "--json", "--no-write")
+    assert run_.code == 0, run_.text
+    assert run_.json()["indicators"][0]["rule_score"] == round(100 * hand + 1e-9, 2)
