@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.model import layout as L
 from perfxl.model.values import is_blank
@@ -55,7 +57,7 @@ class SurveyImport:
     sheet: str | None              # the sheet read (Excel)
     header_row: int                # 1-based
     questions: list[str]           # headers of the imported questions (the 问卷 sheet's headers)
-    answers: list[list[Any]]       # respondents × questions, raw values (blank: None)
+    answers: Any                   # numpy object array, respondents × questions, raw values (blank: None)
     ids: list[Any]                 # respondent numbers
     groups: list[Any]              # 对象类别 per respondent (the set name, an export column, or None)
     columns: list[ExportColumn] = field(default_factory=list)
@@ -84,34 +86,32 @@ def import_export(export_path: str | Path, *, set_name: str | None = None) -> Su
     if not path.exists():
         raise UnusableInput([problem("file_missing", file=file, path=path.name)])
     if path.suffix.lower() in (".csv", ".txt"):
-        (rows, encoding), sheet, fmt = _read_csv(path), None, "csv"
+        (grid, encoding), sheet, fmt = _read_csv(path), None, "csv"
     else:
-        rows, sheet = _read_excel(path)
+        grid, sheet = _read_excel(path)
         encoding, fmt = None, path.suffix.lower().lstrip(".")
-    from perfxl.io.read import SheetGrid
-
-    header = find_header(SheetGrid(sheet or "", rows[:L.HEADER_SEARCH_ROWS]))
+    header = find_header(grid)
     if header is None:
         raise UnusableInput([problem("survey_export_no_header", file=file, path=path.name, rows=L.HEADER_SEARCH_ROWS)])
-    heads = rows[header]
-    body = [r for r in rows[header + 1:] if any(not is_blank(v) for v in r)]
-    width = max([len(heads), *(len(r) for r in body)]) if body else len(heads)
-    columns_of = [[r[c] if c < len(r) else None for r in body] for c in range(width)]
-    cols, id_col, group_col = _classify(heads, columns_of)
-    imp = SurveyImport(path, _platform(heads), fmt, encoding, sheet, header + 1, [], [], [], [], cols, [],
-                       set_name=set_name)
+    arr = grid.as_array()
+    heads = list(arr[header])
+    body = arr[header + 1:]
+    body = body[np.not_equal(body, None).any(axis=1)] if body.size else body.reshape(0, len(heads))
+    cols, id_col, group_col = _classify(heads, body)
+    imp = SurveyImport(path, _platform(heads), fmt, encoding, sheet, header + 1, [], np.empty((0, 0), dtype=object),
+                       [], [], cols, [], set_name=set_name)
     kept = [c for c in cols if c.kind in ("single", "matrix")]
     if not kept:
         raise UnusableInput([problem("survey_export_no_question", file=file, path=path.name,
                                      detail="、".join(f"{c.header}（{KIND_LABELS.get(c.kind, '记录信息')}）"
                                                      for c in cols[:8]) or "无")])
     imp.questions = [c.header for c in kept]
-    imp.answers = [[_value(columns_of[c.column - 1][i]) for c in kept] for i in range(len(body))]
-    imp.ids = [_value(v) for v in columns_of[id_col]] if id_col is not None else list(range(1, len(body) + 1))
+    imp.answers = body[:, [c.column - 1 for c in kept]]
+    imp.ids = [_value(v) for v in body[:, id_col]] if id_col is not None else list(range(1, len(body) + 1))
     if set_name:
         imp.groups = [set_name] * len(body)
     elif group_col is not None:
-        imp.groups = [_value(v) for v in columns_of[group_col]]
+        imp.groups = [_value(v) for v in body[:, group_col]]
     else:
         imp.groups = [None] * len(body)
     imp.problems = _report(imp)
@@ -120,7 +120,7 @@ def import_export(export_path: str | Path, *, set_name: str | None = None) -> Su
 
 # --- reading -------------------------------------------------------------------------------------
 
-def _read_excel(path: Path) -> tuple[list[list[Any]], str]:
+def _read_excel(path: Path):
     """The first sheet with a recognisable header (else the first sheet), through perfxl's safe reader."""
     from perfxl.io.read import read_book
 
@@ -128,9 +128,9 @@ def _read_excel(path: Path) -> tuple[list[list[Any]], str]:
     for name in book.sheet_names:
         grid = book.sheets.get(name)
         if grid is not None and find_header(grid) is not None:
-            return list(grid.rows), name
+            return grid, name
     name = book.sheet_names[0]
-    return list(book.sheets[name].rows), name
+    return book.sheets[name], name
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -156,10 +156,12 @@ def _csv_bytes(path: Path) -> bytes:
 
 def _read_csv(path: Path) -> tuple[list[list[Any]], str]:
     text, encoding = _decode(_csv_bytes(path))
+    from perfxl.io.read import SheetGrid
+
     first = text[:text.find("\n")] if "\n" in text else text
     delimiter = max((",", "\t", ";"), key=first.count)        # exports use commas; Excel "另存为" may use tabs
-    return [[_csv_value(v) for v in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)], \
-        encoding
+    rows = [[_csv_value(v) for v in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    return SheetGrid(path.name, rows), encoding
 
 
 _INT = re.compile(r"^-?(?:0|[1-9]\d{0,14})$")
@@ -190,7 +192,7 @@ def _platform(heads: list[Any]) -> str:
     return "generic"
 
 
-def _classify(heads: list[Any], columns_of: list[list[Any]]):
+def _classify(heads: list[Any], body):
     """Every column's kind; the respondent number and 对象类别 columns (0-based) if any."""
     from perfxl.survey.stats import _label, _skipped
 
@@ -219,12 +221,12 @@ def _classify(heads: list[Any], columns_of: list[list[Any]]):
             groups.append([len(cols) - 1])
 
     def values(i: int) -> list[str]:
-        out = []
-        for v in columns_of[cols[i].column - 1]:
-            lab = _label(v)
-            if lab is not None and lab not in skipped:
-                out.append(lab)
-        return out
+        """The distinct answers of a column (as labels), skipped ones left out."""
+        import pandas as pd
+
+        column = body[:, cols[i].column - 1] if cols[i].column - 1 < body.shape[1] else np.empty(0, dtype=object)
+        labels = (_label(v) for v in pd.unique(pd.Series(column, dtype=object).dropna()))
+        return list(dict.fromkeys(lab for lab in labels if lab is not None and lab not in skipped))
 
     for run in groups:
         parts = []
@@ -456,7 +458,9 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
 
 
 def _put(ws, r: int, c: int, v: Any) -> None:
-    """A value as data: text that looks like a formula stays text."""
+    """A value as data: text that looks like a formula stays text. Blanks make no cell."""
+    if v is None:
+        return
     cell = ws.cell(row=r, column=c, value=v)
     if isinstance(v, str) and v.startswith(("=", "+", "-", "@")):
         cell.data_type = "s"
