@@ -239,8 +239,17 @@ SURVEY_META_HEADERS = (
 )
 #: answers that mean "not answered" in exports: skipped by logic, left empty, not shown
 SURVEY_SKIPPED_ANSWERS = ("(跳过)", "(空)", "跳过", "-2", "-3", "(未作答)", "未作答", "N/A")
-#: how a platform export is named in messages
+#: how a platform export is named in messages, and the metadata columns that tell it apart
 SURVEY_PLATFORMS = {"wjx": "问卷星", "tencent": "腾讯问卷", "generic": "其他平台或手工表格"}
+SURVEY_PLATFORM_MARKS = {"wjx": ("提交答卷时间", "所用时间", "来源详情", "来自IP"),
+                         "tencent": ("开始答题时间", "结束答题时间", "答题时长", "地理位置国家和地区", "用户标识")}
+#: what an export's column was recognised as, in messages
+SURVEY_COLUMN_KINDS = {"single": "单选题", "matrix": "矩阵题的一行", "multiple": "多选题", "ranking": "排序题",
+                       "text": "填空或开放题", "fill_in": "选项后的填空", "empty": "没有答案的题",
+                       "meta": "记录信息", "id": "答卷编号", "group": "对象类别"}
+#: a 对象类别 for every group, and for answers without one
+SURVEY_ALL_GROUPS = "全部"
+SURVEY_NO_GROUP = "未分类"
 DEFAULT_SURVEY_OPTIONS = (("非常满意", 1.0, True), ("满意", 0.8, True), ("一般", 0.6, False),
                           ("不满意", 0.3, False), ("非常不满意", 0.0, False))
 #: 问卷统计 (output)

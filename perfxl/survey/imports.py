@@ -33,9 +33,7 @@ CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 _MULTI_JOIN, _RANK_JOIN = "┋", "→"
 _SELECTED = {"1", "√", "☑", "✓", "是", "选中"}
 
-#: what became of a column (kinds reported to the user)
-KIND_LABELS = {"single": "单选题", "matrix": "矩阵题的一行", "multiple": "多选题", "ranking": "排序题",
-               "text": "填空或开放题", "fill_in": "选项后的填空", "empty": "没有答案的题"}
+KIND_LABELS = L.SURVEY_COLUMN_KINDS
 
 
 @dataclass
@@ -103,7 +101,7 @@ def import_export(export_path: str | Path, *, set_name: str | None = None) -> Su
     kept = [c for c in cols if c.kind in ("single", "matrix")]
     if not kept:
         raise UnusableInput([problem("survey_export_no_question", file=file, path=path.name,
-                                     detail="、".join(f"{c.header}（{KIND_LABELS.get(c.kind, '记录信息')}）"
+                                     detail="、".join(f"{c.header}（{KIND_LABELS[c.kind]}）"
                                                      for c in cols[:8]) or "无")])
     imp.questions = [c.header for c in kept]
     imp.answers = body[:, [c.column - 1 for c in kept]]
@@ -185,10 +183,9 @@ def _value(v: Any) -> Any:
 
 def _platform(heads: list[Any]) -> str:
     names = {norm(h) for h in heads if isinstance(h, str)}
-    if names & {norm(x) for x in ("提交答卷时间", "所用时间", "来源详情", "来自IP")}:
-        return "wjx"
-    if names & {norm(x) for x in ("开始答题时间", "结束答题时间", "答题时长", "地理位置国家和地区", "用户标识")}:
-        return "tencent"
+    for key, marks in L.SURVEY_PLATFORM_MARKS.items():
+        if names & {norm(x) for x in marks}:
+            return key
     return "generic"
 
 
@@ -363,22 +360,19 @@ def _fill(wb, imp: SurveyImport, file: str, replace: bool) -> ImportWrite:
     """Draw the import into an openpyxl workbook (no saving)."""
     from openpyxl.utils import get_column_letter
 
-    from perfxl.sheets import styles as S
-
     name = L.match_sheet(L.SHEET_SURVEY, wb.sheetnames)
     if name is None:
-        at = wb.sheetnames.index(L.match_sheet(L.SHEET_INDICATORS, wb.sheetnames)) + 1 \
-            if L.match_sheet(L.SHEET_INDICATORS, wb.sheetnames) else len(wb.sheetnames)
-        ws = wb.create_sheet(L.SHEET_SURVEY, at)
-        S.build_survey(ws, [], blank_rows=0)
+        indicators = L.match_sheet(L.SHEET_INDICATORS, wb.sheetnames)
+        ws = wb.create_sheet(L.SHEET_SURVEY, wb.sheetnames.index(indicators) + 1 if indicators else None)
     else:
         ws = wb[name]
     grid = _grid(ws)
     h0 = find_header(grid)
     if h0 is None:                                    # a 问卷 sheet without header: start one on top
-        ws.insert_rows(1)
+        if grid.height:
+            ws.insert_rows(1)
         for j, v in enumerate((L.SURVEY_ID_HEADERS[0], L.SURVEY_GROUP_HEADERS[0]), start=1):
-            S.put(ws, 1, j, v, style="header")
+            _header(ws, 1, j, v)
         grid, h0 = _grid(ws), 0
     hr = h0 + 1
     heads = list(grid.rows[h0])
@@ -391,14 +385,14 @@ def _fill(wb, imp: SurveyImport, file: str, replace: bool) -> ImportWrite:
     report = ImportWrite(Path(file), None, len(imp.answers))
     if group_col is None and any(g is not None for g in imp.groups):
         group_col = len(heads) + 1
-        S.put(ws, hr, group_col, L.SURVEY_GROUP_HEADERS[0], style="header")
+        _header(ws, hr, group_col, L.SURVEY_GROUP_HEADERS[0])
         heads.append(L.SURVEY_GROUP_HEADERS[0])
     groups = {_label(g) for g in imp.groups}
     same = [r for r, row in data
             if _label(row[group_col - 1] if group_col and group_col - 1 < len(row) else None) in groups]
     if same and not replace:
         raise UnusableInput([problem("survey_import_group_exists", file=file, sheet=ws.title, cell=f"A{same[0]}",
-                                     count=len(same), value="、".join(sorted(g or "未分类" for g in groups)))])
+                                     count=len(same), value="、".join(sorted(g or L.SURVEY_NO_GROUP for g in groups)))])
     for start, n in reversed(_runs(same)):
         ws.delete_rows(start, n)
     report.replaced = len(same)
@@ -424,13 +418,13 @@ def _fill(wb, imp: SurveyImport, file: str, replace: bool) -> ImportWrite:
         if c is None or c in col_of.values():
             c = next_col
             next_col += 1
-            S.put(ws, hr, c, q, style="header")
+            _header(ws, hr, c, q)
             ws.column_dimensions[get_column_letter(c)].width = 16
             report.new_columns.append(q)
         col_of[j] = c
     if id_col is None:
         id_col = next_col
-        S.put(ws, hr, id_col, L.SURVEY_ID_HEADERS[0], style="header")
+        _header(ws, hr, id_col, L.SURVEY_ID_HEADERS[0])
     first = 1 + max((r for r, row in enumerate(ws.iter_rows(min_row=hr + 1, values_only=True), start=hr + 1)
                      if any(v is not None for v in row)), default=hr)
     for i, answers in enumerate(imp.answers):
@@ -457,36 +451,68 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
     return [(a, n) for a, n in out]
 
 
-def _put(ws, r: int, c: int, v: Any) -> None:
+def _put(ws, r: int, c: int, v: Any):
     """A value as data: text that looks like a formula stays text. Blanks make no cell."""
     if v is None:
-        return
+        return None
     cell = ws.cell(row=r, column=c, value=v)
     if isinstance(v, str) and v.startswith(("=", "+", "-", "@")):
         cell.data_type = "s"
         cell.quotePrefix = True
+    return cell
+
+
+def _header(ws, r: int, c: int, text: str) -> None:
+    """A header cell looking like the others of its row (bold when it has none)."""
+    from copy import copy
+
+    from openpyxl.styles import Font
+
+    cell = _put(ws, r, c, text)
+    like = next((x for x in ws[r] if x.column != c and x.value is not None and x.has_style), None)
+    if like is not None:
+        cell._style = copy(like._style)
+    else:
+        cell.font = Font(bold=True)
+
+
+def _like_above(ws, r: int, c: int, v: Any, header: int) -> None:
+    """A value in a table: a cell already styled (an input cell of the template) keeps its style,
+    one without takes the style of the row above unless that is the table's header."""
+    from copy import copy
+
+    cell = _put(ws, r, c, v)
+    if cell is None or cell.has_style or r - 1 <= header:
+        return
+    above = ws.cell(row=r - 1, column=c)
+    if above.has_style:
+        cell._style = copy(above._style)
 
 
 def _add_set(wb, name_: str, questions: list[str]) -> str | None:
     """A 题组 ``name_`` over these 问卷 headers, for the 对象类别 of the same name, unless one exists."""
-    from perfxl.sheets import styles as S
     from perfxl.survey.sheet import find_row
 
     name = L.match_sheet(L.SHEET_SURVEY_SETUP, wb.sheetnames)
-    if name is None:
+    if name is None:                                  # the default options, then the 题组 table
         ws = wb.create_sheet(L.SHEET_SURVEY_SETUP, wb.sheetnames.index(L.match_sheet(L.SHEET_SURVEY, wb.sheetnames)) + 1)
-        S.build_survey_setup(ws, list(L.DEFAULT_SURVEY_OPTIONS), [])
+        for j, h in enumerate(L.SURVEY_OPTION_HEADER[:3], start=1):
+            _header(ws, 1, j, h)
+        for i, (label, weight, happy) in enumerate(L.DEFAULT_SURVEY_OPTIONS, start=2):
+            for j, v in enumerate((label, weight, "是" if happy else "否"), start=1):
+                _put(ws, i, j, v)
     ws = wb[name or L.SHEET_SURVEY_SETUP]
     grid = _grid(ws)
     top = find_row(grid, (L.SURVEY_SET_HEADER[0],), (L.SURVEY_SET_HEADER[1],))
     if top is None:
         top = grid.height + 1
-        S.header_row(ws, top + 1, L.SURVEY_SET_HEADER)
+        for j, h in enumerate(L.SURVEY_SET_HEADER, start=1):
+            _header(ws, top + 1, j, h)
     r = top + 1
     while r < grid.height and not all(is_blank(grid.get(r, c)) for c in (0, 1)):
         if norm(grid.get(r, 0) or "") == norm(name_):
             return None
         r += 1
     for j, v in enumerate((name_, "、".join(dict.fromkeys(questions)), name_), start=1):
-        S.put(ws, r + 1, j, v, style="input")
+        _like_above(ws, r + 1, j, v, top + 1)
     return name_

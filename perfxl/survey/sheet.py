@@ -209,9 +209,11 @@ def option_key(text: object) -> str:
     return re.sub(r"(?:人数|票数)$", "", s) or s
 
 
-def _counts(grid, inp: SurveyInput, file: str) -> None:
-    from perfxl.survey.stats import default_options
+def default_options() -> list[Option]:
+    return [Option(lbl, w, s) for lbl, w, s in L.DEFAULT_SURVEY_OPTIONS]
 
+
+def _counts(grid, inp: SurveyInput, file: str) -> None:
     sheet = inp.counts_sheet
     labels = {option_key(o.label): o.label for o in (inp.options or default_options())}
     q_keys = {norm(x) for x in L.SURVEY_COUNT_QUESTION_HEADERS}
@@ -243,7 +245,7 @@ def _counts(grid, inp: SurveyInput, file: str) -> None:
         cells = [grid.get(r0, c) for _, c in opt_cols]
         if all(is_blank(v) for v in cells):
             continue                                  # nothing counted (yet) on this row
-        if q is not None and norm(q) in {"合计", "总计", "小计"}:
+        if q is not None and norm(q) in {norm(w) for w in L.TOTAL_ROW_WORDS}:
             continue
         where = cell_ref(r0 + 1, q_col + 1)
         if q is None:

@@ -20,19 +20,15 @@ from perfxl.model import layout as L
 from perfxl.model.cells import cell_ref
 from perfxl.model.values import fmt_num, fmt_pct, is_blank
 from perfxl.survey.headers import norm, resolve
-from perfxl.survey.sheet import (Option, QuestionSet, SurveyInput, Tally, normalise_weights,  # noqa: F401
-                                 parse_weight)
+from perfxl.survey.sheet import (Option, QuestionSet, SurveyInput, Tally, default_options,  # noqa: F401
+                                 normalise_weights, parse_weight)
 
 #: problems of one kind listed per question before they are summarised in one line
 MAX_CELLS_PER_KIND = 20
 #: blank cells named in the one warning a column gets
 BLANK_CELLS_NAMED = 5
 ROWS, COUNTS = L.SHEET_SURVEY, L.SHEET_SURVEY_COUNTS      # where a set's answers come from
-ALL_GROUPS = "全部"
-
-
-def default_options() -> list[Option]:
-    return [Option(lbl, w, s) for lbl, w, s in L.DEFAULT_SURVEY_OPTIONS]
+ALL_GROUPS = L.SURVEY_ALL_GROUPS
 
 
 @dataclass
@@ -269,7 +265,7 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
         for lab, k in t.counts.items():
             if k and not sc.allowed[b, col[lab]]:
                 probs.append(problem("survey_count_not_an_option", file=file, sheet=inp.counts_sheet, cell=t.cell,
-                                     value=lab, name=t.question, group=t.group or "未分类", choices=sc.choices(b)))
+                                     value=lab, name=t.question, group=t.group or L.SURVEY_NO_GROUP, choices=sc.choices(b)))
                 continue
             counts[qi, b, col[lab]] += k
         typed[qi, b] = True
@@ -357,7 +353,7 @@ def _set_stat(res: SurveyResult, qs: QuestionSet, qis: list[int], bs: list[int],
         ws = {float(x) for x in w[:, i] if not np.isnan(x)}
         weights[labels[i]] = ws.pop() if len(ws) == 1 else None
     shares = {labels[i]: float(total[i] / valid) for i in used} if valid else {}
-    group = [res.groups[b] if b < len(res.groups) else "未分类" for b in bs]
+    group = [res.groups[b] if b < len(res.groups) else L.SURVEY_NO_GROUP for b in bs]
     return SetStat(
         qs.name, qs.group, valid, rate, sat, dict(sorted(shares.items(), key=lambda kv: -kv[1])), qs.questions,
         sample=sample, counts={labels[i]: int(total[i]) for i in used}, weights=weights,
