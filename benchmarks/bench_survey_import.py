@@ -69,7 +69,7 @@ def main() -> None:
     ap.add_argument("--questions", type=int, default=20)
     ap.add_argument("--csv", action="store_true", help="a GBK CSV export instead of .xlsx")
     args = ap.parse_args()
-    from perfxl.score.engine import run
+    from perfxl.score.pipeline import run
     from perfxl.survey.imports import import_export, write_import
 
     with tempfile.TemporaryDirectory() as tmp:

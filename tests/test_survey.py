@@ -158,7 +158,8 @@ def count_rows() -> list[list]:
 
 
 def _record(path):
-    from perfxl.score.engine import record, run
+    from perfxl.score.engine import record
+    from perfxl.score.pipeline import run
 
     return record(run(path))
 
