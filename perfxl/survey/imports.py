@@ -191,9 +191,9 @@ def _platform(heads: list[Any]) -> str:
 
 def _classify(heads: list[Any], body):
     """Every column's kind; the respondent number and 对象类别 columns (0-based) if any."""
-    from perfxl.survey.stats import _label, _skipped
+    from perfxl.survey.stats import label_of, skipped_labels
 
-    skipped = _skipped()
+    skipped = skipped_labels()
     cols: list[ExportColumn] = []
     id_col = group_col = None
     groups: list[list[int]] = []           # runs of question columns sharing a number
@@ -222,7 +222,7 @@ def _classify(heads: list[Any], body):
         import pandas as pd
 
         column = body[:, cols[i].column - 1] if cols[i].column - 1 < body.shape[1] else np.empty(0, dtype=object)
-        labels = (_label(v) for v in pd.unique(pd.Series(column, dtype=object).dropna()))
+        labels = (label_of(v) for v in pd.unique(pd.Series(column, dtype=object).dropna()))
         return list(dict.fromkeys(lab for lab in labels if lab is not None and lab not in skipped))
 
     for run in groups:
@@ -380,16 +380,16 @@ def _fill(wb, imp: SurveyImport, file: str, replace: bool) -> ImportWrite:
     id_col = next((c for c, k in kinds.items() if k == "id"), None)
     group_col = next((c for c, k in kinds.items() if k == "group"), None)
     data = [(r, row) for r, row in enumerate(grid.rows[hr:], start=hr + 1) if any(not is_blank(v) for v in row)]
-    from perfxl.survey.stats import _label
+    from perfxl.survey.stats import label_of
 
     report = ImportWrite(Path(file), None, len(imp.answers))
     if group_col is None and any(g is not None for g in imp.groups):
         group_col = len(heads) + 1
         _header(ws, hr, group_col, L.SURVEY_GROUP_HEADERS[0])
         heads.append(L.SURVEY_GROUP_HEADERS[0])
-    groups = {_label(g) for g in imp.groups}
+    groups = {label_of(g) for g in imp.groups}
     same = [r for r, row in data
-            if _label(row[group_col - 1] if group_col and group_col - 1 < len(row) else None) in groups]
+            if label_of(row[group_col - 1] if group_col and group_col - 1 < len(row) else None) in groups]
     if same and not replace:
         raise UnusableInput([problem("survey_import_group_exists", file=file, sheet=ws.title, cell=f"A{same[0]}",
                                      count=len(same), value="、".join(sorted(g or L.SURVEY_NO_GROUP for g in groups)))])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -112,7 +113,7 @@ def _rate(c: np.ndarray, weights: np.ndarray, valid: int) -> float | None:
     return float(np.nansum(c * np.where(np.isnan(weights), 0.0, weights)) / valid) if valid else None
 
 
-def _label(v: Any) -> str | None:
+def label_of(v: Any) -> str | None:
     if is_blank(v):
         return None
     if isinstance(v, float) and v.is_integer():
@@ -120,15 +121,13 @@ def _label(v: Any) -> str | None:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v)))
 
 
-_SKIPPED = None
 _LETTER = re.compile(r"^(?:[A-Za-z]|\d{1,2})[.、:)]")
 
 
-def _skipped() -> set[str]:
-    global _SKIPPED
-    if _SKIPPED is None:
-        _SKIPPED = {_label(x) for x in L.SURVEY_SKIPPED_ANSWERS}
-    return _SKIPPED
+@lru_cache(maxsize=1)
+def skipped_labels() -> frozenset[str]:
+    """Answers an export writes for a question not answered: (跳过), (空), -3 …"""
+    return frozenset(label_of(x) for x in L.SURVEY_SKIPPED_ANSWERS)
 
 
 def _codes(values, code_of: dict[str, int], *, answers: bool = False) -> np.ndarray:
@@ -159,12 +158,12 @@ def _codes(values, code_of: dict[str, int], *, answers: bool = False) -> np.ndar
     lookup = np.array([target[i] for i in first] + [-3], dtype=np.int64)
     out = lookup[found]                     # found == -1 picks the last entry: -3, "look again"
     for i in np.flatnonzero(out == -3):
-        lab = _label(flat[i])
+        lab = label_of(flat[i])
         if lab is None:
             out[i] = -1
         elif lab in code_of:
             out[i] = code_of[lab]
-        elif answers and lab in _skipped():
+        elif answers and lab in skipped_labels():
             out[i] = -1
         elif answers and (m := _LETTER.match(lab)) and lab[m.end():] in code_of:
             out[i] = code_of[lab[m.end():]]
@@ -192,13 +191,13 @@ class _Scales:
 def _scales(options: list[Option], groups: list[str]) -> _Scales:
     labels = list(dict.fromkeys(o.label for o in options))
     index = {lab: i for i, lab in enumerate(labels)}
-    own = {_label(o.group) for o in options if o.group}
+    own = {label_of(o.group) for o in options if o.group}
     buckets = [*groups, None]
     weights = np.full((len(buckets), len(labels)), np.nan)
     happy = np.zeros((len(buckets), len(labels)), dtype=bool)
     order = np.full((len(buckets), max(len(labels), 1)), -2, dtype=np.int64)
     for b, g in enumerate(buckets):
-        scale = [o for o in options if (_label(o.group) == g if g in own else o.group is None)]
+        scale = [o for o in options if (label_of(o.group) == g if g in own else o.group is None)]
         for pos, o in enumerate(scale):
             weights[b, index[o.label]] = o.weight
             happy[b, index[o.label]] = o.satisfied
@@ -214,7 +213,7 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
     options = inp.options or default_options()
     groups: list[str] = []
     for g in [*pd.unique(pd.Series(inp.groups, dtype=object).dropna()), *(t.group for t in inp.tallies)]:
-        lab = _label(g)
+        lab = label_of(g)
         if lab is not None and lab not in groups:
             groups.append(lab)
     gcode = {g: i for i, g in enumerate(groups)}
@@ -229,7 +228,7 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
     rows = np.asarray(inp.rows)
     g_idx = _codes(inp.groups, gcode) if groups else np.full(len(rows), -1, dtype=np.int64)
     bucket = np.where(g_idx >= 0, g_idx, none)
-    block = _codes(inp.answers, {_label(lab): i for i, lab in enumerate(labels)}, answers=True) \
+    block = _codes(inp.answers, {label_of(lab): i for i, lab in enumerate(labels)}, answers=True) \
         if inp.answers.size else np.empty((len(rows), len(inp.questions)), dtype=np.int64)
     numbered = _option_numbers(inp, block, bucket, sc)
     if block.size and not sc.allowed.all():          # an option, but not one of this respondent's group
@@ -261,7 +260,7 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
     size = np.zeros((nq, nb), dtype=np.int64)
     col = {lab: i for i, lab in enumerate(labels)}
     for t, qi in zip(inp.tallies, tally_q):
-        b = gcode[_label(t.group)] if t.group else none
+        b = gcode[label_of(t.group)] if t.group else none
         for lab, k in t.counts.items():
             if k and not sc.allowed[b, col[lab]]:
                 probs.append(problem("survey_count_not_an_option", file=file, sheet=inp.counts_sheet, cell=t.cell,
@@ -286,11 +285,11 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
     scope = np.zeros((nq, nb), dtype=bool)          # question × group a set counts
     set_b: dict[int, list[int]] = {}
     for si, qs in enumerate(inp.sets):
-        if qs.group and _label(qs.group) not in gcode:
+        if qs.group and label_of(qs.group) not in gcode:
             probs.append(problem("survey_set_unknown_group", file=file, sheet=inp.setup_sheet or L.SHEET_SURVEY_SETUP,
                                  cell=qs.cell, value=qs.group, name=qs.name, groups="、".join(groups) or "无"))
             continue
-        set_b[si] = [gcode[_label(qs.group)]] if qs.group else list(range(nb))
+        set_b[si] = [gcode[label_of(qs.group)]] if qs.group else list(range(nb))
         for qi in set_q.get(si, []):
             scope[qi, set_b[si]] = True
 
@@ -398,14 +397,14 @@ def _option_numbers(inp: SurveyInput, block: np.ndarray, bucket: np.ndarray, sc:
     number, and only columns holding nothing but whole numbers from 1 on."""
     import pandas as pd
 
-    if not block.size or any(_label(lab).lstrip("-").isdigit() for lab in sc.labels):
+    if not block.size or any(label_of(lab).lstrip("-").isdigit() for lab in sc.labels):
         return []
     out = []
     for qi in range(block.shape[1]):
         bad = block[:, qi] == -2
         if not bad.any() or (block[:, qi] >= 0).any():
             continue
-        vals = pd.to_numeric(pd.Series(inp.answers[bad, qi], dtype=object).map(_label), errors="coerce").to_numpy(float)
+        vals = pd.to_numeric(pd.Series(inp.answers[bad, qi], dtype=object).map(label_of), errors="coerce").to_numpy(float)
         if np.isnan(vals).any() or (vals != np.floor(vals)).any() or (vals < 1).any():
             continue
         pos = vals.astype(np.int64) - 1
@@ -432,7 +431,7 @@ def _answer_problems(inp: SurveyInput, block, bucket, scope, sc: _Scales, file: 
         bad = np.flatnonzero((block[:, qi] == -2) & counted)
         for i in bad[:MAX_CELLS_PER_KIND]:
             probs.append(problem("survey_unknown_answer", file=file, sheet=inp.sheet, cell=cell_ref(int(rows[i]), col),
-                                 column=q, value=_label(inp.answers[i, qi]) or "", choices=sc.choices(int(bucket[i]))))
+                                 column=q, value=label_of(inp.answers[i, qi]) or "", choices=sc.choices(int(bucket[i]))))
         if len(bad) > MAX_CELLS_PER_KIND:
             probs.append(problem("survey_unknown_answer_more", file=file, sheet=inp.sheet,
                                  cell=cell_ref(inp.header_row, col), column=q,
@@ -453,7 +452,7 @@ def _duplicate_ids(inp: SurveyInput, file: str) -> list[Problem]:
         return []
     ids = pd.Series(inp.ids, dtype=object)
     present = ids.notna()
-    keys = ids[present].map(lambda v: _label(v)) if present.sum() < 1000 else ids[present].astype(str).str.strip()
+    keys = ids[present].map(lambda v: label_of(v)) if present.sum() < 1000 else ids[present].astype(str).str.strip()
     dup = keys.duplicated(keep="first")
     out = []
     first_row = {}
