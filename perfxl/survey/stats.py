@@ -235,17 +235,7 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
         rr, cc = np.nonzero(block >= 0)
         ok = sc.allowed[bucket[rr], block[rr, cc]]
         block[rr[~ok], cc[~ok]] = -2
-    names = [q for q, _ in inp.questions]
-    index = {}
-    for i, q in enumerate(names):
-        index.setdefault(norm(q), i)
-    tally_q = []
-    for t in inp.tallies:
-        key = norm(t.question)
-        if key not in index:
-            index[key] = len(names)
-            names.append(t.question)
-        tally_q.append(index[key])
+    names, tally_q = question_names(inp)
     nq, nb = len(names), none + 1
     counts = np.zeros((nq, nb, n_opt), dtype=np.int64)
     answered = np.zeros((nq, nb), dtype=bool)
@@ -271,17 +261,8 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
         size[qi, b] = t.size if t.size is not None else sum(t.counts.values())
 
     # --- question sets --------------------------------------------------------------------
-    set_q: dict[int, list[int]] = {}
-    for si, qs in enumerate(inp.sets):
-        found, bad = resolve(",".join(qs.questions), names)
-        if found is None:
-            probs.append(problem("survey_set_unknown_question", file=file, sheet=inp.setup_sheet or L.SHEET_SURVEY_SETUP,
-                                 cell=qs.cell, value=bad, name=qs.name,
-                                 headers="、".join(names[:12]) + ("…" if len(names) > 12 else "")))
-            qs.questions = []
-        else:
-            qs.questions = [names[i] for i in found]
-            set_q[si] = found
+    set_problems, set_q = _resolve_sets(inp, names, file)
+    probs += set_problems
     scope = np.zeros((nq, nb), dtype=bool)          # question × group a set counts
     set_b: dict[int, list[int]] = {}
     for si, qs in enumerate(inp.sets):
@@ -327,6 +308,48 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
             continue
         result.sets[qs.name] = _set_stat(result, qs, qis, bs, block, bucket, typed, size)
     return result
+
+
+def question_names(inp: SurveyInput) -> tuple[list[str], list[int]]:
+    """Every question: the 问卷 headers, then the 问卷汇总 questions not among them; and the index
+    of each 问卷汇总 row's question."""
+    names = [q for q, _ in inp.questions]
+    index: dict[str, int] = {}
+    for i, q in enumerate(names):
+        index.setdefault(norm(q), i)
+    tally_q = []
+    for t in inp.tallies:
+        key = norm(t.question)
+        if key not in index:
+            index[key] = len(names)
+            names.append(t.question)
+        tally_q.append(index[key])
+    return names, tally_q
+
+
+def _resolve_sets(inp: SurveyInput, names: list[str], file: str) -> tuple[list[Problem], dict[int, list[int]]]:
+    probs, set_q = [], {}
+    for si, qs in enumerate(inp.sets):
+        found, bad = resolve(",".join(qs.questions), names)
+        if found is None:
+            probs.append(problem("survey_set_unknown_question", file=file, sheet=inp.setup_sheet or L.SHEET_SURVEY_SETUP,
+                                 cell=qs.cell, value=bad, name=qs.name,
+                                 headers="、".join(names[:12]) + ("…" if len(names) > 12 else "")))
+            qs.questions = []
+        else:
+            qs.questions = [names[i] for i in found]
+            set_q[si] = found
+    return probs, set_q
+
+
+def resolve_sets(inp: SurveyInput, file: str) -> list[Problem]:
+    """Each 题组's 题目 resolved in place to question names; the sets naming an unknown one get
+    none and a problem."""
+    return _resolve_sets(inp, question_names(inp)[0], file)[0]
+
+
+#: the former name of ``label_of`` (the formula tests' harness uses it)
+_label = label_of
 
 
 def _set_stat(res: SurveyResult, qs: QuestionSet, qis: list[int], bs: list[int], block, bucket, typed, size) -> SetStat:
