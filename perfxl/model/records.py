@@ -100,8 +100,8 @@ class SurveySetRecord:
     shares: tuple[tuple[str, float], ...] = ()    # largest first
     sample: int = 0                               # respondents (样本量, 份)
     options: tuple[SurveyOptionRecord, ...] = ()  # in the order of 问卷设置
-    rate_formula: str = ""                        # 得分率=(非常满意43×100%+满意7×80%+…)/52=94.23%
-    satisfied_formula: str = ""                   # 满意率=(非常满意43+满意7)/52=96.15%
+    rate_formula: str = ""                        # 得分率＝∑（…）÷有效回答人次＝（非常满意43×100%＋…）÷52＝94.23%
+    satisfied_formula: str = ""                   # 满意率＝…＝（非常满意43＋满意7）÷52＝96.15%
     source: str = "responses"                     # responses (问卷) or counts (问卷汇总)
     per_question: tuple[SurveyQuestionRecord, ...] = ()
 

@@ -386,7 +386,8 @@ def _set_stat(res: SurveyResult, qs: QuestionSet, qis: list[int], bs: list[int],
 
 
 def _rate_formula(c, w, labels, groups, valid, rate) -> str:
-    """得分率=(非常满意43×100%+满意7×80%+一般1×60%+不满意1×0%)/52=94.23%."""
+    """得分率＝∑（各选项人次×选项分值）÷有效回答人次＝（非常满意43×100%＋满意7×80%＋一般1×60%＋不满意1×0%）÷52＝94.23%
+    (the notation of the report)."""
     if not valid:
         return ""
     terms = []
@@ -402,16 +403,16 @@ def _rate_formula(c, w, labels, groups, valid, rate) -> str:
             for i, lab in enumerate(labels):
                 if c[b, i]:
                     terms.append(f"{groups[b]}{lab}{int(c[b, i])}×{fmt_pct(float(w[b, i]))}")
-    return f"得分率=({'+'.join(terms)})/{valid}={fmt_pct(rate)}"
+    return f"{L.REPORT_SURVEY_RATE_FORMULA}＝（{'＋'.join(terms)}）÷{valid}＝{fmt_pct(rate)}"
 
 
 def _satisfied_formula(c, h, labels, valid, sat) -> str:
-    """满意率=(非常满意43+满意7)/52=96.15%."""
+    """满意率＝计入满意的选项人次÷有效回答人次＝（非常满意43＋满意7）÷52＝96.15%."""
     if not valid:
         return ""
     happy = (c * h).sum(axis=0)
     terms = [f"{lab}{int(happy[i])}" for i, lab in enumerate(labels) if h[:, i].any()]
-    return f"满意率=({'+'.join(terms) or '0'})/{valid}={fmt_pct(sat)}"
+    return f"{L.REPORT_SURVEY_SATISFIED_FORMULA}＝（{'＋'.join(terms) or '0'}）÷{valid}＝{fmt_pct(sat)}"
 
 
 def _option_numbers(inp: SurveyInput, block: np.ndarray, bucket: np.ndarray, sc: _Scales) -> list[int]:
