@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 PathLike = str | os.PathLike
 
-__all__ = ["Made", "Reported", "Scored", "UnusableInput", "consolidate", "fill", "make_template", "report",
+__all__ = ["Imported", "Made", "Reported", "Scored", "survey_import", "UnusableInput", "consolidate", "fill", "make_template", "report",
            "score_book", "score_file", "validate_file"]
 
 
@@ -296,3 +296,44 @@ def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | N
     written = write_report(records, target, tpl, overview=overview, deviations=deviations)
     summary = summary_dict(records, written, tpl)
     return Reported(written.output, tuple(records), written.backup, tpl, tuple(written.problems), summary)
+
+
+# --- questionnaires -------------------------------------------------------------------------------
+
+@dataclass
+class Imported:
+    """A platform export (问卷星, 腾讯问卷 …) read into a workbook's 问卷 sheet."""
+    source: Path
+    target: Path
+    platform: str
+    questions: tuple[str, ...]
+    rows: int
+    backup: Path | None = None
+    replaced: int = 0
+    new_columns: tuple[str, ...] = ()
+    set_added: str | None = None
+    ignored: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"source": str(self.source), "target": str(self.target), "platform": self.platform,
+                "questions": list(self.questions), "rows": self.rows,
+                "backup": str(self.backup) if self.backup else None, "replaced": self.replaced,
+                "new_columns": list(self.new_columns), "set_added": self.set_added, "ignored": list(self.ignored),
+                "skipped": list(self.skipped), "problems": _problems_dicts(self.problems)}
+
+
+def survey_import(export: PathLike, into: PathLike, *, set_name: str | None = None,
+                  replace: bool = False) -> Imported:
+    """Read a survey platform's export (.xlsx/.xls/.csv) and put its responses into the 问卷 sheet
+    of the workbook ``into`` (after a backup); ``set_name``: their 对象类别 and a 题组 of that name;
+    ``replace``: responses of that 对象类别 already there are replaced."""
+    from perfxl.survey.imports import import_export, write_import
+
+    imp = import_export(export, set_name=set_name)
+    done = write_import(imp, into, replace=replace)
+    return Imported(Path(export), done.target, imp.platform_name, tuple(imp.questions), done.rows, done.backup,
+                    done.replaced, tuple(done.new_columns), done.set_added,
+                    tuple(c.header for c in imp.ignored), tuple(c.header for c in imp.skipped),
+                    (*imp.problems, *done.problems))

@@ -4,11 +4,12 @@ a target is never damaged."""
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
+import survey_exports as X
 from openpyxl import load_workbook
 
-import survey_exports as X
 from perfxl.check.problems import UnusableInput
 from perfxl.model import layout as L
 from perfxl.survey.imports import import_export, write_import
@@ -242,3 +243,26 @@ def test_ten_thousand_rows_pasted_in_libreoffice_without_unprotecting(tmp_path, 
     run_ = cli("score", pasted, "--json", "--no-write")
     assert run_.code == 0, run_.text
     assert run_.json()["indicators"][0]["rule_score"] == round(100 * hand + 1e-9, 2)
+
+
+def test_survey_import_command_end_to_end(tmp_path, make_workbook, cli):
+    """perfxl survey import 导出.csv --into 评分.xlsx --set 会员: the responses in the 问卷 sheet, a 题组
+    named 会员, a backup; then perfxl score uses them; a wrong export is refused as one JSON document."""
+    export = X.wjx_text_csv(tmp_path / "问卷星导出.csv")
+    rows = [dict(code=1, level1="效益(100分)", level2="满意度(100分)", name="会员满意度", weight=100,
+                 method="得分率计分", source="问卷:会员")]
+    target = make_workbook(rows=rows, info={"unit": "某单位", "year": 2024}, survey=dict(sets=[]), name="评分.xlsx")
+    run = cli("survey", "import", export, "--into", target, "--set", "会员", "--json")
+    assert run.code == 0, run.text
+    data = run.json()
+    assert (data["command"], data["rows"], data["set_added"]) == ("survey import", X.N, "会员")
+    assert Path(data["backup"]).exists() and "提交答卷时间" in data["ignored"]
+    scored = cli("score", target, "--json", "--no-write")
+    rate, _, _ = X.hand_rate(SERVICE + ["Q5"])
+    assert scored.json()["indicators"][0]["rule_score"] == round(100 * rate + 1e-9, 2)
+    bad = tmp_path / "不是导出.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    refused = cli("survey", "import", bad, "--into", target, "--json")
+    assert refused.code == 2 and refused.json()["problems"][0]["code"].startswith("survey_export_")
+    human = cli("survey", "import", export, "--into", target, "--set", "工作人员")
+    assert human.code == 0 and "份答卷" in human.out

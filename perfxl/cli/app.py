@@ -341,6 +341,39 @@ def consolidate_cmd(
     raise typer.Exit(EXIT_PROBLEMS if cons.not_included or cons.flagged else EXIT_OK)
 
 
+# --- survey import ------------------------------------------------------------------------------------
+
+survey_app = typer.Typer(help="问卷：导入问卷星、腾讯问卷等平台导出的答卷。", no_args_is_help=True)
+app.add_typer(survey_app, name="survey")
+
+
+@survey_app.command("import")
+def survey_import_cmd(
+    export: Annotated[Path, typer.Argument(help="平台导出的答卷（.xlsx/.xls/.csv，GBK 或 UTF-8）")],
+    into: Annotated[Path, typer.Option("--into", help="写入其“问卷”页的评分工作簿（先备份）")],
+    set_name: Annotated[Optional[str], typer.Option(
+        "--set", help="这批答卷的对象类别，并以此名在“问卷设置”中加一个题组（如 会员、工作人员）")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="替换工作簿中同一对象类别已有的答卷")] = False,
+    as_json: Json = False,
+) -> None:
+    """把问卷平台导出的答卷导入评分工作簿的“问卷”页：识别并忽略序号、提交时间、IP 等列，按题目文字对上表头。"""
+    from perfxl import api
+
+    _imports_done()
+    with _refusals("survey import", as_json):
+        done = api.survey_import(export, into, set_name=set_name, replace=replace)
+    if as_json:
+        _emit({"command": "survey import", **done.to_dict()})
+    else:
+        from perfxl.cli.render import done as said, print_problems
+
+        c = _console()
+        print_problems(c, done.problems)
+        said(c, f"已从{done.platform}导出导入 {done.rows} 份答卷、{len(done.questions)} 道题到：{done.target}",
+             f"原有文件已备份为：{done.backup.name}" if done.backup else None)
+    raise typer.Exit(api.exit_code(done.problems))
+
+
 def main(argv: list[str] | None = None) -> None:
     from typer.exceptions import Abort, Exit, TyperException
 
