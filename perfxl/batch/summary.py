@@ -1,24 +1,18 @@
-"""Write the summary workbook of a consolidation (openpyxl, write-only: memory stays flat however
-long 指标明细 grows), with native Excel charts (openpyxl.chart)."""
+"""Write the summary workbook of a consolidation in one pass (XlsxWriter in constant-memory mode,
+long tables streamed by ``sheets.stream``): memory stays flat however long 指标明细 grows. Native
+charts that can go into a report: every unit named (a chart per group of units, one chart per printed
+page), data labels, a value axis fitted to the figures. Every sheet has a page setup (A4, fit to
+width, header row repeated, 第 N 页 共 M 页)."""
 from __future__ import annotations
 
 import math
-from copy import copy
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
-from openpyxl.chart import BarChart, Reference
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
-
-from perfxl.io.files import atomic_save
+from perfxl.io.files import atomic_write_bytes
 from perfxl.model import layout as L
-from perfxl.model.text import looks_like_formula, strip_illegal
-from perfxl.sheets import styles as S
+from perfxl.sheets import stream
 
 H = L.CONS_HEADERS
 SCORE, RATE, INT = "0.00", "0.00%", "0"
@@ -30,184 +24,239 @@ _FORMATS = {"total": SCORE, "weight": SCORE, "rule_score": SCORE, "evaluator_sco
             "lost": INT, "deviations": INT, "seq": INT, "count": INT}
 _WIDTHS = {"unit": 26, "credit_code": 20, "year": 9, "kind": 18, "total": 8, "grade": 6, "rank": 6, "evaluators": 8,
            "evaluator_names": 18, "status": 16, "note": 30, "files": 40, "evaluator": 10, "file": 40,
-           "template_version": 8, "code": 7, "level1": 12, "level2": 14, "name": 24, "weight": 7, "method": 10,
-           "rule_score": 8, "evaluator_score": 8, "score": 8, "rate": 8, "deviates": 10, "units": 7, "mean": 8,
-           "min": 8, "max": 8, "mean_rate": 9, "lost": 9, "deviations": 10, "panel_score": 9, "median": 8,
-           "spread": 7, "std": 8, "figures": 40, "outliers": 36, "seq": 6, "category": 12, "reason": 60,
+           "template_version": 8, "code": 7, "level1": 12, "level2": 14, "name": 24, "weight": 8, "method": 10,
+           "rule_score": 9, "evaluator_score": 9, "score": 8, "rate": 9, "deviates": 10, "units": 8, "mean": 10,
+           "min": 10, "max": 10, "mean_rate": 11, "lost": 10, "deviations": 12, "panel_score": 10, "median": 9,
+           "spread": 8, "std": 9, "figures": 40, "outliers": 36, "seq": 6, "category": 12, "reason": 60,
            "sheet": 10, "cell": 8, "fix": 50}
-_KEY_OF = {}
-for _k, _h in H.items():
-    _KEY_OF.setdefault(_h, _k)
+#: columns printed in portrait (the rest of the tables are wide: landscape)
+_PORTRAIT = {L.SHEET_CONS_README}
+
+#: the 图表 sheet: a chart per printed page, this many rows apart (default row height 20 px)
+_PAGE_ROWS = 32
+_CHART_W, _CHART_H = 980, 600          # pixels: A4 landscape, fitted to the page width
 
 
-def _text_safe(ws, value: Any):
-    """A cell value that is always data: formula-looking text stays text (as sheets.put does),
-    characters XML cannot hold are dropped, NaN becomes blank."""
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, str):
-        value = strip_illegal(value)
-        if looks_like_formula(value):
-            c = WriteOnlyCell(ws, value)
-            c.data_type = "s"
-            c.quotePrefix = True
-            return c
-    return value
+class _Styles:
+    """The formats of one workbook (XlsxWriter keeps one per distinct look)."""
 
+    def __init__(self, wb):
+        self.wb = wb
+        self.header = wb.add_format({"bold": True, "font_color": L.PALETTE.header_font, "bg_color": L.PALETTE.header,
+                                     "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1,
+                                     "border_color": "#B4B4B4"})
+        self.bold = wb.add_format({"bold": True})
+        self.quoted = wb.add_format({"quote_prefix": True})
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        self._num: dict[str, Any] = {}
 
-def _styled(ws, value: Any, fmt: str | None = None, header: bool = False, bold: bool = False):
-    v = _text_safe(ws, value)
-    c = v if isinstance(v, Cell) else WriteOnlyCell(ws, v)
-    if fmt:
-        c.number_format = fmt
-    if header:
-        c.font, c.fill, c.alignment, c.border = S.HEADER_FONT, S.HEADER_FILL, S.CENTER, S.BORDER
-    elif bold:
-        c.font = S.BOLD
-    return c
-
-
-def _print_setup(ws, landscape: bool = True, title_rows: str | None = "1:1") -> None:
-    ws.PAPERSIZE_A4 = Worksheet.PAPERSIZE_A4      # write-only sheets lack the constant sheets.print_setup uses
-    S.print_setup(ws, landscape=landscape, title_rows=title_rows)
-
-
-#: long tables (指标明细, 评价组: one row per indicator) format only their rates: scores are already
-#: rounded to 2 decimals, and a styled cell costs about twice a plain one to write
-LONG_TABLE_ROWS = 5000
-
-
-def _table_sheet(wb, title: str, frame, *, widths: dict[str, float] | None = None,
-                 formats: dict[str, str] | None = None, landscape: bool = True):
-    """One sheet holding one DataFrame: styled header, number formats by column, frozen header,
-    filter. ``widths``/``formats`` (by header) are for columns without a key (the 一级指标)."""
-    long = len(frame) > LONG_TABLE_ROWS
-    ws = wb.create_sheet(title)
-    headers = list(frame.columns)
-    keys = [_KEY_OF.get(h) for h in headers]
-    widths, formats = widths or {}, formats or {}
-    for j, (h, k) in enumerate(zip(headers, keys), start=1):
-        ws.column_dimensions[get_column_letter(j)].width = widths.get(h) or _WIDTHS.get(k, 10)
-    ws.freeze_panes = "A2"
-    if headers:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(frame) + 1}"
-    _print_setup(ws, landscape=landscape)
-    ws.append([_styled(ws, h, header=True) for h in headers])
-    fmts = [formats.get(h) or _FORMATS.get(k) for h, k in zip(headers, keys)]
-    if long:
-        fmts = [f if f == RATE else None for f in fmts]
-    protos = {f: _styled(ws, 0, f)._style for f in set(fmts) if f}     # one style per format, copied
-
-    def formatted(v, f):
-        v = _text_safe(ws, v)
-        if v is None:
+    def number(self, fmt: str | None):
+        if fmt is None:
             return None
-        c = v if isinstance(v, Cell) else WriteOnlyCell(ws, v)
-        c._style = copy(protos[f])
-        return c
-
-    for row in frame.itertuples(index=False, name=None):
-        ws.append([_text_safe(ws, v) if f is None else formatted(v, f) for v, f in zip(row, fmts)])
-    return ws
+        if fmt not in self._num:
+            self._num[fmt] = self.wb.add_format({"num_format": fmt})
+        return self._num[fmt]
 
 
-def _charts_sheet(wb, cons) -> None:
-    ws = wb.create_sheet(L.SHEET_CONS_CHARTS)
-    _print_setup(ws, landscape=True, title_rows=None)          # one page wide: charts are never cut
+def _print_setup(ws, *, landscape: bool = True, repeat_header: bool = True) -> None:
+    """A4, fit to the page width, header row repeated, sheet name above and 第 N 页 共 M 页 below."""
+    ws.set_paper(9)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    if repeat_header:
+        ws.repeat_rows(0)
+    ws.set_header(f"&L{_hf(L.CONS_PRINT_HEADER)}&R&A")
+    ws.set_footer(f"&C{_hf(L.PRINT_PAGE_OF)}")
+    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+
+
+def _hf(text: str) -> str:
+    """Text for a page header/footer: a literal & is doubled; {page} and {pages} become fields."""
+    return text.replace("&", "&&").replace("{page}", "&P").replace("{pages}", "&N")
+
+
+def _key_of() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, h in H.items():
+        out.setdefault(h, k)
+    return out
+
+
+def _table_sheet(wb, st: _Styles, title: str, frame, *, widths: dict[str, float] | None = None,
+                 formats: dict[str, str] | None = None) -> None:
+    """One sheet holding one DataFrame (English keys): header, number formats and widths by column,
+    header frozen, filter, print setup. ``widths``/``formats`` are for columns without a key (一级指标)."""
+    from perfxl.batch.tables import header
+
+    ws = wb.add_worksheet(title)
+    keys = list(frame.columns)
+    headers = [header(k) for k in keys]
+    widths, formats = widths or {}, formats or {}
+    for j, k in enumerate(keys):
+        ws.set_column(j, j, widths.get(k) or _WIDTHS.get(k, 10))
+    ws.freeze_panes(1, 0)
+    if keys:
+        ws.autofilter(0, 0, max(len(frame), 1), len(keys) - 1)
+    _print_setup(ws, landscape=title not in _PORTRAIT)
+    ws.set_row(0, 32)
+    for j, h in enumerate(headers):
+        ws.write_string(0, j, h, st.header)
+    fmts = [st.number(formats.get(k) or _FORMATS.get(k)) for k in keys]
+    ws.write_rows(1, frame.itertuples(index=False, name=None), fmts, st.quoted)
+
+
+# --- 图表 ---------------------------------------------------------------------------------------
+
+def _axis_range(values: list[float], *, top: float, step: float) -> tuple[float, float]:
+    """A value axis that shows differences: from a round figure below the lowest value to one
+    above the highest (never beyond 0 … ``top``)."""
+    lo, hi = min(values), max(values)
+    low = max(0.0, math.floor((lo - step / 2) / step) * step)
+    high = min(top, math.ceil((hi + step / 4) / step) * step)
+    if high <= low:
+        high = min(top, low + step) if low + step <= top else top
+        low = min(low, high - step)
+    return low, high
+
+
+def _groups(n: int, size: int) -> list[range]:
+    """Split n units into groups of at most ``size``, as even as possible (no group of 2 after 25)."""
+    if n == 0:
+        return []
+    count = -(-n // size)
+    per = -(-n // count)
+    return [range(i, min(i + per, n)) for i in range(0, n, per)]
+
+
+def _chart(wb, kind: str, title: str):
+    ch = wb.add_chart({"type": kind})
+    ch.set_title({"name": title, "name_font": {"size": 12, "bold": True}})
+    ch.set_size({"width": _CHART_W, "height": _CHART_H})
+    ch.set_chartarea({"border": {"none": True}})
+    return ch
+
+
+def _charts_sheet(wb, st: _Styles, cons) -> None:
+    """Charts stacked one per printed page (a page break between them); their data in a table to
+    the right, outside the print area."""
+    ws = wb.add_worksheet(L.SHEET_CONS_CHARTS)
+    _print_setup(ws, landscape=True, repeat_header=False)
     summary = cons.summary
-    top = summary.head(0)
-    if len(summary):
-        order = summary.sort_values(["rank", "unit"], kind="stable")
-        top = order.head(L.CHART_MAX_UNITS)
+    order = summary.sort_values(["rank", "unit"], kind="stable") if len(summary) else summary
     years = summary["year"].astype(str).nunique() if len(summary) else 0
     levels = cons.level1
-    headers = [H["label"], H["total"], *[L.CONS_LEVEL1_RATE.format(name=n) for n in levels]]
     weights = _level1_weights(cons)
-    ws.column_dimensions["A"].width = 28
-    for j in range(2, len(headers) + 1):
-        ws.column_dimensions[get_column_letter(j)].width = 11
-    ws.append([_styled(ws, h, header=True) for h in headers])
-    for _, r in top.iterrows():
-        label = str(r["unit"]) + (f"（{r['year']}）" if years > 1 else "")
-        rates = [(r[n] / weights[n]) if weights.get(n) and r[n] is not None else None for n in levels]
-        ws.append([_text_safe(ws, label), _styled(ws, r["total"], SCORE),
-                   *[_styled(ws, x, RATE) for x in rates]])
-    n_units = len(top)
-    ws.append([])
-    grade_row = n_units + 3
-    ws.append([_styled(ws, H["grade"], header=True), _styled(ws, H["count"], header=True)])
+
+    # the data, right of the charts
+    c0 = 16                                     # column Q: charts take A:P
+    headers = [H["label"], H["total"], *[L.CONS_LEVEL1_RATE.format(name=n) for n in levels]]
+    ws.set_column(c0, c0, 28)
+    ws.set_column(c0 + 1, c0 + len(headers) - 1, 11)
+    for j, h in enumerate(headers):
+        ws.write_string(0, c0 + j, h, st.header)
+    rows, totals, rates_all = [], [], []
+    for r in order.itertuples(index=False):
+        rec = r._asdict() if hasattr(r, "_asdict") else dict(zip(order.columns, r))
+        label = str(rec["unit"]) + (f"（{rec['year']}）" if years > 1 else "")
+        rates = [(rec[n] / weights[n]) if weights.get(n) and rec[n] is not None else None for n in levels]
+        rows.append((label, rec["total"], *rates))
+        totals.append(float(rec["total"]))
+        rates_all += [x for x in rates if x is not None]
+    score_fmt, rate_fmt = st.number(SCORE), st.number(RATE)
+    for i, row in enumerate(rows, start=1):
+        ws.write_string(i, c0, row[0])
+        for j, v in enumerate(row[1:], start=1):
+            if v is not None and v == v:
+                ws.write_number(i, c0 + j, v, score_fmt if j == 1 else rate_fmt)
+    n_units = len(rows)
+    grade_row = n_units + 2
+    ws.write_string(grade_row, c0, H["grade"], st.header)
+    ws.write_string(grade_row, c0 + 1, H["count"], st.header)
     counts = summary["grade"].value_counts() if len(summary) else {}
-    for g in cons.grade_labels:
-        ws.append([g, _styled(ws, int(counts.get(g, 0)), INT)])
-    n_grades = len(cons.grade_labels)
+    for i, g in enumerate(cons.grade_labels, start=1):
+        ws.write_string(grade_row + i, c0, str(g))
+        ws.write_number(grade_row + i, c0 + 1, int(counts.get(g, 0)), st.number(INT))
     if n_units == 0:
         return
-    anchor_col = get_column_letter(len(headers) + 2)
-    cats = Reference(ws, min_col=1, min_row=2, max_row=n_units + 1)
+    sheet = L.SHEET_CONS_CHARTS
+    page = 0
+    breaks = []
 
-    totals = BarChart()
-    totals.type, totals.style = "bar", 10
-    totals.title = L.CHART_TITLES["totals"] + (f"（前 {n_units} 名）" if len(summary) > n_units else "")
-    totals.add_data(Reference(ws, min_col=2, min_row=1, max_row=n_units + 1), titles_from_data=True)
-    totals.set_categories(cats)
-    totals.legend = None
-    totals.x_axis.scaling.orientation = "maxMin"      # the first unit on top
-    totals.y_axis.scaling.min, totals.y_axis.scaling.max = 0, 100
-    totals.y_axis.title = H["total"]
-    totals.y_axis.number_format = "0"
-    _axes_visible(totals)
-    totals.width, totals.height = 18, max(7.5, 0.6 * n_units + 2)
-    ws.add_chart(totals, f"{anchor_col}1")
+    def place(chart) -> None:
+        nonlocal page
+        if page:
+            breaks.append(page * _PAGE_ROWS)
+        ws.insert_chart(page * _PAGE_ROWS, 0, chart, {"x_offset": 4, "y_offset": 4, "object_position": 3})
+        page += 1
 
-    grades = BarChart()
-    grades.type, grades.style = "col", 10
-    grades.title = L.CHART_TITLES["grades"]
-    grades.add_data(Reference(ws, min_col=2, min_row=grade_row, max_row=grade_row + n_grades), titles_from_data=True)
-    grades.set_categories(Reference(ws, min_col=1, min_row=grade_row + 1, max_row=grade_row + n_grades))
-    grades.legend = None
-    grades.y_axis.title = H["count"]
-    grades.y_axis.majorUnit = 1
-    _axes_visible(grades)
-    grades.width, grades.height = 12, 7.5
-    rows_used = int(totals.height / 0.5) + 2          # ≈ 0.5 cm per row
-    ws.add_chart(grades, f"{anchor_col}{rows_used}")
+    groups = _groups(n_units, L.CHART_UNITS_PER_CHART)
+    low, high = _axis_range(totals, top=100.0, step=5.0)
+    for gi, g in enumerate(groups, start=1):
+        part = L.CHART_PART.format(i=gi, n=len(groups), first=g.start + 1, last=g.stop) if len(groups) > 1 else ""
+        ch = _chart(wb, "bar", L.CHART_TITLES["totals"] + part)
+        ch.add_series({"name": H["total"], "categories": [sheet, g.start + 1, c0, g.stop, c0],
+                       "values": [sheet, g.start + 1, c0 + 1, g.stop, c0 + 1],
+                       "fill": {"color": "#4472C4"}, "gap": 60,
+                       "data_labels": {"value": True, "num_format": SCORE, "position": "outside_end",
+                                       "font": {"size": 9}}})
+        ch.set_x_axis({"min": low, "max": high, "major_unit": 5 if high - low > 10 else 1,
+                       "num_format": "0", "name": H["total"],
+                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9", "width": 0.75}}})
+        ch.set_y_axis({"reverse": True, "crossing": "max", "num_font": {"size": 9}})   # first unit on top, axis below
+        ch.set_legend({"none": True})
+        place(ch)
 
-    if levels:
-        rates = BarChart()
-        rates.type, rates.style, rates.grouping = "col", 10, "clustered"
-        rates.title = L.CHART_TITLES["rates"]
-        rates.add_data(Reference(ws, min_col=3, max_col=2 + len(levels), min_row=1, max_row=n_units + 1),
-                       titles_from_data=True)
-        rates.set_categories(cats)
-        rates.y_axis.scaling.min, rates.y_axis.scaling.max = 0, 1
-        rates.y_axis.number_format = "0%"
-        rates.y_axis.title = H["rate"]
-        _axes_visible(rates)
-        rates.width, rates.height = max(18, 1.2 * n_units), 9
-        ws.add_chart(rates, f"{anchor_col}{rows_used + int(grades.height / 0.5) + 2}")
+    grades = _chart(wb, "column", L.CHART_TITLES["grades"])
+    n_grades = len(cons.grade_labels)
+    grades.add_series({"name": H["count"], "categories": [sheet, grade_row + 1, c0, grade_row + n_grades, c0],
+                       "values": [sheet, grade_row + 1, c0 + 1, grade_row + n_grades, c0 + 1],
+                       "fill": {"color": "#4472C4"}, "data_labels": {"value": True, "num_format": INT}})
+    grades.set_y_axis({"name": H["count"], "min": 0, "num_format": "0",
+                       "major_unit": max(1, math.ceil(max((int(counts.get(g, 0)) for g in cons.grade_labels),
+                                                          default=1) / 8)),
+                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9", "width": 0.75}}})
+    grades.set_legend({"none": True})
+    place(grades)
 
-
-def _axes_visible(chart) -> None:
-    # openpyxl ≥ 3.1 marks axes deleted unless told otherwise; Excel then hides them
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
+    if levels and rates_all:
+        rlow, rhigh = _axis_range(rates_all, top=1.0, step=0.1)
+        rgroups = _groups(n_units, L.CHART_UNITS_PER_RATES_CHART)
+        for gi, g in enumerate(rgroups, start=1):
+            part = L.CHART_PART.format(i=gi, n=len(rgroups), first=g.start + 1, last=g.stop) if len(rgroups) > 1 else ""
+            ch = _chart(wb, "bar", L.CHART_TITLES["rates"] + part)
+            for j, _name in enumerate(levels, start=2):
+                ch.add_series({"name": [sheet, 0, c0 + j], "categories": [sheet, g.start + 1, c0, g.stop, c0],
+                               "values": [sheet, g.start + 1, c0 + j, g.stop, c0 + j], "gap": 50,
+                               "data_labels": {"value": True, "num_format": "0%", "font": {"size": 8}}})
+            ch.set_x_axis({"min": rlow, "max": rhigh, "major_unit": 0.1 if rhigh - rlow > 0.25 else 0.05,
+                           "num_format": "0%", "name": H["rate"],
+                           "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9", "width": 0.75}}})
+            ch.set_y_axis({"reverse": True, "crossing": "max", "num_font": {"size": 9}})
+            ch.set_legend({"position": "bottom"})
+            place(ch)
+    ws.set_h_pagebreaks(breaks)
+    ws.print_area(0, 0, page * _PAGE_ROWS - 1, c0 - 1)
 
 
 def _level1_weights(cons) -> dict[str, float]:
     out: dict[str, float] = {}
     if cons.analysis is not None and len(cons.analysis):
         first_year = cons.analysis["year"].iloc[0]
-        for _, r in cons.analysis[cons.analysis["year"] == first_year].iterrows():
-            out[r["level1"]] = out.get(r["level1"], 0.0) + float(r["weight"] or 0)
+        a = cons.analysis[cons.analysis["year"] == first_year]
+        for level1, weight in zip(a["level1"], a["weight"]):
+            out[level1] = out.get(level1, 0.0) + float(weight or 0)
     return out
 
 
-def _readme_sheet(wb, cons) -> None:
+def _readme_sheet(wb, st: _Styles, cons) -> None:
     from perfxl import __version__
-    ws = wb.create_sheet(L.SHEET_CONS_README)
-    ws.column_dimensions["A"].width = 120
+    ws = wb.add_worksheet(L.SHEET_CONS_README)
+    ws.set_column(0, 0, 120, st.wrap)
+    _print_setup(ws, landscape=False, repeat_header=False)
     lines = [
         ("绩效评价工作簿汇总 · 说明", True),
         (f"生成时间：{datetime.now():%Y-%m-%d %H:%M}；perfxl {__version__}（模板版本 {L.TEMPLATE_VERSION}）", False),
@@ -230,25 +279,31 @@ def _readme_sheet(wb, cons) -> None:
         ("7. 排名在同一评价年度内按总分从高到低，总分相同名次相同。", False),
         (f"8. “{L.SHEET_CONS_ANALYSIS}”按单位统计（多人评价的单位用评价组得分）；“失分单位数”为得分低于分值的单位数；"
          "“评价得分与规则不同数”按评价人工作簿统计。", False),
-        (f"9. “{L.SHEET_CONS_CHARTS}”中的图表最多显示排名前 {L.CHART_MAX_UNITS} 个单位。", False),
+        (f"9. “{L.SHEET_CONS_CHARTS}”中列出全部单位：按排名每 {L.CHART_UNITS_PER_CHART} 个单位一张总分图、"
+         f"每 {L.CHART_UNITS_PER_RATES_CHART} 个单位一张得分率图，每张图占一页；数值轴从略低于最低值处起，便于比较差异。",
+         False),
     ]
-    for text, bold in lines:
-        ws.append([_styled(ws, text, bold=bold) if text else None])
+    for i, (text, bold) in enumerate(lines):
+        if text:
+            ws.write_string(i, 0, text, st.bold if bold else st.wrap)
 
 
 def write_workbook(cons, path: Path) -> Path:
     """The summary workbook, saved atomically."""
-    from perfxl.batch.tables import display_frame
+    def write(fh) -> None:
+        wb = stream.new_workbook(fh)
+        st = _Styles(wb)
+        level1 = {n: 9 for n in cons.level1}
+        _table_sheet(wb, st, L.SHEET_CONS_SUMMARY, cons.summary, widths=level1,
+                     formats={n: SCORE for n in cons.level1})
+        _charts_sheet(wb, st, cons)
+        _table_sheet(wb, st, L.SHEET_CONS_DETAIL, cons.detail)
+        _table_sheet(wb, st, L.SHEET_CONS_ANALYSIS, cons.analysis)
+        _table_sheet(wb, st, L.SHEET_CONS_PANEL, cons.panel)
+        _table_sheet(wb, st, L.SHEET_CONS_REJECTED, cons.rejected)
+        _readme_sheet(wb, st, cons)
+        wb.set_properties({"creator": "perfxl"})
+        wb.close()
 
-    wb = Workbook(write_only=True)
-    _table_sheet(wb, L.SHEET_CONS_SUMMARY, display_frame(cons.summary), widths={h: 9 for h in cons.level1},
-                 formats={h: SCORE for h in cons.level1})
-    _charts_sheet(wb, cons)
-    _table_sheet(wb, L.SHEET_CONS_DETAIL, display_frame(cons.detail))
-    _table_sheet(wb, L.SHEET_CONS_ANALYSIS, display_frame(cons.analysis))
-    _table_sheet(wb, L.SHEET_CONS_PANEL, display_frame(cons.panel))
-    _table_sheet(wb, L.SHEET_CONS_REJECTED, display_frame(cons.rejected))
-    _readme_sheet(wb, cons)
-    wb.properties.creator = "perfxl"
-    atomic_save(wb, path)
+    atomic_write_bytes(Path(path), write)
     return path

@@ -402,8 +402,14 @@ CONS_CATEGORIES = {
     "duplicate": "重复提交", "system": "指标体系不同", "lock": "锁文件", "internal": "内部错误",
 }
 
-#: charts show at most this many units (the best ranked), so that they stay readable
-CHART_MAX_UNITS = 40
+#: every unit is charted: this many units per chart (one chart per printed page), in rank order
+CHART_UNITS_PER_CHART = 25
+CHART_UNITS_PER_RATES_CHART = 15
+#: the title suffix of a chart of one group of units: "（2/5：按排名第 26–50 位）"
+CHART_PART = "（{i}/{n}：按排名第 {first}–{last} 位）"
+#: printed pages of the summary workbook: the header (left; the sheet name on the right) and the footer
+CONS_PRINT_HEADER = "绩效评价汇总"
+PRINT_PAGE_OF = "第 {page} 页 共 {pages} 页"
 CHART_TITLES = {"totals": "各单位总分", "grades": "等级分布", "rates": "各单位一级指标得分率"}
 
 
