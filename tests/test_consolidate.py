@@ -442,22 +442,22 @@ def test_a_worker_that_dies_is_blamed_on_its_own_file_only(collection, monkeypat
 
     files = C.discover([collection])
     victim = next(f for f in files if f.name == "丙单位.xlsx")
-    real = C.score_file
+    real = C.score_chunk
 
-    def crashing(path: str, password: str | None = None):
-        if path == str(victim):
+    def crashing(paths: list[str], password: str | None = None):
+        if str(victim) in paths:
             os._exit(3)                      # what a segfault or the OOM killer looks like to the pool
-        return real(path, password)
+        return real(paths, password)
 
     # forked workers inherit the patched module; the default forkserver would import it afresh
-    monkeypatch.setattr(C, "score_file", crashing)
+    monkeypatch.setattr(C, "score_chunk", crashing)
     monkeypatch.setattr(C, "_mp_context", lambda: multiprocessing.get_context("fork"))
     records = C.score_files(files, jobs=2)
     assert len(records) == len(files) == FOUND
     lost = [r for r in records if isinstance(r, C.Unusable) and r.problems[0].code == "consolidate_worker_lost"]
     assert [r.file for r in lost] == [str(victim)]
     assert "丙单位.xlsx" in lost[0].problems[0].message
-    serial = {r.file: r for r in (real(str(f)) for f in files if f != victim)}
+    serial = {r.file: r for r in (real([str(f)])[0] for f in files if f != victim)}
     assert all(r == serial[r.file] for r in records if r.file != str(victim))
 
 

@@ -106,3 +106,61 @@ def test_random_input_gives_rule_errors_not_crashes(kind, params, target, actual
     except RuleError:
         return
     assert 0 <= out.points_of(2.0) <= 2.0
+
+
+# --- many rows at once: evaluate_many equals evaluate, row by row ---------------------------------
+
+def rows_alike(kind, params, target, actuals, weights):
+    """(scalar, vectorised) results of the same rows: points and rate before rounding, or the error."""
+    import numpy as np
+
+    from perfxl.rules import evaluate_rows
+
+    k = KINDS[kind]
+    t = parse_target(target) if target else None
+    p = k.parse_params(params, t)
+    parsed, ws = [], []
+    for a, w in zip(actuals, weights):
+        try:
+            parsed.append(k.parse_actual(a, t, p))
+            ws.append(w)
+        except RuleError:
+            pass
+    scalar = []
+    for a, w in zip(parsed, ws):
+        try:
+            out = k.evaluate(p, t, a, w)
+            scalar.append((out.points_of(w), out.rate))
+        except RuleError as e:
+            scalar.append((e.where, e.message))
+    many = evaluate_rows(k, p, t, parsed, np.array(ws, dtype=float))
+    pts, rates = many.points_of(np.array(ws, dtype=float)).tolist(), many.rate.tolist()
+    vector = [(many.errors[i].where, many.errors[i].message) if i in many.errors
+              else (pts[i], None if rates[i] != rates[i] else rates[i]) for i in range(len(parsed))]
+    return scalar, vector
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_evaluate_many_equals_evaluate_row_by_row(data):
+    kind = data.draw(st.sampled_from(sorted(CASES)))
+    params, target, _ = data.draw(CASES[kind])
+    rows = data.draw(st.lists(st.tuples(CASES[kind], weights), min_size=1, max_size=12))
+    scalar, vector = rows_alike(kind, params, target, [r[0][2] for r in rows], [r[1] for r in rows])
+    assert vector == scalar
+
+
+@settings(max_examples=300)
+@given(kind=st.sampled_from(sorted(KINDS)), params=junk, target=junk,
+       actuals=st.lists(st.one_of(junk, st.floats(allow_nan=False), counts), min_size=1, max_size=8))
+def test_evaluate_many_equals_evaluate_on_random_input(kind, params, target, actuals):
+    try:
+        t = parse_target(target) if target else None
+    except ValueError:
+        target = ""
+    try:
+        KINDS[kind].parse_params(params, t if target else None)
+    except RuleError:
+        return
+    scalar, vector = rows_alike(kind, params, target, actuals, [2.0] * len(actuals))
+    assert vector == scalar

@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 LOCK_PREFIX = "~$"
 #: below this many files a process pool costs more than it saves
 POOL_MIN_FILES = 8
+#: the most files a worker reads, validates and scores together (memory holds one chunk per worker)
+CHUNK_FILES = 200
 
 
 # --- discovery ----------------------------------------------------------------------
@@ -95,23 +97,42 @@ def _unusable(path: str, problems: list[Problem]) -> Unusable:
     return Unusable(path, tuple(problems))
 
 
-def score_file(path: str, password: str | None = None) -> "FileRecord | Unusable":
-    """Score one workbook with the code of ``perfxl score`` and return its compact FileRecord
-    (figures only), or why it could not be used."""
-    from perfxl.score.engine import record
-    from perfxl.score.pipeline import score_path
+def score_chunk(paths: list[str], password: str | None = None) -> "list[FileRecord | Unusable]":
+    """Score a chunk of workbooks with the code of ``perfxl score`` (read one by one, validated and
+    scored together) and return each one's compact FileRecord (figures only), or why it could not be
+    used. A broken file is reported in its place and never spoils the others."""
+    from perfxl.score.pipeline import score_chunk as run
 
-    name = Path(path).name
-    if name.startswith(LOCK_PREFIX):
-        return _unusable(path, [problem("consolidate_lock_file", file=path, path=name)])
+    out: list = [None] * len(paths)
+    todo = []
+    for i, path in enumerate(paths):
+        name = Path(path).name
+        if name.startswith(LOCK_PREFIX):
+            out[i] = _unusable(path, [problem("consolidate_lock_file", file=path, path=name)])
+        else:
+            todo.append(i)
+    for i, result in zip(todo, run([paths[i] for i in todo], password, texts=False)):
+        out[i] = _as_record(paths[i], result)
+    return out
+
+
+def _as_record(path: str, result) -> "FileRecord | Unusable":
+    from perfxl.score.engine import record
+
+    if isinstance(result, UnusableInput):
+        return _unusable(path, result.problems)
     try:
-        result = score_path(path, password)
-    except UnusableInput as e:
-        return _unusable(path, e.problems)
+        if isinstance(result, Exception):
+            raise result
+        return record(result).compact()
     except Exception as e:  # one broken file must not stop a run over thousands
-        return _unusable(path, [problem("consolidate_internal", file=path, path=name,
+        return _unusable(path, [problem("consolidate_internal", file=path, path=Path(path).name,
                                         detail=f"{type(e).__name__}: {e}"[:300])])
-    return record(result).compact()
+
+
+def score_file(path: str, password: str | None = None) -> "FileRecord | Unusable":
+    """One workbook: a chunk of one."""
+    return score_chunk([path], password)[0]
 
 
 def _compact(rec: "FileRecord | Unusable") -> "FileRecord | Unusable":
@@ -125,7 +146,7 @@ def _compact(rec: "FileRecord | Unusable") -> "FileRecord | Unusable":
 
 
 def _score_batch(paths: list[str], password: str | None = None) -> list:
-    return [score_file(p, password) for p in paths]
+    return score_chunk(paths, password)
 
 
 def _worker_init() -> None:
@@ -171,14 +192,15 @@ def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], passwor
     out: list = [None] * len(files)
     if jobs <= 1 or len(files) < POOL_MIN_FILES:
         _worker_init()
-        for i, f in enumerate(files):
-            out[i] = _compact(score_file(f, password))
-            tick(1)
+        for chunk in _batches(len(files), 1, CHUNK_FILES):
+            for i, rec in zip(chunk, score_chunk([files[i] for i in chunk], password)):
+                out[i] = _compact(rec)
+            tick(len(chunk))
         return out  # type: ignore[return-value]
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    batches = _batches(len(files), jobs, 8)
+    batches = _batches(len(files), jobs, CHUNK_FILES)
     retry: list[int] = []
     ex = _pool(min(jobs, len(batches)))
     try:
@@ -253,7 +275,7 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
                                      detail=f"{type(e).__name__}: {e}"[:200])]) from None
     out: list = [None] * len(files)
     try:
-        batches = _batches(len(files), workers, 32)
+        batches = _batches(len(files), workers, CHUNK_FILES)
         futures = client.map(_score_batch, [[files[i] for i in b] for b in batches], pure=False,
                              password=password)
         where = {f.key: b for f, b in zip(futures, batches)}

@@ -43,13 +43,23 @@ def _keep(*checks) -> list:
     return [c for c in checks if c is not None]
 
 
+#: the column of a chunk's indicator frame that says which workbook a row comes from
+FILE_KEY = "_file"
+
+
+def _unique_per_file(frame):
+    return ~frame.duplicated([FILE_KEY, "code"], keep=False)
+
+
 @lru_cache(maxsize=32)
 def indicator_schema(present: tuple[str, ...], marks: bool = True) -> pa.DataFrameSchema:
-    """Schema of the 指标评分 table; ``present`` are the column keys the workbook has. ``marks``:
-    the table holds error values or uncalculated formulas, so every column checks for them."""
+    """Schema of the 指标评分 tables of a chunk of workbooks (one frame, ``FILE_KEY`` naming the
+    workbook of each row); ``present`` are the column keys the workbooks have. ``marks``: the tables
+    hold error values or uncalculated formulas, so every column checks for them. 编号 is unique
+    within each workbook."""
     NO_MARK = _NO_MARK if marks else None
     cols = {
-        "code": pa.Column(None, nullable=False, unique=True, checks=_keep(NO_MARK)),
+        "code": pa.Column(None, nullable=False, checks=_keep(NO_MARK)),
         "level1": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
         "level2": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
         "name": pa.Column(None, nullable=False, checks=_keep(NO_MARK)),
@@ -65,7 +75,9 @@ def indicator_schema(present: tuple[str, ...], marks: bool = True) -> pa.DataFra
         "criterion": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
         "explanation": pa.Column(None, nullable=True, checks=_keep(NO_MARK)),
     }
-    return pa.DataFrameSchema({k: v for k, v in cols.items() if k in present}, strict=False, coerce=False)
+    return pa.DataFrameSchema({k: v for k, v in cols.items() if k in present}, strict=False, coerce=False,
+                              checks=[pa.Check(_unique_per_file, name="duplicate_code", error="duplicate_code")]
+                              if "code" in present else [])
 
 
 # --- 基本信息 -------------------------------------------------------------------

@@ -79,23 +79,25 @@ _CHECK_CODES = {"not_nullable": "required", "field_uniqueness": "duplicate_code"
 _text = text_of
 
 
-def _pandera_problems(frame, schema, where, headers: dict[str, str], file: str,
-                      sheet: str, *, unique_code: str = "duplicate_code") -> tuple[list[Problem], set]:
+def _failures(frame, schema, *, unique_code: str = "duplicate_code") -> list[tuple[Any, str, str, Any, dict]]:
+    """Run ``schema`` once, lazily, over ``frame``: every failure as (index, column key, catalogue
+    code, the value to quote, extra placeholders)."""
     import pandera.pandas as pa
 
     try:
         schema.validate(frame, lazy=True)
-        return [], set()
+        return []
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
-    out: list[Problem] = []
-    bad: set[tuple[Any, str]] = set()
+    out = []
     for rec in cases.itertuples(index=False):
         key, check, idx, value = rec.column, str(rec.check), rec.index, rec.failure_case
         if idx is None or key is None:
             continue
         code = _CHECK_CODES.get(check, check)
         if code == "duplicate_code":
+            if rec.schema_context == "DataFrameSchema" and key != "code":
+                continue            # the per-workbook uniqueness check reports every column of the row
             code = unique_code
         original = frame.at[idx, key]
         if isinstance(original, Unparsed):
@@ -110,8 +112,17 @@ def _pandera_problems(frame, schema, where, headers: dict[str, str], file: str,
             extra["choices"] = "、".join(names())
         if code == "info_kind":
             extra["choices"] = "、".join(L.EVALUATION_TYPES)
+        out.append((idx, key, code, value if value is not None else original, extra))
+    return out
+
+
+def _pandera_problems(frame, schema, where, headers: dict[str, str], file: str,
+                      sheet: str, *, unique_code: str = "duplicate_code") -> tuple[list[Problem], set]:
+    out: list[Problem] = []
+    bad: set[tuple[Any, str]] = set()
+    for idx, key, code, value, extra in _failures(frame, schema, unique_code=unique_code):
         out.append(problem(code, file=file, sheet=sheet, cell=where(idx, key), column=headers.get(key, key),
-                           value=_text(value if value is not None else original), **extra))
+                           value=_text(value), **extra))
         bad.add((idx, key))
     return out, bad
 
@@ -287,50 +298,119 @@ def _grades(ev: Evaluation, file: str) -> tuple[list[tuple[str, float]], list[Pr
     return grades, []
 
 
-def _info(ev: Evaluation, file: str) -> list[Problem]:
+_INFO_KEYS = ("unit", "year", "credit_code", "kind", "date")
+
+
+def _info_many(evs: list[Evaluation]) -> list[list[Problem]]:
+    """基本信息 of a chunk: one pandera call per set of fields present; the template version."""
     import pandas as pd
 
     from perfxl.check.schemas import info_schema
 
-    if ev.info_sheet is None:
-        return []
-    out: list[Problem] = []
-    keys = [k for k in ("unit", "year", "credit_code", "kind", "date") if k in ev.info_cells]
-    if keys:
-        frame = pd.DataFrame([{k: ev.info.get(k) for k in keys}], index=[0], dtype=object)
+    out: list[list[Problem]] = [[] for _ in evs]
+    groups: dict[tuple, list[int]] = {}
+    for i, ev in enumerate(evs):
+        if ev.info_sheet is None:
+            continue
+        keys = tuple(k for k in _INFO_KEYS if k in ev.info_cells)
+        if keys:
+            groups.setdefault(keys, []).append(i)
+    for keys, members in groups.items():
+        frame = pd.DataFrame([[evs[i].info.get(k) for k in keys] for i in members], columns=list(keys), dtype=object)
         frame = frame.where(frame.notna(), None)
-        probs, _ = _pandera_problems(frame, info_schema(tuple(keys)), lambda r, k: ev.info_cells[k],
-                                     {k: L.INFO_BY_KEY[k].label for k in keys}, file, ev.info_sheet)
-        out += probs
-    version = ev.info.get("template_version")
-    if version is not None and _text(version) != L.TEMPLATE_VERSION:
-        out.append(problem("template_version", file=file, sheet=ev.info_sheet,
-                           cell=ev.info_cells.get("template_version", ""), found=_text(version),
-                           current=L.TEMPLATE_VERSION))
+        labels = {k: L.INFO_BY_KEY[k].label for k in keys}
+        for idx, key, code, value, extra in _failures(frame, info_schema(keys)):
+            ev = evs[members[idx]]
+            out[members[idx]].append(problem(code, file=str(ev.path), sheet=ev.info_sheet, cell=ev.info_cells[key],
+                                             column=labels.get(key, key), value=_text(value), **extra))
+    for i, ev in enumerate(evs):
+        version = ev.info.get("template_version") if ev.info_sheet is not None else None
+        if version is not None and _text(version) != L.TEMPLATE_VERSION:
+            out[i].append(problem("template_version", file=str(ev.path), sheet=ev.info_sheet,
+                                  cell=ev.info_cells.get("template_version", ""), found=_text(version),
+                                  current=L.TEMPLATE_VERSION))
     return out
 
 
 def validate(ev: Evaluation, *, system: bool = False) -> Checked:
     """``system``: check an indicator list (structure, rules, sources) without evaluation data."""
-    from perfxl.check.schemas import indicator_schema
+    return validate_many([ev], system=system)[0]
 
-    file = str(ev.path)
-    frame = _typed(ev.frame)
+
+def validate_many(evs: list[Evaluation], *, system: bool = False) -> list[Checked]:
+    """Validate a chunk of workbooks: their indicator tables in one frame (one pandera call per
+    schema and column set), failures mapped back to each workbook's sheet and cell; then each
+    workbook's own checks. A workbook validated alone is a chunk of one: the same code."""
+    tables = _tables(evs)
+    infos = [[] for _ in evs] if system else _info_many(evs)
+    return [_validate_one(ev, rows, records, probs, bad, info_probs, system)
+            for ev, (rows, records, probs, bad), info_probs in zip(evs, tables, infos)]
+
+
+#: indicator columns that hold numbers: parsed once, before validation (values.to_number)
+NUMBER_KEYS = ("weight", "evaluator_score")
+
+
+def _tables(evs: list[Evaluation]) -> list[tuple[list[int], list[dict], list[Problem], set]]:
+    """Per workbook: Excel rows, typed row records, schema problems and the (row, key) cells that
+    failed. Workbooks with the same columns are validated in one frame."""
+    import pandas as pd
+
+    from perfxl.check.schemas import FILE_KEY, indicator_schema
+    from perfxl.model.values import to_number
+
     headers = {c.key: c.header for c in L.INDICATOR_COLUMNS}
-    problems = list(ev.problems)
-    table_problems, bad = _pandera_problems(frame, indicator_schema(tuple(frame.columns), bool(ev.marks)), ev.cell, headers,
-                                            file, ev.table.sheet)
-    problems += table_problems
-    if frame.empty:
+    out: list = [None] * len(evs)
+    groups: dict[tuple, list[int]] = {}
+    for i, ev in enumerate(evs):
+        groups.setdefault((tuple(ev.frame.columns), bool(ev.marks)), []).append(i)
+    for (keys, marks), members in groups.items():
+        columns: dict[str, list] = {k: [] for k in keys}
+        owner: list[int] = []
+        rows: list[int] = []
+        for i in members:
+            frame = evs[i].frame
+            for k in keys:
+                values = frame[k].tolist()
+                if k in NUMBER_KEYS:
+                    values = [v if isinstance(v, CellMark) else to_number(v) for v in values]
+                columns[k] += values
+            owner += [i] * len(frame)
+            rows += frame.index.tolist()
+        big = pd.DataFrame(columns, columns=list(keys), dtype=object)
+        big[FILE_KEY] = owner
+        found: dict[int, tuple[list, set]] = {i: ([], set()) for i in members}
+        for idx, key, code, value, extra in _failures(big, indicator_schema(keys, marks)):
+            i, row = owner[idx], rows[idx]
+            ev = evs[i]
+            probs, bad = found[i]
+            probs.append(problem(code, file=str(ev.path), sheet=ev.table.sheet, cell=ev.cell(row, key),
+                                 column=headers.get(key, key), value=_text(value), **extra))
+            bad.add((row, key))
+        at = 0
+        for i in members:
+            n = len(evs[i].frame)
+            records = [dict(zip(keys, values)) for values in zip(*(columns[k][at:at + n] for k in keys))]
+            out[i] = (rows[at:at + n], records, *found[i])
+            at += n
+    return out
+
+
+def _validate_one(ev: Evaluation, rows: list[int], records: list[dict], table_problems: list[Problem],
+                  bad: set, info_problems: list[Problem], system: bool) -> Checked:
+    file = str(ev.path)
+    problems = list(ev.problems) + table_problems
+    if not records:
         problems.append(problem("no_indicators", file=file, sheet=ev.table.sheet,
                                 cell=f"A{ev.table.header_row + 1}"))
 
     basic, zero_rule, basic_problems = _basic(ev, file)
     problems += basic_problems
-    sources, figures, survey, source_problems = _sources(ev, frame, bad, basic, zero_rule, file, system)
+    cells = [(row, rec.get("source")) for row, rec in zip(rows, records)] if "source" in ev.frame.columns else []
+    sources, figures, survey, source_problems = _sources(ev, cells, bad, basic, zero_rule, file, system)
     problems += source_problems
     indicators: list[Indicator] = []
-    for row, rec in zip(frame.index, frame.to_dict("records")):
+    for row, rec in zip(rows, records):
         weight = rec.get("weight") if isinstance(rec.get("weight"), float) else None
         ev_score = rec.get("evaluator_score") if isinstance(rec.get("evaluator_score"), float) else None
         ind = Indicator(
@@ -352,28 +432,8 @@ def validate(ev: Evaluation, *, system: bool = False) -> Checked:
     problems += _cross_levels(ev, file, indicators)
     grades, grade_problems = _grades(ev, file)
     if not system:
-        problems += grade_problems + _info(ev, file)
+        problems += grade_problems + info_problems
     return Checked(ev, indicators, grades, sort_problems(problems, ev), basic, figures, survey)
-
-
-#: indicator columns that hold numbers: parsed once, before validation (values.to_number)
-NUMBER_KEYS = ("weight", "evaluator_score")
-
-
-def _typed(frame):
-    """The indicator table with its number columns parsed once: floats, ``Unparsed`` or None."""
-    import pandas as pd
-
-    from perfxl.model.values import to_number
-
-    keys = [k for k in NUMBER_KEYS if k in frame.columns]
-    if not keys:
-        return frame
-    typed = frame.copy()
-    for k in keys:
-        typed[k] = pd.Series([v if isinstance(v, CellMark) else to_number(v) for v in frame[k]],
-                             index=frame.index, dtype=object)
-    return typed
 
 
 def _basic(ev: Evaluation, file: str) -> tuple[dict[str, float | None], str, list[Problem]]:
@@ -412,8 +472,10 @@ def _basic(ev: Evaluation, file: str) -> tuple[dict[str, float | None], str, lis
     return out, rule, probs
 
 
-def _sources(ev: Evaluation, frame, bad: set, basic: dict, zero_rule: str, file: str, system: bool = False):
-    """Resolve every 数据来源 once: derived figures and questionnaire sets -> (value, text)."""
+def _sources(ev: Evaluation, cells: list[tuple[int, Any]], bad: set, basic: dict, zero_rule: str, file: str,
+             system: bool = False):
+    """Resolve every 数据来源 once (``cells``: (Excel row, value) of the column): derived figures and
+    questionnaire sets -> (value, text)."""
     from perfxl.score import figures as F
 
     sheet = ev.table.sheet
@@ -421,10 +483,9 @@ def _sources(ev: Evaluation, frame, bad: set, basic: dict, zero_rule: str, file:
     probs: list[Problem] = []
     values = {f.name: F.compute(f, basic, zero_rule) for f in F.FIGURES}
     wanted: dict[str, list[int]] = {}
-    if "source" in frame.columns:
-        for row, v in zip(frame.index, frame["source"]):
-            if not is_blank(v) and (row, "source") not in bad:
-                wanted.setdefault(_text(v), []).append(row)
+    for row, v in cells:
+        if not is_blank(v) and (row, "source") not in bad:
+            wanted.setdefault(_text(v), []).append(row)
     survey_sets = {}
     for text in wanted:
         kind, name = _survey_ref(text)

@@ -35,9 +35,10 @@ from .notation import (
     parse_step,
     segments,
     step_units,
+    step_units_many,
     take_rounding,
 )
-from .registry import Example, Outcome, RuleError, RuleKind, register
+from .registry import Example, Outcome, RuleError, RuleKind, Scores, by_value, register
 
 
 @dataclass
@@ -89,6 +90,52 @@ def deduction(units: float, amount: Amount, weight: float, head: str) -> Outcome
     if amount.points:
         return Outcome(points=weight - deduct, detail=f"{head}，共扣{fmt_num(deduct)}分")
     return Outcome(rate=1.0 - deduct, detail=f"{head}，共扣{fmt_pct(min(deduct, 1.0))}权重分")
+
+
+# --- many rows at once (evaluate_many): the same figures as evaluate, over numpy arrays ----------
+
+def _bind(fn, evaluate):
+    """An ``evaluate_many`` from ``fn(params, target, actuals, weights) -> (rate, points, failed)``
+    over the rows' numbers. A failed row (and every row, when params and target cannot score at all)
+    gets its RuleError from the kind's ``evaluate``: the messages are the row-by-row ones."""
+    def many(params, target, actuals: list, weights) -> Scores:
+        import numpy as np
+
+        n = len(actuals)
+        try:
+            rate, points, failed = fn(params, target, actuals, weights)
+        except RuleError as e:
+            return Scores(np.full(n, np.nan), np.full(n, np.nan), {i: e for i in range(n)})
+        errors = {}
+        for i in np.flatnonzero(failed).tolist() if failed is not None else ():
+            try:
+                evaluate(params, target, actuals[i], float(weights[i]))
+            except RuleError as e:
+                errors[i] = e
+        return Scores(rate, points, errors)
+    return many
+
+
+def _nums(actuals: list):
+    import numpy as np
+
+    return np.fromiter((a.value for a in actuals), dtype=float, count=len(actuals))
+
+
+def _nan(n: int):
+    import numpy as np
+
+    return np.full(n, np.nan)
+
+
+def _deduction_many(units, amount: Amount, weights, done_rate, done):
+    """``deduction`` where ``done`` is False; ``done_rate`` where it is True."""
+    import numpy as np
+
+    deduct = units * amount.value
+    if amount.points:
+        return np.where(done, done_rate, np.nan), np.where(done, np.nan, weights - deduct)
+    return np.where(done, done_rate, 1.0 - deduct), _nan(len(units))
 
 
 # === 完成比率 =====================================================================
@@ -149,6 +196,24 @@ def _ratio_eval(p: RatioParams, target: Target | None, a: Quantity, weight: floa
     return Outcome(rate=rate, detail=detail)
 
 
+
+def _ratio_many(p: RatioParams, target: Target | None, actuals: list, weights):
+    import numpy as np
+
+    t = _need_target(target, "完成比率")
+    positive = t.positive if p.positive is None else p.positive
+    tv, av = t.value, _nums(actuals)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if positive:
+            ratio = np.where(av >= tv, 1.0, 0.0) if tv <= 0 else av / tv
+        else:
+            ratio = np.where(av <= tv, 1.0, np.where(av <= 0, 1.0, tv / av))
+    rate = np.maximum(0.0, np.minimum(1.0, ratio))
+    if p.floor is not None:
+        rate = np.where(ratio < p.floor - 1e-12, 0.0, rate)
+    return rate, _nan(len(av)), None
+
+
 def _ratio_formula(p: RatioParams, target: Target | None, ctx) -> Face:
     t = _need_target(target, "完成比率")
     a = ctx.against(t).value
@@ -174,6 +239,7 @@ register(RuleKind(
     examples=(Example("", "≥24次", "20次", 1, "全部完成得100%权重分，未达到目标值按比率得分"),
               Example("", "≥60家", "62家", 1, "完成得100%权重分，否则按完成比率得分")),
     parse_params=_ratio_params, parse_actual=_ratio_actual, evaluate=_ratio_eval,
+    evaluate_many=_bind(_ratio_many, _ratio_eval),
     needs_target=True, monotone=True, tags=("ratio",),
     formula=_ratio_formula,
 ))
@@ -196,6 +262,13 @@ def _rate_eval(p: Parsed, target, q: Quantity, weight: float) -> Outcome:
     return Outcome(rate=rate, detail=f"得分={fmt_score(weight)}×{fmt_pct(rate)}={fmt_score(weight * rate)}{capped}")
 
 
+def _rate_many(p: Parsed, target, actuals: list, weights):
+    import numpy as np
+
+    v = _nums(actuals)
+    return np.minimum(v, 1.0), _nan(len(v)), None
+
+
 def _rate_formula(p: Parsed, target, ctx) -> Face:
     q = ctx.quantity(percent=True, pct=True).value
     return Face(rate=F.IF(q.ge(0), F.MIN(q, 1), F.NA()))
@@ -209,6 +282,7 @@ register(RuleKind(
     actual_hint="得分率，如 89.90%；常用数据来源“问卷:题组名”",
     examples=(Example("", "", "89.90%", 3, "问卷得分率89.90%，得分=3.00×89.90%=2.70"),),
     parse_params=_no_params_allowed, parse_actual=_rate_actual, evaluate=_rate_eval,
+    evaluate_many=_bind(_rate_many, _rate_eval),
     monotone=True,
     formula=_rate_formula,
 ))
@@ -286,6 +360,7 @@ register(RuleKind(
     examples=(Example("", "≥1次", "1次", 0.5, "全部完成得100%权重分，否则不得分"),
               Example("", "", "符合", 1, "选址与实际相符，符合得满分，不符合不得分")),
     parse_params=_pass_params, parse_actual=_pass_actual, evaluate=_pass_eval,
+    evaluate_many=by_value(_pass_eval),
     monotone=True,
     formula=_pass_formula,
 ))
@@ -383,6 +458,28 @@ def _linear_eval(p: LinearParams, target: Target | None, a: Quantity, weight: fl
     return deduction(units, p.step.amount, weight, head)
 
 
+def _linear_many(p: LinearParams, target: Target | None, actuals: list, weights, values=None):
+    import numpy as np
+
+    a = _nums(actuals) if values is None else values
+    eps = 1e-9
+    if p.line is not None:
+        below = p.line.low is not None
+        line_value = (p.line.low or p.line.high).value
+        met = p.line.holds_many(a)
+    else:
+        if target is None:
+            raise RuleError("target", "需要目标值（或在计分参数中写满分线，如“≥90%得满分”）")
+        below = p.step.below if p.step.below is not None else target.positive
+        line_value = target.value
+        met = (a >= line_value - eps) if below else (a <= line_value + eps)
+    zero = np.zeros(len(a), dtype=bool) if p.floor is None else (~met & p.floor.holds_many(a))
+    gap = (line_value - a) if below else (a - line_value)
+    units = step_units_many(gap, p.step.size, p.rounding)
+    rate, points = _deduction_many(units, p.step.amount, weights, 0.0, zero)
+    return np.where(met, 1.0, rate), np.where(met, np.nan, points), None
+
+
 def _linear_formula(p: LinearParams, target: Target | None, a, ctx) -> Face:
     """_linear_eval as a formula, on the number ``a``."""
     eps = 1e-9
@@ -431,6 +528,7 @@ register(RuleKind(
     parse_params=lambda t, tg: _linear_params(t, tg, kind="差额扣分", need_line=False),
     parse_actual=_shortfall_actual,
     evaluate=_linear_eval,
+    evaluate_many=_bind(_linear_many, _linear_eval),
     needs_target=True, needs_params=True, monotone=True,
     formula=_shortfall_formula,
 ))
@@ -464,6 +562,7 @@ register(RuleKind(
     parse_params=lambda t, tg: _linear_params(t, tg, kind="阈值扣分", need_line=False),
     parse_actual=_threshold_actual,
     evaluate=_linear_eval,
+    evaluate_many=_bind(_linear_many, _linear_eval),
     needs_params=True, monotone=True,
     formula=_threshold_formula,
 ))
@@ -516,6 +615,13 @@ def _change_eval(p: LinearParams, target, a: ChangeRate, weight: float) -> Outco
     return out
 
 
+def _change_many(p: LinearParams, target, actuals: list, weights):
+    import numpy as np
+
+    values = np.fromiter((a.rate.value for a in actuals), dtype=float, count=len(actuals))
+    return _linear_many(p, target, actuals, weights, values)
+
+
 #: separators of "本年值;上年值" a formula reads: _change_actual's less ",", which values.clean may
 #: first take for a thousands separator ("1,234" is one number)
 _CHANGE_SEPARATORS = ";/、|"
@@ -558,6 +664,7 @@ register(RuleKind(
     parse_params=lambda t, tg: _linear_params(t, tg, kind="变动率", need_line=True),
     parse_actual=_change_actual,
     evaluate=_change_eval,
+    evaluate_many=_bind(_change_many, _change_eval),
     needs_params=True,
     formula=_change_formula,
 ))
@@ -613,6 +720,14 @@ def _finding_eval(p: FindingParams, target, n: int, weight: float) -> Outcome:
     return deduction(units, p.amount, weight, f"发现问题{n}{p.unit}，{per}")
 
 
+def _finding_many(p: FindingParams, target, actuals: list, weights):
+    import numpy as np
+
+    n = np.array(actuals, dtype=float)
+    rate, points = _deduction_many(n / p.per, p.amount, weights, 1.0, n == 0)
+    return rate, points, None
+
+
 _NO_FINDINGS = ("未发现", "没有", "零", "0处")
 
 
@@ -637,6 +752,7 @@ register(RuleKind(
     examples=(Example("每处扣25%", "", "0", 6, "现场核查财务凭证，每发现1处不符合上述要求扣25%权重分，扣完为止"),
               Example("每项扣20%", "", "1项", 5, "部门工作在年度内均按时完成得100%，否则每发现1项未及时完成扣20%权重分")),
     parse_params=_finding_params, parse_actual=_count_actual, evaluate=_finding_eval,
+    evaluate_many=_bind(_finding_many, _finding_eval),
     needs_params=True,
     formula=_finding_formula,
 ))
@@ -704,6 +820,29 @@ def _band_eval(p: BandParams, target, a: Quantity, weight: float) -> Outcome:
     raise RuleError("actual", f"实际值{shown}不在任何分档内，请检查计分参数是否覆盖了这个值")
 
 
+def _band_many(p: BandParams, target, actuals: list, weights):
+    import numpy as np
+
+    a = _nums(actuals)
+    n = len(a)
+    rate, points = _nan(n), _nan(n)
+    left = np.ones(n, dtype=bool)
+    if p.penalty is not None:
+        over = a > p.penalty_from + 1e-9
+        units = step_units_many(a - p.penalty_from, p.penalty.size, p.rounding)
+        r, pts = _deduction_many(units, p.penalty.amount, weights, np.nan, ~over)
+        rate, points = np.where(over, r, rate), np.where(over, pts, points)
+        left &= ~over
+    for cond, amount in p.bands:
+        m = left & cond.holds_many(a)
+        if amount.points:
+            points = np.where(m, amount.value, points)
+        else:
+            rate = np.where(m, amount.value, rate)
+        left &= ~m
+    return rate, points, left
+
+
 def _band_formula(p: BandParams, target, ctx) -> Face:
     a = ctx.numeric(p.percent).value
     w = ctx.weight
@@ -731,6 +870,7 @@ register(RuleKind(
               Example("100%得满分；90%(含)~100%得1.5分；80%(含)~90%得1分；80%以下不得分",
                       "", "85%", 3, "政府采购执行率为100%得满分，否则在90%(含)~100%得1.5分，80%(含)~90%得1分，80%以下不得分")),
     parse_params=_band_params, parse_actual=_band_actual, evaluate=_band_eval,
+    evaluate_many=_bind(_band_many, _band_eval),
     needs_params=True,
     formula=_band_formula,
 ))
@@ -895,6 +1035,7 @@ register(RuleKind(
                       "满足①得20%权重分，否则此指标不得分；②③分别占40%权重分"),
               Example("①30%；②40%；③30%", "", "①", 3, "①②③每项分别占30%、40%、30%的权重分")),
     parse_params=_checklist_params, parse_actual=_checklist_actual, evaluate=_checklist_eval,
+    evaluate_many=by_value(_checklist_eval),
     needs_params=True,
     formula=_checklist_formula,
 ))
@@ -968,6 +1109,7 @@ register(RuleKind(
               Example("达成年度指标=100%；部分达成并具有一定效果=70%；未达成且效果较差=30%", "",
                       "部分达成并具有一定效果", 10, "定性指标按达成程度分三档")),
     parse_params=_level_params, parse_actual=_level_actual, evaluate=_level_eval,
+    evaluate_many=by_value(_level_eval),
     needs_params=True,
     formula=_level_formula,
 ))
@@ -1121,6 +1263,7 @@ register(RuleKind(
               Example("自评三档", "", "部分达成并具有一定效果 70%", 10,
                       "定性指标：达成年度指标 (100%–80%]，部分达成并具有一定效果 (80%–60%]，未达成且效果较差 (60%–0%]")),
     parse_params=_judgement_params, parse_actual=_judgement_actual, evaluate=_judgement_eval,
+    evaluate_many=by_value(_judgement_eval),
     needs_note=True,
     formula=_judgement_formula,
 ))

@@ -132,6 +132,18 @@ def step_units(excess: float, size: float, mode: str) -> float:
     return units
 
 
+def step_units_many(excess, size: float, mode: str):
+    """``step_units`` for every value of a numpy array (Python's rounding, value by value)."""
+    import numpy as np
+
+    units = np.array([round(u, 9) for u in (excess / size).tolist()], dtype=float)
+    if mode == "向上取整":
+        return np.ceil(units)
+    if mode == "向下取整":
+        return np.floor(units)
+    return units
+
+
 # --- conditions ---------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -155,6 +167,18 @@ class Condition:
             if x > self.high.value + eps or (not self.high.inclusive and x >= self.high.value - eps):
                 return False
         return True
+
+    def holds_many(self, x):
+        """``holds`` for every value of a numpy array."""
+        import numpy as np
+
+        eps = 1e-9
+        ok = np.ones(len(x), dtype=bool)
+        if self.low is not None:
+            ok &= ~((x < self.low.value - eps) | ((not self.low.inclusive) & (x <= self.low.value + eps)))
+        if self.high is not None:
+            ok &= ~((x > self.high.value + eps) | ((not self.high.inclusive) & (x >= self.high.value - eps)))
+        return ok
 
 
 _INC = r"(?:\(含\)|含)"

@@ -31,6 +31,55 @@ class Outcome:
         return min(max(raw, 0.0), weight)
 
 
+@dataclass
+class Scores:
+    """What a rule gives for many rows that share its parameters and target (``evaluate_many``):
+    per row a share of the weight or absolute points (NaN where the other one applies), and the
+    rows it could not score with why. Equal, row by row, to ``evaluate`` (property-tested)."""
+    rate: Any                        # numpy float array
+    points: Any                      # numpy float array
+    errors: dict[int, RuleError] = field(default_factory=dict)
+
+    def points_of(self, weights) -> Any:
+        """Outcome.points_of for every row (NaN where the row has an error)."""
+        import numpy as np
+
+        raw = np.where(np.isnan(self.points), np.nan_to_num(self.rate) * weights, self.points)
+        out = np.minimum(np.maximum(raw, 0.0), weights)
+        if self.errors:
+            out[list(self.errors)] = np.nan
+        return out
+
+
+def by_value(evaluate: Callable[[Any, "Target | None", Any, float], Outcome]):
+    """``evaluate_many`` for a kind whose 实际值 is a label, a set or a verdict: ``evaluate`` once per
+    distinct (实际值, 分值) of the rows, the same result for every row that shares them."""
+    def many(params, target, actuals: list, weights) -> Scores:
+        import numpy as np
+
+        n = len(actuals)
+        rate, points = np.full(n, np.nan), np.full(n, np.nan)
+        errors: dict[int, RuleError] = {}
+        seen: dict[tuple, Outcome | RuleError] = {}
+        for i, (a, w) in enumerate(zip(actuals, weights.tolist())):
+            key = (a, w)
+            got = seen.get(key)
+            if got is None:
+                try:
+                    got = evaluate(params, target, a, w)
+                except RuleError as e:
+                    got = e
+                seen[key] = got
+            if isinstance(got, RuleError):
+                errors[i] = got
+            elif got.points is not None:
+                points[i] = got.points
+            elif got.rate is not None:
+                rate[i] = got.rate
+        return Scores(rate, points, errors)
+    return many
+
+
 @dataclass(frozen=True)
 class Example:
     params: str
@@ -50,6 +99,9 @@ class RuleKind:
     parse_params: Callable[[str, Target | None], Any]
     parse_actual: Callable[[Any, Target | None, Any], Any]
     evaluate: Callable[[Any, Target | None, Any, float], Outcome]
+    #: the same scoring for many rows sharing params and target: (params, target, actuals, weights
+    #: as a numpy array) -> Scores. None: ``evaluate`` row by row (``evaluate_rows``)
+    evaluate_many: Callable[[Any, Target | None, list, Any], Scores] | None = None
     aliases: tuple[str, ...] = ()
     needs_target: bool = False
     needs_params: bool = False
@@ -60,6 +112,12 @@ class RuleKind:
     #: scoring is monotone non-decreasing in a numeric actual for 正向 targets (property-tested)
     monotone: bool = False
     tags: tuple[str, ...] = field(default=())
+
+
+def evaluate_rows(kind: RuleKind, params, target: Target | None, actuals: list, weights) -> Scores:
+    """Score rows that share kind, params and target: the kind's ``evaluate_many``, or ``evaluate``
+    row by row when it has none."""
+    return (kind.evaluate_many or by_value(kind.evaluate))(params, target, actuals, weights)
 
 
 KINDS: dict[str, RuleKind] = {}

@@ -9,7 +9,7 @@ from perfxl.check.problems import ERROR, Problem, problem
 from perfxl.check.validate import Checked, Indicator, sort_problems
 from perfxl.model import layout as L
 from perfxl.model.values import fmt_pct, fmt_score, round2
-from perfxl.rules import RuleError
+from perfxl.rules import RuleError, evaluate_rows
 
 if TYPE_CHECKING:
     from perfxl.model.records import FileRecord
@@ -114,25 +114,68 @@ def _process(ind: Indicator, res: IndicatorResult) -> str:
     return "；".join(parts) + ("。" if parts else "")
 
 
-def score_indicator(ind: Indicator) -> tuple[IndicatorResult, list[RuleError]]:
+def _rule_scores(checked: list[Checked]) -> dict[tuple[int, int], "tuple[float, float] | RuleError"]:
+    """The rule result of every ready indicator of a chunk, (workbook, indicator) -> (rule score,
+    rate before rounding) or the RuleError: rows sharing kind, parameters and target are scored
+    together by the kind's ``evaluate_many``."""
+    import numpy as np
+
+    groups: dict[tuple, list[tuple[int, int]]] = {}
+    for f, ch in enumerate(checked):
+        for i, ind in enumerate(ch.indicators):
+            if ind.rule_ready and ind.weight is not None:
+                # parsed params and targets are cached: equal texts give the same object
+                groups.setdefault((ind.kind.name, id(ind.params), id(ind.target)), []).append((f, i))
+    out: dict = {}
+    rounded: dict[float, float] = {}
+    for members in groups.values():
+        inds = [checked[f].indicators[i] for f, i in members]
+        first = inds[0]
+        weights = np.array([x.weight for x in inds], dtype=float)
+        scores = evaluate_rows(first.kind, first.params, first.target, [x.actual for x in inds], weights)
+        points = scores.points_of(weights).tolist()
+        rates = scores.rate.tolist()
+        for j, key in enumerate(members):
+            if j in scores.errors:
+                out[key] = scores.errors[j]
+                continue
+            p = points[j]
+            r = rounded.get(p)
+            if r is None:
+                r = rounded[p] = round2(p)
+            rate = rates[j]
+            out[key] = (r, rate if rate == rate else r / inds[j].weight)
+    return out
+
+
+def _detail(ind: Indicator) -> str:
+    """The rule's computation in words (评分过程), from the kind's row-by-row ``evaluate``."""
+    try:
+        outcome = ind.kind.evaluate(ind.params, ind.target, ind.actual, ind.weight)
+    except RuleError:
+        return ""
+    return f"{ind.source_text}；{outcome.detail}" if ind.source_text else outcome.detail
+
+
+def score_indicator(ind: Indicator, rule: "tuple[float, float] | RuleError | None" = None, *,
+                    texts: bool = True) -> tuple[IndicatorResult, list[RuleError]]:
+    """One indicator's result from its rule result (``_rule_scores``); ``texts``: with 评分过程."""
     res = IndicatorResult(ind)
     errors: list[RuleError] = []
-    if ind.rule_ready and ind.weight is not None:
-        try:
-            outcome = ind.kind.evaluate(ind.params, ind.target, ind.actual, ind.weight)
-        except RuleError as e:
-            errors.append(e)
-        else:
-            res.rule_score = round2(outcome.points_of(ind.weight))
-            res.rule_rate = outcome.rate if outcome.rate is not None else res.rule_score / ind.weight
-            res.detail = f"{ind.source_text}；{outcome.detail}" if ind.source_text else outcome.detail
+    if isinstance(rule, RuleError):
+        errors.append(rule)
+    elif rule is not None:
+        res.rule_score, res.rule_rate = rule
+        if texts:
+            res.detail = _detail(ind)
     if ind.evaluator_score is not None:
         res.score = round2(ind.evaluator_score)
     else:
         res.score = res.rule_score
     if res.score is not None and ind.weight:
         res.rate = res.score / ind.weight
-    res.process = _process(ind, res)
+    if texts:
+        res.process = _process(ind, res)
     return res, errors
 
 
@@ -167,12 +210,24 @@ def _rollup(checked: Checked, results: list[IndicatorResult]) -> tuple[list[Leve
 
 
 def score(checked: Checked) -> Result:
+    return score_many([checked])[0]
+
+
+def score_many(checked: list[Checked], *, texts: bool = True) -> list[Result]:
+    """Score a chunk of validated workbooks: the rules of all of them at once (``_rule_scores``),
+    then each workbook's indicators, roll-ups, total and grade. A workbook scored alone is a chunk
+    of one: the same code. ``texts``: write 评分过程 (consolidation keeps figures only)."""
+    rules = _rule_scores(checked)
+    return [_score_one(ch, f, rules, texts) for f, ch in enumerate(checked)]
+
+
+def _score_one(checked: Checked, f: int, rules: dict, texts: bool) -> Result:
     ev = checked.evaluation
     file, sheet = str(ev.path), ev.table.sheet
     problems = list(checked.problems)
     results: list[IndicatorResult] = []
-    for ind in checked.indicators:
-        res, errors = score_indicator(ind)
+    for i, ind in enumerate(checked.indicators):
+        res, errors = score_indicator(ind, rules.get((f, i)), texts=texts)
         for e in errors:
             key = e.where if e.where in ("params", "target") else "actual"
             problems.append(problem("actual_invalid" if key == "actual" else f"{key}_invalid", file=file,

@@ -1,4 +1,9 @@
-"""The one pipeline every front end runs: read → model → validate → score."""
+"""The one pipeline every front end runs: read → model → validate → score.
+
+Workbooks go through it in chunks: each file is read and modelled on its own, then the chunk is
+validated (one pandera call per schema) and scored (rule kinds over all its rows) together. One
+workbook is a chunk of one, so ``perfxl score`` and consolidation give the same results by
+construction."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,24 +11,63 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from perfxl.io.read import RawBook
+    from perfxl.model.evaluation import Evaluation
     from perfxl.score.engine import Result
+
+
+def score_evaluations(evs: "list[Evaluation]", *, texts: bool = True) -> "list[Result]":
+    """validate → score for a chunk of modelled workbooks. ``texts``: with 评分过程."""
+    from perfxl.check.validate import validate_many
+    from perfxl.score.engine import score_many
+
+    return score_many(validate_many(evs), texts=texts)
 
 
 def score_book(book: "RawBook") -> "Result":
     """model → validate → score for grids already read (a file, or an open Excel workbook)."""
-    from perfxl.check.validate import validate
     from perfxl.model.evaluation import load
-    from perfxl.score.engine import score
 
-    return score(validate(load(book.path, book)))
+    return score_evaluations([load(book.path, book)])[0]
 
 
 def score_path(path: "str | Path", password: str | None = None) -> "Result":
-    """read → model → validate → score for a workbook file (read once)."""
-    from perfxl.io.read import read_book
-    from perfxl.model.evaluation import sheets_to_read
+    """read → model → validate → score for a workbook file (read once): a chunk of one."""
+    return score_chunk([path], password, isolate=False)[0]
 
-    return score_book(read_book(path, sheets=sheets_to_read(), password=password))
+
+def score_chunk(paths: "list[str | Path]", password: str | None = None, *, texts: bool = True,
+                isolate: bool = True) -> "list[Result | Exception]":
+    """read → model → validate → score for a chunk of workbook files, in order. With ``isolate``
+    a file that cannot be used gives its exception (UnusableInput, or any other error) in its place
+    and never spoils the others; without, the first such exception is raised."""
+    from perfxl.io.read import read_book
+    from perfxl.model.evaluation import load, sheets_to_read
+
+    out: list = [None] * len(paths)
+    evs: list = []
+    at: list[int] = []
+    for i, p in enumerate(paths):
+        try:
+            evs.append(load(p, read_book(p, sheets=sheets_to_read(), password=password)))
+            at.append(i)
+        except Exception as e:
+            if not isolate:
+                raise
+            out[i] = e
+    try:
+        results = score_evaluations(evs, texts=texts)
+    except Exception:
+        if not isolate:
+            raise
+        results = []
+        for ev in evs:                       # find the workbook that broke the chunk
+            try:
+                results.append(score_evaluations([ev], texts=texts)[0])
+            except Exception as e:
+                results.append(e)
+    for i, r in zip(at, results):
+        out[i] = r
+    return out
 
 
 def run(path: "str | Path", book: "RawBook | None" = None, *, password: str | None = None) -> "Result":
