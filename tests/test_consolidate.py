@@ -478,3 +478,21 @@ def test_password_opens_protected_workbooks_in_consolidation_and_report(make_wor
     assert (run.json()["found"], run.json()["included"]) == (2, 2)
     report = cli("report", folder / "乙加密.xlsx", "-o", "r.docx", "--password", "密码123", "--json")
     assert report.code == 0 and report.json()["units"][0]["unit"] == "乙单位"
+
+
+def test_compact_records_are_built_as_compact_gives_them(collection):
+    """Consolidation builds each workbook's compact record directly: the same as record().compact()."""
+    from perfxl.check.problems import UnusableInput
+    from perfxl.score.engine import record
+    from perfxl.score.pipeline import score_path
+
+    examples = Path(__file__).resolve().parents[1] / "workbook_templates" / "examples"
+    checked = 0
+    for path in [*sorted(examples.glob("*.xlsx")), *sorted(collection.rglob("*.xlsx"))]:
+        try:
+            result = score_path(path)
+        except UnusableInput:
+            continue
+        assert record(result, compact=True) == record(result).compact(), path.name
+        checked += 1
+    assert checked >= 3 + INCLUDED

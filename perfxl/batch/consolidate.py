@@ -37,7 +37,9 @@ from typing import TYPE_CHECKING, Any
 from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.io.package import EXCEL_SUFFIXES
 from perfxl.model import layout as L
-from perfxl.model.values import fmt_num, fmt_score, is_blank, round2
+from perfxl.model.values import fmt_num, is_blank
+from perfxl.model.values import fmt_score as _fmt_score
+from perfxl.model.values import round2 as _round2
 
 if TYPE_CHECKING:
     from perfxl.model.records import FileRecord, Overview
@@ -124,7 +126,7 @@ def _as_record(path: str, result) -> "FileRecord | Unusable":
     try:
         if isinstance(result, Exception):
             raise result
-        return record(result).compact()
+        return record(result, compact=True)
     except Exception as e:  # one broken file must not stop a run over thousands
         return _unusable(path, [problem("consolidate_internal", file=path, path=Path(path).name,
                                         detail=f"{type(e).__name__}: {e}"[:300])])
@@ -427,8 +429,39 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _norm(v: Any) -> str:
-    return L.normalize(v) if v is not None else ""
+def _memo(fn: Callable) -> Callable:
+    """``fn`` remembered by argument: thousands of workbooks repeat the same names and figures.
+    Zero is not remembered (0.0 and -0.0 are one key)."""
+    seen: dict = {}
+
+    def call(v):
+        try:
+            return seen[v]
+        except KeyError:
+            out = fn(v)
+            if v or v is None or isinstance(v, str):
+                if len(seen) > 200_000:
+                    seen.clear()
+                seen[v] = out
+            return out
+        except TypeError:          # unhashable
+            return fn(v)
+    return call
+
+
+round2 = _memo(_round2)
+fmt_score = _memo(_fmt_score)
+_norm = _memo(lambda v: L.normalize(v) if v is not None else "")
+
+
+@_memo
+def _stdev(values: tuple[float, ...]) -> float:
+    """The sample standard deviation of a panel's figures, rounded to 4 decimals."""
+    if len(values) < 2:
+        return 0.0
+    if all(v == values[0] for v in values):
+        return 0.0
+    return round(statistics.stdev(values), 4)
 
 
 def _year(v: Any) -> Any:
@@ -601,8 +634,10 @@ class _Builder:
                 l1 = {level1_key.get(_norm(k), k): v for k, v in first.level1.items()}
             else:
                 scores = {}
+                who = [nm or Path(m.file).stem for nm, m in zip(names, members)]
+                their = [self._scores(m) for m in members]
                 for code in codes:
-                    figures = [(nm or Path(m.file).stem, self._score(m, code)) for nm, m in zip(names, members)]
+                    figures = [(nm, mine[code]) for nm, mine in zip(who, their)]
                     scores[code] = aggregate([v for _, v in figures], self.panel_method)
                     panel_rows.append(self.panel_row(info, year, by_code[code], scores[code], figures))
                 total = round2(sum(scores.values()))
@@ -643,8 +678,12 @@ class _Builder:
                              records=included, rejections=rejections, units=unit_files)
 
     @staticmethod
-    def _score(rec, code: str) -> float:
-        return next(i.score for i in rec.indicators if i.code == code)
+    def _scores(rec) -> dict[str, float]:
+        """编号 -> score of a workbook (the first row of a 编号, as written)."""
+        out: dict[str, float] = {}
+        for i in rec.indicators:
+            out.setdefault(i.code, i.score)
+        return out
 
     def panel_row(self, info: dict, year: Any, ind, panel_score: float, figures: list) -> dict:
         values = [v for _, v in figures]
@@ -657,7 +696,7 @@ class _Builder:
                 "name": ind.name, "weight": weight, "evaluators": len(values), "panel_score": panel_score,
                 "median": round2(median), "min": min(values), "max": max(values),
                 "spread": round2(max(values) - min(values)),
-                "std": round(statistics.stdev(values), 4) if len(values) > 1 else 0.0,
+                "std": _stdev(tuple(values)),
                 "figures": "；".join(f"{n} {fmt_score(v)}" for n, v in figures),
                 "outliers": "；".join(outliers) or None}
 

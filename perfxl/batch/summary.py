@@ -42,9 +42,10 @@ class _Styles:
 
     def __init__(self, wb):
         self.wb = wb
-        self.header = wb.add_format({"bold": True, "font_color": L.PALETTE.header_font, "bg_color": L.PALETTE.header,
-                                     "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1,
-                                     "border_color": "#B4B4B4"})
+        header = {"bold": True, "font_color": L.PALETTE.header_font, "bg_color": L.PALETTE.header,
+                  "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1, "border_color": "#B4B4B4"}
+        self.header = wb.add_format(header)
+        self.header_quoted = wb.add_format({**header, "quote_prefix": True})
         self.bold = wb.add_format({"bold": True})
         self.quoted = wb.add_format({"quote_prefix": True})
         self.title = wb.add_format({"bold": True, "font_size": 14})
@@ -103,10 +104,14 @@ def _table_sheet(wb, st: _Styles, title: str, frame, *, widths: dict[str, float]
         ws.autofilter(0, 0, max(len(frame), 1), len(keys) - 1)
     _print_setup(ws, landscape=title not in _PORTRAIT)
     ws.set_row(0, 32)
-    for j, h in enumerate(headers):
-        ws.write_string(0, j, h, st.header)
+    _header(ws, st, 0, 0, headers)
     fmts = [st.number(formats.get(k) or _FORMATS.get(k)) for k in keys]
-    ws.write_rows(1, frame.itertuples(index=False, name=None), fmts, st.quoted)
+    ws.write_rows(1, zip(*(frame[k].tolist() for k in keys)), fmts, quoted_format=st.quoted)
+
+
+def _header(ws, st: _Styles, row: int, col: int, headers: list[str]) -> None:
+    """A header row from ``col`` on (headers may come from the workbooks: 一级指标 names)."""
+    ws.write_rows(row, [[None] * col + list(headers)], [None] * (col + len(headers)), st.header, st.header_quoted)
 
 
 # --- 图表 ---------------------------------------------------------------------------------------
@@ -156,8 +161,7 @@ def _charts_sheet(wb, st: _Styles, cons) -> None:
     headers = [H["label"], H["total"], *[L.CONS_LEVEL1_RATE.format(name=n) for n in levels]]
     ws.set_column(c0, c0, 28)
     ws.set_column(c0 + 1, c0 + len(headers) - 1, 11)
-    for j, h in enumerate(headers):
-        ws.write_string(0, c0 + j, h, st.header)
+    _header(ws, st, 0, c0, headers)
     rows, totals, rates_all = [], [], []
     for r in order.itertuples(index=False):
         rec = r._asdict() if hasattr(r, "_asdict") else dict(zip(order.columns, r))
@@ -166,20 +170,15 @@ def _charts_sheet(wb, st: _Styles, cons) -> None:
         rows.append((label, rec["total"], *rates))
         totals.append(float(rec["total"]))
         rates_all += [x for x in rates if x is not None]
-    score_fmt, rate_fmt = st.number(SCORE), st.number(RATE)
-    for i, row in enumerate(rows, start=1):
-        ws.write_string(i, c0, row[0])
-        for j, v in enumerate(row[1:], start=1):
-            if v is not None and v == v:
-                ws.write_number(i, c0 + j, v, score_fmt if j == 1 else rate_fmt)
+    lead = [None] * c0
+    ws.write_rows(1, [lead + list(r) for r in rows],
+                  lead + [None, st.number(SCORE)] + [st.number(RATE)] * len(levels), quoted_format=st.quoted)
     n_units = len(rows)
     grade_row = n_units + 2
-    ws.write_string(grade_row, c0, H["grade"], st.header)
-    ws.write_string(grade_row, c0 + 1, H["count"], st.header)
+    _header(ws, st, grade_row, c0, [H["grade"], H["count"]])
     counts = summary["grade"].value_counts() if len(summary) else {}
-    for i, g in enumerate(cons.grade_labels, start=1):
-        ws.write_string(grade_row + i, c0, str(g))
-        ws.write_number(grade_row + i, c0 + 1, int(counts.get(g, 0)), st.number(INT))
+    ws.write_rows(grade_row + 1, [lead + [str(g), int(counts.get(g, 0))] for g in cons.grade_labels],
+                  lead + [None, st.number(INT)], quoted_format=st.quoted)
     if n_units == 0:
         return
     sheet = L.SHEET_CONS_CHARTS
@@ -280,8 +279,8 @@ def _readme_sheet(wb, st: _Styles, cons) -> None:
         (f"8. “{L.SHEET_CONS_ANALYSIS}”按单位统计（多人评价的单位用评价组得分）；“失分单位数”为得分低于分值的单位数；"
          "“评价得分与规则不同数”按评价人工作簿统计。", False),
         (f"9. “{L.SHEET_CONS_CHARTS}”中列出全部单位：按排名每 {L.CHART_UNITS_PER_CHART} 个单位一张总分图、"
-         f"每 {L.CHART_UNITS_PER_RATES_CHART} 个单位一张得分率图，每张图占一页；数值轴从略低于最低值处起，便于比较差异。",
-         False),
+         f"每 {L.CHART_UNITS_PER_RATES_CHART} 个单位一张得分率图，每张图占一页；"
+         "数值轴从略低于最低值处起，便于比较差异。", False),
     ]
     for i, (text, bold) in enumerate(lines):
         if text:

@@ -196,6 +196,7 @@ def read_member(zf: zipfile.ZipFile, name) -> bytearray:
 
 
 _PROLOG = 64 * 1024
+_HEAD = 1024
 
 
 def _verify_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, full: bool) -> None:
@@ -205,7 +206,10 @@ def _verify_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, full:
 
     try:
         with zf.open(info) as fh:
-            head = fh.read(_PROLOG if not full else _CHUNK)
+            # the first kilobyte settles almost every member; a longer prolog is read up to _PROLOG
+            head = fh.read(_HEAD if not full else _CHUNK)
+            if _unsafe_prolog(head, more=len(head) < info.file_size) and not full and len(head) < info.file_size:
+                head += fh.read(_PROLOG - len(head))
             if _unsafe_prolog(head, more=len(head) < info.file_size):
                 raise refuse("file_unsafe", path, member=info.filename)
             if full:

@@ -73,16 +73,6 @@ class RawBook:
     package: Package | None = None       # the file it was read from (None: an open Excel workbook)
 
 
-def _norm(v: Any) -> Any:
-    """"" -> None; text without the characters no workbook can hold (dropped on reading so that
-    no writer meets them)."""
-    if v == "":
-        return None
-    if v.__class__ is str:
-        v = strip_illegal(v) or None
-    return v
-
-
 def read_book(source: "str | Path | Package", sheets=None, *, password: str | None = None) -> RawBook:
     """Read sheets into grids: all when ``sheets`` is None, else a list of names or a function
     choosing names from the workbook's sheet names. ``source``: a Package already opened, or a
@@ -143,7 +133,8 @@ _BIG = 50_000
 
 
 def _grid(name: str, data: list[list[Any]], marks) -> SheetGrid:
-    """Calamine's rows with "" turned into None."""
+    """Calamine's rows with "" turned into None, and text without the characters no workbook can
+    hold (dropped on reading so that no writer meets them)."""
     if sum(len(r) for r in data[:1]) * len(data) > _BIG:
         import numpy as np
 
@@ -151,7 +142,9 @@ def _grid(name: str, data: list[list[Any]], marks) -> SheetGrid:
         if arr.ndim == 2:
             arr[arr == ""] = None
             return SheetGrid(name, _Rows(arr), marks, arr)
-    return SheetGrid(name, [[_norm(v) for v in row] for row in data], marks)
+    str_ = str
+    return SheetGrid(name, [[v if v.__class__ is not str_ else (strip_illegal(v) or None) for v in row]
+                            for row in data], marks)
 
 
 # --- XML scan for error values and uncalculated formulas -------------------------

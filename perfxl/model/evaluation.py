@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +53,18 @@ class Evaluation:
 _LEVEL_WEIGHT = re.compile(r"^(.*?)[(\[]?(\d+(?:\.\d+)?)分?[)\]]?$")
 
 
-def split_level(text: object) -> tuple[str, float | None]:
-    """'部门决策(15分)' -> ('部门决策', 15.0); '资金管理' -> ('资金管理', None)."""
-    raw = fold(str(text))
+@lru_cache(maxsize=4096)
+def _split_level(text: str) -> tuple[str, float | None]:
+    raw = fold(text)
     m = re.fullmatch(r"(.*?)\((\d+(?:\.\d+)?)分?\)", raw) or re.fullmatch(r"(.*?)(\d+(?:\.\d+)?)分", raw)
     if m and m.group(1):
         return m.group(1), float(m.group(2))
     return raw, None
+
+
+def split_level(text: object) -> tuple[str, float | None]:
+    """'部门决策(15分)' -> ('部门决策', 15.0); '资金管理' -> ('资金管理', None)."""
+    return _split_level(str(text))
 
 
 def find_header_row(grid: SheetGrid, lookup: dict[str, str]) -> tuple[int, dict[str, list[int]]] | None:
@@ -117,17 +123,21 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path):
     last_row = table.header_row
     _check_table_length(grid, table, keys, path)
     codeless = 0
+    where = [(k, table.columns[k] - 1) for k in keys]
+    grid_marks, grid_rows = grid.marks, grid.rows
     for r0 in _content_rows(grid, table, keys):
         excel_row = r0 + 1
+        row = grid_rows[r0]
+        width = len(row)
         rec = {}
-        for k in keys:
-            c0 = table.columns[k] - 1
-            v = grid.get(r0, c0)
-            mark = grid.marks.get((r0, c0))
-            if mark is not None:
-                marks[(excel_row, k)] = mark
-                v = mark
-            if isinstance(v, str):
+        for k, c0 in where:
+            v = row[c0] if c0 < width else None
+            if grid_marks:
+                mark = grid_marks.get((r0, c0))
+                if mark is not None:
+                    marks[(excel_row, k)] = mark
+                    v = mark
+            if v.__class__ is str:
                 v = v.strip() or None
             rec[k] = v
         if all(v is None for v in rec.values()):

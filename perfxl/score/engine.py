@@ -259,8 +259,9 @@ def _plain(v):
     return str(v)
 
 
-def record(result: Result) -> "FileRecord":
-    """The scored workbook as a FileRecord (frozen, picklable, English field names)."""
+def record(result: Result, *, compact: bool = False) -> "FileRecord":
+    """The scored workbook as a FileRecord (frozen, picklable, English field names). ``compact``:
+    figures only, as ``FileRecord.compact()`` gives, built directly (consolidation, per workbook)."""
     from perfxl.model.cells import col_letter
     from perfxl.model.records import FigureRecord, FileRecord, IndicatorRecord, LevelRecord
 
@@ -272,8 +273,11 @@ def record(result: Result) -> "FileRecord":
             code=i.code, row=i.row, level1=i.level1, level2=i.level2, name=i.name, weight=i.weight,
             method=i.method, rule_score=r.rule_score,
             evaluator_score=None if i.evaluator_score is None else round2(i.evaluator_score),
-            score=r.score, rate=r.rate, deviates=r.deviates, difference=r.difference, criterion=i.criterion,
-            note=i.note, process=r.process, score_cell=str(ev.cell(i.row, "evaluator_score"))))
+            score=r.score, rate=r.rate, deviates=r.deviates, difference=r.difference,
+            criterion="" if compact else i.criterion, note="" if compact else i.note,
+            process="" if compact else r.process, score_cell=str(ev.cell(i.row, "evaluator_score"))))
+    if compact:
+        return _compact_record(result, ev, tuple(inds))
     levels = tuple(LevelRecord(lv.level, lv.name, lv.parent, lv.weight, lv.score, lv.declared)
                    for lv in result.levels)
     figures = tuple(FigureRecord(f.name, f.value, f.text) for f in result.figures)
@@ -300,3 +304,18 @@ def _survey_record(s) -> "SurveySetRecord":
                            sample=s.sample, options=options, rate_formula=s.rate_formula,
                            satisfied_formula=s.satisfied_formula,
                            source="counts" if s.source == COUNTS else "responses", per_question=questions)
+
+
+def _compact_record(result: Result, ev, inds: tuple) -> "FileRecord":
+    from perfxl.model.cells import col_letter
+    from perfxl.model.records import FileRecord, LevelRecord
+
+    errors = tuple(p for p in result.problems if p.severity == ERROR)
+    name_col = ev.table.columns.get("name")
+    return FileRecord(
+        file=str(ev.path), info={k: _plain(v) for k, v in result.info.items()}, total=result.total,
+        grade=result.grade, levels=tuple(LevelRecord(lv.level, lv.name, lv.parent, lv.weight, lv.score, lv.declared)
+                                         for lv in result.levels),
+        indicators=inds, problems=errors[:3], grades=tuple((str(g), float(m)) for g, m in result.checked.grades),
+        sheet=ev.table.sheet, name_col=col_letter(name_col) if name_col else "", info_sheet=ev.info_sheet,
+        info_cells=dict(ev.info_cells), error_count=len(errors))
