@@ -162,18 +162,6 @@ class FileRecord:
         return replace(self, indicators=tuple(i.compact() for i in self.indicators), basic={},
                        figures=(), survey=(), problems=errors[:keep_errors], error_count=len(errors))
 
-    def interned(self) -> "FileRecord":
-        """The same record with its repeating strings shared (names, levels, methods, labels)."""
-        import sys
-
-        def s(v):
-            return sys.intern(v) if isinstance(v, str) else v
-
-        inds = tuple(replace(i, code=s(i.code), level1=s(i.level1), level2=s(i.level2), name=s(i.name),
-                             method=s(i.method)) for i in self.indicators)
-        return replace(self, indicators=inds, info={k: s(v) for k, v in self.info.items()},
-                       levels=tuple(replace(lv, name=s(lv.name), parent=s(lv.parent)) for lv in self.levels))
-
     def to_dict(self, *, output: str | None = None, extra_problems: tuple[Problem, ...] = ()) -> dict:
         """The JSON shape of ``perfxl score --json`` / ``validate --json``."""
         info = {k: (v if isinstance(v, (int, float, str)) or v is None else str(v)) for k, v in self.info.items()}

@@ -266,12 +266,14 @@ def record(result: Result, *, compact: bool = False) -> "FileRecord":
     from perfxl.model.records import FigureRecord, FileRecord, IndicatorRecord, LevelRecord
 
     ev = result.checked.evaluation
+    # compact records of thousands of workbooks share their repeating texts (one object per text)
+    s = _intern if compact else _same
     inds = []
     for r in result.indicators:
         i = r.indicator
         inds.append(IndicatorRecord(
-            code=i.code, row=i.row, level1=i.level1, level2=i.level2, name=i.name, weight=i.weight,
-            method=i.method, rule_score=r.rule_score,
+            code=s(i.code), row=i.row, level1=s(i.level1), level2=s(i.level2), name=s(i.name), weight=i.weight,
+            method=s(i.method), rule_score=r.rule_score,
             evaluator_score=None if i.evaluator_score is None else round2(i.evaluator_score),
             score=r.score, rate=r.rate, deviates=r.deviates, difference=r.difference,
             criterion="" if compact else i.criterion, note="" if compact else i.note,
@@ -306,6 +308,16 @@ def _survey_record(s) -> "SurveySetRecord":
                            source="counts" if s.source == COUNTS else "responses", per_question=questions)
 
 
+def _intern(v):
+    import sys
+
+    return sys.intern(v) if isinstance(v, str) else v
+
+
+def _same(v):
+    return v
+
+
 def _compact_record(result: Result, ev, inds: tuple) -> "FileRecord":
     from perfxl.model.cells import col_letter
     from perfxl.model.records import FileRecord, LevelRecord
@@ -313,9 +325,9 @@ def _compact_record(result: Result, ev, inds: tuple) -> "FileRecord":
     errors = tuple(p for p in result.problems if p.severity == ERROR)
     name_col = ev.table.columns.get("name")
     return FileRecord(
-        file=str(ev.path), info={k: _plain(v) for k, v in result.info.items()}, total=result.total,
-        grade=result.grade, levels=tuple(LevelRecord(lv.level, lv.name, lv.parent, lv.weight, lv.score, lv.declared)
-                                         for lv in result.levels),
+        file=str(ev.path), info={k: _intern(_plain(v)) for k, v in result.info.items()}, total=result.total,
+        grade=result.grade, levels=tuple(LevelRecord(lv.level, _intern(lv.name), _intern(lv.parent), lv.weight,
+                                                     lv.score, lv.declared) for lv in result.levels),
         indicators=inds, problems=errors[:3], grades=tuple((str(g), float(m)) for g, m in result.checked.grades),
         sheet=ev.table.sheet, name_col=col_letter(name_col) if name_col else "", info_sheet=ev.info_sheet,
         info_cells=dict(ev.info_cells), error_count=len(errors))
