@@ -165,7 +165,8 @@ def _mp_context():
 
 
 def _batches(n: int, workers: int, cap: int) -> list[list[int]]:
-    size = max(1, min(cap, n // max(1, workers * 4)))
+    """Chunks of at most ``cap`` files, at least 8 per worker (the last ones end close together)."""
+    size = max(1, min(cap, n // max(1, workers * 8)))
     return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
 
 
