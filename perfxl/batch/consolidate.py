@@ -37,9 +37,8 @@ from typing import TYPE_CHECKING, Any
 from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.io.package import EXCEL_SUFFIXES
 from perfxl.model import layout as L
-from perfxl.model.values import fmt_num, is_blank
+from perfxl.model.values import fmt_num, is_blank, round2
 from perfxl.model.values import fmt_score as _fmt_score
-from perfxl.model.values import round2 as _round2
 
 if TYPE_CHECKING:
     from perfxl.model.records import FileRecord, Overview
@@ -440,7 +439,6 @@ def _memo(fn: Callable) -> Callable:
     return call
 
 
-round2 = _memo(_round2)
 fmt_score = _memo(_fmt_score)
 _norm = _memo(lambda v: L.normalize(v) if v is not None else "")
 

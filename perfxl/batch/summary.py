@@ -106,7 +106,7 @@ def _table_sheet(wb, st: _Styles, title: str, frame, *, widths: dict[str, float]
     ws.set_row(0, 32)
     _header(ws, st, 0, 0, headers)
     fmts = [st.number(formats.get(k) or _FORMATS.get(k)) for k in keys]
-    ws.write_rows(1, zip(*(frame[k].tolist() for k in keys)), fmts, quoted_format=st.quoted)
+    ws.write_columns(1, [frame[k].tolist() for k in keys], fmts, quoted_format=st.quoted)
 
 
 def _header(ws, st: _Styles, row: int, col: int, headers: list[str]) -> None:

@@ -45,11 +45,24 @@ def clean(text: object) -> str:
 _HUGE = 1e15     # beyond this, two decimals mean nothing and Decimal.quantize overflows
 
 
+_ROUNDED: dict[float, float] = {}
+_CENT = Decimal("0.01")
+
+
 def round2(x: float) -> float:
-    """Round half up to 2 decimals (2.865 -> 2.87), immune to binary noise."""
+    """Round half up to 2 decimals (2.865 -> 2.87), immune to binary noise. Figures repeat (weights,
+    scores): each is rounded once (a bounded memo; zero, whose sign a key would lose, is not kept)."""
+    got = _ROUNDED.get(x)
+    if got is not None:
+        return got
     if not math.isfinite(x) or abs(x) >= _HUGE:
         return x
-    return float(Decimal(repr(round(x, 9))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    out = float(Decimal(repr(round(x, 9))).quantize(_CENT, rounding=ROUND_HALF_UP))
+    if x:
+        if len(_ROUNDED) >= 65_536:
+            _ROUNDED.clear()
+        _ROUNDED[x] = out
+    return out
 
 
 def fmt_num(x: float, places: int = 2) -> str:

@@ -11,7 +11,6 @@ Openpyxl stays for editing existing workbooks.
 """
 from __future__ import annotations
 
-import math
 import os
 import re
 from typing import Any
@@ -36,6 +35,29 @@ def _inline(text: str) -> str:
     return f' t="inlineStr"><is><t{space}>{body}</t></is></c>'
 
 
+#: rows made at a time (memory stays bounded however long the table)
+_BLOCK = 4096
+
+
+class _Tails(dict):
+    """Text -> the tail of its cell (shared string, or inline when it must be), made once per text;
+    None for an empty text and for None."""
+
+    def __init__(self, sheet: "TableSheet", text_style: str, quoted: str):
+        super().__init__()
+        self.sheet, self.text_style, self.quoted = sheet, text_style, quoted
+        self.shared: set[str] = set()
+        self.shared_uses = 0
+
+    def __missing__(self, v):
+        if not isinstance(v, str):
+            return None                           # None, or NaN standing for a missing text
+        tail = self[v] = self.sheet._text_tail(v, self.text_style, self.quoted)
+        if tail is not None and ' t="s">' in tail:
+            self.shared.add(tail)
+        return tail
+
+
 class TableSheet(Worksheet):
     """A worksheet that can stream rows without going through XlsxWriter cell by cell."""
 
@@ -52,59 +74,73 @@ class TableSheet(Worksheet):
         return f'{style} t="s"><v>{self.str_table._get_shared_string_index(text)}</v></c>'
 
     def write_rows(self, first_row: int, rows, formats: list, text_format=None, quoted_format=None) -> int:
-        """Write ``rows`` (sequences of values) from 0-based ``first_row``. ``formats``: one XlsxWriter
-        Format (or None) per column, for its numbers; ``text_format``: the style of text (None: none);
-        ``quoted_format``: the style of text that looks like a formula (with a quote prefix, kept as
-        text). Returns the number of rows written."""
+        """Write ``rows`` (sequences of values) from 0-based ``first_row``: ``write_columns`` of them."""
+        rows = list(rows)
+        columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in formats]
+        return self.write_columns(first_row, columns, formats, text_format, quoted_format)
+
+    def write_columns(self, first_row: int, columns: list[list], formats: list, text_format=None,
+                      quoted_format=None) -> int:
+        """Write a table given column by column (lists of equal length) from 0-based ``first_row``.
+        ``formats``: one XlsxWriter Format (or None) per column, for its numbers; ``text_format``: the
+        style of text (None: none); ``quoted_format``: the style of text that looks like a formula
+        (with a quote prefix, kept as text). Returns the number of rows written. Rows are made a
+        block at a time, each column of a block by one comprehension for its type."""
         if not self.constant_memory:
-            raise RuntimeError("TableSheet.write_rows needs a constant_memory workbook")
+            raise RuntimeError("TableSheet.write_columns needs a constant_memory workbook")
         self._write_single_row(first_row)          # flush whatever XlsxWriter holds before us
-        letters = [xl_col_to_name(j) for j in range(len(formats))]
-        styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
+        n = len(columns[0]) if columns else 0
         text_style = f' s="{text_format._get_xf_index()}"' if text_format is not None else ""
         quoted = f' s="{quoted_format._get_xf_index()}"' if quoted_format is not None else text_style
-        texts: dict[str, str | None] = {}
-        sst = self.str_table
-        out: list[str] = []
+        tails = _Tails(self, text_style, quoted)
+        cols = [(f'<c r="{xl_col_to_name(j)}', f' s="{f._get_xf_index()}"' if f is not None else "", values)
+                for j, (f, values) in enumerate(zip(formats, columns))]
         write = self.fh.write
-        n = 0
-        r = first_row
-        for row in rows:
-            if len(out) >= 2000:
-                write("".join(out))
-                out.clear()
-            r1 = r + 1
-            parts = [f'<row r="{r1}">']
-            for letter, style, v in zip(letters, styles, row):
-                cls = v.__class__
-                if cls is str:
-                    tail = texts.get(v, "")
-                    if tail == "":
-                        tail = texts[v] = self._text_tail(v, text_style, quoted)
-                    elif tail is not None and 't="s"' in tail:
-                        sst.count += 1
-                    if tail is not None:
-                        parts.append(f'<c r="{letter}{r1}"{tail}')
-                elif cls is float:
-                    if v == v and v not in (math.inf, -math.inf):
-                        parts.append(f'<c r="{letter}{r1}"{style}><v>{v!r}</v></c>')
-                elif cls is int:
-                    parts.append(f'<c r="{letter}{r1}"{style}><v>{v}</v></c>')
-                elif cls is bool:
-                    parts.append(f'<c r="{letter}{r1}" t="b"><v>{int(v)}</v></c>')
-                elif v is not None:
-                    parts.append(self._other(letter, r1, style, v, text_style, quoted))
-            parts.append("</row>")
-            out.append("".join(parts))
-            r += 1
-            n += 1
-        write("".join(out))
+        for a in range(0, n, _BLOCK):
+            b = min(a + _BLOCK, n)
+            rs = [str(i) for i in range(first_row + a + 1, first_row + b + 1)]
+            cells = [self._cells(head, style, values[a:b], rs, tails, text_style, quoted)
+                     for head, style, values in cols]
+            write("".join([f'<row r="{r}">{"".join(c)}</row>' for r, c in zip(rs, zip(*cells))]))
+        self.str_table.count += tails.shared_uses - len(tails.shared)      # first uses were counted
         if n:
-            self._grow(first_row, r - 1, len(formats) - 1)
-        self.previous_row = r
+            self._grow(first_row, first_row + n - 1, len(formats) - 1)
+        self.previous_row = first_row + n
         return n
 
-    def _other(self, letter: str, r1: int, style: str, v: Any, text_style: str, quoted: str) -> str:
+    def _cells(self, head: str, style: str, values: list, rs: list[str], tails: "_Tails", text_style: str,
+               quoted: str) -> list[str]:
+        """The cells of one column of a block ('' for a blank), by the types the block holds."""
+        kinds = set(map(type, values))
+        if kinds == {float}:
+            return [f'{head}{r}"{style}><v>{v!r}</v></c>' if v - v == 0 else "" for r, v in zip(rs, values)]
+        if kinds == {int}:
+            return [f'{head}{r}"{style}><v>{v}</v></c>' for r, v in zip(rs, values)]
+        if kinds <= {str, type(None)} or (kinds <= {str, type(None), float}
+                                           and not any(v == v for v in values if v.__class__ is float)):
+            got = [tails[v] for v in values]
+            tails.shared_uses += sum(map(tails.shared.__contains__, got))
+            return [f'{head}{r}"{t}' if t else "" for r, t in zip(rs, got)]
+        out = []
+        for r, v in zip(rs, values):
+            cls = v.__class__
+            if cls is str:
+                t = tails[v]
+                tails.shared_uses += t in tails.shared
+                out.append(f'{head}{r}"{t}' if t else "")
+            elif cls is float:
+                out.append(f'{head}{r}"{style}><v>{v!r}</v></c>' if v - v == 0 else "")
+            elif cls is int:
+                out.append(f'{head}{r}"{style}><v>{v}</v></c>')
+            elif cls is bool:
+                out.append(f'{head}{r}" t="b"><v>{int(v)}</v></c>')
+            elif v is None:
+                out.append("")
+            else:
+                out.append(self._other(head, r, style, v, text_style, quoted))
+        return out
+
+    def _other(self, head: str, r: str, style: str, v: Any, text_style: str, quoted: str) -> str:
         """numpy scalars, decimals and anything else: as a number when it is one, else as text;
         pandas' missing value (NA) is a blank."""
         if type(v).__name__ == "NAType":
@@ -112,13 +148,13 @@ class TableSheet(Worksheet):
         if hasattr(v, "item"):
             v = v.item()
         if isinstance(v, bool):
-            return f'<c r="{letter}{r1}" t="b"><v>{int(v)}</v></c>'
+            return f'{head}{r}" t="b"><v>{int(v)}</v></c>'
         if isinstance(v, (int, float)):
-            if isinstance(v, float) and (v != v or v in (math.inf, -math.inf)):
+            if isinstance(v, float) and not v - v == 0:
                 return ""
-            return f'<c r="{letter}{r1}"{style}><v>{v!r}</v></c>'
+            return f'{head}{r}"{style}><v>{v!r}</v></c>'
         tail = self._text_tail(str(v), text_style, quoted)
-        return f'<c r="{letter}{r1}"{tail}' if tail else ""
+        return f'{head}{r}"{tail}' if tail else ""
 
     def _grow(self, first: int, last: int, last_col: int) -> None:
         """Tell XlsxWriter the extent the streamed rows took (the <dimension> of the sheet)."""
