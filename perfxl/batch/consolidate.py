@@ -197,6 +197,7 @@ def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], passwor
     ex = _pool(min(jobs, len(batches)))
     try:
         futures = {ex.submit(_score_batch, [files[i] for i in b], password): b for b in batches}
+        import pandas  # noqa: F401  (the tables need it: imported while the workers start, not after)
         for fut in as_completed(futures):
             batch = futures.pop(fut)
             try:
