@@ -127,7 +127,6 @@ def _rule_scores(checked: list[Checked]) -> dict[tuple[int, int], "tuple[float, 
                 # parsed params and targets are cached: equal texts give the same object
                 groups.setdefault((ind.kind.name, id(ind.params), id(ind.target)), []).append((f, i))
     out: dict = {}
-    rounded: dict[float, float] = {}
     for members in groups.values():
         inds = [checked[f].indicators[i] for f, i in members]
         first = inds[0]
@@ -139,10 +138,7 @@ def _rule_scores(checked: list[Checked]) -> dict[tuple[int, int], "tuple[float, 
             if j in scores.errors:
                 out[key] = scores.errors[j]
                 continue
-            p = points[j]
-            r = rounded.get(p)
-            if r is None:
-                r = rounded[p] = round2(p)
+            r = round2(points[j])
             rate = rates[j]
             out[key] = (r, rate if rate == rate else r / inds[j].weight)
     return out
