@@ -10,6 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from xlsxwriter.exceptions import FileCreateError
+
 from perfxl.io.files import atomic_write_bytes
 from perfxl.model import layout as L
 from perfxl.sheets import stream
@@ -302,7 +304,10 @@ def write_workbook(cons, path: Path) -> Path:
         _table_sheet(wb, st, L.SHEET_CONS_REJECTED, cons.rejected)
         _readme_sheet(wb, st, cons)
         wb.set_properties({"creator": "perfxl"})
-        wb.close()
+        try:
+            wb.close()
+        except FileCreateError as e:        # XlsxWriter wraps the OSError (disk full, no permission)
+            raise (e.args[0] if e.args and isinstance(e.args[0], OSError) else OSError(str(e))) from None
 
     atomic_write_bytes(Path(path), write)
     return path

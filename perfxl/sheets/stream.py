@@ -164,11 +164,49 @@ class TableSheet(Worksheet):
         self.dim_colmax = last_col if self.dim_colmax is None else max(self.dim_colmax, last_col)
 
 
+class _Guarded:
+    """A binary file for XlsxWriter's zip: the first failure to write (a full disk) is raised; after
+    it every call is a no-op, so that the abandoned zip, closed later by the collector, finds
+    nothing to complain about."""
+
+    def __init__(self, fh):
+        self.fh = fh
+        self.failed = False
+        self.last = 0                  # the last position reported: stands still after a failure
+
+    def _call(self, name: str, *args, default=None):
+        if self.failed:
+            return default
+        try:
+            return getattr(self.fh, name)(*args)
+        except (OSError, ValueError):
+            self.failed = True
+            raise
+
+    def write(self, data) -> int:
+        return self._call("write", data, default=len(data))
+
+    def seek(self, *args) -> int:
+        self.last = self._call("seek", *args, default=self.last)
+        return self.last
+
+    def tell(self) -> int:
+        self.last = self._call("tell", default=self.last)
+        return self.last
+
+    def flush(self) -> None:
+        self._call("flush")
+
+    def seekable(self) -> bool:
+        return True
+
+
 def new_workbook(target, *, font: str = "等线", size: int = 11) -> Workbook:
     """A constant-memory workbook (written to ``target``, a path or a binary file object) whose
     sheets are ``TableSheet``s, in a font Excel, WPS and LibreOffice all render Chinese with."""
     options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                "default_format_properties": {"font_name": font, "font_size": size, "font_charset": 134}}
-    wb = Workbook(os.fspath(target) if isinstance(target, os.PathLike) else target, options)
+    target = os.fspath(target) if isinstance(target, (str, os.PathLike)) else _Guarded(target)
+    wb = Workbook(target, options)
     wb.worksheet_class = TableSheet
     return wb
