@@ -32,6 +32,13 @@ def _problems_dicts(problems: Iterable[Problem]) -> list[dict]:
     return [p.to_dict() for p in problems]
 
 
+def _check_suffix(path: Path, suffixes: tuple[str, ...]) -> None:
+    """Refuse an output file whose extension the written format does not have (-o out.txt)."""
+    if path.suffix.lower() not in suffixes:
+        raise UnusableInput([problem("output_suffix", file=str(path), path=str(path),
+                                     suffixes=" 或 ".join(suffixes))])
+
+
 def exit_code(problems: Iterable[Problem]) -> int:
     """0: nothing or only warnings; 1: at least one error."""
     return worst_exit_code(problems)
@@ -94,6 +101,8 @@ def score_file(path: PathLike, *, output: PathLike | None = None, in_place: bool
 
     if in_place and output is not None:
         raise UnusableInput([problem("options_conflict", options="--in-place 与 -o")])
+    if output is not None and write:
+        _check_suffix(Path(output), (".xlsx", ".xlsm"))
     result = score_path(path, password)
     scored = Scored(record(result), result=result)
     if write:
@@ -133,6 +142,7 @@ def make_template(output: PathLike = "评分模板.xlsx", *, framework: str | No
     output = Path(output)
     if summary:
         xlsm = True
+    _check_suffix(output, (".xlsx", ".xlsm"))
     if xlsm and output.suffix.lower() != ".xlsm":
         output = output.with_suffix(".xlsm")
     if framework and source:
@@ -216,6 +226,7 @@ def consolidate(paths: PathLike | Iterable[PathLike], *, output: PathLike | None
         raise UnusableInput([problem("panel_invalid", value=panel)])
     out = Path(output) if output is not None else None
     if out is not None:
+        _check_suffix(out, (".xlsx",))
         if out.exists() and not force:
             raise UnusableInput([problem("consolidate_output_exists", file=str(out), path=str(out))])
         ensure_writable(out)

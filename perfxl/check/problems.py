@@ -65,6 +65,13 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "output_exists": (ERROR, "“{path}”已存在", "加 --force 覆盖（会先备份原文件），或用 -o 指定其他文件名"),
     "options_conflict": (ERROR, "选项 {options} 不能同时使用", "只保留其中一个"),
     "usage_error": (ERROR, "命令用法有误：{detail}", "运行 perfxl --help 查看用法"),
+    "usage_missing": (ERROR, "命令用法有误：缺少{what}", "按此写法运行：{usage}；详见 {help}"),
+    "usage_no_such_command": (ERROR, "命令用法有误：没有“{value}”这个命令{suggest}", "可用的命令：{choices}；详见 perfxl --help"),
+    "usage_no_such_option": (ERROR, "命令用法有误：没有“{value}”这个选项{suggest}", "可用的选项：{choices}；详见 {help}"),
+    "usage_bad_value": (ERROR, "命令用法有误：{option} 的值“{value}”无效：{detail}", "详见 {help}"),
+    "usage_needs_value": (ERROR, "命令用法有误：选项 {option} 后面需要一个值", "在 {option} 后面写上值，如 {example}；详见 {help}"),
+    "usage_extra_argument": (ERROR, "命令用法有误：多出的参数“{value}”", "检查命令：文件名中有空格时请用引号括起来；详见 {help}"),
+    "output_suffix": (ERROR, "输出文件“{path}”的扩展名应为 {suffixes}", "用 -o 指定以 {suffixes} 结尾的文件名"),
     "panel_invalid": (ERROR, "--panel 应为 mean、median 或 trimmed，收到“{value}”", "改为 mean、median 或 trimmed"),
     "framework_unknown": (ERROR, "没有名为“{value}”的内置框架", "可选：{choices}"),
     "output_exists_backup": (INFO, "输出文件已存在，原文件已备份为“{backup}”", ""),
@@ -307,7 +314,9 @@ _PLACEHOLDERS = {"path": "文件名", "file": "文件名", "sheet": "工作表",
                  "lock": "锁文件", "member": "部件", "near": "位置", "other": "另一行或文件", "others": "其他文件",
                  "output": "输出文件", "paths": "路径", "reference": "参照文件", "rule": "规则得分", "serial": "数字",
                  "sets": "现有题组", "shown": "已列出数", "source": "数据来源", "total": "合计", "who": "评价人",
-                 "options": "选项"}
+                 "options": "选项", "what": "缺少的参数", "usage": "用法", "help": "帮助命令", "suggest": "建议",
+                 "option": "选项", "example": "示例", "suffixes": "扩展名", "formula": "公式", "read": "读作",
+                 "derived": "计算结果", "why": "原因", "computed": "计算结果", "default": "默认设定", "own": "默认单位"}
 MESSAGES_DOC = "docs/messages.md"
 
 

@@ -15,47 +15,19 @@ from typing import Annotated, Optional
 
 import typer
 
-
-def _chinese_help() -> None:
-    """Panel titles of the help screen in Chinese (imported only when help is shown: it is slow)."""
-    from typer import rich_utils as ru
-
-    from perfxl.model.layout import CLI_PANELS
-
-    ru.OPTIONS_PANEL_TITLE, ru.ARGUMENTS_PANEL_TITLE, ru.COMMANDS_PANEL_TITLE = (
-        CLI_PANELS["options"], CLI_PANELS["arguments"], CLI_PANELS["commands"])
-    ru.DEFAULT_STRING, ru.REQUIRED_LONG_STRING = "[默认：{}]", "[必填]"
-    try:  # typer's own help option and usage line are English literals: translate them in place
-        from typer._click import core as cc
-        from typer._click import formatting as cf
-
-        if not getattr(cc.Command, "_perfxl_zh", False):
-            get_help_option, write_usage = cc.Command.get_help_option, cf.HelpFormatter.write_usage
-
-            def help_option(self, ctx):
-                opt = get_help_option(self, ctx)
-                if opt is not None:
-                    opt.help = "显示本帮助后退出"
-                return opt
-
-            def usage(self, prog, args="", prefix=None):
-                return write_usage(self, prog, args, "用法：" if prefix is None else prefix)
-
-            cc.Command.get_help_option, cf.HelpFormatter.write_usage = help_option, usage
-            cc.Command._perfxl_zh = True
-    except (ImportError, AttributeError):
-        pass                       # another typer: its help stays English, nothing breaks
-
+from perfxl.model.layout import CLI_METAVARS
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    options_metavar="[选项]",
+    subcommand_metavar="命令 [参数]...",
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
-    help="perfxl：财政支出绩效评价的 Excel 工具——生成标准评分工作簿，校验、计分并把结果写回工作簿。",
+    help="perfxl：财政支出绩效评价的Excel工具——生成标准评分工作簿，校验、计分并把结果写回工作簿。",
 )
 
 # --- options shared by several commands, declared once ------------------------------------------------
@@ -165,7 +137,7 @@ def template_cmd(
 
 @app.command("validate")
 def validate_cmd(
-    file: Annotated[Path, typer.Argument(help="要校验的工作簿（.xlsx/.xlsm/.xls/.ods）")],
+    file: Annotated[Path, typer.Argument(metavar=CLI_METAVARS["file"], help="要校验的工作簿（.xlsx/.xlsm/.xls/.ods）")],
     as_json: Json = False,
     password: Password = None,
 ) -> None:
@@ -189,7 +161,7 @@ def validate_cmd(
 
 @app.command("score")
 def score_cmd(
-    file: Annotated[Path, typer.Argument(help="要评分的工作簿（.xlsx/.xlsm/.xls/.ods）")],
+    file: Annotated[Path, typer.Argument(metavar=CLI_METAVARS["file"], help="要评分的工作簿（.xlsx/.xlsm/.xls/.ods）")],
     output: Annotated[Optional[Path], typer.Option(
         "-o", "--output", help="输出文件（默认在原文件旁生成“文件名_评分.xlsx”）")] = None,
     in_place: Annotated[bool, typer.Option("--in-place", help="写回原文件（先备份，原子替换）")] = False,
@@ -223,7 +195,7 @@ def score_cmd(
 @app.command("report")
 def report_cmd(
     files: Annotated[list[Path], typer.Argument(
-        help="已评分的工作簿（.xlsx/.xlsm，可给多个：每个单位一节），或 perfxl consolidate 写出的汇总工作簿")],
+        metavar=CLI_METAVARS["file"], help="已评分的工作簿（.xlsx/.xlsm，可给多个：每个单位一节），或 perfxl consolidate 写出的汇总工作簿")],
     output: Annotated[Optional[Path], typer.Option(
         "-o", "--output", help="输出的 Word 文件（默认在第一个工作簿旁生成“文件名_报告.docx”）")] = None,
     template: Annotated[Optional[Path], typer.Option(
@@ -268,7 +240,7 @@ def report_cmd(
 @app.command("fill")
 def fill_cmd(
     roster: Annotated[Path, typer.Argument(
-        help="名单工作簿：每行一个单位，表头为“基本信息”“基础数据”中的项目名（如 单位名称、评价年度、年初预算数）")],
+        metavar=CLI_METAVARS["roster"], help="名单工作簿：每行一个单位，表头为“基本信息”“基础数据”中的项目名（如 单位名称、评价年度、年初预算数）")],
     outdir: Annotated[Path, typer.Option("-o", "--output-dir", help="输出目录：每个单位一个工作簿")],
     template: Annotated[Optional[Path], typer.Option("-t", "--template", help="模板工作簿（默认：标准评分模板）")] = None,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="名单所在的工作表（默认第一个）")] = None,
@@ -310,7 +282,7 @@ def fill_cmd(
 
 @app.command("consolidate")
 def consolidate_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="工作簿或文件夹（文件夹逐层查找 .xlsx/.xlsm/.xls/.xlsb/.ods）")],
+    paths: Annotated[list[Path], typer.Argument(metavar=CLI_METAVARS["paths"], help="工作簿或文件夹（文件夹逐层查找 .xlsx/.xlsm/.xls/.xlsb/.ods）")],
     output: Annotated[Path, typer.Option("-o", "--output", help="汇总工作簿")] = Path("汇总.xlsx"),
     panel: Annotated[str, typer.Option(
         "--panel", help="同一单位多位评价人时各指标的汇总方法：mean 平均值、median 中位数、trimmed 去掉最高和最低后平均")] = "mean",
@@ -380,7 +352,9 @@ def main(argv: list[str] | None = None) -> None:
     gc.disable()          # re-enabled by _imports_done() once the heavy libraries are loaded
     args = sys.argv[1:] if argv is None else argv
     if not args or "-h" in args or "--help" in args:
-        _chinese_help()
+        from perfxl.cli.usage import chinese_help
+
+        chinese_help()
     try:
         code = app(args=argv, prog_name="perfxl", standalone_mode=False)
     except Exit as e:
@@ -389,7 +363,7 @@ def main(argv: list[str] | None = None) -> None:
         if type(e).__name__ == "NoArgsIsHelpError":
             code = EXIT_OK
         else:
-            code = _usage_error(args, e.format_message())
+            code = _usage_error(args, e)
     except (Abort, KeyboardInterrupt):
         _console(stderr=True).print("已中断", style="red")
         code = EXIT_INTERRUPTED
@@ -403,11 +377,11 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _usage_error(args: list[str], detail: str) -> int:
-    """A usage error: a message (or, with --json, one JSON document) and exit code 2."""
-    from perfxl.check.problems import problem
+def _usage_error(args: list[str], error: Exception) -> int:
+    """A usage error: a message in Chinese (or, with --json, one JSON document) and exit code 2."""
+    from perfxl.cli.usage import usage_problem
 
-    p = problem("usage_error", detail=detail)
+    p = usage_problem(error, args, [c.name for c in app.registered_commands])
     if "--json" in args:
         from perfxl.cli.render import refusal_dict
 
