@@ -20,6 +20,10 @@ Run with a Python that has LibreOffice's ``uno`` module (Debian: package python3
                                                               # pictures, a chart, notes, a button,
                                                               # rich text, a conditional format, a
                                                               # named range, formulas; saved as .xlsx
+    python3 lo_uno.py type SRC SPEC.json OUT...               # type into SRC's cells exactly what a
+                                                              # person types, save as each OUT
+                                                              # (.xlsx or .ods); prints JSON of what
+                                                              # Calc shows in each typed cell
 
 JOBS.json: {"jobs": [{"path": FILE, "type": [[SHEET, "A1", "96%"], [SHEET, "A2", "62家", "text"], ...],
                       "read": [[SHEET, "A1:K40"], ...], "save": ["out.xlsx", "out.ods"]}]}
@@ -368,9 +372,90 @@ def decorate(src, out, spec_file):
         office.close()
 
 
+def type_cells(src, spec_file, outs):
+    """Open ``src``, type each entry of the spec into its cell, save as every file of ``outs``.
+
+    spec: [[sheet, cell, text, how], ...]; how "enter" (default) types the text into the selected cell
+    as the keyboard does (Calc's input line: 90% becomes 0.9 with a percent format, 2023-06-30 a date,
+    =100% a formula), "formula" sets it with setFormula (no automatic format). Prints JSON: per typed
+    cell what Calc shows (string) and holds (value, formula). Each output is typed in a session of its
+    own: a headless Calc goes down on the second save of a document typed into."""
+    with open(spec_file, encoding="utf-8") as fh:
+        spec = json.load(fh)
+    seen = None
+    for out in outs:
+        for attempt in range(3):      # a headless Calc under load sometimes goes down: type it again
+            try:
+                typed = _type_session(src, spec, out)
+                break
+            except Exception:
+                if attempt == 2:
+                    raise
+        seen = typed if seen is None else seen
+    print(json.dumps(seen or [], ensure_ascii=False))
+
+
+def _type_session(src, spec, out):
+    office = Office()
+    copy = os.path.join(office.profile, "typed" + os.path.splitext(src)[1])
+    shutil.copyfile(src, copy)         # its lock file stays in the session's own folder
+    try:
+        doc = office.open(uno.systemPathToFileUrl(copy))
+        doc.UndoManager.lock()         # a headless Calc crashes recording undo steps in a loaded file
+        typed = _type_into(office, doc, spec)
+        doc.calculateAll()
+        ext = os.path.splitext(out)[1].lower()
+        doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(out)), (_prop("FilterName", _FILTERS[ext]),))
+        try:
+            doc.close(True)
+        except Exception:
+            pass
+        return typed
+    finally:
+        office.close()
+        _kill_left(office.profile)
+
+
+def _type_into(office, doc, spec):
+    ctrl = doc.getCurrentController()
+    dispatcher = office.ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.DispatchHelper", office.ctx)
+    seen = []
+    for entry in spec:
+        name, ref, text = entry[:3]
+        how = entry[3] if len(entry) > 3 else "enter"
+        sheet = doc.Sheets.getByName(name)
+        cell = sheet.getCellRangeByName(ref)
+        if how == "formula":
+            cell.setFormula(text)
+        else:
+            ctrl.setActiveSheet(sheet)
+            ctrl.select(cell)
+            dispatcher.executeDispatch(ctrl.getFrame(), ".uno:EnterString", "", 0, (_prop("StringName", text),))
+        seen.append({"sheet": name, "cell": ref, "typed": text, "shown": cell.getString(),
+                     "value": cell.getValue(), "formula": cell.getFormula()})
+    return seen
+
+
+def _kill_left(profile):
+    """A Calc that went down may leave its soffice.bin running: end the one started with this run's
+    own profile directory (by its process id, nothing else)."""
+    import signal
+
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                if profile.encode() in fh.read():
+                    os.kill(int(pid), signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def main(argv):
     if argv[:1] == ["decorate"] and len(argv) == 4:
         decorate(argv[1], argv[2], argv[3])
+        return 0
+    if argv[:1] == ["type"] and len(argv) >= 4:
+        type_cells(argv[1], argv[2], argv[3:])
         return 0
     if argv[:1] == ["build-vba"] and len(argv) == 4:
         build_vba(argv[1], argv[2], argv[3])

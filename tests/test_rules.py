@@ -248,7 +248,7 @@ def test_every_kind_has_examples_that_score():
 
 def test_rate_times_points():
     points, detail = run("得分率计分", "", "", "89.90%", 3)
-    assert points == 2.70 and detail == "得分=3.00×89.9%=2.70"
+    assert points == 2.70 and detail == "得分=3.00×89.90%=2.70"
     assert score("得分率计分", "", "", "120%", 3) == 3.0
     with pytest.raises(RuleError):
         run("得分率计分", "每处扣5%", "", "90%", 3)

@@ -36,7 +36,7 @@ def test_template_command_builds_the_standard_sheets(cli, tmp_path):
     score = ws.cell(row=2, column=headers.index("得分") + 1)
     assert actual.protection.locked is False and score.protection.locked is True
     assert actual.fill.fgColor.rgb[-6:] == L.PALETTE.input and score.fill.fgColor.rgb[-6:] == L.PALETTE.computed
-    info = {r[0].value: r[1].value for r in wb[L.SHEET_INFO].iter_rows(min_row=2, max_row=10)}
+    info = {r[0].value: r[1].value for r in wb[L.SHEET_INFO].iter_rows(min_row=2, max_row=len(L.INFO_FIELDS) + 1)}
     assert info["模板版本"] == L.TEMPLATE_VERSION and "评价年度" in info
 
 

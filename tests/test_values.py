@@ -63,7 +63,7 @@ def test_rounding_is_half_up_and_immune_to_binary_noise():
     assert round2(0.8333333) == 0.83
     assert round2(4 * (1 - 0.0566 * 5)) == 2.87
     assert fmt_score(2) == "2.00"
-    assert fmt_pct(0.7169) == "71.69%" and fmt_pct(1) == "100%"
+    assert fmt_pct(0.7169) == "71.69%" and fmt_pct(1) == "100.00%" and fmt_pct(0.954) == "95.40%"
 
 
 def test_numbers_for_weights():

@@ -43,7 +43,6 @@ from perfxl.model.values import fmt_score as _fmt_score
 if TYPE_CHECKING:
     from perfxl.model.records import FileRecord, Overview
 
-LOCK_PREFIX = "~$"
 #: below this many files a process pool costs more than it saves
 POOL_MIN_FILES = 8
 #: the most files a worker reads, validates and scores together (memory holds one chunk per worker)
@@ -59,18 +58,28 @@ def _same_file_key(p: Path) -> str:
         return os.path.normcase(str(p.absolute()))
 
 
-def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.PathLike] = ()) -> list[Path]:
+def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.PathLike] = (),
+             skipped: list[Problem] | None = None) -> list[Path]:
     """Files to consolidate: named files as given, folders walked recursively for Excel files
-    (sorted, symlinked folders not followed). Each file once; ``exclude`` (e.g. the output) left out."""
+    (sorted, symlinked folders not followed). Each file once; ``exclude`` (e.g. the output) left out.
+    perfxl's own backups (*.bak-*) and Office lock files (~$*) are no submissions: they are left out
+    and, with ``skipped``, listed there (an info problem each)."""
+    from perfxl.io.files import is_backup, is_lock
+
     excluded = {_same_file_key(Path(p)) for p in exclude}
     out: list[Path] = []
     seen: set[str] = set()
 
     def add(p: Path) -> None:
         key = _same_file_key(p)
-        if key not in seen and key not in excluded:
-            seen.add(key)
+        if key in seen or key in excluded:
+            return
+        seen.add(key)
+        code = "consolidate_lock_file" if is_lock(p) else "consolidate_backup_file" if is_backup(p) else None
+        if code is None:
             out.append(p)
+        elif skipped is not None:
+            skipped.append(problem(code, file=str(p), path=p.name))
 
     for raw in paths:
         p = Path(raw)
@@ -102,13 +111,14 @@ def score_chunk(paths: list[str], password: str | None = None) -> "list[FileReco
     """Score a chunk of workbooks with the code of ``perfxl score`` (read one by one, validated and
     scored together) and return each one's compact FileRecord (figures only), or why it could not be
     used. A broken file is reported in its place and never spoils the others."""
+    from perfxl.io.files import is_lock
     from perfxl.score.pipeline import score_chunk as run
 
     out: list = [None] * len(paths)
     todo = []
     for i, path in enumerate(paths):
         name = Path(path).name
-        if name.startswith(LOCK_PREFIX):
+        if is_lock(Path(path)):
             out[i] = _unusable(path, [problem("consolidate_lock_file", file=path, path=name)])
         else:
             todo.append(i)
@@ -340,6 +350,8 @@ class Consolidation:
     units: list[list[str]] = field(default_factory=list, repr=False)    # files of each 汇总 row, in order
     output: Path | None = None
     backup: Path | None = None
+    #: files left out before scoring: perfxl's backups and Office lock files (not counted in ``found``)
+    skipped: list[Problem] = field(default_factory=list, repr=False)
 
     @property
     def included(self) -> int:
@@ -396,6 +408,7 @@ class Consolidation:
             "rejected": [{"file": r["file"], "category": r["category"], "reason": r["reason"],
                           "sheet": _plain(r["sheet"]), "cell": _plain(r["cell"]), "fix": _plain(r["fix"])}
                          for r in self.rejected.to_dict("records")],
+            "skipped": [{"file": p.file, "reason": p.message} for p in self.skipped],
             "problems": [p.to_dict() for p in self.rejections],
         }
 
@@ -775,9 +788,11 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
         raise ValueError(f"panel 应为 {'、'.join(L.PANEL_METHODS)} 之一，收到“{panel}”")
     if not 0 <= outlier_share <= 1:
         raise ValueError(f"outlier_share 应在 0 与 1 之间，收到 {outlier_share}")
-    files = discover(paths, exclude)
+    skipped: list[Problem] = []
+    files = discover(paths, exclude, skipped)
     if not files:
-        raise UnusableInput([problem("consolidate_no_files", paths="、".join(f"“{p}”" for p in paths) or "（无）")])
+        raise UnusableInput([problem("consolidate_no_files", paths="、".join(f"“{p}”" for p in paths) or "（无）"),
+                             *skipped])
     with _collector_paused():
         if progress is True:
             with progress_bar(len(files)) as update:
@@ -785,7 +800,9 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
         else:
             records = score_files(files, jobs=jobs, scheduler=scheduler, progress=progress or None,
                                   password=password)
-        return build(records, panel=panel, outlier_share=outlier_share, strict=strict)
+        cons = build(records, panel=panel, outlier_share=outlier_share, strict=strict)
+    cons.skipped = skipped
+    return cons
 
 
 class _collector_paused:
@@ -848,6 +865,9 @@ def panel_record(members: list["FileRecord"], method: str) -> "FileRecord":
     label = L.PANEL_METHODS[method]
     inds: list[IndicatorRecord] = []
     for ind in first.indicators:
+        if not ind.applicable:
+            inds.append(ind)
+            continue
         figures = [(n, c[ind.code].score) for n, c in zip(names, by_code) if ind.code in c]
         score = aggregate([v for _, v in figures if v is not None], method) if all(
             v is not None for _, v in figures) else None
@@ -861,20 +881,27 @@ def panel_record(members: list["FileRecord"], method: str) -> "FileRecord":
                             deviates=False, difference=None, note="；".join(notes), process=process))
     levels = []
     for lv in first.levels:
-        rows = [i for i in inds if (i.level1 == lv.name if lv.level == 1 else
-                                    (i.level1, i.level2) == (lv.parent, lv.name))]
+        rows = [i for i in inds if i.applicable and (i.level1 == lv.name if lv.level == 1 else
+                                                     (i.level1, i.level2) == (lv.parent, lv.name))]
         scores = [i.score for i in rows]
         levels.append(LevelRecord(lv.level, lv.name, lv.parent, lv.weight,
                                   None if any(v is None for v in scores) else round2(sum(scores)), lv.declared))
     l1 = [lv.score for lv in levels if lv.level == 1]
-    total = None if any(v is None for v in l1) else round2(sum(l1))
+    raw = None if any(v is None for v in l1) else round2(sum(l1))
+    from perfxl.score.engine import Conversion
+
+    conv = Conversion(first.na_method, raw, round2(sum(lv.weight for lv in levels if lv.level == 1)),
+                      round2(sum(i.weight or 0 for i in inds if not i.applicable)),
+                      sum(1 for i in inds if not i.applicable))
+    total = conv.total()
     info = {**first.info, "evaluator": "、".join(names)}
     return FileRecord(
         file="\n".join(m.file for m in members), info=info, total=total,
         grade=grade_for(total, list(first.grades)) if total is not None else None, levels=tuple(levels),
         indicators=tuple(inds), problems=tuple(p for m in members for p in m.problems), grades=first.grades,
         sheet=first.sheet, name_col=first.name_col, info_sheet=first.info_sheet, info_cells=first.info_cells,
-        basic=first.basic, figures=first.figures, survey=first.survey)
+        basic=first.basic, figures=first.figures, survey=first.survey, basic_units=first.basic_units,
+        raw_total=raw, applicable_weight=conv.applicable, na_method=first.na_method, conversion=conv.text(total))
 
 
 def unit_records(cons: Consolidation, password: str | None = None) -> list["FileRecord"]:

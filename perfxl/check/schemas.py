@@ -10,7 +10,7 @@ import pandera.pandas as pa
 
 from perfxl.io.read import CellMark
 from perfxl.model import layout as L
-from perfxl.model.values import Unparsed, parse_number
+from perfxl.model.values import Unparsed, is_not_applicable, parse_number
 from perfxl.rules import lookup
 
 
@@ -24,11 +24,12 @@ def _numeric(v) -> bool:
 
 
 def _positive(v) -> bool:
-    return not isinstance(v, float) or v > 0
+    """Not negative: 0 marks an indicator that does not apply this year (不适用)."""
+    return not isinstance(v, float) or v >= 0
 
 
 def _known_method(v) -> bool:
-    return v is None or _is_mark(v) or lookup(v) is not None
+    return v is None or _is_mark(v) or lookup(v) is not None or is_not_applicable(v)
 
 
 def _check(fn, code: str) -> pa.Check:

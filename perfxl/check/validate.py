@@ -12,20 +12,27 @@ from perfxl.model import layout as L
 from perfxl.model.evaluation import Evaluation
 from perfxl.model.text import fold, text_of
 from perfxl.model.values import (
+    PERCENT_SUSPECT,
+    Percent,
     Quantity,
     Target,
     Unparsed,
+    clean,
     excel_serial,
     fmt_num,
     fmt_pct,
+    fmt_pct_short,
+    fmt_score,
     is_blank,
     is_date,
+    is_not_applicable,
     parse_number,
+    parse_quantity,
     parse_target,
     round2,
     show_date,
 )
-from perfxl.rules import RuleError, RuleKind, lookup, names
+from perfxl.rules import RuleError, RuleKind, lookup, multi, names
 
 
 @dataclass
@@ -44,8 +51,14 @@ class Indicator:
     evaluator_score: float | None = None
     note: str = ""
     rule_ready: bool = False          # params, target and actual all usable
+    source: str = ""                  # the 数据来源 whose value stands for 实际值
     source_text: str = ""             # how a 数据来源 value was derived (formula with numbers)
     raw: dict = field(default_factory=dict)
+    applicable: bool = True           # False: 不适用 this year (marked so, or 分值 0): excluded from the total
+    na_reason: str = ""               # how it was marked
+    score_key: str = "evaluator_score"   # the column the evaluator's own figure was typed in
+    #: figures a person typed into computed columns (规则得分, 得分, 得分率), not perfxl's own: key -> value
+    typed: dict = field(default_factory=dict)
 
     @property
     def method(self) -> str:
@@ -61,6 +74,9 @@ class Checked:
     basic: dict[str, float | None] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)        # name -> figures.FigureValue
     survey: Any = None                                           # survey.SurveyResult
+    units: dict[str, str] = field(default_factory=dict)          # 基础数据 key -> its unit, as used
+    na_method: str = "rescale"                                   # a value of layout.NA_METHODS
+    all_figures: dict[str, Any] = field(default_factory=dict)    # every figure, computable or not
 
     @property
     def has_errors(self) -> bool:
@@ -162,7 +178,7 @@ def _cross_levels(ev: Evaluation, file: str, inds: list[Indicator]) -> list[Prob
     return out
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096, typed=True)          # typed: Percent(0.9) is "90%", a bare 0.9 is not
 def _target(raw) -> Target:
     """Targets and parameters repeat across the workbooks of a collection: parse each text once."""
     return parse_target(raw)
@@ -193,6 +209,10 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
                            value=show_date(raw[key]), **_date_extra(raw[key])))
         return True
 
+    why = _not_applicable(ind, raw)
+    if why:
+        ind.applicable, ind.na_reason = False, why
+        return out
     if (row, "method") in bad or raw.get("method") is None:
         return out
     kind = lookup(raw["method"])
@@ -204,16 +224,27 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
     if (row, "target") not in bad:
         if dated("target"):
             return out
-        if is_blank(raw.get("target")):
+        t_raw = raw.get("target")
+        if (row, "target") in ev.formulas:
+            t_raw = _formula_target(ev.formulas[(row, "target")], t_raw, _percent_actual(raw), at)
+        if is_blank(t_raw):
             if kind.needs_target:
                 at("target", "target_missing", **m)
                 return out
         else:
             try:
-                target = _target(raw["target"])
+                target = _target(t_raw)
             except ValueError as e:
-                at("target", "target_invalid", detail=str(e))
-                return out
+                target = multi.parse_multi_target(t_raw)
+                if target is None:
+                    at("target", "target_invalid", detail=str(e))
+                    return out
+                if "multi" not in kind.tags:
+                    at("target", "target_invalid",
+                       detail=f"目标值“{_text(t_raw)}”是一行中的几个目标；只有 "
+                              f"{'、'.join(k.name for k in _multi_kinds())} 可以一行写几个目标，"
+                              "否则请把每个目标分成一行（一个三级指标）")
+                    return out
     else:
         return out
     ind.target = target
@@ -245,8 +276,9 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
         if derived is None:               # a problem was already reported at the source cell
             return out
         value, ind.source_text = derived
-        if not is_blank(actual_raw):
-            at("actual", "source_and_actual", source=_text(raw["source"]))
+        ind.source = _text(raw["source"])
+        if not is_blank(actual_raw) and not _same_percent(actual_raw, value):
+            at("actual", "source_and_actual", source=ind.source, derived=fmt_pct(value))
         if target is not None and not target.quantity.is_percent:
             at("target", "source_not_percent", source=_text(raw["source"]))
             return out
@@ -257,7 +289,10 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
         at("actual", "actual_missing", **m)
         return out
     try:
-        ind.actual = kind.parse_actual(actual_raw, target, params)
+        if isinstance(target, multi.MultiTarget):
+            ind.actual = multi.parse_actual(kind, actual_raw, target, params)
+        else:
+            ind.actual = kind.parse_actual(actual_raw, target, params)
     except RuleError as e:
         key = {"params": "params", "target": "target"}.get(e.where, "actual")
         code = {"params": "params_invalid", "target": "target_invalid"}.get(e.where, "actual_invalid")
@@ -265,6 +300,98 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
         return out
     ind.rule_ready = True
     return out
+
+
+def _not_applicable(ind: Indicator, raw: dict) -> str:
+    """How a row is marked 不适用 ('' when it applies): the word in 计分方法 or 实际值, or 分值 0."""
+    for key in ("method", "actual"):
+        if is_not_applicable(raw.get(key)):
+            return f"{L.COLUMNS_BY_KEY[key].header}填写“{_text(raw[key])}”"
+    if ind.weight == 0:
+        return f"{L.COLUMNS_BY_KEY['weight'].header}为0"
+    return ""
+
+
+def _multi_kinds() -> list[RuleKind]:
+    from perfxl.rules import KINDS
+
+    return [k for k in KINDS.values() if "multi" in k.tags]
+
+
+def _percent_actual(raw: dict) -> bool:
+    """The row's 实际值 is a percentage (or a 数据来源 gives one)."""
+    a = raw.get("actual")
+    if not is_blank(raw.get("source")) or isinstance(a, Percent):
+        return True
+    return isinstance(a, str) and clean(a).endswith(("%", "‰"))
+
+
+def _formula_target(formula: str, value, percent_actual: bool, at) -> str:
+    """A 目标值 cell holding a constant formula: the person typed "=100%" (the comparator "=" and the
+    target) and the spreadsheet made it a formula. Read it as that text; a formula without "%" (Excel
+    and WPS may store "=100%" as "=1") is a percentage when the row's 实际值 is one, with a warning."""
+    text = formula.replace(" ", "")
+    if text.endswith("%"):
+        return "=" + text
+    if isinstance(value, Percent):
+        return "=" + value.as_text()
+    number = float(text)
+    if percent_actual and abs(number) <= PERCENT_SUSPECT:
+        read = "=" + fmt_pct_short(number)
+        at("target", "target_formula", formula="=" + text, read=read)
+        return read
+    return "=" + fmt_num(number, 6)
+
+
+def _same_percent(typed, value: float) -> bool:
+    """A 实际值 typed beside a 数据来源 that says the same (to two decimals of a percent)."""
+    try:
+        q = parse_quantity(typed, percent=True)
+    except ValueError:
+        return False
+    return q.unit == "%" and abs(round(q.value * 100, 2) - round(value * 100, 2)) < 1e-9
+
+
+def _typed_figures(ev: Evaluation, ind: Indicator, file: str) -> list[Problem]:
+    """Figures in the computed columns that perfxl did not write (a unit's own 得分, typed in): a typed
+    得分 becomes the evaluator's own figure (or, beside a 评价得分, is overruled by it), with a warning
+    naming the cell; 规则得分 and 得分率 are compared with perfxl's result when scored."""
+    out: list[Problem] = []
+    written = ev.written.get(ind.row, {})
+    for key in _FIGURE_KEYS:
+        v = ev.computed.get((ind.row, key))
+        if v is None:
+            continue
+        w = written.get(key)
+        if isinstance(v, (int, float)) and isinstance(w, (int, float)) and abs(v - w) < 1e-6:
+            continue                                   # perfxl's own figure from the last run
+        ind.typed[key] = v
+    v = ind.typed.get("score")
+    if v is None:
+        return out
+    cell, col = ev.cell(ind.row, "score"), _H("score")
+    shown = fmt_num(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else _text(v)
+    if not ind.applicable:
+        out.append(problem("score_typed_not_applicable", file=file, sheet=ev.table.sheet, cell=cell, column=col,
+                           value=shown, why=ind.na_reason))
+    elif not isinstance(v, (int, float)) or isinstance(v, bool):
+        out.append(problem("computed_typed", file=file, sheet=ev.table.sheet, cell=cell, column=col, value=shown,
+                           computed="perfxl 的计算结果"))
+    elif ind.evaluator_score is None and is_blank(ind.raw.get("evaluator_score")):
+        ind.evaluator_score, ind.score_key = float(v), "score"
+        ind.typed.pop("score")
+        out.append(problem("score_typed", file=file, sheet=ev.table.sheet, cell=cell, column=col, value=shown,
+                           evaluator=_H("evaluator_score")))
+    elif ind.evaluator_score is not None and abs(round2(ind.evaluator_score) - round2(v)) >= 0.005:
+        out.append(problem("score_typed_overruled", file=file, sheet=ev.table.sheet, cell=cell, column=col,
+                           value=shown, evaluator=fmt_score(ind.evaluator_score)))
+        ind.typed.pop("score")
+    else:
+        ind.typed.pop("score")
+    return out
+
+
+_FIGURE_KEYS = ("rule_score", "score", "rate")
 
 
 def _grades(ev: Evaluation, file: str) -> tuple[list[tuple[str, float]], list[Problem]]:
@@ -404,10 +531,11 @@ def _validate_one(ev: Evaluation, rows: list[int], records: list[dict], table_pr
         problems.append(problem("no_indicators", file=file, sheet=ev.table.sheet,
                                 cell=f"A{ev.table.header_row + 1}"))
 
-    basic, zero_rule, basic_problems = _basic(ev, file)
+    basic, units, settings, basic_problems = _basic(ev, file)
     problems += basic_problems
     cells = [(row, rec.get("source")) for row, rec in zip(rows, records)] if "source" in ev.frame.columns else []
-    sources, figures, survey, source_problems = _sources(ev, cells, bad, basic, zero_rule, file, system)
+    sources, figures, all_figures, survey, source_problems = _sources(ev, cells, bad, basic, units, settings,
+                                                                      file, system)
     problems += source_problems
     indicators: list[Indicator] = []
     for row, rec in zip(rows, records):
@@ -418,9 +546,20 @@ def _validate_one(ev: Evaluation, rows: list[int], records: list[dict], table_pr
             name=_text(rec.get("name")), weight=weight, criterion=_text(rec.get("criterion")),
             evaluator_score=ev_score, note=_text(rec.get("note")), raw=rec)
         problems += _parse_rule(ev, ind, bad, file, sources, system)
+        if not system and ev.computed:
+            problems += _typed_figures(ev, ind, file)
+        if not ind.applicable:
+            if ind.evaluator_score is not None and ind.score_key == "evaluator_score":
+                problems.append(problem("score_typed_not_applicable", file=file, sheet=ev.table.sheet,
+                                        cell=ev.cell(row, "evaluator_score"), column=_H("evaluator_score"),
+                                        value=fmt_num(ind.evaluator_score), why=ind.na_reason))
+            ind.evaluator_score = None
+            indicators.append(ind)
+            continue
+        ev_score = ind.evaluator_score
         if ev_score is not None and weight is not None and not (0 <= ev_score <= weight + 1e-9):
             problems.append(problem("score_out_of_range", file=file, sheet=ev.table.sheet,
-                                    cell=ev.cell(row, "evaluator_score"), column=_H("evaluator_score"),
+                                    cell=ev.cell(row, ind.score_key), column=_H(ind.score_key),
                                     value=fmt_num(ev_score), weight=fmt_num(weight)))
             ind.evaluator_score = None
         if ind.kind is not None and ind.kind.needs_note and not ind.note and not system:
@@ -431,16 +570,39 @@ def _validate_one(ev: Evaluation, rows: list[int], records: list[dict], table_pr
 
     problems += _cross_levels(ev, file, indicators)
     grades, grade_problems = _grades(ev, file)
+    na_method = L.NA_METHODS[L.NA_METHOD_DEFAULT]
     if not system:
         problems += grade_problems + info_problems
-    return Checked(ev, indicators, grades, sort_problems(problems, ev), basic, figures, survey)
+        na_method, na_problems = _na_method(ev, file)
+        problems += na_problems
+    return Checked(ev, indicators, grades, sort_problems(problems, ev), basic, figures, survey, units, na_method,
+                   all_figures)
 
 
-def _basic(ev: Evaluation, file: str) -> tuple[dict[str, float | None], str, list[Problem]]:
+def _na_method(ev: Evaluation, file: str) -> tuple[str, list[Problem]]:
+    """How the total is converted when indicators do not apply (基本信息)."""
+    default = L.NA_METHODS[L.NA_METHOD_DEFAULT]
+    raw = ev.info.get("na_method")
+    if is_blank(raw):
+        return default, []
+    choice = {L.normalize(k): v for k, v in L.NA_METHODS.items()}.get(L.normalize(_text(raw)))
+    if choice is None:
+        label = L.INFO_BY_KEY["na_method"].label
+        return default, [problem("na_method_invalid", file=file, sheet=ev.info_sheet or L.SHEET_INFO,
+                                 cell=ev.info_cells.get("na_method", ""), column=label, value=_text(raw),
+                                 choices="、".join(L.NA_METHODS), default=L.NA_METHOD_DEFAULT)]
+    return choice, []
+
+
+def _basic(ev: Evaluation, file: str) -> tuple[dict[str, float | None], dict[str, str], dict[str, Any], list[Problem]]:
+    """基础数据 values (as typed, in their units), the unit of each, the settings (分子分母均为0时,
+    预算执行率分母) and the problems found. A value with a unit perfxl cannot convert is not used."""
     out: dict[str, float | None] = {}
+    units: dict[str, str] = {}
     probs: list[Problem] = []
     for key, raw in ev.basic_raw.items():
         label = L.BASIC_BY_KEY[key].label
+        units[key] = L.BASIC_BY_KEY[key].unit
         if isinstance(raw, CellMark):
             probs.append(problem("cell_error_value" if raw.kind == "error" else "formula_no_cache", file=file,
                                  sheet=ev.basic_sheet, cell=ev.basic_cells[key], column=label, value=raw.text))
@@ -460,7 +622,15 @@ def _basic(ev: Evaluation, file: str) -> tuple[dict[str, float | None], str, lis
             probs.append(problem("basic_not_number", file=file, sheet=ev.basic_sheet, cell=ev.basic_cells[key],
                                  column=label, value=_text(raw)))
             out[key] = None
-    rule = L.ZERO_OVER_ZERO_CHOICES[L.ZERO_OVER_ZERO_DEFAULT]
+            continue
+        unit, unit_problem = _unit(ev, key, file)
+        if unit_problem is not None:
+            probs.append(unit_problem)
+            out[key] = None
+        else:
+            units[key] = unit
+    settings: dict[str, Any] = {"zero_rule": L.ZERO_OVER_ZERO_CHOICES[L.ZERO_OVER_ZERO_DEFAULT],
+                                "budget_base": L.BUDGET_BASE_KEYS[0]}
     if ev.zero_rule is not None and not is_blank(ev.zero_rule[0]):
         choice = L.ZERO_OVER_ZERO_CHOICES.get(_text(ev.zero_rule[0]))
         if choice is None:
@@ -468,12 +638,37 @@ def _basic(ev: Evaluation, file: str) -> tuple[dict[str, float | None], str, lis
                                  column=L.ZERO_OVER_ZERO_LABEL, value=_text(ev.zero_rule[0]),
                                  choices="、".join(L.ZERO_OVER_ZERO_CHOICES)))
         else:
-            rule = choice
-    return out, rule, probs
+            settings["zero_rule"] = choice
+    if ev.budget_base is not None and not is_blank(ev.budget_base[0]):
+        key = L.basic_lookup().get(L.normalize(_text(ev.budget_base[0])))
+        if key not in L.BUDGET_BASE_KEYS:
+            probs.append(problem("budget_base_invalid", file=file, sheet=ev.basic_sheet, cell=ev.budget_base[1],
+                                 column=L.BUDGET_BASE_LABEL, value=_text(ev.budget_base[0]),
+                                 choices="、".join(L.BASIC_BY_KEY[k].label for k in L.BUDGET_BASE_KEYS)))
+        else:
+            settings["budget_base"] = key
+    return out, units, settings, probs
 
 
-def _sources(ev: Evaluation, cells: list[tuple[int, Any]], bad: set, basic: dict, zero_rule: str, file: str,
-             system: bool = False):
+def _unit(ev: Evaluation, key: str, file: str) -> tuple[str, Problem | None]:
+    """The unit a 基础数据 value is in: the unit cell (blank: the field's own unit), if perfxl can
+    convert it to the field's own unit."""
+    own = L.BASIC_BY_KEY[key].unit
+    raw, cell = ev.basic_units.get(key, (None, ""))
+    if is_blank(raw):
+        return own, None
+    text = fold(_text(raw)).strip("()（）")
+    unit = L.UNIT_ALIASES.get(text, text)
+    kind = L.UNITS.get(unit)
+    if kind is not None and kind[0] == L.UNITS[own][0]:
+        return unit, None
+    choices = "、".join(u for u, (k, _) in L.UNITS.items() if k == L.UNITS[own][0])
+    return own, problem("basic_unit_invalid", file=file, sheet=ev.basic_sheet, cell=cell,
+                        column=L.BASIC_BY_KEY[key].label, value=_text(raw), choices=choices, own=own)
+
+
+def _sources(ev: Evaluation, cells: list[tuple[int, Any]], bad: set, basic: dict, units: dict, settings: dict,
+             file: str, system: bool = False):
     """Resolve every 数据来源 once (``cells``: (Excel row, value) of the column): derived figures and
     questionnaire sets -> (value, text)."""
     from perfxl.score import figures as F
@@ -481,7 +676,9 @@ def _sources(ev: Evaluation, cells: list[tuple[int, Any]], bad: set, basic: dict
     sheet = ev.table.sheet
     resolved: dict[str, tuple[float, str]] = {}
     probs: list[Problem] = []
-    values = {f.name: F.compute(f, basic, zero_rule) for f in F.FIGURES}
+    values = {f.name: F.compute(f, basic, settings["zero_rule"], units=units, base=settings["budget_base"])
+              for f in F.FIGURES}
+    unusable = {k for k, v in ev.basic_raw.items() if not is_blank(v) and basic.get(k) is None}
     wanted: dict[str, list[int]] = {}
     for row, v in cells:
         if not is_blank(v) and (row, "source") not in bad:
@@ -526,6 +723,8 @@ def _sources(ev: Evaluation, cells: list[tuple[int, Any]], bad: set, basic: dict
             continue
         fv = values[fig.name]
         if fv.missing:
+            if set(fv.missing) & unusable:
+                continue                  # the unusable input was reported at its own cell
             cells = "、".join(f"{ev.basic_sheet or L.SHEET_BASIC}!{ev.basic_cells.get(k, '?')}（{L.BASIC_BY_KEY[k].label}）"
                              if k in ev.basic_cells else f"“{L.BASIC_BY_KEY[k].label}”（基础数据页没有这一行）"
                              for k in fv.missing)
@@ -536,7 +735,7 @@ def _sources(ev: Evaluation, cells: list[tuple[int, Any]], bad: set, basic: dict
         else:
             resolved[text] = (fv.value, fv.text)
     figures = {name: fv for name, fv in values.items() if fv.value is not None}
-    return resolved, figures, survey, probs
+    return resolved, figures, values, survey, probs
 
 
 def _survey_ref(text: str) -> tuple[str | None, str]:

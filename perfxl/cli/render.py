@@ -99,9 +99,15 @@ def print_record(console, rec, *, verbose: bool = False) -> None:
         else:
             t.add_row("", lit(lv.name), _num(lv.weight), _num(lv.score), _pct(lv.rate))
     weight = rec.total_weight
-    t.add_row(_styled(L.REPORT_TOTAL, "bold"), "", _num(weight), _styled(_num(rec.total), "bold"),
-              _pct(rec.total / weight if rec.total is not None and weight else None))
+    raw = rec.raw_total if rec.conversion else rec.total
+    t.add_row(_styled(L.REPORT_TOTAL, "bold"), "", _num(weight), _styled(_num(raw), "bold"),
+              _pct(raw / weight if raw is not None and weight else None))
     console.print(t)
+    if rec.not_applicable:
+        names = "、".join(i.name for i in rec.not_applicable)
+        label = next((k for k, v in L.NA_METHODS.items() if v == rec.na_method), "")
+        console.print(lit(f"不适用指标 {len(rec.not_applicable)} 项（{names}），总分按“{label}”换算："
+                          f"{rec.conversion or '无法计算'}"))
     if verbose:
         it = Table(title=L.CLI_INDICATORS_TITLE, title_justify="left")
         for key in ("code", "name", "weight", "rule_score", "score", "process"):
@@ -188,3 +194,9 @@ def print_consolidation(console, cons) -> None:
                + (f"；{cons.flagged} 个单位有校验错误，总分仅供参考" if cons.flagged else ""))
     line.stylize("bold")
     console.print(line)
+    if cons.skipped:
+        console.print(lit(f"另跳过 {len(cons.skipped)} 个不是提交的文件（不计入找到的文件）："))
+        for p in cons.skipped[:30]:
+            console.print(lit(f"  {p.message}"))
+        if len(cons.skipped) > 30:
+            console.print(lit(f"  ……另有 {len(cons.skipped) - 30} 个"))

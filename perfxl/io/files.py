@@ -66,6 +66,21 @@ def unsupported_content(source, *, keep_vba: bool = True) -> list[str]:
     return found
 
 
+#: what ``backup`` adds to a file's stem: "文件.bak-20240101-120000.xlsx" (or "…-2" when taken)
+_BACKUP_STEM = re.compile(r"\.bak-\d{8}-\d{6}(?:-\d+)?$")
+LOCK_PREFIX = "~$"
+
+
+def is_backup(path: Path) -> bool:
+    """A copy perfxl made with ``backup`` before replacing a file."""
+    return bool(_BACKUP_STEM.search(Path(path).stem))
+
+
+def is_lock(path: Path) -> bool:
+    """An Office owner file (~$name.xlsx): not a workbook, present while the file is open."""
+    return Path(path).name.startswith(LOCK_PREFIX)
+
+
 def lock_file(path: Path) -> Path | None:
     """Excel's owner file (~$name.xlsx) beside ``path``, if Excel has it open."""
     for candidate in (path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:])):

@@ -306,14 +306,14 @@ _PREFIXED_CELL = re.compile(rb":c[ >]")
 _CELL_WITHOUT_LEADING_R = re.compile(rb'<c[ >](?!r=")')
 
 
-def _odd_cells(data: bytes) -> bool:
+def odd_cells(data: bytes) -> bool:
     return bool(_PREFIXED_CELL.search(data) or _CELL_WITHOUT_LEADING_R.search(data))
 
 
 def _extent(data: bytes) -> tuple[int, int, str]:
     """(rows, columns) bounding the cells with content of a sheet part, and the reference of its
     far corner. Exact where cheap bounds do not already show the area is small."""
-    if _odd_cells(data):
+    if odd_cells(data):
         return _extent_by_tokens(data)        # cells without a leading r="" (or prefixed): walk them
     if not _TWO_LETTER_REF.search(data):
         cols = 26

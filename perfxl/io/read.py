@@ -1,8 +1,11 @@
 """Read a workbook file into plain grids of cell values (python-calamine, fast).
 
-Calamine gives cached values only; error values (#DIV/0!) and formulas that were never
-calculated come back as blanks. A light scan of the sheet XML marks those cells so that
-validation can say what is really there.
+Calamine gives cached values only, and no number formats; error values (#DIV/0!) and formulas
+that were never calculated come back as blanks. A light scan of the sheet XML (and of styles.xml,
+once) marks those cells so that validation can say what is really there, turns numbers that a
+percent format shows as "90%" into ``values.Percent`` (xlsx/xlsm: built-in formats 9/10 and custom
+codes; ods: cells of value type percentage), and keeps the text of constant formulas (``=100%``
+typed into a cell becomes a formula) with their value computed when the file has none.
 """
 from __future__ import annotations
 
@@ -18,12 +21,14 @@ from perfxl.io.package import (
     Package,
     check_every_worksheet,
     check_extent,
+    odd_cells,
     read_member,
     refuse,
     short_error,
 )
 from perfxl.model.cells import col_index
 from perfxl.model.text import strip_illegal
+from perfxl.model.values import Percent
 
 #: sheet parts larger than this are not scanned for error values (cost grows with the sheet)
 _BIG_PART = 8 * 1024 * 1024
@@ -42,6 +47,8 @@ class SheetGrid:
     marks: dict[tuple[int, int], CellMark] = field(default_factory=dict)
     array: Any = None                                      # the same cells as a 2-D numpy object array
     hidden_rows: frozenset = frozenset()                   # 0-based rows hidden in the file (xlsx/xlsm)
+    #: constant formulas as typed after the "=" ("100%", "1"): a person typed "=100%" into the cell
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def as_array(self):
         """The grid as a rectangular numpy object array (blanks None), built once."""
@@ -54,6 +61,13 @@ class SheetGrid:
                 arr[i, :len(r)] = r
             self.array = arr
         return self.array
+
+    def put(self, r: int, c: int, value: Any) -> None:
+        """Replace the value of a cell inside the grid (a typed reading of what the file stores)."""
+        if isinstance(self.rows, _Rows):
+            self.rows.arr[r, c] = value
+        elif 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
+            self.rows[r][c] = value
 
     def get(self, r: int, c: int) -> Any:
         if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
@@ -73,10 +87,12 @@ class RawBook:
     package: Package | None = None       # the file it was read from (None: an open Excel workbook)
 
 
-def read_book(source: "str | Path | Package", sheets=None, *, password: str | None = None) -> RawBook:
+def read_book(source: "str | Path | Package", sheets=None, *, password: str | None = None,
+              formats=None) -> RawBook:
     """Read sheets into grids: all when ``sheets`` is None, else a list of names or a function
     choosing names from the workbook's sheet names. ``source``: a Package already opened, or a
-    path (opened here; ``password``: its opening password, decrypted in memory only)."""
+    path (opened here; ``password``: its opening password, decrypted in memory only). ``formats``:
+    the sheets whose number formats are read (names, or a chooser like ``sheets``; None: all read)."""
     import python_calamine
 
     package = source if isinstance(source, Package) else Package.open(source, password)
@@ -91,7 +107,9 @@ def read_book(source: "str | Path | Package", sheets=None, *, password: str | No
     if callable(sheets):
         sheets = sheets(names)
     wanted = names if sheets is None else [s for s in dict.fromkeys(sheets) if s in names]
-    scans = _scan_sheets(package, wanted) if package.is_zip else {}
+    if callable(formats):
+        formats = formats(names)
+    scans = _scan_sheets(package, wanted, set(wanted if formats is None else formats)) if package.is_zip else {}
     out: dict[str, SheetGrid] = {}
     for name in wanted:
         try:
@@ -100,10 +118,25 @@ def read_book(source: "str | Path | Package", sheets=None, *, password: str | No
             raise refuse("file_unreadable", path, detail=f"工作表“{name}”：{short_error(e)}") from None
         scan = scans.get(name)
         grid = _grid(name, data, scan.marks if scan else {})
-        if scan and scan.hidden_rows:
-            grid.hidden_rows = frozenset(scan.hidden_rows)
+        if scan:
+            if scan.hidden_rows:
+                grid.hidden_rows = frozenset(scan.hidden_rows)
+            _apply_formats(grid, scan)
         out[name] = grid
     return RawBook(path, names, out, package)
+
+
+def _apply_formats(grid: SheetGrid, scan: "_SheetScan") -> None:
+    """Numbers shown as percentages become ``Percent``; constant formulas keep their text and, when
+    the file holds no value for them, get the value computed here."""
+    for (r, c), kind in scan.percent.items():
+        v = grid.get(r, c)
+        if v.__class__ in (float, int):
+            grid.put(r, c, Percent(v if kind == SCALED else v / 100))
+    for pos, text in scan.formulas.items():
+        grid.formulas[pos] = text
+        if grid.get(*pos) is None:
+            grid.put(*pos, constant_value(text, scan.percent.get(pos)))
 
 
 class _Rows:
@@ -176,9 +209,11 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
 class _SheetScan:
     marks: dict[tuple[int, int], CellMark] = field(default_factory=dict)
     hidden_rows: set[int] = field(default_factory=set)
+    percent: dict[tuple[int, int], str] = field(default_factory=dict)     # cell -> SCALED / LITERAL
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)    # cell -> constant formula text
 
 
-def _scan_sheets(package: Package, sheets: list[str]) -> dict[str, _SheetScan]:
+def _scan_sheets(package: Package, sheets: list[str], formats: set[str]) -> dict[str, _SheetScan]:
     """For the sheet parts of an xlsx/xlsm package: refuse sheets whose cell area would not fit
     in memory (before calamine allocates it), find hidden rows, mark error values and
     uncalculated formulas. Part sizes were verified when the package was opened."""
@@ -188,12 +223,15 @@ def _scan_sheets(package: Package, sheets: list[str]) -> dict[str, _SheetScan]:
     path = package.path
     try:
         zf = package.zip
+        if "xl/workbook.xml" not in zf.NameToInfo and "content.xml" in zf.NameToInfo:
+            return _scan_ods(zf, [s for s in sheets if s in formats])
         try:
             parts = sheet_parts(zf)
         except (KeyError, ElementTree.ParseError):
             parts = {}
         if any(parts.get(name) not in zf.NameToInfo for name in sheets):
             check_every_worksheet(zf, path)   # a package laid out unusually: bound every sheet in it
+        styles = percent_styles(zf)
         for name in sheets:
             part = parts.get(name)
             if not part or part not in zf.NameToInfo:
@@ -201,8 +239,11 @@ def _scan_sheets(package: Package, sheets: list[str]) -> dict[str, _SheetScan]:
             data = read_member(zf, part)
             check_extent(data, path, name)
             scan = _SheetScan(hidden_rows=_hidden_rows(data) if len(data) <= _BIG_PART else set())
-            if len(data) <= _BIG_PART and (b't="e"' in data or _HAS_FORMULA.search(data)):
-                scan.marks = _marks(data)
+            if len(data) <= _BIG_PART:
+                if b't="e"' in data or _HAS_FORMULA.search(data):
+                    scan.marks, scan.formulas = _marks(data)
+                if styles and name in formats:
+                    scan.percent = _percent_cells(data, styles)
             out[name] = scan
             del data
     except zipfile.BadZipFile as e:
@@ -210,8 +251,9 @@ def _scan_sheets(package: Package, sheets: list[str]) -> dict[str, _SheetScan]:
     return out
 
 
-def _marks(data: bytes) -> dict[tuple[int, int], CellMark]:
-    marks = {}
+def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int, int], str]]:
+    """Error values and formulas without a cached value (marks); constant formulas (their text)."""
+    marks, constants = {}, {}
     for m in _CELL.finditer(data):
         attrs, inner = m.group(1), m.group(2) or b""
         ref = _REF.search(attrs)
@@ -221,11 +263,176 @@ def _marks(data: bytes) -> dict[tuple[int, int], CellMark]:
         v = _V.search(inner)
         if _TYPE_E.search(attrs) and v:
             marks[pos] = CellMark("error", v.group(1).decode("utf-8", "replace"))
-        elif _HAS_FORMULA.search(inner) and (v is None or v.group(1) == b""):
+        elif _HAS_FORMULA.search(inner):
             f = _F.search(inner)
             formula = (f.group(1) or b"").decode("utf-8", "replace") if f else ""
-            marks[pos] = CellMark("nocache", "=" + formula if formula else "(共享公式)")
-    return marks
+            if _CONSTANT.fullmatch(formula):
+                constants[pos] = formula.strip()
+            elif v is None or v.group(1) == b"":
+                marks[pos] = CellMark("nocache", "=" + formula if formula else "(共享公式)")
+    return marks, constants
+
+
+# --- number formats: what a cell shows as a percentage ---------------------------------------
+
+#: a formula that is a number, as typed after "=" ("=100%", "=0.9", "=1")
+_CONSTANT = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*%?\s*")
+SCALED, LITERAL = "scaled", "literal"      # 0.9 shown as 90%; 90 shown as 90% (a quoted "%")
+#: built-in number formats that show a percentage (ECMA-376 18.8.30: 0% and 0.00%)
+_BUILTIN_PERCENT = {9: SCALED, 10: SCALED}
+
+
+def constant_value(text: str, kind: str | None = None) -> float:
+    """The value of a constant formula: '100%' -> Percent(1.0); '1' -> 1.0 (Percent when the cell's
+    format shows a percentage)."""
+    t = text.strip()
+    if t.endswith("%"):
+        return Percent(float(t[:-1].strip()) / 100)
+    value = float(t)
+    if kind == SCALED:
+        return Percent(value)
+    return Percent(value / 100) if kind == LITERAL else value
+
+
+def percent_kind(code: str) -> str | None:
+    """SCALED when a number format code multiplies by 100 and shows "%" (0.0%, 0.00%;[Red]-0.00%),
+    LITERAL when its "%" is only quoted or escaped text (0"%", 0\\%), None otherwise. Only the first
+    section (positive numbers) counts; colours, conditions and locale tags ([$-804]) are skipped."""
+    section, quoted, i = code.split(";")[0], False, 0
+    literal = scaled = False
+    while i < len(section):
+        ch = section[i]
+        if ch == '"':
+            quoted = not quoted
+        elif quoted:
+            literal = literal or ch == "%"
+        elif ch == "\\" and i + 1 < len(section):
+            literal = literal or section[i + 1] == "%"
+            i += 1
+        elif ch == "[":
+            end = section.find("]", i)
+            i = len(section) if end < 0 else end
+        elif ch == "%":
+            scaled = True
+        i += 1
+    return SCALED if scaled else LITERAL if literal else None
+
+
+_NUMFMT = re.compile(rb'<(?:\w+:)?numFmt\b[^>]*?numFmtId="(\d+)"[^>]*?formatCode="([^"]*)"'
+                     rb'|<(?:\w+:)?numFmt\b[^>]*?formatCode="([^"]*)"[^>]*?numFmtId="(\d+)"')
+_CELL_XFS = re.compile(rb"<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>", re.S)
+_XF = re.compile(rb"<(?:\w+:)?xf\b([^>]*)")
+_XF_FMT = re.compile(rb'\bnumFmtId="(\d+)"')
+
+
+def percent_styles(zf: zipfile.ZipFile) -> dict[int, str]:
+    """Cell style (xf) index -> SCALED / LITERAL for the styles of xl/styles.xml that show numbers
+    as percentages (read once per workbook, with a byte scan: no XML tree is built)."""
+    from html import unescape
+
+    name = next((n for n in ("xl/styles.xml", "xl/Styles.xml") if n in zf.NameToInfo), None)
+    if name is None:
+        return {}
+    data = bytes(read_member(zf, name))
+    formats = dict(_BUILTIN_PERCENT)
+    for m in _NUMFMT.finditer(data):
+        fid, code = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        kind = percent_kind(unescape(code.decode("utf-8", "replace")))
+        if kind:
+            formats[int(fid)] = kind
+        else:
+            formats.pop(int(fid), None)
+    xfs = _CELL_XFS.search(data)
+    if xfs is None:
+        return {}
+    out = {}
+    for i, m in enumerate(_XF.finditer(xfs.group(0))):
+        f = _XF_FMT.search(m.group(1))
+        kind = formats.get(int(f.group(1))) if f else None
+        if kind:
+            out[i] = kind
+    return out
+
+
+def _percent_cells(data: bytes, styles: dict[int, str]) -> dict[tuple[int, int], str]:
+    """The cells of a sheet part whose style shows a percentage. Sheets without such a style are not
+    walked (one byte search per percent style); those with one are searched for exactly those styles."""
+    used = [i for i in styles if f' s="{i}"'.encode() in data]
+    if not used:
+        return {}
+    out = {}
+    if odd_cells(data):
+        for m in _CELL.finditer(data):
+            attrs = m.group(1)
+            ref, st = _REF.search(attrs), _S.search(attrs)
+            if ref and st and int(st.group(1)) in styles:
+                out[(int(ref.group(2)) - 1, col_index(ref.group(1).decode()))] = styles[int(st.group(1))]
+        return out
+    ids = b"|".join(str(i).encode() for i in used)
+    cells = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*? s="(' + ids + rb')"[ />]')
+    for m in cells.finditer(data):
+        out[(int(m.group(2)) - 1, col_index(m.group(1).decode()))] = styles[int(m.group(3))]
+    return out
+
+
+_S = re.compile(rb'\bs="(\d+)"')
+
+
+# --- OpenDocument: cells of value type percentage, constant formulas -----------------------------
+
+_ODS_TOKENS = re.compile(rb"<table:table (?:[^>]*?)table:name=\"([^\"]*)\"|<table:table-row\b([^>]*?)(/?)>"
+                         rb"|<table:(?:covered-)?table-cell\b([^>]*?)(/?)>")
+_ODS_ROWS = re.compile(rb'number-rows-repeated="(\d+)"')
+_ODS_COLS = re.compile(rb'number-columns-repeated="(\d+)"')
+_ODS_FORMULA = re.compile(rb'table:formula="(?:of:)?=([^"]*)"')
+
+
+def _scan_ods(zf: zipfile.ZipFile, sheets: list[str]) -> dict[str, _SheetScan]:
+    """Percentages and constant formulas of an OpenDocument spreadsheet's tables (content.xml): only
+    the wanted tables that hold a percentage or a formula are walked."""
+    content = bytes(read_member(zf, "content.xml"))
+    if b'value-type="percentage"' not in content and b"table:formula=" not in content:
+        return {}
+    wanted = {n.encode("utf-8") for n in sheets}
+    starts = [(m.start(), m.group(1)) for m in _ODS_TABLE.finditer(content)]
+    out: dict[str, _SheetScan] = {}
+    for k, (start, name) in enumerate(starts):
+        if name not in wanted:
+            continue
+        end = starts[k + 1][0] if k + 1 < len(starts) else len(content)
+        if content.find(b'value-type="percentage"', start, end) < 0 and content.find(b"table:formula=", start, end) < 0:
+            continue
+        out[name.decode("utf-8", "replace")] = _walk_ods_table(content, start, end)
+    return out
+
+
+_ODS_TABLE = re.compile(rb'<table:table [^>]*?table:name="([^"]*)"')
+
+
+def _walk_ods_table(content: bytes, start: int, end: int) -> _SheetScan:
+    scan = _SheetScan()
+    row, rows, col = 0, 0, 0       # row: first of the current (repeated) row; rows: its count
+    for m in _ODS_TOKENS.finditer(content, start, end):
+        if m.group(1) is not None:
+            continue
+        if m.group(2) is not None:
+            r = _ODS_ROWS.search(m.group(2))
+            row, rows, col = row + rows, int(r.group(1)) if r else 1, 0
+            continue
+        attrs = m.group(4)
+        c = _ODS_COLS.search(attrs) if b"repeated" in attrs else None
+        count = int(c.group(1)) if c else 1
+        if b'value-type="percentage"' in attrs:
+            for rr in range(row, row + min(rows, 1024)):
+                for k in range(min(count, 1024)):
+                    scan.percent[(rr, col + k)] = SCALED
+        f = _ODS_FORMULA.search(attrs) if b"table:formula=" in attrs else None
+        if f and count == 1 and rows == 1:
+            text = f.group(1).decode("utf-8", "replace")
+            if _CONSTANT.fullmatch(text):
+                scan.formulas[(row, col)] = text.strip()
+        col += count
+    return scan
 
 
 _HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')

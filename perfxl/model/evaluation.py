@@ -39,7 +39,15 @@ class Evaluation:
     basic_sheet: str | None = None
     basic_raw: dict[str, Any] = field(default_factory=dict)                # 基础数据 key -> cell value
     basic_cells: dict[str, str] = field(default_factory=dict)
+    basic_units: dict[str, tuple[Any, str]] = field(default_factory=dict)   # key -> (unit cell value, cell)
     zero_rule: tuple[Any, str] | None = None                               # (value, cell)
+    budget_base: tuple[Any, str] | None = None                             # (value, cell): 预算执行率分母
+    #: constant formulas typed into the indicator table ("=100%" in 目标值): (Excel row, key) -> "100%"
+    formulas: dict[tuple[int, str], str] = field(default_factory=dict)
+    #: figures found in the computed columns (规则得分, 得分, 得分率): (Excel row, key) -> value
+    computed: dict[tuple[int, str], Any] = field(default_factory=dict)
+    #: what perfxl wrote into them last time (hidden 选项 sheet): Excel row -> {key: value}
+    written: dict[int, dict[str, Any]] = field(default_factory=dict)
     survey: Any = None                                                     # survey.SurveyInput
     problems: list[Problem] = field(default_factory=list)                  # found while modelling
     package: Any = None                                                    # io.package.Package read (None: live Excel)
@@ -112,10 +120,15 @@ def _read_table(book: RawBook, path: Path, system: bool = False) -> tuple[L.Tabl
 
 
 
-def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path):
+#: computed columns whose figures are compared with what perfxl wrote (评分过程 is text, always rewritten)
+FIGURE_KEYS = ("rule_score", "score", "rate")
+
+
+def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path, ev_formulas: dict, ev_computed: dict):
     import pandas as pd
 
     keys = [k for k in L.INPUT_KEYS if k in table.columns]
+    figure_cols = [(k, table.columns[k] - 1) for k in FIGURE_KEYS if k in table.columns]
     records, index = [], []
     marks: dict[tuple[int, str], CellMark] = {}
     problems: list[Problem] = []
@@ -124,7 +137,7 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path):
     _check_table_length(grid, table, keys, path)
     codeless = 0
     where = [(k, table.columns[k] - 1) for k in keys]
-    grid_marks, grid_rows = grid.marks, grid.rows
+    grid_marks, grid_rows, grid_formulas = grid.marks, grid.rows, grid.formulas
     for r0 in _content_rows(grid, table, keys):
         excel_row = r0 + 1
         row = grid_rows[r0]
@@ -137,6 +150,8 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path):
                 if mark is not None:
                     marks[(excel_row, k)] = mark
                     v = mark
+            if grid_formulas and (r0, c0) in grid_formulas:
+                ev_formulas[(excel_row, k)] = grid_formulas[(r0, c0)]
             if v.__class__ is str:
                 v = v.strip() or None
             rec[k] = v
@@ -169,6 +184,10 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path):
                     last["level2"] = None if rec.get("level2") is None else last["level2"]
         if isinstance(rec.get("code"), float) and rec["code"].is_integer():
             rec["code"] = int(rec["code"])
+        for k, c0 in figure_cols:
+            v = row[c0] if c0 < width else None
+            if v is not None and not is_blank(v):
+                ev_computed[(excel_row, k)] = v
         records.append(rec)
         index.append(excel_row)
         last_row = excel_row
@@ -254,7 +273,7 @@ def _read_basic(book: RawBook, ev: Evaluation) -> None:
         return
     ev.basic_sheet = sheet
     lookup = L.basic_lookup()
-    zero_label = L.normalize(L.ZERO_OVER_ZERO_LABEL)
+    zero_label, base_label = L.normalize(L.ZERO_OVER_ZERO_LABEL), L.normalize(L.BUDGET_BASE_LABEL)
     for r0, row in enumerate(book.sheets[sheet].rows):
         label = row[0] if row else None
         if not isinstance(label, str):
@@ -265,9 +284,28 @@ def _read_basic(book: RawBook, ev: Evaluation) -> None:
         norm = L.normalize(label)
         if norm == zero_label:
             ev.zero_rule = (value, cell_ref(r0 + 1, 2))
+        elif norm == base_label:
+            ev.budget_base = (value, cell_ref(r0 + 1, 2))
         elif (key := lookup.get(norm)) and key not in ev.basic_raw:
             ev.basic_raw[key] = value
             ev.basic_cells[key] = cell_ref(r0 + 1, 2)
+            unit = row[2] if len(row) > 2 else None
+            ev.basic_units[key] = (unit.strip() or None if isinstance(unit, str) else unit, cell_ref(r0 + 1, 3))
+
+
+def _read_written(book: RawBook, ev: Evaluation) -> None:
+    """The figures perfxl wrote into the computed columns last time (hidden 选项 sheet)."""
+    grid = book.sheets.get(L.SHEET_LISTS)
+    if grid is None:
+        return
+    c0 = ord(L.LIST_COLUMNS["written"]) - 65
+    if grid.get(0, c0) != L.WRITTEN_HEADER:
+        return
+    for r0 in range(1, grid.height):
+        row = grid.get(r0, c0)
+        if not isinstance(row, (int, float)) or isinstance(row, bool):
+            break
+        ev.written[int(row)] = {k: grid.get(r0, c0 + 1 + i) for i, k in enumerate(FIGURE_KEYS)}
 
 
 def sheets_to_read(*, system: bool = False):
@@ -278,8 +316,21 @@ def sheets_to_read(*, system: bool = False):
 
     def choose(names: list[str]) -> list[str]:
         found = [n for n in (L.match_sheet(s, names) for s in wanted) if n]
+        if not system and L.SHEET_LISTS in names:
+            found.append(L.SHEET_LISTS)          # what perfxl wrote last time
         return found or (names[:1] if system and len(names) == 1 else [])
     return choose
+
+
+def sheets_with_numbers():
+    """The sheets whose number formats matter (a chooser for ``read_book(formats=...)``): all read but
+    the questionnaire's answers, which are option names, not percentages."""
+    choose = sheets_to_read()
+
+    def formats(names: list[str]) -> list[str]:
+        survey = L.match_sheet(L.SHEET_SURVEY, names)
+        return [n for n in choose(names) if n != survey]
+    return formats
 
 
 def load(path: str | Path, book: RawBook | None = None, *, system: bool = False,
@@ -293,15 +344,17 @@ def load(path: str | Path, book: RawBook | None = None, *, system: bool = False,
     if book is None:
         book = read_book(path, sheets=sheets_to_read(system=system), password=password)
     table, grid, problems = _read_table(book, path, system)
-    frame, marks, row_problems = _build_frame(grid, table, path)
+    formulas, computed = {}, {}
+    frame, marks, row_problems = _build_frame(grid, table, path, formulas, computed)
     levels1, levels2, level_problems = _levels(frame, table, path)
     ev = Evaluation(path=path, sheet_names=book.sheet_names, table=table, frame=frame, marks=marks,
                     levels1=levels1, levels2=levels2, problems=problems + row_problems + level_problems,
-                    package=book.package)
+                    package=book.package, formulas=formulas, computed=computed)
     if not system:
         _read_info(book, ev)
         _read_basic(book, ev)
         ev.survey = read_survey(book, ev.path)
+        _read_written(book, ev)
     return ev
 
 

@@ -73,7 +73,7 @@ INDICATOR_COLUMNS: tuple[Column, ...] = (
            "可写成“资金管理(10分)”；合并单元格或留空表示同上"),
     Column("name", "三级指标", INPUT, True, ("三级", "指标名称", "评价指标"), 22),
     Column("weight", "分值", INPUT, True, ("权重", "指标分值", "标准分", "分数", "权重分"), 8,
-           "正数，全部三级指标合计 100", "0.00"),
+           "正数，全部三级指标合计 100；本年不适用的指标填 0 或在实际值填“不适用”", "0.00"),
     Column("explanation", "指标解释", INPUT, False, ("指标说明", "指标内涵"), 24),
     Column("criterion", "评分标准", INPUT, False, ("评分规则", "评分细则", "计分标准", "评价标准"), 40),
     Column("method", "计分方法", INPUT, True, ("计分方式", "评分方法", "计分规则", "计分类型"), 12,
@@ -82,13 +82,17 @@ INDICATOR_COLUMNS: tuple[Column, ...] = (
            "按“说明”页的写法填写"),
     Column("source", "数据来源", INPUT, False, ("取数来源", "派生指标", "取数"), 16,
            "可选：填派生指标名（如 支出预算执行率）或 问卷:题组名，代替手填实际值；见“说明”页"),
-    Column("target", "目标值", INPUT, False, ("指标值", "年度指标值", "计划值", "目标", "年度目标值"), 12,
-           "如 ≥60家、≤5%、=100%"),
-    Column("actual", "实际值", INPUT, True, ("实际完成值", "完成值", "全年实际值", "实际", "评价结果"), 14,
-           "如 62、62家、96%、0.96；清单填满足的要点如 ①②③；等级填等级名"),
+    Column("target", "目标值", INPUT, False, ("指标值", "年度指标值", "计划值", "目标", "年度目标值",
+                                             "全年指标值", "年度绩效指标值"), 12,
+           "如 ≥60家、≤5%、=100%；几个目标写在一格用顿号分隔，如 ≥20户、≥10户，或 各1个"),
+    Column("actual", "实际值", INPUT, True, ("实际完成值", "完成值", "全年实际值", "实际", "评价结果",
+                                            "全年实际完成值", "实际完成情况"), 14,
+           "如 62、62家、96%、0.96；清单填满足的要点如 ①②③；等级填等级名；不适用的指标填“不适用”"),
     Column("evaluator_score", "评价得分", INPUT, False, ("评价人得分", "人工得分", "专家得分", "评分人得分"), 10,
            "可选：评价人给定的得分；填写后作为最终得分，与规则不同须写评价说明", "0.00"),
-    Column("note", "评价说明", INPUT, False, ("评价意见", "扣分原因", "偏差原因", "备注", "得分说明"), 30),
+    Column("note", "评价说明", INPUT, False, ("评价意见", "扣分原因", "偏差原因", "备注", "得分说明",
+                                             "偏差原因分析及改进措施", "偏差原因分析", "未完成原因分析",
+                                             "偏差原因及改进措施"), 30),
     Column("rule_score", "规则得分", COMPUTED, False, ("按规则得分",), 10, "", "0.00"),
     Column("score", "得分", COMPUTED, False, ("最终得分",), 9, "", "0.00"),
     Column("rate", "得分率", COMPUTED, False, (), 9, "", "0.00%"),
@@ -128,6 +132,10 @@ class Field:
 
 
 EVALUATION_TYPES = ("部门整体支出绩效评价", "项目支出绩效评价", "项目支出绩效自评", "其他")
+#: how the total is converted when some indicators do not apply (the 基本信息 setting): label -> key
+NA_METHODS = {"得分÷适用分值×100": "rescale", "不适用指标按满分计": "full", "不换算（直接相加）": "sum"}
+NA_METHODS_CHOICES = tuple(NA_METHODS)
+NA_METHOD_DEFAULT = "得分÷适用分值×100"
 #: built-in framework id -> its 评价类型
 FRAMEWORK_KINDS = {"department": EVALUATION_TYPES[0], "project": EVALUATION_TYPES[1], "self": EVALUATION_TYPES[2]}
 
@@ -140,6 +148,8 @@ INFO_FIELDS: tuple[Field, ...] = (
     Field("evaluator_org", "评价机构", ("评价单位", "第三方机构"), ""),
     Field("evaluator", "评价人", ("评价人员", "评分人", "专家"), "多人评价时每人一份工作簿"),
     Field("date", "评价日期", ("日期",), "如 2023-06-30"),
+    Field("na_method", "不适用指标的总分换算", ("总分换算方法", "不适用指标处理", "总分折算方法"),
+          "有不适用的指标（实际值填“不适用”或分值为 0）时总分怎样算；默认 得分÷适用分值×100", NA_METHODS_CHOICES),
     Field("template_version", "模板版本", ("版本",), "由 perfxl 生成，请勿修改"),
 )
 INFO_BY_KEY = {f.key: f for f in INFO_FIELDS}
@@ -197,6 +207,20 @@ BASIC_FIELDS: tuple[BasicField, ...] = (
 )
 BASIC_BY_KEY = {f.key: f for f in BASIC_FIELDS}
 BASIC_HEADER = ("项目", "数值", "单位", "说明")
+
+#: units of 基础数据 that perfxl converts (unit -> (kind, factor to the kind's base unit)); another unit
+#: is refused. The unit column may also be left blank: the field's own unit (BasicField.unit) applies.
+UNITS: dict[str, tuple[str, float]] = {
+    "元": ("money", 1.0), "千元": ("money", 1e3), "万元": ("money", 1e4), "百万元": ("money", 1e6),
+    "亿元": ("money", 1e8),
+    "人": ("people", 1.0), "名": ("people", 1.0), "万人": ("people", 1e4),
+    "个": ("count", 1.0), "次": ("count", 1.0), "项": ("count", 1.0), "户": ("count", 1.0), "家": ("count", 1.0),
+}
+UNIT_ALIASES = {"万": "万元", "千": "千元", "亿": "亿元", "人次": "人"}
+#: the 基础数据 setting that chooses the denominator of 支出预算执行率: one of these fields' labels
+BUDGET_BASE_LABEL = "预算执行率分母"
+BUDGET_BASE_KEYS = ("budget_adjusted", "budget_initial")
+BUDGET_BASE_DEFAULT = "调整后预算数"
 
 #: how a ratio whose numerator and denominator are both 0 is taken (e.g. no "三公" budget and no spending)
 ZERO_OVER_ZERO_LABEL = "分子分母均为0时"
@@ -311,9 +335,12 @@ DEFAULT_TEMPLATE_ROWS = 60
 OUTPUT_SUFFIX = "_评分"
 
 #: lists for dropdowns live on a hidden sheet; column per list
-LIST_COLUMNS = {"method": "A", "kind": "B", "source": "C", "marks": "E"}
+LIST_COLUMNS = {"method": "A", "kind": "B", "source": "C", "marks": "E", "written": "F"}
 #: on the hidden 选项 sheet: every cell perfxl highlighted last time (so the next run can undo it)
 MARKS_HEADER = "perfxl已标记"
+#: on the hidden 选项 sheet: the figures perfxl wrote into the computed columns (Excel row, 规则得分, 得分,
+#: 得分率), so that a figure a person types there later is told apart from perfxl's own
+WRITTEN_HEADER = "perfxl已写入"
 FIGURE_HEADER = ("派生指标", "公式", "计算结果", "计算过程")
 
 # --- live formulas (a workbook that scores itself in Excel, WPS and LibreOffice) ----------------

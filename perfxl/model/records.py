@@ -28,7 +28,12 @@ class IndicatorRecord:
     criterion: str = ""
     note: str = ""
     process: str = ""                         # 评分过程, as reports print it
-    score_cell: str = ""                      # A1 address of the 评价得分 cell (deviations point there)
+    score_cell: str = ""                      # A1 address of the evaluator's figure (deviations point there)
+    target: str = ""                          # 目标值 as the engine used it ("≥90%", "≥20户、≥10户")
+    actual: str = ""                          # 实际值 as the engine used it (a 数据来源's figure included)
+    source: str = ""                          # 数据来源, when a figure stood for the typed 实际值
+    source_text: str = ""                     # how that figure was computed
+    applicable: bool = True                   # False: 不适用, excluded from the total
 
     @property
     def lost(self) -> float | None:
@@ -39,7 +44,7 @@ class IndicatorRecord:
 
     def compact(self) -> "IndicatorRecord":
         """The record without its long texts (consolidating thousands of files keeps only figures)."""
-        return replace(self, criterion="", note="", process="")
+        return replace(self, criterion="", note="", process="", source_text="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +130,11 @@ class FileRecord:
     figures: tuple[FigureRecord, ...] = ()
     survey: tuple[SurveySetRecord, ...] = ()
     error_count: int | None = None                # set by compact(), which keeps only the first errors
+    basic_units: dict[str, str] = field(default_factory=dict)   # 基础数据 key -> the unit its value is in
+    raw_total: float | None = None                # sum of the applicable indicators' scores
+    applicable_weight: float | None = None        # sum of their 分值 (None: as total_weight)
+    na_method: str = "rescale"                    # how the total was converted (layout.NA_METHODS)
+    conversion: str = ""                          # the conversion in words, when some indicators do not apply
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -153,13 +163,18 @@ class FileRecord:
 
     @property
     def total_weight(self) -> float:
+        """The 分值 of the applicable indicators (100 when every indicator applies)."""
         return sum(lv.weight for lv in self.levels if lv.level == 1)
+
+    @property
+    def not_applicable(self) -> tuple[IndicatorRecord, ...]:
+        return tuple(i for i in self.indicators if not i.applicable)
 
     def compact(self, keep_errors: int = 3) -> "FileRecord":
         """Figures only, and the first ``keep_errors`` errors (with their count): what consolidating
         many files keeps per file."""
         errors = self.errors
-        return replace(self, indicators=tuple(i.compact() for i in self.indicators), basic={},
+        return replace(self, indicators=tuple(i.compact() for i in self.indicators), basic={}, basic_units={},
                        figures=(), survey=(), problems=errors[:keep_errors], error_count=len(errors))
 
     def to_dict(self, *, output: str | None = None, extra_problems: tuple[Problem, ...] = ()) -> dict:
@@ -171,16 +186,20 @@ class FileRecord:
             "total": self.total,
             "grade": self.grade,
             "complete": self.complete,
+            "raw_total": self.raw_total,
+            "applicable_weight": self.applicable_weight,
+            "na_method": self.na_method,
+            "conversion": self.conversion or None,
             "levels": [
                 {"level": lv.level, "name": lv.name, "parent": lv.parent, "weight": lv.weight, "score": lv.score,
-                 "rate": None if lv.rate is None else round(lv.rate, 6)}
+                 "rate": _rate(lv.rate)}
                 for lv in self.levels],
             "indicators": [
                 {"code": i.code, "row": i.row, "level1": i.level1, "level2": i.level2, "name": i.name,
-                 "weight": i.weight, "method": i.method, "rule_score": i.rule_score,
-                 "evaluator_score": i.evaluator_score, "score": i.score,
-                 "rate": None if i.rate is None else round(i.rate, 6), "deviation": i.deviates,
-                 "process": i.process}
+                 "weight": i.weight, "method": i.method, "target": i.target or None, "actual": i.actual or None,
+                 "source": i.source or None, "applicable": i.applicable, "rule_score": i.rule_score,
+                 "evaluator_score": i.evaluator_score, "score": i.score, "rate": _rate(i.rate),
+                 "deviation": i.deviates, "process": i.process}
                 for i in self.indicators],
             "deviations": [
                 {"code": i.code, "name": i.name, "cell": f"{self.sheet}!{i.score_cell}", "rule_score": i.rule_score,
@@ -189,6 +208,11 @@ class FileRecord:
             "problems": [p.to_dict() for p in (*self.problems, *extra_problems)],
             "output": output,
         }
+
+
+def _rate(rate: float | None) -> float | None:
+    """A rate for JSON: the fraction of a percentage with two decimals (0.954 is 95.40%)."""
+    return None if rate is None else round(rate, 4)
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,8 +45,11 @@ def text_of(value: object) -> str:
     """A cell value as text: '' for blank, whole floats without '.0' (2.0 → '2'), stripped."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        if type(value) is not float and hasattr(value, "as_text"):
+            return value.as_text()            # values.Percent: 0.9 -> '90%', as the cell shows it
+        if value.is_integer():
+            return str(int(value))
     return str(value).strip()
 
 

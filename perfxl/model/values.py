@@ -33,7 +33,9 @@ def clean(text: object) -> str:
     Circled numbers (①, which NFKC would turn into a bare 1) become ``#1#``.
     """
     if isinstance(text, Quantity):
-        text = text.show()
+        text = text.notation()
+    elif isinstance(text, Percent):
+        text = fmt_pct_short(text)
     s = "".join(f"#{_CIRCLED[ch]}#" if ch in _CIRCLED else ch for ch in str(text))
     s = unicodedata.normalize("NFKC", s)
     s = s.replace("\u2212", "-").replace("—", "-").replace("\u2013", "-")
@@ -82,8 +84,36 @@ def fmt_score(x: float) -> str:
 
 
 def fmt_pct(fraction: float, places: int = 2) -> str:
-    """0.7169 -> '71.69%', 1 -> '100%'."""
-    return fmt_num(fraction * 100, places) + "%"
+    """A computed or measured percentage, always with two decimals as reports print them:
+    0.7169 -> '71.69%', 0.954 -> '95.40%', 1 -> '100.00%'."""
+    x = fraction * 100
+    if not math.isfinite(x) or abs(x) >= _HUGE:
+        return format(x, ".6g") + "%"
+    q = Decimal(repr(round(x, 9))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    s = format(q, "f")
+    return ("0." + "0" * places if s.lstrip("-").strip("0.") == "" else s) + "%"
+
+
+def fmt_pct_short(fraction: float) -> str:
+    """A percentage as notation (a target, a threshold, a share in 计分参数), trailing zeros
+    dropped as people write it: 0.9 -> '90%', 0.055 -> '5.5%'."""
+    return fmt_num(fraction * 100, 4) + "%"
+
+
+class Percent(float):
+    """A number a cell shows as a percentage (a percent number format, or an OpenDocument
+    percentage): the fraction behind it, 90% -> Percent(0.9). Everything that reads numbers
+    takes it as the float it is; what reads targets and actual values takes it as "90%"."""
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Percent({float(self)!r})"
+
+    def __reduce__(self):
+        return (Percent, (float(self),))
+
+    def as_text(self) -> str:
+        return fmt_pct_short(self)
 
 
 @dataclass(frozen=True)
@@ -112,8 +142,15 @@ class Quantity:
         return self.unit == "%"
 
     def show(self) -> str:
+        """As a measured value: percentages with two decimals (95.40%)."""
         if self.is_percent:
             return fmt_pct(self.value)
+        return fmt_num(self.value) + self.unit
+
+    def notation(self) -> str:
+        """As written in a target or a parameter: 90%, 60家."""
+        if self.is_percent:
+            return fmt_pct_short(self.value)
         return fmt_num(self.value) + self.unit
 
 
@@ -140,6 +177,8 @@ def parse_quantity(raw: object, *, percent: bool = False) -> Quantity:
     """
     if isinstance(raw, Quantity):
         return raw
+    if isinstance(raw, Percent):
+        return Quantity(float(raw), "%")
     if isinstance(raw, bool):
         raise ValueError("是逻辑值（TRUE/FALSE），不是数值")
     if isinstance(raw, (int, float)):
@@ -170,6 +209,7 @@ def parse_quantity(raw: object, *, percent: bool = False) -> Quantity:
 
 
 _OPS_PREFIX = (
+    ("大于或等于", "≥"), ("小于或等于", "≤"), ("不小于", "≥"), ("不大于", "≤"),
     ("不低于", "≥"), ("不少于", "≥"), ("至少", "≥"), ("大于等于", "≥"), ("≥", "≥"),
     ("不高于", "≤"), ("不超过", "≤"), ("不多于", "≤"), ("至多", "≤"), ("小于等于", "≤"), ("≤", "≤"),
     ("大于", ">"), ("高于", ">"), ("超过", ">"), (">", ">"),
@@ -194,7 +234,7 @@ class Target:
         return self.op not in ("≤", "<")
 
     def show(self) -> str:
-        return self.op + self.quantity.show()
+        return self.op + self.quantity.notation()
 
     def met_by(self, x: float) -> bool:
         t = self.value
@@ -217,11 +257,10 @@ def parse_target(raw: object) -> Target:
         if s.startswith(word):
             op, s = sym, s[len(word):]
             break
-    if op is None:
-        for word, sym in _OPS_SUFFIX:
-            if s.endswith(word):
-                op, s = sym, s[: -len(word)]
-                break
+    for word, sym in _OPS_SUFFIX:
+        if s.endswith(word) and op in (None, sym):       # "达到90%以上": both say the same
+            op, s = sym, s[: -len(word)]
+            break
     try:
         q = parse_quantity(s)
     except ValueError:
@@ -229,24 +268,54 @@ def parse_target(raw: object) -> Target:
     return Target(op or "≥", q)
 
 
-YES_WORDS = {"是", "符合", "完成", "已完成", "达标", "达到", "满足", "有", "通过", "合格", "√", "✓", "✔",
-             "yes", "y", "true", "全部完成", "按时完成"}
-NO_WORDS = {"否", "不符合", "未完成", "没有完成", "不达标", "未达标", "未达到", "不满足", "无", "未通过",
-            "不合格", "×", "✗", "✘", "no", "n", "false"}
+# --- verdicts: the words evaluators write for yes / no (the one mapping; the 说明 sheet lists it) --------
+
+#: met: full marks under 达标得分 and the like
+YES_WORDS = frozenset({
+    "是", "有", "符合", "相符", "一致", "完成", "已完成", "全部完成", "圆满完成", "按时完成", "按期完成", "如期完成",
+    "按时按量完成", "全面完成", "超额完成", "达标", "已达标", "达到", "已达到", "达成", "已达成", "达成年度指标",
+    "满足", "通过", "合格", "√", "✓", "✔", "yes", "y", "true"})
+#: not met
+NO_WORDS = frozenset({
+    "否", "无", "没有", "不符合", "不相符", "不一致", "未完成", "没有完成", "未按时完成", "未按期完成", "不达标",
+    "未达标", "未达到", "未达成", "未达成且效果较差", "不满足", "未通过", "不合格", "×", "✗", "✘", "no", "n",
+    "false"})
+#: met in part: not met, unless the kind's parameters give a share for it (达标得分: 部分达标得50%)
+PARTIAL_WORDS = frozenset({
+    "部分完成", "基本完成", "部分相符", "基本相符", "部分符合", "基本符合", "基本一致", "部分达到", "基本达到",
+    "部分达标", "基本达标", "部分达成", "部分达成并具有一定效果"})
+YES, PARTIAL, NO = "yes", "partial", "no"
+
+
+def parse_verdict(raw: object) -> str | None:
+    """YES / PARTIAL / NO for a verdict word or an Excel logical; None when it is not one."""
+    if isinstance(raw, bool):
+        return YES if raw else NO
+    if isinstance(raw, (int, float)) or raw is None:
+        return None
+    s = clean(raw).lower().rstrip("。.!！")
+    if s in YES_WORDS:
+        return YES
+    if s in NO_WORDS:
+        return NO
+    if s in PARTIAL_WORDS:
+        return PARTIAL
+    return None
 
 
 def parse_yes_no(raw: object) -> bool | None:
-    """True / False for a yes-no word or Excel logical; None when it is not one."""
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, (int, float)):
-        return None
-    s = clean(raw).lower()
-    if s in YES_WORDS:
-        return True
-    if s in NO_WORDS:
-        return False
-    return None
+    """True / False for a yes-no word or Excel logical; None when it is not one (a partial verdict
+    included: it is neither)."""
+    v = parse_verdict(raw)
+    return True if v == YES else False if v == NO else None
+
+
+#: an indicator marked like this in 实际值 or 计分方法 does not apply this year: excluded from the total
+NOT_APPLICABLE_WORDS = frozenset({"不适用", "不涉及", "本年不适用", "本年度不适用", "无此项", "n/a", "na"})
+
+
+def is_not_applicable(raw: object) -> bool:
+    return isinstance(raw, str) and clean(raw).lower().rstrip("。.") in NOT_APPLICABLE_WORDS
 
 
 # --- robustness: dates where numbers belong (可靠性与安全) --------------------------------------

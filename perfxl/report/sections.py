@@ -138,7 +138,7 @@ def basic_rows(rec) -> list[dict]:
         if value is None or value == "":
             continue
         f = L.BASIC_BY_KEY.get(key)
-        unit = f.unit if f else ""
+        unit = (getattr(rec, "basic_units", None) or {}).get(key) or (f.unit if f else "")   # as typed
         rows.append({"label": f.label if f else text(key), "value": amount_text(value, unit), "unit": unit})
     return rows
 
@@ -350,16 +350,27 @@ def summary_rows(rec) -> list[dict]:
     return rows
 
 
+def table_total(rec) -> float | None:
+    """The 合计 of a score table: the sum of the applicable indicators' scores (the total, unless some
+    indicators do not apply and the total was converted)."""
+    return rec.raw_total if getattr(rec, "conversion", "") else rec.total
+
+
 def total_rate(rec) -> float | None:
-    w = rec.total_weight
-    return rec.total / w if rec.total is not None and w else None
+    w, total = rec.total_weight, table_total(rec)
+    return total / w if total is not None and w else None
 
 
 def conclusion_sentence(rec) -> str:
     subject = heading(rec)
     if rec.total is None:
         return f"经评价，{subject}有指标未能计分，总得分无法计算。"
-    return f"经评价，{subject}总得分{fmt_score(rec.total)}分，绩效评级为“{text(rec.grade)}”。"
+    s = f"经评价，{subject}总得分{fmt_score(rec.total)}分，绩效评级为“{text(rec.grade)}”。"
+    na = [i for i in rec.indicators if not getattr(i, "applicable", True)]
+    if na and getattr(rec, "conversion", ""):
+        label = next((k for k, v in L.NA_METHODS.items() if v == rec.na_method), "")
+        s += f"其中{len(na)}项指标不适用，总分按“{label}”换算：{rec.conversion}。"
+    return s
 
 
 def lost_by_level2(rec) -> list[tuple[str, str, float, list]]:
@@ -398,7 +409,7 @@ def conclusion_section(rec, panel: Para | None = None) -> dict:
         "caption": heading(rec) + L.REPORT_CAPTIONS["summary"],
         "summary": summary_rows(rec),
         "total_weight": weight_text(rec.total_weight),
-        "total": score_text(rec.total),
+        "total": score_text(table_total(rec)),
         "total_rate": rate_text(total_rate(rec)),
         "grade": text(rec.grade) or DASH,
         "figure_caption": L.REPORT_FIGURE_CAPTIONS["levels"],
@@ -610,7 +621,7 @@ def appendix(rec, n: int, widths: dict[str, float], page_lines: float, deviation
         "title": L.REPORT_APPENDIX.format(n=n, title=L.REPORT_APPENDIX_TITLES["scoring"].format(caption=heading(rec))),
         "rows": scoring_rows(rec, widths, page_lines, deviations),
         "total_weight": weight_text(rec.total_weight),
-        "total": score_text(rec.total),
+        "total": score_text(table_total(rec)),
     }
 
 

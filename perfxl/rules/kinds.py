@@ -8,21 +8,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from perfxl.model.layout import normalize
+from perfxl.model.layout import UNIT_ALIASES, UNITS, normalize
 from perfxl.model.values import (
     NO_WORDS,
+    PARTIAL,
+    YES,
+    Percent,
     Quantity,
     Target,
     clean,
     fmt_num,
     fmt_pct,
+    fmt_pct_short,
     fmt_score,
     parse_quantity,
+    parse_verdict,
     parse_yes_no,
 )
 
 from .formula import read as F
 from .formula.row import Face
+from .multi import COMBINE_WORDS
 from .notation import (
     _NUM,
     Amount,
@@ -60,12 +66,24 @@ def _numeric(raw: object, percent: bool) -> Quantity:
         raise RuleError("actual", str(e)) from None
 
 
+def unit_of(unit: str) -> tuple[str, float] | None:
+    """(kind, factor) of a unit perfxl converts (元/千元/万元/亿元, 人/万人 …), None for another."""
+    return UNITS.get(UNIT_ALIASES.get(unit, unit))
+
+
 def _against_target(raw: object, target: Target) -> Quantity:
     q = _numeric(raw, target.quantity.is_percent)
     if target.quantity.is_percent and q.unit not in ("%", ""):
         raise RuleError("actual", f"实际值“{raw}”的单位“{q.unit}”与目标值的百分比不一致")
-    if not target.quantity.is_percent and q.is_percent and isinstance(raw, str):
-        raise RuleError("actual", f"实际值“{raw}”是百分比，而目标值{target.show()}不是")
+    if not target.quantity.is_percent and q.is_percent and isinstance(raw, (str, Percent)):
+        raise RuleError("actual", f"实际值“{q.notation()}”是百分比，而目标值{target.show()}不是")
+    tu, au = target.quantity.unit, q.unit
+    if tu and au and tu != au and not target.quantity.is_percent:
+        t_kind, a_kind = unit_of(tu), unit_of(au)
+        if t_kind and a_kind and t_kind[0] == a_kind[0]:
+            return Quantity(q.value * a_kind[1] / t_kind[1], tu)       # 50000元 against ≥5万元: 5万元
+        if t_kind and a_kind:
+            raise RuleError("actual", f"实际值“{raw}”的单位“{au}”与目标值{target.show()}的单位“{tu}”不能换算")
     return q
 
 
@@ -79,9 +97,12 @@ def _no_params_allowed(text: str, target: Target | None) -> Parsed:
     return Parsed()
 
 
-def _bare(value: float, like: Quantity) -> str:
-    """A number for a formula: percentages keep their %, counts drop their unit."""
-    return fmt_pct(value) if like.is_percent else fmt_num(value)
+def _bare(value: float, like: Quantity, short: bool = False) -> str:
+    """A number for a formula: percentages keep their % (``short``: as notation, else two decimals),
+    counts drop their unit."""
+    if like.is_percent:
+        return fmt_pct_short(value) if short else fmt_pct(value)
+    return fmt_num(value)
 
 
 def deduction(units: float, amount: Amount, weight: float, head: str) -> Outcome:
@@ -144,6 +165,7 @@ def _deduction_many(units, amount: Amount, weights, done_rate, done):
 class RatioParams(Parsed):
     positive: bool | None = None
     floor: float | None = None
+    combine: str | None = None           # several targets in one row: multi.ALL / multi.MEAN
 
 
 def _ratio_params(text: str, target: Target | None) -> RatioParams:
@@ -155,8 +177,11 @@ def _ratio_params(text: str, target: Target | None) -> RatioParams:
             p.positive = False
         elif m := re.fullmatch(rf"(?:完成率)?(?:低于|不足|<)({_NUM})%(?:的?不得分|得0分|为0)", s):
             p.floor = float(m.group(1)) / 100
+        elif s in COMBINE_WORDS:
+            p.combine = COMBINE_WORDS[s]
         else:
-            raise RuleError("params", f"“{s}”无法识别；完成比率可选参数：正向、反向、低于60%不得分")
+            raise RuleError("params", f"“{s}”无法识别；完成比率可选参数：正向、反向、低于60%不得分；"
+                                      "一行几个目标时：平均完成率（默认）或 全部达标")
     return p
 
 
@@ -168,14 +193,14 @@ def _ratio_eval(p: RatioParams, target: Target | None, a: Quantity, weight: floa
     t = _need_target(target, "完成比率")
     positive = t.positive if p.positive is None else p.positive
     tv, av = t.value, a.value
-    ts, as_ = t.quantity.show(), _show(av, t.quantity)
+    ts, as_ = t.quantity.notation(), _show(av, t.quantity)
     if positive:
         if tv <= 0:
             ratio = 1.0 if av >= tv else 0.0
             detail = f"目标值{ts}，实际值{as_}"
         else:
             ratio = av / tv
-            detail = f"目标值{t.show()}，实际值{as_}，完成率={_bare(av, t.quantity)}/{_bare(tv, t.quantity)}×100%={fmt_pct(ratio)}"
+            detail = f"目标值{t.show()}，实际值{as_}，完成率={_bare(av, t.quantity)}/{_bare(tv, t.quantity, True)}×100%={fmt_pct(ratio)}"
     else:
         if av <= tv:
             ratio = 1.0
@@ -185,12 +210,12 @@ def _ratio_eval(p: RatioParams, target: Target | None, a: Quantity, weight: floa
             detail = f"目标值{t.show()}，实际值{as_}"
         else:
             ratio = tv / av
-            detail = (f"目标值{t.show()}，实际值{as_}，完成率={_bare(tv, t.quantity)}/{_bare(av, t.quantity)}"
+            detail = (f"目标值{t.show()}，实际值{as_}，完成率={_bare(tv, t.quantity, True)}/{_bare(av, t.quantity)}"
                       f"×100%={fmt_pct(ratio)}（反向指标）")
     rate = max(0.0, min(1.0, ratio))
     if p.floor is not None and ratio < p.floor - 1e-12:
         rate = 0.0
-        detail += f"，低于{fmt_pct(p.floor)}不得分"
+        detail += f"，低于{fmt_pct_short(p.floor)}不得分"
     elif ratio >= 1 - 1e-12:
         detail += "，已完成目标"
     return Outcome(rate=rate, detail=detail)
@@ -240,7 +265,7 @@ register(RuleKind(
               Example("", "≥60家", "62家", 1, "完成得100%权重分，否则按完成比率得分")),
     parse_params=_ratio_params, parse_actual=_ratio_actual, evaluate=_ratio_eval,
     evaluate_many=_bind(_ratio_many, _ratio_eval),
-    needs_target=True, monotone=True, tags=("ratio",),
+    needs_target=True, monotone=True, tags=("ratio", "multi"),
     formula=_ratio_formula,
 ))
 
@@ -292,16 +317,26 @@ register(RuleKind(
 
 @dataclass
 class PassParams(Parsed):
-    partial: float = 0.0
+    partial: float = 0.0                 # not met ("未达标得50%")
+    partly: float | None = None          # met in part ("部分达标得50%"); None: as not met
+    combine: str | None = None           # several targets in one row: multi.ALL / multi.MEAN
 
 
 def _pass_params(text: str, target: Target | None) -> PassParams:
     p = PassParams()
     for s in segments(text or ""):
-        m = re.fullmatch(rf"(?:未达标|未完成|不符合|否则)得({_NUM})%", s)
+        if s in COMBINE_WORDS:
+            p.combine = COMBINE_WORDS[s]
+            continue
+        m = re.fullmatch(rf"(?P<what>未达标|未完成|不符合|否则|部分达标|部分完成|基本相符|基本完成|基本达标|部分符合)"
+                         rf"(?:的)?得(?P<amt>{_NUM})%", s)
         if not m:
-            raise RuleError("params", f"“{s}”无法识别；达标得分可选参数：未达标得50%")
-        p.partial = float(m.group(1)) / 100
+            raise RuleError("params", f"“{s}”无法识别；达标得分可选参数：未达标得50%、部分达标得50%；"
+                                      "一行几个目标时：全部达标（默认）或 平均完成率")
+        if m.group("what") in ("未达标", "未完成", "不符合", "否则"):
+            p.partial = float(m.group("amt")) / 100
+        else:
+            p.partly = float(m.group("amt")) / 100
     return p
 
 
@@ -309,21 +344,31 @@ def _pass_params(text: str, target: Target | None) -> PassParams:
 class Verdict:
     ok: bool
     text: str
+    level: str = ""                      # values.YES / PARTIAL / NO
+
+    def show(self) -> str:
+        return self.text
 
 
 def _pass_actual(raw, target, params):
-    yn = parse_yes_no(raw)
-    if yn is not None:
-        return Verdict(yn, str(raw).strip() if isinstance(raw, str) else ("是" if yn else "否"))
+    v = parse_verdict(raw)
+    if v is not None:
+        text = str(raw).strip() if isinstance(raw, str) else ("是" if v == YES else "否")
+        return Verdict(v == YES, text, v)
     if target is None:
-        raise RuleError("actual", f"实际值“{raw}”应为 是/否、符合/不符合、完成/未完成；"
-                                  "若填数值，请同时填写目标值")
+        raise RuleError("actual", f"实际值“{raw}”应为表示完成与否的词（完成/未完成、符合/不符合、相符/不相符、"
+                                  "达到/未达到、有/无、是/否；部分完成、基本相符按未达标计，可用参数“部分达标得50%”），"
+                                  "或与目标值比较的数值（请同时填写目标值）")
     return _against_target(raw, target)
 
 
 def _pass_eval(p: PassParams, target: Target | None, a, weight: float) -> Outcome:
     if isinstance(a, Verdict):
         ok, detail = a.ok, f"评价结论：{a.text}"
+        if a.level == PARTIAL:
+            rate = p.partial if p.partly is None else p.partly
+            how = "按未达标计" if p.partly is None else "按“部分达标”计"
+            return Outcome(rate=rate, detail=f"{detail}（部分达标，{how}，得{fmt_pct(rate)}权重分）")
     else:
         ok = target.met_by(a.value)
         detail = f"目标值{target.show()}，实际值{_show(a.value, target.quantity)}，" + ("已达标" if ok else "未达标")
@@ -355,13 +400,14 @@ register(RuleKind(
     name="达标得分",
     aliases=("完成得分", "是否完成", "全部完成得分", "是否达标", "符合得分", "通过得分", "是否符合"),
     summary="达到目标（或结论为 是/符合/完成）得满分，否则不得分（或得“未达标得X%”）。",
-    syntax="可不填。可选：未达标得50%",
-    actual_hint="是/否、符合/不符合、完成/未完成；或与目标值比较的数值",
+    syntax="可不填。可选：未达标得50%；部分达标得50%（实际值为 部分完成、基本相符 等时）",
+    actual_hint="完成/未完成、符合/不符合、相符/不相符、达到/未达到、有/无、是/否（完整列表见“说明”页）；"
+                "或与目标值比较的数值",
     examples=(Example("", "≥1次", "1次", 0.5, "全部完成得100%权重分，否则不得分"),
               Example("", "", "符合", 1, "选址与实际相符，符合得满分，不符合不得分")),
     parse_params=_pass_params, parse_actual=_pass_actual, evaluate=_pass_eval,
     evaluate_many=by_value(_pass_eval),
-    monotone=True,
+    monotone=True, tags=("multi", "verdict"),
     formula=_pass_formula,
 ))
 
@@ -435,15 +481,15 @@ def _linear_eval(p: LinearParams, target: Target | None, a: Quantity, weight: fl
         below = p.line.low is not None                     # a ≥ line: deduct below it
         line_value = (p.line.low or p.line.high).value
         met = p.line.holds(a.value)
-        ref = "满分线" + Quantity(line_value, a.unit).show()
-        ref_full = ("满分线≥" if below else "满分线≤") + Quantity(line_value, a.unit).show()
+        ref = "满分线" + Quantity(line_value, a.unit).notation()
+        ref_full = ("满分线≥" if below else "满分线≤") + Quantity(line_value, a.unit).notation()
     else:
         if target is None:
             raise RuleError("target", "需要目标值（或在计分参数中写满分线，如“≥90%得满分”）")
         below = p.step.below if p.step.below is not None else target.positive
         line_value = target.value
         met = (a.value >= line_value - eps) if below else (a.value <= line_value + eps)
-        ref = "目标值" + target.quantity.show()
+        ref = "目标值" + target.quantity.notation()
         ref_full = "目标值" + target.show()
     shown = a.show()
     if met:
@@ -806,7 +852,7 @@ def _band_eval(p: BandParams, target, a: Quantity, weight: float) -> Outcome:
     if p.penalty is not None and a.value > p.penalty_from + 1e-9:
         gap = a.value - p.penalty_from
         units = step_units(gap, p.penalty.size, p.rounding)
-        base = Quantity(p.penalty_from, a.unit).show()
+        base = Quantity(p.penalty_from, a.unit).notation()
         gap_show = fmt_num(gap * 100) + "个百分点" if a.is_percent else fmt_num(gap)
         head = f"实际值{shown}，超过{base}，超出{gap_show}，每超{p.penalty.show_size()}扣{p.penalty.amount.show()}"
         return deduction(units, p.penalty.amount, weight, head)
@@ -973,7 +1019,7 @@ def _checklist_eval(p: ChecklistParams, target, met: frozenset[int], weight: flo
         formula = "=" + "+".join(fmt_num(v) for v in shares) + "=" if len(shares) > 1 else ""
         return Outcome(points=pts, detail=f"满足{yes_s}，未满足{no_s}；得分{formula}{fmt_num(pts)}分")
     rate = sum(shares)
-    formula = "=" + "+".join(fmt_pct(v) for v in shares) + "=" if len(shares) > 1 else ""
+    formula = "=" + "+".join(fmt_pct_short(v) for v in shares) + "=" if len(shares) > 1 else ""
     return Outcome(rate=rate, detail=f"满足{yes_s}，未满足{no_s}；得分率{formula}{fmt_pct(rate)}")
 
 
@@ -1148,6 +1194,11 @@ def _judgement_params(text: str, target) -> JudgementParams:
 
 def _judgement_actual(raw, target, params: JudgementParams):
     if params.tiers and isinstance(raw, str):
+        named = next(((label, c) for label, c in params.tiers if normalize(label) == normalize(clean(raw))), None)
+        if named is not None:          # a tier named alone: the evaluator still chooses within it
+            label, c = named
+            raise RuleError("actual", f"“{label}”是自评档次，还需写出在该档 {c.text} 内判定的得分率，"
+                                      f"如“{label} {_tier_example(c)}”")
         # "部分达成并具有一定效果 70%": the tier named, then the rate chosen within it
         m = re.fullmatch(rf"(.+?)[:：\s]*({_NUM}%)", clean(raw))
         if m and not re.fullmatch(rf"{_NUM}", m.group(1)):
@@ -1169,6 +1220,13 @@ def _judgement_actual(raw, target, params: JudgementParams):
     if q.is_percent and q.value > 1 + 1e-9:
         raise RuleError("actual", f"得分率“{raw}”超过100%")
     return q
+
+
+def _tier_example(c: Condition) -> str:
+    """A rate inside a tier, for the message: the middle of (60%,80%] is 70%."""
+    low = c.low.value if c.low else 0.0
+    high = c.high.value if c.high else 1.0
+    return fmt_pct_short(round((low + high) / 2, 2))
 
 
 def _judgement_eval(p: JudgementParams, target, q: Quantity, weight: float) -> Outcome:

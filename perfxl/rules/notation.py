@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from perfxl.model.values import _NUM, clean, fmt_num, fmt_pct
+from perfxl.model.values import _NUM, clean, fmt_num, fmt_pct_short
 
 from .registry import RuleError
 
@@ -46,7 +46,7 @@ class Amount:
         return self.value if self.points else self.value * weight
 
     def show(self) -> str:
-        return f"{fmt_num(self.value)}分" if self.points else f"{fmt_pct(self.value)}权重分"
+        return f"{fmt_num(self.value)}分" if self.points else f"{fmt_pct_short(self.value)}权重分"
 
 
 _AMOUNT_RE = re.compile(rf"^({_NUM})(%|分)$")
@@ -83,7 +83,7 @@ class Step:
     unit: str = ""
 
     def show_size(self) -> str:
-        return fmt_pct(self.size) if self.percent else f"{fmt_num(self.size)}{self.unit}"
+        return fmt_pct_short(self.size) if self.percent else f"{fmt_num(self.size)}{self.unit}"
 
 
 def parse_step(seg: str) -> Step | None:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from perfxl.check.problems import ERROR, Problem, problem
 from perfxl.check.validate import Checked, Indicator, sort_problems
 from perfxl.model import layout as L
-from perfxl.model.values import fmt_pct, fmt_score, round2
-from perfxl.rules import RuleError, evaluate_rows
+from perfxl.model.values import fmt_num, fmt_pct, fmt_score, round2
+from perfxl.rules import RuleError, evaluate_rows, multi
 
 if TYPE_CHECKING:
     from perfxl.model.records import FileRecord
@@ -24,6 +24,10 @@ class IndicatorResult:
     rate: float | None = None            # 得分率 = 得分 / 分值
     detail: str = ""
     process: str = ""
+
+    @property
+    def applicable(self) -> bool:
+        return self.indicator.applicable
 
     @property
     def deviates(self) -> bool:
@@ -43,7 +47,7 @@ class LevelResult:
     level: int
     name: str
     parent: str | None
-    weight: float
+    weight: float                         # the 分值 of its applicable indicators (不适用 ones excluded)
     score: float | None
     declared: float | None = None
 
@@ -54,6 +58,40 @@ class LevelResult:
         return self.score / self.weight
 
 
+@dataclass(frozen=True)
+class Conversion:
+    """How the total was made from the scores when some indicators do not apply."""
+    method: str                           # a value of layout.NA_METHODS
+    raw: float | None                     # sum of the applicable indicators' scores
+    applicable: float                     # sum of their 分值
+    excluded: float                       # sum of the 分值 of the 不适用 indicators
+    count: int                            # how many do not apply
+
+    @property
+    def label(self) -> str:
+        return next(k for k, v in L.NA_METHODS.items() if v == self.method)
+
+    def total(self) -> float | None:
+        """The total: the raw sum, converted by the method when some indicators do not apply."""
+        if self.raw is None or not self.count:
+            return self.raw
+        if self.method == "rescale":
+            return round2(self.raw / self.applicable * 100) if self.applicable else None
+        if self.method == "full":
+            return round2(self.raw + self.excluded)
+        return self.raw
+
+    def text(self, total: float | None) -> str:
+        """'得分合计86.50÷适用分值95×100=91.05' (empty when every indicator applies)."""
+        if not self.count or self.raw is None or total is None:
+            return ""
+        if self.method == "rescale":
+            return f"得分合计{fmt_score(self.raw)}÷适用分值{fmt_num(self.applicable)}×100={fmt_score(total)}"
+        if self.method == "full":
+            return f"得分合计{fmt_score(self.raw)}+不适用指标分值{fmt_num(self.excluded)}={fmt_score(total)}"
+        return f"得分合计{fmt_score(self.raw)}（满分{fmt_num(self.applicable)}，不换算）"
+
+
 @dataclass
 class Result:
     checked: Checked
@@ -62,6 +100,7 @@ class Result:
     total: float | None
     grade: str | None
     problems: list[Problem] = field(default_factory=list)
+    conversion: Conversion | None = None
 
     @property
     def complete(self) -> bool:
@@ -121,12 +160,22 @@ def _rule_scores(checked: list[Checked]) -> dict[tuple[int, int], "tuple[float, 
     import numpy as np
 
     groups: dict[tuple, list[tuple[int, int]]] = {}
+    out: dict = {}
     for f, ch in enumerate(checked):
         for i, ind in enumerate(ch.indicators):
-            if ind.rule_ready and ind.weight is not None:
-                # parsed params and targets are cached: equal texts give the same object
-                groups.setdefault((ind.kind.name, id(ind.params), id(ind.target)), []).append((f, i))
-    out: dict = {}
+            if not ind.rule_ready or ind.weight is None:
+                continue
+            if isinstance(ind.target, multi.MultiTarget):        # several targets: scored part by part
+                try:
+                    outcome = _evaluate(ind)
+                except RuleError as e:
+                    out[(f, i)] = e
+                    continue
+                r = round2(outcome.points_of(ind.weight))
+                out[(f, i)] = (r, outcome.rate if outcome.rate is not None else r / ind.weight)
+                continue
+            # parsed params and targets are cached: equal texts give the same object
+            groups.setdefault((ind.kind.name, id(ind.params), id(ind.target)), []).append((f, i))
     for members in groups.values():
         inds = [checked[f].indicators[i] for f, i in members]
         first = inds[0]
@@ -144,10 +193,17 @@ def _rule_scores(checked: list[Checked]) -> dict[tuple[int, int], "tuple[float, 
     return out
 
 
+def _evaluate(ind: Indicator):
+    """The kind's row-by-row ``evaluate`` (a row with several targets: part by part, combined)."""
+    if isinstance(ind.target, multi.MultiTarget):
+        return multi.evaluate(ind.kind, ind.params, ind.target, ind.actual, ind.weight)
+    return ind.kind.evaluate(ind.params, ind.target, ind.actual, ind.weight)
+
+
 def _detail(ind: Indicator) -> str:
     """The rule's computation in words (评分过程), from the kind's row-by-row ``evaluate``."""
     try:
-        outcome = ind.kind.evaluate(ind.params, ind.target, ind.actual, ind.weight)
+        outcome = _evaluate(ind)
     except RuleError:
         return ""
     return f"{ind.source_text}；{outcome.detail}" if ind.source_text else outcome.detail
@@ -158,6 +214,9 @@ def score_indicator(ind: Indicator, rule: "tuple[float, float] | RuleError | Non
     """One indicator's result from its rule result (``_rule_scores``); ``texts``: with 评分过程."""
     res = IndicatorResult(ind)
     errors: list[RuleError] = []
+    if not ind.applicable:
+        res.process = f"不适用（{ind.na_reason}），不计分，分值{fmt_num(ind.weight or 0)}不计入适用分值。"
+        return res, errors
     if isinstance(rule, RuleError):
         errors.append(rule)
     elif rule is not None:
@@ -185,6 +244,7 @@ def _rollup(checked: Checked, results: list[IndicatorResult]) -> tuple[list[Leve
         order2.setdefault((r.indicator.level1, r.indicator.level2), []).append(r)
 
     def total_of(rs: list[IndicatorResult]) -> tuple[float, float | None]:
+        rs = [r for r in rs if r.applicable]
         weight = round2(sum(r.indicator.weight or 0 for r in rs))
         scores = [r.score for r in rs]
         return weight, None if any(s is None for s in scores) else round2(sum(scores))
@@ -203,6 +263,16 @@ def _rollup(checked: Checked, results: list[IndicatorResult]) -> tuple[list[Leve
             levels.append(LevelResult(2, name2, name1, w2, s2, lvl2.declared if lvl2 else None))
     total = None if (not grand or any(s is None for s in grand)) else round2(sum(grand))
     return levels, total
+
+
+def convert(checked: Checked, results: list[IndicatorResult], raw: float | None) -> tuple[float | None, Conversion]:
+    """The total from the sum of the applicable scores, by the workbook's method when some indicators
+    do not apply (基本信息: 不适用指标的总分换算)."""
+    out = [r for r in results if not r.applicable]
+    applicable = round2(sum(r.indicator.weight or 0 for r in results if r.applicable))
+    excluded = round2(sum(r.indicator.weight or 0 for r in out))
+    conv = Conversion(checked.na_method, raw, applicable, excluded, len(out))
+    return conv.total(), conv
 
 
 def score(checked: Checked) -> Result:
@@ -238,13 +308,34 @@ def _score_one(checked: Checked, f: int, rules: dict, texts: bool) -> Result:
                                     evaluator=fmt_score(ind.evaluator_score), rule=fmt_score(res.rule_score)))
         if res.rule_score is None and ind.evaluator_score is not None and ind.kind is not None:
             problems.append(problem("rule_unscored", file=file, sheet=sheet,
-                                    cell=ev.cell(ind.row, "evaluator_score"),
-                                    column=L.COLUMNS_BY_KEY["evaluator_score"].header,
+                                    cell=ev.cell(ind.row, ind.score_key),
+                                    column=L.COLUMNS_BY_KEY[ind.score_key].header,
                                     evaluator=fmt_score(ind.evaluator_score)))
+        problems += _typed_computed(ev, res, file)
         results.append(res)
-    levels, total = _rollup(checked, results)
+    levels, raw = _rollup(checked, results)
+    total, conversion = convert(checked, results, raw)
     grade = grade_for(total, checked.grades) if total is not None else None
-    return Result(checked, results, levels, total, grade, sort_problems(problems, ev))
+    return Result(checked, results, levels, total, grade, sort_problems(problems, ev), conversion)
+
+
+def _typed_computed(ev, res: IndicatorResult, file: str) -> list[Problem]:
+    """规则得分 and 得分率 typed by a person (validation found them): said, with what replaces them."""
+    out = []
+    for key, value in res.indicator.typed.items():
+        if key == "score":
+            continue
+        new = getattr(res, key)
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        tol = 0.005 if key == "rule_score" else 0.00005
+        if number and new is not None and abs(value - new) < tol:
+            continue
+        fmt = fmt_score if key == "rule_score" else fmt_pct
+        shown = fmt(value) if number else str(value)
+        out.append(problem("computed_typed", file=file, sheet=ev.table.sheet, cell=ev.cell(res.indicator.row, key),
+                           column=L.COLUMNS_BY_KEY[key].header, value=shown,
+                           computed=fmt(new) if new is not None else "空白"))
+    return out
 
 
 # --- typed records (what flows after scoring) ---------------------------------------------------
@@ -273,7 +364,9 @@ def record(result: Result, *, compact: bool = False) -> "FileRecord":
             evaluator_score=None if i.evaluator_score is None else round2(i.evaluator_score),
             score=r.score, rate=r.rate, deviates=r.deviates, difference=r.difference,
             criterion="" if compact else i.criterion, note="" if compact else i.note,
-            process="" if compact else r.process, score_cell=str(ev.cell(i.row, "evaluator_score"))))
+            process="" if compact else r.process, score_cell=str(ev.cell(i.row, i.score_key)),
+            target="" if compact or i.target is None else i.target.show(), actual="" if compact else used_actual(i),
+            source=i.source, source_text="" if compact else i.source_text, applicable=i.applicable))
     if compact:
         return _compact_record(result, ev, tuple(inds))
     levels = tuple(LevelRecord(lv.level, lv.name, lv.parent, lv.weight, lv.score, lv.declared)
@@ -286,7 +379,26 @@ def record(result: Result, *, compact: bool = False) -> "FileRecord":
         grade=result.grade, levels=levels, indicators=tuple(inds), problems=tuple(result.problems),
         grades=tuple((str(g), float(m)) for g, m in result.checked.grades), sheet=ev.table.sheet,
         name_col=col_letter(name_col) if name_col else "", info_sheet=ev.info_sheet,
-        info_cells=dict(ev.info_cells), basic=dict(result.checked.basic or {}), figures=figures, survey=survey)
+        info_cells=dict(ev.info_cells), basic=dict(result.checked.basic or {}), figures=figures, survey=survey,
+        basic_units={k: u for k, u in result.checked.units.items() if (result.checked.basic or {}).get(k) is not None},
+        **_conversion_fields(result))
+
+
+def used_actual(ind: Indicator) -> str:
+    """The 实际值 as the engine used it, as text: a number with its unit, a verdict, the points of a
+    checklist, a level, or the figure a 数据来源 gave."""
+    a = ind.actual
+    if a is None or not ind.rule_ready:
+        return ""
+    if hasattr(a, "show"):
+        return a.show()
+    if isinstance(a, frozenset):
+        from perfxl.rules.kinds import show_label
+
+        return "".join(show_label(n) for n in sorted(a)) or "无"
+    if isinstance(a, str) and hasattr(ind.params, "levels") and a in ind.params.levels:
+        return ind.params.levels[a][0]
+    return str(a)
 
 
 def _survey_record(s) -> "SurveySetRecord":
@@ -326,4 +438,11 @@ def _compact_record(result: Result, ev, inds: tuple) -> "FileRecord":
                                                      lv.score, lv.declared) for lv in result.levels),
         indicators=inds, problems=errors[:3], grades=tuple((str(g), float(m)) for g, m in result.checked.grades),
         sheet=ev.table.sheet, name_col=col_letter(name_col) if name_col else "", info_sheet=ev.info_sheet,
-        info_cells=dict(ev.info_cells), error_count=len(errors))
+        info_cells=dict(ev.info_cells), error_count=len(errors), **_conversion_fields(result))
+
+
+def _conversion_fields(result: Result) -> dict:
+    """The record's fields of the total's conversion when some indicators do not apply."""
+    conv = result.conversion
+    return dict(raw_total=conv.raw if conv else result.total, applicable_weight=conv.applicable if conv else None,
+                na_method=result.checked.na_method, conversion=conv.text(result.total) if conv else "")

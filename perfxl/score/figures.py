@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from perfxl.model import layout as L
-from perfxl.model.values import fmt_num, fmt_pct
+from perfxl.model.values import fmt_num, fmt_pct, fmt_pct_short
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ class Figure:
     b: str                          # basic-data key of the second operand
     aliases: tuple[str, ...] = ()
     note: str = ""
+    #: denominators the workbook may choose instead of ``b`` (基础数据: 预算执行率分母)
+    bases: tuple[str, ...] = ()
 
     @property
     def formula(self) -> str:
@@ -34,8 +36,9 @@ class Figure:
 
 
 FIGURES: tuple[Figure, ...] = (
-    Figure("支出预算执行率", "ratio", "spent_total", "budget_adjusted", ("支出预算完成率", "预算执行率"),
-           "部门（项目）全年实际支出与调整后预算之比"),
+    Figure("支出预算执行率", "ratio", "spent_total", "budget_adjusted", ("支出预算完成率", "预算执行率", "执行率"),
+           "部门（项目）全年实际支出与调整后预算（全年预算数）之比；分母可在“基础数据”页的“"
+           + L.BUDGET_BASE_LABEL + "”改为年初预算数", L.BUDGET_BASE_KEYS),
     Figure("预算调整率", "change", "budget_adjusted", "budget_initial", (), "年中预算调整幅度"),
     Figure("结转结余率", "ratio", "carryover", "budget_adjusted", ("结转结余变动率",), "结转结余资金占全年预算之比"),
     Figure("“三公”经费控制率", "ratio", "sangong_actual", "sangong_budget",
@@ -79,27 +82,40 @@ class FigureValue:
         return self.figure.name
 
 
-def compute(fig: Figure, basic: dict[str, float | None], zero_rule: str = "full") -> FigureValue:
-    """Compute one figure. ``zero_rule``: what 0/0 is ("full" 100%, "zero" 0%, "problem")."""
+def compute(fig: Figure, basic: dict[str, float | None], zero_rule: str = "full", *,
+            units: dict[str, str] | None = None, base: str | None = None) -> FigureValue:
+    """Compute one figure. ``zero_rule``: what 0/0 is ("full" 100%, "zero" 0%, "problem"). ``units``:
+    the unit each 基础数据 value is in (default: the field's own); operands in different units of one
+    kind (元 and 万元) are converted before dividing. ``base``: the chosen denominator, when the figure
+    lets the workbook choose it (预算执行率分母)."""
     out = FigureValue(fig)
-    a, b = basic.get(fig.a), basic.get(fig.b)
-    out.missing = [k for k, v in ((fig.a, a), (fig.b, b)) if v is None]
+    key_b = base if base in fig.bases else fig.b
+    a, b = basic.get(fig.a), basic.get(key_b)
+    out.missing = [k for k, v in ((fig.a, a), (key_b, b)) if v is None]
     if out.missing:
         return out
-    la, lb = L.BASIC_BY_KEY[fig.a].label, L.BASIC_BY_KEY[fig.b].label
-    na, nb = fmt_num(a, 4), fmt_num(b, 4)
+    la, lb = L.BASIC_BY_KEY[fig.a].label, L.BASIC_BY_KEY[key_b].label
+    units = units or {}
+    ua, ub = units.get(fig.a, L.BASIC_BY_KEY[fig.a].unit), units.get(key_b, L.BASIC_BY_KEY[key_b].unit)
+    shown = ""
+    if ua != ub:                                  # 决算支出 in 元, 预算 in 万元: b in a's unit
+        b = b * L.UNITS[ub][1] / L.UNITS[ua][1]
+        shown = ua
+    na, nb = fmt_num(a, 4) + shown, fmt_num(b, 4) + shown
     denominator = a if fig.shape == "saving" else b
     if denominator == 0:
         numerator = (a - b) if fig.shape in ("change", "saving") else a
         if numerator == 0 and fig.shape == "ratio" and zero_rule in ("full", "zero"):
             out.value = 1.0 if zero_rule == "full" else 0.0
-            out.text = (f"{fig.name}：{la}与{lb}均为0，按设定视为{fmt_pct(out.value)}")
+            out.text = (f"{fig.name}：{la}与{lb}均为0，按设定视为{fmt_pct_short(out.value)}")
             return out
-        out.reason = f"{(la if fig.shape == 'saving' else lb)}为0，无法计算{fig.name}"
+        out.reason = f"分母为0：{(la if fig.shape == 'saving' else lb)}为0，无法计算{fig.name}"
         return out
     if fig.shape == "ratio":
         out.value = a / b
         out.text = f"{fig.name}={na}/{nb}×100%={fmt_pct(out.value)}"
+        if key_b != fig.b:
+            out.text += f"（分母为{lb}）"
     elif fig.shape == "change":
         out.value = (a - b) / b
         out.text = f"{fig.name}=({na}-{nb})/{nb}×100%={fmt_pct(out.value)}"

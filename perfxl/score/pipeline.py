@@ -41,14 +41,15 @@ def score_chunk(paths: "list[str | Path]", password: str | None = None, *, texts
     a file that cannot be used gives its exception (UnusableInput, or any other error) in its place
     and never spoils the others; without, the first such exception is raised."""
     from perfxl.io.read import read_book
-    from perfxl.model.evaluation import load, sheets_to_read
+    from perfxl.model.evaluation import load, sheets_to_read, sheets_with_numbers
 
     out: list = [None] * len(paths)
     evs: list = []
     at: list[int] = []
     for i, p in enumerate(paths):
         try:
-            evs.append(load(p, read_book(p, sheets=sheets_to_read(), password=password)))
+            evs.append(load(p, read_book(p, sheets=sheets_to_read(), password=password,
+                                         formats=sheets_with_numbers())))
             at.append(i)
         except Exception as e:
             if not isolate:

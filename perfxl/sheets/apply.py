@@ -32,12 +32,44 @@ def _registry(cv: Canvas) -> list[str]:
 
 
 def _save_registry(cv: Canvas, marks: list[str], previous: int) -> None:
-    if L.SHEET_LISTS not in cv.names():
-        cv.new_sheet(L.SHEET_LISTS, cv.names()[-1])
-        cv.hide(L.SHEET_LISTS)
+    _lists_sheet(cv)
     col = ord(L.LIST_COLUMNS["marks"]) - 64
     rows = [[L.MARKS_HEADER], *([m] for m in marks), *([None] for _ in range(max(previous - len(marks), 0)))]
     cv.write(L.SHEET_LISTS, 1, col, rows)
+
+
+def _lists_sheet(cv: Canvas) -> None:
+    if L.SHEET_LISTS not in cv.names():
+        cv.new_sheet(L.SHEET_LISTS, cv.names()[-1])
+        cv.hide(L.SHEET_LISTS)
+
+
+WRITTEN_KEYS = ("rule_score", "score", "rate")
+
+
+def _save_written(cv: Canvas, result: Result, previous: int) -> None:
+    """What perfxl writes into the computed columns, row by row, so that the next run tells a figure a
+    person typed there from perfxl's own. A typed 得分 taken as the evaluator's figure is not recorded:
+    it stays a person's figure on every run."""
+    _lists_sheet(cv)
+    col = ord(L.LIST_COLUMNS["written"]) - 64
+    rows = [[L.WRITTEN_HEADER, None, None, None]]
+    for res in result.indicators:
+        own = {k: getattr(res, k) for k in WRITTEN_KEYS}
+        if res.indicator.score_key == "score":
+            own["score"] = None
+        rows.append([res.indicator.row, *(own[k] for k in WRITTEN_KEYS)])
+    rows += [[None] * 4 for _ in range(max(previous - len(rows) + 1, 0))]
+    cv.write(L.SHEET_LISTS, 1, col, rows)
+
+
+def _written_rows(cv: Canvas) -> int:
+    """How many rows the written-figures block of the 选项 sheet had (to clear what is left over)."""
+    if L.SHEET_LISTS not in cv.names():
+        return 0
+    col = ord(L.LIST_COLUMNS["written"]) - 64
+    values = cv.column(L.SHEET_LISTS, col, 1, cv.last_row(L.SHEET_LISTS))
+    return sum(1 for v in values[1:] if v is not None) if values and values[0] == L.WRITTEN_HEADER else 0
 
 
 def apply(cv: Canvas, result: Result, *, only_problems: bool = False) -> None:
@@ -88,7 +120,7 @@ def apply(cv: Canvas, result: Result, *, only_problems: bool = False) -> None:
         cv.note(where, ref, "\n".join(lines))
         marks.append(f"{where}!{ref}")
     for res in ([] if only_problems else result.deviations):
-        ref = str(ev.cell(res.indicator.row, "evaluator_score"))
+        ref = str(ev.cell(res.indicator.row, res.indicator.score_key))
         if (sheet, ref) not in by_cell:
             cv.fill(sheet, ref, "deviation")
             cv.note(sheet, ref, f"perfxl：评价得分 {fmt_score(res.indicator.evaluator_score)} 与规则得分 "
@@ -108,6 +140,8 @@ def apply(cv: Canvas, result: Result, *, only_problems: bool = False) -> None:
         draw(name)
         after = name
     if ev.basic_sheet and ev.basic_sheet in names and not only_problems:
-        outputs.figures(cv, ev.basic_sheet, result.checked.figures)
+        outputs.figures(cv, ev.basic_sheet, result.checked.all_figures or result.checked.figures)
     _save_registry(cv, marks, len(previous))
+    if not only_problems:
+        _save_written(cv, result, _written_rows(cv))
     cv.close()

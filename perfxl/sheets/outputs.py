@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from perfxl.model import layout as L
+from perfxl.model.values import fmt_num
 from perfxl.sheets.canvas import Canvas
 
 PCT, NUM = "0.00%", "0.00"
@@ -18,6 +19,17 @@ def status(result) -> str | None:
     return "已完成" + (f"（{len(result.deviations)} 项评价得分与规则不同，见“评价偏差”）" if result.deviations else "")
 
 
+def _figure_text(fv) -> str:
+    """计算过程 of a derived figure, or why it has none (分母为0 is not a missing input)."""
+    if fv is None:
+        return "未计算"
+    if fv.text:
+        return fv.text
+    if fv.missing:
+        return "缺少输入：" + "、".join(L.BASIC_BY_KEY[k].label for k in fv.missing)
+    return fv.reason or "未计算"
+
+
 def summary(cv: Canvas, name: str, result=None, info: dict | None = None) -> None:
     """得分汇总: unit, year, total, grade and status, then 一级/二级 分值 得分 得分率."""
     info = info or (result.info if result is not None else {})
@@ -25,6 +37,12 @@ def summary(cv: Canvas, name: str, result=None, info: dict | None = None) -> Non
     head = [("单位名称", info.get("unit")), ("评价年度", info.get("year")),
             ("总分", result.total if result is not None else None),
             ("等级", result.grade if result is not None else None), ("状态", status(result))]
+    conv = getattr(result, "conversion", None)
+    if conv is not None and conv.count:
+        names = "、".join(r.indicator.name for r in result.indicators if not r.applicable)
+        head.append((L.INFO_BY_KEY["na_method"].label,
+                     f"{conv.label}：{conv.text(result.total) or '总分无法计算'}（不适用指标{conv.count}项：{names}，"
+                     f"分值合计{fmt_num(conv.excluded)}）"))
     cv.write(name, 2, 1, [[label] for label, _ in head], style="plain", bold=True)
     cv.write(name, 2, 2, [[value] for _, value in head], style="computed")
     cv.write(name, 4, 2, [[head[2][1]]], style="computed", fmts=[NUM])
@@ -41,8 +59,9 @@ def summary(cv: Canvas, name: str, result=None, info: dict | None = None) -> Non
                      fill="level1" if lvl.level == 1 else None)
         r += 1
         weight = sum(l.weight for l in result.levels if l.level == 1)
-        rate = result.total / weight if result.total is not None and weight else None
-        cv.write(name, r, 1, [["合计", "", weight, result.total, rate]], style="plain",
+        raw = conv.raw if conv is not None else result.total
+        rate = raw / weight if raw is not None and weight else None
+        cv.write(name, r, 1, [["合计", "", weight, raw, rate]], style="plain",
                  fmts=[None, None, NUM, NUM, PCT], bold=True)
     cv.finish(name, landscape=False)
 
@@ -79,7 +98,7 @@ def deviations(cv: Canvas, name: str, result=None) -> None:
     rows = []
     for d in devs:
         ind = d.indicator
-        rows.append([ind.code, ind.name, str(ev.cell(ind.row, "evaluator_score")), d.rule_score,
+        rows.append([ind.code, ind.name, str(ev.cell(ind.row, ind.score_key)), d.rule_score,
                      round(ind.evaluator_score, 2), d.difference, ind.note or "（未填写）"])
     cv.write(name, 2, 1, rows, style="plain", fmts=[None, None, None, NUM, NUM, NUM, None])
     for i, row in enumerate(rows, start=2):
@@ -132,5 +151,5 @@ def figures(cv: Canvas, sheet: str, values: dict) -> None:
         if not name:
             break
         fv = values.get(name)
-        rows.append([fv.value if fv else None, fv.text if fv else "缺少输入，未计算"])
+        rows.append([fv.value if fv else None, _figure_text(fv)])
     cv.write(sheet, top + 1, 3, rows, style="computed", fmts=[PCT, None])

@@ -154,8 +154,9 @@ def build_info(ws, info: dict, grades: list[tuple[str, float]]) -> None:
         put(ws, row, 2, value, style="computed" if f.key == "template_version" else "input")
         put(ws, row, 3, f.help).alignment = WRAP
         if f.choices:
-            dv = DataValidation(type="list", formula1=list_range("kind", len(f.choices)), allow_blank=True,
-                                showErrorMessage=True, errorTitle="评价类型", error="请从下拉列表中选择")
+            source = list_range("kind", len(f.choices)) if f.key == "kind" else '"' + ",".join(f.choices) + '"'
+            dv = DataValidation(type="list", formula1=source, allow_blank=True,
+                                showErrorMessage=True, errorTitle=f.label, error="请从下拉列表中选择")
             ws.add_data_validation(dv)
             dv.add(f"B{row}")
         row += 1
@@ -243,12 +244,21 @@ def build_basic(ws, values: dict, zero_rule: str = L.ZERO_OVER_ZERO_DEFAULT) -> 
 
     header_row(ws, 1, L.BASIC_HEADER, (24, 16, 8, 56))
     r = 1
+    unit_cells: dict[str, list[str]] = {}
     for f in L.BASIC_FIELDS:
         r += 1
         put(ws, r, 1, f.label, style="plain").font = BOLD
         put(ws, r, 2, values.get(f.key), style="input", fmt="#,##0.####")
-        put(ws, r, 3, f.unit, style="plain")
+        put(ws, r, 3, values.get(f"{f.key}:unit") or f.unit, style="input")
         put(ws, r, 4, f.help, style="plain")
+        unit_cells.setdefault(L.UNITS[f.unit][0], []).append(f"C{r}")
+    for kind, cells in unit_cells.items():            # 单位: the units perfxl converts, per kind
+        dv = DataValidation(type="list", formula1='"' + ",".join(u for u, (k, _) in L.UNITS.items() if k == kind) + '"',
+                            allow_blank=True, showErrorMessage=True, errorTitle=L.BASIC_HEADER[2],
+                            error="请从下拉列表中选择：perfxl 按所选单位换算（如 元 与 万元）")
+        ws.add_data_validation(dv)
+        for cell in cells:
+            dv.add(cell)
     r += 2
     put(ws, r, 1, L.ZERO_OVER_ZERO_LABEL, style="plain").font = BOLD
     put(ws, r, 2, zero_rule, style="input")
@@ -256,6 +266,15 @@ def build_basic(ws, values: dict, zero_rule: str = L.ZERO_OVER_ZERO_DEFAULT) -> 
         style="plain")
     dv = DataValidation(type="list", formula1='"' + ",".join(L.ZERO_OVER_ZERO_CHOICES) + '"', allow_blank=True,
                         showErrorMessage=True, errorTitle=L.ZERO_OVER_ZERO_LABEL, error="请从下拉列表中选择")
+    ws.add_data_validation(dv)
+    dv.add(f"B{r}")
+    r += 1
+    put(ws, r, 1, L.BUDGET_BASE_LABEL, style="plain").font = BOLD
+    put(ws, r, 2, L.BUDGET_BASE_DEFAULT, style="input")
+    put(ws, r, 4, "支出预算执行率=决算支出数÷分母：默认调整后预算数（即全年预算数），也可选年初预算数", style="plain")
+    bases = [L.BASIC_BY_KEY[k].label for k in L.BUDGET_BASE_KEYS]
+    dv = DataValidation(type="list", formula1='"' + ",".join(bases) + '"', allow_blank=True,
+                        showErrorMessage=True, errorTitle=L.BUDGET_BASE_LABEL, error="请从下拉列表中选择")
     ws.add_data_validation(dv)
     dv.add(f"B{r}")
     r += 2

@@ -80,6 +80,7 @@ def build_guide(ws) -> None:
     for n in notes:
         r += 1
         ws.cell(row=r, column=1, value=n)
+    r = _guide_typing(ws, r)
     from perfxl.score import figures as F
 
     r += 2
@@ -121,6 +122,51 @@ def build_guide(ws) -> None:
         ws.column_dimensions[letter].width = width
     S.print_setup(ws, title_rows=None)
     S.protect(ws)
+
+
+def _guide_typing(ws, r: int) -> int:
+    """说明: how perfxl reads what people type (words for yes/no, percentages, 不适用, several targets,
+    units). The word lists come from model.values, the one place that maps them."""
+    from perfxl.model.values import NO_WORDS, NOT_APPLICABLE_WORDS, PARTIAL_WORDS, YES_WORDS
+    from perfxl.rules.multi import COMBINE_WORDS
+    from perfxl.sheets.look import needed_lines
+
+    def words(ws_: frozenset) -> str:
+        return "、".join(sorted((w for w in ws_ if not w.isascii()), key=lambda w: (len(w), w)))
+
+    r += 2
+    ws.cell(row=r, column=1, value="实际值、目标值的写法（perfxl 按下列方式理解）").font = S.BOLD
+    units = "、".join(L.UNITS)
+    combine = "、".join(COMBINE_WORDS)
+    for label, text in (
+        ("完成、达标", words(YES_WORDS) + "（及 是、√、TRUE）：达标，得满分"),
+        ("未完成、未达标", words(NO_WORDS) + "（及 否、×、FALSE）：未达标，不得分（或“未达标得X%”）"),
+        ("部分完成", words(PARTIAL_WORDS) + "：按未达标计；计分参数写“部分达标得50%”时得该比例"),
+        ("自评档次", "酌情评分（自评三档）的实际值写档次和档内得分率，如“部分达成并具有一定效果 70%”；只写档次名时提示补写得分率"),
+        ("不适用", words(NOT_APPLICABLE_WORDS) + "（写在实际值或计分方法），或分值填 0：该指标不计分；总分按“基本信息”页“"
+         + L.INFO_BY_KEY["na_method"].label + "”换算：" + "、".join(L.NA_METHODS) + "（默认第一种）"),
+        ("百分比", "90%、90 %、９０％、0.9（目标值为百分比时）都是 90%；设成百分比格式的单元格按显示的百分比读取；"
+         "≥90%、>=90%、不低于90%、90%以上 都是“≥90%”"),
+        ("目标值中的等号", "在 Excel、WPS 中键入 =100% 会变成公式；perfxl 把它读作目标值“=100%”，如程序把它存成 =1，"
+         "而实际值是百分比，也读作“=100%”并给出提示。稳妥的写法：先输入英文单引号 ' 再输入 =100%，或写 100%"),
+        ("数字", "1,234.50、1 234.5、１２３４．５ 都是 1234.5；设成文本格式的数字照常读取"),
+        ("几个目标", "目标值写“≥20户、≥10户”（顿号分隔），实际值同样写“22户、9户”，每项分别计分；或目标值写“各1个”，"
+         "实际值列出每一项（如“1个、1个、0个”）。完成比率默认取各项完成率的平均，达标得分默认各项都达标才得分；"
+         "计分参数可写：" + combine),
+        (L.BASIC_HEADER[2], "目标值与实际值的单位不同但可换算时（如 ≥5万元 与 48000元）按目标值的单位换算；“基础数据”页的单位可选 "
+         + units + "，按所选单位换算，其他单位会报告问题"),
+        ("计算列", "规则得分、得分、得分率、评分过程由 perfxl 写入；在“得分”列手填的数字（如单位自评分）作为评价人给定的得分使用"
+         "并给出提示，规则得分、得分率中手填的数字会被改写并给出提示"),
+    ):
+        r += 1
+        S.put(ws, r, 1, label, style="plain")
+        S.put(ws, r, 2, text, style="plain")
+        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=6)
+        ws.row_dimensions[r].height = 15 * needed_lines(text, _MERGED_WIDTH)
+    return r
+
+
+_MERGED_WIDTH = 168          # columns B:F of 说明, merged
 
 
 DEFAULT_QUESTIONS = ["题1", "题2", "题3", "题4", "题5"]
@@ -208,7 +254,9 @@ def rows_from_system(checked) -> list[dict]:
     """Indicator rows of a validated indicator list, ready for new_workbook()."""
     ev = checked.evaluation
     rows = []
-    for rec in ev.frame.to_dict("records"):
+    columns = list(ev.frame.columns)
+    for values in ev.frame.itertuples(index=False, name=None):      # keeps a Percent a Percent
+        rec = dict(zip(columns, values))
         rows.append({k: rec.get(k) for k in L.SYSTEM_KEYS if k in ev.frame.columns})
     return rows
 

@@ -1,0 +1,121 @@
+"""Cell types as spreadsheets store them: percent number formats as Excel and WPS write them (read at
+the XML level from the one package perfxl opens), "=100%" typed into 目标值 that became a formula, text
+that holds numbers, thousands separators, full-width digits, comparators written in several ways."""
+from __future__ import annotations
+
+import pytest
+from xlsx_quirks import Cell, evaluation
+
+from perfxl import api
+from perfxl.io.read import LITERAL, SCALED, percent_kind
+
+RATIO = dict(level1="产出(100分)", level2="数量", method="完成比率")
+
+
+def two(target, actual, second=None, **kw):
+    """Two indicators of 50: the first with ``target``/``actual``, the second always full."""
+    return [dict(code=1, name="指标一", weight=50, target=target, actual=actual, **RATIO, **kw),
+            second or dict(code=2, name="指标二", weight=50, target="≥1次", actual="1次", **RATIO)]
+
+
+def scored(path):
+    r = api.validate_file(path)
+    return r.record, r.problems
+
+
+@pytest.mark.parametrize("code, kind", [
+    ("0%", SCALED), ("0.00%", SCALED), ("0.0%_ ", SCALED), ("#,##0.00%", SCALED), ("0.00%;[Red]-0.00%", SCALED),
+    ("[$-804]0.0%", SCALED), ('"完成"0%', SCALED), ('0"%"', LITERAL), ("0\\%", LITERAL), ("0.00;[Red]-0.00%", None),
+    ("yyyy-mm-dd", None), ("General", None), ("@", None), ('"%"@', LITERAL)])
+def test_percent_kind_of_number_format_codes(code, kind):
+    assert percent_kind(code) == kind
+
+
+def test_excel_builtin_percent_formats_9_and_10(tmp_path):
+    # Excel writes 90% typed into a cell as 0.9 with built-in format 9 (0%), 95.4% with 10 (0.00%)
+    path = evaluation(tmp_path / "excel.xlsx", two(Cell(0.9, s=1), Cell(0.954, s=2)), xfs=[0, 9, 10])
+    rec, problems = scored(path)
+    first = rec.indicators[0]
+    assert (first.target, first.actual, first.score) == ("≥90%", "95.40%", 50.0)
+    assert "完成率=95.40%/90%×100%=106.00%" in first.process
+    assert rec.total == 100.0 and problems == ()
+
+
+def test_a_target_below_its_percent_actual_is_scored_as_the_percentages_shown(tmp_path):
+    # before: target 0.9 read as "≥0.9" and the actual "85%" refused as a percentage against a number
+    path = evaluation(tmp_path / "excel.xlsx", two(Cell(0.9, s=1), Cell(0.85, s=1)), xfs=[0, 9])
+    rec, _ = scored(path)
+    assert rec.indicators[0].score == round(50 * 0.85 / 0.9, 2) == 47.22
+
+
+@pytest.mark.parametrize("code", ["0.0%", "0%;[Red]-0%", "[$-804]0.00%_ ", "#,##0.0%"])
+def test_wps_custom_percent_formats(tmp_path, code):
+    path = evaluation(tmp_path / "wps.xlsx", two(Cell(0.9, s=1), Cell(0.954, s=1)), num_fmts={176: code}, xfs=[0, 176])
+    rec, _ = scored(path)
+    assert (rec.indicators[0].target, rec.indicators[0].actual, rec.indicators[0].score) == ("≥90%", "95.40%", 50.0)
+
+
+def test_a_quoted_percent_sign_shows_the_number_itself_as_the_percentage(tmp_path):
+    # 0"%" shows 90 as "90%": the person sees 90%, the cell holds 90
+    path = evaluation(tmp_path / "wps.xlsx", two(Cell(90, s=1), Cell(81, s=1)), num_fmts={177: '0"%"'}, xfs=[0, 177])
+    rec, _ = scored(path)
+    assert (rec.indicators[0].target, rec.indicators[0].actual, rec.indicators[0].score) == ("≥90%", "81.00%", 45.0)
+
+
+def test_a_percent_format_in_a_style_not_used_by_the_cell_changes_nothing(tmp_path):
+    path = evaluation(tmp_path / "plain.xlsx", two("≥90%", Cell(0.95, s=0)), xfs=[0, 9])
+    rec, _ = scored(path)
+    assert rec.indicators[0].actual == "95.00%" and rec.indicators[0].score == 50.0    # 0.95 against a percentage
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_equals_100_percent_typed_into_the_target_is_read_as_typed(tmp_path, cached):
+    # typing =100% makes a formula: with or without a value the program computed, the target is "=100%"
+    path = evaluation(tmp_path / "f.xlsx", two(Cell(1, f="100%", cached=cached), "98%"))
+    rec, problems = scored(path)
+    first = rec.indicators[0]
+    assert first.target == "=100%" and first.actual == "98.00%" and first.score == 49.0
+    assert not [p for p in problems if p.code == "formula_no_cache"]
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_a_target_formula_stored_as_1_against_a_percentage_is_read_as_100_percent_with_a_warning(tmp_path, cached):
+    path = evaluation(tmp_path / "f.xlsx", two(Cell(1, f="1", cached=cached), "98%"))
+    rec, problems = scored(path)
+    assert rec.indicators[0].target == "=100%" and rec.indicators[0].score == 49.0
+    (w,) = [p for p in problems if p.code == "target_formula"]
+    assert (w.severity, w.sheet, w.cell) == ("warning", "指标评分", "I2")
+    assert w.message == "目标值单元格是公式“=1”（在 Excel、WPS 中键入“=100%”会变成公式）；本行实际值是百分比，已按目标值“=100%”计分"
+
+
+def test_a_target_formula_against_a_count_is_that_count(tmp_path):
+    path = evaluation(tmp_path / "f.xlsx", two(Cell(5, f="5"), "4次"))
+    rec, problems = scored(path)
+    assert rec.indicators[0].target == "=5" and rec.indicators[0].score == 40.0
+    assert not [p for p in problems if p.code == "target_formula"]
+
+
+def test_a_formula_without_a_value_that_is_not_a_constant_is_still_reported(tmp_path):
+    path = evaluation(tmp_path / "f.xlsx", two("≥90%", Cell(None, f="B7*2", cached=False)))
+    _, problems = scored(path)
+    (p,) = [p for p in problems if p.code == "formula_no_cache"]
+    assert p.cell == "J2"
+
+
+@pytest.mark.parametrize("target, actual, expected", [
+    (">=90%", "95%", 50.0), ("≥ 90 %", "81 %", 45.0), ("大于或等于90%", "90％", 50.0), ("达到90%以上", "０.９", 50.0),
+    ("≥1,000", "1,234.50", 50.0), ("≥1,000", "８００", 40.0), ("≥ 1 000 人", "900人", 45.0)])
+def test_text_as_people_type_it(tmp_path, target, actual, expected):
+    path = evaluation(tmp_path / "t.xlsx", two(Cell(target, shared=False), Cell(actual)))
+    rec, problems = scored(path)
+    assert rec.indicators[0].score == expected, problems
+
+
+def test_numbers_kept_as_text_in_number_columns(tmp_path):
+    # a text-formatted 分值 "50" and 评价得分 "40.5"
+    rows = two("≥10次", "10次")
+    rows[0]["weight"] = Cell("50")
+    rows[0]["evaluator_score"] = Cell("40.5")
+    rows[0]["note"] = "现场核查有瑕疵"
+    rec, problems = scored(evaluation(tmp_path / "t.xlsx", rows))
+    assert rec.indicators[0].weight == 50 and rec.indicators[0].score == 40.5 and rec.total == 90.5

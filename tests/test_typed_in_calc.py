@@ -1,0 +1,103 @@
+"""A corpus typed through a real client: LibreOffice Calc, driven through UNO, types into a perfxl
+workbook exactly the strings a person types ("90%", "=100%", "1,234.50", "圆满完成", dates), as the
+keyboard does (Calc's input line applies its automatic formats) or with setFormula; the workbook is
+saved as .xlsx and as .ods, and perfxl reads and scores both the same."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from perfxl import api
+from perfxl.model import layout as L
+
+IND, INFO, BASIC = L.SHEET_INDICATORS, L.SHEET_INFO, L.SHEET_BASIC
+
+#: [sheet, cell, what the person types, how] (K: 目标值, L: 实际值 of the standard template)
+TYPED = [
+    [IND, "K2", "90%"], [IND, "L2", "95.4%"],                       # percentages: 0.9 with a percent format
+    [IND, "K3", "=100%"], [IND, "L3", "98%"],                       # "=100%" becomes a formula
+    [IND, "L4", "圆满完成"],
+    [IND, "K5", ">=1,000"], [IND, "L5", "1,234.50"],                # text comparator, number with separators
+    [IND, "K6", "≥ 90 %"], [IND, "L6", "８５％"],                   # spaces, full-width digits: Calc keeps text
+    [IND, "L7", "不适用"],
+    [IND, "K8", "90%", "formula"], [IND, "L8", "95%"],               # setFormula: 0.9, no percent format
+    [INFO, "B9", "2023-06-30"],                                      # 评价日期: a date
+    [BASIC, "B3", "2,000,000"], [BASIC, "C3", "元"],                 # 调整后预算数 in 元
+    [BASIC, "B4", "1,900,000.00"], [BASIC, "C4", "元"],              # 决算支出数 in 元
+]
+
+
+def template(path):
+    from perfxl.io.files import atomic_save
+    from perfxl.sheets.template import new_workbook
+
+    rows = [dict(code=i + 1, level1="产出(100分)" if i == 0 else None, level2="数量", name=f"指标{i + 1}",
+                 weight=w, method=m) for i, (w, m) in
+            enumerate([(15, "完成比率"), (15, "完成比率"), (15, "达标得分"), (15, "完成比率"), (10, "完成比率"),
+                       (10, "达标得分"), (10, "完成比率"), (10, "完成比率")])]
+    rows[-1].update(source="支出预算执行率", target="=100%")
+    atomic_save(new_workbook(rows=rows, info={"unit": "甲单位", "year": 2023}, blank_rows=0), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def typed(tmp_path_factory):
+    """The workbook typed in Calc, saved as .xlsx and .ods; and what Calc showed in each cell."""
+    from devtools.vba import HERE, uno_python
+
+    exe = uno_python()
+    if exe is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("LibreOffice 的 Python 接口 (python3-uno) 不可用：CI 中需要它在 Calc 中键入测试数据")
+        pytest.skip("python3-uno not installed")
+    tmp = tmp_path_factory.mktemp("typed")
+    spec = tmp / "spec.json"
+    spec.write_text(json.dumps(TYPED, ensure_ascii=False), encoding="utf-8")
+    outs = [tmp / "typed.xlsx", tmp / "typed.ods"]
+    proc = subprocess.run([exe, str(HERE / "lo_uno.py"), "type", str(template(tmp / "template.xlsx")), str(spec),
+                           *map(str, outs)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    shown = {(c["sheet"], c["cell"]): c for c in json.loads(proc.stdout.strip().splitlines()[-1])}
+    return outs, shown
+
+
+def test_calc_stored_what_a_person_sees(typed):
+    _, shown = typed
+    assert shown[(IND, "K2")]["shown"] == "90.00%" and shown[(IND, "K2")]["value"] == pytest.approx(0.9)
+    assert shown[(IND, "K3")]["formula"] == "=100%"
+    assert shown[(IND, "L5")]["value"] == 1234.5
+    assert shown[(IND, "K8")]["shown"] == "0.9"                       # setFormula: no percent format
+    assert shown[(BASIC, "B4")]["value"] == 1_900_000
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["xlsx", "ods"])
+def test_perfxl_reads_and_scores_what_was_typed(typed, which):
+    path = typed[0][which]
+    scored = api.validate_file(path)
+    rec = scored.record
+    got = {i.code: (i.target, i.actual, i.score) for i in rec.indicators}
+    assert got["1"] == ("≥90%", "95.40%", 15.0)
+    assert got["2"] == ("=100%", "98.00%", 14.7)
+    assert got["3"] == ("", "圆满完成", 15.0)
+    assert got["4"] == ("≥1000", "1234.5", 15.0)
+    assert got["5"] == ("≥90%", "85.00%", round(10 * 85 / 90, 2))
+    assert got["6"][2] is None and not rec.indicators[5].applicable
+    assert got["8"] == ("=100%", "95.00%", 9.5)                     # 1,900,000 元 / 2,000,000 元
+    assert rec.indicators[7].source_text == "支出预算执行率=1900000/2000000×100%=95.00%"
+    assert rec.info["date"] is not None and str(rec.info["date"]).startswith("2023-06-30")
+    # the cell typed with setFormula holds a bare 0.9: perfxl reads what Calc shows and says so at the cell
+    (p,) = [p for p in scored.problems if p.severity == "error"]
+    assert (p.code, p.sheet, p.cell) == ("actual_invalid", IND, "L8")
+    assert p.message == "实际值不符合“完成比率”：实际值“95%”是百分比，而目标值≥0.9不是"
+
+
+def test_both_files_give_the_same_figures(typed):
+    xlsx, ods = (api.validate_file(p).record for p in typed[0])
+    assert [(i.target, i.actual, i.score) for i in xlsx.indicators] == [(i.target, i.actual, i.score)
+                                                                         for i in ods.indicators]
+    assert xlsx.total == ods.total is None                           # indicator 7 has an error: no total
+    assert xlsx.basic == ods.basic and xlsx.basic_units == ods.basic_units == {
+        "budget_adjusted": "元", "spent_total": "元"}
