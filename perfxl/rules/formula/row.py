@@ -151,8 +151,19 @@ class Ctx:
 
 
 def units_for(target: Target | None) -> tuple[str, ...]:
+    """The units an actual value may carry against ``target``. When the target's unit is one the
+    engine converts (万元, 人 …), an actual in another such unit is converted or refused there
+    (kinds._against_target): the formula leaves that row to the marker."""
     unit = target.quantity.unit if target is not None else ""
-    return R.UNITS + ((unit,) if unit and unit != "%" else ())
+    allowed = R.UNITS + ((unit,) if unit and unit != "%" else ())
+    own = _unit_kind(unit)
+    if own is not None:                  # same kind and factor (次 and 个): the engine's number is unchanged
+        allowed = tuple(u for u in allowed if u == unit or _unit_kind(u) in (None, own))
+    return allowed
+
+
+def _unit_kind(unit: str):
+    return L.UNITS.get(L.UNIT_ALIASES.get(unit, unit))
 
 
 def _guard(raw: Mapping[str, Any], cells: RowCells) -> Expr:
