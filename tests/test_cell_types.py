@@ -119,3 +119,14 @@ def test_numbers_kept_as_text_in_number_columns(tmp_path):
     rows[0]["note"] = "现场核查有瑕疵"
     rec, problems = scored(evaluation(tmp_path / "t.xlsx", rows))
     assert rec.indicators[0].weight == 50 and rec.indicators[0].score == 40.5 and rec.total == 90.5
+
+
+def test_a_formula_in_the_score_column_is_computed_not_typed(tmp_path):
+    # a live workbook computes 得分 with a formula: its cached value is no figure a person typed
+    rows = two("≥10次", "8次")
+    rows[0]["score"] = Cell(45.0, f="M2")
+    rec, problems = scored(evaluation(tmp_path / "live.xlsx", rows))
+    assert rec.indicators[0].score == 40.0 and problems == ()
+    rows[0]["score"], rows[0]["note"] = Cell(45.0), "单位自评"
+    rec, problems = scored(evaluation(tmp_path / "typed.xlsx", rows))
+    assert rec.indicators[0].score == 45.0 and [(p.code, p.cell) for p in problems] == [("score_typed", "N2")]

@@ -49,6 +49,8 @@ class SheetGrid:
     hidden_rows: frozenset = frozenset()                   # 0-based rows hidden in the file (xlsx/xlsm)
     #: constant formulas as typed after the "=" ("100%", "1"): a person typed "=100%" into the cell
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: every cell holding a formula (xlsx/xlsm): what it shows is computed, not typed
+    formula_cells: frozenset = frozenset()
 
     def as_array(self):
         """The grid as a rectangular numpy object array (blanks None), built once."""
@@ -133,6 +135,8 @@ def _apply_formats(grid: SheetGrid, scan: "_SheetScan") -> None:
         v = grid.get(r, c)
         if v.__class__ in (float, int):
             grid.put(r, c, Percent(v if kind == SCALED else v / 100))
+    if scan.formula_cells:
+        grid.formula_cells = frozenset(scan.formula_cells)
     for pos, text in scan.formulas.items():
         grid.formulas[pos] = text
         if grid.get(*pos) is None:
@@ -211,6 +215,7 @@ class _SheetScan:
     hidden_rows: set[int] = field(default_factory=set)
     percent: dict[tuple[int, int], str] = field(default_factory=dict)     # cell -> SCALED / LITERAL
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)    # cell -> constant formula text
+    formula_cells: set[tuple[int, int]] = field(default_factory=set)      # every cell with a formula
 
 
 def _scan_sheets(package: Package, sheets: list[str], formats: set[str]) -> dict[str, _SheetScan]:
@@ -241,7 +246,7 @@ def _scan_sheets(package: Package, sheets: list[str], formats: set[str]) -> dict
             scan = _SheetScan(hidden_rows=_hidden_rows(data) if len(data) <= _BIG_PART else set())
             if len(data) <= _BIG_PART:
                 if b't="e"' in data or _HAS_FORMULA.search(data):
-                    scan.marks, scan.formulas = _marks(data)
+                    scan.marks, scan.formulas, scan.formula_cells = _marks(data)
                 if styles and name in formats:
                     scan.percent = _percent_cells(data, styles)
             out[name] = scan
@@ -251,9 +256,10 @@ def _scan_sheets(package: Package, sheets: list[str], formats: set[str]) -> dict
     return out
 
 
-def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int, int], str]]:
-    """Error values and formulas without a cached value (marks); constant formulas (their text)."""
-    marks, constants = {}, {}
+def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int, int], str], set]:
+    """Error values and formulas without a cached value (marks); constant formulas (their text);
+    every cell with a formula."""
+    marks, constants, formula_cells = {}, {}, set()
     for m in _CELL.finditer(data):
         attrs, inner = m.group(1), m.group(2) or b""
         ref = _REF.search(attrs)
@@ -264,13 +270,14 @@ def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int
         if _TYPE_E.search(attrs) and v:
             marks[pos] = CellMark("error", v.group(1).decode("utf-8", "replace"))
         elif _HAS_FORMULA.search(inner):
+            formula_cells.add(pos)
             f = _F.search(inner)
             formula = (f.group(1) or b"").decode("utf-8", "replace") if f else ""
             if _CONSTANT.fullmatch(formula):
                 constants[pos] = formula.strip()
             elif v is None or v.group(1) == b"":
                 marks[pos] = CellMark("nocache", "=" + formula if formula else "(共享公式)")
-    return marks, constants
+    return marks, constants, formula_cells
 
 
 # --- number formats: what a cell shows as a percentage ---------------------------------------
