@@ -88,16 +88,18 @@ def test_perfxl_reads_and_scores_what_was_typed(typed, which):
     assert got["8"] == ("=100%", "95.00%", 9.5)                     # 1,900,000 元 / 2,000,000 元
     assert rec.indicators[7].source_text == "支出预算执行率=1900000/2000000×100%=95.00%"
     assert rec.info["date"] is not None and str(rec.info["date"]).startswith("2023-06-30")
-    # the cell typed with setFormula holds a bare 0.9: perfxl reads what Calc shows and says so at the cell
-    (p,) = [p for p in scored.problems if p.severity == "error"]
-    assert (p.code, p.sheet, p.cell) == ("actual_invalid", IND, "L8")
-    assert p.message == "实际值不符合“完成比率”：实际值“95%”是百分比，而目标值≥0.9不是"
+    # the target set with setFormula holds a bare 0.9 (no percent format): read as the 0.9 Calc shows,
+    # which the 95% typed beside it meets
+    assert got["7"] == ("≥0.9", "95.00%", 10.0)
+    assert [p for p in scored.problems if p.severity == "error"] == []
+    # indicator 6 does not apply: 88.64 of the 90 applicable points, converted to 100
+    assert (rec.raw_total, rec.applicable_weight, rec.total) == (88.64, 90.0, round(88.64 / 90 * 100, 2))
 
 
 def test_both_files_give_the_same_figures(typed):
     xlsx, ods = (api.validate_file(p).record for p in typed[0])
     assert [(i.target, i.actual, i.score) for i in xlsx.indicators] == [(i.target, i.actual, i.score)
                                                                          for i in ods.indicators]
-    assert xlsx.total == ods.total is None                           # indicator 7 has an error: no total
+    assert xlsx.total == ods.total == 98.49
     assert xlsx.basic == ods.basic and xlsx.basic_units == ods.basic_units == {
         "budget_adjusted": "元", "spent_total": "元"}

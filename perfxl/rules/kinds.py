@@ -13,7 +13,6 @@ from perfxl.model.values import (
     NO_WORDS,
     PARTIAL,
     YES,
-    Percent,
     Quantity,
     Target,
     clean,
@@ -75,8 +74,8 @@ def _against_target(raw: object, target: Target) -> Quantity:
     q = _numeric(raw, target.quantity.is_percent)
     if target.quantity.is_percent and q.unit not in ("%", ""):
         raise RuleError("actual", f"实际值“{raw}”的单位“{q.unit}”与目标值的百分比不一致")
-    if not target.quantity.is_percent and q.is_percent and isinstance(raw, (str, Percent)):
-        raise RuleError("actual", f"实际值“{q.notation()}”是百分比，而目标值{target.show()}不是")
+    if not target.quantity.is_percent and q.is_percent and isinstance(raw, str):
+        raise RuleError("actual", f"实际值“{raw}”是百分比，而目标值{target.show()}不是")
     tu, au = target.quantity.unit, q.unit
     if tu and au and tu != au and not target.quantity.is_percent:
         t_kind, a_kind = unit_of(tu), unit_of(au)
