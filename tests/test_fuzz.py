@@ -162,7 +162,7 @@ def test_random_tables_in_real_files_read_score_and_write_back(book, tmp_path_fa
 
     ev = result.checked.evaluation
     marked = {(p.sheet, p.cell) for p in result.problems if p.sheet and p.cell}
-    marked |= {(ev.table.sheet, ev.cell(d.indicator.row, "evaluator_score")) for d in result.deviations}
+    marked |= {(ev.table.sheet, str(ev.cell(d.indicator.row, d.indicator.score_key))) for d in result.deviations}
     computed = {col_letter(c) for k, c in ev.table.columns.items() if k in L.COMPUTED_KEYS}
     check_nothing_else_changed(path, report.output, marked, computed)
 
