@@ -195,7 +195,7 @@ def test_published_counts_give_the_published_rate(make_workbook, cli):
     assert run.json()["indicators"][0]["rule_score"] == 2.70
     [st] = _record(path).survey
     assert round(st.rate, 4) == 0.8990 and st.sample == 52 and st.valid == 52
-    assert st.rate_formula.endswith("＝（非常满意43×100%＋满意7×50%＋一般1×25%＋不满意1×0%）÷52＝89.9%")
+    assert st.rate_formula.endswith("＝（非常满意43×100%＋满意7×50%＋一般1×25%＋不满意1×0%）÷52＝89.90%")
     assert [(o.label, o.count, round(o.share, 4)) for o in st.options][:2] == [("非常满意", 43, 0.8269), ("满意", 7, 0.1346)]
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from perfxl.check.problems import Problem, problem
 from perfxl.model import layout as L
 from perfxl.model.cells import cell_ref
-from perfxl.model.values import fmt_num, fmt_pct, is_blank
+from perfxl.model.values import fmt_num, fmt_pct, fmt_pct_short, is_blank
 from perfxl.survey.headers import norm, resolve
 from perfxl.survey.sheet import (Option, QuestionSet, SurveyInput, Tally, default_options,  # noqa: F401
                                  normalise_weights, parse_weight)
@@ -397,12 +397,12 @@ def _rate_formula(c, w, labels, groups, valid, rate) -> str:
         for i, lab in enumerate(labels):
             ws = [float(x) for x in w[:, i] if not np.isnan(x)]
             if ws and total[i]:
-                terms.append(f"{lab}{int(total[i])}×{fmt_pct(ws[0])}")
+                terms.append(f"{lab}{int(total[i])}×{fmt_pct_short(ws[0])}")
     else:
         for b in range(c.shape[0]):
             for i, lab in enumerate(labels):
                 if c[b, i]:
-                    terms.append(f"{groups[b]}{lab}{int(c[b, i])}×{fmt_pct(float(w[b, i]))}")
+                    terms.append(f"{groups[b]}{lab}{int(c[b, i])}×{fmt_pct_short(float(w[b, i]))}")
     return f"{L.REPORT_SURVEY_RATE_FORMULA}＝（{'＋'.join(terms)}）÷{valid}＝{fmt_pct(rate)}"
 
 
