@@ -44,7 +44,7 @@ class IndicatorRecord:
 
     def compact(self) -> "IndicatorRecord":
         """The record without its long texts (consolidating thousands of files keeps only figures)."""
-        return replace(self, criterion="", note="", process="", source_text="")
+        return replace(self, criterion="", note="", process="", target="", actual="", source_text="")
 
 
 @dataclass(frozen=True, slots=True)
