@@ -112,6 +112,9 @@ class Percent(float):
     def __reduce__(self):
         return (Percent, (float(self),))
 
+    def __str__(self) -> str:          # messages show what the cell shows: 90%, not 0.9
+        return self.as_text()
+
     def as_text(self) -> str:
         return fmt_pct_short(self)
 
