@@ -287,3 +287,50 @@ def test_groups_with_their_own_sample_options_and_weights(make_workbook, cli):
     assert m.rate == pytest.approx((150 + 50 * 0.8 + 20 * 0.6) * 2 / 450)
     assert s.rate == pytest.approx((40 * 2 + 10 * 0.6 * 2 + 0) / 103)       # the last Q2 answer is not counted
     assert {o.label: o.weight for o in s.options} == {"满意": 1.0, "基本满意": 0.6, "不满意": 0.0}
+
+
+# --- in the consolidation (问卷得分率) -------------------------------------------------------------
+
+def test_consolidation_lists_each_units_questionnaire_rates(survey_book, make_workbook, cli, soffice, tmp_path):
+    """Every included workbook's question sets, per unit and evaluator: sample, rates and the shape
+    they came in; the summary workbook shows them as LibreOffice reads them."""
+    import shutil
+
+    folder = tmp_path / "units"
+    folder.mkdir()
+    published = {"非常满意": 43, "满意": 7, "一般": 1, "不满意": 1}      # a seed's 52 份
+    counts = [[q, g, None, *((published if (g, q) == ("服务对象", "Q1") else c)[o] for o, _, _ in OPTIONS)]
+              for g, per_q in COUNTS.items() for q, c in per_q.items()]
+    counted = make_workbook(rows=rows(), info={"unit": "甲单位", "year": 2024, "evaluator": "张三"}, name="甲.xlsx",
+                            survey=dict(questions=["Q1", "Q2", "Q3"], options=OPTIONS, sets=SETS, counts=counts))
+    shutil.copy(counted, folder / "甲.xlsx")
+    for who in ("李四", "王五"):
+        def evaluator(wb, who=who):
+            ws = wb[L.SHEET_INFO]
+            for row in ws.iter_rows():
+                if row[0].value == L.INFO_BY_KEY["evaluator"].label:
+                    row[1].value = who
+        shutil.copy(survey_book(mutate=evaluator, name=f"乙{who}.xlsx"), folder / f"乙{who}.xlsx")
+    run = cli("consolidate", folder, "-o", tmp_path / "汇总.xlsx", "--jobs", "1", "--json")
+    assert run.code == 0, run.text
+    got = [(r["unit"], r["evaluator"], r["survey"], r["sample"], r["survey_rate"], r["survey_source"])
+           for r in run.json()["survey"]]
+    rate_obj, _, _ = hand_rate(list(COUNTS["服务对象"].values()))
+    rate_staff, _, _ = hand_rate(list(COUNTS["工作人员"].values()))
+    b_sets = [(s, n, round(r, 4)) for s, n, r in (("服务对象满意度", 52, rate_obj), ("工作人员满意度", 10, rate_staff))]
+    by_unit = {}
+    for unit, who, name, sample, rate, source in got:
+        by_unit.setdefault(unit, []).append((who, name, sample, rate, source))
+    a_obj, _, _ = hand_rate([published, COUNTS["服务对象"]["Q2"], COUNTS["服务对象"]["Q3"]])
+    assert by_unit["甲单位"] == [("张三", "服务对象满意度", 52, round(a_obj, 4), "选项计数（问卷汇总）"),
+                               ("张三", "工作人员满意度", 10, round(rate_staff, 4), "选项计数（问卷汇总）")]
+    assert sorted(by_unit["某单位"]) == sorted((who, s, n, r, "逐份答卷（问卷）") for who in ("李四", "王五")
+                                              for s, n, r in b_sets)
+    # the sheet follows the 汇总's order (by rank)
+    assert list(dict.fromkeys(u for u, *_ in got)) == [u["unit"] for u in run.json()["units"]]
+    seen = soffice.sheets(tmp_path / "汇总.xlsx")[L.SHEET_CONS_SURVEY]
+    assert seen[0][:4] == [L.CONS_HEADERS[k] for k in L.CONS_SURVEY_KEYS[:4]]
+    rate_col = list(L.CONS_SURVEY_KEYS).index("survey_rate")
+    shown = [r[rate_col] for r in seen[1:] if r[0] == "甲单位"]         # raw values, in a percent format
+    assert all(v.endswith("%") for v in shown)
+    assert [round(float(v[:-1]) / 100, 9) for v in shown] == [round(a_obj, 9), round(rate_staff, 9)]

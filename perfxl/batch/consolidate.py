@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.io.package import EXCEL_SUFFIXES
 from perfxl.model import layout as L
+from perfxl.model.records import json_rate as _rate
 from perfxl.model.values import fmt_num, is_blank, round2
 from perfxl.model.values import fmt_score as _fmt_score
 
@@ -341,6 +342,7 @@ class Consolidation:
     level1: list[str]
     grade_labels: list[str]
     panel_method: str = "mean"
+    survey: Any = None      # 问卷得分率: each included workbook's question sets (sample, rates)
     outlier_share: float = L.PANEL_OUTLIER_SHARE
     strict: bool = False
     reference: str | None = None          # a file carrying the reference indicator system
@@ -409,6 +411,8 @@ class Consolidation:
                           "sheet": _plain(r["sheet"]), "cell": _plain(r["cell"]), "fix": _plain(r["fix"])}
                          for r in self.rejected.to_dict("records")],
             "skipped": [{"file": p.file, "reason": p.message} for p in self.skipped],
+            "survey": [{k: _rate(v) if k in ("survey_rate", "satisfied") else _plain(v) for k, v in r.items()}
+                       for r in (self.survey.to_dict("records") if self.survey is not None else [])],
             "problems": [p.to_dict() for p in self.rejections],
         }
 
@@ -675,6 +679,7 @@ class _Builder:
         panel = pd.DataFrame(panel_rows, columns=list(L.CONS_PANEL_KEYS))
         rejected, rejections = self.rejected_table()
         return Consolidation(summary=summary, detail=detail, analysis=analysis, panel=panel, rejected=rejected,
+                             survey=self.survey(included, summary),
                              found=len(self.records), level1=level1, grade_labels=grade_labels,
                              panel_method=self.panel_method, outlier_share=self.outlier_share, strict=self.strict,
                              reference=ref.file if ref else None, included_files=[r.file for r in included],
@@ -717,6 +722,21 @@ class _Builder:
                              i.evaluator_score, i.score, i.score / i.weight if i.weight else None,
                              L.YES if i.deviates else L.NO))
         return pd.DataFrame.from_records(rows, columns=list(L.CONS_DETAIL_KEYS))
+
+    @staticmethod
+    def survey(included: list, summary):
+        """问卷得分率: every question set of every included workbook, units in the 汇总's order."""
+        import pandas as pd
+
+        order = {_norm(u): n for n, u in enumerate(summary["unit"])} if len(summary) else {}
+        rows = []
+        for rec in sorted(included, key=lambda r: order.get(_norm(r.info.get("unit")), len(order))):
+            info = rec.info
+            for s in rec.survey:
+                rows.append((info.get("unit"), _year(info.get("year")), info.get("evaluator"), s.name, s.group,
+                             s.sample, s.valid, s.rate, s.satisfied, L.CONS_SURVEY_SOURCES.get(s.source, s.source),
+                             rec.file))
+        return pd.DataFrame.from_records(rows, columns=list(L.CONS_SURVEY_KEYS))
 
     @staticmethod
     def analysis(unit_scores: list[tuple], included: list, ref_inds: list):

@@ -23,14 +23,16 @@ SCORE, RATE, INT = "0.00", "0.00%", "0"
 _FORMATS = {"total": SCORE, "weight": SCORE, "rule_score": SCORE, "evaluator_score": SCORE, "score": SCORE,
             "mean": SCORE, "min": SCORE, "max": SCORE, "panel_score": SCORE, "median": SCORE, "spread": SCORE,
             "std": "0.0000", "rate": RATE, "mean_rate": RATE, "rank": INT, "evaluators": INT, "units": INT,
-            "lost": INT, "deviations": INT, "seq": INT, "count": INT}
+            "lost": INT, "deviations": INT, "seq": INT, "count": INT, "sample": INT, "valid": INT,
+            "survey_rate": RATE, "satisfied": RATE}
 _WIDTHS = {"unit": 26, "credit_code": 20, "year": 9, "kind": 18, "total": 8, "grade": 6, "rank": 6, "evaluators": 8,
            "evaluator_names": 18, "status": 16, "note": 30, "files": 40, "evaluator": 10, "file": 40,
            "template_version": 8, "code": 7, "level1": 12, "level2": 14, "name": 24, "weight": 8, "method": 10,
            "rule_score": 9, "evaluator_score": 9, "score": 8, "rate": 9, "deviates": 10, "units": 8, "mean": 10,
            "min": 10, "max": 10, "mean_rate": 11, "lost": 10, "deviations": 12, "panel_score": 10, "median": 9,
            "spread": 8, "std": 9, "figures": 40, "outliers": 36, "seq": 6, "category": 12, "reason": 60,
-           "sheet": 10, "cell": 8, "fix": 50}
+           "sheet": 10, "cell": 8, "fix": 50, "survey": 22, "group": 12, "sample": 10, "valid": 12,
+           "survey_rate": 9, "satisfied": 9, "survey_source": 18}
 #: columns printed in portrait (the rest of the tables are wide: landscape)
 _PORTRAIT = {L.SHEET_CONS_README}
 
@@ -286,6 +288,9 @@ def _readme_sheet(wb, st: _Styles, cons) -> None:
         (f"9. “{L.SHEET_CONS_CHARTS}”中列出全部单位：按排名每 {L.CHART_UNITS_PER_CHART} 个单位一张总分图、"
          f"每 {L.CHART_UNITS_PER_RATES_CHART} 个单位一张得分率图，每张图占一页；"
          "数值轴从略低于最低值处起，便于比较差异。", False),
+        *((f"10. “{L.SHEET_CONS_SURVEY}”列出每份纳入的工作簿中每个问卷题组的样本量、有效回答人次、得分率和满意率"
+           "（与 perfxl score 的“问卷统计”相同；多人评价的单位逐个评价人列出）。", False),) * bool(
+            cons.survey is not None and len(cons.survey)),
     ]
     for i, (text, bold) in enumerate(lines):
         if text:
@@ -304,6 +309,8 @@ def write_workbook(cons, path: Path) -> Path:
         _table_sheet(wb, st, L.SHEET_CONS_DETAIL, cons.detail)
         _table_sheet(wb, st, L.SHEET_CONS_ANALYSIS, cons.analysis)
         _table_sheet(wb, st, L.SHEET_CONS_PANEL, cons.panel)
+        if cons.survey is not None and len(cons.survey):
+            _table_sheet(wb, st, L.SHEET_CONS_SURVEY, cons.survey)
         _table_sheet(wb, st, L.SHEET_CONS_REJECTED, cons.rejected)
         _readme_sheet(wb, st, cons)
         wb.set_properties({"creator": "perfxl"})

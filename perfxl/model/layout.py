@@ -383,6 +383,7 @@ BUTTON_VALIDATE, BUTTON_SCORE = "校验", "评分"      # on 基本信息 of a m
 SHEET_CONS_DETAIL = "指标明细"
 SHEET_CONS_ANALYSIS = "指标分析"
 SHEET_CONS_PANEL = "评价组"
+SHEET_CONS_SURVEY = "问卷得分率"        # written when some workbook has a questionnaire
 SHEET_CONS_REJECTED = "未纳入文件"
 SHEET_CONS_CHARTS = "图表"
 SHEET_CONS_README = "汇总说明"
@@ -401,6 +402,8 @@ CONS_HEADERS: dict[str, str] = {
     "figures": "各评价人得分", "outliers": "偏离较大的评价人",
     "seq": "序号", "category": "类别", "reason": "原因", "sheet": "工作表", "cell": "单元格", "fix": "修改建议",
     "label": "单位", "count": "单位数",
+    "survey": "问卷（题组）", "group": "调查对象", "sample": "样本量（份）", "valid": "有效回答人次",
+    "survey_rate": "得分率", "satisfied": "满意率", "survey_source": "数据形式",
 }
 CONS_SUMMARY_KEYS = ("unit", "credit_code", "year", "kind", "total", "grade", "rank")   # then 一级指标 scores
 CONS_SUMMARY_TAIL_KEYS = ("evaluators", "evaluator_names", "status", "note", "files")
@@ -411,6 +414,10 @@ CONS_ANALYSIS_KEYS = ("year", "code", "level1", "level2", "name", "weight", "uni
 CONS_PANEL_KEYS = ("unit", "year", "code", "level1", "name", "weight", "evaluators", "panel_score", "median",
                    "min", "max", "spread", "std", "figures", "outliers")
 CONS_REJECTED_KEYS = ("seq", "file", "category", "reason", "sheet", "cell", "fix")
+CONS_SURVEY_KEYS = ("unit", "year", "evaluator", "survey", "group", "sample", "valid", "survey_rate", "satisfied",
+                    "survey_source", "file")
+#: SurveySetRecord.source -> how the 问卷得分率 sheet names it
+CONS_SURVEY_SOURCES = {"responses": "逐份答卷（问卷）", "counts": "选项计数（问卷汇总）"}
 
 #: 一级指标 得分率 columns of the chart data table
 CONS_LEVEL1_RATE = "{name}得分率"

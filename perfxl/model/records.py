@@ -110,6 +110,11 @@ class SurveySetRecord:
     source: str = "responses"                     # responses (问卷) or counts (问卷汇总)
     per_question: tuple[SurveyQuestionRecord, ...] = ()
 
+    def compact(self) -> "SurveySetRecord":
+        """Sample and rates only (what a consolidation keeps per unit)."""
+        return replace(self, questions=(), shares=(), options=(), rate_formula="", satisfied_formula="",
+                       per_question=())
+
 
 @dataclass(frozen=True)
 class FileRecord:
@@ -175,7 +180,8 @@ class FileRecord:
         many files keeps per file."""
         errors = self.errors
         return replace(self, indicators=tuple(i.compact() for i in self.indicators), basic={}, basic_units={},
-                       figures=(), survey=(), problems=errors[:keep_errors], error_count=len(errors))
+                       figures=(), survey=tuple(s.compact() for s in self.survey), problems=errors[:keep_errors],
+                       error_count=len(errors))
 
     def to_dict(self, *, output: str | None = None, extra_problems: tuple[Problem, ...] = ()) -> dict:
         """The JSON shape of ``perfxl score --json`` / ``validate --json``."""
@@ -192,13 +198,13 @@ class FileRecord:
             "conversion": self.conversion or None,
             "levels": [
                 {"level": lv.level, "name": lv.name, "parent": lv.parent, "weight": lv.weight, "score": lv.score,
-                 "rate": _rate(lv.rate)}
+                 "rate": json_rate(lv.rate)}
                 for lv in self.levels],
             "indicators": [
                 {"code": i.code, "row": i.row, "level1": i.level1, "level2": i.level2, "name": i.name,
                  "weight": i.weight, "method": i.method, "target": i.target or None, "actual": i.actual or None,
                  "source": i.source or None, "applicable": i.applicable, "rule_score": i.rule_score,
-                 "evaluator_score": i.evaluator_score, "score": i.score, "rate": _rate(i.rate),
+                 "evaluator_score": i.evaluator_score, "score": i.score, "rate": json_rate(i.rate),
                  "deviation": i.deviates, "process": i.process}
                 for i in self.indicators],
             "deviations": [
@@ -210,7 +216,7 @@ class FileRecord:
         }
 
 
-def _rate(rate: float | None) -> float | None:
+def json_rate(rate: float | None) -> float | None:
     """A rate for JSON: the fraction of a percentage with two decimals (0.954 is 95.40%)."""
     return None if rate is None else round(rate, 4)
 

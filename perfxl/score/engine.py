@@ -438,7 +438,9 @@ def _compact_record(result: Result, ev, inds: tuple) -> "FileRecord":
                                                      lv.score, lv.declared) for lv in result.levels),
         indicators=inds, problems=errors[:3], grades=tuple((str(g), float(m)) for g, m in result.checked.grades),
         sheet=ev.table.sheet, name_col=col_letter(name_col) if name_col else "", info_sheet=ev.info_sheet,
-        info_cells=dict(ev.info_cells), error_count=len(errors), **_conversion_fields(result))
+        info_cells=dict(ev.info_cells), error_count=len(errors), **_conversion_fields(result),
+        survey=() if result.survey is None else tuple(_survey_record(s).compact()
+                                                       for s in result.survey.sets.values()))
 
 
 def _conversion_fields(result: Result) -> dict:
