@@ -28,7 +28,8 @@ def flat(text: str) -> str:
 @pytest.mark.parametrize("args, message, fix", [
     (["score"], "命令用法有误：缺少参数“文件”（要评分的工作簿）", "按此写法运行：perfxl score [选项] 文件；详见 perfxl score --help"),
     (["scor", "a.xlsx"], "命令用法有误：没有“scor”这个命令，是不是要用“score”？",
-     "可用的命令：template、validate、score、report、fill、consolidate；详见 perfxl --help"),
+     "可用的命令：template、validate、score、report、fill、consolidate、survey；详见 perfxl --help"),
+    (["surve", "import"], "命令用法有误：没有“surve”这个命令，是不是要用“survey”？", ""),
     (["score", "--bogus", "a.xlsx"], "命令用法有误：没有“--bogus”这个选项", "详见 perfxl score --help"),
     (["consolidate", "d", "--jobs", "abc"], "命令用法有误：选项 -j/--jobs 的值“abc”无效：应为整数",
      "详见 perfxl consolidate --help"),
@@ -55,7 +56,7 @@ def test_usage_error_with_json_is_one_document(tmp_path):
 
 
 @pytest.mark.parametrize("command", [[], ["template"], ["validate"], ["score"], ["report"], ["fill"],
-                                     ["consolidate"]])
+                                     ["consolidate"], ["survey"], ["survey", "import"]])
 def test_help_at_80_columns_is_chinese_and_whole(command):
     proc = run80(*command, "--help")
     out = proc.stdout

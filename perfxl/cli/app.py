@@ -315,13 +315,15 @@ def consolidate_cmd(
 
 # --- survey import ------------------------------------------------------------------------------------
 
-survey_app = typer.Typer(help="问卷：导入问卷星、腾讯问卷等平台导出的答卷。", no_args_is_help=True)
+survey_app = typer.Typer(help="问卷：导入问卷星、腾讯问卷等平台导出的答卷。", no_args_is_help=True,
+                         options_metavar="[选项]", subcommand_metavar="命令 [参数]...",
+                         context_settings={"help_option_names": ["-h", "--help"]})
 app.add_typer(survey_app, name="survey")
 
 
 @survey_app.command("import")
 def survey_import_cmd(
-    export: Annotated[Path, typer.Argument(help="平台导出的答卷（.xlsx/.xls/.csv，GBK 或 UTF-8）")],
+    export: Annotated[Path, typer.Argument(metavar=CLI_METAVARS["export"], help="平台导出的答卷（.xlsx/.xls/.csv，GBK 或 UTF-8）")],
     into: Annotated[Path, typer.Option("--into", help="写入其“问卷”页的评分工作簿（先备份）")],
     set_name: Annotated[Optional[str], typer.Option(
         "--set", help="这批答卷的对象类别，并以此名在“问卷设置”中加一个题组（如 会员、工作人员）")] = None,
@@ -381,7 +383,7 @@ def _usage_error(args: list[str], error: Exception) -> int:
     """A usage error: a message in Chinese (or, with --json, one JSON document) and exit code 2."""
     from perfxl.cli.usage import usage_problem
 
-    p = usage_problem(error, args, [c.name for c in app.registered_commands])
+    p = usage_problem(error, args, [c.name for c in app.registered_commands] + [g.name for g in app.registered_groups])
     if "--json" in args:
         from perfxl.cli.render import refusal_dict
 

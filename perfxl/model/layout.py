@@ -311,7 +311,7 @@ CLI_INDICATORS_TITLE = "三级指标"
 #: typer's help panels
 CLI_PANELS = {"options": "选项", "arguments": "参数", "commands": "命令"}
 #: how the help screen and usage errors name the commands' arguments
-CLI_METAVARS = {"file": "文件", "roster": "名单", "paths": "文件或文件夹"}
+CLI_METAVARS = {"file": "文件", "roster": "名单", "paths": "文件或文件夹", "export": "导出文件"}
 
 
 # --- styles (colours only; applied by template and writer) -------------------
