@@ -21,3 +21,24 @@ def test_consolidate_skips_backups_and_lock_files_and_lists_them(example, tmp_pa
     data = cli("consolidate", folder, "--json", "-o", tmp_path / "汇总2.xlsx").json()
     assert (data["found"], data["included"], data["not_included"]) == (1, 1, 0)
     assert sorted(s["file"].rsplit("/", 1)[-1] for s in data["skipped"]) == sorted([backup.name, "~$甲.xlsx"])
+
+
+def test_summary_workbooks_in_the_folder_are_skipped_not_rejected(example, tmp_path, cli):
+    """An earlier run's 汇总.xlsx saved into the folder, and the administrator's 汇总 workbook, are listed
+    as skipped; a workbook that merely lacks 指标评分 is still rejected with its reason."""
+    from openpyxl import Workbook
+
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    shutil.copy2(example, folder / "甲.xlsx")
+    assert cli("consolidate", folder, "-o", folder / "汇总.xlsx").code == 0
+    assert cli("template", "--summary", "-o", folder / "汇总工具.xlsm").code == 0
+    wb = Workbook()
+    wb.active.title = "汇总"                                               # not perfxl's: no 汇总说明
+    wb.save(folder / "别的表.xlsx")
+    data = cli("consolidate", folder, "--json", "-o", tmp_path / "汇总2.xlsx").json()
+    assert (data["found"], data["included"], data["not_included"]) == (2, 1, 1)
+    assert sorted(s["file"].rsplit("/", 1)[-1] for s in data["skipped"]) == ["汇总.xlsx", "汇总工具.xlsm"]
+    assert all("是 perfxl 写出的汇总工作簿" in s["reason"] for s in data["skipped"])
+    (rejected,) = data["rejected"]
+    assert rejected["file"].endswith("别的表.xlsx") and "缺少工作表“指标评分”" in rejected["reason"]

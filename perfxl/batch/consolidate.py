@@ -132,6 +132,8 @@ def _as_record(path: str, result) -> "FileRecord | Unusable":
     from perfxl.score.engine import record
 
     if isinstance(result, UnusableInput):
+        if result.problems and result.problems[0].code == "sheet_missing" and _is_summary(path):
+            return _unusable(path, [problem("consolidate_summary_file", file=path, path=Path(path).name)])
         return _unusable(path, result.problems)
     try:
         if isinstance(result, Exception):
@@ -140,6 +142,17 @@ def _as_record(path: str, result) -> "FileRecord | Unusable":
     except Exception as e:  # one broken file must not stop a run over thousands
         return _unusable(path, [problem("consolidate_internal", file=path, path=Path(path).name,
                                         detail=f"{type(e).__name__}: {e}"[:300])])
+
+
+def _is_summary(path: str) -> bool:
+    """A summary workbook perfxl wrote (汇总说明) or the administrator's one (汇总设置), not a submission."""
+    import python_calamine
+
+    try:
+        names = set(python_calamine.CalamineWorkbook.from_path(path).sheet_names)
+    except Exception:  # unreadable: left to the refusal it already has
+        return False
+    return L.SHEET_CONS_SETUP in names or {L.SHEET_CONS_SUMMARY, L.SHEET_CONS_README} <= names
 
 
 def score_file(path: str, password: str | None = None) -> "FileRecord | Unusable":
@@ -820,6 +833,10 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
         else:
             records = score_files(files, jobs=jobs, scheduler=scheduler, progress=progress or None,
                                   password=password)
+        # summary workbooks (an earlier run's output) in the folder are not submissions
+        summary = [isinstance(r, Unusable) and r.problems[0].code == "consolidate_summary_file" for r in records]
+        skipped += [r.problems[0] for r, s in zip(records, summary) if s]
+        records = [r for r, s in zip(records, summary) if not s]
         cons = build(records, panel=panel, outlier_share=outlier_share, strict=strict)
     cons.skipped = skipped
     return cons

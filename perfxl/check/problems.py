@@ -221,6 +221,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                               "在 Excel 中关闭对应的工作簿后它会自动消失；如已无用可直接删除"),
     "consolidate_backup_file": (INFO, "“{path}”是 perfxl 写入前留下的备份，不是新的提交，已跳过",
                                 "汇总时不必理会；如已无用可删除或移出文件夹"),
+    "consolidate_summary_file": (INFO, "“{path}”是 perfxl 写出的汇总工作簿，不是评分工作簿，已跳过",
+                                 "汇总时不必理会；也可把汇总工作簿存到收回文件所在文件夹之外"),
     "consolidate_no_total": (ERROR, "总分无法计算：{first}（共 {count} 个错误）",
                              "运行 perfxl validate 该文件，改正全部错误后重新汇总"),
     "consolidate_strict": (ERROR, "有 {count} 个校验错误（使用了 --strict，有错误的工作簿不纳入）：{first}",
