@@ -42,3 +42,22 @@ def test_summary_workbooks_in_the_folder_are_skipped_not_rejected(example, tmp_p
     assert all("是 perfxl 写出的汇总工作簿" in s["reason"] for s in data["skipped"])
     (rejected,) = data["rejected"]
     assert rejected["file"].endswith("别的表.xlsx") and "缺少工作表“指标评分”" in rejected["reason"]
+
+
+def test_a_summary_written_elsewhere_finds_its_workbooks_from_anywhere(example, tmp_path, cli):
+    """consolidate run inside the folder with relative names and -o into another folder: the 汇总
+    sheet names the files relative to itself, so report finds them from any working directory."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    shutil.copy2(example, folder / "甲.xlsx")
+    (tmp_path / "成果").mkdir()
+    assert cli("consolidate", ".", "-o", "../成果/汇总.xlsx", cwd=folder).code == 0
+    from openpyxl import load_workbook
+
+    ws = load_workbook(tmp_path / "成果" / "汇总.xlsx")["汇总"]
+    files_col = [c.value for c in ws[1]].index("文件") + 1
+    assert ws.cell(2, files_col).value == "../收回/甲.xlsx"
+    for cwd in (tmp_path, folder, tmp_path / "成果"):
+        run = cli("report", tmp_path / "成果" / "汇总.xlsx", "-o", tmp_path / f"报告{cwd.name}.docx", "--json", cwd=cwd)
+        assert run.code == 0, run.text
+        assert run.json()["units"][0]["total"] == 88.78

@@ -41,8 +41,8 @@ def read_summary(path: Path, password: str | None = None) -> SummaryBook | None:
             if not name.strip():
                 continue
             file = Path(name.strip())
-            if not file.is_absolute():
-                file = Path(path).parent / file
+            if not file.is_absolute() and (Path(path).parent / file).exists() or not file.exists():
+                file = Path(path).parent / file      # relative to the summary workbook (older ones: to where it ran)
             if file.exists():
                 out.files.append(file)
             else:

@@ -6,6 +6,7 @@ width, header row repeated, 第 N 页 共 M 页)."""
 from __future__ import annotations
 
 import math
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -297,13 +298,30 @@ def _readme_sheet(wb, st: _Styles, cons) -> None:
             ws.write_string(i, 0, text, st.bold if bold else st.wrap)
 
 
+def _files_from(frame, folder: Path):
+    """The 汇总 table with its 文件 relative to the summary workbook's folder (absolute when on another
+    drive): ``perfxl report 汇总.xlsx`` finds them from wherever it is run, and so does a person."""
+    if not len(frame):
+        return frame
+
+    def rel(files: str) -> str:
+        out = []
+        for f in files.split("\n"):
+            try:
+                out.append(os.path.relpath(os.path.abspath(f), os.path.abspath(folder)))
+            except ValueError:          # another drive (Windows)
+                out.append(os.path.abspath(f))
+        return "\n".join(out)
+    return frame.assign(files=[rel(f) for f in frame["files"]])
+
+
 def write_workbook(cons, path: Path) -> Path:
     """The summary workbook, saved atomically."""
     def write(fh) -> None:
         wb = stream.new_workbook(fh)
         st = _Styles(wb)
         level1 = {n: 9 for n in cons.level1}
-        _table_sheet(wb, st, L.SHEET_CONS_SUMMARY, cons.summary, widths=level1,
+        _table_sheet(wb, st, L.SHEET_CONS_SUMMARY, _files_from(cons.summary, Path(path).parent), widths=level1,
                      formats={n: SCORE for n in cons.level1})
         _charts_sheet(wb, st, cons)
         _table_sheet(wb, st, L.SHEET_CONS_DETAIL, cons.detail)
