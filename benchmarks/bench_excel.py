@@ -49,7 +49,8 @@ def main() -> None:
             files.append(time.perf_counter() - t0)
         n_actions = len(book.json()["actions"])
         script = ("import os, sys, time; os.environ.setdefault('XLWINGS_LICENSE_KEY', 'noncommercial'); "
-                  "t = time.perf_counter(); import perfxl.excel as e; from devtools.xlwings_json import json_book, workbook_json; "
+                  "t = time.perf_counter(); import perfxl.excel as e; "
+                  "from devtools.xlwings_json import json_book, workbook_json; "
                   f"e.score(json_book(workbook_json({str(wb)!r}))); print(time.perf_counter() - t)")
         cold = [float(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True).stdout.strip())
                 for _ in range(3)]

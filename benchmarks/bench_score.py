@@ -32,7 +32,8 @@ def main() -> None:
         rows = [
             ("python -c pass", [py, "-c", "pass"]),
             ("import pandas, pandera, openpyxl (baseline)", [py, "-c", "import pandas, pandera, openpyxl"]),
-            (f"perfxl score ({args.indicators} indicators, writes file)", [py, "-m", "perfxl", "score", str(wb), "-o", str(out)]),
+            (f"perfxl score ({args.indicators} indicators, writes file)",
+             [py, "-m", "perfxl", "score", str(wb), "-o", str(out)]),
             ("perfxl score, as a user's install (no hypothesis)", [*as_user, "score", str(wb), "-o", str(out)]),
             ("perfxl validate", [py, "-m", "perfxl", "validate", str(wb)]),
             ("perfxl --help", [py, "-m", "perfxl", "--help"]),

@@ -74,7 +74,8 @@ def broken_kinds(good: Path, tmp: Path) -> dict[str, bytes]:
     variant("缺少指标表", "xl/workbook.xml", lambda d: d.replace("指标评分".encode(), "别的表".encode()))
     p = tmp / "谎报大小.xlsx"
     repack(good, p, SHEET_PART, lambda d: d.replace(
-        b"</sheetData>", b'<row r="99"><c r="A99" t="inlineStr"><is><t>' + b"x" * (30 << 20) + b"</t></is></c></row></sheetData>"))
+        b"</sheetData>",
+        b'<row r="99"><c r="A99" t="inlineStr"><is><t>' + b"x" * (30 << 20) + b"</t></is></c></row></sheetData>"))
     lie_about_size(p, SHEET_PART, 80_000)
     out["谎报大小"] = p.read_bytes()
     try:

@@ -86,8 +86,8 @@ def main() -> None:
     print(f"perfxl read + validate + score           : {s:6.2f} s")
     print(f"perfxl above the bare read               : {s - r:+6.2f} s   (goal: well under 1 s)")
     print(f"scoring above perfxl's own read          : {s - m:+6.2f} s")
-    print(f"total {result.total}  sets: " + "; ".join(f"{k} 得分率 {v.rate:.2%} 满意率 {v.satisfied:.2%} (n={v.valid:,})"
-                                               for k, v in result.survey.sets.items()))
+    print(f"total {result.total}  sets: " + "; ".join(
+        f"{k} 得分率 {v.rate:.2%} 满意率 {v.satisfied:.2%} (n={v.valid:,})" for k, v in result.survey.sets.items()))
 
 
 if __name__ == "__main__":

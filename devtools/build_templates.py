@@ -63,5 +63,6 @@ def fingerprint(path: str | Path) -> dict:
 
 
 if __name__ == "__main__":
-    for written in build_all(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "workbook_templates"):
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "workbook_templates"
+    for written in build_all(folder):
         print(written)

@@ -58,8 +58,8 @@ def answers(seed: int = 11) -> dict[str, list]:
         rnd.shuffle(col)
         out[q] = col
     out["Q3"] = [[ch for ch in CHANNELS if rnd.random() < 0.4] or ["网站"] for _ in range(N)]
-    out["Q6"] = [f"建议{i + 1}：希望进一步{rnd.choice(['简化流程', '延长服务时间', '加强宣传', '改善环境'])}" if i % 3 else None
-                 for i in range(N)]
+    wishes = ["简化流程", "延长服务时间", "加强宣传", "改善环境"]
+    out["Q6"] = [f"建议{i + 1}：希望进一步{rnd.choice(wishes)}" if i % 3 else None for i in range(N)]
     return out
 
 
@@ -142,7 +142,8 @@ def tencent_rows(with_user: bool) -> list[list]:
     for i in range(N):
         day, secs = f"{2 + i % 25:02d}-{months[i % 3]}-2024", 40 + rnd.randrange(400)
         meta = [i + 1, *(["微信用户", f"o{i:08x}", f"用户{i}"] if with_user else []),
-                f"{day} 20:{i % 60:02d}:10", f"{day} 20:{(i + 3) % 60:02d}:{secs % 60:02d}", secs, "中国", "江西", "南昌", ""]
+                f"{day} 20:{i % 60:02d}:10", f"{day} 20:{(i + 3) % 60:02d}:{secs % 60:02d}", secs,
+                "中国", "江西", "南昌", ""]
         rows.append([*meta, a["Q1"][i], a["Q2"][i], *(c if c in a["Q3"][i] else "" for c in CHANNELS),
                      "社区活动" if "其他" in a["Q3"][i] else "", *(a[r][i] for r in ROWS), a["Q5"][i] or "",
                      a["Q6"][i] or ""])
@@ -168,8 +169,8 @@ def q_dot_csv(path: Path) -> Path:
     a = answers()
     head = ["答卷编号", "提交时间", f"Q1.{Q1}", f"Q2.{Q2}", f"Q3.{Q3}", *(f"Q4.{Q4}:{r}" for r in ROWS), f"Q5.{Q5}",
             f"Q6.{Q6}"]
-    rows = [head] + [[f"R{i + 1:04d}", f"2024-05-{1 + i % 28:02d} 10:00:00", a["Q1"][i], a["Q2"][i], "┋".join(a["Q3"][i]),
-                      *(a[r][i] for r in ROWS), a["Q5"][i], a["Q6"][i]] for i in range(N)]
+    rows = [head] + [[f"R{i + 1:04d}", f"2024-05-{1 + i % 28:02d} 10:00:00", a["Q1"][i], a["Q2"][i],
+                      "┋".join(a["Q3"][i]), *(a[r][i] for r in ROWS), a["Q5"][i], a["Q6"][i]] for i in range(N)]
     buf = io.StringIO(newline="")
     csv.writer(buf).writerows([["" if v is None else v for v in r] for r in rows])
     path.write_bytes(buf.getvalue().encode("utf-8"))

@@ -85,7 +85,8 @@ def test_a_target_formula_stored_as_1_against_a_percentage_is_read_as_100_percen
     assert rec.indicators[0].target == "=100%" and rec.indicators[0].score == 49.0
     (w,) = [p for p in problems if p.code == "target_formula"]
     assert (w.severity, w.sheet, w.cell) == ("warning", "指标评分", "I2")
-    assert w.message == "目标值单元格是公式“=1”（在 Excel、WPS 中键入“=100%”会变成公式）；本行实际值是百分比，已按目标值“=100%”计分"
+    assert w.message == ("目标值单元格是公式“=1”（在 Excel、WPS 中键入“=100%”会变成公式）；"
+                         "本行实际值是百分比，已按目标值“=100%”计分")
 
 
 def test_a_target_formula_against_a_count_is_that_count(tmp_path):

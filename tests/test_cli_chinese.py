@@ -26,7 +26,8 @@ def flat(text: str) -> str:
 
 
 @pytest.mark.parametrize("args, message, fix", [
-    (["score"], "命令用法有误：缺少参数“文件”（要评分的工作簿）", "按此写法运行：perfxl score [选项] 文件；详见 perfxl score --help"),
+    (["score"], "命令用法有误：缺少参数“文件”（要评分的工作簿）",
+     "按此写法运行：perfxl score [选项] 文件；详见 perfxl score --help"),
     (["scor", "a.xlsx"], "命令用法有误：没有“scor”这个命令，是不是要用“score”？",
      "可用的命令：template、validate、score、report、fill、consolidate、survey；详见 perfxl --help"),
     (["surve", "import"], "命令用法有误：没有“surve”这个命令，是不是要用“survey”？", ""),

@@ -99,7 +99,8 @@ def check(result) -> None:
     json.loads(dumps(record(result).to_dict()))
 
 
-@settings(max_examples=int(os.environ.get("PERFXL_FUZZ_EXAMPLES", "250")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=int(os.environ.get("PERFXL_FUZZ_EXAMPLES", "250")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(books())
 def test_random_tables_give_problems_never_exceptions(book):
     from perfxl.score.pipeline import run
@@ -114,8 +115,9 @@ def test_random_tables_give_problems_never_exceptions(book):
     check(result)
 
 
-@settings(max_examples=int(os.environ.get("PERFXL_FUZZ_FILES", "25")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(os.environ.get("PERFXL_FUZZ_FILES", "25")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.function_scoped_fixture])
 @given(book=books())
 def test_random_tables_in_real_files_read_score_and_write_back(book, tmp_path_factory):
     """The same through a real .xlsx: openpyxl writes the random cells, perfxl reads them with calamine,

@@ -91,8 +91,9 @@ def test_a_tier_named_alone_asks_for_the_rate_within_it(make_workbook):
 def test_headers_and_labels_of_the_official_self_evaluation_form(make_workbook):
     def rename(wb):
         ws = wb[L.SHEET_INDICATORS]
+        official = {"目标值": "年度指标值", "实际值": "实际完成值", "评价说明": "偏差原因分析及改进措施"}
         for c in ws[1]:
-            c.value = {"目标值": "年度指标值", "实际值": "实际完成值", "评价说明": "偏差原因分析及改进措施"}.get(c.value, c.value)
+            c.value = official.get(c.value, c.value)
         basic = wb[L.SHEET_BASIC]
         for row in basic.iter_rows(min_row=2, max_col=1):
             row[0].value = {"调整后预算数": "全年预算数", "决算支出数": "全年执行数"}.get(row[0].value, row[0].value)
@@ -148,7 +149,8 @@ def test_the_conversion_is_shown_in_the_summary_sheet_and_the_json(make_workbook
     assert cells[L.INFO_BY_KEY["na_method"].label] == (
         "得分÷适用分值×100：得分合计76.00÷适用分值80×100=95.00（不适用指标3项：指标2、指标3、指标4，分值合计20）")
     run = cli("score", path, "--no-write")
-    assert "不适用指标 3 项（指标2、指标3、指标4），总分按“得分÷适用分值×100”换算：得分合计76.00÷适用分值80×100=95.00" in run.out
+    assert ("不适用指标 3 项（指标2、指标3、指标4），总分按“得分÷适用分值×100”换算："
+            "得分合计76.00÷适用分值80×100=95.00") in run.out
 
 
 def test_an_unknown_conversion_method_is_said_and_the_default_used(make_workbook):
@@ -249,7 +251,8 @@ def test_several_targets_average_of_completion_rates(make_workbook):
                                  dict(method="完成比率", target="≥20户、≥10户", actual="22户、9户", params="全部达标")))
     rec, problems = check(path)
     assert [i.score for i in rec.indicators] == [47.5, 0.0]
-    assert rec.indicators[0].process.endswith("各项完成率取平均=(100.00%+90.00%)/2=95.00%。依据评分标准，该项指标得95.00%权重分47.50分。")
+    assert rec.indicators[0].process.endswith("各项完成率取平均=(100.00%+90.00%)/2=95.00%。"
+                                              "依据评分标准，该项指标得95.00%权重分47.50分。")
     assert "第2项未达标，按“各项全部达标”不得分" in rec.indicators[1].process
     assert rec.indicators[0].target == "≥20户、≥10户" and rec.indicators[0].actual == "22户、9户"
     assert problems == []
@@ -271,15 +274,18 @@ def test_several_targets_with_a_different_number_of_actual_values(make_workbook)
     _, problems = check(path)
     (p,) = problems
     assert p.cell == "L2"
-    assert p.message == "实际值不符合“完成比率”：目标值有2项（≥20户、≥10户），实际值应同样列出2项，用顿号分隔，如“20户、10户”"
+    assert p.message == ("实际值不符合“完成比率”：目标值有2项（≥20户、≥10户），"
+                         "实际值应同样列出2项，用顿号分隔，如“20户、10户”")
 
 
 def test_several_targets_for_a_kind_that_cannot_take_them(make_workbook):
-    path = make_workbook(rows_of(dict(method="差额扣分", params="每少1户扣10%", target="≥20户、≥10户", actual="1户、2户"),
+    path = make_workbook(rows_of(dict(method="差额扣分", params="每少1户扣10%", target="≥20户、≥10户",
+                                      actual="1户、2户"),
                                  dict(method="达标得分", actual="是")))
     _, problems = check(path)
     (p,) = problems
-    assert p.cell == "K2" and p.message.startswith("目标值“≥20户、≥10户”是一行中的几个目标；只有 完成比率、达标得分 可以一行写几个目标")
+    assert p.cell == "K2" and p.message.startswith("目标值“≥20户、≥10户”是一行中的几个目标；"
+                                                   "只有 完成比率、达标得分 可以一行写几个目标")
 
 
 # --- figures typed into perfxl's computed columns ---------------------------------------------------------

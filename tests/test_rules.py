@@ -138,7 +138,8 @@ def test_change_rate_rounding_up():
 
 # --- 按问题扣分 ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("actual, expected", [(0, 6.0), ("无", 6.0), ("1处", 4.5), ("3处", 1.5), ("4处", 0.0), ("9处", 0.0)])
+@pytest.mark.parametrize("actual, expected", [(0, 6.0), ("无", 6.0), ("1处", 4.5), ("3处", 1.5), ("4处", 0.0),
+                                              ("9处", 0.0)])
 def test_deduction_per_finding(actual, expected):
     assert score("按问题扣分", "每处扣25%", "", actual, 6) == expected
 

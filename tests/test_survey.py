@@ -154,7 +154,8 @@ def test_indicator_naming_a_missing_set(survey_book, cli):
 
 def count_rows() -> list[list]:
     """COUNTS typed into 问卷汇总: 题目, 对象类别, 份数 (blank), one count per option."""
-    return [[q, group, None, *(c[o] for o, _, _ in OPTIONS)] for group, per_q in COUNTS.items() for q, c in per_q.items()]
+    return [[q, group, None, *(c[o] for o, _, _ in OPTIONS)]
+            for group, per_q in COUNTS.items() for q, c in per_q.items()]
 
 
 def _record(path):
@@ -167,7 +168,8 @@ def _record(path):
 def test_counts_and_rows_give_identical_rates_and_scores(survey_book, make_workbook, cli):
     rows_path = survey_book()
     counts_path = make_workbook(rows=rows(), info={"unit": "某单位", "year": 2024}, name="counts.xlsx",
-                                survey=dict(questions=["Q1", "Q2", "Q3"], options=OPTIONS, sets=SETS, counts=count_rows()))
+                                survey=dict(questions=["Q1", "Q2", "Q3"], options=OPTIONS, sets=SETS,
+                                            counts=count_rows()))
     a, b = (cli("score", p, "--json", "--no-write") for p in (rows_path, counts_path))
     assert a.code == b.code == 0, b.text
     assert a.json()["total"] == b.json()["total"]
@@ -196,7 +198,8 @@ def test_published_counts_give_the_published_rate(make_workbook, cli):
     [st] = _record(path).survey
     assert round(st.rate, 4) == 0.8990 and st.sample == 52 and st.valid == 52
     assert st.rate_formula.endswith("＝（非常满意43×100%＋满意7×50%＋一般1×25%＋不满意1×0%）÷52＝89.90%")
-    assert [(o.label, o.count, round(o.share, 4)) for o in st.options][:2] == [("非常满意", 43, 0.8269), ("满意", 7, 0.1346)]
+    shares = [(o.label, o.count, round(o.share, 4)) for o in st.options]
+    assert shares[:2] == [("非常满意", 43, 0.8269), ("满意", 7, 0.1346)]
 
 
 def test_rows_and_counts_for_one_set_are_refused(survey_book, cli):
@@ -230,7 +233,8 @@ def test_bad_counts_are_reported_with_their_cells(make_workbook, cli):
 # --- question names, blanks, groups ---------------------------------------------------------------
 
 def test_question_names_with_punctuation_are_found(make_workbook, cli):
-    questions = ["您对服务态度、办事效率是否满意？", "收费标准（元/次）是否合理；", "设施,环境;卫生", "1、您对本单位的总体评价"]
+    questions = ["您对服务态度、办事效率是否满意？", "收费标准（元/次）是否合理；", "设施,环境;卫生",
+                 "1、您对本单位的总体评价"]
     resp = [[i + 1, None, *(["非常满意", "满意"][i % 2] for _ in questions)] for i in range(8)]
     sets = [("服务", "您对服务态度、办事效率是否满意？、收费标准（元/次）是否合理；", None),
             ("环境", "设施,环境;卫生/题1", None)]
@@ -255,7 +259,8 @@ def test_blank_answers_give_one_warning_per_column(survey_book, cli):
     sets = [("服务对象满意度", "Q1", "服务对象"), ("工作人员满意度", "Q1", "工作人员")]
     problems = cli("validate", survey_book(resp, sets), "--json").json()["problems"]
     survey = [p for p in problems if p["code"].startswith("survey_")]
-    assert sorted(p["code"] for p in survey) == ["survey_blank_answer", "survey_question_unused", "survey_question_unused"]
+    assert sorted(p["code"] for p in survey) == ["survey_blank_answer", "survey_question_unused",
+                                                 "survey_question_unused"]
     [blank] = [p for p in survey if p["code"] == "survey_blank_answer"]
     assert blank["cell"] == "C2" and "有 5 个空答案（C2、C3、C4、C5、C6）" in blank["message"]
 
@@ -272,8 +277,8 @@ def test_groups_with_their_own_sample_options_and_weights(make_workbook, cli):
             n += 1
             resp.append([n, group, answer, answer])
     resp[-1][3] = "非常满意"                 # not one of the staff's options
-    rows_ = [dict(code=1, level1="效益(100分)", level2="满意度(100分)", name="会员满意度", weight=60, method="得分率计分",
-                  source="问卷:会员满意度"),
+    rows_ = [dict(code=1, level1="效益(100分)", level2="满意度(100分)", name="会员满意度", weight=60,
+                  method="得分率计分", source="问卷:会员满意度"),
              dict(code=2, name="工作人员满意度", weight=40, method="得分率计分", source="问卷:工作人员满意度")]
     path = make_workbook(rows=rows_, info={"unit": "x", "year": 2024}, survey=dict(
         questions=["Q1", "Q2"], responses=resp, options=options,

@@ -118,8 +118,8 @@ def test_pasted_export_is_scored_like_an_import(tmp_path, make_workbook, cli):
 def test_set_name_gives_a_group_and_a_set(tmp_path, make_workbook, cli):
     """Two questionnaires (会员, 工作人员) into one workbook, each its own 对象类别 and 题组."""
     export = X.tencent_xlsx(tmp_path / "腾讯问卷.xlsx")
-    rows = [dict(code=1, level1="效益(100分)", level2="满意度(100分)", name="会员满意度", weight=50, method="得分率计分",
-                 source="问卷:会员"),
+    rows = [dict(code=1, level1="效益(100分)", level2="满意度(100分)", name="会员满意度", weight=50,
+                 method="得分率计分", source="问卷:会员"),
             dict(code=2, name="工作人员满意度", weight=50, method="得分率计分", source="问卷:工作人员")]
     target = make_workbook(rows=rows, info={"unit": "某单位", "year": 2024}, survey=dict(sets=[]), name="两类.xlsx")
     first = write_import(import_export(export, set_name="会员"), target)

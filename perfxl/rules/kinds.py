@@ -199,7 +199,8 @@ def _ratio_eval(p: RatioParams, target: Target | None, a: Quantity, weight: floa
             detail = f"目标值{ts}，实际值{as_}"
         else:
             ratio = av / tv
-            detail = f"目标值{t.show()}，实际值{as_}，完成率={_bare(av, t.quantity)}/{_bare(tv, t.quantity, True)}×100%={fmt_pct(ratio)}"
+            detail = (f"目标值{t.show()}，实际值{as_}，"
+                      f"完成率={_bare(av, t.quantity)}/{_bare(tv, t.quantity, True)}×100%={fmt_pct(ratio)}")
     else:
         if av <= tv:
             ratio = 1.0
@@ -795,7 +796,8 @@ register(RuleKind(
     syntax="每处扣25% 或 每项扣0.5分（单位可写 处、项、次、个、人）",
     actual_hint="发现问题的数量，如 0、2处；“无”即 0",
     examples=(Example("每处扣25%", "", "0", 6, "现场核查财务凭证，每发现1处不符合上述要求扣25%权重分，扣完为止"),
-              Example("每项扣20%", "", "1项", 5, "部门工作在年度内均按时完成得100%，否则每发现1项未及时完成扣20%权重分")),
+              Example("每项扣20%", "", "1项", 5,
+                      "部门工作在年度内均按时完成得100%，否则每发现1项未及时完成扣20%权重分")),
     parse_params=_finding_params, parse_actual=_count_actual, evaluate=_finding_eval,
     evaluate_many=_bind(_finding_many, _finding_eval),
     needs_params=True,
@@ -913,7 +915,8 @@ register(RuleKind(
                       "支出预算完成率为100%得满分，否则90%(含)~100%得4分，80%(含)~90%得2分，80%以下不得分。"
                       "如若存在超支现象，按照每超支1%扣5%权重分计算，扣完为止"),
               Example("100%得满分；90%(含)~100%得1.5分；80%(含)~90%得1分；80%以下不得分",
-                      "", "85%", 3, "政府采购执行率为100%得满分，否则在90%(含)~100%得1.5分，80%(含)~90%得1分，80%以下不得分")),
+                      "", "85%", 3,
+                      "政府采购执行率为100%得满分，否则在90%(含)~100%得1.5分，80%(含)~90%得1分，80%以下不得分")),
     parse_params=_band_params, parse_actual=_band_actual, evaluate=_band_eval,
     evaluate_many=_bind(_band_many, _band_eval),
     needs_params=True,
@@ -1203,7 +1206,8 @@ def _judgement_actual(raw, target, params: JudgementParams):
         if m and not re.fullmatch(rf"{_NUM}", m.group(1)):
             named = next((c for label, c in params.tiers if normalize(label) == normalize(m.group(1))), None)
             if named is None:
-                raise RuleError("actual", f"“{m.group(1)}”不是自评档次（可选：{'、'.join(l for l, _ in params.tiers)}）")
+                raise RuleError("actual", f"“{m.group(1)}”不是自评档次"
+                                          f"（可选：{'、'.join(l for l, _ in params.tiers)}）")
             q = _judgement_actual(m.group(2), target, params)
             if not named.holds(q.value):
                 raise RuleError("actual", f"得分率{fmt_pct(q.value)}不在“{m.group(1)}”档{named.text}内")
@@ -1318,7 +1322,8 @@ register(RuleKind(
     actual_hint="得分率如 75%，或得分如 1.5分",
     examples=(Example("", "", "75%", 2, "按计划完成得100%权重分，否则按完成比率酌情扣分"),
               Example("自评三档", "", "部分达成并具有一定效果 70%", 10,
-                      "定性指标：达成年度指标 (100%–80%]，部分达成并具有一定效果 (80%–60%]，未达成且效果较差 (60%–0%]")),
+                      "定性指标：达成年度指标 (100%–80%]，部分达成并具有一定效果 (80%–60%]，"
+                      "未达成且效果较差 (60%–0%]")),
     parse_params=_judgement_params, parse_actual=_judgement_actual, evaluate=_judgement_eval,
     evaluate_many=by_value(_judgement_eval),
     needs_note=True,

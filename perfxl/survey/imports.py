@@ -339,7 +339,8 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
     package = Package.open(target, full=True)
     lost = unsupported_content(package.zip, keep_vba=target.suffix.lower() == ".xlsm")
     if lost:
-        raise UnusableInput([problem("survey_import_target_unsafe", file=file, path=target.name, detail="、".join(lost))])
+        raise UnusableInput([problem("survey_import_target_unsafe", file=file, path=target.name,
+                                     detail="、".join(lost))])
     ensure_writable(target)
     wb = load_workbook(package.stream(), keep_vba=target.suffix.lower() == ".xlsm")
     report = _fill(wb, imp, file, replace)
@@ -495,7 +496,8 @@ def _add_set(wb, name_: str, questions: list[str]) -> str | None:
 
     name = L.match_sheet(L.SHEET_SURVEY_SETUP, wb.sheetnames)
     if name is None:                                  # the default options, then the 题组 table
-        ws = wb.create_sheet(L.SHEET_SURVEY_SETUP, wb.sheetnames.index(L.match_sheet(L.SHEET_SURVEY, wb.sheetnames)) + 1)
+        ws = wb.create_sheet(L.SHEET_SURVEY_SETUP,
+                             wb.sheetnames.index(L.match_sheet(L.SHEET_SURVEY, wb.sheetnames)) + 1)
         for j, h in enumerate(L.SURVEY_OPTION_HEADER[:3], start=1):
             _header(ws, 1, j, h)
         for i, (label, weight, happy) in enumerate(L.DEFAULT_SURVEY_OPTIONS, start=2):

@@ -254,7 +254,8 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
         for lab, k in t.counts.items():
             if k and not sc.allowed[b, col[lab]]:
                 probs.append(problem("survey_count_not_an_option", file=file, sheet=inp.counts_sheet, cell=t.cell,
-                                     value=lab, name=t.question, group=t.group or L.SURVEY_NO_GROUP, choices=sc.choices(b)))
+                                     value=lab, name=t.question, group=t.group or L.SURVEY_NO_GROUP,
+                                     choices=sc.choices(b)))
                 continue
             counts[qi, b, col[lab]] += k
         typed[qi, b] = True
@@ -276,10 +277,10 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
 
     probs += _answer_problems(inp, block, bucket, scope, sc, file)
     if numbered:
+        columns = "、".join(inp.questions[i][0] for i in numbered[:5]) + ("…" if len(numbered) > 5 else "")
         probs.append(problem("survey_answers_numbered", file=file, sheet=inp.sheet,
                              cell=cell_ref(inp.header_row, inp.questions[numbered[0]][1]), count=len(numbered),
-                             columns="、".join(inp.questions[i][0] for i in numbered[:5]) + ("…" if len(numbered) > 5 else ""),
-                             mapping=_mapping(sc, bucket)))
+                             columns=columns, mapping=_mapping(sc, bucket)))
     probs += _duplicate_ids(inp, file)
     used = {qi for si, qs in enumerate(inp.sets) if qs.name in used_sets for qi in set_q.get(si, [])}
     for qi, q in enumerate(names):
@@ -304,7 +305,8 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
             both = next((names[qi] for qi in qis if answered[qi, bs].any() and typed[qi, bs].any()), None) \
                 or next(names[qi] for qi in qis if typed[qi, bs].any())
             probs.append(problem("survey_rows_and_counts", file=file, sheet=inp.setup_sheet or L.SHEET_SURVEY_SETUP,
-                                 cell=qs.cell, name=qs.name, value=both, sheets=f"“{inp.sheet or ROWS}”和“{inp.counts_sheet}”"))
+                                 cell=qs.cell, name=qs.name, value=both,
+                                 sheets=f"“{inp.sheet or ROWS}”和“{inp.counts_sheet}”"))
             continue
         result.sets[qs.name] = _set_stat(result, qs, qis, bs, block, bucket, typed, size)
     return result
@@ -332,8 +334,8 @@ def _resolve_sets(inp: SurveyInput, names: list[str], file: str) -> tuple[list[P
     for si, qs in enumerate(inp.sets):
         found, bad = resolve(",".join(qs.questions), names)
         if found is None:
-            probs.append(problem("survey_set_unknown_question", file=file, sheet=inp.setup_sheet or L.SHEET_SURVEY_SETUP,
-                                 cell=qs.cell, value=bad, name=qs.name,
+            probs.append(problem("survey_set_unknown_question", file=file,
+                                 sheet=inp.setup_sheet or L.SHEET_SURVEY_SETUP, cell=qs.cell, value=bad, name=qs.name,
                                  headers="、".join(names[:12]) + ("…" if len(names) > 12 else "")))
             qs.questions = []
         else:
@@ -428,7 +430,8 @@ def _option_numbers(inp: SurveyInput, block: np.ndarray, bucket: np.ndarray, sc:
         bad = block[:, qi] == -2
         if not bad.any() or (block[:, qi] >= 0).any():
             continue
-        vals = pd.to_numeric(pd.Series(inp.answers[bad, qi], dtype=object).map(label_of), errors="coerce").to_numpy(float)
+        labels = pd.Series(inp.answers[bad, qi], dtype=object).map(label_of)
+        vals = pd.to_numeric(labels, errors="coerce").to_numpy(float)
         if np.isnan(vals).any() or (vals != np.floor(vals)).any() or (vals < 1).any():
             continue
         pos = vals.astype(np.int64) - 1
@@ -455,7 +458,8 @@ def _answer_problems(inp: SurveyInput, block, bucket, scope, sc: _Scales, file: 
         bad = np.flatnonzero((block[:, qi] == -2) & counted)
         for i in bad[:MAX_CELLS_PER_KIND]:
             probs.append(problem("survey_unknown_answer", file=file, sheet=inp.sheet, cell=cell_ref(int(rows[i]), col),
-                                 column=q, value=label_of(inp.answers[i, qi]) or "", choices=sc.choices(int(bucket[i]))))
+                                 column=q, value=label_of(inp.answers[i, qi]) or "",
+                                 choices=sc.choices(int(bucket[i]))))
         if len(bad) > MAX_CELLS_PER_KIND:
             probs.append(problem("survey_unknown_answer_more", file=file, sheet=inp.sheet,
                                  cell=cell_ref(inp.header_row, col), column=q,
@@ -463,8 +467,8 @@ def _answer_problems(inp: SurveyInput, block, bucket, scope, sc: _Scales, file: 
         blank = np.flatnonzero((block[:, qi] == -1) & counted)
         if len(blank):
             named = "、".join(cell_ref(int(rows[i]), col) for i in blank[:BLANK_CELLS_NAMED])
-            probs.append(problem("survey_blank_answer", file=file, sheet=inp.sheet, cell=cell_ref(int(rows[blank[0]]), col),
-                                 column=q, count=len(blank),
+            probs.append(problem("survey_blank_answer", file=file, sheet=inp.sheet,
+                                 cell=cell_ref(int(rows[blank[0]]), col), column=q, count=len(blank),
                                  cells=named + ("…" if len(blank) > BLANK_CELLS_NAMED else "")))
     return probs
 

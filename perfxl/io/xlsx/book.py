@@ -274,8 +274,8 @@ class Book:
         names = self.wb.find("{%s}definedNames" % MAIN)
         if names is None:
             names = etree.Element("{%s}definedNames" % MAIN)
-            anchor = next((c for c in self.wb if etree.QName(c).localname in ("calcPr", "oleSize", "customWorkbookViews",
-                                                                            "pivotCaches", "extLst")), None)
+            follows = ("calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "extLst")
+            anchor = next((c for c in self.wb if etree.QName(c).localname in follows), None)
             if anchor is not None:
                 anchor.addprevious(names)
             else:

@@ -131,7 +131,8 @@ class Styles:
         return self._add("fills", el)
 
     def border(self, color: str) -> int:
-        sides = "".join('<%s style="thin"><color rgb="FF%s"/></%s>' % (s, color, s) for s in ("left", "right", "top", "bottom"))
+        sides = "".join('<%s style="thin"><color rgb="FF%s"/></%s>' % (s, color, s)
+                        for s in ("left", "right", "top", "bottom"))
         el = etree.fromstring(('<border xmlns="%s">%s<diagonal/></border>' % (NS, sides)).encode())
         return self._add("borders", el)
 
