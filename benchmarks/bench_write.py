@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from _common import make_workbook
@@ -94,8 +95,8 @@ def main() -> int:
         for name, path in cases.items():
             data = path.read_bytes()
             result = run(path)
-            t_old, old = median_time(lambda: openpyxl_round_trip(data, result), args.repeat)
-            t_new, new = median_time(lambda: xml_write(data, result), args.repeat)
+            t_old, old = median_time(partial(openpyxl_round_trip, data, result), args.repeat)
+            t_new, new = median_time(partial(xml_write, data, result), args.repeat)
             print(f"{name:24s} {len(data) / 1024:7.0f} KB {t_old * 1000:7.0f} ms {t_new * 1000:6.0f} ms "
                   f"{t_old / t_new:6.1f}×   {len(old) / 1024:9.0f} KB {len(new) / 1024:6.0f} KB")
     finally:

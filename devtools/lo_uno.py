@@ -74,7 +74,7 @@ class Office:
             except Exception:
                 if time.time() > deadline or self.proc.poll() is not None:
                     self.close()
-                    raise RuntimeError("LibreOffice did not start")
+                    raise RuntimeError("LibreOffice did not start") from None
                 time.sleep(0.2)
         self.desktop = self.ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", self.ctx)
 

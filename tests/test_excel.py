@@ -39,7 +39,7 @@ def sheet_values(path) -> dict:
     wb = load_workbook(path)
     out = {}
     for ws in wb.worksheets:
-        rows = [[float("%.15g" % c.value) if isinstance(c.value, float) else c.value for c in r]
+        rows = [[float(f"{c.value:.15g}") if isinstance(c.value, float) else c.value for c in r]
                 for r in ws.iter_rows()]
         for r in rows:
             while r and r[-1] is None:

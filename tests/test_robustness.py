@@ -334,7 +334,7 @@ def test_consolidation_lists_every_broken_file_and_goes_on(corpus, tmp_path):
     assert cons.found == found and cons.included + cons.not_included == found
     assert cons.included == 3
     rejected = {Path(r["file"]).name: r for _, r in cons.rejected.iterrows()}
-    for name, (code, words, where) in UNUSABLE.items():
+    for name, (_code, words, _where) in UNUSABLE.items():
         row = rejected[corpus[name].name]
         assert words in row["reason"], (name, row["reason"])
     assert "错误值" in rejected[corpus["error_values"].name]["reason"]

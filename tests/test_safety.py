@@ -4,7 +4,6 @@ output folder; macros in input workbooks are never run and are carried over; eve
 is listed in the README."""
 from __future__ import annotations
 
-import re
 import zipfile
 from pathlib import Path
 

@@ -18,9 +18,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, example_basic, example_info, example_rows
 from lxml import etree
 
-from conftest import ROOT, example_basic, example_info, example_rows
 from perfxl.model import layout as L
 
 S = L.SHEET_INDICATORS
@@ -521,10 +521,10 @@ def test_an_encrypted_workbook_is_never_written_in_plaintext(tmp_path, monkeypat
 
     import msoffcrypto
     import openpyxl.worksheet._writer as ow
+    from test_robustness import PASSWORD, encrypt
 
     from perfxl.io.writeback import write_back
     from perfxl.score.pipeline import run
-    from test_robustness import PASSWORD, encrypt
 
     src = encrypt(standard(tmp_path / "plain" / "x.xlsx"), tmp_path / "加密.xlsx")
     result = run(src, password=PASSWORD)

@@ -339,7 +339,8 @@ def survey_import_cmd(
     if as_json:
         _emit({"command": "survey import", **done.to_dict()})
     else:
-        from perfxl.cli.render import done as said, print_problems
+        from perfxl.cli.render import done as said
+        from perfxl.cli.render import print_problems
 
         c = _console()
         print_problems(c, done.problems)

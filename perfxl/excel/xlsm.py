@@ -165,12 +165,13 @@ def _rels_add(xml: str | None, rid: str, rtype: str, target: str) -> str:
 
 def _sheet_part(files: dict[str, bytes], sheet: str) -> str:
     wb = files["xl/workbook.xml"].decode("utf-8")
-    m = re.search(r'<sheet\b[^>]*\bname="%s"[^>]*/>' % re.escape(escape(sheet, {'"': "&quot;"})), wb)
+    name = re.escape(escape(sheet, {'"': "&quot;"}))
+    m = re.search(rf'<sheet\b[^>]*\bname="{name}"[^>]*/>', wb)
     if not m:
         raise KeyError(sheet)
     rid = re.search(r'\br:id="([^"]+)"', m.group(0)).group(1)
     rels = files["xl/_rels/workbook.xml.rels"].decode("utf-8")
-    target = re.search(r'<Relationship\b[^>]*\bId="%s"[^>]*/>' % re.escape(rid), rels).group(0)
+    target = re.search(rf'<Relationship\b[^>]*\bId="{re.escape(rid)}"[^>]*/>', rels).group(0)
     target = re.search(r'\bTarget="([^"]+)"', target).group(1).lstrip("/")
     return target if target.startswith("xl/") else "xl/" + target
 
@@ -213,7 +214,7 @@ def pack_xlsm(xlsx: bytes, vba_project: bytes, buttons=BUTTONS, sheet: str = BUT
         existing = re.search(r'<legacyDrawing\b[^>]*r:id="([^"]+)"', xml)
         if existing:                                   # the sheet has notes: add to their drawing
             srels = files[rels_name].decode("utf-8")
-            rel = re.search(r'<Relationship\b[^>]*Id="%s"[^>]*/>' % re.escape(existing.group(1)), srels).group(0)
+            rel = re.search(rf'<Relationship\b[^>]*Id="{re.escape(existing.group(1))}"[^>]*/>', srels).group(0)
             target = re.search(r'Target="([^"]+)"', rel).group(1)
             vml_part = str(Path(part).parent.joinpath(target)).replace("\\", "/")
             vml_part = "/".join(_normpath(vml_part.split("/")))

@@ -12,7 +12,7 @@ from perfxl.model.values import fmt_num, fmt_pct, fmt_score, round2
 from perfxl.rules import RuleError, evaluate_rows, multi
 
 if TYPE_CHECKING:
-    from perfxl.model.records import FileRecord
+    from perfxl.model.records import FileRecord, SurveySetRecord
 
 
 @dataclass

@@ -106,10 +106,9 @@ class OpenpyxlCanvas(Canvas):
             self.wb.create_sheet(name, index)
 
     def write(self, sheet, row, col, rows, *, style=None, fmts=None, bold=False, fill=None):
+        from perfxl.io.xlsx import remember_cached
         from perfxl.sheets.styles import BOLD, put
         from perfxl.sheets.styles import fill as mkfill
-
-        from perfxl.io.xlsx import remember_cached
 
         ws = self.wb[sheet]
         pf = mkfill(FILLS[fill]) if fill else None

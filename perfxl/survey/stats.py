@@ -21,8 +21,15 @@ from perfxl.model import layout as L
 from perfxl.model.cells import cell_ref
 from perfxl.model.values import fmt_num, fmt_pct, fmt_pct_short, is_blank
 from perfxl.survey.headers import norm, resolve
-from perfxl.survey.sheet import (Option, QuestionSet, SurveyInput, Tally, default_options,  # noqa: F401
-                                 normalise_weights, parse_weight)
+from perfxl.survey.sheet import (  # noqa: F401
+    Option,
+    QuestionSet,
+    SurveyInput,
+    Tally,
+    default_options,
+    normalise_weights,
+    parse_weight,
+)
 
 #: problems of one kind listed per question before they are summarised in one line
 MAX_CELLS_PER_KIND = 20

@@ -412,7 +412,7 @@ class Book:
             self.wb_dirty = True
 
     def has_formulas(self) -> bool:
-        for part, sheet in self._sheets.items():
+        for sheet in self._sheets.values():
             if re.search(rb"<(?:[\w.-]+:)?f[\s>/]", sheet._rows_bytes()):
                 return True
         rels = self.rels(self.wb_part)

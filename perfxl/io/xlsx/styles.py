@@ -7,7 +7,6 @@ import copy
 
 from lxml import etree
 
-
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 Q = "{%s}" % NS
 #: CT_Stylesheet's children in schema order
