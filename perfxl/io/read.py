@@ -14,7 +14,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
 from perfxl.io.package import (
@@ -29,6 +29,10 @@ from perfxl.io.package import (
 from perfxl.model.cells import col_index
 from perfxl.model.text import strip_illegal
 from perfxl.model.values import Percent
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 #: sheet parts larger than this are not scanned for error values (cost grows with the sheet)
 _BIG_PART = 8 * 1024 * 1024
@@ -52,7 +56,7 @@ class SheetGrid:
     #: every cell holding a formula (xlsx/xlsm): what it shows is computed, not typed
     formula_cells: frozenset = frozenset()
 
-    def as_array(self):
+    def as_array(self) -> npt.NDArray[np.object_]:
         """The grid as a rectangular numpy object array (blanks None), built once."""
         if self.array is None:
             import numpy as np

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.io.read import CellMark, RawBook, SheetGrid, read_book
@@ -14,6 +14,11 @@ from perfxl.model import layout as L
 from perfxl.model.cells import CellRef, cell_ref, col_letter
 from perfxl.model.text import fold, is_blank
 from perfxl.survey.sheet import read_survey
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    import pandas as pd
 
 
 @dataclass
@@ -124,15 +129,18 @@ def _read_table(book: RawBook, path: Path, system: bool = False) -> tuple[L.Tabl
 FIGURE_KEYS = ("rule_score", "score", "rate")
 
 
-def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path, ev_formulas: dict, ev_computed: dict):
+def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path, ev_formulas: dict[tuple[int, str], str],
+                 ev_computed: dict[tuple[int, str], Any],
+                 ) -> tuple[pd.DataFrame, dict[tuple[int, str], CellMark], list[Problem]]:
     import pandas as pd
 
     keys = [k for k in L.INPUT_KEYS if k in table.columns]
     figure_cols = [(k, table.columns[k] - 1) for k in FIGURE_KEYS if k in table.columns]
-    records, index = [], []
+    records: list[dict[str, Any]] = []
+    index: list[int] = []
     marks: dict[tuple[int, str], CellMark] = {}
     problems: list[Problem] = []
-    last = {"level1": None, "level2": None}
+    last: dict[str, Any] = {"level1": None, "level2": None}
     last_row = table.header_row
     _check_table_length(grid, table, keys, path)
     codeless = 0
@@ -142,7 +150,7 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path, ev_formulas:
         excel_row = r0 + 1
         row = grid_rows[r0]
         width = len(row)
-        rec = {}
+        rec: dict[str, Any] = {}
         for k, c0 in where:
             v = row[c0] if c0 < width else None
             if grid_marks:
@@ -202,7 +210,8 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path, ev_formulas:
     return frame, marks, problems
 
 
-def _levels(frame, table: L.TableLayout, path: Path):
+def _levels(frame: pd.DataFrame, table: L.TableLayout, path: Path,
+            ) -> tuple[dict[str, Level], dict[tuple[str, str], Level], list[Problem]]:
     """Split "部门决策(15分)" into name and declared weight; the frame keeps the names."""
     levels1: dict[str, Level] = {}
     levels2: dict[tuple[str, str], Level] = {}
@@ -308,7 +317,7 @@ def _read_written(book: RawBook, ev: Evaluation) -> None:
         ev.written[int(row)] = {k: grid.get(r0, c0 + 1 + i) for i, k in enumerate(FIGURE_KEYS)}
 
 
-def sheets_to_read(*, system: bool = False):
+def sheets_to_read(*, system: bool = False) -> Callable[[list[str]], list[str]]:
     """The sheets an evaluation (or, ``system``, an indicator list) is modelled from: a chooser of
     names for ``read_book`` (only these sheets are read)."""
     wanted = (L.SHEET_SYSTEM, L.SHEET_INDICATORS) if system else (
@@ -322,7 +331,7 @@ def sheets_to_read(*, system: bool = False):
     return choose
 
 
-def sheets_with_numbers():
+def sheets_with_numbers() -> Callable[[list[str]], list[str]]:
     """The sheets whose number formats matter (a chooser for ``read_book(formats=...)``): all read but
     the questionnaire's answers, which are option names, not percentages."""
     choose = sheets_to_read()
@@ -344,7 +353,8 @@ def load(path: str | Path, book: RawBook | None = None, *, system: bool = False,
     if book is None:
         book = read_book(path, sheets=sheets_to_read(system=system), password=password)
     table, grid, problems = _read_table(book, path, system)
-    formulas, computed = {}, {}
+    formulas: dict[tuple[int, str], str] = {}
+    computed: dict[tuple[int, str], Any] = {}
     frame, marks, row_problems = _build_frame(grid, table, path, formulas, computed)
     levels1, levels2, level_problems = _levels(frame, table, path)
     ev = Evaluation(path=path, sheet_names=book.sheet_names, table=table, frame=frame, marks=marks,
@@ -366,7 +376,7 @@ MAX_TABLE_ROWS = 10_000
 MAX_ROW_PROBLEMS = 50
 
 
-def _content_rows(grid: SheetGrid, table: L.TableLayout, keys: list[str]):
+def _content_rows(grid: SheetGrid, table: L.TableLayout, keys: list[str]) -> Iterable[int]:
     """Rows under the header to model: all of them, or for a long sheet only those with content
     (or an error value) in a column of the table."""
     if grid.height - table.header_row <= 5_000:
@@ -376,7 +386,9 @@ def _content_rows(grid: SheetGrid, table: L.TableLayout, keys: list[str]):
     arr = grid.as_array()
     cols = [table.columns[k] - 1 for k in keys if table.columns[k] - 1 < arr.shape[1]]
     body = arr[table.header_row:, cols]
-    rows = set((np.flatnonzero(np.not_equal(body, None).any(axis=1)) + table.header_row).tolist())
+    # numpy's stubs take no None, yet an object array compares with it cell by cell
+    filled = np.not_equal(body, None).any(axis=1)  # type: ignore[call-overload]
+    rows = set((np.flatnonzero(filled) + table.header_row).tolist())
     rows |= {r for r, c in grid.marks if r >= table.header_row}
     return sorted(rows)
 
@@ -391,7 +403,8 @@ def _check_table_length(grid: SheetGrid, table: L.TableLayout, keys: list[str], 
     arr = grid.as_array()
     cols = [table.columns[k] - 1 for k in keys if table.columns[k] - 1 < arr.shape[1]]
     body = arr[table.header_row:, cols]
-    count = int(np.not_equal(body, None).any(axis=1).sum()) if body.size else 0
+    filled = np.not_equal(body, None).any(axis=1)  # type: ignore[call-overload]  # as in _content_rows
+    count = int(filled.sum()) if body.size else 0
     if count > MAX_TABLE_ROWS:
         raise UnusableInput([problem("table_too_long", file=str(path), sheet=table.sheet,
                                      cell=f"A{table.header_row + 1}", count=f"{count:,}", path=path.name,

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import csv
 import re
+import sys
 from importlib import resources
+from importlib.abc import Traversable
+from typing import Any
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:                                  # the same parser, before it joined the standard library
+    import tomli as tomllib
 
 from perfxl.model import layout as L
 
@@ -14,8 +20,13 @@ DATA = resources.files("perfxl") / "data"
 _PLAIN_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _PERCENT = re.compile(r"^-?\d+(?:\.\d+)?%$")
 
+#: a framework's or an example's TOML table (title, aliases, survey ...; "rows" added when read)
+Meta = dict[str, Any]
+#: an indicator row keyed by column key, its values as a person would have typed them
+Row = dict[str, Any]
 
-def typed_cell(text: str):
+
+def typed_cell(text: str | None) -> tuple[float | str | None, str | None]:
     """CSV text -> what a person would have typed into Excel (numbers as numbers)."""
     if text is None or text == "":
         return None, None
@@ -28,15 +39,17 @@ def typed_cell(text: str):
     return text, None
 
 
-def read_rows(csv_path) -> list[dict]:
+def read_rows(csv_path: Traversable) -> list[Row]:
     """Indicator rows keyed by column key, from a CSV whose header uses the sheet's headers."""
     lookup = L.header_lookup()
-    with csv_path.open(encoding="utf-8-sig", newline="") as fh:
+    # Traversable.open passes newline= on to the file (importlib.resources docs); typeshed leaves it out
+    with csv_path.open(encoding="utf-8-sig", newline="") as fh:  # type: ignore[call-overload]
         reader = csv.reader(fh)
         header = [lookup.get(L.normalize(h)) for h in next(reader)]
-        rows = []
+        rows: list[Row] = []
         for rec in reader:
-            row, formats = {}, {}
+            row: Row = {}
+            formats: dict[str, str] = {}
             for key, text in zip(header, rec):
                 if key is None:
                     continue
@@ -50,15 +63,15 @@ def read_rows(csv_path) -> list[dict]:
     return rows
 
 
-def _read_meta(folder: str, ident: str) -> dict:
-    meta = tomllib.loads((DATA / folder / f"{ident}.toml").read_text(encoding="utf-8"))
+def _read_meta(folder: str, ident: str) -> Meta:
+    meta: Meta = tomllib.loads((DATA / folder / f"{ident}.toml").read_text(encoding="utf-8"))
     meta.setdefault("id", ident)
     return meta
 
 
-def frameworks() -> dict[str, dict]:
+def frameworks() -> dict[str, Meta]:
     """Built-in indicator frameworks by id: meta (title, template file names ...) and rows."""
-    out = {}
+    out: dict[str, Meta] = {}
     for spec in sorted((DATA / "frameworks").iterdir(), key=lambda p: p.name):
         if spec.name.endswith(".toml"):
             ident = spec.name[:-5]
@@ -68,7 +81,7 @@ def frameworks() -> dict[str, dict]:
     return out
 
 
-def framework(name: str) -> dict | None:
+def framework(name: str) -> Meta | None:
     """A framework by id, title or alias (matched tolerantly)."""
     key = L.normalize(name)
     for meta in frameworks().values():
@@ -77,12 +90,12 @@ def framework(name: str) -> dict | None:
     return None
 
 
-def survey_spec(meta: dict) -> dict | None:
+def survey_spec(meta: Meta) -> dict[str, Any] | None:
     """The new_workbook(survey=...) argument from a framework's or an example's [survey] table."""
     survey = meta.get("survey")
     if not survey:
         return None
-    spec: dict = {}
+    spec: dict[str, Any] = {}
     if "sets" in survey:
         spec["sets"] = [(n, q, g or None) for n, q, g in survey["sets"]]
     if "questions" in survey:
@@ -103,10 +116,10 @@ def survey_spec(meta: dict) -> dict | None:
     return spec
 
 
-def examples() -> dict[str, dict]:
+def examples() -> dict[str, Meta]:
     """Filled examples by id. An example CSV either lists every indicator (it has 计分方法), or
     gives per-编号 values laid over its framework's rows."""
-    out = {}
+    out: dict[str, Meta] = {}
     for spec in sorted((DATA / "examples").iterdir(), key=lambda p: p.name):
         if not spec.name.endswith(".toml"):
             continue
@@ -116,7 +129,7 @@ def examples() -> dict[str, dict]:
         fw = frameworks().get(meta.get("framework", ""))
         if rows and "method" not in rows[0] and fw:
             over = {str(r["code"]): r for r in rows}
-            merged = []
+            merged: list[Row] = []
             for base in fw["rows"]:
                 row = {**base, "_formats": {**base.get("_formats", {})}}
                 extra = over.get(str(base["code"]), {})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from perfxl.model.text import normalize
+from perfxl.model.text import normalize as normalize  # re-exported: callers match headers with L.normalize
 
 TEMPLATE_VERSION = "1.0"
 

@@ -183,7 +183,7 @@ class FileRecord:
                        figures=(), survey=tuple(s.compact() for s in self.survey), problems=errors[:keep_errors],
                        error_count=len(errors))
 
-    def to_dict(self, *, output: str | None = None, extra_problems: tuple[Problem, ...] = ()) -> dict:
+    def to_dict(self, *, output: str | None = None, extra_problems: tuple[Problem, ...] = ()) -> dict[str, Any]:
         """The JSON shape of ``perfxl score --json`` / ``validate --json``."""
         info = {k: (v if isinstance(v, (int, float, str)) or v is None else str(v)) for k, v in self.info.items()}
         return {

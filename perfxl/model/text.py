@@ -47,7 +47,8 @@ def text_of(value: object) -> str:
         return ""
     if isinstance(value, float):
         if type(value) is not float and hasattr(value, "as_text"):
-            return value.as_text()            # values.Percent: 0.9 -> '90%', as the cell shows it
+            shown: str = value.as_text()      # values.Percent: 0.9 -> '90%', as the cell shows it
+            return shown
         if value.is_integer():
             return str(int(value))
     return str(value).strip()

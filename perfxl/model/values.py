@@ -11,8 +11,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from perfxl.model.text import is_blank
+
+if TYPE_CHECKING:
+    from datetime import date
 
 _NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _NUM_RE = re.compile(rf"^({_NUM})\s*(.*)$")
@@ -109,7 +113,7 @@ class Percent(float):
     def __repr__(self) -> str:
         return f"Percent({float(self)!r})"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[Percent], tuple[float]]:
         return (Percent, (float(self),))
 
     def __str__(self) -> str:          # messages show what the cell shows: 90%, not 0.9
@@ -341,11 +345,17 @@ def excel_serial(raw: object) -> float | None:
     if isinstance(raw, datetime):
         day = raw.date()
         frac = (raw - datetime(day.year, day.month, day.day)).total_seconds() / 86400
-        return excel_serial(day) + frac
+        return _day_serial(day) + frac
     if isinstance(raw, date):
-        days = (raw - date(1899, 12, 30)).days
-        return float(days if days >= 61 else days - 1)      # Excel counts a 29 February 1900
+        return _day_serial(raw)
     return None
+
+
+def _day_serial(day: date) -> float:
+    from datetime import date
+
+    days = (day - date(1899, 12, 30)).days
+    return float(days if days >= 61 else days - 1)      # Excel counts a 29 February 1900
 
 
 def show_date(raw: object) -> str:
