@@ -2,8 +2,9 @@
 total (sum of rounded scores) and grade."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
 from perfxl.check.problems import ERROR, Problem, problem
 from perfxl.check.validate import Checked, Indicator, sort_problems
@@ -12,7 +13,15 @@ from perfxl.model.values import fmt_num, fmt_pct, fmt_score, round2
 from perfxl.rules import RuleError, evaluate_rows, multi
 
 if TYPE_CHECKING:
-    from perfxl.model.records import FileRecord, SurveySetRecord
+    from perfxl.model.evaluation import Evaluation
+    from perfxl.model.records import FileRecord, IndicatorRecord, SurveySetRecord
+    from perfxl.rules.registry import Outcome
+    from perfxl.score.figures import FigureValue
+    from perfxl.survey.stats import SetStat, SurveyResult
+
+_T = TypeVar("_T")
+#: an indicator's rule result: (rule score, rate before rounding), or why it could not be scored
+RuleResult: TypeAlias = "tuple[float, float] | RuleError"
 
 
 @dataclass
@@ -37,9 +46,10 @@ class IndicatorResult:
 
     @property
     def difference(self) -> float | None:
-        if not self.deviates:
+        given, rule = self.indicator.evaluator_score, self.rule_score
+        if given is None or rule is None or not self.deviates:
             return None
-        return round2(round2(self.indicator.evaluator_score) - self.rule_score)
+        return round2(round2(given) - rule)
 
 
 @dataclass
@@ -116,17 +126,18 @@ class Result:
         return any(p.severity == ERROR for p in self.problems)
 
     @property
-    def info(self) -> dict:
+    def info(self) -> dict[str, Any]:
         return self.checked.evaluation.info
 
     @property
-    def figures(self) -> list:
+    def figures(self) -> list[FigureValue]:
         """Derived figures that could be computed from 基础数据 (figures.FigureValue)."""
         return list(self.checked.figures.values())
 
     @property
-    def survey(self):
-        return self.checked.survey
+    def survey(self) -> SurveyResult | None:
+        survey: SurveyResult | None = self.checked.survey
+        return survey
 
 
 def grade_for(total: float, grades: list[tuple[str, float]]) -> str:
@@ -137,8 +148,9 @@ def grade_for(total: float, grades: list[tuple[str, float]]) -> str:
 
 
 def _process(ind: Indicator, res: IndicatorResult) -> str:
-    parts = []
+    parts: list[str] = []
     if res.rule_score is not None:
+        assert ind.weight is not None, "a rule score needs the 分值"
         rate = res.rule_rate if res.rule_rate is not None else res.rule_score / ind.weight
         verb = "应得" if res.deviates else "得"
         parts.append(f"{res.detail}。依据评分标准，该项指标{verb}{fmt_pct(max(0.0, min(rate, 1.0)))}权重分"
@@ -153,17 +165,17 @@ def _process(ind: Indicator, res: IndicatorResult) -> str:
     return "；".join(parts) + ("。" if parts else "")
 
 
-def _rule_scores(checked: list[Checked]) -> dict[tuple[int, int], "tuple[float, float] | RuleError"]:
+def _rule_scores(checked: list[Checked]) -> dict[tuple[int, int], RuleResult]:
     """The rule result of every ready indicator of a chunk, (workbook, indicator) -> (rule score,
     rate before rounding) or the RuleError: rows sharing kind, parameters and target are scored
     together by the kind's ``evaluate_many``."""
     import numpy as np
 
-    groups: dict[tuple, list[tuple[int, int]]] = {}
-    out: dict = {}
+    groups: dict[tuple[str, int, int], list[tuple[int, int]]] = {}
+    out: dict[tuple[int, int], RuleResult] = {}
     for f, ch in enumerate(checked):
         for i, ind in enumerate(ch.indicators):
-            if not ind.rule_ready or ind.weight is None:
+            if not ind.rule_ready or ind.weight is None or ind.kind is None:     # ready: the kind is known
                 continue
             if isinstance(ind.target, multi.MultiTarget):        # several targets: scored part by part
                 try:
@@ -179,6 +191,8 @@ def _rule_scores(checked: list[Checked]) -> dict[tuple[int, int], "tuple[float, 
     for members in groups.values():
         inds = [checked[f].indicators[i] for f, i in members]
         first = inds[0]
+        # grouped: every member is ready and has one target (several are scored above)
+        assert first.kind is not None and not isinstance(first.target, multi.MultiTarget)
         weights = np.array([x.weight for x in inds], dtype=float)
         scores = evaluate_rows(first.kind, first.params, first.target, [x.actual for x in inds], weights)
         points = scores.points_of(weights).tolist()
@@ -189,12 +203,13 @@ def _rule_scores(checked: list[Checked]) -> dict[tuple[int, int], "tuple[float, 
                 continue
             r = round2(points[j])
             rate = rates[j]
-            out[key] = (r, rate if rate == rate else r / inds[j].weight)
+            out[key] = (r, rate if rate == rate else r / float(weights[j]))
     return out
 
 
-def _evaluate(ind: Indicator):
+def _evaluate(ind: Indicator) -> Outcome:
     """The kind's row-by-row ``evaluate`` (a row with several targets: part by part, combined)."""
+    assert ind.kind is not None and ind.weight is not None, "evaluated only when rule_ready"
     if isinstance(ind.target, multi.MultiTarget):
         return multi.evaluate(ind.kind, ind.params, ind.target, ind.actual, ind.weight)
     return ind.kind.evaluate(ind.params, ind.target, ind.actual, ind.weight)
@@ -209,7 +224,7 @@ def _detail(ind: Indicator) -> str:
     return f"{ind.source_text}；{outcome.detail}" if ind.source_text else outcome.detail
 
 
-def score_indicator(ind: Indicator, rule: "tuple[float, float] | RuleError | None" = None, *,
+def score_indicator(ind: Indicator, rule: RuleResult | None = None, *,
                     texts: bool = True) -> tuple[IndicatorResult, list[RuleError]]:
     """One indicator's result from its rule result (``_rule_scores``); ``texts``: with 评分过程."""
     res = IndicatorResult(ind)
@@ -246,10 +261,10 @@ def _rollup(checked: Checked, results: list[IndicatorResult]) -> tuple[list[Leve
     def total_of(rs: list[IndicatorResult]) -> tuple[float, float | None]:
         rs = [r for r in rs if r.applicable]
         weight = round2(sum(r.indicator.weight or 0 for r in rs))
-        scores = [r.score for r in rs]
-        return weight, None if any(s is None for s in scores) else round2(sum(scores))
+        scores = [r.score for r in rs if r.score is not None]
+        return weight, None if len(scores) < len(rs) else round2(sum(scores))
 
-    grand = []
+    grand: list[float | None] = []
     for name1, rs1 in order1.items():
         w1, s1 = total_of(rs1)
         lvl1 = ev.levels1.get(name1)
@@ -261,7 +276,8 @@ def _rollup(checked: Checked, results: list[IndicatorResult]) -> tuple[list[Leve
             w2, s2 = total_of(rs2)
             lvl2 = ev.levels2.get((p, name2))
             levels.append(LevelResult(2, name2, name1, w2, s2, lvl2.declared if lvl2 else None))
-    total = None if (not grand or any(s is None for s in grand)) else round2(sum(grand))
+    known = [s for s in grand if s is not None]
+    total = None if (not grand or len(known) < len(grand)) else round2(sum(known))
     return levels, total
 
 
@@ -287,7 +303,7 @@ def score_many(checked: list[Checked], *, texts: bool = True) -> list[Result]:
     return [_score_one(ch, f, rules, texts) for f, ch in enumerate(checked)]
 
 
-def _score_one(checked: Checked, f: int, rules: dict, texts: bool) -> Result:
+def _score_one(checked: Checked, f: int, rules: dict[tuple[int, int], RuleResult], texts: bool) -> Result:
     ev = checked.evaluation
     file, sheet = str(ev.path), ev.table.sheet
     problems = list(checked.problems)
@@ -295,13 +311,14 @@ def _score_one(checked: Checked, f: int, rules: dict, texts: bool) -> Result:
     for i, ind in enumerate(checked.indicators):
         res, errors = score_indicator(ind, rules.get((f, i)), texts=texts)
         for e in errors:
+            assert ind.kind is not None, "only a known kind's rule can fail"
             key = e.where if e.where in ("params", "target") else "actual"
             problems.append(problem("actual_invalid" if key == "actual" else f"{key}_invalid", file=file,
                                     sheet=sheet, cell=ev.cell(ind.row, key),
                                     column=L.COLUMNS_BY_KEY[key].header, value=str(ind.raw.get(key) or ""),
                                     method=ind.method, detail=e.message, syntax=ind.kind.syntax,
                                     hint=ind.kind.actual_hint))
-        if res.deviates and not ind.note:
+        if res.deviates and not ind.note and ind.evaluator_score is not None and res.rule_score is not None:
             col = "note" if "note" in ev.table.columns else "evaluator_score"
             problems.append(problem("note_required_deviation", file=file, sheet=sheet,
                                     cell=ev.cell(ind.row, col), column=L.COLUMNS_BY_KEY["note"].header,
@@ -319,9 +336,9 @@ def _score_one(checked: Checked, f: int, rules: dict, texts: bool) -> Result:
     return Result(checked, results, levels, total, grade, sort_problems(problems, ev), conversion)
 
 
-def _typed_computed(ev, res: IndicatorResult, file: str) -> list[Problem]:
+def _typed_computed(ev: Evaluation, res: IndicatorResult, file: str) -> list[Problem]:
     """规则得分 and 得分率 typed by a person (validation found them): said, with what replaces them."""
-    out = []
+    out: list[Problem] = []
     for key, value in res.indicator.typed.items():
         if key == "score":
             continue
@@ -340,7 +357,7 @@ def _typed_computed(ev, res: IndicatorResult, file: str) -> list[Problem]:
 
 # --- typed records (what flows after scoring) ---------------------------------------------------
 
-def _plain(v):
+def _plain(v: object) -> bool | int | float | str | None:
     if v is None or isinstance(v, (bool, int, float, str)):
         return v
     return str(v)
@@ -354,8 +371,8 @@ def record(result: Result, *, compact: bool = False) -> "FileRecord":
 
     ev = result.checked.evaluation
     # compact records of thousands of workbooks share their repeating texts (one object per text)
-    s = _intern if compact else _same
-    inds = []
+    s: Callable[[str], str] = _intern if compact else _same
+    inds: list[IndicatorRecord] = []
     for r in result.indicators:
         i = r.indicator
         inds.append(IndicatorRecord(
@@ -391,17 +408,19 @@ def used_actual(ind: Indicator) -> str:
     if a is None or not ind.rule_ready:
         return ""
     if hasattr(a, "show"):
-        return a.show()
+        shown: str = a.show()
+        return shown
     if isinstance(a, frozenset):
         from perfxl.rules.kinds import show_label
 
         return "".join(show_label(n) for n in sorted(a)) or "无"
     if isinstance(a, str) and hasattr(ind.params, "levels") and a in ind.params.levels:
-        return ind.params.levels[a][0]
+        label: str = ind.params.levels[a][0]
+        return label
     return str(a)
 
 
-def _survey_record(s) -> "SurveySetRecord":
+def _survey_record(s: SetStat) -> SurveySetRecord:
     """A question set's statistics (survey.stats.SetStat) as a record."""
     from perfxl.model.records import SurveyOptionRecord, SurveyQuestionRecord, SurveySetRecord
     from perfxl.survey.stats import COUNTS
@@ -416,17 +435,21 @@ def _survey_record(s) -> "SurveySetRecord":
                            source="counts" if s.source == COUNTS else "responses", per_question=questions)
 
 
-def _intern(v):
+@overload
+def _intern(v: str) -> str: ...
+@overload
+def _intern(v: _T) -> _T: ...
+def _intern(v: object) -> object:
     import sys
 
     return sys.intern(v) if isinstance(v, str) else v
 
 
-def _same(v):
+def _same(v: _T) -> _T:
     return v
 
 
-def _compact_record(result: Result, ev, inds: tuple) -> "FileRecord":
+def _compact_record(result: Result, ev: Evaluation, inds: tuple[IndicatorRecord, ...]) -> FileRecord:
     from perfxl.model.cells import col_letter
     from perfxl.model.records import FileRecord, LevelRecord
 
@@ -443,7 +466,7 @@ def _compact_record(result: Result, ev, inds: tuple) -> "FileRecord":
                                                        for s in result.survey.sets.values()))
 
 
-def _conversion_fields(result: Result) -> dict:
+def _conversion_fields(result: Result) -> dict[str, Any]:
     """The record's fields of the total's conversion when some indicators do not apply."""
     conv = result.conversion
     return dict(raw_total=conv.raw if conv else result.total, applicable_weight=conv.applicable if conv else None,

@@ -59,7 +59,7 @@ FIGURES: tuple[Figure, ...] = (
     Figure("人员经费占比", "ratio", "personnel", "spent_total", (), "人员经费占全部支出之比"),
     Figure("项目支出占比", "ratio", "spent_project", "spent_total", (), "项目支出占全部支出之比"),
 )
-_BY_NAME = {}
+_BY_NAME: dict[str, Figure] = {}
 for _f in FIGURES:
     for _n in (_f.name, *_f.aliases):
         _BY_NAME[L.normalize(_n)] = _f
@@ -92,7 +92,7 @@ def compute(fig: Figure, basic: dict[str, float | None], zero_rule: str = "full"
     key_b = base if base in fig.bases else fig.b
     a, b = basic.get(fig.a), basic.get(key_b)
     out.missing = [k for k, v in ((fig.a, a), (key_b, b)) if v is None]
-    if out.missing:
+    if a is None or b is None:                    # out.missing names them
         return out
     la, lb = L.BASIC_BY_KEY[fig.a].label, L.BASIC_BY_KEY[key_b].label
     units = units or {}

@@ -6,8 +6,9 @@ workbook is a chunk of one, so ``perfxl score`` and consolidation give the same 
 construction."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 if TYPE_CHECKING:
     from perfxl.io.read import RawBook
@@ -35,16 +36,22 @@ def score_path(path: "str | Path", password: str | None = None) -> "Result":
     return score_chunk([path], password, isolate=False)[0]
 
 
-def score_chunk(paths: "list[str | Path]", password: str | None = None, *, texts: bool = True,
-                isolate: bool = True) -> "list[Result | Exception]":
+@overload
+def score_chunk(paths: Sequence[str | Path], password: str | None = None, *, texts: bool = True,
+                isolate: Literal[False]) -> list[Result]: ...
+@overload
+def score_chunk(paths: Sequence[str | Path], password: str | None = None, *, texts: bool = True,
+                isolate: bool = True) -> list[Result | Exception]: ...
+def score_chunk(paths: Sequence[str | Path], password: str | None = None, *, texts: bool = True,
+                isolate: bool = True) -> list[Result] | list[Result | Exception]:
     """read → model → validate → score for a chunk of workbook files, in order. With ``isolate``
     a file that cannot be used gives its exception (UnusableInput, or any other error) in its place
     and never spoils the others; without, the first such exception is raised."""
     from perfxl.io.read import read_book
     from perfxl.model.evaluation import load, sheets_to_read, sheets_with_numbers
 
-    out: list = [None] * len(paths)
-    evs: list = []
+    out: dict[int, Result | Exception] = {}       # by position in ``paths``
+    evs: list[Evaluation] = []
     at: list[int] = []
     for i, p in enumerate(paths):
         try:
@@ -55,20 +62,22 @@ def score_chunk(paths: "list[str | Path]", password: str | None = None, *, texts
             if not isolate:
                 raise
             out[i] = e
+    results: Sequence[Result | Exception]
     try:
         results = score_evaluations(evs, texts=texts)
     except Exception:
         if not isolate:
             raise
-        results = []
+        one_by_one: list[Result | Exception] = []
         for ev in evs:                       # find the workbook that broke the chunk
             try:
-                results.append(score_evaluations([ev], texts=texts)[0])
+                one_by_one.append(score_evaluations([ev], texts=texts)[0])
             except Exception as e:
-                results.append(e)
+                one_by_one.append(e)
+        results = one_by_one
     for i, r in zip(at, results):
         out[i] = r
-    return out
+    return [out[i] for i in range(len(paths))]
 
 
 def run(path: "str | Path", book: "RawBook | None" = None, *, password: str | None = None) -> "Result":
