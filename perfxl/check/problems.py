@@ -5,6 +5,7 @@ Every message says where (file, sheet, cell), what is wrong, and how to fix it. 
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from perfxl.model.cells import CellRef
@@ -31,7 +32,7 @@ class Problem:
             return f"{self.sheet}!{self.cell}"
         return self.sheet or self.file
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str]:
         return {"severity": self.severity, "code": self.code, "message": self.message, "fix": self.fix,
                 "file": self.file, "sheet": self.sheet, "cell": self.cell, "column": self.column,
                 "value": self.value}
@@ -295,7 +296,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
 
 
 def problem(code: str, *, file: str = "", sheet: str = "", cell: "str | CellRef" = "", column: str = "",
-            value: object = "", severity: str | None = None, **params) -> Problem:
+            value: object = "", severity: str | None = None, **params: object) -> Problem:
     """The catalogue's message ``code`` with its placeholders filled. ``cell``: a CellRef, or text
     (a single cell is parsed once here into ``Problem.at``)."""
     sev, message, fix = CATALOGUE[code]
@@ -315,7 +316,7 @@ def problem(code: str, *, file: str = "", sheet: str = "", cell: "str | CellRef"
     )
 
 
-def worst_exit_code(problems) -> int:
+def worst_exit_code(problems: Iterable[Problem]) -> int:
     """The exit code of a run that found ``problems``: 1 with any error, else 0."""
     return 1 if any(p.severity == ERROR for p in problems) else 0
 
@@ -340,7 +341,7 @@ _PLACEHOLDERS = {"path": "文件名", "file": "文件名", "sheet": "工作表",
 MESSAGES_DOC = "docs/messages.md"
 
 
-class _Labels(dict):
+class _Labels(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return "〈" + _PLACEHOLDERS.get(key, key) + "〉"
 

@@ -3,8 +3,10 @@ catalogue (problems.CATALOGUE), so a failure becomes a cell-addressed Chinese me
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import pandera.pandas as pa
 
@@ -13,26 +15,29 @@ from perfxl.model import layout as L
 from perfxl.model.values import Unparsed, is_not_applicable, parse_number
 from perfxl.rules import lookup
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def _is_mark(v) -> bool:
+
+def _is_mark(v: object) -> bool:
     return isinstance(v, CellMark)
 
 
-def _numeric(v) -> bool:
+def _numeric(v: object) -> bool:
     """Number columns hold floats already (values.to_number): only Unparsed fails."""
     return not isinstance(v, Unparsed)
 
 
-def _positive(v) -> bool:
+def _positive(v: object) -> bool:
     """Not negative: 0 marks an indicator that does not apply this year (不适用)."""
     return not isinstance(v, float) or v >= 0
 
 
-def _known_method(v) -> bool:
+def _known_method(v: object) -> bool:
     return v is None or _is_mark(v) or lookup(v) is not None or is_not_applicable(v)
 
 
-def _check(fn, code: str) -> pa.Check:
+def _check(fn: Callable[[object], bool], code: str) -> pa.Check:
     return pa.Check(fn, element_wise=True, name=code, error=code)
 
 
@@ -40,7 +45,7 @@ _NO_MARK = _check(lambda v: not _is_mark(v), "cell_mark")
 NO_MARK = _NO_MARK
 
 
-def _keep(*checks) -> list:
+def _keep(*checks: pa.Check | None) -> list[pa.Check]:
     return [c for c in checks if c is not None]
 
 
@@ -48,7 +53,7 @@ def _keep(*checks) -> list:
 FILE_KEY = "_file"
 
 
-def _unique_per_file(frame):
+def _unique_per_file(frame: pd.DataFrame) -> pd.Series[bool]:
     return ~frame.duplicated([FILE_KEY, "code"], keep=False)
 
 
@@ -86,7 +91,7 @@ def indicator_schema(present: tuple[str, ...], marks: bool = True) -> pa.DataFra
 _CREDIT = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
 
-def _year(v) -> bool:
+def _year(v: object) -> bool:
     if v is None or _is_mark(v):
         return True
     try:
@@ -96,15 +101,15 @@ def _year(v) -> bool:
     return y.is_integer() and 1990 <= y <= 2100
 
 
-def _credit(v) -> bool:
+def _credit(v: object) -> bool:
     return v is None or _is_mark(v) or bool(_CREDIT.match(str(v).strip().upper()))
 
 
-def _kind(v) -> bool:
+def _kind(v: object) -> bool:
     return v is None or _is_mark(v) or str(v).strip() in L.EVALUATION_TYPES
 
 
-def _date(v) -> bool:
+def _date(v: object) -> bool:
     if v is None or _is_mark(v) or isinstance(v, (date, datetime)):
         return True
     return bool(re.fullmatch(r"\d{4}\s*[-/.年]\s*\d{1,2}(\s*[-/.月]\s*\d{1,2}日?)?", str(v).strip()))
@@ -125,7 +130,7 @@ def info_schema(present: tuple[str, ...]) -> pa.DataFrameSchema:
 
 # --- 等级划分 --------------------------------------------------------------------
 
-def _grade_min(v) -> bool:
+def _grade_min(v: object) -> bool:
     if v is None or _is_mark(v):
         return True
     try:

@@ -2,15 +2,16 @@
 then cross-sheet checks and rule parsing. Produces typed indicators and a problem list."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from perfxl.check.problems import ERROR, Problem, problem
 from perfxl.io.read import CellMark
 from perfxl.model import layout as L
 from perfxl.model.evaluation import Evaluation
-from perfxl.model.text import fold, text_of
+from perfxl.model.text import fold, is_blank, text_of
 from perfxl.model.values import (
     PERCENT_SUSPECT,
     Percent,
@@ -23,7 +24,6 @@ from perfxl.model.values import (
     fmt_pct,
     fmt_pct_short,
     fmt_score,
-    is_blank,
     is_date,
     is_not_applicable,
     parse_number,
@@ -33,6 +33,14 @@ from perfxl.model.values import (
     show_date,
 )
 from perfxl.rules import RuleError, RuleKind, lookup, multi, names
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pandera.pandas as pa
+
+    from perfxl.model.cells import CellRef
+    from perfxl.score.figures import FigureValue
+    from perfxl.survey.stats import SurveyResult
 
 
 @dataclass
@@ -46,19 +54,19 @@ class Indicator:
     criterion: str = ""
     kind: RuleKind | None = None
     params: Any = None
-    target: Target | None = None
+    target: Target | multi.MultiTarget | None = None
     actual: Any = None
     evaluator_score: float | None = None
     note: str = ""
     rule_ready: bool = False          # params, target and actual all usable
     source: str = ""                  # the 数据来源 whose value stands for 实际值
     source_text: str = ""             # how a 数据来源 value was derived (formula with numbers)
-    raw: dict = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
     applicable: bool = True           # False: 不适用 this year (marked so, or 分值 0): excluded from the total
     na_reason: str = ""               # how it was marked
     score_key: str = "evaluator_score"   # the column the evaluator's own figure was typed in
     #: figures a person typed into computed columns (规则得分, 得分, 得分率), not perfxl's own: key -> value
-    typed: dict = field(default_factory=dict)
+    typed: dict[str, Any] = field(default_factory=dict)
 
     @property
     def method(self) -> str:
@@ -95,7 +103,8 @@ _CHECK_CODES = {"not_nullable": "required", "field_uniqueness": "duplicate_code"
 _text = text_of
 
 
-def _failures(frame, schema, *, unique_code: str = "duplicate_code") -> list[tuple[Any, str, str, Any, dict]]:
+def _failures(frame: pd.DataFrame, schema: pa.DataFrameSchema, *, unique_code: str = "duplicate_code",
+              ) -> list[tuple[Any, str, str, Any, dict[str, str]]]:
     """Run ``schema`` once, lazily, over ``frame``: every failure as (index, column key, catalogue
     code, the value to quote, extra placeholders)."""
     import pandera.pandas as pa
@@ -115,13 +124,13 @@ def _failures(frame, schema, *, unique_code: str = "duplicate_code") -> list[tup
             if rec.schema_context == "DataFrameSchema" and key != "code":
                 continue            # the per-workbook uniqueness check reports every column of the row
             code = unique_code
-        original = frame.at[idx, key]
+        original: Any = frame.at[idx, key]      # an object column: whatever the cell held
         if isinstance(original, Unparsed):
             original = value = original.raw
         if code == "cell_mark":
             code = "cell_error_value" if original.kind == "error" else "formula_no_cache"
             value = original.text
-        extra = {}
+        extra: dict[str, str] = {}
         if code == "not_number" and is_date(original):
             code, value, extra = "date_not_number", show_date(original), _date_extra(original)
         if code == "method_unknown":
@@ -132,8 +141,9 @@ def _failures(frame, schema, *, unique_code: str = "duplicate_code") -> list[tup
     return out
 
 
-def _pandera_problems(frame, schema, where, headers: dict[str, str], file: str,
-                      sheet: str, *, unique_code: str = "duplicate_code") -> tuple[list[Problem], set]:
+def _pandera_problems(frame: pd.DataFrame, schema: pa.DataFrameSchema, where: Callable[[Any, str], str | CellRef],
+                      headers: dict[str, str], file: str, sheet: str, *, unique_code: str = "duplicate_code",
+                      ) -> tuple[list[Problem], set[tuple[Any, str]]]:
     out: list[Problem] = []
     bad: set[tuple[Any, str]] = set()
     for idx, key, code, value, extra in _failures(frame, schema, unique_code=unique_code):
@@ -151,15 +161,16 @@ def _cross_levels(ev: Evaluation, file: str, inds: list[Indicator]) -> list[Prob
             label = L.COLUMNS_BY_KEY[key].header
             if not getattr(ind, key):
                 out.append(problem("level_missing", file=file, sheet=sheet, cell=ev.cell(ind.row, key), column=label))
-    if any(i.weight is None for i in inds):
+    weighted = [(i, i.weight) for i in inds if i.weight is not None]
+    if len(weighted) < len(inds):
         return out      # sums are meaningless while a weight is missing
     sums1: dict[str, float] = {}
     sums2: dict[tuple[str, str], float] = {}
-    for i in inds:
-        sums1[i.level1] = sums1.get(i.level1, 0.0) + i.weight
-        sums2[(i.level1, i.level2)] = sums2.get((i.level1, i.level2), 0.0) + i.weight
-    for key, lvl in ev.levels2.items():
-        total = round2(sums2.get(key, 0.0))
+    for i, weight in weighted:
+        sums1[i.level1] = sums1.get(i.level1, 0.0) + weight
+        sums2[(i.level1, i.level2)] = sums2.get((i.level1, i.level2), 0.0) + weight
+    for pair, lvl in ev.levels2.items():
+        total = round2(sums2.get(pair, 0.0))
         if lvl.declared is not None and abs(total - lvl.declared) > 1e-6:
             out.append(problem("level_sum", file=file, sheet=sheet, cell=lvl.cell, column=_H("level2"),
                                level=_H("level2"), name=lvl.name, total=fmt_num(total), declared=fmt_num(lvl.declared)))
@@ -179,23 +190,29 @@ def _cross_levels(ev: Evaluation, file: str, inds: list[Indicator]) -> list[Prob
 
 
 @lru_cache(maxsize=4096, typed=True)          # typed: Percent(0.9) is "90%", a bare 0.9 is not
-def _target(raw) -> Target:
+def _target(raw: object) -> Target:
     """Targets and parameters repeat across the workbooks of a collection: parse each text once."""
     return parse_target(raw)
 
 
 @lru_cache(maxsize=4096)
-def _params(kind: RuleKind, text: str, target: Target | None):
-    return kind.parse_params(text, target)
+def _params(kind: RuleKind, text: str, target: Target | multi.MultiTarget | None) -> Any:
+    # a row's several targets are combined after scoring: the parameters never read them
+    return kind.parse_params(text, None if isinstance(target, multi.MultiTarget) else target)
 
 
-def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
+class _At(Protocol):
+    """Report ``code`` at the row's cell of column ``key``."""
+    def __call__(self, key: str, code: str, **kw: str) -> None: ...
+
+
+def _parse_rule(ev: Evaluation, ind: Indicator, bad: set[tuple[int, str]], file: str,
                 sources: dict[str, tuple[float, str]], system: bool = False) -> list[Problem]:
     """Resolve kind, target, params and actual for one row; problems go to their cells."""
     sheet, row, raw = ev.table.sheet, ind.row, ind.raw
     out: list[Problem] = []
 
-    def at(key: str, code: str, **kw) -> None:
+    def at(key: str, code: str, **kw: str) -> None:
         col = L.COLUMNS_BY_KEY[key].header
         out.append(problem(code, file=file, sheet=sheet, cell=ev.cell(row, key), column=col,
                            value=_text(raw.get(key)), **kw))
@@ -220,7 +237,7 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
     if kind is None:
         return out
     m = dict(method=kind.name, syntax=kind.syntax, hint=kind.actual_hint)
-    target = None
+    target: Target | multi.MultiTarget | None = None
     if (row, "target") not in bad:
         if dated("target"):
             return out
@@ -302,7 +319,7 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set, file: str,
     return out
 
 
-def _not_applicable(ind: Indicator, raw: dict) -> str:
+def _not_applicable(ind: Indicator, raw: dict[str, Any]) -> str:
     """How a row is marked 不适用 ('' when it applies): the word in 计分方法 or 实际值, or 分值 0."""
     for key in ("method", "actual"):
         if is_not_applicable(raw.get(key)):
@@ -318,7 +335,7 @@ def _multi_kinds() -> list[RuleKind]:
     return [k for k in KINDS.values() if "multi" in k.tags]
 
 
-def _percent_actual(raw: dict) -> bool:
+def _percent_actual(raw: dict[str, Any]) -> bool:
     """The row's 实际值 is a percentage (or a 数据来源 gives one)."""
     a = raw.get("actual")
     if not is_blank(raw.get("source")) or isinstance(a, Percent):
@@ -326,7 +343,7 @@ def _percent_actual(raw: dict) -> bool:
     return isinstance(a, str) and clean(a).endswith(("%", "‰"))
 
 
-def _formula_target(formula: str, value, percent_actual: bool, at) -> str:
+def _formula_target(formula: str, value: object, percent_actual: bool, at: _At) -> str:
     """A 目标值 cell holding a constant formula: the person typed "=100%" (the comparator "=" and the
     target) and the spreadsheet made it a formula. Read it as that text; a formula without "%" (Excel
     and WPS may store "=100%" as "=1") is a percentage when the row's 实际值 is one, with a warning."""
@@ -343,7 +360,7 @@ def _formula_target(formula: str, value, percent_actual: bool, at) -> str:
     return "=" + fmt_num(number, 6)
 
 
-def _same_percent(typed, value: float) -> bool:
+def _same_percent(typed: object, value: float) -> bool:
     """A 实际值 typed beside a 数据来源 that says the same (to two decimals of a percent)."""
     try:
         q = parse_quantity(typed, percent=True)
@@ -435,7 +452,7 @@ def _info_many(evs: list[Evaluation]) -> list[list[Problem]]:
     from perfxl.check.schemas import info_schema
 
     out: list[list[Problem]] = [[] for _ in evs]
-    groups: dict[tuple, list[int]] = {}
+    groups: dict[tuple[str, ...], list[int]] = {}
     for i, ev in enumerate(evs):
         if ev.info_sheet is None:
             continue
@@ -448,12 +465,13 @@ def _info_many(evs: list[Evaluation]) -> list[list[Problem]]:
         labels = {k: L.INFO_BY_KEY[k].label for k in keys}
         for idx, key, code, value, extra in _failures(frame, info_schema(keys)):
             ev = evs[members[idx]]
-            out[members[idx]].append(problem(code, file=str(ev.path), sheet=ev.info_sheet, cell=ev.info_cells[key],
+            out[members[idx]].append(problem(code, file=str(ev.path), sheet=ev.info_sheet or L.SHEET_INFO,
+                                             cell=ev.info_cells[key],
                                              column=labels.get(key, key), value=_text(value), **extra))
     for i, ev in enumerate(evs):
         version = ev.info.get("template_version") if ev.info_sheet is not None else None
         if version is not None and _text(version) != L.TEMPLATE_VERSION:
-            out[i].append(problem("template_version", file=str(ev.path), sheet=ev.info_sheet,
+            out[i].append(problem("template_version", file=str(ev.path), sheet=ev.info_sheet or L.SHEET_INFO,
                                   cell=ev.info_cells.get("template_version", ""), found=_text(version),
                                   current=L.TEMPLATE_VERSION))
     return out
@@ -478,7 +496,11 @@ def validate_many(evs: list[Evaluation], *, system: bool = False) -> list[Checke
 NUMBER_KEYS = ("weight", "evaluator_score")
 
 
-def _tables(evs: list[Evaluation]) -> list[tuple[list[int], list[dict], list[Problem], set]]:
+#: a workbook's indicator table, validated: Excel rows, typed row records, problems, failed (row, key) cells
+_Table = tuple[list[int], list[dict[str, Any]], list[Problem], set[tuple[int, str]]]
+
+
+def _tables(evs: list[Evaluation]) -> list[_Table]:
     """Per workbook: Excel rows, typed row records, schema problems and the (row, key) cells that
     failed. Workbooks with the same columns are validated in one frame."""
     import pandas as pd
@@ -487,12 +509,12 @@ def _tables(evs: list[Evaluation]) -> list[tuple[list[int], list[dict], list[Pro
     from perfxl.model.values import to_number
 
     headers = {c.key: c.header for c in L.INDICATOR_COLUMNS}
-    out: list = [None] * len(evs)
-    groups: dict[tuple, list[int]] = {}
+    out: dict[int, _Table] = {}             # by position in ``evs``
+    groups: dict[tuple[tuple[str, ...], bool], list[int]] = {}
     for i, ev in enumerate(evs):
         groups.setdefault((tuple(ev.frame.columns), bool(ev.marks)), []).append(i)
     for (keys, marks), members in groups.items():
-        columns: dict[str, list] = {k: [] for k in keys}
+        columns: dict[str, list[Any]] = {k: [] for k in keys}
         owner: list[int] = []
         rows: list[int] = []
         for i in members:
@@ -506,7 +528,7 @@ def _tables(evs: list[Evaluation]) -> list[tuple[list[int], list[dict], list[Pro
             rows += frame.index.tolist()
         big = pd.DataFrame(columns, columns=list(keys), dtype=object)
         big[FILE_KEY] = owner
-        found: dict[int, tuple[list, set]] = {i: ([], set()) for i in members}
+        found: dict[int, tuple[list[Problem], set[tuple[int, str]]]] = {i: ([], set()) for i in members}
         for idx, key, code, value, extra in _failures(big, indicator_schema(keys, marks)):
             i, row = owner[idx], rows[idx]
             ev = evs[i]
@@ -520,11 +542,11 @@ def _tables(evs: list[Evaluation]) -> list[tuple[list[int], list[dict], list[Pro
             records = [dict(zip(keys, values)) for values in zip(*(columns[k][at:at + n] for k in keys))]
             out[i] = (rows[at:at + n], records, *found[i])
             at += n
-    return out
+    return [out[i] for i in range(len(evs))]
 
 
-def _validate_one(ev: Evaluation, rows: list[int], records: list[dict], table_problems: list[Problem],
-                  bad: set, info_problems: list[Problem], system: bool) -> Checked:
+def _validate_one(ev: Evaluation, rows: list[int], records: list[dict[str, Any]], table_problems: list[Problem],
+                  bad: set[tuple[int, str]], info_problems: list[Problem], system: bool) -> Checked:
     file = str(ev.path)
     problems = list(ev.problems) + table_problems
     if not records:
@@ -600,26 +622,27 @@ def _basic(ev: Evaluation, file: str) -> tuple[dict[str, float | None], dict[str
     out: dict[str, float | None] = {}
     units: dict[str, str] = {}
     probs: list[Problem] = []
+    sheet = ev.basic_sheet or L.SHEET_BASIC     # named whenever there are values or settings
     for key, raw in ev.basic_raw.items():
         label = L.BASIC_BY_KEY[key].label
         units[key] = L.BASIC_BY_KEY[key].unit
         if isinstance(raw, CellMark):
             probs.append(problem("cell_error_value" if raw.kind == "error" else "formula_no_cache", file=file,
-                                 sheet=ev.basic_sheet, cell=ev.basic_cells[key], column=label, value=raw.text))
+                                 sheet=sheet, cell=ev.basic_cells[key], column=label, value=raw.text))
             out[key] = None
             continue
         if is_blank(raw):
             out[key] = None
             continue
         if is_date(raw):
-            probs.append(problem("date_not_number", file=file, sheet=ev.basic_sheet, cell=ev.basic_cells[key],
+            probs.append(problem("date_not_number", file=file, sheet=sheet, cell=ev.basic_cells[key],
                                  column=label, value=show_date(raw), **_date_extra(raw)))
             out[key] = None
             continue
         try:
             out[key] = parse_number(raw)
         except ValueError:
-            probs.append(problem("basic_not_number", file=file, sheet=ev.basic_sheet, cell=ev.basic_cells[key],
+            probs.append(problem("basic_not_number", file=file, sheet=sheet, cell=ev.basic_cells[key],
                                  column=label, value=_text(raw)))
             out[key] = None
             continue
@@ -634,19 +657,19 @@ def _basic(ev: Evaluation, file: str) -> tuple[dict[str, float | None], dict[str
     if ev.zero_rule is not None and not is_blank(ev.zero_rule[0]):
         choice = L.ZERO_OVER_ZERO_CHOICES.get(_text(ev.zero_rule[0]))
         if choice is None:
-            probs.append(problem("zero_rule_invalid", file=file, sheet=ev.basic_sheet, cell=ev.zero_rule[1],
+            probs.append(problem("zero_rule_invalid", file=file, sheet=sheet, cell=ev.zero_rule[1],
                                  column=L.ZERO_OVER_ZERO_LABEL, value=_text(ev.zero_rule[0]),
                                  choices="、".join(L.ZERO_OVER_ZERO_CHOICES)))
         else:
             settings["zero_rule"] = choice
     if ev.budget_base is not None and not is_blank(ev.budget_base[0]):
-        key = L.basic_lookup().get(L.normalize(_text(ev.budget_base[0])))
-        if key not in L.BUDGET_BASE_KEYS:
-            probs.append(problem("budget_base_invalid", file=file, sheet=ev.basic_sheet, cell=ev.budget_base[1],
+        base = L.basic_lookup().get(L.normalize(_text(ev.budget_base[0])))
+        if base not in L.BUDGET_BASE_KEYS:
+            probs.append(problem("budget_base_invalid", file=file, sheet=sheet, cell=ev.budget_base[1],
                                  column=L.BUDGET_BASE_LABEL, value=_text(ev.budget_base[0]),
                                  choices="、".join(L.BASIC_BY_KEY[k].label for k in L.BUDGET_BASE_KEYS)))
         else:
-            settings["budget_base"] = key
+            settings["budget_base"] = base
     return out, units, settings, probs
 
 
@@ -663,12 +686,14 @@ def _unit(ev: Evaluation, key: str, file: str) -> tuple[str, Problem | None]:
     if kind is not None and kind[0] == L.UNITS[own][0]:
         return unit, None
     choices = "、".join(u for u, (k, _) in L.UNITS.items() if k == L.UNITS[own][0])
-    return own, problem("basic_unit_invalid", file=file, sheet=ev.basic_sheet, cell=cell,
+    return own, problem("basic_unit_invalid", file=file, sheet=ev.basic_sheet or L.SHEET_BASIC, cell=cell,
                         column=L.BASIC_BY_KEY[key].label, value=_text(raw), choices=choices, own=own)
 
 
-def _sources(ev: Evaluation, cells: list[tuple[int, Any]], bad: set, basic: dict, units: dict, settings: dict,
-             file: str, system: bool = False):
+def _sources(ev: Evaluation, cells: list[tuple[int, Any]], bad: set[tuple[int, str]], basic: dict[str, float | None],
+             units: dict[str, str], settings: dict[str, Any], file: str, system: bool = False,
+             ) -> tuple[dict[str, tuple[float, str]], dict[str, FigureValue], dict[str, FigureValue],
+                        SurveyResult | None, list[Problem]]:
     """Resolve every 数据来源 once (``cells``: (Excel row, value) of the column): derived figures and
     questionnaire sets -> (value, text)."""
     from perfxl.score import figures as F
@@ -683,7 +708,7 @@ def _sources(ev: Evaluation, cells: list[tuple[int, Any]], bad: set, basic: dict
     for row, v in cells:
         if not is_blank(v) and (row, "source") not in bad:
             wanted.setdefault(_text(v), []).append(row)
-    survey_sets = {}
+    survey_sets: dict[str, list[tuple[str, str]]] = {}
     for text in wanted:
         kind, name = _survey_ref(text)
         if kind:
@@ -695,7 +720,7 @@ def _sources(ev: Evaluation, cells: list[tuple[int, Any]], bad: set, basic: dict
         survey = analyze(ev.survey, set(survey_sets), file)
         probs += survey.problems
     for text, rows in wanted.items():
-        def at_rows(code, rows=rows, text=text, **kw):
+        def at_rows(code: str, rows: list[int] = rows, text: str = text, **kw: str) -> None:
             for r in rows:
                 probs.append(problem(code, file=file, sheet=sheet, cell=ev.cell(r, "source"), column=_H("source"),
                                      value=text, **kw))
@@ -712,6 +737,7 @@ def _sources(ev: Evaluation, cells: list[tuple[int, Any]], bad: set, basic: dict
             elif name in survey.sets and survey.sets[name].valid:
                 stat = survey.sets[name]
                 value = stat.rate if kind == L.SOURCE_SURVEY_RATE else stat.satisfied
+                assert value is not None, "a set with valid answers has both rates"
                 label = L.SURVEY_RATE_LABELS[kind]
                 resolved[text] = (value, f"{stat.text()}，取{label}{fmt_pct(value)}")
             elif name in survey.sets:
@@ -725,10 +751,10 @@ def _sources(ev: Evaluation, cells: list[tuple[int, Any]], bad: set, basic: dict
         if fv.missing:
             if set(fv.missing) & unusable:
                 continue                  # the unusable input was reported at its own cell
-            cells = "、".join(f"{ev.basic_sheet or L.SHEET_BASIC}!{ev.basic_cells.get(k, '?')}（{L.BASIC_BY_KEY[k].label}）"
+            inputs = "、".join(f"{ev.basic_sheet or L.SHEET_BASIC}!{ev.basic_cells.get(k, '?')}（{L.BASIC_BY_KEY[k].label}）"
                              if k in ev.basic_cells else f"“{L.BASIC_BY_KEY[k].label}”（基础数据页没有这一行）"
                              for k in fv.missing)
-            at_rows("figure_missing_input", figure=fig.name, cells=cells)
+            at_rows("figure_missing_input", figure=fig.name, cells=inputs)
         elif fv.value is None:
             at_rows("figure_not_computable", figure=fig.name, detail=fv.reason,
                     fix_hint=f"如分子分母均为0，可在“基础数据”页设定“{L.ZERO_OVER_ZERO_LABEL}”")
@@ -751,11 +777,12 @@ def sort_problems(problems: list[Problem], ev: Evaluation | None = None) -> list
     """By file, sheet (in workbook order), row, column, code; duplicates dropped."""
     order = {name: i for i, name in enumerate(ev.sheet_names)} if ev else {}
 
-    def key(p: Problem):
+    def key(p: Problem) -> tuple[str, int, int, int, str]:
         row, col = (p.at.row, p.at.col) if p.at is not None else (0, 0)
         return (p.file, order.get(p.sheet, -1 if not p.sheet else 99), row, col, p.code)
 
-    seen, out = set(), []
+    seen: set[tuple[str, str, str, str, str]] = set()
+    out: list[Problem] = []
     for p in sorted(problems, key=key):
         ident = (p.file, p.sheet, p.cell, p.code, p.message)
         if ident not in seen:
@@ -764,6 +791,6 @@ def sort_problems(problems: list[Problem], ev: Evaluation | None = None) -> list
     return out
 
 
-def _date_extra(raw) -> dict:
+def _date_extra(raw: object) -> dict[str, str]:
     serial = excel_serial(raw)
     return {"serial": fmt_num(serial, 6) if serial is not None else "?"}
