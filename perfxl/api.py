@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 PathLike = str | os.PathLike
 
-__all__ = ["Imported", "Made", "Reported", "Scored", "survey_import", "UnusableInput", "consolidate", "fill", "make_template", "report",
+__all__ = ["Exported", "export_form", "Imported", "Made", "Reported", "Scored", "survey_import", "UnusableInput", "consolidate", "fill", "make_template", "report",
            "score_book", "score_file", "validate_file"]
 
 
@@ -307,6 +307,53 @@ def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | N
     written = write_report(records, target, tpl, overview=overview, deviations=deviations)
     summary = summary_dict(records, written, tpl)
     return Reported(written.output, tuple(records), written.backup, tpl, tuple(written.problems), summary)
+
+
+# --- the official self-evaluation forms ---------------------------------------------------------------
+
+@dataclass
+class Exported:
+    """A scored evaluation written into an official self-evaluation form (.xlsx)."""
+    output: Path
+    form: str
+    scored: Scored
+    backup: Path | None = None
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self.scored.problems
+
+    def to_dict(self) -> dict:
+        return {**self.scored.to_dict(), "output": str(self.output), "form": self.form,
+                "backup": str(self.backup) if self.backup else None}
+
+
+def export_form(path: PathLike, *, form: str | None = None, output: PathLike | None = None,
+                password: str | None = None) -> Exported:
+    """Score a workbook (any layout perfxl reads) and write it into the official form ``form``
+    (项目支出绩效自评表 by default, or 部门整体支出绩效自评表): a new .xlsx, default beside the workbook
+    as ``文件名_自评表.xlsx``; an existing file is backed up first."""
+    from perfxl.io.files import atomic_save, backup, ensure_writable
+    from perfxl.model import layout as L
+    from perfxl.score.engine import record
+    from perfxl.score.pipeline import score_path
+    from perfxl.sheets.form import find_spec, form_workbook, scored_form
+
+    spec = find_spec(form) if form else L.FORM_PROJECT
+    if spec is None:
+        choices = "、".join(f"{s.title}（{'/'.join(L.FORM_NAMES[s.key])}）" for s in L.FORMS.values())
+        raise UnusableInput([problem("form_unknown", value=form, choices=choices)])
+    path = Path(path)
+    target = Path(output) if output is not None else path.with_name(f"{path.stem}{L.FORM_SUFFIX}.xlsx")
+    if target.is_dir():
+        target = target / f"{path.stem}{L.FORM_SUFFIX}.xlsx"
+    if target.suffix.lower() != ".xlsx":
+        target = target.with_suffix(".xlsx")
+    result = score_path(path, password)
+    ensure_writable(target)
+    saved = backup(target) if target.exists() else None
+    atomic_save(form_workbook(scored_form(result, spec)), target)
+    return Exported(target, spec.title, Scored(record(result), result=result), saved)
 
 
 # --- questionnaires -------------------------------------------------------------------------------

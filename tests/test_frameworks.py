@@ -31,7 +31,7 @@ def test_self_evaluation_framework_has_the_fixed_split():
 
 
 @pytest.mark.parametrize("name, title", [("部门整体", "部门整体支出绩效评价"), ("项目支出", "项目支出绩效评价"),
-                                         ("自评表", "项目支出绩效自评表"), ("project", "项目支出绩效评价")])
+                                         ("project", "项目支出绩效评价")])
 def test_template_from_framework(cli, tmp_path, name, title):
     run = cli("template", "--framework", name, "-o", "t.xlsx")
     assert run.code == 0, run.text

@@ -85,6 +85,11 @@ def test_every_committed_workbook_opens_in_libreoffice(soffice, tmp_path):
         copy = tmp_path / path.name
         shutil.copy2(path, copy)
         sheets = soffice.sheets(copy)
+        form = next((f for f in L.FORMS.values() if f.title in sheets), None)
+        if form is not None:                    # an official self-evaluation form
+            rows = sheets[form.title]
+            assert rows[0][0] == form.title and any(r[1:4] == ["一级指标", "二级指标", "三级指标"] for r in rows)
+            continue
         table = sheets.get(L.SHEET_INDICATORS) or sheets.get(L.SHEET_SYSTEM)
         assert table, f"{path.name}: LibreOffice shows no indicator sheet ({list(sheets)})"
         assert table[0][:4] == ["编号", "一级指标", "二级指标", "三级指标"], path.name

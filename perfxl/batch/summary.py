@@ -15,7 +15,7 @@ from xlsxwriter.exceptions import FileCreateError
 
 from perfxl.io.files import atomic_write_bytes
 from perfxl.model import layout as L
-from perfxl.sheets import stream
+from perfxl.sheets import look, stream
 
 H = L.CONS_HEADERS
 SCORE, RATE, INT = "0.00", "0.00%", "0"
@@ -66,8 +66,9 @@ class _Styles:
 
 
 def _print_setup(ws, *, landscape: bool = True, repeat_header: bool = True) -> None:
-    """A4, fit to the page width, header row repeated, sheet name above and 第 N 页 共 M 页 below."""
-    ws.set_paper(9)
+    """The page setup of every sheet perfxl writes (sheets.look): A4, fit to the page width, header row
+    repeated, the summary's subject and the sheet name above, 第 N 页 共 M 页 below."""
+    ws.set_paper(look.PAPER_A4)
     if landscape:
         ws.set_landscape()
     else:
@@ -75,14 +76,10 @@ def _print_setup(ws, *, landscape: bool = True, repeat_header: bool = True) -> N
     ws.fit_to_pages(1, 0)
     if repeat_header:
         ws.repeat_rows(0)
-    ws.set_header(f"&L{_hf(L.CONS_PRINT_HEADER)}&R&A")
-    ws.set_footer(f"&C{_hf(L.PRINT_PAGE_OF)}")
-    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
-
-
-def _hf(text: str) -> str:
-    """Text for a page header/footer: a literal & is doubled; {page} and {pages} become fields."""
-    return text.replace("&", "&&").replace("{page}", "&P").replace("{pages}", "&N")
+    ws.set_header(look.page_header(L.CONS_PRINT_HEADER))
+    ws.set_footer(look.page_footer())
+    m = look.MARGINS
+    ws.set_margins(left=m["left"], right=m["right"], top=m["top"], bottom=m["bottom"])
 
 
 def _key_of() -> dict[str, str]:

@@ -477,6 +477,15 @@ def _info_many(evs: list[Evaluation]) -> list[list[Problem]]:
     return out
 
 
+def _full_on_form(ev: Evaluation, ind: Indicator) -> bool:
+    """On an official form a judgement needs its 偏差原因分析 only when it gives less than full points."""
+    q = ind.actual
+    if ev.form is None or q is None or not hasattr(q, "value"):
+        return False
+    full = 1.0 if q.is_percent else (ind.weight or 0)
+    return q.value >= full - 1e-9
+
+
 def validate(ev: Evaluation, *, system: bool = False) -> Checked:
     """``system``: check an indicator list (structure, rules, sources) without evaluation data."""
     return validate_many([ev], system=system)[0]
@@ -584,7 +593,8 @@ def _validate_one(ev: Evaluation, rows: list[int], records: list[dict[str, Any]]
                                     cell=ev.cell(row, ind.score_key), column=_H(ind.score_key),
                                     value=fmt_num(ev_score), weight=fmt_num(weight)))
             ind.evaluator_score = None
-        if ind.kind is not None and ind.kind.needs_note and not ind.note and not system:
+        if ind.kind is not None and ind.kind.needs_note and not ind.note and not system \
+                and not _full_on_form(ev, ind):
             col = "note" if "note" in ev.table.columns else "actual"
             problems.append(problem("note_required_judgement", file=file, sheet=ev.table.sheet,
                                     cell=ev.cell(row, col), column=_H("note")))

@@ -202,13 +202,18 @@ def report_cmd(
         "--template", help="自定义报告模板（.docx；可复制 workbook_templates/报告模板.docx 修改样式）")] = None,
     deviations: Annotated[bool, typer.Option(
         "--deviations", help="附上评价得分与评分标准计算结果不同的指标（内部复核用；交给委托方的报告不要加）")] = False,
+    form: Annotated[Optional[str], typer.Option(
+        "--form", help="改为写出官方自评表（.xlsx）：自评表（项目支出绩效自评表）或 部门整体自评表")] = None,
     password: Password = None,
     as_json: Json = False,
 ) -> None:
-    """由评分工作簿（或 perfxl consolidate 写出的汇总工作簿）生成 Word 评价报告。"""
+    """由评分工作簿（或 perfxl consolidate 写出的汇总工作簿）生成 Word 评价报告，或用 --form 写出官方自评表。"""
     from perfxl import api
 
     _imports_done()
+    if form is not None:
+        _form_export(files, form, output, password, as_json)
+        return
     with _refusals("report", as_json):
         rep = api.report(files, output=output, template=template, password=password, deviations=deviations)
     if as_json:
@@ -233,6 +238,28 @@ def report_cmd(
             c.print("工作簿有校验错误：报告已生成，但开头写有警告，得分仅供参考。", style="bold red")
         done(c, f"报告已写入：{rep.output}", f"原有文件已备份为：{rep.backup.name}" if rep.backup else None)
     raise typer.Exit(api.exit_code(rep.problems))
+
+
+def _form_export(files: list[Path], form: str, output: Path | None, password: str | None, as_json: bool) -> None:
+    from perfxl import api
+
+    with _refusals("report", as_json):
+        if len(files) != 1:
+            raise api.UnusableInput([api.problem("options_conflict", options="--form 与多个工作簿")])
+        done_ = api.export_form(files[0], form=form, output=output, password=password)
+    if as_json:
+        _emit({"command": "report", **done_.to_dict()})
+    else:
+        from perfxl.cli.render import done, print_problems
+
+        c = _console()
+        r = done_.scored.record
+        if r.problems:
+            print_problems(c, r.problems, file=Path(r.file).name)
+        score = "无法计算" if r.total is None else f"{r.total:.2f}（{r.grade}）"
+        done(c, f"{done_.form}已写入：{done_.output}（总分 {score}）",
+             f"原有文件已备份为：{done_.backup.name}" if done_.backup else None)
+    raise typer.Exit(api.exit_code(done_.problems))
 
 
 # --- fill / consolidate -------------------------------------------------------------------------------

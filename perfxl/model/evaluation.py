@@ -12,6 +12,7 @@ from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.io.read import CellMark, RawBook, SheetGrid, read_book
 from perfxl.model import layout as L
 from perfxl.model.cells import CellRef, cell_ref, col_letter
+from perfxl.model.form import find_form, form_sheet_names, read_form
 from perfxl.model.text import fold, is_blank
 from perfxl.survey.sheet import read_survey
 
@@ -56,10 +57,13 @@ class Evaluation:
     survey: Any = None                                                     # survey.SurveyInput
     problems: list[Problem] = field(default_factory=list)                  # found while modelling
     package: Any = None                                                    # io.package.Package read (None: live Excel)
+    form: Any = None                                                       # model.form.FormPlaces of an official form
 
     def cell(self, row: int, key: str) -> "CellRef | str":
         """The cell of column ``key`` in Excel row ``row`` ('' when the table has no such column)."""
         col = self.table.columns.get(key)
+        if self.form is not None:
+            col = self.form.column(row, key, col)
         return CellRef(row, col) if col else ""
 
 
@@ -325,6 +329,8 @@ def sheets_to_read(*, system: bool = False) -> Callable[[list[str]], list[str]]:
 
     def choose(names: list[str]) -> list[str]:
         found = [n for n in (L.match_sheet(s, names) for s in wanted) if n]
+        if not system and not found:            # an official form: by its sheet name, or the first sheet's title
+            found = form_sheet_names(names) or names[:1]
         if not system and L.SHEET_LISTS in names:
             found.append(L.SHEET_LISTS)          # what perfxl wrote last time
         return found or (names[:1] if system and len(names) == 1 else [])
@@ -352,6 +358,10 @@ def load(path: str | Path, book: RawBook | None = None, *, system: bool = False,
     path = Path(path)
     if book is None:
         book = read_book(path, sheets=sheets_to_read(system=system), password=password)
+    if not system and L.match_sheet(L.SHEET_INDICATORS, book.sheet_names) is None and (form := find_form(book)):
+        ev = read_form(book, path, *form, Evaluation)
+        ev.levels1, ev.levels2, _ = _levels(ev.frame, ev.table, path)
+        return ev
     table, grid, problems = _read_table(book, path, system)
     formulas: dict[tuple[int, str], str] = {}
     computed: dict[tuple[int, str], Any] = {}

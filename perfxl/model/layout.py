@@ -293,6 +293,65 @@ GUIDE_KIND_HEADERS = ("计分方法", "说明", "计分参数写法", "实际值
 GUIDE_FIGURE_HEADERS = ("派生指标", "公式", "说明")
 
 
+# --- the official self-evaluation forms (财政部 项目支出/部门整体支出绩效自评表) ------------------------
+
+@dataclass(frozen=True)
+class FormSpec:
+    """One official self-evaluation form: its title (also its sheet name), the header block's
+    fields (基本信息 key, label) two to a row, and the 资金 block's label."""
+    key: str
+    title: str
+    header: tuple[tuple[str, str], ...]
+    funds_label: str
+
+
+FORM_PROJECT = FormSpec("project", "项目支出绩效自评表",
+                        (("project", "项目名称"), ("authority", "主管部门"), ("unit", "实施单位")), "项目资金（万元）")
+FORM_DEPARTMENT = FormSpec("department", "部门整体支出绩效自评表",
+                           (("unit", "部门（单位）名称"), ("authority", "主管部门"), ("contact", "填报人")),
+                           "部门资金（万元）")
+FORMS = {f.key: f for f in (FORM_PROJECT, FORM_DEPARTMENT)}
+#: short names of the forms (perfxl report --form …)
+FORM_NAMES = {"project": ("自评表", "项目自评表", "项目支出自评表", "项目"),
+              "department": ("部门整体自评表", "部门自评表", "部门整体", "部门")}
+#: default output of perfxl report --form: beside the workbook, 文件名_自评表.xlsx
+FORM_SUFFIX = "_自评表"
+FORM_YEAR = "（{year}年度）"
+FORM_HEADER_ALIASES = {"project": ("项目名称",), "unit": ("实施单位", "部门（单位）名称", "部门名称", "单位名称"),
+                       "authority": ("主管部门", "主管部门及代码"), "contact": ("填报人",)}
+#: the 资金 block: its column headers (基础数据 key or a form-only key) and its rows (资金来源)
+FORM_FUND_COLUMNS = (("budget_initial", "年初预算数"), ("budget_adjusted", "全年预算数"), ("spent_total", "全年执行数"),
+                     ("weight", "分值"), ("rate", "执行率"), ("score", "得分"))
+FORM_FUND_ROWS = (("total", "年度资金总额"), ("appropriation", "其中：当年财政拨款"), ("carried", "上年结转资金"),
+                  ("other", "其他资金"))
+FORM_FUND_ROW_ALIASES = {"total": ("年度资金总额", "资金总额", "合计"), "appropriation": ("其中：当年财政拨款", "当年财政拨款", "财政拨款"),
+                         "carried": ("上年结转资金", "上年结转"), "other": ("其他资金",)}
+#: the budget-execution indicator the 资金 block scores (its 三级指标 name on the indicator table of a
+#: standard workbook, and its 数据来源)
+BUDGET_EXECUTION, BUDGET_EXECUTION_SHORT = "支出预算执行率", "预算执行率"     # the 基础数据 figure (score.figures)
+FORM_EXECUTION = (BUDGET_EXECUTION_SHORT, BUDGET_EXECUTION_SHORT, "全年预算执行率")
+FORM_EXECUTION_SOURCE = BUDGET_EXECUTION
+FORM_EXECUTION_WEIGHT = 10
+FORM_EXECUTION_TARGET = "=100%"
+FORM_GOALS = ("年度总体目标", "预期目标", "实际完成情况")
+FORM_INDICATORS_LABEL = "绩效指标"
+#: the indicator table: column key -> header, in order
+FORM_INDICATOR_COLUMNS = (("level1", "一级指标"), ("level2", "二级指标"), ("name", "三级指标"), ("target", "年度指标值"),
+                          ("actual", "实际完成值"), ("weight", "分值"), ("score", "得分"), ("note", "偏差原因分析及改进措施"))
+FORM_INDICATOR_ALIASES = {"note": ("偏差原因分析及改进措施", "原因分析及改进措施", "偏差原因分析", "偏差原因"),
+                          "score": ("得分", "自评得分"), "target": ("年度指标值", "指标值", "预期指标值"),
+                          "actual": ("实际完成值", "全年实际值", "完成值")}
+FORM_TOTAL, FORM_GRADE = "总分", "等级"
+FORM_WIDTHS = (12, 14, 22, 14, 14, 8, 8, 30)
+#: what a 三级指标 of a form is scored by (the 自评表 rules, DESIGN.md §1): quantitative (a target with a
+#: number) by completion ratio; qualitative by the evaluator's judgement in three tiers, typed as 得分
+FORM_QUANTITATIVE_METHOD = "完成比率"
+FORM_QUALITATIVE = ("酌情评分", "自评三档；得分")
+FORM_NOTE = ("填写说明：浅黄色单元格由单位填写。定量指标（年度指标值含数字，如 ≥60家）的得分由 perfxl 按完成比率计算；"
+             "定性指标按 达成年度指标 (100%–80%]、部分达成并具有一定效果 (80%–60%]、未达成且效果较差 (60%–0%] "
+             "三档，由评价人在“得分”列填写所属档次内的得分。没有分值的指标只记录完成情况，不计分。"
+             "保存后运行 perfxl score 本文件.xlsx。")
+
 # --- output sheets -----------------------------------------------------------
 
 SUMMARY_HEADERS = ("一级指标", "二级指标", "分值", "得分", "得分率")
@@ -446,6 +505,8 @@ CHART_PART = "（{i}/{n}：按排名第 {first}–{last} 位）"
 #: printed pages of the summary workbook: the header (left; the sheet name on the right) and the footer
 CONS_PRINT_HEADER = "绩效评价汇总"
 PRINT_PAGE_OF = "第 {page} 页 共 {pages} 页"
+#: the page header of a sheet whose workbook names no unit
+PRINT_HEADER_DEFAULT = "财政支出绩效评价"
 CHART_TITLES = {"totals": "各单位总分", "grades": "等级分布", "rates": "各单位一级指标得分率"}
 
 

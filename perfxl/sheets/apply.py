@@ -42,6 +42,7 @@ def _lists_sheet(cv: Canvas) -> None:
     if L.SHEET_LISTS not in cv.names():
         cv.new_sheet(L.SHEET_LISTS, cv.names()[-1])
         cv.hide(L.SHEET_LISTS)
+        cv.finish(L.SHEET_LISTS, landscape=False)
 
 
 WRITTEN_KEYS = ("rule_score", "score", "rate")
@@ -72,17 +73,40 @@ def _written_rows(cv: Canvas) -> int:
     return sum(1 for v in values[1:] if v is not None) if values and values[0] == L.WRITTEN_HEADER else 0
 
 
+def _draw_form(cv: Canvas, result: Result) -> None:
+    """The figures of an official form, into its own cells: each indicator's 得分, the 执行率 of the
+    资金 block, 总分 and 等级."""
+    ev = result.checked.evaluation
+    form = ev.form
+    for res in result.indicators:
+        col = form.score_cells.get(res.indicator.row)
+        if col:
+            cv.write(form.sheet, res.indicator.row, col, [[res.score]], fmts=["0.00"])
+    if form.rate_cell is not None:
+        fig = result.checked.figures.get(L.FORM_EXECUTION_SOURCE)
+        cv.write(form.sheet, *form.rate_cell, [[getattr(fig, "value", None)]], fmts=["0.00%"])
+    for where, value, fmt in ((form.total_cell, result.total, "0.00"), (form.grade_cell, result.grade, None)):
+        if where is not None and where[1]:
+            cv.write(form.sheet, *where, [[value]], fmts=[fmt])
+
+
 def apply(cv: Canvas, result: Result, *, only_problems: bool = False) -> None:
     """Draw ``result`` into an open workbook (no saving here): computed columns, highlights and
     notes on the cells problems point to, the output sheets, and the 派生指标 values.
     ``only_problems`` (the 校验 button): just the highlights, notes and 校验结果."""
     ev = result.checked.evaluation
+    unit = result.info.get("unit")
+    cv.print_unit = str(unit) if unit is not None else None
     table = ev.table
     sheet = table.sheet
     cols = dict(table.columns)
     next_col = max(cv.last_col(sheet), max(cols.values())) + 1
+    if ev.form is not None:                 # an official form: its own 得分 cells, no added columns
+        cols = {}
+        if not only_problems:
+            _draw_form(cv, result)
     for key in L.COMPUTED_KEYS:
-        if key not in cols:
+        if key not in cols and ev.form is None:
             cv.write(sheet, table.header_row, next_col, [[L.COLUMNS_BY_KEY[key].header]], style="header")
             cols[key] = next_col
             next_col += 1
@@ -139,7 +163,7 @@ def apply(cv: Canvas, result: Result, *, only_problems: bool = False) -> None:
         cv.new_sheet(name, after)
         draw(name)
         after = name
-    if ev.basic_sheet and ev.basic_sheet in names and not only_problems:
+    if ev.basic_sheet and ev.basic_sheet in names and not only_problems and ev.form is None:
         outputs.figures(cv, ev.basic_sheet, result.checked.all_figures or result.checked.figures)
     _save_registry(cv, marks, len(previous))
     if not only_problems:

@@ -30,6 +30,9 @@ class Canvas(ABC):
     """Drawing operations perfxl needs. Rows and columns are 1-based. A back end must implement
     every one (an abstract base: a missing method fails at construction, not silently)."""
 
+    #: the unit named in the page header of every sheet drawn (set by whoever draws a result)
+    print_unit: str | None = None
+
     @abstractmethod
     def names(self) -> list[str]:
         """Sheet names, in order."""
@@ -166,7 +169,7 @@ class OpenpyxlCanvas(Canvas):
         if freeze:
             ws.freeze_panes = freeze
         fit_rows(ws, rows_to_fit)
-        print_setup(ws, landscape=landscape, title_rows=title_rows)
+        print_setup(ws, landscape=landscape, title_rows=title_rows, unit=self.print_unit)
         protect(ws)
 
     def column(self, sheet, col, first, last):
@@ -426,7 +429,10 @@ class XmlCanvas(Canvas):
             sh.freeze(freeze)
         self.finish_rows(sheet, rows_to_fit)
         if sheet in self._fresh:
-            sh.page_setup(landscape)
+            from perfxl.sheets import look
+
+            sh.page_setup(landscape, header=look.page_header(self.print_unit), footer=look.page_footer(),
+                          margins=look.MARGINS)
             sh.protect()
             if title_rows:
                 self.book.set_print_titles(sheet, title_rows)

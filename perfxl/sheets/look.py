@@ -10,3 +10,47 @@ def needed_lines(text: str, width: float) -> int:
     """Lines a wrapped text takes in a column ``width`` characters wide (CJK characters count double)."""
     per_line = max(int(width * 0.95), 4)
     return sum(-(-sum(2 if ord(ch) > 0x2E7F else 1 for ch in part) // per_line) or 1 for part in text.split("\n"))
+
+
+# --- printing and fonts: the one page setup every sheet perfxl writes gets ------------------------
+
+PAPER_A4 = 9
+#: inches, as spreadsheet files store them
+MARGINS = dict(left=0.5, right=0.5, top=0.75, bottom=0.75, header=0.3, footer=0.3)
+#: the Chinese font declared for every cell perfxl styles (Excel's theme supplies the Latin font with
+#: scheme "minor"; LibreOffice and WPS substitute a CJK font of the same family where it is missing)
+FONT_NAME, FONT_SIZE, FONT_CHARSET = "等线", 11, 134
+
+
+def _hf(text: str) -> str:
+    """Text for a page header/footer: a literal & doubled; {page} and {pages} become fields."""
+    return text.replace("&", "&&").replace("{page}", "&P").replace("{pages}", "&N")
+
+
+def header_parts(unit: str | None = None) -> dict[str, str]:
+    """The page header: the unit's name (or the workbook's subject) left, the sheet's name right."""
+    from perfxl.model import layout as L
+    from perfxl.model.text import strip_illegal
+
+    label = strip_illegal(str(unit)).strip()[:80] if unit else ""
+    return {"L": _hf(label or L.PRINT_HEADER_DEFAULT), "R": "&A"}
+
+
+def footer_parts() -> dict[str, str]:
+    """The page footer: 第 N 页 共 M 页, centred."""
+    from perfxl.model import layout as L
+
+    return {"C": _hf(L.PRINT_PAGE_OF)}
+
+
+def joined(parts: dict[str, str]) -> str:
+    """Header/footer parts as the file stores them: &L…&C…&R…"""
+    return "".join(f"&{k}{parts[k]}" for k in "LCR" if parts.get(k))
+
+
+def page_header(unit: str | None = None) -> str:
+    return joined(header_parts(unit))
+
+
+def page_footer() -> str:
+    return joined(footer_parts())

@@ -20,6 +20,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from perfxl.model.text import looks_like_formula, strip_illegal
+from perfxl.sheets import look
 
 #: a literal "_x0041_" in text would be read back as an escaped character: its "_" is escaped
 _ESCAPE_LIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
@@ -201,11 +202,11 @@ class _Guarded:
         return True
 
 
-def new_workbook(target, *, font: str = "等线", size: int = 11) -> Workbook:
+def new_workbook(target, *, font: str = look.FONT_NAME, size: int = look.FONT_SIZE) -> Workbook:
     """A constant-memory workbook (written to ``target``, a path or a binary file object) whose
     sheets are ``TableSheet``s, in a font Excel, WPS and LibreOffice all render Chinese with."""
     options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-               "default_format_properties": {"font_name": font, "font_size": size, "font_charset": 134}}
+               "default_format_properties": {"font_name": font, "font_size": size, "font_charset": look.FONT_CHARSET}}
     target = os.fspath(target) if isinstance(target, (str, os.PathLike)) else _Guarded(target)
     wb = Workbook(target, options)
     wb.worksheet_class = TableSheet

@@ -11,15 +11,18 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from perfxl.model import layout as L
 from perfxl.model.text import looks_like_formula
+from perfxl.sheets import look
 from perfxl.sheets.look import BORDER_COLOR, needed_lines
 
 THIN = Side(style="thin", color=BORDER_COLOR)
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-HEADER_FONT = Font(bold=True, color=L.PALETTE.header_font)
-TITLE_FONT = Font(bold=True, size=14)
-BOLD = Font(bold=True)
+FONT = dict(name=look.FONT_NAME, charset=look.FONT_CHARSET, family=2, scheme="minor")
+BASE_FONT = Font(size=look.FONT_SIZE, **FONT)
+HEADER_FONT = Font(bold=True, color=L.PALETTE.header_font, size=look.FONT_SIZE, **FONT)
+TITLE_FONT = Font(bold=True, size=14, **FONT)
+BOLD = Font(bold=True, size=look.FONT_SIZE, **FONT)
 UNLOCKED = Protection(locked=False)
 LOCKED = Protection(locked=True)
 
@@ -39,9 +42,9 @@ DEVIATION_FILL = fill(L.PALETTE.deviation)
 
 _STYLES = {
     "header": dict(font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTER, border=BORDER),
-    "input": dict(fill=INPUT_FILL, border=BORDER, alignment=WRAP, protection=UNLOCKED),
-    "computed": dict(fill=COMPUTED_FILL, border=BORDER, alignment=WRAP, protection=LOCKED),
-    "plain": dict(border=BORDER, alignment=WRAP),
+    "input": dict(font=BASE_FONT, fill=INPUT_FILL, border=BORDER, alignment=WRAP, protection=UNLOCKED),
+    "computed": dict(font=BASE_FONT, fill=COMPUTED_FILL, border=BORDER, alignment=WRAP, protection=LOCKED),
+    "plain": dict(font=BASE_FONT, border=BORDER, alignment=WRAP),
 }
 STYLE_NAMES = {"header": "perfxl 表头", "input": "perfxl 填写", "computed": "perfxl 计算", "plain": "perfxl 表格"}
 
@@ -92,15 +95,41 @@ def fit_rows(ws, rows, *, max_lines: int = 12, line_height: float = 15.0) -> Non
         ws.row_dimensions[row].height = line_height * min(lines, max_lines)
 
 
-def print_setup(ws, *, landscape: bool = True, title_rows: str | None = "1:1") -> None:
-    """A4, fit to page width, header row repeated on every printed page."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+def print_setup(ws, *, landscape: bool = True, title_rows: str | None = "1:1", unit: str | None = None) -> None:
+    """The page setup of every sheet perfxl writes (sheets.look): A4, fit to the page width, the header
+    row repeated on every printed page, the unit's name above and 第 N 页 共 M 页 below."""
+    ws.page_setup.paperSize = look.PAPER_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    for side, inches in look.MARGINS.items():
+        setattr(ws.page_margins, side, inches)
     if title_rows:
         ws.print_title_rows = title_rows
+    sides = {"L": "left", "C": "center", "R": "right"}
+    for item, parts in ((ws.oddHeader, look.header_parts(unit)), (ws.oddFooter, look.footer_parts())):
+        for key, side in sides.items():
+            getattr(item, side).text = parts.get(key)
+
+
+def print_every_sheet(wb, unit: str | None = None) -> None:
+    """A page setup on every sheet of a new workbook: each sheet's own orientation and title rows kept
+    (a sheet that has none gets landscape and its first row repeated), the unit's name in the header."""
+    for ws in wb.worksheets:
+        had = ws.page_setup.paperSize is not None
+        landscape = ws.page_setup.orientation != "portrait" if had else True
+        titles = ws.print_title_rows if had else "1:1"
+        print_setup(ws, landscape=landscape, title_rows=titles, unit=unit)
+
+
+def declare_fonts(wb) -> None:
+    """The workbook's default font (style 0 and 常规/Normal) is the declared Chinese font: call on a new
+    workbook before any cell is styled."""
+    from openpyxl.utils.indexed_list import IndexedList
+
+    wb._fonts = IndexedList()
+    wb._fonts.add(BASE_FONT)
 
 
 def protect(ws) -> None:
@@ -167,7 +196,7 @@ def build_info(ws, info: dict, grades: list[tuple[str, float]]) -> None:
     for label, minimum in grades:
         row += 1
         put(ws, row, 1, label, style="input")
-        put(ws, row, 2, minimum, style="input", fmt="0.##")
+        put(ws, row, 2, minimum, style="input", fmt="General")
     print_setup(ws, landscape=False, title_rows=None)
     protect(ws)
 
@@ -248,7 +277,7 @@ def build_basic(ws, values: dict, zero_rule: str = L.ZERO_OVER_ZERO_DEFAULT) -> 
     for f in L.BASIC_FIELDS:
         r += 1
         put(ws, r, 1, f.label, style="plain").font = BOLD
-        put(ws, r, 2, values.get(f.key), style="input", fmt="#,##0.####")
+        put(ws, r, 2, values.get(f.key), style="input", fmt="#,##0.00##")
         put(ws, r, 3, values.get(f"{f.key}:unit") or f.unit, style="input")
         put(ws, r, 4, f.help, style="plain")
         unit_cells.setdefault(L.UNITS[f.unit][0], []).append(f"C{r}")

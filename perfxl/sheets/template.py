@@ -190,6 +190,7 @@ def new_workbook(rows: list[dict] | None = None, info: dict | None = None,
     survey = survey or {}
     sets = survey.get("sets", DEFAULT_SETS)
     wb = Workbook()
+    S.declare_fonts(wb)
     guide = wb.active
     guide.title = L.SHEET_GUIDE
     build_guide(guide)
@@ -217,6 +218,7 @@ def new_workbook(rows: list[dict] | None = None, info: dict | None = None,
     outputs.problems(cv, L.SHEET_PROBLEMS, None)
     outputs.deviations(cv, L.SHEET_DEVIATIONS, None)
     wb.move_sheet(L.SHEET_LISTS, offset=len(wb.sheetnames))
+    S.print_every_sheet(wb, (info or {}).get("unit"))
     wb.active = wb.sheetnames.index(L.SHEET_INDICATORS)
     wb.properties.creator = "perfxl"
     wb.properties.created = wb.properties.modified = datetime(2026, 1, 1)
@@ -230,6 +232,7 @@ def system_workbook(rows: list[dict], title: str = L.SHEET_SYSTEM):
     from perfxl.score import figures as F
 
     wb = Workbook()
+    S.declare_fonts(wb)
     guide = wb.active
     guide.title = L.SHEET_GUIDE
     lines = [f"{title}（可复制修改）",
@@ -240,10 +243,15 @@ def system_workbook(rows: list[dict], title: str = L.SHEET_SYSTEM):
         guide.cell(row=i, column=1, value=text)
     guide["A1"].font = S.TITLE_FONT
     guide.column_dimensions["A"].width = 100
+    for row in guide.iter_rows():
+        for c in row:
+            c.alignment = S.WRAP
+    S.print_setup(guide, landscape=False, title_rows=None)
     counts = S.build_lists(wb, names(), F.names())
     ws = wb.create_sheet(L.SHEET_SYSTEM)
     S.build_system_sheet(ws, rows, counts)
     wb.move_sheet(L.SHEET_LISTS, offset=len(wb.sheetnames))
+    S.print_every_sheet(wb)
     wb.active = wb.sheetnames.index(L.SHEET_SYSTEM)
     wb.properties.creator = "perfxl"
     wb.properties.created = wb.properties.modified = datetime(2026, 1, 1)
@@ -278,7 +286,13 @@ def survey_sets_of(rows: list[dict]) -> list[tuple[str, str, None]]:
 
 
 def framework_workbook(meta: dict, blank_rows: int = 10):
+    """The workbook of a built-in framework: the standard workbook, or the official form it names."""
     from perfxl.model.frameworks import survey_spec
+
+    if meta.get("form"):
+        from perfxl.sheets.form import form_workbook, framework_form
+
+        return form_workbook(framework_form(meta))
 
     return new_workbook(rows=meta["rows"], info={"kind": L.FRAMEWORK_KINDS.get(meta["id"], meta.get("kind"))},
                         survey=survey_spec(meta), blank_rows=blank_rows)
@@ -289,6 +303,7 @@ def admin_workbook():
     from openpyxl import Workbook
 
     wb = Workbook()
+    S.declare_fonts(wb)
     ws = wb.active
     ws.title = L.SHEET_CONS_SETUP
     S.header_row(ws, 1, L.CONS_SETUP_HEADER, (22, 50, 60))
@@ -299,4 +314,5 @@ def admin_workbook():
         S.put(ws, r, 2, defaults.get(key), style="input", fmt="0%" if key == "outlier" else None)
         S.put(ws, r, 3, help_, style="plain")
     S.put(ws, len(L.CONS_SETUP_FIELDS) + 3, 1, L.CONS_SETUP_NOTE, style="plain")
+    S.print_setup(ws)
     return wb

@@ -7,7 +7,7 @@ import bisect
 import re
 
 from perfxl.io.xlsx.values import cell_value, cell_xml
-from perfxl.io.xlsx.xmlbits import TAG_BODY, attrs, children, esc_attr, find_root, prefix_of, start_tag
+from perfxl.io.xlsx.xmlbits import TAG_BODY, attrs, children, esc, esc_attr, find_root, prefix_of, start_tag
 from perfxl.model.cells import col_index, col_letter
 
 MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -532,7 +532,9 @@ class Sheet:
         self.set_element(b"sheetProtection", b"<" + self.p + b'sheetProtection sheet="1" formatCells="0" '
                          b'formatColumns="0" formatRows="0" insertRows="0" deleteRows="0" sort="0" autoFilter="0"/>')
 
-    def page_setup(self, landscape: bool) -> None:
+    def page_setup(self, landscape: bool, *, header: str = "", footer: str = "",
+                   margins: dict[str, float] | None = None) -> None:
+        """A4, fit to the page width; ``header``/``footer`` in the file's &L…&C…&R… codes."""
         p = self.p
         pr = self.element(b"sheetPr")
         fit = b"<" + p + b'pageSetUpPr fitToPage="1"/>'
@@ -543,11 +545,18 @@ class Sheet:
             body = b"" if m.group(2) else pr[m.end():pr.rfind(b"</")]
             # pageSetUpPr follows tabColor and outlinePr
             self.set_element(b"sheetPr", b"<" + p + b"sheetPr" + m.group(1) + b">" + body + fit + b"</" + p + b"sheetPr>")
-        if self.element(b"pageMargins") is None:
+        if margins:
+            self.set_element(b"pageMargins", b"<" + p + b"pageMargins" + b"".join(
+                b' %s="%s"' % (k.encode(), repr(float(v)).encode()) for k, v in margins.items()) + b"/>")
+        elif self.element(b"pageMargins") is None:
             self.set_element(b"pageMargins", b"<" + p + b'pageMargins left="0.75" right="0.75" top="1" bottom="1" '
                                                        b'header="0.5" footer="0.5"/>')
         self.set_element(b"pageSetup", b"<" + p + b'pageSetup paperSize="9" orientation="'
                          + (b"landscape" if landscape else b"portrait") + b'" fitToWidth="1" fitToHeight="0"/>')
+        if header or footer:
+            parts = (b"<" + p + b"oddHeader>" + esc(header) + b"</" + p + b"oddHeader>" if header else b"") + \
+                (b"<" + p + b"oddFooter>" + esc(footer) + b"</" + p + b"oddFooter>" if footer else b"")
+            self.set_element(b"headerFooter", b"<" + p + b"headerFooter>" + parts + b"</" + p + b"headerFooter>")
 
     def hyperlinks(self, links: list[tuple[str, str]]) -> None:
         """Internal links (cell, location such as 'Sheet'!A1) of a regenerated sheet."""
