@@ -558,7 +558,7 @@ def _validate_one(ev: Evaluation, rows: list[int], records: list[dict[str, Any]]
                   bad: set[tuple[int, str]], info_problems: list[Problem], system: bool) -> Checked:
     file = str(ev.path)
     problems = list(ev.problems) + table_problems
-    if not records:
+    if not records and not (ev.form is not None and ev.form.records_only):   # a form may only record
         problems.append(problem("no_indicators", file=file, sheet=ev.table.sheet,
                                 cell=f"A{ev.table.header_row + 1}"))
 
