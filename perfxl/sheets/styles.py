@@ -95,6 +95,16 @@ def fit_rows(ws, rows, *, max_lines: int = 12, line_height: float = 15.0) -> Non
         ws.row_dimensions[row].height = line_height * min(lines, max_lines)
 
 
+def prose_rows(ws, rows, columns: int, width: float) -> None:
+    """Rows of running text (column A) merged across ``columns`` and wrapped, tall enough to print."""
+    for r in rows:
+        cell = ws.cell(row=r, column=1)
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=columns)
+        cell.alignment = WRAP
+        text = cell.value if isinstance(cell.value, str) else ""
+        ws.row_dimensions[r].height = 15.0 * needed_lines(text, width)
+
+
 def print_setup(ws, *, landscape: bool = True, title_rows: str | None = "1:1", unit: str | None = None) -> None:
     """The page setup of every sheet perfxl writes (sheets.look): A4, fit to the page width, the header
     row repeated on every printed page, the unit's name above and 第 N 页 共 M 页 below."""
@@ -115,11 +125,11 @@ def print_setup(ws, *, landscape: bool = True, title_rows: str | None = "1:1", u
 
 def print_every_sheet(wb, unit: str | None = None) -> None:
     """A page setup on every sheet of a new workbook: each sheet's own orientation and title rows kept
-    (a sheet that has none gets landscape and its first row repeated), the unit's name in the header."""
+    (a visible sheet that has none gets landscape and its first row repeated), the unit's name above."""
     for ws in wb.worksheets:
         had = ws.page_setup.paperSize is not None
         landscape = ws.page_setup.orientation != "portrait" if had else True
-        titles = ws.print_title_rows if had else "1:1"
+        titles = ws.print_title_rows if had or ws.sheet_state != "visible" else "1:1"
         print_setup(ws, landscape=landscape, title_rows=titles, unit=unit)
 
 

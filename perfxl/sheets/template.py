@@ -27,6 +27,7 @@ def build_guide(ws) -> None:
 
     ws["A1"] = f"财政支出绩效评价评分工作簿 · 使用说明（模板版本 {L.TEMPLATE_VERSION}）"
     ws["A1"].font = S.TITLE_FONT
+    prose: list[int] = []            # rows of running text: merged across the page and wrapped for print
     steps = [
         "1. 在“基本信息”页填写单位名称、评价年度等；如当地等级划分不同，修改下方的等级表。",
         "2. 在“指标评分”页逐行填写三级指标：编号、一级/二级/三级指标、分值、评分标准、计分方法、计分参数、目标值、实际值。",
@@ -36,6 +37,7 @@ def build_guide(ws) -> None:
     ]
     r = 3
     for s in steps:
+        prose.append(r)
         ws.cell(row=r, column=1, value=s)
         r += 1
     r += 1
@@ -79,6 +81,7 @@ def build_guide(ws) -> None:
     ]
     for n in notes:
         r += 1
+        prose.append(r)
         ws.cell(row=r, column=1, value=n)
     r = _guide_typing(ws, r)
     from perfxl.score import figures as F
@@ -98,6 +101,7 @@ def build_guide(ws) -> None:
         "评分过程会写出公式和数字，如“支出预算执行率=580.8142/549.6875×100%=105.66%”。",
     ):
         r += 1
+        prose.append(r)
         ws.cell(row=r, column=1, value=text)
     r += 2
     ws.cell(row=r, column=1, value="数据来源：问卷").font = S.BOLD
@@ -117,9 +121,12 @@ def build_guide(ws) -> None:
         "每个对象类别的分布；不在选项中的答案、空答案（每列一条）、重复的答卷编号和没有指标使用的题目都会在“校验结果”中指出。",
     ):
         r += 1
+        prose.append(r)
         ws.cell(row=r, column=1, value=text)
-    for letter, width in zip("ABCDEFGHIJK", (16, 40, 40, 24, 40, 30, 10, 14, 8, 8, 50)):
+    widths = (16, 40, 40, 24, 40, 30, 10, 14, 8, 8, 50)
+    for letter, width in zip("ABCDEFGHIJK", widths):
         ws.column_dimensions[letter].width = width
+    S.prose_rows(ws, prose, len(widths), sum(widths))
     S.print_setup(ws, title_rows=None)
     S.protect(ws)
 
