@@ -192,6 +192,10 @@ def make_template(output: PathLike = "评分模板.xlsx", *, framework: str | No
         if summary:
             write_xlsm(output, wb=wb, buttons=(Button(L.BUTTON_CONSOLIDATE, "PerfxlConsolidate", 1, 4),),
                        sheet=L.SHEET_CONS_SETUP)
+        elif wb.sheetnames[0] in {f.title for f in L.FORMS.values()}:
+            from perfxl.excel.xlsm import FORM_BUTTONS
+
+            write_xlsm(output, wb=wb, buttons=FORM_BUTTONS, sheet=wb.sheetnames[0])
         else:
             write_xlsm(output, wb=wb)
         what += "启用宏的"

@@ -143,3 +143,24 @@ def test_any_scored_evaluation_exports_into_the_form(cli, tmp_path, soffice):
     assert p["ws"].cell(row=p["labels"]["部门（单位）名称"][0], column=2).value == scored["info"]["unit"]
     assert title in soffice.sheets(tmp_path / "自评表.xlsx")
     assert cli("report", src, "--form", "不存在的表", "-o", "x.xlsx").code == 2
+
+
+def test_score_button_on_a_form_writes_what_the_command_line_writes(cli, tmp_path):
+    """The form scored inside Excel (xlwings' JSON engine) and by the command line agree cell for cell."""
+    import os
+
+    os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+    from test_excel import both_paths, sheet_values
+
+    assert cli("template", "--framework", "自评表", "-o", "f.xlsx").code == 0
+    p = places(tmp_path / "f.xlsx", L.FORM_PROJECT.title)
+    ws, col, rows = p["ws"], p["col"], p["rows"]
+    for cell in (p["funds"]["全年预算数"], p["funds"]["全年执行数"]):
+        ws.cell(row=p["total_row"], column=cell).value = 200 if cell == p["funds"]["全年预算数"] else 190
+    for name, r in rows.items():
+        ws.cell(row=r, column=col["年度指标值"]).value = "≥10次"
+        ws.cell(row=r, column=col["实际完成值"]).value = "9次"
+    ws.parent.save(tmp_path / "f.xlsx")
+    _, result, _ = both_paths(cli, tmp_path / "f.xlsx", tmp_path)
+    assert result.total == round(10 * 190 / 200, 2) + round(90 * 0.9, 2)
+    assert sheet_values(tmp_path / "excel.xlsx") == sheet_values(tmp_path / "file.xlsx")

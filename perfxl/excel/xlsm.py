@@ -41,6 +41,11 @@ BUTTONS = (
     Button(L.BUTTON_VALIDATE, "PerfxlValidate", 1, 4),
     Button(L.BUTTON_SCORE, "PerfxlScore", 4, 4),
 )
+#: on an official self-evaluation form: right of its nine columns
+FORM_BUTTONS = (
+    Button(L.BUTTON_VALIDATE, "PerfxlValidate", 2, 10),
+    Button(L.BUTTON_SCORE, "PerfxlScore", 5, 10),
+)
 BUTTON_SHEET = L.SHEET_INFO
 
 
