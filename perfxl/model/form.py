@@ -186,7 +186,7 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls):
                 basic_raw[key] = value.strip() or None if isinstance(value, str) else value
                 basic_cells[key] = cell_ref(r, c)
         weight = total.get("weight", (None,))[0]
-        if not is_blank(weight) and not isinstance(weight, str):
+        if not is_blank(weight):                 # points typed as text are reported by validation
             r = total["weight"][1]
             places.execution_row = r
             places.score_cells[r] = total["score"][2] if "score" in total else 0
