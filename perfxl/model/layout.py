@@ -319,16 +319,17 @@ FORM_SUFFIX = "_自评表"
 FORM_YEAR = "（{year}年度）"
 FORM_HEADER_ALIASES = {"project": ("项目名称",), "unit": ("实施单位", "部门（单位）名称", "部门名称", "单位名称"),
                        "authority": ("主管部门", "主管部门及代码"), "contact": ("填报人",)}
+BUDGET_EXECUTION, BUDGET_EXECUTION_SHORT = "支出预算执行率", "预算执行率"     # the 基础数据 figure (score.figures)
+EXECUTION_RATE = "执行率"                                                   # its short alias, a 资金 block header
 #: the 资金 block: its column headers (基础数据 key or a form-only key) and its rows (资金来源)
 FORM_FUND_COLUMNS = (("budget_initial", "年初预算数"), ("budget_adjusted", "全年预算数"), ("spent_total", "全年执行数"),
-                     ("weight", "分值"), ("rate", "执行率"), ("score", "得分"))
+                     ("weight", "分值"), ("rate", EXECUTION_RATE), ("score", "得分"))
 FORM_FUND_ROWS = (("total", "年度资金总额"), ("appropriation", "其中：当年财政拨款"), ("carried", "上年结转资金"),
                   ("other", "其他资金"))
 FORM_FUND_ROW_ALIASES = {"total": ("年度资金总额", "资金总额", "合计"), "appropriation": ("其中：当年财政拨款", "当年财政拨款", "财政拨款"),
                          "carried": ("上年结转资金", "上年结转"), "other": ("其他资金",)}
 #: the budget-execution indicator the 资金 block scores (its 三级指标 name on the indicator table of a
 #: standard workbook, and its 数据来源)
-BUDGET_EXECUTION, BUDGET_EXECUTION_SHORT = "支出预算执行率", "预算执行率"     # the 基础数据 figure (score.figures)
 FORM_EXECUTION = (BUDGET_EXECUTION_SHORT, BUDGET_EXECUTION_SHORT, "全年预算执行率")
 FORM_EXECUTION_SOURCE = BUDGET_EXECUTION
 FORM_EXECUTION_WEIGHT = 10

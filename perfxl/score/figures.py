@@ -36,7 +36,8 @@ class Figure:
 
 
 FIGURES: tuple[Figure, ...] = (
-    Figure(L.BUDGET_EXECUTION, "ratio", "spent_total", "budget_adjusted", ("支出预算完成率", L.BUDGET_EXECUTION_SHORT, "执行率"),
+    Figure(L.BUDGET_EXECUTION, "ratio", "spent_total", "budget_adjusted",
+           ("支出预算完成率", L.BUDGET_EXECUTION_SHORT, L.EXECUTION_RATE),
            "部门（项目）全年实际支出与调整后预算（全年预算数）之比；分母可在“基础数据”页的“"
            + L.BUDGET_BASE_LABEL + "”改为年初预算数", L.BUDGET_BASE_KEYS),
     Figure("预算调整率", "change", "budget_adjusted", "budget_initial", (), "年中预算调整幅度"),
