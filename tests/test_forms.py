@@ -157,7 +157,7 @@ def test_score_button_on_a_form_writes_what_the_command_line_writes(cli, tmp_pat
     ws, col, rows = p["ws"], p["col"], p["rows"]
     for cell in (p["funds"]["全年预算数"], p["funds"]["全年执行数"]):
         ws.cell(row=p["total_row"], column=cell).value = 200 if cell == p["funds"]["全年预算数"] else 190
-    for name, r in rows.items():
+    for _name, r in rows.items():
         ws.cell(row=r, column=col["年度指标值"]).value = "≥10次"
         ws.cell(row=r, column=col["实际完成值"]).value = "9次"
     ws.parent.save(tmp_path / "f.xlsx")

@@ -483,7 +483,7 @@ def _full_on_form(ev: Evaluation, ind: Indicator) -> bool:
     if ev.form is None or q is None or not hasattr(q, "value"):
         return False
     full = 1.0 if q.is_percent else (ind.weight or 0)
-    return q.value >= full - 1e-9
+    return bool(q.value >= full - 1e-9)
 
 
 def validate(ev: Evaluation, *, system: bool = False) -> Checked:

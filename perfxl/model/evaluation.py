@@ -359,7 +359,7 @@ def load(path: str | Path, book: RawBook | None = None, *, system: bool = False,
     if book is None:
         book = read_book(path, sheets=sheets_to_read(system=system), password=password)
     if not system and L.match_sheet(L.SHEET_INDICATORS, book.sheet_names) is None and (form := find_form(book)):
-        ev = read_form(book, path, *form, Evaluation)
+        ev: Evaluation = read_form(book, path, *form, Evaluation)
         ev.levels1, ev.levels2, _ = _levels(ev.frame, ev.table, path)
         return ev
     table, grid, problems = _read_table(book, path, system)

@@ -9,8 +9,10 @@ Rows without 分值 are a record of completion and are not scored."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from perfxl.check.problems import Problem, problem
 from perfxl.io.read import CellMark, RawBook, SheetGrid
@@ -41,7 +43,7 @@ class FormPlaces:
         return table_col
 
 
-def _norm(v) -> str:
+def _norm(v: object) -> str:
     return normalize(v) if isinstance(v, str) else ""
 
 
@@ -66,15 +68,15 @@ def form_sheet_names(names: list[str]) -> list[str]:
     return [n for n in names if normalize(n) in titles]
 
 
-def _lookup(pairs) -> dict[str, str]:
-    out = {}
+def _lookup(pairs: Iterable[tuple[str, Iterable[str]]]) -> dict[str, str]:
+    out: dict[str, str] = {}
     for key, texts in pairs:
         for t in texts:
             out[normalize(t)] = key
     return out
 
 
-def _right_value(row: list, c0: int, labels: set[str]):
+def _right_value(row: list[Any], c0: int, labels: set[str]) -> tuple[Any, int]:
     """The first non-blank cell right of column ``c0`` that is not another label: (value, 0-based col)."""
     for c in range(c0 + 1, len(row)):
         v = row[c]
@@ -85,7 +87,7 @@ def _right_value(row: list, c0: int, labels: set[str]):
     return None, c0 + 1
 
 
-def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls):
+def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls: Any) -> Any:
     """The form on ``sheet`` as an Evaluation (``ev_cls``, passed in to keep the import one way)."""
     import pandas as pd
 
@@ -100,17 +102,19 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls):
     ind_cols = _lookup([(k, (h,)) for k, h in L.FORM_INDICATOR_COLUMNS] + list(L.FORM_INDICATOR_ALIASES.items()))
     stop = {normalize(L.FORM_TOTAL): "total", normalize(L.FORM_GRADE): "grade"}
     labels = set(header_keys) | set(fund_rows) | set(stop)
-    info: dict = {"kind": spec.title}
+    info: dict[str, Any] = {"kind": spec.title}
     info_cells: dict[str, str] = {}
-    basic_raw: dict = {}
+    basic_raw: dict[str, Any] = {}
     basic_cells: dict[str, str] = {}
-    funds: dict[str, dict[str, object]] = {}
+    funds: dict[str, dict[str, tuple[Any, int, int]]] = {}
     fund_header: dict[str, int] | None = None
     label_col = 0
     table: dict[str, int] | None = None
     header_row = 0
-    records, index, marks = [], [], {}
-    last = {"level1": None, "level2": None}
+    records: list[dict[str, Any]] = []
+    index: list[int] = []
+    marks: dict[tuple[int, str], Any] = {}
+    last: dict[str, Any] = {"level1": None, "level2": None}
     year_re = re.compile(r"(\d{4})\s*年度?")
     for r0, row in enumerate(rows):
         texts = [_norm(v) for v in row]
@@ -144,7 +148,7 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls):
             continue
         end = next((stop[t] for t in texts if t in stop), None)
         if end is not None:
-            c = table.get("score")
+            c = table.get("score", 0)
             if end == "total":
                 places.total_cell = (r0 + 1, c)
             else:
@@ -152,7 +156,7 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls):
             continue
         if places.total_cell is not None:
             continue
-        rec = {}
+        rec: dict[str, Any] = {}
         for k, c in table.items():
             v = row[c - 1] if c - 1 < len(row) else None
             mark = grid.marks.get((r0, c - 1)) if grid.marks else None
@@ -177,7 +181,7 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls):
 
         raise UnusableInput([problem("form_table_missing", file=file, sheet=sheet, cell="A1", title=spec.title,
                                      headers="、".join(h for _, h in L.FORM_INDICATOR_COLUMNS))])
-    out = []
+    out: list[tuple[int, dict[str, Any]]] = []
     total = funds.get("total")
     if total is not None:
         for key in ("budget_initial", "budget_adjusted", "spent_total"):
