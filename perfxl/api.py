@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 PathLike = str | os.PathLike
 
-__all__ = ["Exported", "export_form", "Imported", "Made", "Reported", "Scored", "survey_import", "UnusableInput", "consolidate", "fill", "make_template", "report",
-           "score_book", "score_file", "validate_file"]
+__all__ = ["Exported", "export_form", "Imported", "Made", "Reported", "Scored", "survey_import", "UnusableInput",
+           "consolidate", "fill", "make_template", "report", "score_book", "score_file", "validate_file"]
 
 
 def _problems_dicts(problems: Iterable[Problem]) -> list[dict]:

@@ -63,10 +63,12 @@ def test_project_form_round_trip_through_libreoffice(cli, lo, tmp_path, soffice)
              [title, a1(rows["社会效益指标"], col["偏差原因分析及改进措施"]), "部分乡镇宣传不足，下年加强"],
              [title, a1(rows["可持续影响指标"], col["得分"]), "15"]]
     for name, (target, actual) in quantity.items():
-        typed += [[title, a1(rows[name], col["年度指标值"]), target], [title, a1(rows[name], col["实际完成值"]), actual]]
+        typed += [[title, a1(rows[name], col["年度指标值"]), target],
+                  [title, a1(rows[name], col["实际完成值"]), actual]]
     record_row = max(rows.values()) + 1              # an indicator recorded without points
     typed += [[title, a1(record_row, col["三级指标"]), "培训教材发放册数"],
-              [title, a1(record_row, col["年度指标值"]), "≥3000册"], [title, a1(record_row, col["实际完成值"]), "3200册"]]
+              [title, a1(record_row, col["年度指标值"]), "≥3000册"],
+              [title, a1(record_row, col["实际完成值"]), "3200册"]]
     filled = tmp_path / "已填.xlsx"
     result = lo_recalc([{"path": str(blank), "type": typed, "save": [str(filled)]}], tmp_path)[0]
     assert result["opened"]
@@ -76,7 +78,8 @@ def test_project_form_round_trip_through_libreoffice(cli, lo, tmp_path, soffice)
     data = run.json()
     assert [p_["code"] for p_ in data["problems"]] == ["form_records_only"]
     expected = {"数量指标一": 15.0, "数量指标二": round(10 * 55 / 60, 2), "质量指标": 10.0, "时效指标": 5.0,
-                "成本指标": 10.0, "社会效益指标": 12.0, "可持续影响指标": 15.0, "服务对象满意度": round(10 * 88 / 90, 2)}
+                "成本指标": 10.0, "社会效益指标": 12.0, "可持续影响指标": 15.0,
+                "服务对象满意度": round(10 * 88 / 90, 2)}
     execution = round(10 * 286.5 / 300, 2)
     total = round(sum(expected.values()) + execution, 2)
     assert data["total"] == total and data["grade"] == "优"

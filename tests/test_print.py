@@ -59,8 +59,10 @@ def sheets_of(path: Path) -> dict[str, str]:
     with zipfile.ZipFile(path) as zf:
         book = zf.read("xl/workbook.xml").decode()
         rels = zf.read("xl/_rels/workbook.xml.rels").decode()
-        target = {m.group(1): m.group(2) for m in re.finditer(r'<Relationship [^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
-        target.update({m.group(2): m.group(1) for m in re.finditer(r'<Relationship [^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
+        id_first = r'<Relationship [^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"'
+        target_first = r'<Relationship [^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"'
+        target = {m.group(1): m.group(2) for m in re.finditer(id_first, rels)}
+        target.update({m.group(2): m.group(1) for m in re.finditer(target_first, rels)})
         out = {}
         for m in re.finditer(r'<sheet [^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"', book):
             part = target[m.group(2)].lstrip("/")

@@ -21,8 +21,8 @@ def test_template_command_builds_the_standard_sheets(cli, tmp_path):
                              L.SHEET_LISTS]
     ws = wb[L.SHEET_INDICATORS]
     headers = [c.value for c in ws[1]]
-    for h in ("编号", "一级指标", "二级指标", "三级指标", "分值", "评分标准", "计分方法", "计分参数", "数据来源", "目标值",
-              "实际值", "评价得分", "评价说明", "规则得分", "得分", "得分率", "评分过程"):
+    for h in ("编号", "一级指标", "二级指标", "三级指标", "分值", "评分标准", "计分方法", "计分参数", "数据来源",
+              "目标值", "实际值", "评价得分", "评价说明", "规则得分", "得分", "得分率", "评分过程"):
         assert h in headers
     # dropdown of 计分方法 points at the list of every registered kind
     method_col = headers.index("计分方法") + 1
@@ -71,7 +71,8 @@ def test_committed_workbooks_are_fresh(tmp_path):
     for path in fresh:
         committed = ROOT / "workbook_templates" / path.relative_to(tmp_path)
         assert committed.exists(), f"{committed} missing: run `python -m devtools.build_templates`"
-        assert fingerprint(committed) == fingerprint(path), f"{committed} is stale: run `python -m devtools.build_templates`"
+        stale = f"{committed} is stale: run `python -m devtools.build_templates`"
+        assert fingerprint(committed) == fingerprint(path), stale
     expected = {p.relative_to(tmp_path) for p in fresh}
     actual = {p.relative_to(ROOT / "workbook_templates") for p in (ROOT / "workbook_templates").rglob("*.xlsx")}
     assert actual == expected, "workbook_templates/ holds files the build does not make"

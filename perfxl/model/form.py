@@ -141,7 +141,8 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls: A
                 if key == "total":
                     label_col = at + 1
                 if key and key not in funds:
-                    funds[key] = {k: (row[c - 1] if c - 1 < len(row) else None, r0 + 1, c) for k, c in fund_header.items()}
+                    funds[key] = {k: (row[c - 1] if c - 1 < len(row) else None, r0 + 1, c)
+                                  for k, c in fund_header.items()}
             found = {ind_cols[t]: c + 1 for c, t in enumerate(texts) if t in ind_cols}
             if len(found) >= 4 and "name" in found:
                 table, header_row = found, r0 + 1
@@ -240,7 +241,8 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls: A
     keys = ("code", "level1", "level2", "name", "weight", "method", "params", "source", "target", "actual", "note")
     frame = pd.DataFrame({k: [rec[k] for _, rec in out] for k in keys},
                          index=pd.Index([r for r, _ in out], name="row"), columns=list(keys), dtype=object)
-    columns = {k: c for k, c in table.items() if k in ("level1", "level2", "name", "weight", "target", "actual", "note")}
+    wanted = ("level1", "level2", "name", "weight", "target", "actual", "note")
+    columns = {k: c for k, c in table.items() if k in wanted}
     layout = L.TableLayout(sheet, header_row, columns, max([header_row, *index]))
     ev = ev_cls(path=path, sheet_names=book.sheet_names, table=layout, frame=frame, marks=marks, levels1={},
                 levels2={}, info=info, info_cells=info_cells, info_sheet=sheet, basic_sheet=sheet,

@@ -206,7 +206,8 @@ def parse_quantity(raw: object, *, percent: bool = False) -> Quantity:
     number, unit = float(m.group(1)), m.group(2)
     if unit == "%":
         return Quantity(number / 100, "%")
-    if unit and (not re.fullmatch(r"[A-Za-z\u4e00-\u9fff/·]{1,3}", unit) or re.search(r"以|余|多|约|左右|近|超|吧", unit)):
+    if unit and (not re.fullmatch(r"[A-Za-z\u4e00-\u9fff/·]{1,3}", unit)
+                 or re.search(r"以|余|多|约|左右|近|超|吧", unit)):
         raise ValueError(f"“{raw}”不是数值（数字后只能跟单位，如 家、人、次、%）")
     if percent and not unit:
         if abs(number) > PERCENT_SUSPECT:

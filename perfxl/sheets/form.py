@@ -20,7 +20,8 @@ class FormData:
     info: dict = field(default_factory=dict)
     funds: dict[str, dict[str, object]] = field(default_factory=dict)   # 资金来源 key -> column key -> value
     goals: tuple[object, object] = (None, None)                          # 预期目标, 实际完成情况
-    rows: list[dict] = field(default_factory=list)                       # level1, level2, name, target, actual, weight, score, note
+    #: level1, level2, name, target, actual, weight, score, note
+    rows: list[dict] = field(default_factory=list)
     total: float | None = None
     grade: str | None = None
     blank_rows: int = 0
