@@ -164,10 +164,32 @@ def _score_batch(paths: list[str], password: str | None = None) -> list:
     return score_chunk(paths, password)
 
 
-def _worker_init() -> None:
-    """Imports are done: keep them out of the collector's way (≈10% faster scoring)."""
+def _worker_init(tempdir: str | None = None) -> None:
+    """Imports are done: keep them out of the collector's way (≈10% faster scoring). A pool worker
+    ignores Ctrl-C (a terminal sends it to every process of the command: the main process stops the
+    workers) and ends as soon as the main process is gone, even killed (-9), removing the temporary
+    folder it leaves (``tempdir``: multiprocessing's, or the whole command's) that nobody else would."""
     gc.freeze()
     gc.set_threshold(50_000, 50, 50)
+    import multiprocessing as mp
+
+    parent = mp.parent_process()
+    if parent is None:                               # scoring in the main process itself
+        return
+    import signal
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def orphaned() -> None:
+        parent.join()                                # returns when the main process has ended
+        if tempdir:
+            import shutil
+
+            shutil.rmtree(tempdir, ignore_errors=True)
+        os._exit(1)
+
+    threading.Thread(target=orphaned, name="perfxl-orphaned", daemon=True).start()
 
 
 _PRELOAD = ["perfxl.batch.consolidate", "perfxl.score.pipeline", "perfxl.score.engine", "perfxl.model.evaluation",
@@ -179,8 +201,12 @@ def _mp_context():
     """forkserver where there is one: workers fork from a server that has the libraries loaded
     (cheap starts, and safe while the main process runs a progress thread); else spawn."""
     import multiprocessing as mp
+    import tempfile
 
-    if "forkserver" in mp.get_all_start_methods():
+    # the forkserver listens on a socket in TMPDIR, whose path must fit in 104 bytes (a long TMPDIR
+    # would make it fail): spawn then
+    room = len(os.fsencode(tempfile.gettempdir())) + len("/pymp-xxxxxxxx/listener-xxxxxxxx") < 100
+    if "forkserver" in mp.get_all_start_methods() and room:
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(_PRELOAD)
         return ctx
@@ -200,8 +226,35 @@ def _lost(path: str, detail: str) -> Unusable:
 
 def _pool(workers: int):
     from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import util
 
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_worker_init)
+    ctx = _mp_context()
+    tempdir = util.get_temp_dir() if ctx.get_start_method() == "forkserver" else None
+    import tempfile
+
+    from perfxl.io.files import RUN_FOLDER_PREFIX
+
+    if Path(tempfile.gettempdir()).name.startswith(RUN_FOLDER_PREFIX):    # the command's own folder
+        tempdir = tempfile.gettempdir()
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                               initargs=(tempdir,))
+
+
+def _stop_pool(ex) -> None:
+    """Stop a pool at once (an interruption): queued work cancelled, running workers terminated and
+    waited for, so that none is left behind."""
+    workers = list((getattr(ex, "_processes", None) or {}).values())
+    for w in workers:
+        try:
+            w.terminate()
+        except (OSError, ValueError, AttributeError):
+            pass
+    ex.shutdown(wait=False, cancel_futures=True)
+    for w in workers:
+        try:
+            w.join(5)
+        except (OSError, ValueError, AssertionError, AttributeError):
+            pass
 
 
 def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None) -> list:
@@ -237,7 +290,7 @@ def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], passwor
                 out[i] = rec
             tick(len(batch))
     except BaseException:
-        ex.shutdown(wait=False, cancel_futures=True)
+        _stop_pool(ex)
         raise
     ex.shutdown(wait=True)
     if retry:
@@ -263,6 +316,11 @@ def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable
             except Exception as e:
                 out[i] = _lost(files[i], f"{type(e).__name__}: {e}")
             tick(1)
+    except BaseException:
+        if ex is not None:
+            _stop_pool(ex)
+            ex = None
+        raise
     finally:
         if ex is not None:
             ex.shutdown(wait=True)
@@ -275,21 +333,40 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
     except ImportError:
         raise UnusableInput([problem("consolidate_scheduler", address=address,
                                      detail="未安装 dask.distributed")]) from None
-    cluster = client = None
+    cluster = client = scratch = None
+
+    def close() -> None:
+        for thing in (client, cluster):
+            if thing is not None:
+                thing.close()
+        if scratch is not None:
+            import shutil
+
+            shutil.rmtree(scratch, ignore_errors=True)
+
     try:
         if address == "local":
-            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+            import logging
+            import tempfile
+
+            import dask
+
+            scratch = tempfile.mkdtemp(prefix="perfxl-dask-")
+            with _ctrl_c_kept_from_children(), dask.config.set({"temporary-directory": scratch}):
+                cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, local_directory=scratch,
+                                       silence_logs=logging.CRITICAL)
             client = Client(cluster)
         else:
             client = Client(address, timeout="15s")
         workers = max(1, sum(client.nthreads().values()) or jobs)
     except Exception as e:
-        for thing in (client, cluster):
-            if thing is not None:
-                thing.close()
+        close()
         raise UnusableInput([problem("consolidate_scheduler", address=address,
                                      detail=f"{type(e).__name__}: {e}"[:200])]) from None
+    except BaseException:
+        close()
+        raise
     out: list = [None] * len(files)
     try:
         batches = _batches(len(files), workers, CHUNK_FILES)
@@ -309,10 +386,29 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
                 out[i] = rec
             tick(len(batch))
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        close()
     return out  # type: ignore[return-value]
+
+
+class _ctrl_c_kept_from_children:
+    """Ctrl-C reaches every process of the command: the processes (and threads) started inside this
+    block have SIGINT blocked, so that only the main process is interrupted — it then stops them
+    in order, without their tracebacks. The main process gets a Ctrl-C typed meanwhile at the end."""
+
+    def __enter__(self):
+        import signal
+
+        self.blocked = hasattr(signal, "pthread_sigmask")
+        if self.blocked:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.blocked:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        return False
 
 
 def default_jobs() -> int:

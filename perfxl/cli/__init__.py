@@ -1,4 +1,69 @@
-"""The command line (``perfxl``)."""
-from perfxl.cli.app import main
+"""The command line (``perfxl``).
+
+The stop signals are taken over before anything heavy is imported: Ctrl-C, ``kill`` (SIGTERM) and a
+closed terminal (SIGHUP) all stop a command the same way, wherever it is — what it started is undone,
+“已中断” is printed and the exit code is 130."""
+from __future__ import annotations
+
+import signal
+import sys
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK")
+                     if hasattr(signal, name))
+
+
+_finished = False
+
+
+def _stop(signum, frame):
+    """The first stop signal interrupts (KeyboardInterrupt); the ones after it are ignored, so that a
+    second Ctrl-C cannot cut short the removal of temporary files and workers, or the message. Once
+    the command is over (its exit code decided), a stop signal changes nothing."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    if not _finished:
+        raise KeyboardInterrupt
+
+
+class _deferred_stops:
+    """A stop signal that comes inside this block takes effect at its end (POSIX)."""
+
+    def __enter__(self):
+        self.mask = hasattr(signal, "pthread_sigmask")
+        if self.mask:
+            signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+    def __exit__(self, *exc):
+        if self.mask:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        return False
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The ``perfxl`` process: runs one command and exits with its code (the stop signals stay taken)."""
+    global _finished
+    for sig in STOP_SIGNALS:
+        try:
+            signal.signal(sig, _stop)
+        except (ValueError, OSError):        # not the main thread, or a signal this system refuses
+            pass
+    try:
+        from perfxl.io.files import use_run_folder
+
+        with _deferred_stops():              # made and registered for removal, or not made at all
+            use_run_folder()
+        from perfxl.cli.app import main as run
+
+        run(argv)
+    except KeyboardInterrupt:                # before the command's own handling began (its imports)
+        from perfxl.cli.terminal import interrupted
+
+        _finished = True
+        interrupted()
+        sys.exit(130)
+    except SystemExit:
+        _finished = True
+        raise
+
 
 __all__ = ["main"]

@@ -387,6 +387,8 @@ def main(argv: list[str] | None = None) -> None:
         chinese_help()
     try:
         code = app(args=argv, prog_name="perfxl", standalone_mode=False)
+        if code == EXIT_INTERRUPTED:          # typer turns an interruption into this code, silently
+            raise KeyboardInterrupt
     except Exit as e:
         code = e.exit_code
     except TyperException as e:      # usage errors: unknown option, missing argument ...
@@ -395,7 +397,9 @@ def main(argv: list[str] | None = None) -> None:
         else:
             code = _usage_error(args, e)
     except (Abort, KeyboardInterrupt):
-        _console(stderr=True).print("已中断", style="red")
+        from perfxl.cli.terminal import interrupted
+
+        interrupted()
         code = EXIT_INTERRUPTED
     except Exception as e:  # last resort: never show a traceback to a user
         from perfxl.cli.terminal import lit

@@ -72,3 +72,10 @@ def _replace_unencodable(stream) -> None:
             reconfigure(errors="replace")
         except (ValueError, OSError):
             pass
+
+
+def interrupted() -> None:
+    """The one message of a command stopped by Ctrl-C or a stop signal (exit code 130). What the
+    objects it left half-finished say when they are collected is not shown (no traceback)."""
+    sys.unraisablehook = lambda unraisable: None
+    console(stderr=True).print("已中断", style="red")

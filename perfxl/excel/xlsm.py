@@ -268,12 +268,11 @@ def write_xlsm(path: str | Path, vba_project: Path = VBA_PROJECT, buttons=BUTTON
     """Write a template (``wb``, or the standard one) as a macro-enabled workbook with the
     perfxl buttons."""
     from perfxl.io.files import atomic_write_bytes
+    from perfxl.io.xlsx import workbook_bytes
     from perfxl.sheets.template import new_workbook
 
     path = Path(path)
     wb = wb if wb is not None else new_workbook(**template_kw)
-    buf = io.BytesIO()
-    wb.save(buf)
-    data = pack_xlsm(buf.getvalue(), Path(vba_project).read_bytes(), buttons, sheet)
+    data = pack_xlsm(workbook_bytes(wb), Path(vba_project).read_bytes(), buttons, sheet)
     atomic_write_bytes(path, lambda fh: fh.write(data))
     return path

@@ -188,9 +188,11 @@ def atomic_write_bytes(path: Path, write, *, keep_backup: bool = False) -> Path 
             tmp.commit()
         _sync_dir(path.parent)
     except BaseException as e:
+        if tmp is not None and tmp.replaced():     # interrupted just after: the backup holds the original
+            raise
         if tmp is not None:
             tmp.discard()
-        for extra in (saved, pending):
+        for extra in (saved, pending, _PENDING.pop(path, None)):
             if extra is not None:
                 try:
                     extra.unlink()
@@ -279,6 +281,10 @@ class _Temporary:
         self.file.close()
         os.replace(self.name, self.target)
         self.name = None
+
+    def replaced(self) -> bool:
+        """Whether the target has been replaced (even if an interruption came right after the rename)."""
+        return self.file.closed and (self.name is None or not os.path.lexists(self.name))
 
     def discard(self) -> None:
         try:
@@ -369,6 +375,25 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
         except OSError:
             pass
     return removed
+
+
+#: the name of the temporary folder of one perfxl command (``perfxl-run-…`` in TMPDIR)
+RUN_FOLDER_PREFIX = "perfxl-run-"
+
+
+def use_run_folder() -> str | None:
+    """Send the temporary files of this process and of the libraries it uses (openpyxl, XlsxWriter,
+    multiprocessing …) to a folder of its own, removed when the process ends, however it ends short
+    of being killed (-9: then a worker of a consolidation removes it). Returns the folder."""
+    import atexit
+
+    try:
+        folder = tempfile.mkdtemp(prefix=RUN_FOLDER_PREFIX)
+    except OSError:                            # TMPDIR missing or read-only: the libraries will say so
+        return None
+    tempfile.tempdir = folder
+    atexit.register(shutil.rmtree, folder, True)     # registered first: runs after multiprocessing's
+    return folder
 
 
 #: most cells written into a new workbook from a legacy .xls/.xlsb/.ods (openpyxl holds them all in

@@ -1,0 +1,349 @@
+"""Stopping a command (可靠性与安全): Ctrl-C, SIGTERM or a closed terminal (SIGHUP) at any point of any
+command, and kill -9 of a consolidation, leave every input byte-identical, no temporary file (beside
+the output or in TMPDIR), no worker, forkserver or Dask process and no ``pymp-*`` folder; perfxl says
+“已中断” and exits 130, without a traceback.
+
+“At any point” is made exact: a wrapper process counts the audit events (``sys.addaudithook``) of a
+whole run, then reruns the command and, at a chosen event, sends a real signal — SIGTERM or SIGHUP to
+the process, or SIGINT to its whole process group as a terminal's Ctrl-C does. The events chosen are
+spread over the run (imports, reading, scoring, drawing) and include every event that touches the
+working folder (opening, linking, renaming, removing files). Worker pools are stopped while their
+workers score. Every process perfxl starts inherits a marker in its environment, so what is left
+behind is found (Linux: /proc).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc (Linux)")
+
+STOPPER = r"""
+import json, os, signal, sys
+mode, at, record = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+cwd = os.getcwd()
+count, events, active = 0, [], False
+TOUCH = ("os.rename", "os.link", "os.remove", "os.unlink", "os.rmdir", "os.chmod", "os.chown", "os.mkdir",
+         "os.truncate", "shutil.", "tempfile.")
+
+def hook(event, args):
+    global count
+    if not active:
+        return
+    count += 1
+    if count == at:
+        if mode == "SIGINT":
+            os.killpg(os.getpgid(0), signal.SIGINT)        # Ctrl-C: the terminal signals the group
+        else:
+            os.kill(os.getpid(), getattr(signal, mode))
+    elif not at:
+        path = args[0] if event == "open" and args else None
+        if isinstance(path, (str, bytes)) and os.fsdecode(path).startswith(cwd) and not os.fsdecode(path).endswith(".py"):
+            events.append(count)
+        elif event == "open" and args and args[0] is None:                   # O_TMPFILE in a folder
+            events.append(count)
+        elif event.startswith(TOUCH):
+            events.append(count)
+
+sys.addaudithook(hook)
+import atexit
+finished = 0
+atexit.register(lambda: json.dump({"count": finished, "events": events}, open(record, "w")) if not at else None)
+from perfxl.cli import main
+sys.argv = ["perfxl", *sys.argv[4:]]
+active = True
+try:
+    main()
+finally:
+    finished = count                               # the command is over: later events are its exit
+"""
+
+
+# --- processes and folders ------------------------------------------------------------------------------
+
+def marked(token: str) -> list[tuple[int, str]]:
+    """Processes whose environment carries ``token``: perfxl and everything it started."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            if token.encode() not in (d / "environ").read_bytes():
+                continue
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            found.append((int(d.name), cmd[:120]))
+    return found
+
+
+def gone(token: str, within: float = 15.0) -> list[tuple[int, str]]:
+    """What is still running after ``within`` seconds (killed, so that a failure leaves nothing)."""
+    deadline = time.monotonic() + within
+    while (left := marked(token)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid, _ in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    return left
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+class Command:
+    """One perfxl run in ``work`` with a private TMPDIR and a marker in its environment."""
+
+    def __init__(self, work: Path, args: list, tmp: Path):
+        self.work, self.args, self.tmp = work, [str(a) for a in args], tmp
+        self.token = "PERFXL_STOP_TEST_" + uuid.uuid4().hex
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        self.env = {**os.environ, "TMPDIR": str(self.tmp), "PERFXL_STOP_TEST": self.token, "COLUMNS": "120",
+                    "PYTHONIOENCODING": "utf-8"}
+
+    def start(self, *prefix: str) -> subprocess.Popen:
+        self.out, self.err = self.work.parent / f"out-{self.token}", self.work.parent / f"err-{self.token}"
+        cmd = [sys.executable, *prefix, *self.args] if prefix else [sys.executable, "-m", "perfxl", *self.args]
+        with self.out.open("wb") as out, self.err.open("wb") as err:      # files: no pipe a worker could hold
+            return subprocess.Popen(cmd, cwd=self.work, env=self.env, stdout=out, stderr=err,
+                                    start_new_session=True)
+
+    def stopped_at(self, mode: str, at: int, record: Path) -> int:
+        proc = self.start("-c", STOPPER, mode, str(at), str(record))
+        return proc.wait(timeout=240)
+
+    @property
+    def stderr(self) -> str:
+        return self.err.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture
+def tmpdir_short():
+    """A TMPDIR with a short path (a forkserver's socket path must fit in 104 bytes), removed after."""
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="perfxl-stop-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def complete(data: bytes) -> bool:
+    """A whole package (every member's CRC checks), not a file cut short."""
+    import io
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return zf.testzip() is None
+    except zipfile.BadZipFile:
+        return False
+
+
+def check_folder(before: dict[str, bytes], after: dict[str, bytes], outputs: set[str]) -> None:
+    """Inputs byte-identical (or, replaced, kept in a backup); new files only whole outputs and backups."""
+    originals = set(before.values())
+    assert set(before) <= set(after), f"removed: {set(before) - set(after)}"
+    for name, data in after.items():
+        if before.get(name) == data:
+            continue
+        if ".bak-" in name:
+            assert name not in before and data in originals, f"{name}: a backup that is no original"
+        else:
+            assert Path(name).name in outputs or name in outputs, f"unexpected file: {name}"
+            assert complete(data), f"{name}: cut short"
+    backups = {data for name, data in after.items() if ".bak-" in name and name not in before}
+    for name in before:
+        if after[name] != before[name]:
+            assert before[name] in backups, f"{name} replaced without a backup"
+
+
+# --- the commands ---------------------------------------------------------------------------------------
+
+def _standard(path: Path, unit: str = "甲单位") -> Path:
+    from test_robustness import standard
+    from perfxl.model import layout as L
+
+    def name(wb):
+        for row in wb[L.SHEET_INFO].iter_rows():
+            if row[0].value == L.INFO_BY_KEY["unit"].label:
+                row[1].value = unit
+    return standard(path, name)
+
+
+def _roster(path: Path) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for row in (["单位名称", "评价年度", "年初预算数"], ["甲单位", 2024, 100], ["乙单位", 2024, 200],
+                ["丙单位", 2024, 300]):
+        wb.active.append(row)
+    wb.save(path)
+    return path
+
+
+def setup(command: str, work: Path) -> tuple[list, set[str]]:
+    """The arguments of ``command`` in ``work`` and the names of the files it may write."""
+    src = _standard(work / "评分表.xlsx")
+    if command == "score":
+        return ["score", src], {"评分表_评分.xlsx"}
+    if command == "score-in-place":
+        return ["score", src, "--in-place"], {"评分表.xlsx"}
+    if command == "validate":
+        return ["validate", src], set()
+    if command == "template":
+        shutil.copy2(src, work / "模板.xlsx")
+        return ["template", "-o", "模板.xlsx", "--force", "-f", "部门整体"], {"模板.xlsx"}
+    if command == "template-xlsm":
+        return ["template", "--xlsm", "-o", "模板.xlsm"], {"模板.xlsm"}
+    if command == "fill":
+        return ["fill", _roster(work / "名单.xlsx"), "-o", "生成"], {"甲单位.xlsx", "乙单位.xlsx", "丙单位.xlsx"}
+    if command == "report":
+        from perfxl.io.writeback import write_back
+        from perfxl.score.pipeline import run
+
+        write_back(run(src), src, work / "已评分.xlsx")
+        return ["report", "已评分.xlsx", "-o", "报告.docx"], {"报告.docx"}
+    if command == "survey-import":
+        import survey_exports as X
+
+        export = X.wjx_text_csv(work / "问卷星导出.csv")
+        return ["survey", "import", export, "--into", src, "--set", "会员"], {"评分表.xlsx"}
+    if command == "consolidate":
+        folder = work / "收回"
+        for i in range(3):
+            _standard(folder / f"{i}.xlsx", unit=f"单位{i}")
+        shutil.copy2(src, work / "汇总.xlsx")
+        return ["consolidate", folder, "-o", "汇总.xlsx", "--force", "-j", "1"], {"汇总.xlsx"}
+    raise AssertionError(command)
+
+
+#: a stop: (signal, how a user sends it)
+MODES = ("SIGTERM", "SIGINT", "SIGHUP")
+
+
+def points(record: dict, spread: int = 4, touching: int = 6) -> list[int]:
+    """Events to stop at: ``spread`` over the whole run, its last one, and up to ``touching`` of those
+    that touch the folder."""
+    n = record["count"]
+    chosen = {max(1, round(n * (k + 0.5) / spread)) for k in range(spread)} | {n - 1}
+    events = sorted({e for e in record["events"] if e < n})
+    if len(events) > touching:
+        events = [events[round(i * (len(events) - 1) / (touching - 1))] for i in range(touching)]
+    return sorted(chosen | set(events))
+
+
+COMMANDS = ["score", "score-in-place", "validate", "template", "template-xlsm", "fill", "report", "survey-import",
+            "consolidate"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_stop_at_any_point_undoes_the_command(command, tmp_path, tmpdir_short):
+    work = tmp_path / "work"
+    work.mkdir()
+    args, outputs = setup(command, work)
+    before = snapshot(work)
+    counting = Command(work, args, tmpdir_short)
+    record = tmp_path / "events.json"
+    assert counting.stopped_at("SIGTERM", 0, record) in (0, 1), counting.stderr
+    recorded = json.loads(record.read_text())
+    chosen = points(recorded)
+    assert len(chosen) >= 5 and (command == "validate" or recorded["events"]), recorded
+    for k, at in enumerate(chosen):
+        shutil.rmtree(work)
+        work.mkdir()
+        for name, data in before.items():
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
+            (work / name).write_bytes(data)
+        mode = MODES[k % len(MODES)]
+        run = Command(work, args, tmpdir_short)
+        code = run.stopped_at(mode, at, record)
+        where = f"{command}: {mode} at event {at} of {recorded['count']}"
+        assert code == 130, f"{where}: exit {code}\n{run.stderr}"
+        assert "已中断" in run.stderr and "Traceback" not in run.stderr, f"{where}\n{run.stderr}"
+        assert not gone(run.token), where
+        assert not list(run.tmp.iterdir()), f"{where}: left in TMPDIR {list(run.tmp.iterdir())}"
+        check_folder(before, snapshot(work), outputs)
+
+
+# --- consolidation with workers -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory) -> Path:
+    """40 workbooks: long enough to score that a stop lands while the workers work."""
+    folder = tmp_path_factory.mktemp("collection") / "收回"
+    first = _standard(folder / "单位00.xlsx", unit="单位00")
+    for i in range(1, 40):
+        shutil.copy2(first, folder / f"单位{i:02}.xlsx")
+    return folder
+
+
+def _while_working(run: Command, kind: str, workers: int, settle: float) -> subprocess.Popen:
+    """Start ``run``; return once ``workers`` processes whose command line names ``kind`` have been
+    running for ``settle`` seconds."""
+    proc = run.start()
+    deadline = time.monotonic() + 120
+    while sum(kind in cmd for _, cmd in marked(run.token)) < workers:
+        assert proc.poll() is None, f"ended before its workers started\n{run.stderr}"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(settle)
+    assert proc.poll() is None, "finished before the stop: use a longer collection"
+    return proc
+
+
+@pytest.mark.parametrize("scheduler", ["forkserver", "spawn", "dask"])
+@pytest.mark.parametrize("mode", ["SIGTERM", "Ctrl-C", "kill-9"])
+def test_a_consolidation_stopped_while_its_workers_score(collection, tmp_path, tmpdir_short, scheduler, mode):
+    """spawn: a TMPDIR too long for the forkserver's socket (perfxl then spawns its workers)."""
+    if scheduler == "dask":
+        pytest.importorskip("distributed")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "汇总.xlsx").write_bytes(b"an older summary")
+    before = snapshot(work) | {f"收回/{k}": v for k, v in snapshot(collection).items()}
+    args = ["consolidate", collection, "-o", "汇总.xlsx", "--force", "-j", "2"]
+    if scheduler == "dask":
+        args += ["--scheduler", "local"]
+    long_tmp = tmp_path / ("很长的临时文件夹名" * 6)
+    run = Command(work, args, long_tmp if scheduler == "spawn" else tmpdir_short)
+    if scheduler == "forkserver":                 # the forkserver and its 2 workers
+        proc = _while_working(run, "multiprocessing.forkserver", 3, 0.3)
+    elif scheduler == "spawn":
+        proc = _while_working(run, "multiprocessing.spawn", 2, 1.5)
+    else:                                         # 2 Dask worker processes, connected
+        proc = _while_working(run, "multiprocessing.spawn", 2, 1.5)
+    if mode == "Ctrl-C":
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        os.kill(proc.pid, signal.SIGKILL if mode == "kill-9" else signal.SIGTERM)
+    code = proc.wait(timeout=120)
+    left = gone(run.token)
+    assert not left, f"left running: {left}"
+    if mode == "kill-9":
+        assert code == -signal.SIGKILL
+    else:
+        assert code == 130, run.stderr
+        assert "已中断" in run.stderr and "Traceback" not in run.stderr, run.stderr
+    leftovers = [p.name for p in run.tmp.iterdir()]
+    if scheduler == "dask" and mode == "kill-9":
+        leftovers = [n for n in leftovers if not n.startswith("perfxl-dask-")]   # nobody left to remove it
+    assert not leftovers, leftovers
+    after = snapshot(work) | {f"收回/{k}": v for k, v in snapshot(collection).items()}
+    assert after == before
