@@ -55,7 +55,7 @@ CHUNK_FILES = 200
 def _same_file_key(p: Path) -> str:
     try:
         return os.path.normcase(str(p.resolve()))
-    except OSError:
+    except (OSError, RuntimeError):                  # RuntimeError: a symlink loop (Python < 3.13)
         return os.path.normcase(str(p.absolute()))
 
 
@@ -334,11 +334,13 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
         raise UnusableInput([problem("consolidate_scheduler", address=address,
                                      detail="未安装 dask.distributed")]) from None
     cluster = client = scratch = None
+    kept = _children_kept_from_ctrl_c().__enter__()
 
     def close() -> None:
         for thing in (client, cluster):
             if thing is not None:
                 thing.close()
+        kept.__exit__()
         if scratch is not None:
             import shutil
 
@@ -352,7 +354,7 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
             import dask
 
             scratch = tempfile.mkdtemp(prefix="perfxl-dask-")
-            with _ctrl_c_kept_from_children(), dask.config.set({"temporary-directory": scratch}):
+            with dask.config.set({"temporary-directory": scratch}):
                 cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                        dashboard_address=None, local_directory=scratch,
                                        silence_logs=logging.CRITICAL)
@@ -390,25 +392,38 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
     return out  # type: ignore[return-value]
 
 
-class _ctrl_c_kept_from_children:
-    """Ctrl-C reaches every process of the command: the processes (and threads) started inside this
-    block have SIGINT blocked, so that only the main process is interrupted — it then stops them
-    in order, without their tracebacks. The main process gets a Ctrl-C typed meanwhile at the end."""
+class _children_kept_from_ctrl_c:
+    """Ctrl-C reaches every process of the terminal's process group: the processes multiprocessing
+    spawns inside this block (Dask's workers, started by its own threads at any time) get a process
+    group of their own, so that only the main process is interrupted — it then stops them in order,
+    without their tracebacks. (A blocked signal mask is not inherited by a spawned process, and a
+    handler is reset by exec: a group of its own is what keeps the signal away.)"""
 
     def __enter__(self):
-        import signal
+        from multiprocessing import util
 
-        self.blocked = hasattr(signal, "pthread_sigmask")
-        if self.blocked:
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        self.util, self.spawn = util, util.spawnv_passfds
+        if hasattr(os, "posix_spawn"):
+            util.spawnv_passfds = _spawn_in_own_group
         return self
 
     def __exit__(self, *exc):
-        import signal
-
-        if self.blocked:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        self.util.spawnv_passfds = self.spawn
         return False
+
+
+def _spawn_in_own_group(path, args, passfds) -> int:
+    """``multiprocessing.util.spawnv_passfds`` (the same file descriptors passed), the child in a new
+    process group."""
+    fds = sorted({int(fd) for fd in passfds})
+    was = [os.get_inheritable(fd) for fd in fds]
+    for fd in fds:
+        os.set_inheritable(fd, True)
+    try:
+        return os.posix_spawn(path, list(args), dict(os.environ), setpgroup=0)
+    finally:
+        for fd, inheritable in zip(fds, was):
+            os.set_inheritable(fd, inheritable)
 
 
 def default_jobs() -> int:

@@ -22,7 +22,14 @@ def _stop(signum, frame):
     for sig in STOP_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     if not _finished:
+        # what the objects the interruption leaves half-finished say when they are collected, as the
+        # stack unwinds, is no message for a user (“Exception ignored in …”)
+        sys.unraisablehook = _quiet
         raise KeyboardInterrupt
+
+
+def _quiet(unraisable) -> None:
+    pass
 
 
 class _deferred_stops:

@@ -102,7 +102,14 @@ def real_target(path: Path) -> Path:
     """The file a write of ``path`` replaces: a symbolic link is followed to the real workbook (replacing
     the link itself would leave the workbook it points to unchanged and the link gone)."""
     path = Path(path)
-    return Path(os.path.realpath(path)) if path.is_symlink() else path
+    if not path.is_symlink():
+        return path
+    try:
+        return Path(os.path.realpath(path, strict=True))
+    except FileNotFoundError:                  # a link to a file not made yet: writing makes it
+        return Path(os.path.realpath(path))
+    except OSError as e:                       # a loop of links
+        raise write_failed(path, e) from None
 
 
 def check_owner(path: Path) -> None:
@@ -383,17 +390,68 @@ RUN_FOLDER_PREFIX = "perfxl-run-"
 
 def use_run_folder() -> str | None:
     """Send the temporary files of this process and of the libraries it uses (openpyxl, XlsxWriter,
-    multiprocessing …) to a folder of its own, removed when the process ends, however it ends short
-    of being killed (-9: then a worker of a consolidation removes it). Returns the folder."""
+    multiprocessing, Dask …) to a folder of its own, removed when the process ends, however it ends
+    short of being killed (-9: then a worker of a consolidation removes it, or, failing that, the next
+    perfxl command: the folder's lock dies with its process). Returns the folder."""
     import atexit
 
     try:
         folder = tempfile.mkdtemp(prefix=RUN_FOLDER_PREFIX)
     except OSError:                            # TMPDIR missing or read-only: the libraries will say so
         return None
+    _RUN_LOCKS.append(_hold_lock(Path(folder)))
+    _remove_abandoned_run_folders(Path(folder))
     tempfile.tempdir = folder
     atexit.register(shutil.rmtree, folder, True)     # registered first: runs after multiprocessing's
     return folder
+
+
+_RUN_LOCKS: list = []
+_RUN_LOCK = ".perfxl-run.lock"
+
+
+def _hold_lock(folder: Path):
+    """An exclusive lock on ``folder``'s lock file for as long as this process lives (the file is
+    locked before it gets its name, so that no one sees it unlocked)."""
+    try:
+        import fcntl
+    except ImportError:                        # Windows: no sweeping
+        return None
+    tmp = folder / (_RUN_LOCK + ".new")
+    try:
+        fd = os.open(tmp, os.O_CREAT | os.O_RDWR | getattr(os, "O_CLOEXEC", 0), 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.rename(tmp, folder / _RUN_LOCK)
+    except OSError:
+        return None
+    return fd
+
+
+def _remove_abandoned_run_folders(mine: Path) -> None:
+    """Remove the run folders of perfxl processes that were killed (their lock is free)."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    try:
+        candidates = [d for d in mine.parent.glob(RUN_FOLDER_PREFIX + "*") if d != mine]
+    except OSError:
+        return
+    for folder in candidates:
+        try:
+            fd = os.open(folder / _RUN_LOCK, os.O_RDWR | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:                        # not one of ours, someone else's, or still being made
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:                        # its process is alive
+            os.close(fd)
+            continue
+        try:
+            if folder.stat().st_uid == os.geteuid() and not folder.is_symlink():
+                shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            os.close(fd)
 
 
 #: most cells written into a new workbook from a legacy .xls/.xlsb/.ods (openpyxl holds them all in
