@@ -47,7 +47,7 @@ def write_back(result: Result, source: str | Path, output: str | Path | None = N
     source = Path(source)
     suffix = source.suffix.lower()
     if suffix in LEGACY_KINDS:
-        if in_place or (output is not None and Path(output).resolve() == source.resolve()):
+        if in_place or (output is not None and os.path.realpath(output) == os.path.realpath(source)):
             raise UnusableInput([problem("legacy_format_in_place", file=str(source), path=source.name,
                                          kind=LEGACY_KINDS[suffix])])
         if output is not None and Path(output).suffix.lower() not in (".xlsx", ".xlsm"):
@@ -56,7 +56,7 @@ def write_back(result: Result, source: str | Path, output: str | Path | None = N
         raise UnusableInput([problem("file_not_excel", file=str(source), path=source.name,
                                      detail="写回只支持 .xlsx/.xlsm；请先另存为 .xlsx")])
     target = source if in_place else Path(output) if output else default_output(source)
-    if real_target(target).resolve() == real_target(source).resolve():
+    if os.path.realpath(real_target(target)) == os.path.realpath(real_target(source)):
         in_place, target = True, source
     package = package or result.checked.evaluation.package
     if package is None or Path(package.path) != source:
