@@ -159,6 +159,7 @@ def test_roster_without_unit_column_is_unusable(cli, tmp_path, template):
     ("", "未命名"),
     ("单位\u202egpj.exe", "单位gpj.exe"),          # a right-to-left override cannot disguise the name
     ("单位\n名称\t甲", "单位名称甲"),
+    ("~$甲单位", "_$甲单位"),                  # not an Excel lock file
 ])
 def test_safe_filename(text, expected):
     assert safe_filename(text) == expected
@@ -186,3 +187,22 @@ def test_filled_workbooks_consolidate(cli, tmp_path, make_workbook):
     assert set(units) == {"甲单位", "乙单位"} and units["甲单位"]["evaluators"] == 2
     # simple_rows: 4 × 25 points, actual 10, 9, 8, 7 of a target of 10
     assert units["乙单位"]["total"] == pytest.approx(25 * (10 + 9 + 8 + 7) / 10)
+
+
+def test_a_roster_name_like_a_lock_file_is_no_lock_file(cli, tmp_path, make_workbook):
+    """A unit named ``~$甲单位`` gets a file that is not an Excel lock file: 甲单位's own row is still
+    written, and both workbooks consolidate (a ``~$`` file would be skipped as a lock)."""
+    from conftest import simple_rows
+
+    tpl = make_workbook(rows=simple_rows(4), info={}, name="带指标的模板.xlsx")
+    roster = write_roster(tmp_path / "名单.xlsx", ["单位名称", "评价年度"],
+                          [["~$甲单位", 2024], ["甲单位", 2024]], title=None)
+    out = tmp_path / "分发"
+    run = cli("fill", roster, "-t", tpl, "-o", out, "--json")
+    assert run.code == 0, run.text
+    assert [i["status"] for i in run.json()["items"]] == ["written", "written"]
+    assert not [p for p in out.iterdir() if p.name.startswith("~$")]
+    assert len(list(out.iterdir())) == 2
+    data = cli("consolidate", out, "-o", tmp_path / "汇总.xlsx", "--json", "--jobs", "1").json()
+    assert (data["found"], data["included"]) == (2, 2)
+    assert {u["unit"] for u in data["units"]} == {"~$甲单位", "甲单位"}

@@ -29,7 +29,8 @@ MAX_NAME_BYTES = 180
 def safe_filename(text: object, fallback: str = "未命名") -> str:
     """A file name stem from free text: no path separators or characters Windows refuses, no
     control or invisible formatting characters (e.g. right-to-left overrides), no leading or
-    trailing dots and spaces, no reserved device names (CON, NUL, COM1 …), bounded length."""
+    trailing dots and spaces, no reserved device names (CON, NUL, COM1 …), no ``~$`` start (a lock
+    file's), bounded length."""
     s = unicodedata.normalize("NFC", str(text or ""))
     s = "".join(ch for ch in s if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
     s = _FORBIDDEN.sub("_", s)
@@ -41,6 +42,8 @@ def safe_filename(text: object, fallback: str = "未命名") -> str:
         return fallback
     if s.split(".")[0].strip().upper() in _RESERVED:
         s = "_" + s
+    if s.startswith("~$"):                     # Excel's and Word's lock files are named so
+        s = "_" + s[1:]
     return s
 
 
