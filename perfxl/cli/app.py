@@ -128,7 +128,9 @@ def template_cmd(
 
     c = _console()
     if made.backup:
-        c.print(f"原文件已备份为 {made.backup.name}")
+        from perfxl.cli.terminal import lit
+
+        c.print(lit(f"原文件已备份为 {made.backup.name}"))
     done(c, f"已生成{made.what}模板：{made.output}",
          "打开前请先安装 xlwings 加载项（xlwings addin install），按钮才能运行；详见 README。" if made.xlsm else None)
 
