@@ -100,10 +100,10 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 
 @app.command("template")
 def template_cmd(
-    output: Annotated[Path, typer.Option("-o", "--output", help="输出的模板文件")] = Path("评分模板.xlsx"),
+    output: Annotated[Path, typer.Option("-o", "--output", readable=False, help="输出的模板文件")] = Path("评分模板.xlsx"),
     framework: Annotated[Optional[str], typer.Option("--framework", "-f",
                                                      help="内置评价框架：部门整体 / 项目支出 / 自评表")] = None,
-    from_: Annotated[Optional[Path], typer.Option("--from", help="按自己的指标体系文件（.xlsx）生成")] = None,
+    from_: Annotated[Optional[Path], typer.Option("--from", readable=False, help="按自己的指标体系文件（.xlsx）生成")] = None,
     rows: Annotated[int, typer.Option("--rows", min=0, max=2000, help="空白指标行数（不用框架时）")] = 60,
     xlsm: Annotated[bool, typer.Option("--xlsm", help="生成启用宏的工作簿（.xlsm），带“校验”“评分”按钮")] = False,
     summary: Annotated[bool, typer.Option(
@@ -139,7 +139,7 @@ def template_cmd(
 
 @app.command("validate")
 def validate_cmd(
-    file: Annotated[Path, typer.Argument(metavar=CLI_METAVARS["file"], help="要校验的工作簿（.xlsx/.xlsm/.xls/.ods）")],
+    file: Annotated[Path, typer.Argument(readable=False, metavar=CLI_METAVARS["file"], help="要校验的工作簿（.xlsx/.xlsm/.xls/.ods）")],
     as_json: Json = False,
     password: Password = None,
 ) -> None:
@@ -163,9 +163,9 @@ def validate_cmd(
 
 @app.command("score")
 def score_cmd(
-    file: Annotated[Path, typer.Argument(metavar=CLI_METAVARS["file"], help="要评分的工作簿（.xlsx/.xlsm/.xls/.ods）")],
+    file: Annotated[Path, typer.Argument(readable=False, metavar=CLI_METAVARS["file"], help="要评分的工作簿（.xlsx/.xlsm/.xls/.ods）")],
     output: Annotated[Optional[Path], typer.Option(
-        "-o", "--output", help="输出文件（默认在原文件旁生成“文件名_评分.xlsx”）")] = None,
+        "-o", "--output", readable=False, help="输出文件（默认在原文件旁生成“文件名_评分.xlsx”）")] = None,
     in_place: Annotated[bool, typer.Option("--in-place", help="写回原文件（先备份，原子替换）")] = False,
     no_write: Annotated[bool, typer.Option("--no-write", help="只计算并显示，不写文件")] = False,
     as_json: Json = False,
@@ -196,12 +196,12 @@ def score_cmd(
 
 @app.command("report")
 def report_cmd(
-    files: Annotated[list[Path], typer.Argument(
+    files: Annotated[list[Path], typer.Argument(readable=False,
         metavar=CLI_METAVARS["file"], help="已评分的工作簿（.xlsx/.xlsm，可给多个：每个单位一节），或 perfxl consolidate 写出的汇总工作簿")],
     output: Annotated[Optional[Path], typer.Option(
-        "-o", "--output", help="输出的 Word 文件（默认在第一个工作簿旁生成“文件名_报告.docx”）")] = None,
+        "-o", "--output", readable=False, help="输出的 Word 文件（默认在第一个工作簿旁生成“文件名_报告.docx”）")] = None,
     template: Annotated[Optional[Path], typer.Option(
-        "--template", help="自定义报告模板（.docx；可复制 workbook_templates/报告模板.docx 修改样式）")] = None,
+        "--template", readable=False, help="自定义报告模板（.docx；可复制 workbook_templates/报告模板.docx 修改样式）")] = None,
     deviations: Annotated[bool, typer.Option(
         "--deviations", help="附上评价得分与评分标准计算结果不同的指标（内部复核用；交给委托方的报告不要加）")] = False,
     form: Annotated[Optional[str], typer.Option(
@@ -268,10 +268,10 @@ def _form_export(files: list[Path], form: str, output: Path | None, password: st
 
 @app.command("fill")
 def fill_cmd(
-    roster: Annotated[Path, typer.Argument(
+    roster: Annotated[Path, typer.Argument(readable=False,
         metavar=CLI_METAVARS["roster"], help="名单工作簿：每行一个单位，表头为“基本信息”“基础数据”中的项目名（如 单位名称、评价年度、年初预算数）")],
-    outdir: Annotated[Path, typer.Option("-o", "--output-dir", help="输出目录：每个单位一个工作簿")],
-    template: Annotated[Optional[Path], typer.Option("-t", "--template", help="模板工作簿（默认：标准评分模板）")] = None,
+    outdir: Annotated[Path, typer.Option("-o", "--output-dir", readable=False, help="输出目录：每个单位一个工作簿")],
+    template: Annotated[Optional[Path], typer.Option("-t", "--template", readable=False, help="模板工作簿（默认：标准评分模板）")] = None,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="名单所在的工作表（默认第一个）")] = None,
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件（先备份）")] = False,
     as_json: Json = False,
@@ -311,8 +311,8 @@ def fill_cmd(
 
 @app.command("consolidate")
 def consolidate_cmd(
-    paths: Annotated[list[Path], typer.Argument(metavar=CLI_METAVARS["paths"], help="工作簿或文件夹（文件夹逐层查找 .xlsx/.xlsm/.xls/.xlsb/.ods）")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="汇总工作簿")] = Path("汇总.xlsx"),
+    paths: Annotated[list[Path], typer.Argument(readable=False, metavar=CLI_METAVARS["paths"], help="工作簿或文件夹（文件夹逐层查找 .xlsx/.xlsm/.xls/.xlsb/.ods）")],
+    output: Annotated[Path, typer.Option("-o", "--output", readable=False, help="汇总工作簿")] = Path("汇总.xlsx"),
     panel: Annotated[str, typer.Option(
         "--panel", help="同一单位多位评价人时各指标的汇总方法：mean 平均值、median 中位数、trimmed 去掉最高和最低后平均")] = "mean",
     outlier: Annotated[float, typer.Option(
@@ -352,8 +352,8 @@ app.add_typer(survey_app, name="survey")
 
 @survey_app.command("import")
 def survey_import_cmd(
-    export: Annotated[Path, typer.Argument(metavar=CLI_METAVARS["export"], help="平台导出的答卷（.xlsx/.xls/.csv，GBK 或 UTF-8）")],
-    into: Annotated[Path, typer.Option("--into", help="写入其“问卷”页的评分工作簿（先备份）")],
+    export: Annotated[Path, typer.Argument(readable=False, metavar=CLI_METAVARS["export"], help="平台导出的答卷（.xlsx/.xls/.csv，GBK 或 UTF-8）")],
+    into: Annotated[Path, typer.Option("--into", readable=False, help="写入其“问卷”页的评分工作簿（先备份）")],
     set_name: Annotated[Optional[str], typer.Option(
         "--set", help="这批答卷的对象类别，并以此名在“问卷设置”中加一个题组（如 会员、工作人员）")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="替换工作簿中同一对象类别已有的答卷")] = False,

@@ -3,7 +3,6 @@ checks, and detection of workbook content that openpyxl would drop (for what is 
 openpyxl: a template loaded by perfxl fill)."""
 from __future__ import annotations
 
-import errno
 import os
 import re
 import shutil
@@ -219,14 +218,10 @@ def atomic_save(wb, path: Path) -> None:
     atomic_write_bytes(Path(path), lambda fh: fh.write(data))
 
 
-_REASONS = {errno.ENOSPC: "磁盘空间不足", errno.EDQUOT: "超出磁盘配额", errno.EACCES: "没有写入权限",
-            errno.EPERM: "没有写入权限", errno.EROFS: "所在的磁盘是只读的", errno.EISDIR: "这是一个文件夹",
-            errno.ENAMETOOLONG: "文件名太长", errno.EFBIG: "文件太大", errno.ELOOP: "符号链接循环",
-            errno.ENOTDIR: "路径中有一部分不是文件夹"}
-
-
 def write_failed(path: Path, e: OSError) -> UnusableInput:
-    reason = _REASONS.get(e.errno) or (e.strerror or type(e).__name__)
+    from perfxl.io.package import os_reason
+
+    reason = os_reason(e)
     return UnusableInput([problem("write_failed", file=str(path), path=Path(path).name, detail=reason)])
 
 
@@ -322,7 +317,8 @@ def _sync_dir(folder: Path) -> None:
 
 class _interruptible:
     """While a file is written: SIGTERM and SIGHUP interrupt like Ctrl-C (KeyboardInterrupt), so the
-    write is undone instead of the process vanishing with a temporary file."""
+    write is undone instead of the process vanishing with a temporary file (unless the program has
+    handlers of its own for them, as the perfxl command has)."""
 
     def __enter__(self):
         import signal
@@ -332,7 +328,8 @@ class _interruptible:
         if threading.current_thread() is threading.main_thread():
             for name in ("SIGTERM", "SIGHUP"):
                 sig = getattr(signal, name, None)
-                if sig is not None:
+                # a handler of the program's own (the perfxl command's) is kept: it stops the whole run
+                if sig is not None and signal.getsignal(sig) in (signal.SIG_DFL, None):
                     try:
                         self.saved[sig] = signal.signal(sig, _raise_interrupt)
                     except (ValueError, OSError):

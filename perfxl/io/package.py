@@ -8,6 +8,7 @@ would not fit in memory are refused from their XML before calamine allocates the
 """
 from __future__ import annotations
 
+import errno
 import io
 import re
 import stat
@@ -56,6 +57,21 @@ class Package:
             kind = "空文件" if not data else "文件内容不是 xlsx/xlsm/xls/ods 格式"
             raise refuse("file_not_excel", path, detail=kind)
         return cls(path, data, encrypted, full, zf, _stamp(path))
+
+    @property
+    def kind(self) -> str:
+        """The format by content, as a suffix (.xlsx, .xlsm, .xls, .xlsb, .ods): a file's name may lie."""
+        named = self.path.suffix.lower()
+        if self.data.startswith(OLE_MAGIC):
+            return ".xls"
+        if not self.is_zip:
+            return named
+        names = set(self.zip.namelist())
+        if "xl/workbook.bin" in names:
+            return ".xlsb"
+        if "mimetype" in names and self.zip.read("mimetype").startswith(b"application/vnd.oasis.opendocument"):
+            return ".ods"
+        return named if named in (".xlsx", ".xlsm") else ".xlsm" if "xl/vbaProject.bin" in names else ".xlsx"
 
     @property
     def is_zip(self) -> bool:
@@ -128,7 +144,24 @@ def refuse(code: str, path: Path, **kw) -> UnusableInput:
     return UnusableInput([problem(code, file=str(path), path=path.name, **kw)])
 
 
+#: why a file could not be read or written, in the user's words
+_OS_REASONS = {errno.ENOSPC: "磁盘空间不足", errno.EDQUOT: "超出磁盘配额", errno.EACCES: "没有写入权限",
+               errno.EPERM: "没有写入权限", errno.EROFS: "所在的磁盘是只读的", errno.EISDIR: "这是一个文件夹",
+               errno.ENAMETOOLONG: "文件名太长", errno.EFBIG: "文件太大", errno.ELOOP: "符号链接循环",
+               errno.ENOTDIR: "路径中有一部分不是文件夹", errno.EIO: "读写出错（磁盘或网络故障）",
+               errno.ENXIO: "不是普通文件"}
+
+
+def os_reason(e: OSError, reading: bool = False) -> str:
+    """An OSError in the user's words (``reading``: a permission is a permission to read)."""
+    if reading and e.errno in (errno.EACCES, errno.EPERM):
+        return "没有读取权限"
+    return _OS_REASONS.get(e.errno) or (e.strerror or type(e).__name__)
+
+
 def short_error(e: Exception) -> str:
+    if isinstance(e, OSError) and e.errno in _OS_REASONS:
+        return os_reason(e, reading=True)
     text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     return text[:200]
 

@@ -45,7 +45,10 @@ def write_back(result: Result, source: str | Path, output: str | Path | None = N
     never written: the results go into a new .xlsx holding its cell values at the same addresses.
     ``package``: the source as already opened for reading (else it is opened here)."""
     source = Path(source)
-    suffix = source.suffix.lower()
+    package = package or result.checked.evaluation.package
+    if package is None or Path(package.path) != source:
+        package = Package.open(source, password)
+    suffix = package.kind                     # by content: an .xls or .ods named .xlsx is written as one
     if suffix in LEGACY_KINDS:
         if in_place or (output is not None and os.path.realpath(output) == os.path.realpath(source)):
             raise UnusableInput([problem("legacy_format_in_place", file=str(source), path=source.name,
@@ -58,9 +61,6 @@ def write_back(result: Result, source: str | Path, output: str | Path | None = N
     target = source if in_place else Path(output) if output else default_output(source)
     if os.path.realpath(real_target(target)) == os.path.realpath(real_target(source)):
         in_place, target = True, source
-    package = package or result.checked.evaluation.package
-    if package is None or Path(package.path) != source:
-        package = Package.open(source, password)
     if package.changed():
         raise UnusableInput([problem("file_changed", file=str(source), path=source.name)])
     package.verify_full()                     # every member inflated and checked before it is copied

@@ -1,0 +1,212 @@
+"""Unusable inputs and outputs get a clear message and exit 2, never a hang, a crash or exit 3
+(可靠性与安全): FIFOs, sockets, symlink loops, unreadable files and folders named like workbooks, in a
+folder or named one by one; an existing folder, a symlink loop or a read-only folder as the output;
+a workbook whose name lies about its format; ``1e999`` as a number; a renamed sheet.
+
+Permissions are tested for real: as root the command runs without the capabilities that let root
+read and write everything (setpriv)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_robustness import SHEET_PART, repack, standard
+
+from perfxl.model import layout as L
+
+ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
+#: as root: drop the capabilities that bypass file permissions
+AS_USER = (["setpriv", "--inh-caps=-dac_override,-dac_read_search",
+            "--bounding-set=-dac_override,-dac_read_search"] if ROOT_USER else [])
+
+
+class Run:
+    def __init__(self, proc: subprocess.CompletedProcess):
+        self.code, self.out, self.err = proc.returncode, proc.stdout, proc.stderr
+        self.text = self.out + self.err
+
+    def json(self) -> dict:
+        return json.loads(self.out, parse_constant=_not_json)
+
+
+def _not_json(name: str):
+    raise AssertionError(f"non-standard JSON: {name}")
+
+
+def perfxl(*args, cwd: Path, timeout: int = 120) -> Run:
+    """The CLI as a user without special rights runs it; a hang fails the test (timeout)."""
+    if AS_USER and not shutil.which("setpriv"):
+        pytest.skip("setpriv is needed to drop root's rights")
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.run([*AS_USER, sys.executable, "-m", "perfxl", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=timeout)
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
+    return Run(proc)
+
+
+# --- what is not a workbook, in a folder or named ----------------------------------------------------
+
+def strange_files(folder: Path) -> dict[str, str]:
+    """Files named like workbooks that cannot be read, and the words their refusal must use."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(folder / "管道.xlsx")
+    (folder / "环1.xlsx").symlink_to("环2.xlsx")
+    (folder / "环2.xlsx").symlink_to("环1.xlsx")
+    (folder / "悬空.xlsx").symlink_to("不存在.xlsx")
+    unreadable = standard(folder / "无权.xlsx")
+    unreadable.chmod(0)
+    (folder / "文件夹.xlsx").mkdir()
+    (folder / "文件夹.xlsx" / "正常.xlsx").write_bytes(b"")                 # walked into: an empty file
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(folder / "套接字.xlsx"))
+    sock.close()
+    return {"管道.xlsx": "不是普通文件", "环1.xlsx": "符号链接循环", "环2.xlsx": "符号链接循环",
+            "悬空.xlsx": "找不到文件", "无权.xlsx": "没有读取权限", "正常.xlsx": "空文件",
+            "套接字.xlsx": "不是普通文件"}
+
+
+def test_strange_files_in_a_folder_are_listed_as_unusable(tmp_path):
+    folder = tmp_path / "收回"
+    expected = strange_files(folder)
+    standard(folder / "好.xlsx")
+    run = perfxl("consolidate", folder, "-o", tmp_path / "汇总.xlsx", "--json", "-j", "1", cwd=tmp_path)
+    assert run.code in (0, 1), run.text
+    data = run.json()
+    assert (data["found"], data["included"]) == (len(expected) + 1, 1)
+    reasons = {Path(r["file"]).name: r["reason"] for r in data["rejected"]}
+    assert set(reasons) == set(expected)
+    for name, words in expected.items():
+        assert words in reasons[name], (name, reasons[name])
+    assert (tmp_path / "汇总.xlsx").exists()
+
+
+def test_strange_files_named_one_by_one(tmp_path):
+    folder = tmp_path / "收回"
+    expected = strange_files(folder)
+    expected.pop("正常.xlsx")
+    named = [folder / n for n in expected]
+    run = perfxl("consolidate", *named, folder / "文件夹.xlsx" / "正常.xlsx", "-o", tmp_path / "汇总.xlsx",
+                 "--json", cwd=tmp_path)
+    assert run.code in (1, 2), run.text
+    for path in named:
+        one = perfxl("validate", path, "--json", cwd=tmp_path)
+        assert one.code == 2, one.text
+        assert expected[path.name] in one.json()["problems"][0]["message"]
+
+
+# --- where the output cannot go -----------------------------------------------------------------------
+
+def _writers(tmp_path: Path, target: Path) -> dict[str, list]:
+    src = standard(tmp_path / "表.xlsx")
+    scored = tmp_path / "已评分.xlsx"
+    if not scored.exists():
+        assert perfxl("score", src, "-o", scored, cwd=tmp_path).code == 0
+    docx = target.with_suffix(".docx") if target.suffix else target
+    return {"score": ["score", src, "-o", target], "template": ["template", "-o", target, "--force"],
+            "consolidate": ["consolidate", src, "-o", target, "--force"],
+            "report": ["report", scored, "-o", docx]}
+
+
+@pytest.mark.parametrize("command", ["score", "template", "consolidate", "report"])
+@pytest.mark.parametrize("case", ["folder", "loop", "read-only folder"])
+def test_an_output_that_cannot_be_written_is_refused(tmp_path, command, case):
+    if case == "folder":
+        target = tmp_path / "已有文件夹.xlsx"
+        target.mkdir()
+        (tmp_path / "已有文件夹.docx").mkdir()
+        words = "这是一个文件夹"
+    elif case == "loop":
+        target = tmp_path / "环1.xlsx"
+        for ext in (".xlsx", ".docx"):
+            (tmp_path / f"环1{ext}").symlink_to(f"环2{ext}")
+            (tmp_path / f"环2{ext}").symlink_to(f"环1{ext}")
+        words = "符号链接循环"
+    else:
+        ro = tmp_path / "只读"
+        ro.mkdir()
+        target = ro / "结果.xlsx"
+        words = "没有写入权限"
+    args = _writers(tmp_path, target)[command]
+    if case == "read-only folder":
+        (tmp_path / "只读").chmod(0o555)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    run = perfxl(*args, "--json", cwd=tmp_path)
+    if command == "report" and case == "folder":          # report -o 文件夹: the report goes into it
+        assert run.code == 0 and Path(run.json()["output"]).parent == tmp_path / "已有文件夹.docx"
+        return
+    assert run.code == 2, run.text
+    assert words in run.json()["problems"][0]["message"], run.text
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+# --- names that lie, numbers too large, sheets renamed ----------------------------------------------------
+
+@pytest.mark.parametrize("real", ["xls", "ods"])
+def test_a_workbook_whose_name_lies_is_read_and_written_by_its_content(real, tmp_path, soffice):
+    src = standard(tmp_path / "src" / "表.xlsx")
+    soffice.convert(src, real, tmp_path / "lo")
+    liar = tmp_path / "表.xlsx"
+    shutil.copy2(tmp_path / "lo" / f"表.{real}", liar)
+    original = liar.read_bytes()
+    run = perfxl("score", liar, "--json", cwd=tmp_path)
+    assert run.code == 0, run.text
+    assert run.json()["total"] == 88.78
+    [p] = run.json()["problems"]
+    assert p["code"] == "legacy_format_output" and f".{real}" in p["message"]
+    assert liar.read_bytes() == original
+    out = tmp_path / "表_评分.xlsx"
+    assert soffice.sheets(out)[L.SHEET_SUMMARY]
+    refused = perfxl("score", liar, "--in-place", "--json", cwd=tmp_path)
+    assert refused.code == 2 and f".{real}" in refused.json()["problems"][0]["message"]
+    assert liar.read_bytes() == original
+
+
+def test_a_csv_named_xlsx_is_not_a_workbook(tmp_path):
+    fake = tmp_path / "名单.xlsx"
+    fake.write_text("单位名称,评价年度\n甲单位,2024\n", encoding="utf-8")
+    run = perfxl("score", fake, "--json", cwd=tmp_path)
+    assert run.code == 2 and "不是 Excel 工作簿" in run.json()["problems"][0]["message"]
+
+
+def _cell(xml: bytes, ref: str) -> bytes:
+    import re
+
+    return re.search(rb'<c r="%s"[^>]*?(?:/>|>.*?</c>)' % ref.encode(), xml).group(0)
+
+
+@pytest.mark.parametrize("column", ["weight", "actual"])
+def test_1e999_is_no_number(tmp_path, column):
+    """1e999 overflows to infinity: a problem at its cell, no total, and --json stays standard JSON."""
+    from openpyxl import load_workbook
+
+    src = standard(tmp_path / "表.xlsx")
+    ws = load_workbook(src)[L.SHEET_INDICATORS]
+    header = L.COLUMNS_BY_KEY[column].header
+    letter = next(c.column_letter for c in ws[1] if c.value == header)
+    row = next(c.row for c in ws["H"][1:] if c.value == "完成比率")       # a numeric rule
+    ref = f"{letter}{row}"
+
+    def edit(xml: bytes) -> bytes:
+        return xml.replace(_cell(xml, ref), b'<c r="%s"><v>1e999</v></c>' % ref.encode())
+    bad = repack(src, tmp_path / "大数.xlsx", {SHEET_PART: edit})
+    run = perfxl("score", bad, "--json", cwd=tmp_path)
+    assert run.code == 1, run.text
+    data = run.json()
+    assert data["total"] is None and data["grade"] is None
+    assert any(p["cell"] == ref and p["severity"] == "error" for p in data["problems"]), data["problems"]
+    assert not (tmp_path / "大数_评分.xlsx").exists() or "inf" not in (tmp_path / "大数_评分.xlsx").name
+
+
+def test_a_renamed_sheet_is_named_with_the_sheets_there(tmp_path):
+    def rename(wb):
+        wb[L.SHEET_INDICATORS].title = "Sheet9"
+    run = perfxl("score", standard(tmp_path / "表.xlsx", rename), "--json", cwd=tmp_path)
+    assert run.code == 2, run.text
+    message = run.json()["problems"][0]["message"]
+    assert L.SHEET_INDICATORS in message and "Sheet9" in message
