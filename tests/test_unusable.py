@@ -210,3 +210,56 @@ def test_a_renamed_sheet_is_named_with_the_sheets_there(tmp_path):
     assert run.code == 2, run.text
     message = run.json()["problems"][0]["message"]
     assert L.SHEET_INDICATORS in message and "Sheet9" in message
+
+
+# --- legacy formats inflate like .xlsx ----------------------------------------------------------------
+
+def test_an_xls_reaching_iv65536_is_refused_in_bounded_memory(tmp_path, soffice):
+    """A few KB of .xls with a value at A1 and one at IV65536: calamine would make a 16.7-million-cell
+    grid (1.2 GB); perfxl reads the extent from the cell records first. A normal .xls still scores."""
+    from openpyxl import Workbook
+    from test_robustness import _peak_rss_mb
+
+    wb = Workbook()
+    wb.active.title = L.SHEET_INDICATORS
+    wb.active["A1"], wb.active["IV65536"] = "编号", 1
+    wb.save(tmp_path / "远.xlsx")
+    soffice.convert(tmp_path / "远.xlsx", "xls", tmp_path)
+    far = tmp_path / "远.xls"
+    assert far.stat().st_size < 100_000
+    code, peak = _peak_rss_mb(["validate", str(far), "--json"], tmp_path)
+    assert code == 2 and peak < 400, peak
+    run = perfxl("validate", far, "--json", cwd=tmp_path)
+    [p] = run.json()["problems"]
+    assert p["code"] == "sheet_too_large" and p["sheet"] == L.SHEET_INDICATORS and "IV65536" in p["message"]
+    src = standard(tmp_path / "表.xlsx")
+    soffice.convert(src, "xls", tmp_path)
+    assert perfxl("score", tmp_path / "表.xls", "--no-write", "--json", cwd=tmp_path).json()["total"] == 88.78
+
+
+def _xlsb_record(kind: int, body: bytes) -> bytes:
+    def number(n: int, most: int) -> bytes:
+        out = bytearray()
+        for _ in range(most):
+            out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+            n >>= 7
+            if not n:
+                break
+        return bytes(out)
+    return number(kind, 2) + number(len(body), 4) + body
+
+
+def test_an_xlsb_sheet_is_bounded_from_its_records(tmp_path):
+    """BrtRowHdr (row 1,048,576) and a BrtCellReal at column XFD: refused before calamine allocates."""
+    import struct
+
+    from perfxl.check.problems import UnusableInput
+    from perfxl.io.package import _check_xlsb_extent
+
+    near = _xlsb_record(0, struct.pack("<I", 0) + b"\0" * 13) + _xlsb_record(5, struct.pack("<II", 0, 0) + b"\0" * 8)
+    _check_xlsb_extent(near + _xlsb_record(0x94, b"\0" * 16), tmp_path / "x.xlsb", "sheet1")    # one cell
+    far = near + _xlsb_record(0, struct.pack("<I", 1_048_575) + b"\0" * 13) \
+        + _xlsb_record(5, struct.pack("<II", 16_383, 0) + b"\0" * 8)
+    with pytest.raises(UnusableInput) as e:
+        _check_xlsb_extent(far, tmp_path / "x.xlsb", "sheet1")
+    assert e.value.problems[0].code == "sheet_too_large" and "XFD1048576" in e.value.problems[0].message

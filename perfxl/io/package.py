@@ -12,6 +12,7 @@ import errno
 import io
 import re
 import stat
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,8 @@ class Package:
         elif not data.startswith(OLE_MAGIC):
             kind = "空文件" if not data else "文件内容不是 xlsx/xlsm/xls/ods 格式"
             raise refuse("file_not_excel", path, detail=kind)
+        else:
+            _check_xls_extent(data, path)     # calamine reads an .xls sheet into a dense grid at once
         return cls(path, data, encrypted, full, zf, _stamp(path))
 
     @property
@@ -195,6 +198,10 @@ def check_package(data: bytes, path: Path, *, full: bool = True) -> zipfile.ZipF
         verify_members(zf, path, full=full)
         if "content.xml" in zf.NameToInfo and "xl/workbook.xml" not in zf.NameToInfo:
             _check_ods_extent(read_member(zf, "content.xml"), path)   # calamine reads every table at once
+        if "xl/workbook.bin" in zf.NameToInfo:
+            for name in zf.NameToInfo:
+                if name.startswith("xl/worksheets/") and name.endswith(".bin"):
+                    _check_xlsb_extent(read_member(zf, name), path, name)
     except zipfile.BadZipFile as e:
         raise refuse("file_unreadable", path, detail=f"压缩包已损坏（{short_error(e)}）") from None
     except (zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError, ValueError) as e:
@@ -392,10 +399,7 @@ def _extent_by_tokens(data: bytes) -> tuple[int, int, str]:
 
 def check_extent(data: bytes, path: Path, sheet: str) -> None:
     rows, cols, far = _extent(data)
-    if rows * cols > MAX_SHEET_CELLS:
-        raise UnusableInput([problem("sheet_too_large", file=str(path), sheet=sheet, cell=far, far=far,
-                                     path=path.name, rows=f"{rows:,}", cols=f"{cols:,}",
-                                     limit=f"{MAX_SHEET_CELLS:,}")])
+    _too_large(path, sheet, rows, cols, far, cell=far)
 
 
 def check_every_worksheet(zf: zipfile.ZipFile, path: Path) -> None:
@@ -413,6 +417,92 @@ _ODS_ROWS_REPEATED = re.compile(rb'number-rows-repeated="(\d+)"')
 _ODS_COLS_REPEATED = re.compile(rb'number-columns-repeated="(\d+)"')
 
 
+def _too_large(path: Path, sheet: str, rows: int, cols: int, far: str | None = None, **where) -> None:
+    """Refuse a sheet whose cell area (``rows`` × ``cols`` from A1, farthest cell ``far``) is past the limit."""
+    if rows * cols > MAX_SHEET_CELLS:
+        far = far or f"{col_letter(min(max(cols, 1), 16384))}{rows}"
+        raise UnusableInput([problem("sheet_too_large", file=str(path), sheet=sheet, path=path.name, far=far,
+                                     rows=f"{rows:,}", cols=f"{cols:,}", limit=f"{MAX_SHEET_CELLS:,}", **where)])
+
+
+#: BIFF8 records holding one cell (row and column first) and the ones holding a run of cells
+_BIFF_CELLS = {0x0006, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E, 0x00D6}
+_BIFF_RUNS = {0x00BD, 0x00BE}                      # MULRK, MULBLANK: row, first column … last column
+_BIFF_BOF, _BIFF_SHEET, _BIFF_FILEPASS = 0x0809, 0x0085, 0x002F
+
+
+def _check_xls_extent(data: bytes, path: Path) -> None:
+    """An .xls is read a whole sheet at a time into a grid from A1 to its farthest cell (an 80 KB file
+    can reach IV65536, 1.3 GB): bound every sheet's extent from its cell records first."""
+    try:
+        import olefile
+    except ImportError:                            # not installable here: calamine reads it unbounded
+        return
+    try:
+        with olefile.OleFileIO(data) as ole:
+            stream = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
+            if stream is None:
+                return
+            book = ole.openstream(stream).read()
+    except (OSError, ValueError, IndexError, EOFError) as e:
+        raise refuse("file_unreadable", path, detail=short_error(e)) from None
+    names: dict[int, str] = {}
+    sheet, rows, cols, pos = "", 0, 0, 0
+    unpack = struct.unpack_from
+    while pos + 4 <= len(book):
+        kind, size = unpack("<HH", book, pos)
+        body = pos + 4
+        if kind == _BIFF_FILEPASS:                 # encrypted records: calamine refuses them anyway
+            return
+        if kind == _BIFF_SHEET and size >= 8:
+            offset, length, flags = unpack("<IxxBB", book, body)
+            raw = book[body + 8:body + 8 + length * (2 if flags & 1 else 1)]
+            names[offset] = raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")
+        elif kind == _BIFF_BOF:
+            _too_large(path, sheet, rows, cols)
+            sheet, rows, cols = names.get(pos, sheet), 0, 0
+        elif kind in _BIFF_CELLS and size >= 4:
+            r, c = unpack("<HH", book, body)
+            rows, cols = max(rows, r + 1), max(cols, c + 1)
+        elif kind in _BIFF_RUNS and size >= 6:
+            r, = unpack("<H", book, body)
+            last, = unpack("<H", book, body + size - 2)
+            rows, cols = max(rows, r + 1), max(cols, last + 1)
+        pos = body + size
+    _too_large(path, sheet, rows, cols)
+
+
+def _xlsb_number(data: bytes, pos: int, most: int) -> tuple[int, int]:
+    """A record type or size of an .xlsb part: 7 bits a byte, the high bit says another follows."""
+    value = shift = 0
+    for _ in range(most):
+        if pos >= len(data):
+            break
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            break
+    return value, pos
+
+
+def _check_xlsb_extent(part: bytes, path: Path, sheet: str) -> None:
+    """An .xlsb sheet part, bounded like an .xls sheet: rows from BrtRowHdr, columns from the cell
+    records (BrtCellBlank … BrtFmlaError, the column first)."""
+    rows = cols = row = pos = 0
+    while pos < len(part):
+        kind, pos = _xlsb_number(part, pos, 2)
+        size, pos = _xlsb_number(part, pos, 4)
+        if kind == 0 and size >= 4:                # BrtRowHdr
+            row = struct.unpack_from("<I", part, pos)[0] + 1
+        elif 1 <= kind <= 11 and size >= 4:
+            col = struct.unpack_from("<I", part, pos)[0] + 1
+            rows, cols = max(rows, row), max(cols, col)
+        pos += size
+    _too_large(path, sheet, rows, cols)
+
+
 def _check_ods_extent(content: bytes, path: Path) -> None:
     """An OpenDocument spreadsheet repeats rows and cells by count: bound the area of the cells with
     content of every table (a repeated cell with content is expanded by every reader)."""
@@ -420,10 +510,7 @@ def _check_ods_extent(content: bytes, path: Path) -> None:
     max_row = max_col = 0
 
     def check() -> None:
-        if max_row * max_col > MAX_SHEET_CELLS:
-            raise UnusableInput([problem("sheet_too_large", file=str(path), sheet=name, path=path.name,
-                                         rows=f"{max_row:,}", cols=f"{max_col:,}", limit=f"{MAX_SHEET_CELLS:,}",
-                                         far=f"{col_letter(min(max_col, 16384))}{max_row}")])
+        _too_large(path, name, max_row, max_col)
 
     for m in _ODS_TOKENS.finditer(content):
         if m.group(1) is not None:
