@@ -159,3 +159,31 @@ def test_messages_doc_lists_every_catalogue_message():
     assert doc == messages_doc(), f"{MESSAGES_DOC} 已过期：运行 python -m perfxl.check.problems --write"
     for code in CATALOGUE:
         assert f"`{code}`" in doc
+
+
+def test_grade_labels_stay_text_on_the_summary_and_its_chart_sheet(make_workbook, tmp_path, cli, soffice):
+    """等级 labels come from each workbook's grade table: on 汇总 and on 图表 (the grade distribution the
+    charts draw from) they are text, never a live formula."""
+    labels = dict(zip(("优", "良", "中", "差"), (PAYLOADS[0], PAYLOADS[4], PAYLOADS[1], PAYLOADS[3])))
+
+    def hostile(wb, unit):
+        set_info(wb, "unit", unit)
+        for row in wb[L.SHEET_INFO].iter_rows():
+            if row[0].value in labels:
+                put(wb[L.SHEET_INFO], row[0].row, 1, labels[row[0].value])
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    for i in range(2):
+        path = make_workbook(mutate=lambda wb, u=f"单位{i}": hostile(wb, u), name=f"u{i}.xlsx")
+        path.rename(folder / path.name)
+    out = tmp_path / "汇总.xlsx"
+    run = cli("consolidate", folder, "-o", out, "--jobs", "1", "--json")
+    assert run.code in (0, 1), run.text
+    assert run.json()["included"] == 2 and {u["grade"] for u in run.json()["units"]} == {PAYLOADS[4]}
+    seen = soffice.sheets(out)
+    assert PAYLOADS[4] in texts(seen, L.SHEET_CONS_SUMMARY)
+    assert PAYLOADS[4] in texts(seen, L.SHEET_CONS_CHARTS), seen[L.SHEET_CONS_CHARTS][:5]
+    with zipfile.ZipFile(out) as zf:
+        formulas = [m for n in zf.namelist() if n.startswith("xl/worksheets/")
+                    for m in re.findall(rb"<f>([^<]*)</f>", zf.read(n))]
+    assert not [f for f in formulas if b"HYPERLINK" in f or b"evil" in f], formulas

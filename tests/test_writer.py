@@ -630,7 +630,8 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
 
 
-@pytest.mark.parametrize("command", ["score-in-place", "score-o", "template", "consolidate", "fill", "report"])
+@pytest.mark.parametrize("command", ["score-in-place", "score-o", "template", "template-xlsm", "consolidate", "fill",
+                                     "report", "survey-import"])
 def test_a_full_disk_leaves_everything_as_it_was(small_disk, tmp_path, cli, command):
     src = standard(small_disk / "表.xlsx")
     scored = tmp_path / "已评分.xlsx"
@@ -640,13 +641,21 @@ def test_a_full_disk_leaves_everything_as_it_was(small_disk, tmp_path, cli, comm
             "template": ["template", "-o", small_disk / "表.xlsx", "--force"],
             "consolidate": ["consolidate", small_disk, "-o", small_disk / "汇总.xlsx"],
             "fill": ["fill", _roster(tmp_path), "-o", small_disk],
-            "report": ["report", scored, "-o", small_disk / "报告.docx"]}[command]
+            "report": ["report", scored, "-o", small_disk / "报告.docx"],
+            "template-xlsm": ["template", "--xlsm", "-o", small_disk / "模板.xlsm"],
+            "survey-import": ["survey", "import", _export(tmp_path), "--into", src, "--set", "会员"]}[command]
     _fill_up(small_disk, 12 * 1024)
     before = _files(small_disk)
     run = cli(*args, "--json") if command != "fill" else cli(*args)
     assert run.code == 2, run.text
     assert "磁盘空间不足" in run.text and "Traceback" not in run.text
     assert _files(small_disk) == before                       # the original as it was, nothing partial
+
+
+def _export(tmp_path: Path) -> Path:
+    import survey_exports as X
+
+    return X.wjx_text_csv(tmp_path / "问卷星导出.csv")
 
 
 def _roster(tmp_path: Path) -> Path:
