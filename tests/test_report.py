@@ -497,6 +497,24 @@ def test_broken_unsafe_and_missing_templates_exit_2(scored, cli, tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("expr", [
+    "{{ cycler.__init__.__globals__.os.popen('touch 已执行').read() }}",
+    "{{ self.__init__.__globals__.__builtins__.__import__('os').popen('touch 已执行').read() }}",
+    "{{ lipsum.__globals__['os'].environ['PERFXL_PASSWORD'] }}",
+    "{{ u.__class__.__init__.__globals__ }}",
+])
+def test_a_template_reaching_for_the_system_runs_nothing(scored, cli, tmp_path, monkeypatch, expr):
+    """The classic escapes out of Jinja: nothing runs, the password does not reach the report, exit 2."""
+    monkeypatch.setenv("PERFXL_PASSWORD", "机密口令")
+    out = tmp_path / "r.docx"
+    run = cli("report", scored, "--template", _template_with(tmp_path, "逃逸.docx", CAPTION, expr), "-o", out,
+              "--json", cwd=tmp_path)
+    assert run.code == 2, run.text
+    assert run.json()["problems"][0]["code"] == "report_template_unsafe", run.text
+    assert not (tmp_path / "已执行").exists() and not out.exists()
+    assert "机密口令" not in run.text
+
+
 def test_template_bombs_and_dtds_are_refused(tmp_path):
     from perfxl.check.problems import UnusableInput
     from perfxl.report.document import MAX_TEMPLATE_XML, check_template
