@@ -350,3 +350,31 @@ def test_a_consolidation_stopped_while_its_workers_score(collection, tmp_path, t
     assert not leftovers, leftovers
     after = snapshot(work) | {f"收回/{k}": v for k, v in snapshot(collection).items()}
     assert after == before
+
+
+def test_the_next_command_removes_only_abandoned_run_folders(tmpdir_short):
+    """A run folder is locked while its process lives: the next perfxl command removes the folders of
+    killed processes (kill -9 leaves no chance to clean up) and leaves the others' alone."""
+    env = {**os.environ, "TMPDIR": str(tmpdir_short)}
+    hold = "from perfxl.io.files import use_run_folder; import time; print(use_run_folder(), flush=True); time.sleep(120)"
+
+    def holder() -> tuple[subprocess.Popen, Path]:
+        proc = subprocess.Popen([sys.executable, "-c", hold], env=env, stdout=subprocess.PIPE, text=True)
+        return proc, Path(proc.stdout.readline().strip())
+    alive, kept = holder()
+    killed, abandoned = holder()
+    try:
+        (abandoned / "明文.tmp").write_bytes(b"x")
+        killed.kill()
+        killed.wait()
+        assert abandoned.exists() and kept.exists()
+        subprocess.run([sys.executable, "-m", "perfxl", "--version"], env=env, check=True, capture_output=True)
+        assert not abandoned.exists() and kept.exists()
+    finally:
+        alive.terminate()
+        alive.wait()
+        killed.stdout.close()
+        alive.stdout.close()
+    subprocess.run([sys.executable, "-m", "perfxl", "--version"], env=env, check=True, capture_output=True)
+    assert not kept.exists()                           # its process is gone too (SIGTERM without perfxl's handler)
+    assert not list(tmpdir_short.iterdir())            # and the command's own folder went with the command
