@@ -421,6 +421,44 @@ def test_only_what_perfxl_owns_changes(corpus, kind, in_place, tmp_path, cli, so
     assert again.code == 0, [p["message"] for p in again.json()["problems"]]
 
 
+@pytest.mark.parametrize("kind", ["excel", "libreoffice", "xlsm"])
+def test_fill_from_a_users_template_keeps_everything_but_the_filled_cells(corpus, kind, tmp_path, cli, soffice):
+    """perfxl fill writes each workbook by editing the template's package: every part byte-identical but
+    the two sheets it fills (and workbook.xml, asked to recalculate); in those, only the filled cells."""
+    from openpyxl import Workbook
+
+    template = _copy(corpus, kind, tmp_path)
+    wb = Workbook()
+    wb.active.append(["单位名称", "评价年度", "年初预算数", "项目名称"])
+    wb.active.append(["甲单位", 2031, 777, '=HYPERLINK("http://evil.example","点我")'])
+    wb.active["D2"].data_type = "s"                     # typed as text in the roster
+    wb.save(tmp_path / "名单.xlsx")
+    out = tmp_path / "分发"
+    run = cli("fill", tmp_path / "名单.xlsx", "-t", template, "-o", out, "--json")
+    assert run.code == 0, run.text
+    assert not [p for p in run.json()["problems"] if p["code"] == "content_not_carried"]
+    [made] = [Path(p) for p in run.json()["written"]]
+    assert made.suffix == template.suffix
+    a, b = parts(template), parts(made)
+    sa = sheet_parts(a)
+    filled = {sa[L.SHEET_INFO], sa[L.SHEET_BASIC]}
+    for name, data in a.items():
+        if name not in filled | {"xl/workbook.xml", "xl/styles.xml"}:
+            assert b.get(name) == data, f"{name} changed"
+    assert set(b) == set(a)
+    changed = {sheet: {ref for ref, raw in cells(b[part]).items() if cells(a[part]).get(ref) != raw}
+               for sheet, part in ((L.SHEET_INFO, sa[L.SHEET_INFO]), (L.SHEET_BASIC, sa[L.SHEET_BASIC]))}
+    assert len(changed[L.SHEET_INFO]) <= 3 and len(changed[L.SHEET_BASIC]) == 1, changed
+    seen = soffice.sheets(made)
+    info = {r[0]: r[1] for r in seen[L.SHEET_INFO] if len(r) > 1}
+    assert info[L.INFO_BY_KEY["unit"].label] == "甲单位" and info[L.INFO_BY_KEY["year"].label] == "2031"
+    assert info[L.INFO_BY_KEY["project"].label].startswith("=HYPERLINK")          # text, not a link
+    basic = {r[0]: r for r in seen[L.SHEET_BASIC] if r}
+    assert "777" in basic[next(f.label for f in L.BASIC_FIELDS if f.key == "budget_initial")]
+    if kind == "excel":
+        assert seen[S][1][4] == "2"                                  # the user's formula, its value kept
+
+
 def test_a_user_note_is_kept_beside_perfxls_and_comes_back_alone(corpus, tmp_path, cli, soffice):
     src = _copy(corpus, "excel", tmp_path)
     ind = sheet_parts(parts(src))[S]

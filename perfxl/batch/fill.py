@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -275,15 +275,10 @@ def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Pat
     """One workbook per roster row in ``outdir``. ``template`` None: the standard template."""
     from openpyxl import load_workbook
 
-    from perfxl.io.files import (
-        atomic_save,
-        backup,
-        ensure_writable,
-        unsupported_content,
-    )
+    from perfxl.io.files import atomic_write_bytes, backup, ensure_writable
     from perfxl.io.package import Package
+    from perfxl.io.xlsx import workbook_bytes
     from perfxl.model.cells import cell_ref
-    from perfxl.sheets import styles as S
 
     roster = read_roster(roster_path, sheet)
     problems = list(roster.problems)
@@ -291,18 +286,20 @@ def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Pat
         from perfxl.sheets.template import new_workbook
 
         wb, suffix, tpath = new_workbook(), ".xlsx", Path("（标准模板）")
+        data = workbook_bytes(wb)
     else:
         tpath = Path(template)
         package = Package.open(tpath, full=True)
+        if not package.is_zip:
+            raise UnusableInput([problem("file_unreadable", file=str(tpath), path=tpath.name,
+                                         detail="模板须是 .xlsx 或 .xlsm；请先另存为 .xlsx")])
         try:
-            wb = load_workbook(package.stream(), keep_vba=tpath.suffix.lower() == ".xlsm")
+            wb = load_workbook(package.stream(), read_only=False)      # only to find where the fields go
         except Exception as e:
             raise UnusableInput([problem("file_unreadable", file=str(tpath), path=tpath.name,
                                          detail=f"{type(e).__name__}: {e}"[:200])]) from None
-        suffix = ".xlsm" if tpath.suffix.lower() == ".xlsm" else ".xlsx"
-        lost = unsupported_content(package.zip, keep_vba=True)
-        if lost:
-            problems.append(problem("content_not_carried", file=str(tpath), detail="、".join(lost)))
+        suffix = ".xlsm" if package.kind == ".xlsm" else ".xlsx"
+        data = package.data
     targets, target_problems = _targets(wb, roster, tpath)
     problems += target_problems
     outdir = Path(outdir)
@@ -339,23 +336,43 @@ def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Pat
         except UnusableInput as e:
             item.problems += e.problems
             continue
+        values: list[tuple[_Target, Any]] = []
         for k, t in targets.items():
             v = rec.get(k)
-            if is_blank(v):
-                v = t.original
-            else:
-                v, p = _value(k, v, roster, r)
-                if p:
-                    item.problems.append(p)
-            ws = wb[t.sheet]
-            if ws.cell(row=t.row, column=t.col).quotePrefix:      # left by a previous row's text
-                ws.cell(row=t.row, column=t.col).quotePrefix = False
-            c = S.put(ws, t.row, t.col, v)
-            c.number_format = "yyyy-mm-dd" if isinstance(v, (date, datetime)) else t.fmt
+            if is_blank(v):                      # the template's cell stays as it is
+                continue
+            v, p = _value(k, v, roster, r)
+            values.append((t, v))
+            if p:
+                item.problems.append(p)
+        filled = _filled(data, values, tpath)
         if target.exists():
             item.backup = backup(target)
             item.status = "overwritten"
         else:
             item.status = "written"
-        atomic_save(wb, target)
+        atomic_write_bytes(target, lambda fh: fh.write(filled))
     return FillReport(items, problems)
+
+
+def _filled(template: bytes, values: list[tuple[_Target, Any]], tpath: Path) -> bytes:
+    """The template's package with ``values`` written into their cells at the XML level: every other
+    part and cell byte-identical (pictures, charts, buttons, macros, the user's formulas); formula-like
+    text stays text, dates get a date format, a cell keeps its look."""
+    from perfxl.io.xlsx.book import Book
+    from perfxl.sheets.canvas import XmlCanvas
+
+    try:
+        book = Book(template)
+        canvas = XmlCanvas(book)
+        for t, v in values:
+            canvas.write(t.sheet, t.row, t.col, [[v]])
+        book.flush()
+        if book.has_formulas():                  # the template's formulas may use the filled values
+            book.recalc_on_load()
+        return book.save()
+    except UnusableInput:
+        raise
+    except Exception as e:  # XML perfxl cannot edit
+        raise UnusableInput([problem("write_load_failed", file=str(tpath), path=tpath.name,
+                                     detail=f"{type(e).__name__}: {e}"[:200])]) from None
