@@ -436,7 +436,6 @@ def test_fill_from_a_users_template_keeps_everything_but_the_filled_cells(corpus
     out = tmp_path / "分发"
     run = cli("fill", tmp_path / "名单.xlsx", "-t", template, "-o", out, "--json")
     assert run.code == 0, run.text
-    assert not [p for p in run.json()["problems"] if p["code"] == "content_not_carried"]
     [made] = [Path(p) for p in run.json()["written"]]
     assert made.suffix == template.suffix
     a, b = parts(template), parts(made)

@@ -59,8 +59,6 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "file_locked": (ERROR, "“{path}”正在被 Excel 打开（发现锁文件“{lock}”）",
                     "先在 Excel 中保存并关闭该文件，再运行"),
     "file_readonly": (ERROR, "“{path}”是只读文件，无法原位写入", "去掉只读属性，或不加 --in-place 输出到新文件"),
-    "content_not_carried": (WARNING, "输出文件未包含原工作簿中的：{detail}（原文件未改动）",
-                            "这些内容仍在原文件中；如需要，请从原文件复制或在 Excel 内用一键评分"),
     "file_changed": (ERROR, "“{path}”在 perfxl 读取之后被修改或替换，结果未写入（文件未改动）",
                      "确认文件已保存并关闭后重新运行"),
     "output_exists": (ERROR, "“{path}”已存在", "加 --force 覆盖（会先备份原文件），或用 -o 指定其他文件名"),
