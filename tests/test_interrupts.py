@@ -50,7 +50,8 @@ def hook(event, args):
             os.kill(os.getpid(), getattr(signal, mode))
     elif not at:
         path = args[0] if event == "open" and args else None
-        if isinstance(path, (str, bytes)) and os.fsdecode(path).startswith(cwd) and not os.fsdecode(path).endswith(".py"):
+        name = os.fsdecode(path) if isinstance(path, (str, bytes)) else ""
+        if name.startswith(cwd) and not name.endswith(".py"):
             events.append(count)
         elif event == "open" and args and args[0] is None:                   # O_TMPFILE in a folder
             events.append(count)
@@ -356,7 +357,8 @@ def test_the_next_command_removes_only_abandoned_run_folders(tmpdir_short):
     """A run folder is locked while its process lives: the next perfxl command removes the folders of
     killed processes (kill -9 leaves no chance to clean up) and leaves the others' alone."""
     env = {**os.environ, "TMPDIR": str(tmpdir_short)}
-    hold = "from perfxl.io.files import use_run_folder; import time; print(use_run_folder(), flush=True); time.sleep(120)"
+    hold = ("from perfxl.io.files import use_run_folder; import time; print(use_run_folder(), flush=True); "
+            "time.sleep(120)")
 
     def holder() -> tuple[subprocess.Popen, Path]:
         proc = subprocess.Popen([sys.executable, "-c", hold], env=env, stdout=subprocess.PIPE, text=True)

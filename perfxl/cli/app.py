@@ -139,7 +139,8 @@ def template_cmd(
 
 @app.command("validate")
 def validate_cmd(
-    file: Annotated[Path, typer.Argument(readable=False, metavar=CLI_METAVARS["file"], help="要校验的工作簿（.xlsx/.xlsm/.xls/.ods）")],
+    file: Annotated[Path, typer.Argument(
+        readable=False, metavar=CLI_METAVARS["file"], help="要校验的工作簿（.xlsx/.xlsm/.xls/.ods）")],
     as_json: Json = False,
     password: Password = None,
 ) -> None:
@@ -163,7 +164,8 @@ def validate_cmd(
 
 @app.command("score")
 def score_cmd(
-    file: Annotated[Path, typer.Argument(readable=False, metavar=CLI_METAVARS["file"], help="要评分的工作簿（.xlsx/.xlsm/.xls/.ods）")],
+    file: Annotated[Path, typer.Argument(
+        readable=False, metavar=CLI_METAVARS["file"], help="要评分的工作簿（.xlsx/.xlsm/.xls/.ods）")],
     output: Annotated[Optional[Path], typer.Option(
         "-o", "--output", readable=False, help="输出文件（默认在原文件旁生成“文件名_评分.xlsx”）")] = None,
     in_place: Annotated[bool, typer.Option("--in-place", help="写回原文件（先备份，原子替换）")] = False,
@@ -271,7 +273,8 @@ def fill_cmd(
     roster: Annotated[Path, typer.Argument(readable=False,
         metavar=CLI_METAVARS["roster"], help="名单工作簿：每行一个单位，表头为“基本信息”“基础数据”中的项目名（如 单位名称、评价年度、年初预算数）")],
     outdir: Annotated[Path, typer.Option("-o", "--output-dir", readable=False, help="输出目录：每个单位一个工作簿")],
-    template: Annotated[Optional[Path], typer.Option("-t", "--template", readable=False, help="模板工作簿（默认：标准评分模板）")] = None,
+    template: Annotated[Optional[Path], typer.Option(
+        "-t", "--template", readable=False, help="模板工作簿（默认：标准评分模板）")] = None,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="名单所在的工作表（默认第一个）")] = None,
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件（先备份）")] = False,
     as_json: Json = False,
@@ -311,7 +314,8 @@ def fill_cmd(
 
 @app.command("consolidate")
 def consolidate_cmd(
-    paths: Annotated[list[Path], typer.Argument(readable=False, metavar=CLI_METAVARS["paths"], help="工作簿或文件夹（文件夹逐层查找 .xlsx/.xlsm/.xls/.xlsb/.ods）")],
+    paths: Annotated[list[Path], typer.Argument(
+        readable=False, metavar=CLI_METAVARS["paths"], help="工作簿或文件夹（文件夹逐层查找 .xlsx/.xlsm/.xls/.xlsb/.ods）")],
     output: Annotated[Path, typer.Option("-o", "--output", readable=False, help="汇总工作簿")] = Path("汇总.xlsx"),
     panel: Annotated[str, typer.Option(
         "--panel", help="同一单位多位评价人时各指标的汇总方法：mean 平均值、median 中位数、trimmed 去掉最高和最低后平均")] = "mean",
@@ -352,7 +356,8 @@ app.add_typer(survey_app, name="survey")
 
 @survey_app.command("import")
 def survey_import_cmd(
-    export: Annotated[Path, typer.Argument(readable=False, metavar=CLI_METAVARS["export"], help="平台导出的答卷（.xlsx/.xls/.csv，GBK 或 UTF-8）")],
+    export: Annotated[Path, typer.Argument(
+        readable=False, metavar=CLI_METAVARS["export"], help="平台导出的答卷（.xlsx/.xls/.csv，GBK 或 UTF-8）")],
     into: Annotated[Path, typer.Option("--into", readable=False, help="写入其“问卷”页的评分工作簿（先备份）")],
     set_name: Annotated[Optional[str], typer.Option(
         "--set", help="这批答卷的对象类别，并以此名在“问卷设置”中加一个题组（如 会员、工作人员）")] = None,
