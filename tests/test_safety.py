@@ -183,6 +183,8 @@ def test_grade_labels_stay_text_on_the_summary_and_its_chart_sheet(make_workbook
     seen = soffice.sheets(out)
     assert PAYLOADS[4] in texts(seen, L.SHEET_CONS_SUMMARY)
     assert PAYLOADS[4] in texts(seen, L.SHEET_CONS_CHARTS), seen[L.SHEET_CONS_CHARTS][:5]
+    import re
+
     with zipfile.ZipFile(out) as zf:
         formulas = [m for n in zf.namelist() if n.startswith("xl/worksheets/")
                     for m in re.findall(rb"<f>([^<]*)</f>", zf.read(n))]
