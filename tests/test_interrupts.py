@@ -26,8 +26,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-
 pytestmark = pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc (Linux)")
 
 STOPPER = r"""
@@ -179,6 +177,7 @@ def check_folder(before: dict[str, bytes], after: dict[str, bytes], outputs: set
 
 def _standard(path: Path, unit: str = "甲单位") -> Path:
     from test_robustness import standard
+
     from perfxl.model import layout as L
 
     def name(wb):

@@ -351,7 +351,7 @@ def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Pat
             item.status = "overwritten"
         else:
             item.status = "written"
-        atomic_write_bytes(target, lambda fh: fh.write(filled))
+        atomic_write_bytes(target, lambda fh, data=filled: fh.write(data))
     return FillReport(items, problems)
 
 
