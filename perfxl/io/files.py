@@ -12,23 +12,10 @@ from datetime import datetime
 from pathlib import Path
 
 from perfxl.check.problems import UnusableInput, problem
+from perfxl.model import layout as L
 
 # package parts openpyxl cannot carry over, with what a user would call them
-_DROPPED_PARTS = (
-    (re.compile(r"^xl/charts/"), "图表"),
-    (re.compile(r"^xl/media/"), "图片"),
-    (re.compile(r"^xl/drawings/drawing\d+\.xml$"), "图片、图表或形状"),
-    (re.compile(r"^xl/ctrlProps/"), "按钮等表单控件"),
-    (re.compile(r"^xl/activeX/"), "ActiveX 控件"),
-    (re.compile(r"^xl/embeddings/"), "嵌入对象"),
-    (re.compile(r"^xl/threadedComments/"), "新式批注（对话式批注）"),
-    (re.compile(r"^xl/slicers?/|^xl/slicerCaches/"), "切片器"),
-    (re.compile(r"^xl/timelines?/|^xl/timelineCaches/"), "日程表"),
-    (re.compile(r"^xl/queryTables/|^xl/connections\.xml$"), "外部数据连接"),
-    (re.compile(r"^customUI"), "自定义功能区"),
-    (re.compile(r"^xl/model/"), "数据模型"),
-    (re.compile(r"^xl/webextensions/"), "加载项内容"),
-)
+_DROPPED_PARTS = tuple((re.compile(pattern), label) for pattern, label in L.PACKAGE_PART_KINDS)
 _MACROS = re.compile(r"^xl/vbaProject\.bin$")
 _SHEET_EXT = (
     (b"x14:dataValidation", "跨表引用的下拉列表（数据验证扩展）"),
@@ -58,8 +45,8 @@ def unsupported_content(source, *, keep_vba: bool = True) -> list[str]:
                                 found.append(label)
                 if name.startswith("xl/drawings/vmlDrawing"):
                     data = zf.read(name)
-                    if re.search(rb'ObjectType="(?!Note")', data) and "按钮等表单控件" not in found:
-                        found.append("按钮等表单控件")
+                    if re.search(rb'ObjectType="(?!Note")', data) and L.PART_CONTROLS not in found:
+                        found.append(L.PART_CONTROLS)
     except zipfile.BadZipFile:
         return []
     return found
