@@ -166,6 +166,26 @@ def test_target_with_content_openpyxl_would_drop_is_refused(tmp_path, make_workb
     assert not list(tmp_path.glob("*.bak-*"))
 
 
+@pytest.mark.parametrize("part, label", [("customXml/item1.xml", "自定义 XML"),
+                                         ("xl/printerSettings/printerSettings1.bin", "打印机设置")])
+def test_target_with_parts_openpyxl_would_drop_is_refused(tmp_path, make_workbook, part, label):
+    """A sensitivity label (customXml) or printer settings, as Excel leaves them: openpyxl would drop them."""
+    import zipfile
+
+    plain = make_workbook(rows=ROWS_, info={"unit": "x", "year": 2024}, survey=dict(sets=SETS))
+    target = tmp_path / "带标签.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            out.writestr(item, src.read(item.filename))
+        out.writestr(part, b'<?xml version="1.0" encoding="UTF-8"?><label xmlns="urn:x"/>' if part.endswith(".xml")
+                     else b"\x00" * 64)
+    before = hashlib.sha256(target.read_bytes()).hexdigest()
+    with pytest.raises(UnusableInput) as e:
+        write_import(import_export(X.wjx_text_xlsx(tmp_path / "e.xlsx")), target)
+    assert e.value.problems[0].code == "survey_import_target_unsafe" and label in e.value.problems[0].message
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == before
+
+
 def test_imported_workbook_opens_in_libreoffice(tmp_path, make_workbook, soffice):
     target = _target(make_workbook)
     write_import(import_export(X.tencent_csv(tmp_path / "t.csv")), target)

@@ -613,4 +613,6 @@ PACKAGE_PART_KINDS = (
     (r"^customUI", "自定义功能区"),
     (r"^xl/model/", "数据模型"),
     (r"^xl/webextensions/", "加载项内容"),
+    (r"^customXml/", "自定义 XML 部件（如敏感度标签、SharePoint 属性）"),
+    (r"^xl/printerSettings/", "打印机设置"),
 )
