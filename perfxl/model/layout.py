@@ -616,3 +616,6 @@ PACKAGE_PART_KINDS = (
     (r"^customXml/", "自定义 XML 部件（如敏感度标签、SharePoint 属性）"),
     (r"^xl/printerSettings/", "打印机设置"),
 )
+
+#: the header of the notes column on 问卷设置
+SURVEY_SETUP_NOTE = "说明"

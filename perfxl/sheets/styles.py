@@ -27,6 +27,8 @@ UNLOCKED = Protection(locked=False)
 LOCKED = Protection(locked=True)
 
 
+_METHOD, _SOURCE = L.COLUMNS_BY_KEY["method"].header, L.COLUMNS_BY_KEY["source"].header
+
 def fill(color: str) -> PatternFill:
     return PatternFill("solid", start_color=color, end_color=color)
 
@@ -164,8 +166,8 @@ def clear_sheet(wb, name: str, index: int | None = None):
 def build_lists(wb, method_names: list[str], source_names: list[str]) -> dict[str, int]:
     """The hidden 选项 sheet; returns how many items each list has."""
     ws = clear_sheet(wb, L.SHEET_LISTS)
-    lists = {"method": ("计分方法", method_names), "kind": ("评价类型", list(L.EVALUATION_TYPES)),
-             "source": ("数据来源", source_names)}
+    lists = {"method": (_METHOD, method_names), "kind": (L.INFO_BY_KEY["kind"].label, list(L.EVALUATION_TYPES)),
+             "source": (_SOURCE, source_names)}
     for key, (title, items) in lists.items():
         col = ord(L.LIST_COLUMNS[key]) - 64
         ws.cell(row=1, column=col, value=title)
@@ -231,16 +233,16 @@ def build_indicator_sheet(ws, rows: list[dict], blank_rows: int, counts: dict[st
     fit_rows(ws, range(2, len(rows) + 2))
     col = {c.key: get_column_letter(j) for j, c in enumerate(cols, start=1)}
     src = DataValidation(type="list", formula1=list_range("source", counts["source"]), allow_blank=True,
-                         showErrorMessage=True, errorStyle="information", errorTitle="数据来源",
+                         showErrorMessage=True, errorStyle="information", errorTitle=_SOURCE,
                          error="不在列表中：可以是“问卷:题组名”，请确认写法（见“说明”页）")
     ws.add_data_validation(src)
     src.add(f"{col['source']}2:{col['source']}{last}")
     dv = DataValidation(type="list", formula1=list_range("method", counts["method"]), allow_blank=True,
-                        showErrorMessage=True, errorTitle="计分方法", error="请从下拉列表中选择计分方法（见“说明”页）",
-                        showInputMessage=True, promptTitle="计分方法", prompt="从列表选择；参数写法见“说明”页")
+                        showErrorMessage=True, errorTitle=_METHOD, error="请从下拉列表中选择计分方法（见“说明”页）",
+                        showInputMessage=True, promptTitle=_METHOD, prompt="从列表选择；参数写法见“说明”页")
     ws.add_data_validation(dv)
     dv.add(f"{col['method']}2:{col['method']}{last}")
-    for key, title in (("weight", "分值"), ("evaluator_score", "评价得分")):
+    for key, title in ((k, L.COLUMNS_BY_KEY[k].header) for k in ("weight", "evaluator_score")):
         num = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
                              showErrorMessage=True, errorTitle=title, error=f"{title}应为不小于 0 的数字")
         ws.add_data_validation(num)
@@ -264,11 +266,11 @@ def build_system_sheet(ws, rows: list[dict], counts: dict[str, int]) -> None:
     fit_rows(ws, range(2, len(rows) + 2))
     letter = {c.key: get_column_letter(j) for j, c in enumerate(cols, start=1)}
     dv = DataValidation(type="list", formula1=list_range("method", counts["method"]), allow_blank=True,
-                        showErrorMessage=True, errorTitle="计分方法", error="请从下拉列表中选择计分方法")
+                        showErrorMessage=True, errorTitle=_METHOD, error="请从下拉列表中选择计分方法")
     ws.add_data_validation(dv)
     dv.add(f"{letter['method']}2:{letter['method']}{last}")
     src = DataValidation(type="list", formula1=list_range("source", counts["source"]), allow_blank=True,
-                         showErrorMessage=True, errorStyle="information", errorTitle="数据来源",
+                         showErrorMessage=True, errorStyle="information", errorTitle=_SOURCE,
                          error="不在列表中：可以是“问卷:题组名”")
     ws.add_data_validation(src)
     src.add(f"{letter['source']}2:{letter['source']}{last}")
@@ -348,7 +350,7 @@ def build_survey(ws, questions: list[str], responses: list[list] | None = None, 
 def build_survey_setup(ws, options: list[tuple], sets: list[tuple[str, str, str | None]]) -> None:
     """问卷设置: options (label, weight, satisfied[, 对象类别]) and question sets; all input."""
     header_row(ws, 1, L.SURVEY_OPTION_HEADER, (16, 28, 12, 14, 50))
-    put(ws, 1, 5, "说明", style="header")
+    put(ws, 1, 5, L.SURVEY_SETUP_NOTE, style="header")
     r = 1
     for label, weight, happy, *group in options:
         r += 1
@@ -365,7 +367,7 @@ def build_survey_setup(ws, options: list[tuple], sets: list[tuple[str, str, str 
             put(ws, r, j, None, style="input")
     r += 2
     header_row(ws, r, L.SURVEY_SET_HEADER)
-    put(ws, r, 5, "说明", style="header")
+    put(ws, r, 5, L.SURVEY_SETUP_NOTE, style="header")
     put(ws, r + 1, 5, "题目写“问卷”页（或“问卷汇总”）的题目名，可含标点，用顿号分隔；也可写题号“题3”、"
                       "范围“题1~题5”或“全部”。对象类别留空表示全部答卷。"
                       "指标的数据来源写“问卷:题组名”（得分率）或“问卷满意率:题组名”", style="plain")
