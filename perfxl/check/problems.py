@@ -53,7 +53,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "file_not_excel": (ERROR, "“{path}”不是 Excel 工作簿（{detail}）",
                        "请用 Excel 或 WPS 另存为 .xlsx 后再试"),
     "file_unreadable": (ERROR, "无法读取“{path}”：{detail}", "在 Excel 中打开并另存为 .xlsx；文件若已损坏请找回原件"),
-    "file_encrypted": (ERROR, "“{path}”设置了打开密码，无法读取", "用 --password 提供密码，或在 Excel 中取消密码后另存"),
+    "file_encrypted": (ERROR, "“{path}”设置了打开密码，无法读取",
+                       "用 --password 提供密码，或在 Excel 中取消密码后另存"),
     "file_too_large": (ERROR, "“{path}”解压后过大（{detail}），已拒绝读取以免耗尽内存",
                        "检查文件是否异常；正常的评分工作簿不会超过此限制"),
     "file_locked": (ERROR, "“{path}”正在被 Excel 打开（发现锁文件“{lock}”）",
@@ -65,11 +66,15 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "options_conflict": (ERROR, "选项 {options} 不能同时使用", "只保留其中一个"),
     "usage_error": (ERROR, "命令用法有误：{detail}", "运行 perfxl --help 查看用法"),
     "usage_missing": (ERROR, "命令用法有误：缺少{what}", "按此写法运行：{usage}；详见 {help}"),
-    "usage_no_such_command": (ERROR, "命令用法有误：没有“{value}”这个命令{suggest}", "可用的命令：{choices}；详见 perfxl --help"),
-    "usage_no_such_option": (ERROR, "命令用法有误：没有“{value}”这个选项{suggest}", "可用的选项：{choices}；详见 {help}"),
+    "usage_no_such_command": (ERROR, "命令用法有误：没有“{value}”这个命令{suggest}",
+                              "可用的命令：{choices}；详见 perfxl --help"),
+    "usage_no_such_option": (ERROR, "命令用法有误：没有“{value}”这个选项{suggest}",
+                             "可用的选项：{choices}；详见 {help}"),
     "usage_bad_value": (ERROR, "命令用法有误：{option} 的值“{value}”无效：{detail}", "详见 {help}"),
-    "usage_needs_value": (ERROR, "命令用法有误：选项 {option} 后面需要一个值", "在 {option} 后面写上值，如 {example}；详见 {help}"),
-    "usage_extra_argument": (ERROR, "命令用法有误：多出的参数“{value}”", "检查命令：文件名中有空格时请用引号括起来；详见 {help}"),
+    "usage_needs_value": (ERROR, "命令用法有误：选项 {option} 后面需要一个值",
+                          "在 {option} 后面写上值，如 {example}；详见 {help}"),
+    "usage_extra_argument": (ERROR, "命令用法有误：多出的参数“{value}”",
+                             "检查命令：文件名中有空格时请用引号括起来；详见 {help}"),
     "output_suffix": (ERROR, "输出文件“{path}”的扩展名应为 {suffixes}", "用 -o 指定以 {suffixes} 结尾的文件名"),
     "panel_invalid": (ERROR, "--panel 应为 mean、median 或 trimmed，收到“{value}”", "改为 mean、median 或 trimmed"),
     "framework_unknown": (ERROR, "没有名为“{value}”的内置框架", "可选：{choices}"),
@@ -83,7 +88,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     # --- sheets and headers --------------------------------------------------
     "sheet_missing": (ERROR, "缺少工作表“{sheet}”（现有工作表：{names}）",
                       "用 perfxl template 生成标准模板，或把相应工作表改名为“{sheet}”"),
-    "header_row_missing": (ERROR, "工作表“{sheet}”前{rows}行中找不到表头行（至少应有 编号、三级指标、分值、计分方法、实际值）",
+    "header_row_missing": (ERROR, "工作表“{sheet}”前{rows}行中找不到表头行（至少应有 编号、三级指标、分值、计分方法、"
+                           "实际值）",
                            "把表头放在前{rows}行内，表头名称见“说明”页"),
     "header_missing": (ERROR, "工作表“{sheet}”第{row}行的表头缺少“{header}”列",
                        "在表头行加入“{header}”列；可接受的写法：{aliases}"),
@@ -111,18 +117,22 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "note_required_deviation": (ERROR, "评价得分 {evaluator} 与规则得分 {rule} 不同，但没有评价说明",
                                 "在评价说明中写明偏离评分标准的理由，或删除评价得分以按规则计分"),
     "rule_unscored": (WARNING, "该指标无法按规则计分，已采用评价得分 {evaluator}", "修正上面指出的问题"),
-    "target_formula": (WARNING, "目标值单元格是公式“{formula}”（在 Excel、WPS 中键入“=100%”会变成公式）；本行实际值是百分比，"
+    "target_formula": (WARNING, "目标值单元格是公式“{formula}”（在 Excel、WPS 中键入“=100%”会变成公式）；本行实际值是"
+                       "百分比，"
                                 "已按目标值“{read}”计分",
                        "目标值请写成文字，如 =100%（先输入英文单引号 ' 再输入）、≥100% 或 100%"),
-    "score_typed": (WARNING, "“{column}”是 perfxl 计算的列，这里填了 {value}：已作为评价人给定的得分（同“{evaluator}”）使用",
+    "score_typed": (WARNING, "“{column}”是 perfxl 计算的列，这里填了 {value}：已作为评价人给定的得分（同“{evaluator}”"
+                    "）使用",
                     "自评或评价人给定的得分请填在“{evaluator}”列；如不需要，删除这个数字，perfxl 将按规则计分"),
-    "score_typed_overruled": (WARNING, "“{column}”填了 {value}，与评价得分 {evaluator} 不同：以评价得分为准，这一格将改写为 {evaluator}",
+    "score_typed_overruled": (WARNING, "“{column}”填了 {value}，与评价得分 {evaluator} 不同：以评价得分为准，这一格将"
+                              "改写为 {evaluator}",
                               "删除“{column}”中的数字（该列由 perfxl 计算）"),
     "score_typed_not_applicable": (WARNING, "该指标不适用（{why}），填写的得分 {value} 不计入总分",
                                    "删除该得分；如该指标适用，改正不适用的标记"),
     "computed_typed": (WARNING, "“{column}”是 perfxl 计算的列，这里填了 {value}，评分后将改写为 {computed}",
                        "不要在计算列填写；评价人自己的得分请填在“评价得分”列"),
-    "na_method_invalid": (WARNING, "“{column}”的设定“{value}”无效，已按默认的“{default}”换算总分", "从下拉列表选择：{choices}"),
+    "na_method_invalid": (WARNING, "“{column}”的设定“{value}”无效，已按默认的“{default}”换算总分",
+                          "从下拉列表选择：{choices}"),
     # --- structure -----------------------------------------------------------
     "level_missing": (ERROR, "{column}为空，且上方没有可沿用的值", "填写该行的{column}"),
     "level_sum": (ERROR, "{level}“{name}”下三级指标分值合计 {total}，与标注的 {declared} 分不符",
@@ -151,31 +161,44 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                            "目标值写成百分比，如 ≥90%、=100%、≤100%"),
     "figure_missing_input": (ERROR, "派生指标“{figure}”缺少输入：{cells}", "在“基础数据”页填写这些数值"),
     "figure_not_computable": (ERROR, "派生指标“{figure}”无法计算：{detail}", "检查“基础数据”页的数值；{fix_hint}"),
-    "survey_missing": (ERROR, "数据来源“{value}”需要“问卷”工作表，但工作簿中没有", "加入“问卷”和“问卷设置”工作表（用 perfxl template 生成）"),
-    "survey_set_missing": (ERROR, "问卷题组“{value}”在“问卷设置”中不存在（现有题组：{sets}）", "在“问卷设置”的题组表中加入该题组，或改正名称"),
+    "survey_missing": (ERROR, "数据来源“{value}”需要“问卷”工作表，但工作簿中没有",
+                       "加入“问卷”和“问卷设置”工作表（用 perfxl template 生成）"),
+    "survey_set_missing": (ERROR, "问卷题组“{value}”在“问卷设置”中不存在（现有题组：{sets}）",
+                           "在“问卷设置”的题组表中加入该题组，或改正名称"),
     "survey_set_empty": (ERROR, "问卷题组“{value}”没有有效回答", "检查题组的题目和对象类别，以及“问卷”页的答案"),
-    "survey_set_unknown_question": (ERROR, "题组“{name}”的题目“{value}”在“问卷”页的表头和“问卷汇总”的题目中都找不到（现有：{headers}）",
-                                    "题目写成表头的名称（可含标点），用顿号分隔；也可写题号“题3”、范围“题1~题5”或“全部”"),
-    "survey_set_unknown_group": (ERROR, "题组“{name}”的对象类别“{value}”在“问卷”页和“问卷汇总”中都没有出现（现有：{groups}）",
+    "survey_set_unknown_question": (ERROR, "题组“{name}”的题目“{value}”在“问卷”页的表头和“问卷汇总”的题目中都找不到（"
+                                    "现有：{headers}）",
+                                    "题目写成表头的名称（可含标点），用顿号分隔；也可写题号“题3”、范围“题1~题5”或“全"
+                                    "部”"),
+    "survey_set_unknown_group": (ERROR, "题组“{name}”的对象类别“{value}”在“问卷”页和“问卷汇总”中"
+                                 "都没有出现（现有：{groups}）",
                                  "改正对象类别，或留空表示全部答卷"),
     "survey_option_invalid": (ERROR, "问卷选项的分值“{value}”无效", "分值填百分比（如 100%、80%）或分数（如 5、4、3）"),
-    "survey_unknown_answer": (ERROR, "答案“{value}”不在问卷选项中", "改为以下选项之一：{choices}；或在“问卷设置”中增加该选项"),
-    "survey_unknown_answer_more": (ERROR, "“{column}”列另有 {count} 个答案不在选项中（共 {total} 个，前面已列出 20 个）",
+    "survey_unknown_answer": (ERROR, "答案“{value}”不在问卷选项中",
+                              "改为以下选项之一：{choices}；或在“问卷设置”中增加该选项"),
+    "survey_unknown_answer_more": (ERROR, "“{column}”列另有 {count} 个答案不在选项中（共 {total} 个，前面已列出 20 个"
+                                   "）",
                                    "筛选该列找出其余无效答案"),
     "survey_blank_answer": (WARNING, "“{column}”列有 {count} 个空答案（{cells}），已不计入统计",
                             "如为漏录请补填；如这道题本来只问某一类对象，在题组中写明对象类别"),
     "survey_duplicate_id": (WARNING, "答卷编号“{value}”重复（首次出现在 {first}）", "核对是否重复录入同一份答卷"),
-    "survey_question_unused": (WARNING, "题目“{value}”没有被任何指标使用", "如需计分，把它加入“问卷设置”中某个被指标引用的题组"),
+    "survey_question_unused": (WARNING, "题目“{value}”没有被任何指标使用",
+                               "如需计分，把它加入“问卷设置”中某个被指标引用的题组"),
     "survey_columns_ignored": (INFO, "有 {count} 列是问卷平台导出的记录信息，不是题目，已忽略：{columns}",
                                "如其中有要计分的题目，把表头改成题目文字（可带题号，如“3、您对……是否满意？”）"),
-    "survey_answers_numbered": (INFO, "{count} 列的答案是选项序号（{columns}），已按“问卷设置”中选项的顺序换算：{mapping}",
-                                "核对问卷中的选项顺序与“问卷设置”一致；如导出的是分数（按分数下载），把“问卷设置”的选项写成 5、4、3、2、1"),
-    "survey_rows_and_counts": (ERROR, "题组“{name}”的题目（如“{value}”）在{sheets}都有数据，同一题组不能既用逐份答卷又用选项计数，该题组未计算",
-                               "删除其中一处（选项计数若由这些答卷汇总而来，保留“问卷”页的答卷即可），或把它们分成两个题组"),
+    "survey_answers_numbered": (INFO, "{count} 列的答案是选项序号（{columns}），"
+                                "已按“问卷设置”中选项的顺序换算：{mapping}",
+                                "核对问卷中的选项顺序与“问卷设置”一致；如导出的是分数（按分数下载），把“问卷设置”的选"
+                                "项写成 5、4、3、2、1"),
+    "survey_rows_and_counts": (ERROR, "题组“{name}”的题目（如“{value}”）在{sheets}都有数据，同一题组不能既用逐份答卷又"
+                               "用选项计数，该题组未计算",
+                               "删除其中一处（选项计数若由这些答卷汇总而来，保留“问卷”页的答卷即可），或把它们分成两"
+                               "个题组"),
     "survey_count_column_ignored": (WARNING, "“问卷汇总”的列“{value}”不是问卷选项，该列已忽略",
                                     "表头写“问卷设置”中的选项名（{choices}），份数列写“份数”，对象类别列写“对象类别”"),
     "survey_count_no_question": (ERROR, "该行填写了选项人数，但没有题目", "在“题目”列填写题目名（与题组中的写法一致）"),
-    "survey_count_invalid": (ERROR, "“{column}”的人数“{value}”不是非负整数", "填写人数，如 43；没有人选择的填 0 或留空"),
+    "survey_count_invalid": (ERROR, "“{column}”的人数“{value}”不是非负整数",
+                             "填写人数，如 43；没有人选择的填 0 或留空"),
     "survey_count_over_size": (ERROR, "题目“{name}”各选项人数之和 {total} 超过份数 {value}", "核对各选项人数和份数"),
     "survey_count_duplicate": (ERROR, "题目“{value}”（同一对象类别）在“问卷汇总”中重复（首次出现在 {first}）",
                                "每道题每个对象类别只写一行：删除或合并重复的行"),
@@ -183,16 +206,23 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                    "该对象类别的选项是：{choices}；改正人数，或在“问卷设置”中为该对象类别加上这个选项"),
     # --- survey platform exports (perfxl survey import) ----------------------------------------
     "survey_export_read": (INFO, "“{path}”识别为{kind}导出（{detail}）：{count} 份答卷，{total} 道题导入", ""),
-    "survey_export_no_header": (ERROR, "“{path}”前 {rows} 行中找不到问卷的表头（序号、编号、提交答卷时间或带题号的题目）",
-                                "导入问卷星、腾讯问卷导出的原始文件；手工表格请让第一行是表头：编号、对象类别，其后每列一道题"),
+    "survey_export_no_header": (ERROR, "“{path}”前 {rows} 行中找不到问卷的表头（序号、编号、提交答卷时间或带题号的题目"
+                                "）",
+                                "导入问卷星、腾讯问卷导出的原始文件；手工表格请让第一行是表头：编号、对象类别，其后每"
+                                "列一道题"),
     "survey_export_no_question": (ERROR, "“{path}”中没有可计分的单选题（各列：{detail}）",
                                   "导出时选择“按选项文本”或“按选项序号”；多选、填空题不能计分"),
-    "survey_export_matrix": (INFO, "矩阵题的 {count} 行各作为一道题导入：{columns}", "题组中写这道题的题号（如“题5”）即包含它的每一行"),
-    "survey_export_skipped": (WARNING, "{kind}不计分，未导入：{columns}", "如需计分，请改为单选题或在“问卷汇总”中填写各选项人数"),
-    "survey_import_target_unsafe": (ERROR, "“{path}”包含 perfxl 目前无法原样保留的内容：{detail}；导入会丢失这些内容，已拒绝（文件未改动）",
-                                    "把导出的表格直接粘贴到“问卷”页（序号、提交时间等列会自动忽略），或在副本中删除这些内容后再导入"),
+    "survey_export_matrix": (INFO, "矩阵题的 {count} 行各作为一道题导入：{columns}",
+                             "题组中写这道题的题号（如“题5”）即包含它的每一行"),
+    "survey_export_skipped": (WARNING, "{kind}不计分，未导入：{columns}",
+                              "如需计分，请改为单选题或在“问卷汇总”中填写各选项人数"),
+    "survey_import_target_unsafe": (ERROR, "“{path}”包含 perfxl 目前无法原样保留的内容：{detail}；导入会丢失这些内容，"
+                                    "已拒绝（文件未改动）",
+                                    "把导出的表格直接粘贴到“问卷”页（序号、提交时间等列会自动忽略），或在副本中删除这"
+                                    "些内容后再导入"),
     "survey_import_group_exists": (ERROR, "“问卷”页已有 {count} 份对象类别为“{value}”的答卷，未导入（文件未改动）",
-                                   "确认要用这次导出替换它们时加 --replace（原文件先备份）；或用 --set 导入为另一个对象类别"),
+                                   "确认要用这次导出替换它们时加 --replace（原文件先备份）；或用 --set 导入为另一个对"
+                                   "象类别"),
     "info_missing": (WARNING, "基本信息“{column}”未填写", "填写{column}，汇总和报告会用到"),
     "info_year": (WARNING, "评价年度“{value}”不是年份", "填写四位年份，如 2022"),
     "info_credit": (WARNING, "统一社会信用代码“{value}”格式不对", "填写 18 位统一社会信用代码（数字和大写字母）"),
@@ -232,29 +262,36 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "consolidate_strict": (ERROR, "有 {count} 个校验错误（使用了 --strict，有错误的工作簿不纳入）：{first}",
                            "运行 perfxl validate 该文件，改正全部错误后重新汇总；或去掉 --strict"),
     "consolidate_info_missing": (ERROR, "“{sheet}”中{column}未填写，无法归入汇总", "填写{column}后重新汇总"),
-    "consolidate_duplicate_copy": (WARNING, "与“{other}”是同一单位、年度、评价人（{who}）的重复提交，内容相同，只纳入“{other}”",
+    "consolidate_duplicate_copy": (WARNING, "与“{other}”是同一单位、年度、评价人（{who}）的重复提交，内容相同，只纳入“"
+                                   "{other}”",
                                    "删除多余的副本"),
-    "consolidate_duplicate_conflict": (ERROR, "与{others}是同一单位、年度、评价人（{who}）的重复提交，且得分不同，无法确定以哪份为准，均未纳入",
+    "consolidate_duplicate_conflict": (ERROR, "与{others}是同一单位、年度、评价人（{who}）的重复提交，且得分不同，无法"
+                                       "确定以哪份为准，均未纳入",
                                        "保留正确的一份、删除其余；如是不同评价人，请在“基本信息”的评价人中分别填写"),
-    "consolidate_system_mismatch": (ERROR, "指标体系与其余 {count} 份工作簿（如“{reference}”）不同：{detail}，未纳入以免混算",
+    "consolidate_system_mismatch": (ERROR, "指标体系与其余 {count} 份工作簿（如“{reference}”）不同：{detail}，未纳入以"
+                                    "免混算",
                                     "按同一模板填写；不同指标体系的工作簿请放在不同文件夹分别汇总"),
     "consolidate_internal": (ERROR, "处理“{path}”时出错：{detail}", "请把该文件和命令报告给维护者"),
-    "consolidate_output_exists": (ERROR, "输出文件“{path}”已存在", "加 --force 覆盖（会先备份原文件），或用 -o 指定其他文件名"),
+    "consolidate_output_exists": (ERROR, "输出文件“{path}”已存在",
+                                  "加 --force 覆盖（会先备份原文件），或用 -o 指定其他文件名"),
     "consolidate_scheduler": (ERROR, "无法使用 Dask 调度器“{address}”：{detail}",
                               "检查地址和端口（如 tcp://10.0.0.5:8786），本机试用可写 --scheduler local；"
                               "需先安装可选依赖：pip install \"perfxl[dask]\""),
     "consolidate_worker_lost": (ERROR, "处理“{path}”时工作进程意外退出（{detail}）",
                                 "用 perfxl validate 单独检查该文件；如仍出错，请把文件报告给维护者"),
     # --- Word report (perfxl report) -------------------------------------------------
-    "report_output_suffix": (ERROR, "报告输出文件“{path}”不是 .docx 文件", "用 -o 指定以 .docx 结尾的文件名，如 -o 报告.docx"),
-    "report_template_missing": (ERROR, "找不到报告模板“{path}”", "检查 --template 的路径；可复制 workbook_templates/报告模板.docx 修改"),
+    "report_output_suffix": (ERROR, "报告输出文件“{path}”不是 .docx 文件",
+                             "用 -o 指定以 .docx 结尾的文件名，如 -o 报告.docx"),
+    "report_template_missing": (ERROR, "找不到报告模板“{path}”",
+                                "检查 --template 的路径；可复制 workbook_templates/报告模板.docx 修改"),
     "report_template_invalid": (ERROR, "报告模板“{path}”不是可用的 Word 文档（{detail}）",
                                 "用 Word 或 WPS 另存为 .docx（Word 文档）后再试；.doc、.dotx 等格式不能直接使用"),
     "report_template_syntax": (ERROR, "报告模板“{path}”中的标记有误：{detail}{near}",
                                "检查模板中的 {{{{ }}}} 和 {{% %}} 标记是否成对、拼写是否正确；"
                                "可对照 workbook_templates/报告模板.docx"),
     "report_template_too_large": (ERROR, "报告模板“{path}”过大（{detail}），已拒绝使用",
-                                  "报告模板只需样式和标记：删去其中的大图片或多余内容后另存，或复制 workbook_templates/报告模板.docx 重新修改"),
+                                  "报告模板只需样式和标记：删去其中的大图片或多余内容后另存，或复制 workbook_template"
+                                  "s/报告模板.docx 重新修改"),
     "report_template_unsafe": (ERROR, "报告模板“{path}”中的标记访问了说明以外的内容，已拒绝渲染（{detail}）",
                                "标记只能引用 perfxl/report/document.py 开头列出的数据项（如 {{{{ u.heading }}}}），"
                                "不能调用方法或访问属性；可对照 workbook_templates/报告模板.docx"),
@@ -262,13 +299,15 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                               "安装任一中文字体（如 {fonts}）后重新生成报告；Linux 可安装 fonts-noto-cjk"),
     "report_output_locked": (ERROR, "“{path}”正在被 Word 或 WPS 打开（发现锁文件“{lock}”）",
                              "先在 Word 或 WPS 中关闭该文件再运行，或用 -o 写到其他文件名"),
-    "report_output_readonly": (ERROR, "“{path}”是只读文件，无法写入报告", "去掉该文件的只读属性，或用 -o 写到其他文件名"),
+    "report_output_readonly": (ERROR, "“{path}”是只读文件，无法写入报告",
+                               "去掉该文件的只读属性，或用 -o 写到其他文件名"),
     "report_validation_errors": (ERROR, "“{path}”有 {count} 个校验错误，报告中的得分仅供参考：{first}",
                                  "运行 perfxl validate {path} 查看全部问题，修正后重新评分并生成报告"),
     # --- report from a consolidated summary, 汇总 button (lead) ---------------------------------
     "report_summary_file_missing": (ERROR, "汇总工作簿列出的文件“{path}”找不到",
                                     "把各单位的评分工作簿放回汇总时的位置，或直接对这些工作簿运行 perfxl report"),
-    "excel_consolidate_folder": (ERROR, "“汇总设置”中的文件夹“{path}”不存在", "在“汇总设置”页填写存放各单位评分工作簿的文件夹"),
+    "excel_consolidate_folder": (ERROR, "“汇总设置”中的文件夹“{path}”不存在",
+                                 "在“汇总设置”页填写存放各单位评分工作簿的文件夹"),
     # --- robustness and safety (可靠性与安全): hostile, broken and unusual inputs -------------------
     "file_unsafe": (ERROR, "“{path}”中的“{member}”含有 DTD 声明（<!DOCTYPE>/<!ENTITY>），正常的工作簿不会有，"
                            "可能是恶意构造的文件，已拒绝读取",
@@ -276,7 +315,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "password_wrong": (ERROR, "“{path}”的打开密码不正确", "核对密码（区分大小写）后用 --password 重新提供"),
     "password_unsupported": (ERROR, "“{path}”设置了打开密码，但没有安装解密所需的 msoffcrypto-tool",
                              "运行 pip install msoffcrypto-tool，或在 Excel 中取消密码后另存"),
-    "sheet_too_large": (ERROR, "“{path}”的工作表“{sheet}”的数据区域达 {rows} 行 × {cols} 列，超过 perfxl 的上限 {limit} 个单元格"
+    "sheet_too_large": (ERROR, "“{path}”的工作表“{sheet}”的数据区域达 {rows} 行 × {cols} 列，超过 perfxl 的上限 {limit}"
+                        " 个单元格"
                                "（最远的内容在 {far}），已拒绝读取以免耗尽内存",
                         "删除表格下方和右侧多余的内容（选中多余的行或列后“删除”，而不是按 Delete 清除）后保存"),
     "row_hidden": (WARNING, "第{row}行是隐藏行，仍按指标计分", "如该指标不应计分，请删除该行，而不是隐藏"),
@@ -292,8 +332,10 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "legacy_format_output": (INFO, "“{path}”是 {kind} 格式，perfxl 不能在其中写入；结果写入新的标准工作簿“{output}”，"
                                    "原文件未改动。新文件各单元格的位置与原文件相同，问题所指的单元格在两个文件中一致",
                              ""),
-    "legacy_format_in_place": (ERROR, "“{path}”是 {kind} 格式，不能原位写入", "去掉 --in-place，结果会写入新的 .xlsx 文件"),
-    "write_load_failed": (ERROR, "perfxl 能读出“{path}”的数值，但无法把它载入以写回结果（{detail}）；结果未写入，原文件未改动",
+    "legacy_format_in_place": (ERROR, "“{path}”是 {kind} 格式，不能原位写入",
+                               "去掉 --in-place，结果会写入新的 .xlsx 文件"),
+    "write_load_failed": (ERROR, "perfxl 能读出“{path}”的数值，但无法把它载入以写回结果（{detail}）；结果未写入，原文"
+                          "件未改动",
                           "用 --no-write 只计算；或在 Excel 或 WPS 中打开并另存为新的 .xlsx 后再评分"),
 }
 
@@ -327,12 +369,14 @@ def worst_exit_code(problems: Iterable[Problem]) -> int:
 # --- docs/messages.md: every message, generated from CATALOGUE (tests check it is current) ---------
 
 _PLACEHOLDERS = {"path": "文件名", "file": "文件名", "sheet": "工作表", "column": "列名", "value": "单元格的值",
-                 "detail": "具体原因", "cell": "单元格", "cells": "单元格", "row": "行号", "rows": "行数", "cols": "列数",
+                 "detail": "具体原因", "cell": "单元格", "cells": "单元格", "row": "行号", "rows": "行数",
+                 "cols": "列数",
                  "names": "现有工作表", "header": "表头", "aliases": "可接受的写法", "method": "计分方法",
                  "syntax": "参数写法", "hint": "填写方法", "choices": "可选项", "weight": "分值", "name": "名称",
-                 "address": "调度器地址", "backup": "备份文件名", "columns": "列", "count": "数量", "current": "当前版本",
-                 "declared": "标注分值", "evaluator": "评价得分", "far": "单元格", "field": "项目", "figure": "派生指标",
-                 "figures": "派生指标名", "first": "第一个问题", "fix_hint": "提示", "fonts": "字体名", "found": "工作簿中的版本",
+                 "address": "调度器地址", "backup": "备份文件名", "columns": "列", "count": "数量",
+                 "current": "当前版本", "declared": "标注分值", "evaluator": "评价得分", "far": "单元格",
+                 "field": "项目", "figure": "派生指标", "figures": "派生指标名", "first": "第一个问题",
+                 "fix_hint": "提示", "fonts": "字体名", "found": "工作簿中的版本",
                  "group": "对象类别", "groups": "现有类别", "headers": "现有表头", "kind": "格式", "level": "指标级别",
                  "limit": "上限", "mapping": "换算关系",
                  "lock": "锁文件", "member": "部件", "near": "位置", "other": "另一行或文件", "others": "其他文件",
@@ -364,8 +408,10 @@ def messages_doc() -> str:
     """docs/messages.md as it should be."""
     return ("# perfxl 的全部提示\n\n"
             "perfxl 的每条提示都指出文件、工作表和单元格，说明哪里不对、怎么改。本表由 `perfxl/check/problems.py` 的 "
-            "`CATALOGUE` 生成（`python -m perfxl.check.problems --write`），测试会发现它过期。〈 〉中是随情况填入的内容。\n\n"
-            "退出码：`0` 无错误（可能有警告）；`1` 有校验错误；`2` 输入无法使用；`3` perfxl 内部错误；`130` 被中断。\n\n"
+            "`CATALOGUE` 生成（`python -m perfxl.check.problems --write`），测试会发现它过期。〈 〉中是随情况填入的内容"
+            "。\n\n"
+            "退出码：`0` 无错误（可能有警告）；`1` 有校验错误；`2` 输入无法使用；"
+            "`3` perfxl 内部错误；`130` 被中断。\n\n"
             + messages_table())
 
 
