@@ -164,7 +164,8 @@ def test_questionnaire_example_through_excel(cli, tmp_path):
 
     from perfxl.model.frameworks import examples
 
-    src = Path(__file__).resolve().parents[1] / "workbook_templates" / "examples" / examples()["project_example"]["output"]
+    folder = Path(__file__).resolve().parents[1] / "workbook_templates" / "examples"
+    src = folder / examples()["project_example"]["output"]
     path = tmp_path / "p.xlsx"
     shutil.copy2(src, path)
     book, result, _ = both_paths(cli, path, tmp_path)

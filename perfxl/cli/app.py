@@ -100,10 +100,12 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 
 @app.command("template")
 def template_cmd(
-    output: Annotated[Path, typer.Option("-o", "--output", readable=False, help="输出的模板文件")] = Path("评分模板.xlsx"),
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", readable=False, help="输出的模板文件")] = Path("评分模板.xlsx"),
     framework: Annotated[Optional[str], typer.Option("--framework", "-f",
                                                      help="内置评价框架：部门整体 / 项目支出 / 自评表")] = None,
-    from_: Annotated[Optional[Path], typer.Option("--from", readable=False, help="按自己的指标体系文件（.xlsx）生成")] = None,
+    from_: Annotated[Optional[Path], typer.Option(
+        "--from", readable=False, help="按自己的指标体系文件（.xlsx）生成")] = None,
     rows: Annotated[int, typer.Option("--rows", min=0, max=2000, help="空白指标行数（不用框架时）")] = 60,
     xlsm: Annotated[bool, typer.Option("--xlsm", help="生成启用宏的工作簿（.xlsm），带“校验”“评分”按钮")] = False,
     summary: Annotated[bool, typer.Option(
@@ -199,11 +201,14 @@ def score_cmd(
 @app.command("report")
 def report_cmd(
     files: Annotated[list[Path], typer.Argument(readable=False,
-        metavar=CLI_METAVARS["file"], help="已评分的工作簿（.xlsx/.xlsm，可给多个：每个单位一节），或 perfxl consolidate 写出的汇总工作簿")],
+        metavar=CLI_METAVARS["file"], help=("已评分的工作簿（.xlsx/.xlsm，可给多个：每个单位一节），"
+                                                "或 perfxl consolidate 写出的汇总工作簿"))],
     output: Annotated[Optional[Path], typer.Option(
-        "-o", "--output", readable=False, help="输出的 Word 文件（默认在第一个工作簿旁生成“文件名_报告.docx”）")] = None,
+        "-o", "--output", readable=False, help=("输出的 Word 文件"
+                                                   "（默认在第一个工作簿旁生成“文件名_报告.docx”）"))] = None,
     template: Annotated[Optional[Path], typer.Option(
-        "--template", readable=False, help="自定义报告模板（.docx；可复制 workbook_templates/报告模板.docx 修改样式）")] = None,
+        "--template", readable=False, help=("自定义报告模板"
+                                                  "（.docx；可复制 workbook_templates/报告模板.docx 修改样式）"))] = None,
     deviations: Annotated[bool, typer.Option(
         "--deviations", help="附上评价得分与评分标准计算结果不同的指标（内部复核用；交给委托方的报告不要加）")] = False,
     form: Annotated[Optional[str], typer.Option(
@@ -271,7 +276,8 @@ def _form_export(files: list[Path], form: str, output: Path | None, password: st
 @app.command("fill")
 def fill_cmd(
     roster: Annotated[Path, typer.Argument(readable=False,
-        metavar=CLI_METAVARS["roster"], help="名单工作簿：每行一个单位，表头为“基本信息”“基础数据”中的项目名（如 单位名称、评价年度、年初预算数）")],
+        metavar=CLI_METAVARS["roster"], help=("名单工作簿：每行一个单位，表头为“基本信息”“基础数据”中的项目名"
+                                                 "（如 单位名称、评价年度、年初预算数）"))],
     outdir: Annotated[Path, typer.Option("-o", "--output-dir", readable=False, help="输出目录：每个单位一个工作簿")],
     template: Annotated[Optional[Path], typer.Option(
         "-t", "--template", readable=False, help="模板工作簿（默认：标准评分模板）")] = None,
@@ -315,10 +321,12 @@ def fill_cmd(
 @app.command("consolidate")
 def consolidate_cmd(
     paths: Annotated[list[Path], typer.Argument(
-        readable=False, metavar=CLI_METAVARS["paths"], help="工作簿或文件夹（文件夹逐层查找 .xlsx/.xlsm/.xls/.xlsb/.ods）")],
+        readable=False, metavar=CLI_METAVARS["paths"], help="工作簿或文件夹（文件夹逐层查找 .xlsx/.xlsm/.xls/.xlsb/.ods）"
+    )],
     output: Annotated[Path, typer.Option("-o", "--output", readable=False, help="汇总工作簿")] = Path("汇总.xlsx"),
     panel: Annotated[str, typer.Option(
-        "--panel", help="同一单位多位评价人时各指标的汇总方法：mean 平均值、median 中位数、trimmed 去掉最高和最低后平均")] = "mean",
+        "--panel", help=("同一单位多位评价人时各指标的汇总方法："
+                     "mean 平均值、median 中位数、trimmed 去掉最高和最低后平均"))] = "mean",
     outlier: Annotated[float, typer.Option(
         "--outlier", min=0.0, max=1.0, help="评价人得分与评价组中位数相差超过分值的这一比例时标为偏离")] = 0.2,
     strict: Annotated[bool, typer.Option(

@@ -162,7 +162,8 @@ def _button_vml(buttons, *, standalone: bool = True) -> str:
 
 def _rels_add(xml: str | None, rid: str, rtype: str, target: str) -> str:
     if xml is None:
-        xml = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{_REL_NS}"></Relationships>'
+        xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+               f'<Relationships xmlns="{_REL_NS}"></Relationships>')
     rel = f'<Relationship Id="{rid}" Type="{rtype}" Target="{target}"/>'
     return xml.replace("</Relationships>", rel + "</Relationships>", 1) if "</Relationships>" in xml \
         else xml.replace("/>", ">" + rel + "</Relationships>", 1)

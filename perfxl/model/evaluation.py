@@ -261,7 +261,8 @@ def _read_info(book: RawBook, ev: Evaluation) -> None:
         if not isinstance(label, str):
             continue
         norm = L.normalize(label)
-        if grade_header is None and norm in {L.normalize(x) for x in (L.GRADE_HEADER[0], *L.GRADE_HEADER_ALIASES[L.GRADE_HEADER[0]])}:
+        grade_names = (L.GRADE_HEADER[0], *L.GRADE_HEADER_ALIASES[L.GRADE_HEADER[0]])
+        if grade_header is None and norm in {L.normalize(x) for x in grade_names}:
             second = row[1] if len(row) > 1 else None
             if isinstance(second, str):
                 grade_header = r0
