@@ -178,7 +178,8 @@ def test_macro_enabled_template_from_the_command_line(cli, tmp_path):
         with zipfile.ZipFile(f) as zf:
             return zf.read("xl/vbaProject.bin"), sorted(
                 shape for n in zf.namelist() if n.endswith(".vml")
-                for shape in re.findall(rb"<v:shape\b.*?</v:shape>", zf.read(n), re.S) if b'ObjectType="Button"' in shape)
+                for shape in re.findall(rb"<v:shape\b.*?</v:shape>", zf.read(n), re.S)
+                if b'ObjectType="Button"' in shape)
     kept = buttons(path)
     assert len(kept[1]) == 2
     data = cli("score", path, "--json").json()

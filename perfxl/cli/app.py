@@ -207,8 +207,8 @@ def report_cmd(
         "-o", "--output", readable=False, help=("输出的 Word 文件"
                                                    "（默认在第一个工作簿旁生成“文件名_报告.docx”）"))] = None,
     template: Annotated[Optional[Path], typer.Option(
-        "--template", readable=False, help=("自定义报告模板"
-                                                  "（.docx；可复制 workbook_templates/报告模板.docx 修改样式）"))] = None,
+        "--template", readable=False,
+        help="自定义报告模板（.docx；可复制 workbook_templates/报告模板.docx 修改样式）")] = None,
     deviations: Annotated[bool, typer.Option(
         "--deviations", help="附上评价得分与评分标准计算结果不同的指标（内部复核用；交给委托方的报告不要加）")] = False,
     form: Annotated[Optional[str], typer.Option(
@@ -321,8 +321,8 @@ def fill_cmd(
 @app.command("consolidate")
 def consolidate_cmd(
     paths: Annotated[list[Path], typer.Argument(
-        readable=False, metavar=CLI_METAVARS["paths"], help="工作簿或文件夹（文件夹逐层查找 .xlsx/.xlsm/.xls/.xlsb/.ods）"
-    )],
+        readable=False, metavar=CLI_METAVARS["paths"],
+        help="工作簿或文件夹（文件夹逐层查找 .xlsx/.xlsm/.xls/.xlsb/.ods）")],
     output: Annotated[Path, typer.Option("-o", "--output", readable=False, help="汇总工作簿")] = Path("汇总.xlsx"),
     panel: Annotated[str, typer.Option(
         "--panel", help=("同一单位多位评价人时各指标的汇总方法："

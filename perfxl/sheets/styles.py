@@ -204,7 +204,8 @@ def build_info(ws, info: dict, grades: list[tuple[str, float]]) -> None:
     row += 1
     put(ws, row, 1, L.GRADE_HEADER[0], style="header")
     put(ws, row, 2, L.GRADE_HEADER[1], style="header")
-    put(ws, row, 3, "等级按最低分从高到低排列；默认按财预〔2020〕10号：优≥90，80≤良<90，60≤中<80，差<60").alignment = WRAP
+    put(ws, row, 3, "等级按最低分从高到低排列；"
+                    "默认按财预〔2020〕10号：优≥90，80≤良<90，60≤中<80，差<60").alignment = WRAP
     for label, minimum in grades:
         row += 1
         put(ws, row, 1, label, style="input")
