@@ -164,7 +164,8 @@ def cases(draw, junk: bool = True) -> Case:
         a = draw(st.sampled_from([580.8142, 549.6875, 92.1, 0.063, 0.0, 1696.0, 4900.0, 100.0]))
         b = draw(st.sampled_from([549.6875, 580.8142, 92.1, 0.0, 4900.0, 100.0, 90.0]))
         zero = draw(st.sampled_from([None, "视为100%", "视为0%", "报告问题", "不知道"]))
-        figure, canonical = (shape, a, b, zero), True
+        # an unknown 0/0 setting is an error at its cell (the formula may then show the marker)
+        figure, canonical = (shape, a, b, zero), zero != "不知道"
     canonical = canonical and isinstance(weight, float)
     return Case(method=method, params=params, target=target, actual=actual, weight=weight, evaluator=evaluator,
                 figure=figure, canonical=canonical)

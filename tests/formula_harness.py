@@ -69,7 +69,7 @@ def _weight(raw) -> float | None:
 
 
 def _figure_value(fig: tuple | None, basic: tuple | None):
-    """(value or None) of a Case.figure computed by score.figures (basic: the a, b raw values)."""
+    """The FigureValue of a Case.figure computed by score.figures (basic: the a, b raw values)."""
     shape, a, b, zero = fig
     f = next(f for f in FIG.FIGURES if f.shape == shape)
     nums = {}
@@ -81,7 +81,7 @@ def _figure_value(fig: tuple | None, basic: tuple | None):
     default = L.ZERO_OVER_ZERO_CHOICES[L.ZERO_OVER_ZERO_DEFAULT]
     # validate._basic: an unknown setting is reported at its cell and the default applies
     choice = default if is_blank(zero) else L.ZERO_OVER_ZERO_CHOICES.get(str(zero).strip(), default)
-    return FIG.compute(f, nums, choice).value
+    return FIG.compute(f, nums, choice)
 
 
 def engine_row(raw: dict, figure: tuple | None = None, basic: tuple | None = None) -> Expect:
@@ -115,9 +115,10 @@ def engine_row(raw: dict, figure: tuple | None = None, basic: tuple | None = Non
         params = kind.parse_params(text, target)
         actual = raw.get("actual")
         if figure is not None:
-            value = _figure_value(figure, basic)
+            fv = _figure_value(figure, basic)
+            value = fv.value
             if value is None:
-                raise RuleError("source", "figure")
+                raise RuleError("source", "missing" if fv.missing else "figure")
             if target is not None and not target.quantity.is_percent:
                 raise RuleError("target", "source_not_percent")
             actual = Quantity(value, "%")
@@ -217,13 +218,20 @@ def expected(lay: Layout, inputs: dict | None = None) -> list[Expect]:
     return out
 
 
+#: what the engine reports when nothing is typed yet where a row needs it: the formula may show ""
+PENDING = ("actual: missing", "source: missing")
+
+
 def agree(value: Any, engine: float | None, errors: list[str]) -> str | None:
     """Why a formula's value breaks the contract (None: it keeps it): the engine's number to the
-    cent, or the marker; the marker whenever the engine reports an error."""
+    cent, or the marker; the marker whenever the engine reports an error; empty text only when
+    the engine misses an input nobody typed yet."""
     if isinstance(value, Err) or value is None:
         return f"error value {value}"
     if value == MARK:
         return None
+    if value == "":
+        return None if any(e in PENDING for e in errors) else f"empty text where the engine reports {errors or engine}"
     if isinstance(value, str):
         return f"text {value!r}"
     if errors:

@@ -106,10 +106,14 @@ def test_validate_button_marks_problems_without_scoring(make_workbook, tmp_path)
     book = open_in_excel(path)
     excel.validate(book)
     replay(path, book, tmp_path / "v.xlsx")
-    values = sheet_values(tmp_path / "v.xlsx")
+    values, before = sheet_values(tmp_path / "v.xlsx"), sheet_values(path)
     header = values[L.SHEET_INDICATORS][0]
     score_col = header.index("得分")
-    assert all(len(r) <= score_col or r[score_col] is None for r in values[L.SHEET_INDICATORS][1:])
+
+    def scores(v):        # the template's own live formulas, nothing scored by the button
+        return [r[score_col] if len(r) > score_col else None for r in v[L.SHEET_INDICATORS][1:]]
+    assert scores(values) == scores(before)
+    assert all(s is None or str(s).startswith("=") for s in scores(values))
     assert any("分值“两分”不是数字" in str(r) for r in values[L.SHEET_PROBLEMS])
     assert ("指标评分", "E5") in marks(tmp_path / "v.xlsx")
 

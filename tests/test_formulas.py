@@ -33,11 +33,10 @@ def check(lay, book=None):
         r = lay.row(i)
         for dialect in X.DIALECTS:
             got = {k: book.get(SHEET, f"{COLS[k]}{r}", dialect) for k in ("rule_score", "score", "rate")}
-            for key, want, errors in (("rule_score", exp.rule, exp.errors),
-                                      ("score", exp.score, exp.errors if exp.score is not None and
-                                       case.evaluator in (None, "", " ") else exp.score_errors),
-                                      ("rate", exp.rate, exp.score_errors if exp.score is not None and
-                                       case.evaluator not in (None, "", " ") else exp.errors)):
+            given = case.evaluator not in (None, "", " ")
+            score_errors = exp.score_errors + ([] if given else exp.errors)
+            for key, want, errors in (("rule_score", exp.rule, exp.errors), ("score", exp.score, score_errors),
+                                      ("rate", exp.rate, score_errors)):
                 why = agree(got[key], want, errors)
                 if why:
                     problems.append((dialect, key, why, case))

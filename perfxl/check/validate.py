@@ -294,7 +294,7 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set[tuple[int, str]], file:
             return out
         value, ind.source_text = derived
         ind.source = _text(raw["source"])
-        if not is_blank(actual_raw) and not _same_percent(actual_raw, value):
+        if not is_blank(actual_raw) and not _same_percent(actual_raw, value) and not _shows_source(actual_raw, value):
             at("actual", "source_and_actual", source=ind.source, derived=fmt_pct(value))
         if target is not None and not target.quantity.is_percent:
             at("target", "source_not_percent", source=_text(raw["source"]))
@@ -409,6 +409,14 @@ def _typed_figures(ev: Evaluation, ind: Indicator, file: str) -> list[Problem]:
 
 
 _FIGURE_KEYS = ("rule_score", "score", "rate")
+
+
+def _shows_source(actual: Any, value: float) -> bool:
+    """实际值 is what a live workbook's formula shows for its 数据来源 (read where formulas are not
+    visible, e.g. an open workbook through xlwings): the source's value, or the marker."""
+    if actual == L.FORMULA_MARKER:
+        return True
+    return isinstance(actual, float) and abs(actual - value) <= 1e-9 * max(1.0, abs(value))
 
 
 def _grades(ev: Evaluation, file: str) -> tuple[list[tuple[str, float]], list[Problem]]:

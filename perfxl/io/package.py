@@ -61,6 +61,12 @@ class Package:
             _check_xls_extent(data, path)     # calamine reads an .xls sheet into a dense grid at once
         return cls(path, data, encrypted, full, zf, _stamp(path))
 
+    @classmethod
+    def of_bytes(cls, data: bytes, path: str | Path) -> "Package":
+        """A package perfxl made in memory (``path``: the name it will have), verified as a file is."""
+        path = Path(path)
+        return cls(path, data, False, False, check_package(data, path, full=False))
+
     @property
     def kind(self) -> str:
         """The format by content, as a suffix (.xlsx, .xlsm, .xls, .xlsb, .ods): a file's name may lie."""

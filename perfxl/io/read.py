@@ -195,6 +195,7 @@ _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
 _CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _TYPE_E = re.compile(rb'\bt="e"')
+_TYPE_STR = re.compile(rb'\bt="str"')
 _V = re.compile(rb"<v>([^<]*)</v>")
 _F = re.compile(rb"<f\b[^>]*>([^<]*)</f>|<f\b[^>]*/>")
 _HAS_FORMULA = re.compile(rb"<f[ >/]")          # not <formula1> of a drop-down list
@@ -279,7 +280,8 @@ def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int
             formula = (f.group(1) or b"").decode("utf-8", "replace") if f else ""
             if _CONSTANT.fullmatch(formula):
                 constants[pos] = formula.strip()
-            elif v is None or v.group(1) == b"":
+            elif v is None or (v.group(1) == b"" and not _TYPE_STR.search(attrs)):
+                # (a formula whose result is empty text is recorded as t="str" and an empty value)
                 marks[pos] = CellMark("nocache", "=" + formula if formula else "(共享公式)")
     return marks, constants, formula_cells
 

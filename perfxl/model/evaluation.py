@@ -58,6 +58,7 @@ class Evaluation:
     problems: list[Problem] = field(default_factory=list)                  # found while modelling
     package: Any = None                                                    # io.package.Package read (None: live Excel)
     form: Any = None                                                       # model.form.FormPlaces of an official form
+    grids: dict[str, SheetGrid] = field(default_factory=dict)              # the sheets as read, by name
 
     def cell(self, row: int, key: str) -> "CellRef | str":
         """The cell of column ``key`` in Excel row ``row`` ('' when the table has no such column)."""
@@ -169,6 +170,11 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path, ev_formulas:
             rec[k] = v
         if all(v is None for v in rec.values()):
             continue
+        if rec.get("source") is not None and "actual" in table.columns \
+                and (r0, table.columns["actual"] - 1) in grid.formula_cells:
+            # a live workbook's 实际值 showing its 数据来源 value (a formula perfxl wrote): not typed
+            rec["actual"] = None
+            marks.pop((excel_row, "actual"), None)
         if rec.get("code") is None:
             label = next((rec[k] for k in ("level1", "level2", "name") if rec.get(k) is not None), None)
             if isinstance(label, str) and L.normalize(label) in L.TOTAL_ROW_WORDS:
@@ -326,7 +332,7 @@ def sheets_to_read(*, system: bool = False) -> Callable[[list[str]], list[str]]:
     """The sheets an evaluation (or, ``system``, an indicator list) is modelled from: a chooser of
     names for ``read_book`` (only these sheets are read)."""
     wanted = (L.SHEET_SYSTEM, L.SHEET_INDICATORS) if system else (
-        L.SHEET_INDICATORS, L.SHEET_INFO, L.SHEET_BASIC, *L.SURVEY_SHEETS)
+        L.SHEET_INDICATORS, L.SHEET_INFO, L.SHEET_BASIC, *L.SURVEY_SHEETS, L.SHEET_SUMMARY, L.SHEET_SURVEY_STATS)
 
     def choose(names: list[str]) -> list[str]:
         found = [n for n in (L.match_sheet(s, names) for s in wanted) if n]
@@ -370,7 +376,7 @@ def load(path: str | Path, book: RawBook | None = None, *, system: bool = False,
     levels1, levels2, level_problems = _levels(frame, table, path)
     ev = Evaluation(path=path, sheet_names=book.sheet_names, table=table, frame=frame, marks=marks,
                     levels1=levels1, levels2=levels2, problems=problems + row_problems + level_problems,
-                    package=book.package, formulas=formulas, computed=computed)
+                    package=book.package, formulas=formulas, computed=computed, grids=book.sheets)
     if not system:
         _read_info(book, ev)
         _read_basic(book, ev)

@@ -356,6 +356,13 @@ FORM_NOTE = ("填写说明：浅黄色单元格由单位填写。定量指标（
 # --- output sheets -----------------------------------------------------------
 
 SUMMARY_HEADERS = ("一级指标", "二级指标", "分值", "得分", "得分率")
+SUMMARY_TITLE = "绩效评价得分汇总"
+#: the head of 得分汇总 (column A), each with its value in column B
+SUMMARY_HEAD = {"unit": "单位名称", "year": "评价年度", "total": "总分", "grade": "等级", "status": "状态"}
+SUMMARY_SUBTOTAL, SUMMARY_TOTAL = "小计", "合计"
+#: the 状态 of a live 得分汇总 when the workbook's own formulas decide it
+SUMMARY_STATUS_LIVE = {"waiting": "未完成：尚有指标未填写实际值", "unscored": "未完成：有指标需要运行 perfxl 校验",
+                       "computed": "已由工作簿公式计算，请运行 perfxl 校验"}
 PROBLEM_HEADERS = ("序号", "级别", "工作表", "单元格", "列", "当前值", "问题", "修改建议")
 DEVIATION_HEADERS = ("编号", "三级指标", "单元格", "规则得分", "评价得分", "差额", "评价说明")
 
@@ -411,6 +418,8 @@ FIGURE_HEADER = ("派生指标", "公式", "计算结果", "计算过程")
 FORMULA_MARKER = "请运行 perfxl 校验"
 #: header of the hidden helper columns that live formulas read through (n = 1, 2, ...)
 FORMULA_HELPER_HEADER = "计算辅助{n}"
+#: what 实际值 cells are formatted as in a new workbook: text, kept as typed (see README, 工作簿自己会算分)
+ACTUAL_FORMAT = "@"
 
 
 @dataclass

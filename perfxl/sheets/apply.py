@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from perfxl.check.problems import Problem
 from perfxl.model import layout as L
-from perfxl.model.cells import CellRef
+from perfxl.model.cells import CellRef, col_letter
 from perfxl.model.values import fmt_score
 from perfxl.score.engine import Result
 from perfxl.sheets import outputs
@@ -88,28 +88,89 @@ def _draw_form(cv: Canvas, result: Result) -> None:
     for where, value, fmt in ((form.total_cell, result.total, "0.00"), (form.grade_cell, result.grade, None)):
         if where is not None and where[1]:
             cv.write(form.sheet, *where, [[value]], fmts=[fmt])
+    cv.finish_rows(form.sheet, [res.indicator.row for res in result.indicators])
+    cv.new_sheet(L.SHEET_SUMMARY, form.sheet)
+    outputs.summary(cv, L.SHEET_SUMMARY, result)
+    if result.survey is not None:
+        cv.new_sheet(L.SHEET_SURVEY_STATS, L.SHEET_SUMMARY)
+        outputs.survey_stats(cv, L.SHEET_SURVEY_STATS, result.survey)
+
+
+def _columns(cv: Canvas, result: Result) -> tuple[dict[str, int], list[int]]:
+    """The indicator sheet's columns: its own, the computed ones (added after the last column when
+    missing, with their headers) and the hidden helper columns of the live formulas."""
+    from perfxl.sheets.live import helper_columns
+
+    table = result.checked.evaluation.table
+    cols = dict(table.columns)
+    next_col = max(cv.last_col(table.sheet), max(cols.values())) + 1
+    for key in L.COMPUTED_KEYS:
+        if key not in cols:
+            cv.write(table.sheet, table.header_row, next_col, [[L.COLUMNS_BY_KEY[key].header]], style="header")
+            cols[key] = next_col
+            next_col += 1
+    return cols, helper_columns(result.checked.evaluation, max(next_col, max(cols.values()) + 1))
+
+
+def draw_live(cv: Canvas, result: Result, *, template: bool = False):
+    """The scoring part of a result as live formulas, each with its cached value: the computed
+    columns (评分过程 as text), the hidden helper columns, 实际值 fed by 数据来源, 得分汇总, 问卷统计
+    and the 派生指标 on 基础数据. ``template``: a new workbook (评分过程 left empty). Returns the
+    live.Plan drawn."""
+    from perfxl.sheets import live
+
+    ev = result.checked.evaluation
+    table, sheet = ev.table, ev.table.sheet
+    cols, helpers = _columns(cv, result)
+    first, last = table.header_row + 1, max(cv.last_row(sheet), table.last_row)
+    survey_rows = outputs.survey_rows(ev, result.survey is not None)
+    plan = live.plan(result, cols, helpers, last_row=last, survey_rows=survey_rows)
+    by_row = {res.indicator.row: res for res in result.indicators}
+    for key in L.COMPUTED_KEYS:
+        col = cols[key]
+        values = []
+        for r in range(first, last + 1):
+            res = by_row.get(r)
+            if key == "process":
+                values.append([None if res is None or template else res.process])
+            else:
+                values.append([plan.get(sheet, r, col)])
+        cv.write(sheet, first, col, values, style="computed", fmts=[L.COLUMNS_BY_KEY[key].number_format])
+    cv.finish_rows(sheet, [res.indicator.row for res in result.indicators])
+    for n, col in enumerate(helpers, start=1):
+        cv.write(sheet, table.header_row, col, [[L.FORMULA_HELPER_HEADER.format(n=n)]], style="header")
+        cv.write(sheet, first, col, [[plan.get(sheet, r, col)] for r in range(first, last + 1)], style="computed")
+    cv.hide_columns(sheet, helpers)
+    actual = cols.get("actual")
+    if actual:
+        grid = ev.grids.get(sheet)
+        for r in range(first, last + 1):
+            f = plan.get(sheet, r, actual)
+            if f is not None:
+                cv.write(sheet, r, actual, [[f]], style="computed", fmts=[L.COLUMNS_BY_KEY["rate"].number_format])
+            elif grid is None or ((r - 1, actual - 1) not in grid.formula_cells
+                                  and isinstance(grid.get(r - 1, actual - 1), (str, type(None)))):
+                cv.number_format(sheet, f"{col_letter(actual)}{r}", L.ACTUAL_FORMAT)
+    cv.new_sheet(L.SHEET_SUMMARY, sheet)
+    outputs.summary(cv, L.SHEET_SUMMARY, result, live=plan)
+    if survey_rows:
+        after = L.SHEET_SUMMARY
+        cv.new_sheet(L.SHEET_SURVEY_STATS, after)
+        outputs.survey_stats(cv, L.SHEET_SURVEY_STATS, result.survey, survey_rows, live=plan)
+    if ev.basic_sheet and ev.basic_sheet in cv.names():
+        outputs.figures(cv, ev.basic_sheet, result.checked.all_figures or result.checked.figures, live=plan)
+    return plan
 
 
 def apply(cv: Canvas, result: Result, *, only_problems: bool = False) -> None:
-    """Draw ``result`` into an open workbook (no saving here): computed columns, highlights and
-    notes on the cells problems point to, the output sheets, and the 派生指标 values.
+    """Draw ``result`` into an open workbook (no saving here): the live scoring (``draw_live``),
+    highlights and notes on the cells problems point to, and the 校验结果 and 评价偏差 sheets.
     ``only_problems`` (the 校验 button): just the highlights, notes and 校验结果."""
     ev = result.checked.evaluation
     unit = result.info.get("unit")
     cv.print_unit = str(unit) if unit is not None else None
     table = ev.table
     sheet = table.sheet
-    cols = dict(table.columns)
-    next_col = max(cv.last_col(sheet), max(cols.values())) + 1
-    if ev.form is not None:                 # an official form: its own 得分 cells, no added columns
-        cols = {}
-        if not only_problems:
-            _draw_form(cv, result)
-    for key in L.COMPUTED_KEYS:
-        if key not in cols and ev.form is None:
-            cv.write(sheet, table.header_row, next_col, [[L.COLUMNS_BY_KEY[key].header]], style="header")
-            cols[key] = next_col
-            next_col += 1
     # undo last run's highlights and notes
     names = set(cv.names())
     previous = _registry(cv)
@@ -119,18 +180,12 @@ def apply(cv: Canvas, result: Result, *, only_problems: bool = False) -> None:
         if where in names and ref is not None:
             cv.note(where, ref.a1, None)
             cv.fill(where, ref.a1, _cell_role(ev, where, ref))
-    # computed columns, one block per column (stale values below the table cleared too)
-    if only_problems:
-        cols = {}
-    first, last = table.header_row + 1, max(cv.last_row(sheet), table.last_row)
-    by_row = {res.indicator.row: res for res in result.indicators}
-    for key in (k for k in L.COMPUTED_KEYS if k in cols):
-        values = []
-        for r in range(first, last + 1):
-            res = by_row.get(r)
-            values.append([None if res is None else getattr(res, key)])
-        cv.write(sheet, first, cols[key], values, style="computed", fmts=[L.COLUMNS_BY_KEY[key].number_format])
+    if not only_problems and ev.form is not None:     # an official form: its own cells, no added columns
+        _draw_form(cv, result)
+    elif not only_problems:
+        draw_live(cv, result)
     # problems and deviations: highlight and annotate the cells they point to
+    names = set(cv.names())
     by_cell: dict[tuple[str, str], list[Problem]] = {}
     for p in result.problems:
         if p.sheet in names and p.at is not None:
@@ -150,21 +205,16 @@ def apply(cv: Canvas, result: Result, *, only_problems: bool = False) -> None:
             cv.note(sheet, ref, f"perfxl：评价得分 {fmt_score(res.indicator.evaluator_score)} 与规则得分 "
                                 f"{fmt_score(res.rule_score)} 不同（见“评价偏差”页）")
             marks.append(f"{sheet}!{ref}")
-    cv.finish_rows(sheet, [res.indicator.row for res in result.indicators])
-    # output sheets, regenerated in place (or added after the indicator sheet)
-    after = sheet
-    plan = [] if only_problems else [(L.SHEET_SUMMARY, lambda n: outputs.summary(cv, n, result))]
-    if result.survey is not None and not only_problems:
-        plan.append((L.SHEET_SURVEY_STATS, lambda n: outputs.survey_stats(cv, n, result.survey)))
-    plan.append((L.SHEET_PROBLEMS, lambda n: outputs.problems(cv, n, result.problems)))
+    # output sheets, regenerated in place (or added after the indicator sheet / the live ones)
+    after = next((n for n in (L.SHEET_SURVEY_STATS, L.SHEET_SUMMARY) if n in cv.names() and not only_problems),
+                 sheet)
+    plan = [(L.SHEET_PROBLEMS, lambda n: outputs.problems(cv, n, result.problems))]
     if not only_problems:
         plan.append((L.SHEET_DEVIATIONS, lambda n: outputs.deviations(cv, n, result)))
     for name, draw in plan:
         cv.new_sheet(name, after)
         draw(name)
         after = name
-    if ev.basic_sheet and ev.basic_sheet in names and not only_problems and ev.form is None:
-        outputs.figures(cv, ev.basic_sheet, result.checked.all_figures or result.checked.figures)
     _save_registry(cv, marks, len(previous))
     if not only_problems:
         _save_written(cv, result, _written_rows(cv))

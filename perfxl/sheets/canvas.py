@@ -82,6 +82,14 @@ class Canvas(ABC):
     def hide(self, sheet: str) -> None: ...
 
     @abstractmethod
+    def hide_columns(self, sheet: str, cols: Iterable[int]) -> None:
+        """Hide these columns (1-based)."""
+
+    @abstractmethod
+    def number_format(self, sheet: str, ref: str, fmt: str) -> None:
+        """The number format of one cell, its value and the rest of its style kept."""
+
+    @abstractmethod
     def finish_rows(self, sheet: str, rows: Iterable[int]) -> None:
         """Make wrapped text in these rows visible."""
 
@@ -184,6 +192,16 @@ class OpenpyxlCanvas(Canvas):
 
     def hide(self, sheet):
         self.wb[sheet].sheet_state = "hidden"
+
+    def hide_columns(self, sheet, cols):
+        from openpyxl.utils import get_column_letter
+
+        ws = self.wb[sheet]
+        for c in cols:
+            ws.column_dimensions[get_column_letter(c)].hidden = True
+
+    def number_format(self, sheet, ref, fmt):
+        self.wb[sheet][ref].number_format = fmt
 
     def finish_rows(self, sheet, rows):
         from perfxl.sheets.styles import fit_rows
@@ -322,6 +340,17 @@ class XlwingsCanvas(Canvas):
     def hide(self, sheet):
         self.book.sheets[sheet].visible = False
 
+    def hide_columns(self, sheet, cols):
+        sh = self._sheet(sheet)
+        for c in cols:
+            try:
+                sh.range((1, c)).api.EntireColumn.Hidden = True     # desktop Excel
+            except Exception:
+                pass                          # xlwings Server/Lite: the columns stay visible
+
+    def number_format(self, sheet, ref, fmt):
+        self._sheet(sheet).range(ref).number_format = fmt
+
 
 def _safe(v):
     """Text that Excel would take as a formula is written with a leading apostrophe."""
@@ -450,6 +479,20 @@ class XmlCanvas(Canvas):
     def hide(self, sheet):
         self.book.hide(sheet)
 
+    def hide_columns(self, sheet, cols):
+        self.book.sheet(sheet).hide_columns(cols)
+
+    def number_format(self, sheet, ref, fmt):
+        from perfxl.io.xlsx.sheet import split_ref
+
+        sh = self.book.sheet(sheet)
+        r, c = split_ref(ref)
+        base = sh.style(r, c)
+        key = ("numfmt", base, fmt)
+        if key not in self._xfs:
+            self._xfs[key] = self.book.styles.derive(base, numfmt=fmt)
+        sh.put(r, c, None, self._xfs[key], keep_value=True)
+
     def finish_rows(self, sheet, rows):
         """Row heights that show wrapped text (as ``styles.fit_rows``); a taller height a user set stays."""
         sh = self.book.sheet(sheet)
@@ -457,7 +500,7 @@ class XmlCanvas(Canvas):
         for r in rows:
             lines = 1
             for c, v in sh.row_values(r):
-                if isinstance(v, str) and v:
+                if isinstance(v, str) and v and not sh.col_hidden(c):
                     if c not in widths:
                         widths[c] = sh.col_width(c)
                     lines = max(lines, needed_lines(v, widths[c]))

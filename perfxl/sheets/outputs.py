@@ -30,38 +30,67 @@ def _figure_text(fv) -> str:
     return fv.reason or "未计算"
 
 
-def summary(cv: Canvas, name: str, result=None, info: dict | None = None) -> None:
-    """得分汇总: unit, year, total, grade and status, then 一级/二级 分值 得分 得分率."""
-    info = info or (result.info if result is not None else {})
-    cv.write(name, 1, 1, [["绩效评价得分汇总"]], bold=True)
-    head = [("单位名称", info.get("unit")), ("评价年度", info.get("year")),
-            ("总分", result.total if result is not None else None),
-            ("等级", result.grade if result is not None else None), ("状态", status(result))]
+#: 得分汇总: the first head row (单位名称 …)
+SUMMARY_HEAD_ROW = 2
+
+
+def _conversion_line(result) -> str | None:
+    """The head line that explains a total converted for 不适用 indicators (None: nothing converted)."""
     conv = getattr(result, "conversion", None)
-    if conv is not None and conv.count:
-        names = "、".join(r.indicator.name for r in result.indicators if not r.applicable)
-        head.append((L.INFO_BY_KEY["na_method"].label,
-                     f"{conv.label}：{conv.text(result.total) or '总分无法计算'}（不适用指标{conv.count}项：{names}，"
-                     f"分值合计{fmt_num(conv.excluded)}）"))
-    cv.write(name, 2, 1, [[label] for label, _ in head], style="plain", bold=True)
-    cv.write(name, 2, 2, [[value] for _, value in head], style="computed")
-    cv.write(name, 4, 2, [[head[2][1]]], style="computed", fmts=[NUM])
-    start = len(head) + 3
-    cv.write(name, start, 1, [list(L.SUMMARY_HEADERS)], style="header")
+    if conv is None or not conv.count:
+        return None
+    names = "、".join(r.indicator.name for r in result.indicators if not r.applicable)
+    return (f"{conv.label}：{conv.text(result.total) or '总分无法计算'}（不适用指标{conv.count}项：{names}，"
+            f"分值合计{fmt_num(conv.excluded)}）")
+
+
+def summary_rows(result) -> tuple[list[tuple[int, object]], int]:
+    """Where 得分汇总 draws each level of ``result`` (row, LevelResult) and its 合计 row."""
+    levels = list(result.levels) if result is not None else []
+    top = SUMMARY_HEAD_ROW + len(L.SUMMARY_HEAD) + (_conversion_line(result) is not None) + 1
+    return [(top + 1 + i, lvl) for i, lvl in enumerate(levels)], top + 1 + len(levels)
+
+
+def _at(live, sheet: str, row: int, col: int, value):
+    """The live formula perfxl planned for a cell, else the value."""
+    f = live.get(sheet, row, col) if live is not None else None
+    return f if f is not None else value
+
+
+def summary(cv: Canvas, name: str, result=None, info: dict | None = None, live=None) -> None:
+    """得分汇总: unit, year, total, grade and status (and how a total was converted for 不适用
+    indicators), then 一级/二级 分值 得分 得分率 (live formulas from the ``live`` plan where it has them)."""
+    info = info or (result.info if result is not None else {})
+    cv.write(name, 1, 1, [[L.SUMMARY_TITLE]], bold=True)
+    values = {"unit": info.get("unit"), "year": info.get("year"),
+              "total": result.total if result is not None else None,
+              "grade": result.grade if result is not None else None, "status": status(result)}
+    keys = list(L.SUMMARY_HEAD)
+    cv.write(name, SUMMARY_HEAD_ROW, 1, [[L.SUMMARY_HEAD[k]] for k in keys], style="plain", bold=True)
+    cv.write(name, SUMMARY_HEAD_ROW, 2, [[_at(live, name, SUMMARY_HEAD_ROW + i, 2, values[k])]
+                                         for i, k in enumerate(keys)], style="computed")
+    r_total = SUMMARY_HEAD_ROW + keys.index("total")
+    cv.write(name, r_total, 2, [[_at(live, name, r_total, 2, values["total"])]], style="computed", fmts=[NUM])
+    line = _conversion_line(result) if result is not None else None
+    if line is not None:
+        cv.write(name, SUMMARY_HEAD_ROW + len(keys), 1, [[L.INFO_BY_KEY["na_method"].label]], style="plain", bold=True)
+        cv.write(name, SUMMARY_HEAD_ROW + len(keys), 2, [[line]], style="computed")
+    rows, total_row = summary_rows(result)
+    cv.write(name, total_row - len(rows) - 1, 1, [list(L.SUMMARY_HEADERS)], style="header")
     cv.widths(name, (22, 26, 10, 10, 10))
-    r = start
     if result is not None:
-        for lvl in result.levels:
-            r += 1
-            name1, name2 = (lvl.name, "小计") if lvl.level == 1 else ("", lvl.name)
-            cv.write(name, r, 1, [[name1, name2, lvl.weight, lvl.score, lvl.rate]], style="plain",
+        for r, lvl in rows:
+            name1, name2 = (lvl.name, L.SUMMARY_SUBTOTAL) if lvl.level == 1 else ("", lvl.name)
+            cells = [_at(live, name, r, c, v) for c, v in ((3, lvl.weight), (4, lvl.score), (5, lvl.rate))]
+            cv.write(name, r, 1, [[name1, name2, *cells]], style="plain",
                      fmts=[None, None, NUM, NUM, PCT], bold=lvl.level == 1,
                      fill="level1" if lvl.level == 1 else None)
-        r += 1
         weight = sum(l.weight for l in result.levels if l.level == 1)
+        conv = getattr(result, "conversion", None)
         raw = conv.raw if conv is not None else result.total
         rate = raw / weight if raw is not None and weight else None
-        cv.write(name, r, 1, [["合计", "", weight, raw, rate]], style="plain",
+        cells = [_at(live, name, total_row, c, v) for c, v in ((3, weight), (4, raw), (5, rate))]
+        cv.write(name, total_row, 1, [[L.SUMMARY_TOTAL, "", *cells]], style="plain",
                  fmts=[None, None, NUM, NUM, PCT], bold=True)
     cv.finish(name, landscape=False)
 
@@ -106,39 +135,73 @@ def deviations(cv: Canvas, name: str, result=None) -> None:
     cv.finish(name, freeze="A2")
 
 
-def survey_stats(cv: Canvas, name: str, survey) -> None:
-    """问卷统计: per question set its sample, answers, rates with their formulas and the option
-    distribution (人数, 占比, as published reports tabulate them); then per question × group."""
+#: 问卷统计: the header row of the set table, and the columns of 得分率 and 满意率 in it
+SURVEY_SET_HEADER_ROW = 3
+SURVEY_RATE_COL = L.SURVEY_STATS_SET_HEADERS.index("得分率") + 1
+SURVEY_SATISFIED_COL = L.SURVEY_STATS_SET_HEADERS.index("满意率") + 1
+
+
+def survey_rows(ev, in_use: bool) -> dict[str, int]:
+    """Where 问卷统计 lists the question sets of ``ev``'s questionnaire (set name -> row): every set
+    when the questionnaire is ``in_use``, else those an indicator's 数据来源 names."""
+    from perfxl.check.validate import _survey_ref
+
+    sv = ev.survey
+    if sv is None or not sv.setup_sheet:
+        return {}
+    names = list(dict.fromkeys(qs.name for qs in sv.sets if qs.name))
+    if not in_use:
+        wanted = {_survey_ref(str(v))[1] for v in (ev.frame["source"] if "source" in ev.frame.columns else ())
+                  if isinstance(v, str) and _survey_ref(v)[0]}
+        names = [n for n in names if n in wanted]
+    return {n: SURVEY_SET_HEADER_ROW + 1 + i for i, n in enumerate(names)}
+
+
+def survey_stats(cv: Canvas, name: str, survey, rows: dict[str, int] | None = None, live=None) -> None:
+    """问卷统计: per question set (``rows``: set name -> row; default: the sets with statistics) its
+    sample, answers, rates (live formulas from ``live`` where it has them) with their formulas and
+    the option distribution (人数, 占比, as published reports tabulate them); then per question × group."""
     from perfxl.survey.stats import COUNTS
 
+    stats = dict(survey.sets) if survey is not None else {}
+    if rows is None:
+        rows = {n: SURVEY_SET_HEADER_ROW + 1 + i for i, n in enumerate(stats)}
     cv.write(name, 1, 1, [["问卷统计"]], bold=True)
-    cv.write(name, 3, 1, [list(L.SURVEY_STATS_SET_HEADERS)], style="header")
+    cv.write(name, SURVEY_SET_HEADER_ROW, 1, [list(L.SURVEY_STATS_SET_HEADERS)], style="header")
     cv.widths(name, (26, 12, 30, 12, 10, 10, 10, 10, 50, 40))
-    sets = [[st.name, st.group or "全部", "、".join(st.questions), L.SURVEY_SOURCE_LABELS[st.source == COUNTS],
-             st.sample, st.valid, st.rate, st.satisfied, st.rate_formula, st.satisfied_formula]
-            for st in survey.sets.values()]
-    cv.write(name, 4, 1, sets, style="plain", fmts=[None] * 6 + [PCT, PCT, None, None])
-    r = 4 + len(sets) + 1
+    for set_name, r in rows.items():
+        st = stats.get(set_name)
+        row = ([st.name, st.group or "全部", "、".join(st.questions), L.SURVEY_SOURCE_LABELS[st.source == COUNTS],
+                st.sample, st.valid, st.rate, st.satisfied, st.rate_formula, st.satisfied_formula]
+               if st is not None else [set_name, None, None, None, None, None, None, None, None, None])
+        row[SURVEY_RATE_COL - 1] = _at(live, name, r, SURVEY_RATE_COL, row[SURVEY_RATE_COL - 1])
+        row[SURVEY_SATISFIED_COL - 1] = _at(live, name, r, SURVEY_SATISFIED_COL, row[SURVEY_SATISFIED_COL - 1])
+        cv.write(name, r, 1, [row], style="plain", fmts=[None] * 6 + [PCT, PCT, None, None])
+    r = SURVEY_SET_HEADER_ROW + 1 + len(rows) + 1
+    if survey is None:
+        cv.finish(name)
+        return
     for st in survey.sets.values():
         who = f"（{st.group}）" if st.group else ""
         cv.write(name, r, 1, [[f"题组“{st.name}”{who}选项分布：样本量 {st.sample} 份，有效回答 {st.valid} 个"]], bold=True)
         cv.write(name, r + 1, 1, [list(L.SURVEY_STATS_OPTION_HEADERS)], style="header")
-        rows = [[label, st.weights[label], "是" if st.happy[label] else "否", n, n / st.valid if st.valid else None]
-                for label, n in st.counts.items()]
-        rows.append(["合计", None, None, st.valid, 1.0 if st.valid else None])
-        cv.write(name, r + 2, 1, rows, style="plain", fmts=[None, "0%", None, None, PCT])
-        r += len(rows) + 3
+        rows_ = [[label, st.weights[label], "是" if st.happy[label] else "否", n, n / st.valid if st.valid else None]
+                 for label, n in st.counts.items()]
+        rows_.append(["合计", None, None, st.valid, 1.0 if st.valid else None])
+        cv.write(name, r + 2, 1, rows_, style="plain", fmts=[None, "0%", None, None, PCT])
+        r += len(rows_) + 3
     opts = [o.label for o in survey.options]
     heads = ["题目", "对象类别", "有效回答", *[f"{o}人数" for o in opts], *[f"{o}占比" for o in opts], "得分率", "满意率"]
     cv.write(name, r, 1, [heads], style="header")
-    rows = [[q, g, valid, *counts, *shares, rate, sat] for q, g, valid, counts, shares, rate, sat in survey.question_rows()]
+    rows_ = [[q, g, valid, *counts, *shares, rate, sat] for q, g, valid, counts, shares, rate, sat in survey.question_rows()]
     n = len(opts)
-    cv.write(name, r + 1, 1, rows, style="plain", fmts=[None] * (3 + n) + [PCT] * (n + 2))
+    cv.write(name, r + 1, 1, rows_, style="plain", fmts=[None] * (3 + n) + [PCT] * (n + 2))
     cv.finish(name)
 
 
-def figures(cv: Canvas, sheet: str, values: dict) -> None:
-    """Fill the 计算结果 / 计算过程 columns of the 派生指标 table on 基础数据."""
+def figures(cv: Canvas, sheet: str, values: dict, live=None) -> None:
+    """Fill the 计算结果 / 计算过程 columns of the 派生指标 table on 基础数据 (计算结果 a live
+    formula from ``live`` where it has one)."""
     last = cv.last_row(sheet)
     first_col = cv.column(sheet, 1, 1, last)
     second_col = cv.column(sheet, 2, 1, last)
@@ -147,9 +210,9 @@ def figures(cv: Canvas, sheet: str, values: dict) -> None:
     if top is None:
         return
     rows = []
-    for name in first_col[top:]:
+    for i, name in enumerate(first_col[top:]):
         if not name:
             break
         fv = values.get(name)
-        rows.append([fv.value if fv else None, _figure_text(fv)])
+        rows.append([_at(live, sheet, top + 1 + i, 3, fv.value if fv else None), _figure_text(fv)])
     cv.write(sheet, top + 1, 3, rows, style="computed", fmts=[PCT, None])

@@ -89,7 +89,8 @@ def fit_rows(ws, rows, *, max_lines: int = 12, line_height: float = 15.0) -> Non
     for row in rows:
         lines = 1
         for cell in ws[row]:
-            if isinstance(cell.value, str) and cell.value:
+            if isinstance(cell.value, str) and cell.value and cell.data_type != "f" \
+                    and not ws.column_dimensions[cell.column_letter].hidden:
                 letter = cell.column_letter
                 if letter not in widths:
                     widths[letter] = ws.column_dimensions[letter].width or 9

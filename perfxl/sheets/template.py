@@ -225,11 +225,30 @@ def new_workbook(rows: list[dict] | None = None, info: dict | None = None,
     outputs.problems(cv, L.SHEET_PROBLEMS, None)
     outputs.deviations(cv, L.SHEET_DEVIATIONS, None)
     wb.move_sheet(L.SHEET_LISTS, offset=len(wb.sheetnames))
+    make_live(wb)
     S.print_every_sheet(wb, (info or {}).get("unit"))
     wb.active = wb.sheetnames.index(L.SHEET_INDICATORS)
     wb.properties.creator = "perfxl"
     wb.properties.created = wb.properties.modified = datetime(2026, 1, 1)
     return wb
+
+
+def make_live(wb, name: str = "评分模板.xlsx"):
+    """Write the live formulas into a workbook perfxl builds (openpyxl, in memory): it is read and
+    scored as it stands, and every formula drawn with its cached value (``apply.draw_live``).
+    Returns the scoring result."""
+    from perfxl.io.package import Package
+    from perfxl.io.read import read_book
+    from perfxl.io.xlsx import workbook_bytes
+    from perfxl.model.evaluation import sheets_to_read
+    from perfxl.score.pipeline import score_book
+    from perfxl.sheets.apply import draw_live
+    from perfxl.sheets.canvas import OpenpyxlCanvas
+
+    package = Package.of_bytes(workbook_bytes(wb), name)
+    result = score_book(read_book(package, sheets=sheets_to_read()))
+    draw_live(OpenpyxlCanvas(wb), result, template=True)
+    return result
 
 
 def system_workbook(rows: list[dict], title: str = L.SHEET_SYSTEM):

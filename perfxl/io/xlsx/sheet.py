@@ -353,6 +353,51 @@ class Sheet:
                 pass
         return default
 
+    def _col_entries(self) -> list[dict[bytes, bytes]]:
+        return [attrs(m.group(1)) for m in re.finditer(rb"<" + self.p + rb"col\b(" + TAG_BODY + rb")/?>",
+                                                        self.element(b"cols") or b"")]
+
+    def col_hidden(self, c: int) -> bool:
+        for a in self._col_entries():
+            try:
+                if int(a[b"min"]) <= c <= int(a[b"max"]):
+                    return a.get(b"hidden") in (b"1", b"true")
+            except (KeyError, ValueError):
+                pass
+        return False
+
+    def hide_columns(self, cols) -> None:
+        """Hide these columns (1-based), splitting the column ranges that cover them."""
+        wanted = set(cols)
+        if not wanted or all(self.col_hidden(c) for c in wanted):
+            return
+        out: list[dict[bytes, bytes]] = []
+        covered: set[int] = set()
+        for a in self._col_entries():
+            try:
+                lo, hi = int(a[b"min"]), int(a[b"max"])
+            except (KeyError, ValueError):
+                out.append(a)
+                continue
+            start = lo
+            for c in range(lo, hi + 2):
+                if c <= hi and (c in wanted) == (start in wanted):
+                    continue
+                part = dict(a)
+                part[b"min"], part[b"max"] = str(start).encode(), str(c - 1).encode()
+                if start in wanted:
+                    part[b"hidden"] = b"1"
+                out.append(part)
+                start = c
+            covered |= set(range(lo, hi + 1))
+        for c in sorted(wanted - covered):
+            out.append({b"min": str(c).encode(), b"max": str(c).encode(), b"width": b"9", b"hidden": b"1",
+                        b"customWidth": b"1"})
+        out.sort(key=lambda a: int(a.get(b"min", b"0")) if a.get(b"min", b"").isdigit() else 0)
+        p = self.p
+        self.set_element(b"cols", b"<" + p + b"cols>" + b"".join(start_tag(p + b"col", a, close=True) for a in out)
+                         + b"</" + p + b"cols>")
+
     def row_height(self, r: int) -> float | None:
         row = self.row(r)
         if row is None:

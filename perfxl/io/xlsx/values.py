@@ -104,6 +104,8 @@ def cached_parts(cached, date1904: bool = False) -> tuple[bytes | None, bytes | 
     """(t attribute or None for a number, <v> text) of a formula's cached result; (None, None): none."""
     if cached is None:
         return None, None
+    if cached == "":
+        return b"str", b""                       # empty text, as Excel records it
     if isinstance(cached, str) and cached in ERRORS:
         return b"e", esc(cached)
     t, v = _scalar(cached, date1904)

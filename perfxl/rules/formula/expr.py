@@ -614,13 +614,11 @@ def _countifs(env, *args):
     if len(args) % 2:
         raise Divergent("COUNTIFS needs range/criterion pairs")
     try:
-        pairs = [(a.cells(env), _criterion(env, c)) for a, c in zip(args[::2], args[1::2])]
+        tests = [_criterion(env, c) for c in args[1::2]]
     except _Raise as e:
         return e.err
-    sizes = {len(cells) for cells, _ in pairs}
-    if len(sizes) != 1:
-        raise Divergent("COUNTIFS ranges of different sizes")
-    return float(sum(all(m(cells[i]) for cells, m in pairs) for i in range(sizes.pop())))
+    counts, sample = env.book.tally(list(args[::2]), env.sheet, env.dialect)
+    return float(sum(n for k, n in counts.items() if all(t(v) for t, v in zip(tests, sample[k]))))
 
 
 def _lower(env, s):
@@ -674,6 +672,11 @@ FORBIDDEN = ("LET", "LAMBDA", "IFS", "XLOOKUP", "XMATCH", "SWITCH", "TEXTJOIN", 
 
 # --- a workbook to evaluate in ----------------------------------------------------------------------
 
+class Unknown(Divergent):
+    """A cell whose value the programs compute but nobody recorded (a formula saved without its
+    result): what depends on it is unknown until a spreadsheet calculates."""
+
+
 def _raw(v: Any) -> Any:
     """A cell value as a reader gives it -> the value a formula sees."""
     from datetime import date, datetime, time, timedelta
@@ -691,23 +694,43 @@ def _raw(v: Any) -> Any:
     kind = getattr(v, "kind", None)        # perfxl.io.read.CellMark
     if kind == "error":
         return Err(v.text)
+    if kind == "nocache":
+        raise Unknown(f"a formula without a recorded result ({v.text})")
+    if hasattr(v, "item"):                 # numpy scalars
+        return _raw(v.item())
     raise TypeError(f"not a cell value: {v!r}")
+
+
+def _key(v: Any):
+    """What COUNTIFS criteria tell apart in a value: text case-insensitively, numbers exactly."""
+    if isinstance(v, str):
+        return ("s", v.lower())
+    if isinstance(v, bool):
+        return ("b", v)
+    if isinstance(v, float):
+        return ("n", v)
+    return None if v is None else ("e", str(v))
 
 
 class Book:
     """Cells (raw values) and formulas by (sheet, row, column); formulas evaluate lazily, once
-    per dialect. Ranges see only the cells that were set."""
+    per dialect. Cells not set are read from ``grids`` (sheet -> an object with ``get(r0, c0)``,
+    ``height`` and ``marks``, e.g. perfxl.io.read.SheetGrid); ranges see the cells set and the
+    grid rows."""
 
-    def __init__(self):
+    def __init__(self, grids: dict | None = None):
         self.values: dict[tuple[str, int, int], Any] = {}
         self.formulas: dict[tuple[str, int, int], Expr] = {}
+        self.grids = dict(grids or {})
         self._memo: dict[tuple[str, str, int, int], Any] = {}
         self._busy: set = set()
+        self._tallies: dict = {}
 
     def set(self, sheet: str, address: str, value: Any) -> None:
         r, c = parse_cell(address)
         key = (sheet, r, c)
         self._memo.clear()
+        self._tallies.clear()
         if isinstance(value, Expr):
             self.formulas[key] = value
             self.values.pop(key, None)
@@ -715,10 +738,17 @@ class Book:
             self.values[key] = _raw(value)
             self.formulas.pop(key, None)
 
+    def _grid_value(self, sheet: str, row: int, col: int) -> Any:
+        grid = self.grids.get(sheet)
+        if grid is None:
+            return None
+        mark = grid.marks.get((row - 1, col - 1))
+        return _raw(mark if mark is not None else grid.get(row - 1, col - 1))
+
     def value(self, sheet: str, row: int, col: int, dialect: str = "excel") -> Any:
         key = (sheet, row, col)
         if key not in self.formulas:
-            return self.values.get(key)
+            return self.values[key] if key in self.values else self._grid_value(sheet, row, col)
         memo = (dialect, *key)
         if memo in self._memo:
             return self._memo[memo]
@@ -737,13 +767,44 @@ class Book:
     def get(self, sheet: str, address: str, dialect: str = "excel") -> Any:
         return self.value(sheet, *parse_cell(address), dialect)
 
-    def range_values(self, sheet, r1, c1, r2, c2, dialect) -> list:
+    def _rows(self, sheet, r1, c1, r2, c2) -> list[int]:
         if (r2 - r1 + 1) * (c2 - c1 + 1) <= 100_000:
-            return [self.value(sheet, r, c, dialect) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+            return list(range(r1, r2 + 1))
         # a tall range: only the rows of the sheet that hold something (the same rows for every
         # column, so that parallel ranges of COUNTIFS stay aligned)
-        rows = sorted({r for s, r, _ in (*self.values, *self.formulas) if s == sheet and r1 <= r <= r2})
-        return [self.value(sheet, r, c, dialect) for r in rows for c in range(c1, c2 + 1)]
+        rows = {r for s, r, _ in (*self.values, *self.formulas) if s == sheet and r1 <= r <= r2}
+        grid = self.grids.get(sheet)
+        if grid is not None:
+            rows.update(range(r1, min(r2, grid.height) + 1))
+        return sorted(rows)
+
+    def range_values(self, sheet, r1, c1, r2, c2, dialect) -> list:
+        return [self.value(sheet, r, c, dialect) for r in self._rows(sheet, r1, c1, r2, c2)
+                for c in range(c1, c2 + 1)]
+
+    def tally(self, refs: list[Ref], sheet: str, dialect: str):
+        """COUNTIFS's view of parallel ranges: how often each combination of cell keys occurs (with a
+        cell value standing for each key), counted once per set of ranges."""
+        spans = tuple((r.sheet or sheet, r.bounds) for r in refs)
+        memo = (dialect, spans)
+        if memo not in self._tallies:
+            from collections import Counter
+
+            columns = []
+            for name, (r1, c1, r2, c2) in spans:
+                if c1 != c2 and r1 != r2:
+                    raise Divergent("COUNTIFS over a block of several rows and columns")
+                columns.append(self.range_values(name, r1, c1, r2, c2, dialect))
+            if len({len(c) for c in columns}) != 1:
+                raise Divergent("COUNTIFS ranges of different sizes")
+            counts: Counter = Counter()
+            sample: dict = {}
+            for values in zip(*columns):
+                k = tuple(_key(v) for v in values)
+                counts[k] += 1
+                sample.setdefault(k, values)
+            self._tallies[memo] = (counts, sample)
+        return self._tallies[memo]
 
     def evaluate(self, sheet: str, expr: Expr, dialect: str = "excel") -> Any:
         return expr.eval(Env(self, sheet, dialect))

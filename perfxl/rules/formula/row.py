@@ -18,7 +18,7 @@ from perfxl.model.values import Target, is_date, parse_target
 
 from ..registry import RuleError, lookup
 from . import read as R
-from .expr import Expr, Lit, Ref, call
+from .expr import Expr, Lit, Ref, call, lift
 
 #: helper cells one row may need at most (变动率 with "本年;上年" uses them all)
 MAX_HELPERS = 12
@@ -210,12 +210,28 @@ def _face(raw: Mapping[str, Any], cells: RowCells, ctx: Ctx) -> Face:
         ctx.fail(e.message)
 
 
+def pending(cells: RowCells, sourced: bool) -> Expr:
+    """Nothing typed yet where the row needs it: 实际值 empty (or the 数据来源 value it takes
+    empty, its inputs not typed yet). The row then shows empty text, not the marker: there is
+    nothing for perfxl to explain, only something to fill in."""
+    return R.blank(cells.source_value if sourced else Ref(cells.actual))
+
+
+def empty_row(inputs: tuple[str, ...]) -> Expr:
+    """A row under the table that held no indicator when perfxl wrote it: empty text while it stays
+    empty, the marker once something is typed in ``inputs`` (a new indicator perfxl has not compiled)."""
+    return R.IF(R.AND(*(R.blank(Ref(a)) for a in inputs)), "", marker()) if inputs else lift("")
+
+
 def compile_row(raw: Mapping[str, Any], cells: RowCells) -> RowFormulas:
     """The formulas of one indicator row.
 
     ``raw``: the cell values of 计分方法 (method), 计分参数 (params), 目标值 (target) and 数据来源
     (source) as they stand in the workbook (what the guard compares against). ``cells``: where the
     row's cells are. A row with a 数据来源 needs ``cells.source_value``.
+
+    规则得分 is the rule's number, the marker, or (a compiled rule) empty text while 实际值 (or its
+    数据来源 value) is still empty; 得分 and 得分率 follow 评价得分 when it is filled, else 规则得分.
     """
     m = marker()
     source = None
@@ -223,20 +239,22 @@ def compile_row(raw: Mapping[str, Any], cells: RowCells) -> RowFormulas:
         source = cells.source_value
     ctx = Ctx(cells, source)
     compiled, reason = True, ""
+    wait = pending(cells, source is not None)
     try:
         if cells.source and not is_blank(raw.get("source")) and source is None:
             ctx.fail("数据来源 names nothing the workbook computes")
         face = _face(raw, cells, ctx)
         w = ctx.weight
         points = face.points if face.points is not None else face.rate * w
-        rule = call("IFERROR", R.IF(_guard(raw, cells), round2(R.MIN(R.MAX(points, 0), w)), m), m)
+        value = round2(R.MIN(R.MAX(points, 0), w))
+        rule = call("IFERROR", R.IF(_guard(raw, cells), R.IF(wait, "", value), m), m)
     except NotCompilable as e:
         compiled, reason = False, str(e)
         ctx.helpers.clear()
-        rule = m
+        rule = m                         # from the start: this row needs perfxl
     rule_ref = Ref(cells.rule_score)
     w = weight_of(Ref(cells.weight))
-    from_rule = R.IF(R.ISNUMBER(rule_ref), rule_ref, m)
+    from_rule = R.IF(R.ISNUMBER(rule_ref), rule_ref, R.IF(rule_ref.eq(""), "", m))
     if cells.evaluator_score:
         e = Ref(cells.evaluator_score)
         given = R.IF(R.is_number_cell(e),
@@ -245,5 +263,6 @@ def compile_row(raw: Mapping[str, Any], cells: RowCells) -> RowFormulas:
     else:
         score = call("IFERROR", from_rule, m)
     score_ref = Ref(cells.score) if cells.score else None
-    rate = call("IFERROR", R.IF(R.ISNUMBER(score_ref), score_ref / w, m), m) if score_ref else m
+    rate = call("IFERROR", R.IF(R.ISNUMBER(score_ref), score_ref / w, R.IF(score_ref.eq(""), "", m)), m) \
+        if score_ref else m
     return RowFormulas(rule, score, rate, tuple(ctx.helpers), compiled, reason)

@@ -43,17 +43,74 @@ def column_runs(column: str, rows: Sequence[int], sheet: str | None = None) -> l
     return out
 
 
+def _sum_of(cells: Sequence[Ref]) -> tuple[Expr, int]:
+    return call("SUM", *cells), sum(_size(c) for c in cells)
+
+
 def rollup(cells: Sequence[Ref]) -> Expr:
     """A sum of 得分 (or 分值) cells, rounded as the engine rounds: the marker unless every cell
     holds a number (engine._rollup: a level with an unscored indicator has no score)."""
-    n = sum(_size(c) for c in cells)
-    return _safe(R.IF(call("COUNT", *cells).eq(n), round2(call("SUM", *cells)), marker()))
+    total, n = _sum_of(cells)
+    return _safe(R.IF(call("COUNT", *cells).eq(n), round2(total), marker()))
+
+
+#: a row's state (the hidden helper the roll-ups read): scored, waiting for input, needs perfxl
+#: (its 得分 shows the marker), or its 一级/二级 指标 no longer what the roll-ups were compiled from
+SCORED, WAITING, UNSCORED, REGROUPED = 0, 1, 2, 3
+
+
+def row_state(score: Ref, levels: Sequence[tuple[Ref, object]]) -> Expr:
+    """The state of one indicator row, from its 得分 cell and its level cells (compiled values)."""
+    by_score = R.IF(R.ISNUMBER(score), SCORED, R.IF(score.eq(""), WAITING, UNSCORED))
+    same = [R.same_text(ref, raw) for ref, raw in levels]
+    return _safe_number(R.IF(R.AND(*same), by_score, REGROUPED) if same else by_score)
+
+
+def _safe_number(expr: Expr) -> Expr:
+    return call("IFERROR", expr, UNSCORED)
+
+
+def table_unchanged(codes: Ref, count: int) -> Expr:
+    """The indicator table still has the indicators perfxl compiled: as many 编号 as then (a row
+    added, inserted or emptied changes what the engine scores)."""
+    return call("COUNTIFS", codes, "<>").eq(count)
+
+
+def level_weight(weights: Sequence[Ref], states: Sequence[Ref], unchanged: Expr) -> Expr:
+    """分值 of a level: the sum of its rows' 分值 while its rows are the compiled ones."""
+    total, n = _sum_of(weights)
+    ok = R.AND(unchanged, R.MAX(*states).lt(REGROUPED), call("COUNT", *weights).eq(n))
+    return _safe(R.IF(ok, round2(total), marker()))
+
+
+def level_score(scores: Sequence[Ref], states: Sequence[Ref], unchanged: Expr) -> Expr:
+    """得分 of a level (engine._rollup): the sum of its rows' 得分 when every row is scored; empty
+    text while some row waits for input; the marker when a row needs perfxl."""
+    total, n = _sum_of(scores)
+    worst = R.MAX(*states)
+    value = R.IF(R.AND(worst.eq(SCORED), call("COUNT", *scores).eq(n)), round2(total),
+                 R.IF(worst.eq(WAITING), "", marker()))
+    return _safe(R.IF(unchanged, value, marker()))
+
+
+def total(levels: Sequence[Ref]) -> Expr:
+    """总分: the sum of the 一级 level scores (each a formula: number, empty text or the marker)."""
+    if not levels:
+        return lift("")
+    summed, n = _sum_of(levels)
+    bad = R.OR(*(R.AND(R.NOT(R.ISNUMBER(c)), R.NOT(c.eq(""))) for c in levels))
+    return _safe(R.IF(call("COUNT", *levels).eq(n), round2(summed), R.IF(bad, marker(), "")))
 
 
 def ratio(score: Expr, weight: Expr) -> Expr:
-    """得分率 of a level: 得分 / 分值 (LevelResult.rate)."""
+    """得分率 of a level: 得分 / 分值 (LevelResult.rate); empty while the score waits for input."""
     ok = R.AND(R.ISNUMBER(score), R.ISNUMBER(weight))
-    return _safe(R.IF(ok, R.IF(weight.ne(0), score / weight, marker()), marker()))
+    return _safe(R.IF(ok, R.IF(weight.ne(0), score / weight, marker()), R.IF(score.eq(""), "", marker())))
+
+
+def shown(ref: Ref) -> Expr:
+    """What a typed cell holds, empty text when it is empty (a bare reference would show 0)."""
+    return R.IF(R.blank(ref), "", ref)
 
 
 @dataclass(frozen=True)
@@ -68,12 +125,13 @@ class GradeTable:
 def grade(total: Expr, table: GradeTable | None,
           defaults: Sequence[tuple[str, float]] = L.DEFAULT_GRADES) -> Expr:
     """等级 of ``total`` (engine.grade_for), read live from the table when there is one; the marker
-    when the table is one validation rejects (the engine then grades by the defaults and reports it)."""
+    when the table is one validation rejects (the engine then grades by the defaults and reports it);
+    empty while the total waits for input."""
     if table is None or not table.rows:
         chain: Expr = lift(defaults[-1][0])
         for label, minimum in reversed(list(defaults[:-1])):
             chain = R.IF(total.ge(minimum - 1e-9), label, chain)
-        return _safe(R.IF(R.ISNUMBER(total), chain, marker()))
+        return _safe(R.IF(R.ISNUMBER(total), chain, R.IF(total.eq(""), "", marker())))
     checks: list[Expr] = []
     labels = [lab for lab, _ in table.rows]
     mins = [m for _, m in table.rows]
@@ -91,7 +149,7 @@ def grade(total: Expr, table: GradeTable | None,
     for lab, m in reversed(list(zip(labels[:-1], mins[:-1]))):
         chain = R.IF(total.ge(m - 1e-9), lab, chain)
     valid = R.AND(*checks)
-    return _safe(R.IF(R.ISNUMBER(total), R.IF(valid, chain, marker()), marker()))
+    return _safe(R.IF(R.ISNUMBER(total), R.IF(valid, chain, marker()), R.IF(total.eq(""), "", marker())))
 
 
 # --- 基础数据: derived figures ------------------------------------------------------------------
@@ -110,7 +168,7 @@ def zero_rule(cell: Ref | None) -> Expr:
 
 def figure(shape: str, a_cell: Ref, b_cell: Ref, zero_cell: Ref | None = None) -> Expr:
     """A derived figure (figures.compute): ``shape`` "ratio" a/b, "change" (a−b)/b, "saving"
-    (a−b)/a; 0/0 of a ratio by the 基础数据 setting."""
+    (a−b)/a; 0/0 of a ratio by the 基础数据 setting; empty text while an input is not typed yet."""
     a, b = R.number_cell(a_cell), R.number_cell(b_cell)
     if shape == "ratio":
         value = R.IF(b.eq(0), R.IF(a.eq(0), zero_rule(zero_cell), R.NA()), a / b)
@@ -120,7 +178,7 @@ def figure(shape: str, a_cell: Ref, b_cell: Ref, zero_cell: Ref | None = None) -
         value = R.IF(a.eq(0), R.NA(), (a - b) / a)
     else:
         raise ValueError(shape)
-    return _safe(value)
+    return _safe(R.IF(R.OR(R.blank(a_cell), R.blank(b_cell)), "", value))
 
 
 # --- 问卷: a question set's 得分率 and 满意率 -----------------------------------------------------------
@@ -160,7 +218,8 @@ def _criterion(text: str) -> str:
 def survey(s: SurveySet, what: str = "rate") -> Expr:
     """``what`` "rate": Σ count × weight / valid (option weights above 1 are scores out of the
     highest); "satisfied": share of the options counted as satisfied. The marker when an answer is
-    not exactly an option (the engine normalises or rejects it) or a compiled cell changed."""
+    not exactly an option (the engine normalises or rejects it) or a compiled cell changed; empty
+    text while nothing is answered."""
     group = [s.group_range, _criterion(s.group)] if s.group is not None else []
 
     def count(criterion) -> Expr:
@@ -208,9 +267,9 @@ def survey(s: SurveySet, what: str = "rate") -> Expr:
             value = value / valid
     else:
         raise ValueError(what)
-    ok = R.AND(*checks, answered.eq(valid), valid.gt(0))
-    return _safe(R.IF(ok, value, marker()))
+    counted = R.IF(R.AND(answered.eq(valid), valid.gt(0)), value, marker())
+    return _safe(R.IF(R.AND(*checks), R.IF(answered.eq(0), "", counted), marker()))
 
 
-__all__ = ["GradeTable", "SurveyOption", "SurveySet", "figure", "grade", "ratio", "rollup", "survey",
-           "zero_rule"]
+__all__ = ["GradeTable", "SurveyOption", "SurveySet", "figure", "grade", "level_score", "level_weight", "ratio",
+           "rollup", "row_state", "shown", "survey", "table_unchanged", "total", "zero_rule"]

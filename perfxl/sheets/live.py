@@ -1,0 +1,300 @@
+"""Live formulas: a workbook that scores itself in Excel, WPS and LibreOffice, without Python.
+
+``plan`` compiles every formula perfxl owns in a scored workbook — 规则得分 / 得分 / 得分率 of each
+indicator row with its hidden helper cells, the empty rows under the table, the 实际值 fed by
+数据来源, the 基础数据 derived figures, the questionnaire rates on 问卷统计, and the 得分汇总
+roll-ups, 总分 and 等级 — and evaluates each over the workbook's own cells (Excel's semantics,
+``perfxl.rules.formula.Book``) for the cached value it is written with, so that readers that do not
+calculate see the numbers. A formula shows the engine's number, empty text while an input is not
+typed yet, or the marker (``layout.FORMULA_MARKER``) where only perfxl can tell. The drawing is
+``perfxl.sheets.apply``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from perfxl.io.xlsx.values import Formula
+from perfxl.model import layout as L
+from perfxl.model.cells import col_letter
+from perfxl.model.text import is_blank, text_of
+from perfxl.model.values import is_date
+from perfxl.rules.formula import Book, Ref, RowCells, compile_row
+from perfxl.rules.formula import sheet as S
+from perfxl.rules.formula import text as formula_text
+from perfxl.rules.formula.expr import Divergent, Err, Expr, Lit, Unknown
+from perfxl.rules.formula.row import MAX_HELPERS, NotCompilable, empty_row, marker
+
+#: hidden helper columns per row: the row's state (read by the roll-ups), then the rule kinds' helpers
+HELPERS = 1 + MAX_HELPERS
+#: the last row of a sheet (Excel 2007+, LibreOffice, WPS)
+MAX_ROW = 1_048_576
+#: the columns whose content makes an empty row under the table a new indicator
+ROW_INPUTS = ("code", "name", "weight", "method", "params", "target", "actual", "evaluator_score", "source")
+
+
+@dataclass
+class Plan:
+    """Every formula of a live workbook with its cached value, by (sheet, row, column)."""
+    sheet: str
+    cols: dict[str, int]
+    helpers: list[int]
+    cells: dict[tuple[str, int, int], Formula] = field(default_factory=dict)
+    sourced: set[int] = field(default_factory=set)        # rows whose 实际值 shows their 数据来源
+    compiled: dict[int, bool] = field(default_factory=dict)
+    reasons: dict[int, str] = field(default_factory=dict)  # why a row's rule has no formula
+
+    def get(self, sheet: str, row: int, col: int) -> Formula | None:
+        return self.cells.get((sheet, row, col))
+
+
+def helper_columns(ev, first_free: int) -> list[int]:
+    """The helper columns of the indicator sheet: those a previous run made (found by header), the
+    rest from ``first_free`` on."""
+    grid = ev.grids.get(ev.table.sheet)
+    header = grid.rows[ev.table.header_row - 1] if grid is not None and grid.height >= ev.table.header_row else []
+    found = {v: c + 1 for c, v in enumerate(header) if isinstance(v, str)}
+    out, nxt = [], first_free
+    for n in range(1, HELPERS + 1):
+        col = found.get(L.FORMULA_HELPER_HEADER.format(n=n))
+        if col is None:
+            while nxt in found.values() or nxt in out:
+                nxt += 1
+            col, nxt = nxt, nxt + 1
+        out.append(col)
+    return out
+
+
+class _Planner:
+    def __init__(self, result, cols: dict[str, int], helpers: list[int]):
+        self.result = result
+        self.ev = ev = result.checked.evaluation
+        self.sheet = ev.table.sheet
+        self.cols = cols
+        self.letter = {k: col_letter(c) for k, c in cols.items()}
+        self.helpers = helpers
+        self.exprs: dict[tuple[str, int, int], Expr] = {}
+        self.plan = Plan(self.sheet, cols, helpers)
+
+    # --- cells ----------------------------------------------------------------------------------
+    def raw(self, sheet: str | None, row: int, col: int | None) -> Any:
+        grid = self.ev.grids.get(sheet) if sheet else None
+        if grid is None or col is None:
+            return None
+        return grid.get(row - 1, col - 1)
+
+    def cell(self, key: str, row: int) -> str | None:
+        return f"{self.letter[key]}{row}" if key in self.letter else None
+
+    def put(self, sheet: str, address: str, expr: Expr) -> None:
+        from perfxl.rules.formula.expr import parse_cell
+
+        self.exprs[(sheet, *parse_cell(address))] = expr
+
+    # --- 基础数据 ---------------------------------------------------------------------------------
+    def figures(self) -> dict[str, Ref]:
+        from perfxl.score import figures as F
+
+        ev, out = self.ev, {}
+        grid = ev.grids.get(ev.basic_sheet) if ev.basic_sheet else None
+        if grid is None:
+            return out
+        top = next((r for r in range(grid.height) if grid.get(r, 0) == L.FIGURE_HEADER[0]
+                    and grid.get(r, 1) == L.FIGURE_HEADER[1]), None)
+        if top is None:
+            return out
+        zero = Ref(ev.zero_rule[1]) if ev.zero_rule else None
+        for r0 in range(top + 1, grid.height):
+            name = grid.get(r0, 0)
+            if is_blank(name):
+                break
+            fig = F.lookup(name)
+            if fig is None:
+                continue
+            if all(k in ev.basic_cells for k in fig.inputs):
+                expr = S.figure(fig.shape, Ref(ev.basic_cells[fig.a]), Ref(ev.basic_cells[fig.b]), zero)
+            else:
+                expr = marker()
+            self.put(ev.basic_sheet, f"C{r0 + 1}", expr)
+            out.setdefault(fig.name, Ref(f"C{r0 + 1}", ev.basic_sheet))
+        return out
+
+    # --- 问卷统计 ---------------------------------------------------------------------------------
+    def survey(self, rows: dict[str, int]) -> dict[str, tuple[Ref, Ref]]:
+        from perfxl.sheets.live_survey import set_formulas
+        from perfxl.sheets.outputs import SURVEY_RATE_COL, SURVEY_SATISFIED_COL
+
+        out = {}
+        if not rows:
+            return out
+        sheet = L.SHEET_SURVEY_STATS
+        compiled = set_formulas(self.ev, self.result.checked.survey)
+        for name, row in rows.items():
+            rate_cell = f"{col_letter(SURVEY_RATE_COL)}{row}"
+            sat_cell = f"{col_letter(SURVEY_SATISFIED_COL)}{row}"
+            rate, satisfied = compiled.get(name, (marker(), marker()))
+            self.put(sheet, rate_cell, rate)
+            self.put(sheet, sat_cell, satisfied)
+            out[name] = (Ref(rate_cell, sheet), Ref(sat_cell, sheet))
+        return out
+
+    # --- 指标评分 ---------------------------------------------------------------------------------
+    def source_value(self, text: object, figures: dict[str, Ref], survey: dict[str, tuple[Ref, Ref]]) -> Ref | None:
+        from perfxl.check.validate import _survey_ref
+        from perfxl.score import figures as F
+
+        kind, name = _survey_ref(text_of(text))
+        if kind:
+            pair = survey.get(name)
+            return None if pair is None else pair[0 if kind == L.SOURCE_SURVEY_RATE else 1]
+        fig = F.lookup(text)
+        return figures.get(fig.name) if fig is not None else None
+
+    def indicators(self, figures, survey) -> dict[int, tuple[str, str | None]]:
+        """Each indicator row's formulas; returns row -> (level1, level2) as compiled."""
+        ev, sheet, cols = self.ev, self.sheet, self.cols
+        helper_letters = [col_letter(c) for c in self.helpers]
+        levels = {}
+        for ind in self.result.checked.indicators:
+            r = ind.row
+            raw = {k: self.raw(sheet, r, cols.get(k)) for k in ("method", "params", "target", "source", "actual")}
+            sourced = not is_blank(raw["source"])
+            source_value = self.source_value(raw["source"], figures, survey) if sourced else None
+            cells = RowCells(actual=self.cell("actual", r), weight=self.cell("weight", r),
+                             rule_score=self.cell("rule_score", r), score=self.cell("score", r),
+                             method=self.cell("method", r), params=self.cell("params", r),
+                             target=self.cell("target", r), source=self.cell("source", r),
+                             evaluator_score=self.cell("evaluator_score", r),
+                             helpers=tuple(f"{h}{r}" for h in helper_letters[1:]), source_value=source_value)
+            rf = compile_row(raw, cells)
+            rule, helpers, ok, why = rf.rule_score, rf.helpers, rf.compiled, rf.reason
+            if not sourced and is_date(raw["actual"]):
+                # a date where a value belongs: a formula cannot tell a date from its serial number
+                rule, helpers, ok, why = marker(), (), False, "a date as 实际值"
+            self.plan.compiled[r], self.plan.reasons[r] = ok, why
+            self.put(sheet, cells.rule_score, rule)
+            self.put(sheet, cells.score, rf.score)
+            self.put(sheet, self.cell("rate", r), rf.rate)
+            for address, expr in helpers:
+                self.put(sheet, address, expr)
+            if sourced and source_value is not None:
+                self.put(sheet, cells.actual, source_value)
+                self.plan.sourced.add(r)
+            level_cells = [(Ref(self.cell(k, r)), self.raw(sheet, r, cols[k])) for k in ("level1", "level2")
+                           if k in cols]
+            self.put(sheet, f"{helper_letters[0]}{r}", S.row_state(Ref(cells.score), level_cells))
+            levels[r] = (ind.level1, ind.level2)
+        return levels
+
+    def empty_rows(self, last: int, indicator_rows) -> None:
+        ev, sheet = self.ev, self.sheet
+        inputs_of = [k for k in ROW_INPUTS if k in self.cols]
+        grid = ev.grids.get(sheet)
+        for r in range(ev.table.header_row + 1, last + 1):
+            if r in indicator_rows:
+                continue
+            if grid is not None and any(not is_blank(grid.get(r - 1, self.cols[k] - 1))
+                                        for k in L.INPUT_KEYS if k in self.cols):
+                continue                      # a note or a total row under the table: not perfxl's
+            expr = empty_row(tuple(self.cell(k, r) for k in inputs_of))
+            for key in ("rule_score", "score", "rate"):
+                self.put(sheet, self.cell(key, r), expr)
+
+    # --- 得分汇总 ---------------------------------------------------------------------------------
+    def summary(self, levels: dict[int, tuple[str, str | None]]) -> None:
+        from perfxl.rules.formula.sheet import column_runs
+        from perfxl.sheets.outputs import SUMMARY_HEAD_ROW, summary_rows
+
+        ev, sheet, name = self.ev, self.sheet, L.SHEET_SUMMARY
+        result = self.result
+        level_rows, total_row = summary_rows(result)
+        state = col_letter(self.helpers[0])
+        codes = Ref(f"{self.letter['code']}{ev.table.header_row + 1}:{self.letter['code']}{MAX_ROW}", sheet)
+        unchanged = S.table_unchanged(codes, len(ev.frame))
+        l1_scores, l1_weights = [], []
+        for r, lvl in level_rows:
+            members = [row for row, (l1, l2) in levels.items()
+                       if l1 == (lvl.name if lvl.level == 1 else lvl.parent) and (lvl.level == 1 or l2 == lvl.name)]
+            weights = column_runs(self.letter["weight"], members, sheet)
+            scores = column_runs(self.letter["score"], members, sheet)
+            states = column_runs(state, members, sheet)
+            self.put(name, f"C{r}", S.level_weight(weights, states, unchanged))
+            self.put(name, f"D{r}", S.level_score(scores, states, unchanged))
+            self.put(name, f"E{r}", S.ratio(Ref(f"D{r}"), Ref(f"C{r}")))
+            if lvl.level == 1:
+                l1_scores.append(Ref(f"D{r}"))
+                l1_weights.append(Ref(f"C{r}"))
+        head = {key: SUMMARY_HEAD_ROW + i for i, key in enumerate(L.SUMMARY_HEAD)}
+        total = S.total(l1_scores) if l1_scores else _no_levels(unchanged)
+        self.put(name, f"B{head['total']}", total)
+        self.put(name, f"B{head['grade']}", S.grade(Ref(f"B{head['total']}"), self.grade_table()))
+        self.put(name, f"B{head['status']}", self.status(Ref(f"B{head['total']}")))
+        for key in ("unit", "year"):
+            if key in ev.info_cells and ev.info_sheet:
+                self.put(name, f"B{head[key]}", S.shown(Ref(ev.info_cells[key], ev.info_sheet)))
+        if l1_weights:
+            self.put(name, f"C{total_row}", S.rollup(l1_weights))
+        self.put(name, f"D{total_row}", Ref(f"B{head['total']}"))
+        self.put(name, f"E{total_row}", S.ratio(Ref(f"D{total_row}"), Ref(f"C{total_row}")))
+
+    def grade_table(self):
+        ev = self.ev
+        if not ev.grade_rows or not ev.info_sheet:
+            return None
+        first, last = ev.grade_rows[0][2], ev.grade_rows[-1][2]
+        info = ev.info_sheet
+        return S.GradeTable(tuple((Ref(f"A{g}", info), Ref(f"B{g}", info)) for _, _, g in ev.grade_rows),
+                            (Ref(f"A{last + 1}", info), Ref(f"B{last + 1}", info)),
+                            (Ref(f"A{first - 1}", info), self.raw(info, first - 1, 1)))
+
+    def status(self, total: Ref) -> Expr:
+        from perfxl.rules.formula import read as R
+        from perfxl.sheets.outputs import status
+
+        result = self.result
+        known = status(result) if result.total is not None else L.SUMMARY_STATUS_LIVE["computed"]
+        live = L.SUMMARY_STATUS_LIVE
+        return R.IF(R.ISNUMBER(total), known, R.IF(total.eq(""), live["waiting"], live["unscored"]))
+
+    # --- cached values ----------------------------------------------------------------------------
+    def evaluate(self) -> None:
+        book = Book(self.ev.grids)
+        for (sheet, r, c), expr in self.exprs.items():
+            book.formulas[(sheet, r, c)] = expr
+        for (sheet, r, c), expr in self.exprs.items():
+            try:
+                value = book.value(sheet, r, c)
+            except Unknown:
+                value = None                  # a cell it reads has no recorded result: Excel computes it
+            except Divergent:                 # the programs would not agree: never write such a formula
+                expr, value = marker(), L.FORMULA_MARKER
+            if isinstance(value, Err):
+                value = str(value)
+            if isinstance(expr, Lit):
+                value = expr.value
+            self.plan.cells[(sheet, r, c)] = Formula(formula_text(expr), value)
+
+
+def _no_levels(unchanged: Expr) -> Expr:
+    """总分 of a table without indicators: empty while it stays so, the marker once one is typed."""
+    from perfxl.rules.formula import read as R
+
+    return R.IF(unchanged, "", marker())
+
+
+def plan(result, cols: dict[str, int], helpers: list[int], *, last_row: int,
+         survey_rows: dict[str, int] | None = None) -> Plan:
+    """Every live formula of ``result``'s workbook, the computed columns at ``cols`` (column key ->
+    1-based column), the helper columns at ``helpers``, empty rows down to ``last_row``, question
+    sets at ``survey_rows`` (set name -> row on 问卷统计)."""
+    p = _Planner(result, cols, helpers)
+    figures = p.figures()
+    survey = p.survey(survey_rows or {})
+    levels = p.indicators(figures, survey)
+    p.empty_rows(last_row, set(levels))
+    p.summary(levels)
+    p.evaluate()
+    return p.plan
+
+
+__all__ = ["HELPERS", "NotCompilable", "Plan", "helper_columns", "plan"]
