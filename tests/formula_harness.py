@@ -17,7 +17,8 @@ from perfxl.model.values import Quantity, is_blank, is_date, parse_number, parse
 from perfxl.rules import RuleError, lookup
 from perfxl.rules.formula import Book, Err, Ref, RowCells, compile_row
 from perfxl.rules.formula import sheet as S
-from perfxl.rules.formula.expr import Expr
+from perfxl.rules.formula import text
+from perfxl.rules.formula.expr import Expr, Lit
 from perfxl.rules.formula.row import MAX_HELPERS
 from perfxl.score import figures as FIG
 
@@ -325,19 +326,16 @@ def read_inputs(path: Path, lay: Layout) -> dict:
     return out
 
 
-# --- a whole workbook made live (the prototype of what template/score will write) --------------------
-
-SCRATCH = "公式检验"
-
+# --- a whole workbook made live by perfxl (what template/score/fill write) --------------------------
 
 @dataclass
 class Live:
-    """Where a live workbook's formulas are: indicator cells per Excel row, figures, questionnaire
-    sets, 得分汇总 rows (on the scratch sheet), 总分 and 等级."""
+    """Where a live workbook's formulas are (addresses "sheet!A1"): indicator cells per Excel row,
+    figures, questionnaire sets, 得分汇总 rows, 总分 and 等级."""
     sheet: str
     rows: dict[int, dict[str, str]] = field(default_factory=dict)        # row -> rule_score/score/rate -> address
     compiled: dict[int, bool] = field(default_factory=dict)
-    figures: dict[str, str] = field(default_factory=dict)               # name -> basic-sheet address
+    figures: dict[str, str] = field(default_factory=dict)               # name -> address
     survey: dict[str, tuple[str, str]] = field(default_factory=dict)    # set -> (rate, satisfied) addresses
     levels: list[tuple[int, str, str | None, str, str, str]] = field(default_factory=list)
     total: str = ""
@@ -345,160 +343,75 @@ class Live:
     helpers: list[str] = field(default_factory=list)
     last_row: int = 0
     basic_sheet: str | None = None
+    summary_rows: int = 0
+    survey_rows: int = 0
 
 
 def live_workbook(src: Path, out: Path) -> Live:
-    """``src`` with every formula perfxl can compile: 指标评分 (rule/score/rate + hidden helpers),
-    基础数据 figures, questionnaire rates, and 得分汇总 / 总分 / 等级 on a scratch sheet."""
+    """``perfxl score src -o out`` (the product: every formula perfxl writes, with cached values), and
+    where its formulas are, found in the written workbook by its headers and labels."""
     import openpyxl
 
-    from perfxl.check.validate import _survey_ref, validate
-    from perfxl.model.evaluation import load
-    from perfxl.rules.formula import text
-    from perfxl.rules.formula.expr import Lit
-    from perfxl.survey.stats import _label, resolve_sets
+    from perfxl.io.writeback import write_back
+    from perfxl.model.cells import col_letter
+    from perfxl.score.pipeline import run
 
-    ev = load(src)
-    checked = validate(ev)
-    wb = openpyxl.load_workbook(src)
+    result = run(src)
+    write_back(result, src, out)
+    ev = result.checked.evaluation
+    wb = openpyxl.load_workbook(out)
     ws = wb[ev.table.sheet]
-    cols = ev.table.columns
+    header = {ws.cell(ev.table.header_row, c).value: col_letter(c) for c in range(1, ws.max_column + 1)}
+    letter = {k: header[L.COLUMNS_BY_KEY[k].header] for k in ("rule_score", "score", "rate")}
     live = Live(ev.table.sheet, basic_sheet=ev.basic_sheet)
-    scratch = wb.create_sheet(SCRATCH)
-    put = {}                                       # (sheet, address) -> Expr
-
-    # 基础数据: derived figures in the 计算结果 column of the figure table
+    live.helpers = [header[h] for h in (L.FORMULA_HELPER_HEADER.format(n=n) for n in range(1, 40)) if h in header]
+    mark_formula = "=" + text(Lit(MARK))
+    for ind in result.checked.indicators:
+        live.rows[ind.row] = {k: f"{live.sheet}!{c}{ind.row}" for k, c in letter.items()}
+        live.compiled[ind.row] = ws[f"{letter['rule_score']}{ind.row}"].value != mark_formula
+        live.last_row = max(live.last_row, ind.row)
     if ev.basic_sheet:
         bs = wb[ev.basic_sheet]
-        top = next(r for r in range(1, bs.max_row + 1) if bs.cell(r, 1).value == L.FIGURE_HEADER[0]
-                   and bs.cell(r, 2).value == L.FIGURE_HEADER[1])
-        zero = Ref(ev.zero_rule[1]) if ev.zero_rule else None
+        top = next(r for r in range(1, bs.max_row + 1) if bs.cell(r, 1).value == L.FIGURE_HEADER[0])
         for r in range(top + 1, bs.max_row + 1):
-            fig = FIG.lookup(bs.cell(r, 1).value) if bs.cell(r, 1).value else None
-            if fig is None:
-                continue
-            if all(k in ev.basic_cells for k in fig.inputs):
-                e = S.figure(fig.shape, Ref(ev.basic_cells[fig.a]), Ref(ev.basic_cells[fig.b]), zero)
-            else:
-                e = Lit(MARK)
-            put[(ev.basic_sheet, f"C{r}")] = e
-            live.figures[fig.name] = f"C{r}"
-
-    # 问卷: a set's 得分率 and 满意率 on the scratch sheet
-    srow = 1
-    sv = ev.survey
-    if sv is not None and sv.setup_sheet:
-        resolve_sets(sv, str(src))
-        setup, qws = wb[sv.setup_sheet], wb[sv.sheet]
-        col_of = dict(sv.questions)
-        options = []
-        for o in sv.options:
-            r = int(o.cell[1:])
-            options.append(S.SurveyOption(Ref(f"A{r}", sv.setup_sheet), setup.cell(r, 1).value,
-                                          Ref(f"B{r}", sv.setup_sheet), Ref(f"C{r}", sv.setup_sheet),
-                                          setup.cell(r, 3).value))
-        below = max(int(o.cell[1:]) for o in sv.options) + 1
-        groups = sorted({g for g in (_label(qws.cell(r, sv.group_col).value) for r in
-                                     range(sv.header_row + 1, qws.max_row + 1)) if g} if sv.group_col else set())
-        from perfxl.model.cells import col_letter
-
-        for qs in sv.sets:
-            r = int(qs.cell[1:])
-            answers = tuple(Ref(f"{col_letter(col_of[q])}{sv.header_row + 1}:{col_letter(col_of[q])}1048576",
-                                sv.sheet) for q in qs.questions)
-            grange = (Ref(f"{col_letter(sv.group_col)}{sv.header_row + 1}:{col_letter(sv.group_col)}1048576",
-                          sv.sheet) if sv.group_col else None)
-            guards = tuple((Ref(f"{c}{r}", sv.setup_sheet), setup[f"{c}{r}"].value) for c in "ABC")
-            guards += tuple((Ref(f"{col_letter(col_of[q])}{sv.header_row}", sv.sheet), q) for q in qs.questions)
-            sset = S.SurveySet(answers, grange, qs.group, tuple(groups), tuple(options),
-                               (Ref(f"A{below}", sv.setup_sheet), Ref(f"B{below}", sv.setup_sheet)), guards)
-            srow += 1
-            scratch.cell(srow, 1, qs.name)
-            for col, what in (("B", "rate"), ("C", "satisfied")):
-                try:
-                    put[(SCRATCH, f"{col}{srow}")] = S.survey(sset, what) if qs.questions else Lit(MARK)
-                except Exception as e:          # NotCompilable
-                    from perfxl.rules.formula.row import NotCompilable
-
-                    if not isinstance(e, NotCompilable):
-                        raise
-                    put[(SCRATCH, f"{col}{srow}")] = Lit(MARK)
-            live.survey[qs.name] = (f"B{srow}", f"C{srow}")
-
-    # 指标评分: each row
-    from perfxl.model.cells import col_letter
-
-    first_helper = ws.max_column + 1
-    live.helpers = [col_letter(first_helper + i) for i in range(MAX_HELPERS)]
-    for i, h in enumerate(live.helpers, start=1):
-        ws[f"{h}{ev.table.header_row}"] = L.FORMULA_HELPER_HEADER.format(n=i)
-        ws.column_dimensions[h].hidden = True
-    letter = {k: col_letter(c) for k, c in cols.items()}
-    for row in ev.frame.index:
-        raw = {k: ws[f"{letter[k]}{row}"].value if k in letter else None
-               for k in ("method", "params", "target", "source")}
-        source_value = None
-        if raw.get("source") not in (None, ""):
-            kind, name = _survey_ref(str(raw["source"]).strip())
-            if kind:
-                pair = live.survey.get(name)
-                source_value = Ref(pair[0 if kind == L.SOURCE_SURVEY_RATE else 1], SCRATCH) if pair else None
-            elif (fig := FIG.lookup(raw["source"])) is not None and fig.name in live.figures:
-                source_value = Ref(live.figures[fig.name], ev.basic_sheet)
-        cells = RowCells(actual=f"{letter['actual']}{row}", weight=f"{letter['weight']}{row}",
-                         rule_score=f"{letter['rule_score']}{row}", score=f"{letter['score']}{row}",
-                         method=f"{letter['method']}{row}", params=f"{letter['params']}{row}",
-                         target=f"{letter['target']}{row}", source=f"{letter['source']}{row}",
-                         evaluator_score=f"{letter['evaluator_score']}{row}",
-                         helpers=tuple(f"{h}{row}" for h in live.helpers), source_value=source_value)
-        rf = compile_row(raw, cells)
-        live.compiled[row] = rf.compiled
-        for addr, e in rf.cells(cells, f"{letter['rate']}{row}").items():
-            put[(ev.table.sheet, addr)] = e
-        live.rows[row] = {k: f"{letter[k]}{row}" for k in ("rule_score", "score", "rate")}
-        live.last_row = row
-
-    # 得分汇总, 总分, 等级
-    order1: dict[str, list[int]] = {}
-    order2: dict[tuple[str, str], list[int]] = {}
-    for ind in checked.indicators:
-        order1.setdefault(ind.level1, []).append(ind.row)
-        order2.setdefault((ind.level1, ind.level2), []).append(ind.row)
-    r = srow + 2
-    level1_scores = []
-    for name1, rows1 in order1.items():
-        groups = [(1, name1, None, rows1)] + [(2, n2, name1, rs) for (p, n2), rs in order2.items() if p == name1]
-        for level, name, parent, rows in groups:
-            r += 1
-            scratch.cell(r, 1, name)
-            put[(SCRATCH, f"B{r}")] = S.rollup(S.column_runs(letter["weight"], rows, ev.table.sheet))
-            put[(SCRATCH, f"C{r}")] = S.rollup(S.column_runs(letter["score"], rows, ev.table.sheet))
-            put[(SCRATCH, f"D{r}")] = S.ratio(Ref(f"C{r}"), Ref(f"B{r}"))
-            live.levels.append((level, name, parent, f"B{r}", f"C{r}", f"D{r}"))
-            if level == 1:
-                level1_scores.append(Ref(f"C{r}"))
-    r += 2
-    put[(SCRATCH, f"B{r}")] = S.rollup(level1_scores)
-    live.total = f"B{r}"
-    table = None
-    if ev.grade_rows:
-        info = wb[ev.info_sheet]
-        first, last = ev.grade_rows[0][2], ev.grade_rows[-1][2]
-        table = S.GradeTable(tuple((Ref(f"A{g}", ev.info_sheet), Ref(f"B{g}", ev.info_sheet))
-                                   for _, _, g in ev.grade_rows),
-                             (Ref(f"A{last + 1}", ev.info_sheet), Ref(f"B{last + 1}", ev.info_sheet)),
-                             (Ref(f"A{first - 1}", ev.info_sheet), info[f"A{first - 1}"].value))
-    put[(SCRATCH, f"C{r}")] = S.grade(Ref(f"B{r}"), table)
-    live.grade = f"C{r}"
-
-    for (sh, addr), e in put.items():
-        wb[sh][addr] = "=" + text(e)
-    wb.save(out)
+            name = bs.cell(r, 1).value
+            if not name:
+                break
+            if FIG.lookup(name) is not None:
+                live.figures[name] = f"{ev.basic_sheet}!C{r}"
+    if L.SHEET_SURVEY_STATS in wb.sheetnames:
+        ss = wb[L.SHEET_SURVEY_STATS]
+        heads = list(L.SURVEY_STATS_SET_HEADERS)
+        rate, sat = (col_letter(heads.index(h) + 1) for h in (L.SURVEY_STATS_RATE, L.SURVEY_STATS_SATISFIED))
+        top = next(r for r in range(1, ss.max_row + 1) if ss.cell(r, 1).value == heads[0])
+        for r in range(top + 1, ss.max_row + 1):
+            if not ss.cell(r, 1).value:
+                break
+            live.survey[ss.cell(r, 1).value] = (f"{L.SHEET_SURVEY_STATS}!{rate}{r}", f"{L.SHEET_SURVEY_STATS}!{sat}{r}")
+            live.survey_rows = r
+    sm, name = wb[L.SHEET_SUMMARY], L.SHEET_SUMMARY
+    parent, in_table = None, False
+    for r in range(1, sm.max_row + 1):
+        a, b = sm.cell(r, 1).value, sm.cell(r, 2).value
+        if a == L.SUMMARY_HEAD["total"]:
+            live.total = f"{name}!B{r}"
+        elif a == L.SUMMARY_HEAD["grade"]:
+            live.grade = f"{name}!B{r}"
+        elif a == L.SUMMARY_HEADERS[0]:
+            in_table = True
+        elif in_table and b == L.SUMMARY_SUBTOTAL:
+            parent = a
+            live.levels.append((1, a, None, f"{name}!C{r}", f"{name}!D{r}", f"{name}!E{r}"))
+        elif in_table and b:
+            live.levels.append((2, b, parent, f"{name}!C{r}", f"{name}!D{r}", f"{name}!E{r}"))
+        live.summary_rows = r
     return live
 
 
 def live_reads(live: Live) -> list[list[str]]:
-    reads = [[live.sheet, f"A1:{live.helpers[-1]}{live.last_row}"], [SCRATCH, "A1:D200"]]
+    reads = [[live.sheet, f"A1:{live.helpers[-1]}{live.last_row}"], [L.SHEET_SUMMARY, f"A1:E{live.summary_rows}"]]
     if live.basic_sheet:
         reads.append([live.basic_sheet, "A1:D60"])
+    if live.survey_rows:
+        reads.append([L.SHEET_SURVEY_STATS, f"A1:J{live.survey_rows}"])
     return reads

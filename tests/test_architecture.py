@@ -18,7 +18,7 @@ LAYERS = [
     "perfxl.model.layout", "perfxl.model.records", "perfxl.rules", "perfxl.io.package", "perfxl.io.xlsx", "perfxl.io.files",
     "perfxl.io.read", "perfxl.model.frameworks", "perfxl.survey", "perfxl.model.form", "perfxl.model.evaluation",
     "perfxl.score.figures", "perfxl.check.schemas", "perfxl.check.validate", "perfxl.score.engine",
-    "perfxl.score.pipeline", "perfxl.sheets", "perfxl.excel.xlsm", "perfxl.excel.read", "perfxl.io.writeback",
+    "perfxl.score.cached", "perfxl.score.pipeline", "perfxl.sheets", "perfxl.excel.xlsm", "perfxl.excel.read", "perfxl.io.writeback",
     "perfxl.batch", "perfxl.report", "perfxl.api", "perfxl.excel", "perfxl.cli", "perfxl",
 ]
 

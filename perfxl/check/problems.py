@@ -116,6 +116,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "note_required_judgement": (ERROR, "“酌情评分”必须填写评价说明", "在评价说明中写明判定理由"),
     "note_required_deviation": (ERROR, "评价得分 {evaluator} 与规则得分 {rule} 不同，但没有评价说明",
                                 "在评价说明中写明偏离评分标准的理由，或删除评价得分以按规则计分"),
+    "formula_result_differs": (WARNING, "工作簿中{column}的公式结果为 {value}，perfxl 按计分规则计算为 {engine}"
+                                        "（公式可能被手工修改，或文件保存时没有重新计算）",
+                               "以 perfxl 的结果为准：运行 perfxl score 重新写入公式；如需不同得分，请填写评价得分并在评价说明中写明理由"),
     "rule_unscored": (WARNING, "该指标无法按规则计分，已采用评价得分 {evaluator}", "修正上面指出的问题"),
     "target_formula": (WARNING, "目标值单元格是公式“{formula}”（在 Excel、WPS 中键入“=100%”会变成公式）；本行实际值是"
                        "百分比，"
@@ -369,8 +372,8 @@ def worst_exit_code(problems: Iterable[Problem]) -> int:
 # --- docs/messages.md: every message, generated from CATALOGUE (tests check it is current) ---------
 
 _PLACEHOLDERS = {"path": "文件名", "file": "文件名", "sheet": "工作表", "column": "列名", "value": "单元格的值",
-                 "detail": "具体原因", "cell": "单元格", "cells": "单元格", "row": "行号", "rows": "行数",
-                 "cols": "列数",
+                 "detail": "具体原因", "engine": "perfxl 的结果", "cell": "单元格", "cells": "单元格", "row": "行号",
+                 "rows": "行数", "cols": "列数",
                  "names": "现有工作表", "header": "表头", "aliases": "可接受的写法", "method": "计分方法",
                  "syntax": "参数写法", "hint": "填写方法", "choices": "可选项", "weight": "分值", "name": "名称",
                  "address": "调度器地址", "backup": "备份文件名", "columns": "列", "count": "数量",

@@ -18,10 +18,16 @@ if TYPE_CHECKING:
 
 def score_evaluations(evs: "list[Evaluation]", *, texts: bool = True) -> "list[Result]":
     """validate → score for a chunk of modelled workbooks. ``texts``: with 评分过程."""
-    from perfxl.check.validate import validate_many
+    from perfxl.check.validate import sort_problems, validate_many
+    from perfxl.score.cached import differences
     from perfxl.score.engine import score_many
 
-    return score_many(validate_many(evs), texts=texts)
+    results = score_many(validate_many(evs), texts=texts)
+    for r in results:                         # a live workbook's own results checked against the engine's
+        found = differences(r)
+        if found:
+            r.problems = sort_problems(r.problems + found, r.checked.evaluation)
+    return results
 
 
 def score_book(book: "RawBook") -> "Result":

@@ -137,8 +137,8 @@ def deviations(cv: Canvas, name: str, result=None) -> None:
 
 #: 问卷统计: the header row of the set table, and the columns of 得分率 and 满意率 in it
 SURVEY_SET_HEADER_ROW = 3
-SURVEY_RATE_COL = L.SURVEY_STATS_SET_HEADERS.index("得分率") + 1
-SURVEY_SATISFIED_COL = L.SURVEY_STATS_SET_HEADERS.index("满意率") + 1
+SURVEY_RATE_COL = L.SURVEY_STATS_SET_HEADERS.index(L.SURVEY_STATS_RATE) + 1
+SURVEY_SATISFIED_COL = L.SURVEY_STATS_SET_HEADERS.index(L.SURVEY_STATS_SATISFIED) + 1
 
 
 def survey_rows(ev, in_use: bool) -> dict[str, int]:
