@@ -99,7 +99,7 @@ def test_formula_like_text_stays_text(make_workbook, cli, soffice):
     # 得分汇总 shows the typed text through a reference to it: the text itself never becomes a formula
     summary = load_workbook(out)["得分汇总"]
     assert summary["B2"].data_type == "f" and "HYPERLINK" not in summary["B2"].value
-    assert "基本信息!B2" in summary["B2"].value
+    assert "'基本信息'!B2" in summary["B2"].value
     assert load_workbook(out, data_only=True)["得分汇总"]["B2"].value.startswith("=HYPERLINK")
     seen = {r[0]: r[1] for r in soffice.sheets(out)["得分汇总"] if len(r) > 1}
     assert seen["单位名称"].startswith("=HYPERLINK")
