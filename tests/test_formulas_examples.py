@@ -101,6 +101,10 @@ def _rule_edits(result) -> list[list]:
     return out
 
 
+#: what a formula shows where the engine has no result: the marker, or empty while an input is not typed
+NONE = (MARK, "")
+
+
 def _check(result, got: dict, live: Live) -> list:
     ev = result.checked.evaluation
     problems = []
@@ -110,12 +114,13 @@ def _check(result, got: dict, live: Live) -> list:
             continue
         key = next((k for k, c in ev.table.columns.items() if p.cell.startswith(_letter(c))
                     and p.cell[len(_letter(c)):].isdigit()), None)
-        if key is not None:
-            bad_rows.setdefault(int(p.cell[len(_letter(ev.table.columns[key])):]), set()).add(key)
+        if key is not None:                              # nothing typed yet: the harness's "missing"
+            what = {"actual_missing": "actual: missing", "figure_missing_input": "source: missing"}.get(p.code, key)
+            bad_rows.setdefault(int(p.cell[len(_letter(ev.table.columns[key])):]), set()).add(what)
     for r in result.indicators:
         row = r.indicator.row
         keys = bad_rows.get(row, set())
-        rule_errors = sorted(keys & set(RULE_KEYS))
+        rule_errors = sorted(k for k in keys if k.split(":")[0] in RULE_KEYS)
         score_errors = sorted(keys & {"evaluator_score"}) or ([] if r.indicator.evaluator_score is not None
                                                              else rule_errors)
         for key, want, errors in (("rule_score", r.rule_score, rule_errors), ("score", r.score, score_errors),
@@ -130,7 +135,7 @@ def _check(result, got: dict, live: Live) -> list:
         fv = result.checked.figures.get(name)
         value = got[addr]
         if fv is None or fv.value is None:
-            if value not in (MARK, ""):
+            if value not in NONE:
                 problems.append((name, "figure", value))
         elif value != fv.value:
             problems.append((name, "figure", value, fv.value))
@@ -139,7 +144,7 @@ def _check(result, got: dict, live: Live) -> list:
         for addr, want in ((rate_addr, stat.rate if stat else None), (sat_addr, stat.satisfied if stat else None)):
             value = got[addr]
             if want is None:
-                if value not in (MARK, ""):
+                if value not in NONE:
                     problems.append((name, "survey", value))
             elif not isinstance(value, float) or abs(value - want) > 1e-12:
                 problems.append((name, "survey", value, want))
@@ -147,13 +152,13 @@ def _check(result, got: dict, live: Live) -> list:
         assert (lv.level, lv.name, lv.parent) == (level, name, parent)
         for addr, want in ((w, lv.weight), (s, lv.score), (rate, lv.rate)):
             value = got[addr]
-            ok = value == MARK if want is None else value == want            # to the last bit
+            ok = value in NONE if want is None else value == want            # to the last bit
             if not ok:
                 problems.append((name, addr, value, want))
     total, grade = got[live.total], got[live.grade]
-    if (result.total is None and total != MARK) or (result.total is not None and total != result.total):
+    if (result.total is None and total not in NONE) or (result.total is not None and total != result.total):
         problems.append(("总分", total, result.total))
-    if (result.grade is None and grade != MARK) or (result.grade is not None and grade != result.grade):
+    if (result.grade is None and grade not in NONE) or (result.grade is not None and grade != result.grade):
         problems.append(("等级", grade, result.grade))
     return problems
 
@@ -215,3 +220,102 @@ def test_editing_parameters_in_the_spreadsheet_shows_the_marker_not_a_number(run
 
 def test_marker_texts_live_in_the_layout_module():
     assert MARK == L.FORMULA_MARKER and "perfxl" in MARK
+
+
+# --- every framework template, filled with generated data -------------------------------------------
+
+FRAMEWORK_TEMPLATES = sorted(p for p in (Path(__file__).resolve().parents[1] / "workbook_templates").glob("*模板.xlsx")
+                             if p.name != "评分模板.xlsx")
+
+
+def _candidates(rng, raw: dict) -> list[tuple]:
+    """(目标值, 实际值) pairs an evaluator might type for a row, edge cases included."""
+    from perfxl.rules import lookup
+
+    kind = lookup(raw.get("method") or "")
+    needs = kind is not None and kind.needs_target
+    targets = [raw.get("target")] if raw.get("target") or not needs else ["≥100%", "=100%", "≥50件", "≤10%"]
+    actuals = ["0%", "50%", "85%", "90%", "95%", "100%", "105.5%", "120%", "-5%", "是", "否", "0处", "2处",
+               "3项", "①", "①②", "①②③④⑤", "②③", "45件", "50件", "60件", "8%", "10%", "优", "良", "较差",
+               "显著", "一般", "部分达成并具有一定效果 65%", "70%", 0.935, 1, 0]
+    pairs = [(t, a) for t in targets for a in actuals]
+    rng.shuffle(pairs)
+    return pairs
+
+
+def fill_generated(src: Path, out: Path, seed: int) -> Path:
+    """A framework template as an evaluator fills it (openpyxl, so without cached results): 基础数据
+    figures (a zero, a blank), questionnaire answers (a blank), 实际值 and 目标值 the engine takes for
+    most rows, a few rows left empty, a few 评价得分."""
+    import random
+
+    import openpyxl
+    from formula_harness import engine_row
+
+    rng = random.Random(seed)
+    from perfxl.model.evaluation import load
+
+    ev = load(src)
+    wb = openpyxl.load_workbook(src)
+    if ev.basic_sheet:
+        bs = wb[ev.basic_sheet]
+        for i, (key, addr) in enumerate(sorted(ev.basic_cells.items())):
+            bs[addr] = rng.choice([None, 0, 100, 98.5, 580.8142, 549.6875, 12, 1696]) if i % 7 == 3 else \
+                rng.choice([0, 100, 98.5, 580.8142, 549.6875, 12, 1696, 92.1])
+    if ev.survey is not None and ev.survey.sheet:
+        qs = wb[ev.survey.sheet]
+        options = [o.label for o in ev.survey.options]
+        groups = sorted({qs_.group for qs_ in ev.survey.sets if qs_.group})
+        for r in range(ev.survey.header_row + 1, ev.survey.header_row + 31):
+            qs.cell(r, 1, r - ev.survey.header_row)
+            if ev.survey.group_col and groups:
+                qs.cell(r, ev.survey.group_col, rng.choice(groups))
+            for _, col in ev.survey.questions:
+                qs.cell(r, col, rng.choice(options + [None] if r % 11 == 0 else options))
+    ws = wb[ev.table.sheet]
+    col = ev.table.columns
+    for n, ind in enumerate(ev.frame.itertuples()):
+        row = ind.Index
+        raw = {k: ws.cell(row, col[k]).value for k in ("method", "params", "target", "weight", "source") if k in col}
+        if raw.get("source") or n % 9 == 4:
+            continue                                    # fed by 数据来源, or not filled in yet
+        for target, actual in _candidates(rng, raw):
+            if not engine_row({**raw, "target": target, "actual": actual}).errors:
+                if target != raw.get("target"):
+                    ws.cell(row, col["target"], target)
+                ws.cell(row, col["actual"], actual)
+                break
+        if n % 8 == 5 and raw.get("weight"):
+            ws.cell(row, col["evaluator_score"], round(float(raw["weight"]) * 0.75, 2))
+    wb.save(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def framework_runs(lo):
+    from perfxl.score.pipeline import run
+
+    work = lo.mktemp("lo-frameworks")
+    jobs, plans = [], []
+    for i, src in enumerate(FRAMEWORK_TEMPLATES):
+        for seed in (1, 2):
+            filled = fill_generated(src, work / f"filled{i}_{seed}.xlsx", seed * 100 + i)
+            live = live_workbook(filled, work / f"live{i}_{seed}.xlsx")
+            saved, ods = work / f"lo{i}_{seed}.xlsx", work / f"lo{i}_{seed}.ods"
+            jobs.append({"path": str(work / f"live{i}_{seed}.xlsx"), "read": live_reads(live),
+                         "save": [str(saved), str(ods)]})
+            plans.append((src, live, saved, run(filled)))
+    results = lo_recalc(jobs, work)
+    return [(src, live, run(saved), _values(res["cells"]), before) for (src, live, saved, before), res
+            in zip(plans, results)]
+
+
+@pytest.mark.parametrize("index", range(2 * len(FRAMEWORK_TEMPLATES)))
+def test_framework_template_filled_with_generated_data_recalculates_as_the_engine_scores(framework_runs, index):
+    src, live, result, got, before = framework_runs[index]
+    assert not _check(result, got, live), (src.name, _check(result, got, live)[:5])
+    assert not [p for p in result.problems if p.code == "formula_result_differs"]
+    scored = [r for r in result.indicators if r.rule_score is not None]
+    assert len(scored) >= len(result.indicators) // 2           # the generated data is mostly usable
+    assert any(got[live.rows[r.indicator.row]["rule_score"]] == "" for r in result.indicators)   # some wait
+    assert [r.score for r in before.indicators] == [r.score for r in result.indicators]
