@@ -157,9 +157,24 @@ def draw_live(cv: Canvas, result: Result, *, template: bool = False):
         after = L.SHEET_SUMMARY
         cv.new_sheet(L.SHEET_SURVEY_STATS, after)
         outputs.survey_stats(cv, L.SHEET_SURVEY_STATS, result.survey, survey_rows, live=plan)
+        _survey_helpers(cv, plan, survey_rows)
     if ev.basic_sheet and ev.basic_sheet in cv.names():
         outputs.figures(cv, ev.basic_sheet, result.checked.all_figures or result.checked.figures, live=plan)
     return plan
+
+
+def _survey_helpers(cv: Canvas, plan, rows: dict[str, int]) -> None:
+    """The hidden count cells the 问卷统计 rates read, after the set table."""
+    first = len(L.SURVEY_STATS_SET_HEADERS) + 1
+    cols = list(range(first, first + plan.survey_helpers))
+    if not cols or not rows:
+        return
+    sheet, top = L.SHEET_SURVEY_STATS, min(rows.values())
+    cv.write(sheet, top - 1, first, [[L.FORMULA_HELPER_HEADER.format(n=n) for n in range(1, len(cols) + 1)]],
+             style="header")
+    for r in rows.values():
+        cv.write(sheet, r, first, [[plan.get(sheet, r, c) for c in cols]], style="computed")
+    cv.hide_columns(sheet, cols)
 
 
 def apply(cv: Canvas, result: Result, *, only_problems: bool = False) -> None:

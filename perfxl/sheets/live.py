@@ -27,6 +27,8 @@ from perfxl.rules.formula.row import MAX_HELPERS, NotCompilable, empty_row, mark
 
 #: hidden helper columns per row: the row's state (read by the roll-ups), then the rule kinds' helpers
 HELPERS = 1 + MAX_HELPERS
+#: the longest formula Excel accepts (characters)
+MAX_FORMULA = 8192
 #: the last row of a sheet (Excel 2007+, LibreOffice, WPS)
 MAX_ROW = 1_048_576
 #: the columns whose content makes an empty row under the table a new indicator
@@ -43,6 +45,7 @@ class Plan:
     sourced: set[int] = field(default_factory=set)        # rows whose 实际值 shows their 数据来源
     compiled: dict[int, bool] = field(default_factory=dict)
     reasons: dict[int, str] = field(default_factory=dict)  # why a row's rule has no formula
+    survey_helpers: int = 0                                # hidden count columns after 问卷统计's set table
 
     def get(self, sheet: str, row: int, col: int) -> Formula | None:
         return self.cells.get((sheet, row, col))
@@ -129,10 +132,21 @@ class _Planner:
             return out
         sheet = L.SHEET_SURVEY_STATS
         compiled = set_formulas(self.ev, self.result.checked.survey)
+        first = len(L.SURVEY_STATS_SET_HEADERS) + 1         # hidden helper columns: the set's counts
         for name, row in rows.items():
             rate_cell = f"{col_letter(SURVEY_RATE_COL)}{row}"
             sat_cell = f"{col_letter(SURVEY_SATISFIED_COL)}{row}"
-            rate, satisfied = compiled.get(name, (marker(), marker()))
+            sset = compiled.get(name)
+            if sset is None:
+                rate = satisfied = marker()
+            else:
+                counts = []
+                for i, expr in enumerate(S.survey_counts(sset)):
+                    cell = f"{col_letter(first + i)}{row}"
+                    self.put(sheet, cell, expr)
+                    counts.append(Ref(cell))
+                    self.plan.survey_helpers = max(self.plan.survey_helpers, i + 1)
+                rate, satisfied = S.survey(sset, "rate", counts), S.survey(sset, "satisfied", counts)
             self.put(sheet, rate_cell, rate)
             self.put(sheet, sat_cell, satisfied)
             out[name] = (Ref(rate_cell, sheet), Ref(sat_cell, sheet))
@@ -272,7 +286,10 @@ class _Planner:
                 value = str(value)
             if isinstance(expr, Lit):
                 value = expr.value
-            self.plan.cells[(sheet, r, c)] = Formula(formula_text(expr), value)
+            text = formula_text(expr)
+            if len(text) >= MAX_FORMULA:          # Excel would not open the file: perfxl scores this cell
+                text, value = formula_text(marker()), L.FORMULA_MARKER
+            self.plan.cells[(sheet, r, c)] = Formula(text, value)
 
 
 def _no_levels(unchanged: Expr) -> Expr:

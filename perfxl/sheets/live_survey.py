@@ -7,8 +7,7 @@ from perfxl.model.cells import col_letter
 from perfxl.model.text import is_blank
 from perfxl.rules.formula import Ref
 from perfxl.rules.formula import sheet as S
-from perfxl.rules.formula.expr import Expr
-from perfxl.rules.formula.row import NotCompilable, marker
+from perfxl.rules.formula.row import NotCompilable
 
 MAX_ROW = 1_048_576
 
@@ -23,9 +22,10 @@ def _raw(ev, sheet: str | None, address: str):
     return grid.get(r - 1, c - 1)
 
 
-def set_formulas(ev, stats) -> dict[str, tuple[Expr, Expr]]:
-    """Set name -> (得分率, 满意率) formulas for the question sets of ``ev``'s questionnaire
-    (``stats``: the engine's SurveyResult, None when the questionnaire was not analysed)."""
+def set_formulas(ev, stats) -> dict[str, S.SurveySet | None]:
+    """Set name -> what the 得分率 / 满意率 formulas of each question set of ``ev``'s questionnaire
+    are compiled from (None: not compilable, the marker) (``stats``: the engine's SurveyResult, None
+    when the questionnaire was not analysed)."""
     from perfxl.survey.stats import label_of, resolve_sets
 
     sv = ev.survey
@@ -33,16 +33,17 @@ def set_formulas(ev, stats) -> dict[str, tuple[Expr, Expr]]:
         return {}
     if stats is None:
         resolve_sets(sv, str(ev.path))
-    out: dict[str, tuple[Expr, Expr]] = {}
+    out: dict[str, S.SurveySet | None] = {}
     groups = sorted({g for g in (label_of(v) for v in sv.groups) if g}) if sv.group_col else []
     for qs in sv.sets:
         if qs.name in out:
             continue
         try:
             sset = _survey_set(ev, qs, groups)
-            out[qs.name] = (S.survey(sset, "rate"), S.survey(sset, "satisfied"))
+            S.survey_counts(sset)                 # its labels can be COUNTIFS criteria
+            out[qs.name] = sset
         except NotCompilable:
-            out[qs.name] = (marker(), marker())
+            out[qs.name] = None
     return out
 
 

@@ -215,11 +215,10 @@ def _criterion(text: str) -> str:
     return text
 
 
-def survey(s: SurveySet, what: str = "rate") -> Expr:
-    """``what`` "rate": Σ count × weight / valid (option weights above 1 are scores out of the
-    highest); "satisfied": share of the options counted as satisfied. The marker when an answer is
-    not exactly an option (the engine normalises or rejects it) or a compiled cell changed; empty
-    text while nothing is answered."""
+def survey_counts(s: SurveySet) -> list[Expr]:
+    """The answers of a set that are not empty, then the answers of each option (COUNTIFS over its
+    questions, within its group): what ``survey`` reads from helper cells (an Excel formula is at
+    most 8,192 characters; a set of many questions and options counted inline exceeds it)."""
     group = [s.group_range, _criterion(s.group)] if s.group is not None else []
 
     def count(criterion) -> Expr:
@@ -232,11 +231,21 @@ def survey(s: SurveySet, what: str = "rate") -> Expr:
         # the engine matches answers and labels folded (survey.stats._label): plain labels only
         if not isinstance(o.label_raw, str) or fold(o.label_raw) != o.label_raw:
             raise NotCompilable(f"option label {o.label_raw!r} is not plain text")
-    counts = [count(_criterion(o.label_raw)) for o in s.options]
+    return [count("<>"), *(count(_criterion(o.label_raw)) for o in s.options)]
+
+
+def survey(s: SurveySet, what: str = "rate", counts: Sequence[Ref] | None = None) -> Expr:
+    """``what`` "rate": Σ count × weight / valid (option weights above 1 are scores out of the
+    highest); "satisfied": share of the options counted as satisfied. The marker when an answer is
+    not exactly an option (the engine normalises or rejects it) or a compiled cell changed; empty
+    text while nothing is answered. ``counts``: helper cells holding ``survey_counts(s)`` (else
+    counted inline)."""
+    inline = survey_counts(s)
+    answered, *counts_ = counts if counts is not None else inline
+    counts = counts_
     valid = counts[0]
     for c in counts[1:]:
         valid = valid + c
-    answered = count("<>")
     checks: list[Expr] = [R.same_text(ref, raw) for ref, raw in s.guards]
     checks += [R.same_text(o.label, o.label_raw) for o in s.options]
     checks += [R.same_text(o.satisfied, o.satisfied_raw) for o in s.options]
@@ -272,4 +281,4 @@ def survey(s: SurveySet, what: str = "rate") -> Expr:
 
 
 __all__ = ["GradeTable", "SurveyOption", "SurveySet", "figure", "grade", "level_score", "level_weight", "ratio",
-           "rollup", "row_state", "shown", "survey", "table_unchanged", "total", "zero_rule"]
+           "rollup", "row_state", "shown", "survey", "survey_counts", "table_unchanged", "total", "zero_rule"]

@@ -1,0 +1,157 @@
+"""Live workbooks as perfxl writes them (template, template --from, fill, score -o / --in-place):
+every formula uses only the allowed functions, carries its cached result and sits in a locked cell
+of a protected sheet; a workbook whose recorded results differ from the engine's is reported cell by
+cell."""
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from perfxl.model import layout as L
+from perfxl.rules.formula.expr import FORBIDDEN, FUNCTIONS, functions_in
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted((ROOT / "workbook_templates").rglob("*.xlsx"))
+EXAMPLES = sorted((ROOT / "workbook_templates" / "examples").glob("*.xlsx"))
+_CELL = re.compile(rb'<c r="([A-Z]+\d+)"([^>]*)>(.*?)</c>', re.S)
+_F = re.compile(rb"<f>(.*?)</f>", re.S)
+
+
+def formulas(path: Path) -> dict[tuple[str, str], tuple[str, bytes | None, bytes]]:
+    """(sheet, cell) -> (formula text, cached <v> or None, the cell's attributes), from the package XML."""
+    from html import unescape
+
+    out = {}
+    with zipfile.ZipFile(path) as zf:
+        book = zf.read("xl/workbook.xml").decode()
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode()
+        targets = {m.group(1): m.group(2) for m in re.finditer(r'Id="(rId\d+)"[^>]*Target="([^"]+)"', rels)}
+        targets |= {m.group(2): m.group(1) for m in re.finditer(r'Target="([^"]+)"[^>]*Id="(rId\d+)"', rels)}
+        for m in re.finditer(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="(rId\d+)"', book):
+            part = targets[m.group(2)].lstrip("/")
+            part = part if part.startswith("xl/") else "xl/" + part
+            for c in _CELL.finditer(zf.read(part)):
+                f = _F.search(c.group(3))
+                if f:
+                    v = re.search(rb"<v>(.*?)</v>", c.group(3))
+                    out[(unescape(m.group(1)), c.group(1).decode())] = (
+                        unescape(f.group(1).decode()), v.group(1) if v else None, c.group(2))
+    return out
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> list[Path]:
+    """Everything perfxl writes that holds formulas: the shipped templates and examples, each example
+    scored (-o and --in-place), a template from an indicator list, a fill from a roster."""
+    from typer.testing import CliRunner
+
+    from perfxl.cli.app import app
+
+    d = tmp_path_factory.mktemp("live")
+    runner = CliRunner()
+    out = list(SHIPPED)
+    for i, ex in enumerate(EXAMPLES):
+        scored = d / f"scored{i}.xlsx"
+        assert runner.invoke(app, ["score", str(ex), "-o", str(scored)]).exit_code in (0, 1)
+        in_place = shutil.copy(ex, d / f"inplace{i}.xlsx")
+        assert runner.invoke(app, ["score", str(in_place), "--in-place"]).exit_code in (0, 1)
+        out += [scored, Path(in_place)]
+    system = ROOT / "workbook_templates" / "指标体系" / "项目支出绩效评价指标体系.xlsx"
+    assert runner.invoke(app, ["template", "--from", str(system), "-o", str(d / "from.xlsx")]).exit_code == 0
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["单位名称", "评价年度"])
+    wb.active.append(["甲单位", 2024])
+    wb.active.append(["乙单位", 2024])
+    wb.save(d / "名单.xlsx")
+    res = runner.invoke(app, ["fill", str(d / "名单.xlsx"), "-o", str(d / "filled"),
+                              "--template", str(ROOT / "workbook_templates" / "项目支出绩效评价模板.xlsx")])
+    assert res.exit_code in (0, 1), res.output
+    filled = sorted((d / "filled").glob("*.xlsx"))
+    assert len(filled) == 2
+    return out + [d / "from.xlsx", *filled]
+
+
+def test_every_formula_perfxl_writes_uses_only_the_allowed_functions(written):
+    seen, count = set(), 0
+    for path in written:
+        for (sheet, ref), (f, _, _) in formulas(path).items():
+            used = functions_in(f)
+            assert used <= set(FUNCTIONS), (path.name, sheet, ref, used - set(FUNCTIONS))
+            assert not used & set(FORBIDDEN), (path.name, sheet, ref)
+            assert len(f) < 8192, (path.name, sheet, ref, len(f))
+            seen |= used
+            count += 1
+    assert count > 1000 and {"IF", "IFERROR", "ROUND", "SUM", "COUNTIFS"} <= seen
+
+
+def test_every_formula_has_its_cached_result_and_a_locked_cell(written):
+    for path in written:
+        found = formulas(path)
+        assert found or path.parent.name == "指标体系", path.name       # indicator lists hold no formulas
+        wb = load_workbook(path)
+        for (sheet, ref), (f, cached, attrs) in found.items():
+            assert cached is not None or b't="str"' in attrs, (path.name, sheet, ref, f[:80])
+            ws = wb[sheet]
+            assert ws.protection.sheet and ws[ref].protection.locked, (path.name, sheet, ref)
+
+
+def test_the_cached_results_are_what_readers_see(written):
+    """pandas/calamine see numbers: 得分汇总's 总分 of every scored example is the engine's."""
+    from perfxl.io.read import read_book
+    from perfxl.score.pipeline import run
+
+    for path in (p for p in written if p.name.startswith("scored")):
+        result = run(path)
+        summary = read_book(path).sheets[L.SHEET_SUMMARY]
+        labels = {summary.get(r, 0): summary.get(r, 1) for r in range(summary.height)}
+        assert labels[L.SUMMARY_HEAD["total"]] == result.total and labels[L.SUMMARY_HEAD["grade"]] == result.grade
+
+
+def _tamper(src: Path, dst: Path, edits: dict[tuple[str, str], bytes]) -> None:
+    """Rewrite cells' cached results at the XML level, as a hand-edited formula would leave them."""
+    with zipfile.ZipFile(src) as zin:
+        book = zin.read("xl/workbook.xml").decode()
+        order = re.findall(r'<sheet [^>]*name="([^"]+)"', book)
+        with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                data = zin.read(info.filename)
+                m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
+                if m:
+                    sheet = order[int(m.group(1)) - 1]
+                    for (sh, ref), v in edits.items():
+                        if sh == sheet:
+                            data, n = re.subn(rb'(<c r="' + ref.encode() + rb'"[^>]*>.*?)<v>[^<]*</v>',
+                                              rb"\g<1><v>" + v + rb"</v>", data, count=1, flags=re.S)
+                            assert n == 1, (sh, ref)
+                zout.writestr(info, data)
+
+
+def test_results_that_differ_from_the_engine_are_reported_with_their_cells(example, tmp_path, cli):
+    scored = tmp_path / "scored.xlsx"
+    assert cli("score", example, "-o", scored).code == 0
+    clean = cli("validate", scored, "--json").json()["problems"]
+    assert not [p for p in clean if p["code"] == "formula_result_differs"]
+    found = formulas(scored)
+    score_cell = next(ref for (sh, ref), (f, _, _) in found.items() if sh == L.SHEET_INDICATORS
+                      and ref.startswith("P") and ref != "P1")
+    total_cell = next(ref for (sh, ref), (f, _, _) in found.items() if sh == L.SHEET_SUMMARY and ref == "B4")
+    tampered = tmp_path / "tampered.xlsx"
+    _tamper(scored, tampered, {(L.SHEET_INDICATORS, score_cell): b"0.5", (L.SHEET_SUMMARY, total_cell): b"99"})
+    run = cli("validate", tampered, "--json")
+    differs = [p for p in run.json()["problems"] if p["code"] == "formula_result_differs"]
+    assert {(p["sheet"], p["cell"]) for p in differs} == {(L.SHEET_INDICATORS, score_cell),
+                                                           (L.SHEET_SUMMARY, total_cell)}
+    assert any("0.5" in p["message"] for p in differs) and any("99" in p["message"] for p in differs)
+    assert run.code == 0                                  # a warning: the engine's result stands
+    # perfxl score writes the formulas again: the written workbook agrees with the engine
+    again = tmp_path / "again.xlsx"
+    cli("score", tampered, "-o", again)
+    assert not [p for p in cli("validate", again, "--json").json()["problems"]
+                if p["code"] == "formula_result_differs"]
