@@ -497,10 +497,11 @@ class XmlCanvas(Canvas):
         """Row heights that show wrapped text (as ``styles.fit_rows``); a taller height a user set stays."""
         sh = self.book.sheet(sheet)
         widths: dict[int, float] = {}
+        hidden = sh.hidden_cols()
         for r in rows:
             lines = 1
             for c, v in sh.row_values(r):
-                if isinstance(v, str) and v and not sh.col_hidden(c):
+                if isinstance(v, str) and v and c not in hidden:
                     if c not in widths:
                         widths[c] = sh.col_width(c)
                     lines = max(lines, needed_lines(v, widths[c]))

@@ -357,19 +357,21 @@ class Sheet:
         return [attrs(m.group(1)) for m in re.finditer(rb"<" + self.p + rb"col\b(" + TAG_BODY + rb")/?>",
                                                         self.element(b"cols") or b"")]
 
-    def col_hidden(self, c: int) -> bool:
+    def hidden_cols(self) -> set[int]:
+        """The hidden columns (1-based)."""
+        out: set[int] = set()
         for a in self._col_entries():
-            try:
-                if int(a[b"min"]) <= c <= int(a[b"max"]):
-                    return a.get(b"hidden") in (b"1", b"true")
-            except (KeyError, ValueError):
-                pass
-        return False
+            if a.get(b"hidden") in (b"1", b"true"):
+                try:
+                    out.update(range(int(a[b"min"]), int(a[b"max"]) + 1))
+                except (KeyError, ValueError):
+                    pass
+        return out
 
     def hide_columns(self, cols) -> None:
         """Hide these columns (1-based), splitting the column ranges that cover them."""
         wanted = set(cols)
-        if not wanted or all(self.col_hidden(c) for c in wanted):
+        if not wanted or wanted <= self.hidden_cols():
             return
         out: list[dict[bytes, bytes]] = []
         covered: set[int] = set()
