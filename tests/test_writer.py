@@ -25,8 +25,9 @@ from perfxl.model import layout as L
 
 S = L.SHEET_INDICATORS
 OWNED = {L.SHEET_SUMMARY, L.SHEET_SURVEY_STATS, L.SHEET_PROBLEMS, L.SHEET_DEVIATIONS, L.SHEET_LISTS}
+#: parts any write may change (xl/calcChain.xml is dropped once perfxl writes formulas: Excel rebuilds it)
 PACKAGE_LEVEL = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml",
-                 "docProps/core.xml"}
+                 "docProps/core.xml", "xl/calcChain.xml"}
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PR = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -91,12 +92,26 @@ def note_texts(pk: dict[str, bytes], sheet_part: str) -> dict[str, str]:
 
 
 def owned_columns(path: Path) -> set[str]:
-    """Column letters of the computed columns (by their headers in row 1)."""
+    """Column letters of the computed columns and the live formulas' hidden helper columns (by their
+    headers in row 1)."""
     from openpyxl import load_workbook
 
     headers = {L.COLUMNS_BY_KEY[k].header for k in L.COMPUTED_KEYS}
+    headers |= {L.FORMULA_HELPER_HEADER.format(n=n) for n in range(1, 40)}
     ws = load_workbook(path, read_only=True)[S]
     return {c.column_letter for c in next(ws.iter_rows(min_row=1, max_row=1)) if c.value in headers}
+
+
+def sourced_actuals(path: Path) -> set[str]:
+    """The 实际值 cells of rows with a 数据来源: perfxl writes them (a reference to the source's value)."""
+    from openpyxl import load_workbook
+
+    ws = load_workbook(path, read_only=True)[S]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    head = rows[0]
+    src, act = head.index(L.COLUMNS_BY_KEY["source"].header), head.index(L.COLUMNS_BY_KEY["actual"].header)
+    letter = chr(ord("A") + act)
+    return {f"{letter}{i}" for i, r in enumerate(rows, start=1) if i > 1 and len(r) > src and r[src] not in (None, "")}
 
 
 def check_nothing_else_changed(before: Path, after: Path, marked: set[tuple[str, str]],
@@ -126,6 +141,7 @@ def check_nothing_else_changed(before: Path, after: Path, marked: set[tuple[str,
         pa, pb = a[sa[name]], b[sb[name]]
         ca, cb = cells(pa), cells(pb)
         own = (owned_columns(after) if computed is None else computed) if name == S else set()
+        sourced = sourced_actuals(before) if name == S else set()
         figure_rows = set()
         if name == L.SHEET_BASIC:
             from openpyxl import load_workbook
@@ -134,7 +150,7 @@ def check_nothing_else_changed(before: Path, after: Path, marked: set[tuple[str,
             top = next((r[0].row for r in ws.iter_rows(max_col=2) if r[0].value == L.FIGURE_HEADER[0]), 10 ** 9)
             figure_rows = {r for r in ca if r[0] in "CD" and int(r[1:]) >= top}
         for ref, raw in ca.items():
-            if re.match(r"[A-Z]+", ref).group(0) in own or ref in figure_rows:
+            if re.match(r"[A-Z]+", ref).group(0) in own or ref in figure_rows or ref in sourced:
                 continue
             assert ref in cb, f"{name}!{ref} lost"
             if (name, ref) in marked:

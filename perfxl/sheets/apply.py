@@ -148,8 +148,13 @@ def draw_live(cv: Canvas, result: Result, *, template: bool = False):
             f = plan.get(sheet, r, actual)
             if f is not None:
                 cv.write(sheet, r, actual, [[f]], style="computed", fmts=[L.COLUMNS_BY_KEY["rate"].number_format])
+<<<<<<< HEAD
             elif grid is None or ((r - 1, actual - 1) not in grid.formula_cells
                                   and isinstance(grid.get(r - 1, actual - 1), (str, type(None)))):
+=======
+            elif template and (grid is None or ((r - 1, actual - 1) not in grid.formulas
+                                                and isinstance(grid.get(r - 1, actual - 1), (str, type(None))))):
+>>>>>>> 4637a61 (Write-back keeps every user cell: 实际值 set to text only in new workbooks; the package-diff test knows perfxl's helper columns, its 实际值 references to 数据来源 and the dropped calcChain)
                 cv.number_format(sheet, f"{col_letter(actual)}{r}", L.ACTUAL_FORMAT)
     cv.new_sheet(L.SHEET_SUMMARY, sheet)
     outputs.summary(cv, L.SHEET_SUMMARY, result, live=plan)
