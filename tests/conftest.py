@@ -157,10 +157,24 @@ def make_workbook(tmp_path):
                           blank_rows=0, **kw)
         if mutate:
             mutate(wb)
+            relive(wb)
         path = tmp_path / name
         atomic_save(wb, path)
         return path
     return make
+
+
+def relive(wb) -> None:
+    """After a test edits a perfxl workbook in openpyxl: its live formulas' cached results as a
+    spreadsheet program would record them (perfxl recomputes them), or none when it cannot be scored."""
+    from perfxl.check.problems import UnusableInput
+    from perfxl.io.xlsx import forget_cached
+    from perfxl.sheets.template import make_live
+
+    try:
+        make_live(wb)
+    except UnusableInput:
+        forget_cached(wb)
 
 
 def simple_rows(n: int = 4) -> list[dict]:

@@ -146,7 +146,9 @@ def draw_live(cv: Canvas, result: Result, *, template: bool = False):
         grid = ev.grids.get(sheet)
         for r in range(first, last + 1):
             f = plan.get(sheet, r, actual)
-            if f is not None:
+            typed = grid is not None and (r - 1, actual - 1) not in grid.formulas \
+                and grid.get(r - 1, actual - 1) is not None
+            if f is not None and not (template and typed):   # a new workbook keeps what was typed
                 cv.write(sheet, r, actual, [[f]], style="computed", fmts=[L.COLUMNS_BY_KEY["rate"].number_format])
 <<<<<<< HEAD
             elif grid is None or ((r - 1, actual - 1) not in grid.formula_cells

@@ -23,6 +23,11 @@ def remember_cached(wb, sheet: str, ref: str, value) -> None:
         cached[(sheet, ref)] = value
 
 
+def forget_cached(wb) -> None:
+    """Every cached result remembered for ``wb`` dropped (its formulas are saved without results)."""
+    _CACHED.pop(wb, None)
+
+
 def workbook_bytes(wb) -> bytes:
     """An openpyxl workbook saved in memory (openpyxl's own save writes each worksheet to a temporary
     file first), then the cached results of its formulas written in."""
