@@ -134,7 +134,8 @@ def draw_live(cv: Canvas, result: Result, *, template: bool = False):
             if key == "process":
                 values.append([None if res is None or template else res.process])
             else:
-                values.append([plan.get(sheet, r, col)])
+                f = plan.get(sheet, r, col)
+                values.append([f if f is not None or res is None else getattr(res, key)])
         cv.write(sheet, first, col, values, style="computed", fmts=[L.COLUMNS_BY_KEY[key].number_format])
     cv.finish_rows(sheet, [res.indicator.row for res in result.indicators])
     for n, col in enumerate(helpers, start=1):
@@ -146,17 +147,12 @@ def draw_live(cv: Canvas, result: Result, *, template: bool = False):
         grid = ev.grids.get(sheet)
         for r in range(first, last + 1):
             f = plan.get(sheet, r, actual)
-            typed = grid is not None and (r - 1, actual - 1) not in grid.formulas \
+            typed = grid is not None and (r - 1, actual - 1) not in grid.formula_cells \
                 and grid.get(r - 1, actual - 1) is not None
             if f is not None and not (template and typed):   # a new workbook keeps what was typed
                 cv.write(sheet, r, actual, [[f]], style="computed", fmts=[L.COLUMNS_BY_KEY["rate"].number_format])
-<<<<<<< HEAD
-            elif grid is None or ((r - 1, actual - 1) not in grid.formula_cells
-                                  and isinstance(grid.get(r - 1, actual - 1), (str, type(None)))):
-=======
-            elif template and (grid is None or ((r - 1, actual - 1) not in grid.formulas
+            elif template and (grid is None or ((r - 1, actual - 1) not in grid.formula_cells
                                                 and isinstance(grid.get(r - 1, actual - 1), (str, type(None))))):
->>>>>>> 4637a61 (Write-back keeps every user cell: 实际值 set to text only in new workbooks; the package-diff test knows perfxl's helper columns, its 实际值 references to 数据来源 and the dropped calcChain)
                 cv.number_format(sheet, f"{col_letter(actual)}{r}", L.ACTUAL_FORMAT)
     cv.new_sheet(L.SHEET_SUMMARY, sheet)
     outputs.summary(cv, L.SHEET_SUMMARY, result, live=plan)

@@ -187,7 +187,8 @@ class _Planner:
                 rule, helpers, ok, why = marker(), (), False, "a date as 实际值"
             self.plan.compiled[r], self.plan.reasons[r] = ok, why
             self.put(sheet, cells.rule_score, rule)
-            self.put(sheet, cells.score, rf.score)
+            if getattr(ind, "score_key", "evaluator_score") != "score":
+                self.put(sheet, cells.score, rf.score)   # (a 得分 typed by a person stays: it is their figure)
             self.put(sheet, self.cell("rate", r), rf.rate)
             for address, expr in helpers:
                 self.put(sheet, address, expr)
