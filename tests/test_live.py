@@ -155,3 +155,24 @@ def test_results_that_differ_from_the_engine_are_reported_with_their_cells(examp
     cli("score", tampered, "-o", again)
     assert not [p for p in cli("validate", again, "--json").json()["problems"]
                 if p["code"] == "formula_result_differs"]
+
+
+def test_not_applicable_indicators_leave_the_total_to_perfxl(make_workbook, tmp_path, cli):
+    """A 不适用 indicator changes its level's 分值 and converts the total: until that is compiled, the
+    roll-ups, 总分 and 等级 show the marker — never a number other than perfxl's."""
+    def na(wb):
+        ws = wb[L.SHEET_INDICATORS]
+        head = {c.value: c.column_letter for c in ws[1]}
+        ws[f"{head[L.COLUMNS_BY_KEY['actual'].header]}3"] = "不适用"
+    path = make_workbook(mutate=na)
+    out = tmp_path / "out.xlsx"
+    cli("score", path, "-o", out)
+    problems = cli("validate", out, "--json").json()["problems"]
+    assert not [p for p in problems if p["code"] == "formula_result_differs"]
+    from perfxl.score.pipeline import run
+
+    result = run(out)
+    assert result.conversion is not None and result.conversion.count == 1
+    summary = load_workbook(out, data_only=True)[L.SHEET_SUMMARY]
+    shown = {r[0]: r[1] for r in summary.iter_rows(values_only=True) if r and r[0]}
+    assert shown[L.SUMMARY_HEAD["total"]] == L.FORMULA_MARKER and shown[L.SUMMARY_HEAD["grade"]] == L.FORMULA_MARKER

@@ -251,6 +251,14 @@ class _Planner:
             self.put(name, f"C{total_row}", S.rollup(l1_weights))
         self.put(name, f"D{total_row}", Ref(f"B{head['total']}"))
         self.put(name, f"E{total_row}", S.ratio(Ref(f"D{total_row}"), Ref(f"C{total_row}")))
+        if any(not r.applicable for r in result.indicators):
+            # 不适用 indicators leave the 分值 of their levels and convert the total: not compiled yet,
+            # so the roll-ups, 总分 and 等级 defer to perfxl rather than show a different number
+            for r in [*(row for row, _ in level_rows), total_row]:
+                for c in "CDE":
+                    self.put(name, f"{c}{r}", marker())
+            for key in ("total", "grade"):
+                self.put(name, f"B{head[key]}", marker())
 
     def grade_table(self):
         ev = self.ev
