@@ -15,9 +15,8 @@ from perfxl.model import layout as L
 from perfxl.model.cells import col_letter
 from perfxl.model.values import Quantity, is_blank, is_date, parse_number, parse_target, round2
 from perfxl.rules import RuleError, lookup
-from perfxl.rules.formula import Book, Err, Ref, RowCells, compile_row
+from perfxl.rules.formula import Book, Err, Ref, RowCells, compile_row, text
 from perfxl.rules.formula import sheet as S
-from perfxl.rules.formula import text
 from perfxl.rules.formula.expr import Expr, Lit
 from perfxl.rules.formula.row import MAX_HELPERS
 from perfxl.score import figures as FIG

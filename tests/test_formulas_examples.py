@@ -259,7 +259,7 @@ def fill_generated(src: Path, out: Path, seed: int) -> Path:
     wb = openpyxl.load_workbook(src)
     if ev.basic_sheet:
         bs = wb[ev.basic_sheet]
-        for i, (key, addr) in enumerate(sorted(ev.basic_cells.items())):
+        for i, addr in enumerate(v for _, v in sorted(ev.basic_cells.items())):
             bs[addr] = rng.choice([None, 0, 100, 98.5, 580.8142, 549.6875, 12, 1696]) if i % 7 == 3 else \
                 rng.choice([0, 100, 98.5, 580.8142, 549.6875, 12, 1696, 92.1])
     if ev.survey is not None and ev.survey.sheet:

@@ -105,7 +105,6 @@ def owned_columns(path: Path) -> set[str]:
 def sourced_actuals(path: Path) -> set[str]:
     """The 实际值 cells of rows with a 数据来源: perfxl writes them (a reference to the source's value)."""
     from openpyxl import load_workbook
-
     from openpyxl.utils import get_column_letter
 
     ws = load_workbook(path, read_only=True)[S]

@@ -5,19 +5,24 @@ saved without its result (a program that does not calculate) says nothing, and c
 formula (typed values, an older static workbook) are not compared."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from perfxl.check.problems import Problem, problem
+from perfxl.io.read import SheetGrid
 from perfxl.model import layout as L
 from perfxl.model.cells import cell_ref
 from perfxl.model.text import is_blank
 from perfxl.model.values import fmt_num
 
+#: compare(sheet, row0, col0, engine value, column label[, tolerance])
+Compare = Callable[..., None]
+
 #: how far a recorded result may be from the engine's: scores to the cent, fractions (rates) finer
 SCORE_TOLERANCE, RATE_TOLERANCE = 0.005, 5e-7
 
 
-def differences(result) -> list[Problem]:
+def differences(result: Any) -> list[Problem]:
     """Problems (``formula_result_differs``) for ``result``'s workbook as it was read."""
     ev = result.checked.evaluation
     grids = getattr(ev, "grids", None) or {}
@@ -69,7 +74,7 @@ def _show(v: Any, tolerance: float = SCORE_TOLERANCE) -> str:
     return str(v)
 
 
-def _summary(result, grid, compare) -> None:
+def _summary(result: Any, grid: SheetGrid | None, compare: Compare) -> None:
     """得分汇总: 总分 and 等级 beside their labels, then the level table (一级 rows marked 小计)."""
     if grid is None or not grid.formula_cells:
         return
@@ -85,6 +90,7 @@ def _summary(result, grid, compare) -> None:
                 compare(L.SHEET_SUMMARY, r0, 1, *heads[a])
             in_table = a == L.SUMMARY_HEADERS[0] and b == L.SUMMARY_HEADERS[1]
             continue
+        cells: tuple[Any, Any, Any] | None
         if a == L.SUMMARY_TOTAL:
             rate = result.total / weight if result.total is not None and weight else None
             cells = (weight, result.total, rate)
@@ -101,7 +107,7 @@ def _summary(result, grid, compare) -> None:
             compare(L.SHEET_SUMMARY, r0, c0, engine, what, tol)
 
 
-def _figures(result, grid, sheet, compare) -> None:
+def _figures(result: Any, grid: SheetGrid | None, sheet: str | None, compare: Compare) -> None:
     """基础数据: the 计算结果 of each 派生指标 below the figure table's header."""
     if grid is None or not grid.formula_cells:
         return
@@ -119,7 +125,7 @@ def _figures(result, grid, sheet, compare) -> None:
                 RATE_TOLERANCE)
 
 
-def _survey(result, grid, compare) -> None:
+def _survey(result: Any, grid: SheetGrid | None, compare: Compare) -> None:
     """问卷统计: 得分率 and 满意率 of each question set in the set table."""
     survey = result.survey
     if grid is None or not grid.formula_cells or survey is None:

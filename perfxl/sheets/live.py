@@ -166,7 +166,7 @@ class _Planner:
 
     def indicators(self, figures, survey) -> dict[int, tuple[str, str | None]]:
         """Each indicator row's formulas; returns row -> (level1, level2) as compiled."""
-        ev, sheet, cols = self.ev, self.sheet, self.cols
+        sheet, cols = self.sheet, self.cols
         helper_letters = [col_letter(c) for c in self.helpers]
         levels = {}
         for ind in self.result.checked.indicators:
