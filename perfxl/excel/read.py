@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from perfxl.io.read import CellMark, RawBook, SheetGrid
+from perfxl.io.read import CellMark, RawBook, SheetGrid, note_formula, put_formulas
 
 #: Excel error literals (``err_to_str=True`` gives these on every engine)
 ERROR_LITERALS = frozenset({
@@ -64,7 +64,8 @@ def read_sheet(sheet) -> SheetGrid:
     """One xlwings Sheet as a grid from A1 to the last used cell."""
     last = sheet.used_range.last_cell
     nrows, ncols = last.row, last.column
-    data = sheet.range((1, 1), (nrows, ncols)).options(ndim=2, err_to_str=True).value
+    rng = sheet.range((1, 1), (nrows, ncols))
+    data = rng.options(ndim=2, err_to_str=True).value
     rows: list[list[Any]] = []
     marks: dict[tuple[int, int], CellMark] = {}
     for r, row in enumerate(data or []):
@@ -77,7 +78,27 @@ def read_sheet(sheet) -> SheetGrid:
         rows.append(out)
     while rows and all(v is None for v in rows[-1]) and not any(k[0] == len(rows) - 1 for k in marks):
         rows.pop()                               # an empty used range (blank sheet) reads as [[None]]
-    return SheetGrid(sheet.name, rows, marks)
+    grid = SheetGrid(sheet.name, rows, marks)
+    formula_cells: set[tuple[int, int]] = set()
+    constants: dict[tuple[int, int], str] = {}
+    for r, row in enumerate(_formulas(rng)):
+        for c, f in enumerate(row):
+            if isinstance(f, str) and f.startswith("=") and len(f) > 1:
+                note_formula((r, c), f[1:], True, marks, constants, formula_cells)
+    put_formulas(grid, formula_cells, constants)
+    return grid
+
+
+def _formulas(rng: Any) -> list[list[Any]]:
+    """The range's formulas as rows (a cell without one gives its value as text); none where the engine
+    cannot read them synchronously (xlwings Server/Lite: only what Excel shows is sent)."""
+    try:
+        f = rng.formula
+    except NotImplementedError:
+        return []
+    if isinstance(f, str):
+        return [[f]]
+    return [list(r) if isinstance(r, (list, tuple)) else [r] for r in f or ()]
 
 
 def book_to_rawbook(book, sheets: Iterable[str] | Callable[[list[str]], Iterable[str]] | None = None,

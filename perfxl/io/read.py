@@ -139,12 +139,19 @@ def _apply_formats(grid: SheetGrid, scan: "_SheetScan") -> None:
         v = grid.get(r, c)
         if v.__class__ in (float, int):
             grid.put(r, c, Percent(v if kind == SCALED else v / 100))
-    if scan.formula_cells:
-        grid.formula_cells = frozenset(scan.formula_cells)
-    for pos, text in scan.formulas.items():
+    put_formulas(grid, scan.formula_cells, scan.formulas, scan.percent)
+
+
+def put_formulas(grid: SheetGrid, formula_cells: set[tuple[int, int]], constants: dict[tuple[int, int], str],
+                 percent: dict[tuple[int, int], str] | None = None) -> None:
+    """Record a sheet's formula cells on its grid (every reader); a constant formula keeps its text and,
+    with no value shown, gets the value computed here."""
+    if formula_cells:
+        grid.formula_cells = frozenset(formula_cells)
+    for pos, text in constants.items():
         grid.formulas[pos] = text
         if grid.get(*pos) is None:
-            grid.put(*pos, constant_value(text, scan.percent.get(pos)))
+            grid.put(*pos, constant_value(text, (percent or {}).get(pos)))
 
 
 class _Rows:
@@ -275,15 +282,23 @@ def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int
         if _TYPE_E.search(attrs) and v:
             marks[pos] = CellMark("error", v.group(1).decode("utf-8", "replace"))
         elif _HAS_FORMULA.search(inner):
-            formula_cells.add(pos)
             f = _F.search(inner)
             formula = (f.group(1) or b"").decode("utf-8", "replace") if f else ""
-            if _CONSTANT.fullmatch(formula):
-                constants[pos] = formula.strip()
-            elif v is None or (v.group(1) == b"" and not _TYPE_STR.search(attrs)):
-                # (a formula whose result is empty text is recorded as t="str" and an empty value)
-                marks[pos] = CellMark("nocache", "=" + formula if formula else "(共享公式)")
+            # (a formula whose result is empty text is recorded as t="str" and an empty value)
+            cached = v is not None and (v.group(1) != b"" or bool(_TYPE_STR.search(attrs)))
+            note_formula(pos, formula, cached, marks, constants, formula_cells)
     return marks, constants, formula_cells
+
+
+def note_formula(pos: tuple[int, int], formula: str, cached: bool, marks: dict[tuple[int, int], CellMark],
+                 constants: dict[tuple[int, int], str], formula_cells: set[tuple[int, int]]) -> None:
+    """One cell holding ``formula`` (the text after "="), for every reader (file, xlwings): a formula
+    cell; a constant formula ("=100%") keeps its text; one saved without its result is marked."""
+    formula_cells.add(pos)
+    if _CONSTANT.fullmatch(formula):
+        constants[pos] = formula.strip()
+    elif not cached:
+        marks[pos] = CellMark("nocache", "=" + formula if formula else "(共享公式)")
 
 
 # --- number formats: what a cell shows as a percentage ---------------------------------------

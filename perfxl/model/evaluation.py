@@ -204,7 +204,8 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path, ev_formulas:
             rec["code"] = int(rec["code"])
         for k, c0 in figure_cols:
             v = row[c0] if c0 < width else None
-            if v is not None and not is_blank(v) and (r0, c0) not in grid.formula_cells:   # a formula computes
+            if v is not None and not is_blank(v) and (r0, c0) not in grid.formula_cells \
+                    and v != L.FORMULA_MARKER:             # a formula computes; the marker is perfxl's
                 ev_computed[(excel_row, k)] = v
         records.append(rec)
         index.append(excel_row)

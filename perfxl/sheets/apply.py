@@ -48,10 +48,11 @@ def _lists_sheet(cv: Canvas) -> None:
 WRITTEN_KEYS = ("rule_score", "score", "rate")
 
 
-def _save_written(cv: Canvas, result: Result, previous: int) -> None:
+def save_written(cv: Canvas, result: Result) -> None:
     """What perfxl writes into the computed columns, row by row, so that the next run tells a figure a
     person typed there from perfxl's own. A typed 得分 taken as the evaluator's figure is not recorded:
     it stays a person's figure on every run."""
+    previous = _written_rows(cv)
     _lists_sheet(cv)
     col = ord(L.LIST_COLUMNS["written"]) - 64
     rows = [[L.WRITTEN_HEADER, None, None, None]]
@@ -235,5 +236,5 @@ def apply(cv: Canvas, result: Result, *, only_problems: bool = False) -> None:
         after = name
     _save_registry(cv, marks, len(previous))
     if not only_problems:
-        _save_written(cv, result, _written_rows(cv))
+        save_written(cv, result)
     cv.close()

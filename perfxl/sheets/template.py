@@ -242,12 +242,14 @@ def make_live(wb, name: str = "评分模板.xlsx"):
     from perfxl.io.xlsx import workbook_bytes
     from perfxl.model.evaluation import sheets_to_read
     from perfxl.score.pipeline import score_book
-    from perfxl.sheets.apply import draw_live
+    from perfxl.sheets.apply import draw_live, save_written
     from perfxl.sheets.canvas import OpenpyxlCanvas
 
     package = Package.of_bytes(workbook_bytes(wb), name)
     result = score_book(read_book(package, sheets=sheets_to_read()))
-    draw_live(OpenpyxlCanvas(wb), result, template=True)
+    cv = OpenpyxlCanvas(wb)
+    draw_live(cv, result, template=True)
+    save_written(cv, result)         # the cached results are perfxl's (a reader without formulas: xlwings Lite)
     return result
 
 
