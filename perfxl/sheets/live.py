@@ -20,6 +20,7 @@ from perfxl.model.cells import col_letter
 from perfxl.model.text import is_blank, text_of
 from perfxl.model.values import is_date
 from perfxl.rules.formula import Book, Ref, RowCells, compile_row
+from perfxl.rules.formula import read as R
 from perfxl.rules.formula import sheet as S
 from perfxl.rules.formula import text as formula_text
 from perfxl.rules.formula.expr import Divergent, Err, Expr, Lit, Unknown
@@ -114,13 +115,35 @@ class _Planner:
             fig = F.lookup(name)
             if fig is None:
                 continue
-            if all(k in ev.basic_cells for k in fig.inputs):
-                expr = S.figure(fig.shape, Ref(ev.basic_cells[fig.a]), Ref(ev.basic_cells[fig.b]), zero)
+            key_b, guards = self.figure_settings(fig)
+            if fig.a in ev.basic_cells and key_b in ev.basic_cells:
+                units = self.result.checked.units
+                ua = units.get(fig.a, L.BASIC_BY_KEY[fig.a].unit)
+                ub = units.get(key_b, L.BASIC_BY_KEY[key_b].unit)
+                scale = (1.0, 1.0) if ua == ub else (L.UNITS[ub][1], L.UNITS[ua][1])
+                expr = S.figure(fig.shape, Ref(ev.basic_cells[fig.a]), Ref(ev.basic_cells[key_b]), zero,
+                                scale, guards)
             else:
                 expr = marker()
             self.put(ev.basic_sheet, f"C{r0 + 1}", expr)
             out.setdefault(fig.name, Ref(f"C{r0 + 1}", ev.basic_sheet))
         return out
+
+    def figure_settings(self, fig) -> tuple[str, list[Expr]]:
+        """A figure's denominator as validation chose it (预算执行率分母) and the guards that its
+        settings cells (that choice, the units of its operands) still hold what it was compiled from."""
+        ev = self.ev
+        key_b, guards = fig.b, list[Expr]()
+        if fig.bases and ev.budget_base is not None:
+            raw, cell = ev.budget_base
+            chosen = L.basic_lookup().get(L.normalize(text_of(raw))) if not is_blank(raw) else None
+            key_b = chosen if chosen in fig.bases else fig.b
+            guards.append(R.same_text(Ref(str(cell)), raw))
+        for key in dict.fromkeys((fig.a, key_b)):
+            if key in ev.basic_units:
+                raw, cell = ev.basic_units[key]
+                guards.append(R.same_text(Ref(str(cell)), raw))
+        return key_b, guards
 
     # --- 问卷统计 ---------------------------------------------------------------------------------
     def survey(self, rows: dict[str, int]) -> dict[str, tuple[Ref, Ref]]:

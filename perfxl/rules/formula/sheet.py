@@ -166,10 +166,15 @@ def zero_rule(cell: Ref | None) -> Expr:
     return R.IF(R.blank(cell), default, R.IF(call("ISTEXT", cell), out, R.NA()))
 
 
-def figure(shape: str, a_cell: Ref, b_cell: Ref, zero_cell: Ref | None = None) -> Expr:
+def figure(shape: str, a_cell: Ref, b_cell: Ref, zero_cell: Ref | None = None,
+           b_scale: tuple[float, float] = (1.0, 1.0), guards: Sequence[Expr] = ()) -> Expr:
     """A derived figure (figures.compute): ``shape`` "ratio" a/b, "change" (a−b)/b, "saving"
-    (a−b)/a; 0/0 of a ratio by the 基础数据 setting; empty text while an input is not typed yet."""
+    (a−b)/a; 0/0 of a ratio by the 基础数据 setting; empty text while an input is not typed yet.
+    ``b_scale`` (m, d): b in a's unit is b×m/d (元 and 万元); ``guards``: the settings it was compiled
+    from still hold (units, the chosen denominator), else the marker."""
     a, b = R.number_cell(a_cell), R.number_cell(b_cell)
+    if b_scale != (1.0, 1.0):
+        b = b * b_scale[0] / b_scale[1]
     if shape == "ratio":
         value = R.IF(b.eq(0), R.IF(a.eq(0), zero_rule(zero_cell), R.NA()), a / b)
     elif shape == "change":
@@ -178,7 +183,8 @@ def figure(shape: str, a_cell: Ref, b_cell: Ref, zero_cell: Ref | None = None) -
         value = R.IF(a.eq(0), R.NA(), (a - b) / a)
     else:
         raise ValueError(shape)
-    return _safe(R.IF(R.OR(R.blank(a_cell), R.blank(b_cell)), "", value))
+    out = R.IF(R.OR(R.blank(a_cell), R.blank(b_cell)), "", value)
+    return _safe(R.IF(R.AND(*guards), out, marker()) if guards else out)
 
 
 # --- 问卷: a question set's 得分率 and 满意率 -----------------------------------------------------------
