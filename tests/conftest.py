@@ -166,13 +166,14 @@ def make_workbook(tmp_path):
 
 def relive(wb) -> None:
     """After a test edits a perfxl workbook in openpyxl: its live formulas' cached results as a
-    spreadsheet program would record them (perfxl recomputes them), or none when it cannot be scored."""
+    spreadsheet program would record them (perfxl recomputes them; a value typed over a formula stays and
+    the formulas reading it see it), or none when it cannot be scored."""
     from perfxl.check.problems import UnusableInput
     from perfxl.io.xlsx import forget_cached
     from perfxl.sheets.template import make_live
 
     try:
-        make_live(wb)
+        make_live(wb, keep=True)
     except UnusableInput:
         forget_cached(wb)
 

@@ -113,11 +113,11 @@ def _columns(cv: Canvas, result: Result) -> tuple[dict[str, int], list[int]]:
     return cols, helper_columns(result.checked.evaluation, max(next_col, max(cols.values()) + 1))
 
 
-def draw_live(cv: Canvas, result: Result, *, template: bool = False):
+def draw_live(cv: Canvas, result: Result, *, template: bool = False, keep: bool = False):
     """The scoring part of a result as live formulas, each with its cached value: the computed
     columns (评分过程 as text), the hidden helper columns, 实际值 fed by 数据来源, 得分汇总, 问卷统计
     and the 派生指标 on 基础数据. ``template``: a new workbook (评分过程 left empty). Returns the
-    live.Plan drawn."""
+    live.Plan drawn. ``keep``: values typed over perfxl's formulas stay (live.plan)."""
     from perfxl.sheets import live
 
     ev = result.checked.evaluation
@@ -125,7 +125,7 @@ def draw_live(cv: Canvas, result: Result, *, template: bool = False):
     cols, helpers = _columns(cv, result)
     first, last = table.header_row + 1, max(cv.last_row(sheet), table.last_row)
     survey_rows = outputs.survey_rows(ev, result.survey is not None)
-    plan = live.plan(result, cols, helpers, last_row=last, survey_rows=survey_rows)
+    plan = live.plan(result, cols, helpers, last_row=last, survey_rows=survey_rows, keep=keep)
     by_row = {res.indicator.row: res for res in result.indicators}
     for key in L.COMPUTED_KEYS:
         col = cols[key]

@@ -47,9 +47,13 @@ class Plan:
     compiled: dict[int, bool] = field(default_factory=dict)
     reasons: dict[int, str] = field(default_factory=dict)  # why a row's rule has no formula
     survey_helpers: int = 0                                # hidden count columns after 问卷统计's set table
+    #: (keep) values a person typed over perfxl's formulas, left as typed
+    kept: dict[tuple[str, int, int], Any] = field(default_factory=dict)
 
-    def get(self, sheet: str, row: int, col: int) -> Formula | None:
-        return self.cells.get((sheet, row, col))
+    def get(self, sheet: str, row: int, col: int) -> Any:
+        """The formula (with its cached value) of a cell, or the value kept in it."""
+        key = (sheet, row, col)
+        return self.cells[key] if key in self.cells else self.kept.get(key)
 
 
 def helper_columns(ev, first_free: int) -> list[int]:
@@ -70,8 +74,9 @@ def helper_columns(ev, first_free: int) -> list[int]:
 
 
 class _Planner:
-    def __init__(self, result, cols: dict[str, int], helpers: list[int]):
+    def __init__(self, result, cols: dict[str, int], helpers: list[int], keep: bool = False):
         self.result = result
+        self.keep = keep
         self.ev = ev = result.checked.evaluation
         self.sheet = ev.table.sheet
         self.cols = cols
@@ -93,7 +98,14 @@ class _Planner:
     def put(self, sheet: str, address: str, expr: Expr) -> None:
         from perfxl.rules.formula.expr import parse_cell
 
-        self.exprs[(sheet, *parse_cell(address))] = expr
+        r, c = parse_cell(address)
+        if self.keep:
+            grid = self.ev.grids.get(sheet)
+            v = grid.get(r - 1, c - 1) if grid is not None else None
+            if grid is not None and (r - 1, c - 1) not in grid.formula_cells and not is_blank(v):
+                self.plan.kept[(sheet, r, c)] = v     # typed over the formula: what the others read
+                return
+        self.exprs[(sheet, r, c)] = expr
 
     # --- 基础数据 ---------------------------------------------------------------------------------
     def figures(self) -> dict[str, Ref]:
@@ -116,7 +128,9 @@ class _Planner:
             if fig is None:
                 continue
             key_b, guards = self.figure_settings(fig)
-            if fig.a in ev.basic_cells and key_b in ev.basic_cells:
+            basic = self.result.checked.basic
+            unusable = any(not is_blank(ev.basic_raw.get(k)) and basic.get(k) is None for k in (fig.a, key_b))
+            if fig.a in ev.basic_cells and key_b in ev.basic_cells and not unusable:
                 units = self.result.checked.units
                 ua = units.get(fig.a, L.BASIC_BY_KEY[fig.a].unit)
                 ub = units.get(key_b, L.BASIC_BY_KEY[key_b].unit)
@@ -332,11 +346,12 @@ def _no_levels(unchanged: Expr) -> Expr:
 
 
 def plan(result, cols: dict[str, int], helpers: list[int], *, last_row: int,
-         survey_rows: dict[str, int] | None = None) -> Plan:
+         survey_rows: dict[str, int] | None = None, keep: bool = False) -> Plan:
     """Every live formula of ``result``'s workbook, the computed columns at ``cols`` (column key ->
     1-based column), the helper columns at ``helpers``, empty rows down to ``last_row``, question
-    sets at ``survey_rows`` (set name -> row on 问卷统计)."""
-    p = _Planner(result, cols, helpers)
+    sets at ``survey_rows`` (set name -> row on 问卷统计). ``keep``: a value typed where a formula
+    belongs stays (as a spreadsheet recalculating keeps it), the formulas reading it see it."""
+    p = _Planner(result, cols, helpers, keep)
     figures = p.figures()
     survey = p.survey(survey_rows or {})
     levels = p.indicators(figures, survey)

@@ -233,10 +233,10 @@ def new_workbook(rows: list[dict] | None = None, info: dict | None = None,
     return wb
 
 
-def make_live(wb, name: str = "评分模板.xlsx"):
+def make_live(wb, name: str = "评分模板.xlsx", *, keep: bool = False):
     """Write the live formulas into a workbook perfxl builds (openpyxl, in memory): it is read and
     scored as it stands, and every formula drawn with its cached value (``apply.draw_live``).
-    Returns the scoring result."""
+    ``keep``: values typed over perfxl's formulas stay. Returns the scoring result."""
     from perfxl.io.package import Package
     from perfxl.io.read import read_book
     from perfxl.io.xlsx import workbook_bytes
@@ -248,7 +248,7 @@ def make_live(wb, name: str = "评分模板.xlsx"):
     package = Package.of_bytes(workbook_bytes(wb), name)
     result = score_book(read_book(package, sheets=sheets_to_read()))
     cv = OpenpyxlCanvas(wb)
-    draw_live(cv, result, template=True)
+    draw_live(cv, result, template=True, keep=keep)
     save_written(cv, result)         # the cached results are perfxl's (a reader without formulas: xlwings Lite)
     return result
 
