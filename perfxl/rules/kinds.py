@@ -74,9 +74,11 @@ def _against_target(raw: object, target: Target) -> Quantity:
     q = _numeric(raw, target.quantity.is_percent)
     if target.quantity.is_percent and q.unit not in ("%", ""):
         raise RuleError("actual", f"实际值“{raw}”的单位“{q.unit}”与目标值的百分比不一致")
-    if not target.quantity.is_percent and q.is_percent and isinstance(raw, str):
-        raise RuleError("actual", f"实际值“{raw}”是百分比，而目标值{target.show()}不是")
     tu, au = target.quantity.unit, q.unit
+    if not target.quantity.is_percent and q.is_percent and isinstance(raw, str) and tu:
+        # (against a bare number, "95%" typed as text counts as the 0.95 a percentage-formatted cell holds:
+        # 实际值 cells of a new workbook are text, and the same keystrokes get the same verdict)
+        raise RuleError("actual", f"实际值“{raw}”是百分比，而目标值{target.show()}不是")
     if tu and au and tu != au and not target.quantity.is_percent:
         t_kind, a_kind = unit_of(tu), unit_of(au)
         if t_kind and a_kind and t_kind[0] == a_kind[0]:

@@ -2,7 +2,8 @@
 得分, 得分率, 得分汇总, 总分, 等级, 派生指标, 问卷 rates) whose recorded result differs from what
 the engine computed is reported with its cell. A formula showing the marker defers to perfxl, one
 saved without its result (a program that does not calculate) says nothing, and cells without a
-formula (typed values, an older static workbook) are not compared."""
+formula (typed values, an older static workbook) and workbooks perfxl did not make live are not
+compared."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -29,7 +30,7 @@ def differences(result: Any) -> list[Problem]:
     """Problems (``formula_result_differs``) for ``result``'s workbook as it was read."""
     ev = result.checked.evaluation
     grids = getattr(ev, "grids", None) or {}
-    if not any(g.formula_cells for g in grids.values()):
+    if not any(g.formula_cells for g in grids.values()) or not _live(grids.get(ev.table.sheet), ev.table.header_row):
         return []
     out: list[Problem] = []
     file = str(ev.path)
@@ -66,6 +67,15 @@ def differences(result: Any) -> list[Problem]:
     _figures(result, grids.get(ev.basic_sheet) if ev.basic_sheet else None, ev.basic_sheet, compare)
     _survey(result, grids.get(L.SHEET_SURVEY_STATS), compare)
     return out
+
+
+def _live(grid: SheetGrid | None, header_row: int) -> bool:
+    """A workbook perfxl made live (its helper columns beside the table): its formulas are perfxl's. A
+    person's own formulas elsewhere (a 得分 computed in their sheet) are their figures, not compared."""
+    first = L.FORMULA_HELPER_HEADER.format(n=1)
+    if grid is None or header_row - 1 >= grid.height:
+        return False
+    return first in grid.rows[header_row - 1]
 
 
 def _agrees(shown: Any, engine: Any, tolerance: float) -> bool:

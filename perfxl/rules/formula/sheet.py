@@ -77,9 +77,11 @@ def table_unchanged(codes: Ref, count: int) -> Expr:
 
 
 def level_weight(weights: Sequence[Ref], states: Sequence[Ref], unchanged: Expr) -> Expr:
-    """分值 of a level: the sum of its rows' 分值 while its rows are the compiled ones."""
+    """分值 of a level: the sum of its rows' 分值 while its rows are the compiled ones and each is scored
+    or waiting; a row that needs perfxl may be one that does not apply (实际值 “不适用”), whose 分值 the
+    engine leaves out: the marker then."""
     total, n = _sum_of(weights)
-    ok = R.AND(unchanged, R.MAX(*states).lt(REGROUPED), call("COUNT", *weights).eq(n))
+    ok = R.AND(unchanged, R.MAX(*states).lt(UNSCORED), call("COUNT", *weights).eq(n))
     return _safe(R.IF(ok, round2(total), marker()))
 
 
