@@ -234,7 +234,8 @@ class _Planner:
                 self.plan.sourced.add(r)
             level_cells = [(Ref(self.cell(k, r)), self.raw(sheet, r, cols[k])) for k in ("level1", "level2")
                            if k in cols]
-            self.put(sheet, f"{helper_letters[0]}{r}", S.row_state(Ref(cells.score), level_cells))
+            na_cells = [Ref(c) for c in (cells.actual, cells.method) if c and not (c == cells.actual and sourced)]
+            self.put(sheet, f"{helper_letters[0]}{r}", S.row_state(Ref(cells.score), level_cells, na_cells))
             levels[r] = (ind.level1, ind.level2)
         return levels
 

@@ -56,12 +56,27 @@ def rollup(cells: Sequence[Ref]) -> Expr:
 
 #: a row's state (the hidden helper the roll-ups read): scored, waiting for input, needs perfxl
 #: (its 得分 shows the marker), or its 一级/二级 指标 no longer what the roll-ups were compiled from
-SCORED, WAITING, UNSCORED, REGROUPED = 0, 1, 2, 3
+#: (MAYBE_NA: it needs perfxl and its 实际值 or 计分方法 may say 不适用, which takes its 分值 out of the level)
+SCORED, WAITING, UNSCORED, REGROUPED, MAYBE_NA = 0, 1, 2, 3, 4
+#: fragments of values.NOT_APPLICABLE_WORDS a formula looks for (over-wide: a miss would count a 分值 the
+#: engine leaves out; a false hit only shows the marker)
+_NA_FRAGMENTS = ("适用", "涉及", "无此项", "n", "N", "ｎ", "Ｎ")
 
 
-def row_state(score: Ref, levels: Sequence[tuple[Ref, object]]) -> Expr:
-    """The state of one indicator row, from its 得分 cell and its level cells (compiled values)."""
-    by_score = R.IF(R.ISNUMBER(score), SCORED, R.IF(score.eq(""), WAITING, UNSCORED))
+def maybe_not_applicable(cells: Sequence[Ref]) -> Expr:
+    """Some cell of ``cells`` may hold a 不适用 word (spaces removed)."""
+    hits = []
+    for c in cells:
+        squeezed = call("SUBSTITUTE", call("SUBSTITUTE", c, " ", ""), "\u3000", "")
+        hits += [R.contains(squeezed, f) for f in _NA_FRAGMENTS]
+    return R.OR(*hits) if hits else lift(False)
+
+
+def row_state(score: Ref, levels: Sequence[tuple[Ref, object]], na_cells: Sequence[Ref] = ()) -> Expr:
+    """The state of one indicator row, from its 得分 cell, its level cells (compiled values) and the
+    cells that may say it does not apply (``na_cells``: 实际值, 计分方法)."""
+    unscored = R.IF(maybe_not_applicable(na_cells), MAYBE_NA, UNSCORED) if na_cells else UNSCORED
+    by_score = R.IF(R.ISNUMBER(score), SCORED, R.IF(score.eq(""), WAITING, unscored))
     same = [R.same_text(ref, raw) for ref, raw in levels]
     return _safe_number(R.IF(R.AND(*same), by_score, REGROUPED) if same else by_score)
 
@@ -77,11 +92,10 @@ def table_unchanged(codes: Ref, count: int) -> Expr:
 
 
 def level_weight(weights: Sequence[Ref], states: Sequence[Ref], unchanged: Expr) -> Expr:
-    """分值 of a level: the sum of its rows' 分值 while its rows are the compiled ones and each is scored
-    or waiting; a row that needs perfxl may be one that does not apply (实际值 “不适用”), whose 分值 the
-    engine leaves out: the marker then."""
+    """分值 of a level: the sum of its rows' 分值 while its rows are the compiled ones; the marker once a
+    row may no longer apply (MAYBE_NA: the engine leaves its 分值 out)."""
     total, n = _sum_of(weights)
-    ok = R.AND(unchanged, R.MAX(*states).lt(UNSCORED), call("COUNT", *weights).eq(n))
+    ok = R.AND(unchanged, R.MAX(*states).lt(REGROUPED), call("COUNT", *weights).eq(n))
     return _safe(R.IF(ok, round2(total), marker()))
 
 
