@@ -629,3 +629,8 @@ PACKAGE_PART_KINDS = (
 
 #: the header of the notes column on 问卷设置
 SURVEY_SETUP_NOTE = "说明"
+
+#: 问卷统计's per-question table: the headers before and after the options' counts and shares
+SURVEY_STATS_QUESTION_HEADERS = (("题目", "对象类别", "有效回答"), ("得分率", "满意率"))
+#: 得分汇总's conversion line when the total cannot be computed
+TOTAL_NOT_COMPUTABLE = "总分无法计算"

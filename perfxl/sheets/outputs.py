@@ -40,7 +40,7 @@ def _conversion_line(result) -> str | None:
     if conv is None or not conv.count:
         return None
     names = "、".join(r.indicator.name for r in result.indicators if not r.applicable)
-    return (f"{conv.label}：{conv.text(result.total) or '总分无法计算'}（不适用指标{conv.count}项：{names}，"
+    return (f"{conv.label}：{conv.text(result.total) or L.TOTAL_NOT_COMPUTABLE}（不适用指标{conv.count}项：{names}，"
             f"分值合计{fmt_num(conv.excluded)}）")
 
 
@@ -166,12 +166,12 @@ def survey_stats(cv: Canvas, name: str, survey, rows: dict[str, int] | None = No
     stats = dict(survey.sets) if survey is not None else {}
     if rows is None:
         rows = {n: SURVEY_SET_HEADER_ROW + 1 + i for i, n in enumerate(stats)}
-    cv.write(name, 1, 1, [["问卷统计"]], bold=True)
+    cv.write(name, 1, 1, [[L.SHEET_SURVEY_STATS]], bold=True)
     cv.write(name, SURVEY_SET_HEADER_ROW, 1, [list(L.SURVEY_STATS_SET_HEADERS)], style="header")
     cv.widths(name, (26, 12, 30, 12, 10, 10, 10, 10, 50, 40))
     for set_name, r in rows.items():
         st = stats.get(set_name)
-        row = ([st.name, st.group or "全部", "、".join(st.questions), L.SURVEY_SOURCE_LABELS[st.source == COUNTS],
+        row = ([st.name, st.group or L.SURVEY_ALL_GROUPS, "、".join(st.questions), L.SURVEY_SOURCE_LABELS[st.source == COUNTS],
                 st.sample, st.valid, st.rate, st.satisfied, st.rate_formula, st.satisfied_formula]
                if st is not None else [set_name, None, None, None, None, None, None, None, None, None])
         row[SURVEY_RATE_COL - 1] = _at(live, name, r, SURVEY_RATE_COL, row[SURVEY_RATE_COL - 1])
@@ -187,11 +187,12 @@ def survey_stats(cv: Canvas, name: str, survey, rows: dict[str, int] | None = No
         cv.write(name, r + 1, 1, [list(L.SURVEY_STATS_OPTION_HEADERS)], style="header")
         rows_ = [[label, st.weights[label], "是" if st.happy[label] else "否", n, n / st.valid if st.valid else None]
                  for label, n in st.counts.items()]
-        rows_.append(["合计", None, None, st.valid, 1.0 if st.valid else None])
+        rows_.append([L.SUMMARY_TOTAL, None, None, st.valid, 1.0 if st.valid else None])
         cv.write(name, r + 2, 1, rows_, style="plain", fmts=[None, "0%", None, None, PCT])
         r += len(rows_) + 3
     opts = [o.label for o in survey.options]
-    heads = ["题目", "对象类别", "有效回答", *[f"{o}人数" for o in opts], *[f"{o}占比" for o in opts], "得分率", "满意率"]
+    first, last = L.SURVEY_STATS_QUESTION_HEADERS
+    heads = [*first, *[f"{o}人数" for o in opts], *[f"{o}占比" for o in opts], *last]
     cv.write(name, r, 1, [heads], style="header")
     rows_ = [[q, g, valid, *counts, *shares, rate, sat] for q, g, valid, counts, shares, rate, sat in survey.question_rows()]
     n = len(opts)
