@@ -118,7 +118,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                 "在评价说明中写明偏离评分标准的理由，或删除评价得分以按规则计分"),
     "formula_result_differs": (WARNING, "工作簿中{column}的公式结果为 {value}，perfxl 按计分规则计算为 {engine}"
                                         "（公式可能被手工修改，或文件保存时没有重新计算）",
-                               "以 perfxl 的结果为准：运行 perfxl score 重新写入公式；如需不同得分，请填写评价得分并在评价说明中写明理由"),
+                               "以 perfxl 的结果为准：运行 perfxl score 重新写入公式；如需不同得分，请填写评价得分并"
+                               "在评价说明中写明理由"),
     "rule_unscored": (WARNING, "该指标无法按规则计分，已采用评价得分 {evaluator}", "修正上面指出的问题"),
     "target_formula": (WARNING, "目标值单元格是公式“{formula}”（在 Excel、WPS 中键入“=100%”会变成公式）；本行实际值是"
                        "百分比，"
