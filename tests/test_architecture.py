@@ -15,10 +15,12 @@ PKG = ROOT / "perfxl"
 #: the layers, bottom first: a module may import its own layer and the ones before it
 LAYERS = [
     "perfxl.model.cells", "perfxl.model.text", "perfxl.model.values", "perfxl.check.problems",
-    "perfxl.model.layout", "perfxl.model.records", "perfxl.rules", "perfxl.io.package", "perfxl.io.xlsx", "perfxl.io.files",
-    "perfxl.io.read", "perfxl.model.frameworks", "perfxl.survey", "perfxl.model.form", "perfxl.model.evaluation",
+    "perfxl.model.layout", "perfxl.model.records", "perfxl.rules", "perfxl.io.package", "perfxl.io.xlsx",
+    "perfxl.io.files", "perfxl.io.read", "perfxl.model.frameworks", "perfxl.survey", "perfxl.model.form",
+    "perfxl.model.evaluation",
     "perfxl.score.figures", "perfxl.check.schemas", "perfxl.check.validate", "perfxl.score.engine",
-    "perfxl.score.cached", "perfxl.score.pipeline", "perfxl.sheets", "perfxl.excel.xlsm", "perfxl.excel.read", "perfxl.io.writeback",
+    "perfxl.score.cached", "perfxl.score.pipeline", "perfxl.sheets", "perfxl.excel.xlsm", "perfxl.excel.read",
+    "perfxl.io.writeback",
     "perfxl.batch", "perfxl.report", "perfxl.api", "perfxl.excel", "perfxl.cli", "perfxl",
 ]
 
@@ -43,7 +45,8 @@ def imports(name: str, path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
             if base.startswith("perfxl"):
                 subs = {f"{base}.{a.name}" for a in node.names}
                 mods_ = modules()

@@ -272,7 +272,8 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set[tuple[int, str]], file:
         if "params" in ev.table.columns:
             at("params", "params_missing", **m)
         else:
-            out.append(problem("header_missing", file=file, sheet=sheet, cell=f"{ev.table.header_row}:{ev.table.header_row}",
+            header_cells = f"{ev.table.header_row}:{ev.table.header_row}"
+            out.append(problem("header_missing", file=file, sheet=sheet, cell=header_cells,
                                row=ev.table.header_row, header=_H("params"),
                                aliases="、".join((_H("params"), *L.COLUMNS_BY_KEY["params"].aliases))))
         return out
@@ -433,7 +434,8 @@ def _grades(ev: Evaluation, file: str) -> tuple[list[tuple[str, float]], list[Pr
     from perfxl.check.schemas import grade_schema
 
     probs, bad = _pandera_problems(frame, grade_schema(), lambda r, k: f"{'A' if k == 'label' else 'B'}{r}",
-                                   dict(zip(("label", "min"), L.GRADE_HEADER)), file, sheet, unique_code="grade_duplicate")
+                                   dict(zip(("label", "min"), L.GRADE_HEADER)), file, sheet,
+                                   unique_code="grade_duplicate")
     if probs:
         return list(L.DEFAULT_GRADES), probs
     grades = [(str(lbl).strip(), parse_number(mn)) for lbl, mn, _ in ev.grade_rows]
@@ -769,7 +771,8 @@ def _sources(ev: Evaluation, cells: list[tuple[int, Any]], bad: set[tuple[int, s
         if fv.missing:
             if set(fv.missing) & unusable:
                 continue                  # the unusable input was reported at its own cell
-            inputs = "、".join(f"{ev.basic_sheet or L.SHEET_BASIC}!{ev.basic_cells.get(k, '?')}（{L.BASIC_BY_KEY[k].label}）"
+            basic_sheet = ev.basic_sheet or L.SHEET_BASIC
+            inputs = "、".join(f"{basic_sheet}!{ev.basic_cells.get(k, '?')}（{L.BASIC_BY_KEY[k].label}）"
                              if k in ev.basic_cells else f"“{L.BASIC_BY_KEY[k].label}”（基础数据页没有这一行）"
                              for k in fv.missing)
             at_rows("figure_missing_input", figure=fig.name, cells=inputs)

@@ -156,7 +156,8 @@ INFO_BY_KEY = {f.key: f for f in INFO_FIELDS}
 
 INFO_HEADER = ("项目", "内容")
 GRADE_HEADER = ("等级", "最低分(含)")
-GRADE_HEADER_ALIASES = {GRADE_HEADER[0]: ("评级", "绩效等级"), GRADE_HEADER[1]: ("最低分", "分数下限", "下限", "起点分")}
+GRADE_HEADER_ALIASES = {GRADE_HEADER[0]: ("评级", "绩效等级"),
+                        GRADE_HEADER[1]: ("最低分", "分数下限", "下限", "起点分")}
 #: a row of the indicator table labelled like this is a total, not an indicator
 TOTAL_ROW_WORDS = frozenset({"合计", "总计", "总分", "合计得分", "小计"})
 
@@ -327,7 +328,8 @@ FORM_FUND_COLUMNS = (("budget_initial", "年初预算数"), ("budget_adjusted", 
                      ("weight", "分值"), ("rate", EXECUTION_RATE), ("score", "得分"))
 FORM_FUND_ROWS = (("total", "年度资金总额"), ("appropriation", "其中：当年财政拨款"), ("carried", "上年结转资金"),
                   ("other", "其他资金"))
-FORM_FUND_ROW_ALIASES = {"total": ("年度资金总额", "资金总额", "合计"), "appropriation": ("其中：当年财政拨款", "当年财政拨款", "财政拨款"),
+FORM_FUND_ROW_ALIASES = {"total": ("年度资金总额", "资金总额", "合计"),
+                         "appropriation": ("其中：当年财政拨款", "当年财政拨款", "财政拨款"),
                          "carried": ("上年结转资金", "上年结转"), "other": ("其他资金",)}
 #: the budget-execution indicator the 资金 block scores (its 三级指标 name on the indicator table of a
 #: standard workbook, and its 数据来源)
@@ -338,8 +340,9 @@ FORM_EXECUTION_TARGET = "=100%"
 FORM_GOALS = ("年度总体目标", "预期目标", "实际完成情况")
 FORM_INDICATORS_LABEL = "绩效指标"
 #: the indicator table: column key -> header, in order
-FORM_INDICATOR_COLUMNS = (("level1", "一级指标"), ("level2", "二级指标"), ("name", "三级指标"), ("target", "年度指标值"),
-                          ("actual", "实际完成值"), ("weight", "分值"), ("score", "得分"), ("note", "偏差原因分析及改进措施"))
+FORM_INDICATOR_COLUMNS = (("level1", "一级指标"), ("level2", "二级指标"), ("name", "三级指标"),
+                          ("target", "年度指标值"), ("actual", "实际完成值"), ("weight", "分值"), ("score", "得分"),
+                          ("note", "偏差原因分析及改进措施"))
 FORM_INDICATOR_ALIASES = {"note": ("偏差原因分析及改进措施", "原因分析及改进措施", "偏差原因分析", "偏差原因"),
                           "score": ("得分", "自评得分"), "target": ("年度指标值", "指标值", "预期指标值"),
                           "actual": ("实际完成值", "全年实际值", "完成值")}
@@ -529,9 +532,10 @@ REPORT_CHART_AXES = {"rate": "得分率", "answers": "人次", "total": "总分"
 #: a 评价类型 or 项目名称 that makes an evaluation a project's
 PROJECT_WORD, PROJECT_SPENDING = "项目", "项目支出"
 #: 基础数据 figures quoted in the report's 基本情况 sentence, with the words it uses for them
-REPORT_BUDGET_WORDS = {"budget_initial": "年初预算数", "budget_adjusted": "调整后全年预算数", "spent_total": "决算支出数",
-                       "spent_basic": "其中基本支出", "spent_project": "项目支出", "funds_planned": "计划投入资金",
-                       "funds_arrived": "实际到位资金"}                       # default output: beside the (first) workbook
+REPORT_BUDGET_WORDS = {"budget_initial": "年初预算数", "budget_adjusted": "调整后全年预算数",
+                       "spent_total": "决算支出数", "spent_basic": "其中基本支出", "spent_project": "项目支出",
+                       "funds_planned": "计划投入资金", "funds_arrived": "实际到位资金"}
+# default output: beside the (first) workbook
 REPORT_MULTI_STEM = "绩效评价报告_{n}个单位"   # default output stem for several workbooks
 REPORT_TEMPLATE_NAME = "报告模板.docx"        # in workbook_templates/
 REPORT_TOC_TITLE = "目　录"
@@ -582,7 +586,8 @@ REPORT_INFO_KEYS = ("unit", "year", "kind", "evaluator_org", "date")
 REPORT_INFO_OPTIONAL = ("project", "credit_code", "evaluator")
 #: the cover and the signature block
 REPORT_COVER_LABELS = {"subject": "评价对象", "org": "评价机构", "date": "报告日期"}
-REPORT_SIGNATURE = ("评价机构（盖章）：{org}", "项目负责人（签字）：\u3000\u3000\u3000\u3000\u3000\u3000", "报告日期：{date}")
+REPORT_SIGNATURE = ("评价机构（盖章）：{org}", "项目负责人（签字）：\u3000\u3000\u3000\u3000\u3000\u3000",
+                    "报告日期：{date}")
 #: what a person must write, shown highlighted as 【待填写：…】
 REPORT_PLACEHOLDER = "【待填写：{what}】"
 REPORT_TODO = {

@@ -160,5 +160,7 @@ def _survey(result: Any, grid: SheetGrid | None, compare: Compare) -> None:
         if is_blank(name):
             break
         st = survey.sets.get(name)
-        compare(L.SHEET_SURVEY_STATS, r0, rate_c, st.rate if st else None, f"{name}（{L.SURVEY_STATS_RATE}）", RATE_TOLERANCE)
-        compare(L.SHEET_SURVEY_STATS, r0, sat_c, st.satisfied if st else None, f"{name}（{L.SURVEY_STATS_SATISFIED}）", RATE_TOLERANCE)
+        compare(L.SHEET_SURVEY_STATS, r0, rate_c, st.rate if st else None, f"{name}（{L.SURVEY_STATS_RATE}）",
+                RATE_TOLERANCE)
+        compare(L.SHEET_SURVEY_STATS, r0, sat_c, st.satisfied if st else None, f"{name}（{L.SURVEY_STATS_SATISFIED}）",
+                RATE_TOLERANCE)

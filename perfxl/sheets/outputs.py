@@ -171,7 +171,8 @@ def survey_stats(cv: Canvas, name: str, survey, rows: dict[str, int] | None = No
     cv.widths(name, (26, 12, 30, 12, 10, 10, 10, 10, 50, 40))
     for set_name, r in rows.items():
         st = stats.get(set_name)
-        row = ([st.name, st.group or L.SURVEY_ALL_GROUPS, "、".join(st.questions), L.SURVEY_SOURCE_LABELS[st.source == COUNTS],
+        row = ([st.name, st.group or L.SURVEY_ALL_GROUPS, "、".join(st.questions),
+                L.SURVEY_SOURCE_LABELS[st.source == COUNTS],
                 st.sample, st.valid, st.rate, st.satisfied, st.rate_formula, st.satisfied_formula]
                if st is not None else [set_name, None, None, None, None, None, None, None, None, None])
         row[SURVEY_RATE_COL - 1] = _at(live, name, r, SURVEY_RATE_COL, row[SURVEY_RATE_COL - 1])
@@ -183,7 +184,8 @@ def survey_stats(cv: Canvas, name: str, survey, rows: dict[str, int] | None = No
         return
     for st in survey.sets.values():
         who = f"（{st.group}）" if st.group else ""
-        cv.write(name, r, 1, [[f"题组“{st.name}”{who}选项分布：样本量 {st.sample} 份，有效回答 {st.valid} 个"]], bold=True)
+        title = f"题组“{st.name}”{who}选项分布：样本量 {st.sample} 份，有效回答 {st.valid} 个"
+        cv.write(name, r, 1, [[title]], bold=True)
         cv.write(name, r + 1, 1, [list(L.SURVEY_STATS_OPTION_HEADERS)], style="header")
         rows_ = [[label, st.weights[label], "是" if st.happy[label] else "否", n, n / st.valid if st.valid else None]
                  for label, n in st.counts.items()]
@@ -194,7 +196,8 @@ def survey_stats(cv: Canvas, name: str, survey, rows: dict[str, int] | None = No
     first, last = L.SURVEY_STATS_QUESTION_HEADERS
     heads = [*first, *[f"{o}人数" for o in opts], *[f"{o}占比" for o in opts], *last]
     cv.write(name, r, 1, [heads], style="header")
-    rows_ = [[q, g, valid, *counts, *shares, rate, sat] for q, g, valid, counts, shares, rate, sat in survey.question_rows()]
+    rows_ = [[q, g, valid, *counts, *shares, rate, sat]
+             for q, g, valid, counts, shares, rate, sat in survey.question_rows()]
     n = len(opts)
     cv.write(name, r + 1, 1, rows_, style="plain", fmts=[None] * (3 + n) + [PCT] * (n + 2))
     cv.finish(name)

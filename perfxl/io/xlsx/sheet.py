@@ -165,7 +165,8 @@ class Sheet:
 
     def _rows_bytes(self) -> bytes:
         if self._joined is None or self._joined[0] != self.version:
-            data = b"".join(r.lead + (self._row_bytes(r) if r.dirty else r.raw) for r in self.rows) + self.rows_data[self.pos:]
+            rows = b"".join(r.lead + (self._row_bytes(r) if r.dirty else r.raw) for r in self.rows)
+            data = rows + self.rows_data[self.pos:]
             self._joined = (self.version, data)
         return self._joined[1]
 
@@ -334,8 +335,8 @@ class Sheet:
         if t:
             a[b"t"] = t
         p = self.p
-        new = (start_tag(p + b"c", a) + f.group(0) + (b"<" + p + b"v>" + v + b"</" + p + b"v>" if v is not None else b"")
-               + self._cell_end)
+        value = b"<" + p + b"v>" + v + b"</" + p + b"v>" if v is not None else b""
+        new = start_tag(p + b"c", a) + f.group(0) + value + self._cell_end
         row = self.row(r)
         i = bisect.bisect_left(row.cols, c)
         row.cells[i][1] = new
@@ -558,8 +559,8 @@ class Sheet:
 
     # --- a regenerated sheet's layout --------------------------------------------------------------
     def set_widths(self, widths) -> None:
-        cols = b"".join(b"<" + self.p + b'col min="%d" max="%d" width="%s" customWidth="1"/>' % (j, j, f"{w:g}".encode())
-                        for j, w in enumerate(widths, start=1))
+        col = b"<" + self.p + b'col min="%d" max="%d" width="%s" customWidth="1"/>'
+        cols = b"".join(col % (j, j, f"{w:g}".encode()) for j, w in enumerate(widths, start=1))
         self.set_element(b"cols", b"<" + self.p + b"cols>" + cols + b"</" + self.p + b"cols>" if cols else None)
 
     def freeze(self, ref: str) -> None:
@@ -591,7 +592,8 @@ class Sheet:
             m = re.match(rb"<" + p + rb"sheetPr\b(" + TAG_BODY + rb")(/?)>", pr)
             body = b"" if m.group(2) else pr[m.end():pr.rfind(b"</")]
             # pageSetUpPr follows tabColor and outlinePr
-            self.set_element(b"sheetPr", b"<" + p + b"sheetPr" + m.group(1) + b">" + body + fit + b"</" + p + b"sheetPr>")
+            self.set_element(b"sheetPr",
+                             b"<" + p + b"sheetPr" + m.group(1) + b">" + body + fit + b"</" + p + b"sheetPr>")
         if margins:
             self.set_element(b"pageMargins", b"<" + p + b"pageMargins" + b"".join(
                 b' %s="%s"' % (k.encode(), repr(float(v)).encode()) for k, v in margins.items()) + b"/>")
