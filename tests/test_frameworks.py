@@ -187,3 +187,16 @@ def test_macro_enabled_template_from_the_command_line(cli, tmp_path):
     assert cli("score", path, "--in-place").code in (0, 1)
     for scored in (path, tmp_path / "项目_评分.xlsm"):
         assert buttons(scored) == kept
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (Path(__file__).resolve().parents[1] / "workbook_templates"
+                                                          / "指标体系").glob("*.xlsx")))
+def test_every_shipped_indicator_list_makes_a_template(cli, name):
+    """An administrator copies a shipped list and runs template --from: targets are left to each
+    evaluation (the 自评表 list has none), so the list itself is no error."""
+    src = Path(__file__).resolve().parents[1] / "workbook_templates" / "指标体系" / name
+    run = cli("template", "--from", src, "-o", "t.xlsx", "--json")
+    assert run.code == 0, run.text
+    # the workbook made from it is not filled in yet: it asks for what each evaluation must give
+    codes = {p["code"] for p in cli("validate", "t.xlsx", "--json").json()["problems"]}
+    assert codes & {"target_missing", "actual_missing", "figure_missing_input"}

@@ -245,7 +245,7 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set[tuple[int, str]], file:
         if (row, "target") in ev.formulas:
             t_raw = _formula_target(ev.formulas[(row, "target")], t_raw, _percent_actual(raw), at)
         if is_blank(t_raw):
-            if kind.needs_target:
+            if kind.needs_target and not system:        # an indicator list: each evaluation sets its target
                 at("target", "target_missing", **m)
                 return out
         else:
