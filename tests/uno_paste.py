@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import uno  # noqa: E402
 
-from devtools.lo_uno import Office, _prop  # noqa: E402
+from devtools.lo_uno import Office, _kill_left, _prop  # noqa: E402
 
 
 def main(export, workbook, sheet_name, out):
@@ -69,18 +68,6 @@ def main(export, workbook, sheet_name, out):
     finally:
         office.close()
         _kill_left(profile)
-
-
-def _kill_left(profile: str) -> None:
-    """A LibreOffice that crashed leaves its soffice.bin running: end the one started with this
-    run's own profile directory (by its process id, nothing else)."""
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                if profile.encode() in fh.read():
-                    os.kill(int(pid), signal.SIGKILL)
-        except OSError:
-            pass
 
 
 if __name__ == "__main__":
