@@ -13,6 +13,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
@@ -191,8 +192,8 @@ def _grid(name: str, data: list[list[Any]], marks) -> SheetGrid:
             arr[arr == ""] = None
             return SheetGrid(name, _Rows(arr), marks, arr)
     str_ = str
-    return SheetGrid(name, [[v if v.__class__ is not str_ else (strip_illegal(v) or None) for v in row]
-                            for row in data], marks)
+    return SheetGrid(name, [[v if v.__class__ is not str_ else (v or None) if v.isprintable()
+                             else (strip_illegal(v) or None) for v in row] for row in data], marks)
 
 
 # --- XML scan for error values and uncalculated formulas -------------------------
@@ -210,15 +211,28 @@ _HAS_FORMULA = re.compile(rb"<f[ >/]")          # not <formula1> of a drop-down 
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """sheet name -> part path inside the package."""
-    wb = ElementTree.fromstring(bytes(read_member(zf, "xl/workbook.xml")))
-    rels = ElementTree.fromstring(bytes(read_member(zf, "xl/_rels/workbook.xml.rels")))
+    wb, rels = bytes(read_member(zf, "xl/workbook.xml")), bytes(read_member(zf, "xl/_rels/workbook.xml.rels"))
+    small = len(wb) + len(rels) <= _MEMO_BYTES
+    return dict((_sheet_parts_memo if small else _sheet_parts_of)(wb, rels))
+
+
+#: parts up to this size are parsed once per process and remembered by their bytes
+_MEMO_BYTES = 256 * 1024
+
+
+def _sheet_parts_of(workbook: bytes, rels_xml: bytes) -> tuple[tuple[str, str], ...]:
+    wb = ElementTree.fromstring(workbook)
+    rels = ElementTree.fromstring(rels_xml)
     targets = {r.get("Id"): r.get("Target") for r in rels}
     out = {}
     for s in wb.iterfind("m:sheets/m:sheet", _NS):
         target = targets.get(s.get(f"{{{_NS['r']}}}id"), "")
         target = target.lstrip("/")
         out[s.get("name")] = posixpath.normpath(target if target.startswith("xl/") else "xl/" + target)
-    return out
+    return tuple(out.items())
+
+
+_sheet_parts_memo = lru_cache(maxsize=32)(_sheet_parts_of)      # the workbooks of one template share them
 
 
 @dataclass
@@ -356,12 +370,16 @@ _XF_FMT = re.compile(rb'\bnumFmtId="(\d+)"')
 def percent_styles(zf: zipfile.ZipFile) -> dict[int, str]:
     """Cell style (xf) index -> SCALED / LITERAL for the styles of xl/styles.xml that show numbers
     as percentages (read once per workbook, with a byte scan: no XML tree is built)."""
-    from html import unescape
-
     name = next((n for n in ("xl/styles.xml", "xl/Styles.xml") if n in zf.NameToInfo), None)
     if name is None:
         return {}
     data = bytes(read_member(zf, name))
+    return dict((_percent_styles_memo if len(data) <= _MEMO_BYTES else _percent_styles_of)(data))
+
+
+def _percent_styles_of(data: bytes) -> tuple[tuple[int, str], ...]:
+    from html import unescape
+
     formats = dict(_BUILTIN_PERCENT)
     for m in _NUMFMT.finditer(data):
         fid, code = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
@@ -372,14 +390,17 @@ def percent_styles(zf: zipfile.ZipFile) -> dict[int, str]:
             formats.pop(int(fid), None)
     xfs = _CELL_XFS.search(data)
     if xfs is None:
-        return {}
-    out = {}
+        return ()
+    out = []
     for i, m in enumerate(_XF.finditer(xfs.group(0))):
         f = _XF_FMT.search(m.group(1))
         kind = formats.get(int(f.group(1))) if f else None
         if kind:
-            out[i] = kind
-    return out
+            out.append((i, kind))
+    return tuple(out)
+
+
+_percent_styles_memo = lru_cache(maxsize=32)(_percent_styles_of)
 
 
 def _percent_cells(data: bytes, styles: dict[int, str]) -> dict[tuple[int, int], str]:

@@ -136,7 +136,10 @@ FIGURE_KEYS = ("rule_score", "score", "rate")
 
 def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path, ev_formulas: dict[tuple[int, str], str],
                  ev_computed: dict[tuple[int, str], Any],
-                 ) -> tuple[pd.DataFrame, dict[tuple[int, str], CellMark], list[Problem]]:
+                 ) -> tuple[pd.DataFrame, dict[tuple[int, str], CellMark], list[Problem],
+                            tuple[dict[str, Level], dict[tuple[str, str], Level], list[Problem]]]:
+    """The indicator table's rows as a frame (Excel rows as its index), its cells' marks, the rows'
+    problems, and the levels (一级/二级 columns hold their names, the declared weights split off)."""
     import pandas as pd
 
     keys = [k for k in L.INPUT_KEYS if k in table.columns]
@@ -217,19 +220,30 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path, ev_formulas:
                                 count=codeless - MAX_ROW_PROBLEMS, shown=MAX_ROW_PROBLEMS))
     table.last_row = last_row
     columns = {k: [rec.get(k) for rec in records] for k in keys}
+    levels = _split_levels(columns["level1"], columns["level2"], index, table)
     frame = pd.DataFrame(columns, index=pd.Index(index, name="row"), columns=keys, dtype=object)
-    return frame, marks, problems
+    return frame, marks, problems, levels
 
 
 def _levels(frame: pd.DataFrame, table: L.TableLayout, path: Path,
             ) -> tuple[dict[str, Level], dict[tuple[str, str], Level], list[Problem]]:
     """Split "部门决策(15分)" into name and declared weight; the frame keeps the names."""
+    names1, names2 = list(frame["level1"]), list(frame["level2"])
+    out = _split_levels(names1, names2, list(frame.index), table)
+    if len(frame):
+        frame["level1"] = names1
+        frame["level2"] = names2
+    return out
+
+
+def _split_levels(names1: list[Any], names2: list[Any], rows: list[int], table: L.TableLayout,
+                  ) -> tuple[dict[str, Level], dict[tuple[str, str], Level], list[Problem]]:
+    """``_levels`` on the columns' lists, which are left holding the names."""
     levels1: dict[str, Level] = {}
     levels2: dict[tuple[str, str], Level] = {}
     problems: list[Problem] = []
     col1, col2 = table.columns["level1"], table.columns["level2"]
-    names1, names2 = list(frame["level1"]), list(frame["level2"])
-    for i, (row, v1, v2) in enumerate(zip(frame.index, names1, names2)):
+    for i, (row, v1, v2) in enumerate(zip(rows, names1, names2)):
         if v1 is None or isinstance(v1, CellMark):
             continue
         n1, d1 = split_level(v1)
@@ -247,9 +261,6 @@ def _levels(frame: pd.DataFrame, table: L.TableLayout, path: Path,
         elif d2 is not None and levels2[key].declared is None:
             levels2[key].declared = d2
         names2[i] = n2
-    if len(frame):
-        frame["level1"] = names1
-        frame["level2"] = names2
     return levels1, levels2, problems
 
 
@@ -373,8 +384,8 @@ def load(path: str | Path, book: RawBook | None = None, *, system: bool = False,
     table, grid, problems = _read_table(book, path, system)
     formulas: dict[tuple[int, str], str] = {}
     computed: dict[tuple[int, str], Any] = {}
-    frame, marks, row_problems = _build_frame(grid, table, path, formulas, computed)
-    levels1, levels2, level_problems = _levels(frame, table, path)
+    frame, marks, row_problems, (levels1, levels2, level_problems) = _build_frame(grid, table, path, formulas,
+                                                                                  computed)
     ev = Evaluation(path=path, sheet_names=book.sheet_names, table=table, frame=frame, marks=marks,
                     levels1=levels1, levels2=levels2, problems=problems + row_problems + level_problems,
                     package=book.package, formulas=formulas, computed=computed, grids=book.sheets)

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from perfxl.model.text import is_blank
@@ -40,12 +41,27 @@ def clean(text: object) -> str:
         text = text.notation()
     elif isinstance(text, Percent):
         text = fmt_pct_short(text)
-    s = "".join(f"#{_CIRCLED[ch]}#" if ch in _CIRCLED else ch for ch in str(text))
+    return _clean(str(text))
+
+
+#: texts up to this length are remembered (thousands of workbooks repeat the same words)
+_MEMO_LEN = 256
+
+
+def _clean(text: str) -> str:
+    return _clean_memo(text) if len(text) <= _MEMO_LEN else _clean_text(text)
+
+
+def _clean_text(text: str) -> str:
+    s = "".join(f"#{_CIRCLED[ch]}#" if ch in _CIRCLED else ch for ch in text)
     s = unicodedata.normalize("NFKC", s)
     s = s.replace("\u2212", "-").replace("—", "-").replace("\u2013", "-")
     s = s.replace("≧", "≥").replace("≦", "≤").replace(">=", "≥").replace("<=", "≤")
     s = _THOUSANDS.sub("", s)
     return re.sub(r"\s+", "", s)
+
+
+_clean_memo = lru_cache(maxsize=16384)(_clean_text)
 
 
 _HUGE = 1e15     # beyond this, two decimals mean nothing and Decimal.quantize overflows
@@ -323,7 +339,16 @@ NOT_APPLICABLE_WORDS = frozenset({"不适用", "不涉及", "本年不适用", "
 
 
 def is_not_applicable(raw: object) -> bool:
-    return isinstance(raw, str) and clean(raw).lower().rstrip("。.") in NOT_APPLICABLE_WORDS
+    if not isinstance(raw, str):
+        return False
+    return _not_applicable_memo(raw) if len(raw) <= _MEMO_LEN else _not_applicable_text(raw)
+
+
+def _not_applicable_text(raw: str) -> bool:
+    return _clean(raw).lower().rstrip("。.") in NOT_APPLICABLE_WORDS
+
+
+_not_applicable_memo = lru_cache(maxsize=16384)(_not_applicable_text)
 
 
 # --- robustness: dates where numbers belong (可靠性与安全) --------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from sys import intern as _sys_intern
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
 from perfxl.check.problems import ERROR, Problem, problem
@@ -440,9 +441,7 @@ def _intern(v: str) -> str: ...
 @overload
 def _intern(v: _T) -> _T: ...
 def _intern(v: object) -> object:
-    import sys
-
-    return sys.intern(v) if isinstance(v, str) else v
+    return _sys_intern(v) if v.__class__ is str else v
 
 
 def _same(v: _T) -> _T:

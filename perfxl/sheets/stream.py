@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import zipfile
 from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name
@@ -202,12 +203,33 @@ class _Guarded:
         return True
 
 
+class _FastZip(zipfile.ZipFile):
+    """XlsxWriter's package at deflate level 1: a summary of 10,000 workbooks holds half a gigabyte
+    of sheet XML; level 1 compresses it 3.7× faster than the default (6) for a file about 35%
+    larger (measured on a 1,000-workbook summary: 0.15 s against 0.54 s, 6.6 MB against 4.9 MB)."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        kw.setdefault("compresslevel", 1)
+        super().__init__(*args, **kw)
+
+
+class _Workbook(Workbook):
+    def _store_workbook(self) -> None:
+        import xlsxwriter.workbook as module
+
+        module.ZipFile, kept = _FastZip, module.ZipFile     # the name XlsxWriter opens its package with
+        try:
+            super()._store_workbook()
+        finally:
+            module.ZipFile = kept
+
+
 def new_workbook(target, *, font: str = look.FONT_NAME, size: int = look.FONT_SIZE) -> Workbook:
     """A constant-memory workbook (written to ``target``, a path or a binary file object) whose
     sheets are ``TableSheet``s, in a font Excel, WPS and LibreOffice all render Chinese with."""
     options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                "default_format_properties": {"font_name": font, "font_size": size, "font_charset": look.FONT_CHARSET}}
     target = os.fspath(target) if isinstance(target, (str, os.PathLike)) else _Guarded(target)
-    wb = Workbook(target, options)
+    wb = _Workbook(target, options)
     wb.worksheet_class = TableSheet
     return wb
