@@ -194,7 +194,7 @@ def _worker_init(tempdir: str | None = None) -> None:
 
 _PRELOAD = ["perfxl.batch.consolidate", "perfxl.score.pipeline", "perfxl.score.engine", "perfxl.model.evaluation",
             "perfxl.check.validate", "pandas",
-            "pandera.pandas", "python_calamine"]
+            "pandera.pandas", "python_calamine", "perfxl.batch.warm"]
 
 
 def _mp_context():
