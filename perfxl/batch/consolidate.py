@@ -145,14 +145,16 @@ def _as_record(path: str, result) -> "FileRecord | Unusable":
 
 
 def _is_summary(path: str) -> bool:
-    """A summary workbook perfxl wrote (汇总说明) or the administrator's one (汇总设置), not a submission."""
+    """A summary workbook (``reopen.is_summary``), not a submission; judged by its sheet names."""
     import python_calamine
 
+    from perfxl.batch.reopen import is_summary
+
     try:
-        names = set(python_calamine.CalamineWorkbook.from_path(path).sheet_names)
+        names = python_calamine.CalamineWorkbook.from_path(path).sheet_names
     except Exception:  # unreadable: left to the refusal it already has
         return False
-    return L.SHEET_CONS_SETUP in names or {L.SHEET_CONS_SUMMARY, L.SHEET_CONS_README} <= names
+    return is_summary(names)
 
 
 def score_file(path: str, password: str | None = None) -> "FileRecord | Unusable":
