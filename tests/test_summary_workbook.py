@@ -150,3 +150,22 @@ def test_every_sheet_has_a_page_setup(summary):
         if ws.title not in (L.SHEET_CONS_CHARTS, L.SHEET_CONS_README):
             assert ws.print_title_rows.replace("$", "") == "1:1", ws.title
             assert ws.freeze_panes == "A2" and ws.auto_filter.ref, ws.title
+
+
+def test_packing_at_level_one_leaves_xlsxwriter_as_it_was(tmp_path):
+    """The summary is packed at deflate level 1 by swapping XlsxWriter's ZipFile for the packing only:
+    afterwards the library is as it was, and the package is sound (every member deflated, CRCs right)."""
+    import xlsxwriter.workbook
+
+    from perfxl.sheets import stream
+
+    path = tmp_path / "a.xlsx"
+    wb = stream.new_workbook(path)
+    wb.add_worksheet("表").write(0, 0, "文字" * 1000)
+    wb.close()
+    assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_DEFLATED}
+        sheet = z.getinfo("xl/worksheets/sheet1.xml")
+        assert sheet.compress_size < sheet.file_size

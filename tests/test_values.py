@@ -83,3 +83,19 @@ def test_huge_and_odd_numbers_format_without_crashing():
 
     assert fmt_num(1e24) == "1e+24" and round2(1e24) == 1e24
     assert fmt_pct(1e22) == "1e+24%"
+
+
+def test_remembered_cleaning_is_the_same_cleaning():
+    """``clean`` and 不适用 remember short texts only; long ones (a pasted paragraph) are worked out each
+    time, and both give what the uncached function gives."""
+    from perfxl.model import values as V
+
+    short = ["①完成 1,000 ", "不 适 用", "不适用。", "N/A", "≧ 95 %", "—3"]
+    long = ["不适用" + " " * 300, "①" * 300 + "完成"]
+    for text in short + long:
+        assert V.clean(text) == V._clean_text(text)
+        assert V.clean(text) == V.clean(text)        # the second call answers from memory (short ones)
+    assert [V.is_not_applicable(t) for t in short] == [False, True, True, True, False, False]
+    assert V.is_not_applicable(long[0]) and not V.is_not_applicable(long[1])
+    assert V._clean_memo.cache_info().currsize >= len(short)
+    assert all(len(t) <= V._MEMO_LEN for t in short) and all(len(t) > V._MEMO_LEN for t in long)

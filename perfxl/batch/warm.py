@@ -11,4 +11,7 @@ import perfxl.score.cached  # noqa: F401
 import perfxl.score.figures  # noqa: F401
 from perfxl.check.schemas import grade_schema
 
-grade_schema().validate(pd.DataFrame({"label": ["优"], "min": [90.0]}, dtype=object), lazy=True)
+try:
+    grade_schema().validate(pd.DataFrame({"label": ["优"], "min": [90.0]}, dtype=object), lazy=True)
+except Exception:  # only a warm-up: the forkserver must start whatever happens here (workers would load it)
+    pass

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import zipfile
 from typing import Any
 
@@ -213,15 +214,21 @@ class _FastZip(zipfile.ZipFile):
         super().__init__(*args, **kw)
 
 
+#: XlsxWriter opens its package by the module-global name ``ZipFile``: swapped for the packing only,
+#: one workbook at a time
+_PACKING = threading.Lock()
+
+
 class _Workbook(Workbook):
     def _store_workbook(self) -> None:
         import xlsxwriter.workbook as module
 
-        module.ZipFile, kept = _FastZip, module.ZipFile     # the name XlsxWriter opens its package with
-        try:
-            super()._store_workbook()
-        finally:
-            module.ZipFile = kept
+        with _PACKING:
+            module.ZipFile, kept = _FastZip, module.ZipFile
+            try:
+                super()._store_workbook()
+            finally:
+                module.ZipFile = kept
 
 
 def new_workbook(target, *, font: str = look.FONT_NAME, size: int = look.FONT_SIZE) -> Workbook:
