@@ -670,7 +670,14 @@ class _Builder:
     def same_system(self, recs: list) -> tuple[list, Any]:
         if not recs:
             return [], None
-        sigs = [self.signature(r) for r in recs]
+        seen: dict[tuple, tuple] = {}        # the workbooks of one template: one signature worked out
+        sigs = []
+        for r in recs:
+            raw = tuple((i.code, i.name, i.weight, i.level1, i.level2) for i in r.indicators)
+            sig = seen.get(raw)
+            if sig is None:
+                sig = seen[raw] = self.signature(r)
+            sigs.append(sig)
         counts = Counter(sigs)
         best = max(counts.values())
         ref_sig = next(s for s in sigs if counts[s] == best)          # ties: the first file wins
@@ -769,10 +776,11 @@ class _Builder:
                 scores = {}
                 who = [nm or Path(m.file).stem for nm, m in zip(names, members)]
                 their = [self._scores(m) for m in members]
+                unit = info.get("unit")
                 for code in codes:
-                    figures = [(nm, mine[code]) for nm, mine in zip(who, their)]
-                    scores[code] = aggregate([v for _, v in figures], self.panel_method)
-                    panel_rows.append(self.panel_row(info, year, by_code[code], scores[code], figures))
+                    values = [mine[code] for mine in their]
+                    scores[code] = aggregate(values, self.panel_method)
+                    panel_rows.append(self.panel_row(unit, year, by_code[code], scores[code], who, values))
                 total = round2(sum(scores.values()))
                 l1 = {n: round2(sum(scores[c] for c in codes if by_code[c].level1 == n)) for n in level1}
                 grade = grade_for(total, list(first.grades))
@@ -802,7 +810,7 @@ class _Builder:
 
         detail = self.detail(included)
         analysis = self.analysis(unit_scores, included, ref_inds)
-        panel = pd.DataFrame(panel_rows, columns=list(L.CONS_PANEL_KEYS))
+        panel = pd.DataFrame.from_records(panel_rows, columns=list(L.CONS_PANEL_KEYS))
         rejected, rejections = self.rejected_table()
         return Consolidation(summary=summary, detail=detail, analysis=analysis, panel=panel, rejected=rejected,
                              survey=self.survey(included, summary),
@@ -819,20 +827,20 @@ class _Builder:
             out.setdefault(i.code, i.score)
         return out
 
-    def panel_row(self, info: dict, year: Any, ind, panel_score: float, figures: list) -> dict:
-        values = [v for _, v in figures]
-        median = statistics.median(values)
+    def panel_row(self, unit: Any, year: Any, ind, panel_score: float, who: list[str], values: list[float]) -> tuple:
+        """One indicator of one unit scored by several evaluators (``who``, their ``values``), as a row
+        of L.CONS_PANEL_KEYS."""
+        ordered = sorted(values)
+        n, mid = len(ordered), len(ordered) // 2
+        median = ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2     # statistics.median
         weight = ind.weight or 0.0
-        limit = self.outlier_share * weight
-        outliers = [f"{n}（{fmt_score(v)}，偏离中位数{v - median:+.2f}）" for n, v in figures
-                    if abs(v - median) > limit + 1e-9]
-        return {"unit": info.get("unit"), "year": year, "code": ind.code, "level1": ind.level1,
-                "name": ind.name, "weight": weight, "evaluators": len(values), "panel_score": panel_score,
-                "median": round2(median), "min": min(values), "max": max(values),
-                "spread": round2(max(values) - min(values)),
-                "std": _stdev(tuple(values)),
-                "figures": "；".join(f"{n} {fmt_score(v)}" for n, v in figures),
-                "outliers": "；".join(outliers) or None}
+        limit = self.outlier_share * weight + 1e-9
+        outliers = [f"{nm}（{fmt_score(v)}，偏离中位数{v - median:+.2f}）" for nm, v in zip(who, values)
+                    if abs(v - median) > limit]
+        low, high = ordered[0], ordered[-1]
+        return (unit, year, ind.code, ind.level1, ind.name, weight, n, panel_score, round2(median), low, high,
+                round2(high - low), _stdev(tuple(values)),
+                "；".join([f"{nm} {fmt_score(v)}" for nm, v in zip(who, values)]), "；".join(outliers) or None)
 
     @staticmethod
     def detail(included: list):
