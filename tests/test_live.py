@@ -164,9 +164,10 @@ def test_results_that_differ_from_the_engine_are_reported_with_their_cells(examp
                 if p["code"] == "formula_result_differs"]
 
 
-def test_not_applicable_indicators_leave_the_total_to_perfxl(make_workbook, tmp_path, cli):
-    """A 不适用 indicator changes its level's 分值 and converts the total: until that is compiled, the
-    roll-ups, 总分 and 等级 show the marker — never a number other than perfxl's."""
+def test_not_applicable_indicators_convert_the_total_in_the_workbook(make_workbook, tmp_path, cli):
+    """A 不适用 indicator leaves its level's 分值 and the total is converted (得分÷适用分值×100 by default):
+    the formulas do it, so the cached 总分, 等级, 合计 and the line explaining the conversion are perfxl's.
+    (LibreOffice recalculating them, and edits handing them back to perfxl: test_formulas_na.py.)"""
     def na(wb):
         ws = wb[L.SHEET_INDICATORS]
         head = {c.value: c.column_letter for c in ws[1]}
@@ -180,6 +181,14 @@ def test_not_applicable_indicators_leave_the_total_to_perfxl(make_workbook, tmp_
 
     result = run(out)
     assert result.conversion is not None and result.conversion.count == 1
+    assert result.summed is not None and result.total != result.summed
+    formulas = load_workbook(out)[L.SHEET_SUMMARY]
     summary = load_workbook(out, data_only=True)[L.SHEET_SUMMARY]
-    shown = {r[0]: r[1] for r in summary.iter_rows(values_only=True) if r and r[0]}
-    assert shown[L.SUMMARY_HEAD["total"]] == L.FORMULA_MARKER and shown[L.SUMMARY_HEAD["grade"]] == L.FORMULA_MARKER
+    shown = {r[0]: r[1:] for r in summary.iter_rows(values_only=True) if r and r[0]}
+    assert shown[L.SUMMARY_HEAD["total"]][0] == result.total and shown[L.SUMMARY_HEAD["grade"]][0] == result.grade
+    assert shown[L.SUMMARY_TOTAL][2] == result.summed
+    line = shown[L.INFO_BY_KEY["na_method"].label][0]
+    assert line.startswith(result.conversion.label) and f"={result.total:.2f}" in line
+    for row in formulas.iter_rows():
+        if row[0].value in (L.SUMMARY_HEAD["total"], L.SUMMARY_HEAD["grade"], L.INFO_BY_KEY["na_method"].label):
+            assert str(row[1].value).startswith("="), row[0].value

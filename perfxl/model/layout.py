@@ -639,3 +639,5 @@ SURVEY_SETUP_NOTE = "说明"
 SURVEY_STATS_QUESTION_HEADERS = (("题目", "对象类别", "有效回答"), ("得分率", "满意率"))
 #: 得分汇总's conversion line when the total cannot be computed
 TOTAL_NOT_COMPUTABLE = "总分无法计算"
+#: 得分汇总's conversion line once the workbook's formulas have changed 总分 from what perfxl computed
+CONVERSION_LIVE = "{method}：总分已由工作簿公式重新换算，请运行 perfxl 校验更新本说明"

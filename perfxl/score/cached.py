@@ -112,8 +112,8 @@ def _summary(result: Any, grid: SheetGrid | None, compare: Compare) -> None:
             continue
         cells: tuple[Any, Any, Any] | None
         if a == L.SUMMARY_TOTAL:
-            rate = result.total / weight if result.total is not None and weight else None
-            cells = (weight, result.total, rate)
+            summed = result.summed
+            cells = (weight, summed, summed / weight if summed is not None and weight else None)
         elif b == L.SUMMARY_SUBTOTAL and isinstance(a, str):
             parent, lv = a, levels.get((1, a, None))
             cells = (lv.weight, lv.score, lv.rate) if lv else None

@@ -114,6 +114,11 @@ class Result:
     conversion: Conversion | None = None
 
     @property
+    def summed(self) -> float | None:
+        """合计 of 得分汇总: the sum of the applicable indicators' scores (总分 before a 不适用 conversion)."""
+        return self.conversion.raw if self.conversion is not None else self.total
+
+    @property
     def complete(self) -> bool:
         """Every indicator scored and no error left: the total can be relied on."""
         return self.total is not None and not self.has_errors

@@ -264,21 +264,35 @@ class _Planner:
         state = col_letter(self.helpers[0])
         codes = Ref(f"{self.letter['code']}{ev.table.header_row + 1}:{self.letter['code']}{MAX_ROW}", sheet)
         unchanged = S.table_unchanged(codes, len(ev.frame))
+        na_rows = {r.indicator.row for r in result.indicators if not r.applicable}
+        guard = self.na_guard(na_rows) if na_rows else None
+        deferred = bool(na_rows) and guard is None     # not compilable: left to perfxl (markers below)
+        if deferred:
+            na_rows = set()
+        elif guard is not None:
+            unchanged = R.AND(unchanged, guard)
         l1_scores, l1_weights = [], []
         for r, lvl in level_rows:
-            members = [row for row, (l1, l2) in levels.items()
-                       if l1 == (lvl.name if lvl.level == 1 else lvl.parent) and (lvl.level == 1 or l2 == lvl.name)]
-            weights = column_runs(self.letter["weight"], members, sheet)
-            scores = column_runs(self.letter["score"], members, sheet)
-            states = column_runs(state, members, sheet)
-            self.put(name, f"C{r}", S.level_weight(weights, states, unchanged))
-            self.put(name, f"D{r}", S.level_score(scores, states, unchanged))
+            members = [row for row, (l1, l2) in levels.items() if row not in na_rows
+                       and l1 == (lvl.name if lvl.level == 1 else lvl.parent) and (lvl.level == 1 or l2 == lvl.name)]
+            if members:
+                weights = column_runs(self.letter["weight"], members, sheet)
+                scores = column_runs(self.letter["score"], members, sheet)
+                states = column_runs(state, members, sheet)
+                self.put(name, f"C{r}", S.level_weight(weights, states, unchanged))
+                self.put(name, f"D{r}", S.level_score(scores, states, unchanged))
+            else:                        # every indicator of the level does not apply
+                self.put(name, f"C{r}", S.fixed(0.0, unchanged))
+                self.put(name, f"D{r}", S.fixed(0.0, unchanged))
             self.put(name, f"E{r}", S.ratio(Ref(f"D{r}"), Ref(f"C{r}")))
             if lvl.level == 1:
                 l1_scores.append(Ref(f"D{r}"))
                 l1_weights.append(Ref(f"C{r}"))
         head = {key: SUMMARY_HEAD_ROW + i for i, key in enumerate(L.SUMMARY_HEAD)}
         total = S.total(l1_scores) if l1_scores else _no_levels(unchanged)
+        if na_rows:                      # 合计 shows the sum of the applicable scores; 总分 converts it
+            self.put(name, f"D{total_row}", total)
+            total = self.converted(Ref(f"D{total_row}"), na_rows, unchanged)
         self.put(name, f"B{head['total']}", total)
         self.put(name, f"B{head['grade']}", S.grade(Ref(f"B{head['total']}"), self.grade_table()))
         self.put(name, f"B{head['status']}", self.status(Ref(f"B{head['total']}")))
@@ -287,16 +301,61 @@ class _Planner:
                 self.put(name, f"B{head[key]}", S.shown(Ref(ev.info_cells[key], ev.info_sheet)))
         if l1_weights:
             self.put(name, f"C{total_row}", S.rollup(l1_weights))
-        self.put(name, f"D{total_row}", Ref(f"B{head['total']}"))
+        if not na_rows:
+            self.put(name, f"D{total_row}", Ref(f"B{head['total']}"))
         self.put(name, f"E{total_row}", S.ratio(Ref(f"D{total_row}"), Ref(f"C{total_row}")))
-        if any(not r.applicable for r in result.indicators):
-            # 不适用 indicators leave the 分值 of their levels and convert the total: not compiled yet,
-            # so the roll-ups, 总分 and 等级 defer to perfxl rather than show a different number
-            for r in [*(row for row, _ in level_rows), total_row]:
-                for c in "CDE":
-                    self.put(name, f"{c}{r}", marker())
-            for key in ("total", "grade"):
-                self.put(name, f"B{head[key]}", marker())
+        if na_rows:
+            self.put(name, f"B{SUMMARY_HEAD_ROW + len(L.SUMMARY_HEAD)}", self.conversion_line(Ref(f"B{head['total']}")))
+        if deferred:
+            self.summary_markers(level_rows, total_row)
+
+    def na_guard(self, na_rows: set[int]) -> Expr | None:
+        """The rows compiled as 不适用 still are, and the conversion method is still the one compiled
+        None when that cannot be compiled."""
+        ev, sheet = self.ev, self.sheet
+        cells = [(Ref(self.cell(k, r), sheet), self.raw(sheet, r, self.cols.get(k)))
+                 for r in sorted(na_rows) for k in ("method", "actual", "weight") if self.cell(k, r)]
+        if "na_method" in ev.info_cells and ev.info_sheet:
+            from perfxl.rules.formula.expr import parse_cell
+
+            r, c = parse_cell(ev.info_cells["na_method"])
+            cells.append((Ref(ev.info_cells["na_method"], ev.info_sheet), self.raw(ev.info_sheet, r, c)))
+        try:
+            return S.still_not_applicable(cells)
+        except NotCompilable:
+            return None
+
+    def converted(self, raw: Ref, na_rows: set[int], guard: Expr) -> Expr:
+        """总分 converted for the 不适用 rows by the workbook's method (engine.convert)."""
+        rows = [r.indicator.row for r in self.result.indicators]
+        weights = {key: S.column_runs(self.letter["weight"], [r for r in rows if (r in na_rows) == out], self.sheet)
+                   for key, out in (("applicable", False), ("excluded", True))}
+        return S.converted_total(raw, self.result.checked.na_method, S.weight_sum(weights["applicable"]),
+                                 S.weight_sum(weights["excluded"]), guard)
+
+    def conversion_line(self, total: Ref) -> Expr:
+        """The head line explaining the conversion: perfxl's words while 总分 is still what perfxl
+        computed, a pointer to perfxl once the formulas have changed it."""
+        from perfxl.sheets.outputs import conversion_line
+
+        result = self.result
+        conv = result.conversion
+        line = conversion_line(result) or ""
+        moved = L.CONVERSION_LIVE.format(method=conv.label if conv is not None else "")
+        same = total.eq(result.total) if result.total is not None else R.NOT(R.ISNUMBER(total))
+        return call_iferror(R.IF(same, line, moved), moved)
+
+    def summary_markers(self, level_rows, total_row: int) -> None:
+        """得分汇总 left to perfxl: roll-ups, 总分 and 等级 show the marker."""
+        from perfxl.sheets.outputs import SUMMARY_HEAD_ROW
+
+        name = L.SHEET_SUMMARY
+        head = {key: SUMMARY_HEAD_ROW + i for i, key in enumerate(L.SUMMARY_HEAD)}
+        for r in [*(row for row, _ in level_rows), total_row]:
+            for c in "CDE":
+                self.put(name, f"{c}{r}", marker())
+        for key in ("total", "grade"):
+            self.put(name, f"B{head[key]}", marker())
 
     def grade_table(self):
         ev = self.ev
@@ -337,6 +396,12 @@ class _Planner:
             if len(text) >= MAX_FORMULA:          # Excel would not open the file: perfxl scores this cell
                 text, value = formula_text(marker()), L.FORMULA_MARKER
             self.plan.cells[(sheet, r, c)] = Formula(text, value)
+
+
+def call_iferror(expr: Expr, fallback: object) -> Expr:
+    from perfxl.rules.formula.expr import call
+
+    return call("IFERROR", expr, fallback)
 
 
 def _no_levels(unchanged: Expr) -> Expr:

@@ -34,7 +34,7 @@ def _figure_text(fv) -> str:
 SUMMARY_HEAD_ROW = 2
 
 
-def _conversion_line(result) -> str | None:
+def conversion_line(result) -> str | None:
     """The head line that explains a total converted for 不适用 indicators (None: nothing converted)."""
     conv = getattr(result, "conversion", None)
     if conv is None or not conv.count:
@@ -47,7 +47,7 @@ def _conversion_line(result) -> str | None:
 def summary_rows(result) -> tuple[list[tuple[int, object]], int]:
     """Where 得分汇总 draws each level of ``result`` (row, LevelResult) and its 合计 row."""
     levels = list(result.levels) if result is not None else []
-    top = SUMMARY_HEAD_ROW + len(L.SUMMARY_HEAD) + (_conversion_line(result) is not None) + 1
+    top = SUMMARY_HEAD_ROW + len(L.SUMMARY_HEAD) + (conversion_line(result) is not None) + 1
     return [(top + 1 + i, lvl) for i, lvl in enumerate(levels)], top + 1 + len(levels)
 
 
@@ -71,10 +71,11 @@ def summary(cv: Canvas, name: str, result=None, info: dict | None = None, live=N
                                          for i, k in enumerate(keys)], style="computed")
     r_total = SUMMARY_HEAD_ROW + keys.index("total")
     cv.write(name, r_total, 2, [[_at(live, name, r_total, 2, values["total"])]], style="computed", fmts=[NUM])
-    line = _conversion_line(result) if result is not None else None
+    line = conversion_line(result) if result is not None else None
     if line is not None:
-        cv.write(name, SUMMARY_HEAD_ROW + len(keys), 1, [[L.INFO_BY_KEY["na_method"].label]], style="plain", bold=True)
-        cv.write(name, SUMMARY_HEAD_ROW + len(keys), 2, [[line]], style="computed")
+        r_line = SUMMARY_HEAD_ROW + len(keys)
+        cv.write(name, r_line, 1, [[L.INFO_BY_KEY["na_method"].label]], style="plain", bold=True)
+        cv.write(name, r_line, 2, [[_at(live, name, r_line, 2, line)]], style="computed")
     rows, total_row = summary_rows(result)
     cv.write(name, total_row - len(rows) - 1, 1, [list(L.SUMMARY_HEADERS)], style="header")
     cv.widths(name, (22, 26, 10, 10, 10))
@@ -86,8 +87,7 @@ def summary(cv: Canvas, name: str, result=None, info: dict | None = None, live=N
                      fmts=[None, None, NUM, NUM, PCT], bold=lvl.level == 1,
                      fill="level1" if lvl.level == 1 else None)
         weight = sum(l.weight for l in result.levels if l.level == 1)
-        conv = getattr(result, "conversion", None)
-        raw = conv.raw if conv is not None else result.total
+        raw = result.summed
         rate = raw / weight if raw is not None and weight else None
         cells = [_at(live, name, total_row, c, v) for c, v in ((3, weight), (4, raw), (5, rate))]
         cv.write(name, total_row, 1, [[L.SUMMARY_TOTAL, "", *cells]], style="plain",

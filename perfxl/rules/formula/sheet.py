@@ -118,6 +118,45 @@ def total(levels: Sequence[Ref]) -> Expr:
     return _safe(R.IF(call("COUNT", *levels).eq(n), round2(summed), R.IF(bad, marker(), "")))
 
 
+#: AND takes at most 255 arguments in Excel: more 不适用 guards than this are not compiled
+MAX_GUARDS = 200
+
+
+def still_not_applicable(cells: Sequence[tuple[Ref, object]]) -> Expr:
+    """The rows compiled as 不适用 still are: the cells that made them so (计分方法, 实际值, 分值) hold
+    what they held; an edit there hands the roll-ups and the total back to perfxl."""
+    if len(cells) > MAX_GUARDS:
+        raise NotCompilable("too many 不适用 guards")
+    return R.AND(*(R.same_text(ref, raw) for ref, raw in cells))
+
+
+def fixed(value: float, guard: Expr) -> Expr:
+    """A figure that cannot change while ``guard`` holds (a level whose indicators all do not apply:
+    分值 0, 得分 0, as engine._rollup gives)."""
+    return _safe(R.IF(guard, value, marker()))
+
+
+def weight_sum(cells: Sequence[Ref]) -> Expr:
+    """round2 of a sum of 分值 cells (engine.convert): the marker unless every cell holds a number."""
+    if not cells:
+        return lift(0.0)
+    total, n = _sum_of(cells)
+    return R.IF(call("COUNT", *cells).eq(n), round2(total), marker())
+
+
+def converted_total(raw: Ref, method: str, applicable: Expr, excluded: Expr, guard: Expr) -> Expr:
+    """总分 from the sum of the applicable scores when some indicators do not apply (engine.Conversion):
+    得分÷适用分值×100, or plus the 不适用 分值, or the sum as it is; empty text or the marker as ``raw``
+    shows them; the marker once ``guard`` fails (a 不适用 row or the method edited)."""
+    if method == "rescale":
+        value: Expr = R.IF(applicable.ne(0), round2(raw / applicable * 100), marker())
+    elif method == "full":
+        value = round2(raw + excluded)
+    else:
+        value = raw
+    return _safe(R.IF(guard, R.IF(R.ISNUMBER(raw), value, raw), marker()))
+
+
 def ratio(score: Expr, weight: Expr) -> Expr:
     """得分率 of a level: 得分 / 分值 (LevelResult.rate); empty while the score waits for input."""
     ok = R.AND(R.ISNUMBER(score), R.ISNUMBER(weight))

@@ -1,0 +1,117 @@
+"""不适用 indicators in a live workbook: the roll-ups leave their 分值 out and 总分 is converted by the
+workbook's method (得分÷适用分值×100, 不适用指标按满分计, 不换算), as formulas. LibreOffice recalculates
+them, before and after an evaluator types new 实际值, and shows what `perfxl score` of the saved file
+gets; an edit to a 不适用 row or to the method hands the roll-ups and 总分 back to perfxl (the marker),
+never a number other than perfxl's."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from formula_harness import MARK, live_reads, live_workbook, lo_recalc, lo_value
+from openpyxl import load_workbook
+from test_formulas_examples import _check, _edits
+
+from perfxl.model import layout as L
+
+pytestmark = pytest.mark.lo
+
+EXAMPLE = sorted((Path(__file__).resolve().parents[1] / "workbook_templates" / "examples").glob("*.xlsx"))[0]
+METHODS = {v: k for k, v in L.NA_METHODS.items()}          # rescale / full / sum -> the label typed
+
+
+def _variant(dst: Path, method: str, cells: dict[tuple[int, str], object]) -> Path:
+    """The example with ``cells`` ((row, column key) -> value) typed and 不适用指标的总分换算 set."""
+    wb = load_workbook(EXAMPLE)
+    ws = wb[L.SHEET_INDICATORS]
+    head = {c.value: c.column_letter for c in ws[1]}
+    for (row, key), value in cells.items():
+        ws[f"{head[L.COLUMNS_BY_KEY[key].header]}{row}"] = value
+    info = wb[L.SHEET_INFO]
+    row = next(r for r in range(1, info.max_row + 1) if info.cell(r, 1).value == L.INFO_BY_KEY["na_method"].label)
+    info.cell(row, 2).value = METHODS[method]
+    wb.save(dst)
+    return dst
+
+
+#: rows of the example (决策/项目立项 is rows 2–3; row 13 产出数量 is alone in its 二级)
+VARIANTS = {
+    "rescale": {(3, "actual"): "不适用"},
+    "full": {(3, "actual"): "不涉及", (13, "method"): "不适用"},
+    "sum": {(2, "actual"): "不适用", (3, "actual"): "无此项"},          # a whole 二级 does not apply
+}
+
+
+@pytest.fixture(scope="module")
+def runs(lo):
+    from perfxl.score.pipeline import run
+
+    work = lo.mktemp("lo-na")
+    jobs, plans = [], []
+    for method, cells in VARIANTS.items():
+        src = _variant(work / f"{method}.xlsx", method, cells)
+        engine = run(src)
+        assert engine.conversion is not None and engine.conversion.count == len(cells), method
+        live = live_workbook(src, work / f"{method}_live.xlsx")
+        reads = live_reads(live)
+        ev = engine.checked.evaluation
+        actual = ev.table.columns["actual"]
+        na_row = min(row for row, _ in cells)
+        x1, x2 = work / f"{method}_lo.xlsx", work / f"{method}_lo_edited.xlsx"
+        edits = _edits(engine, live)
+        jobs.append({"path": str(work / f"{method}_live.xlsx"), "steps": [
+            {"read": reads, "save": [str(x1)]},
+            {"type": edits, "read": reads, "save": [str(x2)]},
+            {"type": [[ev.table.sheet, f"{_letter(actual)}{na_row}", "85%"]], "read": reads}]})
+        info_cell = ev.info_cells["na_method"]
+        other = next(m for m in METHODS if m != method)
+        jobs.append({"path": str(work / f"{method}_live.xlsx"), "steps": [
+            {"type": [[ev.info_sheet, info_cell, METHODS[other]]], "read": reads}]})
+        plans.append((method, engine, live, x1, x2, edits))
+    results = lo_recalc(jobs, work)
+    out = []
+    for k, (method, engine, live, x1, x2, edits) in enumerate(plans):
+        steps, method_step = results[2 * k]["steps"], results[2 * k + 1]["steps"][0]
+        out.append((method, engine, live, [(run(x1), _values(steps[0])), (run(x2), _values(steps[1]))],
+                    _values(steps[2]), _values(method_step), edits))
+    return out
+
+
+def _values(cells: dict) -> dict:
+    return {k: lo_value(v) for k, v in cells.items()}
+
+
+def _letter(c: int) -> str:
+    from perfxl.model.cells import col_letter
+
+    return col_letter(c)
+
+
+@pytest.mark.parametrize("index", range(len(VARIANTS)), ids=list(VARIANTS))
+def test_libreoffice_converts_the_total_as_the_engine_does(runs, index):
+    method, engine, live, stages, _, _, edits = runs[index]
+    assert edits
+    for result, got in stages:
+        assert result.conversion is not None and result.conversion.method == method
+        assert not _check(result, got, live), _check(result, got, live)[:5]
+        assert result.total is not None and got[live.total] == result.total and got[live.grade] == result.grade
+        assert not [p for p in result.problems if p.code == "formula_result_differs"]
+    (before, _), (after, got) = stages
+    assert after.total != before.total                   # the typed 实际值 moved the converted total
+
+
+def test_a_level_whose_indicators_all_do_not_apply_counts_zero(runs):
+    _, engine, live, ((result, got),), *_ = [r[:3] + (r[3][:1],) for r in runs if r[0] == "sum"][0]
+    empty = [lv for lv in result.levels if lv.weight == 0]
+    assert empty and all(lv.score == 0 for lv in empty)
+    addresses = {(level, name): (w, s) for level, name, _, w, s, _ in live.levels}
+    for lv in empty:
+        w, s = addresses[(lv.level, lv.name)]
+        assert got[w] == 0 and got[s] == 0
+
+
+def test_editing_a_not_applicable_row_or_the_method_hands_the_total_to_perfxl(runs):
+    for method, _, live, _, na_edited, method_edited, _ in runs:
+        for got in (na_edited, method_edited):
+            assert got[live.total] == MARK and got[live.grade] == MARK, method
+            assert all(got[w] == MARK and got[s] == MARK for _, _, _, w, s, _ in live.levels), method
