@@ -97,7 +97,7 @@ def main() -> None:
     reader = "csv module" if args.csv else "python-calamine"
     print(f"bare {reader} read of the export          : {bare:7.2f} s")
     print(f"perfxl import_export (read + recognise)   : {parse:7.2f} s   ({parse / bare:5.1f}× the bare read)")
-    print(f"perfxl write_import (openpyxl, backup)    : {write:7.2f} s")
+    print(f"perfxl write_import (XML level, backup)   : {write:7.2f} s")
     print(f"perfxl read + validate + score the result : {score:7.2f} s")
     print(f"import, write and score together          : {total:7.2f} s   ({total / bare:5.1f}× the bare read)")
     st = result.survey.sets["服务对象"]

@@ -148,7 +148,19 @@ def test_set_name_gives_a_group_and_a_set(tmp_path, make_workbook, cli):
     assert groups.count("会员") == X.N and groups.count("工作人员") == X.N
 
 
-def test_target_with_content_openpyxl_would_drop_is_refused(tmp_path, make_workbook):
+def _members(path) -> dict[str, bytes]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def test_target_with_pictures_and_parts_openpyxl_would_drop_keeps_them(tmp_path, make_workbook, cli):
+    """A picture on 基本信息, a sensitivity label (customXml) and printer settings, as Excel leaves them: the
+    import edits the package at the XML level, so every part but the 问卷 sheet, the styles and the sheets
+    whose formulas' saved results it drops is byte for byte what it was; the responses are scored."""
+    import zipfile
+
     from openpyxl.drawing.image import Image
     from PIL import Image as PILImage
 
@@ -157,33 +169,56 @@ def test_target_with_content_openpyxl_would_drop_is_refused(tmp_path, make_workb
 
     def picture(wb):
         wb[L.SHEET_INFO].add_image(Image(str(png)), "F2")
-    target = make_workbook(rows=ROWS_, info={"unit": "x", "year": 2024}, survey=dict(sets=SETS), mutate=picture)
-    before = hashlib.sha256(target.read_bytes()).hexdigest()
-    with pytest.raises(UnusableInput) as e:
-        write_import(import_export(X.wjx_text_xlsx(tmp_path / "e.xlsx")), target)
-    assert e.value.problems[0].code == "survey_import_target_unsafe" and "图片" in e.value.problems[0].message
-    assert hashlib.sha256(target.read_bytes()).hexdigest() == before
-    assert not list(tmp_path.glob("*.bak-*"))
-
-
-@pytest.mark.parametrize("part, label", [("customXml/item1.xml", "自定义 XML"),
-                                         ("xl/printerSettings/printerSettings1.bin", "打印机设置")])
-def test_target_with_parts_openpyxl_would_drop_is_refused(tmp_path, make_workbook, part, label):
-    """A sensitivity label (customXml) or printer settings, as Excel leaves them: openpyxl would drop them."""
-    import zipfile
-
-    plain = make_workbook(rows=ROWS_, info={"unit": "x", "year": 2024}, survey=dict(sets=SETS))
-    target = tmp_path / "带标签.xlsx"
+    plain = make_workbook(rows=ROWS_, info={"unit": "x", "year": 2024}, survey=dict(sets=SETS), mutate=picture)
+    target = tmp_path / "带图片和标签.xlsx"
     with zipfile.ZipFile(plain) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
         for item in src.infolist():
             out.writestr(item, src.read(item.filename))
-        out.writestr(part, b'<?xml version="1.0" encoding="UTF-8"?><label xmlns="urn:x"/>' if part.endswith(".xml")
-                     else b"\x00" * 64)
-    before = hashlib.sha256(target.read_bytes()).hexdigest()
-    with pytest.raises(UnusableInput) as e:
-        write_import(import_export(X.wjx_text_xlsx(tmp_path / "e.xlsx")), target)
-    assert e.value.problems[0].code == "survey_import_target_unsafe" and label in e.value.problems[0].message
-    assert hashlib.sha256(target.read_bytes()).hexdigest() == before
+        out.writestr("customXml/item1.xml", b'<?xml version="1.0" encoding="UTF-8"?><label xmlns="urn:x"/>')
+        out.writestr("xl/printerSettings/printerSettings1.bin", b"\x00" * 64)
+    before = _members(target)
+    written = write_import(import_export(X.wjx_text_xlsx(tmp_path / "e.xlsx")), target)
+    assert written.rows == X.N and written.backup is not None
+    assert _members(written.backup) == before
+    after = _members(target)
+    kept = ("xl/media/", "xl/drawings/", "customXml/", "xl/printerSettings/", "docProps/", "xl/theme/")
+    watched = [n for n in before if n.startswith(kept)]
+    assert any(n.startswith("xl/media/") for n in watched) and "customXml/item1.xml" in watched
+    assert {n: after.get(n) for n in watched} == {n: before[n] for n in watched}
+    from perfxl.io.xlsx.book import Book
+
+    book = Book(target.read_bytes())
+    survey_part = book.part_of(L.SHEET_SURVEY)
+    changed = {n for n in before if after.get(n) != before[n]}
+    assert survey_part in changed
+    assert changed <= {survey_part, "xl/styles.xml", "xl/workbook.xml", "xl/calcChain.xml",
+                       *(book.part_of(s) for s in book.names())}
+    run = cli("score", target, "--json", "--no-write")
+    assert run.code == 0, run.text
+    # the answers changed what the formulas read: their saved results are dropped, computed on opening
+    assert not [p for p in run.json()["problems"] if p["code"] == "formula_result_differs"]
+    assert b'fullCalcOnLoad="1"' in after["xl/workbook.xml"]
+
+
+def test_answers_that_look_like_formulas_stay_text(tmp_path, make_workbook):
+    """An answer "=1+1" or "-" is written as text with a quote prefix (never a formula), also when
+    someone edits the cell later."""
+    import numpy as np
+    from openpyxl import load_workbook
+
+    from perfxl.survey.imports import SurveyImport
+
+    imp = SurveyImport(source=tmp_path / "x.csv", platform=next(iter(L.SURVEY_PLATFORMS)), format="csv",
+                       encoding="UTF-8", sheet=None, header_row=1, questions=["1.服务态度"],
+                       answers=np.array([["=1+1"], ["满意"], ["-"]], dtype=object), ids=[1, 2, 3],
+                       groups=[None, None, None])
+    target = _target(make_workbook)
+    write_import(imp, target)
+    ws = load_workbook(target)[L.SHEET_SURVEY]
+    cells = {c.value: c for row in ws.iter_rows() for c in row if c.value in ("=1+1", "-", "满意")}
+    assert set(cells) == {"=1+1", "-", "满意"}
+    assert cells["=1+1"].data_type == "s" and cells["=1+1"].quotePrefix and cells["-"].quotePrefix
+    assert not cells["满意"].quotePrefix
 
 
 def test_imported_workbook_opens_in_libreoffice(tmp_path, make_workbook, soffice):

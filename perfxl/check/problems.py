@@ -220,10 +220,6 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                              "题组中写这道题的题号（如“题5”）即包含它的每一行"),
     "survey_export_skipped": (WARNING, "{kind}不计分，未导入：{columns}",
                               "如需计分，请改为单选题或在“问卷汇总”中填写各选项人数"),
-    "survey_import_target_unsafe": (ERROR, "“{path}”包含 perfxl 目前无法原样保留的内容：{detail}；导入会丢失这些内容，"
-                                    "已拒绝（文件未改动）",
-                                    "把导出的表格直接粘贴到“问卷”页（序号、提交时间等列会自动忽略），或在副本中删除这"
-                                    "些内容后再导入"),
     "survey_import_group_exists": (ERROR, "“问卷”页已有 {count} 份对象类别为“{value}”的答卷，未导入（文件未改动）",
                                    "确认要用这次导出替换它们时加 --replace（原文件先备份）；或用 --set 导入为另一个对"
                                    "象类别"),

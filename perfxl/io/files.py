@@ -7,50 +7,10 @@ import os
 import re
 import shutil
 import tempfile
-import zipfile
 from datetime import datetime
 from pathlib import Path
 
 from perfxl.check.problems import UnusableInput, problem
-from perfxl.model import layout as L
-
-# package parts openpyxl cannot carry over, with what a user would call them
-_DROPPED_PARTS = tuple((re.compile(pattern), label) for pattern, label in L.PACKAGE_PART_KINDS)
-_MACROS = re.compile(r"^xl/vbaProject\.bin$")
-_SHEET_EXT = (
-    (b"x14:dataValidation", "跨表引用的下拉列表（数据验证扩展）"),
-    (b"x14:sparklineGroup", "迷你图"),
-    (b"x14:conditionalFormatting", "扩展条件格式"),
-)
-
-
-def unsupported_content(source, *, keep_vba: bool = True) -> list[str]:
-    """What in this package (an open ZipFile, a path or a file object) openpyxl would not write back
-    (empty: safe to round-trip)."""
-    found: list[str] = []
-    try:
-        with _zip(source) as zf:
-            names = zf.namelist()
-            for name in names:
-                for pattern, label in _DROPPED_PARTS:
-                    if pattern.search(name) and label not in found:
-                        found.append(label)
-                if _MACROS.search(name) and not keep_vba and "宏（VBA）" not in found:
-                    found.append("宏（VBA）")
-                if name.startswith("xl/worksheets/sheet") and name.endswith(".xml"):
-                    data = zf.read(name)
-                    if b"extLst" in data:
-                        for marker, label in _SHEET_EXT:
-                            if marker in data and label not in found:
-                                found.append(label)
-                if name.startswith("xl/drawings/vmlDrawing"):
-                    data = zf.read(name)
-                    if re.search(rb'ObjectType="(?!Note")', data) and L.PART_CONTROLS not in found:
-                        found.append(L.PART_CONTROLS)
-    except zipfile.BadZipFile:
-        return []
-    return found
-
 
 #: what ``backup`` adds to a file's stem: "文件.bak-20240101-120000.xlsx" (or "…-2" when taken)
 _BACKUP_STEM = re.compile(r"\.bak-\d{8}-\d{6}(?:-\d+)?$")
@@ -441,12 +401,3 @@ def _remove_abandoned_run_folders(mine: Path) -> None:
 #: most cells written into a new workbook from a legacy .xls/.xlsb/.ods (openpyxl holds them all in
 #: memory: about 1.5 GB and a minute of time)
 MAX_WRITE_CELLS = 3_000_000
-
-
-def _zip(source):
-    """A ZipFile context: an open one is used as is (not closed), anything else is opened."""
-    import contextlib
-
-    if isinstance(source, zipfile.ZipFile):
-        return contextlib.nullcontext(source)
-    return zipfile.ZipFile(source)

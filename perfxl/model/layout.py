@@ -612,26 +612,6 @@ REPORT_TODO = {
 REPORT_SURVEY_RATE_FORMULA = "得分率＝∑（各选项人次×选项分值）÷有效回答人次"
 REPORT_SURVEY_SATISFIED_FORMULA = "满意率＝计入满意的选项人次÷有效回答人次"
 
-#: package parts openpyxl cannot carry over (regex on the part name), with what a user calls them
-PART_CONTROLS = "按钮等表单控件"
-PACKAGE_PART_KINDS = (
-    (r"^xl/charts/", "图表"),
-    (r"^xl/media/", "图片文件"),
-    (r"^xl/drawings/drawing\d+\.xml$", "图片、图表或形状"),
-    (r"^xl/ctrlProps/", PART_CONTROLS),
-    (r"^xl/activeX/", "ActiveX 控件"),
-    (r"^xl/embeddings/", "嵌入对象"),
-    (r"^xl/threadedComments/", "新式批注（对话式批注）"),
-    (r"^xl/slicers?/|^xl/slicerCaches/", "切片器"),
-    (r"^xl/timelines?/|^xl/timelineCaches/", "日程表"),
-    (r"^xl/queryTables/|^xl/connections\.xml$", "外部数据连接"),
-    (r"^customUI", "自定义功能区"),
-    (r"^xl/model/", "数据模型"),
-    (r"^xl/webextensions/", "加载项内容"),
-    (r"^customXml/", "自定义 XML 部件（如敏感度标签、SharePoint 属性）"),
-    (r"^xl/printerSettings/", "打印机设置"),
-)
-
 #: the header of the notes column on 问卷设置
 SURVEY_SETUP_NOTE = "说明"
 

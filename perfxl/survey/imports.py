@@ -323,198 +323,267 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
     """Put the imported responses into ``target``'s 问卷 sheet (created if missing): questions
     matched to its headers by text (with or without numbering), new ones added as columns; with a
     set name, a 题组 of that name over these questions is added to 问卷设置. Responses of the same
-    对象类别 already there are refused unless ``replace``. A backup is made, then the file is
-    replaced atomically. Written through openpyxl, so a target holding what openpyxl would drop
-    (charts, pictures, controls …) is refused, untouched."""
-    from openpyxl import load_workbook
-
-    from perfxl.io.files import atomic_save, backup, ensure_writable, unsupported_content
-    from perfxl.io.package import Package
+    对象类别 already there are refused unless ``replace``. The package is edited at the XML level: only
+    the 问卷 and 问卷设置 sheets (and the sheet list and styles, where they change) are written, and the
+    formulas' saved results are dropped (the answers they read changed: Excel, WPS and LibreOffice
+    compute them on opening); pictures, charts, controls, macros and everything else stay as they were.
+    A backup is made, then the file is replaced atomically."""
+    from perfxl.io.files import atomic_write_bytes, ensure_writable
+    from perfxl.io.package import Package, short_error
+    from perfxl.io.xlsx.book import Book
 
     target = Path(target)
     file = str(target)
     if target.suffix.lower() not in (".xlsx", ".xlsm"):
         raise UnusableInput([problem("file_not_excel", file=file, path=target.name,
                                      detail="导入只能写入 .xlsx/.xlsm；请先另存为 .xlsx")])
-    package = Package.open(target, full=True)
-    lost = unsupported_content(package.zip, keep_vba=target.suffix.lower() == ".xlsm")
-    if lost:
-        raise UnusableInput([problem("survey_import_target_unsafe", file=file, path=target.name,
-                                     detail="、".join(lost))])
+    package = Package.open(target)
+    if package.kind not in (".xlsx", ".xlsm"):
+        raise UnusableInput([problem("file_not_excel", file=file, path=target.name,
+                                     detail="文件内容不是 .xlsx/.xlsm（可能是改了扩展名的 .xls 或 .ods）；"
+                                            "请先另存为 .xlsx")])
+    package.verify_full()                   # every member inflated and checked before it is copied
     ensure_writable(target)
-    wb = load_workbook(package.stream(), keep_vba=target.suffix.lower() == ".xlsm")
-    report = _fill(wb, imp, file, replace)
+    try:
+        book = Book(package.data)
+        report = _fill(book, imp, file, replace)
+        for name in book.names():
+            try:
+                sheet = book.sheet(name)
+            except ValueError:              # a chart sheet
+                continue
+            sheet.drop_cached()
+        if book.has_formulas():
+            book.recalc_on_load()
+        book.flush()
+        data = book.save()
+    except UnusableInput:
+        raise
+    except Exception as e:  # XML perfxl cannot edit (calamine was more lenient)
+        raise UnusableInput([problem("write_load_failed", file=file, path=target.name,
+                                     detail=f"{type(e).__name__}: {short_error(e)}"[:200])]) from None
     if package.changed():
         raise UnusableInput([problem("file_changed", file=file, path=target.name)])
-    report.target, report.backup = target, backup(target)
-    atomic_save(wb, target)
+    report.target = target
+    report.backup = atomic_write_bytes(target, lambda fh: fh.write(data), keep_backup=True)
     return report
 
 
-def _grid(ws, rows: int | None = None):
+def _values(ws) -> list[list[Any]]:
+    """The values of an XML-level sheet (io.xlsx.Sheet), row 1 first ("" read as empty)."""
+    rows: list[list[Any]] = []
+    for r in range(1, ws.last_row() + 1):
+        cells = ws.row_values(r)
+        row: list[Any] = [None] * max((c for c, _ in cells), default=0)
+        for c, v in cells:
+            row[c - 1] = None if v == "" else v
+        rows.append(row)
+    return rows
+
+
+def _grid(ws):
     from perfxl.io.read import SheetGrid
 
-    return SheetGrid(ws.title, [list(r) for r in ws.iter_rows(max_row=rows, values_only=True)])
+    return SheetGrid("", _values(ws))
 
 
-def _fill(wb, imp: SurveyImport, file: str, replace: bool) -> ImportWrite:
-    """Draw the import into an openpyxl workbook (no saving)."""
-    from openpyxl.utils import get_column_letter
+class _Writer:
+    """Cells of one XML-level sheet written as data, styled as the sheet has them: a cell keeps its style,
+    a new one takes its row's or column's (what Excel gives a typed cell); text that looks like a formula
+    is quote-prefixed (it stays text when someone edits it)."""
 
-    name = L.match_sheet(L.SHEET_SURVEY, wb.sheetnames)
+    def __init__(self, book, name: str):
+        self.book, self.ws = book, book.sheet(name)
+        self._quoted: dict[int, int] = {}
+        self._bold: dict[int, int] = {}
+
+    def put(self, r: int, c: int, v: Any, style: int | None = None) -> None:
+        from perfxl.model.text import looks_like_formula
+
+        ws = self.ws
+        if v is None and ws.raw_cell(r, c) is None:
+            return
+        base = ws.style(r, c) if style is None else style
+        if looks_like_formula(v):
+            if base not in self._quoted:
+                self._quoted[base] = self.book.styles.derive(base, quote=True)
+            base = self._quoted[base]
+        ws.put(r, c, v, base)
+
+    def header(self, r: int, c: int, text: str, heads: list[Any]) -> None:
+        """A header cell looking like the others of its row (bold when none has a style)."""
+        ws = self.ws
+        like = next((ws.style(r, j) for j, v in enumerate(heads, start=1)
+                     if j != c and not is_blank(v) and ws.style(r, j)), None)
+        if like is None:
+            base = ws.style(r, c)
+            if base not in self._bold:
+                st = self.book.styles
+                self._bold[base] = st.derive(base, font=st.font(st.font_of(base), bold=True))
+            like = self._bold[base]
+        self.put(r, c, text, like)
+
+    def like_above(self, r: int, c: int, v: Any, header: int) -> None:
+        """A value in a table: a cell already styled (an input cell of the template) keeps its style,
+        one without takes the style of the row above unless that is the table's header."""
+        ws = self.ws
+        raw = ws.raw_cell(r, c)
+        styled = raw is not None and ws.style(r, c) != 0
+        above = ws.style(r - 1, c) if not styled and r - 1 > header else 0
+        self.put(r, c, v, above or None)
+
+
+def _fill(book, imp: SurveyImport, file: str, replace: bool) -> ImportWrite:
+    """Draw the import into an XML-level workbook (io.xlsx.Book; no saving). The 问卷 table is worked out
+    as values — rows of the same 对象类别 removed, placeholder questions of an unanswered sheet replaced,
+    new question columns, the responses appended — and written over the old one, cell by cell."""
+    from perfxl.io.read import SheetGrid
+    from perfxl.survey.stats import label_of
+
+    name = L.match_sheet(L.SHEET_SURVEY, book.names())
     if name is None:
-        indicators = L.match_sheet(L.SHEET_INDICATORS, wb.sheetnames)
-        ws = wb.create_sheet(L.SHEET_SURVEY, wb.sheetnames.index(indicators) + 1 if indicators else None)
-    else:
-        ws = wb[name]
-    grid = _grid(ws)
-    h0 = find_header(grid)
+        book.add_sheet(L.SHEET_SURVEY, L.match_sheet(L.SHEET_INDICATORS, book.names()))
+        name = L.SHEET_SURVEY
+    out = _Writer(book, name)
+    old = _values(out.ws)
+    h0 = find_header(SheetGrid(name, old))
+    table = [list(r) for r in old]
     if h0 is None:                                    # a 问卷 sheet without header: start one on top
-        if grid.height:
-            ws.insert_rows(1)
-        for j, v in enumerate((L.SURVEY_ID_HEADERS[0], L.SURVEY_GROUP_HEADERS[0]), start=1):
-            _header(ws, 1, j, v)
-        grid, h0 = _grid(ws), 0
+        table.insert(0, [L.SURVEY_ID_HEADERS[0], L.SURVEY_GROUP_HEADERS[0]])
+        h0 = 0
     hr = h0 + 1
-    heads = list(grid.rows[h0])
+    heads = list(table[h0])
     kinds = {c: header_kind(v) for c, v in enumerate(heads, start=1) if not is_blank(v)}
     id_col = next((c for c, k in kinds.items() if k == "id"), None)
     group_col = next((c for c, k in kinds.items() if k == "group"), None)
-    data = [(r, row) for r, row in enumerate(grid.rows[hr:], start=hr + 1) if any(not is_blank(v) for v in row)]
-    from perfxl.survey.stats import label_of
-
+    body = table[h0 + 1:]
+    data = [i for i, row in enumerate(body) if any(not is_blank(v) for v in row)]
     report = ImportWrite(Path(file), None, len(imp.answers))
     if group_col is None and any(g is not None for g in imp.groups):
         group_col = len(heads) + 1
-        _header(ws, hr, group_col, L.SURVEY_GROUP_HEADERS[0])
         heads.append(L.SURVEY_GROUP_HEADERS[0])
     groups = {label_of(g) for g in imp.groups}
-    same = [r for r, row in data
-            if label_of(row[group_col - 1] if group_col and group_col - 1 < len(row) else None) in groups]
+
+    def at(row: list[Any], c: int | None) -> Any:
+        return row[c - 1] if c and c - 1 < len(row) else None
+
+    same = [i for i in data if label_of(at(body[i], group_col)) in groups]
     if same and not replace:
-        raise UnusableInput([problem("survey_import_group_exists", file=file, sheet=ws.title, cell=f"A{same[0]}",
-                                     count=len(same), value="、".join(sorted(g or L.SURVEY_NO_GROUP for g in groups)))])
-    for start, n in reversed(_runs(same)):
-        ws.delete_rows(start, n)
+        raise UnusableInput([problem("survey_import_group_exists", file=file, sheet=name,
+                                     cell=f"A{hr + 1 + same[0]}", count=len(same),
+                                     value="、".join(sorted(g or L.SURVEY_NO_GROUP for g in groups)))])
+    gone = set(same)
+    body = [row for i, row in enumerate(body) if i not in gone]
     report.replaced = len(same)
-    remaining = len(data) - len(same)
     questions = {c: v for c, v in enumerate(heads, start=1) if kinds.get(c) == "question"}
-    if remaining == 0 and questions:                  # nothing answered yet: the imported questions replace them
-        for c in sorted(questions, reverse=True):
-            ws.delete_cols(c)
-            if id_col and id_col > c:
-                id_col -= 1
-            if group_col and group_col > c:
-                group_col -= 1
-        heads = [v for c, v in enumerate(heads, start=1) if c not in questions]
+    if len(data) == len(same) and questions:          # nothing answered yet: the imported questions replace them
+        keep = [c for c in range(1, max([len(heads), *(len(r) for r in body)]) + 1) if c not in questions]
+        moved = {c: i for i, c in enumerate(keep, start=1)}
+        heads = [at(heads, c) for c in keep]
+        body = [[at(row, c) for c in keep] for row in body]
+        id_col = moved.get(id_col) if id_col else None
+        group_col = moved.get(group_col) if group_col else None
         questions = {}
     col_of: dict[int, int] = {}
-    known = {}
+    known: dict[str, int] = {}
     for c, v in questions.items():
         known.setdefault(norm(v), c)
         known.setdefault(norm(parse(str(v)).stem), c)
+
+    def head(c: int, text: str) -> None:
+        heads.extend([None] * (c - len(heads)))
+        heads[c - 1] = text
+
     next_col = max(len(heads), id_col or 0, group_col or 0) + 1
+    new_cols: list[int] = []
     for j, q in enumerate(imp.questions):
         c = known.get(norm(q)) or known.get(norm(parse(q).stem))
         if c is None or c in col_of.values():
             c = next_col
             next_col += 1
-            _header(ws, hr, c, q)
-            ws.column_dimensions[get_column_letter(c)].width = 16
+            head(c, q)
+            new_cols.append(c)
             report.new_columns.append(q)
         col_of[j] = c
     if id_col is None:
         id_col = next_col
-        _header(ws, hr, id_col, L.SURVEY_ID_HEADERS[0])
-    first = 1 + max((r for r, row in enumerate(ws.iter_rows(min_row=hr + 1, values_only=True), start=hr + 1)
-                     if any(v is not None for v in row)), default=hr)
+        head(id_col, L.SURVEY_ID_HEADERS[0])
+    last = max((i for i, row in enumerate(body) if any(not is_blank(v) for v in row)), default=-1)
+    body = body[:last + 1]
+    width = max(id_col, group_col or 0, *col_of.values())
     for i, answers in enumerate(imp.answers):
-        r = first + i
-        _put(ws, r, id_col, imp.ids[i])
+        row: list[Any] = [None] * width
+        row[id_col - 1] = imp.ids[i]
         if group_col:
-            _put(ws, r, group_col, imp.groups[i])
+            row[group_col - 1] = imp.groups[i]
         for j, v in enumerate(answers):
-            _put(ws, r, col_of[j], v)
+            row[col_of[j] - 1] = v
+        body.append(row)
+    _write_over(out, old, [*table[:h0], heads, *body], hr)
+    for c in new_cols:
+        out.ws.set_width(c, 16)
     if imp.set_name:
-        used = [ws.cell(row=hr, column=col_of[j]).value for j in range(len(imp.questions))]
-        report.set_added = _add_set(wb, imp.set_name, used)
+        used = [heads[col_of[j] - 1] for j in range(len(imp.questions))]
+        report.set_added = _add_set(book, imp.set_name, used)
     return report
 
 
-def _runs(rows: list[int]) -> list[tuple[int, int]]:
-    """Sorted row numbers as (first, count) runs of consecutive rows."""
-    out: list[list[int]] = []
-    for r in rows:
-        if out and out[-1][0] + out[-1][1] == r:
-            out[-1][1] += 1
-        else:
-            out.append([r, 1])
-    return [(a, n) for a, n in out]
+def _write_over(out: _Writer, old: list[list[Any]], new: list[list[Any]], header_row: int) -> None:
+    """Write table ``new`` (rows from row 1) over ``old``: only the cells whose value changes; a cell
+    emptied keeps its style; the header row's new cells look like its others; rows past every row the
+    sheet has are made in one pass, styled as their columns."""
+    from perfxl.model.text import FORMULA_START
+
+    heads = new[header_row - 1] if header_row - 1 < len(new) else []
+    ws = out.ws
+    tail = max(len(old), ws.last_row_element(), header_row) + 1    # rows from here on do not exist yet
+    rest = new[tail - 1:]
+    if rest and not any(v.__class__ is str and v.startswith(FORMULA_START) for row in rest for v in row):
+        styles = [ws.style(tail, c) for c in range(1, max(len(r) for r in rest) + 1)]
+        if ws.append_rows(tail, rest, styles) == len(rest):
+            new = new[:tail - 1]
+    for r in range(1, max(len(old), len(new)) + 1):
+        was = old[r - 1] if r - 1 < len(old) else []
+        now = new[r - 1] if r - 1 < len(new) else []
+        for c in range(1, max(len(was), len(now)) + 1):
+            a = was[c - 1] if c - 1 < len(was) else None
+            b = now[c - 1] if c - 1 < len(now) else None
+            if a == b and type(a) is type(b):
+                continue
+            if r == header_row and b is not None:
+                out.header(r, c, b, heads)
+            else:
+                out.put(r, c, b)
 
 
-def _put(ws, r: int, c: int, v: Any):
-    """A value as data: text that looks like a formula stays text. Blanks make no cell."""
-    if v is None:
-        return None
-    cell = ws.cell(row=r, column=c, value=v)
-    if isinstance(v, str) and v.startswith(("=", "+", "-", "@")):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    return cell
-
-
-def _header(ws, r: int, c: int, text: str) -> None:
-    """A header cell looking like the others of its row (bold when it has none)."""
-    from copy import copy
-
-    from openpyxl.styles import Font
-
-    cell = _put(ws, r, c, text)
-    like = next((x for x in ws[r] if x.column != c and x.value is not None and x.has_style), None)
-    if like is not None:
-        cell._style = copy(like._style)
-    else:
-        cell.font = Font(bold=True)
-
-
-def _like_above(ws, r: int, c: int, v: Any, header: int) -> None:
-    """A value in a table: a cell already styled (an input cell of the template) keeps its style,
-    one without takes the style of the row above unless that is the table's header."""
-    from copy import copy
-
-    cell = _put(ws, r, c, v)
-    if cell is None or cell.has_style or r - 1 <= header:
-        return
-    above = ws.cell(row=r - 1, column=c)
-    if above.has_style:
-        cell._style = copy(above._style)
-
-
-def _add_set(wb, name_: str, questions: list[str]) -> str | None:
+def _add_set(book, name_: str, questions: list[str]) -> str | None:
     """A 题组 ``name_`` over these 问卷 headers, for the 对象类别 of the same name, unless one exists."""
     from perfxl.survey.sheet import find_row
 
-    name = L.match_sheet(L.SHEET_SURVEY_SETUP, wb.sheetnames)
+    name = L.match_sheet(L.SHEET_SURVEY_SETUP, book.names())
     if name is None:                                  # the default options, then the 题组 table
-        ws = wb.create_sheet(L.SHEET_SURVEY_SETUP,
-                             wb.sheetnames.index(L.match_sheet(L.SHEET_SURVEY, wb.sheetnames)) + 1)
-        for j, h in enumerate(L.SURVEY_OPTION_HEADER[:3], start=1):
-            _header(ws, 1, j, h)
+        name = L.SHEET_SURVEY_SETUP
+        book.add_sheet(name, L.match_sheet(L.SHEET_SURVEY, book.names()))
+        out = _Writer(book, name)
+        heads = list(L.SURVEY_OPTION_HEADER[:3])
+        for j, h in enumerate(heads, start=1):
+            out.header(1, j, h, heads)
         for i, (label, weight, happy) in enumerate(L.DEFAULT_SURVEY_OPTIONS, start=2):
             for j, v in enumerate((label, weight, "是" if happy else "否"), start=1):
-                _put(ws, i, j, v)
-    ws = wb[name or L.SHEET_SURVEY_SETUP]
-    grid = _grid(ws)
+                out.put(i, j, v)
+    out = _Writer(book, name)
+    grid = _grid(out.ws)
     top = find_row(grid, (L.SURVEY_SET_HEADER[0],), (L.SURVEY_SET_HEADER[1],))
     if top is None:
         top = grid.height + 1
-        for j, h in enumerate(L.SURVEY_SET_HEADER, start=1):
-            _header(ws, top + 1, j, h)
+        heads = list(L.SURVEY_SET_HEADER)
+        for j, h in enumerate(heads, start=1):
+            out.header(top + 1, j, h, heads)
     r = top + 1
     while r < grid.height and not all(is_blank(grid.get(r, c)) for c in (0, 1)):
         if norm(grid.get(r, 0) or "") == norm(name_):
             return None
         r += 1
     for j, v in enumerate((name_, "、".join(dict.fromkeys(questions)), name_), start=1):
-        _like_above(ws, r + 1, j, v, top + 1)
+        out.like_above(r + 1, j, v, top + 1)
     return name_

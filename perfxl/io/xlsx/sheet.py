@@ -63,6 +63,7 @@ class Sheet:
         self.version = 0                      # bumped by every change (0: the part as it was)
         self._joined: tuple[int, bytes] | None = None
         self._arrays: list[tuple[int, int, int, int, int, int]] | None = None
+        self._cols_seen: tuple[bytes, list[tuple[int, int, int]]] | None = None
 
     # --- structure ----------------------------------------------------------------------------
     def _load(self, data: bytes) -> None:
@@ -268,15 +269,25 @@ class Sheet:
             self._parse(row)
             if row.attrs.get(b"customFormat") in (b"1", b"true") and (row.attrs.get(b"s") or b"").isdigit():
                 return int(row.attrs[b"s"])
-        cols = self.element(b"cols") or b""
-        for m in re.finditer(rb"<" + self.p + rb"col\b(" + TAG_BODY + rb")/?>", cols):
-            a = attrs(m.group(1))
-            try:
-                if int(a[b"min"]) <= c <= int(a[b"max"]) and a.get(b"style", b"0").isdigit():
-                    return int(a.get(b"style", b"0"))
-            except (KeyError, ValueError):
-                pass
+        for lo, hi, style in self._col_styles():
+            if lo <= c <= hi:
+                return style
         return 0
+
+    def _col_styles(self) -> list[tuple[int, int, int]]:
+        """(first, last, style) of the column ranges with a style, read once per state of <cols>."""
+        cols = self.element(b"cols") or b""
+        if self._cols_seen is None or self._cols_seen[0] is not cols:
+            out = []
+            for m in re.finditer(rb"<" + self.p + rb"col\b(" + TAG_BODY + rb")/?>", cols):
+                a = attrs(m.group(1))
+                try:
+                    if a.get(b"style", b"0").isdigit():
+                        out.append((int(a[b"min"]), int(a[b"max"]), int(a.get(b"style", b"0"))))
+                except (KeyError, ValueError):
+                    pass
+            self._cols_seen = (cols, out)
+        return self._cols_seen[1]
 
     def put(self, r: int, c: int, value, style: int | None = None, *, keep_value: bool = False) -> None:
         """Write ``value`` (or, ``keep_value``, only restyle) at (r, c); ``style`` None keeps the cell's."""
@@ -320,6 +331,51 @@ class Sheet:
         row.dirty = True
         self.version += 1
 
+    def append_rows(self, first: int, rows: list[list], styles: list[int]) -> int:
+        """New rows ``first``, ``first`` + 1 … holding ``rows`` (values; None: no cell), column j+1 styled
+        ``styles[j]``, made in one pass: XML for each distinct (value, style) once, then only the address
+        changes (a questionnaire of two million answers). Rows that exist already, or that are not past
+        every row the sheet has, are left to the caller; returns how many rows were made (from ``first``)."""
+        self._scan(None)
+        if self.nums and self.nums[-1] >= first:
+            return 0
+        p = self.p
+        head, row_end = b"<" + p + b'c r="', self._row_end
+        skip = len(head) + len(b'A1"')
+        tails: dict[tuple, bytes] = {}
+        width = max((len(r) for r in rows), default=0)
+        letters = [head + col_letter(c).encode() for c in range(1, width + 1)]
+        row_open = b"<" + p + b'row r="'
+        lo = hi = 0
+        for i, values in enumerate(rows):
+            num = first + i
+            n = str(num).encode()
+            parts = [row_open, n, b'">']
+            for j, v in enumerate(values):
+                if v is None:
+                    continue
+                key = (v, v.__class__, styles[j])
+                tail = tails.get(key)
+                if tail is None:
+                    tail = tails[key] = cell_xml(p, "A1", styles[j], v, self.date1904)[skip:]
+                parts += (letters[j], n, b'"', tail)
+                if not lo or j < lo - 1:
+                    lo = j + 1
+                if j >= hi:
+                    hi = j + 1
+            if len(parts) == 3:
+                parts[2] = b'"/>'
+            else:
+                parts.append(row_end)
+            row = Row(num, b"", b"".join(parts))
+            self.rows.append(row)
+            self.nums.append(num)
+            self.by_num[num] = row
+        if lo:
+            self.created += [(first, lo), (first + len(rows) - 1, hi)]
+        self.version += 1
+        return len(rows)
+
     def set_cached(self, r: int, c: int, cached) -> bool:
         """Give the formula in (r, c) its cached result; False when the cell holds no formula."""
         from perfxl.io.xlsx.values import cached_parts
@@ -343,6 +399,34 @@ class Sheet:
         row.dirty = True
         self.version += 1
         return True
+
+    def drop_cached(self) -> int:
+        """Every formula of the sheet saved without its result (what it read has changed: the program
+        that opens the file computes it); returns how many cells lost one."""
+        p = self.p
+        f_tag = re.compile(rb"<" + p + rb"f[\s>/]")
+        if not f_tag.search(self._rows_bytes()):
+            return 0
+        value = re.compile(rb"<" + p + rb"v(?:\s[^>]*)?>.*?</" + p + rb"v>|<" + p + rb"v/>", re.S)
+        self._scan(None)
+        n = 0
+        for row in self.rows:
+            if row.raw is not None and not f_tag.search(row.raw):
+                continue
+            self._parse(row)
+            for item in row.cells:
+                cell = item[1]
+                if not f_tag.search(cell) or not value.search(cell):
+                    continue
+                m = self._cell_pat.match(cell)
+                a = attrs(m.group(1))
+                a.pop(b"t", None)
+                item[1] = start_tag(p + b"c", a) + value.sub(b"", cell[m.end():])
+                row.dirty = True
+                n += 1
+        if n:
+            self.version += 1
+        return n
 
     def col_width(self, c: int, default: float = 9.0) -> float:
         for m in re.finditer(rb"<" + self.p + rb"col\b(" + TAG_BODY + rb")/?>", self.element(b"cols") or b""):
@@ -374,6 +458,15 @@ class Sheet:
         wanted = set(cols)
         if not wanted or wanted <= self.hidden_cols():
             return
+        self._change_cols(wanted, {b"hidden": b"1"}, {b"width": b"9", b"hidden": b"1", b"customWidth": b"1"})
+
+    def set_width(self, c: int, width: float) -> None:
+        """Column ``c`` (1-based) this wide, splitting a column range that covers it."""
+        self._change_cols({c}, {b"width": f"{width:g}".encode(), b"customWidth": b"1"}, {})
+
+    def _change_cols(self, wanted: set[int], change: dict[bytes, bytes], new: dict[bytes, bytes]) -> None:
+        """The ``wanted`` columns get the attributes ``change``: the <col> ranges covering them are split,
+        columns without one get a range of their own (with ``new`` as well); the others stay as they were."""
         out: list[dict[bytes, bytes]] = []
         covered: set[int] = set()
         for a in self._col_entries():
@@ -389,13 +482,12 @@ class Sheet:
                 part = dict(a)
                 part[b"min"], part[b"max"] = str(start).encode(), str(c - 1).encode()
                 if start in wanted:
-                    part[b"hidden"] = b"1"
+                    part.update(change)
                 out.append(part)
                 start = c
             covered |= set(range(lo, hi + 1))
         for c in sorted(wanted - covered):
-            out.append({b"min": str(c).encode(), b"max": str(c).encode(), b"width": b"9", b"hidden": b"1",
-                        b"customWidth": b"1"})
+            out.append({b"min": str(c).encode(), b"max": str(c).encode(), **new, **change})
         out.sort(key=lambda a: int(a.get(b"min", b"0")) if a.get(b"min", b"").isdigit() else 0)
         p = self.p
         self.set_element(b"cols", b"<" + p + b"cols>" + b"".join(start_tag(p + b"col", a, close=True) for a in out)
@@ -451,6 +543,11 @@ class Sheet:
             if any(v is not None for _, v in self.row_values(row.num)):
                 return row.num
         return 0
+
+    def last_row_element(self) -> int:
+        """The last row the sheet has, formatting only or not (0: none)."""
+        self._scan(None)
+        return self.nums[-1] if self.nums else 0
 
     def last_col(self) -> int:
         data = self._rows_bytes()
