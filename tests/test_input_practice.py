@@ -145,9 +145,8 @@ def test_the_conversion_is_shown_in_the_summary_sheet_and_the_json(make_workbook
     assert data["conversion"] == "得分合计76.00÷适用分值80×100=95.00"
     ws = load_workbook(data["output"], data_only=True)[L.SHEET_SUMMARY]
     cells = {r[0]: r[1] for r in ws.iter_rows(min_row=2, max_row=8, max_col=2, values_only=True)}
-    # the converted total is not compiled to a formula yet: the live 总分 defers to perfxl (the marker), the
-    # conversion line below says perfxl's figure
-    assert cells["总分"] == L.FORMULA_MARKER
+    # the live 总分 converts as the engine does (its formula's saved result), the line below says how
+    assert cells["总分"] == 95.0
     assert cells[L.INFO_BY_KEY["na_method"].label] == (
         "得分÷适用分值×100：得分合计76.00÷适用分值80×100=95.00（不适用指标3项：指标2、指标3、指标4，分值合计20）")
     run = cli("score", path, "--no-write")
