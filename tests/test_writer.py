@@ -480,6 +480,59 @@ def test_fill_from_a_users_template_keeps_everything_but_the_filled_cells(corpus
         assert seen[S][1][4] == "2"                                  # the user's formula, its value kept
 
 
+_FORMULA_CELL = re.compile(rb"<((?:\w+:)?)c\b([^>]*?)>(\s*<(?:\w+:)?f\b.*?)</(?:\w+:)?c>", re.S)
+_SAVED = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>.*?</(?:\w+:)?v>|<(?:\w+:)?v/>", re.S)
+
+
+def without_cached_results(xml: bytes) -> bytes:
+    """A sheet part with its formulas' saved results (and their result types) taken out."""
+    def strip(m: re.Match) -> bytes:
+        p, attrs, body = m.group(1), m.group(2), m.group(3)
+        if not _SAVED.search(body):
+            return m.group(0)
+        return b"<" + p + b"c" + re.sub(rb'\s+t="\w+"', b"", attrs) + b">" + _SAVED.sub(b"", body) + b"</" + p + b"c>"
+    return _FORMULA_CELL.sub(strip, xml)
+
+
+@pytest.mark.parametrize("kind", ["excel", "libreoffice", "xlsm"])
+def test_survey_import_keeps_everything_but_the_survey_sheets(corpus, kind, tmp_path, cli, soffice):
+    """perfxl survey import edits the package at the XML level: every part byte-identical but the 问卷 and
+    问卷设置 sheets, the styles and workbook.xml (asked to recalculate); the other sheets lose only their
+    formulas' saved results (what they read changed), nothing else. Macros, pictures, charts, buttons,
+    notes, labels and printer settings stay; LibreOffice opens the result and sees the answers."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import survey_exports as X
+
+    target = _copy(corpus, kind, tmp_path)
+    before = parts(target)
+    export = X.wjx_text_xlsx(tmp_path / "问卷星.xlsx")
+    run = cli("survey", "import", export, "--into", target, "--set", "会员", "--json")
+    assert run.code == 0, run.text
+    after = parts(target)
+    sa, sb = sheet_parts(before), sheet_parts(after)
+    survey = {sb[n] for n in (L.SHEET_SURVEY, L.SHEET_SURVEY_SETUP) if n in sb}
+    assert sb[L.SHEET_SURVEY] in survey
+    free = survey | {"xl/styles.xml", "xl/workbook.xml", "xl/calcChain.xml", "[Content_Types].xml",
+                     "xl/_rels/workbook.xml.rels", "docProps/app.xml"}
+    for name, data in before.items():
+        if name in free:
+            continue
+        if name in sa.values() and after.get(name) != data:
+            assert without_cached_results(after[name]) == without_cached_results(data), f"{name} changed"
+        else:
+            assert after.get(name) == data, f"{name} changed"
+    if kind == "xlsm":
+        assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
+    seen = soffice.sheets(target)
+    answers = [r for r in seen[L.SHEET_SURVEY][1:] if r and r[0]]
+    assert len(answers) >= X.N
+    # only the formulas reading the answers lost their saved results: the user's own (分值 =1*2) kept its
+    problems = cli("score", target, "--no-write", "--json").json()["problems"]
+    assert not [p for p in problems if p["code"] in ("formula_no_cache", "formula_result_differs")], problems
+
+
 def test_a_user_note_is_kept_beside_perfxls_and_comes_back_alone(corpus, tmp_path, cli, soffice):
     src = _copy(corpus, "excel", tmp_path)
     ind = sheet_parts(parts(src))[S]
@@ -813,3 +866,28 @@ def test_writing_into_an_array_formula_keeps_its_values(tmp_path, soffice):
     cell = cells(parts(out)["xl/worksheets/sheet1.xml"])
     assert cell["C1"] == b'<c r="C1"><v>2</v></c>'
     assert [r[2] for r in soffice.sheets(out)["表"]] == ["2", "9"]
+
+
+def test_rows_appended_in_one_pass_formulas_without_results_and_a_column_widened(tmp_path, soffice):
+    """The XML editor's bulk rows (survey import): after every row the sheet has, in its own prefix,
+    each column in its style; formulas saved without results; one column widened, the others kept."""
+    data = _one_sheet(tmp_path, '<x:cols><x:col min="1" max="4" width="12" customWidth="1"/></x:cols>'
+                                '<x:sheetData><x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>题</x:t></x:is></x:c>'
+                                '<x:c r="B1"><x:f>1+1</x:f><x:v>2</x:v></x:c></x:row></x:sheetData>'.encode(),
+                      b'<x:worksheet xmlns:x="%s">' % MAIN.encode())
+
+    def edit(sh):
+        assert sh.append_rows(1, [["x"]], [0]) == 0                   # row 1 exists: left to the caller
+        assert sh.append_rows(3, [["满意", 5], [None, "=1+1"], ["满意", None]], [0, 0]) == 3
+        assert sh.drop_cached() == 1
+        sh.set_width(2, 16)
+    out = _edit(data, tmp_path / "追加.xlsx", edit)
+    xml = parts(out)["xl/worksheets/sheet1.xml"]
+    assert b"<c " not in xml and b'<x:c r="A3"' in xml and b'<x:c r="B4" t="inlineStr">' in xml
+    assert b"<x:f>1+1</x:f></x:c>" in xml                             # no saved result
+    assert re.search(rb'<x:col min="2" max="2" width="16"', xml)
+    assert re.search(rb'<x:col min="3" max="4" width="12"', xml)
+    grid = _grid(out)
+    assert grid[2:5] == [["满意", 5.0], ["", "=1+1"], ["满意", ""]]      # text stays text
+    seen = soffice.sheets(out)["表"]
+    assert seen[0][1] == "2" and seen[2:5] == [["满意", "5"], ["", "=1+1"], ["满意", ""]]

@@ -325,8 +325,8 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
     set name, a 题组 of that name over these questions is added to 问卷设置. Responses of the same
     对象类别 already there are refused unless ``replace``. The package is edited at the XML level: only
     the 问卷 and 问卷设置 sheets (and the sheet list and styles, where they change) are written, and the
-    formulas' saved results are dropped (the answers they read changed: Excel, WPS and LibreOffice
-    compute them on opening); pictures, charts, controls, macros and everything else stay as they were.
+    formulas reading them lose their saved results (stale now: Excel, WPS and LibreOffice compute them
+    on opening); pictures, charts, controls, macros and everything else stay as they were.
     A backup is made, then the file is replaced atomically."""
     from perfxl.io.files import atomic_write_bytes, ensure_writable
     from perfxl.io.package import Package, short_error
@@ -347,13 +347,8 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
     try:
         book = Book(package.data)
         report = _fill(book, imp, file, replace)
-        for name in book.names():
-            try:
-                sheet = book.sheet(name)
-            except ValueError:              # a chart sheet
-                continue
-            sheet.drop_cached()
-        if book.has_formulas():
+        if _forget_results_reading(book, {n for n in (L.match_sheet(L.SHEET_SURVEY, book.names()),
+                                                      L.match_sheet(L.SHEET_SURVEY_SETUP, book.names())) if n}):
             book.recalc_on_load()
         book.flush()
         data = book.save()
@@ -367,6 +362,28 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
     report.target = target
     report.backup = atomic_write_bytes(target, lambda fh: fh.write(data), keep_backup=True)
     return report
+
+
+def _forget_results_reading(book, changed: set[str]) -> int:
+    """The formulas reading the ``changed`` sheets (directly or through other formulas) lose their saved
+    results, which are stale; the others keep theirs. Returns how many lost one."""
+    from perfxl.io.xlsx.depends import reading
+
+    sheets = {}
+    formulas: dict[tuple[str, int, int], str | None] = {}
+    for name in book.names():
+        try:
+            sheets[name] = book.sheet(name)
+        except ValueError:                  # a chart sheet
+            continue
+        formulas.update({(name, r, c): text for (r, c), text in sheets[name].formulas().items()})
+    stale = reading(formulas, changed)
+    n = 0
+    for name, sheet in sheets.items():
+        cells = {(r, c) for s, r, c in stale if s == name}
+        if cells:
+            n += sheet.drop_cached(cells)
+    return n
 
 
 def _values(ws) -> list[list[Any]]:

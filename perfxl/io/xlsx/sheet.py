@@ -400,9 +400,36 @@ class Sheet:
         self.version += 1
         return True
 
-    def drop_cached(self) -> int:
-        """Every formula of the sheet saved without its result (what it read has changed: the program
-        that opens the file computes it); returns how many cells lost one."""
+    def formulas(self) -> dict[tuple[int, int], str | None]:
+        """(row, column) -> formula text (without "=") of every formula cell; None where the text is held
+        by another cell (a shared formula's follower) or the cell belongs to an array."""
+        from html import unescape
+
+        p = self.p
+        f_tag = re.compile(rb"<" + p + rb"f[\s>/]")
+        if not f_tag.search(self._rows_bytes()):
+            return {}
+        f_el = re.compile(rb"<" + p + rb"f\b([^>]*?)(?:/>|>(.*?)</" + p + rb"f>)", re.S)
+        self._scan(None)
+        out: dict[tuple[int, int], str | None] = {}
+        for row in self.rows:
+            if row.raw is not None and not f_tag.search(row.raw):
+                continue
+            self._parse(row)
+            for c, (_, cell) in zip(row.cols, row.cells):
+                m = f_el.search(cell)
+                if m is None:
+                    continue
+                text = m.group(2)
+                kind = attrs(m.group(1)).get(b"t")
+                plain = text is not None and text.strip() and kind in (None, b"normal")
+                out[(row.num, c)] = unescape(text.decode("utf-8", "replace")) if plain else None
+        return out
+
+    def drop_cached(self, only: set[tuple[int, int]] | None = None) -> int:
+        """Formulas of the sheet saved without their results (what they read has changed: the program
+        that opens the file computes them): all, or the (row, column) cells ``only``; returns how many
+        cells lost one."""
         p = self.p
         f_tag = re.compile(rb"<" + p + rb"f[\s>/]")
         if not f_tag.search(self._rows_bytes()):
@@ -414,9 +441,10 @@ class Sheet:
             if row.raw is not None and not f_tag.search(row.raw):
                 continue
             self._parse(row)
-            for item in row.cells:
+            for col, item in zip(row.cols, row.cells):
                 cell = item[1]
-                if not f_tag.search(cell) or not value.search(cell):
+                if (only is not None and (row.num, col) not in only) or not f_tag.search(cell) \
+                        or not value.search(cell):
                     continue
                 m = self._cell_pat.match(cell)
                 a = attrs(m.group(1))
