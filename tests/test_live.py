@@ -192,3 +192,26 @@ def test_not_applicable_indicators_convert_the_total_in_the_workbook(make_workbo
     for row in formulas.iter_rows():
         if row[0].value in (L.SUMMARY_HEAD["total"], L.SUMMARY_HEAD["grade"], L.INFO_BY_KEY["na_method"].label):
             assert str(row[1].value).startswith("="), row[0].value
+
+
+def test_too_many_not_applicable_rows_leave_the_summary_to_perfxl(make_workbook, tmp_path, monkeypatch):
+    """More 不适用 guards than one AND takes (Excel's 255 arguments): the roll-ups, 总分 and 等级 show the
+    marker rather than a formula Excel would refuse, and the conversion line keeps perfxl's words."""
+    from perfxl.io.writeback import write_back
+    from perfxl.rules.formula import sheet as S
+    from perfxl.score.pipeline import run
+
+    def na(wb):
+        ws = wb[L.SHEET_INDICATORS]
+        head = {c.value: c.column_letter for c in ws[1]}
+        ws[f"{head[L.COLUMNS_BY_KEY['actual'].header]}3"] = "不适用"
+    path = make_workbook(mutate=na)
+    monkeypatch.setattr(S, "MAX_GUARDS", 1)
+    result = run(path)
+    out = tmp_path / "out.xlsx"
+    write_back(result, path, out)
+    shown = {r[0]: r[1:] for r in load_workbook(out, data_only=True)[L.SHEET_SUMMARY].iter_rows(values_only=True)
+             if r and r[0]}
+    assert shown[L.SUMMARY_HEAD["total"]][0] == L.FORMULA_MARKER == shown[L.SUMMARY_HEAD["grade"]][0]
+    assert shown[L.SUMMARY_TOTAL][1:4] == (L.FORMULA_MARKER,) * 3
+    assert shown[L.INFO_BY_KEY["na_method"].label][0].startswith(result.conversion.label + "：得分合计")

@@ -23,7 +23,7 @@ from perfxl.rules.formula import Book, Ref, RowCells, compile_row
 from perfxl.rules.formula import read as R
 from perfxl.rules.formula import sheet as S
 from perfxl.rules.formula import text as formula_text
-from perfxl.rules.formula.expr import Divergent, Err, Expr, Lit, Unknown
+from perfxl.rules.formula.expr import Divergent, Err, Expr, Lit, Unknown, call
 from perfxl.rules.formula.row import MAX_HELPERS, NotCompilable, empty_row, marker
 
 #: hidden helper columns per row: the row's state (read by the roll-ups), then the rule kinds' helpers
@@ -310,8 +310,8 @@ class _Planner:
             self.summary_markers(level_rows, total_row)
 
     def na_guard(self, na_rows: set[int]) -> Expr | None:
-        """The rows compiled as 不适用 still are, and the conversion method is still the one compiled
-        None when that cannot be compiled."""
+        """The rows compiled as 不适用 still are, and the conversion method is still the one compiled;
+        None when that cannot be compiled (too many such rows)."""
         ev, sheet = self.ev, self.sheet
         cells = [(Ref(self.cell(k, r), sheet), self.raw(sheet, r, self.cols.get(k)))
                  for r in sorted(na_rows) for k in ("method", "actual", "weight") if self.cell(k, r)]
@@ -343,7 +343,7 @@ class _Planner:
         line = conversion_line(result) or ""
         moved = L.CONVERSION_LIVE.format(method=conv.label if conv is not None else "")
         same = total.eq(result.total) if result.total is not None else R.NOT(R.ISNUMBER(total))
-        return call_iferror(R.IF(same, line, moved), moved)
+        return call("IFERROR", R.IF(same, line, moved), moved)
 
     def summary_markers(self, level_rows, total_row: int) -> None:
         """得分汇总 left to perfxl: roll-ups, 总分 and 等级 show the marker."""
@@ -396,12 +396,6 @@ class _Planner:
             if len(text) >= MAX_FORMULA:          # Excel would not open the file: perfxl scores this cell
                 text, value = formula_text(marker()), L.FORMULA_MARKER
             self.plan.cells[(sheet, r, c)] = Formula(text, value)
-
-
-def call_iferror(expr: Expr, fallback: object) -> Expr:
-    from perfxl.rules.formula.expr import call
-
-    return call("IFERROR", expr, fallback)
 
 
 def _no_levels(unchanged: Expr) -> Expr:
