@@ -61,6 +61,15 @@ def written(tmp_path_factory) -> list[Path]:
         in_place = shutil.copy(ex, d / f"inplace{i}.xlsx")
         assert runner.invoke(app, ["score", str(in_place), "--in-place"]).exit_code in (0, 1)
         out += [scored, Path(in_place)]
+    from openpyxl import load_workbook as _load
+
+    na = _load(EXAMPLES[0])                           # 不适用 rows: the converted 总分 as formulas too
+    ws = na[L.SHEET_INDICATORS]
+    head = {c.value: c.column_letter for c in ws[1]}
+    ws[f"{head[L.COLUMNS_BY_KEY['actual'].header]}3"] = "不适用"
+    na.save(d / "na.xlsx")
+    assert runner.invoke(app, ["score", str(d / "na.xlsx"), "-o", str(d / "na_scored.xlsx")]).exit_code in (0, 1)
+    out.append(d / "na_scored.xlsx")
     system = ROOT / "workbook_templates" / "指标体系" / "项目支出绩效评价指标体系.xlsx"
     assert runner.invoke(app, ["template", "--from", str(system), "-o", str(d / "from.xlsx")]).exit_code == 0
     from openpyxl import Workbook
