@@ -102,8 +102,8 @@ def _scalar(value, date1904: bool) -> tuple[bytes | None, bytes | None]:
 
 def cached_parts(cached, date1904: bool = False) -> tuple[bytes | None, bytes | None]:
     """(t attribute or None for a number, <v> text) of a formula's cached result; (None, None): none."""
-    if cached is None:
-        return None, None
+    if cached is None or (isinstance(cached, float) and not math.isfinite(cached)):
+        return None, None                        # (an overflow: no spreadsheet records one; it computes)
     if cached == "":
         return b"str", b""                       # empty text, as Excel records it
     if isinstance(cached, str) and cached in ERRORS:
