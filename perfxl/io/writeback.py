@@ -98,7 +98,6 @@ def _edited(package: Package, result: Result, target: Path, report: WriteReport,
             report.not_carried.append("宏（VBA）")
             report.problems.append(problem("macros_not_in_xlsx", file=str(target), path=target.name))
         book.touch_core(L.COMMENT_AUTHOR, when)
-        book.flush()
         if book.has_formulas():              # perfxl's values feed them: Excel and LibreOffice recalculate
             book.recalc_on_load()
         return book.save()

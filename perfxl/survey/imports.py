@@ -347,10 +347,8 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
     try:
         book = Book(package.data)
         report = _fill(book, imp, file, replace)
-        if _forget_results_reading(book, {n for n in (L.match_sheet(L.SHEET_SURVEY, book.names()),
-                                                      L.match_sheet(L.SHEET_SURVEY_SETUP, book.names())) if n}):
-            book.recalc_on_load()
-        book.flush()
+        book.forget_results_reading({n for n in (L.match_sheet(L.SHEET_SURVEY, book.names()),
+                                                 L.match_sheet(L.SHEET_SURVEY_SETUP, book.names())) if n})
         data = book.save()
     except UnusableInput:
         raise
@@ -362,28 +360,6 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
     report.target = target
     report.backup = atomic_write_bytes(target, lambda fh: fh.write(data), keep_backup=True)
     return report
-
-
-def _forget_results_reading(book, changed: set[str]) -> int:
-    """The formulas reading the ``changed`` sheets (directly or through other formulas) lose their saved
-    results, which are stale; the others keep theirs. Returns how many lost one."""
-    from perfxl.io.xlsx.depends import reading
-
-    sheets = {}
-    formulas: dict[tuple[str, int, int], str | None] = {}
-    for name in book.names():
-        try:
-            sheets[name] = book.sheet(name)
-        except ValueError:                  # a chart sheet
-            continue
-        formulas.update({(name, r, c): text for (r, c), text in sheets[name].formulas().items()})
-    stale = reading(formulas, changed)
-    n = 0
-    for name, sheet in sheets.items():
-        cells = {(r, c) for s, r, c in stale if s == name}
-        if cells:
-            n += sheet.drop_cached(cells)
-    return n
 
 
 def _values(ws) -> list[list[Any]]:

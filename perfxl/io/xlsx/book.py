@@ -112,6 +112,7 @@ class Book:
         self._parts: dict[str, str] = {}             # sheet name -> part
         self._rels: dict[str, Rels] = {}
         self._sheets: dict[str, Sheet] = {}
+        self._flushed: dict[str, int] = {}           # sheet part -> the version last written
         self._notes: dict[str, list] = {}
         self._styles: Styles | None = None
         self._shared: list[str] | None = None
@@ -472,12 +473,35 @@ class Book:
         self.write(part, _xml(root))
 
     # --- saving ---------------------------------------------------------------------------------
+    def forget_results_reading(self, changed: set[str]) -> int:
+        """The formulas that read the ``changed`` sheets, directly or through other formulas
+        (``depends.reading``), lose their saved results — stale now — and the workbook asks to be
+        recalculated on opening; every other formula keeps its result. Returns how many lost one."""
+        from perfxl.io.xlsx.depends import reading
+
+        sheets: dict[str, Sheet] = {}
+        formulas: dict[tuple[str, int, int], str | None] = {}
+        for name in self.names():
+            try:
+                sheets[name] = self.sheet(name)
+            except ValueError:                  # a chart sheet
+                continue
+            formulas.update({(name, r, c): text for (r, c), text in sheets[name].formulas().items()})
+        stale: dict[str, set[tuple[int, int]]] = {}
+        for name, r, c in reading(formulas, changed):
+            stale.setdefault(name, set()).add((r, c))
+        n = sum(sheets[name].drop_cached(cells) for name, cells in stale.items())
+        if n:
+            self.recalc_on_load()
+        return n
+
     def flush(self) -> None:
         self._flush_notes()
         formulas = False
         for part, sheet in self._sheets.items():
-            if sheet.version or part not in self.infos:
-                self.write(part, sheet.serialize())
+            if (sheet.version or part not in self.infos) and self._flushed.get(part) != sheet.version:
+                self.write(part, sheet.serialize())          # (once per state: save() flushes again)
+                self._flushed[part] = sheet.version
             formulas |= sheet.formulas_changed
         if formulas:
             self.drop_calc_chain()

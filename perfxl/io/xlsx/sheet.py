@@ -426,34 +426,17 @@ class Sheet:
                 out[(row.num, c)] = unescape(text.decode("utf-8", "replace")) if plain else None
         return out
 
-    def drop_cached(self, only: set[tuple[int, int]] | None = None) -> int:
-        """Formulas of the sheet saved without their results (what they read has changed: the program
-        that opens the file computes them): all, or the (row, column) cells ``only``; returns how many
-        cells lost one."""
-        p = self.p
-        f_tag = re.compile(rb"<" + p + rb"f[\s>/]")
-        if not f_tag.search(self._rows_bytes()):
-            return 0
-        value = re.compile(rb"<" + p + rb"v(?:\s[^>]*)?>.*?</" + p + rb"v>|<" + p + rb"v/>", re.S)
-        self._scan(None)
+    def drop_cached(self, cells: set[tuple[int, int]] | None = None) -> int:
+        """Formulas saved without their results (what they read has changed: the program that opens the
+        file computes them): all, or those at the (row, column) ``cells``; returns how many lost one."""
+        from perfxl.io.xlsx.values import _patterns
+
+        saved = _patterns(self.p)["v"]
         n = 0
-        for row in self.rows:
-            if row.raw is not None and not f_tag.search(row.raw):
-                continue
-            self._parse(row)
-            for col, item in zip(row.cols, row.cells):
-                cell = item[1]
-                if (only is not None and (row.num, col) not in only) or not f_tag.search(cell) \
-                        or not value.search(cell):
-                    continue
-                m = self._cell_pat.match(cell)
-                a = attrs(m.group(1))
-                a.pop(b"t", None)
-                item[1] = start_tag(p + b"c", a) + value.sub(b"", cell[m.end():])
-                row.dirty = True
+        for r, c in sorted(self.formulas() if cells is None else cells):
+            raw = self.raw_cell(r, c)
+            if raw is not None and saved.search(raw) and self.set_cached(r, c, None):
                 n += 1
-        if n:
-            self.version += 1
         return n
 
     def col_width(self, c: int, default: float = 9.0) -> float:
