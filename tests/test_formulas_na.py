@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from formula_harness import MARK, live_reads, live_workbook, lo_recalc, lo_value
+from formula_harness import MARK, live_reads, live_workbook, lo_recalc
 from openpyxl import load_workbook
-from test_formulas_examples import _check, _edits
+from test_formulas_examples import _check, _edits, _letter, _values
 
 from perfxl.model import layout as L
 
@@ -77,16 +77,6 @@ def runs(lo):
     return out
 
 
-def _values(cells: dict) -> dict:
-    return {k: lo_value(v) for k, v in cells.items()}
-
-
-def _letter(c: int) -> str:
-    from perfxl.model.cells import col_letter
-
-    return col_letter(c)
-
-
 @pytest.mark.parametrize("index", range(len(VARIANTS)), ids=list(VARIANTS))
 def test_libreoffice_converts_the_total_as_the_engine_does(runs, index):
     method, engine, live, stages, _, _, edits = runs[index]
@@ -101,7 +91,8 @@ def test_libreoffice_converts_the_total_as_the_engine_does(runs, index):
 
 
 def test_a_level_whose_indicators_all_do_not_apply_counts_zero(runs):
-    _, engine, live, ((result, got),), *_ = [r[:3] + (r[3][:1],) for r in runs if r[0] == "sum"][0]
+    _, _, live, stages, *_ = next(r for r in runs if r[0] == "sum")
+    result, got = stages[0]
     empty = [lv for lv in result.levels if lv.weight == 0]
     assert empty and all(lv.score == 0 for lv in empty)
     addresses = {(level, name): (w, s) for level, name, _, w, s, _ in live.levels}

@@ -297,8 +297,6 @@ def _unsafe_prolog(head: bytes, more: bool) -> bool:
 
 def _member_count(data: bytes) -> int:
     """Entries the zip's end record declares (read before zipfile builds one object per entry)."""
-    import struct
-
     tail = data[-66_000:]
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or at + 22 > len(tail):

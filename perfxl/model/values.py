@@ -339,16 +339,7 @@ NOT_APPLICABLE_WORDS = frozenset({"不适用", "不涉及", "本年不适用", "
 
 
 def is_not_applicable(raw: object) -> bool:
-    if not isinstance(raw, str):
-        return False
-    return _not_applicable_memo(raw) if len(raw) <= _MEMO_LEN else _not_applicable_text(raw)
-
-
-def _not_applicable_text(raw: str) -> bool:
-    return _clean(raw).lower().rstrip("。.") in NOT_APPLICABLE_WORDS
-
-
-_not_applicable_memo = lru_cache(maxsize=16384)(_not_applicable_text)
+    return isinstance(raw, str) and _clean(raw).lower().rstrip("。.") in NOT_APPLICABLE_WORDS
 
 
 # --- robustness: dates where numbers belong (可靠性与安全) --------------------------------------

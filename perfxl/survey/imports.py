@@ -337,12 +337,11 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
     if target.suffix.lower() not in (".xlsx", ".xlsm"):
         raise UnusableInput([problem("file_not_excel", file=file, path=target.name,
                                      detail="导入只能写入 .xlsx/.xlsm；请先另存为 .xlsx")])
-    package = Package.open(target)
+    package = Package.open(target, full=True)   # every member inflated and checked before it is copied
     if package.kind not in (".xlsx", ".xlsm"):
         raise UnusableInput([problem("file_not_excel", file=file, path=target.name,
                                      detail="文件内容不是 .xlsx/.xlsm（可能是改了扩展名的 .xls 或 .ods）；"
                                             "请先另存为 .xlsx")])
-    package.verify_full()                   # every member inflated and checked before it is copied
     ensure_writable(target)
     try:
         book = Book(package.data)
@@ -372,12 +371,6 @@ def _values(ws) -> list[list[Any]]:
             row[c - 1] = None if v == "" else v
         rows.append(row)
     return rows
-
-
-def _grid(ws):
-    from perfxl.io.read import SheetGrid
-
-    return SheetGrid("", _values(ws))
 
 
 class _Writer:
@@ -564,8 +557,10 @@ def _add_set(book, name_: str, questions: list[str]) -> str | None:
         for i, (label, weight, happy) in enumerate(L.DEFAULT_SURVEY_OPTIONS, start=2):
             for j, v in enumerate((label, weight, "是" if happy else "否"), start=1):
                 out.put(i, j, v)
+    from perfxl.io.read import SheetGrid
+
     out = _Writer(book, name)
-    grid = _grid(out.ws)
+    grid = SheetGrid(name, _values(out.ws))
     top = find_row(grid, (L.SURVEY_SET_HEADER[0],), (L.SURVEY_SET_HEADER[1],))
     if top is None:
         top = grid.height + 1

@@ -301,9 +301,7 @@ def survey(s: SurveySet, what: str = "rate", counts: Sequence[Ref] | None = None
     not exactly an option (the engine normalises or rejects it) or a compiled cell changed; empty
     text while nothing is answered. ``counts``: helper cells holding ``survey_counts(s)`` (else
     counted inline)."""
-    inline = survey_counts(s)
-    answered, *counts_ = counts if counts is not None else inline
-    counts = counts_
+    answered, *counts = counts if counts is not None else survey_counts(s)
     valid = counts[0]
     for c in counts[1:]:
         valid = valid + c
