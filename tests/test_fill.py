@@ -206,14 +206,3 @@ def test_a_roster_name_like_a_lock_file_is_no_lock_file(cli, tmp_path, make_work
     data = cli("consolidate", out, "-o", tmp_path / "汇总.xlsx", "--json", "--jobs", "1").json()
     assert (data["found"], data["included"]) == (2, 2)
     assert {u["unit"] for u in data["units"]} == {"~$甲单位", "甲单位"}
-
-
-def test_a_filled_workbooks_own_formulas_hold_no_stale_results(cli, tmp_path):
-    """The standard template computes 派生指标 from 基础数据 by formulas: once fill writes the budgets, the
-    results those formulas saved are stale, so they are dropped (computed on opening) — perfxl reading
-    the filled workbook finds no formula result that contradicts it."""
-    roster = write_roster(tmp_path / "名单.xlsx", ["单位名称", "评价年度", "年初预算数", "调整后预算数"],
-                          [["甲单位", 2024, 100, 120]])
-    assert cli("fill", roster, "-o", tmp_path / "out").code == 0
-    problems = cli("validate", tmp_path / "out" / "甲单位.xlsx", "--json").json()["problems"]
-    assert not [p for p in problems if p["code"] in ("formula_result_differs", "formula_no_cache")], problems

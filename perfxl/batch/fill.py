@@ -367,7 +367,6 @@ def _filled(template: bytes, values: list[tuple[_Target, Any]], tpath: Path) -> 
         canvas = XmlCanvas(book)
         for t, v in values:
             canvas.write(t.sheet, t.row, t.col, [[v]])
-        book.forget_results_reading({t.sheet for t, _ in values})   # theirs are stale: computed on opening
         if book.has_formulas():                  # the template's formulas may use the filled values
             book.recalc_on_load()
         return book.save()
