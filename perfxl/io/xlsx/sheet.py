@@ -279,8 +279,7 @@ class Sheet:
         cols = self.element(b"cols") or b""
         if self._cols_seen is None or self._cols_seen[0] is not cols:
             out = []
-            for m in re.finditer(rb"<" + self.p + rb"col\b(" + TAG_BODY + rb")/?>", cols):
-                a = attrs(m.group(1))
+            for a in self._col_entries():
                 try:
                     if a.get(b"style", b"0").isdigit():
                         out.append((int(a[b"min"]), int(a[b"max"]), int(a.get(b"style", b"0"))))
@@ -440,8 +439,7 @@ class Sheet:
         return n
 
     def col_width(self, c: int, default: float = 9.0) -> float:
-        for m in re.finditer(rb"<" + self.p + rb"col\b(" + TAG_BODY + rb")/?>", self.element(b"cols") or b""):
-            a = attrs(m.group(1))
+        for a in self._col_entries():
             try:
                 if int(a[b"min"]) <= c <= int(a[b"max"]) and b"width" in a:
                     return float(a[b"width"])

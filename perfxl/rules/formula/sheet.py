@@ -50,8 +50,13 @@ def _sum_of(cells: Sequence[Ref]) -> tuple[Expr, int]:
 def rollup(cells: Sequence[Ref]) -> Expr:
     """A sum of 得分 (or 分值) cells, rounded as the engine rounds: the marker unless every cell
     holds a number (engine._rollup: a level with an unscored indicator has no score)."""
+    return _safe(_complete_sum(cells))
+
+
+def _complete_sum(cells: Sequence[Ref]) -> Expr:
+    """round2 of the cells' sum, the marker unless every cell holds a number."""
     total, n = _sum_of(cells)
-    return _safe(R.IF(call("COUNT", *cells).eq(n), round2(total), marker()))
+    return R.IF(call("COUNT", *cells).eq(n), round2(total), marker())
 
 
 #: a row's state (the hidden helper the roll-ups read): scored, waiting for input, needs perfxl
@@ -138,10 +143,7 @@ def fixed(value: float, guard: Expr) -> Expr:
 
 def weight_sum(cells: Sequence[Ref]) -> Expr:
     """round2 of a sum of 分值 cells (engine.convert): the marker unless every cell holds a number."""
-    if not cells:
-        return lift(0.0)
-    total, n = _sum_of(cells)
-    return R.IF(call("COUNT", *cells).eq(n), round2(total), marker())
+    return _complete_sum(cells) if cells else lift(0.0)
 
 
 def converted_total(raw: Ref, method: str, applicable: Expr, excluded: Expr, guard: Expr) -> Expr:
