@@ -37,3 +37,13 @@ def test_reading_follows_formulas_through_sheets_and_ranges():
     assert stale == {("统计", 2, 2), ("指标评分", 5, 12), ("指标评分", 5, 13), ("得分汇总", 10, 4),
                      ("得分汇总", 4, 2), ("其他", 1, 1)}
     assert reading({("问卷", 3, 3): "A1+1"}, {"问卷"}) == {("问卷", 3, 3)}   # a formula on the sheet itself
+
+
+def test_canonical_makes_the_programs_spellings_alike():
+    from perfxl.io.xlsx.depends import canonical
+
+    ours = 'IF(AND(ISTEXT(C3),EXACT(TRIM(C3),"万元")),FALSE,"a  b")'
+    assert canonical('IF(AND(ISTEXT(C3), EXACT(TRIM(C3),"万元")),FALSE(),"a  b")') == canonical(ours)   # LibreOffice
+    assert canonical("_xlfn.IFS(a1>0,1)") == canonical("IFS(A1>0,1)")                                      # Excel
+    assert canonical('IF(A1="a b",1,0)') != canonical('IF(A1="ab",1,0)')            # text in quotes is kept
+    assert canonical("B3-B2") != canonical("B2-B3")

@@ -206,3 +206,47 @@ def test_a_roster_name_like_a_lock_file_is_no_lock_file(cli, tmp_path, make_work
     data = cli("consolidate", out, "-o", tmp_path / "汇总.xlsx", "--json", "--jobs", "1").json()
     assert (data["found"], data["included"]) == (2, 2)
     assert {u["unit"] for u in data["units"]} == {"~$甲单位", "甲单位"}
+
+
+@pytest.mark.lo
+def test_filled_live_template_carries_fresh_results(cli, tmp_path):
+    """A template perfxl made live, filled with 基础数据: every formula's saved result is computed for
+    the filled figures (a reader that does not calculate sees them; `validate` finds nothing stale),
+    LibreOffice's full recalculation agrees to the cent, and the 派生指标 explanations are redrawn."""
+    from formula_harness import lo_recalc
+
+    template = tmp_path / "部门模板.xlsx"
+    assert cli("template", "-f", "部门整体", "-o", template).code == 0
+    roster = write_roster(tmp_path / "名单.xlsx",
+                          ["单位名称", "年初预算数", "调整后预算数", "决算支出数", "政府采购预算数", "政府采购实际数"],
+                          [["甲单位", 100, 120, 110, 50, 40]], title=None)
+    out = tmp_path / "out"
+    assert cli("fill", roster, "-t", template, "-o", out).code == 0
+    filled = out / "甲单位.xlsx"
+
+    run = cli("validate", filled, "--json")
+    assert not [p for p in run.json()["problems"] if p["code"] == "formula_result_differs"]
+
+    saved = load_workbook(filled, data_only=True)
+    basic = saved[L.SHEET_BASIC]
+    top = next(c.row for c in basic["A"] if c.value == L.FIGURE_HEADER[0])
+    figures = {basic.cell(r, 1).value: (basic.cell(r, 3).value, basic.cell(r, 4).value)
+               for r in range(top + 1, basic.max_row + 1) if basic.cell(r, 1).value}
+    assert figures["支出预算执行率"][0] == pytest.approx(110 / 120)
+    assert figures["预算调整率"][0] == pytest.approx(0.2)
+    assert figures["政府采购节支率"][0] == pytest.approx(0.2)
+    assert "缺少输入" not in figures["预算节约率"][1] and "110" in figures["预算节约率"][1]
+
+    cells = lo_recalc([{"path": str(filled), "read": [[L.SHEET_BASIC, f"C{top + 1}:C{basic.max_row}"],
+                                                       [L.SHEET_INDICATORS, "L2:Q40"],
+                                                       [L.SHEET_SUMMARY, "B1:E40"]]}], tmp_path)[0]["cells"]
+    compared = 0
+    for ref, (kind, value) in cells.items():
+        sheet, addr = ref.split("!")
+        mine = saved[sheet][addr].value
+        if kind == "num":
+            assert isinstance(mine, (int, float)) and mine == pytest.approx(value, abs=0.005), ref
+            compared += 1
+        elif kind == "empty":
+            assert mine in (None, ""), ref
+    assert compared >= 20

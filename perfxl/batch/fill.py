@@ -1,10 +1,11 @@
 """Prefill workbooks from a roster: one workbook per roster row, 基本信息 and 基础数据 filled
 from the roster's columns (matched by header, tolerantly), file names made safe from the unit name.
 
-The template is loaded once with openpyxl; for every row the mapped cells are set with
-``sheets.put`` (text never becomes a formula; a blank roster cell keeps the template's value) and
-the workbook is saved atomically under a new name. Existing files are never overwritten unless
-``force`` (then a backup is made first).
+The template is read once (where each field goes, which formulas read the filled sheets); for every
+row the mapped cells are written at the XML level (text never becomes a formula; a blank roster cell
+keeps the template's value); in a workbook perfxl made live, perfxl's formulas then carry their results
+for the filled values. Each workbook is saved atomically under a new name. Existing files are never
+overwritten unless ``force`` (then a backup is made first).
 """
 from __future__ import annotations
 
@@ -136,19 +137,17 @@ class _Target:
     sheet: str
     row: int
     col: int
-    original: Any
-    fmt: str = "General"
 
 
-def _label_rows(ws, lookup: dict[str, str], labels: dict[str, str], label_col: int,
+def _label_rows(grid, lookup: dict[str, str], labels: dict[str, str], label_col: int,
                 start: int = 1) -> dict[str, int]:
-    """field key -> row, by the label in ``label_col``. A row carrying the field's own label wins
-    over one carrying an alias (the 基本信息 header 项目 is an alias of 项目名称)."""
+    """field key -> row (1-based), by the label in ``label_col``. A row carrying the field's own label
+    wins over one carrying an alias (the 基本信息 header 项目 is an alias of 项目名称)."""
     exact: dict[str, int] = {}
     alias: dict[str, int] = {}
     own = {L.normalize(text): key for key, text in labels.items()}
-    for r in range(start, ws.max_row + 1):
-        v = ws.cell(row=r, column=label_col).value
+    for r in range(start, grid.height + 1):
+        v = grid.get(r - 1, label_col - 1)
         if not isinstance(v, str):
             continue
         norm = L.normalize(v)
@@ -159,58 +158,66 @@ def _label_rows(ws, lookup: dict[str, str], labels: dict[str, str], label_col: i
     return {**alias, **exact}
 
 
-def _basic_columns(ws) -> tuple[int, int, int]:
+def _basic_columns(grid) -> tuple[int, int, int]:
     """(header row, label column, value column) of the 基础数据 table: found by its header
     (项目 | 数值), else column A and B from the top."""
     want_label, want_value = L.normalize(L.BASIC_HEADER[0]), L.normalize(L.BASIC_HEADER[1])
-    for r in range(1, min(L.HEADER_SEARCH_ROWS, ws.max_row) + 1):
-        cols = {L.normalize(ws.cell(row=r, column=c).value): c for c in range(1, min(ws.max_column, 30) + 1)
-                if isinstance(ws.cell(row=r, column=c).value, str)}
+    for r0 in range(min(L.HEADER_SEARCH_ROWS, grid.height)):
+        cols = {L.normalize(v): c0 + 1 for c0, v in enumerate(grid.rows[r0][:30]) if isinstance(v, str)}
         if want_label in cols and want_value in cols:
-            return r, cols[want_label], cols[want_value]
+            return r0 + 1, cols[want_label], cols[want_value]
     return 0, 1, 2
 
 
-def _targets(wb, roster: Roster, template: Path) -> tuple[dict[str, _Target], list[Problem]]:
-    """Where each roster column goes in the template."""
+def _targets(book, roster: Roster, template: Path) -> tuple[dict[str, _Target], list[Problem]]:
+    """Where each roster column goes in the template (``book``: its sheets as read)."""
     problems: list[Problem] = []
     out: dict[str, _Target] = {}
-    info_sheet = L.match_sheet(L.SHEET_INFO, wb.sheetnames)
-    if info_sheet is None:
+    names = book.sheet_names
+    info_sheet = L.match_sheet(L.SHEET_INFO, names)
+    if info_sheet is None or info_sheet not in book.sheets:
         raise UnusableInput([problem("sheet_missing", file=str(template), sheet=L.SHEET_INFO,
-                                     names="、".join(wb.sheetnames))])
-    ws = wb[info_sheet]
-    rows = _label_rows(ws, L.info_lookup(), {f.key: f.label for f in L.INFO_FIELDS}, 1)
+                                     names="、".join(names))])
+    rows = _label_rows(book.sheets[info_sheet], L.info_lookup(), {f.key: f.label for f in L.INFO_FIELDS}, 1)
     for key in roster.columns:
         kind, name = key.split(":")
         if kind != "info":
             continue
         if name in rows:
-            c = ws.cell(row=rows[name], column=2)
-            out[key] = _Target(info_sheet, rows[name], 2, c.value, c.number_format)
+            out[key] = _Target(info_sheet, rows[name], 2)
         else:
             problems.append(problem("fill_field_missing", file=str(template), sheet=info_sheet,
                                     field=L.INFO_BY_KEY[name].label))
     basic_keys = [k for k in roster.columns if k.startswith("basic:")]
     if basic_keys:
-        basic_sheet = L.match_sheet(L.SHEET_BASIC, wb.sheetnames)
-        if basic_sheet is None:
+        basic_sheet = L.match_sheet(L.SHEET_BASIC, names)
+        if basic_sheet is None or basic_sheet not in book.sheets:
             problems.append(problem("fill_no_basic_sheet", file=str(template), sheet=L.SHEET_BASIC,
                                     columns="、".join(f"“{roster.headers[k]}”" for k in basic_keys)))
         else:
-            ws = wb[basic_sheet]
-            head, label_col, value_col = _basic_columns(ws)
-            rows = _label_rows(ws, L.basic_lookup(), {f.key: f.label for f in L.BASIC_FIELDS}, label_col,
+            grid = book.sheets[basic_sheet]
+            head, label_col, value_col = _basic_columns(grid)
+            rows = _label_rows(grid, L.basic_lookup(), {f.key: f.label for f in L.BASIC_FIELDS}, label_col,
                                head + 1)
             for key in basic_keys:
                 name = key.split(":")[1]
                 if name in rows:
-                    c = ws.cell(row=rows[name], column=value_col)
-                    out[key] = _Target(basic_sheet, rows[name], value_col, c.value, c.number_format)
+                    out[key] = _Target(basic_sheet, rows[name], value_col)
                 else:
                     problems.append(problem("fill_field_missing", file=str(template), sheet=basic_sheet,
                                             field=L.BASIC_BY_KEY[name].label))
     return out, problems
+
+
+def _made_live(book) -> bool:
+    """Whether the template is a workbook perfxl made live (its formulas are perfxl's to draw again)."""
+    from perfxl.score.cached import made_live
+    from perfxl.score.pipeline import score_book
+
+    try:
+        return made_live(score_book(book).checked.evaluation)
+    except UnusableInput:                         # not an evaluation workbook perfxl can score
+        return False
 
 
 # --- filling ------------------------------------------------------------------------
@@ -273,35 +280,32 @@ def _value(key: str, v: Any, roster: Roster, r: int) -> tuple[Any, Problem | Non
 def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Path, *, sheet: str | None = None,
          force: bool = False) -> FillReport:
     """One workbook per roster row in ``outdir``. ``template`` None: the standard template."""
-    from openpyxl import load_workbook
-
     from perfxl.io.files import atomic_write_bytes, backup, ensure_writable
     from perfxl.io.package import Package
-    from perfxl.io.xlsx import workbook_bytes
+    from perfxl.io.read import read_book
     from perfxl.model.cells import cell_ref
+    from perfxl.model.evaluation import sheets_to_read
 
     roster = read_roster(roster_path, sheet)
     problems = list(roster.problems)
     if template is None:
+        from perfxl.io.xlsx import workbook_bytes
         from perfxl.sheets.template import new_workbook
 
-        wb, suffix, tpath = new_workbook(), ".xlsx", Path("（标准模板）")
-        data = workbook_bytes(wb)
+        suffix, tpath = ".xlsx", Path("（标准模板）")
+        package = Package.of_bytes(workbook_bytes(new_workbook()), "标准模板.xlsx")
     else:
         tpath = Path(template)
         package = Package.open(tpath, full=True)
-        if not package.is_zip:
+        if package.kind not in (".xlsx", ".xlsm"):
             raise UnusableInput([problem("file_unreadable", file=str(tpath), path=tpath.name,
                                          detail="模板须是 .xlsx 或 .xlsm；请先另存为 .xlsx")])
-        try:
-            wb = load_workbook(package.stream(), read_only=False)      # only to find where the fields go
-        except Exception as e:
-            raise UnusableInput([problem("file_unreadable", file=str(tpath), path=tpath.name,
-                                         detail=f"{type(e).__name__}: {e}"[:200])]) from None
-        suffix = ".xlsm" if package.kind == ".xlsm" else ".xlsx"
-        data = package.data
-    targets, target_problems = _targets(wb, roster, tpath)
+        suffix = package.kind
+    data = package.data
+    read = read_book(package, sheets=sheets_to_read())
+    targets, target_problems = _targets(read, roster, tpath)
     problems += target_problems
+    stale = _Stale.of(data, {t.sheet for t in targets.values()}, _made_live(read), tpath)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
 
@@ -345,7 +349,7 @@ def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Pat
             values.append((t, v))
             if p:
                 item.problems.append(p)
-        filled = _filled(data, values, tpath)
+        filled = _filled(data, values, tpath, stale)
         if target.exists():
             item.backup = backup(target)
             item.status = "overwritten"
@@ -355,10 +359,33 @@ def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Pat
     return FillReport(items, problems)
 
 
-def _filled(template: bytes, values: list[tuple[_Target, Any]], tpath: Path) -> bytes:
+@dataclass
+class _Stale:
+    """The template's formulas whose saved results filling makes stale (those reading the filled
+    sheets, directly or not), worked out once for every workbook: (sheet, row, column) -> the formula's
+    text (``depends.canonical``; "" where another cell holds it). ``live``: the template is a workbook
+    perfxl made live, whose own formulas get their new results."""
+    cells: dict[tuple[str, int, int], str]
+    live: bool
+
+    @classmethod
+    def of(cls, template: bytes, sheets: set[str], live: bool, tpath: Path) -> "_Stale":
+        from perfxl.io.xlsx.book import Book
+        from perfxl.io.xlsx.depends import canonical, reading
+
+        try:
+            texts = Book(template).formula_texts()
+        except Exception as e:  # XML perfxl cannot edit
+            raise UnusableInput([problem("write_load_failed", file=str(tpath), path=tpath.name,
+                                         detail=f"{type(e).__name__}: {e}"[:200])]) from None
+        return cls({cell: canonical(texts[cell] or "") for cell in reading(texts, sheets)}, live)
+
+
+def _filled(template: bytes, values: list[tuple[_Target, Any]], tpath: Path, stale: _Stale) -> bytes:
     """The template's package with ``values`` written into their cells at the XML level: every other
     part and cell byte-identical (pictures, charts, buttons, macros, the user's formulas); formula-like
-    text stays text, dates get a date format, a cell keeps its look."""
+    text stays text, dates get a date format, a cell keeps its look. The formulas reading the filled
+    sheets lose their stale results; in a live template perfxl's get the new ones."""
     from perfxl.io.xlsx.book import Book
     from perfxl.sheets.canvas import XmlCanvas
 
@@ -367,11 +394,29 @@ def _filled(template: bytes, values: list[tuple[_Target, Any]], tpath: Path) -> 
         canvas = XmlCanvas(book)
         for t, v in values:
             canvas.write(t.sheet, t.row, t.col, [[v]])
-        if book.has_formulas():                  # the template's formulas may use the filled values
-            book.recalc_on_load()
-        return book.save()
+        if values:
+            book.forget_results(set(stale.cells))
+        data = book.save()
+        return _refreshed(data, tpath, stale.cells) if stale.live and values and stale.cells else data
     except UnusableInput:
         raise
     except Exception as e:  # XML perfxl cannot edit
         raise UnusableInput([problem("write_load_failed", file=str(tpath), path=tpath.name,
                                      detail=f"{type(e).__name__}: {e}"[:200])]) from None
+
+
+def _refreshed(data: bytes, tpath: Path, held: dict[tuple[str, int, int], str]) -> bytes:
+    """A filled live workbook whose perfxl formulas at ``held`` carry their results for the filled
+    values, as a spreadsheet would compute them (``apply.refresh_results``): a reader that does not
+    calculate (xlwings Lite, pandas, another program's import) sees the right figures."""
+    from perfxl.io.package import Package
+    from perfxl.io.read import read_book
+    from perfxl.io.xlsx.book import Book
+    from perfxl.model.evaluation import sheets_to_read
+    from perfxl.score.pipeline import score_book
+    from perfxl.sheets.apply import refresh_results
+
+    result = score_book(read_book(Package.of_bytes(data, tpath.with_suffix(".xlsx").name), sheets=sheets_to_read()))
+    book = Book(data)
+    refresh_results(book, result, held)
+    return book.save()

@@ -30,7 +30,7 @@ def differences(result: Any) -> list[Problem]:
     """Problems (``formula_result_differs``) for ``result``'s workbook as it was read."""
     ev = result.checked.evaluation
     grids = getattr(ev, "grids", None) or {}
-    if not any(g.formula_cells for g in grids.values()) or not _live(grids.get(ev.table.sheet), ev.table.header_row):
+    if not any(g.formula_cells for g in grids.values()) or not made_live(ev):
         return []
     out: list[Problem] = []
     file = str(ev.path)
@@ -69,13 +69,14 @@ def differences(result: Any) -> list[Problem]:
     return out
 
 
-def _live(grid: SheetGrid | None, header_row: int) -> bool:
+def made_live(ev: Any) -> bool:
     """A workbook perfxl made live (its helper columns beside the table): its formulas are perfxl's. A
     person's own formulas elsewhere (a 得分 computed in their sheet) are their figures, not compared."""
-    first = L.FORMULA_HELPER_HEADER.format(n=1)
+    grid = (getattr(ev, "grids", None) or {}).get(ev.table.sheet)
+    header_row = ev.table.header_row
     if grid is None or header_row - 1 >= grid.height:
         return False
-    return first in grid.rows[header_row - 1]
+    return L.FORMULA_HELPER_HEADER.format(n=1) in grid.rows[header_row - 1]
 
 
 def _agrees(shown: Any, engine: Any, tolerance: float) -> bool:

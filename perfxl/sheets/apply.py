@@ -167,6 +167,35 @@ def draw_live(cv: Canvas, result: Result, *, template: bool = False, keep: bool 
     return plan
 
 
+def refresh_results(book, result: Result, held: dict[tuple[str, int, int], str]) -> int:
+    """A workbook perfxl made live whose values a program changed (``fill``), not a spreadsheet: the
+    formulas at ``held`` ((sheet, row, column) -> their text, ``depends.canonical``) that are perfxl's
+    get their results for the values now in the workbook (the plan ``draw_live`` draws), and the 派生指标
+    计算过程 is written again; every other byte stays. ``book``: the package being edited
+    (``perfxl.io.xlsx.Book``). Returns how many results were set."""
+    from perfxl.io.xlsx.depends import canonical
+    from perfxl.score.cached import made_live
+    from perfxl.sheets import live
+    from perfxl.sheets.canvas import XmlCanvas
+
+    ev = result.checked.evaluation
+    table = ev.table
+    cols = dict(table.columns)
+    if not made_live(ev) or any(k not in cols for k in L.COMPUTED_KEYS):
+        return 0
+    cv = XmlCanvas(book)
+    helpers = live.helper_columns(ev, max(cv.last_col(table.sheet), *cols.values()) + 1)
+    plan = live.plan(result, cols, helpers, last_row=max(cv.last_row(table.sheet), table.last_row),
+                     survey_rows=outputs.survey_rows(ev, result.survey is not None), keep=True, only=set(held))
+    n = 0
+    for (sheet, r, c), f in plan.cells.items():
+        if canonical(f.text) == held[(sheet, r, c)]:     # a formula someone changed is theirs: left to compute
+            n += book.sheet(sheet).set_cached(r, c, f.cached)
+    if ev.basic_sheet and ev.basic_sheet in book.names():
+        outputs.figures(cv, ev.basic_sheet, result.checked.all_figures or result.checked.figures, results=False)
+    return n
+
+
 def _survey_helpers(cv: Canvas, plan, rows: dict[str, int]) -> None:
     """The hidden count cells the 问卷统计 rates read, after the set table."""
     first = len(L.SURVEY_STATS_SET_HEADERS) + 1

@@ -74,11 +74,14 @@ def helper_columns(ev, first_free: int) -> list[int]:
 
 
 class _Planner:
-    def __init__(self, result, cols: dict[str, int], helpers: list[int], keep: bool = False):
+    def __init__(self, result, cols: dict[str, int], helpers: list[int], keep: bool = False,
+                 only: set | None = None):
         self.result = result
         self.keep = keep
         self.ev = ev = result.checked.evaluation
         self.sheet = ev.table.sheet
+        #: indicator-sheet rows with a wanted formula (None: all); the others' cells are read as saved
+        self.rows = None if only is None else {r for s, r, _ in only if s == self.sheet}
         self.cols = cols
         self.letter = {k: col_letter(c) for k, c in cols.items()}
         self.helpers = helpers
@@ -208,6 +211,9 @@ class _Planner:
         levels = {}
         for ind in self.result.checked.indicators:
             r = ind.row
+            levels[r] = (ind.level1, ind.level2)
+            if self.rows is not None and r not in self.rows:
+                continue
             raw = {k: self.raw(sheet, r, cols.get(k)) for k in ("method", "params", "target", "source", "actual")}
             sourced = not is_blank(raw["source"])
             source_value = self.source_value(raw["source"], figures, survey) if sourced else None
@@ -236,7 +242,6 @@ class _Planner:
                            if k in cols]
             na_cells = [Ref(c) for c in (cells.actual, cells.method) if c and not (c == cells.actual and sourced)]
             self.put(sheet, f"{helper_letters[0]}{r}", S.row_state(Ref(cells.score), level_cells, na_cells))
-            levels[r] = (ind.level1, ind.level2)
         return levels
 
     def empty_rows(self, last: int, indicator_rows) -> None:
@@ -244,7 +249,7 @@ class _Planner:
         inputs_of = [k for k in ROW_INPUTS if k in self.cols]
         grid = ev.grids.get(sheet)
         for r in range(ev.table.header_row + 1, last + 1):
-            if r in indicator_rows:
+            if r in indicator_rows or (self.rows is not None and r not in self.rows):
                 continue
             if grid is not None and any(not is_blank(grid.get(r - 1, self.cols[k] - 1))
                                         for k in L.INPUT_KEYS if k in self.cols):
@@ -377,11 +382,13 @@ class _Planner:
         return R.IF(R.ISNUMBER(total), known, R.IF(total.eq(""), live["waiting"], live["unscored"]))
 
     # --- cached values ----------------------------------------------------------------------------
-    def evaluate(self) -> None:
+    def evaluate(self, only: set | None = None) -> None:
         book = Book(self.ev.grids)
         for (sheet, r, c), expr in self.exprs.items():
             book.formulas[(sheet, r, c)] = expr
         for (sheet, r, c), expr in self.exprs.items():
+            if only is not None and (sheet, r, c) not in only:
+                continue
             try:
                 value = book.value(sheet, r, c)
             except Unknown:
@@ -406,18 +413,20 @@ def _no_levels(unchanged: Expr) -> Expr:
 
 
 def plan(result, cols: dict[str, int], helpers: list[int], *, last_row: int,
-         survey_rows: dict[str, int] | None = None, keep: bool = False) -> Plan:
+         survey_rows: dict[str, int] | None = None, keep: bool = False, only: set | None = None) -> Plan:
     """Every live formula of ``result``'s workbook, the computed columns at ``cols`` (column key ->
     1-based column), the helper columns at ``helpers``, empty rows down to ``last_row``, question
     sets at ``survey_rows`` (set name -> row on 问卷统计). ``keep``: a value typed where a formula
-    belongs stays (as a spreadsheet recalculating keeps it), the formulas reading it see it."""
-    p = _Planner(result, cols, helpers, keep)
+    belongs stays (as a spreadsheet recalculating keeps it), the formulas reading it see it. ``only``:
+    the (sheet, row, column) cells whose formulas are wanted: indicator rows without one are not compiled
+    (what the wanted ones read there is the result saved in the file), other cells not evaluated."""
+    p = _Planner(result, cols, helpers, keep, only)
     figures = p.figures()
     survey = p.survey(survey_rows or {})
     levels = p.indicators(figures, survey)
     p.empty_rows(last_row, set(levels))
     p.summary(levels)
-    p.evaluate()
+    p.evaluate(only)
     return p.plan
 
 

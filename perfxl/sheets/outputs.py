@@ -203,9 +203,10 @@ def survey_stats(cv: Canvas, name: str, survey, rows: dict[str, int] | None = No
     cv.finish(name)
 
 
-def figures(cv: Canvas, sheet: str, values: dict, live=None) -> None:
+def figures(cv: Canvas, sheet: str, values: dict, live=None, *, results: bool = True) -> None:
     """Fill the 计算结果 / 计算过程 columns of the 派生指标 table on 基础数据 (计算结果 a live
-    formula from ``live`` where it has one)."""
+    formula from ``live`` where it has one). ``results`` False: only 计算过程, each cell keeping its look
+    (the 计算结果 formulas stay as they are)."""
     last = cv.last_row(sheet)
     first_col = cv.column(sheet, 1, 1, last)
     second_col = cv.column(sheet, 2, 1, last)
@@ -219,4 +220,7 @@ def figures(cv: Canvas, sheet: str, values: dict, live=None) -> None:
             break
         fv = values.get(name)
         rows.append([_at(live, sheet, top + 1 + i, 3, fv.value if fv else None), _figure_text(fv)])
-    cv.write(sheet, top + 1, 3, rows, style="computed", fmts=[PCT, None])
+    if results:
+        cv.write(sheet, top + 1, 3, rows, style="computed", fmts=[PCT, None])
+    else:
+        cv.write(sheet, top + 1, 4, [row[1:] for row in rows])

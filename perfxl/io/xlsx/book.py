@@ -473,27 +473,39 @@ class Book:
         self.write(part, _xml(root))
 
     # --- saving ---------------------------------------------------------------------------------
-    def forget_results_reading(self, changed: set[str]) -> int:
-        """The formulas that read the ``changed`` sheets, directly or through other formulas
-        (``depends.reading``), lose their saved results — stale now — and the workbook asks to be
-        recalculated on opening; every other formula keeps its result. Returns how many lost one."""
-        from perfxl.io.xlsx.depends import reading
-
-        sheets: dict[str, Sheet] = {}
+    def formula_texts(self) -> dict[tuple[str, int, int], str | None]:
+        """(sheet, row, column) -> text (without "=") of every formula of the workbook; None where the
+        text is held by another cell (``Sheet.formulas``). Chart sheets hold none."""
         formulas: dict[tuple[str, int, int], str | None] = {}
         for name in self.names():
             try:
-                sheets[name] = self.sheet(name)
+                sheet = self.sheet(name)
             except ValueError:                  # a chart sheet
                 continue
-            formulas.update({(name, r, c): text for (r, c), text in sheets[name].formulas().items()})
+            formulas.update({(name, r, c): text for (r, c), text in sheet.formulas().items()})
+        return formulas
+
+    def results_reading(self, changed: set[str]) -> set[tuple[str, int, int]]:
+        """The formulas that read the ``changed`` sheets, directly or through other formulas
+        (``depends.reading``): their saved results go stale when those sheets' values change."""
+        from perfxl.io.xlsx.depends import reading
+
+        return reading(self.formula_texts(), changed)
+
+    def forget_results(self, cells: set[tuple[str, int, int]]) -> int:
+        """The formulas at ``cells`` lose their saved results (stale now) and the workbook asks to be
+        recalculated on opening; every other formula keeps its result. Returns how many lost one."""
         stale: dict[str, set[tuple[int, int]]] = {}
-        for name, r, c in reading(formulas, changed):
+        for name, r, c in cells:
             stale.setdefault(name, set()).add((r, c))
-        n = sum(sheets[name].drop_cached(cells) for name, cells in stale.items())
+        n = sum(self.sheet(name).drop_cached(rc) for name, rc in stale.items())
         if n:
             self.recalc_on_load()
         return n
+
+    def forget_results_reading(self, changed: set[str]) -> int:
+        """``forget_results`` of the formulas reading the ``changed`` sheets (``results_reading``)."""
+        return self.forget_results(self.results_reading(changed))
 
     def flush(self) -> None:
         self._flush_notes()

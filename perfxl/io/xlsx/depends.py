@@ -46,6 +46,17 @@ def references(formula: str, sheet: str) -> list[Ref] | None:
     return out
 
 
+_SPELLING = re.compile(r"\s+|_xlfn\.|_xlws\.|(?<=TRUE)\(\)|(?<=FALSE)\(\)", re.I)
+
+
+def canonical(formula: str) -> str:
+    """A formula's text as the programs re-spell it on saving made alike — LibreOffice writes ``FALSE()``
+    for ``FALSE``, Excel ``_xlfn.`` before newer functions, either may add spaces — for telling whether a
+    cell still holds a formula perfxl wrote. Text in quotes is kept as it is."""
+    parts = re.split(r'("(?:[^"]|"")*")', formula)
+    return "".join(p if i % 2 else _SPELLING.sub("", p).upper() for i, p in enumerate(parts))
+
+
 def reading(formulas: dict[tuple[str, int, int], str | None], changed: set[str]) -> set[tuple[str, int, int]]:
     """Of ``formulas`` ((sheet, row, column) -> text, None when the text is elsewhere), the cells that read
     a cell of the ``changed`` sheets, directly or through other formulas in ``formulas``."""
