@@ -126,6 +126,23 @@ def test_qualitative_judgement_without_score_points_to_the_score_cell(cli, tmp_p
     assert ("actual_missing", a1(p["rows"]["社会效益指标"], p["col"]["得分"])) in cells
 
 
+def test_a_new_first_level_does_not_take_the_previous_second_level(cli, tmp_path):
+    """A blank 二级指标 where a new 一级 starts is missing (as in the standard sheet), not the 二级 of the
+    一级 above: 社会效益指标 must not be counted under 产出指标's 成本指标."""
+    assert cli("template", "--framework", "自评表", "-o", "f.xlsx").code == 0
+    p = places(tmp_path / "f.xlsx", L.FORM_PROJECT.title)
+    ws = p["ws"]
+    row, col = p["rows"]["社会效益指标"], p["labels"]["二级指标"][1]
+    assert ws.cell(row=row, column=p["labels"]["一级指标"][1]).value == "效益指标"
+    ws.cell(row=row, column=col).value = None
+    ws.parent.save(tmp_path / "f.xlsx")
+    data = cli("score", "f.xlsx", "--json").json()
+    ind = next(i for i in data["indicators"] if i["name"] == "社会效益指标")
+    assert (ind["level1"], ind["level2"]) == ("效益指标", "")
+    assert ("level_missing", a1(row, col)) in {(q["code"], q["cell"]) for q in data["problems"]}
+    assert "nan" not in {lv["name"] for lv in data["levels"]}
+
+
 def test_any_scored_evaluation_exports_into_the_form(cli, tmp_path, soffice):
     src = tmp_path / EXAMPLE.name
     shutil.copy2(EXAMPLE, src)

@@ -101,3 +101,9 @@ def test_remembered_cleaning_is_the_same_cleaning():
     assert V.is_not_applicable(long[0]) and not V.is_not_applicable(long[1])
     assert V._clean_memo.cache_info().currsize >= len(short)
     assert all(len(t) <= V._MEMO_LEN for t in short) and all(len(t) > V._MEMO_LEN for t in long)
+
+
+def test_text_of_a_blank_is_empty_whatever_holds_it():
+    from perfxl.model.text import text_of
+
+    assert text_of(None) == text_of(float("nan")) == "" and text_of(2.0) == "2" and text_of(" 甲 ") == "甲"

@@ -12,7 +12,7 @@ from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.io.read import CellMark, RawBook, SheetGrid, read_book
 from perfxl.model import layout as L
 from perfxl.model.cells import CellRef, cell_ref, col_letter
-from perfxl.model.form import find_form, form_sheet_names, read_form
+from perfxl.model.form import carry_levels, find_form, form_sheet_names, read_form
 from perfxl.model.text import fold, is_blank
 from perfxl.survey.sheet import read_survey
 
@@ -195,14 +195,7 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path, ev_formulas:
             problems.append(problem("row_hidden", file=str(path), sheet=table.sheet, row=excel_row,
                                     cell=cell_ref(excel_row, table.columns["code"]),
                                     column=L.COLUMNS_BY_KEY["code"].header))
-        # merged cells or blanks in 一级/二级 mean "same as above"
-        for k in ("level1", "level2"):
-            if rec.get(k) is None:
-                rec[k] = last[k]
-            else:
-                last[k] = rec[k]
-                if k == "level1":
-                    last["level2"] = None if rec.get("level2") is None else last["level2"]
+        carry_levels(rec, last)
         if isinstance(rec.get("code"), float) and rec["code"].is_integer():
             rec["code"] = int(rec["code"])
         for k, c0 in figure_cols:

@@ -43,6 +43,17 @@ class FormPlaces:
         return table_col
 
 
+def carry_levels(rec: dict[str, Any], last: dict[str, Any]) -> None:
+    """Merged cells or blanks in 一级/二级 mean "same as above" (``last``: the names above, updated); a
+    new 一级 whose 二级 is blank starts without one rather than taking the previous 一级's."""
+    for k in ("level1", "level2"):
+        if rec.get(k) is None:
+            rec[k] = last[k]
+        else:
+            last[k] = rec[k]
+            if k == "level1" and rec.get("level2") is None:
+                last["level2"] = None
+
 def _norm(v: object) -> str:
     return normalize(v) if isinstance(v, str) else ""
 
@@ -167,11 +178,7 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls: A
             rec[k] = v.strip() or None if isinstance(v, str) else v
         if all(v is None for v in rec.values()):
             continue
-        for k in ("level1", "level2"):
-            if rec.get(k) is None:
-                rec[k] = last[k]
-            else:
-                last[k] = rec[k]
+        carry_levels(rec, last)
         if rec.get("weight") is None:
             places.records_only.append(r0 + 1)
             continue

@@ -46,6 +46,8 @@ def text_of(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
+        if value != value:                    # NaN: a blank cell as pandas holds it
+            return ""
         if type(value) is not float and hasattr(value, "as_text"):
             shown: str = value.as_text()      # values.Percent: 0.9 -> '90%', as the cell shows it
             return shown
