@@ -221,6 +221,31 @@ def test_answers_that_look_like_formulas_stay_text(tmp_path, make_workbook):
     assert not cells["满意"].quotePrefix
 
 
+def test_a_new_answer_over_an_old_one_is_written_as_data(tmp_path, make_workbook):
+    """Importing again over earlier answers: a cell that held "=1+1" (quote-prefixed) and now holds a plain
+    answer loses the quote prefix; a date answer shows as a date, not a serial number."""
+    from datetime import datetime
+
+    import numpy as np
+
+    from perfxl.survey.imports import SurveyImport
+
+    def imp(answers: list) -> SurveyImport:
+        return SurveyImport(source=tmp_path / "x.csv", platform=next(iter(L.SURVEY_PLATFORMS)), format="csv",
+                            encoding="UTF-8", sheet=None, header_row=1, questions=["1.服务态度"],
+                            answers=np.array([[a] for a in answers], dtype=object), ids=[1, 2],
+                            groups=[None, None])
+
+    target = _target(make_workbook)
+    write_import(imp(["=1+1", "满意"]), target)
+    write_import(imp(["很满意", datetime(2024, 5, 1)]), target, replace=True)
+    ws = load_workbook(target)[L.SHEET_SURVEY]
+    cells = {c.value: c for row in ws.iter_rows() for c in row if c.value in ("很满意", datetime(2024, 5, 1))}
+    assert set(cells) == {"很满意", datetime(2024, 5, 1)}
+    assert not cells["很满意"].quotePrefix
+    assert cells[datetime(2024, 5, 1)].is_date
+
+
 def test_imported_workbook_opens_in_libreoffice(tmp_path, make_workbook, soffice):
     target = _target(make_workbook)
     write_import(import_export(X.tencent_csv(tmp_path / "t.csv")), target)

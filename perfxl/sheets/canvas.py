@@ -390,8 +390,9 @@ class XmlCanvas(Canvas):
         self._fresh.add(name)
         self._links[name] = []
 
-    def _xf(self, base: int, style, fmt, bold, fill, quote) -> int:
-        key = (base, style, fmt, bold, fill, quote)
+    def _xf(self, base: int, style, bold, fill) -> int:
+        """Format ``base`` with perfxl's look (a cell style, bold, a fill) put on it."""
+        key = (base, style, bold, fill)
         if key not in self._xfs:
             st = self.book.styles
             spec = self.STYLES.get(style, {}) if style else {}
@@ -400,7 +401,7 @@ class XmlCanvas(Canvas):
                 font_spec["bold"] = True
             font = st.font(st.font_of(base), **font_spec) if font_spec else None
             color = FILLS[fill] if fill else spec.get("fill")
-            kw = dict(numfmt=fmt, font=font, fill=color, quote=quote)
+            kw = dict(font=font, fill=color)
             if style:
                 kw.update(border=BORDER_COLOR if spec.get("border") else None, align=spec.get("align"),
                           locked=spec.get("locked"))
@@ -408,20 +409,23 @@ class XmlCanvas(Canvas):
         return self._xfs[key]
 
     def write(self, sheet, row, col, rows, *, style=None, fmts=None, bold=False, fill=None):
-        from perfxl.io.xlsx.values import date_format
-
-        sh = self.book.sheet(sheet)
         for i, values in enumerate(rows):
             for j, v in enumerate(values):
-                r, c = row + i, col + j
                 fmt = fmts[j] if fmts and j < len(fmts) else None
-                plain = v.cached if isinstance(v, Formula) else v
-                fmt = fmt or date_format(plain)
-                if v is None and not (style or fmt or bold or fill) and sh.raw_cell(r, c) is None:
-                    continue
-                quote = looks_like_formula(v)
-                base = 0 if style else sh.style(r, c)
-                sh.put(r, c, v, self._xf(base, style, fmt, bold, fill, quote))
+                self.put(sheet, row + i, col + j, v, style=style, fmt=fmt, bold=bold, fill=fill)
+
+    def put(self, sheet: str, r: int, c: int, v: Any, *, base: int | None = None, style: str | None = None,
+            fmt: str | None = None, bold: bool = False, fill: str | None = None) -> None:
+        """One value written as data (``Book.put_data``: quote prefix, date format) keeping the cell's
+        look, or starting from the format ``base`` (a cellXfs index), with perfxl's look put on it."""
+        sh = self.book.sheet(sheet)
+        if v is None and not (style or fmt or bold or fill) and sh.raw_cell(r, c) is None:
+            return
+        if base is None:
+            base = 0 if style else sh.style(r, c)
+        if style or bold or fill:
+            base = self._xf(base, style, bold, fill)
+        self.book.put_data(sheet, r, c, v, base, numfmt=fmt)
 
     def fill(self, sheet, ref, kind):
         from perfxl.io.xlsx.sheet import split_ref

@@ -374,27 +374,17 @@ def _values(ws) -> list[list[Any]]:
 
 
 class _Writer:
-    """Cells of one XML-level sheet written as data, styled as the sheet has them: a cell keeps its style,
-    a new one takes its row's or column's (what Excel gives a typed cell); text that looks like a formula
-    is quote-prefixed (it stays text when someone edits it)."""
+    """Cells of one XML-level sheet written as data (``Book.put_data``), styled as the sheet has them: a
+    cell keeps its style, a new one takes its row's or column's (what Excel gives a typed cell)."""
 
     def __init__(self, book, name: str):
-        self.book, self.ws = book, book.sheet(name)
-        self._quoted: dict[int, int] = {}
+        self.book, self.ws, self.name = book, book.sheet(name), name
         self._bold: dict[int, int] = {}
 
     def put(self, r: int, c: int, v: Any, style: int | None = None) -> None:
-        from perfxl.model.text import looks_like_formula
-
-        ws = self.ws
-        if v is None and ws.raw_cell(r, c) is None:
+        if v is None and self.ws.raw_cell(r, c) is None:
             return
-        base = ws.style(r, c) if style is None else style
-        if looks_like_formula(v):
-            if base not in self._quoted:
-                self._quoted[base] = self.book.styles.derive(base, quote=True)
-            base = self._quoted[base]
-        ws.put(r, c, v, base)
+        self.book.put_data(self.name, r, c, v, style)
 
     def header(self, r: int, c: int, text: str, heads: list[Any]) -> None:
         """A header cell looking like the others of its row (bold when none has a style)."""
@@ -519,12 +509,14 @@ def _write_over(out: _Writer, old: list[list[Any]], new: list[list[Any]], header
     emptied keeps its style; the header row's new cells look like its others; rows past every row the
     sheet has are made in one pass, styled as their columns."""
     from perfxl.model.text import FORMULA_START
+    from perfxl.model.values import is_date
 
     heads = new[header_row - 1] if header_row - 1 < len(new) else []
     ws = out.ws
     tail = max(len(old), ws.last_row_element(), header_row) + 1    # rows from here on do not exist yet
     rest = new[tail - 1:]
-    if rest and not any(v.__class__ is str and v.startswith(FORMULA_START) for row in rest for v in row):
+    plain = not any((v.__class__ is str and v.startswith(FORMULA_START)) or is_date(v) for row in rest for v in row)
+    if rest and plain:                      # (formula-like text and dates need their cell's format: put)
         styles = [ws.style(tail, c) for c in range(1, max(len(r) for r in rest) + 1)]
         if ws.append_rows(tail, rest, styles) == len(rest):
             new = new[:tail - 1]
