@@ -337,7 +337,7 @@ def export_form(path: PathLike, *, form: str | None = None, output: PathLike | N
     """Score a workbook (any layout perfxl reads) and write it into the official form ``form``
     (项目支出绩效自评表 by default, or 部门整体支出绩效自评表): a new .xlsx, default beside the workbook
     as ``文件名_自评表.xlsx``; an existing file is backed up first."""
-    from perfxl.io.files import atomic_save, backup, ensure_writable
+    from perfxl.io.files import atomic_save, ensure_writable
     from perfxl.model import layout as L
     from perfxl.score.engine import record
     from perfxl.score.pipeline import score_path
@@ -355,8 +355,7 @@ def export_form(path: PathLike, *, form: str | None = None, output: PathLike | N
         target = target.with_suffix(".xlsx")
     result = score_path(path, password)
     ensure_writable(target)
-    saved = backup(target) if target.exists() else None
-    atomic_save(form_workbook(scored_form(result, spec)), target)
+    saved = atomic_save(form_workbook(scored_form(result, spec)), target, keep_backup=True)
     return Exported(target, spec.title, Scored(record(result), result=result), saved)
 
 

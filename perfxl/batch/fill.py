@@ -280,7 +280,7 @@ def _value(key: str, v: Any, roster: Roster, r: int) -> tuple[Any, Problem | Non
 def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Path, *, sheet: str | None = None,
          force: bool = False) -> FillReport:
     """One workbook per roster row in ``outdir``. ``template`` None: the standard template."""
-    from perfxl.io.files import atomic_write_bytes, backup, ensure_writable
+    from perfxl.io.files import atomic_write_bytes, ensure_writable
     from perfxl.io.package import Package
     from perfxl.io.read import read_book
     from perfxl.model.cells import cell_ref
@@ -350,12 +350,8 @@ def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Pat
             if p:
                 item.problems.append(p)
         filled = _filled(data, values, tpath, stale)
-        if target.exists():
-            item.backup = backup(target)
-            item.status = "overwritten"
-        else:
-            item.status = "written"
-        atomic_write_bytes(target, lambda fh, data=filled: fh.write(data))
+        item.backup = atomic_write_bytes(target, lambda fh, data=filled: fh.write(data), keep_backup=True)
+        item.status = "overwritten" if item.backup else "written"
     return FillReport(items, problems)
 
 
@@ -370,14 +366,10 @@ class _Stale:
 
     @classmethod
     def of(cls, template: bytes, sheets: set[str], live: bool, tpath: Path) -> "_Stale":
-        from perfxl.io.xlsx.book import Book
+        from perfxl.io.xlsx.book import edit_package
         from perfxl.io.xlsx.depends import canonical, reading
 
-        try:
-            texts = Book(template).formula_texts()
-        except Exception as e:  # XML perfxl cannot edit
-            raise UnusableInput([problem("write_load_failed", file=str(tpath), path=tpath.name,
-                                         detail=f"{type(e).__name__}: {e}"[:200])]) from None
+        texts, _ = edit_package(template, tpath, lambda book: book.formula_texts())
         return cls({cell: canonical(texts[cell] or "") for cell in reading(texts, sheets)}, live)
 
 
@@ -386,23 +378,18 @@ def _filled(template: bytes, values: list[tuple[_Target, Any]], tpath: Path, sta
     part and cell byte-identical (pictures, charts, buttons, macros, the user's formulas); formula-like
     text stays text, dates get a date format, a cell keeps its look. The formulas reading the filled
     sheets lose their stale results; in a live template perfxl's get the new ones."""
-    from perfxl.io.xlsx.book import Book
+    from perfxl.io.xlsx.book import edit_package
     from perfxl.sheets.canvas import XmlCanvas
 
-    try:
-        book = Book(template)
+    def edit(book) -> None:
         canvas = XmlCanvas(book)
         for t, v in values:
             canvas.write(t.sheet, t.row, t.col, [[v]])
         if values:
             book.forget_results(set(stale.cells))
-        data = book.save()
-        return _refreshed(data, tpath, stale.cells) if stale.live and values and stale.cells else data
-    except UnusableInput:
-        raise
-    except Exception as e:  # XML perfxl cannot edit
-        raise UnusableInput([problem("write_load_failed", file=str(tpath), path=tpath.name,
-                                     detail=f"{type(e).__name__}: {e}"[:200])]) from None
+
+    _, data = edit_package(template, tpath, edit)
+    return _refreshed(data, tpath, stale.cells) if stale.live and values and stale.cells else data
 
 
 def _refreshed(data: bytes, tpath: Path, held: dict[tuple[str, int, int], str]) -> bytes:
@@ -411,12 +398,10 @@ def _refreshed(data: bytes, tpath: Path, held: dict[tuple[str, int, int], str]) 
     calculate (xlwings Lite, pandas, another program's import) sees the right figures."""
     from perfxl.io.package import Package
     from perfxl.io.read import read_book
-    from perfxl.io.xlsx.book import Book
+    from perfxl.io.xlsx.book import edit_package
     from perfxl.model.evaluation import sheets_to_read
     from perfxl.score.pipeline import score_book
     from perfxl.sheets.apply import refresh_results
 
     result = score_book(read_book(Package.of_bytes(data, tpath.with_suffix(".xlsx").name), sheets=sheets_to_read()))
-    book = Book(data)
-    refresh_results(book, result, held)
-    return book.save()
+    return edit_package(data, tpath, lambda book: refresh_results(book, result, held))[1]

@@ -157,12 +157,13 @@ def atomic_write_bytes(path: Path, write, *, keep_backup: bool = False) -> Path 
     return saved
 
 
-def atomic_save(wb, path: Path) -> None:
-    """Save an openpyxl workbook atomically (built in memory: no temporary files elsewhere)."""
+def atomic_save(wb, path: Path, *, keep_backup: bool = False) -> Path | None:
+    """Save an openpyxl workbook atomically (built in memory: no temporary files elsewhere);
+    ``keep_backup`` as ``atomic_write_bytes`` (the backup's path returned)."""
     from perfxl.io.xlsx import workbook_bytes
 
     data = workbook_bytes(wb)
-    atomic_write_bytes(Path(path), lambda fh: fh.write(data))
+    return atomic_write_bytes(Path(path), lambda fh: fh.write(data), keep_backup=keep_backup)
 
 
 def write_failed(path: Path, e: OSError) -> UnusableInput:

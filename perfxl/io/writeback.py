@@ -15,7 +15,7 @@ from pathlib import Path
 
 from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.io.files import MAX_WRITE_CELLS, atomic_write_bytes, ensure_writable, real_target
-from perfxl.io.package import Package, short_error
+from perfxl.io.package import Package
 from perfxl.model import layout as L
 from perfxl.score.engine import Result
 from perfxl.sheets.apply import apply
@@ -89,10 +89,9 @@ def write_back(result: Result, source: str | Path, output: str | Path | None = N
 
 def _edited(package: Package, result: Result, target: Path, report: WriteReport, when: datetime) -> bytes:
     """The package with the result drawn into it at the XML level (bytes, in memory)."""
-    from perfxl.io.xlsx.book import Book
+    from perfxl.io.xlsx.book import edit_package
 
-    try:
-        book = Book(package.data)
+    def edit(book) -> None:
         apply(XmlCanvas(book), result)
         if book.set_macros(target.suffix.lower() == ".xlsm"):
             report.not_carried.append("宏（VBA）")
@@ -100,13 +99,8 @@ def _edited(package: Package, result: Result, target: Path, report: WriteReport,
         book.touch_core(L.COMMENT_AUTHOR, when)
         if book.has_formulas():              # perfxl's values feed them: Excel and LibreOffice recalculate
             book.recalc_on_load()
-        return book.save()
-    except UnusableInput:
-        raise
-    except Exception as e:  # XML perfxl cannot edit (calamine was more lenient)
-        source = package.path
-        raise UnusableInput([problem("write_load_failed", file=str(source), path=source.name,
-                                     detail=f"{type(e).__name__}: {short_error(e)}"[:200])]) from None
+
+    return edit_package(package.data, package.path, edit)[1]
 
 
 def _stamp_written(path: Path, when: datetime) -> None:

@@ -329,8 +329,8 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
     on opening); pictures, charts, controls, macros and everything else stay as they were.
     A backup is made, then the file is replaced atomically."""
     from perfxl.io.files import atomic_write_bytes, ensure_writable
-    from perfxl.io.package import Package, short_error
-    from perfxl.io.xlsx.book import Book
+    from perfxl.io.package import Package
+    from perfxl.io.xlsx.book import edit_package
 
     target = Path(target)
     file = str(target)
@@ -343,17 +343,14 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
                                      detail="文件内容不是 .xlsx/.xlsm（可能是改了扩展名的 .xls 或 .ods）；"
                                             "请先另存为 .xlsx")])
     ensure_writable(target)
-    try:
-        book = Book(package.data)
-        report = _fill(book, imp, file, replace)
+
+    def edit(book) -> ImportWrite:
+        written = _fill(book, imp, file, replace)
         book.forget_results_reading({n for n in (L.match_sheet(L.SHEET_SURVEY, book.names()),
                                                  L.match_sheet(L.SHEET_SURVEY_SETUP, book.names())) if n})
-        data = book.save()
-    except UnusableInput:
-        raise
-    except Exception as e:  # XML perfxl cannot edit (calamine was more lenient)
-        raise UnusableInput([problem("write_load_failed", file=file, path=target.name,
-                                     detail=f"{type(e).__name__}: {short_error(e)}"[:200])]) from None
+        return written
+
+    report, data = edit_package(package.data, target, edit)
     if package.changed():
         raise UnusableInput([problem("file_changed", file=file, path=target.name)])
     report.target = target

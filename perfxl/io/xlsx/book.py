@@ -14,7 +14,10 @@ import struct
 import time
 import zipfile
 import zlib
+from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import TypeVar
 
 from lxml import etree
 
@@ -23,6 +26,8 @@ from perfxl.io.xlsx.sheet import EMPTY, Sheet
 from perfxl.io.xlsx.styles import PARSER, Styles
 from perfxl.io.xlsx.values import shared_strings
 from perfxl.model.cells import col_letter
+
+T = TypeVar("T")
 
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
@@ -604,3 +609,21 @@ def write_zip(book: Book) -> bytes:
 def _deflate(data: bytes) -> tuple[int, int, int, bytes]:
     c = zlib.compressobj(6, zlib.DEFLATED, -15)
     return zipfile.ZIP_DEFLATED, zlib.crc32(data), len(data), c.compress(data) + c.flush()
+
+
+def edit_package(data: bytes, path: Path, edit: Callable[[Book], T]) -> tuple[T, bytes]:
+    """The package ``data`` (the file at ``path``) edited in memory by ``edit`` at the XML level: what
+    ``edit`` returns and the new package's bytes. XML perfxl cannot edit (calamine reads more leniently)
+    is refused naming the file; a refusal ``edit`` raises passes through."""
+    from perfxl.check.problems import UnusableInput, problem
+    from perfxl.io.package import short_error
+
+    try:
+        book = Book(data)
+        value = edit(book)
+        return value, book.save()
+    except UnusableInput:
+        raise
+    except Exception as e:  # XML perfxl cannot edit
+        raise UnusableInput([problem("write_load_failed", file=str(path), path=path.name,
+                                     detail=f"{type(e).__name__}: {short_error(e)}"[:200])]) from None
