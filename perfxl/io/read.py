@@ -85,6 +85,10 @@ class SheetGrid:
     def height(self) -> int:
         return len(self.rows)
 
+    def column(self, c: int) -> list[Any]:
+        """The values of column ``c`` (0-based), row 1 first."""
+        return [self.get(r, c) for r in range(len(self.rows))]
+
 
 @dataclass
 class RawBook:

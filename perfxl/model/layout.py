@@ -6,6 +6,7 @@ refers to columns and fields by their English key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from perfxl.model.text import normalize as normalize  # re-exported: callers match headers with L.normalize
 
@@ -413,6 +414,23 @@ MARKS_HEADER = "perfxl已标记"
 #: 得分率), so that a figure a person types there later is told apart from perfxl's own
 WRITTEN_HEADER = "perfxl已写入"
 FIGURE_HEADER = ("派生指标", "公式", "计算结果", "计算过程")
+
+
+def figure_rows(first: list[Any], second: list[Any]) -> list[tuple[int, Any]]:
+    """The 派生指标 table on 基础数据 from the sheet's columns A and B (lists from row 1): (0-based row,
+    name) of each figure under its header, down to the first blank name; none without the header."""
+    from perfxl.model.text import is_blank
+
+    top = next((r for r, (a, b) in enumerate(zip(first, second)) if a == FIGURE_HEADER[0] and b == FIGURE_HEADER[1]),
+               None)
+    if top is None:
+        return []
+    out = []
+    for r in range(top + 1, len(first)):
+        if is_blank(first[r]):
+            break
+        out.append((r, first[r]))
+    return out
 
 # --- live formulas (a workbook that scores itself in Excel, WPS and LibreOffice) ----------------
 

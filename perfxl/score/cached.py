@@ -133,14 +133,7 @@ def _figures(result: Any, grid: SheetGrid | None, sheet: str | None, compare: Co
     if grid is None or not grid.formula_cells:
         return
     values = result.checked.figures
-    top = next((r for r in range(grid.height) if grid.get(r, 0) == L.FIGURE_HEADER[0]
-                and grid.get(r, 1) == L.FIGURE_HEADER[1]), None)
-    if top is None:
-        return
-    for r0 in range(top + 1, grid.height):
-        name = grid.get(r0, 0)
-        if is_blank(name):
-            break
+    for r0, name in L.figure_rows(grid.column(0), grid.column(1)):
         fv = values.get(name)
         compare(sheet, r0, 2, fv.value if fv is not None else None, f"{name}（{L.FIGURE_HEADER[2]}）",
                 RATE_TOLERANCE)

@@ -118,15 +118,8 @@ class _Planner:
         grid = ev.grids.get(ev.basic_sheet) if ev.basic_sheet else None
         if grid is None:
             return out
-        top = next((r for r in range(grid.height) if grid.get(r, 0) == L.FIGURE_HEADER[0]
-                    and grid.get(r, 1) == L.FIGURE_HEADER[1]), None)
-        if top is None:
-            return out
         zero = Ref(ev.zero_rule[1]) if ev.zero_rule else None
-        for r0 in range(top + 1, grid.height):
-            name = grid.get(r0, 0)
-            if is_blank(name):
-                break
+        for r0, name in L.figure_rows(grid.column(0), grid.column(1)):
             fig = F.lookup(name)
             if fig is None:
                 continue

@@ -210,17 +210,15 @@ def figures(cv: Canvas, sheet: str, values: dict, live=None, *, results: bool = 
     last = cv.last_row(sheet)
     first_col = cv.column(sheet, 1, 1, last)
     second_col = cv.column(sheet, 2, 1, last)
-    top = next((i + 1 for i, (a, b) in enumerate(zip(first_col, second_col))
-                if a == L.FIGURE_HEADER[0] and b == L.FIGURE_HEADER[1]), None)
-    if top is None:
+    found = L.figure_rows(first_col, second_col)
+    if not found:
         return
+    top = found[0][0] + 1                                  # the first figure's row (1-based)
     rows = []
-    for i, name in enumerate(first_col[top:]):
-        if not name:
-            break
+    for r0, name in found:
         fv = values.get(name)
-        rows.append([_at(live, sheet, top + 1 + i, 3, fv.value if fv else None), _figure_text(fv)])
+        rows.append([_at(live, sheet, r0 + 1, 3, fv.value if fv else None), _figure_text(fv)])
     if results:
-        cv.write(sheet, top + 1, 3, rows, style="computed", fmts=[PCT, None])
+        cv.write(sheet, top, 3, rows, style="computed", fmts=[PCT, None])
     else:
-        cv.write(sheet, top + 1, 4, [row[1:] for row in rows])
+        cv.write(sheet, top, 4, [row[1:] for row in rows])
