@@ -282,6 +282,8 @@ DEFAULT_SURVEY_OPTIONS = (("非常满意", 1.0, True), ("满意", 0.8, True), ("
 SURVEY_STATS_RATE, SURVEY_STATS_SATISFIED = "得分率", "满意率"
 SURVEY_STATS_SET_HEADERS = ("题组", "对象类别", "题目", "数据来源", "样本量（份）", "有效回答", SURVEY_STATS_RATE,
                             SURVEY_STATS_SATISFIED, "得分率计算", "满意率计算")
+#: 问卷统计: the first hidden helper column after the set table (each set's counts)
+SURVEY_STATS_HELPER_COL = len(SURVEY_STATS_SET_HEADERS) + 1
 SURVEY_STATS_OPTION_HEADERS = ("选项", "分值", "计入满意", "人数", "占比")
 SURVEY_SOURCE_LABELS = {False: "问卷（逐份答卷）", True: "问卷汇总（选项计数）"}
 #: 数据来源 prefixes: a question set's 得分率, or its satisfaction rate
@@ -364,6 +366,11 @@ SUMMARY_HEADERS = ("一级指标", "二级指标", "分值", "得分", "得分�
 SUMMARY_TITLE = "绩效评价得分汇总"
 #: the head of 得分汇总 (column A), each with its value in column B
 SUMMARY_HEAD = {"unit": "单位名称", "year": "评价年度", "total": "总分", "grade": "等级", "status": "状态"}
+#: 得分汇总: the head lines (单位名称 … 状态) from this row down, labels in A and values in B
+SUMMARY_HEAD_ROW = 2
+SUMMARY_HEAD_ROWS = {key: SUMMARY_HEAD_ROW + i for i, key in enumerate(SUMMARY_HEAD)}
+#: 得分汇总: the line under the head explaining a 总分 converted for 不适用 indicators (when there is one)
+SUMMARY_CONVERSION_ROW = SUMMARY_HEAD_ROW + len(SUMMARY_HEAD)
 SUMMARY_SUBTOTAL, SUMMARY_TOTAL = "小计", "合计"
 #: the 状态 of a live 得分汇总 when the workbook's own formulas decide it
 SUMMARY_STATUS_LIVE = {"waiting": "未完成：尚有指标未填写实际值", "unscored": "未完成：有指标需要运行 perfxl 校验",

@@ -198,7 +198,7 @@ def refresh_results(book, result: Result, held: dict[tuple[str, int, int], str])
 
 def _survey_helpers(cv: Canvas, plan, rows: dict[str, int]) -> None:
     """The hidden count cells the 问卷统计 rates read, after the set table."""
-    first = len(L.SURVEY_STATS_SET_HEADERS) + 1
+    first = L.SURVEY_STATS_HELPER_COL
     cols = list(range(first, first + plan.survey_helpers))
     if not cols or not rows:
         return

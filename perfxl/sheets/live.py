@@ -165,7 +165,7 @@ class _Planner:
             return out
         sheet = L.SHEET_SURVEY_STATS
         compiled = set_formulas(self.ev, self.result.checked.survey)
-        first = len(L.SURVEY_STATS_SET_HEADERS) + 1         # hidden helper columns: the set's counts
+        first = L.SURVEY_STATS_HELPER_COL                    # hidden helper columns: the set's counts
         for name, row in rows.items():
             rate_cell = f"{col_letter(SURVEY_RATE_COL)}{row}"
             sat_cell = f"{col_letter(SURVEY_SATISFIED_COL)}{row}"
@@ -254,7 +254,7 @@ class _Planner:
     # --- 得分汇总 ---------------------------------------------------------------------------------
     def summary(self, levels: dict[int, tuple[str, str | None]]) -> None:
         from perfxl.rules.formula.sheet import column_runs
-        from perfxl.sheets.outputs import SUMMARY_HEAD_ROW, summary_rows
+        from perfxl.sheets.outputs import summary_rows
 
         ev, sheet, name = self.ev, self.sheet, L.SHEET_SUMMARY
         result = self.result
@@ -286,7 +286,7 @@ class _Planner:
             if lvl.level == 1:
                 l1_scores.append(Ref(f"D{r}"))
                 l1_weights.append(Ref(f"C{r}"))
-        head = {key: SUMMARY_HEAD_ROW + i for i, key in enumerate(L.SUMMARY_HEAD)}
+        head = L.SUMMARY_HEAD_ROWS
         total = S.total(l1_scores) if l1_scores else _no_levels(unchanged)
         if na_rows:                      # 合计 shows the sum of the applicable scores; 总分 converts it
             self.put(name, f"D{total_row}", total)
@@ -303,7 +303,7 @@ class _Planner:
             self.put(name, f"D{total_row}", Ref(f"B{head['total']}"))
         self.put(name, f"E{total_row}", S.ratio(Ref(f"D{total_row}"), Ref(f"C{total_row}")))
         if na_rows:
-            self.put(name, f"B{SUMMARY_HEAD_ROW + len(L.SUMMARY_HEAD)}", self.conversion_line(Ref(f"B{head['total']}")))
+            self.put(name, f"B{L.SUMMARY_CONVERSION_ROW}", self.conversion_line(Ref(f"B{head['total']}")))
         if deferred:
             self.summary_markers(level_rows, total_row)
 
@@ -345,10 +345,8 @@ class _Planner:
 
     def summary_markers(self, level_rows, total_row: int) -> None:
         """得分汇总 left to perfxl: roll-ups, 总分 and 等级 show the marker."""
-        from perfxl.sheets.outputs import SUMMARY_HEAD_ROW
-
         name = L.SHEET_SUMMARY
-        head = {key: SUMMARY_HEAD_ROW + i for i, key in enumerate(L.SUMMARY_HEAD)}
+        head = L.SUMMARY_HEAD_ROWS
         for r in [*(row for row, _ in level_rows), total_row]:
             for c in "CDE":
                 self.put(name, f"{c}{r}", marker())

@@ -30,10 +30,6 @@ def _figure_text(fv) -> str:
     return fv.reason or "未计算"
 
 
-#: 得分汇总: the first head row (单位名称 …)
-SUMMARY_HEAD_ROW = 2
-
-
 def conversion_line(result) -> str | None:
     """The head line that explains a total converted for 不适用 indicators (None: nothing converted)."""
     conv = getattr(result, "conversion", None)
@@ -47,7 +43,7 @@ def conversion_line(result) -> str | None:
 def summary_rows(result) -> tuple[list[tuple[int, object]], int]:
     """Where 得分汇总 draws each level of ``result`` (row, LevelResult) and its 合计 row."""
     levels = list(result.levels) if result is not None else []
-    top = SUMMARY_HEAD_ROW + len(L.SUMMARY_HEAD) + (conversion_line(result) is not None) + 1
+    top = L.SUMMARY_CONVERSION_ROW + (conversion_line(result) is not None) + 1
     return [(top + 1 + i, lvl) for i, lvl in enumerate(levels)], top + 1 + len(levels)
 
 
@@ -66,14 +62,14 @@ def summary(cv: Canvas, name: str, result=None, info: dict | None = None, live=N
               "total": result.total if result is not None else None,
               "grade": result.grade if result is not None else None, "status": status(result)}
     keys = list(L.SUMMARY_HEAD)
-    cv.write(name, SUMMARY_HEAD_ROW, 1, [[L.SUMMARY_HEAD[k]] for k in keys], style="plain", bold=True)
-    cv.write(name, SUMMARY_HEAD_ROW, 2, [[_at(live, name, SUMMARY_HEAD_ROW + i, 2, values[k])]
+    cv.write(name, L.SUMMARY_HEAD_ROW, 1, [[L.SUMMARY_HEAD[k]] for k in keys], style="plain", bold=True)
+    cv.write(name, L.SUMMARY_HEAD_ROW, 2, [[_at(live, name, L.SUMMARY_HEAD_ROW + i, 2, values[k])]
                                          for i, k in enumerate(keys)], style="computed")
-    r_total = SUMMARY_HEAD_ROW + keys.index("total")
+    r_total = L.SUMMARY_HEAD_ROWS["total"]
     cv.write(name, r_total, 2, [[_at(live, name, r_total, 2, values["total"])]], style="computed", fmts=[NUM])
     line = conversion_line(result) if result is not None else None
     if line is not None:
-        r_line = SUMMARY_HEAD_ROW + len(keys)
+        r_line = L.SUMMARY_CONVERSION_ROW
         cv.write(name, r_line, 1, [[L.INFO_BY_KEY["na_method"].label]], style="plain", bold=True)
         cv.write(name, r_line, 2, [[_at(live, name, r_line, 2, line)]], style="computed")
     rows, total_row = summary_rows(result)
