@@ -270,9 +270,14 @@ class _Planner:
         elif guard is not None:
             unchanged = R.AND(unchanged, guard)
         l1_scores, l1_weights = [], []
+        rows1: dict[Any, list[int]] = {}
+        rows2: dict[tuple[Any, Any], list[int]] = {}
+        for row, (l1, l2) in levels.items():
+            if row not in na_rows:
+                rows1.setdefault(l1, []).append(row)
+                rows2.setdefault((l1, l2), []).append(row)
         for r, lvl in level_rows:
-            members = [row for row, (l1, l2) in levels.items() if row not in na_rows
-                       and l1 == (lvl.name if lvl.level == 1 else lvl.parent) and (lvl.level == 1 or l2 == lvl.name)]
+            members = rows1.get(lvl.name, []) if lvl.level == 1 else rows2.get((lvl.parent, lvl.name), [])
             if members:
                 weights = column_runs(self.letter["weight"], members, sheet)
                 scores = column_runs(self.letter["score"], members, sheet)
@@ -370,7 +375,7 @@ class _Planner:
         result = self.result
         known = status(result) if result.total is not None else L.SUMMARY_STATUS_LIVE["computed"]
         live = L.SUMMARY_STATUS_LIVE
-        return R.IF(R.ISNUMBER(total), known, R.IF(total.eq(""), live["waiting"], live["unscored"]))
+        return R.by_state(total, known, live["waiting"], live["unscored"])
 
     # --- cached values ----------------------------------------------------------------------------
     def evaluate(self, only: set | None = None) -> None:

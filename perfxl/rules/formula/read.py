@@ -112,6 +112,12 @@ def contains(hay, needle: str) -> Expr:
     return ISNUMBER(call("FIND", needle, hay))
 
 
+def by_state(x: Expr, number, blank, other) -> Expr:
+    """What a formula shows by the state of the cell ``x`` it reads: ``number`` while it shows a number,
+    ``blank`` while it is empty (an input not typed yet), ``other`` for anything else (text, the marker)."""
+    return IF(ISNUMBER(x), number, IF(x.eq(""), blank, other))
+
+
 def is_number_cell(a: Expr) -> Expr:
     """A number typed in the cell (a logical value is a number in LibreOffice: excluded)."""
     return AND(ISNUMBER(a), NOT(call("ISLOGICAL", a)))

@@ -254,7 +254,7 @@ def compile_row(raw: Mapping[str, Any], cells: RowCells) -> RowFormulas:
         rule = m                         # from the start: this row needs perfxl
     rule_ref = Ref(cells.rule_score)
     w = weight_of(Ref(cells.weight))
-    from_rule = R.IF(R.ISNUMBER(rule_ref), rule_ref, R.IF(rule_ref.eq(""), "", m))
+    from_rule = R.by_state(rule_ref, rule_ref, "", m)
     if cells.evaluator_score:
         e = Ref(cells.evaluator_score)
         given = R.IF(R.is_number_cell(e),
@@ -263,6 +263,5 @@ def compile_row(raw: Mapping[str, Any], cells: RowCells) -> RowFormulas:
     else:
         score = call("IFERROR", from_rule, m)
     score_ref = Ref(cells.score) if cells.score else None
-    rate = call("IFERROR", R.IF(R.ISNUMBER(score_ref), score_ref / w, R.IF(score_ref.eq(""), "", m)), m) \
-        if score_ref else m
+    rate = call("IFERROR", R.by_state(score_ref, score_ref / w, "", m), m) if score_ref else m
     return RowFormulas(rule, score, rate, tuple(ctx.helpers), compiled, reason)

@@ -81,7 +81,7 @@ def row_state(score: Ref, levels: Sequence[tuple[Ref, object]], na_cells: Sequen
     """The state of one indicator row, from its 得分 cell, its level cells (compiled values) and the
     cells that may say it does not apply (``na_cells``: 实际值, 计分方法)."""
     unscored = R.IF(maybe_not_applicable(na_cells), MAYBE_NA, UNSCORED) if na_cells else UNSCORED
-    by_score = R.IF(R.ISNUMBER(score), SCORED, R.IF(score.eq(""), WAITING, unscored))
+    by_score = R.by_state(score, SCORED, WAITING, unscored)
     same = [R.same_text(ref, raw) for ref, raw in levels]
     return _safe_number(R.IF(R.AND(*same), by_score, REGROUPED) if same else by_score)
 
@@ -188,7 +188,7 @@ def grade(total: Expr, table: GradeTable | None,
         chain: Expr = lift(defaults[-1][0])
         for label, minimum in reversed(list(defaults[:-1])):
             chain = R.IF(total.ge(minimum - 1e-9), label, chain)
-        return _safe(R.IF(R.ISNUMBER(total), chain, R.IF(total.eq(""), "", marker())))
+        return _safe(R.by_state(total, chain, "", marker()))
     checks: list[Expr] = []
     labels = [lab for lab, _ in table.rows]
     mins = [m for _, m in table.rows]
@@ -206,7 +206,7 @@ def grade(total: Expr, table: GradeTable | None,
     for lab, m in reversed(list(zip(labels[:-1], mins[:-1]))):
         chain = R.IF(total.ge(m - 1e-9), lab, chain)
     valid = R.AND(*checks)
-    return _safe(R.IF(R.ISNUMBER(total), R.IF(valid, chain, marker()), R.IF(total.eq(""), "", marker())))
+    return _safe(R.by_state(total, R.IF(valid, chain, marker()), "", marker()))
 
 
 # --- 基础数据: derived figures ------------------------------------------------------------------
