@@ -42,6 +42,10 @@ def test_summary_workbooks_in_the_folder_are_skipped_not_rejected(example, tmp_p
     assert all("是 perfxl 写出的汇总工作簿" in s["reason"] for s in data["skipped"])
     (rejected,) = data["rejected"]
     assert rejected["file"].endswith("别的表.xlsx") and "缺少工作表“指标评分”" in rejected["reason"]
+    # scoring a summary by mistake says what it is, not that a sheet is missing
+    run = cli("score", folder / "汇总.xlsx", "--json")
+    assert run.code == 2 and run.json()["problems"][0]["code"] == "summary_not_evaluation"
+    assert "perfxl report" in run.json()["problems"][0]["fix"]
 
 
 def test_a_summary_written_elsewhere_finds_its_workbooks_from_anywhere(example, tmp_path, cli):

@@ -132,7 +132,7 @@ def _as_record(path: str, result) -> "FileRecord | Unusable":
     from perfxl.score.engine import record
 
     if isinstance(result, UnusableInput):
-        if result.problems and result.problems[0].code == "sheet_missing" and _is_summary(path):
+        if result.problems and result.problems[0].code == "summary_not_evaluation":
             return _unusable(path, [problem("consolidate_summary_file", file=path, path=Path(path).name)])
         return _unusable(path, result.problems)
     try:
@@ -142,19 +142,6 @@ def _as_record(path: str, result) -> "FileRecord | Unusable":
     except Exception as e:  # one broken file must not stop a run over thousands
         return _unusable(path, [problem("consolidate_internal", file=path, path=Path(path).name,
                                         detail=f"{type(e).__name__}: {e}"[:300])])
-
-
-def _is_summary(path: str) -> bool:
-    """A summary workbook (``reopen.is_summary``), not a submission; judged by its sheet names."""
-    import python_calamine
-
-    from perfxl.batch.reopen import is_summary
-
-    try:
-        names = python_calamine.CalamineWorkbook.from_path(path).sheet_names
-    except Exception:  # unreadable: left to the refusal it already has
-        return False
-    return is_summary(names)
 
 
 def score_file(path: str, password: str | None = None) -> "FileRecord | Unusable":

@@ -3,7 +3,6 @@ and the panel method its 汇总说明 states, so that a report made from it is t
 (panel figures, ranks), not each evaluator separately."""
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,15 +19,6 @@ class SummaryBook:
     missing: list[Problem] = field(default_factory=list)
 
 
-def is_summary(sheet_names: Iterable[str]) -> bool:
-    """The sheets of a summary workbook perfxl wrote (汇总 with its 汇总说明) or of the administrator's
-    汇总 workbook (汇总设置): not an evaluation workbook, whatever else it holds."""
-    names = list(sheet_names)
-    if L.match_sheet(L.SHEET_INDICATORS, names):
-        return False
-    return L.SHEET_CONS_SETUP in names or {L.SHEET_CONS_SUMMARY, L.SHEET_CONS_README} <= set(names)
-
-
 def read_summary(path: Path, password: str | None = None) -> SummaryBook | None:
     """The summary workbook at ``path``, or None when it is not one (e.g. an evaluation workbook)."""
     from perfxl.io.read import read_book
@@ -38,7 +28,7 @@ def read_summary(path: Path, password: str | None = None) -> SummaryBook | None:
     except UnusableInput:
         return None
     grid = book.sheets.get(L.SHEET_CONS_SUMMARY)
-    if grid is None or not is_summary(book.sheet_names):
+    if grid is None or not L.is_summary(book.sheet_names):
         return None
     header = next((i for i, row in enumerate(grid.rows[:10]) if L.CONS_HEADERS["files"] in row), None)
     if header is None:

@@ -5,6 +5,7 @@ refers to columns and fields by their English key.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -485,6 +486,15 @@ SHEET_CONS_SURVEY = "问卷得分率"        # written when some workbook has a 
 SHEET_CONS_REJECTED = "未纳入文件"
 SHEET_CONS_CHARTS = "图表"
 SHEET_CONS_README = "汇总说明"
+
+def is_summary(sheet_names: Iterable[str]) -> bool:
+    """The sheets of a summary workbook perfxl wrote (汇总 with its 汇总说明) or of the administrator's
+    汇总 workbook (汇总设置): not an evaluation workbook, whatever else it holds."""
+    names = list(sheet_names)
+    if match_sheet(SHEET_INDICATORS, names):
+        return False
+    return SHEET_CONS_SETUP in names or {SHEET_CONS_SUMMARY, SHEET_CONS_README} <= set(names)
+
 
 #: column key -> header, for every table of the summary workbook (and the DataFrames of the API)
 CONS_HEADERS: dict[str, str] = {
