@@ -75,12 +75,11 @@ class Package:
             return ".xls"
         if not self.is_zip:
             return named
-        names = set(self.zip.namelist())
-        if "xl/workbook.bin" in names:
-            return ".xlsb"
-        if "mimetype" in names and self.zip.read("mimetype").startswith(b"application/vnd.oasis.opendocument"):
-            return ".ods"
-        return named if named in (".xlsx", ".xlsm") else ".xlsm" if "xl/vbaProject.bin" in names else ".xlsx"
+        zipped = zip_kind(self.zip)
+        if zipped is not None:
+            return zipped
+        return named if named in (".xlsx", ".xlsm") else ".xlsm" if "xl/vbaProject.bin" in self.zip.NameToInfo \
+            else ".xlsx"
 
     @property
     def is_zip(self) -> bool:
@@ -202,9 +201,10 @@ def check_package(data: bytes, path: Path, *, full: bool = True) -> zipfile.ZipF
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         verify_members(zf, path, full=full)
-        if "content.xml" in zf.NameToInfo and "xl/workbook.xml" not in zf.NameToInfo:
+        kind = zip_kind(zf)
+        if kind == ".ods":
             _check_ods_extent(read_member(zf, "content.xml"), path)   # calamine reads every table at once
-        if "xl/workbook.bin" in zf.NameToInfo:
+        elif kind == ".xlsb":
             for name in zf.NameToInfo:
                 if name.startswith("xl/worksheets/") and name.endswith(".bin"):
                     _check_xlsb_extent(read_member(zf, name), path, name)
@@ -213,6 +213,17 @@ def check_package(data: bytes, path: Path, *, full: bool = True) -> zipfile.ZipF
     except (zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError, ValueError) as e:
         raise refuse("file_unreadable", path, detail=f"压缩包无法解开（{short_error(e)}）") from None
     return zf
+
+
+def zip_kind(zf: zipfile.ZipFile) -> str | None:
+    """A zip package's format when it is not .xlsx/.xlsm, by its members: ".xlsb" (a binary
+    workbook) or ".ods" (OpenDocument: content.xml, no xl/workbook.xml); None otherwise."""
+    names = zf.NameToInfo
+    if "xl/workbook.bin" in names:
+        return ".xlsb"
+    if "content.xml" in names and "xl/workbook.xml" not in names:
+        return ".ods"
+    return None
 
 
 def verify_members(zf: zipfile.ZipFile, path: Path, *, full: bool) -> None:

@@ -26,6 +26,7 @@ from perfxl.io.package import (
     read_member,
     refuse,
     short_error,
+    zip_kind,
 )
 from perfxl.model.cells import col_index
 from perfxl.model.text import strip_illegal
@@ -258,7 +259,7 @@ def _scan_sheets(package: Package, sheets: list[str], formats: set[str]) -> dict
     path = package.path
     try:
         zf = package.zip
-        if "xl/workbook.xml" not in zf.NameToInfo and "content.xml" in zf.NameToInfo:
+        if zip_kind(zf) == ".ods":
             return _scan_ods(zf, [s for s in sheets if s in formats])
         try:
             parts = sheet_parts(zf)
