@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 from perfxl.check.problems import ERROR, Problem, problem
 from perfxl.check.validate import Checked, Indicator, sort_problems
 from perfxl.model import layout as L
+from perfxl.model.records import LevelRecord  # a level's 分值 is that of its applicable indicators
 from perfxl.model.values import fmt_num, fmt_pct, fmt_score, round2
 from perfxl.rules import RuleError, evaluate_rows, multi
 
@@ -53,22 +54,6 @@ class IndicatorResult:
         return round2(round2(given) - rule)
 
 
-@dataclass
-class LevelResult:
-    level: int
-    name: str
-    parent: str | None
-    weight: float                         # the 分值 of its applicable indicators (不适用 ones excluded)
-    score: float | None
-    declared: float | None = None
-
-    @property
-    def rate(self) -> float | None:
-        if self.score is None or not self.weight:
-            return None
-        return self.score / self.weight
-
-
 @dataclass(frozen=True)
 class Conversion:
     """How the total was made from the scores when some indicators do not apply."""
@@ -107,7 +92,7 @@ class Conversion:
 class Result:
     checked: Checked
     indicators: list[IndicatorResult]
-    levels: list[LevelResult]
+    levels: list[LevelRecord]
     total: float | None
     grade: str | None
     problems: list[Problem] = field(default_factory=list)
@@ -255,9 +240,9 @@ def score_indicator(ind: Indicator, rule: RuleResult | None = None, *,
     return res, errors
 
 
-def _rollup(checked: Checked, results: list[IndicatorResult]) -> tuple[list[LevelResult], float | None]:
+def _rollup(checked: Checked, results: list[IndicatorResult]) -> tuple[list[LevelRecord], float | None]:
     ev = checked.evaluation
-    levels: list[LevelResult] = []
+    levels: list[LevelRecord] = []
     order1: dict[str, list[IndicatorResult]] = {}
     order2: dict[tuple[str, str], list[IndicatorResult]] = {}
     for r in results:
@@ -274,14 +259,14 @@ def _rollup(checked: Checked, results: list[IndicatorResult]) -> tuple[list[Leve
     for name1, rs1 in order1.items():
         w1, s1 = total_of(rs1)
         lvl1 = ev.levels1.get(name1)
-        levels.append(LevelResult(1, name1, None, w1, s1, lvl1.declared if lvl1 else None))
+        levels.append(LevelRecord(1, name1, None, w1, s1, lvl1.declared if lvl1 else None))
         grand.append(s1)
         for (p, name2), rs2 in order2.items():
             if p != name1:
                 continue
             w2, s2 = total_of(rs2)
             lvl2 = ev.levels2.get((p, name2))
-            levels.append(LevelResult(2, name2, name1, w2, s2, lvl2.declared if lvl2 else None))
+            levels.append(LevelRecord(2, name2, name1, w2, s2, lvl2.declared if lvl2 else None))
     known = [s for s in grand if s is not None]
     total = None if (not grand or len(known) < len(grand)) else round2(sum(known))
     return levels, total
@@ -373,7 +358,7 @@ def record(result: Result, *, compact: bool = False) -> "FileRecord":
     """The scored workbook as a FileRecord (frozen, picklable, English field names). ``compact``:
     figures only, as ``FileRecord.compact()`` gives, built directly (consolidation, per workbook)."""
     from perfxl.model.cells import col_letter
-    from perfxl.model.records import FigureRecord, FileRecord, IndicatorRecord, LevelRecord
+    from perfxl.model.records import FigureRecord, FileRecord, IndicatorRecord
 
     ev = result.checked.evaluation
     # compact records of thousands of workbooks share their repeating texts (one object per text)
@@ -392,8 +377,7 @@ def record(result: Result, *, compact: bool = False) -> "FileRecord":
             source=i.source, source_text="" if compact else i.source_text, applicable=i.applicable))
     if compact:
         return _compact_record(result, ev, tuple(inds))
-    levels = tuple(LevelRecord(lv.level, lv.name, lv.parent, lv.weight, lv.score, lv.declared)
-                   for lv in result.levels)
+    levels = tuple(result.levels)
     figures = tuple(FigureRecord(f.name, f.value, f.text) for f in result.figures)
     survey = () if result.survey is None else tuple(_survey_record(s) for s in result.survey.sets.values())
     name_col = ev.table.columns.get("name")
@@ -455,7 +439,7 @@ def _same(v: _T) -> _T:
 
 def _compact_record(result: Result, ev: Evaluation, inds: tuple[IndicatorRecord, ...]) -> FileRecord:
     from perfxl.model.cells import col_letter
-    from perfxl.model.records import FileRecord, LevelRecord
+    from perfxl.model.records import FileRecord
 
     errors = tuple(p for p in result.problems if p.severity == ERROR)
     name_col = ev.table.columns.get("name")

@@ -41,7 +41,7 @@ def conversion_line(result) -> str | None:
 
 
 def summary_rows(result) -> tuple[list[tuple[int, object]], int]:
-    """Where 得分汇总 draws each level of ``result`` (row, LevelResult) and its 合计 row."""
+    """Where 得分汇总 draws each level of ``result`` (row, LevelRecord) and its 合计 row."""
     levels = list(result.levels) if result is not None else []
     top = L.SUMMARY_CONVERSION_ROW + (conversion_line(result) is not None) + 1
     return [(top + 1 + i, lvl) for i, lvl in enumerate(levels)], top + 1 + len(levels)

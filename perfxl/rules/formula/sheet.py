@@ -160,7 +160,7 @@ def converted_total(raw: Ref, method: str, applicable: Expr, excluded: Expr, gua
 
 
 def ratio(score: Expr, weight: Expr) -> Expr:
-    """得分率 of a level: 得分 / 分值 (LevelResult.rate); empty while the score waits for input."""
+    """得分率 of a level: 得分 / 分值 (LevelRecord.rate); empty while the score waits for input."""
     ok = R.AND(R.ISNUMBER(score), R.ISNUMBER(weight))
     return _safe(R.IF(ok, R.IF(weight.ne(0), score / weight, marker()), R.IF(score.eq(""), "", marker())))
 
