@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from packages import sheet_xml
 
 from perfxl.model import layout as L
 from perfxl.rules.formula.expr import FORBIDDEN, FUNCTIONS, functions_in
@@ -27,20 +28,13 @@ def formulas(path: Path) -> dict[tuple[str, str], tuple[str, bytes | None, bytes
     from html import unescape
 
     out = {}
-    with zipfile.ZipFile(path) as zf:
-        book = zf.read("xl/workbook.xml").decode()
-        rels = zf.read("xl/_rels/workbook.xml.rels").decode()
-        targets = {m.group(1): m.group(2) for m in re.finditer(r'Id="(rId\d+)"[^>]*Target="([^"]+)"', rels)}
-        targets |= {m.group(2): m.group(1) for m in re.finditer(r'Target="([^"]+)"[^>]*Id="(rId\d+)"', rels)}
-        for m in re.finditer(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="(rId\d+)"', book):
-            part = targets[m.group(2)].lstrip("/")
-            part = part if part.startswith("xl/") else "xl/" + part
-            for c in _CELL.finditer(zf.read(part)):
-                f = _F.search(c.group(3))
-                if f:
-                    v = re.search(rb"<v>(.*?)</v>", c.group(3))
-                    out[(unescape(m.group(1)), c.group(1).decode())] = (
-                        unescape(f.group(1).decode()), v.group(1) if v else None, c.group(2))
+    for sheet, xml in sheet_xml(path).items():
+        for c in _CELL.finditer(xml):
+            f = _F.search(c.group(3))
+            if f:
+                v = re.search(rb"<v>(.*?)</v>", c.group(3))
+                out[(sheet, c.group(1).decode())] = (unescape(f.group(1).decode()), v.group(1) if v else None,
+                                                     c.group(2))
     return out
 
 

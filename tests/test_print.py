@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from packages import sheet_xml
 
 from perfxl.model import layout as L
 
@@ -56,19 +57,7 @@ def written(tmp_path_factory) -> dict[str, Path]:
 
 def sheets_of(path: Path) -> dict[str, str]:
     """sheet name -> its worksheet XML (hidden sheets included)."""
-    with zipfile.ZipFile(path) as zf:
-        book = zf.read("xl/workbook.xml").decode()
-        rels = zf.read("xl/_rels/workbook.xml.rels").decode()
-        id_first = r'<Relationship [^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"'
-        target_first = r'<Relationship [^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"'
-        target = {m.group(1): m.group(2) for m in re.finditer(id_first, rels)}
-        target.update({m.group(2): m.group(1) for m in re.finditer(target_first, rels)})
-        out = {}
-        for m in re.finditer(r'<sheet [^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"', book):
-            part = target[m.group(2)].lstrip("/")
-            part = part if part.startswith("xl/") else "xl/" + part
-            out[m.group(1)] = zf.read(part).decode()
-        return out
+    return {name: xml.decode() for name, xml in sheet_xml(path).items()}
 
 
 def test_every_sheet_of_every_workbook_has_the_page_setup(written):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import survey_exports as X
 from openpyxl import load_workbook
+from packages import parts
 
 from perfxl.check.problems import UnusableInput
 from perfxl.model import layout as L
@@ -148,13 +149,6 @@ def test_set_name_gives_a_group_and_a_set(tmp_path, make_workbook, cli):
     assert groups.count("会员") == X.N and groups.count("工作人员") == X.N
 
 
-def _members(path) -> dict[str, bytes]:
-    import zipfile
-
-    with zipfile.ZipFile(path) as zf:
-        return {n: zf.read(n) for n in zf.namelist()}
-
-
 def test_target_with_pictures_and_parts_openpyxl_would_drop_keeps_them(tmp_path, make_workbook, cli):
     """A picture on 基本信息, a sensitivity label (customXml) and printer settings, as Excel leaves them: the
     import edits the package at the XML level, so every part but the 问卷 sheet, the styles and the sheets
@@ -176,11 +170,11 @@ def test_target_with_pictures_and_parts_openpyxl_would_drop_keeps_them(tmp_path,
             out.writestr(item, src.read(item.filename))
         out.writestr("customXml/item1.xml", b'<?xml version="1.0" encoding="UTF-8"?><label xmlns="urn:x"/>')
         out.writestr("xl/printerSettings/printerSettings1.bin", b"\x00" * 64)
-    before = _members(target)
+    before = parts(target)
     written = write_import(import_export(X.wjx_text_xlsx(tmp_path / "e.xlsx")), target)
     assert written.rows == X.N and written.backup is not None
-    assert _members(written.backup) == before
-    after = _members(target)
+    assert parts(written.backup) == before
+    after = parts(target)
     kept = ("xl/media/", "xl/drawings/", "customXml/", "xl/printerSettings/", "docProps/", "xl/theme/")
     watched = [n for n in before if n.startswith(kept)]
     assert any(n.startswith("xl/media/") for n in watched) and "customXml/item1.xml" in watched

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, example_basic, example_info, example_rows
 from lxml import etree
+from packages import parts, rels_of, sheet_parts
 
 from perfxl.model import layout as L
 
@@ -37,37 +38,6 @@ USER_NOTE = "张三:\n请复核该项得分"
 
 
 # --- reading packages (independently of perfxl's editor) -------------------------------------------
-
-def parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as zf:
-        return {n: zf.read(n) for n in zf.namelist()}
-
-
-def _resolve(source: str, target: str) -> str:
-    import posixpath
-
-    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-        posixpath.join(posixpath.dirname(source), target))
-
-
-def rels_of(pk: dict[str, bytes], part: str) -> list[tuple[str, str, str]]:
-    """(id, type, resolved target) of a part's relationships."""
-    import posixpath
-
-    d, f = posixpath.split(part)
-    data = pk.get(posixpath.join(d, "_rels", f + ".rels"))
-    if not data:
-        return []
-    root = etree.fromstring(data)
-    return [(r.get("Id"), r.get("Type").rsplit("/", 1)[-1], _resolve(part, r.get("Target")))
-            for r in root if r.get("TargetMode") != "External"]
-
-
-def sheet_parts(pk: dict[str, bytes]) -> dict[str, str]:
-    wb = etree.fromstring(pk["xl/workbook.xml"])
-    by_id = {i: t for i, _, t in rels_of(pk, "xl/workbook.xml")}
-    return {s.get("name"): by_id[s.get("{%s}id" % R)] for s in wb.iter("{%s}sheet" % MAIN)}
-
 
 def cells(xml: bytes) -> dict[str, bytes]:
     return {m.group(1).decode(): m.group(0) for m in
