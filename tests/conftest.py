@@ -101,17 +101,28 @@ class CliRun:
         return self.out + self.err
 
     def json(self) -> dict:
-        return json.loads(self.out)
+        """The one JSON document on standard output (standard JSON: no NaN or Infinity)."""
+        return json.loads(self.out, parse_constant=_not_json)
+
+
+def _not_json(name: str):
+    raise AssertionError(f"non-standard JSON: {name}")
+
+
+def run_cli(*args, cwd: Path, timeout: int = 300, prefix: tuple[str, ...] | list[str] = ()) -> CliRun:
+    """``perfxl ARGS`` in a new process, as a user runs it (``prefix``: e.g. a command dropping rights);
+    a traceback or a hang fails the test."""
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.run([*prefix, sys.executable, "-m", "perfxl", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=timeout)
+    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
+    return CliRun(proc)
 
 
 @pytest.fixture
 def cli(tmp_path):
     def run(*args, cwd: Path | None = None) -> CliRun:
-        env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
-        proc = subprocess.run([sys.executable, "-m", "perfxl", *map(str, args)], capture_output=True,
-                              text=True, cwd=cwd or tmp_path, env=env, timeout=300)
-        assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
-        return CliRun(proc)
+        return run_cli(*args, cwd=cwd or tmp_path)
     return run
 
 

@@ -22,17 +22,13 @@ UNIT = "南昌市青云谱区总工会"
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> dict[str, Path]:
     """One of every kind of workbook perfxl writes, made through the command line."""
-    import os
-    import subprocess
-    import sys
+    from conftest import run_cli
 
     d = tmp_path_factory.mktemp("print")
 
     def cli(*args):
-        env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
-        proc = subprocess.run([sys.executable, "-m", "perfxl", *map(str, args)], capture_output=True, text=True,
-                              cwd=d, env=env, timeout=300)
-        assert proc.returncode in (0, 1), proc.stderr + proc.stdout
+        run = run_cli(*args, cwd=d)
+        assert run.code in (0, 1), run.text
 
     src = d / EXAMPLE.name
     shutil.copy2(EXAMPLE, src)

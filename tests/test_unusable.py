@@ -7,17 +7,15 @@ Permissions are tested for real: as root the command runs without the capabiliti
 read and write everything (setpriv)."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import socket
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import CliRun, run_cli
 from test_robustness import SHEET_PART, repack, standard
 
 from perfxl.model import layout as L
@@ -28,28 +26,11 @@ AS_USER = (["setpriv", "--inh-caps=-dac_override,-dac_read_search",
             "--bounding-set=-dac_override,-dac_read_search"] if ROOT_USER else [])
 
 
-class Run:
-    def __init__(self, proc: subprocess.CompletedProcess):
-        self.code, self.out, self.err = proc.returncode, proc.stdout, proc.stderr
-        self.text = self.out + self.err
-
-    def json(self) -> dict:
-        return json.loads(self.out, parse_constant=_not_json)
-
-
-def _not_json(name: str):
-    raise AssertionError(f"non-standard JSON: {name}")
-
-
-def perfxl(*args, cwd: Path, timeout: int = 120) -> Run:
+def perfxl(*args, cwd: Path, timeout: int = 120) -> CliRun:
     """The CLI as a user without special rights runs it; a hang fails the test (timeout)."""
     if AS_USER and not shutil.which("setpriv"):
         pytest.skip("setpriv is needed to drop root's rights")
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
-    proc = subprocess.run([*AS_USER, sys.executable, "-m", "perfxl", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=timeout)
-    assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
-    return Run(proc)
+    return run_cli(*args, cwd=cwd, timeout=timeout, prefix=AS_USER)
 
 
 # --- what is not a workbook, in a folder or named ----------------------------------------------------
