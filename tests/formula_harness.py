@@ -20,6 +20,7 @@ from perfxl.rules.formula import sheet as S
 from perfxl.rules.formula.expr import Expr, Lit
 from perfxl.rules.formula.row import MAX_HELPERS
 from perfxl.score import figures as FIG
+from perfxl.sheets.live import HELPERS as ALL_HELPERS
 
 SHEET, BASIC = "指标", "基础"
 COLS = dict(code="A", method="B", params="C", target="D", actual="E", weight="F", evaluator_score="G",
@@ -363,7 +364,8 @@ def live_workbook(src: Path, out: Path) -> Live:
     header = {ws.cell(ev.table.header_row, c).value: col_letter(c) for c in range(1, ws.max_column + 1)}
     letter = {k: header[L.COLUMNS_BY_KEY[k].header] for k in ("rule_score", "score", "rate")}
     live = Live(ev.table.sheet, basic_sheet=ev.basic_sheet)
-    live.helpers = [header[h] for h in (L.FORMULA_HELPER_HEADER.format(n=n) for n in range(1, 40)) if h in header]
+    live.helpers = [header[h] for h in (L.FORMULA_HELPER_HEADER.format(n=n) for n in range(1, ALL_HELPERS + 1))
+                    if h in header]
     mark_formula = "=" + text(Lit(MARK))
     for ind in result.checked.indicators:
         live.rows[ind.row] = {k: f"{live.sheet}!{c}{ind.row}" for k, c in letter.items()}

@@ -23,6 +23,7 @@ from lxml import etree
 from packages import parts, rels_of, sheet_parts
 
 from perfxl.model import layout as L
+from perfxl.sheets.live import HELPERS
 
 S = L.SHEET_INDICATORS
 OWNED = {L.SHEET_SUMMARY, L.SHEET_SURVEY_STATS, L.SHEET_PROBLEMS, L.SHEET_DEVIATIONS, L.SHEET_LISTS}
@@ -67,7 +68,7 @@ def owned_columns(path: Path) -> set[str]:
     from openpyxl import load_workbook
 
     headers = {L.COLUMNS_BY_KEY[k].header for k in L.COMPUTED_KEYS}
-    headers |= {L.FORMULA_HELPER_HEADER.format(n=n) for n in range(1, 40)}
+    headers |= {L.FORMULA_HELPER_HEADER.format(n=n) for n in range(1, HELPERS + 1)}
     ws = load_workbook(path, read_only=True)[S]
     return {c.column_letter for c in next(ws.iter_rows(min_row=1, max_row=1)) if c.value in headers}
 
