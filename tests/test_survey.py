@@ -123,6 +123,15 @@ def test_bad_answers_duplicates_and_unused_questions_are_reported(survey_book, c
     assert "还行" in unknown["message"] and "非常满意" in unknown["fix"]
 
 
+@pytest.mark.parametrize("more", [0, 1000])          # (from 1000 numbers on, they are compared as stripped text)
+def test_respondent_numbers_of_spaces_are_blank_not_duplicates(survey_book, cli, more):
+    resp = responses()
+    resp[2][0] = resp[3][0] = "  "
+    resp += [[len(resp) + i + 1, "服务对象", "满意", "满意", "满意"] for i in range(more)]
+    problems = cli("validate", survey_book(resp), "--json").json()["problems"]
+    assert [p["message"] for p in problems if p["code"] == "survey_duplicate_id"] == []
+
+
 def test_many_bad_answers_are_summarised(survey_book, cli):
     resp = responses()
     for r in resp[:60]:

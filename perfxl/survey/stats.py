@@ -488,6 +488,7 @@ def _duplicate_ids(inp: SurveyInput, file: str) -> list[Problem]:
     ids = pd.Series(inp.ids, dtype=object)
     present = ids.notna()
     keys = ids[present].map(lambda v: label_of(v)) if present.sum() < 1000 else ids[present].astype(str).str.strip()
+    keys = keys[keys.notna() & (keys != "")]          # a respondent number of spaces only is blank
     dup = keys.duplicated(keep="first")
     out = []
     first_row = {}
