@@ -16,15 +16,22 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.model import layout as L
-from perfxl.model.values import is_blank
+from perfxl.model.text import is_blank
 from perfxl.survey.headers import norm, parse
 from perfxl.survey.sheet import find_header, header_kind
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from perfxl.io.read import SheetGrid
+    from perfxl.io.xlsx.book import Book
+    from perfxl.io.xlsx.sheet import Sheet
 
 #: a column with more distinct answers than this is an open question, not a choice
 MAX_CHOICES = 20
@@ -94,7 +101,11 @@ def import_export(export_path: str | Path, *, set_name: str | None = None) -> Su
     arr = grid.as_array()
     heads = list(arr[header])
     body = arr[header + 1:]
-    body = body[np.not_equal(body, None).any(axis=1)] if body.size else body.reshape(0, len(heads))
+    if body.size:
+        # numpy's stubs take no None as a ufunc operand
+        body = body[np.not_equal(body, None).any(axis=1)]  # type: ignore[call-overload]
+    else:
+        body = body.reshape(0, len(heads))
     cols, id_col, group_col = _classify(heads, body)
     imp = SurveyImport(path, _platform(heads), fmt, encoding, sheet, header + 1, [], np.empty((0, 0), dtype=object),
                        [], [], cols, [], set_name=set_name)
@@ -118,7 +129,7 @@ def import_export(export_path: str | Path, *, set_name: str | None = None) -> Su
 
 # --- reading -------------------------------------------------------------------------------------
 
-def _read_excel(path: Path):
+def _read_excel(path: Path) -> tuple[SheetGrid, str]:
     """The first sheet with a recognisable header (else the first sheet), through perfxl's safe reader."""
     from perfxl.io.read import read_book
 
@@ -152,7 +163,7 @@ def _csv_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _read_csv(path: Path) -> tuple[list[list[Any]], str]:
+def _read_csv(path: Path) -> tuple[SheetGrid, str]:
     text, encoding = _decode(_csv_bytes(path))
     from perfxl.io.read import SheetGrid
 
@@ -189,7 +200,7 @@ def _platform(heads: list[Any]) -> str:
     return "generic"
 
 
-def _classify(heads: list[Any], body):
+def _classify(heads: list[Any], body: npt.NDArray[np.object_]) -> tuple[list[ExportColumn], int | None, int | None]:
     """Every column's kind; the respondent number and 对象类别 columns (0-based) if any."""
     from perfxl.survey.stats import label_of, skipped_labels
 
@@ -344,7 +355,7 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
                                             "请先另存为 .xlsx")])
     ensure_writable(target)
 
-    def edit(book) -> ImportWrite:
+    def edit(book: Book) -> ImportWrite:
         written = _fill(book, imp, file, replace)
         book.forget_results_reading({n for n in (L.match_sheet(L.SHEET_SURVEY, book.names()),
                                                  L.match_sheet(L.SHEET_SURVEY_SETUP, book.names())) if n})
@@ -358,7 +369,7 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
     return report
 
 
-def _values(ws) -> list[list[Any]]:
+def _values(ws: Sheet) -> list[list[Any]]:
     """The values of an XML-level sheet (io.xlsx.Sheet), row 1 first ("" read as empty)."""
     rows: list[list[Any]] = []
     for r in range(1, ws.last_row() + 1):
@@ -374,7 +385,7 @@ class _Writer:
     """Cells of one XML-level sheet written as data (``Book.put_data``), styled as the sheet has them: a
     cell keeps its style, a new one takes its row's or column's (what Excel gives a typed cell)."""
 
-    def __init__(self, book, name: str):
+    def __init__(self, book: Book, name: str) -> None:
         self.book, self.ws, self.name = book, book.sheet(name), name
         self._bold: dict[int, int] = {}
 
@@ -406,7 +417,7 @@ class _Writer:
         self.put(r, c, v, above or None)
 
 
-def _fill(book, imp: SurveyImport, file: str, replace: bool) -> ImportWrite:
+def _fill(book: Book, imp: SurveyImport, file: str, replace: bool) -> ImportWrite:
     """Draw the import into an XML-level workbook (io.xlsx.Book; no saving). The 问卷 table is worked out
     as values — rows of the same 对象类别 removed, placeholder questions of an unanswered sheet replaced,
     new question columns, the responses appended — and written over the old one, cell by cell."""
@@ -470,14 +481,14 @@ def _fill(book, imp: SurveyImport, file: str, replace: bool) -> ImportWrite:
     next_col = max(len(heads), id_col or 0, group_col or 0) + 1
     new_cols: list[int] = []
     for j, q in enumerate(imp.questions):
-        c = known.get(norm(q)) or known.get(norm(parse(q).stem))
-        if c is None or c in col_of.values():
-            c = next_col
+        col = known.get(norm(q)) or known.get(norm(parse(q).stem))
+        if col is None or col in col_of.values():
+            col = next_col
             next_col += 1
-            head(c, q)
-            new_cols.append(c)
+            head(col, q)
+            new_cols.append(col)
             report.new_columns.append(q)
-        col_of[j] = c
+        col_of[j] = col
     if id_col is None:
         id_col = next_col
         head(id_col, L.SURVEY_ID_HEADERS[0])
@@ -531,7 +542,7 @@ def _write_over(out: _Writer, old: list[list[Any]], new: list[list[Any]], header
                 out.put(r, c, b)
 
 
-def _add_set(book, name_: str, questions: list[str]) -> str | None:
+def _add_set(book: Book, name_: str, questions: list[str]) -> str | None:
     """A 题组 ``name_`` over these 问卷 headers, for the 对象类别 of the same name, unless one exists."""
     from perfxl.survey.sheet import find_row
 

@@ -6,15 +6,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from perfxl.check.problems import Problem, problem
 from perfxl.model import layout as L
 from perfxl.model.cells import cell_ref
-from perfxl.model.values import is_blank
+from perfxl.model.text import is_blank
 from perfxl.survey.headers import is_meta, norm
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from perfxl.io.read import RawBook, SheetGrid
 
 
 @dataclass
@@ -71,7 +76,7 @@ class SurveyInput:
         return bool(self.rows) or bool(self.tallies)
 
 
-def read_survey(book, path: str | Path) -> SurveyInput | None:
+def read_survey(book: RawBook, path: str | Path) -> SurveyInput | None:
     """The questionnaire of a workbook (grids of ``book``), or None when it has none."""
     file = str(path)
     sheet = L.match_sheet(L.SHEET_SURVEY, book.sheet_names)
@@ -86,10 +91,10 @@ def read_survey(book, path: str | Path) -> SurveyInput | None:
     setup = L.match_sheet(L.SHEET_SURVEY_SETUP, book.sheet_names)
     if setup is not None:
         inp.setup_sheet = setup
-        _setup(book.sheets[setup], inp, file)
+        _setup(book.sheets[setup], inp, setup, file)
     if counts_sheet is not None:
         inp.counts_sheet = counts_sheet
-        _counts(book.sheets[counts_sheet], inp, file)
+        _counts(book.sheets[counts_sheet], inp, counts_sheet, file)
     return inp
 
 
@@ -103,7 +108,7 @@ def header_kind(value: Any) -> str:
     return "meta" if is_meta(value) else "question"
 
 
-def find_header(grid) -> int | None:
+def find_header(grid: SheetGrid) -> int | None:
     """0-based row of the 问卷 header: the first with an id or group column, with two platform
     metadata columns or with two numbered questions (a pasted export)."""
     from perfxl.survey.headers import parse
@@ -117,7 +122,7 @@ def find_header(grid) -> int | None:
     return None
 
 
-def _responses(grid, sheet: str, file: str) -> SurveyInput | None:
+def _responses(grid: SheetGrid, sheet: str, file: str) -> SurveyInput | None:
     header = find_header(grid)
     if header is None:
         return None
@@ -138,10 +143,14 @@ def _responses(grid, sheet: str, file: str) -> SurveyInput | None:
             questions.append((str(v).strip(), c0 + 1))
     arr = grid.as_array()
     body = arr[header + 1:]
-    keep = np.flatnonzero(np.not_equal(body, None).any(axis=1)) if body.size else np.array([], dtype=int)
+    if body.size:
+        # numpy's stubs take no None as a ufunc operand
+        keep = np.flatnonzero(np.not_equal(body, None).any(axis=1))  # type: ignore[call-overload]
+    else:
+        keep = np.array([], dtype=int)
     body = body[keep]
 
-    def column(c1):
+    def column(c1: int) -> npt.NDArray[np.object_]:
         return body[:, c1 - 1] if c1 - 1 < body.shape[1] else np.full(len(body), None, dtype=object)
 
     answers = np.empty((len(body), len(questions)), dtype=object)
@@ -159,7 +168,7 @@ def _responses(grid, sheet: str, file: str) -> SurveyInput | None:
     return inp
 
 
-def find_row(grid, first: tuple[str, ...], second: tuple[str, ...]) -> int | None:
+def find_row(grid: SheetGrid, first: tuple[str, ...], second: tuple[str, ...]) -> int | None:
     a, b = {L.normalize(x) for x in first}, {L.normalize(x) for x in second}
     for r0, row in enumerate(grid.rows):
         if row and isinstance(row[0], str) and L.normalize(row[0]) in a:
@@ -168,14 +177,13 @@ def find_row(grid, first: tuple[str, ...], second: tuple[str, ...]) -> int | Non
     return None
 
 
-def _text(v) -> str | None:
+def _text(v: object) -> str | None:
     return None if is_blank(v) else str(v).strip()
 
 
-def _setup(sg, inp: SurveyInput, file: str) -> None:
+def _setup(sg: SheetGrid, inp: SurveyInput, setup: str, file: str) -> None:
     from perfxl.model.values import parse_yes_no
 
-    setup = inp.setup_sheet
     top = find_row(sg, (L.SURVEY_OPTION_HEADER[0],), (L.SURVEY_OPTION_HEADER[1],))
     if top is not None:
         grouped = L.normalize(sg.get(top, 3) or "") in {L.normalize(x) for x in L.SURVEY_GROUP_HEADERS}
@@ -213,8 +221,7 @@ def default_options() -> list[Option]:
     return [Option(lbl, w, s) for lbl, w, s in L.DEFAULT_SURVEY_OPTIONS]
 
 
-def _counts(grid, inp: SurveyInput, file: str) -> None:
-    sheet = inp.counts_sheet
+def _counts(grid: SheetGrid, inp: SurveyInput, sheet: str, file: str) -> None:
     labels = {option_key(o.label): o.label for o in (inp.options or default_options())}
     q_keys = {norm(x) for x in L.SURVEY_COUNT_QUESTION_HEADERS}
     header = next((r0 for r0 in range(min(L.HEADER_SEARCH_ROWS, grid.height))
@@ -239,6 +246,7 @@ def _counts(grid, inp: SurveyInput, file: str) -> None:
             inp.problems.append(problem("survey_count_column_ignored", file=file, sheet=sheet,
                                         cell=cell_ref(header + 1, c0 + 1), value=str(v).strip(),
                                         choices="、".join(dict.fromkeys(labels.values()))))
+    assert q_col is not None                          # the header row was found by its question column
     seen: dict[tuple[str, str | None], str] = {}
     for r0 in range(header + 1, grid.height):
         q = _text(grid.get(r0, q_col))
@@ -251,15 +259,16 @@ def _counts(grid, inp: SurveyInput, file: str) -> None:
         if q is None:
             inp.problems.append(problem("survey_count_no_question", file=file, sheet=sheet, cell=where))
             continue
-        counts, bad = {}, False
+        counts: dict[str, int] = {}
+        bad = False
         for (label, c0), v in zip(opt_cols, cells):
-            n = _count(v)
-            if n is None:
+            count = _count(v)
+            if count is None:
                 bad = True
                 inp.problems.append(problem("survey_count_invalid", file=file, sheet=sheet,
                                             cell=cell_ref(r0 + 1, c0 + 1), column=label, value=str(v)))
             else:
-                counts[label] = counts.get(label, 0) + n
+                counts[label] = counts.get(label, 0) + count
         size = None
         if s_col is not None and not is_blank(grid.get(r0, s_col)):
             size = _count(grid.get(r0, s_col))
@@ -284,7 +293,7 @@ def _counts(grid, inp: SurveyInput, file: str) -> None:
             inp.tallies.append(Tally(q, group, counts, size, r0 + 1, where))
 
 
-def _count(v) -> int | None:
+def _count(v: object) -> int | None:
     """A typed count: blank is 0; a non-negative whole number; anything else None."""
     if is_blank(v):
         return 0

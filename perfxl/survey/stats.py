@@ -12,14 +12,15 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from perfxl.check.problems import Problem, problem
 from perfxl.model import layout as L
 from perfxl.model.cells import cell_ref
-from perfxl.model.values import fmt_num, fmt_pct, fmt_pct_short, is_blank
+from perfxl.model.text import is_blank
+from perfxl.model.values import fmt_num, fmt_pct, fmt_pct_short
 from perfxl.survey.headers import norm, resolve
 from perfxl.survey.sheet import (  # noqa: F401
     Option,
@@ -30,6 +31,11 @@ from perfxl.survey.sheet import (  # noqa: F401
     normalise_weights,
     parse_weight,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import numpy.typing as npt
 
 #: problems of one kind listed per question before they are summarised in one line
 MAX_CELLS_PER_KIND = 20
@@ -104,7 +110,7 @@ class SurveyResult:
         shares = (total / valid).tolist() if valid else [0.0] * len(total)
         return QuestionStat(self.questions[qi], group, valid, total.tolist(), shares, rate, sat, self.labels)
 
-    def question_rows(self):
+    def question_rows(self) -> Iterator[tuple[str, str, int, list[int], list[float], float | None, float | None]]:
         """(question, group, valid, counts, shares, rate, satisfied) for every question × group."""
         every = list(range(len(self.groups) + 1))
         for qi in range(len(self.questions)):
@@ -128,16 +134,24 @@ def label_of(v: Any) -> str | None:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v)))
 
 
+def _option_label(label: str) -> str:
+    """``label_of`` an option's label, never None: 问卷设置 keeps no option without a label."""
+    lab = label_of(label)
+    assert lab is not None, label
+    return lab
+
+
 _LETTER = re.compile(r"^(?:[A-Za-z]|\d{1,2})[.、:)]")
 
 
 @lru_cache(maxsize=1)
 def skipped_labels() -> frozenset[str]:
     """Answers an export writes for a question not answered: (跳过), (空), -3 …"""
-    return frozenset(label_of(x) for x in L.SURVEY_SKIPPED_ANSWERS)
+    labels = (label_of(x) for x in L.SURVEY_SKIPPED_ANSWERS)
+    return frozenset(lab for lab in labels if lab is not None)      # (none is blank)
 
 
-def _codes(values, code_of: dict[str, int], *, answers: bool = False) -> np.ndarray:
+def _codes(values: npt.ArrayLike, code_of: dict[str, int], *, answers: bool = False) -> np.ndarray:
     """Vectorised label -> option code (same shape): -1 blank, -2 unknown.
 
     Exact labels (and numbers for numeric options) are looked up in a pandas Index, which is
@@ -147,21 +161,21 @@ def _codes(values, code_of: dict[str, int], *, answers: bool = False) -> np.ndar
     import pandas as pd
 
     values = np.asarray(values, dtype=object)
-    keys: list = []
+    keys: list[str | int] = []
     target: list[int] = []
     for label, code in code_of.items():
-        variants = [label]
+        variants: list[str | int] = [label]
         if label.lstrip("-").isdigit():
             variants.append(int(label))         # 5.0 hashes and compares equal to 5
         for v in variants:
             keys.append(v)
             target.append(code)
     flat = values.ravel()
-    seen: dict = {}
-    for i, k in enumerate(keys):
-        seen.setdefault(k, i)                # an Index to look up in must not repeat a key
+    seen: dict[str | int, int] = {}
+    for n, k in enumerate(keys):
+        seen.setdefault(k, n)                # an Index to look up in must not repeat a key
     first = sorted(seen.values())
-    found = pd.Index([keys[i] for i in first], dtype=object).get_indexer(flat)
+    found: npt.NDArray[np.intp] = pd.Index([keys[i] for i in first], dtype=object).get_indexer(flat)
     lookup = np.array([target[i] for i in first] + [-3], dtype=np.int64)
     out = lookup[found]                     # found == -1 picks the last entry: -3, "look again"
     for i in np.flatnonzero(out == -3):
@@ -183,9 +197,9 @@ def _codes(values, code_of: dict[str, int], *, answers: bool = False) -> np.ndar
 class _Scales:
     """The options of every respondent group: union labels, weights and satisfaction per group."""
     labels: list[str]
-    weights: np.ndarray          # [bucket, option], NaN: not an option of that group
-    happy: np.ndarray
-    order: np.ndarray            # [bucket, position] -> option code (-2 beyond the group's options)
+    weights: npt.NDArray[np.float64]     # [bucket, option], NaN: not an option of that group
+    happy: npt.NDArray[np.bool_]
+    order: npt.NDArray[np.int64]         # [bucket, position] -> option code (-2 beyond the group's options)
 
     @property
     def allowed(self) -> np.ndarray:
@@ -227,7 +241,7 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
     none = len(groups)                               # the bucket of answers without 对象类别
     sc = _scales(options, groups)
     n_opt, labels = len(sc.labels), sc.labels
-    first = {}
+    first: dict[str, Option] = {}
     for o in options:
         first.setdefault(o.label, o)
 
@@ -235,7 +249,7 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
     rows = np.asarray(inp.rows)
     g_idx = _codes(inp.groups, gcode) if groups else np.full(len(rows), -1, dtype=np.int64)
     bucket = np.where(g_idx >= 0, g_idx, none)
-    block = _codes(inp.answers, {label_of(lab): i for i, lab in enumerate(labels)}, answers=True) \
+    block = _codes(inp.answers, {_option_label(lab): i for i, lab in enumerate(labels)}, answers=True) \
         if inp.answers.size else np.empty((len(rows), len(inp.questions)), dtype=np.int64)
     numbered = _option_numbers(inp, block, bucket, sc)
     if block.size and not sc.allowed.all():          # an option, but not one of this respondent's group
@@ -257,9 +271,11 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
     size = np.zeros((nq, nb), dtype=np.int64)
     col = {lab: i for i, lab in enumerate(labels)}
     for t, qi in zip(inp.tallies, tally_q):
-        b = gcode[label_of(t.group)] if t.group else none
+        key = label_of(t.group)                      # None only without a group (a tally's is never blank)
+        b = gcode[key] if key is not None else none
         for lab, k in t.counts.items():
             if k and not sc.allowed[b, col[lab]]:
+                assert inp.counts_sheet is not None      # tallies are rows of 问卷汇总
                 probs.append(problem("survey_count_not_an_option", file=file, sheet=inp.counts_sheet, cell=t.cell,
                                      value=lab, name=t.question, group=t.group or L.SURVEY_NO_GROUP,
                                      choices=sc.choices(b)))
@@ -274,16 +290,18 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
     scope = np.zeros((nq, nb), dtype=bool)          # question × group a set counts
     set_b: dict[int, list[int]] = {}
     for si, qs in enumerate(inp.sets):
-        if qs.group and label_of(qs.group) not in gcode:
+        key = label_of(qs.group) if qs.group else None
+        if qs.group and key not in gcode:
             probs.append(problem("survey_set_unknown_group", file=file, sheet=inp.setup_sheet or L.SHEET_SURVEY_SETUP,
                                  cell=qs.cell, value=qs.group, name=qs.name, groups="、".join(groups) or "无"))
             continue
-        set_b[si] = [gcode[label_of(qs.group)]] if qs.group else list(range(nb))
+        set_b[si] = [gcode[key]] if key is not None else list(range(nb))
         for qi in set_q.get(si, []):
             scope[qi, set_b[si]] = True
 
     probs += _answer_problems(inp, block, bucket, scope, sc, file)
     if numbered:
+        assert inp.sheet is not None                 # numbered columns are columns of 问卷
         columns = "、".join(inp.questions[i][0] for i in numbered[:5]) + ("…" if len(numbered) > 5 else "")
         probs.append(problem("survey_answers_numbered", file=file, sheet=inp.sheet,
                              cell=cell_ref(inp.header_row, inp.questions[numbered[0]][1]), count=len(numbered),
@@ -294,10 +312,12 @@ def analyze(inp: SurveyInput, used_sets: set[str], file: str) -> SurveyResult:
         if qi in used:
             continue
         if qi < len(inp.questions):
+            assert inp.sheet is not None             # a header of 问卷
             probs.append(problem("survey_question_unused", file=file, sheet=inp.sheet,
                                  cell=cell_ref(inp.header_row, inp.questions[qi][1]), column=q, value=q))
         else:
             t = inp.tallies[tally_q.index(qi)]
+            assert inp.counts_sheet is not None      # a question of 问卷汇总 only
             probs.append(problem("survey_question_unused", file=file, sheet=inp.counts_sheet, cell=t.cell,
                                  column=q, value=q))
 
@@ -361,7 +381,8 @@ def resolve_sets(inp: SurveyInput, file: str) -> list[Problem]:
 _label = label_of
 
 
-def _set_stat(res: SurveyResult, qs: QuestionSet, qis: list[int], bs: list[int], block, bucket, typed, size) -> SetStat:
+def _set_stat(res: SurveyResult, qs: QuestionSet, qis: list[int], bs: list[int], block: np.ndarray, bucket: np.ndarray,
+              typed: np.ndarray, size: np.ndarray) -> SetStat:
     labels = res.labels
     c = res.counts[np.ix_(qis, bs)].sum(axis=0) if qis else np.zeros((len(bs), len(labels)), dtype=np.int64)
     valid = int(c.sum())
@@ -394,10 +415,11 @@ def _set_stat(res: SurveyResult, qs: QuestionSet, qis: list[int], bs: list[int],
         per_question=[res.question_stat(qi, bs, qs.group or ALL_GROUPS) for qi in qis])
 
 
-def _rate_formula(c, w, labels, groups, valid, rate) -> str:
+def _rate_formula(c: np.ndarray, w: np.ndarray, labels: list[str], groups: list[str], valid: int,
+                  rate: float | None) -> str:
     """得分率＝∑（各选项人次×选项分值）÷有效回答人次＝（非常满意43×100%＋满意7×80%＋一般1×60%＋不满意1×0%）÷52＝94.23%
     (the notation of the report)."""
-    if not valid:
+    if not valid or rate is None:                    # (no answer, no rate)
         return ""
     terms = []
     same = all(len({float(x) for x in w[:, i] if not np.isnan(x)}) <= 1 for i in range(len(labels)))
@@ -415,9 +437,9 @@ def _rate_formula(c, w, labels, groups, valid, rate) -> str:
     return f"{L.REPORT_SURVEY_RATE_FORMULA}＝（{'＋'.join(terms)}）÷{valid}＝{fmt_pct(rate)}"
 
 
-def _satisfied_formula(c, h, labels, valid, sat) -> str:
+def _satisfied_formula(c: np.ndarray, h: np.ndarray, labels: list[str], valid: int, sat: float | None) -> str:
     """满意率＝计入满意的选项人次÷有效回答人次＝（非常满意43＋满意7）÷52＝96.15%."""
-    if not valid:
+    if not valid or sat is None:                     # (no answer, no rate)
         return ""
     happy = (c * h).sum(axis=0)
     terms = [f"{lab}{int(happy[i])}" for i, lab in enumerate(labels) if h[:, i].any()]
@@ -430,7 +452,7 @@ def _option_numbers(inp: SurveyInput, block: np.ndarray, bucket: np.ndarray, sc:
     number, and only columns holding nothing but whole numbers from 1 on."""
     import pandas as pd
 
-    if not block.size or any(label_of(lab).lstrip("-").isdigit() for lab in sc.labels):
+    if not block.size or any(_option_label(lab).lstrip("-").isdigit() for lab in sc.labels):
         return []
     out = []
     for qi in range(block.shape[1]):
@@ -455,12 +477,14 @@ def _mapping(sc: _Scales, bucket: np.ndarray) -> str:
     return "、".join(f"{pos + 1}={sc.labels[c]}" for pos, c in enumerate(sc.order[b]) if c >= 0)
 
 
-def _answer_problems(inp: SurveyInput, block, bucket, scope, sc: _Scales, file: str) -> list[Problem]:
+def _answer_problems(inp: SurveyInput, block: np.ndarray, bucket: np.ndarray, scope: np.ndarray, sc: _Scales,
+                     file: str) -> list[Problem]:
     """Answers that are not options (each cell, up to 20 a column), and blank answers (one warning a
     column), where a question set counts them."""
-    probs = []
+    probs: list[Problem] = []
     rows = np.asarray(inp.rows)
     for qi, (q, col) in enumerate(inp.questions):
+        assert inp.sheet is not None                 # questions are headers of 问卷
         counted = scope[qi][bucket] if len(bucket) else np.zeros(0, dtype=bool)
         bad = np.flatnonzero((block[:, qi] == -2) & counted)
         for i in bad[:MAX_CELLS_PER_KIND]:
@@ -485,13 +509,14 @@ def _duplicate_ids(inp: SurveyInput, file: str) -> list[Problem]:
 
     if inp.id_col is None:
         return []
+    assert inp.sheet is not None                     # the id column is one of 问卷
     ids = pd.Series(inp.ids, dtype=object)
     present = ids.notna()
     keys = ids[present].map(lambda v: label_of(v)) if present.sum() < 1000 else ids[present].astype(str).str.strip()
     keys = keys[keys.notna() & (keys != "")]          # a respondent number of spaces only is blank
     dup = keys.duplicated(keep="first")
-    out = []
-    first_row = {}
+    out: list[Problem] = []
+    first_row: dict[str, int] = {}
     for pos, key in zip(keys.index[~dup], keys[~dup]):
         first_row.setdefault(key, inp.rows[pos])
     for pos, key in zip(keys.index[dup][:MAX_CELLS_PER_KIND], keys[dup][:MAX_CELLS_PER_KIND]):
