@@ -250,3 +250,35 @@ def test_filled_live_template_carries_fresh_results(cli, tmp_path):
         elif kind == "empty":
             assert mine in (None, ""), ref
     assert compared >= 20
+
+
+def test_a_formula_someone_changed_is_left_to_compute(cli, tmp_path):
+    """In a live template where a person rewrote one of perfxl's formulas that reads 基础数据, fill leaves
+    that formula as written, without a stale result (the spreadsheet computes it on opening); perfxl's
+    own formulas beside it still get their results."""
+    import re
+    import zipfile
+    from html import unescape
+
+    from packages import parts, sheet_parts
+
+    template = tmp_path / "部门模板.xlsx"
+    assert cli("template", "-f", "部门整体", "-o", template).code == 0
+    pk = parts(template)
+    part = sheet_parts(pk)[L.SHEET_BASIC]
+    xml = pk[part].decode()
+    rows = {unescape(m.group(2)): int(m.group(1)) for m in re.finditer(r'<c r="A(\d+)"[^>]*><is><t>([^<]*)</t>', xml)}
+    mine, theirs = rows["支出预算执行率"], rows["预算调整率"]
+    cell = re.search(rf'<c r="C{theirs}"[^>]*>.*?</c>', xml, re.S).group(0)
+    xml = xml.replace(cell, re.sub(r"<f>.*?</f>(<v>.*?</v>)?", "<f>B3*2</f><v>0</v>", cell, flags=re.S))
+    with zipfile.ZipFile(template, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in pk.items():
+            zf.writestr(name, xml.encode() if name == part else data)
+    roster = write_roster(tmp_path / "名单.xlsx", ["单位名称", "调整后预算数", "决算支出数"], [["甲单位", 120, 110]],
+                          title=None)
+    assert cli("fill", roster, "-t", template, "-o", tmp_path / "out").code == 0
+    filled = parts(tmp_path / "out" / "甲单位.xlsx")[part].decode()
+    changed = re.search(rf'<c r="C{theirs}"[^>]*>.*?</c>', filled, re.S).group(0)
+    assert "<f>B3*2</f>" in changed and "<v>" not in changed
+    assert load_workbook(tmp_path / "out" / "甲单位.xlsx", data_only=True)[L.SHEET_BASIC][f"C{mine}"].value \
+        == pytest.approx(110 / 120)
