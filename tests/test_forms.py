@@ -143,6 +143,23 @@ def test_a_new_first_level_does_not_take_the_previous_second_level(cli, tmp_path
     assert "nan" not in {lv["name"] for lv in data["levels"]}
 
 
+def test_the_same_first_level_typed_on_every_row_keeps_the_second_level_above(cli, tmp_path):
+    """一级 typed again on each row (not merged) while 二级 stays merged: the rows below keep their 二级."""
+    assert cli("template", "--framework", "自评表", "-o", "f.xlsx").code == 0
+    p = places(tmp_path / "f.xlsx", L.FORM_PROJECT.title)
+    ws = p["ws"]
+    c1 = p["labels"]["一级指标"][1]
+    first, second = p["rows"]["数量指标一"], p["rows"]["数量指标二"]
+    for rng in [r for r in ws.merged_cells.ranges if r.min_col == c1 and r.min_row == first]:
+        ws.unmerge_cells(str(rng))
+    ws.cell(row=second, column=c1).value = ws.cell(row=first, column=c1).value        # 产出指标 again
+    ws.parent.save(tmp_path / "f.xlsx")
+    data = cli("score", "f.xlsx", "--json").json()
+    ind = next(i for i in data["indicators"] if i["name"] == "数量指标二")
+    assert (ind["level1"], ind["level2"]) == ("产出指标", "数量指标")
+    assert not [q for q in data["problems"] if q["code"] == "level_missing"]
+
+
 def test_any_scored_evaluation_exports_into_the_form(cli, tmp_path, soffice):
     src = tmp_path / EXAMPLE.name
     shutil.copy2(EXAMPLE, src)

@@ -45,14 +45,15 @@ class FormPlaces:
 
 def carry_levels(rec: dict[str, Any], last: dict[str, Any]) -> None:
     """Merged cells or blanks in 一级/二级 mean "same as above" (``last``: the names above, updated); a
-    new 一级 whose 二级 is blank starts without one rather than taking the previous 一级's."""
+    new 一级 whose 二级 is blank starts without one rather than taking the previous 一级's (the same 一级
+    typed again on every row keeps the 二级 above)."""
     for k in ("level1", "level2"):
         if rec.get(k) is None:
             rec[k] = last[k]
         else:
-            last[k] = rec[k]
-            if k == "level1" and rec.get("level2") is None:
+            if k == "level1" and rec[k] != last[k] and rec.get("level2") is None:
                 last["level2"] = None
+            last[k] = rec[k]
 
 def _norm(v: object) -> str:
     return normalize(v) if isinstance(v, str) else ""
