@@ -47,3 +47,6 @@ def test_canonical_makes_the_programs_spellings_alike():
     assert canonical("_xlfn.IFS(a1>0,1)") == canonical("IFS(A1>0,1)")                                      # Excel
     assert canonical('IF(A1="a b",1,0)') != canonical('IF(A1="ab",1,0)')            # text in quotes is kept
     assert canonical("B3-B2") != canonical("B2-B3")
+    assert canonical("'基本信息'!B2&'问卷''s'!A1") == canonical("基本信息!B2&'问卷''s'!A1")          # LibreOffice
+    assert canonical("IF(A1>1E-09,B$2*2.50,0)") == canonical("IF(A1>0.000000001,B$2*2.5,0)")
+    assert canonical("SUM(A1:A10)+'2024'!C3") != canonical("SUM(A1:A1)+'2024'!C3")       # references stay

@@ -282,3 +282,24 @@ def test_a_formula_someone_changed_is_left_to_compute(cli, tmp_path):
     assert "<f>B3*2</f>" in changed and "<v>" not in changed
     assert load_workbook(tmp_path / "out" / "甲单位.xlsx", data_only=True)[L.SHEET_BASIC][f"C{mine}"].value \
         == pytest.approx(110 / 120)
+
+
+@pytest.mark.lo
+def test_a_template_saved_by_libreoffice_is_refreshed_too(cli, tmp_path, soffice):
+    """An administrator adjusts the template in LibreOffice and saves it: LibreOffice re-spells perfxl's
+    formulas ('基本信息'!B2 as 基本信息!B2, 1E-09 as 0.000000001, FALSE as FALSE()); they are still
+    perfxl's, and get their results for the filled values."""
+    template = tmp_path / "部门模板.xlsx"
+    assert cli("template", "-f", "部门整体", "-o", template).code == 0
+    soffice.convert(template, "xlsx:Calc MS Excel 2007 XML", tmp_path / "lo")
+    saved = tmp_path / "lo" / template.name
+    roster = write_roster(tmp_path / "名单.xlsx", ["单位名称", "调整后预算数", "决算支出数"], [["甲单位", 120, 110]],
+                          title=None)
+    assert cli("fill", roster, "-t", saved, "-o", tmp_path / "out").code == 0
+    filled = tmp_path / "out" / "甲单位.xlsx"
+    wb = load_workbook(filled, data_only=True)
+    assert wb[L.SHEET_SUMMARY][f"B{L.SUMMARY_HEAD_ROWS['unit']}"].value == "甲单位"     # reads 基本信息
+    basic = {r[0]: r[2] for r in wb[L.SHEET_BASIC].iter_rows(values_only=True) if r and r[0]}
+    assert basic["支出预算执行率"] == pytest.approx(110 / 120)
+    run = cli("validate", filled, "--json")
+    assert not [p for p in run.json()["problems"] if p["code"] == "formula_result_differs"]

@@ -47,14 +47,25 @@ def references(formula: str, sheet: str) -> list[Ref] | None:
 
 
 _SPELLING = re.compile(r"\s+|_xlfn\.|_xlws\.|(?<=TRUE)\(\)|(?<=FALSE)\(\)", re.I)
+_QUOTED_SHEET = re.compile(r"'((?:[^']|'')+)'!")
+_NUMBER = re.compile(r"(?<![A-Z0-9_.$:!])(\d+\.?\d*(?:E[+-]?\d+)?)(?![\d.(A-Z_:!])")
 
 
 def canonical(formula: str) -> str:
-    """A formula's text as the programs re-spell it on saving made alike — LibreOffice writes ``FALSE()``
-    for ``FALSE``, Excel ``_xlfn.`` before newer functions, either may add spaces — for telling whether a
-    cell still holds a formula perfxl wrote. Text in quotes is kept as it is."""
+    """A formula's text as the programs re-spell it on saving made alike, for telling whether a cell still
+    holds a formula perfxl wrote: LibreOffice writes ``FALSE()`` for ``FALSE``, drops the quotes of a
+    sheet name that needs none and spells numbers its own way (``1E-09`` as ``0.000000001``); Excel
+    writes ``_xlfn.`` before newer functions; either may add spaces. Text in double quotes is kept."""
     parts = re.split(r'("(?:[^"]|"")*")', formula)
-    return "".join(p if i % 2 else _SPELLING.sub("", p).upper() for i, p in enumerate(parts))
+    out = []
+    for i, p in enumerate(parts):
+        if i % 2:
+            out.append(p)
+            continue
+        p = _QUOTED_SHEET.sub(lambda m: m.group(1).replace("''", "'") + "!", p)
+        p = _SPELLING.sub("", p).upper()
+        out.append(_NUMBER.sub(lambda m: repr(float(m.group(1))), p))
+    return "".join(out)
 
 
 def reading(formulas: dict[tuple[str, int, int], str | None], changed: set[str]) -> set[tuple[str, int, int]]:
