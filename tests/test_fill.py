@@ -280,8 +280,17 @@ def test_a_formula_someone_changed_is_left_to_compute(cli, tmp_path):
     filled = parts(tmp_path / "out" / "甲单位.xlsx")[part].decode()
     changed = re.search(rf'<c r="C{theirs}"[^>]*>.*?</c>', filled, re.S).group(0)
     assert "<f>B3*2</f>" in changed and "<v>" not in changed
-    assert load_workbook(tmp_path / "out" / "甲单位.xlsx", data_only=True)[L.SHEET_BASIC][f"C{mine}"].value \
-        == pytest.approx(110 / 120)
+    wb = load_workbook(tmp_path / "out" / "甲单位.xlsx", data_only=True)
+    assert wb[L.SHEET_BASIC][f"C{mine}"].value == pytest.approx(110 / 120)
+    assert "110" in wb[L.SHEET_BASIC][f"D{mine}"].value                        # perfxl's own: explained anew
+    assert wb[L.SHEET_BASIC][f"D{theirs}"].value == load_workbook(template)[L.SHEET_BASIC][f"D{theirs}"].value
+    # what reads the rewritten cell is not given perfxl's figure either: the spreadsheet computes it
+    ws = wb[L.SHEET_INDICATORS]
+    head = {c.value: c.column for c in ws[1]}
+    [row] = [r for r in range(2, ws.max_row + 1)
+             if ws.cell(r, head[L.COLUMNS_BY_KEY["source"].header]).value == "预算调整率"]
+    for key in ("actual", "rule_score", "score"):
+        assert ws.cell(row, head[L.COLUMNS_BY_KEY[key].header]).value is None, key
 
 
 @pytest.mark.lo

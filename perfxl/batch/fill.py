@@ -357,11 +357,12 @@ def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Pat
 
 @dataclass
 class _Stale:
-    """The template's formulas whose saved results filling makes stale (those reading the filled
-    sheets, directly or not), worked out once for every workbook: (sheet, row, column) -> the formula's
-    text (``depends.canonical``; "" where another cell holds it). ``live``: the template is a workbook
-    perfxl made live, whose own formulas get their new results."""
-    cells: dict[tuple[str, int, int], str]
+    """What filling does to the template's formulas, worked out once for every workbook: ``cells``, those
+    whose saved results go stale (they read the filled sheets, directly or not); ``texts``, every formula
+    it holds ((sheet, row, column) -> ``depends.canonical`` text; "" where another cell holds it);
+    ``live``: the template is a workbook perfxl made live, whose own formulas get their new results."""
+    cells: set[tuple[str, int, int]]
+    texts: dict[tuple[str, int, int], str]
     live: bool
 
     @classmethod
@@ -370,7 +371,7 @@ class _Stale:
         from perfxl.io.xlsx.depends import canonical, reading
 
         texts, _ = edit_package(template, tpath, lambda book: book.formula_texts())
-        return cls({cell: canonical(texts[cell] or "") for cell in reading(texts, sheets)}, live)
+        return cls(reading(texts, sheets), {cell: canonical(t or "") for cell, t in texts.items()}, live)
 
 
 def _filled(template: bytes, values: list[tuple[_Target, Any]], tpath: Path, stale: _Stale) -> bytes:
@@ -386,16 +387,16 @@ def _filled(template: bytes, values: list[tuple[_Target, Any]], tpath: Path, sta
         for t, v in values:
             canvas.write(t.sheet, t.row, t.col, [[v]])
         if values:
-            book.forget_results(set(stale.cells))
+            book.forget_results(stale.cells)
 
     _, data = edit_package(template, tpath, edit)
-    return _refreshed(data, tpath, stale.cells) if stale.live and values and stale.cells else data
+    return _refreshed(data, tpath, stale) if stale.live and values and stale.cells else data
 
 
-def _refreshed(data: bytes, tpath: Path, held: dict[tuple[str, int, int], str]) -> bytes:
-    """A filled live workbook whose perfxl formulas at ``held`` carry their results for the filled
-    values, as a spreadsheet would compute them (``apply.refresh_results``): a reader that does not
-    calculate (xlwings Lite, pandas, another program's import) sees the right figures."""
+def _refreshed(data: bytes, tpath: Path, stale: _Stale) -> bytes:
+    """A filled live workbook whose stale perfxl formulas carry their results for the filled values, as a
+    spreadsheet would compute them (``apply.refresh_results``): a reader that does not calculate
+    (xlwings Lite, pandas, another program's import) sees the right figures."""
     from perfxl.io.package import Package
     from perfxl.io.read import read_book
     from perfxl.io.xlsx.book import edit_package
@@ -404,4 +405,4 @@ def _refreshed(data: bytes, tpath: Path, held: dict[tuple[str, int, int], str]) 
     from perfxl.sheets.apply import refresh_results
 
     result = score_book(read_book(Package.of_bytes(data, tpath.with_suffix(".xlsx").name), sheets=sheets_to_read()))
-    return edit_package(data, tpath, lambda book: refresh_results(book, result, held))[1]
+    return edit_package(data, tpath, lambda book: refresh_results(book, result, stale.texts, stale.cells))[1]

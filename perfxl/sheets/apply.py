@@ -167,13 +167,14 @@ def draw_live(cv: Canvas, result: Result, *, template: bool = False, keep: bool 
     return plan
 
 
-def refresh_results(book, result: Result, held: dict[tuple[str, int, int], str]) -> int:
+def refresh_results(book, result: Result, held: dict[tuple[str, int, int], str],
+                    stale: set[tuple[str, int, int]]) -> int:
     """A workbook perfxl made live whose values a program changed (``fill``), not a spreadsheet: the
-    formulas at ``held`` ((sheet, row, column) -> their text, ``depends.canonical``) that are perfxl's
-    get their results for the values now in the workbook (the plan ``draw_live`` draws), and the 派生指标
-    计算过程 is written again; every other byte stays. ``book``: the package being edited
-    (``perfxl.io.xlsx.Book``). Returns how many results were set."""
-    from perfxl.io.xlsx.depends import canonical
+    formulas at ``stale`` that are still perfxl's get their results for the values now in the workbook
+    (the plan ``draw_live`` draws), and those 派生指标's 计算过程 is written again; every other byte stays.
+    ``held``: every formula the workbook holds, (sheet, row, column) -> ``depends.canonical`` text; one
+    someone rewrote is theirs — left to compute, and what reads it is not given perfxl's value either.
+    ``book``: the package being edited (``perfxl.io.xlsx.Book``). Returns how many results were set."""
     from perfxl.score.cached import made_live
     from perfxl.sheets import live
     from perfxl.sheets.canvas import XmlCanvas
@@ -186,13 +187,13 @@ def refresh_results(book, result: Result, held: dict[tuple[str, int, int], str])
     cv = XmlCanvas(book)
     helpers = live.helper_columns(ev, max(cv.last_col(table.sheet), *cols.values()) + 1)
     plan = live.plan(result, cols, helpers, last_row=max(cv.last_row(table.sheet), table.last_row),
-                     survey_rows=outputs.survey_rows(ev, result.survey is not None), keep=True, only=set(held))
-    n = 0
-    for (sheet, r, c), f in plan.cells.items():
-        if canonical(f.text) == held[(sheet, r, c)]:     # a formula someone changed is theirs: left to compute
-            n += book.sheet(sheet).set_cached(r, c, f.cached)
+                     survey_rows=outputs.survey_rows(ev, result.survey is not None), keep=True, only=stale,
+                     held=held)
+    n = sum(book.sheet(sheet).set_cached(r, c, f.cached) for (sheet, r, c), f in plan.cells.items())
     if ev.basic_sheet and ev.basic_sheet in book.names():
-        outputs.figures(cv, ev.basic_sheet, result.checked.all_figures or result.checked.figures, results=False)
+        refreshed = {r for sheet, r, c in plan.cells if sheet == ev.basic_sheet and c == 3}
+        outputs.figures(cv, ev.basic_sheet, result.checked.all_figures or result.checked.figures,
+                        texts_only=refreshed)
     return n
 
 

@@ -378,12 +378,18 @@ class _Planner:
         return R.by_state(total, known, live["waiting"], live["unscored"])
 
     # --- cached values ----------------------------------------------------------------------------
-    def evaluate(self, only: set | None = None) -> None:
+    def evaluate(self, only: set | None = None, held: dict | None = None) -> None:
         book = Book(self.ev.grids)
+        theirs = set()
+        if held is not None:
+            from perfxl.io.xlsx.depends import canonical
+
+            theirs = {key for key, expr in self.exprs.items() if held.get(key) != canonical(formula_text(expr))}
+        for key, expr in self.exprs.items():
+            if key not in theirs:                  # (a formula someone rewrote: what it shows is read as saved)
+                book.formulas[key] = expr
         for (sheet, r, c), expr in self.exprs.items():
-            book.formulas[(sheet, r, c)] = expr
-        for (sheet, r, c), expr in self.exprs.items():
-            if only is not None and (sheet, r, c) not in only:
+            if (only is not None and (sheet, r, c) not in only) or (sheet, r, c) in theirs:
                 continue
             try:
                 value = book.value(sheet, r, c)
@@ -409,20 +415,23 @@ def _no_levels(unchanged: Expr) -> Expr:
 
 
 def plan(result, cols: dict[str, int], helpers: list[int], *, last_row: int,
-         survey_rows: dict[str, int] | None = None, keep: bool = False, only: set | None = None) -> Plan:
+         survey_rows: dict[str, int] | None = None, keep: bool = False, only: set | None = None,
+         held: dict | None = None) -> Plan:
     """Every live formula of ``result``'s workbook, the computed columns at ``cols`` (column key ->
     1-based column), the helper columns at ``helpers``, empty rows down to ``last_row``, question
     sets at ``survey_rows`` (set name -> row on 问卷统计). ``keep``: a value typed where a formula
     belongs stays (as a spreadsheet recalculating keeps it), the formulas reading it see it. ``only``:
     the (sheet, row, column) cells whose formulas are wanted: indicator rows without one are not compiled
-    (what the wanted ones read there is the result saved in the file), other cells not evaluated."""
+    (what the wanted ones read there is the result saved in the file), other cells not evaluated.
+    ``held``: the formulas the workbook holds ((sheet, row, column) -> ``depends.canonical`` text); a cell
+    whose formula is not the planned one (someone rewrote it) is left out and read as saved."""
     p = _Planner(result, cols, helpers, keep, only)
     figures = p.figures()
     survey = p.survey(survey_rows or {})
     levels = p.indicators(figures, survey)
     p.empty_rows(last_row, set(levels))
     p.summary(levels)
-    p.evaluate(only)
+    p.evaluate(only, held)
     return p.plan
 
 

@@ -199,10 +199,10 @@ def survey_stats(cv: Canvas, name: str, survey, rows: dict[str, int] | None = No
     cv.finish(name)
 
 
-def figures(cv: Canvas, sheet: str, values: dict, live=None, *, results: bool = True) -> None:
+def figures(cv: Canvas, sheet: str, values: dict, live=None, *, texts_only: set[int] | None = None) -> None:
     """Fill the 计算结果 / 计算过程 columns of the 派生指标 table on 基础数据 (计算结果 a live
-    formula from ``live`` where it has one). ``results`` False: only 计算过程, each cell keeping its look
-    (the 计算结果 formulas stay as they are)."""
+    formula from ``live`` where it has one). ``texts_only``: just the 计算过程 of the figures on these
+    rows, each cell keeping its look (the 计算结果 formulas stay as they are)."""
     last = cv.last_row(sheet)
     first_col = cv.column(sheet, 1, 1, last)
     second_col = cv.column(sheet, 2, 1, last)
@@ -214,7 +214,9 @@ def figures(cv: Canvas, sheet: str, values: dict, live=None, *, results: bool = 
     for r0, name in found:
         fv = values.get(name)
         rows.append([_at(live, sheet, r0 + 1, 3, fv.value if fv else None), _figure_text(fv)])
-    if results:
+    if texts_only is None:
         cv.write(sheet, top, 3, rows, style="computed", fmts=[PCT, None])
-    else:
-        cv.write(sheet, top, 4, [row[1:] for row in rows])
+        return
+    for (r0, _), row in zip(found, rows):
+        if r0 + 1 in texts_only:
+            cv.write(sheet, r0 + 1, 4, [row[1:]])
