@@ -378,6 +378,7 @@ class XmlCanvas(Canvas):
         self._fresh: set[str] = set()
         self._links: dict[str, list[tuple[str, str]]] = {}
         self._xfs: dict[tuple, int] = {}
+        self._looks: dict[tuple, dict] = {}
 
     def names(self):
         return self.book.names()
@@ -390,10 +391,10 @@ class XmlCanvas(Canvas):
         self._fresh.add(name)
         self._links[name] = []
 
-    def _xf(self, base: int, style, bold, fill) -> int:
-        """Format ``base`` with perfxl's look (a cell style, bold, a fill) put on it."""
+    def _look(self, base: int, style, bold, fill) -> dict:
+        """perfxl's look (a cell style, bold, a fill) as parts of a format derived from ``base``."""
         key = (base, style, bold, fill)
-        if key not in self._xfs:
+        if key not in self._looks:
             st = self.book.styles
             spec = self.STYLES.get(style, {}) if style else {}
             font_spec = dict(spec.get("font", {}))
@@ -405,8 +406,8 @@ class XmlCanvas(Canvas):
             if style:
                 kw.update(border=BORDER_COLOR if spec.get("border") else None, align=spec.get("align"),
                           locked=spec.get("locked"))
-            self._xfs[key] = st.derive(base, **kw)
-        return self._xfs[key]
+            self._looks[key] = kw
+        return self._looks[key]
 
     def write(self, sheet, row, col, rows, *, style=None, fmts=None, bold=False, fill=None):
         for i, values in enumerate(rows):
@@ -423,9 +424,8 @@ class XmlCanvas(Canvas):
             return
         if base is None:
             base = 0 if style else sh.style(r, c)
-        if style or bold or fill:
-            base = self._xf(base, style, bold, fill)
-        self.book.put_data(sheet, r, c, v, base, numfmt=fmt)
+        look = self._look(base, style, bold, fill) if style or bold or fill else {}
+        self.book.put_data(sheet, r, c, v, base, numfmt=fmt, **look)
 
     def fill(self, sheet, ref, kind):
         from perfxl.io.xlsx.sheet import split_ref

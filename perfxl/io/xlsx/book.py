@@ -237,18 +237,18 @@ class Book:
         return self._shared
 
     def put_data(self, sheet: str, r: int, c: int, value, base: int | None = None, *,
-                 numfmt: str | None = None) -> None:
+                 numfmt: str | None = None, **look) -> None:
         """``value`` written into (r, c) as data, keeping the cell's look (or starting from the format
         ``base``, a cellXfs index): text that looks like a formula is quote-prefixed (it stays text when
         someone edits it) and a quote prefix the cell had is cleared otherwise; a date gets a date format
-        (``numfmt``: another number format)."""
+        (``numfmt``: another number format). ``look``: more parts of the format (``Styles.derive``)."""
         from perfxl.io.xlsx.values import Formula, date_format
         from perfxl.model.text import looks_like_formula
 
         sh = self.sheet(sheet)
         fmt = numfmt or date_format(value.cached if isinstance(value, Formula) else value)
         base = sh.style(r, c) if base is None else base
-        sh.put(r, c, value, self.styles.derive(base, numfmt=fmt, quote=looks_like_formula(value)))
+        sh.put(r, c, value, self.styles.derive(base, numfmt=fmt, quote=looks_like_formula(value), **look))
 
     def add_sheet(self, name: str, after: str | None) -> Sheet:
         part = self.new_name("xl/worksheets/sheet%d.xml")
