@@ -194,6 +194,37 @@ def test_target_with_pictures_and_parts_openpyxl_would_drop_keeps_them(tmp_path,
     assert b'fullCalcOnLoad="1"' in after["xl/workbook.xml"]
 
 
+def test_perfxl_formulas_reading_the_answers_carry_their_new_results(tmp_path, make_workbook, cli):
+    """Answers imported again into a scored live workbook (same questions, same columns): perfxl's formulas
+    that read them (the 问卷统计 rates, the 实际值 taken from them, 规则得分, 得分汇总) hold their results for
+    the answers now there — what `perfxl score` wrote, so a reader that does not calculate sees the same
+    figures — instead of losing them. (The first import replaces the template's placeholder questions: the
+    rate formulas compiled for those are no longer perfxl's, and are left to compute.)"""
+    target = _target(make_workbook)
+    export = X.wjx_text_xlsx(tmp_path / "e.xlsx")
+    write_import(import_export(export), target)
+    assert cli("score", target, "--in-place").code == 0
+
+    def shown() -> dict:
+        wb = load_workbook(target, data_only=True)
+        ws, stats = wb[L.SHEET_INDICATORS], wb[L.SHEET_SURVEY_STATS]
+        head = {c.value: c.column for c in ws[1]}
+        cells = {(L.SHEET_INDICATORS, r, key): ws.cell(r, head[L.COLUMNS_BY_KEY[key].header]).value
+                 for r in (2, 3) for key in ("actual", "rule_score", "score")}
+        cells |= {(L.SHEET_SURVEY_STATS, c.coordinate): c.value for row in stats.iter_rows() for c in row
+                  if isinstance(c.value, float)}
+        cells["total"] = wb[L.SHEET_SUMMARY][f"B{L.SUMMARY_HEAD_ROWS['total']}"].value
+        return cells
+
+    scored = shown()
+    write_import(import_export(export), target, replace=True)
+    assert shown() == scored
+    data = cli("score", target, "--json", "--no-write").json()
+    assert not [p for p in data["problems"] if p["code"] == "formula_result_differs"]
+    assert scored[(L.SHEET_INDICATORS, 2, "rule_score")] == data["indicators"][0]["rule_score"]
+    assert sum(1 for k in scored if k[0] == L.SHEET_SURVEY_STATS) >= 4          # rates and shares compared
+
+
 def test_answers_that_look_like_formulas_stay_text(tmp_path, make_workbook):
     """An answer "=1+1" or "-" is written as text with a quote prefix (never a formula), also when
     someone edits the cell later."""

@@ -380,6 +380,7 @@ def _filled(template: bytes, values: list[tuple[_Target, Any]], tpath: Path, sta
     text stays text, dates get a date format, a cell keeps its look. The formulas reading the filled
     sheets lose their stale results; in a live template perfxl's get the new ones."""
     from perfxl.io.xlsx.book import edit_package
+    from perfxl.sheets.apply import refreshed
     from perfxl.sheets.canvas import XmlCanvas
 
     def edit(book) -> None:
@@ -390,19 +391,6 @@ def _filled(template: bytes, values: list[tuple[_Target, Any]], tpath: Path, sta
             book.forget_results(stale.cells)
 
     _, data = edit_package(template, tpath, edit)
-    return _refreshed(data, tpath, stale) if stale.live and values and stale.cells else data
-
-
-def _refreshed(data: bytes, tpath: Path, stale: _Stale) -> bytes:
-    """A filled live workbook whose stale perfxl formulas carry their results for the filled values, as a
-    spreadsheet would compute them (``apply.refresh_results``): a reader that does not calculate
-    (xlwings Lite, pandas, another program's import) sees the right figures."""
-    from perfxl.io.package import Package
-    from perfxl.io.read import read_book
-    from perfxl.io.xlsx.book import edit_package
-    from perfxl.model.evaluation import sheets_to_read
-    from perfxl.score.pipeline import score_book
-    from perfxl.sheets.apply import refresh_results
-
-    result = score_book(read_book(Package.of_bytes(data, tpath.with_suffix(".xlsx").name), sheets=sheets_to_read()))
-    return edit_package(data, tpath, lambda book: refresh_results(book, result, stale.texts, stale.cells))[1]
+    if stale.live and values and stale.cells:
+        data = refreshed(data, tpath, stale.cells, stale.texts)
+    return data

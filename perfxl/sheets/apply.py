@@ -3,6 +3,8 @@ notes on the cells problems point to, and the 得分汇总 / 问卷统计 / 校�
 Nothing is saved here (files: ``perfxl.io.writeback``; Excel: ``perfxl.excel``)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from perfxl.check.problems import Problem
 from perfxl.model import layout as L
 from perfxl.model.cells import CellRef, col_letter
@@ -195,6 +197,27 @@ def refresh_results(book, result: Result, held: dict[tuple[str, int, int], str],
         outputs.figures(cv, ev.basic_sheet, result.checked.all_figures or result.checked.figures,
                         texts_only=refreshed)
     return n
+
+
+def refreshed(data: bytes, path: Path, stale: set[tuple[str, int, int]],
+              texts: dict[tuple[str, int, int], str]) -> bytes:
+    """``data``, a package a program has just changed (named ``path``), with ``refresh_results`` applied:
+    read and scored as it now stands, its ``stale`` formulas that are still perfxl's get their results
+    (``texts``: every formula it holds, ``depends.canonical``). A workbook perfxl cannot score, or did
+    not make live, is returned as it was (its formulas are computed when a spreadsheet opens it)."""
+    from perfxl.check.problems import UnusableInput
+    from perfxl.io.package import Package
+    from perfxl.io.read import read_book
+    from perfxl.io.xlsx.book import edit_package
+    from perfxl.model.evaluation import sheets_to_read
+    from perfxl.score.pipeline import score_book
+
+    try:
+        result = score_book(read_book(Package.of_bytes(data, path.with_suffix(".xlsx").name),
+                                      sheets=sheets_to_read()))
+    except UnusableInput:
+        return data
+    return edit_package(data, path, lambda book: refresh_results(book, result, texts, stale))[1]
 
 
 def _survey_helpers(cv: Canvas, plan, rows: dict[str, int]) -> None:

@@ -328,6 +328,7 @@ class ImportWrite:
     new_columns: list[str] = field(default_factory=list)
     set_added: str | None = None   # the 题组 added to 问卷设置
     problems: list[Problem] = field(default_factory=list)
+    headers_changed: bool = True   # the 问卷 header row is not what it was (questions replaced or added)
 
 
 def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False) -> ImportWrite:
@@ -335,13 +336,16 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
     matched to its headers by text (with or without numbering), new ones added as columns; with a
     set name, a 题组 of that name over these questions is added to 问卷设置. Responses of the same
     对象类别 already there are refused unless ``replace``. The package is edited at the XML level: only
-    the 问卷 and 问卷设置 sheets (and the sheet list and styles, where they change) are written, and the
-    formulas reading them lose their saved results (stale now: Excel, WPS and LibreOffice compute them
-    on opening); pictures, charts, controls, macros and everything else stay as they were.
+    the 问卷 and 问卷设置 sheets (and the sheet list and styles, where they change) are written; of the
+    formulas reading them, perfxl's own get their results for the new answers (``apply.refreshed``) and
+    a person's lose their saved ones (Excel, WPS and LibreOffice compute them on opening); pictures,
+    charts, controls, macros and everything else stay as they were.
     A backup is made, then the file is replaced atomically."""
     from perfxl.io.files import atomic_write_bytes, ensure_writable
     from perfxl.io.package import Package
     from perfxl.io.xlsx.book import edit_package
+    from perfxl.io.xlsx.depends import canonical
+    from perfxl.sheets.apply import refreshed
 
     target = Path(target)
     file = str(target)
@@ -355,13 +359,23 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
                                             "请先另存为 .xlsx")])
     ensure_writable(target)
 
-    def edit(book: Book) -> ImportWrite:
-        written = _fill(book, imp, file, replace)
-        book.forget_results_reading({n for n in (L.match_sheet(L.SHEET_SURVEY, book.names()),
-                                                 L.match_sheet(L.SHEET_SURVEY_SETUP, book.names())) if n})
-        return written
+    Cell = tuple[str, int, int]
 
-    report, data = edit_package(package.data, target, edit)
+    def edit(book: Book) -> tuple[ImportWrite, set[Cell], dict[Cell, str]]:
+        written = _fill(book, imp, file, replace)
+        changed = {n for n in (L.match_sheet(L.SHEET_SURVEY, book.names()),
+                               L.match_sheet(L.SHEET_SURVEY_SETUP, book.names())) if n}
+        stale = book.results_reading(changed)
+        book.forget_results(stale)
+        texts = {cell: canonical(t or "") for cell, t in book.formula_texts().items()} \
+            if stale and not written.headers_changed else {}
+        return written, stale, texts
+
+    (report, stale, texts), data = edit_package(package.data, target, edit)
+    # perfxl's formulas reading the answers get their new results — unless the questions changed: its
+    # questionnaire formulas were compiled for the old ones, so none is perfxl's any more (nothing to refresh)
+    if stale and not report.headers_changed:
+        data = refreshed(data, target, stale, texts)
     if package.changed():
         raise UnusableInput([problem("file_changed", file=file, path=target.name)])
     report.target = target
@@ -437,6 +451,7 @@ def _fill(book: Book, imp: SurveyImport, file: str, replace: bool) -> ImportWrit
         h0 = 0
     hr = h0 + 1
     heads = list(table[h0])
+    before = list(heads)
     kinds = {c: header_kind(v) for c, v in enumerate(heads, start=1) if not is_blank(v)}
     id_col = next((c for c, k in kinds.items() if k == "id"), None)
     group_col = next((c for c, k in kinds.items() if k == "group"), None)
@@ -504,6 +519,11 @@ def _fill(book: Book, imp: SurveyImport, file: str, replace: bool) -> ImportWrit
             row[col_of[j] - 1] = v
         body.append(row)
     _write_over(out, old, [*table[:h0], heads, *body], hr)
+
+    def trimmed(row: list[Any]) -> list[Any]:
+        return row[:max((i + 1 for i, v in enumerate(row) if not is_blank(v)), default=0)]
+
+    report.headers_changed = trimmed(heads) != trimmed(before)
     for c in new_cols:
         out.ws.set_width(c, 16)
     if imp.set_name:

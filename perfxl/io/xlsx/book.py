@@ -522,10 +522,6 @@ class Book:
             self.recalc_on_load()
         return n
 
-    def forget_results_reading(self, changed: set[str]) -> int:
-        """``forget_results`` of the formulas reading the ``changed`` sheets (``results_reading``)."""
-        return self.forget_results(self.results_reading(changed))
-
     def flush(self) -> None:
         self._flush_notes()
         formulas = False
