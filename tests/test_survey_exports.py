@@ -195,34 +195,68 @@ def test_target_with_pictures_and_parts_openpyxl_would_drop_keeps_them(tmp_path,
 
 
 def test_perfxl_formulas_reading_the_answers_carry_their_new_results(tmp_path, make_workbook, cli):
-    """Answers imported again into a scored live workbook (same questions, same columns): perfxl's formulas
+    """New answers imported into a scored live workbook (same questions, same columns): perfxl's formulas
     that read them (the 问卷统计 rates, the 实际值 taken from them, 规则得分, 得分汇总) hold their results for
-    the answers now there — what `perfxl score` wrote, so a reader that does not calculate sees the same
-    figures — instead of losing them. (The first import replaces the template's placeholder questions: the
-    rate formulas compiled for those are no longer perfxl's, and are left to compute.)"""
+    the new answers — what `perfxl score` writes for them — so a reader that does not calculate sees the
+    new figures. (A first import replaces the template's placeholder questions: the rate formulas compiled
+    for those are left to compute.)"""
+    import shutil
+
     target = _target(make_workbook)
     export = X.wjx_text_xlsx(tmp_path / "e.xlsx")
     write_import(import_export(export), target)
     assert cli("score", target, "--in-place").code == 0
 
-    def shown() -> dict:
-        wb = load_workbook(target, data_only=True)
+    def shown(path: Path) -> dict:
+        """The saved results of perfxl's formulas on 问卷统计, of the two indicators and of 总分."""
+        wb, formulas = load_workbook(path, data_only=True), load_workbook(path)
         ws, stats = wb[L.SHEET_INDICATORS], wb[L.SHEET_SURVEY_STATS]
         head = {c.value: c.column for c in ws[1]}
         cells = {(L.SHEET_INDICATORS, r, key): ws.cell(r, head[L.COLUMNS_BY_KEY[key].header]).value
                  for r in (2, 3) for key in ("actual", "rule_score", "score")}
-        cells |= {(L.SHEET_SURVEY_STATS, c.coordinate): c.value for row in stats.iter_rows() for c in row
-                  if isinstance(c.value, float)}
+        cells |= {(L.SHEET_SURVEY_STATS, c.coordinate): stats[c.coordinate].value
+                  for row in formulas[L.SHEET_SURVEY_STATS].iter_rows() for c in row
+                  if isinstance(c.value, str) and c.value.startswith("=")}
         cells["total"] = wb[L.SHEET_SUMMARY][f"B{L.SUMMARY_HEAD_ROWS['total']}"].value
         return cells
 
-    scored = shown()
-    write_import(import_export(export), target, replace=True)
-    assert shown() == scored
+    before = shown(target)
+    wb = load_workbook(export)                              # 20 respondents change their minds
+    ws = wb.active
+    cols = [c.column for c in ws[1] if isinstance(c.value, str) and (X.Q1 in c.value or X.Q5 in c.value)]
+    for r in range(2, 22):
+        for c in cols:
+            ws.cell(r, c).value = "非常不满意"
+    wb.save(tmp_path / "e2.xlsx")
+    write_import(import_export(tmp_path / "e2.xlsx"), target, replace=True)
+    after = shown(target)
+    rescored = tmp_path / "rescored.xlsx"
+    shutil.copy2(target, rescored)
+    assert cli("score", rescored, "--in-place").code == 0
+    assert after == shown(rescored) != before
+    assert after[(L.SHEET_INDICATORS, 2, "rule_score")] < before[(L.SHEET_INDICATORS, 2, "rule_score")]
+    assert sum(1 for k in after if k[0] == L.SHEET_SURVEY_STATS and isinstance(after[k], float)) >= 4
     data = cli("score", target, "--json", "--no-write").json()
     assert not [p for p in data["problems"] if p["code"] == "formula_result_differs"]
-    assert scored[(L.SHEET_INDICATORS, 2, "rule_score")] == data["indicators"][0]["rule_score"]
-    assert sum(1 for k in scored if k[0] == L.SHEET_SURVEY_STATS) >= 4          # rates and shares compared
+
+
+def test_a_refresh_that_fails_never_costs_the_import(tmp_path, make_workbook, cli, monkeypatch):
+    """Computing perfxl's results after an import is best effort: if it fails, the answers are still
+    written, the stale results dropped and the workbook asks to be recalculated on opening."""
+    import perfxl.score.pipeline
+
+    target = _target(make_workbook)
+    export = X.wjx_text_xlsx(tmp_path / "e.xlsx")
+    write_import(import_export(export), target)
+    assert cli("score", target, "--in-place").code == 0
+
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(perfxl.score.pipeline, "score_book", broken)
+    written = write_import(import_export(export), target, replace=True)
+    assert written.rows == X.N and written.replaced == X.N
+    assert b'fullCalcOnLoad="1"' in parts(target)["xl/workbook.xml"]
 
 
 def test_answers_that_look_like_formulas_stay_text(tmp_path, make_workbook):

@@ -204,8 +204,8 @@ def refreshed(data: bytes, path: Path, stale: set[tuple[str, int, int]],
     """``data``, a package a program has just changed (named ``path``), with ``refresh_results`` applied:
     read and scored as it now stands, its ``stale`` formulas that are still perfxl's get their results
     (``texts``: every formula it holds, ``depends.canonical``). A workbook perfxl cannot score, or did
-    not make live, is returned as it was (its formulas are computed when a spreadsheet opens it)."""
-    from perfxl.check.problems import UnusableInput
+    not make live, is returned as it was: ``data`` is already complete (the stale results dropped, the
+    workbook asking to be recalculated on opening), so the refresh never costs the write it follows."""
     from perfxl.io.package import Package
     from perfxl.io.read import read_book
     from perfxl.io.xlsx.book import edit_package
@@ -215,9 +215,9 @@ def refreshed(data: bytes, path: Path, stale: set[tuple[str, int, int]],
     try:
         result = score_book(read_book(Package.of_bytes(data, path.with_suffix(".xlsx").name),
                                       sheets=sheets_to_read()))
-    except UnusableInput:
+        return edit_package(data, path, lambda book: refresh_results(book, result, texts, stale))[1]
+    except Exception:  # best effort: a spreadsheet computes what perfxl could not
         return data
-    return edit_package(data, path, lambda book: refresh_results(book, result, texts, stale))[1]
 
 
 def _survey_helpers(cv: Canvas, plan, rows: dict[str, int]) -> None:

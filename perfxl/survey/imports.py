@@ -328,7 +328,9 @@ class ImportWrite:
     new_columns: list[str] = field(default_factory=list)
     set_added: str | None = None   # the 题组 added to 问卷设置
     problems: list[Problem] = field(default_factory=list)
-    headers_changed: bool = True   # the 问卷 header row is not what it was (questions replaced or added)
+    #: a header the 问卷 sheet had is not where it was (placeholder questions replaced, columns moved);
+    #: columns only appended after the old ones do not count
+    headers_moved: bool = True
 
 
 def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False) -> ImportWrite:
@@ -337,9 +339,10 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
     set name, a 题组 of that name over these questions is added to 问卷设置. Responses of the same
     对象类别 already there are refused unless ``replace``. The package is edited at the XML level: only
     the 问卷 and 问卷设置 sheets (and the sheet list and styles, where they change) are written; of the
-    formulas reading them, perfxl's own get their results for the new answers (``apply.refreshed``) and
-    a person's lose their saved ones (Excel, WPS and LibreOffice compute them on opening); pictures,
-    charts, controls, macros and everything else stay as they were.
+    formulas reading them, perfxl's own get their results for the new answers (``apply.refreshed``; not
+    when questions were replaced or moved) and the others lose their saved ones (Excel, WPS and
+    LibreOffice compute them on opening); pictures, charts, controls, macros and everything else stay as
+    they were.
     A backup is made, then the file is replaced atomically."""
     from perfxl.io.files import atomic_write_bytes, ensure_writable
     from perfxl.io.package import Package
@@ -368,13 +371,14 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
         stale = book.results_reading(changed)
         book.forget_results(stale)
         texts = {cell: canonical(t or "") for cell, t in book.formula_texts().items()} \
-            if stale and not written.headers_changed else {}
+            if stale and not written.headers_moved else {}
         return written, stale, texts
 
     (report, stale, texts), data = edit_package(package.data, target, edit)
-    # perfxl's formulas reading the answers get their new results — unless the questions changed: its
-    # questionnaire formulas were compiled for the old ones, so none is perfxl's any more (nothing to refresh)
-    if stale and not report.headers_changed:
+    # perfxl's formulas reading the answers get their new results; not when questions were replaced or
+    # moved: its questionnaire formulas were compiled for the old columns, so few would still be perfxl's
+    # and the scoring pass (seconds for 100,000 answers) would buy little
+    if stale and not report.headers_moved:
         data = refreshed(data, target, stale, texts)
     if package.changed():
         raise UnusableInput([problem("file_changed", file=file, path=target.name)])
@@ -523,7 +527,8 @@ def _fill(book: Book, imp: SurveyImport, file: str, replace: bool) -> ImportWrit
     def trimmed(row: list[Any]) -> list[Any]:
         return row[:max((i + 1 for i, v in enumerate(row) if not is_blank(v)), default=0)]
 
-    report.headers_changed = trimmed(heads) != trimmed(before)
+    old_heads = trimmed(before)
+    report.headers_moved = trimmed(heads)[:len(old_heads)] != old_heads
     for c in new_cols:
         out.ws.set_width(c, 16)
     if imp.set_name:
