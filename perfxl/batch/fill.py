@@ -368,10 +368,10 @@ class _Stale:
     @classmethod
     def of(cls, template: bytes, sheets: set[str], live: bool, tpath: Path) -> "_Stale":
         from perfxl.io.xlsx.book import edit_package
-        from perfxl.io.xlsx.depends import canonical, reading
+        from perfxl.io.xlsx.depends import canonical_texts, reading
 
         texts, _ = edit_package(template, tpath, lambda book: book.formula_texts())
-        return cls(reading(texts, sheets), {cell: canonical(t or "") for cell, t in texts.items()}, live)
+        return cls(reading(texts, sheets), canonical_texts(texts), live)
 
 
 def _filled(template: bytes, values: list[tuple[_Target, Any]], tpath: Path, stale: _Stale) -> bytes:

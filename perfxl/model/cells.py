@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 _A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
+#: the last row and column of a sheet (Excel 2007+, LibreOffice, WPS)
+MAX_ROW, MAX_COL = 1_048_576, 16_384
 
 
 @lru_cache(maxsize=1024)

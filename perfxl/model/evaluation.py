@@ -139,7 +139,7 @@ FIGURE_KEYS = ("rule_score", "score", "rate")
 def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path, ev_formulas: dict[tuple[int, str], str],
                  ev_computed: dict[tuple[int, str], Any],
                  ) -> tuple[pd.DataFrame, dict[tuple[int, str], CellMark], list[Problem],
-                            tuple[dict[str, Level], dict[tuple[str, str], Level], list[Problem]]]:
+                            tuple[dict[str, Level], dict[tuple[str, str], Level]]]:
     """The indicator table's rows as a frame (Excel rows as its index), its cells' marks, the rows'
     problems, and the levels (一级/二级 columns hold their names, the declared weights split off)."""
     import pandas as pd
@@ -220,8 +220,8 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path, ev_formulas:
     return frame, marks, problems, levels
 
 
-def _levels(frame: pd.DataFrame, table: L.TableLayout, path: Path,
-            ) -> tuple[dict[str, Level], dict[tuple[str, str], Level], list[Problem]]:
+def _levels(frame: pd.DataFrame, table: L.TableLayout,
+            ) -> tuple[dict[str, Level], dict[tuple[str, str], Level]]:
     """Split "部门决策(15分)" into name and declared weight; the frame keeps the names."""
     names1, names2 = list(frame["level1"]), list(frame["level2"])
     out = _split_levels(names1, names2, list(frame.index), table)
@@ -232,11 +232,10 @@ def _levels(frame: pd.DataFrame, table: L.TableLayout, path: Path,
 
 
 def _split_levels(names1: list[Any], names2: list[Any], rows: list[int], table: L.TableLayout,
-                  ) -> tuple[dict[str, Level], dict[tuple[str, str], Level], list[Problem]]:
+                  ) -> tuple[dict[str, Level], dict[tuple[str, str], Level]]:
     """``_levels`` on the columns' lists, which are left holding the names."""
     levels1: dict[str, Level] = {}
     levels2: dict[tuple[str, str], Level] = {}
-    problems: list[Problem] = []
     col1, col2 = table.columns["level1"], table.columns["level2"]
     for i, (row, v1, v2) in enumerate(zip(rows, names1, names2)):
         if v1 is None or isinstance(v1, CellMark):
@@ -256,7 +255,7 @@ def _split_levels(names1: list[Any], names2: list[Any], rows: list[int], table: 
         elif d2 is not None and levels2[key].declared is None:
             levels2[key].declared = d2
         names2[i] = n2
-    return levels1, levels2, problems
+    return levels1, levels2
 
 
 def _read_info(book: RawBook, ev: Evaluation) -> None:
@@ -374,15 +373,14 @@ def load(path: str | Path, book: RawBook | None = None, *, system: bool = False,
         book = read_book(path, sheets=sheets_to_read(system=system), password=password)
     if not system and L.match_sheet(L.SHEET_INDICATORS, book.sheet_names) is None and (form := find_form(book)):
         ev: Evaluation = read_form(book, path, *form, Evaluation)
-        ev.levels1, ev.levels2, _ = _levels(ev.frame, ev.table, path)
+        ev.levels1, ev.levels2 = _levels(ev.frame, ev.table)
         return ev
     table, grid, problems = _read_table(book, path, system)
     formulas: dict[tuple[int, str], str] = {}
     computed: dict[tuple[int, str], Any] = {}
-    frame, marks, row_problems, (levels1, levels2, level_problems) = _build_frame(grid, table, path, formulas,
-                                                                                  computed)
+    frame, marks, row_problems, (levels1, levels2) = _build_frame(grid, table, path, formulas, computed)
     ev = Evaluation(path=path, sheet_names=book.sheet_names, table=table, frame=frame, marks=marks,
-                    levels1=levels1, levels2=levels2, problems=problems + row_problems + level_problems,
+                    levels1=levels1, levels2=levels2, problems=problems + row_problems,
                     package=book.package, formulas=formulas, computed=computed, grids=book.sheets)
     if not system:
         _read_info(book, ev)

@@ -16,7 +16,7 @@ from typing import Any
 
 from perfxl.io.xlsx.values import Formula
 from perfxl.model import layout as L
-from perfxl.model.cells import col_letter
+from perfxl.model.cells import MAX_ROW, col_letter
 from perfxl.model.text import is_blank, text_of
 from perfxl.model.values import is_date
 from perfxl.rules.formula import Book, Ref, RowCells, compile_row
@@ -30,8 +30,6 @@ from perfxl.rules.formula.row import MAX_HELPERS, NotCompilable, empty_row, mark
 HELPERS = 1 + MAX_HELPERS
 #: the longest formula Excel accepts (characters)
 MAX_FORMULA = 8192
-#: the last row of a sheet (Excel 2007+, LibreOffice, WPS)
-MAX_ROW = 1_048_576
 #: the columns whose content makes an empty row under the table a new indicator
 ROW_INPUTS = ("code", "name", "weight", "method", "params", "target", "actual", "evaluator_score", "source")
 

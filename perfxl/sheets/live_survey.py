@@ -3,13 +3,11 @@ workbook's 问卷 and 问卷设置 sheets as they were read; the marker for what
 express (see ``set_formulas``)."""
 from __future__ import annotations
 
-from perfxl.model.cells import col_letter
+from perfxl.model.cells import MAX_ROW, col_letter
 from perfxl.model.text import is_blank
 from perfxl.rules.formula import Ref
 from perfxl.rules.formula import sheet as S
 from perfxl.rules.formula.row import NotCompilable
-
-MAX_ROW = 1_048_576
 
 
 def _raw(ev, sheet: str | None, address: str):

@@ -347,7 +347,7 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
     from perfxl.io.files import atomic_write_bytes, ensure_writable
     from perfxl.io.package import Package
     from perfxl.io.xlsx.book import edit_package
-    from perfxl.io.xlsx.depends import canonical
+    from perfxl.io.xlsx.depends import canonical_texts, reading
     from perfxl.sheets.apply import refreshed
 
     target = Path(target)
@@ -368,11 +368,10 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
         written = _fill(book, imp, file, replace)
         changed = {n for n in (L.match_sheet(L.SHEET_SURVEY, book.names()),
                                L.match_sheet(L.SHEET_SURVEY_SETUP, book.names())) if n}
-        stale = book.results_reading(changed)
+        formulas = book.formula_texts()
+        stale = reading(formulas, changed)
         book.forget_results(stale)
-        texts = {cell: canonical(t or "") for cell, t in book.formula_texts().items()} \
-            if stale and not written.headers_moved else {}
-        return written, stale, texts
+        return written, stale, canonical_texts(formulas)
 
     (report, stale, texts), data = edit_package(package.data, target, edit)
     # perfxl's formulas reading the answers get their new results; not when questions were replaced or

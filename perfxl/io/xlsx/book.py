@@ -117,7 +117,6 @@ class Book:
         self._parts: dict[str, str] = {}             # sheet name -> part
         self._rels: dict[str, Rels] = {}
         self._sheets: dict[str, Sheet] = {}
-        self._flushed: dict[str, int] = {}           # sheet part -> the version last written
         self._notes: dict[str, list] = {}
         self._styles: Styles | None = None
         self._shared: list[str] | None = None
@@ -504,13 +503,6 @@ class Book:
             formulas.update({(name, r, c): text for (r, c), text in sheet.formulas().items()})
         return formulas
 
-    def results_reading(self, changed: set[str]) -> set[tuple[str, int, int]]:
-        """The formulas that read the ``changed`` sheets, directly or through other formulas
-        (``depends.reading``): their saved results go stale when those sheets' values change."""
-        from perfxl.io.xlsx.depends import reading
-
-        return reading(self.formula_texts(), changed)
-
     def forget_results(self, cells: set[tuple[str, int, int]]) -> int:
         """The formulas at ``cells`` lose their saved results (stale now) and the workbook asks to be
         recalculated on opening; every other formula keeps its result. Returns how many lost one."""
@@ -526,9 +518,8 @@ class Book:
         self._flush_notes()
         formulas = False
         for part, sheet in self._sheets.items():
-            if (sheet.version or part not in self.infos) and self._flushed.get(part) != sheet.version:
-                self.write(part, sheet.serialize())          # (once per state: save() flushes again)
-                self._flushed[part] = sheet.version
+            if sheet.version or part not in self.infos:
+                self.write(part, sheet.serialize())
             formulas |= sheet.formulas_changed
         if formulas:
             self.drop_calc_chain()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from collections import deque
 
-from perfxl.model.cells import col_index
+from perfxl.model.cells import MAX_COL, MAX_ROW, col_index
 
-_STRING = re.compile(r'"(?:[^"]|"")*"')
+_STRING = re.compile(r'("(?:[^"]|"")*")')          # text in a formula (the group keeps it in a split)
 _SHEET = r"(?:'((?:[^']|'')+)'|([^\s'!():,;=<>&+\-*/^%{}\"\[\]]+))!"
 _CELL = r"\$?([A-Z]{1,3})\$?(\d+)"
 _REF = re.compile(r"(?<![\w.])(?:" + _SHEET + r")?(?:" + _CELL + r"(?::" + _CELL + r")?(?![\w(])"
@@ -18,7 +18,6 @@ _NAME = re.compile(r"(?<![\w.$])([^\W\d][\w.]*)(?![\w.(!])")
 _WORDS = {"TRUE", "FALSE"}
 #: a range up to this many cells is indexed cell by cell; a larger one is checked against each changed cell
 _SMALL = 256
-_MAX_ROW, _MAX_COL = 1_048_576, 16_384
 
 Ref = tuple[str, int, int, int, int]          # sheet, first row, first column, last row, last column
 
@@ -36,9 +35,9 @@ def references(formula: str, sheet: str) -> list[Ref] | None:
             r1, c1 = int(m.group(4)), col_index(m.group(3)) + 1
             r2, c2 = (int(m.group(6)), col_index(m.group(5)) + 1) if m.group(5) else (r1, c1)
         elif m.group(7):
-            r1, r2, c1, c2 = 1, _MAX_ROW, col_index(m.group(7)) + 1, col_index(m.group(8)) + 1
+            r1, r2, c1, c2 = 1, MAX_ROW, col_index(m.group(7)) + 1, col_index(m.group(8)) + 1
         else:
-            r1, r2, c1, c2 = int(m.group(9)), int(m.group(10)), 1, _MAX_COL
+            r1, r2, c1, c2 = int(m.group(9)), int(m.group(10)), 1, MAX_COL
         out.append((where, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
     rest = _REF.sub(" ", text)
     if any(name.upper() not in _WORDS for name in _NAME.findall(rest)):
@@ -56,7 +55,7 @@ def canonical(formula: str) -> str:
     holds a formula perfxl wrote: LibreOffice writes ``FALSE()`` for ``FALSE``, drops the quotes of a
     sheet name that needs none and spells numbers its own way (``1E-09`` as ``0.000000001``); Excel
     writes ``_xlfn.`` before newer functions; either may add spaces. Text in double quotes is kept."""
-    parts = re.split(r'("(?:[^"]|"")*")', formula)
+    parts = _STRING.split(formula)
     out = []
     for i, p in enumerate(parts):
         if i % 2:
@@ -66,6 +65,11 @@ def canonical(formula: str) -> str:
         p = _SPELLING.sub("", p).upper()
         out.append(_NUMBER.sub(lambda m: repr(float(m.group(1))), p))
     return "".join(out)
+
+
+def canonical_texts(formulas: dict[tuple[str, int, int], str | None]) -> dict[tuple[str, int, int], str]:
+    """``Book.formula_texts`` made ``canonical`` ("" where another cell holds the text)."""
+    return {cell: canonical(text or "") for cell, text in formulas.items()}
 
 
 def reading(formulas: dict[tuple[str, int, int], str | None], changed: set[str]) -> set[tuple[str, int, int]]:

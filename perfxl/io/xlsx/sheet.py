@@ -100,6 +100,9 @@ class Sheet:
         self.pos = 0
         self._row_pat = re.compile(rb"<" + p + rb"row\b(" + TAG_BODY + rb")(/?)>")
         self._cell_pat = re.compile(rb"<" + p + rb"c\b(" + TAG_BODY + rb")(/?)>")
+        #: a formula element's start (not <formula1> of a drop-down list); a whole formula element
+        self._f_tag = re.compile(rb"<" + p + rb"f[\s>/]")
+        self._f_el = re.compile(rb"<" + p + rb"f\b([^>]*?)(?:/>|>(.*?)</" + p + rb"f>)", re.S)
         self._row_end = b"</" + p + b"row>"
         self._cell_end = b"</" + p + b"c>"
         self.created: list[tuple[int, int]] = []
@@ -111,7 +114,7 @@ class Sheet:
         for it in self.items:
             if it[0] == b"sheetViews":
                 it[1] = re.sub(rb"<(" + self.p + rb")(pane|selection)\b" + TAG_BODY + rb"/>", b"", it[1])
-        if any(self.cells_with(re.compile(rb"<" + self.p + rb"f[\s>/]"))):
+        if any(self.cells_with(self._f_tag)):
             self.formulas_changed = True
         self.rows, self.nums, self.by_num, self.pos, self.rows_data = [], [], {}, 0, b""
         self.created = []
@@ -380,7 +383,7 @@ class Sheet:
         from perfxl.io.xlsx.values import cached_parts
 
         raw = self.raw_cell(r, c)
-        f = re.search(rb"<" + self.p + rb"f\b[^>]*?(?:/>|>.*?</" + self.p + rb"f>)", raw or b"", re.S)
+        f = self._f_el.search(raw or b"")
         if f is None:
             return False
         m = self._cell_pat.match(raw)
@@ -404,11 +407,9 @@ class Sheet:
         by another cell (a shared formula's follower) or the cell belongs to an array."""
         from html import unescape
 
-        p = self.p
-        f_tag = re.compile(rb"<" + p + rb"f[\s>/]")
+        f_tag, f_el = self._f_tag, self._f_el
         if not f_tag.search(self._rows_bytes()):
             return {}
-        f_el = re.compile(rb"<" + p + rb"f\b([^>]*?)(?:/>|>(.*?)</" + p + rb"f>)", re.S)
         self._scan(None)
         out: dict[tuple[int, int], str | None] = {}
         for row in self.rows:
@@ -621,7 +622,7 @@ class Sheet:
             last = ref.split(b":")[-1].decode()
             lr, lc = split_ref(last)
             new_ref = target if (lr, lc) == (r, c) else f"{target}:{last}"
-            fm = re.search(rb"<" + self.p + rb"f\b[^>]*?(?:/>|>.*?</" + self.p + rb"f>)", raw, re.S)
+            fm = self._f_el.search(raw)
             if moved is None:
                 new_f = b""                          # untranslatable: keep the cached value only
             else:
@@ -653,7 +654,7 @@ class Sheet:
             if r0 <= r <= r1 and c0 <= c <= c1 and (mr, mc) != (r, c):
                 raw = self.raw_cell(mr, mc)
                 if raw is not None:
-                    fm = re.search(rb"<" + self.p + rb"f\b[^>]*?(?:/>|>.*?</" + self.p + rb"f>)", raw, re.S)
+                    fm = self._f_el.search(raw)
                     if fm:
                         row = self.row(mr)
                         i = bisect.bisect_left(row.cols, mc)
