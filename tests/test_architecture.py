@@ -19,9 +19,8 @@ LAYERS = [
     "perfxl.io.files", "perfxl.io.read", "perfxl.model.frameworks", "perfxl.survey", "perfxl.model.form",
     "perfxl.model.evaluation",
     "perfxl.score.figures", "perfxl.check.schemas", "perfxl.check.validate", "perfxl.score.engine",
-    "perfxl.score.cached", "perfxl.score.pipeline", "perfxl.sheets", "perfxl.survey.imports", "perfxl.excel.xlsm",
-    "perfxl.excel.read",
-    "perfxl.io.writeback",
+    "perfxl.score.cached", "perfxl.score.pipeline", "perfxl.sheets", "perfxl.excel.xlsm", "perfxl.excel.read",
+    "perfxl.io.writeback", "perfxl.survey.imports",
     "perfxl.batch", "perfxl.report", "perfxl.api", "perfxl.excel", "perfxl.cli", "perfxl",
 ]
 

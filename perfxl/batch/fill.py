@@ -211,12 +211,12 @@ def _targets(book, roster: Roster, template: Path) -> tuple[dict[str, _Target], 
 
 def _made_live(book) -> bool:
     """Whether the template is a workbook perfxl made live (its formulas are perfxl's to draw again)."""
+    from perfxl.model.evaluation import load
     from perfxl.score.cached import made_live
-    from perfxl.score.pipeline import score_book
 
     try:
-        return made_live(score_book(book).checked.evaluation)
-    except UnusableInput:                         # not an evaluation workbook perfxl can score
+        return made_live(load(book.path, book))       # (its header row tells: no need to score it)
+    except UnusableInput:                         # not an evaluation workbook perfxl can read
         return False
 
 
@@ -379,8 +379,8 @@ def _filled(template: bytes, values: list[tuple[_Target, Any]], tpath: Path, sta
     part and cell byte-identical (pictures, charts, buttons, macros, the user's formulas); formula-like
     text stays text, dates get a date format, a cell keeps its look. The formulas reading the filled
     sheets lose their stale results; in a live template perfxl's get the new ones."""
+    from perfxl.io.writeback import refreshed
     from perfxl.io.xlsx.book import edit_package
-    from perfxl.sheets.apply import refreshed
     from perfxl.sheets.canvas import XmlCanvas
 
     def edit(book) -> None:

@@ -18,7 +18,7 @@ from perfxl.io.files import MAX_WRITE_CELLS, atomic_write_bytes, ensure_writable
 from perfxl.io.package import Package
 from perfxl.model import layout as L
 from perfxl.score.engine import Result
-from perfxl.sheets.apply import apply
+from perfxl.sheets.apply import apply, refresh_results
 from perfxl.sheets.canvas import OpenpyxlCanvas, XmlCanvas
 
 
@@ -101,6 +101,26 @@ def _edited(package: Package, result: Result, target: Path, report: WriteReport,
             book.recalc_on_load()
 
     return edit_package(package.data, package.path, edit)[1]
+
+
+def refreshed(data: bytes, path: Path, stale: set[tuple[str, int, int]],
+              texts: dict[tuple[str, int, int], str]) -> bytes:
+    """``data``, a package a program has just changed (named ``path``), with ``refresh_results`` applied:
+    read and scored as it now stands, its ``stale`` formulas that are still perfxl's get their results
+    (``texts``: every formula it holds, ``depends.canonical``). A workbook perfxl cannot score, or did
+    not make live, is returned as it was: ``data`` is already complete (the stale results dropped, the
+    workbook asking to be recalculated on opening), so the refresh never costs the write it follows."""
+    from perfxl.io.read import read_book
+    from perfxl.io.xlsx.book import edit_package
+    from perfxl.model.evaluation import sheets_to_read
+    from perfxl.score.pipeline import score_book
+
+    try:
+        result = score_book(read_book(Package.of_bytes(data, path.with_suffix(".xlsx").name),
+                                      sheets=sheets_to_read()))
+        return edit_package(data, path, lambda book: refresh_results(book, result, texts, stale))[1]
+    except Exception:  # best effort: a spreadsheet computes what perfxl could not
+        return data
 
 
 def _stamp_written(path: Path, when: datetime) -> None:

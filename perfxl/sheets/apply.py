@@ -3,8 +3,6 @@ notes on the cells problems point to, and the 得分汇总 / 问卷统计 / 校�
 Nothing is saved here (files: ``perfxl.io.writeback``; Excel: ``perfxl.excel``)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from perfxl.check.problems import Problem
 from perfxl.model import layout as L
 from perfxl.model.cells import CellRef, col_letter
@@ -115,19 +113,27 @@ def _columns(cv: Canvas, result: Result) -> tuple[dict[str, int], list[int]]:
     return cols, helper_columns(result.checked.evaluation, max(next_col, max(cols.values()) + 1))
 
 
+def _plan(cv: Canvas, result: Result, **kw):
+    """The live plan of ``result``'s workbook as ``cv`` holds it (``live.plan``'s keywords in ``kw``), the
+    indicator sheet's last row it covers and the 问卷统计 rows of the question sets."""
+    from perfxl.sheets import live
+
+    ev = result.checked.evaluation
+    cols, helpers = _columns(cv, result)
+    last = max(cv.last_row(ev.table.sheet), ev.table.last_row)
+    survey_rows = outputs.survey_rows(ev, result.survey is not None)
+    return live.plan(result, cols, helpers, last_row=last, survey_rows=survey_rows, **kw), last, survey_rows
+
+
 def draw_live(cv: Canvas, result: Result, *, template: bool = False, keep: bool = False):
     """The scoring part of a result as live formulas, each with its cached value: the computed
     columns (评分过程 as text), the hidden helper columns, 实际值 fed by 数据来源, 得分汇总, 问卷统计
     and the 派生指标 on 基础数据. ``template``: a new workbook (评分过程 left empty). Returns the
     live.Plan drawn. ``keep``: values typed over perfxl's formulas stay (live.plan)."""
-    from perfxl.sheets import live
-
     ev = result.checked.evaluation
     table, sheet = ev.table, ev.table.sheet
-    cols, helpers = _columns(cv, result)
-    first, last = table.header_row + 1, max(cv.last_row(sheet), table.last_row)
-    survey_rows = outputs.survey_rows(ev, result.survey is not None)
-    plan = live.plan(result, cols, helpers, last_row=last, survey_rows=survey_rows, keep=keep)
+    plan, last, survey_rows = _plan(cv, result, keep=keep)
+    cols, helpers, first = plan.cols, plan.helpers, table.header_row + 1
     by_row = {res.indicator.row: res for res in result.indicators}
     for key in L.COMPUTED_KEYS:
         col = cols[key]
@@ -178,46 +184,19 @@ def refresh_results(book, result: Result, held: dict[tuple[str, int, int], str],
     someone rewrote is theirs — left to compute, and what reads it is not given perfxl's value either.
     ``book``: the package being edited (``perfxl.io.xlsx.Book``). Returns how many results were set."""
     from perfxl.score.cached import made_live
-    from perfxl.sheets import live
     from perfxl.sheets.canvas import XmlCanvas
 
     ev = result.checked.evaluation
-    table = ev.table
-    cols = dict(table.columns)
-    if not made_live(ev) or any(k not in cols for k in L.COMPUTED_KEYS):
+    if not made_live(ev) or any(k not in ev.table.columns for k in L.COMPUTED_KEYS):
         return 0
     cv = XmlCanvas(book)
-    helpers = live.helper_columns(ev, max(cv.last_col(table.sheet), *cols.values()) + 1)
-    plan = live.plan(result, cols, helpers, last_row=max(cv.last_row(table.sheet), table.last_row),
-                     survey_rows=outputs.survey_rows(ev, result.survey is not None), keep=True, only=stale,
-                     held=held)
+    plan = _plan(cv, result, keep=True, only=stale, held=held)[0]   # (every computed column is there already)
     n = sum(book.sheet(sheet).set_cached(r, c, f.cached) for (sheet, r, c), f in plan.cells.items())
     if ev.basic_sheet and ev.basic_sheet in book.names():
         refreshed = {r for sheet, r, c in plan.cells if sheet == ev.basic_sheet and c == 3}
         outputs.figures(cv, ev.basic_sheet, result.checked.all_figures or result.checked.figures,
                         texts_only=refreshed)
     return n
-
-
-def refreshed(data: bytes, path: Path, stale: set[tuple[str, int, int]],
-              texts: dict[tuple[str, int, int], str]) -> bytes:
-    """``data``, a package a program has just changed (named ``path``), with ``refresh_results`` applied:
-    read and scored as it now stands, its ``stale`` formulas that are still perfxl's get their results
-    (``texts``: every formula it holds, ``depends.canonical``). A workbook perfxl cannot score, or did
-    not make live, is returned as it was: ``data`` is already complete (the stale results dropped, the
-    workbook asking to be recalculated on opening), so the refresh never costs the write it follows."""
-    from perfxl.io.package import Package
-    from perfxl.io.read import read_book
-    from perfxl.io.xlsx.book import edit_package
-    from perfxl.model.evaluation import sheets_to_read
-    from perfxl.score.pipeline import score_book
-
-    try:
-        result = score_book(read_book(Package.of_bytes(data, path.with_suffix(".xlsx").name),
-                                      sheets=sheets_to_read()))
-        return edit_package(data, path, lambda book: refresh_results(book, result, texts, stale))[1]
-    except Exception:  # best effort: a spreadsheet computes what perfxl could not
-        return data
 
 
 def _survey_helpers(cv: Canvas, plan, rows: dict[str, int]) -> None:

@@ -218,7 +218,7 @@ class XlwingsCanvas(Canvas):
     """An open workbook. Writes go straight to Excel (desktop) or into the action list that
     xlwings Server/Lite sends back (JSON engine). Nothing is saved here."""
 
-    def __init__(self, book):
+    def __init__(self, book) -> None:
         self.book = book
         self._seen: set[str] = set()
         self._reprotect: list = []
@@ -373,7 +373,7 @@ class XmlCanvas(Canvas):
         "plain": dict(align={"vertical": "top", "wrapText": "1"}, border=True),
     }
 
-    def __init__(self, book):
+    def __init__(self, book) -> None:
         self.book = book
         self._fresh: set[str] = set()
         self._links: dict[str, list[tuple[str, str]]] = {}

@@ -378,11 +378,13 @@ class _Planner:
     # --- cached values ----------------------------------------------------------------------------
     def evaluate(self, only: set | None = None, held: dict | None = None) -> None:
         book = Book(self.ev.grids)
+        texts: dict[tuple[str, int, int], str] = {}         # each formula's text, rendered once
         theirs = set()
         if held is not None:
             from perfxl.io.xlsx.depends import canonical
 
-            theirs = {key for key, expr in self.exprs.items() if held.get(key) != canonical(formula_text(expr))}
+            texts = {key: formula_text(expr) for key, expr in self.exprs.items()}
+            theirs = {key for key, text in texts.items() if held.get(key) != canonical(text)}
         for key, expr in self.exprs.items():
             if key not in theirs:                  # (a formula someone rewrote: what it shows is read as saved)
                 book.formulas[key] = expr
@@ -399,7 +401,8 @@ class _Planner:
                 value = str(value)
             if isinstance(expr, Lit):
                 value = expr.value
-            text = formula_text(expr)
+            text = texts.get((sheet, r, c)) if expr is self.exprs[(sheet, r, c)] else None
+            text = formula_text(expr) if text is None else text
             if len(text) >= MAX_FORMULA:          # Excel would not open the file: perfxl scores this cell
                 text, value = formula_text(marker()), L.FORMULA_MARKER
             self.plan.cells[(sheet, r, c)] = Formula(text, value)

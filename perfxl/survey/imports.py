@@ -339,16 +339,16 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
     set name, a 题组 of that name over these questions is added to 问卷设置. Responses of the same
     对象类别 already there are refused unless ``replace``. The package is edited at the XML level: only
     the 问卷 and 问卷设置 sheets (and the sheet list and styles, where they change) are written; of the
-    formulas reading them, perfxl's own get their results for the new answers (``apply.refreshed``; not
+    formulas reading them, perfxl's own get their results for the new answers (``writeback.refreshed``; not
     when questions were replaced or moved) and the others lose their saved ones (Excel, WPS and
     LibreOffice compute them on opening); pictures, charts, controls, macros and everything else stay as
     they were.
     A backup is made, then the file is replaced atomically."""
     from perfxl.io.files import atomic_write_bytes, ensure_writable
     from perfxl.io.package import Package
+    from perfxl.io.writeback import refreshed
     from perfxl.io.xlsx.book import edit_package
     from perfxl.io.xlsx.depends import canonical_texts, reading
-    from perfxl.sheets.apply import refreshed
 
     target = Path(target)
     file = str(target)
@@ -371,7 +371,7 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
         formulas = book.formula_texts()
         stale = reading(formulas, changed)
         book.forget_results(stale)
-        return written, stale, canonical_texts(formulas)
+        return written, stale, canonical_texts(formulas) if stale and not written.headers_moved else {}
 
     (report, stale, texts), data = edit_package(package.data, target, edit)
     # perfxl's formulas reading the answers get their new results; not when questions were replaced or
@@ -399,17 +399,16 @@ def _values(ws: Sheet) -> list[list[Any]]:
 
 
 class _Writer:
-    """Cells of one XML-level sheet written as data (``Book.put_data``), styled as the sheet has them: a
+    """Cells of one XML-level sheet written as data (``XmlCanvas.put``), styled as the sheet has them: a
     cell keeps its style, a new one takes its row's or column's (what Excel gives a typed cell)."""
 
     def __init__(self, book: Book, name: str) -> None:
-        self.book, self.ws, self.name = book, book.sheet(name), name
-        self._bold: dict[int, int] = {}
+        from perfxl.sheets.canvas import XmlCanvas
+
+        self.ws, self.name, self.canvas = book.sheet(name), name, XmlCanvas(book)
 
     def put(self, r: int, c: int, v: Any, style: int | None = None) -> None:
-        if v is None and self.ws.raw_cell(r, c) is None:
-            return
-        self.book.put_data(self.name, r, c, v, style)
+        self.canvas.put(self.name, r, c, v, base=style)
 
     def header(self, r: int, c: int, text: str, heads: list[Any]) -> None:
         """A header cell looking like the others of its row (bold when none has a style)."""
@@ -417,12 +416,9 @@ class _Writer:
         like = next((ws.style(r, j) for j, v in enumerate(heads, start=1)
                      if j != c and not is_blank(v) and ws.style(r, j)), None)
         if like is None:
-            base = ws.style(r, c)
-            if base not in self._bold:
-                st = self.book.styles
-                self._bold[base] = st.derive(base, font=st.font(st.font_of(base), bold=True))
-            like = self._bold[base]
-        self.put(r, c, text, like)
+            self.canvas.put(self.name, r, c, text, bold=True)
+        else:
+            self.put(r, c, text, like)
 
     def like_above(self, r: int, c: int, v: Any, header: int) -> None:
         """A value in a table: a cell already styled (an input cell of the template) keeps its style,
@@ -540,14 +536,14 @@ def _write_over(out: _Writer, old: list[list[Any]], new: list[list[Any]], header
     """Write table ``new`` (rows from row 1) over ``old``: only the cells whose value changes; a cell
     emptied keeps its style; the header row's new cells look like its others; rows past every row the
     sheet has are made in one pass, styled as their columns."""
-    from perfxl.model.text import FORMULA_START
+    from perfxl.model.text import looks_like_formula
     from perfxl.model.values import is_date
 
     heads = new[header_row - 1] if header_row - 1 < len(new) else []
     ws = out.ws
     tail = max(len(old), ws.last_row_element(), header_row) + 1    # rows from here on do not exist yet
     rest = new[tail - 1:]
-    plain = not any((v.__class__ is str and v.startswith(FORMULA_START)) or is_date(v) for row in rest for v in row)
+    plain = not any(looks_like_formula(v) or is_date(v) for row in rest for v in row)
     if rest and plain:                      # (formula-like text and dates need their cell's format: put)
         styles = [ws.style(tail, c) for c in range(1, max(len(r) for r in rest) + 1)]
         if ws.append_rows(tail, rest, styles) == len(rest):
