@@ -3,6 +3,7 @@ relationships, which part holds which sheet."""
 from __future__ import annotations
 
 import posixpath
+import re
 import zipfile
 from pathlib import Path
 
@@ -45,3 +46,23 @@ def sheet_xml(path: Path) -> dict[str, bytes]:
     """sheet name -> its worksheet XML."""
     pk = parts(path)
     return {name: pk[part] for name, part in sheet_parts(pk).items()}
+
+
+def cells(xml: bytes) -> dict[str, bytes]:
+    """A sheet part's cells, by address, as they are written."""
+    return {m.group(1).decode(): m.group(0) for m in
+            re.finditer(rb'<c r="([A-Z]+\d+)"(?:[^>]*?/>|[^>]*?>.*?</c>)', xml, re.S)}
+
+
+_FORMULA_CELL = re.compile(rb"<((?:\w+:)?)c\b([^>]*?)>(\s*<(?:\w+:)?f\b.*?)</(?:\w+:)?c>", re.S)
+_SAVED = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>.*?</(?:\w+:)?v>|<(?:\w+:)?v/>", re.S)
+
+
+def without_cached_results(xml: bytes) -> bytes:
+    """A sheet part with its formulas' saved results (and their result types) taken out."""
+    def strip(m: re.Match) -> bytes:
+        p, attrs, body = m.group(1), m.group(2), m.group(3)
+        if not _SAVED.search(body):
+            return m.group(0)
+        return b"<" + p + b"c" + re.sub(rb'\s+t="\w+"', b"", attrs) + b">" + _SAVED.sub(b"", body) + b"</" + p + b"c>"
+    return _FORMULA_CELL.sub(strip, xml)

@@ -208,8 +208,7 @@ def test_a_roster_name_like_a_lock_file_is_no_lock_file(cli, tmp_path, make_work
     assert {u["unit"] for u in data["units"]} == {"~$甲单位", "甲单位"}
 
 
-@pytest.mark.lo
-def test_filled_live_template_carries_fresh_results(cli, tmp_path):
+def test_filled_live_template_carries_fresh_results(cli, tmp_path, lo):
     """A template perfxl made live, filled with 基础数据: every formula's saved result is computed for
     the filled figures (a reader that does not calculate sees them; `validate` finds nothing stale),
     LibreOffice's full recalculation agrees to the cent, and the 派生指标 explanations are redrawn."""
@@ -257,28 +256,27 @@ def test_a_formula_someone_changed_is_left_to_compute(cli, tmp_path):
     that formula as written, without a stale result (the spreadsheet computes it on opening); perfxl's
     own formulas beside it still get their results."""
     import re
-    import zipfile
     from html import unescape
 
-    from packages import parts, sheet_parts
+    from packages import cells, parts, sheet_parts
+    from test_robustness import repack
 
-    template = tmp_path / "部门模板.xlsx"
-    assert cli("template", "-f", "部门整体", "-o", template).code == 0
-    pk = parts(template)
+    made = tmp_path / "部门模板.xlsx"
+    assert cli("template", "-f", "部门整体", "-o", made).code == 0
+    pk = parts(made)
     part = sheet_parts(pk)[L.SHEET_BASIC]
     xml = pk[part].decode()
     rows = {unescape(m.group(2)): int(m.group(1)) for m in re.finditer(r'<c r="A(\d+)"[^>]*><is><t>([^<]*)</t>', xml)}
     mine, theirs = rows["支出预算执行率"], rows["预算调整率"]
-    cell = re.search(rf'<c r="C{theirs}"[^>]*>.*?</c>', xml, re.S).group(0)
-    xml = xml.replace(cell, re.sub(r"<f>.*?</f>(<v>.*?</v>)?", "<f>B3*2</f><v>0</v>", cell, flags=re.S))
-    with zipfile.ZipFile(template, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in pk.items():
-            zf.writestr(name, xml.encode() if name == part else data)
+
+    def rewrite(data: bytes) -> bytes:
+        cell = cells(data)[f"C{theirs}"]
+        return data.replace(cell, re.sub(rb"<f>.*?</f>(<v>.*?</v>)?", b"<f>B3*2</f><v>0</v>", cell, flags=re.S))
+    template = repack(made, tmp_path / "改过的模板.xlsx", {part: rewrite})
     roster = write_roster(tmp_path / "名单.xlsx", ["单位名称", "调整后预算数", "决算支出数"], [["甲单位", 120, 110]],
                           title=None)
     assert cli("fill", roster, "-t", template, "-o", tmp_path / "out").code == 0
-    filled = parts(tmp_path / "out" / "甲单位.xlsx")[part].decode()
-    changed = re.search(rf'<c r="C{theirs}"[^>]*>.*?</c>', filled, re.S).group(0)
+    changed = cells(parts(tmp_path / "out" / "甲单位.xlsx")[part])[f"C{theirs}"].decode()
     assert "<f>B3*2</f>" in changed and "<v>" not in changed
     wb = load_workbook(tmp_path / "out" / "甲单位.xlsx", data_only=True)
     assert wb[L.SHEET_BASIC][f"C{mine}"].value == pytest.approx(110 / 120)
@@ -293,7 +291,6 @@ def test_a_formula_someone_changed_is_left_to_compute(cli, tmp_path):
         assert ws.cell(row, head[L.COLUMNS_BY_KEY[key].header]).value is None, key
 
 
-@pytest.mark.lo
 def test_a_template_saved_by_libreoffice_is_refreshed_too(cli, tmp_path, soffice):
     """An administrator adjusts the template in LibreOffice and saves it: LibreOffice re-spells perfxl's
     formulas ('基本信息'!B2 as 基本信息!B2, 1E-09 as 0.000000001, FALSE as FALSE()); they are still

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from formula_harness import MARK, live_reads, live_workbook, lo_recalc
 from openpyxl import load_workbook
-from test_formulas_examples import _check, _edits, _letter, _values
+from test_formulas_examples import EXAMPLES, _check, _edits, _letter, _values
 
 from perfxl.model import layout as L
 
 pytestmark = pytest.mark.lo
 
-EXAMPLE = sorted((Path(__file__).resolve().parents[1] / "workbook_templates" / "examples").glob("*.xlsx"))[0]
+EXAMPLE = EXAMPLES[0]
 METHODS = {v: k for k, v in L.NA_METHODS.items()}          # rescale / full / sum -> the label typed
 
 

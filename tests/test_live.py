@@ -38,6 +38,13 @@ def formulas(path: Path) -> dict[tuple[str, str], tuple[str, bytes | None, bytes
     return out
 
 
+def not_applicable(wb) -> None:
+    """Row 3's 实际值 typed as 不适用."""
+    ws = wb[L.SHEET_INDICATORS]
+    head = {c.value: c.column_letter for c in ws[1]}
+    ws[f"{head[L.COLUMNS_BY_KEY['actual'].header]}3"] = "不适用"
+
+
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> list[Path]:
     """Everything perfxl writes that holds formulas: the shipped templates and examples, each example
@@ -55,13 +62,9 @@ def written(tmp_path_factory) -> list[Path]:
         in_place = shutil.copy(ex, d / f"inplace{i}.xlsx")
         assert runner.invoke(app, ["score", str(in_place), "--in-place"]).exit_code in (0, 1)
         out += [scored, Path(in_place)]
-    from openpyxl import load_workbook as _load
-
-    na = _load(EXAMPLES[0])                           # 不适用 rows: the converted 总分 as formulas too
-    ws = na[L.SHEET_INDICATORS]
-    head = {c.value: c.column_letter for c in ws[1]}
-    ws[f"{head[L.COLUMNS_BY_KEY['actual'].header]}3"] = "不适用"
-    na.save(d / "na.xlsx")
+    wb = load_workbook(EXAMPLES[0])                   # 不适用 rows: the converted 总分 as formulas too
+    not_applicable(wb)
+    wb.save(d / "na.xlsx")
     assert runner.invoke(app, ["score", str(d / "na.xlsx"), "-o", str(d / "na_scored.xlsx")]).exit_code in (0, 1)
     out.append(d / "na_scored.xlsx")
     system = ROOT / "workbook_templates" / "指标体系" / "项目支出绩效评价指标体系.xlsx"
@@ -171,11 +174,7 @@ def test_not_applicable_indicators_convert_the_total_in_the_workbook(make_workbo
     """A 不适用 indicator leaves its level's 分值 and the total is converted (得分÷适用分值×100 by default):
     the formulas do it, so the cached 总分, 等级, 合计 and the line explaining the conversion are perfxl's.
     (LibreOffice recalculating them, and edits handing them back to perfxl: test_formulas_na.py.)"""
-    def na(wb):
-        ws = wb[L.SHEET_INDICATORS]
-        head = {c.value: c.column_letter for c in ws[1]}
-        ws[f"{head[L.COLUMNS_BY_KEY['actual'].header]}3"] = "不适用"
-    path = make_workbook(mutate=na)
+    path = make_workbook(mutate=not_applicable)
     out = tmp_path / "out.xlsx"
     cli("score", path, "-o", out)
     problems = cli("validate", out, "--json").json()["problems"]
@@ -204,11 +203,7 @@ def test_too_many_not_applicable_rows_leave_the_summary_to_perfxl(make_workbook,
     from perfxl.rules.formula import sheet as S
     from perfxl.score.pipeline import run
 
-    def na(wb):
-        ws = wb[L.SHEET_INDICATORS]
-        head = {c.value: c.column_letter for c in ws[1]}
-        ws[f"{head[L.COLUMNS_BY_KEY['actual'].header]}3"] = "不适用"
-    path = make_workbook(mutate=na)
+    path = make_workbook(mutate=not_applicable)
     monkeypatch.setattr(S, "MAX_GUARDS", 1)
     result = run(path)
     out = tmp_path / "out.xlsx"

@@ -250,27 +250,35 @@ def test_a_refresh_that_fails_never_costs_the_import(tmp_path, make_workbook, cl
     write_import(import_export(export), target)
     assert cli("score", target, "--in-place").code == 0
 
+    calls = []
+
     def broken(*args, **kwargs):
+        calls.append(args)
         raise KeyError("boom")
 
     monkeypatch.setattr(perfxl.score.pipeline, "score_book", broken)
     written = write_import(import_export(export), target, replace=True)
+    assert len(calls) == 1                                   # the refresh ran, and failed
     assert written.rows == X.N and written.replaced == X.N
     assert b'fullCalcOnLoad="1"' in parts(target)["xl/workbook.xml"]
+
+
+def one_question(tmp_path: Path, answers: list):
+    """An import of one question (1.服务态度) answered by len(answers) respondents."""
+    import numpy as np
+
+    from perfxl.survey.imports import SurveyImport
+
+    return SurveyImport(source=tmp_path / "x.csv", platform=next(iter(L.SURVEY_PLATFORMS)), format="csv",
+                        encoding="UTF-8", sheet=None, header_row=1, questions=["1.服务态度"],
+                        answers=np.array([[a] for a in answers], dtype=object),
+                        ids=list(range(1, len(answers) + 1)), groups=[None] * len(answers))
 
 
 def test_answers_that_look_like_formulas_stay_text(tmp_path, make_workbook):
     """An answer "=1+1" or "-" is written as text with a quote prefix (never a formula), also when
     someone edits the cell later."""
-    import numpy as np
-    from openpyxl import load_workbook
-
-    from perfxl.survey.imports import SurveyImport
-
-    imp = SurveyImport(source=tmp_path / "x.csv", platform=next(iter(L.SURVEY_PLATFORMS)), format="csv",
-                       encoding="UTF-8", sheet=None, header_row=1, questions=["1.服务态度"],
-                       answers=np.array([["=1+1"], ["满意"], ["-"]], dtype=object), ids=[1, 2, 3],
-                       groups=[None, None, None])
+    imp = one_question(tmp_path, ["=1+1", "满意", "-"])
     target = _target(make_workbook)
     write_import(imp, target)
     ws = load_workbook(target)[L.SHEET_SURVEY]
@@ -285,19 +293,9 @@ def test_a_new_answer_over_an_old_one_is_written_as_data(tmp_path, make_workbook
     answer loses the quote prefix; a date answer shows as a date, not a serial number."""
     from datetime import datetime
 
-    import numpy as np
-
-    from perfxl.survey.imports import SurveyImport
-
-    def imp(answers: list) -> SurveyImport:
-        return SurveyImport(source=tmp_path / "x.csv", platform=next(iter(L.SURVEY_PLATFORMS)), format="csv",
-                            encoding="UTF-8", sheet=None, header_row=1, questions=["1.服务态度"],
-                            answers=np.array([[a] for a in answers], dtype=object), ids=[1, 2],
-                            groups=[None, None])
-
     target = _target(make_workbook)
-    write_import(imp(["=1+1", "满意"]), target)
-    write_import(imp(["很满意", datetime(2024, 5, 1)]), target, replace=True)
+    write_import(one_question(tmp_path, ["=1+1", "满意"]), target)
+    write_import(one_question(tmp_path, ["很满意", datetime(2024, 5, 1)]), target, replace=True)
     ws = load_workbook(target)[L.SHEET_SURVEY]
     cells = {c.value: c for row in ws.iter_rows() for c in row if c.value in ("很满意", datetime(2024, 5, 1))}
     assert set(cells) == {"很满意", datetime(2024, 5, 1)}

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, example_basic, example_info, example_rows
 from lxml import etree
-from packages import parts, rels_of, sheet_parts
+from packages import MAIN, R, cells, parts, rels_of, sheet_parts, without_cached_results
 
 from perfxl.model import layout as L
 from perfxl.sheets.live import HELPERS
@@ -30,8 +30,6 @@ OWNED = {L.SHEET_SUMMARY, L.SHEET_SURVEY_STATS, L.SHEET_PROBLEMS, L.SHEET_DEVIAT
 #: parts any write may change (xl/calcChain.xml is dropped once perfxl writes formulas: Excel rebuilds it)
 PACKAGE_LEVEL = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml",
                  "docProps/core.xml", "xl/calcChain.xml"}
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PR = "http://schemas.openxmlformats.org/package/2006/relationships"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000" "1f15c4890000000d49444154789c63f8cf"
                     "c0f01f0005000201a5d6b8c60000000049454e44ae426082")
@@ -39,11 +37,6 @@ USER_NOTE = "张三:\n请复核该项得分"
 
 
 # --- reading packages (independently of perfxl's editor) -------------------------------------------
-
-def cells(xml: bytes) -> dict[str, bytes]:
-    return {m.group(1).decode(): m.group(0) for m in
-            re.finditer(rb'<c r="([A-Z]+\d+)"(?:[^>]*?/>|[^>]*?>.*?</c>)', xml, re.S)}
-
 
 def strip_style(raw: bytes) -> bytes:
     return re.sub(rb' s="\d+"', b"", raw, count=1)
@@ -466,29 +459,12 @@ def test_fill_from_a_users_template_keeps_everything_but_the_filled_cells(corpus
         assert seen[S][1][4] == "2"                                  # the user's formula, its value kept
 
 
-_FORMULA_CELL = re.compile(rb"<((?:\w+:)?)c\b([^>]*?)>(\s*<(?:\w+:)?f\b.*?)</(?:\w+:)?c>", re.S)
-_SAVED = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>.*?</(?:\w+:)?v>|<(?:\w+:)?v/>", re.S)
-
-
-def without_cached_results(xml: bytes) -> bytes:
-    """A sheet part with its formulas' saved results (and their result types) taken out."""
-    def strip(m: re.Match) -> bytes:
-        p, attrs, body = m.group(1), m.group(2), m.group(3)
-        if not _SAVED.search(body):
-            return m.group(0)
-        return b"<" + p + b"c" + re.sub(rb'\s+t="\w+"', b"", attrs) + b">" + _SAVED.sub(b"", body) + b"</" + p + b"c>"
-    return _FORMULA_CELL.sub(strip, xml)
-
-
 @pytest.mark.parametrize("kind", ["excel", "libreoffice", "xlsm"])
 def test_survey_import_keeps_everything_but_the_survey_sheets(corpus, kind, tmp_path, cli, soffice):
     """perfxl survey import edits the package at the XML level: every part byte-identical but the 问卷 and
     问卷设置 sheets, the styles and workbook.xml (asked to recalculate); the other sheets lose only their
     formulas' saved results (what they read changed), nothing else. Macros, pictures, charts, buttons,
     notes, labels and printer settings stay; LibreOffice opens the result and sees the answers."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent))
     import survey_exports as X
 
     target = _copy(corpus, kind, tmp_path)
