@@ -201,3 +201,20 @@ def test_score_button_on_a_form_writes_what_the_command_line_writes(cli, tmp_pat
     _, result, _ = both_paths(cli, tmp_path / "f.xlsx", tmp_path)
     assert result.total == round(10 * 190 / 200, 2) + round(90 * 0.9, 2)
     assert sheet_values(tmp_path / "excel.xlsx") == sheet_values(tmp_path / "file.xlsx")
+
+
+def test_a_scored_form_can_be_validated_and_scored_again(cli, tmp_path):
+    """A scored form has 得分汇总 beside it: the reader still finds the form (it stopped with an internal
+    error, exit 3, on validate, score and score --in-place of a scored form)."""
+    assert cli("template", "--framework", "自评表", "-o", "f.xlsx").code == 0
+    p = places(tmp_path / "f.xlsx", L.FORM_PROJECT.title)
+    ws, col = p["ws"], p["col"]
+    for r in p["rows"].values():
+        ws.cell(row=r, column=col["年度指标值"]).value = "≥10次"
+        ws.cell(row=r, column=col["实际完成值"]).value = "9次"
+    ws.parent.save(tmp_path / "f.xlsx")
+    first = cli("score", "f.xlsx", "-o", "scored.xlsx", "--json")
+    assert first.code in (0, 1), first.text
+    again = cli("validate", "scored.xlsx", "--json")
+    assert again.code == first.code, again.text
+    assert cli("score", "scored.xlsx", "--in-place", "--json").json()["total"] == first.json()["total"]

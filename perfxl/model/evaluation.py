@@ -342,8 +342,9 @@ def sheets_to_read(*, system: bool = False) -> Callable[[list[str]], list[str]]:
 
     def choose(names: list[str]) -> list[str]:
         found = [n for n in (L.match_sheet(s, names) for s in wanted) if n]
-        if not system and not found:            # an official form: by its sheet name, or the first sheet's title
-            found = form_sheet_names(names) or names[:1]
+        if not system and L.match_sheet(L.SHEET_INDICATORS, names) is None:
+            # an official form (scored: beside 得分汇总): by its sheet name, or the first sheet's title
+            found += [n for n in form_sheet_names(names) or names[:1] if n not in found]
         if not system and L.SHEET_LISTS in names:
             found.append(L.SHEET_LISTS)          # what perfxl wrote last time
         return found or (names[:1] if system and len(names) == 1 else [])

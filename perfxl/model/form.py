@@ -254,6 +254,7 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls: A
     layout = L.TableLayout(sheet, header_row, columns, max([header_row, *index]))
     ev = ev_cls(path=path, sheet_names=book.sheet_names, table=layout, frame=frame, marks=marks, levels1={},
                 levels2={}, info=info, info_cells=info_cells, info_sheet=sheet, basic_sheet=sheet,
-                basic_raw=basic_raw, basic_cells=basic_cells, problems=problems, package=book.package)
+                basic_raw=basic_raw, basic_cells=basic_cells, problems=problems, package=book.package,
+                grids=book.sheets)
     ev.form = places
     return ev
