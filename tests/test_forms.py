@@ -37,19 +37,15 @@ def a1(row: int, col: int) -> str:
     return f"{get_column_letter(col)}{row}"
 
 
-def test_project_form_round_trip_through_libreoffice(cli, lo, tmp_path, soffice):
-    from formula_harness import lo_recalc
+QUANTITY = {"数量指标一": ("≥3000人次", "3120人次"), "数量指标二": ("≥60期", "55期"),
+            "质量指标": ("≥90%", "93.5%"), "成本指标": ("≤200万元", "190万元"),
+            "服务对象满意度": ("≥90%", "88%")}
 
-    run = cli("template", "--framework", "自评表", "-o", "自评表.xlsx")
-    assert run.code == 0, run.text
-    blank = tmp_path / "自评表.xlsx"
-    title = L.FORM_PROJECT.title
-    p = places(blank, title)
+
+def typed_form(p: dict, title: str) -> list[list[str]]:
+    """What a unit types into a blank project form (cells found by their labels)."""
     col, rows, funds = p["col"], p["rows"], p["funds"]
     name_row, unit_row = p["labels"]["项目名称"], p["labels"]["实施单位"]
-    quantity = {"数量指标一": ("≥3000人次", "3120人次"), "数量指标二": ("≥60期", "55期"),
-                "质量指标": ("≥90%", "93.5%"), "成本指标": ("≤200万元", "190万元"),
-                "服务对象满意度": ("≥90%", "88%")}
     typed = [[title, a1(name_row[0], name_row[1] + 1), "职工技能培训补助项目"],
              [title, a1(unit_row[0], unit_row[1] + 1), "某县总工会"],
              [title, "A2", "（2023年度）"],
@@ -62,9 +58,22 @@ def test_project_form_round_trip_through_libreoffice(cli, lo, tmp_path, soffice)
              [title, a1(rows["社会效益指标"], col["得分"]), "12"],
              [title, a1(rows["社会效益指标"], col["偏差原因分析及改进措施"]), "部分乡镇宣传不足，下年加强"],
              [title, a1(rows["可持续影响指标"], col["得分"]), "15"]]
-    for name, (target, actual) in quantity.items():
+    for name, (target, actual) in QUANTITY.items():
         typed += [[title, a1(rows[name], col["年度指标值"]), target],
                   [title, a1(rows[name], col["实际完成值"]), actual]]
+    return typed
+
+
+def test_project_form_round_trip_through_libreoffice(cli, lo, tmp_path, soffice):
+    from formula_harness import lo_recalc
+
+    run = cli("template", "--framework", "自评表", "-o", "自评表.xlsx")
+    assert run.code == 0, run.text
+    blank = tmp_path / "自评表.xlsx"
+    title = L.FORM_PROJECT.title
+    p = places(blank, title)
+    col, rows, funds = p["col"], p["rows"], p["funds"]
+    typed = typed_form(p, title)
     record_row = max(rows.values()) + 1              # an indicator recorded without points
     typed += [[title, a1(record_row, col["三级指标"]), "培训教材发放册数"],
               [title, a1(record_row, col["年度指标值"]), "≥3000册"],
@@ -218,3 +227,123 @@ def test_a_scored_form_can_be_validated_and_scored_again(cli, tmp_path):
     again = cli("validate", "scored.xlsx", "--json")
     assert again.code == first.code, again.text
     assert cli("score", "scored.xlsx", "--in-place", "--json").json()["total"] == first.json()["total"]
+
+
+def test_a_scored_form_scores_itself_in_libreoffice(cli, lo, tmp_path):
+    """After ``perfxl score``, a form edited in a spreadsheet without Python shows the engine's scores:
+    each edit is typed in LibreOffice, recalculated and saved, and every 得分, 总分 and 等级 it shows
+    is what ``perfxl score`` computes from the saved file — or empty (an input missing) or the marker
+    (only perfxl can tell), never another number or an error value."""
+    from formula_harness import lo_recalc, lo_value
+
+    from perfxl.rules.formula import Err
+
+    assert cli("template", "--framework", "自评表", "-o", "blank.xlsx").code == 0
+    title = L.FORM_PROJECT.title
+    p = places(tmp_path / "blank.xlsx", title)
+    col, rows, funds = p["col"], p["rows"], p["funds"]
+    lo_recalc([{"path": str(tmp_path / "blank.xlsx"), "type": typed_form(p, title),
+                "save": [str(tmp_path / "filled.xlsx")]}], tmp_path)
+    run = cli("score", "filled.xlsx", "-o", "scored.xlsx", "--json")
+    assert run.code == 0, run.text
+
+    def score_cell(name: str) -> str:
+        return a1(rows[name], col["得分"])
+
+    def actual(name: str) -> str:
+        return a1(rows[name], col["实际完成值"])
+
+    spent = a1(p["total_row"], funds["全年执行数"])
+    blank_row = max(rows.values()) + 1
+    edits = [
+        [],                                                       # as perfxl wrote it
+        [(actual("数量指标一"), "2800人次"), (actual("数量指标二"), "66期"), (actual("质量指标"), "0.85"),
+         (actual("成本指标"), "210万元"), (spent, "310"), (score_cell("社会效益指标"), "13.456"),
+         (actual("服务对象满意度"), "95%")],
+        [(score_cell("社会效益指标"), "16")],                          # above its 分值: the engine refuses it
+        [(score_cell("社会效益指标"), "14"), (a1(rows["数量指标一"], col["年度指标值"]), "≥2500人次")],
+        [(a1(rows["数量指标一"], col["年度指标值"]), "≥3000人次"), (actual("质量指标"), "")],
+        [(actual("质量指标"), "92%"), (a1(blank_row, col["三级指标"]), "新增指标"),
+         (a1(blank_row, col["分值"]), "5")],                         # a new indicator perfxl has not seen
+        [(a1(blank_row, col["三级指标"]), ""), (a1(blank_row, col["分值"]), ""), (actual("成本指标"), "不适用")],
+    ]
+    reads = [[title, f"A1:{a1(p['grade'] + 1, col['偏差原因分析及改进措施'])}"], [L.SHEET_SUMMARY, "A1:E25"]]
+    steps = [{"type": [[title, ref, text] for ref, text in step], "read": reads,
+              "save": [str(tmp_path / f"step{i}.xlsx")]} for i, step in enumerate(edits)]
+    seen = lo_recalc([{"path": str(tmp_path / "scored.xlsx"), "steps": steps}], tmp_path)[0]["steps"]
+    marker = L.FORMULA_MARKER
+    totals = []
+    for i, cells in enumerate(seen):
+        shown = {k: lo_value(v) for k, v in cells.items()}
+        assert not [k for k, v in shown.items() if isinstance(v, Err)], (i, shown)
+        data = cli("score", f"step{i}.xlsx", "--json", "--no-write").json()
+        by_row = {ind["row"]: ind for ind in data["indicators"]}
+        checks = [(f"{title}!{a1(r, funds['得分'] if r == p['total_row'] else col['得分'])}", ind["score"])
+                  for r, ind in by_row.items() if ind["method"] == L.FORM_QUANTITATIVE_METHOD]   # (not typed)
+        checks.append((f"{title}!{a1(p['score_total'], col['得分'])}", data["total"]))
+        for ref, engine in checks:
+            value = shown.get(ref)
+            if value == marker:
+                continue
+            if value in (None, ""):
+                assert engine is None, (i, ref, engine)
+            else:
+                assert engine is not None and abs(value - engine) < 0.005, (i, ref, value, engine)
+        total = shown.get(f"{title}!{a1(p['score_total'], col['得分'])}")
+        grade = shown.get(f"{title}!{a1(p['grade'], col['得分'])}")
+        if isinstance(total, float):
+            assert grade == data["grade"], (i, grade, data["grade"])
+        assert (shown.get(f"{L.SHEET_SUMMARY}!B4"), shown.get(f"{L.SHEET_SUMMARY}!B5")) == (total, grade)
+        totals.append(total)
+    # the edits were followed, not only tolerated: numbers that moved, the marker and empty where due
+    assert isinstance(totals[0], float) and isinstance(totals[1], float) and totals[1] != totals[0]
+    assert totals[2] == marker and totals[5] == marker
+    assert seen[3][f"{title}!{score_cell('数量指标一')}"][1] == marker
+    assert totals[4] in (None, "")
+
+
+
+def _filled_form(tmp_path: Path) -> tuple[Path, dict]:
+    """A project form filled as ``typed_form`` fills it (written by openpyxl: no spreadsheet needed)."""
+    title = L.FORM_PROJECT.title
+    blank = tmp_path / "blank.xlsx"
+    p = places(blank, title)
+    for _, ref, text in typed_form(p, title):
+        value: object = text
+        try:
+            value = float(text)
+        except ValueError:
+            pass
+        p["ws"][ref].value = value
+    p["ws"].parent.save(tmp_path / "filled.xlsx")
+    return tmp_path / "filled.xlsx", p
+
+
+def test_a_scored_form_is_live_and_scored_again(cli, tmp_path):
+    """``perfxl score`` writes an official form's figures as formulas with their results: validating or
+    scoring the scored form again reads it (it used to stop with an internal error once 得分汇总 was
+    beside it), every result agrees with the engine, and a result that does not is reported at its cell."""
+    from test_live import _tamper
+
+    assert cli("template", "--framework", "自评表", "-o", "blank.xlsx").code == 0
+    filled, p = _filled_form(tmp_path)
+    assert cli("score", filled, "-o", "scored.xlsx").code == 0
+    title, col = L.FORM_PROJECT.title, p["col"]
+    scored = tmp_path / "scored.xlsx"
+    ws = load_workbook(scored)[title]
+    total = a1(p["score_total"], col["得分"])
+    quantity = a1(p["rows"]["数量指标二"], col["得分"])
+    assert str(ws[quantity].value).startswith("=") and str(ws[total].value).startswith("=")
+    assert ws[a1(p["rows"]["社会效益指标"], col["得分"])].value == 12          # typed: stays the evaluator's
+    run = cli("validate", scored, "--json")
+    assert run.code == 0, run.text
+    assert not [q for q in run.json()["problems"] if q["code"] == "formula_result_differs"]
+    first = cli("score", scored, "--json", "--no-write").json()
+    assert first["total"] == 95.5
+    assert cli("score", scored, "--in-place").code == 0                     # scored again, in place
+    assert cli("score", scored, "--json", "--no-write").json()["total"] == 95.5
+    tampered = tmp_path / "tampered.xlsx"
+    _tamper(scored, tampered, {(title, quantity): b"1.5", (title, total): b"99"})
+    differs = {(q["sheet"], q["cell"]) for q in cli("validate", tampered, "--json").json()["problems"]
+               if q["code"] == "formula_result_differs"}
+    assert differs == {(title, quantity), (title, total)}

@@ -62,6 +62,8 @@ def differences(result: Any) -> list[Problem]:
             if col:
                 compare(table.sheet, r0, col - 1, getattr(res, key), L.COLUMNS_BY_KEY[key].header,
                         RATE_TOLERANCE if key == "rate" else SCORE_TOLERANCE)
+    if ev.form is not None:
+        _form(result, compare)
     if not typed:
         _summary(result, grids.get(L.SHEET_SUMMARY), compare)
     _figures(result, grids.get(ev.basic_sheet) if ev.basic_sheet else None, ev.basic_sheet, compare)
@@ -126,6 +128,24 @@ def _summary(result: Any, grid: SheetGrid | None, compare: Compare) -> None:
         for c0, (engine, what, tol) in enumerate(zip(cells or (), L.SUMMARY_HEADERS[2:],
                                                     (SCORE_TOLERANCE, SCORE_TOLERANCE, RATE_TOLERANCE)), start=2):
             compare(L.SHEET_SUMMARY, r0, c0, engine, what, tol)
+
+
+def _form(result: Any, compare: Compare) -> None:
+    """An official form: each 得分 perfxl computes (a typed qualitative 得分 holds no formula), the 资金
+    block's 执行率, 总分 and 等级."""
+    form = result.checked.evaluation.form
+    for res in result.indicators:
+        col = form.score_cells.get(res.indicator.row)
+        if col:
+            compare(form.sheet, res.indicator.row - 1, col - 1, res.score, dict(L.FORM_INDICATOR_COLUMNS)["score"])
+    if form.rate_cell is not None:
+        fig = result.checked.figures.get(L.FORM_EXECUTION_SOURCE)
+        compare(form.sheet, form.rate_cell[0] - 1, form.rate_cell[1] - 1, getattr(fig, "value", None),
+                dict(L.FORM_FUND_COLUMNS)["rate"], RATE_TOLERANCE)
+    for where, engine, what in ((form.total_cell, result.total, L.FORM_TOTAL),
+                                (form.grade_cell, result.grade, L.FORM_GRADE)):
+        if where is not None and where[1]:
+            compare(form.sheet, where[0] - 1, where[1] - 1, engine, what)
 
 
 def _figures(result: Any, grid: SheetGrid | None, sheet: str | None, compare: Compare) -> None:

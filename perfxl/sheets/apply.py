@@ -77,21 +77,41 @@ def _written_rows(cv: Canvas) -> int:
 def _draw_form(cv: Canvas, result: Result) -> None:
     """The figures of an official form, into its own cells: each indicator's 得分, the 执行率 of the
     资金 block, 总分 and 等级."""
+    from perfxl.sheets import live_form
+
     ev = result.checked.evaluation
     form = ev.form
+    plan = None
+    if live_form.live_ready(result):
+        from perfxl.sheets.live import helper_columns
+
+        table = ev.table
+        helpers = helper_columns(ev, max(cv.last_col(form.sheet), max(table.columns.values())) + 1,
+                                 live_form.FORM_HELPERS)
+        plan = live_form.plan(result, helpers)
+        for n, col in enumerate(helpers, start=1):
+            cv.write(form.sheet, table.header_row, col, [[L.FORMULA_HELPER_HEADER.format(n=n)]], style="header")
+        for row in sorted({r for s, r, c in plan.cells if s == form.sheet and c in helpers}):
+            cv.write(form.sheet, row, helpers[0], [[plan.get(form.sheet, row, c) for c in helpers]], style="computed")
+        cv.hide_columns(form.sheet, helpers)
+
+    def put(where: tuple[int, int], value, fmt: str | None) -> None:
+        f = plan.get(form.sheet, *where) if plan is not None else None
+        cv.write(form.sheet, *where, [[f if f is not None else value]], fmts=[fmt])
+
     for res in result.indicators:
         col = form.score_cells.get(res.indicator.row)
         if col:
-            cv.write(form.sheet, res.indicator.row, col, [[res.score]], fmts=["0.00"])
+            put((res.indicator.row, col), res.score, "0.00")
     if form.rate_cell is not None:
         fig = result.checked.figures.get(L.FORM_EXECUTION_SOURCE)
-        cv.write(form.sheet, *form.rate_cell, [[getattr(fig, "value", None)]], fmts=["0.00%"])
+        put(form.rate_cell, getattr(fig, "value", None), "0.00%")
     for where, value, fmt in ((form.total_cell, result.total, "0.00"), (form.grade_cell, result.grade, None)):
         if where is not None and where[1]:
-            cv.write(form.sheet, *where, [[value]], fmts=[fmt])
+            put(where, value, fmt)
     cv.finish_rows(form.sheet, [res.indicator.row for res in result.indicators])
     cv.new_sheet(L.SHEET_SUMMARY, form.sheet)
-    outputs.summary(cv, L.SHEET_SUMMARY, result)
+    outputs.summary(cv, L.SHEET_SUMMARY, result, live=plan)
     if result.survey is not None:
         cv.new_sheet(L.SHEET_SURVEY_STATS, L.SHEET_SUMMARY)
         outputs.survey_stats(cv, L.SHEET_SURVEY_STATS, result.survey)

@@ -54,14 +54,14 @@ class Plan:
         return self.cells[key] if key in self.cells else self.kept.get(key)
 
 
-def helper_columns(ev, first_free: int) -> list[int]:
-    """The helper columns of the indicator sheet: those a previous run made (found by header), the
-    rest from ``first_free`` on."""
+def helper_columns(ev, first_free: int, count: int = HELPERS) -> list[int]:
+    """``count`` helper columns of the indicator sheet: those a previous run made (found by header),
+    the rest from ``first_free`` on."""
     grid = ev.grids.get(ev.table.sheet)
     header = grid.rows[ev.table.header_row - 1] if grid is not None and grid.height >= ev.table.header_row else []
     found = {v: c + 1 for c, v in enumerate(header) if isinstance(v, str)}
     out, nxt = [], first_free
-    for n in range(1, HELPERS + 1):
+    for n in range(1, count + 1):
         col = found.get(L.FORMULA_HELPER_HEADER.format(n=n))
         if col is None:
             while nxt in found.values() or nxt in out:
@@ -121,21 +121,24 @@ class _Planner:
             fig = F.lookup(name)
             if fig is None:
                 continue
-            key_b, guards = self.figure_settings(fig)
-            basic = self.result.checked.basic
-            unusable = any(not is_blank(ev.basic_raw.get(k)) and basic.get(k) is None for k in (fig.a, key_b))
-            if fig.a in ev.basic_cells and key_b in ev.basic_cells and not unusable:
-                units = self.result.checked.units
-                ua = units.get(fig.a, L.BASIC_BY_KEY[fig.a].unit)
-                ub = units.get(key_b, L.BASIC_BY_KEY[key_b].unit)
-                scale = (1.0, 1.0) if ua == ub else (L.UNITS[ub][1], L.UNITS[ua][1])
-                expr = S.figure(fig.shape, Ref(ev.basic_cells[fig.a]), Ref(ev.basic_cells[key_b]), zero,
-                                scale, guards)
-            else:
-                expr = marker()
-            self.put(ev.basic_sheet, f"C{r0 + 1}", expr)
+            self.put(ev.basic_sheet, f"C{r0 + 1}", self.figure(fig, zero))
             out.setdefault(fig.name, Ref(f"C{r0 + 1}", ev.basic_sheet))
         return out
+
+    def figure(self, fig, zero: Ref | None = None) -> Expr:
+        """A derived figure's formula from the cells its operands were read from (the marker when
+        they cannot be used)."""
+        ev = self.ev
+        key_b, guards = self.figure_settings(fig)
+        basic = self.result.checked.basic
+        unusable = any(not is_blank(ev.basic_raw.get(k)) and basic.get(k) is None for k in (fig.a, key_b))
+        if fig.a not in ev.basic_cells or key_b not in ev.basic_cells or unusable:
+            return marker()
+        units = self.result.checked.units
+        ua = units.get(fig.a, L.BASIC_BY_KEY[fig.a].unit)
+        ub = units.get(key_b, L.BASIC_BY_KEY[key_b].unit)
+        scale = (1.0, 1.0) if ua == ub else (L.UNITS[ub][1], L.UNITS[ua][1])
+        return S.figure(fig.shape, Ref(ev.basic_cells[fig.a]), Ref(ev.basic_cells[key_b]), zero, scale, guards)
 
     def figure_settings(self, fig) -> tuple[str, list[Expr]]:
         """A figure's denominator as validation chose it (预算执行率分母) and the guards that its
@@ -258,8 +261,7 @@ class _Planner:
         result = self.result
         level_rows, total_row = summary_rows(result)
         state = col_letter(self.helpers[0])
-        codes = Ref(f"{self.letter['code']}{ev.table.header_row + 1}:{self.letter['code']}{MAX_ROW}", sheet)
-        unchanged = S.table_unchanged(codes, len(ev.frame))
+        unchanged = self.unchanged()
         na_rows = {r.indicator.row for r in result.indicators if not r.applicable}
         guard = self.na_guard(na_rows) if na_rows else None
         deferred = bool(na_rows) and guard is None     # not compilable: left to perfxl (markers below)
@@ -309,6 +311,12 @@ class _Planner:
             self.put(name, f"B{L.SUMMARY_CONVERSION_ROW}", self.conversion_line(Ref(f"B{head['total']}")))
         if deferred:
             self.summary_markers(level_rows, total_row)
+
+    def unchanged(self) -> Expr:
+        """The indicator table still holds the rows compiled (none added, inserted or emptied)."""
+        ev, letter = self.ev, self.letter["code"]
+        codes = Ref(f"{letter}{ev.table.header_row + 1}:{letter}{MAX_ROW}", self.sheet)
+        return S.table_unchanged(codes, len(ev.frame))
 
     def na_guard(self, na_rows: set[int]) -> Expr | None:
         """The rows compiled as 不适用 still are, and the conversion method is still the one compiled;

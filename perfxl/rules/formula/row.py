@@ -235,13 +235,15 @@ def compile_row(raw: Mapping[str, Any], cells: RowCells) -> RowFormulas:
     """
     m = marker()
     source = None
-    if cells.source and not is_blank(raw.get("source")):
+    # (a row without a 数据来源 cell may still take a figure: the 资金 block of an official form)
+    sourced = (cells.source is not None or cells.source_value is not None) and not is_blank(raw.get("source"))
+    if sourced:
         source = cells.source_value
     ctx = Ctx(cells, source)
     compiled, reason = True, ""
     wait = pending(cells, source is not None)
     try:
-        if cells.source and not is_blank(raw.get("source")) and source is None:
+        if sourced and source is None:
             ctx.fail("数据来源 names nothing the workbook computes")
         face = _face(raw, cells, ctx)
         w = ctx.weight
