@@ -347,3 +347,49 @@ def test_a_scored_form_is_live_and_scored_again(cli, tmp_path):
     differs = {(q["sheet"], q["cell"]) for q in cli("validate", tampered, "--json").json()["problems"]
                if q["code"] == "formula_result_differs"}
     assert differs == {(title, quantity), (title, total)}
+
+
+def test_a_form_exported_by_report_scores_to_the_same_total(cli, tmp_path):
+    """``report --form`` writes the evaluator's final scores into the form's 得分 cells; scoring that form
+    keeps them as the evaluator's own figures (they were silently replaced by the rule's: 88.78 became
+    89.73), says nothing of those equal to the rule's, and warns where they differ."""
+    src = tmp_path / EXAMPLE.name
+    shutil.copy2(EXAMPLE, src)
+    assert cli("report", src, "--form", "部门整体自评表", "-o", "form.xlsx").code == 0
+    run = cli("score", "form.xlsx", "-o", "scored.xlsx", "--json")
+    data = run.json()
+    assert run.code == 0 and data["total"] == 88.78 and data["grade"] == "良", run.text
+    typed = {p["cell"] for p in data["problems"] if p["code"] == "score_typed"}
+    assert typed and all(p["severity"] == "warning" for p in data["problems"])
+    assert len(typed) == sum(1 for ind in data["indicators"] if ind["deviation"]), typed
+    title = L.FORM_DEPARTMENT.title
+    p = places(tmp_path / "scored.xlsx", title)
+    funds_score = a1(p["total_row"], p["funds"]["得分"])
+    assert funds_score in typed
+    assert p["ws"][funds_score].value == 2.88                # kept as typed, not a formula
+    assert cli("score", "scored.xlsx", "--json", "--no-write").json()["total"] == 88.78
+
+
+def test_form_problems_are_worded_in_the_forms_terms(cli, tmp_path):
+    """A form has 得分, 实际完成值, 年度指标值 and 偏差原因分析及改进措施 — no 实际值, 评价说明 or 评价得分 columns:
+    its messages say what to do in the form; a typed quantitative 得分 is the evaluator's figure."""
+    assert cli("template", "--framework", "自评表", "-o", "f.xlsx").code == 0
+    p = places(tmp_path / "f.xlsx", L.FORM_PROJECT.title)
+    ws, col, rows = p["ws"], p["col"], p["rows"]
+    ws.cell(row=rows["数量指标一"], column=col["年度指标值"]).value = "≥3000人次"
+    ws.cell(row=rows["数量指标一"], column=col["实际完成值"]).value = "3120人次"
+    ws.cell(row=rows["数量指标一"], column=col["得分"]).value = 12            # typed over a computed score
+    ws.cell(row=rows["社会效益指标"], column=col["得分"]).value = 16          # above its 分值 15
+    ws.parent.save(tmp_path / "f.xlsx")
+    problems = cli("validate", "f.xlsx", "--json").json()["problems"]
+    by_cell = {(q["code"], q["cell"]): q for q in problems}
+    typed = by_cell[("score_typed", a1(rows["数量指标一"], col["得分"]))]
+    assert "评价得分" not in typed["message"] + typed["fix"] and "12" in typed["message"]
+    assert ("note_required_deviation", a1(rows["数量指标一"], col["偏差原因分析及改进措施"])) in by_cell
+    missing = by_cell[("actual_missing", a1(rows["可持续影响指标"], col["得分"]))]
+    assert missing["message"] == "定性指标的得分为空" and "档次" in missing["fix"]
+    assert ("note_required_judgement", a1(rows["可持续影响指标"], col["偏差原因分析及改进措施"])) not in by_cell
+    assert "超过分值" in by_cell[("actual_invalid", a1(rows["社会效益指标"], col["得分"]))]["message"]
+    for q in problems:
+        words = q["message"] + q["fix"]
+        assert not any(w in words for w in ("实际值", "评价说明", "评价得分")), q

@@ -25,6 +25,8 @@ class Problem:
     column: str = ""
     value: str = ""
     at: CellRef | None = field(default=None, compare=False, repr=False)   # the single cell, typed
+    #: what the message was filled with (an official form words some messages in its own terms)
+    params: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def where(self) -> str:
@@ -360,7 +362,52 @@ def problem(code: str, *, file: str = "", sheet: str = "", cell: "str | CellRef"
         column=column,
         value="" if value is None else str(value),
         at=at,
+        params=fields,
     )
+
+
+#: the same problems on an official form (自评表), in the form's terms: (code, part) -> (severity or None for
+#: the catalogue's, message, fix); part: "score" (a 得分 typed in the indicator table), "actual" (实际完成值),
+#: "funds" (the 资金 block's 得分), "" (any)
+FORM_CATALOGUE: dict[tuple[str, str], tuple[str | None, str, str]] = {
+    ("actual_missing", "score"): (None, "定性指标的得分为空",
+                                  "在“得分”填写所属档次内的得分：达成年度指标 (100%–80%]、部分达成并具有一定效果 "
+                                  "(80%–60%]、未达成且效果较差 (60%–0%]"),
+    ("actual_missing", "actual"): (None, "实际完成值为空", "填写实际完成值：{hint}"),
+    ("actual_invalid", "score"): (None, "定性指标的得分不可用：{detail}", "填写 0 到该指标分值之间的得分"),
+    ("actual_invalid", "actual"): (None, "实际完成值不符合年度指标值：{detail}", "填写{hint}"),
+    ("note_required_judgement", ""): (None, "定性指标没有得满分，须写明原因",
+                                      "在“偏差原因分析及改进措施”中写明扣分原因和改进措施"),
+    ("note_required_deviation", ""): (None, "填写的得分 {evaluator} 与按年度指标值计算的 {rule} 不同，但没有写明原因",
+                                      "在“偏差原因分析及改进措施”中写明理由，或删除这个得分以按规则计分"),
+    ("note_required_deviation", "funds"): (WARNING, "资金块填写的得分 {evaluator} 与按执行率计算的 {rule} 不同：已作为"
+                                           "评价人给定的得分使用（资金块没有说明栏，请在评价报告中写明理由）",
+                                           "如不需要，删除这个得分，perfxl 将按执行率计分"),
+    ("score_typed", "score"): (None, "定量指标的得分由 perfxl 按年度指标值和实际完成值计算，这里填了 {value}："
+                               "已作为评价人给定的得分使用",
+                               "如不需要，删除这个数字，perfxl 将按规则计分；与规则得分不同时须写明原因"),
+    ("score_typed", "funds"): (None, "资金块的得分由 perfxl 按执行率计算，这里填了 {value}：已作为评价人给定的得分使用",
+                               "如不需要，删除这个数字，perfxl 将按执行率计分"),
+    ("computed_typed", ""): (None, "得分由 perfxl 计算，这里填了 {value}，评分后将改写为 perfxl 的计算结果",
+                             "删除这段文字；评价人给定的得分请填数字"),
+    ("rule_unscored", ""): (None, "该指标无法按规则计分，已采用填写的得分 {evaluator}", "修正上面指出的问题"),
+    ("target_missing", ""): (None, "定量指标需要年度指标值", "填写年度指标值，如 ≥60家、=100%、≤5%"),
+    ("target_invalid", ""): (None, "{detail}", "年度指标值写成“比较符+数字+单位”，如 ≥60家、≤5%、=100%"),
+}
+
+
+def reworded(p: Problem, part: str, cell: "CellRef | None" = None) -> Problem:
+    """``p`` in an official form's terms (FORM_CATALOGUE), pointed at ``cell`` when given; as it is when the
+    form words it no differently."""
+    entry = FORM_CATALOGUE.get((p.code, part)) or FORM_CATALOGUE.get((p.code, ""))
+    if entry is None:
+        return p
+    from dataclasses import replace
+
+    sev, message, fix = entry
+    at = cell or p.at
+    return replace(p, severity=sev or p.severity, message=message.format(**p.params), fix=fix.format(**p.params),
+                   at=at, cell=str(at) if at is not None else p.cell)
 
 
 def worst_exit_code(problems: Iterable[Problem]) -> int:
@@ -403,6 +450,12 @@ def messages_table() -> str:
         cells = [message.format_map(_Labels()), fix.format_map(_Labels()) or "—"]
         cells = [c.replace("|", "\\|").replace("\n", " ") for c in cells]
         lines.append(f"| `{code}` | {labels[sev]} | {cells[0]} | {cells[1]} |")
+    parts = {"score": "自评表·得分", "actual": "自评表·实际完成值", "funds": "自评表·资金块", "": "自评表"}
+    for (code, part), (form_sev, message, fix) in FORM_CATALOGUE.items():
+        cells = [message.format_map(_Labels()), fix.format_map(_Labels()) or "—"]
+        cells = [c.replace("|", "\\|").replace("\n", " ") for c in cells]
+        level = labels[form_sev or CATALOGUE[code][0]]
+        lines.append(f"| `{code}`（{parts[part]}） | {level} | {cells[0]} | {cells[1]} |")
     return "\n".join(lines) + "\n"
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from perfxl.check.problems import ERROR, Problem, problem
+from perfxl.check.problems import ERROR, Problem, problem, reworded
 from perfxl.io.read import CellMark
 from perfxl.model import layout as L
 from perfxl.model.evaluation import Evaluation
@@ -490,10 +490,41 @@ def _info_many(evs: list[Evaluation]) -> list[list[Problem]]:
 def _full_on_form(ev: Evaluation, ind: Indicator) -> bool:
     """On an official form a judgement needs its 偏差原因分析 only when it gives less than full points."""
     q = ind.actual
-    if ev.form is None or q is None or not hasattr(q, "value"):
+    if ev.form is not None and q is None:
+        return True                      # no score read yet: that is the problem to report, not the note
+    if ev.form is None or not hasattr(q, "value"):
         return False
     full = 1.0 if q.is_percent else (ind.weight or 0)
     return bool(q.value >= full - 1e-9)
+
+
+def in_form_terms(problems: list[Problem], ev: Evaluation,
+                  same: "set[int] | frozenset[int]" = frozenset()) -> list[Problem]:
+    """An official form's problems in its own terms (problems.FORM_CATALOGUE): its 得分, 实际完成值,
+    年度指标值 and 偏差原因 columns, its 资金 block (whose typed 得分 has no note cell: the problem points
+    at the 得分). ``same``: rows whose typed 得分 is the rule's own (a form exported by perfxl report):
+    nothing to say about them."""
+    from perfxl.model.cells import CellRef
+
+    form = ev.form
+    if form is None:
+        return problems
+    actual_col = ev.table.columns.get("actual")
+    out = []
+    for p in problems:
+        if p.code == "score_typed" and p.at is not None and p.at.row in same:
+            continue
+        if p.sheet != form.sheet or p.at is None:
+            out.append(p)
+            continue
+        row = p.at.row
+        score_col = form.score_cells.get(row)
+        if row == form.execution_row:
+            out.append(reworded(p, "funds", CellRef(row, score_col) if score_col else None))
+        else:
+            out.append(reworded(p, "score" if score_col and p.at.col == score_col else
+                                "actual" if p.at.col == actual_col else ""))
+    return sort_problems(out, ev)
 
 
 def validate(ev: Evaluation, *, system: bool = False) -> Checked:

@@ -127,6 +127,8 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls: A
     index: list[int] = []
     marks: dict[tuple[int, str], Any] = {}
     last: dict[str, Any] = {"level1": None, "level2": None}
+    formula_scores: set[int] = set()               # rows whose 得分 holds a formula
+    typed: dict[tuple[int, str], Any] = {}          # 得分 typed where perfxl computes it: (row, "score") -> value
     year_re = re.compile(r"(\d{4})\s*年度?")
     for r0, row in enumerate(rows):
         texts = [_norm(v) for v in row]
@@ -177,6 +179,10 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls: A
                 marks[(r0 + 1, k)] = mark
                 v = mark
             rec[k] = v.strip() or None if isinstance(v, str) else v
+        if "score" in table and (r0, table["score"] - 1) in grid.formula_cells:
+            formula_scores.add(r0 + 1)         # perfxl's formula (a live form): what it shows is not typed
+            if rec.get("score") == L.FORMULA_MARKER:
+                rec["score"] = None
         if all(v is None for v in rec.values()):
             continue
         carry_levels(rec, last)
@@ -206,6 +212,11 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls: A
             if "rate" in total:
                 places.rate_cell = (r, total["rate"][2])
             places.cells[(r, "weight")] = total["weight"][2]
+            if "score" in total:
+                places.cells[(r, "score")] = total["score"][2]
+                value, _, c = total["score"]
+                if not is_blank(value) and (r - 1, c - 1) not in grid.formula_cells:
+                    typed[(r, "score")] = value
             for key in ("source", "actual"):
                 places.cells[(r, key)] = total["spent_total"][2] if "spent_total" in total else total["weight"][2]
             places.label_col = label_col or 1
@@ -232,6 +243,9 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls: A
         if quantitative:
             out.append((row_no, {**base, "method": L.FORM_QUANTITATIVE_METHOD, "params": None,
                                  "actual": rec.get("actual")}))
+            places.cells[(row_no, "score")] = table.get("score", 0)
+            if not is_blank(rec.get("score")) and row_no not in formula_scores:
+                typed[(row_no, "score")] = rec["score"]      # the evaluator's own figure (validation says so)
         else:
             method, params = L.FORM_QUALITATIVE
             score = rec.get("score")
@@ -255,6 +269,6 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls: A
     ev = ev_cls(path=path, sheet_names=book.sheet_names, table=layout, frame=frame, marks=marks, levels1={},
                 levels2={}, info=info, info_cells=info_cells, info_sheet=sheet, basic_sheet=sheet,
                 basic_raw=basic_raw, basic_cells=basic_cells, problems=problems, package=book.package,
-                grids=book.sheets)
+                grids=book.sheets, computed=typed)
     ev.form = places
     return ev

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def score_evaluations(evs: "list[Evaluation]", *, texts: bool = True) -> "list[Result]":
     """validate → score for a chunk of modelled workbooks. ``texts``: with 评分过程."""
-    from perfxl.check.validate import sort_problems, validate_many
+    from perfxl.check.validate import in_form_terms, sort_problems, validate_many
     from perfxl.score.cached import differences
     from perfxl.score.engine import score_many
 
@@ -27,6 +27,9 @@ def score_evaluations(evs: "list[Evaluation]", *, texts: bool = True) -> "list[R
         found = differences(r)
         if found:
             r.problems = sort_problems(r.problems + found, r.checked.evaluation)
+        if r.checked.evaluation.form is not None:
+            same = {x.indicator.row for x in r.indicators if x.indicator.score_key == "score" and not x.deviates}
+            r.problems = in_form_terms(r.problems, r.checked.evaluation, same)
     return results
 
 

@@ -101,7 +101,7 @@ def _draw_form(cv: Canvas, result: Result) -> None:
 
     for res in result.indicators:
         col = form.score_cells.get(res.indicator.row)
-        if col:
+        if col and res.indicator.score_key != "score":      # (a 得分 typed by a person stays: their figure)
             put((res.indicator.row, col), res.score, "0.00")
     if form.rate_cell is not None:
         fig = result.checked.figures.get(L.FORM_EXECUTION_SOURCE)

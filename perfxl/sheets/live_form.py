@@ -91,26 +91,30 @@ class _FormPlanner(_Planner):
             score = f"{col_letter(form.score_cells[r])}{r}"
             helpers = tuple(f"{h}{r}" for h in letters[3:])
             method = ind.raw.get("method")
+            typed = ind.score_key == "score"            # a 得分 typed where perfxl computes it: the evaluator's
+            rf = None
+            na_cells: list[Ref] = []
+            copy: Expr = _qualitative(Ref(score), Ref(weight))
             if r == form.execution_row:
                 rate = f"{col_letter(form.rate_cell[1])}{r}" if form.rate_cell else helpers[-1]
                 self.put(sheet, rate, self.figure(_execution_figure()))
-                raw = {"method": method, "params": None, "target": L.FORM_EXECUTION_TARGET,
-                       "source": L.FORM_EXECUTION_SOURCE}
-                rf = compile_row(raw, RowCells(actual=rate, weight=weight, rule_score=score, helpers=helpers[:-1],
-                                               source_value=Ref(rate)))
-                copy: Expr = Ref(score)
-                na_cells: list[Ref] = []
+                if not typed:
+                    raw = {"method": method, "params": None, "target": L.FORM_EXECUTION_TARGET,
+                           "source": L.FORM_EXECUTION_SOURCE}
+                    rf = compile_row(raw, RowCells(actual=rate, weight=weight, rule_score=score,
+                                                   helpers=helpers[:-1], source_value=Ref(rate)))
             elif method == L.FORM_QUANTITATIVE_METHOD:
-                target = self.cell("target", r)
-                actual = self.cell("actual", r)
-                raw = {"method": method, "params": None, "target": self.raw(sheet, r, _col(target)), "source": None}
-                rf = compile_row(raw, RowCells(actual=actual, weight=weight, rule_score=score, target=target,
-                                               helpers=helpers))
-                copy, na_cells = Ref(score), [Ref(actual)]
+                target, actual = self.cell("target", r), self.cell("actual", r)
+                na_cells = [Ref(actual)]
+                if not typed:
+                    raw = {"method": method, "params": None, "target": self.raw(sheet, r, _col(target)),
+                           "source": None}
+                    rf = compile_row(raw, RowCells(actual=actual, weight=weight, rule_score=score, target=target,
+                                                   helpers=helpers))
             else:                                       # the evaluator's judged 得分, typed in the form
-                rf = None
-                copy, na_cells = _qualitative(Ref(score), Ref(weight)), [Ref(score)]
+                na_cells = [Ref(score)]
             if rf is not None:
+                copy = Ref(score)
                 self.plan.compiled[r], self.plan.reasons[r] = rf.compiled, rf.reason
                 self.put(sheet, score, rf.rule_score)
                 for address, expr in rf.helpers:
