@@ -22,12 +22,16 @@ from perfxl.sheets.live import Plan, _Planner
 FORM_HELPERS = 3 + MAX_HELPERS
 
 
-def _qualitative(score: Ref, weight: Ref) -> Expr:
-    """A typed 得分 as the engine takes it (自评三档): empty while not typed, a number from 0 to 分值
-    rounded to the cent, else the marker (text like "12分" the engine reads is left to perfxl)."""
+def _typed(score: Ref, weight: Ref, na: list[Ref]) -> Expr:
+    """A typed 得分 as the engine takes it (自评三档, or the evaluator's figure): empty while not typed, a
+    number from 0 to 分值 rounded to the cent, else the marker (text like "12分" the engine reads is left to
+    perfxl, as is a row whose ``na`` cells may now say 不适用)."""
     w = R.IF(R.is_number_cell(weight), R.IF(weight.gt(0), weight, R.NA()), R.NA())
     ok = R.AND(R.is_number_cell(score), score.ge(0), score.le(w + R.EPS))
-    return call("IFERROR", R.IF(R.blank(score), "", R.IF(ok, round2(score), marker())), marker())
+    value = R.IF(ok, round2(score), marker())
+    if na:
+        value = R.IF(R.maybe_not_applicable(na), marker(), value)
+    return call("IFERROR", R.IF(R.blank(score), "", value), marker())
 
 
 class _FormPlanner(_Planner):
@@ -94,7 +98,6 @@ class _FormPlanner(_Planner):
             typed = ind.score_key == "score"            # a 得分 typed where perfxl computes it: the evaluator's
             rf = None
             na_cells: list[Ref] = []
-            copy: Expr = _qualitative(Ref(score), Ref(weight))
             if r == form.execution_row:
                 rate = f"{col_letter(form.rate_cell[1])}{r}" if form.rate_cell else helpers[-1]
                 self.put(sheet, rate, self.figure(_execution_figure()))
@@ -113,6 +116,7 @@ class _FormPlanner(_Planner):
                                                    helpers=helpers))
             else:                                       # the evaluator's judged 得分, typed in the form
                 na_cells = [Ref(score)]
+            copy: Expr = _typed(Ref(score), Ref(weight), [c for c in na_cells if c.address != score])
             if rf is not None:
                 copy = Ref(score)
                 self.plan.compiled[r], self.plan.reasons[r] = rf.compiled, rf.reason

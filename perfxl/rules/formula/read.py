@@ -8,6 +8,7 @@ never another number.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from perfxl.model.values import NO_WORDS, YES_WORDS
@@ -278,3 +279,18 @@ def step_units(excess: Expr, size: float, mode: str) -> Expr:
     if mode == "向下取整":
         return INT(units)
     return units
+
+
+#: fragments of values.NOT_APPLICABLE_WORDS a formula looks for (over-wide: a miss would count a 分值 the
+#: engine leaves out; a false hit only shows the marker)
+_NA_FRAGMENTS = ("适用", "涉及", "无此项", "n", "N", "ｎ", "Ｎ")
+
+
+def maybe_not_applicable(cells: Sequence[Expr]) -> Expr:
+    """Some cell of ``cells`` may hold a 不适用 word (spaces removed); a number never does (and is never
+    turned into text, whose digits differ between programs)."""
+    hits = []
+    for c in cells:
+        squeezed = call("SUBSTITUTE", call("SUBSTITUTE", c, " ", ""), "\u3000", "")
+        hits.append(IF(call("ISTEXT", c), OR(*(contains(squeezed, f) for f in _NA_FRAGMENTS)), False))
+    return OR(*hits) if hits else lift(False)

@@ -261,6 +261,9 @@ def compile_row(raw: Mapping[str, Any], cells: RowCells) -> RowFormulas:
         e = Ref(cells.evaluator_score)
         given = R.IF(R.is_number_cell(e),
                      R.IF(R.AND(e.ge(0), e.le(w + R.EPS)), round2(e), m), m)
+        # a row that may now say 不适用 has no score in the engine, 评价得分 or not
+        na = [Ref(c) for c in (cells.actual, cells.method) if c]
+        given = R.IF(R.maybe_not_applicable(na), m, given)
         score = call("IFERROR", R.IF(R.blank(e), from_rule, given), m)
     else:
         score = call("IFERROR", from_rule, m)

@@ -63,24 +63,10 @@ def _complete_sum(cells: Sequence[Ref]) -> Expr:
 #: (its 得分 shows the marker), or its 一级/二级 指标 no longer what the roll-ups were compiled from
 #: (MAYBE_NA: it needs perfxl and its 实际值 or 计分方法 may say 不适用, which takes its 分值 out of the level)
 SCORED, WAITING, UNSCORED, REGROUPED, MAYBE_NA = 0, 1, 2, 3, 4
-#: fragments of values.NOT_APPLICABLE_WORDS a formula looks for (over-wide: a miss would count a 分值 the
-#: engine leaves out; a false hit only shows the marker)
-_NA_FRAGMENTS = ("适用", "涉及", "无此项", "n", "N", "ｎ", "Ｎ")
-
-
-def maybe_not_applicable(cells: Sequence[Ref]) -> Expr:
-    """Some cell of ``cells`` may hold a 不适用 word (spaces removed)."""
-    hits = []
-    for c in cells:
-        squeezed = call("SUBSTITUTE", call("SUBSTITUTE", c, " ", ""), "\u3000", "")
-        hits += [R.contains(squeezed, f) for f in _NA_FRAGMENTS]
-    return R.OR(*hits) if hits else lift(False)
-
-
 def row_state(score: Ref, levels: Sequence[tuple[Ref, object]], na_cells: Sequence[Ref] = ()) -> Expr:
     """The state of one indicator row, from its 得分 cell, its level cells (compiled values) and the
     cells that may say it does not apply (``na_cells``: 实际值, 计分方法)."""
-    unscored = R.IF(maybe_not_applicable(na_cells), MAYBE_NA, UNSCORED) if na_cells else UNSCORED
+    unscored = R.IF(R.maybe_not_applicable(na_cells), MAYBE_NA, UNSCORED) if na_cells else UNSCORED
     by_score = R.by_state(score, SCORED, WAITING, unscored)
     same = [R.same_text(ref, raw) for ref, raw in levels]
     return _safe_number(R.IF(R.AND(*same), by_score, REGROUPED) if same else by_score)
