@@ -82,6 +82,9 @@ def _edits(result, live: Live) -> list[list]:
         edits.append([ev.table.sheet, f"{col_letter(col['actual'])}{ind.row}", new])
     if ev.basic_sheet and "spent_total" in ev.basic_cells:
         edits.append([ev.basic_sheet, ev.basic_cells["spent_total"], "500"])
+    sv = ev.survey
+    if sv is not None and sv.rows and sv.questions:      # a skipped question, as 问卷星 exports write it
+        edits.append([sv.sheet, f"{col_letter(sv.questions[0][1])}{sv.rows[0]}", L.SURVEY_SKIPPED_ANSWERS[0]])
     return edits
 
 

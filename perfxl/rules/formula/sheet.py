@@ -280,7 +280,27 @@ def survey_counts(s: SurveySet) -> list[Expr]:
         # the engine matches answers and labels folded (survey.stats._label): plain labels only
         if not isinstance(o.label_raw, str) or fold(o.label_raw) != o.label_raw:
             raise NotCompilable(f"option label {o.label_raw!r} is not plain text")
-    return [count("<>"), *(count(_criterion(o.label_raw)) for o in s.options)]
+    answered = count("<>")
+    for token in _SKIPPED:                   # what an export writes for a question not answered: not an answer
+        answered = answered - count(token)
+    return [answered, *(count(_criterion(o.label_raw)) for o in s.options)]
+
+
+def _skipped() -> tuple[str, ...]:
+    """The skip words (layout.SURVEY_SKIPPED_ANSWERS) a COUNTIFS criterion matches as the engine does: plain
+    text without digits or letters (COUNTIFS matches letters in any case and may read "-3" as a number)."""
+    out = []
+    for token in L.SURVEY_SKIPPED_ANSWERS:
+        try:
+            _criterion(token)
+        except NotCompilable:
+            continue
+        if not re.search(r"\d", token) and fold(token) == token:
+            out.append(token)
+    return tuple(out)
+
+
+_SKIPPED = _skipped()
 
 
 def survey(s: SurveySet, what: str = "rate", counts: Sequence[Ref] | None = None) -> Expr:
