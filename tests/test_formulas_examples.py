@@ -323,3 +323,34 @@ def test_framework_template_filled_with_generated_data_recalculates_as_the_engin
     assert len(scored) >= len(result.indicators) // 2           # the generated data is mostly usable
     assert any(got[live.rows[r.indicator.row]["rule_score"]] == "" for r in result.indicators)   # some wait
     assert [r.score for r in before.indicators] == [r.score for r in result.indicators]
+
+
+def test_a_code_moved_to_a_new_row_hands_the_total_to_perfxl(lo):
+    """The 编号 of one indicator cleared and given to a new indicator typed under the table: as many 编号
+    as before, but not the same indicators. The roll-ups used to go on scoring the old rows (94.00 优
+    where perfxl said 70.00 中); now they show the engine's figure or the marker."""
+    from perfxl.model.cells import col_letter
+    from perfxl.score.pipeline import run
+
+    work = lo.mktemp("lo-code-moved")
+    src = EXAMPLES[0]
+    engine = run(src)
+    ev = engine.checked.evaluation
+    col = {k: col_letter(c) for k, c in ev.table.columns.items()}
+    live = live_workbook(src, work / "live.xlsx")
+    first = engine.indicators[4].indicator            # (not the first row, which carries its levels down)
+    new = live.last_row + 1 if live.last_row > max(r.indicator.row for r in engine.indicators) else \
+        max(r.indicator.row for r in engine.indicators) + 1
+    sheet = ev.table.sheet
+    typed = [[sheet, f"{col['code']}{first.row}", ""], [sheet, f"{col['code']}{new}", str(first.code)],
+             [sheet, f"{col['name']}{new}", "新增指标"], [sheet, f"{col['weight']}{new}", "5"],
+             [sheet, f"{col['method']}{new}", "达标得分"], [sheet, f"{col['actual']}{new}", "未完成"]]
+    saved = work / "moved.xlsx"
+    got = _values(lo_recalc([{"path": str(work / "live.xlsx"), "type": typed, "read": live_reads(live),
+                              "save": [str(saved)]}], work)[0]["cells"])
+    result = run(saved)
+    assert got[live.total] in (MARK, result.total), (got[live.total], result.total)
+    assert got[live.grade] in (MARK, result.grade)
+    levels = {(lv.level, lv.name): lv for lv in result.levels}
+    for level, name, _, _, s, _ in live.levels:
+        assert got[s] in (MARK, levels[(level, name)].score), (name, got[s])

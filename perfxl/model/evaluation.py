@@ -192,6 +192,7 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path, ev_formulas:
                 problems.append(problem("row_without_code", file=str(path), sheet=table.sheet,
                                         cell=cell_ref(excel_row, table.columns["code"]),
                                         column=L.COLUMNS_BY_KEY["code"].header))
+            carry_levels(rec, last)        # (its 一级/二级, merged over the rows below, still apply to them)
             continue
         if r0 in grid.hidden_rows:
             problems.append(problem("row_hidden", file=str(path), sheet=table.sheet, row=excel_row,

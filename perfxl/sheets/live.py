@@ -232,7 +232,8 @@ class _Planner:
             if sourced and source_value is not None:
                 self.put(sheet, cells.actual, source_value)
                 self.plan.sourced.add(r)
-            level_cells = [(Ref(self.cell(k, r)), self.raw(sheet, r, cols[k])) for k in ("level1", "level2")
+            # (its 编号 too: a 编号 moved to another row keeps their count, but not this row's indicator)
+            level_cells = [(Ref(self.cell(k, r)), self.raw(sheet, r, cols[k])) for k in ("code", "level1", "level2")
                            if k in cols]
             na_cells = [Ref(c) for c in (cells.actual, cells.method) if c and not (c == cells.actual and sourced)]
             self.put(sheet, f"{helper_letters[0]}{r}", S.row_state(Ref(cells.score), level_cells, na_cells))
