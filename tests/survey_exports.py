@@ -8,6 +8,9 @@ open question. Layouts:
 - ``wjx_text_xlsx``   问卷星 "按选项文本下载" .xlsx: 序号, 提交答卷时间, 所用时间 ("125秒"), 来源,
   来源详情, 来自IP ("112.65.3.1(上海-上海)"); "1、…？" headers; multiple choice in one column
   joined with ┋; matrix rows "4(服务环境)"; "(跳过)"; 总分 at the end.
+- ``wjx_fill_in_xlsx`` the text export of a questionnaire whose options take a fill-in: 问卷星 writes
+  the answer "选项〖填空内容〗" — every answer of 题1 (50 distinct, more than a choice question's
+  20) and the 一般 answers of 题2 (one text).
 - ``wjx_number_xls``  问卷星 "按选项序号下载" as Excel 97-2003 .xls (written by LibreOffice):
   option numbers (1 = first option), multiple choice one 0/1 column per option "第3题(网站)",
   matrix rows "第4题(服务环境)", skipped as -3.
@@ -94,6 +97,16 @@ def wjx_text_rows() -> list[list]:
     return rows
 
 
+def wjx_fill_in_rows() -> list[list]:
+    rows = wjx_text_rows()
+    q1, q2 = rows[0].index(f"1、{Q1}"), rows[0].index(f"2、{Q2}")
+    for i, row in enumerate(rows[1:]):
+        row[q1] = f"{row[q1]}〖意见{i + 1}〗"
+        if row[q2] == "一般":
+            row[q2] = "一般〖窗口人少〗"
+    return rows
+
+
 def wjx_number_rows() -> list[list]:
     a, rnd = answers(), random.Random(5)
     head = ["序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP", f"1、{Q1}", f"2、{Q2}",
@@ -108,6 +121,11 @@ def wjx_number_rows() -> list[list]:
 
 def wjx_text_xlsx(path: Path) -> Path:
     _xlsx(path, wjx_text_rows(), "Sheet1")
+    return path
+
+
+def wjx_fill_in_xlsx(path: Path) -> Path:
+    _xlsx(path, wjx_fill_in_rows(), "Sheet1")
     return path
 
 
@@ -190,6 +208,7 @@ def _xlsx(path: Path, rows: list[list], sheet: str) -> None:
 
 LAYOUTS = {
     "wjx_text_xlsx": ("wjx", "问卷星_按文本.xlsx", wjx_text_xlsx),
+    "wjx_fill_in_xlsx": ("wjx", "问卷星_选项填空.xlsx", wjx_fill_in_xlsx),
     "wjx_number_xls": ("wjx", "问卷星_按序号.xls", wjx_number_xls),
     "wjx_text_csv": ("wjx", "问卷星_按文本.csv", wjx_text_csv),
     "tencent_csv": ("tencent", "腾讯问卷.csv", tencent_csv),

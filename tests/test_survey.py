@@ -348,3 +348,18 @@ def test_consolidation_lists_each_units_questionnaire_rates(survey_book, make_wo
     shown = [r[rate_col] for r in seen[1:] if r[0] == "甲单位"]         # raw values, in a percent format
     assert all(v.endswith("%") for v in shown)
     assert [round(float(v[:-1]) / 100, 9) for v in shown] == [round(a_obj, 9), round(rate_staff, 9)]
+
+
+def test_an_option_with_its_fill_in_counts_as_the_option(survey_book, cli):
+    """问卷星 writes an option answered with its fill-in as "选项〖填空内容〗": the option's answer, the
+    fill-in no part of it (an option spelled so in 问卷设置 stays itself)."""
+    resp = responses()
+    resp[0][2] = "非常满意〖老师讲得好〗"         # Q1 answers of 服务对象 start with 43 非常满意
+    resp[43][2] = "满意〖〗"
+    resp[1][3] = " 非常满意 〖 场地 远 〗"
+    run = cli("score", survey_book(resp), "--json", "--no-write")
+    assert run.code == 0, run.text
+    data = run.json()
+    assert not [p for p in data["problems"] if p["code"].startswith("survey_unknown_answer")]
+    rate_obj, _, n_obj = hand_rate(list(COUNTS["服务对象"].values()))
+    assert f"共{n_obj}个有效回答，得分率{rate_obj:.2%}" in data["indicators"][0]["process"]

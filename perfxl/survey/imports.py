@@ -5,7 +5,8 @@ Recognised: Excel (.xlsx, .xls) and CSV (UTF-8 with or without BOM, GBK/GB18030)
 platforms' metadata columns (序号/编号 kept as the respondent number; 提交答卷时间, 所用时间, 来源,
 来源详情, 来自IP, 总分, 开始/结束答题时间, 答题时长, 地理位置…, 用户标识, 昵称, IP, UA … ignored);
 question headers with their numbering ("1、您对…是否满意？", "Q1.", "第1题", "5(服务态度)",
-"3.请评价:服务态度"); answers as option text or option numbers ("按序号下载"). Matrix questions
+"3.请评价:服务态度"); answers as option text or option numbers ("按序号下载"), an option with its
+fill-in ("一般〖场地偏远〗") as the option (``stats.answer_label``). Matrix questions
 become one question per row (they share the question number, so 题5 names them all); multiple
 choice (one column joined with ┋, or one 0/1 or option-text column per option), ranking (→) and
 open or fill-in questions are reported and not imported."""
@@ -202,7 +203,7 @@ def _platform(heads: list[Any]) -> str:
 
 def _classify(heads: list[Any], body: npt.NDArray[np.object_]) -> tuple[list[ExportColumn], int | None, int | None]:
     """Every column's kind; the respondent number and 对象类别 columns (0-based) if any."""
-    from perfxl.survey.stats import label_of, skipped_labels
+    from perfxl.survey.stats import answer_label, skipped_labels
 
     skipped = skipped_labels()
     cols: list[ExportColumn] = []
@@ -233,7 +234,7 @@ def _classify(heads: list[Any], body: npt.NDArray[np.object_]) -> tuple[list[Exp
         import pandas as pd
 
         column = body[:, cols[i].column - 1] if cols[i].column - 1 < body.shape[1] else np.empty(0, dtype=object)
-        labels = (label_of(v) for v in pd.unique(pd.Series(column, dtype=object).dropna()))
+        labels = (answer_label(v) for v in pd.unique(pd.Series(column, dtype=object).dropna()))
         return list(dict.fromkeys(lab for lab in labels if lab is not None and lab not in skipped))
 
     for run in groups:

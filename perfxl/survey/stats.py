@@ -134,6 +134,20 @@ def label_of(v: Any) -> str | None:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v)))
 
 
+#: an option's fill-in as 问卷星 writes it after the option: "一般〖场地偏远〗"
+_FILL_IN = re.compile(r"〖.*〗$")
+
+
+def answer_label(v: Any) -> str | None:
+    """``label_of`` an answer, an option's fill-in left out ("一般〖场地偏远〗" is 一般): the one
+    normalisation of answers, for the import's classification and the statistics."""
+    lab = label_of(v)
+    if lab is None:
+        return None
+    m = _FILL_IN.search(lab)
+    return lab[:m.start()] if m and m.start() else lab
+
+
 def _option_label(label: str) -> str:
     """``label_of`` an option's label, never None: 问卷设置 keeps no option without a label."""
     lab = label_of(label)
@@ -156,8 +170,8 @@ def _codes(values: npt.ArrayLike, code_of: dict[str, int], *, answers: bool = Fa
 
     Exact labels (and numbers for numeric options) are looked up in a pandas Index, which is
     hash-based and fast; only what does not match exactly (odd spacing, full-width digits, blanks,
-    and for ``answers``: an export's "(跳过)", an option written "A.非常满意") is looked at one
-    value at a time."""
+    and for ``answers``: an export's "(跳过)", an option written "A.非常满意", an option with its
+    fill-in "一般〖场地偏远〗") is looked at one value at a time."""
     import pandas as pd
 
     values = np.asarray(values, dtype=object)
@@ -180,14 +194,17 @@ def _codes(values: npt.ArrayLike, code_of: dict[str, int], *, answers: bool = Fa
     out = lookup[found]                     # found == -1 picks the last entry: -3, "look again"
     for i in np.flatnonzero(out == -3):
         lab = label_of(flat[i])
-        if lab is None:
+        plain = answer_label(lab) if answers else lab
+        if lab is None or plain is None:
             out[i] = -1
         elif lab in code_of:
             out[i] = code_of[lab]
         elif answers and lab in skipped_labels():
             out[i] = -1
-        elif answers and (m := _LETTER.match(lab)) and lab[m.end():] in code_of:
-            out[i] = code_of[lab[m.end():]]
+        elif answers and plain in code_of:
+            out[i] = code_of[plain]
+        elif answers and (m := _LETTER.match(plain)) and plain[m.end():] in code_of:
+            out[i] = code_of[plain[m.end():]]
         else:
             out[i] = -2
     return out.reshape(values.shape)
@@ -459,7 +476,7 @@ def _option_numbers(inp: SurveyInput, block: np.ndarray, bucket: np.ndarray, sc:
         bad = block[:, qi] == -2
         if not bad.any() or (block[:, qi] >= 0).any():
             continue
-        labels = pd.Series(inp.answers[bad, qi], dtype=object).map(label_of)
+        labels = pd.Series(inp.answers[bad, qi], dtype=object).map(answer_label)
         vals = pd.to_numeric(labels, errors="coerce").to_numpy(float)
         if np.isnan(vals).any() or (vals != np.floor(vals)).any() or (vals < 1).any():
             continue
