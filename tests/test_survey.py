@@ -132,6 +132,23 @@ def test_respondent_numbers_of_spaces_are_blank_not_duplicates(survey_book, cli,
     assert [p["message"] for p in problems if p["code"] == "survey_duplicate_id"] == []
 
 
+def test_respondent_numbers_repeat_only_within_a_group(survey_book, cli):
+    """Each group's export numbers its answers from 1 (survey import --set 服务对象, then --set 工作人员):
+    a number is a duplicate only within its 对象类别; past 20, one line says how many more."""
+    resp = responses()
+    for i, r in enumerate((r for r in resp if r[1] == "工作人员"), start=1):
+        r[0] = i
+    problems = cli("validate", survey_book(resp), "--json").json()["problems"]
+    assert not [p for p in problems if p["code"].startswith("survey_duplicate_id")]
+    for r in resp[:25]:                               # 服务对象, rows 2-26: number 1 again 24 times
+        r[0] = 1
+    problems = cli("validate", survey_book(resp, name="dup.xlsx"), "--json").json()["problems"]
+    dup = [p for p in problems if p["code"] == "survey_duplicate_id"]
+    assert [p["cell"] for p in dup] == [f"A{r}" for r in range(3, 23)] and "首次出现在 A2" in dup[0]["message"]
+    [more] = [p for p in problems if p["code"] == "survey_duplicate_id_more"]
+    assert "另有 4 个" in more["message"] and "共 24 个" in more["message"] and more["cell"] == "A1"
+
+
 def test_many_bad_answers_are_summarised(survey_book, cli):
     resp = responses()
     for r in resp[:60]:

@@ -133,6 +133,8 @@ def test_set_name_gives_a_group_and_a_set(tmp_path, make_workbook, cli):
     rate, _, _ = X.hand_rate(SERVICE + ["Q5"])
     assert [i["rule_score"] for i in run.json()["indicators"]] == [round(50 * rate + 1e-9, 2)] * 2
     # blanks only where a group's own questions were skipped, not in the other questionnaire's columns
+    # each export numbers its answers from 1: no duplicate across the two 对象类别
+    assert not [p for p in run.json()["problems"] if p["code"].startswith("survey_duplicate_id")]
     blanks = [p for p in run.json()["problems"] if p["code"] == "survey_blank_answer"]
     [blank] = blanks                                           # the shared 总体满意度 column, skipped twice by each
     assert blank["column"] == "5." + X.Q5 and f"有 {2 * X.SKIPPED_Q5} 个空答案" in blank["message"]

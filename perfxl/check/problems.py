@@ -188,6 +188,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "survey_blank_answer": (WARNING, "“{column}”列有 {count} 个空答案（{cells}），已不计入统计",
                             "如为漏录请补填；如这道题本来只问某一类对象，在题组中写明对象类别"),
     "survey_duplicate_id": (WARNING, "答卷编号“{value}”重复（首次出现在 {first}）", "核对是否重复录入同一份答卷"),
+    "survey_duplicate_id_more": (WARNING, "另有 {count} 个重复的答卷编号（共 {total} 个，前面已列出 {shown} 个）",
+                                 "在答卷编号所在列用条件格式标出重复值，找出其余重复的答卷"),
     "survey_question_unused": (WARNING, "题目“{value}”没有被任何指标使用",
                                "如需计分，把它加入“问卷设置”中某个被指标引用的题组"),
     "survey_columns_ignored": (INFO, "有 {count} 列是问卷平台导出的记录信息，不是题目，已忽略：{columns}",

@@ -522,6 +522,8 @@ def _answer_problems(inp: SurveyInput, block: np.ndarray, bucket: np.ndarray, sc
 
 
 def _duplicate_ids(inp: SurveyInput, file: str) -> list[Problem]:
+    """Respondent numbers repeated within one 对象类别 (each group's export numbers its answers from 1),
+    up to 20 named, then how many more."""
     import pandas as pd
 
     if inp.id_col is None:
@@ -531,14 +533,21 @@ def _duplicate_ids(inp: SurveyInput, file: str) -> list[Problem]:
     present = ids.notna()
     keys = ids[present].map(lambda v: label_of(v)) if present.sum() < 1000 else ids[present].astype(str).str.strip()
     keys = keys[keys.notna() & (keys != "")]          # a respondent number of spaces only is blank
-    dup = keys.duplicated(keep="first")
+    codes, uniques = pd.factorize(pd.Series(inp.groups, dtype=object))
+    group_of = np.array([label_of(g) for g in uniques] + [None], dtype=object)[codes]   # (-1, no group: None)
+    pairs = pd.Series(list(zip(group_of[keys.index], keys)), index=keys.index, dtype=object)
+    dup = pairs.duplicated(keep="first")
     out: list[Problem] = []
-    first_row: dict[str, int] = {}
-    for pos, key in zip(keys.index[~dup], keys[~dup]):
-        first_row.setdefault(key, inp.rows[pos])
-    for pos, key in zip(keys.index[dup][:MAX_CELLS_PER_KIND], keys[dup][:MAX_CELLS_PER_KIND]):
+    first_row: dict[tuple[str | None, str], int] = {}
+    for pos, pair in zip(pairs.index[~dup], pairs[~dup]):
+        first_row.setdefault(pair, inp.rows[pos])
+    for pos, pair in zip(pairs.index[dup][:MAX_CELLS_PER_KIND], pairs[dup][:MAX_CELLS_PER_KIND]):
         out.append(problem("survey_duplicate_id", file=file, sheet=inp.sheet, cell=cell_ref(inp.rows[pos], inp.id_col),
-                           value=key, first=cell_ref(first_row[key], inp.id_col)))
+                           value=pair[1], first=cell_ref(first_row[pair], inp.id_col)))
+    if int(dup.sum()) > MAX_CELLS_PER_KIND:
+        out.append(problem("survey_duplicate_id_more", file=file, sheet=inp.sheet,
+                           cell=cell_ref(inp.header_row, inp.id_col), count=int(dup.sum()) - MAX_CELLS_PER_KIND,
+                           total=int(dup.sum()), shown=MAX_CELLS_PER_KIND))
     return out
 
 
