@@ -242,6 +242,39 @@ def test_perfxl_formulas_reading_the_answers_carry_their_new_results(tmp_path, m
     assert not [p for p in data["problems"] if p["code"] == "formula_result_differs"]
 
 
+def _sheet_values(path: Path, sheet: str) -> list[list]:
+    return [list(r) for r in load_workbook(path, data_only=True)[sheet].iter_rows(values_only=True)]
+
+
+def test_a_reimport_draws_the_survey_statistics_and_process_of_the_new_answers(tmp_path, make_workbook, cli):
+    """--replace into a scored workbook: 问卷统计 (样本量, 有效回答, rates, 算式, the distributions) and the
+    评分过程 of the indicators fed by the sets are what `perfxl score` draws for the new answers — not the
+    old figures beside the new rates."""
+    import shutil
+
+    target = _target(make_workbook)
+    write_import(import_export(X.wjx_text_xlsx(tmp_path / "e.xlsx")), target)
+    assert cli("score", target, "--in-place").code == 0
+    before = _sheet_values(target, L.SHEET_SURVEY_STATS)
+    rows = X.wjx_text_rows()[:31]                           # 30 respondents, 10 of them less happy
+    q1 = rows[0].index(f"1、{X.Q1}")
+    for row in rows[1:11]:
+        row[q1] = "不满意"
+    X._xlsx(tmp_path / "e2.xlsx", rows, "Sheet1")
+    write_import(import_export(tmp_path / "e2.xlsx"), target, replace=True)
+    rescored = tmp_path / "rescored.xlsx"
+    shutil.copy2(target, rescored)
+    assert cli("score", rescored, "--in-place").code == 0
+    after = _sheet_values(target, L.SHEET_SURVEY_STATS)
+    assert after == _sheet_values(rescored, L.SHEET_SURVEY_STATS) != before
+    assert any(r[:2] == ["服务评价", L.SURVEY_ALL_GROUPS] and r[4] == 30 for r in after)
+    process = L.COLUMNS_BY_KEY["process"].header
+    ws, again = load_workbook(target)[L.SHEET_INDICATORS], load_workbook(rescored)[L.SHEET_INDICATORS]
+    col = next(c.column for c in ws[1] if c.value == process)
+    assert [ws.cell(r, col).value for r in (2, 3)] == [again.cell(r, col).value for r in (2, 3)]
+    assert "共150个有效回答" in ws.cell(2, col).value                  # 30 respondents × 5 questions
+
+
 def test_a_refresh_that_fails_never_costs_the_import(tmp_path, make_workbook, cli, monkeypatch):
     """Computing perfxl's results after an import is best effort: if it fails, the answers are still
     written, the stale results dropped and the workbook asks to be recalculated on opening."""
@@ -263,6 +296,14 @@ def test_a_refresh_that_fails_never_costs_the_import(tmp_path, make_workbook, cl
     assert len(calls) == 1                                   # the refresh ran, and failed
     assert written.rows == X.N and written.replaced == X.N
     assert b'fullCalcOnLoad="1"' in parts(target)["xl/workbook.xml"]
+    # 问卷统计 shows no figure of the old answers: they are emptied, a line says to run perfxl score; the
+    # rate formulas stay, computed on opening
+    stats, formulas = load_workbook(target, data_only=True)[L.SHEET_SURVEY_STATS], load_workbook(target)
+    assert stats["A2"].value == L.SURVEY_STATS_OUTDATED
+    sets = [r for r in stats.iter_rows(min_row=4, values_only=True) if r[0] in ("服务评价", "总体满意度")]
+    assert len(sets) == 2 and all(r[4] is None and r[5] is None and r[8] is None for r in sets)
+    assert all(str(formulas[L.SHEET_SURVEY_STATS].cell(r, 7).value).startswith("=") for r in (4, 5))
+    assert stats.max_row <= 5 or all(v is None for r in stats.iter_rows(min_row=6, values_only=True) for v in r)
 
 
 def one_question(tmp_path: Path, answers: list):

@@ -280,12 +280,15 @@ SURVEY_NO_GROUP = "未分类"
 DEFAULT_SURVEY_OPTIONS = (("非常满意", 1.0, True), ("满意", 0.8, True), ("一般", 0.6, False),
                           ("不满意", 0.3, False), ("非常不满意", 0.0, False))
 #: 问卷统计 (output); the set table's 得分率 and 满意率 columns are live formulas
-SURVEY_STATS_RATE, SURVEY_STATS_SATISFIED = "得分率", "满意率"
-SURVEY_STATS_SET_HEADERS = ("题组", "对象类别", "题目", "数据来源", "样本量（份）", "有效回答", SURVEY_STATS_RATE,
+SURVEY_STATS_RATE, SURVEY_STATS_SATISFIED, SURVEY_STATS_SAMPLE = "得分率", "满意率", "样本量（份）"
+SURVEY_STATS_SET_HEADERS = ("题组", "对象类别", "题目", "数据来源", SURVEY_STATS_SAMPLE, "有效回答", SURVEY_STATS_RATE,
                             SURVEY_STATS_SATISFIED, "得分率计算", "满意率计算")
 #: 问卷统计: the first hidden helper column after the set table (each set's counts)
 SURVEY_STATS_HELPER_COL = len(SURVEY_STATS_SET_HEADERS) + 1
 SURVEY_STATS_OPTION_HEADERS = ("选项", "分值", "计入满意", "人数", "占比")
+#: 问卷统计 after its answers changed where perfxl could not score them again (row 2)
+SURVEY_STATS_OUTDATED = ("问卷答案已更新：本页的样本量、有效回答、算式和选项分布已清空（它们属于旧答案），"
+                         "请运行 perfxl score（或点“评分”）重新生成")
 SURVEY_SOURCE_LABELS = {False: "问卷（逐份答卷）", True: "问卷汇总（选项计数）"}
 #: 数据来源 prefixes: a question set's 得分率, or its satisfaction rate
 SOURCE_SURVEY_RATE = "问卷"

@@ -199,7 +199,8 @@ def refresh_results(book, result: Result, held: dict[tuple[str, int, int], str],
                     stale: set[tuple[str, int, int]]) -> int:
     """A workbook perfxl made live whose values a program changed (``fill``), not a spreadsheet: the
     formulas at ``stale`` that are still perfxl's get their results for the values now in the workbook
-    (the plan ``draw_live`` draws), and those 派生指标's 计算过程 is written again; every other byte stays.
+    (the plan ``draw_live`` draws); those 派生指标's 计算过程, those indicators' 评分过程 and, when the
+    answers changed, 问卷统计 are drawn again; every other byte stays.
     ``held``: every formula the workbook holds, (sheet, row, column) -> ``depends.canonical`` text; one
     someone rewrote is theirs — left to compute, and what reads it is not given perfxl's value either.
     ``book``: the package being edited (``perfxl.io.xlsx.Book``). Returns how many results were set."""
@@ -210,13 +211,33 @@ def refresh_results(book, result: Result, held: dict[tuple[str, int, int], str],
     if not made_live(ev) or any(k not in ev.table.columns for k in L.COMPUTED_KEYS):
         return 0
     cv = XmlCanvas(book)
-    plan = _plan(cv, result, keep=True, only=stale, held=held)[0]   # (every computed column is there already)
+    plan, _, survey_rows = _plan(cv, result, keep=True, only=stale, held=held)   # (the computed columns are there)
     n = sum(book.sheet(sheet).set_cached(r, c, f.cached) for (sheet, r, c), f in plan.cells.items())
     if ev.basic_sheet and ev.basic_sheet in book.names():
         refreshed = {r for sheet, r, c in plan.cells if sheet == ev.basic_sheet and c == 3}
         outputs.figures(cv, ev.basic_sheet, result.checked.all_figures or result.checked.figures,
                         texts_only=refreshed)
+    stats = L.SHEET_SURVEY_STATS
+    if result.survey is not None and survey_rows and stats in book.names() and any(s == stats for s, _, _ in stale):
+        cv.new_sheet(stats, None)            # the answers changed: every figure of 问卷统计, as score draws it
+        outputs.survey_stats(cv, stats, result.survey, survey_rows, live=plan)
+        _survey_helpers(cv, plan, survey_rows)
+    _processes(cv, result, {r for sheet, r, _ in plan.cells if sheet == ev.table.sheet})
     return n
+
+
+def _processes(cv: Canvas, result: Result, rows: set[int]) -> None:
+    """The 评分过程 of the indicators on ``rows`` written again for their new figures, where perfxl wrote
+    one (a new workbook's stay empty)."""
+    ev = result.checked.evaluation
+    sheet, col = ev.table.sheet, ev.table.columns["process"]
+    written = []
+    for res in result.indicators:
+        r = res.indicator.row
+        if r in rows and cv.column(sheet, col, r, r)[0] not in (None, "") and res.process:
+            cv.write(sheet, r, col, [[res.process]])
+            written.append(r)
+    cv.finish_rows(sheet, written)
 
 
 def _survey_helpers(cv: Canvas, plan, rows: dict[str, int]) -> None:

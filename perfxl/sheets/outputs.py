@@ -135,6 +135,7 @@ def deviations(cv: Canvas, name: str, result=None) -> None:
 SURVEY_SET_HEADER_ROW = 3
 SURVEY_RATE_COL = L.SURVEY_STATS_SET_HEADERS.index(L.SURVEY_STATS_RATE) + 1
 SURVEY_SATISFIED_COL = L.SURVEY_STATS_SET_HEADERS.index(L.SURVEY_STATS_SATISFIED) + 1
+SURVEY_SAMPLE_COL = L.SURVEY_STATS_SET_HEADERS.index(L.SURVEY_STATS_SAMPLE) + 1
 
 
 def survey_rows(ev, in_use: bool) -> dict[str, int]:
@@ -197,6 +198,30 @@ def survey_stats(cv: Canvas, name: str, survey, rows: dict[str, int] | None = No
     n = len(opts)
     cv.write(name, r + 1, 1, rows_, style="plain", fmts=[None] * (3 + n) + [PCT] * (n + 2))
     cv.finish(name)
+
+
+#: 问卷统计: where a note that its figures are outdated goes (between the title and the set table)
+SURVEY_NOTE_ROW = 2
+
+
+def survey_stats_outdated(cv: Canvas, name: str, formulas: set[tuple[int, int]]) -> None:
+    """问卷统计 once its answers changed and no scoring pass drew it again: every figure perfxl drew from
+    the old answers (样本量, 有效回答, the rates written as values, the 算式, the distribution tables)
+    emptied and a line saying so; the set names, the questions and the cells holding a formula
+    (``formulas``: (row, column); computed on opening) stay."""
+    cv.write(name, SURVEY_NOTE_ROW, 1, [[L.SURVEY_STATS_OUTDATED]], bold=True)
+    last, width = cv.last_row(name), cv.last_col(name)
+    if last <= SURVEY_SET_HEADER_ROW:
+        return
+    first = SURVEY_SET_HEADER_ROW + 1
+    columns = [cv.column(name, c, first, last) for c in range(1, width + 1)]
+    in_sets = True
+    for i, r in enumerate(range(first, last + 1)):
+        in_sets = in_sets and columns[0][i] not in (None, "")
+        keep = SURVEY_SAMPLE_COL - 1 if in_sets else 0          # 题组 … 数据来源 describe the set: they stay
+        for c in range(keep + 1, width + 1):
+            if columns[c - 1][i] not in (None, "") and (r, c) not in formulas:
+                cv.write(name, r, c, [[None]])
 
 
 def figures(cv: Canvas, sheet: str, values: dict, live=None, *, texts_only: set[int] | None = None) -> None:

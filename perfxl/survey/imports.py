@@ -350,6 +350,8 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
     from perfxl.io.writeback import refreshed
     from perfxl.io.xlsx.book import edit_package
     from perfxl.io.xlsx.depends import canonical_texts, reading
+    from perfxl.sheets import outputs
+    from perfxl.sheets.canvas import XmlCanvas
 
     target = Path(target)
     file = str(target)
@@ -370,6 +372,9 @@ def write_import(imp: SurveyImport, target: str | Path, *, replace: bool = False
         changed = {n for n in (L.match_sheet(L.SHEET_SURVEY, book.names()),
                                L.match_sheet(L.SHEET_SURVEY_SETUP, book.names())) if n}
         formulas = book.formula_texts()
+        if L.SHEET_SURVEY_STATS in book.names():      # its figures are the old answers' until a refresh draws it
+            outputs.survey_stats_outdated(XmlCanvas(book), L.SHEET_SURVEY_STATS,
+                                          {(r, c) for s, r, c in formulas if s == L.SHEET_SURVEY_STATS})
         stale = reading(formulas, changed)
         book.forget_results(stale)
         return written, stale, canonical_texts(formulas) if stale and not written.headers_moved else {}
