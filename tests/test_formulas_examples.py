@@ -354,3 +354,47 @@ def test_a_code_moved_to_a_new_row_hands_the_total_to_perfxl(lo):
     levels = {(lv.level, lv.name): lv for lv in result.levels}
     for level, name, _, _, s, _ in live.levels:
         assert got[s] in (MARK, levels[(level, name)].score), (name, got[s])
+
+
+def test_counts_typed_on_the_counts_sheet_score_live(lo):
+    """A questionnaire given as option counts on 问卷汇总 (a published report's table): the 得分率 and what
+    it feeds are formulas summing the counts — right after perfxl score (they showed the marker) and after
+    a count is changed; a count the engine reads differently (text, a fraction) or a new row under the
+    table hands them to perfxl."""
+    from openpyxl import load_workbook
+
+    from perfxl.score.pipeline import run
+
+    work = lo.mktemp("lo-counts")
+    src = next(e for e in EXAMPLES if "示例县" in e.name)
+    wb = load_workbook(src)
+    for row in wb[L.SHEET_SURVEY].iter_rows(min_row=2):
+        for c in row:
+            c.value = None
+    counts = wb[L.SHEET_SURVEY_COUNTS]
+    for i, r in enumerate([("题1", 52, 43, 7, 1, 1, 0), ("题2", None, 40, 8, 2, 1, 0), ("题3", 60, 30, 15, 5, 0, 0)]):
+        counts.cell(3 + i, 1, r[0])
+        counts.cell(3 + i, 3, r[1])
+        for j, v in enumerate(r[2:]):
+            counts.cell(3 + i, 4 + j, v)
+    wb.save(work / "counts.xlsx")
+    engine = run(work / "counts.xlsx")
+    assert engine.total is not None and engine.survey is not None
+    live = live_workbook(work / "counts.xlsx", work / "live.xlsx")
+    rate, _ = next(iter(live.survey.values()))
+    reads = live_reads(live)
+    sheet = counts.title
+    steps = [{"read": reads, "save": [str(work / "s0.xlsx")]},
+             {"type": [[sheet, "D4", "30"], [sheet, "E5", "20"]], "read": reads, "save": [str(work / "s1.xlsx")]},
+             {"type": [[sheet, "D4", "30人"]], "read": reads},
+             {"type": [[sheet, "D4", "30"], [sheet, "C3", "50"]], "read": reads},           # 份数 below the sum
+             {"type": [[sheet, "C3", ""], [sheet, "A6", "题1"], [sheet, "D6", "5"]], "read": reads}]
+    seen = [_values(c) for c in lo_recalc([{"path": str(work / "live.xlsx"), "steps": steps}], work)[0]["steps"]]
+    for i in (0, 1):
+        result = run(work / f"s{i}.xlsx")
+        st = next(iter(result.survey.sets.values()))
+        assert isinstance(seen[i][rate], float) and abs(seen[i][rate] - st.rate) < 1e-9, (i, seen[i][rate], st.rate)
+        assert seen[i][live.total] == result.total and seen[i][live.grade] == result.grade
+    assert seen[1][rate] != seen[0][rate]
+    for i in (2, 3, 4):
+        assert seen[i][rate] == MARK, (i, seen[i][rate])

@@ -51,6 +51,17 @@ class Tally:
 
 
 @dataclass
+class CountsLayout:
+    """Where 问卷汇总's table is (1-based): its header row and the columns of 题目, 对象类别, 份数 and
+    each option's count (option label, column)."""
+    header_row: int
+    question_col: int
+    group_col: int | None
+    size_col: int | None
+    option_cols: list[tuple[str, int]]
+
+
+@dataclass
 class SurveyInput:
     """The 问卷, 问卷设置 and 问卷汇总 sheets as modelled from the workbook."""
     sheet: str | None
@@ -67,6 +78,7 @@ class SurveyInput:
     sets: list[QuestionSet] = field(default_factory=list)
     counts_sheet: str | None = None
     tallies: list[Tally] = field(default_factory=list)
+    counts_layout: CountsLayout | None = None
     ignored: list[tuple[str, int]] = field(default_factory=list)   # platform metadata columns of 问卷
     problems: list[Problem] = field(default_factory=list)
 
@@ -247,6 +259,8 @@ def _counts(grid: SheetGrid, inp: SurveyInput, sheet: str, file: str) -> None:
                                         cell=cell_ref(header + 1, c0 + 1), value=str(v).strip(),
                                         choices="、".join(dict.fromkeys(labels.values()))))
     assert q_col is not None                          # the header row was found by its question column
+    inp.counts_layout = CountsLayout(header + 1, q_col + 1, None if g_col is None else g_col + 1,
+                                     None if s_col is None else s_col + 1, [(lab, c0 + 1) for lab, c0 in opt_cols])
     seen: dict[tuple[str, str | None], str] = {}
     for r0 in range(header + 1, grid.height):
         q = _text(grid.get(r0, q_col))

@@ -252,6 +252,9 @@ class SurveySet:
     options: tuple[SurveyOption, ...]
     options_below: tuple[Ref, Ref]          # the row under the options (must stay empty)
     guards: tuple[tuple[Ref, object], ...]  # (cell, value) the formula was compiled from
+    #: counts typed on 问卷汇总 instead of answers: per option, the cells its count is the sum of
+    tallied: tuple[tuple[Ref, ...], ...] | None = None
+    checks: tuple[Expr, ...] = ()           # further conditions the inputs must meet (typed counts valid)
 
 
 _UNSAFE = re.compile(r"[*?~<>=\"]|^\s|\s$")
@@ -268,6 +271,12 @@ def survey_counts(s: SurveySet) -> list[Expr]:
     """The answers of a set that are not empty, then the answers of each option (COUNTIFS over its
     questions, within its group): what ``survey`` reads from helper cells (an Excel formula is at
     most 8,192 characters; a set of many questions and options counted inline exceeds it)."""
+    if s.tallied is not None:               # typed counts: every count is an answer of its option
+        per = [call("SUM", *cells) if cells else lift(0.0) for cells in s.tallied]
+        valid = per[0]
+        for c in per[1:]:
+            valid = valid + c
+        return [valid, *per]
     group = [s.group_range, _criterion(s.group)] if s.group is not None else []
 
     def count(criterion) -> Expr:
@@ -313,7 +322,7 @@ def survey(s: SurveySet, what: str = "rate", counts: Sequence[Ref] | None = None
     valid = counts[0]
     for c in counts[1:]:
         valid = valid + c
-    checks: list[Expr] = [R.same_text(ref, raw) for ref, raw in s.guards]
+    checks: list[Expr] = [R.same_text(ref, raw) for ref, raw in s.guards] + list(s.checks)
     checks += [R.same_text(o.label, o.label_raw) for o in s.options]
     checks += [R.same_text(o.satisfied, o.satisfied_raw) for o in s.options]
     checks += [R.number_cell(o.weight).ge(0) for o in s.options]
