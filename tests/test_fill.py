@@ -189,6 +189,24 @@ def test_filled_workbooks_consolidate(cli, tmp_path, make_workbook):
     assert units["乙单位"]["total"] == pytest.approx(25 * (10 + 9 + 8 + 7) / 10)
 
 
+def test_a_long_unit_name_keeps_each_evaluators_name(cli, tmp_path, make_workbook):
+    """A unit name near the file-name limit: the unit part is shortened, not the evaluator's (it was cut
+    off, so the second evaluator's row clashed with the first's file name and was not written)."""
+    from conftest import simple_rows
+
+    tpl = make_workbook(rows=simple_rows(4), info={}, name="带指标的模板.xlsx")
+    unit = "某某省某某市某某县人民政府办公室关于某某专项资金使用情况的整体支出绩效评价工作领导小组" * 2
+    roster = write_roster(tmp_path / "名单.xlsx", ["单位名称", "评价年度", "评价人"],
+                          [[unit, 2024, "张三"], [unit, 2024, "李四"]], title=None)
+    out = tmp_path / "分发"
+    run = cli("fill", roster, "-t", tpl, "-o", out, "--json")
+    assert run.code == 0, run.text
+    assert [i["status"] for i in run.json()["items"]] == ["written", "written"]
+    names = sorted(p.stem for p in out.iterdir())
+    assert [n.rsplit("_", 1)[1] for n in names] == ["张三", "李四"]
+    assert all(len(n.encode("utf-8")) <= 180 and n.startswith(unit[:20]) for n in names)
+
+
 def test_a_roster_name_like_a_lock_file_is_no_lock_file(cli, tmp_path, make_workbook):
     """A unit named ``~$甲单位`` gets a file that is not an Excel lock file: 甲单位's own row is still
     written, and both workbooks consolidate (a ``~$`` file would be skipped as a lock)."""

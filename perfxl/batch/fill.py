@@ -36,9 +36,7 @@ def safe_filename(text: object, fallback: str = "未命名") -> str:
     s = "".join(ch for ch in s if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
     s = _FORBIDDEN.sub("_", s)
     s = re.sub(r"\s+", " ", s).strip(" .")
-    while len(s.encode("utf-8")) > MAX_NAME_BYTES:
-        s = s[:-1]
-    s = s.rstrip(" .")
+    s = _cut(s, MAX_NAME_BYTES)
     if not s:
         return fallback
     if s.split(".")[0].strip().upper() in _RESERVED:
@@ -46,6 +44,13 @@ def safe_filename(text: object, fallback: str = "未命名") -> str:
     if s.startswith("~$"):                     # Excel's and Word's lock files are named so
         s = "_" + s[1:]
     return s
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` shortened to at most ``limit`` UTF-8 bytes (a long unit name leaves room for the evaluator's)."""
+    while len(text.encode("utf-8")) > limit:
+        text = text[:-1]
+    return text.rstrip(" .")
 
 
 # --- the roster ----------------------------------------------------------------------
@@ -323,7 +328,8 @@ def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Pat
         stem = safe_filename(item.unit)
         evaluator = rec.get("info:evaluator")
         if not is_blank(evaluator):
-            stem = safe_filename(f"{stem}_{safe_filename(evaluator)}")
+            tail = "_" + _cut(safe_filename(evaluator), 60)        # kept whole: it tells the evaluators apart
+            stem = safe_filename(_cut(stem, MAX_NAME_BYTES - len(tail.encode("utf-8"))) + tail)
         target = outdir / f"{stem}{suffix}"
         key = target.name.casefold()            # Windows and macOS file names ignore case
         if key in names:
