@@ -497,3 +497,22 @@ def test_compact_records_are_built_as_compact_gives_them(collection):
         assert record(result, compact=True) == record(result).compact(), path.name
         checked += 1
     assert checked >= 3 + INCLUDED
+
+
+def test_a_year_typed_as_text_is_the_same_year(cli, tmp_path):
+    """评价年度 typed “2023年” or “2023.0” passes validation as 2023: consolidation reads it the same way,
+    so the unit's evaluators stay one panel with one rank, not a unit per spelling of the year."""
+    d = tmp_path / "收回"
+    for ev, year, a in (("张三", YEAR, [10, 8, 6, 10]), ("李四", f"{YEAR}年", [10, 6, 6, 8]),
+                        ("王五", f"{YEAR}.0", [2, 8, 6, 10])):
+        write(d / f"甲单位_{ev}.xlsx", rows(a), info("甲单位", ev, year=year))
+    write(d / "乙单位_张三.xlsx", rows([10, 10, 9, 10]), info("乙单位", "张三"))
+    for ev in ("李四", "王五"):
+        check = cli("validate", d / f"甲单位_{ev}.xlsx", "--json").json()
+        assert not [p for p in check["problems"] if p["code"] == "info_year"], check
+    run = cli("consolidate", d, "-o", tmp_path / "汇总.xlsx", "--json")
+    assert run.code == 0, run.text
+    units = run.json()["units"]
+    assert [(u["unit"], u["year"], u["evaluators"], u["rank"]) for u in units] == [
+        ("乙单位", YEAR, 1, 1), ("甲单位", YEAR, 3, 2)]
+    assert units[1]["total"] == expected_units()["甲单位"]["total"]

@@ -7,6 +7,7 @@ from perfxl.model.values import (
     parse_number,
     parse_quantity,
     parse_target,
+    parse_year,
     parse_yes_no,
     round2,
 )
@@ -107,3 +108,12 @@ def test_text_of_a_blank_is_empty_whatever_holds_it():
     from perfxl.model.text import text_of
 
     assert text_of(None) == text_of(float("nan")) == "" and text_of(2.0) == "2" and text_of(" 甲 ") == "甲"
+
+
+@pytest.mark.parametrize("raw, year", [
+    (2023, 2023), (2023.0, 2023), ("2023", 2023), ("2023年", 2023), ("2023.0", 2023), (" ２０２３ 年", 2023),
+    ("2023.5", None), ("二〇二三", None), ("", None), (None, None), (True, None),
+])
+def test_years_read_one_way(raw, year):
+    """Validation and consolidation both read 评价年度 with parse_year."""
+    assert parse_year(raw) == year

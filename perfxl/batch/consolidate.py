@@ -38,7 +38,7 @@ from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.io.package import EXCEL_SUFFIXES
 from perfxl.model import layout as L
 from perfxl.model.records import json_rate as _rate
-from perfxl.model.values import fmt_num, is_blank, round2
+from perfxl.model.values import fmt_num, is_blank, parse_year, round2
 from perfxl.model.values import fmt_score as _fmt_score
 
 if TYPE_CHECKING:
@@ -584,12 +584,12 @@ def _stdev(values: tuple[float, ...]) -> float:
     return round(statistics.stdev(values), 4)
 
 
+@_memo
 def _year(v: Any) -> Any:
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    if isinstance(v, str) and v.strip().isdigit():
-        return int(v.strip())
-    return v
+    """The year a workbook's 评价年度 names, read as validation reads it (2023, "2023年", "2023.0" are one
+    year); as written when it names none."""
+    y = parse_year(v)
+    return v if y is None else y
 
 
 def aggregate(values: list[float], method: str) -> float:

@@ -12,7 +12,7 @@ import pandera.pandas as pa
 
 from perfxl.io.read import CellMark
 from perfxl.model import layout as L
-from perfxl.model.values import Unparsed, is_not_applicable, parse_number
+from perfxl.model.values import Unparsed, is_not_applicable, parse_number, parse_year
 from perfxl.rules import lookup
 
 if TYPE_CHECKING:
@@ -94,11 +94,8 @@ _CREDIT = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 def _year(v: object) -> bool:
     if v is None or _is_mark(v):
         return True
-    try:
-        y = parse_number(str(v).replace("年", ""))
-    except ValueError:
-        return False
-    return y.is_integer() and 1990 <= y <= 2100
+    y = parse_year(v)
+    return y is not None and 1990 <= y <= 2100
 
 
 def _credit(v: object) -> bool:

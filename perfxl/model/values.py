@@ -192,6 +192,16 @@ def parse_number(raw: object) -> float:
     return float(m.group(1))
 
 
+def parse_year(raw: object) -> int | None:
+    """A 评价年度 as validation accepts it: 2023, 2023.0, '2023', '2023年', '２０２３'; None when it is
+    not a whole number (validation and consolidation read the year with this one function)."""
+    try:
+        y = parse_number(str(raw).replace("年", ""))
+    except ValueError:
+        return None
+    return int(y) if y.is_integer() else None
+
+
 def parse_quantity(raw: object, *, percent: bool = False) -> Quantity:
     """An actual or target value. ``percent``: the figure is expected to be a percentage.
 
