@@ -65,3 +65,23 @@ def test_a_summary_written_elsewhere_finds_its_workbooks_from_anywhere(example, 
         run = cli("report", tmp_path / "成果" / "汇总.xlsx", "-o", tmp_path / f"报告{cwd.name}.docx", "--json", cwd=cwd)
         assert run.code == 0, run.text
         assert run.json()["units"][0]["total"] == 88.78
+
+
+def test_a_mistyped_folder_refuses_the_run_and_writes_nothing(example, tmp_path, cli):
+    """A path that does not exist is a typo, not a failed submission: exit 2 naming it, no summary
+    written (as for an empty folder), also beside a folder that exists, and an earlier summary kept."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    shutil.copy2(example, folder / "甲.xlsx")
+    out = tmp_path / "汇总.xlsx"
+    run = cli("consolidate", "收会", "-o", out)                         # run in tmp_path
+    assert run.code == 2, run.text
+    assert "找不到文件或文件夹“收会”" in run.err
+    assert not out.exists()
+    assert cli("consolidate", folder, "-o", out).code == 0
+    before = out.read_bytes()
+    mix = cli("consolidate", folder, tmp_path / "收会", "-o", out, "--force", "--json")
+    assert mix.code == 2, mix.text
+    assert [(p["code"], p["file"]) for p in mix.json()["problems"]] == [
+        ("consolidate_path_missing", str(tmp_path / "收会"))]
+    assert out.read_bytes() == before and not list(tmp_path.glob("汇总.bak-*"))

@@ -64,9 +64,14 @@ def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.Path
     """Files to consolidate: named files as given, folders walked recursively for Excel files
     (sorted, symlinked folders not followed). Each file once; ``exclude`` (e.g. the output) left out.
     perfxl's own backups (*.bak-*) and Office lock files (~$*) are no submissions: they are left out
-    and, with ``skipped``, listed there (an info problem each)."""
+    and, with ``skipped``, listed there (an info problem each). A path that does not exist (a typo)
+    refuses the run: consolidating without it would rank the units it holds as missing."""
     from perfxl.io.files import is_backup, is_lock
 
+    paths = list(paths)
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise UnusableInput([problem("consolidate_path_missing", file=p, path=p) for p in missing])
     excluded = {_same_file_key(Path(p)) for p in exclude}
     out: list[Path] = []
     seen: set[str] = set()
@@ -923,8 +928,7 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
     progress       True for a progress bar, or a function called with (done, total)
     password       the opening password shared by protected workbooks (others open as usual)
     """
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if panel not in L.PANEL_METHODS:
         raise ValueError(f"panel 应为 {'、'.join(L.PANEL_METHODS)} 之一，收到“{panel}”")
     if not 0 <= outlier_share <= 1:

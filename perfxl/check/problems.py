@@ -255,6 +255,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     # many workbooks -> summary workbook (perfxl consolidate)
     "consolidate_no_files": (ERROR, "在 {paths} 中没有找到 Excel 工作簿（.xlsx、.xlsm、.xls、.xlsb、.ods）",
                              "检查路径；文件夹会逐层查找其中的工作簿"),
+    "consolidate_path_missing": (ERROR, "找不到文件或文件夹“{path}”，没有汇总任何文件",
+                                 "检查路径是否拼写正确；路径中有空格时请用引号括起来"),
     "consolidate_lock_file": (INFO, "“{path}”是 Excel、WPS 打开文件时生成的临时锁文件，不是工作簿，已跳过",
                               "在 Excel 中关闭对应的工作簿后它会自动消失；如已无用可直接删除"),
     "consolidate_backup_file": (INFO, "“{path}”是 perfxl 写入前留下的备份，不是新的提交，已跳过",
