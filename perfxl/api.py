@@ -223,21 +223,17 @@ def consolidate(paths: PathLike | Iterable[PathLike], *, output: PathLike | None
     the summary tables; with ``output``, write the summary workbook too (an existing one only with
     ``force``, after a backup). See perfxl.batch.consolidate for the rules."""
     from perfxl.batch.consolidate import consolidate as run
-    from perfxl.io.files import backup, ensure_writable
+    from perfxl.io.files import backup
     from perfxl.model import layout as L
 
     if panel not in L.PANEL_METHODS:
         raise UnusableInput([problem("panel_invalid", value=panel)])
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     out = Path(output) if output is not None else None
     if out is not None:
-        _check_suffix(out, (".xlsx",))
-        if out.exists() and not force:
-            raise UnusableInput([problem("consolidate_output_exists", file=str(out), path=str(out))])
-        ensure_writable(out)
+        _check_output(out, paths, force, password)
         exclude = [*exclude, out]
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    cons = run(list(paths), jobs=jobs, panel=panel,
+    cons = run(paths, jobs=jobs, panel=panel,
                outlier_share=L.PANEL_OUTLIER_SHARE if outlier_share is None else outlier_share,
                strict=strict, scheduler=scheduler, progress=progress, exclude=exclude, password=password)
     if out is not None:
@@ -245,6 +241,19 @@ def consolidate(paths: PathLike | Iterable[PathLike], *, output: PathLike | None
         cons.to_excel(out)
         cons.output = out
     return cons
+
+
+def _check_output(out: Path, paths: list, force: bool, password: str | None) -> None:
+    """Refuse, before any scoring, a summary output that is a folder (or exists, without ``force``)."""
+    from perfxl.io.files import ensure_writable
+
+    if out.is_dir():
+        raise UnusableInput([problem("consolidate_output_folder", file=str(out), path=str(out),
+                                     example=str(out / "汇总.xlsx"))])
+    _check_suffix(out, (".xlsx",))
+    if out.exists() and not force:
+        raise UnusableInput([problem("consolidate_output_exists", file=str(out), path=str(out))])
+    ensure_writable(out)
 
 
 # --- reports -------------------------------------------------------------------------------------------

@@ -85,3 +85,18 @@ def test_a_mistyped_folder_refuses_the_run_and_writes_nothing(example, tmp_path,
     assert [(p["code"], p["file"]) for p in mix.json()["problems"]] == [
         ("consolidate_path_missing", str(tmp_path / "收会"))]
     assert out.read_bytes() == before and not list(tmp_path.glob("汇总.bak-*"))
+
+
+def test_the_output_cannot_be_a_folder(example, tmp_path, cli):
+    """-o naming a folder is refused before any work, with or without --force: no advice to add
+    --force, no backup of a folder."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    shutil.copy2(example, folder / "甲.xlsx")
+    (tmp_path / "结果.xlsx").mkdir()
+    for force in ((), ("--force",)):
+        run = cli("consolidate", "收回", "-o", "结果.xlsx", *force)
+        assert run.code == 2, run.text
+        assert "输出路径“结果.xlsx”是一个文件夹，不是文件" in run.err, run.err
+        assert "以 .xlsx 结尾的文件名" in run.err and "--force" not in run.err
+        assert not any((tmp_path / "结果.xlsx").iterdir()) and not list(tmp_path.glob("结果.bak-*"))
