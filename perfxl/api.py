@@ -244,15 +244,20 @@ def consolidate(paths: PathLike | Iterable[PathLike], *, output: PathLike | None
 
 
 def _check_output(out: Path, paths: list, force: bool, password: str | None) -> None:
-    """Refuse, before any scoring, a summary output that is a folder (or exists, without ``force``)."""
+    """Refuse, before any scoring, a summary output that is a folder or one of the workbooks to
+    consolidate (a summary perfxl wrote may be replaced, with ``force``)."""
+    from perfxl.batch.consolidate import is_submission
     from perfxl.io.files import ensure_writable
 
     if out.is_dir():
         raise UnusableInput([problem("consolidate_output_folder", file=str(out), path=str(out),
                                      example=str(out / "汇总.xlsx"))])
     _check_suffix(out, (".xlsx",))
-    if out.exists() and not force:
-        raise UnusableInput([problem("consolidate_output_exists", file=str(out), path=str(out))])
+    if out.exists():
+        if is_submission(out, paths, password):
+            raise UnusableInput([problem("consolidate_output_is_input", file=str(out), path=str(out))])
+        if not force:
+            raise UnusableInput([problem("consolidate_output_exists", file=str(out), path=str(out))])
     ensure_writable(out)
 
 

@@ -87,6 +87,30 @@ def test_a_mistyped_folder_refuses_the_run_and_writes_nothing(example, tmp_path,
     assert out.read_bytes() == before and not list(tmp_path.glob("汇总.bak-*"))
 
 
+def test_the_output_cannot_be_a_submitted_workbook_but_may_be_an_earlier_summary(example, tmp_path, cli):
+    """-o naming one of the workbooks to consolidate is refused before any work, even with --force
+    (it would replace that evaluator's workbook and leave them out of the run); a summary perfxl wrote
+    there earlier is replaced with --force, as before."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    target = folder / "甲_张三.xlsx"
+    shutil.copy2(example, target)
+    before = target.read_bytes()
+    for force in ((), ("--force",)):
+        run = cli("consolidate", "收回", "-o", "收回/甲_张三.xlsx", *force)
+        assert run.code == 2, run.text
+        assert "输出文件“收回/甲_张三.xlsx”是要汇总的工作簿之一" in run.err and "--force" not in run.err
+        assert target.read_bytes() == before
+        assert [p.name for p in folder.iterdir()] == ["甲_张三.xlsx"]
+    named = cli("consolidate", target, "-o", target, "--force", "--json")
+    assert named.code == 2 and named.json()["problems"][0]["code"] == "consolidate_output_is_input"
+    assert cli("consolidate", folder, "-o", folder / "汇总.xlsx").code == 0
+    again = cli("consolidate", folder, "-o", folder / "汇总.xlsx", "--force", "--json")
+    assert again.code == 0, again.text
+    assert (again.json()["found"], again.json()["included"], len(again.json()["skipped"])) == (1, 1, 0)
+    assert again.json()["backup"] and target.read_bytes() == before
+
+
 def test_the_output_cannot_be_a_folder(example, tmp_path, cli):
     """-o naming a folder is refused before any work, with or without --force: no advice to add
     --force, no backup of a folder."""

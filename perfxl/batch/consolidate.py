@@ -100,6 +100,20 @@ def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.Path
     return out
 
 
+def is_submission(target: Path, paths: Iterable[str | os.PathLike], password: str | None = None) -> bool:
+    """Whether ``target`` is one of the workbooks consolidating ``paths`` would score: found by
+    ``discover`` and not a summary workbook perfxl wrote (an unreadable file is still a submission)."""
+    from perfxl.io.read import read_book
+
+    key = _same_file_key(target)
+    if all(_same_file_key(f) != key for f in discover(paths)):
+        return False
+    try:
+        return not L.is_summary(read_book(target, sheets=[], password=password).sheet_names)
+    except UnusableInput:
+        return True
+
+
 # --- worker: one file -> a compact typed record ------------------------------------------
 
 @dataclass(frozen=True)
