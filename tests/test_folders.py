@@ -1,8 +1,10 @@
-"""Folders as they come back: perfxl's own backups (*.bak-*) and Office lock files (~$*) are no
-submissions: consolidate leaves them out of the files found and lists them."""
+"""Folders as they come back: perfxl's own backups (*.bak-*), Office lock files (~$*) and macOS
+leftovers (._*, __MACOSX/) are no submissions: consolidate leaves them out of the files found and lists
+them. Mistyped paths and an -o that is a folder or a submitted workbook are refused before any work."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 
 def test_consolidate_skips_backups_and_lock_files_and_lists_them(example, tmp_path, cli):
@@ -124,3 +126,30 @@ def test_the_output_cannot_be_a_folder(example, tmp_path, cli):
         assert "输出路径“结果.xlsx”是一个文件夹，不是文件" in run.err, run.err
         assert "以 .xlsx 结尾的文件名" in run.err and "--force" not in run.err
         assert not any((tmp_path / "结果.xlsx").iterdir()) and not list(tmp_path.glob("结果.bak-*"))
+
+
+def test_macos_leftovers_are_skipped_not_failed(example, tmp_path, cli):
+    """A folder zipped on a Mac: the AppleDouble ._name files beside the workbooks and everything in
+    __MACOSX/ are Finder metadata, skipped and listed like lock files, not failed submissions."""
+    from openpyxl import load_workbook
+
+    folder = tmp_path / "收回"
+    (folder / "__MACOSX" / "收回").mkdir(parents=True)
+    shutil.copy2(example, folder / "甲单位_张三.xlsx")
+    apple_double = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\x00" * 64
+    for p in (folder / "._甲单位_张三.xlsx", folder / "__MACOSX" / "收回" / "._甲单位_张三.xlsx"):
+        p.write_bytes(apple_double)
+    shutil.copy2(example, folder / "__MACOSX" / "甲单位_张三.xlsx")       # whatever lies there
+    out = tmp_path / "汇总.xlsx"
+    run = cli("consolidate", folder, "-o", out)
+    assert run.code == 0, run.text
+    assert "共找到 1 个文件：纳入 1 个，未纳入 0 个" in run.out
+    assert "另跳过 3 个不是提交的文件（不计入找到的文件）：" in run.out
+    assert "“._甲单位_张三.xlsx”是 macOS 复制或压缩文件时附带的隐藏文件" in run.out
+    readme = "\n".join(str(c) for row in load_workbook(out)["汇总说明"].iter_rows(values_only=True) for c in row if c)
+    assert "另跳过 3 个不是提交的文件" in readme and "._甲单位_张三.xlsx" in readme
+    data = cli("consolidate", folder, "--json", "-o", tmp_path / "汇总2.xlsx").json()
+    assert (data["found"], data["included"], data["not_included"]) == (1, 1, 0)
+    assert sorted(Path(s["file"]).relative_to(folder).as_posix() for s in data["skipped"]) == [
+        "._甲单位_张三.xlsx", "__MACOSX/收回/._甲单位_张三.xlsx", "__MACOSX/甲单位_张三.xlsx"]
+    assert all("macOS" in s["reason"] for s in data["skipped"])

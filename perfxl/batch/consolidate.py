@@ -63,10 +63,11 @@ def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.Path
              skipped: list[Problem] | None = None) -> list[Path]:
     """Files to consolidate: named files as given, folders walked recursively for Excel files
     (sorted, symlinked folders not followed). Each file once; ``exclude`` (e.g. the output) left out.
-    perfxl's own backups (*.bak-*) and Office lock files (~$*) are no submissions: they are left out
-    and, with ``skipped``, listed there (an info problem each). A path that does not exist (a typo)
+    perfxl's own backups (*.bak-*), Office lock files (~$*) and what macOS adds when it zips (._*,
+    __MACOSX/) are no submissions: they are left out and, with ``skipped``, listed there (an info
+    problem each). A path that does not exist (a typo)
     refuses the run: consolidating without it would rank the units it holds as missing."""
-    from perfxl.io.files import is_backup, is_lock
+    from perfxl.io.files import is_backup, is_lock, is_mac_leftover
 
     paths = list(paths)
     missing = [str(p) for p in paths if not Path(p).exists()]
@@ -81,7 +82,8 @@ def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.Path
         if key in seen or key in excluded:
             return
         seen.add(key)
-        code = "consolidate_lock_file" if is_lock(p) else "consolidate_backup_file" if is_backup(p) else None
+        code = ("consolidate_lock_file" if is_lock(p) else "consolidate_backup_file" if is_backup(p)
+                else "consolidate_mac_file" if is_mac_leftover(p) else None)
         if code is None:
             out.append(p)
         elif skipped is not None:

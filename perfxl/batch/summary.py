@@ -264,7 +264,8 @@ def _readme_sheet(wb, st: _Styles, cons) -> None:
         ("", False),
         (f"找到 {cons.found} 个文件：纳入 {cons.included} 个，未纳入 {cons.not_included} 个"
          f"（见“{L.SHEET_CONS_REJECTED}”）；汇总 {len(cons.summary)} 个单位（年度）。", True),
-        *((f"另跳过 {len(cons.skipped)} 个不是提交的文件（perfxl 的备份、Excel 锁文件），不计入找到的文件："
+        *((f"另跳过 {len(cons.skipped)} 个不是提交的文件（perfxl 的备份、Excel 锁文件、汇总工作簿、macOS 附带的文件），"
+           "不计入找到的文件："
            + "、".join(Path(p.file).name for p in cons.skipped[:50]) + ("……" if len(cons.skipped) > 50 else ""),
            False),) * bool(cons.skipped),
         ("", False),

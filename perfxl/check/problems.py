@@ -261,6 +261,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                               "在 Excel 中关闭对应的工作簿后它会自动消失；如已无用可直接删除"),
     "consolidate_backup_file": (INFO, "“{path}”是 perfxl 写入前留下的备份，不是新的提交，已跳过",
                                 "汇总时不必理会；如已无用可删除或移出文件夹"),
+    "consolidate_mac_file": (INFO, "“{path}”是 macOS 复制或压缩文件时附带的隐藏文件（._ 开头或在 __MACOSX 文件夹中），"
+                                   "不是工作簿，已跳过",
+                             "汇总时不必理会；如已无用可删除（解压时可不要 __MACOSX 文件夹）"),
     "summary_not_evaluation": (ERROR, "“{path}”是 perfxl 的汇总工作簿，不是评分工作簿",
                                "校验、评分请用各单位的评分工作簿；由汇总工作簿生成报告请用 perfxl report"),
     "consolidate_summary_file": (INFO, "“{path}”是 perfxl 写出的汇总工作簿，不是评分工作簿，已跳过",

@@ -27,6 +27,18 @@ def is_lock(path: Path) -> bool:
     return Path(path).name.startswith(LOCK_PREFIX)
 
 
+#: what macOS adds when it copies or zips files: an AppleDouble "._name" beside each, a "__MACOSX" folder
+APPLEDOUBLE_PREFIX = "._"
+MACOSX_FOLDER = "__MACOSX"
+
+
+def is_mac_leftover(path: Path) -> bool:
+    """A file macOS leaves beside copied or zipped files (AppleDouble ``._name.xlsx``, anything in a
+    ``__MACOSX`` folder): Finder metadata, not a workbook."""
+    path = Path(path)
+    return path.name.startswith(APPLEDOUBLE_PREFIX) or MACOSX_FOLDER in path.parts
+
+
 def lock_file(path: Path) -> Path | None:
     """Excel's owner file (~$name.xlsx) beside ``path``, if Excel has it open."""
     for candidate in (path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:])):
