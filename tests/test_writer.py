@@ -726,6 +726,58 @@ def test_a_full_disk_leaves_everything_as_it_was(small_disk, tmp_path, cli, comm
     assert _files(small_disk) == before                       # the original as it was, nothing partial
 
 
+def test_a_full_temporary_folder_is_named_not_the_output(small_disk, tmp_path, cli, monkeypatch):
+    """The summary's sheets go to temporary files first (XlsxWriter, constant memory): when TMPDIR is
+    full the message names that folder and says to free it or set TMPDIR, not to free the output's disk."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    standard(folder / "甲.xlsx")
+    _fill_up(small_disk, 4 * 1024)
+    monkeypatch.setenv("TMPDIR", str(small_disk))
+    run = cli("consolidate", folder, "-o", tmp_path / "汇总.xlsx", "--jobs", "1", "--json")
+    assert run.code == 2, run.text
+    (p,) = run.json()["problems"]
+    assert p["code"] == "write_temp_failed", p
+    assert f"临时文件夹“{small_disk}”磁盘空间不足" in p["message"]
+    assert "TMPDIR" in p["fix"] and "用 -o" not in p["fix"]
+    assert not (tmp_path / "汇总.xlsx").exists()
+
+
+def test_a_failing_temporary_file_is_blamed_on_the_temporary_folder(tmp_path, monkeypatch):
+    """The same without a small disk: the temporary files XlsxWriter writes fail as on a full disk."""
+    import errno
+    import tempfile
+
+    import xlsxwriter.worksheet
+
+    from perfxl import api
+    from perfxl.check.problems import UnusableInput
+
+    class Full:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    standard(folder / "甲.xlsx")
+    scratch = tmp_path / "临时"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(xlsxwriter.worksheet, "open", lambda *a, **kw: Full(open(*a, **kw)), raising=False)
+    with pytest.raises(UnusableInput) as refused:
+        api.consolidate(folder, output=tmp_path / "汇总.xlsx", jobs=1)
+    (p,) = refused.value.problems
+    assert p.code == "write_temp_failed"
+    assert f"临时文件夹“{scratch}”磁盘空间不足" in p.message and "TMPDIR" in p.fix
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["临时", "收回"]
+
+
 def _export(tmp_path: Path) -> Path:
     import survey_exports as X
 

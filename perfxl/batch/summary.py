@@ -13,7 +13,7 @@ from typing import Any
 
 from xlsxwriter.exceptions import FileCreateError
 
-from perfxl.io.files import atomic_write_bytes
+from perfxl.io.files import atomic_write_bytes, temp_write_failed
 from perfxl.model import layout as L
 from perfxl.sheets import look, stream
 
@@ -316,26 +316,37 @@ def _files_from(frame, folder: Path):
 
 
 def write_workbook(cons, path: Path) -> Path:
-    """The summary workbook, saved atomically."""
+    """The summary workbook, saved atomically. XlsxWriter keeps the sheets in temporary files until it
+    packs them: a failure there (a full temporary folder) is reported as the temporary folder's."""
     def write(fh) -> None:
         wb = stream.new_workbook(fh)
-        st = _Styles(wb)
-        level1 = {n: 9 for n in cons.level1}
-        _table_sheet(wb, st, L.SHEET_CONS_SUMMARY, _files_from(cons.summary, Path(path).parent), widths=level1,
-                     formats={n: SCORE for n in cons.level1})
-        _charts_sheet(wb, st, cons)
-        _table_sheet(wb, st, L.SHEET_CONS_DETAIL, cons.detail)
-        _table_sheet(wb, st, L.SHEET_CONS_ANALYSIS, cons.analysis)
-        _table_sheet(wb, st, L.SHEET_CONS_PANEL, cons.panel)
-        if cons.survey is not None and len(cons.survey):
-            _table_sheet(wb, st, L.SHEET_CONS_SURVEY, cons.survey)
-        _table_sheet(wb, st, L.SHEET_CONS_REJECTED, cons.rejected)
-        _readme_sheet(wb, st, cons)
-        wb.set_properties({"creator": "perfxl"})
         try:
-            wb.close()
-        except FileCreateError as e:        # XlsxWriter wraps the OSError (disk full, no permission)
-            raise (e.args[0] if e.args and isinstance(e.args[0], OSError) else OSError(str(e))) from None
+            _write_sheets(wb, cons, path)
+        except OSError as e:
+            if wb.target_failed:
+                raise
+            raise temp_write_failed(path, e) from None
 
     atomic_write_bytes(Path(path), write)
     return path
+
+
+def _write_sheets(wb, cons, path: Path) -> None:
+    """Every sheet, then the package (written to the workbook's file object)."""
+    st = _Styles(wb)
+    level1 = {n: 9 for n in cons.level1}
+    _table_sheet(wb, st, L.SHEET_CONS_SUMMARY, _files_from(cons.summary, Path(path).parent), widths=level1,
+                 formats={n: SCORE for n in cons.level1})
+    _charts_sheet(wb, st, cons)
+    _table_sheet(wb, st, L.SHEET_CONS_DETAIL, cons.detail)
+    _table_sheet(wb, st, L.SHEET_CONS_ANALYSIS, cons.analysis)
+    _table_sheet(wb, st, L.SHEET_CONS_PANEL, cons.panel)
+    if cons.survey is not None and len(cons.survey):
+        _table_sheet(wb, st, L.SHEET_CONS_SURVEY, cons.survey)
+    _table_sheet(wb, st, L.SHEET_CONS_REJECTED, cons.rejected)
+    _readme_sheet(wb, st, cons)
+    wb.set_properties({"creator": "perfxl"})
+    try:
+        wb.close()
+    except FileCreateError as e:        # XlsxWriter wraps the OSError (disk full, no permission)
+        raise (e.args[0] if e.args and isinstance(e.args[0], OSError) else OSError(str(e))) from None

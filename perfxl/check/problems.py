@@ -83,6 +83,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "output_exists_backup": (INFO, "输出文件已存在，原文件已备份为“{backup}”", ""),
     "write_failed": (ERROR, "无法写入“{path}”：{detail}；没有写出任何文件，原有文件未改动",
                      "腾出磁盘空间、取得写入权限，或用 -o 写到其他位置后重新运行"),
+    "write_temp_failed": (ERROR, "无法写入“{path}”：临时文件夹“{folder}”{detail}；没有写出任何文件，原有文件未改动",
+                          "在“{folder}”所在的磁盘上腾出空间，或把环境变量 TMPDIR 设为有足够空间的文件夹后重新运行"),
     "file_owner": (ERROR, "“{path}”属于其他用户或用户组，perfxl 写入后无法保持原来的所有者，已拒绝写入（文件未改动）",
                    "由文件的所有者运行，或用 -o 写到自己的文件"),
     "macros_not_in_xlsx": (WARNING, "“{path}”是 .xlsx 文件，不能包含宏：输出中没有原工作簿的宏（VBA），原文件未改动",
@@ -445,7 +447,8 @@ _PLACEHOLDERS = {"path": "文件名", "file": "文件名", "sheet": "工作表",
                  "sets": "现有题组", "shown": "已列出数", "source": "数据来源", "total": "合计", "who": "评价人",
                  "options": "选项", "what": "缺少的参数", "usage": "用法", "help": "帮助命令", "suggest": "建议",
                  "option": "选项", "example": "示例", "suffixes": "扩展名", "formula": "公式", "read": "读作",
-                 "derived": "计算结果", "why": "原因", "computed": "计算结果", "default": "默认设定", "own": "默认单位"}
+                 "derived": "计算结果", "why": "原因", "computed": "计算结果", "default": "默认设定", "own": "默认单位",
+                 "folder": "文件夹"}
 MESSAGES_DOC = "docs/messages.md"
 
 

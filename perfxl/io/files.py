@@ -185,6 +185,21 @@ def write_failed(path: Path, e: OSError) -> UnusableInput:
     return UnusableInput([problem("write_failed", file=str(path), path=Path(path).name, detail=reason)])
 
 
+def temp_write_failed(path: Path, e: OSError) -> UnusableInput:
+    """A write of ``path`` that failed in the temporary folder (a library's scratch files), not beside
+    ``path``: the advice is about that folder."""
+    from perfxl.io.package import os_reason
+
+    return UnusableInput([problem("write_temp_failed", file=str(path), path=Path(path).name,
+                                  folder=str(temp_folder()), detail=os_reason(e))])
+
+
+def temp_folder() -> Path:
+    """The temporary folder in use (TMPDIR or the system's), not this command's own folder in it."""
+    folder = Path(tempfile.gettempdir())
+    return folder.parent if folder.name.startswith(RUN_FOLDER_PREFIX) else folder
+
+
 # --- robustness: interrupted writes and oversized workbooks (可靠性与安全) ---------------------
 
 _TEMP_TAG = "perfxl"

@@ -220,6 +220,11 @@ _PACKING = threading.Lock()
 
 
 class _Workbook(Workbook):
+    @property
+    def target_failed(self) -> bool:
+        """Whether writing the package to its file object failed (else a failure was in a temporary file)."""
+        return isinstance(self.filename, _Guarded) and self.filename.failed
+
     def _store_workbook(self) -> None:
         import xlsxwriter.workbook as module
 
