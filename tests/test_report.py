@@ -735,18 +735,39 @@ def test_project_evaluation_names_the_project(built, tmp_path):
     assert info["项目名称"] == "示例区老旧小区改造项目"
 
 
-def test_report_from_a_consolidated_summary(make_workbook, cli, tmp_path):
-    """A summary workbook from perfxl consolidate stands for the workbooks it included."""
+def _consolidated(make_workbook, cli, tmp_path: Path, units) -> None:
+    """汇总.xlsx in ``tmp_path`` from one example workbook per unit (in 收回/)."""
     folder = tmp_path / "收回"
     folder.mkdir()
-    for unit in ("甲单位", "乙单位"):
+    for unit in units:
         def info(wb, unit=unit):
             wb["基本信息"]["B2"] = unit
         shutil.copy2(make_workbook(mutate=info, name=f"{unit}.xlsx"), folder / f"{unit}.xlsx")
     assert cli("consolidate", folder, "-o", "汇总.xlsx", "--jobs", "1").code == 0
+
+
+def test_report_from_a_consolidated_summary(make_workbook, cli, tmp_path):
+    """A summary workbook from perfxl consolidate stands for the workbooks it included."""
+    _consolidated(make_workbook, cli, tmp_path, ("甲单位", "乙单位"))
     run = cli("report", "汇总.xlsx", "-o", "报告.docx", "--json")
     assert run.code == 0, run.text
     assert sorted(u["unit"] for u in run.json()["units"]) == ["乙单位", "甲单位"]
+
+
+def test_a_character_no_font_has_draws_no_warning(make_workbook, cli, tmp_path):
+    """An emoji in a unit's name: the charts are drawn (the glyph a box) and no Python warning
+    (matplotlib's “Glyph … missing from font(s)”, with a source line) reaches the user."""
+    from perfxl.report import charts
+
+    if not charts.available():
+        pytest.skip("no CJK font: no charts are drawn")
+    _consolidated(make_workbook, cli, tmp_path, ("甲单位", "丁单位😀"))
+    run = cli("report", "汇总.xlsx", "-o", "报告.docx")
+    assert run.code == 0, run.text
+    assert "Warning" not in run.err and "charts.py" not in run.err, run.err
+    assert "丁单位😀" in "\n".join(paragraphs(docx.Document(tmp_path / "报告.docx")))
+    with zipfile.ZipFile(tmp_path / "报告.docx") as zf:
+        assert sum(n.startswith("word/media/") for n in zf.namelist()) >= 2      # the charts are there
 
 
 def test_report_of_a_consolidation_object_uses_the_panel(tmp_path):

@@ -10,7 +10,9 @@ charts (with a warning) rather than with boxes for characters.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from io import BytesIO
 
@@ -56,7 +58,17 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
+@contextmanager
 def _style():
+    """The charts' look; a character no installed font has (an emoji in a unit's name) is drawn as a
+    box without matplotlib's warning reaching the user."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
+        with _rc():
+            yield
+
+
+def _rc():
     import matplotlib
 
     return matplotlib.rc_context({
