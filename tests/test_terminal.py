@@ -4,6 +4,7 @@ shown as visible escapes — the last-resort handler included; and a Chinese Win
 only characters it can encode, never a crash after the work is done."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -93,7 +94,7 @@ def work(tmp_path_factory) -> tuple[Path, dict]:
     return work, commands(work)
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk", "ascii"])
 @pytest.mark.parametrize("command", ORDER)
 def test_input_reaches_the_terminal_as_text(work, command, encoding):
     folder, cmds = work
@@ -110,6 +111,27 @@ def test_input_reaches_the_terminal_as_text(work, command, encoding):
         assert "[/]" in text or "[link=" in text, text          # the markup printed, as text
     if command in ("score-missing", "usage", "template"):
         assert "\\x1b" in text, text                            # the escape made visible
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "gbk", "utf-8"])
+@pytest.mark.parametrize("command", ORDER)
+def test_json_comes_out_whatever_the_console_encoding(work, command, encoding):
+    """--json on a console that cannot encode the text (ASCII, GBK and 😀): still exactly one JSON
+    document, with \\u escapes, holding the very texts a UTF-8 console gets."""
+    folder, cmds = work
+    if command == "report" and not (folder / f"已评分{ESCAPES}.xlsx").exists():
+        assert run(cmds["score"], folder).returncode in (0, 1)
+    proc = run([*cmds[command], "--json"], folder, encoding)
+    assert proc.returncode in (0, 1, 2), proc.stderr.decode(encoding, "replace")
+    assert b"Traceback" not in proc.stdout + proc.stderr, proc.stderr.decode(encoding, "replace")
+    doc = json.loads(proc.stdout.decode(encoding))
+    assert doc["command"] == ("survey import" if command == "survey-import" else cmds[command][0])
+    if encoding == "ascii":
+        assert proc.stdout.isascii()
+    if command in ("score", "validate"):
+        assert doc["info"]["unit"] == MARKUP + BIDI + NOT_GBK
+    if command == "consolidate":
+        assert MARKUP + BIDI + NOT_GBK in [u["unit"] for u in doc["units"]]
 
 
 def test_the_last_resort_handler_prints_the_error_as_text(tmp_path):

@@ -52,9 +52,9 @@ def _console(stderr: bool = False):
 
 
 def _emit(data: dict) -> None:
-    from perfxl.cli.render import dumps
+    from perfxl.cli.render import json_for
 
-    sys.stdout.write(dumps(data) + "\n")
+    sys.stdout.write(json_for(data, sys.stdout) + "\n")
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from perfxl.check.problems import Problem
-from perfxl.cli.terminal import lit, mark
+from perfxl.cli.terminal import can_encode, lit, mark
 from perfxl.model import layout as L
 from perfxl.model.values import fmt_pct, fmt_score
 
@@ -151,8 +151,15 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
-def dumps(obj: Any) -> str:
-    return json.dumps(_finite(obj), ensure_ascii=False, indent=2, default=str, allow_nan=False)
+def dumps(obj: Any, ascii_only: bool = False) -> str:
+    return json.dumps(_finite(obj), ensure_ascii=ascii_only, indent=2, default=str, allow_nan=False)
+
+
+def json_for(obj: Any, stream) -> str:
+    """The JSON document of ``obj`` as ``stream`` can carry it: as written, or with \\u escapes where
+    the stream's encoding cannot hold the text (an ASCII or GBK console, a lone surrogate)."""
+    text = dumps(obj)
+    return text if can_encode(text, stream) else dumps(obj, ascii_only=True)
 
 
 def refusal_dict(command: str, problems: Iterable[Problem], code: int) -> dict:
