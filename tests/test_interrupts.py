@@ -309,10 +309,14 @@ def _while_working(run: Command, kind: str, workers: int, settle: float) -> subp
     return proc
 
 
-@pytest.mark.parametrize("scheduler", ["forkserver", "spawn", "dask"])
-@pytest.mark.parametrize("mode", ["SIGTERM", "Ctrl-C", "kill-9"])
+@pytest.mark.parametrize(("mode", "scheduler"), [
+    (mode, scheduler) for mode in ("SIGTERM", "Ctrl-C", "Ctrl-C-at-start", "SIGHUP", "kill-9")
+    for scheduler in ("forkserver", "spawn", "dask") if (mode, scheduler) != ("Ctrl-C-at-start", "dask")])
 def test_a_consolidation_stopped_while_its_workers_score(collection, tmp_path, tmpdir_short, scheduler, mode):
-    """spawn: a TMPDIR too long for the forkserver's socket (perfxl then spawns its workers)."""
+    """spawn: a TMPDIR too long for the forkserver's socket (perfxl then spawns its workers).
+    Ctrl-C and SIGHUP (a closed terminal) reach the whole process group; Ctrl-C-at-start comes as soon
+    as the first helper process is there (the forkserver still importing its preload; not Dask, whose
+    cluster start is Dask's own)."""
     if scheduler == "dask":
         pytest.importorskip("distributed")
     work = tmp_path / "work"
@@ -324,14 +328,13 @@ def test_a_consolidation_stopped_while_its_workers_score(collection, tmp_path, t
         args += ["--scheduler", "local"]
     long_tmp = tmp_path / ("很长的临时文件夹名" * 6)
     run = Command(work, args, long_tmp if scheduler == "spawn" else tmpdir_short)
+    early = mode == "Ctrl-C-at-start"
     if scheduler == "forkserver":                 # the forkserver and its 2 workers
-        proc = _while_working(run, "multiprocessing.forkserver", 3, 0.3)
-    elif scheduler == "spawn":
-        proc = _while_working(run, "multiprocessing.spawn", 2, 1.5)
-    else:                                         # 2 Dask worker processes, connected
-        proc = _while_working(run, "multiprocessing.spawn", 2, 1.5)
-    if mode == "Ctrl-C":
-        os.killpg(proc.pid, signal.SIGINT)
+        proc = _while_working(run, "multiprocessing.forkserver", 1 if early else 3, 0 if early else 0.3)
+    else:                                         # 2 spawned workers, or 2 Dask worker processes, connected
+        proc = _while_working(run, "multiprocessing.spawn", 1 if early else 2, 0 if early else 1.5)
+    if mode in ("Ctrl-C", "Ctrl-C-at-start", "SIGHUP"):             # the terminal signals the whole group
+        os.killpg(proc.pid, signal.SIGHUP if mode == "SIGHUP" else signal.SIGINT)
     else:
         os.kill(proc.pid, signal.SIGKILL if mode == "kill-9" else signal.SIGTERM)
     code = proc.wait(timeout=120)
@@ -342,6 +345,7 @@ def test_a_consolidation_stopped_while_its_workers_score(collection, tmp_path, t
     else:
         assert code == 130, run.stderr
         assert "已中断" in run.stderr and "Traceback" not in run.stderr, run.stderr
+        assert "resource_tracker" not in run.stderr and "Warning" not in run.stderr, run.stderr
     if scheduler == "dask" and mode == "kill-9":
         # Dask's workers are not perfxl's: nobody is left to remove the run folder, the next command does
         assert [p.name[:len("perfxl-run-")] for p in run.tmp.iterdir()] == ["perfxl-run-"]

@@ -176,8 +176,8 @@ def _score_batch(paths: list[str], password: str | None = None) -> list:
 
 def _worker_init(tempdir: str | None = None) -> None:
     """Imports are done: keep them out of the collector's way (≈10% faster scoring). A pool worker
-    ignores Ctrl-C (a terminal sends it to every process of the command: the main process stops the
-    workers) and ends as soon as the main process is gone, even killed (-9), removing the temporary
+    ignores Ctrl-C and SIGHUP (a terminal sends them to every process of its group: the main process
+    stops the workers) and ends as soon as the main process is gone, even killed (-9), removing the temporary
     folder it leaves (``tempdir``: multiprocessing's, or the whole command's) that nobody else would."""
     gc.freeze()
     gc.set_threshold(50_000, 50, 50)
@@ -189,7 +189,9 @@ def _worker_init(tempdir: str | None = None) -> None:
     import signal
     import threading
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGINT", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
 
     def orphaned() -> None:
         parent.join()                                # returns when the main process has ended
@@ -268,14 +270,42 @@ def _stop_pool(ex) -> None:
 
 
 def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None) -> list:
-    out: list = [None] * len(files)
     if jobs <= 1 or len(files) < POOL_MIN_FILES:
+        out: list = [None] * len(files)
         _worker_init()
         for chunk in _batches(len(files), 1, CHUNK_FILES):
             for i, rec in zip(chunk, score_chunk([files[i] for i in chunk], password)):
                 out[i] = rec
             tick(len(chunk))
-        return out  # type: ignore[return-value]
+        return out
+    with _children_kept_from_ctrl_c():      # the resource tracker, the forkserver, spawned workers
+        try:
+            return _run_pool(files, jobs, tick, password)
+        except BaseException:
+            _stop_forkserver()
+            raise
+
+
+def _stop_forkserver() -> None:
+    """A stopped run stops the forkserver at once: out of the terminal's reach, it would otherwise end
+    only once its preload is imported and it sees the main process gone."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid is None:
+        return
+    import signal
+
+    try:
+        os.kill(pid, signal.SIGTERM)
+        server._stop()                       # reaped, its socket removed
+    except (OSError, AttributeError):
+        pass
+
+
+def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None) -> list:
+    out: list = [None] * len(files)
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
@@ -403,11 +433,15 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
 
 
 class _children_kept_from_ctrl_c:
-    """Ctrl-C reaches every process of the terminal's process group: the processes multiprocessing
-    spawns inside this block (Dask's workers, started by its own threads at any time) get a process
-    group of their own, so that only the main process is interrupted — it then stops them in order,
-    without their tracebacks. (A blocked signal mask is not inherited by a spawned process, and a
-    handler is reset by exec: a group of its own is what keeps the signal away.)"""
+    """Ctrl-C and a closed terminal's SIGHUP reach every process of the terminal's process group: the
+    processes multiprocessing spawns inside this block (the resource tracker, the forkserver and the
+    workers it forks, spawned workers, Dask's workers started by its own threads at any time) get a
+    process group of their own, so that only the main process is interrupted — it then stops them in
+    order, without their tracebacks. (The forkserver ignores Ctrl-C only once its preload is imported,
+    and the resource tracker ignores SIGINT and SIGTERM but not SIGHUP: one that died made the others
+    relaunch it, with warnings and KeyError tracebacks. A handler is reset by exec, and a signal ignored
+    in the main process for the spawn could be lost: a group of its own keeps the signal away.) They end
+    with the main process: the pipes they read close."""
 
     def __enter__(self):
         from multiprocessing import util
