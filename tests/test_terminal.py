@@ -150,3 +150,51 @@ def test_the_last_resort_handler_prints_the_error_as_text(tmp_path):
         assert "内部错误" in text and "[/]" in text and "Traceback" not in text, text
         for raw in RAW:
             assert raw not in out, (raw, text)
+
+
+def _at_width(args: list, cwd: Path, columns: int) -> str:
+    env = {**os.environ, "COLUMNS": str(columns), "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"}
+    proc = subprocess.run([sys.executable, "-m", "perfxl", *map(str, args)], capture_output=True, cwd=cwd, env=env,
+                          timeout=300, encoding="utf-8")
+    assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr
+    return proc.stdout
+
+
+@pytest.mark.parametrize("columns", [20, 30])
+def test_a_narrow_terminal_gets_every_value(tmp_path, columns):
+    """A console too narrow for the tables (rich would squeeze their cells to … or blank): the rows come
+    as “表头：值” lines, and every unit name, figure and grade is there, in Chinese."""
+    from test_robustness import standard
+
+    from perfxl.model.values import fmt_pct, fmt_score
+
+    folder = tmp_path / "收回"
+    for unit in ("甲单位", "乙区人民政府办公室机关事务中心"):
+        def name(wb, unit=unit):
+            for row in wb[L.SHEET_INFO].iter_rows():
+                if row[0].value == L.INFO_BY_KEY["unit"].label:
+                    row[1].value = unit
+        standard(folder / f"{unit}.xlsx", name)
+
+    src = folder / "甲单位.xlsx"
+    scored = json.loads(_at_width(["score", src, "--no-write", "--json"], tmp_path, 200))
+    out = _at_width(["score", src, "--no-write"], tmp_path, columns)
+    text = out.replace("\n", "")                       # long lines wrap at the console's width
+    assert "…" not in out and "┃" not in out, out
+    expected = [scored["info"]["unit"], f"总分：{fmt_score(scored['total'])}", f"等级：{scored['grade']}"]
+    for lv in scored["levels"]:
+        header = L.SUMMARY_HEADERS[lv["level"] - 1]
+        expected += [f"{header}：{lv['name']}", f"{L.SUMMARY_HEADERS[2]}：{fmt_score(lv['weight'])}",
+                     f"{L.SUMMARY_HEADERS[3]}：{fmt_score(lv['score'])}", fmt_pct(lv["rate"])]
+    expected += [i["name"] for i in scored["deviations"]]
+    assert [e for e in expected if e not in text] == [], out
+
+    cons = json.loads(_at_width(["consolidate", folder, "-o", "汇总.xlsx", "-j", "1", "--json"], tmp_path, 200))
+    out = _at_width(["consolidate", folder, "-o", "汇总.xlsx", "-j", "1", "--force"], tmp_path, columns)
+    text = out.replace("\n", "")
+    assert "…" not in out and "┃" not in out, out
+    expected = []
+    for u in cons["units"]:
+        expected += [f"{L.CONS_HEADERS['unit']}：{u['unit']}", f"{L.CONS_HEADERS['total']}：{fmt_score(u['total'])}",
+                     f"{L.CONS_HEADERS['grade']}：{u['grade']}", f"{L.CONS_HEADERS['rank']}：{u['rank']}"]
+    assert len(cons["units"]) == 2 and [e for e in expected if e not in text] == [], out

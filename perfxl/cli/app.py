@@ -294,24 +294,20 @@ def fill_cmd(
     if as_json:
         _emit({"command": "fill", **report.to_dict()})
     else:
-        from rich.table import Table
-
-        from perfxl.cli.render import _styled, done, print_problems
+        from perfxl.cli.render import _styled, done, print_problems, show_table
         from perfxl.cli.terminal import lit
+        from perfxl.model.layout import CLI_FILL_HEADERS
 
         labels = {"written": "已写入", "overwritten": "已覆盖（原文件已备份）", "skipped": "未生成"}
         c = _console()
-        t = Table(title=f"按名单生成工作簿（{len(report.written)}/{len(report.items)} 个）", title_justify="left")
-        from perfxl.model.layout import CLI_FILL_HEADERS
-
-        for h in CLI_FILL_HEADERS:
-            t.add_column(h, overflow="fold")
+        rows = []
         for i in report.items:
             why = "；".join(p.message for p in i.problems if p.severity == "error")
             state = labels[i.status] + (f"：{why}" if why else "")
-            t.add_row(str(i.row), lit(i.unit or "—"), lit(i.path or "—"),
-                      _styled(state, "red" if i.status == "skipped" else "green"))
-        c.print(t)
+            rows.append((str(i.row), lit(i.unit or "—"), lit(i.path or "—"),
+                         _styled(state, "red" if i.status == "skipped" else "green")))
+        show_table(c, f"按名单生成工作簿（{len(report.written)}/{len(report.items)} 个）",
+                   [(h, "left") for h in CLI_FILL_HEADERS], rows)
         if report.all_problems:
             print_problems(c, report.all_problems)
         done(c, f"已写入 {len(report.written)} 个工作簿到 {outdir}")

@@ -31,27 +31,62 @@ def _styled(text: Any, style: str):
     return t
 
 
+#: the fewest cells a column of a drawn table gets (its text folded to fit); rich squeezes a column
+#: narrower than that on a narrow console, down to blank cells (a Chinese character is 2 cells wide)
+MIN_COLUMN = 6
+
+
+def _plain(cell: Any) -> str:
+    return cell.plain if hasattr(cell, "plain") else str(cell)
+
+
+def show_table(console, title: str, columns: Iterable[tuple[str, str]], rows: Iterable[tuple]) -> None:
+    """``rows`` (rich Text or str cells) under ``columns`` ((header, justify) pairs) as a table; on a
+    console too narrow for each column to get MIN_COLUMN cells (or its widest text), the same rows as
+    “header：value” lines — a row's first filled cell flush left, the others indented — so that what
+    is read stays complete."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    columns, rows = list(columns), list(rows)
+
+    def width(cell: Any) -> int:
+        return max(cell_len(line) for line in _plain(cell).split("\n"))
+
+    need = sum(min(MIN_COLUMN, max([width(h), *(width(r[k]) for r in rows)])) for k, (h, _) in enumerate(columns))
+    if console.width >= need + 3 * len(columns) + 1:          # padding and rules of a boxed table
+        from rich.table import Table
+
+        t = Table(title=title, title_justify="left")
+        for h, just in columns:
+            t.add_column(h, justify=just, overflow="fold")
+        for r in rows:
+            t.add_row(*r)
+        console.print(t)
+        return
+    console.print(_styled(title, "table.title"))
+    for r in rows:
+        indent = ""
+        for (h, _), cell in zip(columns, r):
+            if not _plain(cell):
+                continue
+            line = Text(f"{indent}{h}：")
+            line.append_text(cell if isinstance(cell, Text) else lit(cell))
+            console.print(line)
+            indent = "  "
+
+
 # --- problems -----------------------------------------------------------------------------------
-
-def problems_table(problems: Iterable[Problem], title: str = L.SHEET_PROBLEMS):
-    from rich.table import Table
-
-    problems = list(problems)
-    t = Table(title=f"{title}（{len(problems)} 条）", show_lines=False, title_justify="left", expand=False)
-    for h in L.CLI_PROBLEM_HEADERS:
-        t.add_column(h, overflow="fold")
-    for p in problems:
-        t.add_row(_styled(L.SEVERITY_LABELS.get(p.severity, p.severity), _STYLE.get(p.severity, "")),
-                  lit(p.where or p.file), lit(p.message), lit(p.fix))
-    return t
-
 
 def print_problems(console, problems: Iterable[Problem], *, file: str | None = None) -> None:
     problems = list(problems)
     if not problems:
         console.print(_styled(f"{mark('ok')} 未发现问题", "green"))
         return
-    console.print(problems_table(problems))
+    show_table(console, f"{L.SHEET_PROBLEMS}（{len(problems)} 条）",
+               [(h, "left") for h in L.CLI_PROBLEM_HEADERS],
+               [(_styled(L.SEVERITY_LABELS.get(p.severity, p.severity), _STYLE.get(p.severity, "")),
+                 lit(p.where or p.file), lit(p.message), lit(p.fix)) for p in problems])
     errors = sum(p.severity == "error" for p in problems)
     warnings = sum(p.severity == "warning" for p in problems)
     line = lit(f"共 {errors} 个错误、{warnings} 个警告" + (f"（{file}）" if file else ""))
@@ -81,49 +116,41 @@ def done(console, text: str, extra: str | None = None) -> None:
 
 def print_record(console, rec, *, verbose: bool = False) -> None:
     """The 得分汇总 of a scored workbook, its deviations and its total."""
-    from rich.table import Table
-
     info = rec.info
     head = lit(info.get("unit") or "（未填写单位名称）")
     head.stylize("bold")
     if info.get("year"):
         head.append_text(lit(f"  {info.get('year')}{L.YEAR_SUFFIX}"))
     console.print(head)
-    t = Table(title=L.SHEET_SUMMARY, title_justify="left")
-    for h, just in zip(L.SUMMARY_HEADERS, ("left", "left", "right", "right", "right")):
-        t.add_column(h, justify=just)
+    rows: list[tuple] = []
     for lv in rec.levels:
         if lv.level == 1:
-            t.add_row(_styled(lv.name, "bold"), "", _styled(_num(lv.weight), "bold"), _styled(_num(lv.score), "bold"),
-                      _styled(_pct(lv.rate), "bold"))
+            rows.append((_styled(lv.name, "bold"), "", _styled(_num(lv.weight), "bold"),
+                         _styled(_num(lv.score), "bold"), _styled(_pct(lv.rate), "bold")))
         else:
-            t.add_row("", lit(lv.name), _num(lv.weight), _num(lv.score), _pct(lv.rate))
+            rows.append(("", lit(lv.name), _num(lv.weight), _num(lv.score), _pct(lv.rate)))
     weight = rec.total_weight
     raw = rec.raw_total if rec.conversion else rec.total
-    t.add_row(_styled(L.REPORT_TOTAL, "bold"), "", _num(weight), _styled(_num(raw), "bold"),
-              _pct(raw / weight if raw is not None and weight else None))
-    console.print(t)
+    rows.append((_styled(L.REPORT_TOTAL, "bold"), "", _num(weight), _styled(_num(raw), "bold"),
+                 _pct(raw / weight if raw is not None and weight else None)))
+    show_table(console, L.SHEET_SUMMARY, zip(L.SUMMARY_HEADERS, ("left", "left", "right", "right", "right")), rows)
     if rec.not_applicable:
         names = "、".join(i.name for i in rec.not_applicable)
         label = next((k for k, v in L.NA_METHODS.items() if v == rec.na_method), "")
         console.print(lit(f"不适用指标 {len(rec.not_applicable)} 项（{names}），总分按“{label}”换算："
                           f"{rec.conversion or '无法计算'}"))
     if verbose:
-        it = Table(title=L.CLI_INDICATORS_TITLE, title_justify="left")
-        for key in ("code", "name", "weight", "rule_score", "score", "process"):
-            it.add_column(L.COLUMNS_BY_KEY[key].header, overflow="fold")
-        for i in rec.indicators:
-            it.add_row(lit(i.code), lit(i.name), _num(i.weight), _num(i.rule_score), _num(i.score), lit(i.process))
-        console.print(it)
+        show_table(console, L.CLI_INDICATORS_TITLE,
+                   [(L.COLUMNS_BY_KEY[key].header, "left")
+                    for key in ("code", "name", "weight", "rule_score", "score", "process")],
+                   [(lit(i.code), lit(i.name), _num(i.weight), _num(i.rule_score), _num(i.score), lit(i.process))
+                    for i in rec.indicators])
     devs = rec.deviations
     if devs:
-        d = Table(title=f"评价得分与规则得分不同（{len(devs)} 项）", title_justify="left")
-        for h, just in zip(L.CLI_DEVIATION_HEADERS, ("left", "left", "right", "right", "right", "left")):
-            d.add_column(h, justify=just, overflow="fold")
-        for i in devs:
-            d.add_row(lit(f"{rec.sheet}!{i.score_cell}"), lit(i.name), _num(i.rule_score), _num(i.evaluator_score),
-                      f"{i.difference:+.2f}", lit(i.note) if i.note else _styled("（未填写）", "red"))
-        console.print(d)
+        show_table(console, f"评价得分与规则得分不同（{len(devs)} 项）",
+                   zip(L.CLI_DEVIATION_HEADERS, ("left", "left", "right", "right", "right", "left")),
+                   [(lit(f"{rec.sheet}!{i.score_cell}"), lit(i.name), _num(i.rule_score), _num(i.evaluator_score),
+                     f"{i.difference:+.2f}", lit(i.note) if i.note else _styled("（未填写）", "red")) for i in devs])
     if rec.total is None:
         console.print(_styled("总分：无法计算（有指标无法计分，见下方校验结果）", "bold red"))
     else:
@@ -171,30 +198,20 @@ def refusal_dict(command: str, problems: Iterable[Problem], code: int) -> dict:
 
 def print_consolidation(console, cons) -> None:
     """The ranking (first 20), the files not included (first 30) and the account of every file."""
-    from pathlib import Path
-
-    from rich.table import Table
-
     summary, rejected = cons.summary, cons.rejected
-    t = Table(title=f"汇总（{len(summary)} 个单位（年度）{'，前 20 名' if len(summary) > 20 else ''}）",
-              title_justify="left")
-    for key, just in (("rank", "right"), ("unit", "left"), ("year", "left"), ("total", "right"),
-                      ("grade", "left"), ("evaluators", "right"), ("status", "left")):
-        t.add_column(L.CONS_HEADERS[key], justify=just, overflow="fold")
-    for r in summary.head(20).to_dict("records"):
-        ok = r["status"] == L.CONS_STATUS_OK
-        t.add_row(str(r["rank"]), lit(r["unit"]), lit(r["year"]), fmt_score(r["total"]), lit(r["grade"]),
-                  str(r["evaluators"]), lit(r["status"]) if ok else _styled(r["status"], "yellow"))
-    console.print(t)
+    show_table(console, f"汇总（{len(summary)} 个单位（年度）{'，前 20 名' if len(summary) > 20 else ''}）",
+               [(L.CONS_HEADERS[key], just) for key, just in (
+                   ("rank", "right"), ("unit", "left"), ("year", "left"), ("total", "right"), ("grade", "left"),
+                   ("evaluators", "right"), ("status", "left"))],
+               [(str(r["rank"]), lit(r["unit"]), lit(r["year"]), fmt_score(r["total"]), lit(r["grade"]),
+                 str(r["evaluators"]), lit(r["status"]) if r["status"] == L.CONS_STATUS_OK
+                 else _styled(r["status"], "yellow")) for r in summary.head(20).to_dict("records")])
     if len(rejected):
-        u = Table(title=f"未纳入的文件（{len(rejected)} 个{'，前 30 个' if len(rejected) > 30 else ''}）",
-                  title_justify="left")
-        for h in (*(L.CONS_HEADERS[k] for k in ("file", "category", "reason")), L.CLI_WHERE):
-            u.add_column(h, overflow="fold")
-        for r in rejected.head(30).to_dict("records"):
-            where = "!".join(str(x) for x in (r["sheet"], r["cell"]) if isinstance(x, str) and x)
-            u.add_row(lit(Path(r["file"]).name), lit(r["category"]), lit(r["reason"]), lit(where))
-        console.print(u)
+        show_table(console, f"未纳入的文件（{len(rejected)} 个{'，前 30 个' if len(rejected) > 30 else ''}）",
+                   [(h, "left") for h in (*(L.CONS_HEADERS[k] for k in ("file", "category", "reason")), L.CLI_WHERE)],
+                   [(lit(Path(r["file"]).name), lit(r["category"]), lit(r["reason"]),
+                     lit("!".join(str(x) for x in (r["sheet"], r["cell"]) if isinstance(x, str) and x)))
+                    for r in rejected.head(30).to_dict("records")])
     if cons.output is not None:
         done(console, f"汇总已写入：{cons.output}" + (f"（原文件已备份为 {cons.backup.name}）" if cons.backup else ""))
     line = lit(f"共找到 {cons.found} 个文件：纳入 {cons.included} 个，未纳入 {cons.not_included} 个"
