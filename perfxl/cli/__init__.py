@@ -23,8 +23,12 @@ def _stop(signum, frame):
         signal.signal(sig, signal.SIG_IGN)
     if not _finished:
         # what the objects the interruption leaves half-finished say when they are collected, as the
-        # stack unwinds, is no message for a user (“Exception ignored in …”)
+        # stack unwinds, is no message for a user (“Exception ignored in …”, asyncio's “Task exception
+        # was never retrieved” of a Dask cluster stopped while it starts)
         sys.unraisablehook = _quiet
+        logging = sys.modules.get("logging")         # loaded wherever asyncio is; no import in a handler
+        if logging is not None:
+            logging.getLogger("asyncio").disabled = True
         raise KeyboardInterrupt
 
 

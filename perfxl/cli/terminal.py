@@ -76,6 +76,11 @@ def _replace_unencodable(stream) -> None:
 
 def interrupted() -> None:
     """The one message of a command stopped by Ctrl-C or a stop signal (exit code 130). What the
-    objects it left half-finished say when they are collected is not shown (no traceback)."""
+    objects it left half-finished say when they are collected is not shown (no traceback): neither
+    unraisable exceptions nor asyncio's “Task exception was never retrieved” (a Dask cluster stopped
+    while a worker starts)."""
+    import logging
+
     sys.unraisablehook = lambda unraisable: None
+    logging.getLogger("asyncio").disabled = True
     console(stderr=True).print("已中断", style="red")
