@@ -65,9 +65,10 @@ def console(stderr: bool = False):
 
 def _replace_unencodable(stream) -> None:
     """Characters the console cannot encode are replaced (?) rather than raising after the work is
-    done (a GBK console and a unit name in another script)."""
+    done (a GBK console and a unit name in another script; an ASCII console of the C locale, whose
+    surrogateescape raises for any other character too)."""
     reconfigure = getattr(stream, "reconfigure", None)
-    if reconfigure is not None and getattr(stream, "errors", "strict") == "strict":
+    if reconfigure is not None and getattr(stream, "errors", "strict") in ("strict", "surrogateescape"):
         try:
             reconfigure(errors="replace")
         except (ValueError, OSError):
