@@ -123,7 +123,7 @@ def test_the_output_cannot_be_a_folder(example, tmp_path, cli):
     for force in ((), ("--force",)):
         run = cli("consolidate", "收回", "-o", "结果.xlsx", *force)
         assert run.code == 2, run.text
-        assert "输出路径“结果.xlsx”是一个文件夹，不是文件" in run.err, run.err
+        assert "输出路径“结果.xlsx”不是文件：这是一个文件夹" in run.err, run.err
         assert "以 .xlsx 结尾的文件名" in run.err and "--force" not in run.err
         assert not any((tmp_path / "结果.xlsx").iterdir()) and not list(tmp_path.glob("结果.bak-*"))
 

@@ -290,7 +290,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "consolidate_output_is_input": (ERROR, "输出文件“{path}”是要汇总的工作簿之一，写入汇总会覆盖这份提交，"
                                            "已拒绝（没有汇总任何文件）",
                                     "用 -o 另选一个文件名（如 -o 汇总.xlsx），不要与收回的工作簿同名"),
-    "consolidate_output_folder": (ERROR, "输出路径“{path}”是一个文件夹，不是文件（没有汇总任何文件）",
+    "consolidate_output_folder": (ERROR, "输出路径“{path}”不是文件：这是一个文件夹（没有汇总任何文件）",
                                   "用 -o 给出以 .xlsx 结尾的文件名，如 -o {example}"),
     "consolidate_scheduler": (ERROR, "无法使用 Dask 调度器“{address}”：{detail}",
                               "检查地址和端口（如 tcp://10.0.0.5:8786），本机试用可写 --scheduler local；"
