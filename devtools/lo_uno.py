@@ -25,7 +25,8 @@ Run with a Python that has LibreOffice's ``uno`` module (Debian: package python3
                                                               # (.xlsx or .ods); prints JSON of what
                                                               # Calc shows in each typed cell
 
-JOBS.json: {"jobs": [{"path": FILE, "type": [[SHEET, "A1", "96%"], [SHEET, "A2", "62家", "text"], ...],
+JOBS.json: {"jobs": [{"path": FILE, "insert_rows": [[SHEET, 5, 1]] (1-based row, count: before typing),
+                      "type": [[SHEET, "A1", "96%"], [SHEET, "A2", "62家", "text"], ...],
                       "read": [[SHEET, "A1:K40"], ...], "save": ["out.xlsx", "out.ods"]}]}
            (or "steps": [{"type": ..., "read": ..., "save": ...}, ...], each step recalculating)
 Output: {"results": [{"opened": true, "steps": [{"SHEET!A1": ["num"|"text"|"error"|"empty", value]}]}]}
@@ -258,6 +259,8 @@ def recalc(jobs_file):
 
 
 def _step(doc, step):
+    for sheet_name, row, count in step.get("insert_rows", ()):     # as a user inserts rows (before ``row``)
+        doc.Sheets.getByName(sheet_name).Rows.insertByIndex(row - 1, count)
     for sheet_name, address, text, *how in step.get("type", ()):
         cell = doc.Sheets.getByName(sheet_name).getCellRangeByName(address)
         if how == ["text"]:

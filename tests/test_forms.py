@@ -393,3 +393,57 @@ def test_form_problems_are_worded_in_the_forms_terms(cli, tmp_path):
     for q in problems:
         words = q["message"] + q["fix"]
         assert not any(w in words for w in ("实际值", "评价说明", "评价得分")), q
+
+
+def test_edits_a_scored_form_cannot_follow_show_the_marker_not_another_number(cli, lo, tmp_path):
+    """What a person may do to a scored form that its formulas cannot follow — a score typed over perfxl's
+    formula (above 分值, negative, more decimals, with 不适用), a formula cleared, a row inserted just under
+    the header or just above 总分 with a new indicator, a qualitative row given a numeric 年度指标值 — each
+    in LibreOffice: 总分 shows the engine's figure for the saved file or the marker, never another number,
+    and never blank while the engine has a total."""
+    from formula_harness import lo_recalc, lo_value
+
+    assert cli("template", "--framework", "自评表", "-o", "blank.xlsx").code == 0
+    title = L.FORM_PROJECT.title
+    p = places(tmp_path / "blank.xlsx", title)
+    col, rows = p["col"], p["rows"]
+    lo_recalc([{"path": str(tmp_path / "blank.xlsx"), "type": typed_form(p, title),
+                "save": [str(tmp_path / "filled.xlsx")]}], tmp_path)
+    assert cli("score", "filled.xlsx", "-o", "scored.xlsx").code == 0
+
+    def at(name: str, key: str, shift: int = 0) -> str:
+        return a1(rows[name] + shift, col[key])
+
+    def new_row(r: int) -> list:
+        return [[title, a1(r, col["三级指标"]), "新增指标"], [title, a1(r, col["年度指标值"]), "≥10次"],
+                [title, a1(r, col["实际完成值"]), "5次"], [title, a1(r, col["分值"]), "5"]]
+
+    top, above_total = p["header"] + 1, p["score_total"]
+    cases = {
+        "over_weight": {"type": [[title, at("数量指标二", "得分"), "16"]]},
+        "negative": {"type": [[title, at("数量指标二", "得分"), "-2"]]},
+        "decimals": {"type": [[title, at("数量指标一", "得分"), "14.005"], [title, at("数量指标二", "得分"), "9.005"]]},
+        "typed_then_na": {"type": [[title, at("数量指标一", "得分"), "14"],
+                                   [title, at("数量指标一", "实际完成值"), "不适用"]]},
+        "cleared": {"type": [[title, at("数量指标一", "得分"), ""]]},
+        "insert_top": {"insert_rows": [[title, top, 1]],
+                       "type": [*new_row(top), [title, at("数量指标二", "分值", 1), "5"]]},
+        "insert_above_total": {"insert_rows": [[title, above_total, 1]],
+                               "type": [*new_row(above_total), [title, at("数量指标二", "分值"), "5"]]},
+        "qualitative_gets_target": {"type": [[title, at("可持续影响指标", "得分"), ""],
+                                             [title, at("可持续影响指标", "年度指标值"), "≥95%"],
+                                             [title, at("可持续影响指标", "实际完成值"), "96%"]]},
+    }
+    jobs = [{"path": str(tmp_path / "scored.xlsx"), **edit, "read": [[title, "A1:I40"]],
+             "save": [str(tmp_path / f"{name}.xlsx")]} for name, edit in cases.items()]
+    seen = lo_recalc(jobs, tmp_path)
+    marker = L.FORMULA_MARKER
+    for name, result in zip(cases, seen):
+        shown = {k: lo_value(v) for k, v in result["cells"].items()}
+        total_row = next(int(k.split("!A")[1]) for k, v in shown.items() if "!A" in k and v == L.FORM_TOTAL)
+        total = shown[f"{title}!{a1(total_row, col['得分'])}"]
+        engine = cli("score", f"{name}.xlsx", "--json", "--no-write").json()["total"]
+        if engine is None:
+            assert total in (marker, "", None), (name, total)
+        else:
+            assert total in (marker, engine), (name, total, engine)

@@ -388,7 +388,9 @@ def test_counts_typed_on_the_counts_sheet_score_live(lo):
              {"type": [[sheet, "D4", "30"], [sheet, "E5", "20"]], "read": reads, "save": [str(work / "s1.xlsx")]},
              {"type": [[sheet, "D4", "30人"]], "read": reads},
              {"type": [[sheet, "D4", "30"], [sheet, "C3", "50"]], "read": reads},           # 份数 below the sum
-             {"type": [[sheet, "C3", ""], [sheet, "A6", "题1"], [sheet, "D6", "5"]], "read": reads}]
+             {"type": [[sheet, "C3", ""], [sheet, "A6", "题1"], [sheet, "D6", "5"]], "read": reads},
+             {"type": [[sheet, "A6", ""], [sheet, "D6", ""], [sheet, "A20", "题1"], [sheet, "D20", "5"]],
+              "read": reads}]                                                          # a row far below
     seen = [_values(c) for c in lo_recalc([{"path": str(work / "live.xlsx"), "steps": steps}], work)[0]["steps"]]
     for i in (0, 1):
         result = run(work / f"s{i}.xlsx")
@@ -396,5 +398,28 @@ def test_counts_typed_on_the_counts_sheet_score_live(lo):
         assert isinstance(seen[i][rate], float) and abs(seen[i][rate] - st.rate) < 1e-9, (i, seen[i][rate], st.rate)
         assert seen[i][live.total] == result.total and seen[i][live.grade] == result.grade
     assert seen[1][rate] != seen[0][rate]
-    for i in (2, 3, 4):
+    for i in (2, 3, 4, 5):
         assert seen[i][rate] == MARK, (i, seen[i][rate])
+
+
+def test_an_indicator_inserted_right_under_the_header_hands_the_total_to_perfxl(lo):
+    """A row inserted just under the header (Excel and Calc widen a range only for rows inserted within
+    it) with a new indicator: the roll-ups used to leave it out (84.55 where perfxl said 85.05)."""
+    from perfxl.model.cells import col_letter
+    from perfxl.score.pipeline import run
+
+    work = lo.mktemp("lo-insert-top")
+    src = EXAMPLES[0]
+    engine = run(src)
+    ev = engine.checked.evaluation
+    col = {k: col_letter(c) for k, c in ev.table.columns.items()}
+    live = live_workbook(src, work / "live.xlsx")
+    r, sheet = ev.table.header_row + 1, ev.table.sheet
+    typed = [[sheet, f"{col['code']}{r}", "99"], [sheet, f"{col['name']}{r}", "新增指标"],
+             [sheet, f"{col['weight']}{r}", "5"], [sheet, f"{col['method']}{r}", "达标得分"],
+             [sheet, f"{col['actual']}{r}", "完成"]]
+    saved = work / "inserted.xlsx"
+    got = _values(lo_recalc([{"path": str(work / "live.xlsx"), "insert_rows": [[sheet, r, 1]], "type": typed,
+                              "read": live_reads(live), "save": [str(saved)]}], work)[0]["cells"])
+    result = run(saved)
+    assert got[live.total] in (MARK, result.total), (got[live.total], result.total)

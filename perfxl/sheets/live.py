@@ -314,10 +314,16 @@ class _Planner:
             self.summary_markers(level_rows, total_row)
 
     def unchanged(self) -> Expr:
-        """The indicator table still holds the rows compiled (none added, inserted or emptied)."""
+        """The indicator table still holds the rows compiled (none added, inserted or emptied): as many
+        filled cells in the 编号 column, from its header down (a row inserted just under the header falls
+        inside the range: Excel widens a range only for rows inserted within it), as then."""
         ev, letter = self.ev, self.letter["code"]
-        codes = Ref(f"{letter}{ev.table.header_row + 1}:{letter}{MAX_ROW}", self.sheet)
-        return S.table_unchanged(codes, len(ev.frame))
+        codes = Ref(f"{letter}{ev.table.header_row}:{letter}{MAX_ROW}", self.sheet)
+        grid = ev.grids.get(self.sheet)
+        col = self.cols["code"] - 1
+        filled = sum(1 for v in (grid.column(col)[ev.table.header_row - 1:] if grid is not None else [])
+                     if v is not None and v != "")
+        return S.table_unchanged(codes, filled)
 
     def na_guard(self, na_rows: set[int]) -> Expr | None:
         """The rows compiled as 不适用 still are, and the conversion method is still the one compiled;

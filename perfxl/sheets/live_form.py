@@ -22,16 +22,27 @@ from perfxl.sheets.live import Plan, _Planner
 FORM_HELPERS = 3 + MAX_HELPERS
 
 
-def _typed(score: Ref, weight: Ref, na: list[Ref]) -> Expr:
-    """A typed 得分 as the engine takes it (自评三档, or the evaluator's figure): empty while not typed, a
-    number from 0 to 分值 rounded to the cent, else the marker (text like "12分" the engine reads is left to
-    perfxl, as is a row whose ``na`` cells may now say 不适用)."""
+def _read_score(score: Ref, weight: Ref, na: list[Ref], empty: Expr | str = "",
+                guards: list[Expr] | None = None) -> Expr:
+    """A row's 得分 as the roll-ups take it, whoever wrote it (perfxl's formula, or a person typing the
+    judged score or their own figure over the formula): a number from 0 to 分值 rounded to the cent, else
+    the marker (text like "12分" the engine reads is left to perfxl, as is a row whose ``na`` cells may now
+    say 不适用, or whose ``guards`` fail); ``empty`` when the cell shows nothing."""
     w = R.IF(R.is_number_cell(weight), R.IF(weight.gt(0), weight, R.NA()), R.NA())
     ok = R.AND(R.is_number_cell(score), score.ge(0), score.le(w + R.EPS))
     value = R.IF(ok, round2(score), marker())
     if na:
         value = R.IF(R.maybe_not_applicable(na), marker(), value)
-    return call("IFERROR", R.IF(R.blank(score), "", value), marker())
+    shown = R.IF(R.blank(score), empty, value)
+    if guards:
+        shown = R.IF(R.AND(*guards), shown, marker())
+    return call("IFERROR", shown, marker())
+
+
+def _waiting(inputs: Ref) -> Expr:
+    """What an empty 得分 that perfxl computes means: waiting while its input is empty too (the formula
+    shows nothing), else the formula was cleared (perfxl has a figure the form no longer shows)."""
+    return R.IF(R.blank(inputs), "", marker())
 
 
 class _FormPlanner(_Planner):
@@ -52,7 +63,9 @@ class _FormPlanner(_Planner):
         """The indicator table holds the rows compiled: as many 三级指标 names and numeric 分值 between its
         header and 总分 as then."""
         ev = self.ev
-        first, last = ev.table.header_row + 1, self.form.total_cell[0] - 1
+        # from the header row to the 总分 row: a row inserted just under the header or just above 总分
+        # falls inside the ranges (Excel widens a range only for rows inserted within it)
+        first, last = ev.table.header_row, self.form.total_cell[0]
         grid = ev.grids[self.sheet]
         parts = []
         for key in ("name", "weight"):
@@ -106,6 +119,7 @@ class _FormPlanner(_Planner):
                            "source": L.FORM_EXECUTION_SOURCE}
                     rf = compile_row(raw, RowCells(actual=rate, weight=weight, rule_score=score,
                                                    helpers=helpers[:-1], source_value=Ref(rate)))
+                copy = _read_score(Ref(score), Ref(weight), [], _waiting(Ref(rate)))
             elif method == L.FORM_QUANTITATIVE_METHOD:
                 target, actual = self.cell("target", r), self.cell("actual", r)
                 na_cells = [Ref(actual)]
@@ -114,11 +128,13 @@ class _FormPlanner(_Planner):
                            "source": None}
                     rf = compile_row(raw, RowCells(actual=actual, weight=weight, rule_score=score, target=target,
                                                    helpers=helpers))
+                copy = _read_score(Ref(score), Ref(weight), na_cells, _waiting(Ref(actual)))
             else:                                       # the evaluator's judged 得分, typed in the form
                 na_cells = [Ref(score)]
-            copy: Expr = _typed(Ref(score), Ref(weight), [c for c in na_cells if c.address != score])
+                target = self.cell("target", r)         # (a 年度指标值 with a number makes it quantitative)
+                guards = [R.same_text(Ref(target), self.raw(sheet, r, _col(target)))] if target else []
+                copy = _read_score(Ref(score), Ref(weight), [], "", guards)
             if rf is not None:
-                copy = Ref(score)
                 self.plan.compiled[r], self.plan.reasons[r] = rf.compiled, rf.reason
                 self.put(sheet, score, rf.rule_score)
                 for address, expr in rf.helpers:

@@ -141,7 +141,9 @@ def _tally_set(ev, qs) -> S.SurveySet:
             raise NotCompilable("a question counted twice on 问卷汇总")
         keys.add(key)
         picked.append(r)
-    checks = []
+    below = Ref(f"{letter(lay.question_col)}{last + 2}:{letter(lay.question_col)}{MAX_ROW}", sheet)
+    typed_below = sum(1 for r0 in range(last + 1, grid.height) if grid.get(r0, lay.question_col - 1) not in (None, ""))
+    checks = [call("COUNTIFS", below, "<>").eq(typed_below)]         # no question counted further down
     for r in picked:
         cells = [Ref(f"{letter(c)}{r}", sheet) for _, c in lay.option_cols]
         checks += [_count_ok(c) for c in cells]
