@@ -325,30 +325,41 @@ def test_framework_template_filled_with_generated_data_recalculates_as_the_engin
     assert [r.score for r in before.indicators] == [r.score for r in result.indicators]
 
 
+def _new_indicator(lo, name: str, edit) -> tuple:
+    """The first example made live, ``edit(engine, columns, sheet)`` -> (rows to insert, cells to type) done
+    in LibreOffice and saved: (what it shows, the Live map, the engine's result for the saved file)."""
+    from perfxl.model.cells import col_letter
+    from perfxl.score.pipeline import run
+
+    work = lo.mktemp(name)
+    src = EXAMPLES[0]
+    engine = run(src)
+    ev = engine.checked.evaluation
+    live = live_workbook(src, work / "live.xlsx")
+    insert, typed = edit(engine, {k: col_letter(c) for k, c in ev.table.columns.items()}, ev.table.sheet)
+    saved = work / "edited.xlsx"
+    got = _values(lo_recalc([{"path": str(work / "live.xlsx"), "insert_rows": insert, "type": typed,
+                              "read": live_reads(live), "save": [str(saved)]}], work)[0]["cells"])
+    return got, live, run(saved)
+
+
+def _indicator_cells(sheet: str, col: dict, r: int, code: str, actual: str) -> list[list]:
+    return [[sheet, f"{col['code']}{r}", code], [sheet, f"{col['name']}{r}", "新增指标"],
+            [sheet, f"{col['weight']}{r}", "5"], [sheet, f"{col['method']}{r}", "达标得分"],
+            [sheet, f"{col['actual']}{r}", actual]]
+
+
 def test_a_code_moved_to_a_new_row_hands_the_total_to_perfxl(lo):
     """The 编号 of one indicator cleared and given to a new indicator typed under the table: as many 编号
     as before, but not the same indicators. The roll-ups used to go on scoring the old rows (94.00 优
     where perfxl said 70.00 中); now they show the engine's figure or the marker."""
-    from perfxl.model.cells import col_letter
-    from perfxl.score.pipeline import run
+    def edit(engine, col, sheet):
+        first = engine.indicators[4].indicator         # (not the first row, which carries its levels down)
+        new = max(r.indicator.row for r in engine.indicators) + 1
+        return [], [[sheet, f"{col['code']}{first.row}", ""], *_indicator_cells(sheet, col, new, str(first.code),
+                                                                                 "未完成")]
 
-    work = lo.mktemp("lo-code-moved")
-    src = EXAMPLES[0]
-    engine = run(src)
-    ev = engine.checked.evaluation
-    col = {k: col_letter(c) for k, c in ev.table.columns.items()}
-    live = live_workbook(src, work / "live.xlsx")
-    first = engine.indicators[4].indicator            # (not the first row, which carries its levels down)
-    new = live.last_row + 1 if live.last_row > max(r.indicator.row for r in engine.indicators) else \
-        max(r.indicator.row for r in engine.indicators) + 1
-    sheet = ev.table.sheet
-    typed = [[sheet, f"{col['code']}{first.row}", ""], [sheet, f"{col['code']}{new}", str(first.code)],
-             [sheet, f"{col['name']}{new}", "新增指标"], [sheet, f"{col['weight']}{new}", "5"],
-             [sheet, f"{col['method']}{new}", "达标得分"], [sheet, f"{col['actual']}{new}", "未完成"]]
-    saved = work / "moved.xlsx"
-    got = _values(lo_recalc([{"path": str(work / "live.xlsx"), "type": typed, "read": live_reads(live),
-                              "save": [str(saved)]}], work)[0]["cells"])
-    result = run(saved)
+    got, live, result = _new_indicator(lo, "lo-code-moved", edit)
     assert got[live.total] in (MARK, result.total), (got[live.total], result.total)
     assert got[live.grade] in (MARK, result.grade)
     levels = {(lv.level, lv.name): lv for lv in result.levels}
@@ -405,21 +416,9 @@ def test_counts_typed_on_the_counts_sheet_score_live(lo):
 def test_an_indicator_inserted_right_under_the_header_hands_the_total_to_perfxl(lo):
     """A row inserted just under the header (Excel and Calc widen a range only for rows inserted within
     it) with a new indicator: the roll-ups used to leave it out (84.55 where perfxl said 85.05)."""
-    from perfxl.model.cells import col_letter
-    from perfxl.score.pipeline import run
+    def edit(engine, col, sheet):
+        r = engine.checked.evaluation.table.header_row + 1
+        return [[sheet, r, 1]], _indicator_cells(sheet, col, r, "99", "完成")
 
-    work = lo.mktemp("lo-insert-top")
-    src = EXAMPLES[0]
-    engine = run(src)
-    ev = engine.checked.evaluation
-    col = {k: col_letter(c) for k, c in ev.table.columns.items()}
-    live = live_workbook(src, work / "live.xlsx")
-    r, sheet = ev.table.header_row + 1, ev.table.sheet
-    typed = [[sheet, f"{col['code']}{r}", "99"], [sheet, f"{col['name']}{r}", "新增指标"],
-             [sheet, f"{col['weight']}{r}", "5"], [sheet, f"{col['method']}{r}", "达标得分"],
-             [sheet, f"{col['actual']}{r}", "完成"]]
-    saved = work / "inserted.xlsx"
-    got = _values(lo_recalc([{"path": str(work / "live.xlsx"), "insert_rows": [[sheet, r, 1]], "type": typed,
-                              "read": live_reads(live), "save": [str(saved)]}], work)[0]["cells"])
-    result = run(saved)
+    got, live, result = _new_indicator(lo, "lo-insert-top", edit)
     assert got[live.total] in (MARK, result.total), (got[live.total], result.total)
