@@ -830,3 +830,14 @@ def test_report_from_a_summary_workbook_uses_its_panel_figures(cli, tmp_path):
     assert expected != round2(statistics.fmean(m.total for m in members))    # the median, not the mean
     text = "\n".join(paragraphs(docx.Document(tmp_path / "报告.docx")))
     assert "共3位评价人组成评价组" in text and "按中位数汇总" in text
+
+
+def test_report_from_a_summary_finds_a_file_whose_name_holds_a_line_break(make_workbook, cli, tmp_path):
+    """The summary lists a unit's files one per line; a file name with a line break in it (possible on Linux
+    and macOS) was split in two and reported missing."""
+    _consolidated(make_workbook, cli, tmp_path, ("甲单位", "乙单位"))
+    (tmp_path / "收回" / "乙单位.xlsx").rename(tmp_path / "收回" / "乙\n单位.xlsx")
+    assert cli("consolidate", tmp_path / "收回", "-o", "汇总.xlsx", "--jobs", "1", "--force").code == 0
+    run = cli("report", "汇总.xlsx", "-o", "报告.docx", "--json")
+    assert run.code == 0, run.text
+    assert sorted(u["unit"] for u in run.json()["units"]) == ["乙单位", "甲单位"]

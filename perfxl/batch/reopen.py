@@ -37,13 +37,8 @@ def read_summary(path: Path, password: str | None = None) -> SummaryBook | None:
     out = SummaryBook(Path(path), [])
     for r, row in enumerate(grid.rows[header + 1:], start=header + 2):
         cell = row[col] if col < len(row) else None
-        for name in str(cell or "").splitlines():
-            if not name.strip():
-                continue
-            file = Path(name.strip())
-            if not file.is_absolute() and (Path(path).parent / file).exists() or not file.exists():
-                file = Path(path).parent / file      # relative to the summary workbook (older ones: to where it ran)
-            if file.exists():
+        for file, found in _files(str(cell or ""), Path(path).parent):
+            if found:
                 out.files.append(file)
             else:
                 out.missing.append(problem("report_summary_file_missing", file=str(path), sheet=L.SHEET_CONS_SUMMARY,
@@ -51,4 +46,25 @@ def read_summary(path: Path, password: str | None = None) -> SummaryBook | None:
     readme = book.sheets.get(L.SHEET_CONS_README)
     text = "\n".join(str(v) for row in (readme.rows if readme else []) for v in row if v)
     out.panel = next((key for key, label in L.PANEL_METHODS.items() if f"“{label}”" in text), "mean")
+    return out
+
+
+def _files(text: str, base: Path) -> list[tuple[Path, bool]]:
+    """The files a 文件 cell lists, one per line, and whether each was found: a name holding a line break
+    itself (possible outside Windows) is found by joining lines until a file exists."""
+    def where(name: str) -> Path:
+        file = Path(name.strip())
+        if not file.is_absolute() and (base / file).exists() or not file.exists():
+            file = base / file          # relative to the summary workbook (older ones: to where it ran)
+        return file
+
+    out: list[tuple[Path, bool]] = []
+    pending: list[str] = []
+    for line in text.split("\n"):
+        pending.append(line)
+        joined = "\n".join(pending)
+        if joined.strip() and where(joined).exists():
+            out.append((where(joined), True))
+            pending = []
+    out += [(where(name), False) for name in pending if name.strip()]
     return out
