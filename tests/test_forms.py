@@ -419,7 +419,11 @@ def test_edits_a_scored_form_cannot_follow_show_the_marker_not_another_number(cl
                 [title, a1(r, col["实际完成值"]), "5次"], [title, a1(r, col["分值"]), "5"]]
 
     top, above_total = p["header"] + 1, p["score_total"]
+    rate = a1(p["total_row"], p["funds"]["执行率"])
     cases = {
+        "rate_typed": {"type": [[title, rate, "0.9"]]},                     # the engine computes it again
+        "rate_cleared": {"type": [[title, rate, ""]]},
+        "fund_score_cleared": {"type": [[title, a1(p["total_row"], p["funds"]["得分"]), ""]]},
         "over_weight": {"type": [[title, at("数量指标二", "得分"), "16"]]},
         "negative": {"type": [[title, at("数量指标二", "得分"), "-2"]]},
         "decimals": {"type": [[title, at("数量指标一", "得分"), "14.005"], [title, at("数量指标二", "得分"), "9.005"]]},

@@ -401,7 +401,9 @@ def test_counts_typed_on_the_counts_sheet_score_live(lo):
              {"type": [[sheet, "D4", "30"], [sheet, "C3", "50"]], "read": reads},           # 份数 below the sum
              {"type": [[sheet, "C3", ""], [sheet, "A6", "题1"], [sheet, "D6", "5"]], "read": reads},
              {"type": [[sheet, "A6", ""], [sheet, "D6", ""], [sheet, "A20", "题1"], [sheet, "D20", "5"]],
-              "read": reads}]                                                          # a row far below
+              "read": reads},                                                          # a row far below
+             {"insert_rows": [[sheet, 3, 1]], "type": [[sheet, "A21", ""], [sheet, "D21", ""], [sheet, "A3", "题2"],
+                                                       [sheet, "D3", "30"]], "read": reads}]   # a row inserted
     seen = [_values(c) for c in lo_recalc([{"path": str(work / "live.xlsx"), "steps": steps}], work)[0]["steps"]]
     for i in (0, 1):
         result = run(work / f"s{i}.xlsx")
@@ -409,7 +411,7 @@ def test_counts_typed_on_the_counts_sheet_score_live(lo):
         assert isinstance(seen[i][rate], float) and abs(seen[i][rate] - st.rate) < 1e-9, (i, seen[i][rate], st.rate)
         assert seen[i][live.total] == result.total and seen[i][live.grade] == result.grade
     assert seen[1][rate] != seen[0][rate]
-    for i in (2, 3, 4, 5):
+    for i in (2, 3, 4, 5, 6):
         assert seen[i][rate] == MARK, (i, seen[i][rate])
 
 

@@ -132,3 +132,26 @@ def test_an_evaluator_score_on_a_row_typed_not_applicable_is_not_counted(lo):
     for level, name, _, w, s, _ in live.levels:           # the roll-ups: the engine's figure or the marker
         lv = levels[(level, name)]
         assert got[w] in (MARK, lv.weight) and got[s] in (MARK, lv.score), (name, got[w], got[s], lv)
+
+
+@pytest.mark.parametrize("typed", ["无此\n项", "不适\n用", "无此\t项", "不\u00a0适用"],
+                         ids=["lf", "lf2", "tab", "nbsp"])
+def test_a_not_applicable_word_with_a_line_break_inside_is_seen(lo, typed):
+    """Alt+Enter (or a tab, a no-break space) inside 不适用/无此项 on a row with 评价得分: the engine's cleaning
+    removes it and leaves the row out; the formulas kept the evaluator's figure (85.38 where perfxl said 83.98)."""
+    from perfxl.score.pipeline import run
+
+    work = lo.mktemp("lo-na-blank")
+    example = next(e for e in EXAMPLES if "青云谱" in e.name)
+    engine = run(example)
+    ev = engine.checked.evaluation
+    row = next(r.indicator.row for r in engine.indicators
+               if r.indicator.evaluator_score is not None and not r.indicator.source)
+    live = live_workbook(example, work / "live.xlsx")
+    saved = work / "na.xlsx"
+    cell = f"{_letter(ev.table.columns['actual'])}{row}"
+    got = _values(lo_recalc([{"path": str(work / "live.xlsx"), "type": [[ev.table.sheet, cell, typed, "text"]],
+                              "read": live_reads(live), "save": [str(saved)]}], work)[0]["cells"])
+    result = run(saved)
+    assert not next(r for r in result.indicators if r.indicator.row == row).applicable
+    assert got[live.rows[row]["score"]] == MARK and got[live.total] in (MARK, result.total)

@@ -112,8 +112,12 @@ class _FormPlanner(_Planner):
             rf = None
             na_cells: list[Ref] = []
             if r == form.execution_row:
-                rate = f"{col_letter(form.rate_cell[1])}{r}" if form.rate_cell else helpers[-1]
+                # the rate computed in a hidden cell from 全年预算数/全年执行数, as the engine does; the visible
+                # 执行率 shows it (a figure typed over that one changes nothing, as for the engine)
+                rate = helpers[-1]
                 self.put(sheet, rate, self.figure(_execution_figure()))
+                if form.rate_cell:
+                    self.put(sheet, f"{col_letter(form.rate_cell[1])}{r}", S.shown(Ref(rate)))
                 if not typed:
                     raw = {"method": method, "params": None, "target": L.FORM_EXECUTION_TARGET,
                            "source": L.FORM_EXECUTION_SOURCE}

@@ -141,9 +141,12 @@ def _tally_set(ev, qs) -> S.SurveySet:
             raise NotCompilable("a question counted twice on 问卷汇总")
         keys.add(key)
         picked.append(r)
-    below = Ref(f"{letter(lay.question_col)}{last + 2}:{letter(lay.question_col)}{MAX_ROW}", sheet)
-    typed_below = sum(1 for r0 in range(last + 1, grid.height) if grid.get(r0, lay.question_col - 1) not in (None, ""))
-    checks = [call("COUNTIFS", below, "<>").eq(typed_below)]         # no question counted further down
+    checks = []
+    for c in (lay.question_col, lay.group_col):
+        if c:        # no row added: the column from its header down (a range grows with rows inserted in it)
+            filled = sum(1 for r0 in range(lay.header_row - 1, grid.height) if grid.get(r0, c - 1) not in (None, ""))
+            column = Ref(f"{letter(c)}{lay.header_row}:{letter(c)}{MAX_ROW}", sheet)
+            checks.append(call("COUNTIFS", column, "<>").eq(filled))
     for r in picked:
         cells = [Ref(f"{letter(c)}{r}", sheet) for _, c in lay.option_cols]
         checks += [_count_ok(c) for c in cells]

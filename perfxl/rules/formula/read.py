@@ -284,6 +284,9 @@ def step_units(excess: Expr, size: float, mode: str) -> Expr:
 #: fragments of values.NOT_APPLICABLE_WORDS a formula looks for (over-wide: a miss would count a 分值 the
 #: engine leaves out; a false hit only shows the marker)
 _NA_FRAGMENTS = ("适用", "涉及", "无此项", "n", "N", "ｎ", "Ｎ")
+#: the blanks the engine's cleaning removes that a person puts inside a word (a space, Alt+Enter, a tab …);
+#: a carriage return is left out (an XML reader turns it into a line feed)
+_NA_BLANKS = (" ", "\u3000", "\u00a0", "\n", "\t")
 
 
 def maybe_not_applicable(cells: Sequence[Expr]) -> Expr:
@@ -291,6 +294,8 @@ def maybe_not_applicable(cells: Sequence[Expr]) -> Expr:
     turned into text, whose digits differ between programs)."""
     hits = []
     for c in cells:
-        squeezed = call("SUBSTITUTE", call("SUBSTITUTE", c, " ", ""), "\u3000", "")
+        squeezed = c
+        for blank in _NA_BLANKS:
+            squeezed = call("SUBSTITUTE", squeezed, blank, "")
         hits.append(IF(call("ISTEXT", c), OR(*(contains(squeezed, f) for f in _NA_FRAGMENTS)), False))
     return OR(*hits) if hits else lift(False)
