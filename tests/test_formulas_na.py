@@ -108,41 +108,19 @@ def test_editing_a_not_applicable_row_or_the_method_hands_the_total_to_perfxl(ru
             assert all(got[w] == MARK and got[s] == MARK for _, _, _, w, s, _ in live.levels), method
 
 
-def test_an_evaluator_score_on_a_row_typed_not_applicable_is_not_counted(lo):
-    """不适用 typed into 实际值 of a row with 评价得分: the engine leaves the row out (and converts 总分); the
+
+@pytest.mark.parametrize("typed", ["不适用", "无此\n项", "不适\n用", "无此\t项", "不\u00a0适用"],
+                         ids=["word", "lf", "lf2", "tab", "nbsp"])
+def test_an_evaluator_score_on_a_row_typed_not_applicable_is_not_counted(lo, typed):
+    """不适用 typed into 实际值 of a row with 评价得分 — also with Alt+Enter, a tab or a no-break space inside
+    the word, which the engine's cleaning removes: the engine leaves the row out (and converts 总分); the
     formulas used to keep the evaluator's figure in 得分, the roll-ups and 总分 (75.00 中 where perfxl said
-    100.00 优). Now its 得分 shows the marker, and nothing shows a number other than the engine's."""
+    100.00 优; 85.38 where it said 83.98). Now its 得分 shows the marker, nothing a number other than the
+    engine's."""
     from perfxl.score.pipeline import run
 
     work = lo.mktemp("lo-na-evaluator")
     example = next(e for e in EXAMPLES if "青云谱" in e.name)          # (it has 评价得分)
-    engine = run(example)
-    ev = engine.checked.evaluation
-    row = next(r.indicator.row for r in engine.indicators
-               if r.indicator.evaluator_score is not None and not r.indicator.source)
-    live = live_workbook(example, work / "live.xlsx")
-    saved = work / "na.xlsx"
-    cell = f"{_letter(ev.table.columns['actual'])}{row}"
-    got = _values(lo_recalc([{"path": str(work / "live.xlsx"), "type": [[ev.table.sheet, cell, "不适用"]],
-                              "read": live_reads(live), "save": [str(saved)]}], work)[0]["cells"])
-    result = run(saved)
-    assert not next(r for r in result.indicators if r.indicator.row == row).applicable
-    assert got[live.rows[row]["score"]] == MARK and got[live.total] in (MARK, result.total)
-    levels = {(lv.level, lv.name): lv for lv in result.levels}
-    for level, name, _, w, s, _ in live.levels:           # the roll-ups: the engine's figure or the marker
-        lv = levels[(level, name)]
-        assert got[w] in (MARK, lv.weight) and got[s] in (MARK, lv.score), (name, got[w], got[s], lv)
-
-
-@pytest.mark.parametrize("typed", ["无此\n项", "不适\n用", "无此\t项", "不\u00a0适用"],
-                         ids=["lf", "lf2", "tab", "nbsp"])
-def test_a_not_applicable_word_with_a_line_break_inside_is_seen(lo, typed):
-    """Alt+Enter (or a tab, a no-break space) inside 不适用/无此项 on a row with 评价得分: the engine's cleaning
-    removes it and leaves the row out; the formulas kept the evaluator's figure (85.38 where perfxl said 83.98)."""
-    from perfxl.score.pipeline import run
-
-    work = lo.mktemp("lo-na-blank")
-    example = next(e for e in EXAMPLES if "青云谱" in e.name)
     engine = run(example)
     ev = engine.checked.evaluation
     row = next(r.indicator.row for r in engine.indicators
@@ -155,3 +133,7 @@ def test_a_not_applicable_word_with_a_line_break_inside_is_seen(lo, typed):
     result = run(saved)
     assert not next(r for r in result.indicators if r.indicator.row == row).applicable
     assert got[live.rows[row]["score"]] == MARK and got[live.total] in (MARK, result.total)
+    levels = {(lv.level, lv.name): lv for lv in result.levels}
+    for level, name, _, w, s, _ in live.levels:           # the roll-ups: the engine's figure or the marker
+        lv = levels[(level, name)]
+        assert got[w] in (MARK, lv.weight) and got[s] in (MARK, lv.score), (name, got[w], got[s], lv)
