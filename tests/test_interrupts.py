@@ -286,11 +286,12 @@ def test_a_stop_at_any_point_undoes_the_command(command, tmp_path, tmpdir_short)
 
 @pytest.fixture(scope="module")
 def collection(tmp_path_factory) -> Path:
-    """200 workbooks: long enough to score that a stop lands while the workers work (with 40, an idle
-    machine had scored them all and was writing the summary when the stop came: a finished run)."""
+    """600 workbooks: long enough to score that a stop lands while the workers work (with 40, and once in
+    CI with 200 now that scoring is faster, an idle machine had scored them all and was writing the summary
+    when the stop came: a finished run)."""
     folder = tmp_path_factory.mktemp("collection") / "收回"
     first = _standard(folder / "单位000.xlsx", unit="单位000")
-    for i in range(1, 200):
+    for i in range(1, 600):
         shutil.copy2(first, folder / f"单位{i:03}.xlsx")
     return folder
 
