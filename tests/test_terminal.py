@@ -200,3 +200,21 @@ def test_a_narrow_terminal_gets_every_value(tmp_path, columns):
         expected += [f"{L.CONS_HEADERS['unit']}：{u['unit']}", f"{L.CONS_HEADERS['total']}：{fmt_score(u['total'])}",
                      f"{L.CONS_HEADERS['grade']}：{u['grade']}", f"{L.CONS_HEADERS['rank']}：{u['rank']}"]
     assert len(cons["units"]) == 2 and [e for e in expected if e not in text] == [], out
+
+
+def test_a_c_locale_without_utf8_mode_reads_chinese_file_names(tmp_path, example):
+    """LC_ALL=C with Python's UTF-8 mode and locale coercion both off: file names are decoded as ASCII, and
+    consolidating 甲单位.xlsx stopped with an internal error (its name could not be written into the summary)
+    and a second traceback. perfxl starts again in UTF-8 mode: the names come through."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    shutil.copy2(example, folder / "甲单位.xlsx")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "PYTHONIO", "PYTHONUTF8"))}
+    env.update(LC_ALL="C", LANG="C", PYTHONCOERCECLOCALE="0", PYTHONUTF8="0")
+    proc = subprocess.run([sys.executable, "-m", "perfxl", "consolidate", "收回", "-o", "汇总.xlsx", "--jobs", "1"],
+                          cwd=tmp_path, env=env, capture_output=True, timeout=300)
+    out = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+    assert proc.returncode in (0, 1), out
+    assert "Traceback" not in out and "内部错误" not in out, out
+    ws = load_workbook(tmp_path / "汇总.xlsx")[L.SHEET_CONS_SUMMARY]
+    assert any("甲单位.xlsx" in str(c.value) for row in ws.iter_rows() for c in row if c.value)

@@ -50,9 +50,29 @@ class _deferred_stops:
         return False
 
 
+#: set in the environment of the process ``_in_utf8_mode`` starts again (never twice)
+_REEXEC = "PERFXL_UTF8_REEXEC"
+
+
+def _in_utf8_mode() -> None:
+    """A C/POSIX locale with Python's UTF-8 mode and locale coercion both off (PYTHONUTF8=0,
+    PYTHONCOERCECLOCALE=0) decodes file names as ASCII: a Chinese file name cannot be written into a
+    workbook or a report. The process starts again in UTF-8 mode (the file names' bytes are kept)."""
+    import os
+
+    if sys.flags.utf8_mode or os.environ.get(_REEXEC) or sys.platform == "win32":
+        return
+    if sys.getfilesystemencoding().lower().replace("-", "_") not in ("ascii", "ansi_x3.4_1968", "us_ascii"):
+        return
+    os.environ[_REEXEC] = "1"
+    os.execv(sys.executable, [sys.executable, "-X", "utf8", "-m", "perfxl", *sys.argv[1:]])
+
+
 def main(argv: list[str] | None = None) -> None:
     """The ``perfxl`` process: runs one command and exits with its code (the stop signals stay taken)."""
     global _finished
+    if argv is None:
+        _in_utf8_mode()
     for sig in STOP_SIGNALS:
         try:
             signal.signal(sig, _stop)

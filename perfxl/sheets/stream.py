@@ -178,7 +178,7 @@ class _Guarded:
         self.last = 0                  # the last position reported: stands still after a failure
 
     def _call(self, name: str, *args, default=None):
-        if self.failed:
+        if self.failed or getattr(self.fh, "closed", False):      # (closed: the zip was abandoned on an error)
             return default
         try:
             return getattr(self.fh, name)(*args)
