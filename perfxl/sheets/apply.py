@@ -89,11 +89,8 @@ def _draw_form(cv: Canvas, result: Result) -> None:
         helpers = helper_columns(ev, max(cv.last_col(form.sheet), max(table.columns.values())) + 1,
                                  live_form.FORM_HELPERS)
         plan = live_form.plan(result, helpers)
-        for n, col in enumerate(helpers, start=1):
-            cv.write(form.sheet, table.header_row, col, [[L.FORMULA_HELPER_HEADER.format(n=n)]], style="header")
-        for row in sorted({r for s, r, c in plan.cells if s == form.sheet and c in helpers}):
-            cv.write(form.sheet, row, helpers[0], [[plan.get(form.sheet, row, c) for c in helpers]], style="computed")
-        cv.hide_columns(form.sheet, helpers)
+        rows = sorted({r for s, r, c in plan.cells if s == form.sheet and c in helpers})
+        _helper_columns(cv, plan, form.sheet, table.header_row, rows)
 
     def put(where: tuple[int, int], value, fmt: str | None) -> None:
         f = plan.get(form.sheet, *where) if plan is not None else None
@@ -153,7 +150,7 @@ def draw_live(cv: Canvas, result: Result, *, template: bool = False, keep: bool 
     ev = result.checked.evaluation
     table, sheet = ev.table, ev.table.sheet
     plan, last, survey_rows = _plan(cv, result, keep=keep)
-    cols, helpers, first = plan.cols, plan.helpers, table.header_row + 1
+    cols, first = plan.cols, table.header_row + 1
     by_row = {res.indicator.row: res for res in result.indicators}
     for key in L.COMPUTED_KEYS:
         col = cols[key]
@@ -167,10 +164,7 @@ def draw_live(cv: Canvas, result: Result, *, template: bool = False, keep: bool 
                 values.append([f if f is not None or res is None else getattr(res, key)])
         cv.write(sheet, first, col, values, style="computed", fmts=[L.COLUMNS_BY_KEY[key].number_format])
     cv.finish_rows(sheet, [res.indicator.row for res in result.indicators])
-    for n, col in enumerate(helpers, start=1):
-        cv.write(sheet, table.header_row, col, [[L.FORMULA_HELPER_HEADER.format(n=n)]], style="header")
-        cv.write(sheet, first, col, [[plan.get(sheet, r, col)] for r in range(first, last + 1)], style="computed")
-    cv.hide_columns(sheet, helpers)
+    _helper_columns(cv, plan, sheet, table.header_row, range(first, last + 1))
     actual = cols.get("actual")
     if actual:
         grid = ev.grids.get(sheet)
@@ -238,6 +232,22 @@ def _processes(cv: Canvas, result: Result, rows: set[int]) -> None:
             cv.write(sheet, r, col, [[res.process]])
             written.append(r)
     cv.finish_rows(sheet, written)
+
+
+def _helper_columns(cv: Canvas, plan, sheet: str, header_row: int, rows) -> None:
+    """The hidden helper columns of the live indicator table (``plan.helpers``): their headers, the
+    planned formulas on ``rows`` (in runs of consecutive rows), hidden."""
+    runs: list[list[int]] = []
+    for r in rows:
+        if runs and r == runs[-1][-1] + 1:
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    for n, col in enumerate(plan.helpers, start=1):
+        cv.write(sheet, header_row, col, [[L.FORMULA_HELPER_HEADER.format(n=n)]], style="header")
+        for run in runs:
+            cv.write(sheet, run[0], col, [[plan.get(sheet, r, col)] for r in run], style="computed")
+    cv.hide_columns(sheet, plan.helpers)
 
 
 def _survey_helpers(cv: Canvas, plan, rows: dict[str, int]) -> None:

@@ -15,8 +15,8 @@ from perfxl.rules.formula import Ref, RowCells, compile_row
 from perfxl.rules.formula import read as R
 from perfxl.rules.formula import sheet as S
 from perfxl.rules.formula.expr import Expr, call
-from perfxl.rules.formula.row import MAX_HELPERS, marker, round2
-from perfxl.sheets.live import Plan, _Planner
+from perfxl.rules.formula.row import MAX_HELPERS, NotCompilable, given_score, marker
+from perfxl.sheets.live import Plan, _Planner, filled
 
 #: hidden helper columns per row: state, score and 分值 as the roll-ups read them, then the rule's helpers
 FORM_HELPERS = 3 + MAX_HELPERS
@@ -25,15 +25,9 @@ FORM_HELPERS = 3 + MAX_HELPERS
 def _read_score(score: Ref, weight: Ref, na: list[Ref], empty: Expr | str = "",
                 guards: list[Expr] | None = None) -> Expr:
     """A row's 得分 as the roll-ups take it, whoever wrote it (perfxl's formula, or a person typing the
-    judged score or their own figure over the formula): a number from 0 to 分值 rounded to the cent, else
-    the marker (text like "12分" the engine reads is left to perfxl, as is a row whose ``na`` cells may now
-    say 不适用, or whose ``guards`` fail); ``empty`` when the cell shows nothing."""
-    w = R.IF(R.is_number_cell(weight), R.IF(weight.gt(0), weight, R.NA()), R.NA())
-    ok = R.AND(R.is_number_cell(score), score.ge(0), score.le(w + R.EPS))
-    value = R.IF(ok, round2(score), marker())
-    if na:
-        value = R.IF(R.maybe_not_applicable(na), marker(), value)
-    shown = R.IF(R.blank(score), empty, value)
+    judged score or their own figure over the formula): ``row.given_score`` (text like "12分" the engine
+    reads is left to perfxl), the marker when ``guards`` fail, ``empty`` when the cell shows nothing."""
+    shown = R.IF(R.blank(score), empty, given_score(score, weight, na))
     if guards:
         shown = R.IF(R.AND(*guards), shown, marker())
     return call("IFERROR", shown, marker())
@@ -67,25 +61,21 @@ class _FormPlanner(_Planner):
         # falls inside the ranges (Excel widens a range only for rows inserted within it)
         first, last = ev.table.header_row, self.form.total_cell[0]
         grid = ev.grids[self.sheet]
-        parts = []
-        for key in ("name", "weight"):
+
+        def column(key: str) -> tuple[int, Ref]:
             c = ev.table.columns[key]
-            values = [grid.get(r - 1, c - 1) for r in range(first, last + 1)]
-            ref = Ref(f"{col_letter(c)}{first}:{col_letter(c)}{last}", self.sheet)
-            if key == "name":
-                parts.append(call("COUNTIFS", ref, "<>").eq(sum(1 for v in values if v is not None and v != "")))
-            else:
-                numbers = sum(1 for v in values if isinstance(v, (int, float)) and not isinstance(v, bool))
-                parts.append(call("COUNT", ref).eq(numbers))
-        return R.AND(*parts)
+            return c, Ref(f"{col_letter(c)}{first}:{col_letter(c)}{last}", self.sheet)
+
+        (names_col, names), (weights_col, weights) = column("name"), column("weight")
+        numbers = sum(1 for r0 in range(first - 1, last) if isinstance(v := grid.get(r0, weights_col - 1), (int, float))
+                      and not isinstance(v, bool))
+        return R.AND(S.table_unchanged(names, filled(grid, names_col, first, last)), call("COUNT", weights).eq(numbers))
 
     def weight_cell(self, row: int) -> str:
         return f"{col_letter(self.form.column(row, 'weight', self.ev.table.columns.get('weight')))}{row}"
 
     def na_guard(self, na_rows: set[int]) -> Expr | None:
         """The rows compiled as 不适用 still are: their 实际完成值 (or typed 得分) and 分值 hold what they held."""
-        from perfxl.rules.formula.row import NotCompilable
-
         cells = []
         for r in sorted(na_rows):
             for address in (self.cell("actual", r), self.weight_cell(r)):

@@ -105,6 +105,7 @@ def _tally_set(ev, qs) -> S.SurveySet:
     """A set whose questions are counted on 问卷汇总: each option's count is the sum of its cells in the
     rows of the set's questions (and 对象类别); compiled while every row's 题目 and 对象类别, the header and
     the counts are as the engine reads them, the marker otherwise."""
+    from perfxl.sheets.live import filled
     from perfxl.survey.headers import norm
     from perfxl.survey.stats import label_of
 
@@ -128,7 +129,7 @@ def _tally_set(ev, qs) -> S.SurveySet:
     guards += [(Ref(f"{letter(c)}{lay.header_row}", sheet), raw(lay.header_row, c)) for c in header_cols if c]
     picked: list[int] = []
     keys: set[tuple[str, str | None]] = set()
-    for r in range(lay.header_row + 1, last + 2):          # (and the row below: no question added)
+    for r in range(lay.header_row + 1, last + 1):
         for c in (lay.question_col, lay.group_col):
             if c:
                 guards.append((Ref(f"{letter(c)}{r}", sheet), raw(r, c)))
@@ -141,12 +142,10 @@ def _tally_set(ev, qs) -> S.SurveySet:
             raise NotCompilable("a question counted twice on 问卷汇总")
         keys.add(key)
         picked.append(r)
-    checks = []
-    for c in (lay.question_col, lay.group_col):
-        if c:        # no row added: the column from its header down (a range grows with rows inserted in it)
-            filled = sum(1 for r0 in range(lay.header_row - 1, grid.height) if grid.get(r0, c - 1) not in (None, ""))
-            column = Ref(f"{letter(c)}{lay.header_row}:{letter(c)}{MAX_ROW}", sheet)
-            checks.append(call("COUNTIFS", column, "<>").eq(filled))
+    # no row added, inserted or filled in anywhere: the columns from their header down (a range grows with
+    # rows inserted within it)
+    checks = [S.table_unchanged(Ref(f"{letter(c)}{lay.header_row}:{letter(c)}{MAX_ROW}", sheet),
+                                filled(grid, c, lay.header_row)) for c in (lay.question_col, lay.group_col) if c]
     for r in picked:
         cells = [Ref(f"{letter(c)}{r}", sheet) for _, c in lay.option_cols]
         checks += [_count_ok(c) for c in cells]
@@ -158,11 +157,10 @@ def _tally_set(ev, qs) -> S.SurveySet:
         col_of, first = dict(sv.questions), sv.header_row + 1
         checks += [call("COUNTIFS", Ref(f"{letter(col_of[q])}{first}:{letter(col_of[q])}{MAX_ROW}", sv.sheet),
                         "<>").eq(0) for q in qs.questions if q in col_of]
-    options = _options(ev)
+    # each option's cells: the columns whose header names it (问卷汇总's reader maps headers to 问卷设置's labels)
     tallied = tuple(tuple(Ref(f"{letter(c)}{r}", sheet) for r in picked for lab, c in lay.option_cols
-                          if lab == o.label_raw or norm(lab) == norm(str(o.label_raw)))
-                    for o in options)
-    return S.SurveySet((), None, None, (), options, _below(sv), tuple(guards), tallied, tuple(checks))
+                          if lab == o.label) for o in sv.options)
+    return S.SurveySet((), None, None, (), _options(ev), _below(sv), tuple(guards), tallied, tuple(checks))
 
 
 def _whole(c: Ref):

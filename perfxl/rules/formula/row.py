@@ -83,6 +83,15 @@ def weight_of(ref: Expr) -> Expr:
     return R.IF(R.is_number_cell(ref), R.IF(ref.gt(0), ref, R.NA()), R.NA())
 
 
+def given_score(score: Ref, weight: Ref, na: list[Ref]) -> Expr:
+    """A score a person typed (评价得分, a form's 得分) as the engine takes it: a number from 0 to 分值 rounded
+    to the cent, else the marker — also when a cell of ``na`` may now say 不适用 (the engine then scores
+    nothing, typed figure or not)."""
+    m, w = marker(), weight_of(weight)
+    given = R.IF(R.is_number_cell(score), R.IF(R.AND(score.ge(0), score.le(w + R.EPS)), round2(score), m), m)
+    return R.IF(R.maybe_not_applicable(na), m, given) if na else given
+
+
 def round2(x: Expr) -> Expr:
     """values.round2: 2 places half up, after 9 places (binary noise away)."""
     return R.ROUND(R.ROUND(x, 9), 2)
@@ -259,11 +268,7 @@ def compile_row(raw: Mapping[str, Any], cells: RowCells) -> RowFormulas:
     from_rule = R.by_state(rule_ref, rule_ref, "", m)
     if cells.evaluator_score:
         e = Ref(cells.evaluator_score)
-        given = R.IF(R.is_number_cell(e),
-                     R.IF(R.AND(e.ge(0), e.le(w + R.EPS)), round2(e), m), m)
-        # a row that may now say 不适用 has no score in the engine, 评价得分 or not
-        na = [Ref(c) for c in (cells.actual, cells.method) if c]
-        given = R.IF(R.maybe_not_applicable(na), m, given)
+        given = given_score(e, Ref(cells.weight), [Ref(c) for c in (cells.actual, cells.method) if c])
         score = call("IFERROR", R.IF(R.blank(e), from_rule, given), m)
     else:
         score = call("IFERROR", from_rule, m)

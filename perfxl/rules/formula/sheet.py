@@ -77,8 +77,8 @@ def _safe_number(expr: Expr) -> Expr:
 
 
 def table_unchanged(codes: Ref, count: int) -> Expr:
-    """The indicator table still has the indicators perfxl compiled: as many 编号 as then (a row
-    added, inserted or emptied changes what the engine scores)."""
+    """A table still has the rows perfxl compiled: as many filled cells in ``codes`` (its 编号, 三级指标 or
+    题目 column) as then (a row added, inserted or emptied changes what the engine scores)."""
     return call("COUNTIFS", codes, "<>").eq(count)
 
 
