@@ -63,8 +63,9 @@ def _files(text: str, base: Path) -> list[tuple[Path, bool]]:
     for line in text.split("\n"):
         pending.append(line)
         joined = "\n".join(pending)
-        if joined.strip() and where(joined).exists():
-            out.append((where(joined), True))
+        file = where(joined)
+        if joined.strip() and file.exists():
+            out.append((file, True))
             pending = []
     out += [(where(name), False) for name in pending if name.strip()]
     return out

@@ -36,6 +36,8 @@ class FormPlaces:
     label_col: int = 1                                           # the 资金 block's row labels
 
     def column(self, row: int, key: str, table_col: int | None) -> int | None:
+        if key == "score" and self.score_cells.get(row):
+            return self.score_cells[row]
         if (row, key) in self.cells:
             return self.cells[(row, key)]
         if row == self.execution_row:
@@ -213,7 +215,6 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls: A
                 places.rate_cell = (r, total["rate"][2])
             places.cells[(r, "weight")] = total["weight"][2]
             if "score" in total:
-                places.cells[(r, "score")] = total["score"][2]
                 value, _, c = total["score"]
                 if not is_blank(value) and (r - 1, c - 1) not in grid.formula_cells:
                     typed[(r, "score")] = value
@@ -243,7 +244,6 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls: A
         if quantitative:
             out.append((row_no, {**base, "method": L.FORM_QUANTITATIVE_METHOD, "params": None,
                                  "actual": rec.get("actual")}))
-            places.cells[(row_no, "score")] = table.get("score", 0)
             if not is_blank(rec.get("score")) and row_no not in formula_scores:
                 typed[(row_no, "score")] = rec["score"]      # the evaluator's own figure (validation says so)
         else:
