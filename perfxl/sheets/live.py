@@ -54,15 +54,6 @@ class Plan:
         return self.cells[key] if key in self.cells else self.kept.get(key)
 
 
-def filled(grid, col: int, first: int, last: int | None = None) -> int:
-    """The cells with content in column ``col`` from row ``first`` to ``last`` (1-based; None: the sheet's
-    end), as COUNTIFS(…, "<>") counts them: what ``S.table_unchanged`` compares with."""
-    if grid is None:
-        return 0
-    end = grid.height if last is None else min(last, grid.height)
-    return sum(1 for r0 in range(first - 1, end) if grid.get(r0, col - 1) not in (None, ""))
-
-
 def helper_columns(ev, first_free: int, count: int = HELPERS) -> list[int]:
     """``count`` helper columns of the indicator sheet: those a previous run made (found by header),
     the rest from ``first_free`` on."""
@@ -328,7 +319,7 @@ class _Planner:
         inside the range: Excel widens a range only for rows inserted within it), as then."""
         ev, letter = self.ev, self.letter["code"]
         codes = Ref(f"{letter}{ev.table.header_row}:{letter}{MAX_ROW}", self.sheet)
-        return S.table_unchanged(codes, filled(ev.grids.get(self.sheet), self.cols["code"], ev.table.header_row))
+        return S.table_unchanged(codes, S.filled(ev.grids.get(self.sheet), self.cols["code"], ev.table.header_row))
 
     def na_guard(self, na_rows: set[int]) -> Expr | None:
         """The rows compiled as 不适用 still are, and the conversion method is still the one compiled;

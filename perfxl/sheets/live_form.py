@@ -16,7 +16,7 @@ from perfxl.rules.formula import read as R
 from perfxl.rules.formula import sheet as S
 from perfxl.rules.formula.expr import Expr, call
 from perfxl.rules.formula.row import MAX_HELPERS, NotCompilable, given_score, marker
-from perfxl.sheets.live import Plan, _Planner, filled
+from perfxl.sheets.live import Plan, _Planner
 
 #: hidden helper columns per row: state, score and 分值 as the roll-ups read them, then the rule's helpers
 FORM_HELPERS = 3 + MAX_HELPERS
@@ -69,7 +69,8 @@ class _FormPlanner(_Planner):
         (names_col, names), (weights_col, weights) = column("name"), column("weight")
         numbers = sum(1 for r0 in range(first - 1, last) if isinstance(v := grid.get(r0, weights_col - 1), (int, float))
                       and not isinstance(v, bool))
-        return R.AND(S.table_unchanged(names, filled(grid, names_col, first, last)), call("COUNT", weights).eq(numbers))
+        same_names = S.table_unchanged(names, S.filled(grid, names_col, first, last))
+        return R.AND(same_names, call("COUNT", weights).eq(numbers))
 
     def weight_cell(self, row: int) -> str:
         return f"{col_letter(self.form.column(row, 'weight', self.ev.table.columns.get('weight')))}{row}"

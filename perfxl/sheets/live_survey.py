@@ -105,7 +105,6 @@ def _tally_set(ev, qs) -> S.SurveySet:
     """A set whose questions are counted on 问卷汇总: each option's count is the sum of its cells in the
     rows of the set's questions (and 对象类别); compiled while every row's 题目 and 对象类别, the header and
     the counts are as the engine reads them, the marker otherwise."""
-    from perfxl.sheets.live import filled
     from perfxl.survey.headers import norm
     from perfxl.survey.stats import label_of
 
@@ -145,7 +144,7 @@ def _tally_set(ev, qs) -> S.SurveySet:
     # no row added, inserted or filled in anywhere: the columns from their header down (a range grows with
     # rows inserted within it)
     checks = [S.table_unchanged(Ref(f"{letter(c)}{lay.header_row}:{letter(c)}{MAX_ROW}", sheet),
-                                filled(grid, c, lay.header_row)) for c in (lay.question_col, lay.group_col) if c]
+                                S.filled(grid, c, lay.header_row)) for c in (lay.question_col, lay.group_col) if c]
     for r in picked:
         cells = [Ref(f"{letter(c)}{r}", sheet) for _, c in lay.option_cols]
         checks += [_count_ok(c) for c in cells]

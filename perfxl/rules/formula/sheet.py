@@ -76,6 +76,15 @@ def _safe_number(expr: Expr) -> Expr:
     return call("IFERROR", expr, UNSCORED)
 
 
+def filled(grid, col: int, first: int, last: int | None = None) -> int:
+    """The cells with content in column ``col`` from row ``first`` to ``last`` (1-based; None: the sheet's
+    end), as COUNTIFS(…, "<>") counts them: what ``table_unchanged`` compares with."""
+    if grid is None:
+        return 0
+    end = grid.height if last is None else min(last, grid.height)
+    return sum(1 for r0 in range(first - 1, end) if grid.get(r0, col - 1) not in (None, ""))
+
+
 def table_unchanged(codes: Ref, count: int) -> Expr:
     """A table still has the rows perfxl compiled: as many filled cells in ``codes`` (its 编号, 三级指标 or
     题目 column) as then (a row added, inserted or emptied changes what the engine scores)."""
