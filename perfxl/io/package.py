@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfxl.check.problems import UnusableInput, problem
-from perfxl.model.cells import col_index, col_letter
+from perfxl.model.cells import MAX_COL, col_index, col_letter
 
 #: refuse archives that would expand beyond this (zip bombs); a big real workbook is far smaller
 MAX_UNCOMPRESSED = 512 * 1024 * 1024
@@ -435,7 +435,7 @@ _ODS_COLS_REPEATED = re.compile(rb'number-columns-repeated="(\d+)"')
 def _too_large(path: Path, sheet: str, rows: int, cols: int, far: str | None = None, **where) -> None:
     """Refuse a sheet whose cell area (``rows`` × ``cols`` from A1, farthest cell ``far``) is past the limit."""
     if rows * cols > MAX_SHEET_CELLS:
-        far = far or f"{col_letter(min(max(cols, 1), 16384))}{rows}"
+        far = far or f"{col_letter(min(max(cols, 1), MAX_COL))}{rows}"
         raise UnusableInput([problem("sheet_too_large", file=str(path), sheet=sheet, path=path.name, far=far,
                                      rows=f"{rows:,}", cols=f"{cols:,}", limit=f"{MAX_SHEET_CELLS:,}", **where)])
 

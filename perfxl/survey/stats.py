@@ -142,8 +142,11 @@ def answer_label(v: Any) -> str | None:
     """``label_of`` an answer, an option's fill-in left out ("一般〖场地偏远〗" is 一般): the one
     normalisation of answers, for the import's classification and the statistics."""
     lab = label_of(v)
-    if lab is None:
-        return None
+    return None if lab is None else _without_fill_in(lab)
+
+
+def _without_fill_in(lab: str) -> str:
+    """A label (``label_of``) without its fill-in."""
     m = _FILL_IN.search(lab)
     return lab[:m.start()] if m and m.start() else lab
 
@@ -194,10 +197,11 @@ def _codes(values: npt.ArrayLike, code_of: dict[str, int], *, answers: bool = Fa
     out = lookup[found]                     # found == -1 picks the last entry: -3, "look again"
     for i in np.flatnonzero(out == -3):
         lab = label_of(flat[i])
-        plain = answer_label(lab) if answers else lab
-        if lab is None or plain is None:
+        if lab is None:
             out[i] = -1
-        elif lab in code_of:
+            continue
+        plain = _without_fill_in(lab) if answers else lab
+        if lab in code_of:
             out[i] = code_of[lab]
         elif answers and lab in skipped_labels():
             out[i] = -1
