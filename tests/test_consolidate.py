@@ -6,6 +6,7 @@ Expected figures are computed here by hand from the inputs (4 completion-ratio i
 25 points, target ≥10次: an actual of a次 scores 2.5·a), never copied from perfxl's output."""
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import subprocess
@@ -334,6 +335,29 @@ def test_import_perfxl_stays_light_and_api_is_callable(tmp_path, collection):
                          cwd=tmp_path, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == [str(FOUND), str(INCLUDED), str(FOUND - INCLUDED)]
+
+
+@pytest.mark.parametrize("how", ["script", "stdin", "spawn", "dask"])
+def test_a_script_without_a_main_guard_consolidates_with_workers(tmp_path, collection, cons, how):
+    """The README's ``perfxl.consolidate("收回/")`` written into a script as users write it, without
+    ``if __name__ == "__main__":`` (or piped to python): workers that ran the script again each failed
+    to start a pool of their own — every file lost, a traceback per worker."""
+    if how == "dask":
+        pytest.importorskip("distributed")
+    kw = "scheduler='local', jobs=2" if how == "dask" else "jobs=2"
+    script = (f"import perfxl\nc = perfxl.consolidate({str(collection)!r}, {kw})\n"
+              "print(c.found, c.included, c.not_included, round(float(c.summary['total'].sum()), 2))\n")
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    if how == "spawn":                             # a TMPDIR too long for the forkserver's socket: spawn
+        env["TMPDIR"] = str(tmp_path / ("很长的临时文件夹名" * 6))
+        Path(env["TMPDIR"]).mkdir()
+    (tmp_path / "汇总脚本.py").write_text(script, encoding="utf-8")
+    cmd = [sys_executable(), "-"] if how == "stdin" else [sys_executable(), "汇总脚本.py"]
+    out = subprocess.run(cmd, input=script if how == "stdin" else None, capture_output=True, text=True,
+                         cwd=tmp_path, env=env, timeout=300)
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+    total = round(float(cons.summary["total"].sum()), 2)
+    assert out.stdout.split() == [str(FOUND), str(INCLUDED), str(FOUND - INCLUDED), str(total)]
 
 
 def sys_executable() -> str:

@@ -26,8 +26,10 @@ Every file found is accounted for: included + not included = found.
 from __future__ import annotations
 
 import gc
+import multiprocessing.context as _mpc
 import os
 import statistics
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -211,7 +213,8 @@ _PRELOAD = ["perfxl.batch.consolidate", "perfxl.score.pipeline", "perfxl.score.e
 
 def _mp_context():
     """forkserver where there is one: workers fork from a server that has the libraries loaded
-    (cheap starts, and safe while the main process runs a progress thread); else spawn."""
+    (cheap starts, and safe while the main process runs a progress thread); else spawn. Either way
+    the workers start without running the caller's main script (``_without_main``)."""
     import multiprocessing as mp
     import tempfile
 
@@ -219,10 +222,52 @@ def _mp_context():
     # would make it fail): spawn then
     room = len(os.fsencode(tempfile.gettempdir())) + len("/pymp-xxxxxxxx/listener-xxxxxxxx") < 100
     if "forkserver" in mp.get_all_start_methods() and room:
-        ctx = mp.get_context("forkserver")
+        ctx = _without_main(mp.get_context("forkserver"))
         ctx.set_forkserver_preload(_PRELOAD)
         return ctx
-    return mp.get_context("spawn")
+    return _without_main(mp.get_context("spawn"))
+
+
+def _without_main(ctx):
+    """``ctx`` whose processes do not run the main script. A spawned or forkserver process first runs
+    the parent's main script (as ``__mp_main__``) so that what it defines can be unpickled; a worker
+    here runs perfxl's functions only. A user's script calling ``perfxl.consolidate`` without
+    ``if __name__ == "__main__":`` would run again in every worker (each failing to start a pool of its
+    own: every file lost), and a script read from standard input cannot be run again."""
+    worker = _ForkServerWorker if ctx.get_start_method() == "forkserver" else _SpawnWorker
+    return type(f"{type(ctx).__name__}WithoutMain", (type(ctx),), {"Process": worker})()
+
+
+class _main_hidden:
+    """The main module's file and spec hidden inside this block from ``multiprocessing.spawn``'s start
+    data of the processes started in it (see ``_without_main``)."""
+
+    def __enter__(self):
+        main = sys.modules["__main__"]
+        self.saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+        main.__dict__.pop("__file__", None)
+        main.__spec__ = None
+
+    def __exit__(self, *exc):
+        main = sys.modules["__main__"]
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(self.saved)
+        return False
+
+
+class _SpawnWorker(_mpc.SpawnProcess):
+    @staticmethod
+    def _Popen(process_obj):
+        with _main_hidden():
+            return _mpc.SpawnProcess._Popen(process_obj)
+
+
+if sys.platform != "win32":
+    class _ForkServerWorker(_mpc.ForkServerProcess):
+        @staticmethod
+        def _Popen(process_obj):
+            with _main_hidden():
+                return _mpc.ForkServerProcess._Popen(process_obj)
 
 
 def _batches(n: int, workers: int, cap: int) -> list[list[int]]:
@@ -394,7 +439,8 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
             import dask
 
             scratch = tempfile.mkdtemp(prefix="perfxl-dask-")
-            with dask.config.set({"temporary-directory": scratch}):
+            # (its workers started without the main script, as the pool's: ``_without_main``)
+            with dask.config.set({"temporary-directory": scratch}), _main_hidden():
                 cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                        dashboard_address=None, local_directory=scratch,
                                        silence_logs=logging.CRITICAL)
