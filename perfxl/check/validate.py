@@ -510,9 +510,14 @@ def in_form_terms(problems: list[Problem], ev: Evaluation,
     if form is None:
         return problems
     actual_col = ev.table.columns.get("actual")
+    # the 资金 block's deviation, at its 得分 too, already says the typed 得分 is the evaluator's (and what
+    # the rule gives): one warning at that cell, not two
+    funds_deviate = any(p.code == "note_required_deviation" and p.at is not None and p.at.row == form.execution_row
+                        for p in problems)
     out = []
     for p in problems:
-        if p.code == "score_typed" and p.at is not None and p.at.row in same:
+        if p.code == "score_typed" and p.at is not None and (
+                p.at.row in same or (funds_deviate and p.at.row == form.execution_row)):
             continue
         if p.sheet != form.sheet or p.at is None:
             out.append(p)
