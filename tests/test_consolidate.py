@@ -428,17 +428,23 @@ def test_summary_workbook_in_libreoffice(cons, tmp_path, soffice):
     assert pages >= len(wb.sheetnames)
 
 
-def test_ods_and_xls_are_read(tmp_path, soffice):
+def test_ods_xls_and_wps_et_are_read(tmp_path, soffice):
+    """A unit may send WPS's own 表格 format (.et, an .xls-like compound file): it was left out of the
+    folder walk without a word (``perfxl score`` of the same file read it)."""
     d = tmp_path / "formats"
     a = write(tmp_path / "src" / "乙单位.xlsx", rows([10, 9, 8, 7]), info("乙单位", "张三"))
     b = write(tmp_path / "src" / "丙单位.xlsx", rows([6, 6, 6, 6]), info("丙单位", "张三"))
+    e = write(tmp_path / "src" / "丁单位.xlsx", rows([5, 5, 5, 5]), info("丁单位", "张三"))
     soffice.convert(a, "ods", d)
     soffice.convert(b, "xls", d)
-    assert sorted(p.name for p in d.iterdir()) == ["丙单位.xls", "乙单位.ods"]
+    soffice.convert(e, "xls", tmp_path / "wps")
+    (tmp_path / "wps" / "丁单位.xls").rename(d / "丁单位.et")
+    assert sorted(p.name for p in d.iterdir()) == ["丁单位.et", "丙单位.xls", "乙单位.ods"]
     c = perfxl.consolidate(d, jobs=1)
-    assert (c.found, c.included) == (2, 2), c.rejected.to_dict("records")
+    assert (c.found, c.included) == (3, 3), c.rejected.to_dict("records")
     s = c.summary.set_index("unit")["total"].to_dict()
-    assert s == pytest.approx({"乙单位": r2(sum(scores([10, 9, 8, 7]))), "丙单位": r2(sum(scores([6, 6, 6, 6])))})
+    assert s == pytest.approx({"乙单位": r2(sum(scores([10, 9, 8, 7]))), "丙单位": r2(sum(scores([6, 6, 6, 6]))),
+                               "丁单位": r2(sum(scores([5, 5, 5, 5])))})
 
 
 def test_cli_nothing_included_still_accounts_for_every_file(cli, tmp_path):

@@ -25,7 +25,8 @@ MAX_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_RATIO = 200
 #: a workbook file itself larger than this is not read into memory
 MAX_FILE_BYTES = MAX_UNCOMPRESSED
-EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+#: the workbook files a folder is searched for (.et: WPS 表格's own format, read as the .xls it resembles)
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".et"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 ZIP_MAGIC = b"PK\x03\x04"
 
