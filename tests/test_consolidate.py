@@ -464,6 +464,35 @@ def test_cli_nothing_included_still_accounts_for_every_file(cli, tmp_path):
     assert bad.code == 2 and "--panel" in bad.text
 
 
+def test_archives_of_workbooks_are_accounted_for(cli, tmp_path):
+    """Units send their workbook as an e-mail attachment zipped (Windows' tools write Chinese names in
+    GBK, unflagged) or as .rar/.7z: such files were left out of the folder walk without a word (the
+    unit missing from 汇总) and ``perfxl score`` said "Cannot detect file format". Now each is found,
+    left out as 压缩包 naming the workbooks inside, and the advice is to unpack; a zip holding no
+    workbook is no submission."""
+    d = tmp_path / "收回"
+    write(d / "甲单位.xlsx", rows([10, 9, 8, 7]), info("甲单位", "张三"))
+    inner = write(tmp_path / "乙单位.xlsx", rows([6, 6, 6, 6]), info("乙单位", "张三")).read_bytes()
+    with zipfile.ZipFile(d / "乙单位.zip", "w") as z:
+        z.writestr("ABCDEF.xlsx", inner)                     # renamed below, as a Chinese Windows zip names it
+    gbk = "乙单位".encode("gbk")
+    assert len(gbk) == 6
+    (d / "乙单位.zip").write_bytes((d / "乙单位.zip").read_bytes().replace(b"ABCDEF", gbk))
+    with zipfile.ZipFile(d / "照片.zip", "w") as z:
+        z.writestr("现场.jpg", b"\xff\xd8")
+    (d / "丙单位.rar").write_bytes(b"Rar!\x1a\x07\x01\x00" + b"\x00" * 64)
+    (d / "丁单位.7z").write_bytes(b"7z\xbc\xaf\x27\x1c" + b"\x00" * 64)
+    run = cli("consolidate", d, "-o", tmp_path / "汇总.xlsx", "--json")
+    data = run.json()
+    assert run.code == 1 and (data["found"], data["included"]) == (4, 1), run.text
+    why = {Path(r["file"]).name: r for r in data["rejected"]}
+    assert sorted(why) == ["丁单位.7z", "丙单位.rar", "乙单位.zip"]
+    assert all(r["category"] == L.CONS_CATEGORIES["archive"] and "压缩包" in r["reason"] for r in why.values())
+    assert "乙单位.xlsx" in why["乙单位.zip"]["reason"]
+    one = cli("score", d / "乙单位.zip")
+    assert one.code == 2 and "压缩包" in one.text and "解压" in one.text and "Traceback" not in one.text
+
+
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork to inject a crashing worker")
 def test_a_worker_that_dies_is_blamed_on_its_own_file_only(collection, monkeypatch):
     import multiprocessing

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from perfxl.check.problems import Problem, UnusableInput, problem
-from perfxl.io.package import EXCEL_SUFFIXES
+from perfxl.io.package import ARCHIVE_SUFFIXES, EXCEL_SUFFIXES
 from perfxl.model import layout as L
 from perfxl.model.records import json_rate as _rate
 from perfxl.model.values import fmt_num, is_blank, parse_year, round2
@@ -63,8 +63,9 @@ def _same_file_key(p: Path) -> str:
 
 def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.PathLike] = (),
              skipped: list[Problem] | None = None) -> list[Path]:
-    """Files to consolidate: named files as given, folders walked recursively for Excel files
-    (sorted, symlinked folders not followed). Each file once; ``exclude`` (e.g. the output) left out.
+    """Files to consolidate: named files as given, folders walked recursively for Excel files and
+    archives that may hold some (``_may_hold_workbooks``; sorted, symlinked folders not followed).
+    Each file once; ``exclude`` (e.g. the output) left out.
     perfxl's own backups (*.bak-*), Office lock files (~$*) and what macOS adds when it zips (._*,
     __MACOSX/) are no submissions: they are left out and, with ``skipped``, listed there (an info
     problem each). A path that does not exist (a typo)
@@ -99,9 +100,24 @@ def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.Path
         for root, dirs, files in os.walk(p):
             dirs.sort()
             for name in sorted(files):
-                if Path(name).suffix.lower() in EXCEL_SUFFIXES:
+                suffix = Path(name).suffix.lower()
+                if suffix in EXCEL_SUFFIXES or (suffix in ARCHIVE_SUFFIXES and _may_hold_workbooks(Path(root) / name)):
                     add(Path(root) / name)
     return out
+
+
+def _may_hold_workbooks(path: Path) -> bool:
+    """An archive in a folder of submissions is one (found, and left out with advice to unpack it) unless
+    it is a zip holding no workbook (one that cannot be looked into may hold some)."""
+    import zipfile
+
+    from perfxl.io.package import workbooks_inside
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return bool(workbooks_inside(zf))
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        return True
 
 
 def is_submission(target: Path, paths: Iterable[str | os.PathLike], password: str | None = None) -> bool:
@@ -726,7 +742,8 @@ class _Builder:
                 if more:
                     first = replace(first, message=f"{first.message}（另有 {more} 个问题）")
                 category = {"consolidate_lock_file": "lock", "consolidate_internal": "internal",
-                            "consolidate_worker_lost": "internal"}.get(first.code, "unreadable")
+                            "consolidate_worker_lost": "internal",
+                            "file_archive": "archive"}.get(first.code, "unreadable")
                 self.reject(rec, category, replace(first, file=rec.file))
                 continue
             first = rec.errors[0] if rec.errors else None

@@ -55,6 +55,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "file_not_excel": (ERROR, "“{path}”不是 Excel 工作簿（{detail}）",
                        "请用 Excel 或 WPS 另存为 .xlsx 后再试"),
     "file_unreadable": (ERROR, "无法读取“{path}”：{detail}", "在 Excel 中打开并另存为 .xlsx；文件若已损坏请找回原件"),
+    "file_archive": (ERROR, "“{path}”是压缩包（{kind}），不是工作簿{inside}",
+                     "先解压，再对解压出的工作簿（汇总时：解压到收回文件夹中）运行 perfxl；解压后可删除压缩包"),
     "file_encrypted": (ERROR, "“{path}”设置了打开密码，无法读取",
                        "用 --password 提供密码，或在 Excel 中取消密码后另存"),
     "file_too_large": (ERROR, "“{path}”解压后过大（{detail}），已拒绝读取以免耗尽内存",

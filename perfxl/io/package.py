@@ -15,7 +15,7 @@ import stat
 import struct
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from perfxl.check.problems import UnusableInput, problem
 from perfxl.model.cells import MAX_COL, col_index, col_letter
@@ -29,6 +29,9 @@ MAX_FILE_BYTES = MAX_UNCOMPRESSED
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".et"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 ZIP_MAGIC = b"PK\x03\x04"
+#: archives a workbook may come in (a unit's e-mail attachment): found by a folder walk, refused with advice
+ARCHIVE_MAGIC = {b"Rar!\x1a\x07": "RAR", b"7z\xbc\xaf\x27\x1c": "7z"}
+ARCHIVE_SUFFIXES = {".zip", ".rar", ".7z"}
 
 
 @dataclass
@@ -56,6 +59,9 @@ class Package:
         if data.startswith(ZIP_MAGIC):
             zf = check_package(data, path, full=full)
         elif not data.startswith(OLE_MAGIC):
+            archive = next((k for magic, k in ARCHIVE_MAGIC.items() if data.startswith(magic)), None)
+            if archive:
+                raise refuse("file_archive", path, kind=archive, inside="")
             kind = "空文件" if not data else "文件内容不是 xlsx/xlsm/xls/ods 格式"
             raise refuse("file_not_excel", path, detail=kind)
         else:
@@ -201,6 +207,10 @@ def check_package(data: bytes, path: Path, *, full: bool = True) -> zipfile.ZipF
         raise refuse("file_too_large", path, detail=f"压缩包中的条目超过 {MAX_MEMBERS:,} 个")
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
+        if not {"[Content_Types].xml", "mimetype", "content.xml"} & zf.NameToInfo.keys():   # no workbook's parts
+            books = workbooks_inside(zf)
+            raise refuse("file_archive", path, kind="zip", inside="：其中有 " + "、".join(books[:5]) + (
+                f" 等 {len(books)} 个工作簿" if len(books) > 5 else "") if books else "")
         verify_members(zf, path, full=full)
         kind = zip_kind(zf)
         if kind == ".ods":
@@ -214,6 +224,30 @@ def check_package(data: bytes, path: Path, *, full: bool = True) -> zipfile.ZipF
     except (zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError, ValueError) as e:
         raise refuse("file_unreadable", path, detail=f"压缩包无法解开（{short_error(e)}）") from None
     return zf
+
+
+def workbooks_inside(zf: zipfile.ZipFile) -> list[str]:
+    """The names of the workbooks a zip archive holds (macOS's leftovers aside)."""
+    names = [PurePosixPath(_member_name(i)).name for i in zf.infolist()
+             if not i.is_dir() and "__MACOSX/" not in i.filename]
+    return [n for n in names if PurePosixPath(n).suffix.lower() in EXCEL_SUFFIXES and not n.startswith(("._", "~$"))]
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """A member's name as its maker wrote it: Windows' zip tools write Chinese names in GBK without
+    saying so, Info-ZIP UTF-8 (zipfile then decodes both as cp437)."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
+        return info.filename
+    for encoding in ("utf-8", "gbk"):        # Info-ZIP writes UTF-8 without the flag too
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    return info.filename
 
 
 def zip_kind(zf: zipfile.ZipFile) -> str | None:

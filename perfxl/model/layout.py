@@ -546,7 +546,7 @@ PANEL_OUTLIER_SHARE = 0.2
 #: why a file was not included (类别 column of 未纳入文件)
 CONS_CATEGORIES = {
     "unreadable": "无法读取", "no_total": "总分无法计算", "strict": "有校验错误", "info": "基本信息不全",
-    "duplicate": "重复提交", "system": "指标体系不同", "lock": "锁文件", "internal": "内部错误",
+    "duplicate": "重复提交", "system": "指标体系不同", "lock": "锁文件", "internal": "内部错误", "archive": "压缩包",
 }
 
 #: every unit is charted: this many units per chart (one chart per printed page), in rank order
