@@ -207,7 +207,9 @@ def check_package(data: bytes, path: Path, *, full: bool = True) -> zipfile.ZipF
         raise refuse("file_too_large", path, detail=f"压缩包中的条目超过 {MAX_MEMBERS:,} 个")
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-        if not {"[Content_Types].xml", "mimetype", "content.xml"} & zf.NameToInfo.keys():   # no workbook's parts
+        names = zf.NameToInfo.keys()
+        if not {"[Content_Types].xml", "mimetype", "content.xml"} & names and not any(
+                n.startswith("xl/") for n in names):                        # none of a workbook's parts
             books = workbooks_inside(zf)
             raise refuse("file_archive", path, kind="zip", inside="：其中有 " + "、".join(books[:5]) + (
                 f" 等 {len(books)} 个工作簿" if len(books) > 5 else "") if books else "")
