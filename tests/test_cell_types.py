@@ -131,3 +131,17 @@ def test_a_formula_in_the_score_column_is_computed_not_typed(tmp_path):
     rows[0]["score"], rows[0]["note"] = Cell(45.0), "单位自评"
     rec, problems = scored(evaluation(tmp_path / "typed.xlsx", rows))
     assert rec.indicators[0].score == 45.0 and [(p.code, p.cell) for p in problems] == [("score_typed", "N2")]
+
+
+def test_cells_written_without_references_are_read_where_they_stand(tmp_path):
+    # the spec lets a program leave out r="A1" (each cell follows the one before it): the percent format,
+    # the formula in 得分 and the error value were lost, so 0.9 was "≥0.9", the formula's result a typed
+    # score and #DIV/0! an empty cell
+    rows = two(Cell(0.9, s=1), Cell(0.954, s=1))
+    rows[0]["score"] = Cell(45.0, f="M2")
+    rows[1]["actual"] = Cell("#DIV/0!", t="e")
+    rec, problems = scored(evaluation(tmp_path / "norefs.xlsx", rows, xfs=[0, 9], refs=False))
+    first = rec.indicators[0]
+    assert (first.target, first.actual, first.score) == ("≥90%", "95.40%", 50.0)
+    assert [(p.code, p.cell, p.message) for p in problems] == [("cell_error_value", "J3", "实际值是错误值 #DIV/0!")]
+

@@ -205,7 +205,6 @@ def _grid(name: str, data: list[list[Any]], marks) -> SheetGrid:
 
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
-_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _TYPE_E = re.compile(rb'\bt="e"')
 _TYPE_STR = re.compile(rb'\bt="str"')
@@ -291,12 +290,7 @@ def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int
     """Error values and formulas without a cached value (marks); constant formulas (their text);
     every cell with a formula."""
     marks, constants, formula_cells = {}, {}, set()
-    for m in _CELL.finditer(data):
-        attrs, inner = m.group(1), m.group(2) or b""
-        ref = _REF.search(attrs)
-        if not ref:
-            continue
-        pos = (int(ref.group(2)) - 1, col_index(ref.group(1).decode()))
+    for pos, attrs, inner in _cells(data):
         v = _V.search(inner)
         if _TYPE_E.search(attrs) and v:
             marks[pos] = CellMark("error", v.group(1).decode("utf-8", "replace"))
@@ -307,6 +301,28 @@ def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int
             cached = v is not None and (v.group(1) != b"" or bool(_TYPE_STR.search(attrs)))
             note_formula(pos, formula, cached, marks, constants, formula_cells)
     return marks, constants, formula_cells
+
+
+_ROW_OR_CELL = re.compile(rb"<row\b([^>]*?)/?>|<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+
+
+def _cells(data: bytes):
+    """(0-based (row, column), attributes, content) of every cell of a sheet part. A cell without
+    r="" is the one after the cell before it, a row without r="" the one after the row before it
+    (the spec allows both; some programs write no references at all)."""
+    row = col = -1
+    for m in _ROW_OR_CELL.finditer(data):
+        attrs = m.group(2)
+        if attrs is None:                       # a row
+            r = _ROW_R.search(m.group(1))
+            row, col = (int(r.group(1)) - 1 if r else row + 1), -1
+            continue
+        ref = _REF.search(attrs)
+        if ref:
+            row, col = int(ref.group(2)) - 1, col_index(ref.group(1).decode())
+        else:
+            col += 1
+        yield (row, col), attrs, m.group(3) or b""
 
 
 def note_formula(pos: tuple[int, int], formula: str, cached: bool, marks: dict[tuple[int, int], CellMark],
@@ -416,11 +432,10 @@ def _percent_cells(data: bytes, styles: dict[int, str]) -> dict[tuple[int, int],
         return {}
     out = {}
     if odd_cells(data):
-        for m in _CELL.finditer(data):
-            attrs = m.group(1)
-            ref, st = _REF.search(attrs), _S.search(attrs)
-            if ref and st and int(st.group(1)) in styles:
-                out[(int(ref.group(2)) - 1, col_index(ref.group(1).decode()))] = styles[int(st.group(1))]
+        for pos, attrs, _ in _cells(data):
+            st = _S.search(attrs)
+            if st and int(st.group(1)) in styles:
+                out[pos] = styles[int(st.group(1))]
         return out
     ids = b"|".join(str(i).encode() for i in used)
     cells = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*? s="(' + ids + rb')"[ />]')
