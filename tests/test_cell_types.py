@@ -145,3 +145,13 @@ def test_cells_written_without_references_are_read_where_they_stand(tmp_path):
     assert (first.target, first.actual, first.score) == ("≥90%", "95.40%", 50.0)
     assert [(p.code, p.cell, p.message) for p in problems] == [("cell_error_value", "J3", "实际值是错误值 #DIV/0!")]
 
+
+def test_equals_100_percent_filled_down_is_read_as_typed_in_every_cell(tmp_path):
+    # "=100%" typed once and filled down: Excel keeps the formula in the first cell only, the others
+    # refer to it (<f t="shared" si="0"/>); they were read as the number 1 ("≥1")
+    second = dict(code=2, name="指标二", weight=50, target=Cell(1, f="", f_attrs=' t="shared" si="0"'), actual="90%",
+                  **RATIO)
+    rows = two(Cell(1, f="100%", f_attrs=' t="shared" ref="I2:I3" si="0"'), "98%", second)
+    rec, problems = scored(evaluation(tmp_path / "filled.xlsx", rows))
+    assert [(i.target, i.score) for i in rec.indicators] == [("=100%", 49.0), ("=100%", 45.0)]
+    assert problems == ()

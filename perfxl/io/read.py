@@ -288,8 +288,11 @@ def _scan_sheets(package: Package, sheets: list[str], formats: set[str]) -> dict
 
 def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int, int], str], set]:
     """Error values and formulas without a cached value (marks); constant formulas (their text);
-    every cell with a formula."""
+    every cell with a formula. A shared formula's other cells (``<f t="shared" si="0"/>``: "=100%" typed
+    once and filled down in Excel) have the text of the cell that holds it: a constant's is the same."""
     marks, constants, formula_cells = {}, {}, set()
+    shared: dict[bytes, str] = {}
+    followers: list[tuple[tuple[int, int], bytes, bool]] = []
     for pos, attrs, inner in _cells(data):
         v = _V.search(inner)
         if _TYPE_E.search(attrs) and v:
@@ -299,11 +302,21 @@ def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int
             formula = (f.group(1) or b"").decode("utf-8", "replace") if f else ""
             # (a formula whose result is empty text is recorded as t="str" and an empty value)
             cached = v is not None and (v.group(1) != b"" or bool(_TYPE_STR.search(attrs)))
+            si = _SI.search(f.group(0)) if f and b'"shared"' in f.group(0) else None
+            if si and formula:
+                shared[si.group(1)] = formula
+            elif si:
+                followers.append((pos, si.group(1), cached))
+                continue
             note_formula(pos, formula, cached, marks, constants, formula_cells)
+    for pos, index, cached in followers:
+        text = shared.get(index, "")
+        note_formula(pos, text if _CONSTANT.fullmatch(text) else "", cached, marks, constants, formula_cells)
     return marks, constants, formula_cells
 
 
 _ROW_OR_CELL = re.compile(rb"<row\b([^>]*?)/?>|<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_SI = re.compile(rb'\bsi="(\d+)"')
 
 
 def _cells(data: bytes):
