@@ -27,6 +27,8 @@ MAX_RATIO = 200
 MAX_FILE_BYTES = MAX_UNCOMPRESSED
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+#: the relationship type of a strict package's workbook part (transitional: schemas.openxmlformats.org)
+STRICT_OFFICE = b"http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -80,6 +82,14 @@ class Package:
             return zipped
         return named if named in (".xlsx", ".xlsm") else ".xlsm" if "xl/vbaProject.bin" in self.zip.NameToInfo \
             else ".xlsx"
+
+    @property
+    def strict(self) -> bool:
+        """An .xlsx saved as Excel's “Strict Open XML 电子表格”: its parts use the ISO namespaces, which
+        calamine reads but perfxl's package editor does not write."""
+        if not self.is_zip or "_rels/.rels" not in self.zip.NameToInfo:
+            return False
+        return STRICT_OFFICE in bytes(read_member(self.zip, "_rels/.rels"))
 
     @property
     def is_zip(self) -> bool:

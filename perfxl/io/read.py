@@ -203,8 +203,11 @@ def _grid(name: str, data: list[list[Any]], marks) -> SheetGrid:
 
 # --- XML scan for error values and uncalculated formulas -------------------------
 
-_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+#: the spreadsheet and relationship namespaces: transitional (what Excel and WPS save by default) and
+#: strict (Excel's 另存为 “Strict Open XML 电子表格”)
+_MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
+_R_NS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+         "http://purl.oclc.org/ooxml/officeDocument/relationships")
 _REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _TYPE_E = re.compile(rb'\bt="e"')
 _TYPE_STR = re.compile(rb'\bt="str"')
@@ -229,8 +232,9 @@ def _sheet_parts_of(workbook: bytes, rels_xml: bytes) -> tuple[tuple[str, str], 
     rels = ElementTree.fromstring(rels_xml)
     targets = {r.get("Id"): r.get("Target") for r in rels}
     out = {}
-    for s in wb.iterfind("m:sheets/m:sheet", _NS):
-        target = targets.get(s.get(f"{{{_NS['r']}}}id"), "")
+    ns = next((n for n in _MAIN_NS if wb.tag == f"{{{n}}}workbook"), _MAIN_NS[0])
+    for s in wb.iterfind(f"{{{ns}}}sheets/{{{ns}}}sheet"):
+        target = targets.get(s.get(f"{{{_R_NS[0]}}}id") or s.get(f"{{{_R_NS[1]}}}id"), "")
         target = target.lstrip("/")
         out[s.get("name")] = posixpath.normpath(target if target.startswith("xl/") else "xl/" + target)
     return tuple(out.items())
