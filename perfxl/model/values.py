@@ -33,7 +33,7 @@ _CIRCLED.update({chr(0x24F5 + i): i + 1 for i in range(10)})   # ⓵..⓾
 
 
 def clean(text: object) -> str:
-    """NFKC, unify minus signs and comparators, drop thousands separators and spaces.
+    """NFKC, unify minus signs and comparators, drop thousands separators, spaces and a leading quote prefix (').
 
     Circled numbers (①, which NFKC would turn into a bare 1) become ``#1#``.
     """
@@ -58,7 +58,9 @@ def _clean_text(text: str) -> str:
     s = s.replace("\u2212", "-").replace("—", "-").replace("\u2013", "-")
     s = s.replace("≧", "≥").replace("≦", "≤").replace(">=", "≥").replace("<=", "≤")
     s = _THOUSANDS.sub("", s)
-    return re.sub(r"\s+", "", s)
+    s = re.sub(r"\s+", "", s)
+    # a quote prefix kept as text: Calc keeps the ' typed before =100% or 62家 in a text-formatted cell
+    return s[1:] if s.startswith("'") else s
 
 
 _clean_memo = lru_cache(maxsize=16384)(_clean_text)
