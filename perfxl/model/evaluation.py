@@ -301,11 +301,13 @@ def _read_basic(book: RawBook, ev: Evaluation) -> None:
     ev.basic_sheet = sheet
     lookup = L.basic_lookup()
     zero_label, base_label = L.normalize(L.ZERO_OVER_ZERO_LABEL), L.normalize(L.BUDGET_BASE_LABEL)
-    for r0, row in enumerate(book.sheets[sheet].rows):
+    grid = book.sheets[sheet]
+    for r0, row in enumerate(grid.rows):
         label = row[0] if row else None
         if not isinstance(label, str):
             continue
-        value = row[1] if len(row) > 1 else None
+        # an error value or a formula saved without its result: the mark, which validation reports as such
+        value = grid.marks.get((r0, 1)) or (row[1] if len(row) > 1 else None)
         if isinstance(value, str):
             value = value.strip() or None
         norm = L.normalize(label)
