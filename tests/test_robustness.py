@@ -26,6 +26,7 @@ from openpyxl import load_workbook
 S = "指标评分"
 SHEET_PART = "xl/worksheets/sheet4.xml"          # 指标评分 in the standard template
 BASIC_PART = "xl/worksheets/sheet3.xml"          # 基础数据
+INFO_PART = "xl/worksheets/sheet2.xml"           # 基本信息
 PASSWORD = "评价2024"
 
 
@@ -184,6 +185,10 @@ def build_corpus(d: Path) -> dict[str, Path]:
     repack(good, p, {BASIC_PART: lambda data: replace_cell("B3", cell_xml("B3", "<f>B2/0</f><v>#DIV/0!</v>", "e"))(
         replace_cell("B4", cell_xml("B4", "<f>SUM(B5:B6)</f>"))(data))})
     out["basic_error_values"] = p
+    p = d / "基本信息错误值.xlsx"          # before: nothing said; the year and the unit were silently left out
+    repack(good, p, {INFO_PART: lambda data: replace_cell("B4", cell_xml("B4", "<f>YEAR(B9)</f><v>#VALUE!</v>", "e"))(
+        replace_cell("B2", cell_xml("B2", "<f>单位!A1</f>", "str"))(data))})
+    out["info_error_values"] = p
 
     def dates(wb):
         ws = wb[S]
@@ -264,6 +269,14 @@ def test_error_values_and_uncalculated_formulas_in_basic_data_are_named(corpus, 
     assert errors == {"基础数据!B3": "调整后预算数是错误值 #DIV/0!",
                       "基础数据!B4": "决算支出数是公式 =SUM(B5:B6)，但文件中没有它的计算结果"
                                      "（保存文件的程序没有计算公式）"}
+
+
+def test_error_values_and_uncalculated_formulas_in_basic_information_are_named(corpus, cli):
+    run = cli("validate", corpus["info_error_values"], "--json")
+    assert run.code == 1, run.text
+    errors = {f"{p['sheet']}!{p['cell']}": p["message"] for p in run.json()["problems"] if p["severity"] == "error"}
+    assert errors == {"基本信息!B4": "评价年度是错误值 #VALUE!",
+                      "基本信息!B2": "单位名称是公式 =单位!A1，但文件中没有它的计算结果（保存文件的程序没有计算公式）"}
 
 
 def test_error_value_ref_and_date_in_actual(corpus, cli):

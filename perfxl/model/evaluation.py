@@ -41,6 +41,8 @@ class Evaluation:
     info: dict[str, Any] = field(default_factory=dict)
     info_cells: dict[str, str] = field(default_factory=dict)
     info_sheet: str | None = None
+    #: 基本信息 cells holding an error value or a formula saved without its result (their info is None)
+    info_marks: dict[str, CellMark] = field(default_factory=dict)
     grade_rows: list[tuple[Any, Any, int]] = field(default_factory=list)   # (label, min, Excel row)
     basic_sheet: str | None = None
     basic_raw: dict[str, Any] = field(default_factory=dict)                # 基础数据 key -> cell value
@@ -288,6 +290,8 @@ def _read_info(book: RawBook, ev: Evaluation) -> None:
         key = lookup.get(norm)
         if key and key not in ev.info:
             value = row[1] if len(row) > 1 else None
+            if (mark := grid.marks.get((r0, 1))) is not None:
+                ev.info_marks[key] = mark
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             ev.info[key] = value.strip() or None if isinstance(value, str) else value
