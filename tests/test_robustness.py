@@ -279,6 +279,17 @@ def test_error_values_and_uncalculated_formulas_in_basic_information_are_named(c
                       "基本信息!B2": "单位名称是公式 =单位!A1，但文件中没有它的计算结果（保存文件的程序没有计算公式）"}
 
 
+def test_a_blank_unit_or_year_is_named(cli, tmp_path):
+    # the warning was in the catalogue but never given: pandera skipped the blank cells it was meant for
+    def blank(wb):
+        wb["基本信息"]["B2"] = wb["基本信息"]["B4"] = None
+    run = cli("validate", standard(tmp_path / "未填写.xlsx", blank), "--json")
+    assert run.code == 0, run.text
+    assert [(p["severity"], p["sheet"], p["cell"], p["message"]) for p in run.json()["problems"]] == [
+        ("warning", "基本信息", "B2", "基本信息“单位名称”未填写"),
+        ("warning", "基本信息", "B4", "基本信息“评价年度”未填写")]
+
+
 def test_error_value_ref_and_date_in_actual(corpus, cli):
     run = cli("validate", corpus["error_values"], "--json")
     at = {f"{p['sheet']}!{p['cell']}": p for p in run.json()["problems"]}
