@@ -25,7 +25,8 @@ MAX_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_RATIO = 200
 #: a workbook file itself larger than this is not read into memory
 MAX_FILE_BYTES = MAX_UNCOMPRESSED
-EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+#: the workbooks a folder is searched for; .et is WPS 表格's own format (an .xls inside: read by content)
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".et"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 #: the relationship type of a strict package's workbook part (transitional: schemas.openxmlformats.org)
 STRICT_OFFICE = b"http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
