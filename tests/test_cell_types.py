@@ -26,7 +26,7 @@ def scored(path):
 @pytest.mark.parametrize("code, kind", [
     ("0%", SCALED), ("0.00%", SCALED), ("0.0%_ ", SCALED), ("#,##0.00%", SCALED), ("0.00%;[Red]-0.00%", SCALED),
     ("[$-804]0.0%", SCALED), ('"完成"0%', SCALED), ('0"%"', LITERAL), ("0\\%", LITERAL), ("0.00;[Red]-0.00%", None),
-    ("yyyy-mm-dd", None), ("General", None), ("@", None), ('"%"@', LITERAL)])
+    ("yyyy-mm-dd", None), ("General", None), ("@", None), ('"%"@', LITERAL), ('0"％"', LITERAL), ("0.0\\％", LITERAL)])
 def test_percent_kind_of_number_format_codes(code, kind):
     assert percent_kind(code) == kind
 
@@ -58,6 +58,15 @@ def test_wps_custom_percent_formats(tmp_path, code):
 def test_a_quoted_percent_sign_shows_the_number_itself_as_the_percentage(tmp_path):
     # 0"%" shows 90 as "90%": the person sees 90%, the cell holds 90
     path = evaluation(tmp_path / "wps.xlsx", two(Cell(90, s=1), Cell(81, s=1)), num_fmts={177: '0"%"'}, xfs=[0, 177])
+    rec, _ = scored(path)
+    assert (rec.indicators[0].target, rec.indicators[0].actual, rec.indicators[0].score) == ("≥90%", "81.00%", 45.0)
+
+
+def test_a_quoted_full_width_percent_sign_is_read_as_the_percentage_shown(tmp_path):
+    # 0"％" typed with a Chinese input method shows 90 as "90％": it was read as the bare number 90, and the
+    # actual 0.81 shown as 81% then scored against "≥90" as 0.81 of 90 (0.45 points, no word said)
+    path = evaluation(tmp_path / "wps.xlsx", two(Cell(90, s=1), Cell(0.81, s=2)), num_fmts={177: '0"％"'},
+                      xfs=[0, 177, 9])
     rec, _ = scored(path)
     assert (rec.indicators[0].target, rec.indicators[0].actual, rec.indicators[0].score) == ("≥90%", "81.00%", 45.0)
 

@@ -376,18 +376,18 @@ def constant_value(text: str, kind: str | None = None) -> float:
 
 def percent_kind(code: str) -> str | None:
     """SCALED when a number format code multiplies by 100 and shows "%" (0.0%, 0.00%;[Red]-0.00%),
-    LITERAL when its "%" is only quoted or escaped text (0"%", 0\\%), None otherwise. Only the first
-    section (positive numbers) counts; colours, conditions and locale tags ([$-804]) are skipped."""
+    LITERAL when its "%" (or a full-width "％") is only quoted or escaped text (0"%", 0\\%, 0"％"), None otherwise.
+    Only the first section (positive numbers) counts; colours, conditions and locale tags ([$-804]) are skipped."""
     section, quoted, i = code.split(";")[0], False, 0
     literal = scaled = False
     while i < len(section):
         ch = section[i]
         if ch == '"':
             quoted = not quoted
-        elif quoted:
-            literal = literal or ch == "%"
+        elif quoted:                       # (a Chinese input method's full-width ％ too)
+            literal = literal or ch in "%％"
         elif ch == "\\" and i + 1 < len(section):
-            literal = literal or section[i + 1] == "%"
+            literal = literal or section[i + 1] in "%％"
             i += 1
         elif ch == "[":
             end = section.find("]", i)
