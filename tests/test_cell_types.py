@@ -114,11 +114,22 @@ def test_a_formula_without_a_value_that_is_not_a_constant_is_still_reported(tmp_
 
 @pytest.mark.parametrize("target, actual, expected", [
     (">=90%", "95%", 50.0), ("≥ 90 %", "81 %", 45.0), ("大于或等于90%", "90％", 50.0), ("达到90%以上", "０.９", 50.0),
-    ("≥1,000", "1,234.50", 50.0), ("≥1,000", "８００", 40.0), ("≥ 1 000 人", "900人", 45.0)])
+    ("≥1,000", "1,234.50", 50.0), ("≥1,000", "８００", 40.0), ("≥ 1 000 人", "900人", 45.0),
+    # pasted from a web page, WeChat or a PDF: a zero-width space, a byte order mark (were "“96%”不是数值")
+    ("≥90%\u200b", "96%\u200b", 50.0), ("\ufeff≥60家", "\u200b48家\u200d", 40.0)])
 def test_text_as_people_type_it(tmp_path, target, actual, expected):
     path = evaluation(tmp_path / "t.xlsx", two(Cell(target, shared=False), Cell(actual)))
     rec, problems = scored(path)
     assert rec.indicators[0].score == expected, problems
+
+
+def test_a_verdict_or_a_blank_pasted_with_an_invisible_character(tmp_path):
+    # "符合" pasted with a zero-width space was no verdict; a cell holding only one was not blank
+    rows = [dict(code=1, name="指标一", weight=50, level1="产出(100分)", level2="数量", method="达标得分",
+                 actual="符合\u200b", note="\u200b"),
+            dict(code=2, name="指标二", weight=50, target="≥1次", actual="1次", **RATIO)]
+    rec, problems = scored(evaluation(tmp_path / "pasted.xlsx", rows))
+    assert rec.indicators[0].score == 50.0 and rec.total == 100.0 and problems == ()
 
 
 def test_numbers_kept_as_text_in_number_columns(tmp_path):

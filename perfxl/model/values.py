@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from perfxl.model.text import is_blank
+from perfxl.model.text import is_blank, unspaced
 
 if TYPE_CHECKING:
     from datetime import date
@@ -33,7 +33,8 @@ _CIRCLED.update({chr(0x24F5 + i): i + 1 for i in range(10)})   # ⓵..⓾
 
 
 def clean(text: object) -> str:
-    """NFKC, unify minus signs and comparators, drop thousands separators, spaces and a leading quote prefix (').
+    """NFKC, unify minus signs and comparators, drop thousands separators, spaces (invisible characters too)
+    and a leading quote prefix (').
 
     Circled numbers (①, which NFKC would turn into a bare 1) become ``#1#``.
     """
@@ -58,7 +59,7 @@ def _clean_text(text: str) -> str:
     s = s.replace("\u2212", "-").replace("—", "-").replace("\u2013", "-")
     s = s.replace("≧", "≥").replace("≦", "≤").replace(">=", "≥").replace("<=", "≤")
     s = _THOUSANDS.sub("", s)
-    s = re.sub(r"\s+", "", s)
+    s = unspaced(s)
     # a quote prefix kept as text: Calc keeps the ' typed before =100% or 62家 in a text-formatted cell
     return s[1:] if s.startswith("'") else s
 
