@@ -132,6 +132,13 @@ def test_a_verdict_or_a_blank_pasted_with_an_invisible_character(tmp_path):
     assert rec.indicators[0].score == 50.0 and rec.total == 100.0 and problems == ()
 
 
+def test_a_logical_is_quoted_as_the_spreadsheet_shows_it(tmp_path):
+    rows = two("≥10次", "10次")
+    rows[0]["weight"] = Cell(1, t="b")                    # TRUE in 分值: was quoted as “True”
+    _, problems = scored(evaluation(tmp_path / "logical.xlsx", rows))
+    assert [(p.cell, p.message) for p in problems if p.severity == "error"] == [("E2", "分值“TRUE”不是数字")]
+
+
 def test_numbers_kept_as_text_in_number_columns(tmp_path):
     # a text-formatted 分值 "50" and 评价得分 "40.5"
     rows = two("≥10次", "10次")

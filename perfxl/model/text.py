@@ -52,6 +52,8 @@ def text_of(value: object) -> str:
     """A cell value as text: '' for blank, whole floats without '.0' (2.0 → '2'), stripped."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"   # a logical as Excel, WPS and Calc show it (not Python's True)
     if isinstance(value, float):
         if value != value:                    # NaN: a blank cell as pandas holds it
             return ""
