@@ -507,12 +507,14 @@ def test_a_year_typed_as_text_is_the_same_year(cli, tmp_path):
                         ("王五", f"{YEAR}.0", [2, 8, 6, 10])):
         write(d / f"甲单位_{ev}.xlsx", rows(a), info("甲单位", ev, year=year))
     write(d / "乙单位_张三.xlsx", rows([10, 10, 9, 10]), info("乙单位", "张三"))
-    for ev in ("李四", "王五"):
-        check = cli("validate", d / f"甲单位_{ev}.xlsx", "--json").json()
+    # “2023年度”, as official documents write it, was "不是年份" and a unit-year of its own
+    write(d / "乙单位_李四.xlsx", rows([10, 10, 9, 10]), info("乙单位", "李四", year=f"{YEAR}年度"))
+    for name in ("甲单位_李四", "甲单位_王五", "乙单位_李四"):
+        check = cli("validate", d / f"{name}.xlsx", "--json").json()
         assert not [p for p in check["problems"] if p["code"] == "info_year"], check
     run = cli("consolidate", d, "-o", tmp_path / "汇总.xlsx", "--json")
     assert run.code == 0, run.text
     units = run.json()["units"]
     assert [(u["unit"], u["year"], u["evaluators"], u["rank"]) for u in units] == [
-        ("乙单位", YEAR, 1, 1), ("甲单位", YEAR, 3, 2)]
+        ("乙单位", YEAR, 2, 1), ("甲单位", YEAR, 3, 2)]
     assert units[1]["total"] == expected_units()["甲单位"]["total"]

@@ -196,10 +196,10 @@ def parse_number(raw: object) -> float:
 
 
 def parse_year(raw: object) -> int | None:
-    """A 评价年度 as validation accepts it: 2023, 2023.0, '2023', '2023年', '２０２３'; None when it is
-    not a whole number (validation and consolidation read the year with this one function)."""
+    """A 评价年度 as validation accepts it: 2023, 2023.0, '2023', '2023年', '2023年度', '２０２３'; None when it
+    is not a whole number (validation and consolidation read the year with this one function)."""
     try:
-        y = parse_number(str(raw).replace("年", ""))
+        y = parse_number(re.sub("年度?", "", str(raw)))
     except ValueError:
         return None
     return int(y) if y.is_integer() else None
