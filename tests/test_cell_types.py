@@ -139,6 +139,17 @@ def test_a_logical_is_quoted_as_the_spreadsheet_shows_it(tmp_path):
     assert [(p.cell, p.message) for p in problems if p.severity == "error"] == [("E2", "分值“TRUE”不是数字")]
 
 
+@pytest.mark.parametrize("date1904, shown", [(False, "1900-01-03"), (True, "1904-01-04")])
+def test_a_number_in_a_date_format_is_told_as_typed_in_either_date_system(tmp_path, date1904, shown):
+    # 分值 3 in a cell formatted as a date: a workbook in the 1904 date system (Mac Excel) shows 1904-01-04,
+    # and the number typed was told as 1465 (counted from 1900)
+    rows = two("≥10次", "10次")
+    rows[0]["weight"] = Cell(3, s=1)
+    _, problems = scored(evaluation(tmp_path / "dated.xlsx", rows, xfs=[0, 14], date1904=date1904))
+    assert [(p.cell, p.message) for p in problems if p.severity == "error"] == [
+        ("E2", f"分值是日期“{shown}”，不是数字（该单元格被设成了日期格式，原来的数字是 3）")]
+
+
 def test_numbers_kept_as_text_in_number_columns(tmp_path):
     # a text-formatted 分值 "50" and 评价得分 "40.5"
     rows = two("≥10次", "10次")

@@ -74,10 +74,11 @@ def _sheet_xml(cells: dict[str, object], strings: list[str], refs: bool = True) 
 
 
 def write_xlsx(path: Path, sheets: dict[str, dict[str, object]], *, num_fmts: dict[int, str] | None = None,
-               xfs: list[int] | None = None, refs: bool = True) -> Path:
+               xfs: list[int] | None = None, refs: bool = True, date1904: bool = False) -> Path:
     """A minimal package: ``sheets`` {name: {ref: value or Cell}}; ``num_fmts`` custom formats {id: code};
     ``xfs`` the numFmtId of each cell style (index = the style a Cell's ``s`` names; 0 is General);
-    ``refs`` False: cells written without their r="A1" (columns A..Z only)."""
+    ``refs`` False: cells written without their r="A1" (columns A..Z only); ``date1904``: the 1904 date system
+    (Mac Excel)."""
     strings: list[str] = []
     parts = {f"xl/worksheets/sheet{i}.xml": _sheet_xml(cells, strings, refs)
              for i, cells in enumerate(sheets.values(), start=1)}
@@ -102,7 +103,8 @@ def write_xlsx(path: Path, sheets: dict[str, dict[str, object]], *, num_fmts: di
     names = list(sheets)
     workbook = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                 '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+                'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+                + ('<workbookPr date1904="1"/>' if date1904 else "") + '<sheets>'
                 + "".join(f'<sheet name="{escape(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, 1))
                 + "</sheets></workbook>")
     rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -143,7 +145,7 @@ def write_xlsx(path: Path, sheets: dict[str, dict[str, object]], *, num_fmts: di
 
 
 def evaluation(path: Path, rows: list[dict], *, num_fmts=None, xfs=None, info: dict | None = None,
-               refs: bool = True) -> Path:
+               refs: bool = True, date1904: bool = False) -> Path:
     """An evaluation workbook: 基本信息 (unit, year) and 指标评分 with ``rows`` (column key -> value or
     Cell), indicators on rows 2, 3 …"""
     sheet = {f"{chr(65 + i)}1": h for i, h in enumerate(HEADERS)}
@@ -154,4 +156,5 @@ def evaluation(path: Path, rows: list[dict], *, num_fmts=None, xfs=None, info: d
     basic = {"A1": L.INFO_HEADER[0], "B1": L.INFO_HEADER[1]}
     for r, (key, value) in enumerate(info.items(), start=2):
         basic[f"A{r}"], basic[f"B{r}"] = L.INFO_BY_KEY[key].label, value
-    return write_xlsx(path, {L.SHEET_INFO: basic, L.SHEET_INDICATORS: sheet}, num_fmts=num_fmts, xfs=xfs, refs=refs)
+    return write_xlsx(path, {L.SHEET_INFO: basic, L.SHEET_INDICATORS: sheet}, num_fmts=num_fmts, xfs=xfs, refs=refs,
+                      date1904=date1904)

@@ -13,6 +13,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,6 +123,7 @@ def read_book(source: "str | Path | Package", sheets=None, *, password: str | No
     if callable(formats):
         formats = formats(names)
     scans = _scan_sheets(package, wanted, set(wanted if formats is None else formats)) if package.is_zip else {}
+    date1904 = _date1904(package)
     out: dict[str, SheetGrid] = {}
     for name in wanted:
         try:
@@ -130,12 +132,43 @@ def read_book(source: "str | Path | Package", sheets=None, *, password: str | No
             raise refuse("file_unreadable", path, detail=f"工作表“{name}”：{short_error(e)}") from None
         scan = scans.get(name)
         grid = _grid(name, data, scan.marks if scan else {})
+        if date1904:
+            _mark_1904(grid)
         if scan:
             if scan.hidden_rows:
                 grid.hidden_rows = frozenset(scan.hidden_rows)
             _apply_formats(grid, scan)
         out[name] = grid
     return RawBook(path, names, out, package)
+
+
+_DATE1904 = re.compile(rb'<(?:\w+:)?workbookPr\b[^>]*?\bdate1904="(?:1|true)"')
+
+
+def _date1904(package: Package) -> bool:
+    """An .xlsx/.xlsm saved in the 1904 date system (Mac Excel; workbookPr date1904): its dates count
+    from 1904-01-01, and the number behind one (what a person typed) is 1462 days less than in 1900's."""
+    if not package.is_zip or "xl/workbook.xml" not in package.zip.NameToInfo:
+        return False
+    return bool(_DATE1904.search(bytes(read_member(package.zip, "xl/workbook.xml"))))
+
+
+class _Date1904(date):
+    date1904 = True
+
+
+class _DateTime1904(datetime):
+    date1904 = True
+
+
+def _mark_1904(grid: SheetGrid) -> None:
+    """The grid's dates marked as read from a 1904 workbook (``values.excel_serial`` counts from there)."""
+    for r, row in enumerate(grid.rows):
+        for c, v in enumerate(row):
+            if isinstance(v, datetime):
+                grid.put(r, c, _DateTime1904(v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond))
+            elif isinstance(v, date):
+                grid.put(r, c, _Date1904(v.year, v.month, v.day))
 
 
 def _apply_formats(grid: SheetGrid, scan: "_SheetScan") -> None:

@@ -365,20 +365,26 @@ def is_date(raw: object) -> bool:
 
 
 def excel_serial(raw: object) -> float | None:
-    """The number Excel stores behind a date/time value (1900 date system), as the user typed it."""
+    """The number Excel stores behind a date/time value, as the user typed it: in the 1900 date system, or
+    the 1904 one for a date read from such a workbook (the reader marks it ``date1904``)."""
     from datetime import date, datetime, time, timedelta
 
     if isinstance(raw, timedelta):
         return raw.total_seconds() / 86400
     if isinstance(raw, time):
         return (raw.hour * 3600 + raw.minute * 60 + raw.second + raw.microsecond / 1e6) / 86400
+    shift = _DAYS_1900_TO_1904 if getattr(raw, "date1904", False) else 0
     if isinstance(raw, datetime):
         day = raw.date()
         frac = (raw - datetime(day.year, day.month, day.day)).total_seconds() / 86400
-        return _day_serial(day) + frac
+        return _day_serial(day) + frac - shift
     if isinstance(raw, date):
-        return _day_serial(raw)
+        return _day_serial(raw) - shift
     return None
+
+
+#: serial 0 of the 1904 date system (Mac Excel; a workbook's workbookPr date1904) is serial 1462 of the 1900 one
+_DAYS_1900_TO_1904 = 1462
 
 
 def _day_serial(day: date) -> float:
