@@ -26,7 +26,7 @@ def scored(path):
 @pytest.mark.parametrize("code, kind", [
     ("0%", SCALED), ("0.00%", SCALED), ("0.0%_ ", SCALED), ("#,##0.00%", SCALED), ("0.00%;[Red]-0.00%", SCALED),
     ("[$-804]0.0%", SCALED), ('"完成"0%', SCALED), ('0"%"', LITERAL), ("0\\%", LITERAL), ("0.00;[Red]-0.00%", None),
-    ("yyyy-mm-dd", None), ("General", None), ("@", None), ('"%"@', LITERAL)])
+    ("yyyy-mm-dd", None), ("General", None), ("@", None), ('"%"@', LITERAL), ('0"％"', LITERAL), ("0.0\\％", LITERAL)])
 def test_percent_kind_of_number_format_codes(code, kind):
     assert percent_kind(code) == kind
 
@@ -58,6 +58,15 @@ def test_wps_custom_percent_formats(tmp_path, code):
 def test_a_quoted_percent_sign_shows_the_number_itself_as_the_percentage(tmp_path):
     # 0"%" shows 90 as "90%": the person sees 90%, the cell holds 90
     path = evaluation(tmp_path / "wps.xlsx", two(Cell(90, s=1), Cell(81, s=1)), num_fmts={177: '0"%"'}, xfs=[0, 177])
+    rec, _ = scored(path)
+    assert (rec.indicators[0].target, rec.indicators[0].actual, rec.indicators[0].score) == ("≥90%", "81.00%", 45.0)
+
+
+def test_a_quoted_full_width_percent_sign_is_read_as_the_percentage_shown(tmp_path):
+    # 0"％" typed with a Chinese input method shows 90 as "90％": it was read as the bare number 90, and the
+    # actual 0.81 shown as 81% then scored against "≥90" as 0.81 of 90 (0.45 points, no word said)
+    path = evaluation(tmp_path / "wps.xlsx", two(Cell(90, s=1), Cell(0.81, s=2)), num_fmts={177: '0"％"'},
+                      xfs=[0, 177, 9])
     rec, _ = scored(path)
     assert (rec.indicators[0].target, rec.indicators[0].actual, rec.indicators[0].score) == ("≥90%", "81.00%", 45.0)
 
@@ -105,11 +114,40 @@ def test_a_formula_without_a_value_that_is_not_a_constant_is_still_reported(tmp_
 
 @pytest.mark.parametrize("target, actual, expected", [
     (">=90%", "95%", 50.0), ("≥ 90 %", "81 %", 45.0), ("大于或等于90%", "90％", 50.0), ("达到90%以上", "０.９", 50.0),
-    ("≥1,000", "1,234.50", 50.0), ("≥1,000", "８００", 40.0), ("≥ 1 000 人", "900人", 45.0)])
+    ("≥1,000", "1,234.50", 50.0), ("≥1,000", "８００", 40.0), ("≥ 1 000 人", "900人", 45.0),
+    # pasted from a web page, WeChat or a PDF: a zero-width space, a byte order mark (were "“96%”不是数值")
+    ("≥90%\u200b", "96%\u200b", 50.0), ("\ufeff≥60家", "\u200b48家\u200d", 40.0)])
 def test_text_as_people_type_it(tmp_path, target, actual, expected):
     path = evaluation(tmp_path / "t.xlsx", two(Cell(target, shared=False), Cell(actual)))
     rec, problems = scored(path)
     assert rec.indicators[0].score == expected, problems
+
+
+def test_a_verdict_or_a_blank_pasted_with_an_invisible_character(tmp_path):
+    # "符合" pasted with a zero-width space was no verdict; a cell holding only one was not blank
+    rows = [dict(code=1, name="指标一", weight=50, level1="产出(100分)", level2="数量", method="达标得分",
+                 actual="符合\u200b", note="\u200b"),
+            dict(code=2, name="指标二", weight=50, target="≥1次", actual="1次", **RATIO)]
+    rec, problems = scored(evaluation(tmp_path / "pasted.xlsx", rows))
+    assert rec.indicators[0].score == 50.0 and rec.total == 100.0 and problems == ()
+
+
+def test_a_logical_is_quoted_as_the_spreadsheet_shows_it(tmp_path):
+    rows = two("≥10次", "10次")
+    rows[0]["weight"] = Cell(1, t="b")                    # TRUE in 分值: was quoted as “True”
+    _, problems = scored(evaluation(tmp_path / "logical.xlsx", rows))
+    assert [(p.cell, p.message) for p in problems if p.severity == "error"] == [("E2", "分值“TRUE”不是数字")]
+
+
+@pytest.mark.parametrize("date1904, shown", [(False, "1900-01-03"), (True, "1904-01-04")])
+def test_a_number_in_a_date_format_is_told_as_typed_in_either_date_system(tmp_path, date1904, shown):
+    # 分值 3 in a cell formatted as a date: a workbook in the 1904 date system (Mac Excel) shows 1904-01-04,
+    # and the number typed was told as 1465 (counted from 1900)
+    rows = two("≥10次", "10次")
+    rows[0]["weight"] = Cell(3, s=1)
+    _, problems = scored(evaluation(tmp_path / "dated.xlsx", rows, xfs=[0, 14], date1904=date1904))
+    assert [(p.cell, p.message) for p in problems if p.severity == "error"] == [
+        ("E2", f"分值是日期“{shown}”，不是数字（该单元格被设成了日期格式，原来的数字是 3）")]
 
 
 def test_numbers_kept_as_text_in_number_columns(tmp_path):
@@ -131,3 +169,27 @@ def test_a_formula_in_the_score_column_is_computed_not_typed(tmp_path):
     rows[0]["score"], rows[0]["note"] = Cell(45.0), "单位自评"
     rec, problems = scored(evaluation(tmp_path / "typed.xlsx", rows))
     assert rec.indicators[0].score == 45.0 and [(p.code, p.cell) for p in problems] == [("score_typed", "N2")]
+
+
+def test_cells_written_without_references_are_read_where_they_stand(tmp_path):
+    # the spec lets a program leave out r="A1" (each cell follows the one before it): the percent format,
+    # the formula in 得分 and the error value were lost, so 0.9 was "≥0.9", the formula's result a typed
+    # score and #DIV/0! an empty cell
+    rows = two(Cell(0.9, s=1), Cell(0.954, s=1))
+    rows[0]["score"] = Cell(45.0, f="M2")
+    rows[1]["actual"] = Cell("#DIV/0!", t="e")
+    rec, problems = scored(evaluation(tmp_path / "norefs.xlsx", rows, xfs=[0, 9], refs=False))
+    first = rec.indicators[0]
+    assert (first.target, first.actual, first.score) == ("≥90%", "95.40%", 50.0)
+    assert [(p.code, p.cell, p.message) for p in problems] == [("cell_error_value", "J3", "实际值是错误值 #DIV/0!")]
+
+
+def test_equals_100_percent_filled_down_is_read_as_typed_in_every_cell(tmp_path):
+    # "=100%" typed once and filled down: Excel keeps the formula in the first cell only, the others
+    # refer to it (<f t="shared" si="0"/>); they were read as the number 1 ("≥1")
+    second = dict(code=2, name="指标二", weight=50, target=Cell(1, f="", f_attrs=' t="shared" si="0"'), actual="90%",
+                  **RATIO)
+    rows = two(Cell(1, f="100%", f_attrs=' t="shared" ref="I2:I3" si="0"'), "98%", second)
+    rec, problems = scored(evaluation(tmp_path / "filled.xlsx", rows))
+    assert [(i.target, i.score) for i in rec.indicators] == [("=100%", 49.0), ("=100%", 45.0)]
+    assert problems == ()

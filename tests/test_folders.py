@@ -153,3 +153,19 @@ def test_macos_leftovers_are_skipped_not_failed(example, tmp_path, cli):
     assert sorted(Path(s["file"]).relative_to(folder).as_posix() for s in data["skipped"]) == [
         "._甲单位_张三.xlsx", "__MACOSX/收回/._甲单位_张三.xlsx", "__MACOSX/甲单位_张三.xlsx"]
     assert all("macOS" in s["reason"] for s in data["skipped"])
+
+
+def test_wps_et_files_in_the_folder_are_found_and_consolidated(example, tmp_path, cli, soffice):
+    """WPS 表格 saves in its own .et format (an .xls inside, read by content): a folder of them was
+    "没有找到 Excel 工作簿", and beside .xlsx files they were left out without a word."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    shutil.copy2(example, folder / "甲.xlsx")
+    soffice.convert(example, "xls", tmp_path / "xls")
+    shutil.copy2(tmp_path / "xls" / example.with_suffix(".xls").name, folder / "乙.et")
+    data = cli("consolidate", folder, "--json", "-o", tmp_path / "汇总.xlsx").json()
+    assert (data["found"], data["included"], data["not_included"]) == (2, 1, 1)
+    [duplicate] = data["rejected"]                    # the same unit and year: the two are one submission
+    assert duplicate["file"].endswith(("甲.xlsx", "乙.et")) and "重复提交" in duplicate["category"]
+    score = cli("score", folder / "乙.et", "--json")
+    assert score.code == 0 and score.json()["total"] == 88.78

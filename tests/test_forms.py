@@ -349,6 +349,22 @@ def test_a_scored_form_is_live_and_scored_again(cli, tmp_path):
     assert differs == {(title, quantity), (title, total)}
 
 
+def test_a_formula_saved_without_its_result_in_the_funds_row_is_named(cli, tmp_path):
+    """全年执行数 holding a formula the saving program never calculated (a generator, a WPS macro): said as such
+    at its cell (before: only 派生指标“支出预算执行率”缺少输入)."""
+    assert cli("template", "--framework", "自评表", "-o", "blank.xlsx").code == 0
+    filled, p = _filled_form(tmp_path)
+    spent = a1(p["total_row"], p["funds"]["全年执行数"])
+    wb = load_workbook(filled)
+    wb[L.FORM_PROJECT.title][spent] = "=SUM(280,6.5)"          # openpyxl saves no result
+    wb.save(filled)
+    run = cli("validate", filled, "--json")
+    assert run.code == 1, run.text
+    errors = [(q["cell"], q["code"], q["message"]) for q in run.json()["problems"] if q["severity"] == "error"]
+    assert errors == [(spent, "formula_no_cache", "决算支出数是公式 =SUM(280,6.5)，但文件中没有它的计算结果"
+                                                  "（保存文件的程序没有计算公式）")]
+
+
 def test_a_form_exported_by_report_scores_to_the_same_total(cli, tmp_path):
     """``report --form`` writes the evaluator's final scores into the form's 得分 cells; scoring that form
     keeps them as the evaluator's own figures (they were silently replaced by the rule's: 88.78 became

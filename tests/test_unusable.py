@@ -150,6 +150,53 @@ def test_a_workbook_whose_name_lies_is_read_and_written_by_its_content(real, tmp
     assert liar.read_bytes() == original
 
 
+def _strict(src: Path, dst: Path, edit=lambda xml: xml) -> Path:
+    """``src`` as Excel writes it saved as “Strict Open XML 电子表格”: the same parts in the ISO namespaces
+    (``edit``: a change to 指标评分's part first)."""
+    iso = {b"http://schemas.openxmlformats.org/spreadsheetml/2006/main": b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+           b"http://schemas.openxmlformats.org/officeDocument/2006/relationships":
+               b"http://purl.oclc.org/ooxml/officeDocument/relationships"}
+
+    def to_iso(name: str, data: bytes) -> bytes:
+        data = edit(data) if name == SHEET_PART else data
+        for transitional, strict in iso.items():
+            data = data.replace(transitional, strict)
+        return data
+    with zipfile.ZipFile(src) as zf:
+        names = [n for n in zf.namelist() if n.endswith((".xml", ".rels"))]
+    return repack(src, dst, {n: (lambda data, n=n: to_iso(n, data)) for n in names})
+
+
+def test_a_strict_open_xml_workbook_is_read_in_full_and_scored_into_a_new_xlsx(tmp_path):
+    # before: the sheet list was looked up in the transitional namespace only, so a strict file's error values,
+    # percent formats and formulas went unseen (#DIV/0! was "实际值为空"), and writing stopped with exit 2
+    # and "ValueError: no workbook part"
+    from openpyxl import load_workbook
+
+    src = standard(tmp_path / "src" / "表.xlsx")
+    ws = load_workbook(src)[L.SHEET_INDICATORS]
+    letter = next(c.column_letter for c in ws[1] if c.value == L.COLUMNS_BY_KEY["actual"].header)
+    ref = f"{letter}{next(c.row for c in ws['H'][1:] if c.value == '完成比率')}"
+
+    def error(xml: bytes) -> bytes:
+        return xml.replace(_cell(xml, ref), b'<c r="%s" t="e"><v>#DIV/0!</v></c>' % ref.encode())
+    run = perfxl("validate", _strict(src, tmp_path / "错误值.xlsx", error), "--json", cwd=tmp_path)
+    assert run.code == 1, run.text
+    assert [(p["cell"], p["message"]) for p in run.json()["problems"] if p["severity"] == "error"] == \
+        [(ref, "实际值是错误值 #DIV/0!")]
+    strict = _strict(src, tmp_path / "严格.xlsx")
+    original = strict.read_bytes()
+    run = perfxl("score", strict, "--json", cwd=tmp_path)
+    assert run.code == 0, run.text
+    assert run.json()["total"] == 88.78
+    [p] = run.json()["problems"]
+    assert p["code"] == "legacy_format_output" and "Strict Open XML" in p["message"]
+    assert perfxl("score", tmp_path / "严格_评分.xlsx", "--json", cwd=tmp_path).json()["total"] == 88.78
+    refused = perfxl("score", strict, "--in-place", "--json", cwd=tmp_path)
+    assert refused.code == 2 and "Strict Open XML" in refused.json()["problems"][0]["message"]
+    assert strict.read_bytes() == original
+
+
 def test_a_csv_named_xlsx_is_not_a_workbook(tmp_path):
     fake = tmp_path / "名单.xlsx"
     fake.write_text("单位名称,评价年度\n甲单位,2024\n", encoding="utf-8")

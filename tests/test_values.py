@@ -112,6 +112,7 @@ def test_text_of_a_blank_is_empty_whatever_holds_it():
 
 @pytest.mark.parametrize("raw, year", [
     (2023, 2023), (2023.0, 2023), ("2023", 2023), ("2023年", 2023), ("2023.0", 2023), (" ２０２３ 年", 2023),
+    ("2023年度", 2023), ("２０２３ 年度", 2023),
     ("2023.5", None), ("二〇二三", None), ("", None), (None, None), (True, None),
 ])
 def test_years_read_one_way(raw, year):

@@ -3,6 +3,7 @@
 value, inline and shared strings. Only what perfxl reads is written: 基本信息 and 指标评分."""
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -20,21 +21,26 @@ COL = {k: chr(65 + i) for i, k in enumerate(
 
 class Cell:
     """A cell as a spreadsheet program stores it: a value (number or text), a style index, a formula
-    (with its cached value unless ``cached`` is False), text stored as a shared string or inline."""
+    (with its cached value unless ``cached`` is False; ``f_attrs`` the formula element's attributes, as
+    ' t="shared" si="0"', and ``f=""`` a formula element without text), text stored as a shared string or
+    inline, ``t`` a value type written as it is ("e": an error value)."""
 
     def __init__(self, value=None, *, s: int | None = None, f: str | None = None, cached: bool = True,
-                 shared: bool = True):
+                 shared: bool = True, f_attrs: str = "", t: str | None = None):
         self.value, self.s, self.f, self.cached, self.shared = value, s, f, cached, shared
+        self.f_attrs, self.t = f_attrs, t
 
 
 def _cell_xml(ref: str, cell, strings: list[str]) -> str:
     if not isinstance(cell, Cell):
         cell = Cell(cell)
     style = f' s="{cell.s}"' if cell.s is not None else ""
-    formula = f"<f>{escape(cell.f)}</f>" if cell.f is not None else ""
+    formula = "" if cell.f is None else f"<f{cell.f_attrs}>{escape(cell.f)}</f>" if cell.f else f"<f{cell.f_attrs}/>"
     v = cell.value
     if v is None and not formula:
         return ""
+    if cell.t is not None:
+        return f'<c r="{ref}"{style} t="{cell.t}">{formula}<v>{escape(str(v))}</v></c>'
     if isinstance(v, str):
         if cell.shared:
             strings.append(v)
@@ -45,14 +51,22 @@ def _cell_xml(ref: str, cell, strings: list[str]) -> str:
     return f'<c r="{ref}"{style}>{formula}{body}</c>'
 
 
-def _sheet_xml(cells: dict[str, object], strings: list[str]) -> str:
+def _sheet_xml(cells: dict[str, object], strings: list[str], refs: bool = True) -> str:
+    """``refs`` False: no cell has r="A1" (as the spec allows: each cell follows the one before it, an
+    empty <c/> standing for a cell left out)."""
     rows: dict[int, list[tuple[str, object]]] = {}
     for ref, cell in cells.items():
         letters = "".join(ch for ch in ref if ch.isalpha())
         rows.setdefault(int(ref[len(letters):]), []).append((ref, cell))
     out = []
     for r in sorted(rows):
-        inner = "".join(_cell_xml(ref, c, strings) for ref, c in sorted(rows[r], key=lambda x: (len(x[0]), x[0])))
+        row = sorted(rows[r], key=lambda x: (len(x[0]), x[0]))
+        if refs:
+            inner = "".join(_cell_xml(ref, c, strings) for ref, c in row)
+        else:
+            by_col = {ord(ref[0]) - 65: (ref, c) for ref, c in row}
+            inner = "".join(re.sub(r'^<c r="[A-Z]+\d+"', "<c", _cell_xml(*by_col[k], strings) or "<c/>")
+                            if k in by_col else "<c/>" for k in range(max(by_col) + 1))
         out.append(f'<row r="{r}">{inner}</row>')
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -60,11 +74,13 @@ def _sheet_xml(cells: dict[str, object], strings: list[str]) -> str:
 
 
 def write_xlsx(path: Path, sheets: dict[str, dict[str, object]], *, num_fmts: dict[int, str] | None = None,
-               xfs: list[int] | None = None) -> Path:
+               xfs: list[int] | None = None, refs: bool = True, date1904: bool = False) -> Path:
     """A minimal package: ``sheets`` {name: {ref: value or Cell}}; ``num_fmts`` custom formats {id: code};
-    ``xfs`` the numFmtId of each cell style (index = the style a Cell's ``s`` names; 0 is General)."""
+    ``xfs`` the numFmtId of each cell style (index = the style a Cell's ``s`` names; 0 is General);
+    ``refs`` False: cells written without their r="A1" (columns A..Z only); ``date1904``: the 1904 date system
+    (Mac Excel)."""
     strings: list[str] = []
-    parts = {f"xl/worksheets/sheet{i}.xml": _sheet_xml(cells, strings)
+    parts = {f"xl/worksheets/sheet{i}.xml": _sheet_xml(cells, strings, refs)
              for i, cells in enumerate(sheets.values(), start=1)}
     xfs = xfs or [0]
     fmts = "".join(f'<numFmt numFmtId="{i}" formatCode="{escape(code, {chr(34): "&quot;"})}"/>'
@@ -87,7 +103,8 @@ def write_xlsx(path: Path, sheets: dict[str, dict[str, object]], *, num_fmts: di
     names = list(sheets)
     workbook = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                 '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+                'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+                + ('<workbookPr date1904="1"/>' if date1904 else "") + '<sheets>'
                 + "".join(f'<sheet name="{escape(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, 1))
                 + "</sheets></workbook>")
     rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -127,7 +144,8 @@ def write_xlsx(path: Path, sheets: dict[str, dict[str, object]], *, num_fmts: di
     return path
 
 
-def evaluation(path: Path, rows: list[dict], *, num_fmts=None, xfs=None, info: dict | None = None) -> Path:
+def evaluation(path: Path, rows: list[dict], *, num_fmts=None, xfs=None, info: dict | None = None,
+               refs: bool = True, date1904: bool = False) -> Path:
     """An evaluation workbook: 基本信息 (unit, year) and 指标评分 with ``rows`` (column key -> value or
     Cell), indicators on rows 2, 3 …"""
     sheet = {f"{chr(65 + i)}1": h for i, h in enumerate(HEADERS)}
@@ -138,4 +156,5 @@ def evaluation(path: Path, rows: list[dict], *, num_fmts=None, xfs=None, info: d
     basic = {"A1": L.INFO_HEADER[0], "B1": L.INFO_HEADER[1]}
     for r, (key, value) in enumerate(info.items(), start=2):
         basic[f"A{r}"], basic[f"B{r}"] = L.INFO_BY_KEY[key].label, value
-    return write_xlsx(path, {L.SHEET_INFO: basic, L.SHEET_INDICATORS: sheet}, num_fmts=num_fmts, xfs=xfs)
+    return write_xlsx(path, {L.SHEET_INFO: basic, L.SHEET_INDICATORS: sheet}, num_fmts=num_fmts, xfs=xfs, refs=refs,
+                      date1904=date1904)

@@ -257,7 +257,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                         "区分两行的单位名称（或评价人），或删除重复的行"),
     "fill_not_number": (WARNING, "“{column}”的值“{value}”不是数字，已按文字写入", "在名单中填写数字，如 1234.5"),
     # many workbooks -> summary workbook (perfxl consolidate)
-    "consolidate_no_files": (ERROR, "在 {paths} 中没有找到 Excel 工作簿（.xlsx、.xlsm、.xls、.xlsb、.ods）",
+    "consolidate_no_files": (ERROR, "在 {paths} 中没有找到 Excel 工作簿（.xlsx、.xlsm、.xls、.xlsb、.ods，WPS 的 .et）",
                              "检查路径；文件夹会逐层查找其中的工作簿"),
     "consolidate_path_missing": (ERROR, "找不到文件或文件夹“{path}”，没有汇总任何文件",
                                  "检查路径是否拼写正确；路径中有空格时请用引号括起来"),

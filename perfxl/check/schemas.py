@@ -37,8 +37,9 @@ def _known_method(v: object) -> bool:
     return v is None or _is_mark(v) or lookup(v) is not None or is_not_applicable(v)
 
 
-def _check(fn: Callable[[object], bool], code: str) -> pa.Check:
-    return pa.Check(fn, element_wise=True, name=code, error=code)
+def _check(fn: Callable[[object], bool], code: str, *, blanks: bool = False) -> pa.Check:
+    """An element-wise check; ``blanks``: blank cells are checked too (pandera skips them otherwise)."""
+    return pa.Check(fn, element_wise=True, name=code, error=code, ignore_na=not blanks)
 
 
 _NO_MARK = _check(lambda v: not _is_mark(v), "cell_mark")
@@ -112,12 +113,15 @@ def _date(v: object) -> bool:
     return bool(re.fullmatch(r"\d{4}\s*[-/.年]\s*\d{1,2}(\s*[-/.月]\s*\d{1,2}日?)?", str(v).strip()))
 
 
+#: 单位名称 and 评价年度 left blank (a blank cell is checked: pandera skips blanks otherwise)
+_FILLED = _check(lambda v: v is not None, "info_missing", blanks=True)
+
+
 @lru_cache(maxsize=32)
 def info_schema(present: tuple[str, ...]) -> pa.DataFrameSchema:
     cols = {
-        "unit": pa.Column(None, nullable=True, checks=[NO_MARK, _check(lambda v: v is not None, "info_missing")]),
-        "year": pa.Column(None, nullable=True, checks=[NO_MARK, _check(lambda v: v is not None, "info_missing"),
-                                                      _check(_year, "info_year")]),
+        "unit": pa.Column(None, nullable=True, checks=[NO_MARK, _FILLED]),
+        "year": pa.Column(None, nullable=True, checks=[NO_MARK, _FILLED, _check(_year, "info_year")]),
         "credit_code": pa.Column(None, nullable=True, checks=[NO_MARK, _check(_credit, "info_credit")]),
         "kind": pa.Column(None, nullable=True, checks=[NO_MARK, _check(_kind, "info_kind")]),
         "date": pa.Column(None, nullable=True, checks=[NO_MARK, _check(_date, "info_date")]),

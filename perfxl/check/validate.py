@@ -470,7 +470,8 @@ def _info_many(evs: list[Evaluation]) -> list[list[Problem]]:
         if keys:
             groups.setdefault(keys, []).append(i)
     for keys, members in groups.items():
-        frame = pd.DataFrame([[evs[i].info.get(k) for k in keys] for i in members], columns=list(keys), dtype=object)
+        frame = pd.DataFrame([[evs[i].info_marks.get(k, evs[i].info.get(k)) for k in keys] for i in members],
+                             columns=list(keys), dtype=object)
         frame = frame.where(frame.notna(), None)
         labels = {k: L.INFO_BY_KEY[k].label for k in keys}
         for idx, key, code, value, extra in _failures(frame, info_schema(keys)):

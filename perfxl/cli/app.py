@@ -318,7 +318,7 @@ def fill_cmd(
 def consolidate_cmd(
     paths: Annotated[list[Path], typer.Argument(
         readable=False, metavar=CLI_METAVARS["paths"],
-        help="工作簿或文件夹（文件夹逐层查找 .xlsx/.xlsm/.xls/.xlsb/.ods）")],
+        help="工作簿或文件夹（文件夹逐层查找 .xlsx/.xlsm/.xls/.xlsb/.ods/.et）")],
     output: Annotated[Path, typer.Option("-o", "--output", readable=False, help="汇总工作簿")] = Path("汇总.xlsx"),
     panel: Annotated[str, typer.Option(
         "--panel", help=("同一单位多位评价人时各指标的汇总方法："

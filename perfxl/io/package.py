@@ -25,9 +25,11 @@ MAX_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_RATIO = 200
 #: a workbook file itself larger than this is not read into memory
 MAX_FILE_BYTES = MAX_UNCOMPRESSED
-#: the workbook files a folder is searched for (.et: WPS 表格's own format, read as the .xls it resembles)
+#: the workbooks a folder is searched for; .et is WPS 表格's own format (an .xls inside: read by content)
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".et"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+#: the relationship type of a strict package's workbook part (transitional: schemas.openxmlformats.org)
+STRICT_OFFICE = b"http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 ZIP_MAGIC = b"PK\x03\x04"
 #: archives a workbook may come in (a unit's e-mail attachment): found by a folder walk, refused with advice
 ARCHIVE_MAGIC = {b"Rar!\x1a\x07": "RAR", b"7z\xbc\xaf\x27\x1c": "7z"}
@@ -87,6 +89,14 @@ class Package:
             return zipped
         return named if named in (".xlsx", ".xlsm") else ".xlsm" if "xl/vbaProject.bin" in self.zip.NameToInfo \
             else ".xlsx"
+
+    @property
+    def strict(self) -> bool:
+        """An .xlsx saved as Excel's “Strict Open XML 电子表格”: its parts use the ISO namespaces, which
+        calamine reads but perfxl's package editor does not write."""
+        if not self.is_zip or "_rels/.rels" not in self.zip.NameToInfo:
+            return False
+        return STRICT_OFFICE in bytes(read_member(self.zip, "_rels/.rels"))
 
     @property
     def is_zip(self) -> bool:

@@ -13,6 +13,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,6 +123,7 @@ def read_book(source: "str | Path | Package", sheets=None, *, password: str | No
     if callable(formats):
         formats = formats(names)
     scans = _scan_sheets(package, wanted, set(wanted if formats is None else formats)) if package.is_zip else {}
+    date1904 = _date1904(package)
     out: dict[str, SheetGrid] = {}
     for name in wanted:
         try:
@@ -130,12 +132,43 @@ def read_book(source: "str | Path | Package", sheets=None, *, password: str | No
             raise refuse("file_unreadable", path, detail=f"工作表“{name}”：{short_error(e)}") from None
         scan = scans.get(name)
         grid = _grid(name, data, scan.marks if scan else {})
+        if date1904:
+            _mark_1904(grid)
         if scan:
             if scan.hidden_rows:
                 grid.hidden_rows = frozenset(scan.hidden_rows)
             _apply_formats(grid, scan)
         out[name] = grid
     return RawBook(path, names, out, package)
+
+
+_DATE1904 = re.compile(rb'<(?:\w+:)?workbookPr\b[^>]*?\bdate1904="(?:1|true)"')
+
+
+def _date1904(package: Package) -> bool:
+    """An .xlsx/.xlsm saved in the 1904 date system (Mac Excel; workbookPr date1904): its dates count
+    from 1904-01-01, and the number behind one (what a person typed) is 1462 days less than in 1900's."""
+    if not package.is_zip or "xl/workbook.xml" not in package.zip.NameToInfo:
+        return False
+    return bool(_DATE1904.search(bytes(read_member(package.zip, "xl/workbook.xml"))))
+
+
+class _Date1904(date):
+    date1904 = True
+
+
+class _DateTime1904(datetime):
+    date1904 = True
+
+
+def _mark_1904(grid: SheetGrid) -> None:
+    """The grid's dates marked as read from a 1904 workbook (``values.excel_serial`` counts from there)."""
+    for r, row in enumerate(grid.rows):
+        for c, v in enumerate(row):
+            if isinstance(v, datetime):
+                grid.put(r, c, _DateTime1904(v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond))
+            elif isinstance(v, date):
+                grid.put(r, c, _Date1904(v.year, v.month, v.day))
 
 
 def _apply_formats(grid: SheetGrid, scan: "_SheetScan") -> None:
@@ -203,9 +236,11 @@ def _grid(name: str, data: list[list[Any]], marks) -> SheetGrid:
 
 # --- XML scan for error values and uncalculated formulas -------------------------
 
-_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
-_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+#: the spreadsheet and relationship namespaces: transitional (what Excel and WPS save by default) and
+#: strict (Excel's 另存为 “Strict Open XML 电子表格”)
+_MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
+_R_NS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+         "http://purl.oclc.org/ooxml/officeDocument/relationships")
 _REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _TYPE_E = re.compile(rb'\bt="e"')
 _TYPE_STR = re.compile(rb'\bt="str"')
@@ -230,8 +265,9 @@ def _sheet_parts_of(workbook: bytes, rels_xml: bytes) -> tuple[tuple[str, str], 
     rels = ElementTree.fromstring(rels_xml)
     targets = {r.get("Id"): r.get("Target") for r in rels}
     out = {}
-    for s in wb.iterfind("m:sheets/m:sheet", _NS):
-        target = targets.get(s.get(f"{{{_NS['r']}}}id"), "")
+    ns = next((n for n in _MAIN_NS if wb.tag == f"{{{n}}}workbook"), _MAIN_NS[0])
+    for s in wb.iterfind(f"{{{ns}}}sheets/{{{ns}}}sheet"):
+        target = targets.get(s.get(f"{{{_R_NS[0]}}}id") or s.get(f"{{{_R_NS[1]}}}id"), "")
         target = target.lstrip("/")
         out[s.get("name")] = posixpath.normpath(target if target.startswith("xl/") else "xl/" + target)
     return tuple(out.items())
@@ -289,14 +325,12 @@ def _scan_sheets(package: Package, sheets: list[str], formats: set[str]) -> dict
 
 def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int, int], str], set]:
     """Error values and formulas without a cached value (marks); constant formulas (their text);
-    every cell with a formula."""
+    every cell with a formula. A shared formula's other cells (``<f t="shared" si="0"/>``: "=100%" typed
+    once and filled down in Excel) have the text of the cell that holds it: a constant's is the same."""
     marks, constants, formula_cells = {}, {}, set()
-    for m in _CELL.finditer(data):
-        attrs, inner = m.group(1), m.group(2) or b""
-        ref = _REF.search(attrs)
-        if not ref:
-            continue
-        pos = (int(ref.group(2)) - 1, col_index(ref.group(1).decode()))
+    shared: dict[bytes, str] = {}
+    followers: list[tuple[tuple[int, int], bytes, bool]] = []
+    for pos, attrs, inner in _cells(data):
         v = _V.search(inner)
         if _TYPE_E.search(attrs) and v:
             marks[pos] = CellMark("error", v.group(1).decode("utf-8", "replace"))
@@ -305,8 +339,40 @@ def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int
             formula = (f.group(1) or b"").decode("utf-8", "replace") if f else ""
             # (a formula whose result is empty text is recorded as t="str" and an empty value)
             cached = v is not None and (v.group(1) != b"" or bool(_TYPE_STR.search(attrs)))
+            si = _SI.search(f.group(0)) if f and b'"shared"' in f.group(0) else None
+            if si and formula:
+                shared[si.group(1)] = formula
+            elif si:
+                followers.append((pos, si.group(1), cached))
+                continue
             note_formula(pos, formula, cached, marks, constants, formula_cells)
+    for pos, index, cached in followers:
+        text = shared.get(index, "")
+        note_formula(pos, text if _CONSTANT.fullmatch(text) else "", cached, marks, constants, formula_cells)
     return marks, constants, formula_cells
+
+
+_ROW_OR_CELL = re.compile(rb"<row\b([^>]*?)/?>|<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_SI = re.compile(rb'\bsi="(\d+)"')
+
+
+def _cells(data: bytes):
+    """(0-based (row, column), attributes, content) of every cell of a sheet part. A cell without
+    r="" is the one after the cell before it, a row without r="" the one after the row before it
+    (the spec allows both; some programs write no references at all)."""
+    row = col = -1
+    for m in _ROW_OR_CELL.finditer(data):
+        attrs = m.group(2)
+        if attrs is None:                       # a row
+            r = _ROW_R.search(m.group(1))
+            row, col = (int(r.group(1)) - 1 if r else row + 1), -1
+            continue
+        ref = _REF.search(attrs)
+        if ref:
+            row, col = int(ref.group(2)) - 1, col_index(ref.group(1).decode())
+        else:
+            col += 1
+        yield (row, col), attrs, m.group(3) or b""
 
 
 def note_formula(pos: tuple[int, int], formula: str, cached: bool, marks: dict[tuple[int, int], CellMark],
@@ -343,18 +409,18 @@ def constant_value(text: str, kind: str | None = None) -> float:
 
 def percent_kind(code: str) -> str | None:
     """SCALED when a number format code multiplies by 100 and shows "%" (0.0%, 0.00%;[Red]-0.00%),
-    LITERAL when its "%" is only quoted or escaped text (0"%", 0\\%), None otherwise. Only the first
-    section (positive numbers) counts; colours, conditions and locale tags ([$-804]) are skipped."""
+    LITERAL when its "%" (or a full-width "％") is only quoted or escaped text (0"%", 0\\%, 0"％"), None otherwise.
+    Only the first section (positive numbers) counts; colours, conditions and locale tags ([$-804]) are skipped."""
     section, quoted, i = code.split(";")[0], False, 0
     literal = scaled = False
     while i < len(section):
         ch = section[i]
         if ch == '"':
             quoted = not quoted
-        elif quoted:
-            literal = literal or ch == "%"
+        elif quoted:                       # (a Chinese input method's full-width ％ too)
+            literal = literal or ch in "%％"
         elif ch == "\\" and i + 1 < len(section):
-            literal = literal or section[i + 1] == "%"
+            literal = literal or section[i + 1] in "%％"
             i += 1
         elif ch == "[":
             end = section.find("]", i)
@@ -416,11 +482,10 @@ def _percent_cells(data: bytes, styles: dict[int, str]) -> dict[tuple[int, int],
         return {}
     out = {}
     if odd_cells(data):
-        for m in _CELL.finditer(data):
-            attrs = m.group(1)
-            ref, st = _REF.search(attrs), _S.search(attrs)
-            if ref and st and int(st.group(1)) in styles:
-                out[(int(ref.group(2)) - 1, col_index(ref.group(1).decode()))] = styles[int(st.group(1))]
+        for pos, attrs, _ in _cells(data):
+            st = _S.search(attrs)
+            if st and int(st.group(1)) in styles:
+                out[pos] = styles[int(st.group(1))]
         return out
     ids = b"|".join(str(i).encode() for i in used)
     cells = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*? s="(' + ids + rb')"[ />]')

@@ -49,10 +49,11 @@ def write_back(result: Result, source: str | Path, output: str | Path | None = N
     if package is None or Path(package.path) != source:
         package = Package.open(source, password)
     suffix = package.kind                     # by content: an .xls or .ods named .xlsx is written as one
-    if suffix in LEGACY_KINDS:
+    legacy = LEGACY_KINDS.get(suffix) or (STRICT_KIND if package.strict else None)
+    if legacy:
         if in_place or (output is not None and os.path.realpath(output) == os.path.realpath(source)):
             raise UnusableInput([problem("legacy_format_in_place", file=str(source), path=source.name,
-                                         kind=LEGACY_KINDS[suffix])])
+                                         kind=legacy)])
         if output is not None and Path(output).suffix.lower() not in (".xlsx", ".xlsm"):
             output = Path(output).with_suffix(".xlsx")
     elif suffix not in (".xlsx", ".xlsm"):
@@ -67,12 +68,12 @@ def write_back(result: Result, source: str | Path, output: str | Path | None = N
     ensure_writable(target)
     report = WriteReport(target)
     when = datetime.now(timezone.utc).replace(microsecond=0)
-    if suffix in LEGACY_KINDS:
+    if legacy:
         from perfxl.io.xlsx import workbook_bytes
 
         wb = legacy_copy(package)
         report.problems.append(problem("legacy_format_output", file=str(source), path=source.name,
-                                       kind=LEGACY_KINDS[suffix], output=target.name))
+                                       kind=legacy, output=target.name))
         apply(OpenpyxlCanvas(wb), result)
         wb.properties.lastModifiedBy = L.COMMENT_AUTHOR
         wb.properties.modified = when.replace(tzinfo=None)
@@ -137,10 +138,12 @@ def _stamp_written(path: Path, when: datetime) -> None:
 
 #: formats calamine reads but openpyxl cannot write: results go into a new .xlsx
 LEGACY_KINDS = {".xls": "Excel 97-2003（.xls）", ".xlsb": "Excel 二进制（.xlsb）", ".ods": "OpenDocument（.ods）"}
+#: an .xlsx saved as “Strict Open XML”: calamine reads it, the package editor writes transitional parts only
+STRICT_KIND = "Excel Strict Open XML（.xlsx）"
 
 
 def legacy_copy(package: Package):
-    """A new openpyxl workbook holding every sheet's cell values of a .xls/.xlsb/.ods file at the
+    """A new openpyxl workbook holding every sheet's cell values of a .xls/.xlsb/.ods (or strict) file at the
     same addresses (formulas as their calculated values; text that looks like a formula as text),
     so that every cell a problem names is the same cell in both files."""
     import python_calamine

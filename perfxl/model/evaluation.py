@@ -41,6 +41,8 @@ class Evaluation:
     info: dict[str, Any] = field(default_factory=dict)
     info_cells: dict[str, str] = field(default_factory=dict)
     info_sheet: str | None = None
+    #: 基本信息 cells holding an error value or a formula saved without its result (their info is None)
+    info_marks: dict[str, CellMark] = field(default_factory=dict)
     grade_rows: list[tuple[Any, Any, int]] = field(default_factory=list)   # (label, min, Excel row)
     basic_sheet: str | None = None
     basic_raw: dict[str, Any] = field(default_factory=dict)                # 基础数据 key -> cell value
@@ -288,6 +290,8 @@ def _read_info(book: RawBook, ev: Evaluation) -> None:
         key = lookup.get(norm)
         if key and key not in ev.info:
             value = row[1] if len(row) > 1 else None
+            if (mark := grid.marks.get((r0, 1))) is not None:
+                ev.info_marks[key] = mark
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             ev.info[key] = value.strip() or None if isinstance(value, str) else value
@@ -301,11 +305,13 @@ def _read_basic(book: RawBook, ev: Evaluation) -> None:
     ev.basic_sheet = sheet
     lookup = L.basic_lookup()
     zero_label, base_label = L.normalize(L.ZERO_OVER_ZERO_LABEL), L.normalize(L.BUDGET_BASE_LABEL)
-    for r0, row in enumerate(book.sheets[sheet].rows):
+    grid = book.sheets[sheet]
+    for r0, row in enumerate(grid.rows):
         label = row[0] if row else None
         if not isinstance(label, str):
             continue
-        value = row[1] if len(row) > 1 else None
+        # an error value or a formula saved without its result: the mark, which validation reports as such
+        value = grid.marks.get((r0, 1)) or (row[1] if len(row) > 1 else None)
         if isinstance(value, str):
             value = value.strip() or None
         norm = L.normalize(label)

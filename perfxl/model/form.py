@@ -157,8 +157,8 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls: A
                 if key == "total":
                     label_col = at + 1
                 if key and key not in funds:
-                    funds[key] = {k: (row[c - 1] if c - 1 < len(row) else None, r0 + 1, c)
-                                  for k, c in fund_header.items()}
+                    funds[key] = {k: (grid.marks.get((r0, c - 1)) or (row[c - 1] if c - 1 < len(row) else None),
+                                      r0 + 1, c) for k, c in fund_header.items()}
             found = {ind_cols[t]: c + 1 for c, t in enumerate(texts) if t in ind_cols}
             if len(found) >= 4 and "name" in found:
                 table, header_row = found, r0 + 1

@@ -7,7 +7,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_SPACE = re.compile(r"\s+")
+#: whitespace, and the invisible characters text pasted from a web page, WeChat or a PDF carries (zero-width
+#: space and joiners, direction marks, word joiner, byte order mark, soft hyphen): no one sees them in a cell
+_SPACE = re.compile(r"[\s\u00ad\u200b-\u200f\u2060-\u2064\ufeff]+")
 #: characters no workbook, XML or Word file can hold (vertical tab, form feed …: they arrive from
 #: Excel's _x000B_ escapes); dropped on reading and again before writing
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -18,7 +20,12 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 @lru_cache(maxsize=16384)
 def fold(text: str) -> str:
     """NFKC (full-width → half-width) without any whitespace: how names are compared."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
+    return unspaced(unicodedata.normalize("NFKC", text))
+
+
+def unspaced(text: str) -> str:
+    """``text`` without whitespace and the invisible characters pasted text carries (``_SPACE``)."""
+    return _SPACE.sub("", text)
 
 
 def normalize(text: object) -> str:
@@ -36,15 +43,17 @@ def _normalize(text: str) -> str:
 
 
 def is_blank(raw: object) -> bool:
-    """None, empty or whitespace-only text, or NaN."""
-    return raw is None or (isinstance(raw, str) and raw.strip() == "") or (
-        isinstance(raw, float) and math.isnan(raw))
+    """None, empty or whitespace-only text (invisible characters count as white space), or NaN."""
+    return raw is None or (isinstance(raw, str) and (raw.strip() == "" or (
+        not raw.isprintable() and unspaced(raw) == ""))) or (isinstance(raw, float) and math.isnan(raw))
 
 
 def text_of(value: object) -> str:
     """A cell value as text: '' for blank, whole floats without '.0' (2.0 → '2'), stripped."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"   # a logical as Excel, WPS and Calc show it (not Python's True)
     if isinstance(value, float):
         if value != value:                    # NaN: a blank cell as pandas holds it
             return ""

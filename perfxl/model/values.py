@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from perfxl.model.text import is_blank
+from perfxl.model.text import is_blank, unspaced
 
 if TYPE_CHECKING:
     from datetime import date
@@ -33,7 +33,8 @@ _CIRCLED.update({chr(0x24F5 + i): i + 1 for i in range(10)})   # ⓵..⓾
 
 
 def clean(text: object) -> str:
-    """NFKC, unify minus signs and comparators, drop thousands separators and spaces.
+    """NFKC, unify minus signs and comparators, drop thousands separators, spaces (invisible characters too)
+    and a leading quote prefix (').
 
     Circled numbers (①, which NFKC would turn into a bare 1) become ``#1#``.
     """
@@ -58,7 +59,9 @@ def _clean_text(text: str) -> str:
     s = s.replace("\u2212", "-").replace("—", "-").replace("\u2013", "-")
     s = s.replace("≧", "≥").replace("≦", "≤").replace(">=", "≥").replace("<=", "≤")
     s = _THOUSANDS.sub("", s)
-    return re.sub(r"\s+", "", s)
+    s = unspaced(s)
+    # a quote prefix kept as text: Calc keeps the ' typed before =100% or 62家 in a text-formatted cell
+    return s[1:] if s.startswith("'") else s
 
 
 _clean_memo = lru_cache(maxsize=16384)(_clean_text)
@@ -193,10 +196,10 @@ def parse_number(raw: object) -> float:
 
 
 def parse_year(raw: object) -> int | None:
-    """A 评价年度 as validation accepts it: 2023, 2023.0, '2023', '2023年', '２０２３'; None when it is
-    not a whole number (validation and consolidation read the year with this one function)."""
+    """A 评价年度 as validation accepts it: 2023, 2023.0, '2023', '2023年', '2023年度', '２０２３'; None when it
+    is not a whole number (validation and consolidation read the year with this one function)."""
     try:
-        y = parse_number(str(raw).replace("年", ""))
+        y = parse_number(re.sub("年度?", "", str(raw)))
     except ValueError:
         return None
     return int(y) if y.is_integer() else None
@@ -362,20 +365,26 @@ def is_date(raw: object) -> bool:
 
 
 def excel_serial(raw: object) -> float | None:
-    """The number Excel stores behind a date/time value (1900 date system), as the user typed it."""
+    """The number Excel stores behind a date/time value, as the user typed it: in the 1900 date system, or
+    the 1904 one for a date read from such a workbook (the reader marks it ``date1904``)."""
     from datetime import date, datetime, time, timedelta
 
     if isinstance(raw, timedelta):
         return raw.total_seconds() / 86400
     if isinstance(raw, time):
         return (raw.hour * 3600 + raw.minute * 60 + raw.second + raw.microsecond / 1e6) / 86400
+    shift = _DAYS_1900_TO_1904 if getattr(raw, "date1904", False) else 0
     if isinstance(raw, datetime):
         day = raw.date()
         frac = (raw - datetime(day.year, day.month, day.day)).total_seconds() / 86400
-        return _day_serial(day) + frac
+        return _day_serial(day) + frac - shift
     if isinstance(raw, date):
-        return _day_serial(raw)
+        return _day_serial(raw) - shift
     return None
+
+
+#: serial 0 of the 1904 date system (Mac Excel; a workbook's workbookPr date1904) is serial 1462 of the 1900 one
+_DAYS_1900_TO_1904 = 1462
 
 
 def _day_serial(day: date) -> float:
