@@ -516,3 +516,42 @@ def test_a_year_typed_as_text_is_the_same_year(cli, tmp_path):
     assert [(u["unit"], u["year"], u["evaluators"], u["rank"]) for u in units] == [
         ("乙单位", YEAR, 1, 1), ("甲单位", YEAR, 3, 2)]
     assert units[1]["total"] == expected_units()["甲单位"]["total"]
+
+
+def test_not_applicable_indicators_are_consolidated_and_reported(cli, tmp_path):
+    """An indicator an evaluator marks 不适用 has no score: consolidating such workbooks stopped with an
+    internal error (exit 3). Now a unit's total is converted as `perfxl score` converts it (得分÷适用分值×100);
+    in a panel an evaluator who found it 不适用 abstains and the others' figures count, and the report
+    from the summary gives the same totals."""
+    def na(actuals):
+        out = rows([a if a != "NA" else 0 for a in actuals])
+        for r, a in zip(out, actuals):
+            if a == "NA":
+                r["actual"] = "不适用"
+        return out
+
+    d = tmp_path / "收回"
+    write(d / "甲单位_张三.xlsx", na([10, 8, "NA", 10]), info("甲单位", "张三"))
+    write(d / "乙单位_张三.xlsx", na([10, 8, "NA", 10]), info("乙单位", "张三"))
+    write(d / "乙单位_李四.xlsx", na([10, 6, "NA", 8]), info("乙单位", "李四"))
+    write(d / "丙单位_张三.xlsx", na([10, 10, "NA", 10]), info("丙单位", "张三"))
+    write(d / "丙单位_李四.xlsx", na([10, 10, 6, 10]), info("丙单位", "李四"))
+    out = tmp_path / "汇总.xlsx"
+    run = cli("consolidate", d, "-o", out, "--json")
+    assert run.code == 0, run.text
+    totals = {u["unit"]: u["total"] for u in run.json()["units"]}
+    assert totals == {"甲单位": r2(70 / 75 * 100),                    # 25+20 +25 of the 75 that apply
+                      "乙单位": r2((25 + 17.5 + 22.5) / 75 * 100),      # the panel's means, 指标3 for nobody
+                      "丙单位": r2(25 + 25 + 15 + 25)}                  # 指标3: 张三 abstains, 李四's 15
+    alone = cli("score", d / "甲单位_张三.xlsx", "--no-write", "--json").json()
+    assert alone["total"] == totals["甲单位"]
+    r = perfxl.consolidate(d, jobs=1)
+    p = r.panel.set_index(["unit", "code"])
+    assert ("乙单位", "3") not in p.index                              # applies for nobody in the panel
+    assert (p.at[("丙单位", "3"), "evaluators"], p.at[("丙单位", "3"), "panel_score"]) == (1, 15)
+    assert "张三（不适用）" in p.at[("丙单位", "3"), "figures"]
+    a = r.analysis.set_index("code")
+    assert (a.at["3", "units"], a.at["3", "mean"]) == (1, 15)        # 甲、乙: 不适用, not a score of 0
+    report = cli("report", out, "-o", tmp_path / "报告.docx", "--json")
+    assert report.code == 0, report.text
+    assert {u["unit"]: u["total"] for u in report.json()["units"]} == totals

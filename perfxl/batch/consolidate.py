@@ -657,6 +657,13 @@ def aggregate(values: list[float], method: str) -> float:
     return round2(statistics.fmean(values))
 
 
+def panel_score(values: list[float | None], method: str) -> float | None:
+    """The panel figure of one indicator from each evaluator's score, None where that evaluator found
+    it 不适用: they abstain and the others' figures are aggregated; None when it applies for nobody."""
+    scored = [v for v in values if v is not None]
+    return aggregate(scored, method) if scored else None
+
+
 class _Builder:
     def __init__(self, records: list, panel: str, outlier_share: float, strict: bool):
         self.records = records
@@ -788,7 +795,7 @@ class _Builder:
     def build(self) -> Consolidation:
         import pandas as pd
 
-        from perfxl.score.engine import grade_for
+        from perfxl.score.engine import Conversion, grade_for
 
         included, ref = self.same_system(self.candidates())
         included = self.without_duplicates(included)
@@ -820,12 +827,18 @@ class _Builder:
                 their = [self._scores(m) for m in members]
                 unit = info.get("unit")
                 for code in codes:
-                    values = [mine[code] for mine in their]
-                    scores[code] = aggregate(values, self.panel_method)
-                    panel_rows.append(self.panel_row(unit, year, by_code[code], scores[code], who, values))
-                total = round2(sum(scores.values()))
-                l1 = {n: round2(sum(scores[c] for c in codes if by_code[c].level1 == n)) for n in level1}
-                grade = grade_for(total, list(first.grades))
+                    values = [mine.get(code) for mine in their]
+                    scores[code] = panel_score(values, self.panel_method)
+                    if scores[code] is not None:
+                        panel_rows.append(self.panel_row(unit, year, by_code[code], scores[code], who, values))
+                applies = [c for c in codes if scores[c] is not None]
+                conv = Conversion(first.na_method, round2(sum(scores[c] or 0.0 for c in applies)),
+                                  round2(sum(by_code[c].weight or 0.0 for c in applies)),
+                                  round2(sum(by_code[c].weight or 0.0 for c in codes if scores[c] is None)),
+                                  len(codes) - len(applies))
+                total = conv.total()
+                l1 = {n: round2(sum(scores[c] or 0.0 for c in applies if by_code[c].level1 == n)) for n in level1}
+                grade = grade_for(total, list(first.grades)) if total is not None else None
                 notes.append(f"{len(members)} 位评价人，各指标按{L.PANEL_METHODS[self.panel_method]}汇总")
             versions = sorted({str(m.info.get("template_version") or "") for m in members} - {L.TEMPLATE_VERSION})
             notes += [L.CONS_STATUS_VERSION.format(version=v or "未填写") for v in versions]
@@ -869,20 +882,23 @@ class _Builder:
             out.setdefault(i.code, i.score)
         return out
 
-    def panel_row(self, unit: Any, year: Any, ind, panel_score: float, who: list[str], values: list[float]) -> tuple:
-        """One indicator of one unit scored by several evaluators (``who``, their ``values``), as a row
-        of L.CONS_PANEL_KEYS."""
-        ordered = sorted(values)
+    def panel_row(self, unit: Any, year: Any, ind, panel_score: float, who: list[str],
+                  values: list[float | None]) -> tuple:
+        """One indicator of one unit scored by several evaluators (``who``, their ``values``; None: that
+        evaluator found it 不适用 and abstains), as a row of L.CONS_PANEL_KEYS."""
+        quoted = "；".join(f"{nm} {fmt_score(v)}" if v is not None else f"{nm}{L.PANEL_ABSTAINED}"
+                          for nm, v in zip(who, values))
+        scored = [(nm, v) for nm, v in zip(who, values) if v is not None]
+        ordered = sorted(v for _, v in scored)
         n, mid = len(ordered), len(ordered) // 2
         median = ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2     # statistics.median
         weight = ind.weight or 0.0
         limit = self.outlier_share * weight + 1e-9
-        outliers = [f"{nm}（{fmt_score(v)}，偏离中位数{v - median:+.2f}）" for nm, v in zip(who, values)
+        outliers = [f"{nm}（{fmt_score(v)}，偏离中位数{v - median:+.2f}）" for nm, v in scored
                     if abs(v - median) > limit]
         low, high = ordered[0], ordered[-1]
         return (unit, year, ind.code, ind.level1, ind.name, weight, n, panel_score, round2(median), low, high,
-                round2(high - low), _stdev(tuple(values)),
-                "；".join([f"{nm} {fmt_score(v)}" for nm, v in zip(who, values)]), "；".join(outliers) or None)
+                round2(high - low), _stdev(tuple(v for _, v in scored)), quoted, "；".join(outliers) or None)
 
     @staticmethod
     def detail(included: list):
@@ -894,9 +910,9 @@ class _Builder:
             head = (info.get("unit"), _year(info.get("year")), info.get("evaluator"), rec.file,
                     info.get("template_version"))
             for i in rec.indicators:
+                rate = i.score / i.weight if i.weight and i.score is not None else None     # None: 不适用
                 rows.append((*head, i.code, i.level1, i.level2, i.name, i.weight, i.method, i.rule_score,
-                             i.evaluator_score, i.score, i.score / i.weight if i.weight else None,
-                             L.YES if i.deviates else L.NO))
+                             i.evaluator_score, i.score, rate, L.YES if i.deviates else L.NO))
         return pd.DataFrame.from_records(rows, columns=list(L.CONS_DETAIL_KEYS))
 
     @staticmethod
@@ -926,11 +942,12 @@ class _Builder:
             of_year = [s for yy, s in unit_scores if str(yy) == y]
             for ind in ref_inds:
                 weight = ind.weight
-                vals = [s[ind.code] for s in of_year]
+                vals = [v for s in of_year if (v := s.get(ind.code)) is not None]     # None: 不适用 there
                 rates = [v / weight for v in vals] if weight else []
                 rows.append({"year": _year(y), "code": ind.code, "level1": ind.level1, "level2": ind.level2,
-                             "name": ind.name, "weight": weight, "units": len(vals), "mean": statistics.fmean(vals),
-                             "min": min(vals), "max": max(vals),
+                             "name": ind.name, "weight": weight, "units": len(vals),
+                             "mean": statistics.fmean(vals) if vals else None,
+                             "min": min(vals, default=None), "max": max(vals, default=None),
                              "mean_rate": statistics.fmean(rates) if rates else None,
                              "lost": sum(v < (weight or 0) - 0.005 for v in vals),
                              "deviations": deviations.get((y, ind.code), 0)})
@@ -1064,18 +1081,22 @@ def panel_record(members: list["FileRecord"], method: str) -> "FileRecord":
     label = L.PANEL_METHODS[method]
     inds: list[IndicatorRecord] = []
     for ind in first.indicators:
-        if not ind.applicable:
+        mine = [(n, c[ind.code]) for n, c in zip(names, by_code) if ind.code in c]
+        if not any(i.applicable for _, i in mine):          # 不适用 for every evaluator
             inds.append(ind)
             continue
-        figures = [(n, c[ind.code].score) for n, c in zip(names, by_code) if ind.code in c]
-        score = aggregate([v for _, v in figures if v is not None], method) if all(
-            v is not None for _, v in figures) else None
-        rules = {c[ind.code].rule_score for c in by_code if ind.code in c}
-        quoted = "、".join(f"{n}{fmt_score(v)}分" for n, v in figures if v is not None)
+        # an evaluator who found it 不适用 abstains, as in the 汇总 sheet (panel_score)
+        figures = [(n, i.score if i.applicable else None) for n, i in mine]
+        score = panel_score([v for _, v in figures], method) if all(
+            i.score is not None for _, i in mine if i.applicable) else None
+        rules = {i.rule_score for _, i in mine if i.applicable}
+        quoted = "、".join(f"{n}{fmt_score(v)}分" if v is not None else f"{n}{L.PANEL_ABSTAINED}"
+                          for (n, v), (_, i) in zip(figures, mine) if v is not None or not i.applicable)
         process = (f"评价组{len(figures)}位评价人的得分：{quoted}，按{label}汇总为{fmt_score(score)}分。"
                    if score is not None else "评价组中有评价人未能计分。")
-        notes = list(dict.fromkeys(c[ind.code].note for c in by_code if ind.code in c and c[ind.code].note))
-        inds.append(replace(ind, rule_score=rules.pop() if len(rules) == 1 else None, evaluator_score=None,
+        notes = list(dict.fromkeys(i.note for _, i in mine if i.note))
+        inds.append(replace(ind, applicable=True, rule_score=rules.pop() if len(rules) == 1 else None,
+                            evaluator_score=None,
                             score=score, rate=score / ind.weight if score is not None and ind.weight else None,
                             deviates=False, difference=None, note="；".join(notes), process=process))
     levels = []
@@ -1083,7 +1104,8 @@ def panel_record(members: list["FileRecord"], method: str) -> "FileRecord":
         rows = [i for i in inds if i.applicable and (i.level1 == lv.name if lv.level == 1 else
                                                      (i.level1, i.level2) == (lv.parent, lv.name))]
         scores = [i.score for i in rows]
-        levels.append(LevelRecord(lv.level, lv.name, lv.parent, lv.weight,
+        weight = round2(sum(i.weight or 0 for i in rows))     # the first evaluator's may leave out a 不适用
+        levels.append(LevelRecord(lv.level, lv.name, lv.parent, weight,
                                   None if any(v is None for v in scores) else round2(sum(scores)), lv.declared))
     l1 = [lv.score for lv in levels if lv.level == 1]
     raw = None if any(v is None for v in l1) else round2(sum(l1))
