@@ -196,10 +196,10 @@ def test_counts_add_up_and_every_rejected_file_has_its_reason(cons, collection):
         assert why[name][0] == cat["duplicate"] and "得分不同" in why[name][1] and other in why[name][1]
     assert why["辛单位_其他体系.xlsx"][0] == cat["system"]
     assert "多出编号 5" in why["辛单位_其他体系.xlsx"][1]
-    name_col = L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY["name"]) + 1
     actual_col = L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY["actual"]) + 1
     from perfxl.model.cells import cell_ref
-    assert why["辛单位_其他体系.xlsx"][2:] == (L.SHEET_INDICATORS, cell_ref(5, name_col))
+    code_col = L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY["code"]) + 1
+    assert why["辛单位_其他体系.xlsx"][2:] == (L.SHEET_INDICATORS, cell_ref(5, code_col))
     assert why["壬单位_未完成.xlsx"][0] == cat["no_total"]
     assert why["壬单位_未完成.xlsx"][2:] == (L.SHEET_INDICATORS, cell_ref(3, actual_col))
     assert "实际值为空" in why["壬单位_未完成.xlsx"][1]
@@ -555,3 +555,30 @@ def test_not_applicable_indicators_are_consolidated_and_reported(cli, tmp_path):
     report = cli("report", out, "-o", tmp_path / "报告.docx", "--json")
     assert report.code == 0, report.text
     assert {u["unit"]: u["total"] for u in report.json()["units"]} == totals
+
+
+def test_a_system_edited_after_the_templates_were_sent_is_pointed_at_in_the_differing_column(cli, tmp_path):
+    """The administrator re-weighted two indicators (or renamed a 二级指标) after sending the template:
+    the workbooks filled from the other version are left out naming the cell that differs (the 分值 or
+    the 二级指标 cell of that row), not the 三级指标 cell, which holds the same name in both versions."""
+    from perfxl.model.cells import cell_ref
+
+    d = tmp_path / "收回"
+    for unit in ("甲单位", "乙单位", "丙单位"):
+        write(d / f"{unit}.xlsx", rows([10, 8, 6, 10]), info(unit, "张三"))
+    reweighted = rows([10, 8, 6, 10])
+    reweighted[0]["weight"], reweighted[1]["weight"] = 30, 20
+    write(d / "丁单位.xlsx", reweighted, info("丁单位", "张三"))
+    renamed = rows([10, 8, 6, 10])
+    renamed[3]["level2"] = "服务对象满意度"
+    write(d / "戊单位.xlsx", renamed, info("戊单位", "张三"))
+    run = cli("consolidate", d, "-o", tmp_path / "汇总.xlsx", "--json")
+    assert run.code == 1, run.text
+    data = run.json()
+    assert (data["found"], data["included"], data["not_included"]) == (5, 3, 2)
+    why = {Path(r["file"]).name: r for r in data["rejected"]}
+    col = {k: L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY[k]) + 1 for k in ("weight", "level2")}
+    assert "编号 1 的分值为“30”，其余工作簿为“25”" in why["丁单位.xlsx"]["reason"]
+    assert (why["丁单位.xlsx"]["sheet"], why["丁单位.xlsx"]["cell"]) == (L.SHEET_INDICATORS, cell_ref(2, col["weight"]))
+    assert "编号 4 的二级指标为“服务对象满意度”" in why["戊单位.xlsx"]["reason"]
+    assert why["戊单位.xlsx"]["cell"] == cell_ref(5, col["level2"])

@@ -746,19 +746,23 @@ class _Builder:
     @staticmethod
     def system_difference(rec, ref_map: dict) -> tuple[str, str]:
         col = L.COLUMNS_BY_KEY
+        def cell(key: str, row: int) -> str:                  # the cell of the field that differs
+            letter = rec.columns.get(key) or rec.columns.get("name")
+            return f"{letter}{row}" if letter else ""
+
         for i in rec.indicators:
-            cell = f"{rec.name_col}{i.row}" if rec.name_col else ""
             ref = ref_map.get(i.code)
             if ref is None:
-                return f"多出{col['code'].header} {i.code}（{i.name}）", cell
-            for label, mine, theirs, same in (
-                    (col["name"].header, i.name, ref.name, _norm(i.name) == _norm(ref.name)),
-                    (col["weight"].header, fmt_num(i.weight or 0), fmt_num(ref.weight or 0),
+                return f"多出{col['code'].header} {i.code}（{i.name}）", cell("code", i.row)
+            for key, mine, theirs, same in (
+                    ("name", i.name, ref.name, _norm(i.name) == _norm(ref.name)),
+                    ("weight", fmt_num(i.weight or 0), fmt_num(ref.weight or 0),
                      round2(i.weight or 0) == round2(ref.weight or 0)),
-                    (col["level1"].header, i.level1, ref.level1, _norm(i.level1) == _norm(ref.level1)),
-                    (col["level2"].header, i.level2, ref.level2, _norm(i.level2) == _norm(ref.level2))):
+                    ("level1", i.level1, ref.level1, _norm(i.level1) == _norm(ref.level1)),
+                    ("level2", i.level2, ref.level2, _norm(i.level2) == _norm(ref.level2))):
                 if not same:
-                    return f"{col['code'].header} {i.code} 的{label}为“{mine}”，其余工作簿为“{theirs}”", cell
+                    return (f"{col['code'].header} {i.code} 的{col[key].header}为“{mine}”，其余工作簿为“{theirs}”",
+                            cell(key, i.row))
         mine = {i.code for i in rec.indicators}
         missing = [c for c in ref_map if c not in mine]
         more = "等" if len(missing) > 5 else ""
@@ -1120,7 +1124,7 @@ def panel_record(members: list["FileRecord"], method: str) -> "FileRecord":
         file="\n".join(m.file for m in members), info=info, total=total,
         grade=grade_for(total, list(first.grades)) if total is not None else None, levels=tuple(levels),
         indicators=tuple(inds), problems=tuple(p for m in members for p in m.problems), grades=first.grades,
-        sheet=first.sheet, name_col=first.name_col, info_sheet=first.info_sheet, info_cells=first.info_cells,
+        sheet=first.sheet, columns=first.columns, info_sheet=first.info_sheet, info_cells=first.info_cells,
         basic=first.basic, figures=first.figures, survey=first.survey, basic_units=first.basic_units,
         raw_total=raw, applicable_weight=conv.applicable, na_method=first.na_method, conversion=conv.text(total))
 

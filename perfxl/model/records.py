@@ -128,7 +128,7 @@ class FileRecord:
     problems: tuple[Problem, ...]
     grades: tuple[tuple[str, float], ...] = ()
     sheet: str = ""                               # the indicator sheet's name in this workbook
-    name_col: str = ""                            # letters of its 三级指标 column
+    columns: dict[str, str] = field(default_factory=dict)   # letters of its 编号, 三级指标, 分值, 一级/二级 columns
     info_sheet: str | None = None
     info_cells: dict[str, str] = field(default_factory=dict)
     basic: dict[str, float | None] = field(default_factory=dict)
