@@ -289,7 +289,7 @@ def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | N
     with its panel figures). ``deviations``: append the indicators whose evaluator figure departs
     from the rule (a review copy; a client's report leaves them out)."""
     from perfxl.batch.consolidate import Consolidation, unit_records
-    from perfxl.batch.reopen import read_summary
+    from perfxl.batch.reopen import dropped, read_summary
     from perfxl.model import layout as L
     from perfxl.report.document import (
         check_output,
@@ -314,6 +314,8 @@ def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | N
             if summary_book.missing:
                 raise UnusableInput(summary_book.missing)
             cons = consolidate(summary_book.files, panel=summary_book.panel, jobs=1, password=password)
+            if changed := dropped(summary_book, cons.rejected):
+                raise UnusableInput(changed)
             records, overview = unit_records(cons, password=password), cons.overview()
     target = Path(output) if output is not None else default
     if target.is_dir():

@@ -18,6 +18,7 @@ import numpy
 import pytest
 from conftest import EXAMPLE
 from docx.oxml.ns import qn
+from openpyxl import load_workbook
 from test_example import DEPARTURES, PUBLISHED
 
 from perfxl.model import layout as L
@@ -752,6 +753,26 @@ def test_report_from_a_consolidated_summary(make_workbook, cli, tmp_path):
     run = cli("report", "汇总.xlsx", "-o", "报告.docx", "--json")
     assert run.code == 0, run.text
     assert sorted(u["unit"] for u in run.json()["units"]) == ["乙单位", "甲单位"]
+
+
+def test_a_workbook_changed_after_the_summary_is_not_silently_left_out(make_workbook, cli, tmp_path):
+    """A unit's workbook edited after consolidating so that it can no longer be included (an 实际值
+    cleared): the report of the summary left that unit out with exit 0 and no word, its 评价范围 saying
+    “未纳入 1 个（原因见汇总工作簿“未纳入文件”表）” although that table is empty. Now no report is
+    written; the message names the summary's cell listing the file and why it no longer counts."""
+    _consolidated(make_workbook, cli, tmp_path, ("甲单位", "乙单位"))
+    wb = load_workbook(tmp_path / "收回" / "乙单位.xlsx")
+    ws = wb[L.SHEET_INDICATORS]
+    actual = next(c.column for c in ws[1] if c.value == L.COLUMNS_BY_KEY["actual"].header)
+    ws.cell(row=2, column=actual).value = None
+    wb.save(tmp_path / "收回" / "乙单位.xlsx")
+    run = cli("report", "汇总.xlsx", "-o", "报告.docx", "--json")
+    assert run.code == 2, run.text
+    (p,) = run.json()["problems"]
+    assert p["code"] == "report_summary_file_dropped" and "乙单位.xlsx" in p["message"]
+    assert "实际值为空" in p["message"] and "perfxl consolidate" in p["fix"]
+    assert p["sheet"] == L.SHEET_CONS_SUMMARY and p["cell"]
+    assert not (tmp_path / "报告.docx").exists()
 
 
 def test_a_character_no_font_has_draws_no_warning(make_workbook, cli, tmp_path):
