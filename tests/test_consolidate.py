@@ -196,10 +196,10 @@ def test_counts_add_up_and_every_rejected_file_has_its_reason(cons, collection):
         assert why[name][0] == cat["duplicate"] and "得分不同" in why[name][1] and other in why[name][1]
     assert why["辛单位_其他体系.xlsx"][0] == cat["system"]
     assert "多出编号 5" in why["辛单位_其他体系.xlsx"][1]
+    name_col = L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY["name"]) + 1
     actual_col = L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY["actual"]) + 1
     from perfxl.model.cells import cell_ref
-    code_col = L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY["code"]) + 1
-    assert why["辛单位_其他体系.xlsx"][2:] == (L.SHEET_INDICATORS, cell_ref(5, code_col))
+    assert why["辛单位_其他体系.xlsx"][2:] == (L.SHEET_INDICATORS, cell_ref(5, name_col))
     assert why["壬单位_未完成.xlsx"][0] == cat["no_total"]
     assert why["壬单位_未完成.xlsx"][2:] == (L.SHEET_INDICATORS, cell_ref(3, actual_col))
     assert "实际值为空" in why["壬单位_未完成.xlsx"][1]

@@ -753,7 +753,7 @@ class _Builder:
         for i in rec.indicators:
             ref = ref_map.get(i.code)
             if ref is None:
-                return f"多出{col['code'].header} {i.code}（{i.name}）", cell("code", i.row)
+                return f"多出{col['code'].header} {i.code}（{i.name}）", cell("name", i.row)
             for key, mine, theirs, same in (
                     ("name", i.name, ref.name, _norm(i.name) == _norm(ref.name)),
                     ("weight", fmt_num(i.weight or 0), fmt_num(ref.weight or 0),
