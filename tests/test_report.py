@@ -755,6 +755,28 @@ def test_report_from_a_consolidated_summary(make_workbook, cli, tmp_path):
     assert sorted(u["unit"] for u in run.json()["units"]) == ["乙单位", "甲单位"]
 
 
+def test_a_not_applicable_indicator_is_reported_as_such_not_as_unscored(make_workbook, cli, tmp_path):
+    """An indicator marked 不适用 (the total converted: 得分÷适用分值×100): the report said “该项指标未能计分”
+    for it and, under 其他需要说明的问题, “以下指标未能计分，总分无法计算” next to the total it had just given.
+    Now its 评分过程 says it does not apply, its 得分 reads 不适用, and nothing claims the total is missing."""
+    from conftest import simple_rows
+
+    rows_ = simple_rows(4)
+    rows_[1]["actual"] = "不适用"
+    wb = make_workbook(rows=rows_, info={"unit": "甲单位", "year": 2023})
+    score = cli("score", wb, "--no-write", "--json").json()
+    assert score["total"] is not None and score["conversion"]
+    run = cli("report", wb, "-o", tmp_path / "报告.docx", "--json")
+    assert run.code == 0, run.text
+    doc = docx.Document(tmp_path / "报告.docx")
+    text = "\n".join(paragraphs(doc))
+    assert "未能计分" not in text and "总分无法计算" not in text
+    assert f"{score['total']:.2f}" in text and "不适用" in text
+    table = rows(table_by_header(doc, L.REPORT_SCORING_HEADERS))
+    (na,) = [r for r in table if r[2] == "指标2"]
+    assert na[5] == "不适用" and "不适用" in na[6] and "未能计分" not in na[6]
+
+
 def test_a_workbook_changed_after_the_summary_is_not_silently_left_out(make_workbook, cli, tmp_path):
     """A unit's workbook edited after consolidating so that it can no longer be included (an 实际值
     cleared): the report of the summary left that unit out with exit 0 and no word, its 评价范围 saying
