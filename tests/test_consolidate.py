@@ -557,28 +557,60 @@ def test_not_applicable_indicators_are_consolidated_and_reported(cli, tmp_path):
     assert {u["unit"]: u["total"] for u in report.json()["units"]} == totals
 
 
+def _edited(cli, tmp_path: Path, same: list[dict], edited: dict[str, list[dict]]) -> tuple[dict, dict]:
+    """Consolidate 甲/乙/丙单位 filled from one template (``same``) and units filled from edited ones:
+    the JSON and the rejected files by name."""
+    d = tmp_path / "收回"
+    for unit, rows_ in {**{u: same for u in ("甲单位", "乙单位", "丙单位")}, **edited}.items():
+        write(d / f"{unit}.xlsx", rows_, info(unit, "张三"))
+    run = cli("consolidate", d, "-o", tmp_path / "汇总.xlsx", "--json")
+    assert run.code == 1, run.text
+    data = run.json()
+    return data, {Path(r["file"]).name: r for r in data["rejected"]}
+
+
 def test_a_system_edited_after_the_templates_were_sent_is_pointed_at_in_the_differing_column(cli, tmp_path):
     """The administrator re-weighted two indicators (or renamed a 二级指标) after sending the template:
     the workbooks filled from the other version are left out naming the cell that differs (the 分值 or
     the 二级指标 cell of that row), not the 三级指标 cell, which holds the same name in both versions."""
     from perfxl.model.cells import cell_ref
 
-    d = tmp_path / "收回"
-    for unit in ("甲单位", "乙单位", "丙单位"):
-        write(d / f"{unit}.xlsx", rows([10, 8, 6, 10]), info(unit, "张三"))
     reweighted = rows([10, 8, 6, 10])
     reweighted[0]["weight"], reweighted[1]["weight"] = 30, 20
-    write(d / "丁单位.xlsx", reweighted, info("丁单位", "张三"))
     renamed = rows([10, 8, 6, 10])
     renamed[3]["level2"] = "服务对象满意度"
-    write(d / "戊单位.xlsx", renamed, info("戊单位", "张三"))
-    run = cli("consolidate", d, "-o", tmp_path / "汇总.xlsx", "--json")
-    assert run.code == 1, run.text
-    data = run.json()
+    data, why = _edited(cli, tmp_path, rows([10, 8, 6, 10]), {"丁单位": reweighted, "戊单位": renamed})
     assert (data["found"], data["included"], data["not_included"]) == (5, 3, 2)
-    why = {Path(r["file"]).name: r for r in data["rejected"]}
     col = {k: L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY[k]) + 1 for k in ("weight", "level2")}
     assert "编号 1 的分值为“30”，其余工作簿为“25”" in why["丁单位.xlsx"]["reason"]
     assert (why["丁单位.xlsx"]["sheet"], why["丁单位.xlsx"]["cell"]) == (L.SHEET_INDICATORS, cell_ref(2, col["weight"]))
     assert "编号 4 的二级指标为“服务对象满意度”" in why["戊单位.xlsx"]["reason"]
     assert why["戊单位.xlsx"]["cell"] == cell_ref(5, col["level2"])
+
+
+def test_a_rule_edited_after_the_templates_were_sent_is_not_mixed_in(cli, tmp_path):
+    """The administrator changed a rule after sending the template (指标4: 每少1次扣10% made 扣20%; or
+    another 计分方法): names and 分值 are the same, so these workbooks were consolidated and ranked with
+    the others although the indicator is scored by another rule. They are now left out like a workbook
+    of another system, naming the 计分参数/计分方法 cell; a workbook marking an indicator 不适用 in its
+    计分方法 is still included."""
+    from perfxl.model.cells import cell_ref
+
+    def rules(actuals, step="每少1次扣10%", method1="完成比率"):
+        out = rows(actuals)
+        out[0]["method"] = method1
+        out[3].update(method="差额扣分", params=step)
+        return out
+
+    na = rules([10, 8, 6, 8])
+    na[1]["method"] = "不适用"
+    data, why = _edited(cli, tmp_path, rules([10, 8, 6, 8]), {
+        "丁单位": rules([10, 8, 6, 8], step="每少1次扣20%"), "戊单位": rules([10, 8, 6, 8], method1="达标得分"),
+        "己单位": na})
+    assert sorted(u["unit"] for u in data["units"]) == sorted(["甲单位", "乙单位", "丙单位", "己单位"])
+    assert set(why) == {"丁单位.xlsx", "戊单位.xlsx"}
+    col = {k: L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY[k]) + 1 for k in ("method", "params")}
+    assert "编号 4 的计分参数为“每少1次扣20%”，其余工作簿为“每少1次扣10%”" in why["丁单位.xlsx"]["reason"]
+    assert why["丁单位.xlsx"]["cell"] == cell_ref(5, col["params"])
+    assert "编号 1 的计分方法为“达标得分”，其余工作簿为“完成比率”" in why["戊单位.xlsx"]["reason"]
+    assert why["戊单位.xlsx"]["cell"] == cell_ref(2, col["method"])

@@ -741,11 +741,51 @@ class _Builder:
             self.reject(rec, "system", problem(
                 "consolidate_system_mismatch", file=rec.file, sheet=rec.sheet, cell=cell, detail=detail,
                 count=best, reference=Path(ref.file).name))
-        return out, ref
+        return self.same_rules(out), ref
+
+    def same_rules(self, recs: list) -> list:
+        """The workbooks whose every indicator is scored by the rule most of them use for it (计分方法 and
+        计分参数, as written up to spaces and full-width forms): a rule edited after the template was sent
+        (≥90% made ≥95%) scores that indicator differently, so such a workbook is left out like one of
+        another system. An indicator marked 不适用 has no rule to compare (计分方法 may say 不适用)."""
+        rules: dict[str, Counter] = {}
+        first: dict[tuple, tuple] = {}              # (编号, rule) -> the first workbook and indicator with it
+        for rec in recs:
+            for i in rec.indicators:
+                if i.applicable:
+                    rule = (_norm(i.method), _norm(i.params))
+                    rules.setdefault(i.code, Counter())[rule] += 1
+                    first.setdefault((i.code, rule), (rec, i))
+        common = {code: c.most_common(1)[0] for code, c in rules.items()}      # ties: the first seen
+        col = L.COLUMNS_BY_KEY
+        out = []
+        for rec in recs:
+            for i in rec.indicators:
+                if not i.applicable:
+                    continue
+                (method, params), count = common[i.code]
+                if (_norm(i.method), _norm(i.params)) == (method, params):
+                    continue
+                other, theirs = first[(i.code, (method, params))]
+                key = "method" if _norm(i.method) != method else "params"
+                letter = rec.columns.get(key) or rec.columns.get("name")
+                detail = (f"{col['code'].header} {i.code} 的{col[key].header}为“{getattr(i, key)}”，"
+                          f"其余工作簿为“{getattr(theirs, key)}”")
+                self.reject(rec, "system", problem(
+                    "consolidate_system_mismatch", file=rec.file, sheet=rec.sheet,
+                    cell=f"{letter}{i.row}" if letter else "", detail=detail, count=count,
+                    reference=Path(other.file).name))
+                break
+            else:
+                out.append(rec)
+        return out
 
     @staticmethod
     def system_difference(rec, ref_map: dict) -> tuple[str, str]:
+        """The first difference of a workbook's indicator system from the reference's, in words, and
+        the cell it is in."""
         col = L.COLUMNS_BY_KEY
+
         def cell(key: str, row: int) -> str:                  # the cell of the field that differs
             letter = rec.columns.get(key) or rec.columns.get("name")
             return f"{letter}{row}" if letter else ""

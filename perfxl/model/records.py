@@ -34,6 +34,7 @@ class IndicatorRecord:
     source: str = ""                          # 数据来源, when a figure stood for the typed 实际值
     source_text: str = ""                     # how that figure was computed
     applicable: bool = True                   # False: 不适用, excluded from the total
+    params: str = ""                          # 计分参数 as written: with 计分方法, part of the indicator system
 
     @property
     def lost(self) -> float | None:

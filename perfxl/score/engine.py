@@ -373,7 +373,8 @@ def record(result: Result, *, compact: bool = False) -> "FileRecord":
             criterion="" if compact else i.criterion, note="" if compact else i.note,
             process="" if compact else r.process, score_cell=str(ev.cell(i.row, i.score_key)),
             target="" if compact or i.target is None else i.target.show(), actual="" if compact else used_actual(i),
-            source=i.source, source_text="" if compact else i.source_text, applicable=i.applicable))
+            source=i.source, source_text="" if compact else i.source_text, applicable=i.applicable,
+            params=s(str(i.raw.get("params") or ""))))
     if compact:
         return _compact_record(result, ev, tuple(inds))
     levels = tuple(result.levels)
@@ -436,11 +437,11 @@ def _same(v: _T) -> _T:
 
 
 def _system_columns(ev: Evaluation) -> dict[str, str]:
-    """Letters of the columns that make the indicator system (编号, 三级指标, 分值, 一级/二级指标): where a
+    """Letters of the columns that make the indicator system (编号, 三级指标, 分值, 一级/二级指标, the rule): where a
     consolidation points when a workbook's system differs from the others'."""
     from perfxl.model.cells import col_letter
 
-    return {k: col_letter(n) for k in ("code", "name", "weight", "level1", "level2")
+    return {k: col_letter(n) for k in ("code", "name", "weight", "level1", "level2", "method", "params")
             if (n := ev.table.columns.get(k))}
 
 
