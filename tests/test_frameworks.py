@@ -128,6 +128,23 @@ def test_own_indicator_list_is_validated_first(cli, tmp_path):
     assert not (tmp_path / "模板.xlsx").exists()
 
 
+def test_a_criterion_no_method_expresses_is_pointed_to_discretionary_scoring(cli, tmp_path):
+    """An administrator's criterion none of the rule kinds expresses (a ranking among units), with a
+    计分方法 they made up: the message lists the kinds and says which one takes any criterion, so the
+    administrator is not left guessing among eleven names."""
+    own = tmp_path / "指标体系.xlsx"
+    wb = load_workbook(SYSTEM)
+    ws = wb[L.SHEET_SYSTEM]
+    ws["G5"] = "在全市同类单位中排名第一得满分，第二名得80%，其余得60%"
+    ws["H5"], ws["I5"] = "按排名得分", None
+    wb.save(own)
+    run = cli("template", "--from", own, "-o", "模板.xlsx", "--json")
+    assert run.code == 1, run.text
+    (p,) = [p for p in run.json()["problems"] if p["code"] == "method_unknown"]
+    assert p["cell"] == "H5" and "按排名得分" in p["message"]
+    assert "完成比率" in p["fix"] and "酌情评分" in p["fix"] and "评价说明" in p["fix"]
+
+
 def test_one_sheet_list_with_other_sheet_name_and_headers(cli, tmp_path):
     from openpyxl import Workbook
 

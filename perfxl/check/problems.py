@@ -108,7 +108,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "not_number": (ERROR, "{column}“{value}”不是数字", "请填写数字，如 2 或 0.5（可带“分”字）"),
     "not_positive": (ERROR, "{column}为 {value}，不能为负数", "填写该指标的分值，如 2；本年不适用的指标填 0"),
     "duplicate_code": (ERROR, "编号“{value}”重复", "每个三级指标的编号必须唯一，请改为不同的编号"),
-    "method_unknown": (ERROR, "计分方法“{value}”不存在", "从下拉列表中选择：{choices}"),
+    "method_unknown": (ERROR, "计分方法“{value}”不存在",
+                       "从下拉列表中选择：{choices}；评分标准无法用这些方法表达时（如按排名、按名次得分）选“酌情评分”，"
+                       "由评价人按评分标准在实际值填得分率并写评价说明"),
     "params_missing": (ERROR, "计分方法“{method}”需要计分参数", "按此写法填写：{syntax}"),
     "params_invalid": (ERROR, "计分参数有误：{detail}", "“{method}”的写法：{syntax}"),
     "params_warning": (WARNING, "计分参数：{detail}", "核对评分标准与参数是否一致"),
