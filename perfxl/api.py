@@ -150,6 +150,7 @@ def make_template(output: PathLike = "评分模板.xlsx", *, framework: str | No
     if output.exists() and not force:
         raise UnusableInput([problem("output_exists", file=str(output), path=str(output))])
     ensure_writable(output)
+    warnings: tuple[Problem, ...] = ()
     if summary:
         from perfxl.sheets.template import admin_workbook
 
@@ -169,6 +170,7 @@ def make_template(output: PathLike = "评分模板.xlsx", *, framework: str | No
         rows_ = rows_from_system(checked)
         wb = new_workbook(rows=rows_, survey={"sets": survey_sets_of(rows_)})
         what = f"按“{Path(source).name}”的 {len(rows_)} 个指标"
+        warnings = tuple(checked.problems)          # no errors here: e.g. a hidden row, taken as an indicator
     elif framework:
         from perfxl.model.frameworks import framework as find
         from perfxl.model.frameworks import frameworks
@@ -201,7 +203,7 @@ def make_template(output: PathLike = "评分模板.xlsx", *, framework: str | No
         what += "启用宏的"
     else:
         atomic_save(wb, output)
-    return Made(output, what, saved, xlsm)
+    return Made(output, what, saved, xlsm, warnings)
 
 
 # --- many workbooks ------------------------------------------------------------------------------------

@@ -145,6 +145,22 @@ def test_a_criterion_no_method_expresses_is_pointed_to_discretionary_scoring(cli
     assert "完成比率" in p["fix"] and "酌情评分" in p["fix"] and "评价说明" in p["fix"]
 
 
+def test_warnings_about_the_indicator_list_are_shown_when_the_template_is_made(cli, tmp_path):
+    """An administrator hides a row of their indicator list to drop that indicator: the template still
+    holds it (a hidden row counts) but `template --from` said only “✓ 已生成”, the warning that says
+    so was dropped. It is now printed (and in --json), naming the row; the template is still made."""
+    own = tmp_path / "指标体系.xlsx"
+    wb = load_workbook(SYSTEM)
+    wb[L.SHEET_SYSTEM].row_dimensions[5].hidden = True
+    wb.save(own)
+    run = cli("template", "--from", own, "-o", "模板.xlsx")
+    assert run.code == 0, run.text
+    assert "隐藏行" in run.out and "指标体系!A5" in run.out
+    assert (tmp_path / "模板.xlsx").exists()
+    data = cli("template", "--from", own, "-o", "模板2.xlsx", "--json").json()
+    assert [(p["code"], p["cell"]) for p in data["problems"]] == [("row_hidden", "A5")]
+
+
 def test_one_sheet_list_with_other_sheet_name_and_headers(cli, tmp_path):
     from openpyxl import Workbook
 
