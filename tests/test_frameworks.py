@@ -161,6 +161,32 @@ def test_warnings_about_the_indicator_list_are_shown_when_the_template_is_made(c
     assert [(p["code"], p["cell"]) for p in data["problems"]] == [("row_hidden", "A5")]
 
 
+def test_a_percent_target_of_the_indicator_list_stays_a_percent_in_the_template(cli, tmp_path):
+    """An administrator types 目标值 95% into their list: Excel stores 0.95 shown as a percentage. The
+    template wrote 0.95 with no format: evaluators saw “0.95” and every 评分过程 and report read
+    “目标值≥0.95，实际值0.93”. The template cell now shows 95% and the figures say 95%."""
+    own = tmp_path / "指标体系.xlsx"
+    wb = load_workbook(SYSTEM)
+    ws = wb[L.SHEET_SYSTEM]
+    target = next(c.column for c in ws[1] if c.value == L.COLUMNS_BY_KEY["target"].header)
+    ws.cell(row=14, column=target).value = 0.95                  # 质量达标率, 完成比率
+    ws.cell(row=14, column=target).number_format = "0%"
+    wb.save(own)
+    run = cli("template", "--from", own, "-o", "模板.xlsx")
+    assert run.code == 0, run.text
+    wb = load_workbook(tmp_path / "模板.xlsx")
+    ws = wb[L.SHEET_INDICATORS]
+    header = [c.value for c in ws[1]]
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=4).value == "质量达标率")
+    cell = ws.cell(row=row, column=header.index(L.COLUMNS_BY_KEY["target"].header) + 1)
+    assert cell.value == 0.95 and cell.number_format == "0%"
+    ws.cell(row=row, column=header.index(L.COLUMNS_BY_KEY["actual"].header) + 1).value = "93%"
+    wb.save(tmp_path / "填好.xlsx")
+    data = cli("score", "填好.xlsx", "--no-write", "--json").json()
+    (ind,) = [i for i in data["indicators"] if i["name"] == "质量达标率"]
+    assert ind["target"] == "≥95%" and "目标值≥95%" in ind["process"] and "0.95" not in ind["process"]
+
+
 def test_one_sheet_list_with_other_sheet_name_and_headers(cli, tmp_path):
     from openpyxl import Workbook
 
