@@ -187,6 +187,25 @@ def test_a_percent_target_of_the_indicator_list_stays_a_percent_in_the_template(
     assert ind["target"] == "≥95%" and "目标值≥95%" in ind["process"] and "0.95" not in ind["process"]
 
 
+def test_weights_typed_as_percentages_are_named_as_such(cli, tmp_path):
+    """Many published indicator tables give 权重 as percentages (2%, 3% … 100% in all). Typed so, the
+    cells hold 0.02, 0.03 …, and the administrator was told “全部三级指标分值合计 1，应为 100” about a
+    column that visibly adds up to 100%. The message now says the 分值 are percentages and how to write them."""
+    own = tmp_path / "指标体系.xlsx"
+    wb = load_workbook(SYSTEM)
+    ws = wb[L.SHEET_SYSTEM]
+    weight = next(c.column for c in ws[1] if c.value == L.COLUMNS_BY_KEY["weight"].header)
+    for row in range(2, ws.max_row + 1):
+        cell = ws.cell(row=row, column=weight)
+        if isinstance(cell.value, (int, float)):
+            cell.value, cell.number_format = cell.value / 100, "0%"
+    wb.save(own)
+    run = cli("template", "--from", own, "-o", "模板.xlsx", "--json")
+    assert run.code == 1, run.text
+    (p,) = [p for p in run.json()["problems"] if p["cell"].startswith("E2:")]
+    assert p["code"] == "total_in_percent" and "百分比" in p["message"] and "2% 写 2" in p["fix"]
+
+
 def test_one_sheet_list_with_other_sheet_name_and_headers(cli, tmp_path):
     from openpyxl import Workbook
 

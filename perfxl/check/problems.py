@@ -148,6 +148,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "level_sum": (ERROR, "{level}“{name}”下三级指标分值合计 {total}，与标注的 {declared} 分不符",
                   "调整下属三级指标的分值，或改正“{name}”后标注的分值"),
     "total_not_100": (ERROR, "全部三级指标分值合计 {total}，应为 100", "调整各指标分值，使合计为 100"),
+    "total_in_percent": (ERROR, "分值写成了百分比（各分值合计 100%），分值应为分数，合计 100",
+                         "把分值改为分数：如 2% 写 2（先把这些单元格的格式改为“常规”再填写）"),
     "no_indicators": (ERROR, "工作表“{sheet}”中没有任何指标行", "在表头下方逐行填写三级指标"),
     "form_table_missing": (ERROR, "“{title}”中找不到绩效指标表的表头",
                            "在指标表上方保留一行表头：{headers}（可用 perfxl template --framework 自评表 重新生成）"),
