@@ -813,6 +813,26 @@ def test_a_character_no_font_has_draws_no_warning(make_workbook, cli, tmp_path):
         assert sum(n.startswith("word/media/") for n in zf.namelist()) >= 2      # the charts are there
 
 
+def test_dollar_signs_in_names_are_drawn_as_text_in_the_charts(make_workbook, cli, tmp_path):
+    """Names are text: a 二级指标 or unit name holding two “$” (a currency, a pasted formula) was parsed by
+    matplotlib as a TeX formula — “$x$” drawn in italics with “Font 'rm' does not have a glyph” on
+    stderr, and “\\frac{a}{” between them stopped the report with an internal error (exit 3)."""
+    from conftest import simple_rows
+
+    from perfxl.report import charts
+
+    if not charts.available():
+        pytest.skip("no CJK font: no charts are drawn")
+    rows_ = simple_rows(4)
+    rows_[0]["level2"], rows_[2]["level2"] = "资金$配置\\frac{a}{$", "产出$x$"
+    wb = make_workbook(rows=rows_, info={"unit": "$甲单位$", "year": 2023})
+    run = cli("report", wb, "-o", tmp_path / "报告.docx")
+    assert run.code == 0, run.text
+    assert "glyph" not in run.err and "内部错误" not in run.text, run.text
+    with zipfile.ZipFile(tmp_path / "报告.docx") as zf:
+        assert any(n.startswith("word/media/") for n in zf.namelist())      # the 二级指标 chart is there
+
+
 def test_report_of_a_consolidation_object_uses_the_panel(tmp_path):
     """api.report(Consolidation): one chapter per unit, the panel's figures, the ranking."""
     from perfxl import api

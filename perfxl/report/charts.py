@@ -83,6 +83,7 @@ def _rc():
         "grid.color": "#D9D9D9",
         "grid.linewidth": 0.5,
         "axes.axisbelow": True,
+        "text.parse_math": False,       # names are text: “$…$” in one is not a formula (nor an error)
     })
 
 
