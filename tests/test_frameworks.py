@@ -206,6 +206,24 @@ def test_weights_typed_as_percentages_are_named_as_such(cli, tmp_path):
     assert p["code"] == "total_in_percent" and "百分比" in p["message"] and "2% 写 2" in p["fix"]
 
 
+def test_a_code_excel_turned_into_a_date_is_caught_before_the_template_is_made(cli, tmp_path):
+    """An administrator numbers indicators 1-1, 1-2 …: Excel stores them as dates (1月1日). The template
+    was made anyway, its 编号 cells showing serial numbers (44927) no one had typed; the list is now
+    refused at that cell, saying what happened and how to type such a 编号."""
+    import datetime
+
+    own = tmp_path / "指标体系.xlsx"
+    wb = load_workbook(SYSTEM)
+    ws = wb[L.SHEET_SYSTEM]
+    ws["A3"].value, ws["A3"].number_format = datetime.datetime(2026, 1, 2), "m月d日"
+    wb.save(own)
+    run = cli("template", "--from", own, "-o", "模板.xlsx", "--json")
+    assert run.code == 1, run.text
+    (p,) = run.json()["problems"]
+    assert (p["code"], p["cell"]) == ("code_is_date", "A3") and "日期" in p["message"] and "文本" in p["fix"]
+    assert not (tmp_path / "模板.xlsx").exists()
+
+
 def test_one_sheet_list_with_other_sheet_name_and_headers(cli, tmp_path):
     from openpyxl import Workbook
 

@@ -228,6 +228,10 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set[tuple[int, str]], file:
                            value=show_date(raw[key]), **_date_extra(raw[key])))
         return True
 
+    if system and is_date(raw.get("code")):
+        # “1-1”, “1/2” typed into a list's 编号: Excel made them dates, the template would show serial numbers
+        out.append(problem("code_is_date", file=file, sheet=sheet, cell=ev.cell(row, "code"), column=_H("code"),
+                           value=show_date(raw["code"])))
     why = _not_applicable(ind, raw)
     if why:
         ind.applicable, ind.na_reason = False, why
