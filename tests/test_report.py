@@ -833,6 +833,29 @@ def test_dollar_signs_in_names_are_drawn_as_text_in_the_charts(make_workbook, cl
         assert any(n.startswith("word/media/") for n in zf.namelist())      # the 二级指标 chart is there
 
 
+def test_long_names_do_not_break_the_charts(make_workbook, cli, tmp_path):
+    """A 二级指标 of 60 characters (administrators write such names): the chart's labels pushed the bars
+    aside, the other labels were cut at the image's edge and matplotlib's “UserWarning: Tight layout not
+    applied” with a line of perfxl's source reached the terminal. Long names now wrap onto a few lines
+    (the tables give them in full) and nothing but perfxl's own output is printed."""
+    from conftest import simple_rows
+
+    from perfxl.report import charts
+
+    if not charts.available():
+        pytest.skip("no CJK font: no charts are drawn")
+    rows_ = simple_rows(4)
+    rows_[0]["level1"] = "产出（含数量、质量、时效、成本等全部产出环节的综合考核，按年度工作计划逐项核对）(100分)"
+    rows_[0]["level2"] = ("部门规划计划与年度工作计划的明确性、完整性、可衡量性以及与部门职能的相关性综合评价"
+                          "（含中长期规划的落实情况和年度目标的分解情况）")
+    rows_[2]["level2"] = "质量"
+    wb = make_workbook(rows=rows_, info={"unit": "甲单位", "year": 2023})
+    run = cli("report", wb, "-o", tmp_path / "报告.docx")
+    assert run.code == 0, run.text
+    assert "Warning" not in run.err and "charts.py" not in run.err, run.err
+    assert charts._wrapped(rows_[0]["level2"]).count("\n") == 2        # three lines, the rest cut with …
+
+
 def test_report_of_a_consolidation_object_uses_the_panel(tmp_path):
     """api.report(Consolidation): one chapter per unit, the panel's figures, the ranking."""
     from perfxl import api

@@ -8,7 +8,6 @@ The outline is 财预〔2020〕10号 附件3 (参考提纲) as published reports
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from perfxl.report.text import (
     amount_text,
     bold,
     date_text,
+    display_width,
     join_cn,
     para,
     pct_text,
@@ -577,11 +577,6 @@ def signature(cover_: dict) -> list[Para]:
 
 
 # --- 附件：评分表 ---------------------------------------------------------------------------
-
-def display_width(s: str) -> int:
-    """Width in half-em units: CJK and full-width characters count 2, others 1."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
-
 
 def lines_needed(s: str, width_halfems: float) -> int:
     """Lines a text takes in a cell ``width_halfems`` half-ems wide (each paragraph wraps alone)."""
