@@ -315,6 +315,9 @@ def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | N
         if summary_book is not None:              # a summary workbook: the consolidation again
             if summary_book.missing:
                 raise UnusableInput(summary_book.missing)
+            if not summary_book.files:            # every workbook was left out: nothing to report on
+                raise UnusableInput([problem("report_summary_empty", file=str(files[0]), sheet=L.SHEET_CONS_SUMMARY,
+                                             path=files[0].name)])
             cons = consolidate(summary_book.files, panel=summary_book.panel, jobs=1, password=password)
             if changed := dropped(summary_book, cons.rejected):
                 raise UnusableInput(changed)

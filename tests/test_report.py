@@ -777,6 +777,21 @@ def test_a_not_applicable_indicator_is_reported_as_such_not_as_unscored(make_wor
     assert na[5] == "不适用" and "不适用" in na[6] and "未能计分" not in na[6]
 
 
+def test_a_summary_that_included_nothing_is_named_as_such(make_workbook, cli, tmp_path):
+    """Every returned workbook was left out (here: no 单位名称), so the summary lists none: the report of
+    it said “在 （无） 中没有找到 Excel 工作簿”, about a folder no one had named. It now says the summary
+    included nothing and where the reasons are."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    make_workbook(info={"unit": None, "year": 2023}, name="无名.xlsx").rename(folder / "无名.xlsx")
+    assert cli("consolidate", folder, "-o", "汇总.xlsx").code == 1
+    run = cli("report", "汇总.xlsx", "-o", "报告.docx", "--json")
+    assert run.code == 2, run.text
+    (p,) = run.json()["problems"]
+    assert p["code"] == "report_summary_empty" and "汇总.xlsx" in p["message"] and "（无）" not in p["message"]
+    assert L.SHEET_CONS_REJECTED in p["fix"]
+
+
 def test_a_workbook_changed_after_the_summary_is_not_silently_left_out(make_workbook, cli, tmp_path):
     """A unit's workbook edited after consolidating so that it can no longer be included (an 实际值
     cleared): the report of the summary left that unit out with exit 0 and no word, its 评价范围 saying

@@ -330,6 +330,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     # --- report from a consolidated summary, 汇总 button (lead) ---------------------------------
     "report_summary_file_missing": (ERROR, "汇总工作簿列出的文件“{path}”找不到",
                                     "把各单位的评分工作簿放回汇总时的位置，或直接对这些工作簿运行 perfxl report"),
+    "report_summary_empty": (ERROR, "汇总工作簿“{path}”没有纳入任何工作簿，无法生成报告",
+                             "原因见该汇总工作簿的“未纳入文件”表；改正这些工作簿后重新运行 perfxl consolidate"),
     "report_summary_file_dropped": (ERROR, "汇总工作簿列出的文件“{path}”现在不能纳入汇总（汇总之后被改动过）：{reason}",
                                     "改正该文件后重新运行 perfxl consolidate，再由新的汇总工作簿生成报告"),
     "excel_consolidate_folder": (ERROR, "“汇总设置”中的文件夹“{path}”不存在",
