@@ -614,3 +614,5 @@ def test_a_rule_edited_after_the_templates_were_sent_is_not_mixed_in(cli, tmp_pa
     assert why["丁单位.xlsx"]["cell"] == cell_ref(5, col["params"])
     assert "编号 1 的计分方法为“达标得分”，其余工作簿为“完成比率”" in why["戊单位.xlsx"]["reason"]
     assert why["戊单位.xlsx"]["cell"] == cell_ref(2, col["method"])
+    readme = load_workbook(tmp_path / "汇总.xlsx")[L.SHEET_CONS_README]
+    assert any("计分方法和计分参数" in str(c.value) for row in readme.iter_rows() for c in row)
