@@ -150,6 +150,7 @@ def make_template(output: PathLike = "评分模板.xlsx", *, framework: str | No
     if output.exists() and not force:
         raise UnusableInput([problem("output_exists", file=str(output), path=str(output))])
     ensure_writable(output)
+    warnings: tuple[Problem, ...] = ()
     if summary:
         from perfxl.sheets.template import admin_workbook
 
@@ -169,6 +170,7 @@ def make_template(output: PathLike = "评分模板.xlsx", *, framework: str | No
         rows_ = rows_from_system(checked)
         wb = new_workbook(rows=rows_, survey={"sets": survey_sets_of(rows_)})
         what = f"按“{Path(source).name}”的 {len(rows_)} 个指标"
+        warnings = tuple(checked.problems)          # no errors here: e.g. a hidden row, taken as an indicator
     elif framework:
         from perfxl.model.frameworks import framework as find
         from perfxl.model.frameworks import frameworks
@@ -201,7 +203,7 @@ def make_template(output: PathLike = "评分模板.xlsx", *, framework: str | No
         what += "启用宏的"
     else:
         atomic_save(wb, output)
-    return Made(output, what, saved, xlsm)
+    return Made(output, what, saved, xlsm, warnings)
 
 
 # --- many workbooks ------------------------------------------------------------------------------------
@@ -289,7 +291,7 @@ def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | N
     with its panel figures). ``deviations``: append the indicators whose evaluator figure departs
     from the rule (a review copy; a client's report leaves them out)."""
     from perfxl.batch.consolidate import Consolidation, unit_records
-    from perfxl.batch.reopen import read_summary
+    from perfxl.batch.reopen import dropped, read_summary
     from perfxl.model import layout as L
     from perfxl.report.document import (
         check_output,
@@ -313,7 +315,12 @@ def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | N
         if summary_book is not None:              # a summary workbook: the consolidation again
             if summary_book.missing:
                 raise UnusableInput(summary_book.missing)
+            if not summary_book.files:            # every workbook was left out: nothing to report on
+                raise UnusableInput([problem("report_summary_empty", file=str(files[0]), sheet=L.SHEET_CONS_SUMMARY,
+                                             path=files[0].name)])
             cons = consolidate(summary_book.files, panel=summary_book.panel, jobs=1, password=password)
+            if changed := dropped(summary_book, cons.rejected):
+                raise UnusableInput(changed)
             records, overview = unit_records(cons, password=password), cons.overview()
     target = Path(output) if output is not None else default
     if target.is_dir():

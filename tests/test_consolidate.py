@@ -571,3 +571,103 @@ def test_a_year_typed_as_text_is_the_same_year(cli, tmp_path):
     assert [(u["unit"], u["year"], u["evaluators"], u["rank"]) for u in units] == [
         ("乙单位", YEAR, 2, 1), ("甲单位", YEAR, 3, 2)]
     assert units[1]["total"] == expected_units()["甲单位"]["total"]
+
+
+def test_not_applicable_indicators_are_consolidated_and_reported(cli, tmp_path):
+    """An indicator an evaluator marks 不适用 has no score: consolidating such workbooks stopped with an
+    internal error (exit 3). Now a unit's total is converted as `perfxl score` converts it (得分÷适用分值×100);
+    in a panel an evaluator who found it 不适用 abstains and the others' figures count, and the report
+    from the summary gives the same totals."""
+    def na(actuals):
+        out = rows([a if a != "NA" else 0 for a in actuals])
+        for r, a in zip(out, actuals):
+            if a == "NA":
+                r["actual"] = "不适用"
+        return out
+
+    d = tmp_path / "收回"
+    write(d / "甲单位_张三.xlsx", na([10, 8, "NA", 10]), info("甲单位", "张三"))
+    write(d / "乙单位_张三.xlsx", na([10, 8, "NA", 10]), info("乙单位", "张三"))
+    write(d / "乙单位_李四.xlsx", na([10, 6, "NA", 8]), info("乙单位", "李四"))
+    write(d / "丙单位_张三.xlsx", na([10, 10, "NA", 10]), info("丙单位", "张三"))
+    write(d / "丙单位_李四.xlsx", na([10, 10, 6, 10]), info("丙单位", "李四"))
+    out = tmp_path / "汇总.xlsx"
+    run = cli("consolidate", d, "-o", out, "--json")
+    assert run.code == 0, run.text
+    totals = {u["unit"]: u["total"] for u in run.json()["units"]}
+    assert totals == {"甲单位": r2(70 / 75 * 100),                    # 25+20 +25 of the 75 that apply
+                      "乙单位": r2((25 + 17.5 + 22.5) / 75 * 100),      # the panel's means, 指标3 for nobody
+                      "丙单位": r2(25 + 25 + 15 + 25)}                  # 指标3: 张三 abstains, 李四's 15
+    alone = cli("score", d / "甲单位_张三.xlsx", "--no-write", "--json").json()
+    assert alone["total"] == totals["甲单位"]
+    r = perfxl.consolidate(d, jobs=1)
+    p = r.panel.set_index(["unit", "code"])
+    assert ("乙单位", "3") not in p.index                              # applies for nobody in the panel
+    assert (p.at[("丙单位", "3"), "evaluators"], p.at[("丙单位", "3"), "panel_score"]) == (1, 15)
+    assert "张三（不适用）" in p.at[("丙单位", "3"), "figures"]
+    a = r.analysis.set_index("code")
+    assert (a.at["3", "units"], a.at["3", "mean"]) == (1, 15)        # 甲、乙: 不适用, not a score of 0
+    report = cli("report", out, "-o", tmp_path / "报告.docx", "--json")
+    assert report.code == 0, report.text
+    assert {u["unit"]: u["total"] for u in report.json()["units"]} == totals
+
+
+def _edited(cli, tmp_path: Path, same: list[dict], edited: dict[str, list[dict]]) -> tuple[dict, dict]:
+    """Consolidate 甲/乙/丙单位 filled from one template (``same``) and units filled from edited ones:
+    the JSON and the rejected files by name."""
+    d = tmp_path / "收回"
+    for unit, rows_ in {**{u: same for u in ("甲单位", "乙单位", "丙单位")}, **edited}.items():
+        write(d / f"{unit}.xlsx", rows_, info(unit, "张三"))
+    run = cli("consolidate", d, "-o", tmp_path / "汇总.xlsx", "--json")
+    assert run.code == 1, run.text
+    data = run.json()
+    return data, {Path(r["file"]).name: r for r in data["rejected"]}
+
+
+def test_a_system_edited_after_the_templates_were_sent_is_pointed_at_in_the_differing_column(cli, tmp_path):
+    """The administrator re-weighted two indicators (or renamed a 二级指标) after sending the template:
+    the workbooks filled from the other version are left out naming the cell that differs (the 分值 or
+    the 二级指标 cell of that row), not the 三级指标 cell, which holds the same name in both versions."""
+    from perfxl.model.cells import cell_ref
+
+    reweighted = rows([10, 8, 6, 10])
+    reweighted[0]["weight"], reweighted[1]["weight"] = 30, 20
+    renamed = rows([10, 8, 6, 10])
+    renamed[3]["level2"] = "服务对象满意度"
+    data, why = _edited(cli, tmp_path, rows([10, 8, 6, 10]), {"丁单位": reweighted, "戊单位": renamed})
+    assert (data["found"], data["included"], data["not_included"]) == (5, 3, 2)
+    col = {k: L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY[k]) + 1 for k in ("weight", "level2")}
+    assert "编号 1 的分值为“30”，其余工作簿为“25”" in why["丁单位.xlsx"]["reason"]
+    assert (why["丁单位.xlsx"]["sheet"], why["丁单位.xlsx"]["cell"]) == (L.SHEET_INDICATORS, cell_ref(2, col["weight"]))
+    assert "编号 4 的二级指标为“服务对象满意度”" in why["戊单位.xlsx"]["reason"]
+    assert why["戊单位.xlsx"]["cell"] == cell_ref(5, col["level2"])
+
+
+def test_a_rule_edited_after_the_templates_were_sent_is_not_mixed_in(cli, tmp_path):
+    """The administrator changed a rule after sending the template (指标4: 每少1次扣10% made 扣20%; or
+    another 计分方法): names and 分值 are the same, so these workbooks were consolidated and ranked with
+    the others although the indicator is scored by another rule. They are now left out like a workbook
+    of another system, naming the 计分参数/计分方法 cell; a workbook marking an indicator 不适用 in its
+    计分方法 is still included."""
+    from perfxl.model.cells import cell_ref
+
+    def rules(actuals, step="每少1次扣10%", method1="完成比率"):
+        out = rows(actuals)
+        out[0]["method"] = method1
+        out[3].update(method="差额扣分", params=step)
+        return out
+
+    na = rules([10, 8, 6, 8])
+    na[1]["method"] = "不适用"
+    data, why = _edited(cli, tmp_path, rules([10, 8, 6, 8]), {
+        "丁单位": rules([10, 8, 6, 8], step="每少1次扣20%"), "戊单位": rules([10, 8, 6, 8], method1="达标得分"),
+        "己单位": na})
+    assert sorted(u["unit"] for u in data["units"]) == sorted(["甲单位", "乙单位", "丙单位", "己单位"])
+    assert set(why) == {"丁单位.xlsx", "戊单位.xlsx"}
+    col = {k: L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY[k]) + 1 for k in ("method", "params")}
+    assert "编号 4 的计分参数为“每少1次扣20%”，其余工作簿为“每少1次扣10%”" in why["丁单位.xlsx"]["reason"]
+    assert why["丁单位.xlsx"]["cell"] == cell_ref(5, col["params"])
+    assert "编号 1 的计分方法为“达标得分”，其余工作簿为“完成比率”" in why["戊单位.xlsx"]["reason"]
+    assert why["戊单位.xlsx"]["cell"] == cell_ref(2, col["method"])
+    readme = load_workbook(tmp_path / "汇总.xlsx")[L.SHEET_CONS_README]
+    assert any("计分方法和计分参数" in str(c.value) for row in readme.iter_rows() for c in row)

@@ -128,6 +128,102 @@ def test_own_indicator_list_is_validated_first(cli, tmp_path):
     assert not (tmp_path / "模板.xlsx").exists()
 
 
+def test_a_criterion_no_method_expresses_is_pointed_to_discretionary_scoring(cli, tmp_path):
+    """An administrator's criterion none of the rule kinds expresses (a ranking among units), with a
+    计分方法 they made up: the message lists the kinds and says which one takes any criterion, so the
+    administrator is not left guessing among eleven names."""
+    own = tmp_path / "指标体系.xlsx"
+    wb = load_workbook(SYSTEM)
+    ws = wb[L.SHEET_SYSTEM]
+    ws["G5"] = "在全市同类单位中排名第一得满分，第二名得80%，其余得60%"
+    ws["H5"], ws["I5"] = "按排名得分", None
+    wb.save(own)
+    run = cli("template", "--from", own, "-o", "模板.xlsx", "--json")
+    assert run.code == 1, run.text
+    (p,) = [p for p in run.json()["problems"] if p["code"] == "method_unknown"]
+    assert p["cell"] == "H5" and "按排名得分" in p["message"]
+    assert "完成比率" in p["fix"] and "酌情评分" in p["fix"] and "评价说明" in p["fix"]
+
+
+def test_warnings_about_the_indicator_list_are_shown_when_the_template_is_made(cli, tmp_path):
+    """An administrator hides a row of their indicator list to drop that indicator: the template still
+    holds it (a hidden row counts) but `template --from` said only “✓ 已生成”, the warning that says
+    so was dropped. It is now printed (and in --json), naming the row; the template is still made."""
+    own = tmp_path / "指标体系.xlsx"
+    wb = load_workbook(SYSTEM)
+    wb[L.SHEET_SYSTEM].row_dimensions[5].hidden = True
+    wb.save(own)
+    run = cli("template", "--from", own, "-o", "模板.xlsx")
+    assert run.code == 0, run.text
+    assert "隐藏行" in run.out and "指标体系!A5" in run.out
+    assert (tmp_path / "模板.xlsx").exists()
+    data = cli("template", "--from", own, "-o", "模板2.xlsx", "--json").json()
+    assert [(p["code"], p["cell"]) for p in data["problems"]] == [("row_hidden", "A5")]
+
+
+def test_a_percent_target_of_the_indicator_list_stays_a_percent_in_the_template(cli, tmp_path):
+    """An administrator types 目标值 95% into their list: Excel stores 0.95 shown as a percentage. The
+    template wrote 0.95 with no format: evaluators saw “0.95” and every 评分过程 and report read
+    “目标值≥0.95，实际值0.93”. The template cell now shows 95% and the figures say 95%."""
+    own = tmp_path / "指标体系.xlsx"
+    wb = load_workbook(SYSTEM)
+    ws = wb[L.SHEET_SYSTEM]
+    target = next(c.column for c in ws[1] if c.value == L.COLUMNS_BY_KEY["target"].header)
+    ws.cell(row=14, column=target).value = 0.95                  # 质量达标率, 完成比率
+    ws.cell(row=14, column=target).number_format = "0%"
+    wb.save(own)
+    run = cli("template", "--from", own, "-o", "模板.xlsx")
+    assert run.code == 0, run.text
+    wb = load_workbook(tmp_path / "模板.xlsx")
+    ws = wb[L.SHEET_INDICATORS]
+    header = [c.value for c in ws[1]]
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=4).value == "质量达标率")
+    cell = ws.cell(row=row, column=header.index(L.COLUMNS_BY_KEY["target"].header) + 1)
+    assert cell.value == 0.95 and cell.number_format == "0%"
+    ws.cell(row=row, column=header.index(L.COLUMNS_BY_KEY["actual"].header) + 1).value = "93%"
+    wb.save(tmp_path / "填好.xlsx")
+    data = cli("score", "填好.xlsx", "--no-write", "--json").json()
+    (ind,) = [i for i in data["indicators"] if i["name"] == "质量达标率"]
+    assert ind["target"] == "≥95%" and "目标值≥95%" in ind["process"] and "0.95" not in ind["process"]
+
+
+def test_weights_typed_as_percentages_are_named_as_such(cli, tmp_path):
+    """Many published indicator tables give 权重 as percentages (2%, 3% … 100% in all). Typed so, the
+    cells hold 0.02, 0.03 …, and the administrator was told “全部三级指标分值合计 1，应为 100” about a
+    column that visibly adds up to 100%. The message now says the 分值 are percentages and how to write them."""
+    own = tmp_path / "指标体系.xlsx"
+    wb = load_workbook(SYSTEM)
+    ws = wb[L.SHEET_SYSTEM]
+    weight = next(c.column for c in ws[1] if c.value == L.COLUMNS_BY_KEY["weight"].header)
+    for row in range(2, ws.max_row + 1):
+        cell = ws.cell(row=row, column=weight)
+        if isinstance(cell.value, (int, float)):
+            cell.value, cell.number_format = cell.value / 100, "0%"
+    wb.save(own)
+    run = cli("template", "--from", own, "-o", "模板.xlsx", "--json")
+    assert run.code == 1, run.text
+    (p,) = [p for p in run.json()["problems"] if p["cell"].startswith("E2:")]
+    assert p["code"] == "total_in_percent" and "百分比" in p["message"] and "2% 写 2" in p["fix"]
+
+
+def test_a_code_excel_turned_into_a_date_is_caught_before_the_template_is_made(cli, tmp_path):
+    """An administrator numbers indicators 1-1, 1-2 …: Excel stores them as dates (1月1日). The template
+    was made anyway, its 编号 cells showing serial numbers (44927) no one had typed; the list is now
+    refused at that cell, saying what happened and how to type such a 编号."""
+    import datetime
+
+    own = tmp_path / "指标体系.xlsx"
+    wb = load_workbook(SYSTEM)
+    ws = wb[L.SHEET_SYSTEM]
+    ws["A3"].value, ws["A3"].number_format = datetime.datetime(2026, 1, 2), "m月d日"
+    wb.save(own)
+    run = cli("template", "--from", own, "-o", "模板.xlsx", "--json")
+    assert run.code == 1, run.text
+    (p,) = run.json()["problems"]
+    assert (p["code"], p["cell"]) == ("code_is_date", "A3") and "日期" in p["message"] and "文本" in p["fix"]
+    assert not (tmp_path / "模板.xlsx").exists()
+
+
 def test_one_sheet_list_with_other_sheet_name_and_headers(cli, tmp_path):
     from openpyxl import Workbook
 

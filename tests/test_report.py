@@ -18,6 +18,7 @@ import numpy
 import pytest
 from conftest import EXAMPLE
 from docx.oxml.ns import qn
+from openpyxl import load_workbook
 from test_example import DEPARTURES, PUBLISHED
 
 from perfxl.model import layout as L
@@ -754,6 +755,63 @@ def test_report_from_a_consolidated_summary(make_workbook, cli, tmp_path):
     assert sorted(u["unit"] for u in run.json()["units"]) == ["乙单位", "甲单位"]
 
 
+def test_a_not_applicable_indicator_is_reported_as_such_not_as_unscored(make_workbook, cli, tmp_path):
+    """An indicator marked 不适用 (the total converted: 得分÷适用分值×100): the report said “该项指标未能计分”
+    for it and, under 其他需要说明的问题, “以下指标未能计分，总分无法计算” next to the total it had just given.
+    Now its 评分过程 says it does not apply, its 得分 reads 不适用, and nothing claims the total is missing."""
+    from conftest import simple_rows
+
+    rows_ = simple_rows(4)
+    rows_[1]["actual"] = "不适用"
+    wb = make_workbook(rows=rows_, info={"unit": "甲单位", "year": 2023})
+    score = cli("score", wb, "--no-write", "--json").json()
+    assert score["total"] is not None and score["conversion"]
+    run = cli("report", wb, "-o", tmp_path / "报告.docx", "--json")
+    assert run.code == 0, run.text
+    doc = docx.Document(tmp_path / "报告.docx")
+    text = "\n".join(paragraphs(doc))
+    assert "未能计分" not in text and "总分无法计算" not in text
+    assert f"{score['total']:.2f}" in text and "不适用" in text
+    table = rows(table_by_header(doc, L.REPORT_SCORING_HEADERS))
+    (na,) = [r for r in table if r[2] == "指标2"]
+    assert na[5] == "不适用" and "不适用" in na[6] and "未能计分" not in na[6]
+
+
+def test_a_summary_that_included_nothing_is_named_as_such(make_workbook, cli, tmp_path):
+    """Every returned workbook was left out (here: no 单位名称), so the summary lists none: the report of
+    it said “在 （无） 中没有找到 Excel 工作簿”, about a folder no one had named. It now says the summary
+    included nothing and where the reasons are."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    make_workbook(info={"unit": None, "year": 2023}, name="无名.xlsx").rename(folder / "无名.xlsx")
+    assert cli("consolidate", folder, "-o", "汇总.xlsx").code == 1
+    run = cli("report", "汇总.xlsx", "-o", "报告.docx", "--json")
+    assert run.code == 2, run.text
+    (p,) = run.json()["problems"]
+    assert p["code"] == "report_summary_empty" and "汇总.xlsx" in p["message"] and "（无）" not in p["message"]
+    assert L.SHEET_CONS_REJECTED in p["fix"]
+
+
+def test_a_workbook_changed_after_the_summary_is_not_silently_left_out(make_workbook, cli, tmp_path):
+    """A unit's workbook edited after consolidating so that it can no longer be included (an 实际值
+    cleared): the report of the summary left that unit out with exit 0 and no word, its 评价范围 saying
+    “未纳入 1 个（原因见汇总工作簿“未纳入文件”表）” although that table is empty. Now no report is
+    written; the message names the summary's cell listing the file and why it no longer counts."""
+    _consolidated(make_workbook, cli, tmp_path, ("甲单位", "乙单位"))
+    wb = load_workbook(tmp_path / "收回" / "乙单位.xlsx")
+    ws = wb[L.SHEET_INDICATORS]
+    actual = next(c.column for c in ws[1] if c.value == L.COLUMNS_BY_KEY["actual"].header)
+    ws.cell(row=2, column=actual).value = None
+    wb.save(tmp_path / "收回" / "乙单位.xlsx")
+    run = cli("report", "汇总.xlsx", "-o", "报告.docx", "--json")
+    assert run.code == 2, run.text
+    (p,) = run.json()["problems"]
+    assert p["code"] == "report_summary_file_dropped" and "乙单位.xlsx" in p["message"]
+    assert "实际值为空" in p["message"] and "perfxl consolidate" in p["fix"]
+    assert p["sheet"] == L.SHEET_CONS_SUMMARY and p["cell"]
+    assert not (tmp_path / "报告.docx").exists()
+
+
 def test_a_character_no_font_has_draws_no_warning(make_workbook, cli, tmp_path):
     """An emoji in a unit's name: the charts are drawn (the glyph a box) and no Python warning
     (matplotlib's “Glyph … missing from font(s)”, with a source line) reaches the user."""
@@ -768,6 +826,49 @@ def test_a_character_no_font_has_draws_no_warning(make_workbook, cli, tmp_path):
     assert "丁单位😀" in "\n".join(paragraphs(docx.Document(tmp_path / "报告.docx")))
     with zipfile.ZipFile(tmp_path / "报告.docx") as zf:
         assert sum(n.startswith("word/media/") for n in zf.namelist()) >= 2      # the charts are there
+
+
+def test_dollar_signs_in_names_are_drawn_as_text_in_the_charts(make_workbook, cli, tmp_path):
+    """Names are text: a 二级指标 or unit name holding two “$” (a currency, a pasted formula) was parsed by
+    matplotlib as a TeX formula — “$x$” drawn in italics with “Font 'rm' does not have a glyph” on
+    stderr, and “\\frac{a}{” between them stopped the report with an internal error (exit 3)."""
+    from conftest import simple_rows
+
+    from perfxl.report import charts
+
+    if not charts.available():
+        pytest.skip("no CJK font: no charts are drawn")
+    rows_ = simple_rows(4)
+    rows_[0]["level2"], rows_[2]["level2"] = "资金$配置\\frac{a}{$", "产出$x$"
+    wb = make_workbook(rows=rows_, info={"unit": "$甲单位$", "year": 2023})
+    run = cli("report", wb, "-o", tmp_path / "报告.docx")
+    assert run.code == 0, run.text
+    assert "glyph" not in run.err and "内部错误" not in run.text, run.text
+    with zipfile.ZipFile(tmp_path / "报告.docx") as zf:
+        assert any(n.startswith("word/media/") for n in zf.namelist())      # the 二级指标 chart is there
+
+
+def test_long_names_do_not_break_the_charts(make_workbook, cli, tmp_path):
+    """A 二级指标 of 60 characters (administrators write such names): the chart's labels pushed the bars
+    aside, the other labels were cut at the image's edge and matplotlib's “UserWarning: Tight layout not
+    applied” with a line of perfxl's source reached the terminal. Long names now wrap onto a few lines
+    (the tables give them in full) and nothing but perfxl's own output is printed."""
+    from conftest import simple_rows
+
+    from perfxl.report import charts
+
+    if not charts.available():
+        pytest.skip("no CJK font: no charts are drawn")
+    rows_ = simple_rows(4)
+    rows_[0]["level1"] = "产出（含数量、质量、时效、成本等全部产出环节的综合考核，按年度工作计划逐项核对）(100分)"
+    rows_[0]["level2"] = ("部门规划计划与年度工作计划的明确性、完整性、可衡量性以及与部门职能的相关性综合评价"
+                          "（含中长期规划的落实情况和年度目标的分解情况）")
+    rows_[2]["level2"] = "质量"
+    wb = make_workbook(rows=rows_, info={"unit": "甲单位", "year": 2023})
+    run = cli("report", wb, "-o", tmp_path / "报告.docx")
+    assert run.code == 0, run.text
+    assert "Warning" not in run.err and "charts.py" not in run.err, run.err
+    assert charts._wrapped(rows_[0]["level2"]).count("\n") == 2        # three lines, the rest cut with …
 
 
 def test_report_of_a_consolidation_object_uses_the_panel(tmp_path):

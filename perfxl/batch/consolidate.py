@@ -719,6 +719,13 @@ def aggregate(values: list[float], method: str) -> float:
     return round2(statistics.fmean(values))
 
 
+def panel_score(values: list[float | None], method: str) -> float | None:
+    """The panel figure of one indicator from each evaluator's score, None where that evaluator found
+    it 不适用: they abstain and the others' figures are aggregated; None when it applies for nobody."""
+    scored = [v for v in values if v is not None]
+    return aggregate(scored, method) if scored else None
+
+
 class _Builder:
     def __init__(self, records: list, panel: str, outlier_share: float, strict: bool):
         self.records = records
@@ -797,24 +804,68 @@ class _Builder:
             self.reject(rec, "system", problem(
                 "consolidate_system_mismatch", file=rec.file, sheet=rec.sheet, cell=cell, detail=detail,
                 count=best, reference=Path(ref.file).name))
-        return out, ref
+        return self.same_rules(out), ref
+
+    def same_rules(self, recs: list) -> list:
+        """The workbooks whose every indicator is scored by the rule most of them use for it (计分方法 and
+        计分参数, as written up to spaces and full-width forms): a rule edited after the template was sent
+        (≥90% made ≥95%) scores that indicator differently, so such a workbook is left out like one of
+        another system. An indicator marked 不适用 has no rule to compare (计分方法 may say 不适用)."""
+        rules: dict[str, Counter] = {}
+        first: dict[tuple, tuple] = {}              # (编号, rule) -> the first workbook and indicator with it
+        for rec in recs:
+            for i in rec.indicators:
+                if i.applicable:
+                    rule = (_norm(i.method), _norm(i.params))
+                    rules.setdefault(i.code, Counter())[rule] += 1
+                    first.setdefault((i.code, rule), (rec, i))
+        common = {code: c.most_common(1)[0] for code, c in rules.items()}      # ties: the first seen
+        col = L.COLUMNS_BY_KEY
+        out = []
+        for rec in recs:
+            for i in rec.indicators:
+                if not i.applicable:
+                    continue
+                (method, params), count = common[i.code]
+                if (_norm(i.method), _norm(i.params)) == (method, params):
+                    continue
+                other, theirs = first[(i.code, (method, params))]
+                key = "method" if _norm(i.method) != method else "params"
+                letter = rec.columns.get(key) or rec.columns.get("name")
+                detail = (f"{col['code'].header} {i.code} 的{col[key].header}为“{getattr(i, key)}”，"
+                          f"其余工作簿为“{getattr(theirs, key)}”")
+                self.reject(rec, "system", problem(
+                    "consolidate_system_mismatch", file=rec.file, sheet=rec.sheet,
+                    cell=f"{letter}{i.row}" if letter else "", detail=detail, count=count,
+                    reference=Path(other.file).name))
+                break
+            else:
+                out.append(rec)
+        return out
 
     @staticmethod
     def system_difference(rec, ref_map: dict) -> tuple[str, str]:
+        """The first difference of a workbook's indicator system from the reference's, in words, and
+        the cell it is in."""
         col = L.COLUMNS_BY_KEY
+
+        def cell(key: str, row: int) -> str:                  # the cell of the field that differs
+            letter = rec.columns.get(key) or rec.columns.get("name")
+            return f"{letter}{row}" if letter else ""
+
         for i in rec.indicators:
-            cell = f"{rec.name_col}{i.row}" if rec.name_col else ""
             ref = ref_map.get(i.code)
             if ref is None:
-                return f"多出{col['code'].header} {i.code}（{i.name}）", cell
-            for label, mine, theirs, same in (
-                    (col["name"].header, i.name, ref.name, _norm(i.name) == _norm(ref.name)),
-                    (col["weight"].header, fmt_num(i.weight or 0), fmt_num(ref.weight or 0),
+                return f"多出{col['code'].header} {i.code}（{i.name}）", cell("name", i.row)
+            for key, mine, theirs, same in (
+                    ("name", i.name, ref.name, _norm(i.name) == _norm(ref.name)),
+                    ("weight", fmt_num(i.weight or 0), fmt_num(ref.weight or 0),
                      round2(i.weight or 0) == round2(ref.weight or 0)),
-                    (col["level1"].header, i.level1, ref.level1, _norm(i.level1) == _norm(ref.level1)),
-                    (col["level2"].header, i.level2, ref.level2, _norm(i.level2) == _norm(ref.level2))):
+                    ("level1", i.level1, ref.level1, _norm(i.level1) == _norm(ref.level1)),
+                    ("level2", i.level2, ref.level2, _norm(i.level2) == _norm(ref.level2))):
                 if not same:
-                    return f"{col['code'].header} {i.code} 的{label}为“{mine}”，其余工作簿为“{theirs}”", cell
+                    return (f"{col['code'].header} {i.code} 的{col[key].header}为“{mine}”，其余工作簿为“{theirs}”",
+                            cell(key, i.row))
         mine = {i.code for i in rec.indicators}
         missing = [c for c in ref_map if c not in mine]
         more = "等" if len(missing) > 5 else ""
@@ -851,7 +902,7 @@ class _Builder:
     def build(self) -> Consolidation:
         import pandas as pd
 
-        from perfxl.score.engine import grade_for
+        from perfxl.score.engine import Conversion, grade_for
 
         included, ref = self.same_system(self.candidates())
         included = self.without_duplicates(included)
@@ -883,12 +934,18 @@ class _Builder:
                 their = [self._scores(m) for m in members]
                 unit = info.get("unit")
                 for code in codes:
-                    values = [mine[code] for mine in their]
-                    scores[code] = aggregate(values, self.panel_method)
-                    panel_rows.append(self.panel_row(unit, year, by_code[code], scores[code], who, values))
-                total = round2(sum(scores.values()))
-                l1 = {n: round2(sum(scores[c] for c in codes if by_code[c].level1 == n)) for n in level1}
-                grade = grade_for(total, list(first.grades))
+                    values = [mine.get(code) for mine in their]
+                    scores[code] = panel_score(values, self.panel_method)
+                    if scores[code] is not None:
+                        panel_rows.append(self.panel_row(unit, year, by_code[code], scores[code], who, values))
+                applies = [c for c in codes if scores[c] is not None]
+                conv = Conversion(first.na_method, round2(sum(scores[c] or 0.0 for c in applies)),
+                                  round2(sum(by_code[c].weight or 0.0 for c in applies)),
+                                  round2(sum(by_code[c].weight or 0.0 for c in codes if scores[c] is None)),
+                                  len(codes) - len(applies))
+                total = conv.total()
+                l1 = {n: round2(sum(scores[c] or 0.0 for c in applies if by_code[c].level1 == n)) for n in level1}
+                grade = grade_for(total, list(first.grades)) if total is not None else None
                 notes.append(f"{len(members)} 位评价人，各指标按{L.PANEL_METHODS[self.panel_method]}汇总")
             versions = sorted({str(m.info.get("template_version") or "") for m in members} - {L.TEMPLATE_VERSION})
             notes += [L.CONS_STATUS_VERSION.format(version=v or "未填写") for v in versions]
@@ -932,20 +989,23 @@ class _Builder:
             out.setdefault(i.code, i.score)
         return out
 
-    def panel_row(self, unit: Any, year: Any, ind, panel_score: float, who: list[str], values: list[float]) -> tuple:
-        """One indicator of one unit scored by several evaluators (``who``, their ``values``), as a row
-        of L.CONS_PANEL_KEYS."""
-        ordered = sorted(values)
+    def panel_row(self, unit: Any, year: Any, ind, panel_score: float, who: list[str],
+                  values: list[float | None]) -> tuple:
+        """One indicator of one unit scored by several evaluators (``who``, their ``values``; None: that
+        evaluator found it 不适用 and abstains), as a row of L.CONS_PANEL_KEYS."""
+        quoted = "；".join(f"{nm} {fmt_score(v)}" if v is not None else f"{nm}{L.PANEL_ABSTAINED}"
+                          for nm, v in zip(who, values))
+        scored = [(nm, v) for nm, v in zip(who, values) if v is not None]
+        ordered = sorted(v for _, v in scored)
         n, mid = len(ordered), len(ordered) // 2
         median = ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2     # statistics.median
         weight = ind.weight or 0.0
         limit = self.outlier_share * weight + 1e-9
-        outliers = [f"{nm}（{fmt_score(v)}，偏离中位数{v - median:+.2f}）" for nm, v in zip(who, values)
+        outliers = [f"{nm}（{fmt_score(v)}，偏离中位数{v - median:+.2f}）" for nm, v in scored
                     if abs(v - median) > limit]
         low, high = ordered[0], ordered[-1]
         return (unit, year, ind.code, ind.level1, ind.name, weight, n, panel_score, round2(median), low, high,
-                round2(high - low), _stdev(tuple(values)),
-                "；".join([f"{nm} {fmt_score(v)}" for nm, v in zip(who, values)]), "；".join(outliers) or None)
+                round2(high - low), _stdev(tuple(v for _, v in scored)), quoted, "；".join(outliers) or None)
 
     @staticmethod
     def detail(included: list):
@@ -957,9 +1017,9 @@ class _Builder:
             head = (info.get("unit"), _year(info.get("year")), info.get("evaluator"), rec.file,
                     info.get("template_version"))
             for i in rec.indicators:
+                rate = i.score / i.weight if i.weight and i.score is not None else None     # None: 不适用
                 rows.append((*head, i.code, i.level1, i.level2, i.name, i.weight, i.method, i.rule_score,
-                             i.evaluator_score, i.score, i.score / i.weight if i.weight else None,
-                             L.YES if i.deviates else L.NO))
+                             i.evaluator_score, i.score, rate, L.YES if i.deviates else L.NO))
         return pd.DataFrame.from_records(rows, columns=list(L.CONS_DETAIL_KEYS))
 
     @staticmethod
@@ -989,11 +1049,12 @@ class _Builder:
             of_year = [s for yy, s in unit_scores if str(yy) == y]
             for ind in ref_inds:
                 weight = ind.weight
-                vals = [s[ind.code] for s in of_year]
+                vals = [v for s in of_year if (v := s.get(ind.code)) is not None]     # None: 不适用 there
                 rates = [v / weight for v in vals] if weight else []
                 rows.append({"year": _year(y), "code": ind.code, "level1": ind.level1, "level2": ind.level2,
-                             "name": ind.name, "weight": weight, "units": len(vals), "mean": statistics.fmean(vals),
-                             "min": min(vals), "max": max(vals),
+                             "name": ind.name, "weight": weight, "units": len(vals),
+                             "mean": statistics.fmean(vals) if vals else None,
+                             "min": min(vals, default=None), "max": max(vals, default=None),
                              "mean_rate": statistics.fmean(rates) if rates else None,
                              "lost": sum(v < (weight or 0) - 0.005 for v in vals),
                              "deviations": deviations.get((y, ind.code), 0)})
@@ -1127,18 +1188,22 @@ def panel_record(members: list["FileRecord"], method: str) -> "FileRecord":
     label = L.PANEL_METHODS[method]
     inds: list[IndicatorRecord] = []
     for ind in first.indicators:
-        if not ind.applicable:
+        mine = [(n, c[ind.code]) for n, c in zip(names, by_code) if ind.code in c]
+        if not any(i.applicable for _, i in mine):          # 不适用 for every evaluator
             inds.append(ind)
             continue
-        figures = [(n, c[ind.code].score) for n, c in zip(names, by_code) if ind.code in c]
-        score = aggregate([v for _, v in figures if v is not None], method) if all(
-            v is not None for _, v in figures) else None
-        rules = {c[ind.code].rule_score for c in by_code if ind.code in c}
-        quoted = "、".join(f"{n}{fmt_score(v)}分" for n, v in figures if v is not None)
+        # an evaluator who found it 不适用 abstains, as in the 汇总 sheet (panel_score)
+        figures = [(n, i.score if i.applicable else None) for n, i in mine]
+        score = panel_score([v for _, v in figures], method) if all(
+            i.score is not None for _, i in mine if i.applicable) else None
+        rules = {i.rule_score for _, i in mine if i.applicable}
+        quoted = "、".join(f"{n}{fmt_score(v)}分" if v is not None else f"{n}{L.PANEL_ABSTAINED}"
+                          for (n, v), (_, i) in zip(figures, mine) if v is not None or not i.applicable)
         process = (f"评价组{len(figures)}位评价人的得分：{quoted}，按{label}汇总为{fmt_score(score)}分。"
                    if score is not None else "评价组中有评价人未能计分。")
-        notes = list(dict.fromkeys(c[ind.code].note for c in by_code if ind.code in c and c[ind.code].note))
-        inds.append(replace(ind, rule_score=rules.pop() if len(rules) == 1 else None, evaluator_score=None,
+        notes = list(dict.fromkeys(i.note for _, i in mine if i.note))
+        inds.append(replace(ind, applicable=True, rule_score=rules.pop() if len(rules) == 1 else None,
+                            evaluator_score=None,
                             score=score, rate=score / ind.weight if score is not None and ind.weight else None,
                             deviates=False, difference=None, note="；".join(notes), process=process))
     levels = []
@@ -1146,7 +1211,8 @@ def panel_record(members: list["FileRecord"], method: str) -> "FileRecord":
         rows = [i for i in inds if i.applicable and (i.level1 == lv.name if lv.level == 1 else
                                                      (i.level1, i.level2) == (lv.parent, lv.name))]
         scores = [i.score for i in rows]
-        levels.append(LevelRecord(lv.level, lv.name, lv.parent, lv.weight,
+        weight = round2(sum(i.weight or 0 for i in rows))     # the first evaluator's may leave out a 不适用
+        levels.append(LevelRecord(lv.level, lv.name, lv.parent, weight,
                                   None if any(v is None for v in scores) else round2(sum(scores)), lv.declared))
     l1 = [lv.score for lv in levels if lv.level == 1]
     raw = None if any(v is None for v in l1) else round2(sum(l1))
@@ -1161,7 +1227,7 @@ def panel_record(members: list["FileRecord"], method: str) -> "FileRecord":
         file="\n".join(m.file for m in members), info=info, total=total,
         grade=grade_for(total, list(first.grades)) if total is not None else None, levels=tuple(levels),
         indicators=tuple(inds), problems=tuple(p for m in members for p in m.problems), grades=first.grades,
-        sheet=first.sheet, name_col=first.name_col, info_sheet=first.info_sheet, info_cells=first.info_cells,
+        sheet=first.sheet, columns=first.columns, info_sheet=first.info_sheet, info_cells=first.info_cells,
         basic=first.basic, figures=first.figures, survey=first.survey, basic_units=first.basic_units,
         raw_total=raw, applicable_weight=conv.applicable, na_method=first.na_method, conversion=conv.text(total))
 

@@ -17,6 +17,7 @@ class SummaryBook:
     files: list[Path]
     panel: str = "mean"
     missing: list[Problem] = field(default_factory=list)
+    cells: dict[str, str] = field(default_factory=dict)       # each file -> the 汇总 cell that lists it
 
 
 def read_summary(path: Path, password: str | None = None) -> SummaryBook | None:
@@ -40,6 +41,7 @@ def read_summary(path: Path, password: str | None = None) -> SummaryBook | None:
         for file, found in _files(str(cell or ""), Path(path).parent):
             if found:
                 out.files.append(file)
+                out.cells[str(file)] = cell_ref(r, col + 1)
             else:
                 out.missing.append(problem("report_summary_file_missing", file=str(path), sheet=L.SHEET_CONS_SUMMARY,
                                            cell=cell_ref(r, col + 1), path=str(file)))
@@ -69,3 +71,11 @@ def _files(text: str, base: Path) -> list[tuple[Path, bool]]:
             pending = []
     out += [(where(name), False) for name in pending if name.strip()]
     return out
+
+
+def dropped(book: SummaryBook, rejected) -> list[Problem]:
+    """The workbooks the summary included that consolidating them again leaves out (``rejected``: its
+    未纳入文件 table), i.e. changed since: a report of the summary would silently lose their unit."""
+    return [problem("report_summary_file_dropped", file=str(book.path), sheet=L.SHEET_CONS_SUMMARY,
+                    cell=book.cells.get(str(row.file), ""), path=str(row.file), reason=row.reason)
+            for row in rejected.itertuples() if str(row.file) in book.cells]

@@ -110,7 +110,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "not_number": (ERROR, "{column}“{value}”不是数字", "请填写数字，如 2 或 0.5（可带“分”字）"),
     "not_positive": (ERROR, "{column}为 {value}，不能为负数", "填写该指标的分值，如 2；本年不适用的指标填 0"),
     "duplicate_code": (ERROR, "编号“{value}”重复", "每个三级指标的编号必须唯一，请改为不同的编号"),
-    "method_unknown": (ERROR, "计分方法“{value}”不存在", "从下拉列表中选择：{choices}"),
+    "method_unknown": (ERROR, "计分方法“{value}”不存在",
+                       "从下拉列表中选择：{choices}；评分标准无法用这些方法表达时（如按排名、按名次得分）选“酌情评分”，"
+                       "由评价人按评分标准在实际值填得分率并写评价说明"),
     "params_missing": (ERROR, "计分方法“{method}”需要计分参数", "按此写法填写：{syntax}"),
     "params_invalid": (ERROR, "计分参数有误：{detail}", "“{method}”的写法：{syntax}"),
     "params_warning": (WARNING, "计分参数：{detail}", "核对评分标准与参数是否一致"),
@@ -148,6 +150,10 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "level_sum": (ERROR, "{level}“{name}”下三级指标分值合计 {total}，与标注的 {declared} 分不符",
                   "调整下属三级指标的分值，或改正“{name}”后标注的分值"),
     "total_not_100": (ERROR, "全部三级指标分值合计 {total}，应为 100", "调整各指标分值，使合计为 100"),
+    "code_is_date": (ERROR, "编号是日期“{value}”：Excel 把 1-1、1/2 这样的编号当成了日期，模板中会变成一串数字",
+                     "把编号列的单元格格式设为“文本”后重新输入编号（如 1-1），或改用 1、2、3 这样的编号"),
+    "total_in_percent": (ERROR, "分值写成了百分比（各分值合计 100%），分值应为分数，合计 100",
+                         "把分值改为分数：如 2% 写 2（先把这些单元格的格式改为“常规”再填写）"),
     "no_indicators": (ERROR, "工作表“{sheet}”中没有任何指标行", "在表头下方逐行填写三级指标"),
     "form_table_missing": (ERROR, "“{title}”中找不到绩效指标表的表头",
                            "在指标表上方保留一行表头：{headers}（可用 perfxl template --framework 自评表 重新生成）"),
@@ -326,6 +332,10 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     # --- report from a consolidated summary, 汇总 button (lead) ---------------------------------
     "report_summary_file_missing": (ERROR, "汇总工作簿列出的文件“{path}”找不到",
                                     "把各单位的评分工作簿放回汇总时的位置，或直接对这些工作簿运行 perfxl report"),
+    "report_summary_empty": (ERROR, "汇总工作簿“{path}”没有纳入任何工作簿，无法生成报告",
+                             "原因见该汇总工作簿的“未纳入文件”表；改正这些工作簿后重新运行 perfxl consolidate"),
+    "report_summary_file_dropped": (ERROR, "汇总工作簿列出的文件“{path}”现在不能纳入汇总（汇总之后被改动过）：{reason}",
+                                    "改正该文件后重新运行 perfxl consolidate，再由新的汇总工作簿生成报告"),
     "excel_consolidate_folder": (ERROR, "“汇总设置”中的文件夹“{path}”不存在",
                                  "在“汇总设置”页填写存放各单位评分工作簿的文件夹"),
     # --- robustness and safety (可靠性与安全): hostile, broken and unusual inputs -------------------

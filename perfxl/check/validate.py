@@ -184,8 +184,10 @@ def _cross_levels(ev: Evaluation, file: str, inds: list[Indicator]) -> list[Prob
         col = ev.table.columns["weight"]
         from perfxl.model.cells import cell_ref
         rng = f"{cell_ref(inds[0].row, col)}:{cell_ref(inds[-1].row, col)}"
-        out.append(problem("total_not_100", file=file, sheet=sheet, cell=rng, column=_H("weight"),
-                           total=fmt_num(grand)))
+        # 权重 typed as percentages (2%, 3% … adding up to 100%): the cells hold 0.02, 0.03 …
+        code = "total_in_percent" if abs(grand - 1) < 1e-6 and all(
+            isinstance(v, Percent) for v in ev.frame["weight"] if v is not None) else "total_not_100"
+        out.append(problem(code, file=file, sheet=sheet, cell=rng, column=_H("weight"), total=fmt_num(grand)))
     return out
 
 
@@ -226,6 +228,10 @@ def _parse_rule(ev: Evaluation, ind: Indicator, bad: set[tuple[int, str]], file:
                            value=show_date(raw[key]), **_date_extra(raw[key])))
         return True
 
+    if system and is_date(raw.get("code")):
+        # “1-1”, “1/2” typed into a list's 编号: Excel made them dates, the template would show serial numbers
+        out.append(problem("code_is_date", file=file, sheet=sheet, cell=ev.cell(row, "code"), column=_H("code"),
+                           value=show_date(raw["code"])))
     why = _not_applicable(ind, raw)
     if why:
         ind.applicable, ind.na_reason = False, why

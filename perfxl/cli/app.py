@@ -126,9 +126,11 @@ def template_cmd(
     if as_json:
         _emit({"command": "template", **made.to_dict()})
         return
-    from perfxl.cli.render import done
+    from perfxl.cli.render import done, print_problems
 
     c = _console()
+    if made.problems:                   # warnings about the administrator's indicator list
+        print_problems(c, made.problems)
     if made.backup:
         from perfxl.cli.terminal import lit
 

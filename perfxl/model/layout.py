@@ -540,6 +540,8 @@ CONS_STATUS_VERSION = "模板版本“{version}”，已按编号对照"
 
 #: --panel: how the figures of several evaluators of one unit are combined, per indicator
 PANEL_METHODS = {"mean": "平均值", "median": "中位数", "trimmed": "去掉一个最高分和一个最低分后取平均值"}
+#: 评价组 / 评分过程: after the name of an evaluator who found the indicator 不适用 (abstains from its panel figure)
+PANEL_ABSTAINED = "（不适用）"
 #: an evaluator is flagged when |figure − median of the panel| exceeds this share of the indicator's 分值
 PANEL_OUTLIER_SHARE = 0.2
 

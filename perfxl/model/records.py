@@ -34,6 +34,7 @@ class IndicatorRecord:
     source: str = ""                          # 数据来源, when a figure stood for the typed 实际值
     source_text: str = ""                     # how that figure was computed
     applicable: bool = True                   # False: 不适用, excluded from the total
+    params: str = ""                          # 计分参数 as written: with 计分方法, part of the indicator system
 
     @property
     def lost(self) -> float | None:
@@ -128,7 +129,7 @@ class FileRecord:
     problems: tuple[Problem, ...]
     grades: tuple[tuple[str, float], ...] = ()
     sheet: str = ""                               # the indicator sheet's name in this workbook
-    name_col: str = ""                            # letters of its 三级指标 column
+    columns: dict[str, str] = field(default_factory=dict)   # letters of its 编号, 三级指标, 分值, 一级/二级 columns
     info_sheet: str | None = None
     info_cells: dict[str, str] = field(default_factory=dict)
     basic: dict[str, float | None] = field(default_factory=dict)

@@ -17,6 +17,7 @@ from functools import lru_cache
 from io import BytesIO
 
 from perfxl.model import layout as L
+from perfxl.report.text import display_width
 
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "Microsoft YaHei", "SimHei", "DengXian",
              "SimSun", "NSimSun", "PingFang SC", "Hiragino Sans GB", "Heiti SC", "STHeiti", "WenQuanYi Zen Hei",
@@ -83,7 +84,31 @@ def _rc():
         "grid.color": "#D9D9D9",
         "grid.linewidth": 0.5,
         "axes.axisbelow": True,
+        "text.parse_math": False,       # names are text: “$…$” in one is not a formula (nor an error)
     })
+
+
+#: a bar's label wraps at this many half-ems (a third of the chart), onto at most LABEL_LINES lines
+LABEL_WIDTH = 26
+LABEL_LINES = 3
+
+
+def _wrapped(s: str, width: int = LABEL_WIDTH, lines: int = LABEL_LINES) -> str:
+    """A long name on a few lines (cut with “…” past the last), so that it cannot push the bars off the
+    chart: names are whatever an administrator wrote (the report's tables give them in full)."""
+    out, line, w = [], "", 0
+    for c in s:
+        cw = display_width(c)
+        if w + cw > width:
+            out.append(line)
+            line, w = "", 0
+        line += c
+        w += cw
+    out.append(line)
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = out[-1][:-1] + "…"
+    return "\n".join(out)
 
 
 def _hbars(labels: Sequence[str], values: Sequence[float], texts: Sequence[str], colors: Sequence[str],
@@ -91,11 +116,18 @@ def _hbars(labels: Sequence[str], values: Sequence[float], texts: Sequence[str],
     """Horizontal bars, first label on top, each bar labelled with its text."""
     from matplotlib.ticker import FuncFormatter
 
-    n = len(labels)
+    labels = [_wrapped(s) for s in labels]
+    # each bar's room, in bar spacings: one, or more for a label on several lines
+    rooms = [max(1.0, 0.65 * (s.count("\n") + 1) + 0.25) for s in labels]
+    y, top = [], 0.0
+    for room in rooms:
+        y.append(top - room / 2)
+        top -= room
+    height = sum(rooms)
+    legend = [(_wrapped(name, LABEL_WIDTH, 1), c) for name, c in legend]
     with _style():
-        fig = _figure(1.6 + 0.55 * n)
+        fig = _figure(1.6 + 0.55 * height)
         ax = fig.add_subplot()
-        y = list(range(n))[::-1]
         bars = ax.barh(y, values, color=colors, height=0.62)
         ax.set_yticks(y, labels=list(labels))
         ax.set_xlim(*xlim)
@@ -114,7 +146,9 @@ def _hbars(labels: Sequence[str], values: Sequence[float], texts: Sequence[str],
             from matplotlib.patches import Patch
 
             ax.legend(handles=[Patch(color=c, label=name) for name, c in legend], loc="upper center",
-                      bbox_to_anchor=(0.5, -0.12 - 1.2 / (1.6 + 0.55 * n)), ncol=min(len(legend), 4), frameon=False)
+                      bbox_to_anchor=(0.5, -0.12 - 1.2 / (1.6 + 0.55 * height)),
+                      ncol=min(len(legend), 4 if max(display_width(name) for name, _ in legend) <= 12 else 2),
+                      frameon=False)
         fig.tight_layout()
         return _png(fig)
 
@@ -171,7 +205,7 @@ def grade_counts(grades: Sequence[tuple[str, int]]) -> bytes | None:
     with _style():
         fig = _figure(5.5)
         ax = fig.add_subplot()
-        labels = [g for g, _ in grades]
+        labels = [_wrapped(g, 12, 2) for g, _ in grades]
         values = [n for _, n in grades]
         bars = ax.bar(labels, values, color=PALETTE[0], width=0.5)
         ax.set_ylim(0, max(values + [1]) * 1.25)

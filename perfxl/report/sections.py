@@ -8,7 +8,6 @@ The outline is 财预〔2020〕10号 附件3 (参考提纲) as published reports
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from perfxl.report.text import (
     amount_text,
     bold,
     date_text,
+    display_width,
     join_cn,
     para,
     pct_text,
@@ -442,11 +442,19 @@ def cn_ordinal(i: int) -> str:
     return (_CN_NUM[tens - 1] if tens > 1 else "") + "十" + (_CN_NUM[ones - 1] if ones else "")
 
 
+#: 评分过程 of a 不适用 indicator (not scored; the total is converted, as 综合评价 says)
+NOT_APPLICABLE_PROCESS = "该项指标本年不适用，不计分，其分值不计入适用分值。"
+#: its 得分 in the 评分表
+NOT_APPLICABLE_SCORE = "不适用"
+
+
 def client_process(ind, deviations: bool) -> str:
     """评分过程 as a client reads it: the evaluator's explanation, then the computation and the
     score. Where the evaluator's figure departs from the rule, the rule's figure is internal (it
     shows only with ``deviations``): the text says how the final score was reached."""
     note = sentence(ind.note)
+    if not ind.applicable:
+        return note + NOT_APPLICABLE_PROCESS
     if ind.score is None:
         return note + "该项指标未能计分。"
     if ind.deviates and not deviations:
@@ -541,7 +549,7 @@ def suggestion_paras(rec) -> list[Para]:
 def other_paras(rec, panel: Para | None = None) -> list[Para]:
     out = [para("本报告中的得分保留两位小数；二级、一级指标得分为所属三级指标得分之和，总分为各三级指标得分之和；"
                 "得分率＝得分÷分值。")]
-    unscored = [text(i.name) for i in rec.indicators if i.score is None]
+    unscored = [text(i.name) for i in rec.indicators if i.score is None and i.applicable]
     if unscored:
         out.append(para(f"以下指标未能计分，总分无法计算：{join_cn(unscored[:10], '、')}"
                         f"{'等' if len(unscored) > 10 else ''}。"))
@@ -570,11 +578,6 @@ def signature(cover_: dict) -> list[Para]:
 
 # --- 附件：评分表 ---------------------------------------------------------------------------
 
-def display_width(s: str) -> int:
-    """Width in half-em units: CJK and full-width characters count 2, others 1."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
-
-
 def lines_needed(s: str, width_halfems: float) -> int:
     """Lines a text takes in a cell ``width_halfems`` half-ems wide (each paragraph wraps alone)."""
     if width_halfems <= 0:
@@ -599,7 +602,8 @@ def scoring_rows(rec, widths: dict[str, float], page_lines: float, deviations: b
         label2 = f"{text(l2)}（{weight_text(w2)}分）" if w2 is not None else text(l2)
         for i, ind in enumerate(inds):
             cells = {"level1": label1, "level2": label2, "name": text(ind.name), "weight": weight_text(ind.weight),
-                     "criterion": text(ind.criterion), "score": score_text(ind.score),
+                     "criterion": text(ind.criterion),
+                     "score": score_text(ind.score) if ind.applicable else NOT_APPLICABLE_SCORE,
                      "process": client_process(ind, deviations)}
             height = max(lines_needed(cells[k], widths.get(k, 0)) for k in widths) + 0.4
             start = i == 0 or chunk_lines + height > cap

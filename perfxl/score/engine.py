@@ -357,7 +357,6 @@ def _plain(v: object) -> bool | int | float | str | None:
 def record(result: Result, *, compact: bool = False) -> "FileRecord":
     """The scored workbook as a FileRecord (frozen, picklable, English field names). ``compact``:
     figures only, as ``FileRecord.compact()`` gives, built directly (consolidation, per workbook)."""
-    from perfxl.model.cells import col_letter
     from perfxl.model.records import FigureRecord, FileRecord, IndicatorRecord
 
     ev = result.checked.evaluation
@@ -374,18 +373,18 @@ def record(result: Result, *, compact: bool = False) -> "FileRecord":
             criterion="" if compact else i.criterion, note="" if compact else i.note,
             process="" if compact else r.process, score_cell=str(ev.cell(i.row, i.score_key)),
             target="" if compact or i.target is None else i.target.show(), actual="" if compact else used_actual(i),
-            source=i.source, source_text="" if compact else i.source_text, applicable=i.applicable))
+            source=i.source, source_text="" if compact else i.source_text, applicable=i.applicable,
+            params=s(str(i.raw.get("params") or ""))))
     if compact:
         return _compact_record(result, ev, tuple(inds))
     levels = tuple(result.levels)
     figures = tuple(FigureRecord(f.name, f.value, f.text) for f in result.figures)
     survey = () if result.survey is None else tuple(_survey_record(s) for s in result.survey.sets.values())
-    name_col = ev.table.columns.get("name")
     return FileRecord(
         file=str(ev.path), info={k: _plain(v) for k, v in result.info.items()}, total=result.total,
         grade=result.grade, levels=levels, indicators=tuple(inds), problems=tuple(result.problems),
         grades=tuple((str(g), float(m)) for g, m in result.checked.grades), sheet=ev.table.sheet,
-        name_col=col_letter(name_col) if name_col else "", info_sheet=ev.info_sheet,
+        columns=_system_columns(ev), info_sheet=ev.info_sheet,
         info_cells=dict(ev.info_cells), basic=dict(result.checked.basic or {}), figures=figures, survey=survey,
         basic_units={k: u for k, u in result.checked.units.items() if (result.checked.basic or {}).get(k) is not None},
         **_conversion_fields(result))
@@ -437,18 +436,25 @@ def _same(v: _T) -> _T:
     return v
 
 
-def _compact_record(result: Result, ev: Evaluation, inds: tuple[IndicatorRecord, ...]) -> FileRecord:
+def _system_columns(ev: Evaluation) -> dict[str, str]:
+    """Letters of the columns that make the indicator system (编号, 三级指标, 分值, 一级/二级指标, the rule): where a
+    consolidation points when a workbook's system differs from the others'."""
     from perfxl.model.cells import col_letter
+
+    return {k: col_letter(n) for k in ("code", "name", "weight", "level1", "level2", "method", "params")
+            if (n := ev.table.columns.get(k))}
+
+
+def _compact_record(result: Result, ev: Evaluation, inds: tuple[IndicatorRecord, ...]) -> FileRecord:
     from perfxl.model.records import FileRecord
 
     errors = tuple(p for p in result.problems if p.severity == ERROR)
-    name_col = ev.table.columns.get("name")
     return FileRecord(
         file=str(ev.path), info={k: _intern(_plain(v)) for k, v in result.info.items()}, total=result.total,
         grade=result.grade, levels=tuple(LevelRecord(lv.level, _intern(lv.name), _intern(lv.parent), lv.weight,
                                                      lv.score, lv.declared) for lv in result.levels),
         indicators=inds, problems=errors[:3], grades=tuple((str(g), float(m)) for g, m in result.checked.grades),
-        sheet=ev.table.sheet, name_col=col_letter(name_col) if name_col else "", info_sheet=ev.info_sheet,
+        sheet=ev.table.sheet, columns=_system_columns(ev), info_sheet=ev.info_sheet,
         info_cells=dict(ev.info_cells), error_count=len(errors), **_conversion_fields(result),
         survey=() if result.survey is None else tuple(_survey_record(s).compact()
                                                        for s in result.survey.sets.values()))

@@ -299,12 +299,18 @@ def system_workbook(rows: list[dict], title: str = L.SHEET_SYSTEM):
 
 def rows_from_system(checked) -> list[dict]:
     """Indicator rows of a validated indicator list, ready for new_workbook()."""
+    from perfxl.model.frameworks import typed_cell
+    from perfxl.model.values import Percent
+
     ev = checked.evaluation
     rows = []
     columns = list(ev.frame.columns)
     for values in ev.frame.itertuples(index=False, name=None):      # keeps a Percent a Percent
         rec = dict(zip(columns, values))
-        rows.append({k: rec.get(k) for k in L.SYSTEM_KEYS if k in ev.frame.columns})
+        row = {k: rec.get(k) for k in L.SYSTEM_KEYS if k in ev.frame.columns}
+        # a 目标值 typed 90% is the number 0.9 shown as a percentage: the template shows it so too
+        formats = {k: typed_cell(v.as_text())[1] for k, v in row.items() if isinstance(v, Percent)}
+        rows.append({**row, "_formats": formats} if formats else row)
     return rows
 
 
