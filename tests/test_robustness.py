@@ -183,7 +183,7 @@ def build_corpus(d: Path) -> dict[str, Path]:
     out["error_values"] = p
     p = d / "基础数据错误值.xlsx"          # before: both reported only as 派生指标“支出预算执行率”缺少输入
     repack(good, p, {BASIC_PART: lambda data: replace_cell("B3", cell_xml("B3", "<f>B2/0</f><v>#DIV/0!</v>", "e"))(
-        replace_cell("B4", cell_xml("B4", "<f>SUM(B5:B6)</f>"))(data))})
+        replace_cell("B4", cell_xml("B4", "<f>IF(B5&gt;0,SUM(B5:B6),0)</f>"))(data))})
     out["basic_error_values"] = p
     p = d / "基本信息错误值.xlsx"          # before: nothing said; the year and the unit were silently left out
     repack(good, p, {INFO_PART: lambda data: replace_cell("B4", cell_xml("B4", "<f>YEAR(B9)</f><v>#VALUE!</v>", "e"))(
@@ -267,7 +267,7 @@ def test_error_values_and_uncalculated_formulas_in_basic_data_are_named(corpus, 
     assert run.code == 1, run.text
     errors = {f"{p['sheet']}!{p['cell']}": p["message"] for p in run.json()["problems"] if p["severity"] == "error"}
     assert errors == {"基础数据!B3": "调整后预算数是错误值 #DIV/0!",
-                      "基础数据!B4": "决算支出数是公式 =SUM(B5:B6)，但文件中没有它的计算结果"
+                      "基础数据!B4": "决算支出数是公式 =IF(B5>0,SUM(B5:B6),0)，但文件中没有它的计算结果"
                                      "（保存文件的程序没有计算公式）"}
 
 

@@ -195,6 +195,15 @@ def test_a_strict_open_xml_workbook_is_read_in_full_and_scored_into_a_new_xlsx(t
     refused = perfxl("score", strict, "--in-place", "--json", cwd=tmp_path)
     assert refused.code == 2 and "Strict Open XML" in refused.json()["problems"][0]["message"]
     assert strict.read_bytes() == original
+    # as fill's template (written into, not scored): said as such, not "ValueError: no workbook part"
+    from openpyxl import Workbook
+
+    roster = Workbook()
+    roster.active.append(["单位名称", "评价年度"])
+    roster.active.append(["甲单位", 2024])
+    roster.save(tmp_path / "名单.xlsx")
+    refused = perfxl("fill", "名单.xlsx", "--template", strict, "-o", "分发", "--json", cwd=tmp_path)
+    assert refused.code == 2 and refused.json()["problems"][0]["code"] == "write_strict", refused.text
 
 
 def test_a_csv_named_xlsx_is_not_a_workbook(tmp_path):

@@ -364,6 +364,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                              ""),
     "legacy_format_in_place": (ERROR, "“{path}”是 {kind} 格式，不能原位写入",
                                "去掉 --in-place，结果会写入新的 .xlsx 文件"),
+    "write_strict": (ERROR, "“{path}”是 Excel 的“Strict Open XML 电子表格”格式，perfxl 不能在其中写入；原文件未改动",
+                     "在 Excel 中打开它，另存为“Excel 工作簿(*.xlsx)”后再试"),
     "write_load_failed": (ERROR, "perfxl 能读出“{path}”的数值，但无法把它载入以写回结果（{detail}）；结果未写入，原文"
                           "件未改动",
                           "用 --no-write 只计算；或在 Excel 或 WPS 中打开并另存为新的 .xlsx 后再评分"),

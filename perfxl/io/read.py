@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
+from html import unescape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
@@ -336,7 +337,7 @@ def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int
             marks[pos] = CellMark("error", v.group(1).decode("utf-8", "replace"))
         elif _HAS_FORMULA.search(inner):
             f = _F.search(inner)
-            formula = (f.group(1) or b"").decode("utf-8", "replace") if f else ""
+            formula = unescape((f.group(1) or b"").decode("utf-8", "replace")) if f else ""   # (&gt; is >)
             # (a formula whose result is empty text is recorded as t="str" and an empty value)
             cached = v is not None and (v.group(1) != b"" or bool(_TYPE_STR.search(attrs)))
             si = _SI.search(f.group(0)) if f and b'"shared"' in f.group(0) else None
@@ -449,8 +450,6 @@ def percent_styles(zf: zipfile.ZipFile) -> dict[int, str]:
 
 
 def _percent_styles_of(data: bytes) -> tuple[tuple[int, str], ...]:
-    from html import unescape
-
     formats = dict(_BUILTIN_PERCENT)
     for m in _NUMFMT.finditer(data):
         fid, code = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))

@@ -35,6 +35,8 @@ MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 RT = R_NS + "/"
 RT_OFFICE = RT + "officeDocument"
+#: the workbook of a package saved as Excel's “Strict Open XML 电子表格” (ISO namespaces: not edited here)
+RT_STRICT_OFFICE = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 RT_CORE = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
 RT_VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
@@ -50,6 +52,10 @@ CORE_EMPTY = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cp:core
 CP = "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}"
 DCTERMS = "{http://purl.org/dc/terms/}"
 XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
+
+
+class StrictPackage(ValueError):
+    """A strict package: every part in the ISO namespaces, which the editor does not write."""
 
 
 def _xml(root) -> bytes:
@@ -124,6 +130,8 @@ class Book:
         self.ct_dirty = False
         office = self.rels("").of_type(RT_OFFICE)
         if not office:
+            if self.rels("").of_type(RT_STRICT_OFFICE):
+                raise StrictPackage()
             raise ValueError("no workbook part")
         self.wb_part = resolve("", office[0].get("Target"))
         self.wb = etree.fromstring(self.read(self.wb_part), PARSER)
@@ -611,6 +619,8 @@ def edit_package(data: bytes, path: Path, edit: Callable[[Book], T]) -> tuple[T,
         return value, book.save()
     except UnusableInput:
         raise
+    except StrictPackage:
+        raise UnusableInput([problem("write_strict", file=str(path), path=path.name)]) from None
     except Exception as e:  # XML perfxl cannot edit
         raise UnusableInput([problem("write_load_failed", file=str(path), path=path.name,
                                      detail=f"{type(e).__name__}: {short_error(e)}"[:200])]) from None
