@@ -45,6 +45,21 @@ def test_completion_ratio_needs_a_target():
     assert e.value.where == "target"
 
 
+@pytest.mark.parametrize("kind", ["完成比率", "达标得分"])
+def test_a_percentage_against_a_bare_target_above_ten_is_refused(kind):
+    """"≥80" meant 80%: 85% against it was 0.85 of 80 (0.0106 of the points) without a word. A bare target
+    that may be a fraction (≥0.95, ≥1) still takes the percentage as one; a percentage-formatted cell
+    (its value a Percent) gets the same verdict as the text typed."""
+    from perfxl.model.values import Percent
+
+    for actual in ("85%", Percent(0.85)):
+        with pytest.raises(RuleError) as e:
+            run(kind, "", "≥80", actual)
+        assert e.value.where == "actual" and "≥80%" not in str(e.value) and "80%" in str(e.value), str(e.value)
+    assert score(kind, "", "≥0.95", "96%") == 1.0
+    assert score("完成比率", "", "≥1", "90%") == 0.9
+
+
 def test_completion_ratio_formula_in_words():
     _, detail = run("完成比率", "", "≥24次", "20次")
     assert "完成率=20/24×100%=83.33%" in detail

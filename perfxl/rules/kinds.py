@@ -12,6 +12,7 @@ from perfxl.model.layout import UNIT_ALIASES, UNITS, normalize
 from perfxl.model.values import (
     NO_WORDS,
     PARTIAL,
+    PERCENT_SUSPECT,
     YES,
     Quantity,
     Target,
@@ -79,6 +80,13 @@ def _against_target(raw: object, target: Target) -> Quantity:
         # (against a bare number, "95%" typed as text counts as the 0.95 a percentage-formatted cell holds:
         # 实际值 cells of a new workbook are text, and the same keystrokes get the same verdict)
         raise RuleError("actual", f"实际值“{raw}”是百分比，而目标值{target.show()}不是")
+    if not target.quantity.is_percent and q.is_percent and not tu and abs(target.quantity.value) > PERCENT_SUSPECT:
+        # a bare target above 10 is no fraction a percentage could be compared with: "≥80" against "85%"
+        # meant 80%, and 0.85 of 80 would give nearly nothing without a word (the mirror of values'
+        # "疑似漏写百分号")
+        typed = raw if isinstance(raw, str) else q.show()
+        raise RuleError("actual", f"实际值“{typed}”是百分比，而目标值{target.show()}不是："
+                                  f"若目标是 {target.quantity.show()}%，请在目标值中写上百分号")
     if tu and au and tu != au and not target.quantity.is_percent:
         t_kind, a_kind = unit_of(tu), unit_of(au)
         if t_kind and a_kind and t_kind[0] == a_kind[0]:
