@@ -274,6 +274,11 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                              "汇总时不必理会；如已无用可删除（解压时可不要 __MACOSX 文件夹）"),
     "summary_not_evaluation": (ERROR, "“{path}”是 perfxl 的汇总工作簿，不是评分工作簿",
                                "校验、评分请用各单位的评分工作簿；由汇总工作簿生成报告请用 perfxl report"),
+    "system_not_evaluation": (ERROR, "“{path}”是指标体系文件（有“指标体系”页、没有“指标评分”页），不是评分工作簿",
+                              "先运行 perfxl template --from {path} -o 评分模板.xlsx 生成评分工作簿，"
+                              "填写后再校验、评分"),
+    "consolidate_system_file": (INFO, "“{path}”是指标体系文件，不是评分工作簿，已跳过",
+                                "汇总时不必理会；也可把指标体系文件存到收回文件所在文件夹之外"),
     "consolidate_summary_file": (INFO, "“{path}”是 perfxl 写出的汇总工作簿，不是评分工作簿，已跳过",
                                  "汇总时不必理会；也可把汇总工作簿存到收回文件所在文件夹之外"),
     "consolidate_no_total": (ERROR, "总分无法计算：{first}（共 {count} 个错误）",
