@@ -810,7 +810,9 @@ class _Builder:
         mine = {i.code for i in rec.indicators}
         missing = [c for c in ref_map if c not in mine]
         more = "等" if len(missing) > 5 else ""
-        return f"缺少{col['code'].header} {'、'.join(missing[:5])}{more}", ""
+        # most often a row deleted for an indicator that does not apply this year
+        return (f"缺少{col['code'].header} {'、'.join(missing[:5])}{more}"
+                f"（本年不适用的指标请在{col['actual'].header}填“不适用”，不要删除该行）"), ""
 
     # -- step 3: duplicate submissions (same unit, year, evaluator)
     def without_duplicates(self, recs: list) -> list:
