@@ -147,6 +147,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "level_missing": (ERROR, "{column}为空，且上方没有可沿用的值", "填写该行的{column}"),
     "level_sum": (ERROR, "{level}“{name}”下三级指标分值合计 {total}，与标注的 {declared} 分不符",
                   "调整下属三级指标的分值，或改正“{name}”后标注的分值"),
+    "level2_two_parents": (WARNING, "二级指标“{name}”既在一级指标“{first}”下，又在“{second}”下，将分别汇总",
+                           "同一个二级指标的三级指标应放在同一个一级指标下；若是两个不同的二级指标，请改用不同的名称"),
     "total_not_100": (ERROR, "全部三级指标分值合计 {total}，应为 100", "调整各指标分值，使合计为 100"),
     "code_is_date": (ERROR, "编号是日期“{value}”：Excel 把 1-1、1/2 这样的编号当成了日期，模板中会变成一串数字",
                      "把编号列的单元格格式设为“文本”后重新输入编号（如 1-1），或改用 1、2、3 这样的编号"),
