@@ -643,6 +643,15 @@ def test_a_system_edited_after_the_templates_were_sent_is_pointed_at_in_the_diff
     assert why["戊单位.xlsx"]["cell"] == cell_ref(5, col["level2"])
 
 
+def test_a_deleted_indicator_row_is_explained(cli, tmp_path):
+    """A unit deleted the row of an indicator that does not apply to it: the workbook is left out (the
+    systems differ), and the reason now says how such an indicator is marked instead."""
+    deleted = rows([10, 8, 6, 10])[:3]
+    data, why = _edited(cli, tmp_path, rows([10, 8, 6, 10]), {"丁单位": deleted})
+    assert set(why) == {"丁单位.xlsx"}
+    assert "缺少编号 4" in why["丁单位.xlsx"]["reason"] and "不适用" in why["丁单位.xlsx"]["reason"]
+
+
 def test_a_rule_edited_after_the_templates_were_sent_is_not_mixed_in(cli, tmp_path):
     """The administrator changed a rule after sending the template (指标4: 每少1次扣10% made 扣20%; or
     another 计分方法): names and 分值 are the same, so these workbooks were consolidated and ranked with

@@ -224,6 +224,41 @@ def test_a_code_excel_turned_into_a_date_is_caught_before_the_template_is_made(c
     assert not (tmp_path / "模板.xlsx").exists()
 
 
+def test_the_indicator_list_itself_is_not_taken_for_an_evaluation(cli, tmp_path, make_workbook):
+    """An administrator runs `perfxl validate` on their indicator list, or leaves it in the folder of
+    returned workbooks: they were told to rename its sheet to 指标评分 (wrong advice: it has no 实际值),
+    and consolidation counted it as a failed submission (exit 1). Now validate says it is an indicator
+    list and how to make the template from it; consolidation skips it like an earlier summary."""
+    shutil.copy(SYSTEM, tmp_path / "指标体系.xlsx")
+    run = cli("validate", "指标体系.xlsx", "--json")
+    assert run.code == 2, run.text
+    (p,) = run.json()["problems"]
+    assert p["code"] == "system_not_evaluation" and "template --from 指标体系.xlsx" in p["fix"]
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    shutil.copy(SYSTEM, folder / "指标体系.xlsx")
+    shutil.copy(make_workbook(), folder / "甲单位.xlsx")
+    data = cli("consolidate", folder, "-o", "汇总.xlsx", "--json").json()
+    assert (data["found"], data["included"], data["not_included"]) == (1, 1, 0)
+    assert [(Path(s["file"]).name, "指标体系文件" in s["reason"]) for s in data["skipped"]] == [("指标体系.xlsx", True)]
+
+
+def test_a_level2_under_two_level1s_is_pointed_out(cli, tmp_path):
+    """A 二级指标 name pasted under a second 一级指标 (项目立项 under 决策 and under 过程): its two groups
+    are summed apart, which the administrator should know of; the list said nothing."""
+    own = tmp_path / "指标体系.xlsx"
+    wb = load_workbook(SYSTEM)
+    ws = wb[L.SHEET_SYSTEM]
+    assert str(ws["C11"].value).startswith("组织实施")
+    ws["C11"] = "项目立项(5分)"
+    wb.save(own)
+    run = cli("template", "--from", own, "-o", "模板.xlsx", "--json")
+    assert run.code == 0, run.text
+    (p,) = run.json()["problems"]
+    assert (p["code"], p["severity"], p["cell"]) == ("level2_two_parents", "warning", "C11")
+    assert "项目立项" in p["message"] and "决策" in p["message"] and "过程" in p["message"]
+
+
 def test_one_sheet_list_with_other_sheet_name_and_headers(cli, tmp_path):
     from openpyxl import Workbook
 

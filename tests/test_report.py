@@ -758,7 +758,8 @@ def test_report_from_a_consolidated_summary(make_workbook, cli, tmp_path):
 def test_a_not_applicable_indicator_is_reported_as_such_not_as_unscored(make_workbook, cli, tmp_path):
     """An indicator marked 不适用 (the total converted: 得分÷适用分值×100): the report said “该项指标未能计分”
     for it and, under 其他需要说明的问题, “以下指标未能计分，总分无法计算” next to the total it had just given.
-    Now its 评分过程 says it does not apply, its 得分 reads 不适用, and nothing claims the total is missing."""
+    Now its 评分过程 says it does not apply, its 得分 reads 不适用, and nothing claims the total is missing;
+    the indicator system is described with its full 100 points, the 不适用 one named as such."""
     from conftest import simple_rows
 
     rows_ = simple_rows(4)
@@ -772,6 +773,8 @@ def test_a_not_applicable_indicator_is_reported_as_such_not_as_unscored(make_wor
     text = "\n".join(paragraphs(doc))
     assert "未能计分" not in text and "总分无法计算" not in text
     assert f"{score['total']:.2f}" in text and "不适用" in text
+    # the system as designed is worth 100: “满分75分，其中产出75分” described the applicable part as the system
+    assert "满分100分，其中产出100分。其中1项指标本年不适用（共25分）" in text
     table = rows(table_by_header(doc, L.REPORT_SCORING_HEADERS))
     (na,) = [r for r in table if r[2] == "指标2"]
     assert na[5] == "不适用" and "不适用" in na[6] and "未能计分" not in na[6]

@@ -171,8 +171,12 @@ def _as_record(path: str, result) -> "FileRecord | Unusable":
     from perfxl.score.engine import record
 
     if isinstance(result, UnusableInput):
-        if result.problems and result.problems[0].code == "summary_not_evaluation":
-            return _unusable(path, [problem("consolidate_summary_file", file=path, path=Path(path).name)])
+        # not a submission: an earlier run's summary, the administrator's indicator list
+        kind = {"summary_not_evaluation": "consolidate_summary_file",
+                "system_not_evaluation": "consolidate_system_file"}.get(result.problems[0].code if result.problems
+                                                                       else "")
+        if kind:
+            return _unusable(path, [problem(kind, file=path, path=Path(path).name)])
         return _unusable(path, result.problems)
     try:
         if isinstance(result, Exception):
@@ -869,7 +873,9 @@ class _Builder:
         mine = {i.code for i in rec.indicators}
         missing = [c for c in ref_map if c not in mine]
         more = "等" if len(missing) > 5 else ""
-        return f"缺少{col['code'].header} {'、'.join(missing[:5])}{more}", ""
+        # most often a row deleted for an indicator that does not apply this year
+        return (f"缺少{col['code'].header} {'、'.join(missing[:5])}{more}"
+                f"（本年不适用的指标请在{col['actual'].header}填“不适用”，不要删除该行）"), ""
 
     # -- step 3: duplicate submissions (same unit, year, evaluator)
     def without_duplicates(self, recs: list) -> list:
@@ -1119,8 +1125,9 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
         else:
             records = score_files(files, jobs=jobs, scheduler=scheduler, progress=progress or None,
                                   password=password)
-        # summary workbooks (an earlier run's output) in the folder are not submissions
-        summary = [isinstance(r, Unusable) and r.problems[0].code == "consolidate_summary_file" for r in records]
+        # summary workbooks (an earlier run's output) and indicator lists in the folder are not submissions
+        summary = [isinstance(r, Unusable) and r.problems[0].code in ("consolidate_summary_file",
+                                                                      "consolidate_system_file") for r in records]
         skipped += [r.problems[0] for r, s in zip(records, summary) if s]
         records = [r for r, s in zip(records, summary) if not s]
         cons = build(records, panel=panel, outlier_share=outlier_share, strict=strict)

@@ -106,6 +106,8 @@ def _read_table(book: RawBook, path: Path, system: bool = False) -> tuple[L.Tabl
         sheet = book.sheet_names[0]          # a one-sheet indicator list, whatever its name
     if sheet is None and not system and L.is_summary(book.sheet_names):
         raise UnusableInput([problem("summary_not_evaluation", file=str(path), path=path.name)])
+    if sheet is None and not system and L.match_sheet(L.SHEET_SYSTEM, book.sheet_names):
+        raise UnusableInput([problem("system_not_evaluation", file=str(path), path=path.name)])
     if sheet is None:
         raise UnusableInput([problem("sheet_missing", file=str(path), sheet=wanted[0],
                                      names="、".join(book.sheet_names) or "无")])

@@ -234,9 +234,15 @@ def grade_range(grades, label: str) -> str:
 
 def method_paras(rec) -> list[Para]:
     l1, l2 = level1s(rec), level2s(rec)
-    weights = "、".join(f"{text(lv.name)}{weight_text(lv.weight)}分" for lv in l1)
+    # the system as designed: every indicator's 分值, those 不适用 this year included (the levels leave them out)
+    full = {lv.name: round2(sum(i.weight or 0 for i in rec.indicators if i.level1 == lv.name)) for lv in l1}
+    weights = "、".join(f"{text(lv.name)}{weight_text(full[lv.name])}分" for lv in l1)
+    na = [i for i in rec.indicators if not i.applicable]
     system = (f"评价指标体系共设一级指标{len(l1)}个、二级指标{len(l2)}个、三级指标{len(rec.indicators)}个，"
-              f"满分{weight_text(rec.total_weight)}分，其中{weights}。各指标的分值和评分标准见附件评分表。")
+              f"满分{weight_text(round2(sum(full.values())))}分，其中{weights}。"
+              + (f"其中{len(na)}项指标本年不适用（共{weight_text(round2(sum(i.weight or 0 for i in na)))}分），"
+                 "不计分。" if na else "")
+              + "各指标的分值和评分标准见附件评分表。")
     out = [para("本次评价遵循科学公正、统筹兼顾、激励约束、公开透明的原则。"),
            para(system),
            para(todo_key("method"))]
