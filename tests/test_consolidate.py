@@ -458,6 +458,35 @@ def test_cli_nothing_included_still_accounts_for_every_file(cli, tmp_path):
     assert bad.code == 2 and "--panel" in bad.text
 
 
+def test_units_that_may_be_one_under_two_names_are_pointed_out(cli, tmp_path):
+    """Two evaluators of one unit who typed its name differently split its panel in two, each half ranked
+    as a unit: 汇总 says which rows may be one unit (a name inside the other, or one 统一社会信用代码) and
+    how to fix it; they stay two rows (perfxl cannot know)."""
+    d = tmp_path / "收回"
+    write(d / "1.xlsx", rows([10, 9, 8, 7]), info("南昌市青云谱区总工会", "张三"))
+    write(d / "2.xlsx", rows([9, 9, 9, 9]), info("青云谱区总工会", "李四"))
+    write(d / "3.xlsx", rows([8, 8, 8, 8]), info("甲单位", "张三", credit_code="11360100MB1234567X"))
+    write(d / "4.xlsx", rows([7, 7, 7, 7]), info("乙单位", "李四", credit_code="11360100MB1234567X"))
+    write(d / "5.xlsx", rows([6, 6, 6, 6]), info("丙单位", "王五"))
+    run = cli("consolidate", d, "-o", tmp_path / "汇总.xlsx", "--json")
+    data = run.json()
+    assert run.code == 0 and data["included"] == 5, run.text
+    pairs = {tuple(sorted(a["units"])): a["why"] for a in data["alike"]}
+    assert pairs == {("南昌市青云谱区总工会", "青云谱区总工会"): "一个名称包含另一个",
+                     ("乙单位", "甲单位"): "统一社会信用代码相同"}
+    notes = {u["unit"]: u["note"] or "" for u in data["units"]}
+    assert "可能与“青云谱区总工会”是同一单位" in notes["南昌市青云谱区总工会"]
+    assert "可能与“甲单位”是同一单位" in notes["乙单位"] and not notes["丙单位"]
+    shown = cli("consolidate", d, "-o", tmp_path / "汇总.xlsx", "--force")
+    assert "可能是同一单位（一个名称包含另一个）：" in shown.out and "青云谱区总工会" in shown.out
+    wb = load_workbook(tmp_path / "汇总.xlsx")
+    ws = wb[L.SHEET_CONS_SUMMARY]
+    header = [c.value for c in ws[1]]
+    unit_col, note_col = header.index(L.CONS_HEADERS["unit"]), header.index(L.CONS_HEADERS["note"])
+    written = {r[unit_col]: r[note_col] or "" for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert "统一社会信用代码相同" in written["甲单位"]
+
+
 def test_archives_of_workbooks_are_accounted_for(cli, tmp_path):
     """Units send their workbook as an e-mail attachment zipped (Windows' tools write Chinese names in
     GBK, unflagged) or as .rar/.7z: such files were left out of the folder walk without a word (the

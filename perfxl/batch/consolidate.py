@@ -588,6 +588,8 @@ class Consolidation:
     backup: Path | None = None
     #: files left out before scoring: perfxl's backups and Office lock files (not counted in ``found``)
     skipped: list[Problem] = field(default_factory=list, repr=False)
+    #: 汇总 rows that may be one unit under two names: (unit, other unit, year, why) (see ``alike_units``)
+    alike: list[tuple[Any, Any, Any, str]] = field(default_factory=list, repr=False)
 
     @property
     def included(self) -> int:
@@ -640,7 +642,8 @@ class Consolidation:
             "units": [{"unit": r["unit"], "year": _plain(r["year"]), "total": _plain(r["total"]),
                        "grade": r["grade"], "rank": _plain(r["rank"]), "evaluators": _plain(r["evaluators"]),
                        "status": r["status"], "level1": {n: _plain(r[n]) for n in self.level1},
-                       "files": r["files"].split("\n")} for r in rows],
+                       "note": r["note"], "files": r["files"].split("\n")} for r in rows],
+            "alike": [{"units": [a, b], "year": _plain(y), "why": why} for a, b, y, why in self.alike],
             "rejected": [{"file": r["file"], "category": r["category"], "reason": r["reason"],
                           "sheet": _plain(r["sheet"]), "cell": _plain(r["cell"]), "fix": _plain(r["fix"])}
                          for r in self.rejected.to_dict("records")],
@@ -728,6 +731,37 @@ def panel_score(values: list[float | None], method: str) -> float | None:
     it 不适用: they abstain and the others' figures are aggregated; None when it applies for nobody."""
     scored = [v for v in values if v is not None]
     return aggregate(scored, method) if scored else None
+
+
+def alike_units(rows: list[dict]) -> dict[tuple[int, int], str]:
+    """Pairs of 汇总 rows (indexes, same year) that may be one unit under two names, and why: the same
+    统一社会信用代码, or one name the other with words before or after it (“青云谱区总工会” and
+    “南昌市青云谱区总工会”): a panel split in two by a name typed differently, each half ranked."""
+    out: dict[tuple[int, int], str] = {}
+    by_year: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        by_year.setdefault(str(_year(r["year"])), []).append(i)
+    for members in by_year.values():
+        codes: dict[str, list[int]] = {}
+        names: dict[str, int] = {}
+        for i in members:
+            names[_norm(rows[i]["unit"])] = i
+            code = _norm(rows[i].get("credit_code"))
+            if code:
+                codes.setdefault(code, []).append(i)
+        for same in codes.values():
+            for a in same:
+                for b in same:
+                    if a < b:
+                        out[(a, b)] = "统一社会信用代码相同"
+        shortest = L.CONS_ALIKE_MIN_CHARS
+        for name, i in names.items():
+            for k in range(1, len(name) - shortest + 1):
+                for part in (name[k:], name[:-k]):            # words before it, or after it
+                    j = names.get(part)
+                    if j is not None and (min(i, j), max(i, j)) not in out:
+                        out[(min(i, j), max(i, j))] = "一个名称包含另一个"
+    return dict(sorted(out.items()))
 
 
 class _Builder:
@@ -967,6 +1001,12 @@ class _Builder:
             unit_scores.append((year, scores))
             unit_files.append([m.file for m in members])
 
+        alike = alike_units(summary_rows)
+        for (a, b), why in alike.items():
+            for mine, other in ((a, b), (b, a)):
+                row = summary_rows[mine]
+                note = L.CONS_NOTE_ALIKE.format(others=summary_rows[other]["unit"], why=why)
+                row["note"] = f"{row['note']}；{note}" if row["note"] else note
         summary_cols = list(L.CONS_SUMMARY_KEYS) + level1 + list(L.CONS_SUMMARY_TAIL_KEYS)
         summary = pd.DataFrame(summary_rows, columns=summary_cols)
         if len(summary):
@@ -985,7 +1025,9 @@ class _Builder:
                              found=len(self.records), level1=level1, grade_labels=grade_labels,
                              panel_method=self.panel_method, outlier_share=self.outlier_share, strict=self.strict,
                              reference=ref.file if ref else None, included_files=[r.file for r in included],
-                             records=included, rejections=rejections, units=unit_files)
+                             records=included, rejections=rejections, units=unit_files,
+                             alike=[(summary_rows[a]["unit"], summary_rows[b]["unit"], summary_rows[a]["year"], why)
+                                    for (a, b), why in alike.items()])
 
     @staticmethod
     def _scores(rec) -> dict[str, float]:

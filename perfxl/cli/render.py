@@ -218,6 +218,11 @@ def print_consolidation(console, cons) -> None:
                + (f"；{cons.flagged} 个单位有校验错误，总分仅供参考" if cons.flagged else ""))
     line.stylize("bold")
     console.print(line)
+    for a, b, year, why in cons.alike[:20]:
+        console.print(_styled(f"可能是同一单位（{why}）：“{a}”与“{b}”（{year}）——若是，请统一单位名称后重新汇总",
+                              "yellow"))
+    if len(cons.alike) > 20:
+        console.print(lit(f"  ……另有 {len(cons.alike) - 20} 对"))
     if cons.skipped:
         console.print(lit(f"另跳过 {len(cons.skipped)} 个不是提交的文件（不计入找到的文件）："))
         for p in cons.skipped[:30]:

@@ -537,6 +537,10 @@ YES, NO = "是", "否"
 CONS_STATUS_OK = "已纳入"
 CONS_STATUS_FLAGGED = "有校验错误，总分仅供参考"
 CONS_STATUS_VERSION = "模板版本“{version}”，已按编号对照"
+#: 备注 of two 汇总 rows that may be one unit under two names (a panel split by a name typed differently)
+CONS_NOTE_ALIKE = "可能与“{others}”是同一单位（{why}）：若是，请统一各工作簿“基本信息”中的单位名称后重新汇总"
+#: the shortest name part taken as a unit's name inside another's (“总工会” is in too many names)
+CONS_ALIKE_MIN_CHARS = 4
 
 #: --panel: how the figures of several evaluators of one unit are combined, per indicator
 PANEL_METHODS = {"mean": "平均值", "median": "中位数", "trimmed": "去掉一个最高分和一个最低分后取平均值"}
