@@ -309,12 +309,16 @@ def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
+    from perfxl.io.files import deferred_stops
+
     batches = _batches(len(files), jobs, CHUNK_FILES)
     retry: list[int] = []
     ex = _pool(min(jobs, len(batches)))
     try:
         futures = {ex.submit(_score_batch, [files[i] for i in b], password): b for b in batches}
-        import pandas  # noqa: F401  (the tables need it: imported while the workers start, not after)
+        # pandas' C extensions clear every error, a stop's KeyboardInterrupt too, while they are imported
+        with deferred_stops():
+            import pandas  # noqa: F401  (the tables need it: imported while the workers start, not after)
         for fut in as_completed(futures):
             batch = futures.pop(fut)
             try:
@@ -368,8 +372,11 @@ def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable
 
 def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], None],
               password: str | None = None) -> list:
+    from perfxl.io.files import deferred_stops
+
     try:
-        from distributed import Client, LocalCluster, as_completed
+        with deferred_stops():      # as pandas in _run_pool: a stop its C extensions would clear
+            from distributed import Client, LocalCluster, as_completed
     except ImportError:
         raise UnusableInput([problem("consolidate_scheduler", address=address,
                                      detail="未安装 dask.distributed")]) from None
