@@ -313,11 +313,14 @@ def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password
 
     batches = _batches(len(files), jobs, CHUNK_FILES)
     retry: list[int] = []
-    ex = _pool(min(jobs, len(batches)))
+    ex = None
     try:
-        futures = {ex.submit(_score_batch, [files[i] for i in b], password): b for b in batches}
-        # pandas' C extensions clear every error, a stop's KeyboardInterrupt too, while they are imported
+        # a stop waits for the pool's start to be over: a worker stopped between its start and the
+        # instructions sent to it says EOFError (a traceback), and pandas' C extensions clear every
+        # error, a stop's KeyboardInterrupt too, while they are imported
         with deferred_stops():
+            ex = _pool(min(jobs, len(batches)))
+            futures = {ex.submit(_score_batch, [files[i] for i in b], password): b for b in batches}
             import pandas  # noqa: F401  (the tables need it: imported while the workers start, not after)
         for fut in as_completed(futures):
             batch = futures.pop(fut)
@@ -334,7 +337,8 @@ def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password
                 out[i] = rec
             tick(len(batch))
     except BaseException:
-        _stop_pool(ex)
+        if ex is not None:
+            _stop_pool(ex)
         raise
     ex.shutdown(wait=True)
     if retry:
@@ -347,12 +351,16 @@ def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable
     """One file at a time in a one-worker pool: a worker that dies is blamed on its own file only."""
     from concurrent.futures.process import BrokenProcessPool
 
+    from perfxl.io.files import deferred_stops
+
     ex = None
     try:
         for i in indices:
             ex = ex or _pool(1)
             try:
-                out[i] = ex.submit(_score_batch, [files[i]], password).result()[0]
+                with deferred_stops():         # its worker is started whole (see _run_pool)
+                    fut = ex.submit(_score_batch, [files[i]], password)
+                out[i] = fut.result()[0]
             except BrokenProcessPool:
                 out[i] = _lost(files[i], "可能是内存不足，或读取库崩溃")
                 ex.shutdown(wait=False)
