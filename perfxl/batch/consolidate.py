@@ -374,12 +374,19 @@ def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
+    from perfxl.io.files import deferred_stops
+
     batches = _batches(len(files), jobs, CHUNK_FILES)
     retry: list[int] = []
-    ex = _pool(min(jobs, len(batches)))
+    ex = None
     try:
-        futures = {ex.submit(_score_batch, [files[i] for i in b], password): b for b in batches}
-        import pandas  # noqa: F401  (the tables need it: imported while the workers start, not after)
+        # a stop waits for the pool's start to be over: a worker stopped between its start and the
+        # instructions sent to it says EOFError (a traceback), and pandas' C extensions clear every
+        # error, a stop's KeyboardInterrupt too, while they are imported
+        with deferred_stops():
+            ex = _pool(min(jobs, len(batches)))
+            futures = {ex.submit(_score_batch, [files[i] for i in b], password): b for b in batches}
+            import pandas  # noqa: F401  (the tables need it: imported while the workers start, not after)
         for fut in as_completed(futures):
             batch = futures.pop(fut)
             try:
@@ -395,7 +402,8 @@ def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password
                 out[i] = rec
             tick(len(batch))
     except BaseException:
-        _stop_pool(ex)
+        if ex is not None:
+            _stop_pool(ex)
         raise
     ex.shutdown(wait=True)
     if retry:
@@ -408,12 +416,16 @@ def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable
     """One file at a time in a one-worker pool: a worker that dies is blamed on its own file only."""
     from concurrent.futures.process import BrokenProcessPool
 
+    from perfxl.io.files import deferred_stops
+
     ex = None
     try:
         for i in indices:
             ex = ex or _pool(1)
             try:
-                out[i] = ex.submit(_score_batch, [files[i]], password).result()[0]
+                with deferred_stops():         # its worker is started whole (see _run_pool)
+                    fut = ex.submit(_score_batch, [files[i]], password)
+                out[i] = fut.result()[0]
             except BrokenProcessPool:
                 out[i] = _lost(files[i], "可能是内存不足，或读取库崩溃")
                 ex.shutdown(wait=False)
@@ -433,8 +445,11 @@ def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable
 
 def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], None],
               password: str | None = None) -> list:
+    from perfxl.io.files import deferred_stops
+
     try:
-        from distributed import Client, LocalCluster, as_completed
+        with deferred_stops():      # as pandas in _run_pool: a stop its C extensions would clear
+            from distributed import Client, LocalCluster, as_completed
     except ImportError:
         raise UnusableInput([problem("consolidate_scheduler", address=address,
                                      detail="未安装 dask.distributed")]) from None

@@ -36,20 +36,6 @@ def _quiet(unraisable) -> None:
     pass
 
 
-class _deferred_stops:
-    """A stop signal that comes inside this block takes effect at its end (POSIX)."""
-
-    def __enter__(self):
-        self.mask = hasattr(signal, "pthread_sigmask")
-        if self.mask:
-            signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-
-    def __exit__(self, *exc):
-        if self.mask:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-        return False
-
-
 #: set in the environment of the process ``_in_utf8_mode`` starts again (never twice)
 _REEXEC = "PERFXL_UTF8_REEXEC"
 
@@ -79,9 +65,9 @@ def main(argv: list[str] | None = None) -> None:
         except (ValueError, OSError):        # not the main thread, or a signal this system refuses
             pass
     try:
-        from perfxl.io.files import use_run_folder
+        from perfxl.io.files import deferred_stops, use_run_folder
 
-        with _deferred_stops():              # made and registered for removal, or not made at all
+        with deferred_stops():               # made and registered for removal, or not made at all
             use_run_folder()
         from perfxl.cli.app import main as run
 

@@ -323,6 +323,61 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+class deferred_stops:
+    """A stop signal (Ctrl-C, SIGTERM, SIGHUP) that comes inside this block is held and handed to the
+    program's handler at its end. For a step that must happen whole, and for code that would lose the
+    KeyboardInterrupt a handler raises: a library that clears every error while it is imported (pandas'
+    C extensions do, importing their dependencies) — the handler of the perfxl command ignores the
+    signals after the first, so a stop lost there was lost for good and the command ran to its end.
+    The handlers are swapped, not the signals blocked: blocked in the main thread, a signal still
+    reaches the handler through another thread (a pool's). Main thread only (elsewhere no handler runs)."""
+
+    NAMES = ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK")
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.saved = {}
+        self.held = []
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        try:
+            for name in self.NAMES:
+                sig = getattr(signal, name, None)
+                handler = signal.getsignal(sig) if sig is not None else None
+                if callable(handler):                # SIG_IGN and SIG_DFL are not the program's to call
+                    self.saved[sig] = handler
+                    signal.signal(sig, self._hold)
+        except BaseException:                        # a stop acted on before the swap: nothing held
+            self._restore()
+            raise
+        return self
+
+    def _hold(self, signum, frame) -> None:
+        self.held.append(signum)
+
+    def _restore(self) -> None:
+        import signal
+
+        stop = None
+        for sig, handler in self.saved.items():
+            while signal.getsignal(sig) == self._hold:
+                try:
+                    signal.signal(sig, handler)
+                except BaseException as e:   # a signal the handlers restored already act on: the others first
+                    stop = stop or e
+        if stop is not None:
+            raise stop
+
+    def __exit__(self, *exc):
+        self._restore()
+        if self.held:
+            sig = self.held[0]
+            self.saved[sig](sig, None)
+        return False
+
+
 def _alive(pid: int) -> bool:
     if os.name == "nt":
         return True                   # no cheap, safe liveness test: such files are left to age out
