@@ -327,3 +327,40 @@ def test_a_template_saved_by_libreoffice_is_refreshed_too(cli, tmp_path, soffice
     assert basic["支出预算执行率"] == pytest.approx(110 / 120)
     run = cli("validate", filled, "--json")
     assert not [p for p in run.json()["problems"] if p["code"] == "formula_result_differs"]
+
+
+def test_a_total_row_at_the_bottom_is_no_unit(cli, tmp_path, template):
+    """The 合计 row under a roster (its sum in the budget column) made a workbook named 合计.xlsx."""
+    roster = write_roster(tmp_path / "名单.xlsx", ["单位名称", "评价年度", "年初预算数"],
+                          [["甲单位", 2024, 100], ["乙单位", 2024, 200], [" 合 计", None, 300]])
+    out = tmp_path / "out"
+    run = cli("fill", roster, "-t", template, "-o", out, "--json")
+    assert run.code == 0, run.text
+    assert sorted(p.name for p in out.iterdir()) == ["乙单位.xlsx", "甲单位.xlsx"]
+    [item] = [i for i in run.json()["items"] if i["row"] == 5]
+    assert item["status"] == "skipped"
+    [p] = item["problems"]
+    assert (p["code"], p["cell"]) == ("fill_total_row", "A5") and "第5行是“合 计”行" in p["message"]
+
+
+def test_a_roster_figure_in_another_unit_is_converted(cli, tmp_path, template):
+    """A roster giving 三公经费 in 万元 (by its header, or after the figure) wrote 4.9 into the template's
+    元 row: a figure 10,000 times too small, without a word. Figures are now converted to the unit of the
+    template's row; 536.67万元 and 12人 typed as text are numbers; a unit of another kind is refused."""
+    roster = write_roster(tmp_path / "名单.xlsx",
+                          ["单位名称", "三公经费预算数（万元）", "年初预算数(单位:元)", "三公经费实际数", "在职人数",
+                           "政府采购预算数"],
+                          [["甲单位", 4.9, 5366700, "1.2万元", "12人", "3人"]])
+    out = tmp_path / "out"
+    run = cli("fill", roster, "-t", template, "-o", out, "--json")
+    assert run.code == 0, run.text
+    basic = values(out / "甲单位.xlsx", L.SHEET_BASIC)
+    assert basic[BASIC["sangong_budget"]] == 49000                   # 元
+    assert basic[BASIC["budget_initial"]] == 536.67                  # 万元
+    assert basic[BASIC["sangong_actual"]] == 12000
+    assert basic[BASIC["staff_actual"]] == 12
+    assert basic[BASIC["procurement_budget"]] is None                # 3人 is no sum of money
+    [p] = run.json()["items"][0]["problems"]
+    assert (p["code"], p["cell"]) == ("fill_unit_mismatch", "F3")
+    assert "“人”" in p["message"] and "“万元”" in p["message"]
+    assert not any(p["code"] == "fill_unknown_column" for p in run.json()["problems"])

@@ -262,6 +262,11 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "fill_name_clash": (ERROR, "名单第{row}行生成的文件名“{name}”与第{other}行相同，未生成",
                         "区分两行的单位名称（或评价人），或删除重复的行"),
     "fill_not_number": (WARNING, "“{column}”的值“{value}”不是数字，已按文字写入", "在名单中填写数字，如 1234.5"),
+    "fill_total_row": (WARNING, "名单第{row}行是“{value}”行，不是单位，未生成工作簿",
+                       "无需处理；若确是单位，请写单位全称"),
+    "fill_unit_mismatch": (WARNING,
+                           "“{column}”的值“{value}”的单位“{unit}”不能换算成模板中“{field}”的单位“{want}”，未写入",
+                           "在名单中按“{want}”填写数字，或在表头注明单位，如“{field}（{want}）”"),
     # many workbooks -> summary workbook (perfxl consolidate)
     "consolidate_no_files": (ERROR, "在 {paths} 中没有找到 Excel 工作簿（.xlsx、.xlsm、.xls、.xlsb、.ods，WPS 的 .et）",
                              "检查路径；文件夹会逐层查找其中的工作簿"),
