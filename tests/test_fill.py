@@ -364,3 +364,28 @@ def test_a_roster_figure_in_another_unit_is_converted(cli, tmp_path, template):
     assert (p["code"], p["cell"]) == ("fill_unit_mismatch", "F3")
     assert "“人”" in p["message"] and "“万元”" in p["message"]
     assert not any(p["code"] == "fill_unknown_column" for p in run.json()["problems"])
+
+
+def test_a_two_level_merged_header_fills_the_figures_under_it(cli, tmp_path, template, soffice):
+    """A roster as people lay it out: a title, then 单位名称 and 评价人 merged over two header rows and
+    基础数据 merged over 年初预算数 | 决算支出数. The sub-headers were read as a data row and the figures were
+    never written (exit 0, only a warning that “基础数据” is unknown)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["2024年度评价名单"])
+    ws.append(["单位名称", "评价人", "基础数据", None, "评价年度"])
+    ws.append([None, None, "年初预算数", "决算支出数（万元）", None])
+    for merged in ("A1:E1", "A2:A3", "B2:B3", "C2:D2", "E2:E3"):
+        ws.merge_cells(merged)
+    ws.append(["甲单位", "张三", 100, 90, 2024])
+    ws.append(["乙单位", "李四", 200, 150, 2024])
+    wb.save(roster := tmp_path / "名单.xlsx")
+    out = tmp_path / "out"
+    run = cli("fill", roster, "-t", template, "-o", out, "--json")
+    assert run.code == 0, run.text
+    assert run.json()["problems"] == []
+    assert [i["row"] for i in run.json()["items"]] == [4, 5]
+    basic = values(out / "乙单位_李四.xlsx", L.SHEET_BASIC)
+    assert (basic[BASIC["budget_initial"]], basic[BASIC["spent_total"]]) == (200, 150)
+    seen = {r[0]: r[1] for r in soffice.sheets(out / "甲单位_张三.xlsx")[L.SHEET_BASIC] if len(r) > 1}
+    assert (float(seen[BASIC["budget_initial"]]), float(seen[BASIC["spent_total"]])) == (100, 90)

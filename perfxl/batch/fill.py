@@ -121,35 +121,46 @@ def read_roster(path: str | Path, sheet: str | None = None) -> Roster:
                                      rows=L.ROSTER_HEADER_SEARCH_ROWS)])
     r0 = best[0]
     header_row = r0 + 1
+
+    def key_of(v: object) -> tuple[str | None, str | None]:
+        if not isinstance(v, str):
+            return None, None
+        bare, unit = _header_unit(v)
+        return _roster_key(bare, info, basic), unit
+
+    # a two-level header (merged 基础数据 over 年初预算数 | 决算支出数 in the row below): the row below names
+    # the columns the header row leaves blank or names only as a group; the data start under it
+    below = {c0: v for c0, v in enumerate(grid.rows[r0 + 1]) if key_of(v)[0] is not None} \
+        if r0 + 1 < grid.height else {}
+    if not below or any(key_of(grid.get(r0, c0))[0] is not None for c0 in below):
+        below = {}
+    heads = {c0: (v, header_row) for c0, v in enumerate(grid.rows[r0]) if not is_blank(v)}
+    heads.update({c0: (v, header_row + 1) for c0, v in below.items()})
     columns: dict[str, int] = {}
     headers: dict[str, str] = {}
-    seen: dict[str, list[int]] = {}
+    seen: dict[str, list[str]] = {}
     units: dict[str, str] = {}
     problems: list[Problem] = []
-    for c0, v in enumerate(grid.rows[r0]):
-        if is_blank(v):
-            continue
-        cell = cell_ref(header_row, c0 + 1)
-        key = unit = None
-        if isinstance(v, str):
-            bare, unit = _header_unit(v)
-            key = _roster_key(bare, info, basic)
+    for c0, (v, hr) in sorted(heads.items()):
+        cell = cell_ref(hr, c0 + 1)
+        key, unit = key_of(v)
         if key is None:
             problems.append(problem("fill_unknown_column", file=str(path), sheet=name, cell=cell, value=v))
             continue
         if key == "info:template_version":
             problems.append(problem("fill_column_ignored", file=str(path), sheet=name, cell=cell, value=v))
             continue
-        seen.setdefault(key, []).append(c0 + 1)
+        seen.setdefault(key, []).append(cell)
         if key not in columns:
             columns[key], headers[key] = c0 + 1, str(v).strip()
             if unit is not None and key.startswith("basic:"):
                 units[key] = unit
-    for key, cols in seen.items():
-        if len(cols) > 1:
+    for key, cells in seen.items():
+        if len(cells) > 1:
             problems.append(problem("fill_column_duplicate", file=str(path), sheet=name,
-                                    cell=cell_ref(header_row, cols[1]), header=headers[key],
-                                    cells="、".join(cell_ref(header_row, c) for c in cols)))
+                                    cell=cells[1], header=headers[key], cells="、".join(cells)))
+    if below:
+        r0 += 1
     rows = []
     for r in range(r0 + 1, grid.height):
         rec = {k: grid.get(r, c - 1) for k, c in columns.items()}
@@ -159,7 +170,7 @@ def read_roster(path: str | Path, sheet: str | None = None) -> Roster:
         rows.append((r + 1, rec))
     if not rows:
         raise UnusableInput([problem("fill_roster_empty", file=str(path), sheet=name, path=path.name,
-                                     cell=f"A{header_row + 1}")])
+                                     cell=f"A{r0 + 2}")])
     return Roster(path, name, header_row, columns, headers, rows, problems, units)
 
 
