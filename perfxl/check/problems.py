@@ -341,6 +341,10 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                              "原因见该汇总工作簿的“未纳入文件”表；改正这些工作簿后重新运行 perfxl consolidate"),
     "report_summary_file_dropped": (ERROR, "汇总工作簿列出的文件“{path}”现在不能纳入汇总（汇总之后被改动过）：{reason}",
                                     "改正该文件后重新运行 perfxl consolidate，再由新的汇总工作簿生成报告"),
+    "excel_sheet_protected": (ERROR, "工作表“{sheet}”设置了保护密码，perfxl 无法把结果写入；本工作簿未被修改",
+                              "在“审阅 → 撤消工作表保护”中输入密码，再点一次按钮"),
+    "excel_write_failed": (ERROR, "Excel 拒绝写入结果（{detail}），结果可能只写入了一部分",
+                           "退出单元格编辑（按 Enter 或 Esc）、撤消工作表保护后再点一次按钮：每次都会重新写出全部结果"),
     "excel_consolidate_folder": (ERROR, "“汇总设置”中的文件夹“{path}”不存在",
                                  "在“汇总设置”页填写存放各单位评分工作簿的文件夹"),
     # --- robustness and safety (可靠性与安全): hostile, broken and unusual inputs -------------------
