@@ -389,3 +389,20 @@ def test_a_two_level_merged_header_fills_the_figures_under_it(cli, tmp_path, tem
     assert (basic[BASIC["budget_initial"]], basic[BASIC["spent_total"]]) == (200, 150)
     seen = {r[0]: r[1] for r in soffice.sheets(out / "甲单位_张三.xlsx")[L.SHEET_BASIC] if len(r) > 1}
     assert (float(seen[BASIC["budget_initial"]]), float(seen[BASIC["spent_total"]])) == (100, 90)
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig"])
+def test_a_roster_exported_as_csv(cli, tmp_path, template, encoding):
+    """OA systems export rosters as CSV (GBK, or UTF-8 with a BOM): it was refused as “not an Excel
+    workbook”. It is read like the survey exports are (the same reader), title line and all."""
+    text = ("2024年度评价名单,,,\r\n单位名称,评价人,评价年度,年初预算数\r\n"
+            "甲单位,张三,2024,\"1,234.5\"\r\n乙单位 ,李四,2024,200\r\n")
+    roster = tmp_path / "名单.csv"
+    roster.write_bytes(text.encode(encoding))
+    out = tmp_path / "out"
+    run = cli("fill", roster, "-t", template, "-o", out, "--json")
+    assert run.code == 0, run.text
+    assert sorted(Path(p).name for p in run.json()["written"]) == ["乙单位_李四.xlsx", "甲单位_张三.xlsx"]
+    info = values(out / "乙单位_李四.xlsx", L.SHEET_INFO)
+    assert (info[INFO["unit"]], info[INFO["year"]]) == ("乙单位", 2024)
+    assert values(out / "甲单位_张三.xlsx", L.SHEET_BASIC)[BASIC["budget_initial"]] == 1234.5

@@ -104,12 +104,17 @@ def read_roster(path: str | Path, sheet: str | None = None) -> Roster:
     from perfxl.model.cells import cell_ref
 
     path = Path(path)
-    book = read_book(path, sheets=lambda names: [sheet] if sheet else names[:1])
-    if sheet is not None and sheet not in book.sheets:
-        raise UnusableInput([problem("sheet_missing", file=str(path), sheet=sheet,
-                                     names="、".join(book.sheet_names) or "无")])
-    name = sheet or (book.sheet_names[0] if book.sheet_names else "")
-    grid = book.sheets.get(name)
+    if path.suffix.lower() in (".csv", ".txt") and path.is_file():   # an OA system's export, UTF-8 or GBK
+        from perfxl.survey.imports import read_csv
+
+        grid, name = read_csv(path)[0], path.name
+    else:
+        book = read_book(path, sheets=lambda names: [sheet] if sheet else names[:1])
+        if sheet is not None and sheet not in book.sheets:
+            raise UnusableInput([problem("sheet_missing", file=str(path), sheet=sheet,
+                                         names="、".join(book.sheet_names) or "无")])
+        name = sheet or (book.sheet_names[0] if book.sheet_names else "")
+        grid = book.sheets.get(name)
     info, basic = L.info_lookup(), L.basic_lookup()
     best = None
     for r0 in range(min(L.ROSTER_HEADER_SEARCH_ROWS, grid.height if grid else 0)):
