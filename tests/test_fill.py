@@ -406,3 +406,17 @@ def test_a_roster_exported_as_csv(cli, tmp_path, template, encoding):
     info = values(out / "乙单位_李四.xlsx", L.SHEET_INFO)
     assert (info[INFO["unit"]], info[INFO["year"]]) == ("乙单位", 2024)
     assert values(out / "甲单位_张三.xlsx", L.SHEET_BASIC)[BASIC["budget_initial"]] == 1234.5
+
+
+def test_a_credit_code_stored_as_a_number_is_not_written_with_made_up_digits(cli, tmp_path, template):
+    """An 18-digit 统一社会信用代码 typed into a General cell is a number with 15 significant digits: fill wrote
+    913601001234567936, a code nobody typed, which then passed validation and went into the summary."""
+    roster = write_roster(tmp_path / "名单.xlsx", ["单位名称", "统一社会信用代码"],
+                          [["甲单位", 913601001234567890], ["乙单位", "913601001234567890"]], title=None)
+    out = tmp_path / "out"
+    run = cli("fill", roster, "-t", template, "-o", out, "--json")
+    assert run.code == 0, run.text
+    assert values(out / "甲单位.xlsx", L.SHEET_INFO)[INFO["credit_code"]] is None
+    assert values(out / "乙单位.xlsx", L.SHEET_INFO)[INFO["credit_code"]] == "913601001234567890"
+    [p] = [p for i in run.json()["items"] for p in i["problems"]]
+    assert (p["code"], p["cell"]) == ("fill_code_number", "B2") and "“文本”格式" in p["fix"]

@@ -325,10 +325,12 @@ def _value(key: str, v: Any, roster: Roster, r: int, target: _Target) -> tuple[A
         v = int(v)
     if isinstance(v, datetime) and v.time() == datetime.min.time():
         v = v.date()
-    if not key.startswith("basic:"):
-        return v, None
     where = dict(file=str(roster.path), sheet=roster.sheet, cell=cell_ref(r, roster.columns[key]),
                  column=roster.headers[key], value=v)
+    if key == "info:credit_code" and isinstance(v, (int, float)) and abs(v) >= 1e15:
+        return None, problem("fill_code_number", **where)      # 913601001234567890 is stored as …936
+    if not key.startswith("basic:"):
+        return v, None
     unit = roster.units.get(key)
     if isinstance(v, str):
         m = _VALUE_UNIT.match(fold(v))
