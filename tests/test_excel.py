@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -306,3 +307,30 @@ def test_excel_refusing_a_write_gives_a_message_not_a_traceback(example, monkeyp
     [alert] = [a for a in book.json()["actions"] if a["func"] == "alert"]
     text = alert["args"][0]
     assert "结果可能只写入了一部分" in text and "再点一次按钮" in text and "0x800ac472" in text
+
+
+@pytest.mark.parametrize("folder", [None, "收回"])
+def test_consolidate_button_in_an_unsaved_workbook_asks_for_a_folder(tmp_path, monkeypatch, folder):
+    """汇总 in a summary workbook not saved yet (Excel calls it 工作簿1, no folder) with no folder, or a relative
+    one, on 汇总设置: the folder was taken relative to Excel's working directory, and whatever workbooks lay
+    there were consolidated into the summary without a word. Now the user is asked to name the folder."""
+    import perfxl.excel as excel
+    from devtools.xlwings_json import json_book, workbook_json
+    from perfxl.sheets.template import admin_workbook
+
+    wb = admin_workbook()
+    wb[L.SHEET_CONS_SETUP]["B2"] = folder
+    wb.save(tmp_path / "汇总.xlsx")
+    cwd = tmp_path / "cwd"
+    (cwd / "收回").mkdir(parents=True)
+    shutil.copy2(Path(__file__).resolve().parents[1] / "workbook_templates" / "examples" /
+                 "青云谱区总工会2022_部门整体支出绩效评价.xlsx", cwd / "收回" / "某单位.xlsx")
+    shutil.copy2(cwd / "收回" / "某单位.xlsx", cwd / "某单位.xlsx")
+    monkeypatch.chdir(cwd)
+    data = workbook_json(tmp_path / "汇总.xlsx")
+    data["book"]["name"] = "工作簿1"
+    book = json_book(data)
+    assert excel.consolidate(book) is None
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions] == ["alert"]
+    assert "还没有保存" in actions[0]["args"][0] and "汇总设置" in actions[0]["args"][0]

@@ -49,6 +49,10 @@ def consolidate_into(book):
     cfg = _settings(book)
     folder = Path(cfg["folder"]) if cfg["folder"] else here.parent
     if not folder.is_absolute():
+        if not here.is_absolute():    # not saved yet (工作簿1), or on OneDrive (a URL): no folder of its own
+            p = problem("excel_consolidate_unsaved", file=str(here), sheet=L.SHEET_CONS_SETUP, path=here.name)
+            _alert(book, f"{p.message}\n{p.fix}", error=True)
+            return None
         folder = here.parent / folder
     if not folder.is_dir():
         p = problem("excel_consolidate_folder", file=str(here), sheet=L.SHEET_CONS_SETUP, path=str(folder))
