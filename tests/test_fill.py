@@ -420,3 +420,23 @@ def test_a_credit_code_stored_as_a_number_is_not_written_with_made_up_digits(cli
     assert values(out / "乙单位.xlsx", L.SHEET_INFO)[INFO["credit_code"]] == "913601001234567890"
     [p] = [p for i in run.json()["items"] for p in i["problems"]]
     assert (p["code"], p["cell"]) == ("fill_code_number", "B2") and "“文本”格式" in p["fix"]
+
+
+def test_a_unit_merged_over_its_evaluators_rows_fills_each_of_them(cli, tmp_path, template):
+    """One unit, two evaluators: 单位名称 and 年初预算数 merged over both rows, as administrators lay it out.
+    The second evaluator's row was refused as having no unit name (the merged cell shows it) and got no
+    workbook; each row now takes the merged cell's value."""
+    wb = Workbook()
+    ws = wb.active
+    for row in (["单位名称", "评价人", "年初预算数"], ["甲单位", "张三", 100], [None, "李四", None],
+                ["乙单位", "王五", 200]):
+        ws.append(row)
+    ws.merge_cells("A2:A3")
+    ws.merge_cells("C2:C3")
+    wb.save(roster := tmp_path / "名单.xlsx")
+    out = tmp_path / "out"
+    run = cli("fill", roster, "-t", template, "-o", out, "--json")
+    assert run.code == 0, run.text
+    assert sorted(p.name for p in out.iterdir()) == ["乙单位_王五.xlsx", "甲单位_张三.xlsx", "甲单位_李四.xlsx"]
+    assert values(out / "甲单位_李四.xlsx", L.SHEET_INFO)[INFO["unit"]] == "甲单位"
+    assert values(out / "甲单位_李四.xlsx", L.SHEET_BASIC)[BASIC["budget_initial"]] == 100

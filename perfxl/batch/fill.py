@@ -166,9 +166,12 @@ def read_roster(path: str | Path, sheet: str | None = None) -> Roster:
                                     cell=cells[1], header=headers[key], cells="、".join(cells)))
     if below:
         r0 += 1
+    # a cell merged over several rows (one unit over its evaluators' rows) holds its value for each of them
+    carry = {(r, c): grid.get(ra, ca) for (ra, ca), (rb, cb) in grid.merged if ra > r0
+             for r in range(ra + 1, rb + 1) for c in range(ca, cb + 1)}
     rows = []
     for r in range(r0 + 1, grid.height):
-        rec = {k: grid.get(r, c - 1) for k, c in columns.items()}
+        rec = {k: carry.get((r, c - 1), grid.get(r, c - 1)) for k, c in columns.items()}
         rec = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in rec.items()}
         if all(is_blank(v) for v in rec.values()):
             continue
