@@ -65,6 +65,8 @@ def consolidate_into(book):
     cv = XlwingsCanvas(book)
 
     def draw() -> bool:
+        cv.unlock([L.SHEET_CONS_SUMMARY, L.SHEET_CONS_DETAIL, L.SHEET_CONS_ANALYSIS, L.SHEET_CONS_PANEL,
+                   L.SHEET_CONS_REJECTED])          # a password-protected one stops before anything is written
         after = L.SHEET_CONS_SETUP if L.SHEET_CONS_SETUP in cv.names() else cv.names()[-1]
         for name, frame in ((L.SHEET_CONS_SUMMARY, cons.summary), (L.SHEET_CONS_DETAIL, cons.detail),
                             (L.SHEET_CONS_ANALYSIS, cons.analysis), (L.SHEET_CONS_PANEL, cons.panel),
