@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -256,3 +257,80 @@ def test_a_formula_reaches_excel_as_a_formula(example, tmp_path):
     ws = load_workbook(tmp_path / "f.xlsx")[L.SHEET_INDICATORS]
     assert ws["A60"].value == "=SUM(E2:E4)"
     assert ws["B60"].value == "=不是公式" and ws["B60"].data_type == "s"
+
+
+class _DesktopSheetApi:
+    """What desktop Excel's COM object says of a sheet the user protected with a password."""
+
+    ProtectContents = True
+
+    def Unprotect(self, *args):
+        raise RuntimeError("(-2147352567, '发生意外。', (0, 'Microsoft Excel', '密码不正确。'))")
+
+    def Protect(self, *args, **kw):
+        pass
+
+
+def test_a_sheet_protected_with_a_password_is_named_and_nothing_is_written(example, monkeypatch):
+    """评分 on a workbook whose 指标评分 the user protected with a password: Excel refused the unprotect,
+    perfxl carried on, and every write into that sheet failed with a COM error after the other sheets had
+    been half written (a traceback in xlwings' error box). Now the sheet is named before anything is
+    written, with how to lift the protection."""
+    import xlwings
+
+    import perfxl.excel as excel
+
+    real = xlwings.main.Sheet.api
+    monkeypatch.setattr(xlwings.main.Sheet, "api", property(
+        lambda sh: _DesktopSheetApi() if sh.name == L.SHEET_INDICATORS else real.fget(sh)))
+    book = open_in_excel(example)
+    assert excel.score(book) is None
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions] == ["alert"]           # the workbook untouched
+    text = actions[0]["args"][0]
+    assert "工作表“指标评分”设置了保护密码" in text and "撤消工作表保护" in text and "Traceback" not in text
+
+
+def test_excel_refusing_a_write_gives_a_message_not_a_traceback(example, monkeypatch):
+    """Excel refuses writes while a cell is being edited (and in other states the harness cannot open): the
+    exception escaped the button as a Python traceback; now a message says the results may be partly
+    written and that clicking again writes them all."""
+    import perfxl.excel as excel
+    from perfxl.sheets.canvas import XlwingsCanvas
+
+    def refused(self, *args, **kw):
+        raise OSError("(-2146777998, 'OLE error 0x800ac472', None, None)")
+
+    monkeypatch.setattr(XlwingsCanvas, "fill", refused)
+    book = open_in_excel(example)
+    assert excel.score(book) is None
+    [alert] = [a for a in book.json()["actions"] if a["func"] == "alert"]
+    text = alert["args"][0]
+    assert "结果可能只写入了一部分" in text and "再点一次按钮" in text and "0x800ac472" in text
+
+
+@pytest.mark.parametrize("folder", [None, "收回"])
+def test_consolidate_button_in_an_unsaved_workbook_asks_for_a_folder(tmp_path, monkeypatch, folder):
+    """汇总 in a summary workbook not saved yet (Excel calls it 工作簿1, no folder) with no folder, or a relative
+    one, on 汇总设置: the folder was taken relative to Excel's working directory, and whatever workbooks lay
+    there were consolidated into the summary without a word. Now the user is asked to name the folder."""
+    import perfxl.excel as excel
+    from devtools.xlwings_json import json_book, workbook_json
+    from perfxl.sheets.template import admin_workbook
+
+    wb = admin_workbook()
+    wb[L.SHEET_CONS_SETUP]["B2"] = folder
+    wb.save(tmp_path / "汇总.xlsx")
+    cwd = tmp_path / "cwd"
+    (cwd / "收回").mkdir(parents=True)
+    shutil.copy2(Path(__file__).resolve().parents[1] / "workbook_templates" / "examples" /
+                 "青云谱区总工会2022_部门整体支出绩效评价.xlsx", cwd / "收回" / "某单位.xlsx")
+    shutil.copy2(cwd / "收回" / "某单位.xlsx", cwd / "某单位.xlsx")
+    monkeypatch.chdir(cwd)
+    data = workbook_json(tmp_path / "汇总.xlsx")
+    data["book"]["name"] = "工作簿1"
+    book = json_book(data)
+    assert excel.consolidate(book) is None
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions] == ["alert"]
+    assert "还没有保存" in actions[0]["args"][0] and "汇总设置" in actions[0]["args"][0]

@@ -327,3 +327,116 @@ def test_a_template_saved_by_libreoffice_is_refreshed_too(cli, tmp_path, soffice
     assert basic["支出预算执行率"] == pytest.approx(110 / 120)
     run = cli("validate", filled, "--json")
     assert not [p for p in run.json()["problems"] if p["code"] == "formula_result_differs"]
+
+
+def test_a_total_row_at_the_bottom_is_no_unit(cli, tmp_path, template):
+    """The 合计 row under a roster (its sum in the budget column) made a workbook named 合计.xlsx."""
+    roster = write_roster(tmp_path / "名单.xlsx", ["单位名称", "评价年度", "年初预算数"],
+                          [["甲单位", 2024, 100], ["乙单位", 2024, 200], [" 合 计", None, 300]])
+    out = tmp_path / "out"
+    run = cli("fill", roster, "-t", template, "-o", out, "--json")
+    assert run.code == 0, run.text
+    assert sorted(p.name for p in out.iterdir()) == ["乙单位.xlsx", "甲单位.xlsx"]
+    [item] = [i for i in run.json()["items"] if i["row"] == 5]
+    assert item["status"] == "skipped"
+    [p] = item["problems"]
+    assert (p["code"], p["cell"]) == ("fill_total_row", "A5") and "第5行是“合 计”行" in p["message"]
+
+
+def test_a_roster_figure_in_another_unit_is_converted(cli, tmp_path, template):
+    """A roster giving 三公经费 in 万元 (by its header, or after the figure) wrote 4.9 into the template's
+    元 row: a figure 10,000 times too small, without a word. Figures are now converted to the unit of the
+    template's row; 536.67万元 and 12人 typed as text are numbers; a unit of another kind is refused."""
+    roster = write_roster(tmp_path / "名单.xlsx",
+                          ["单位名称", "三公经费预算数（万元）", "年初预算数(单位:元)", "三公经费实际数", "在职人数",
+                           "政府采购预算数"],
+                          [["甲单位", 4.9, 5366700, "1.2万元", "12人", "3人"]])
+    out = tmp_path / "out"
+    run = cli("fill", roster, "-t", template, "-o", out, "--json")
+    assert run.code == 0, run.text
+    basic = values(out / "甲单位.xlsx", L.SHEET_BASIC)
+    assert basic[BASIC["sangong_budget"]] == 49000                   # 元
+    assert basic[BASIC["budget_initial"]] == 536.67                  # 万元
+    assert basic[BASIC["sangong_actual"]] == 12000
+    assert basic[BASIC["staff_actual"]] == 12
+    assert basic[BASIC["procurement_budget"]] is None                # 3人 is no sum of money
+    [p] = run.json()["items"][0]["problems"]
+    assert (p["code"], p["cell"]) == ("fill_unit_mismatch", "F3")
+    assert "“人”" in p["message"] and "“万元”" in p["message"]
+    assert not any(p["code"] == "fill_unknown_column" for p in run.json()["problems"])
+
+
+def test_a_two_level_merged_header_fills_the_figures_under_it(cli, tmp_path, template, soffice):
+    """A roster as people lay it out: a title, then 单位名称 and 评价人 merged over two header rows and
+    基础数据 merged over 年初预算数 | 决算支出数. The sub-headers were read as a data row and the figures were
+    never written (exit 0, only a warning that “基础数据” is unknown)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["2024年度评价名单"])
+    ws.append(["单位名称", "评价人", "基础数据", None, "评价年度"])
+    ws.append([None, None, "年初预算数", "决算支出数（万元）", None])
+    for merged in ("A1:E1", "A2:A3", "B2:B3", "C2:D2", "E2:E3"):
+        ws.merge_cells(merged)
+    ws.append(["甲单位", "张三", 100, 90, 2024])
+    ws.append(["乙单位", "李四", 200, 150, 2024])
+    wb.save(roster := tmp_path / "名单.xlsx")
+    out = tmp_path / "out"
+    run = cli("fill", roster, "-t", template, "-o", out, "--json")
+    assert run.code == 0, run.text
+    assert run.json()["problems"] == []
+    assert [i["row"] for i in run.json()["items"]] == [4, 5]
+    basic = values(out / "乙单位_李四.xlsx", L.SHEET_BASIC)
+    assert (basic[BASIC["budget_initial"]], basic[BASIC["spent_total"]]) == (200, 150)
+    seen = {r[0]: r[1] for r in soffice.sheets(out / "甲单位_张三.xlsx")[L.SHEET_BASIC] if len(r) > 1}
+    assert (float(seen[BASIC["budget_initial"]]), float(seen[BASIC["spent_total"]])) == (100, 90)
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig"])
+def test_a_roster_exported_as_csv(cli, tmp_path, template, encoding):
+    """OA systems export rosters as CSV (GBK, or UTF-8 with a BOM): it was refused as “not an Excel
+    workbook”. It is read like the survey exports are (the same reader), title line and all."""
+    text = ("2024年度评价名单,,,\r\n单位名称,评价人,评价年度,年初预算数\r\n"
+            "甲单位,张三,2024,\"1,234.5\"\r\n乙单位 ,李四,2024,200\r\n")
+    roster = tmp_path / "名单.csv"
+    roster.write_bytes(text.encode(encoding))
+    out = tmp_path / "out"
+    run = cli("fill", roster, "-t", template, "-o", out, "--json")
+    assert run.code == 0, run.text
+    assert sorted(Path(p).name for p in run.json()["written"]) == ["乙单位_李四.xlsx", "甲单位_张三.xlsx"]
+    info = values(out / "乙单位_李四.xlsx", L.SHEET_INFO)
+    assert (info[INFO["unit"]], info[INFO["year"]]) == ("乙单位", 2024)
+    assert values(out / "甲单位_张三.xlsx", L.SHEET_BASIC)[BASIC["budget_initial"]] == 1234.5
+
+
+def test_a_credit_code_stored_as_a_number_is_not_written_with_made_up_digits(cli, tmp_path, template):
+    """An 18-digit 统一社会信用代码 typed into a General cell is a number with 15 significant digits: fill wrote
+    913601001234567936, a code nobody typed, which then passed validation and went into the summary."""
+    roster = write_roster(tmp_path / "名单.xlsx", ["单位名称", "统一社会信用代码"],
+                          [["甲单位", 913601001234567890], ["乙单位", "913601001234567890"]], title=None)
+    out = tmp_path / "out"
+    run = cli("fill", roster, "-t", template, "-o", out, "--json")
+    assert run.code == 0, run.text
+    assert values(out / "甲单位.xlsx", L.SHEET_INFO)[INFO["credit_code"]] is None
+    assert values(out / "乙单位.xlsx", L.SHEET_INFO)[INFO["credit_code"]] == "913601001234567890"
+    [p] = [p for i in run.json()["items"] for p in i["problems"]]
+    assert (p["code"], p["cell"]) == ("fill_code_number", "B2") and "“文本”格式" in p["fix"]
+
+
+def test_a_unit_merged_over_its_evaluators_rows_fills_each_of_them(cli, tmp_path, template):
+    """One unit, two evaluators: 单位名称 and 年初预算数 merged over both rows, as administrators lay it out.
+    The second evaluator's row was refused as having no unit name (the merged cell shows it) and got no
+    workbook; each row now takes the merged cell's value."""
+    wb = Workbook()
+    ws = wb.active
+    for row in (["单位名称", "评价人", "年初预算数"], ["甲单位", "张三", 100], [None, "李四", None],
+                ["乙单位", "王五", 200]):
+        ws.append(row)
+    ws.merge_cells("A2:A3")
+    ws.merge_cells("C2:C3")
+    wb.save(roster := tmp_path / "名单.xlsx")
+    out = tmp_path / "out"
+    run = cli("fill", roster, "-t", template, "-o", out, "--json")
+    assert run.code == 0, run.text
+    assert sorted(p.name for p in out.iterdir()) == ["乙单位_王五.xlsx", "甲单位_张三.xlsx", "甲单位_李四.xlsx"]
+    assert values(out / "甲单位_李四.xlsx", L.SHEET_INFO)[INFO["unit"]] == "甲单位"
+    assert values(out / "甲单位_李四.xlsx", L.SHEET_BASIC)[BASIC["budget_initial"]] == 100

@@ -13,11 +13,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from perfxl.check.problems import ERROR, Problem, UnusableInput, problem
 from perfxl.model import layout as L
+from perfxl.model.text import fold
 from perfxl.model.values import is_blank, parse_number
 
 #: characters Windows refuses in a file name (and the path separators of every system)
@@ -64,6 +66,26 @@ class Roster:
     headers: dict[str, str]                          # same keys -> the roster's own header text
     rows: list[tuple[int, dict[str, Any]]]           # (Excel row, {key: value})
     problems: list[Problem] = field(default_factory=list)
+    units: dict[str, str] = field(default_factory=dict)   # "basic:…" -> the unit its header names (年初预算数（万元）)
+
+
+#: a unit written after a figure or in brackets at the end of a header: 12人, 536.67万元, 预算数（单位：万元）
+_VALUE_UNIT = re.compile(r"^(.*\d)([^\d.,]+)$")
+_HEADER_UNIT = re.compile(r"^(.+?)[(\[【](?:单位[:：]?)?([^()\[\]【】]+)[)\]】]$")
+
+
+def _unit(text: str) -> str | None:
+    """``text`` as one of the units perfxl converts (万 is 万元), else None."""
+    text = L.UNIT_ALIASES.get(text, text)
+    return text if text in L.UNITS else None
+
+
+def _header_unit(text: str) -> tuple[str, str | None]:
+    """A header without the unit it names in brackets at its end, and that unit."""
+    m = _HEADER_UNIT.match(fold(text))
+    if m and (unit := _unit(m.group(2))) is not None:
+        return m.group(1), unit
+    return text, None
 
 
 def _roster_key(text: object, info: dict[str, str], basic: dict[str, str]) -> str | None:
@@ -82,12 +104,17 @@ def read_roster(path: str | Path, sheet: str | None = None) -> Roster:
     from perfxl.model.cells import cell_ref
 
     path = Path(path)
-    book = read_book(path, sheets=lambda names: [sheet] if sheet else names[:1])
-    if sheet is not None and sheet not in book.sheets:
-        raise UnusableInput([problem("sheet_missing", file=str(path), sheet=sheet,
-                                     names="、".join(book.sheet_names) or "无")])
-    name = sheet or (book.sheet_names[0] if book.sheet_names else "")
-    grid = book.sheets.get(name)
+    if path.suffix.lower() in (".csv", ".txt") and path.is_file():   # an OA system's export, UTF-8 or GBK
+        from perfxl.survey.imports import read_csv
+
+        grid, name = read_csv(path)[0], path.name
+    else:
+        book = read_book(path, sheets=lambda names: [sheet] if sheet else names[:1])
+        if sheet is not None and sheet not in book.sheets:
+            raise UnusableInput([problem("sheet_missing", file=str(path), sheet=sheet,
+                                         names="、".join(book.sheet_names) or "无")])
+        name = sheet or (book.sheet_names[0] if book.sheet_names else "")
+        grid = book.sheets.get(name)
     info, basic = L.info_lookup(), L.basic_lookup()
     best = None
     for r0 in range(min(L.ROSTER_HEADER_SEARCH_ROWS, grid.height if grid else 0)):
@@ -99,40 +126,60 @@ def read_roster(path: str | Path, sheet: str | None = None) -> Roster:
                                      rows=L.ROSTER_HEADER_SEARCH_ROWS)])
     r0 = best[0]
     header_row = r0 + 1
+
+    def key_of(v: object) -> tuple[str | None, str | None]:
+        if not isinstance(v, str):
+            return None, None
+        bare, unit = _header_unit(v)
+        return _roster_key(bare, info, basic), unit
+
+    # a two-level header (merged 基础数据 over 年初预算数 | 决算支出数 in the row below): the row below names
+    # the columns the header row leaves blank or names only as a group; the data start under it
+    below = {c0: v for c0, v in enumerate(grid.rows[r0 + 1]) if key_of(v)[0] is not None} \
+        if r0 + 1 < grid.height else {}
+    if not below or any(key_of(grid.get(r0, c0))[0] is not None for c0 in below):
+        below = {}
+    heads = {c0: (v, header_row) for c0, v in enumerate(grid.rows[r0]) if not is_blank(v)}
+    heads.update({c0: (v, header_row + 1) for c0, v in below.items()})
     columns: dict[str, int] = {}
     headers: dict[str, str] = {}
-    seen: dict[str, list[int]] = {}
+    seen: dict[str, list[str]] = {}
+    units: dict[str, str] = {}
     problems: list[Problem] = []
-    for c0, v in enumerate(grid.rows[r0]):
-        if is_blank(v):
-            continue
-        cell = cell_ref(header_row, c0 + 1)
-        key = _roster_key(v, info, basic) if isinstance(v, str) else None
+    for c0, (v, hr) in sorted(heads.items()):
+        cell = cell_ref(hr, c0 + 1)
+        key, unit = key_of(v)
         if key is None:
             problems.append(problem("fill_unknown_column", file=str(path), sheet=name, cell=cell, value=v))
             continue
         if key == "info:template_version":
             problems.append(problem("fill_column_ignored", file=str(path), sheet=name, cell=cell, value=v))
             continue
-        seen.setdefault(key, []).append(c0 + 1)
+        seen.setdefault(key, []).append(cell)
         if key not in columns:
             columns[key], headers[key] = c0 + 1, str(v).strip()
-    for key, cols in seen.items():
-        if len(cols) > 1:
+            if unit is not None and key.startswith("basic:"):
+                units[key] = unit
+    for key, cells in seen.items():
+        if len(cells) > 1:
             problems.append(problem("fill_column_duplicate", file=str(path), sheet=name,
-                                    cell=cell_ref(header_row, cols[1]), header=headers[key],
-                                    cells="、".join(cell_ref(header_row, c) for c in cols)))
+                                    cell=cells[1], header=headers[key], cells="、".join(cells)))
+    if below:
+        r0 += 1
+    # a cell merged over several rows (one unit over its evaluators' rows) holds its value for each of them
+    carry = {(r, c): grid.get(ra, ca) for (ra, ca), (rb, cb) in grid.merged if ra > r0
+             for r in range(ra + 1, rb + 1) for c in range(ca, cb + 1)}
     rows = []
     for r in range(r0 + 1, grid.height):
-        rec = {k: grid.get(r, c - 1) for k, c in columns.items()}
+        rec = {k: carry.get((r, c - 1), grid.get(r, c - 1)) for k, c in columns.items()}
         rec = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in rec.items()}
         if all(is_blank(v) for v in rec.values()):
             continue
         rows.append((r + 1, rec))
     if not rows:
         raise UnusableInput([problem("fill_roster_empty", file=str(path), sheet=name, path=path.name,
-                                     cell=f"A{header_row + 1}")])
-    return Roster(path, name, header_row, columns, headers, rows, problems)
+                                     cell=f"A{r0 + 2}")])
+    return Roster(path, name, header_row, columns, headers, rows, problems, units)
 
 
 # --- the template ----------------------------------------------------------------------
@@ -142,6 +189,7 @@ class _Target:
     sheet: str
     row: int
     col: int
+    unit: str | None = None               # 基础数据: the unit the template's row is in
 
 
 def _label_rows(grid, lookup: dict[str, str], labels: dict[str, str], label_col: int,
@@ -204,10 +252,15 @@ def _targets(book, roster: Roster, template: Path) -> tuple[dict[str, _Target], 
             head, label_col, value_col = _basic_columns(grid)
             rows = _label_rows(grid, L.basic_lookup(), {f.key: f.label for f in L.BASIC_FIELDS}, label_col,
                                head + 1)
+            unit_col = next((c0 for c0, v in enumerate(grid.rows[head - 1][:30]) if isinstance(v, str)
+                             and L.normalize(v) == L.normalize(L.BASIC_HEADER[2])), None) if head else 2
             for key in basic_keys:
                 name = key.split(":")[1]
                 if name in rows:
-                    out[key] = _Target(basic_sheet, rows[name], value_col)
+                    shown = grid.get(rows[name] - 1, unit_col) if unit_col is not None else None
+                    unit = (_unit(fold(shown)) if isinstance(shown, str) and not is_blank(shown) else None) \
+                        or L.BASIC_BY_KEY[name].unit
+                    out[key] = _Target(basic_sheet, rows[name], value_col, unit)
                 else:
                     problems.append(problem("fill_field_missing", file=str(template), sheet=basic_sheet,
                                             field=L.BASIC_BY_KEY[name].label))
@@ -265,21 +318,45 @@ class FillReport:
             "problems": [p.to_dict() for p in self.problems]}
 
 
-def _value(key: str, v: Any, roster: Roster, r: int) -> tuple[Any, Problem | None]:
-    """A roster value as it should be stored: whole numbers as int; 基础数据 as numbers."""
+def _value(key: str, v: Any, roster: Roster, r: int, target: _Target) -> tuple[Any, Problem | None]:
+    """A roster value as it should be stored: whole numbers as int; 基础数据 as numbers in the unit of the
+    template's row (a figure the roster gives in another unit, by its header or after the figure, converted:
+    4.9 under “三公经费预算数（万元）” is 49000 元, never 4.9 元). ``None``: not written."""
+    from perfxl.model.cells import cell_ref
+
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     if isinstance(v, datetime) and v.time() == datetime.min.time():
         v = v.date()
-    if key.startswith("basic:") and isinstance(v, str):
+    where = dict(file=str(roster.path), sheet=roster.sheet, cell=cell_ref(r, roster.columns[key]),
+                 column=roster.headers[key], value=v)
+    if key == "info:credit_code" and isinstance(v, (int, float)) and abs(v) >= 1e15:
+        return None, problem("fill_code_number", **where)      # 913601001234567890 is stored as …936
+    if not key.startswith("basic:"):
+        return v, None
+    unit = roster.units.get(key)
+    if isinstance(v, str):
+        m = _VALUE_UNIT.match(fold(v))
+        text = v
+        if m and (tail := _unit(m.group(2))) is not None:
+            text, unit = m.group(1), tail
         try:
-            n = parse_number(v)
+            n = parse_number(text)
         except ValueError:
-            from perfxl.model.cells import cell_ref
-            return v, problem("fill_not_number", file=str(roster.path), sheet=roster.sheet,
-                              cell=cell_ref(r, roster.columns[key]), column=roster.headers[key], value=v)
-        return int(n) if n.is_integer() else n, None
-    return v, None
+            return v, problem("fill_not_number", **where)
+    elif isinstance(v, (int, float)) and not isinstance(v, bool):
+        n = v
+    else:
+        return v, None
+    want = target.unit
+    if unit is not None and want is not None and unit != want:
+        (kind, have_f), (want_kind, want_f) = L.UNITS[unit], L.UNITS[want]
+        if kind != want_kind:
+            return None, problem("fill_unit_mismatch", **where, unit=unit, want=want,
+                                 field=L.BASIC_BY_KEY[key.split(":")[1]].label)
+        n = float(Decimal(repr(float(n))) * Decimal(repr(have_f)) / Decimal(repr(want_f)))
+    n = float(n)
+    return int(n) if n.is_integer() else n, None
 
 
 def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Path, *, sheet: str | None = None,
@@ -325,6 +402,11 @@ def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Pat
             item.problems.append(problem("fill_unit_missing", **where, row=r,
                                          cell=cell_ref(r, roster.columns["info:unit"])))
             continue
+        if L.normalize(item.unit) in L.TOTAL_ROW_WORDS:      # the 合计 row at the bottom of a roster
+            item.unit = None
+            item.problems.append(problem("fill_total_row", **where, row=r, value=unit,
+                                         cell=cell_ref(r, roster.columns["info:unit"])))
+            continue
         stem = safe_filename(item.unit)
         evaluator = rec.get("info:evaluator")
         if not is_blank(evaluator):
@@ -351,8 +433,9 @@ def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Pat
             v = rec.get(k)
             if is_blank(v):                      # the template's cell stays as it is
                 continue
-            v, p = _value(k, v, roster, r)
-            values.append((t, v))
+            v, p = _value(k, v, roster, r, t)
+            if v is not None:
+                values.append((t, v))
             if p:
                 item.problems.append(p)
         filled = _filled(data, values, tpath, stale)

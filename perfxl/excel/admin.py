@@ -49,6 +49,10 @@ def consolidate_into(book):
     cfg = _settings(book)
     folder = Path(cfg["folder"]) if cfg["folder"] else here.parent
     if not folder.is_absolute():
+        if not here.is_absolute():    # not saved yet (工作簿1), or on OneDrive (a URL): no folder of its own
+            p = problem("excel_consolidate_unsaved", file=str(here), sheet=L.SHEET_CONS_SETUP, path=here.name)
+            _alert(book, f"{p.message}\n{p.fix}", error=True)
+            return None
         folder = here.parent / folder
     if not folder.is_dir():
         p = problem("excel_consolidate_folder", file=str(here), sheet=L.SHEET_CONS_SETUP, path=str(folder))
@@ -59,17 +63,25 @@ def consolidate_into(book):
     if cons is None:
         return None
     cv = XlwingsCanvas(book)
-    after = L.SHEET_CONS_SETUP if L.SHEET_CONS_SETUP in cv.names() else cv.names()[-1]
-    for name, frame in ((L.SHEET_CONS_SUMMARY, cons.summary), (L.SHEET_CONS_DETAIL, cons.detail),
-                        (L.SHEET_CONS_ANALYSIS, cons.analysis), (L.SHEET_CONS_PANEL, cons.panel),
-                        (L.SHEET_CONS_REJECTED, cons.rejected)):
-        cv.new_sheet(name, after)
-        cv.write(name, 1, 1, [[header(k) for k in frame.columns]], style="header")
-        rows = [[_plain(v) for v in row] for row in frame.itertuples(index=False)]
-        cv.write(name, 2, 1, rows)
-        cv.finish(name, freeze="A2")
-        after = name
-    cv.close()
+
+    def draw() -> bool:
+        cv.unlock([L.SHEET_CONS_SUMMARY, L.SHEET_CONS_DETAIL, L.SHEET_CONS_ANALYSIS, L.SHEET_CONS_PANEL,
+                   L.SHEET_CONS_REJECTED])          # a password-protected one stops before anything is written
+        after = L.SHEET_CONS_SETUP if L.SHEET_CONS_SETUP in cv.names() else cv.names()[-1]
+        for name, frame in ((L.SHEET_CONS_SUMMARY, cons.summary), (L.SHEET_CONS_DETAIL, cons.detail),
+                            (L.SHEET_CONS_ANALYSIS, cons.analysis), (L.SHEET_CONS_PANEL, cons.panel),
+                            (L.SHEET_CONS_REJECTED, cons.rejected)):
+            cv.new_sheet(name, after)
+            cv.write(name, 1, 1, [[header(k) for k in frame.columns]], style="header")
+            rows = [[_plain(v) for v in row] for row in frame.itertuples(index=False)]
+            cv.write(name, 2, 1, rows)
+            cv.finish(name, freeze="A2")
+            after = name
+        cv.close()
+        return True
+
+    if guarded(book, draw, "无法写入汇总结果", touched=True) is None:
+        return None
     _alert(book, f"共找到 {cons.found} 个文件：纳入 {cons.included} 个，未纳入 {cons.not_included} 个。\n"
                  f"{len(cons.summary)} 个单位（年度）已写入“{L.SHEET_CONS_SUMMARY}”等工作表（尚未保存）。\n"
                  "图表请用命令行 perfxl consolidate 生成的汇总工作簿查看。",

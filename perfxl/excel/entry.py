@@ -29,7 +29,12 @@ def run(book=None, *, only_problems: bool = False):
                      "无法处理本工作簿")
     if result is None:
         return None
-    apply(XlwingsCanvas(book), result, only_problems=only_problems)
+    canvas = XlwingsCanvas(book)
+    if guarded(book, lambda: canvas.unlock(_written_sheets(canvas.names())) or True, "无法写入结果") is None:
+        return None
+    if guarded(book, lambda: apply(canvas, result, only_problems=only_problems) or True, "无法写入结果",
+               touched=True) is None:
+        return None
     errors = [p for p in result.problems if p.severity == ERROR]
     if only_problems:
         text = ("校验通过，未发现错误。" if not errors else f"发现 {len(errors)} 个错误：\n" + _problems_text(errors))
@@ -44,6 +49,15 @@ def run(book=None, *, only_problems: bool = False):
     text += "\n\n结果已写入本工作簿（尚未保存）。"
     _alert(book, text, error=bool(errors))
     return result
+
+
+def _written_sheets(names: list[str]) -> list[str]:
+    """The sheets a click may write into: those it reads, and its output sheets."""
+    from perfxl.model import layout as L
+    from perfxl.model.evaluation import sheets_to_read
+
+    outputs = (L.SHEET_PROBLEMS, L.SHEET_DEVIATIONS, L.SHEET_SUMMARY, L.SHEET_SURVEY_STATS, L.SHEET_LISTS)
+    return [*sheets_to_read()(names), *(n for n in outputs if n in names)]
 
 
 def validate(book=None):

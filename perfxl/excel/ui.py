@@ -30,21 +30,28 @@ def _alert(book, text: str, *, error: bool = False) -> None:
         pass                     # no message box available (e.g. a test engine without alerts)
 
 
-def guarded(book, work, cannot: str):
-    """``work()``, or None after telling the user why in a message box (never a traceback)."""
-    from perfxl.check.problems import UnusableInput
+def guarded(book, work, cannot: str, *, touched: bool = False):
+    """``work()``, or None after telling the user why in a message box (never a traceback).
+    ``touched``: ``work`` writes into the workbook, so a failure may leave part of it written (Excel
+    refuses writes while a cell is being edited, or into a sheet protected with a password)."""
+    from perfxl.check.problems import UnusableInput, problem
 
     try:
         return work()
     except UnusableInput as e:
-        _alert(book, f"{cannot}：\n" + _problems_text(e.problems), error=True)
+        _alert(book, f"{cannot}：\n" + _problems_text(e.problems, fixes=True), error=True)
     except Exception as e:
-        _alert(book, f"perfxl 内部错误：{type(e).__name__}: {e}\n工作簿未被修改。", error=True)
+        if touched:
+            p = problem("excel_write_failed", file=book.name, detail=f"{type(e).__name__}: {e}"[:300])
+            _alert(book, f"{cannot}：\n{p.message}\n修改：{p.fix}", error=True)
+        else:
+            _alert(book, f"perfxl 内部错误：{type(e).__name__}: {e}\n工作簿未被修改。", error=True)
     return None
 
 
-def _problems_text(problems, limit: int = 8) -> str:
-    lines = [f"· {p.where}：{p.message}" for p in problems[:limit]]
+def _problems_text(problems, limit: int = 8, *, fixes: bool = False) -> str:
+    """``fixes``: each problem with how to fix it (the workbook could not be used: no 校验结果 to look at)."""
+    lines = [f"· {p.where}：{p.message}" + (f"\n  修改：{p.fix}" if fixes and p.fix else "") for p in problems[:limit]]
     if len(problems) > limit:
         lines.append(f"…… 另有 {len(problems) - limit} 条，见“校验结果”页")
     return "\n".join(lines)

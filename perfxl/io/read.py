@@ -59,6 +59,8 @@ class SheetGrid:
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     #: every cell holding a formula (xlsx/xlsm): what it shows is computed, not typed
     formula_cells: frozenset = frozenset()
+    #: merged ranges ((first row, first column), (last row, last column)), 0-based, where the file says
+    merged: tuple = ()
 
     def as_array(self) -> npt.NDArray[np.object_]:
         """The grid as a rectangular numpy object array (blanks None), built once."""
@@ -128,11 +130,16 @@ def read_book(source: "str | Path | Package", sheets=None, *, password: str | No
     out: dict[str, SheetGrid] = {}
     for name in wanted:
         try:
-            data = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            sheet = wb.get_sheet_by_name(name)
+            data = sheet.to_python(skip_empty_area=False)
         except Exception as e:
             raise refuse("file_unreadable", path, detail=f"工作表“{name}”：{short_error(e)}") from None
         scan = scans.get(name)
         grid = _grid(name, data, scan.marks if scan else {})
+        try:
+            grid.merged = tuple(sheet.merged_cell_ranges or ())
+        except Exception:                      # formats calamine keeps no merges for
+            pass
         if date1904:
             _mark_1904(grid)
         if scan:

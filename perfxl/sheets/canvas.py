@@ -230,12 +230,31 @@ class XlwingsCanvas(Canvas):
             api = getattr(sh, "api", None)
             if api is not None and not isinstance(api, dict):      # desktop Excel: lift our protection
                 try:
-                    if api.ProtectContents:
-                        api.Unprotect()
-                        self._reprotect.append(api)
+                    protected = bool(api.ProtectContents)
                 except Exception:
-                    pass
+                    protected = False
+                if protected:
+                    try:
+                        api.Unprotect()
+                    except Exception:                 # the user's password: nothing can be written there
+                        from perfxl.check.problems import UnusableInput, problem
+
+                        raise UnusableInput([problem("excel_sheet_protected", file=self.book.name,
+                                                     sheet=name)]) from None
+                    self._reprotect.append(api)
         return sh
+
+    def unlock(self, names) -> None:
+        """Lift the protection of the sheets ``names`` (those present) before anything is written, so
+        that a sheet protected with the user's password stops the run with the workbook untouched
+        (raises UnusableInput; the sheets already unlocked are protected again)."""
+        try:
+            for name in names:
+                if name in self.names():
+                    self._sheet(name)
+        except Exception:
+            self.close()
+            raise
 
     def close(self):
         for api in self._reprotect:          # protection as the template sets it

@@ -92,7 +92,7 @@ def import_export(export_path: str | Path, *, set_name: str | None = None) -> Su
     if not path.exists():
         raise UnusableInput([problem("file_missing", file=file, path=path.name)])
     if path.suffix.lower() in (".csv", ".txt"):
-        (grid, encoding), sheet, fmt = _read_csv(path), None, "csv"
+        (grid, encoding), sheet, fmt = read_csv(path), None, "csv"
     else:
         grid, sheet = _read_excel(path)
         encoding, fmt = None, path.suffix.lower().lstrip(".")
@@ -164,7 +164,8 @@ def _csv_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _read_csv(path: Path) -> tuple[SheetGrid, str]:
+def read_csv(path: Path) -> tuple[SheetGrid, str]:
+    """A CSV file (UTF-8 with or without BOM, or GBK; comma, tab or semicolon) as one grid, and its encoding."""
     text, encoding = _decode(_csv_bytes(path))
     from perfxl.io.read import SheetGrid
 
