@@ -123,7 +123,12 @@ def test_form_without_points_is_a_record_of_completion(cli, tmp_path):
     assert run.code == 0, run.text
     data = run.json()
     assert data["total"] is None and data["indicators"] == []
-    assert [p_["code"] for p_ in data["problems"]] == ["form_records_only"]
+    assert [p_["code"] for p_ in data["problems"]] == ["info_missing", "form_records_only"]
+    # the blank 部门（单位）名称: the cell beside its label (not the next label, 主管部门), in the form's words
+    blank = data["problems"][0]
+    label_row, label_col = p["labels"]["部门（单位）名称"]
+    assert blank["cell"] == a1(label_row, label_col + 1) and blank["severity"] == "warning"
+    assert "基本信息" not in blank["message"] and "表头" in blank["message"]
 
 
 def test_qualitative_judgement_without_score_points_to_the_score_cell(cli, tmp_path):

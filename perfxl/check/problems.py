@@ -420,6 +420,7 @@ def problem(code: str, *, file: str = "", sheet: str = "", cell: "str | CellRef"
 #: the catalogue's, message, fix); part: "score" (a 得分 typed in the indicator table), "actual" (实际完成值),
 #: "funds" (the 资金 block's 得分), "" (any)
 FORM_CATALOGUE: dict[tuple[str, str], tuple[str | None, str, str]] = {
+    ("info_missing", ""): (None, "自评表表头中的{column}未填写", "在表头填写{column}，汇总和报告会用到"),
     ("actual_missing", "score"): (None, "定性指标的得分为空",
                                   "在“得分”填写所属档次内的得分：达成年度指标 (100%–80%]、部分达成并具有一定效果 "
                                   "(80%–60%]、未达成且效果较差 (60%–0%]"),

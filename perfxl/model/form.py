@@ -91,11 +91,12 @@ def _lookup(pairs: Iterable[tuple[str, Iterable[str]]]) -> dict[str, str]:
 
 
 def _right_value(row: list[Any], c0: int, labels: set[str]) -> tuple[Any, int]:
-    """The first non-blank cell right of column ``c0`` that is not another label: (value, 0-based col)."""
+    """The first non-blank cell right of column ``c0`` that is not another label: (value, 0-based col);
+    none before the next label: (None, the cell right of ``c0``), the one to fill."""
     for c in range(c0 + 1, len(row)):
         v = row[c]
         if _norm(v) in labels:
-            return None, c
+            return None, c0 + 1
         if not is_blank(v):
             return v, c
     return None, c0 + 1
