@@ -358,12 +358,12 @@ def test_a_consolidation_stopped_while_its_workers_score(collection, tmp_path, t
     assert after == before
 
 
-STOP_IN_POOL_START = r"""
+#: a stop sent from inside perfxl's process as a user sends it (SIGINT: to the group, as Ctrl-C does);
+#: the handler has run when ``stop`` returns
+SEND_STOP = r"""
 import os, signal, sys, time
-mode, at = sys.argv[1], sys.argv[2]
-state = {"spawned": False, "done": False}
 
-def stop():
+def stop(mode):
     if mode == "SIGINT":
         os.killpg(os.getpgid(0), signal.SIGINT)
     else:
@@ -371,6 +371,11 @@ def stop():
     deadline = time.monotonic() + 1
     while time.monotonic() < deadline:               # the handler runs here
         time.sleep(0.01)
+"""
+
+STOP_IN_POOL_START = SEND_STOP + r"""
+mode, at = sys.argv[1], sys.argv[2]
+state = {"spawned": False, "done": False}
 
 def hook(event, args):
     if state["done"]:
@@ -380,14 +385,14 @@ def hook(event, args):
         # every error, so the KeyboardInterrupt of a stop that comes then (as it once did in CI)
         state["done"] = True
         try:
-            stop()
+            stop(mode)
         except BaseException:
             pass
     elif at == "launch" and event == "os.posix_spawn":    # the resource tracker, then the first worker
         state["spawned"] = True
     elif at == "launch" and state["spawned"] and event == "open" and isinstance(args[0], int):
         state["done"] = True                              # the first worker started, its instructions not sent
-        stop()
+        stop(mode)
 
 sys.addaudithook(hook)
 from perfxl.cli import main
