@@ -421,6 +421,13 @@ def main(argv: list[str] | None = None) -> None:
         c.print(lit(f"perfxl 内部错误：{type(e).__name__}: {e}"), style="bold red")
         c.print("输入文件未被修改。请把命令和文件报告给维护者。")
         code = EXIT_INTERNAL
+    from perfxl.io.files import stop_asked
+
+    if code != EXIT_INTERRUPTED and stop_asked():    # a stop a library cleared: no normal end after it
+        from perfxl.cli.terminal import interrupted
+
+        interrupted()
+        code = EXIT_INTERRUPTED
     sys.exit(code if isinstance(code, int) else 0)
 
 
