@@ -451,8 +451,8 @@ main()
 def test_a_stop_a_library_clears_still_stops_the_command(command, mode, tmp_path, tmpdir_short):
     """A stop whose KeyboardInterrupt a library clears while it is imported (pandas does, and every
     command imports it lazily) was lost for good: the command ran to its end, wrote its output and
-    exited 0. The stop is now remembered: no output is written after it, and the command ends as any
-    stopped command does."""
+    exited 0. The stop is now remembered: no output is written and nothing reported after it, and the
+    command ends as any stopped command does."""
     work = tmp_path / "work"
     work.mkdir()
     args, _ = setup(command, work)
@@ -463,6 +463,7 @@ def test_a_stop_a_library_clears_still_stops_the_command(command, mode, tmp_path
     assert "(cleared)" in run.stderr, run.stderr             # the stop did come while pandas was imported
     assert code == 130, f"exit {code}\n{run.stderr}"
     assert "已中断" in run.stderr and "Traceback" not in run.stderr, run.stderr
+    assert run.out.read_bytes() == b"", "a result reported after the stop"
     assert not list(run.tmp.iterdir())
     assert snapshot(work) == before
 
