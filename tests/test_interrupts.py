@@ -358,12 +358,12 @@ def test_a_consolidation_stopped_while_its_workers_score(collection, tmp_path, t
     assert after == before
 
 
-STOP_IN_POOL_START = r"""
+#: a stop sent from inside perfxl's process as a user sends it (SIGINT: to the group, as Ctrl-C does);
+#: the handler has run when ``stop`` returns
+SEND_STOP = r"""
 import os, signal, sys, time
-mode, at = sys.argv[1], sys.argv[2]
-state = {"spawned": False, "done": False}
 
-def stop():
+def stop(mode):
     if mode == "SIGINT":
         os.killpg(os.getpgid(0), signal.SIGINT)
     else:
@@ -371,6 +371,11 @@ def stop():
     deadline = time.monotonic() + 1
     while time.monotonic() < deadline:               # the handler runs here
         time.sleep(0.01)
+"""
+
+STOP_IN_POOL_START = SEND_STOP + r"""
+mode, at = sys.argv[1], sys.argv[2]
+state = {"spawned": False, "done": False}
 
 def hook(event, args):
     if state["done"]:
@@ -380,14 +385,14 @@ def hook(event, args):
         # every error, so the KeyboardInterrupt of a stop that comes then (as it once did in CI)
         state["done"] = True
         try:
-            stop()
+            stop(mode)
         except BaseException:
             pass
     elif at == "launch" and event == "os.posix_spawn":    # the resource tracker, then the first worker
         state["spawned"] = True
     elif at == "launch" and state["spawned"] and event == "open" and isinstance(args[0], int):
         state["done"] = True                              # the first worker started, its instructions not sent
-        stop()
+        stop(mode)
 
 sys.addaudithook(hook)
 from perfxl.cli import main
@@ -416,6 +421,68 @@ def test_a_stop_while_the_pool_starts(at, scheduler, mode, collection, tmp_path,
     assert "已中断" in run.stderr and "Traceback" not in run.stderr, run.stderr
     assert not list(run.tmp.iterdir())
     assert not list(work.iterdir())
+
+
+STOP_SWALLOWED = SEND_STOP + r"""
+mode = sys.argv[1]
+state = {"done": False}
+
+def hook(event, args):
+    # pandas' C extensions clear every error while they are imported, a stop's KeyboardInterrupt too:
+    # here the stop comes while pandas is imported and its KeyboardInterrupt is cleared, every time
+    if state["done"] or event != "import" or args[0] != "pandas":
+        return
+    state["done"] = True
+    try:
+        stop(mode)
+    except BaseException:
+        sys.stderr.write("(cleared)\n")
+
+sys.addaudithook(hook)
+from perfxl.cli import main
+sys.argv = ["perfxl", *sys.argv[2:]]
+main()
+"""
+
+
+@pytest.mark.parametrize(("command", "mode"), [
+    ("score", "SIGINT"), ("score-in-place", "SIGTERM"), ("validate", "SIGHUP"), ("fill", "SIGTERM"),
+    ("report", "SIGINT"), ("consolidate", "SIGHUP"), ("survey-import", "SIGINT"), ("template", "SIGTERM")])
+def test_a_stop_a_library_clears_still_stops_the_command(command, mode, tmp_path, tmpdir_short):
+    """A stop whose KeyboardInterrupt a library clears while it is imported (pandas does, and every
+    command imports it lazily) was lost for good: the command ran to its end, wrote its output and
+    exited 0. The stop is now remembered: no output is written and nothing reported after it, and the
+    command ends as any stopped command does."""
+    work = tmp_path / "work"
+    work.mkdir()
+    args, _ = setup(command, work)
+    before = snapshot(work)
+    run = Command(work, args, tmpdir_short)
+    code = run.start("-c", STOP_SWALLOWED, mode).wait(timeout=240)
+    assert not gone(run.token)
+    assert "(cleared)" in run.stderr, run.stderr             # the stop did come while pandas was imported
+    assert code == 130, f"exit {code}\n{run.stderr}"
+    assert "已中断" in run.stderr and "Traceback" not in run.stderr, run.stderr
+    assert run.out.read_bytes() == b"", "a result reported after the stop"
+    assert not list(run.tmp.iterdir())
+    assert snapshot(work) == before
+
+
+def test_without_the_command_s_handlers_a_stop_leaves_no_mark(tmp_path):
+    """The Python API and the Excel entry points keep Python's own handling of Ctrl-C: a
+    KeyboardInterrupt the caller caught (a stopped call in a notebook) does not stop the next write."""
+    from perfxl.io.files import atomic_write_bytes, stop_asked
+
+    saved = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+            time.sleep(0.05)
+    finally:
+        signal.signal(signal.SIGINT, saved)
+    assert not stop_asked()
+    atomic_write_bytes(tmp_path / "写入.bin", lambda fh: fh.write(b"ok"))
+    assert (tmp_path / "写入.bin").read_bytes() == b"ok"
 
 
 def test_a_held_stop_reaches_the_handler_when_the_block_ends():

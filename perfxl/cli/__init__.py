@@ -22,6 +22,11 @@ def _stop(signum, frame):
     for sig in STOP_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     if not _finished:
+        # remembered, in case a library clears the KeyboardInterrupt (perfxl.io.files.stop_if_asked);
+        # imported first thing by main (no import in a handler; before it, nothing clears one)
+        note_stop = getattr(sys.modules.get("perfxl.io.files"), "note_stop", None)
+        if note_stop is not None:
+            note_stop()
         # what the objects the interruption leaves half-finished say when they are collected, as the
         # stack unwinds, is no message for a user (“Exception ignored in …”, asyncio's “Task exception
         # was never retrieved” of a Dask cluster stopped while it starts)
@@ -65,8 +70,9 @@ def main(argv: list[str] | None = None) -> None:
         except (ValueError, OSError):        # not the main thread, or a signal this system refuses
             pass
     try:
-        from perfxl.io.files import deferred_stops, use_run_folder
+        from perfxl.io.files import deferred_stops, note_stop, use_run_folder
 
+        note_stop(False)
         with deferred_stops():               # made and registered for removal, or not made at all
             use_run_folder()
         from perfxl.cli.app import main as run

@@ -60,13 +60,16 @@ def _emit(data: dict) -> None:
 @contextmanager
 def _refusals(command: str, as_json: bool) -> Iterator[None]:
     """Turn a refusal of the application layer into its message (or JSON document) and exit code:
-    2 for unusable input, 1 for an indicator list with errors."""
+    2 for unusable input, 1 for an indicator list with errors. After a stop (its KeyboardInterrupt
+    cleared by a library) neither a refusal nor a result is reported: the command stops here."""
     from perfxl.api import SystemInvalid
     from perfxl.check.problems import UnusableInput
+    from perfxl.io.files import stop_if_asked
 
     try:
         yield
     except UnusableInput as e:
+        stop_if_asked()
         code = EXIT_PROBLEMS if isinstance(e, SystemInvalid) else EXIT_UNUSABLE
         from perfxl.cli.render import print_problems, refusal, refusal_dict
 
@@ -79,6 +82,7 @@ def _refusals(command: str, as_json: bool) -> Iterator[None]:
         else:
             refusal(_console(stderr=True), e.problems)
         raise typer.Exit(code) from None
+    stop_if_asked()           # a stop a library cleared while the command worked: nothing reported after it
 
 
 def _version(value: bool) -> None:
@@ -421,6 +425,13 @@ def main(argv: list[str] | None = None) -> None:
         c.print(lit(f"perfxl 内部错误：{type(e).__name__}: {e}"), style="bold red")
         c.print("输入文件未被修改。请把命令和文件报告给维护者。")
         code = EXIT_INTERNAL
+    from perfxl.io.files import stop_asked
+
+    if code != EXIT_INTERRUPTED and stop_asked():    # a stop a library cleared: no normal end after it
+        from perfxl.cli.terminal import interrupted
+
+        interrupted()
+        code = EXIT_INTERRUPTED
     sys.exit(code if isinstance(code, int) else 0)
 
 

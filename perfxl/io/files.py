@@ -93,6 +93,7 @@ _PENDING: dict[Path, Path] = {}
 def backup(path: Path) -> Path:
     """``name.bak-TIME.ext`` beside ``path``: the same file under a second name (a hard link, which needs
     no space and cannot be partial), else a complete copy written atomically."""
+    stop_if_asked()
     path = real_target(Path(path))
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.stem}.bak-{stamp}{path.suffix}")
@@ -135,6 +136,7 @@ def atomic_write_bytes(path: Path, write, *, keep_backup: bool = False) -> Path 
     pending = _PENDING.pop(path, None)
     saved = tmp = None
     try:
+        stop_if_asked()
         if path.is_dir():
             raise IsADirectoryError(21, "是一个文件夹", str(path))
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,6 +149,7 @@ def atomic_write_bytes(path: Path, write, *, keep_backup: bool = False) -> Path 
             tmp = _Temporary(path)
             write(tmp.file)
             tmp.finish(st)
+            stop_if_asked()                        # a stop cleared while the contents were made
             if keep_backup and st is not None:
                 saved = backup(path)
                 _PENDING.pop(path, None)
@@ -321,6 +324,31 @@ class _interruptible:
 
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+#: a stop was asked for (the perfxl command's handler says so): its KeyboardInterrupt may have been
+#: cleared by a library it interrupted, and the handler ignores the signals after the first
+_stop_asked = False
+
+
+def note_stop(asked: bool = True) -> None:
+    """Called by the stop handler of the perfxl command (and, with False, as it starts): whatever
+    becomes of the KeyboardInterrupt, nothing visible is done after a stop. Nobody else calls it:
+    for the Python API and the Excel entry points ``stop_if_asked`` does nothing."""
+    global _stop_asked
+    _stop_asked = asked
+
+
+def stop_asked() -> bool:
+    return _stop_asked
+
+
+def stop_if_asked() -> None:
+    """Where a command is about to do something visible (replace or make a file, a backup, its exit):
+    a stop asked for before, whose KeyboardInterrupt a library cleared (pandas' C extensions clear every
+    error while they are imported), stops it there as it would have stopped where it came."""
+    if _stop_asked:
+        raise KeyboardInterrupt
 
 
 class deferred_stops:
