@@ -327,6 +327,25 @@ def test_dask_local_cluster_gives_the_same_tables(collection, cons, cli, tmp_pat
         {u: e["total"] for u, e in expected_units().items()})
 
 
+def test_dask_local_beside_another_dashboard_prints_no_warning(collection, cli, tmp_path):
+    """Port 8787 taken (a Jupyter or other Dask dashboard on the PC): `--scheduler local` printed Dask's
+    “UserWarning: Port 8787 is already in use” with a line of its source above perfxl's output."""
+    pytest.importorskip("distributed")
+    import socket
+
+    holder = socket.socket()
+    try:
+        holder.bind(("0.0.0.0", 8787))
+        holder.listen()
+    except OSError:
+        pass                                         # taken already: the case itself
+    try:
+        run = cli("consolidate", collection, "-o", tmp_path / "汇总.xlsx", "--scheduler", "local", "-j", "2")
+    finally:
+        holder.close()
+    assert run.code in (0, 1) and "Warning" not in run.err and "Traceback" not in run.err, run.err
+
+
 def test_import_perfxl_stays_light_and_api_is_callable(tmp_path, collection):
     code = ("import sys, perfxl; assert 'pandas' not in sys.modules; "
             "c = perfxl.consolidate(sys.argv[1], jobs=1); "

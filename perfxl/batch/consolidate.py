@@ -478,6 +478,10 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
             with dask.config.set({"temporary-directory": scratch}), _main_hidden():
                 cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                        dashboard_address=None, local_directory=scratch,
+                                       # its HTTP server (health, metrics) on a free port of this machine only:
+                                       # the default 8787 taken (a Jupyter or other Dask dashboard) printed a
+                                       # UserWarning with a line of Dask's source
+                                       scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                                        silence_logs=logging.CRITICAL)
             client = Client(cluster)
         else:
