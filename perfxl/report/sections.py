@@ -85,8 +85,12 @@ def title(records: Sequence, overview=None) -> str:
     kinds = {kind_of(r.info) for r in records}
     year = years.pop() if len(years) == 1 else ""
     kind = kinds.pop() if len(kinds) == 1 else "绩效评价"
-    n = len(overview.ranking) if overview is not None else len(records)
-    return f"{year + L.YEAR_SUFFIX if year else ''}{kind}汇总报告（{n}个单位）"
+    return f"{year + L.YEAR_SUFFIX if year else ''}{kind}汇总报告（{len(_unit_names(records))}个单位）"
+
+
+def _unit_names(records: Sequence) -> list[str]:
+    """Each unit once, however many years it was evaluated in."""
+    return list(dict.fromkeys(unit_of(r) for r in records))
 
 
 def cover(records: Sequence, overview=None) -> dict:
@@ -102,8 +106,8 @@ def cover(records: Sequence, overview=None) -> dict:
         subject = unit + (f"（{project_of(first)}）" if project_of(first) else "")
     else:
         lines = [title(records, overview)]
-        n = len(overview.ranking) if overview is not None else len(records)
-        names = [unit_of(r) for r in records]
+        names = _unit_names(records)
+        n = len(names)
         subject = join_cn(names[:3], "、") + (f"等{n}个单位" if n > 3 else "")
     return {
         "lines": lines,
@@ -663,7 +667,7 @@ def scope_paras(overview, records: Sequence) -> list[Para]:
     s = (f"本次汇总共收到评分工作簿{overview.found}个，纳入汇总{overview.included}个"
          + (f"，未纳入{overview.not_included}个（原因见汇总工作簿“{L.SHEET_CONS_REJECTED}”表）"
             if overview.not_included else "")
-         + f"，涉及{len(overview.ranking)}个单位。")
+         + f"，涉及{_units_text(overview.ranking)}。")
     if panels:
         how = L.PANEL_METHODS.get(overview.panel_method, text(overview.panel_method))
         s += (f"其中{len(panels)}个单位由多位评价人分别评分，各三级指标取各评价人得分的{how}作为评价组得分，"
@@ -693,15 +697,36 @@ def grade_rows(overview, grades=None) -> list[dict]:
     return rows
 
 
+def _units_text(ranking) -> str:
+    """'3个单位'; with several years, the units are counted once: '2个单位、2个评价年度（4个单位年度）'."""
+    units = len({text(r.unit) for r in ranking})
+    years = len({text(r.year) for r in ranking})
+    if years > 1:
+        return f"{units}个单位、{years}个评价年度（{len(ranking)}个单位年度）"
+    return f"{len(ranking)}个单位"
+
+
+def _figures_text(rows) -> str:
+    """Mean, highest and lowest of one year's units; every unit sharing the highest (lowest) total named."""
+    mean = round2(sum(r.total for r in rows) / len(rows))
+    hi, lo = max(r.total for r in rows), min(r.total for r in rows)
+
+    def named(x) -> str:
+        return "、".join(dict.fromkeys(text(r.unit) for r in rows if r.total == x))
+    if len(rows) == 1:
+        return f"{named(hi)}得分{fmt_score(hi)}分"
+    return f"平均得分{fmt_score(mean)}分，最高{named(hi)}{fmt_score(hi)}分，最低{named(lo)}{fmt_score(lo)}分"
+
+
 def overview_section(overview, records: Sequence) -> dict:
     ranked = [r for r in overview.ranking if r.total is not None]
     paras = scope_paras(overview, records)
     if ranked:
-        best, worst = ranked[0], ranked[-1]
-        mean = round2(sum(r.total for r in ranked) / len(ranked))
+        years = list(dict.fromkeys(text(r.year) for r in ranked))
+        figures = ("；".join(f"{y}年度{_figures_text([r for r in ranked if text(r.year) == y])}" for y in years)
+                   if len(years) > 1 else ("各单位" if len(ranked) > 1 else "") + _figures_text(ranked))
         dist = "，".join(f"“{text(g)}”{n}个" for g, n in overview.grades if n)
-        paras.append(para(f"各单位平均得分{fmt_score(mean)}分，最高{text(best.unit)}{fmt_score(best.total)}分，"
-                          f"最低{text(worst.unit)}{fmt_score(worst.total)}分；等级分布为{dist}。"))
+        paras.append(para(f"{figures}；等级分布为{dist}。"))
     grades = records[0].grades if records else None
     return {"scope": paras, "ranking": ranking_rows(overview), "grades": grade_rows(overview, grades),
             "totals_chart": [(text(r.unit), r.total, text(r.grade)) for r in ranked],

@@ -1,0 +1,42 @@
+"""The consolidation's summary workbook and its report, with collections administrators really have:
+tied totals, several 评价年度 in one folder, long unit names. End to end through the CLI."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+from test_consolidate import info, rows, write
+from test_report import flat, perfxl
+
+
+def report_text(folder: Path, tmp_path: Path) -> str:
+    perfxl("consolidate", folder, "-o", tmp_path / "汇总.xlsx", cwd=tmp_path)
+    perfxl("report", tmp_path / "汇总.xlsx", "-o", tmp_path / "报告.docx", cwd=tmp_path)
+    return flat("".join(p.text for p in docx.Document(tmp_path / "报告.docx").paragraphs))
+
+
+def test_report_overview_names_every_unit_tied_at_the_top(tmp_path):
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    write(folder / "a.xlsx", rows([10, 10, 10, 5]), info("甲单位", "张三"))        # 87.50
+    write(folder / "b.xlsx", rows([10, 10, 10, 5]), info("乙单位", "张三"))        # 87.50
+    write(folder / "c.xlsx", rows([8, 8, 8, 5]), info("丙单位", "张三"))           # 72.50
+    text = report_text(folder, tmp_path)
+    assert "各单位平均得分82.50分" in text
+    top = text[text.index("最高"):text.index("最低")]
+    assert "甲单位" in top and "乙单位" in top and "87.50" in top          # both, not the first alone
+    assert "最低丙单位72.50分" in text
+
+
+def test_report_overview_gives_each_year_its_own_figures(tmp_path):
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    for year, a in ((2022, 10), (2023, 5)):
+        write(folder / f"甲{year}.xlsx", rows([a] * 4), info("甲单位", "张三", year=year))   # 100 / 50
+        write(folder / f"乙{year}.xlsx", rows([8] * 4), info("乙单位", "张三", year=year))   # 80 / 80
+    text = report_text(folder, tmp_path)
+    assert "涉及2个单位、2个评价年度" in text                                  # not "4个单位"
+    assert "汇总报告（2个单位）" in text and "评价对象：甲单位、乙单位评价机构" in text   # the cover: each unit once
+    assert "2022年度平均得分90.00分，最高甲单位100.00分，最低乙单位80.00分" in text
+    assert "2023年度平均得分65.00分，最高乙单位80.00分，最低甲单位50.00分" in text
+    assert "77.50" not in text                                               # no mean across years
