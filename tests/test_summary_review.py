@@ -40,3 +40,15 @@ def test_report_overview_gives_each_year_its_own_figures(tmp_path):
     assert "2022年度平均得分90.00分，最高甲单位100.00分，最低乙单位80.00分" in text
     assert "2023年度平均得分65.00分，最高乙单位80.00分，最低甲单位50.00分" in text
     assert "77.50" not in text                                               # no mean across years
+
+
+def test_summary_readme_prints_every_rule_whole(tmp_path, soffice):
+    """The rules of 汇总说明 are long lines in a wrapped column: printed, each must show to its end."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    write(folder / "a.xlsx", rows([10, 10, 10, 5]), info("甲单位", "张三"))
+    perfxl("consolidate", folder, "-o", tmp_path / "汇总.xlsx", cwd=tmp_path)
+    printed = flat(soffice.pdf_text(tmp_path / "汇总.xlsx"))
+    assert "总分仅供参考”；总分无法计算、单位名称或评价年度未填写的不纳入。" in printed
+    assert "数值轴从略低于最低值处起，便于比较差异。" in printed
+    assert "等级按该单位工作簿的等级划分。" in printed

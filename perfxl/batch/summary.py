@@ -256,7 +256,8 @@ def _level1_weights(cons) -> dict[str, float]:
 def _readme_sheet(wb, st: _Styles, cons) -> None:
     from perfxl import __version__
     ws = wb.add_worksheet(L.SHEET_CONS_README)
-    ws.set_column(0, 0, 120, st.wrap)
+    width = 76                                  # A4 portrait at 100 %: Calc does not shrink one wrapped column
+    ws.set_column(0, 0, width, st.wrap)
     _print_setup(ws, landscape=False, repeat_header=False)
     lines = [
         ("绩效评价工作簿汇总 · 说明", True),
@@ -296,6 +297,10 @@ def _readme_sheet(wb, st: _Styles, cons) -> None:
     ]
     for i, (text, bold) in enumerate(lines):
         if text:
+            # spreadsheets do not grow a row a library wrote: without a height, Calc prints one line, cut
+            lines_needed = look.needed_lines(text, width)
+            if lines_needed > 1:
+                ws.set_row(i, 15.0 * lines_needed)
             ws.write_string(i, 0, text, st.bold if bold else st.wrap)
 
 
