@@ -2,6 +2,8 @@
 tied totals, several 评价年度 in one folder, long unit names. End to end through the CLI."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import docx
@@ -52,3 +54,23 @@ def test_summary_readme_prints_every_rule_whole(tmp_path, soffice):
     assert "总分仅供参考”；总分无法计算、单位名称或评价年度未填写的不纳入。" in printed
     assert "数值轴从略低于最低值处起，便于比较差异。" in printed
     assert "等级按该单位工作簿的等级划分。" in printed
+
+
+def test_report_warns_about_each_evaluators_workbook_of_a_panel(tmp_path):
+    """A panel whose two workbooks each have an error: the warning names each workbook with its own
+    error, not the second one with both (its author would look for an error that is not there)."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    for name, who in (("乙_张三.xlsx", "张三"), ("乙_李四.xlsx", "李四")):
+        write(folder / name, rows([9, 9, 9, 9], evaluator_scores={1: 30}), info("乙单位", who))   # 30 > 25
+    write(folder / "丙.xlsx", rows([9, 9, 9, 9]), info("丙单位", "张三"))
+    for args in (("consolidate", folder), ("report", tmp_path / "汇总.xlsx")):
+        out = tmp_path / ("汇总.xlsx" if args[0] == "consolidate" else "报告.docx")
+        proc = subprocess.run([sys.executable, "-m", "perfxl", *map(str, args), "-o", str(out)],
+                              capture_output=True, text=True, cwd=tmp_path)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stdout + proc.stderr   # errors: 1
+    warnings = [p.text for p in docx.Document(tmp_path / "报告.docx").paragraphs if p.text.startswith("注意")]
+    assert len(warnings) == 2
+    for name in ("乙_张三.xlsx", "乙_李四.xlsx"):
+        (w,) = [w for w in warnings if f"“{name}”" in w]
+        assert "有 1 个校验错误" in w and f"perfxl validate {name}" in w

@@ -744,15 +744,19 @@ def rank_row_for(rec, overview):
     return None
 
 
-def warning_text(rec) -> str | None:
+def warning_texts(rec) -> list[str]:
     from perfxl.check.problems import ERROR, problem
 
-    errors = [p for p in rec.problems if p.severity == ERROR]
-    if not errors:
-        return None
-    shown = "；".join(f"{p.where}：{p.message}" for p in errors[:3]) + ("……" if len(errors) > 3 else "")
-    p = problem("report_validation_errors", file=rec.file, path=Path(rec.file).name, count=len(errors), first=shown)
-    return f"注意：{p.message}。{p.fix}。"
+    by_file: dict[str, list] = {}
+    for p in rec.problems:
+        if p.severity == ERROR:
+            by_file.setdefault(p.file or rec.file, []).append(p)
+    out = []
+    for file, errors in by_file.items():          # a panel: each evaluator's workbook with its own errors
+        shown = "；".join(f"{p.where}：{p.message}" for p in errors[:3]) + ("……" if len(errors) > 3 else "")
+        w = problem("report_validation_errors", file=file, path=Path(file).name, count=len(errors), first=shown)
+        out.append(f"注意：{w.message}。{w.fix}。")
+    return out
 
 
 def unit_sections(rec, *, overview=None, deviations: bool = False) -> dict:
@@ -763,7 +767,7 @@ def unit_sections(rec, *, overview=None, deviations: bool = False) -> dict:
         "file": Path(rec.file).name,
         "heading": heading(rec),
         "unit": unit_of(rec),
-        "warning": warning_text(rec),
+        "warnings": warning_texts(rec),
         "basic": basic_section(rec),
         "work": work_section(rec),
         "conclusion": conclusion_section(rec, panel),
