@@ -74,3 +74,12 @@ def test_report_warns_about_each_evaluators_workbook_of_a_panel(tmp_path):
     for name in ("乙_张三.xlsx", "乙_李四.xlsx"):
         (w,) = [w for w in warnings if f"“{name}”" in w]
         assert "有 1 个校验错误" in w and f"perfxl validate {name}" in w
+
+
+def test_report_of_a_project_evaluation_without_a_project_name_does_not_call_it_whole_department(tmp_path):
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    write(folder / "a.xlsx", rows([10, 10, 9, 5]), info("甲单位", "张三"))        # 项目支出绩效评价, no 项目名称
+    text = report_text(folder, tmp_path)
+    assert "本次评价的对象为甲单位2023年度项目支出，" in text
+    assert "整体支出" not in text

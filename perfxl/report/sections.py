@@ -259,7 +259,8 @@ def method_paras(rec) -> list[Para]:
 def purpose_paras(rec) -> list[Para]:
     year = text(rec.info.get("year"))
     scope = f"{year}年度" if year else "评价年度内"
-    what = f"“{project_of(rec.info)}”项目" if project_of(rec.info) else "部门（单位）整体支出"
+    what = (f"“{project_of(rec.info)}”项目" if project_of(rec.info)
+            else L.PROJECT_SPENDING if is_project(rec.info) else "部门（单位）整体支出")
     return [para(todo_key("purpose")),
             para(f"本次评价的对象为{unit_of(rec)}{scope}{what}，评价范围包括相关预算资金的安排、使用、管理及其产出和效益。")]
 
