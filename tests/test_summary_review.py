@@ -83,3 +83,15 @@ def test_report_of_a_project_evaluation_without_a_project_name_does_not_call_it_
     text = report_text(folder, tmp_path)
     assert "本次评价的对象为甲单位2023年度项目支出，" in text
     assert "整体支出" not in text
+
+
+def test_units_are_split_evenly_across_charts():
+    """200 units at 15 a chart: 14 charts of 14 or 15, not 13 of 15 and a last one of 5 fat bars."""
+    from perfxl.batch.summary import _groups
+
+    for n, size in ((200, 15), (211, 15), (320, 15), (320, 25), (31, 15), (26, 25), (25, 25), (1, 25)):
+        groups = _groups(n, size)
+        sizes = [len(g) for g in groups]
+        assert [i for g in groups for i in g] == list(range(n))           # every unit once, in rank order
+        assert len(groups) == -(-n // size) and max(sizes) <= size
+        assert max(sizes) - min(sizes) <= 1, (n, size, sizes)

@@ -135,8 +135,9 @@ def _groups(n: int, size: int) -> list[range]:
     if n == 0:
         return []
     count = -(-n // size)
-    per = -(-n // count)
-    return [range(i, min(i + per, n)) for i in range(0, n, per)]
+    per, extra = divmod(n, count)               # the first ``extra`` groups take one unit more
+    starts = [i * per + min(i, extra) for i in range(count + 1)]
+    return [range(a, b) for a, b in zip(starts, starts[1:])]
 
 
 def _chart(wb, kind: str, title: str):
