@@ -95,3 +95,25 @@ def test_units_are_split_evenly_across_charts():
         assert [i for g in groups for i in g] == list(range(n))           # every unit once, in rank order
         assert len(groups) == -(-n // size) and max(sizes) <= size
         assert max(sizes) - min(sizes) <= 1, (n, size, sizes)
+
+
+def test_a_long_unit_name_is_wrapped_on_the_charts(tmp_path, soffice):
+    """A 60-character unit name on one line took most of the chart's width from the bars in Calc."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    long_name = "江西省南昌市青云谱区" + "长" * 50
+    write(folder / "a.xlsx", rows([10, 10, 10, 5]), info(long_name, "张三"))
+    write(folder / "b.xlsx", rows([8, 8, 8, 5]), info("乙单位", "张三"))
+    perfxl("consolidate", folder, "-o", tmp_path / "汇总.xlsx", cwd=tmp_path)
+    from openpyxl import load_workbook
+
+    from perfxl.model import layout as L
+    ws = load_workbook(tmp_path / "汇总.xlsx")[L.SHEET_CONS_CHARTS]
+    col = next(c.column for c in ws[1] if c.value == L.CONS_HEADERS["label"])
+    label = ws.cell(row=2, column=col).value
+    assert label.replace("\n", "") == long_name and all(len(x) <= 16 for x in label.split("\n"))
+    printed = soffice.pdf_text(tmp_path / "汇总.xlsx")
+    charts = [page for page in printed.split("\f") if L.CHART_TITLES["totals"] in page
+              or L.CHART_TITLES["rates"] in page]
+    assert len(charts) == 2 and "87.50" in charts[0]
+    assert all("长" * 17 not in page for page in charts)                     # no line of the name wider

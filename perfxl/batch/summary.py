@@ -40,6 +40,7 @@ _PORTRAIT = {L.SHEET_CONS_README}
 #: the 图表 sheet: a chart per printed page, this many rows apart (default row height 20 px)
 _PAGE_ROWS = 32
 _CHART_W, _CHART_H = 980, 600          # pixels: A4 landscape, fitted to the page width
+_LABEL_WIDTH = 32                       # a unit's name on a chart: lines of 16 汉字 at most
 
 
 class _Styles:
@@ -140,6 +141,19 @@ def _groups(n: int, size: int) -> list[range]:
     return [range(a, b) for a, b in zip(starts, starts[1:])]
 
 
+def _wrapped(label: str, width: int = _LABEL_WIDTH) -> str:
+    """A chart's category label in lines of at most ``width`` (CJK characters count double): a long unit
+    name on one line takes the chart's width from its bars (Calc does not wrap axis labels)."""
+    lines, line, used = [], "", 0
+    for ch in label:
+        w = 2 if ord(ch) > 0x2E7F else 1
+        if line and used + w > width:
+            lines.append(line)
+            line, used = "", 0
+        line, used = line + ch, used + w
+    return "\n".join([*lines, line])
+
+
 def _chart(wb, kind: str, title: str):
     ch = wb.add_chart({"type": kind})
     ch.set_title({"name": title, "name_font": {"size": 12, "bold": True}})
@@ -168,7 +182,7 @@ def _charts_sheet(wb, st: _Styles, cons) -> None:
     rows, totals, rates_all = [], [], []
     for r in order.itertuples(index=False):
         rec = r._asdict() if hasattr(r, "_asdict") else dict(zip(order.columns, r))
-        label = str(rec["unit"]) + (f"（{rec['year']}）" if years > 1 else "")
+        label = _wrapped(str(rec["unit"]) + (f"（{rec['year']}）" if years > 1 else ""))
         rates = [(rec[n] / weights[n]) if weights.get(n) and rec[n] is not None else None for n in levels]
         rows.append((label, rec["total"], *rates))
         totals.append(float(rec["total"]))
