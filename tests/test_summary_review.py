@@ -117,3 +117,21 @@ def test_a_long_unit_name_is_wrapped_on_the_charts(tmp_path, soffice):
               or L.CHART_TITLES["rates"] in page]
     assert len(charts) == 2 and "87.50" in charts[0]
     assert all("长" * 17 not in page for page in charts)                     # no line of the name wider
+
+
+def test_report_of_a_summary_accounts_for_the_files_it_left_out(tmp_path):
+    """4 files found, 2 left out (总分无法计算, 评价年度 blank): the report made from 汇总.xlsx says so,
+    not '收到 2 个，纳入 2 个' from reading the included ones again."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    write(folder / "a.xlsx", rows([10, 10, 10, 10]), info("甲单位", "张三"))
+    write(folder / "b.xlsx", rows([10, 10, 10, 9.5]), info("乙单位", "张三"))
+    write(folder / "c.xlsx", rows([10, 10, 10, None]), info("丙单位", "张三"))       # no 实际值: no total
+    write(folder / "d.xlsx", rows([10, 10, 10, 10]), info("丁单位", "张三", year=None))
+    out = tmp_path / "汇总.xlsx"
+    proc = subprocess.run([sys.executable, "-m", "perfxl", "consolidate", str(folder), "-o", str(out)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 1 and "共找到 4 个文件：纳入 2 个，未纳入 2 个" in proc.stdout.replace("\n", "")
+    perfxl("report", tmp_path / "汇总.xlsx", "-o", tmp_path / "报告.docx", cwd=tmp_path)
+    text = flat("".join(p.text for p in docx.Document(tmp_path / "报告.docx").paragraphs))
+    assert "本次汇总共收到评分工作簿4个，纳入汇总2个，未纳入2个" in text
