@@ -135,3 +135,22 @@ def test_report_of_a_summary_accounts_for_the_files_it_left_out(tmp_path):
     perfxl("report", tmp_path / "汇总.xlsx", "-o", tmp_path / "报告.docx", cwd=tmp_path)
     text = flat("".join(p.text for p in docx.Document(tmp_path / "报告.docx").paragraphs))
     assert "本次汇总共收到评分工作簿4个，纳入汇总2个，未纳入2个" in text
+
+
+def test_the_summary_table_prints_a_long_name_and_every_file_of_a_panel(tmp_path, soffice):
+    """汇总 printed: a 60-character unit name was cut at its column, and of a panel's files (one per
+    line in 文件) only the first showed, the rows being one line high."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    long_name = "江西省南昌市青云谱区" + "长" * 50
+    write(folder / "长.xlsx", rows([10, 10, 10, 5]), info(long_name, "张三"))
+    for who in ("张三", "李四", "王五"):
+        write(folder / f"乙_{who}.xlsx", rows([8, 8, 8, 5]), info("乙单位", who))
+    perfxl("consolidate", folder, "-o", tmp_path / "汇总.xlsx", cwd=tmp_path)
+    from perfxl.model import layout as L
+
+    printed = soffice.pdf_text(tmp_path / "汇总.xlsx").split("\f")
+    table = flat(printed[0])                                                 # 汇总, one page
+    assert L.CONS_HEADERS["files"] in table and table.count("长") >= 50       # the whole name, wrapped
+    for who in ("张三", "李四", "王五"):
+        assert f"乙_{who}.xlsx" in table

@@ -56,7 +56,9 @@ class _Styles:
         self.quoted = wb.add_format({"quote_prefix": True})
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.wrap_quoted = wb.add_format({"text_wrap": True, "valign": "top", "quote_prefix": True})
         self._num: dict[str, Any] = {}
+        self._num_top: dict[str, Any] = {}
 
     def number(self, fmt: str | None):
         if fmt is None:
@@ -64,6 +66,13 @@ class _Styles:
         if fmt not in self._num:
             self._num[fmt] = self.wb.add_format({"num_format": fmt})
         return self._num[fmt]
+
+    def number_top(self, fmt: str | None):
+        """A number format aligned to the top, beside wrapped text."""
+        key = fmt or ""
+        if key not in self._num_top:
+            self._num_top[key] = self.wb.add_format({"valign": "top", **({"num_format": fmt} if fmt else {})})
+        return self._num_top[key]
 
 
 def _print_setup(ws, *, landscape: bool = True, repeat_header: bool = True) -> None:
@@ -91,25 +100,37 @@ def _key_of() -> dict[str, str]:
 
 
 def _table_sheet(wb, st: _Styles, title: str, frame, *, widths: dict[str, float] | None = None,
-                 formats: dict[str, str] | None = None) -> None:
+                 formats: dict[str, str] | None = None, wrap: bool = False) -> None:
     """One sheet holding one DataFrame (English keys): header, number formats and widths by column,
-    header frozen, filter, print setup. ``widths``/``formats`` are for columns without a key (一级指标)."""
+    header frozen, filter, print setup. ``widths``/``formats`` are for columns without a key (一级指标).
+    ``wrap``: text wraps in its column and each row is as tall as its longest text (a 60-character
+    unit name, a panel's files one per line), for a table of one row per unit."""
     from perfxl.batch.tables import header
 
     ws = wb.add_worksheet(title)
     keys = list(frame.columns)
     headers = [header(k) for k in keys]
     widths, formats = widths or {}, formats or {}
-    for j, k in enumerate(keys):
-        ws.set_column(j, j, widths.get(k) or _WIDTHS.get(k, 10))
+    width_of = [widths.get(k) or _WIDTHS.get(k, 10) for k in keys]
+    for j, w in enumerate(width_of):
+        ws.set_column(j, j, w)
     ws.freeze_panes(1, 0)
     if keys:
         ws.autofilter(0, 0, max(len(frame), 1), len(keys) - 1)
     _print_setup(ws, landscape=title not in _PORTRAIT)
     ws.set_row(0, 32)
     _header(ws, st, 0, 0, headers)
-    fmts = [st.number(formats.get(k) or _FORMATS.get(k)) for k in keys]
-    ws.write_columns(1, [frame[k].tolist() for k in keys], fmts, quoted_format=st.quoted)
+    columns = [frame[k].tolist() for k in keys]
+    if not wrap:
+        fmts = [st.number(formats.get(k) or _FORMATS.get(k)) for k in keys]
+        ws.write_columns(1, columns, fmts, quoted_format=st.quoted)
+        return
+    texts = [(values, w) for values, w in zip(columns, width_of) if any(isinstance(v, str) for v in values)]
+    lines = [max([look.needed_lines(v, w) for values, w in texts if isinstance(v := values[i], str)], default=1)
+             for i in range(len(frame))]
+    ws.write_columns(1, columns, [st.number_top(formats.get(k) or _FORMATS.get(k)) for k in keys],
+                     text_format=st.wrap, quoted_format=st.wrap_quoted,
+                     heights=[15.0 * min(n, 10) if n > 1 else None for n in lines])
 
 
 def _header(ws, st: _Styles, row: int, col: int, headers: list[str]) -> None:
@@ -357,7 +378,7 @@ def _write_sheets(wb, cons, path: Path) -> None:
     st = _Styles(wb)
     level1 = {n: 9 for n in cons.level1}
     _table_sheet(wb, st, L.SHEET_CONS_SUMMARY, _files_from(cons.summary, Path(path).parent), widths=level1,
-                 formats={n: SCORE for n in cons.level1})
+                 formats={n: SCORE for n in cons.level1}, wrap=True)
     _charts_sheet(wb, st, cons)
     _table_sheet(wb, st, L.SHEET_CONS_DETAIL, cons.detail)
     _table_sheet(wb, st, L.SHEET_CONS_ANALYSIS, cons.analysis)
