@@ -154,3 +154,24 @@ def test_the_summary_table_prints_a_long_name_and_every_file_of_a_panel(tmp_path
     assert L.CONS_HEADERS["files"] in table and table.count("长") >= 50       # the whole name, wrapped
     for who in ("张三", "李四", "王五"):
         assert f"乙_{who}.xlsx" in table
+
+
+def test_charts_keep_each_year_apart(tmp_path, soffice):
+    """Ranks are per year: one folder with 2022 and 2023 gave one chart ordered by rank alone, 80 分
+    (2023's first) above 100 分 (2022's first). Each year now has its own charts, in its rank order."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    for year, a in ((2022, 10), (2023, 5)):
+        write(folder / f"甲{year}.xlsx", rows([a] * 4), info("甲单位", "张三", year=year))   # 100 / 50
+        write(folder / f"乙{year}.xlsx", rows([8] * 4), info("乙单位", "张三", year=year))   # 80 / 80
+    perfxl("consolidate", folder, "-o", tmp_path / "汇总.xlsx", cwd=tmp_path)
+    from perfxl.model import layout as L
+
+    pages = [flat(p) for p in soffice.pdf_text(tmp_path / "汇总.xlsx").split("\f")]
+    totals = [p for p in pages if L.CHART_TITLES["totals"] in p]
+    assert len(totals) == 2
+    assert "2022年度" in totals[0] and "2023" not in totals[0].split("总分", 1)[1]
+    assert totals[0].index("100.00") < totals[0].index("80.00")
+    assert "2023年度" in totals[1] and totals[1].index("80.00") < totals[1].index("50.00")
+    rates = [p for p in pages if L.CHART_TITLES["rates"] in p]
+    assert len(rates) == 2 and "2022年度" in rates[0] and "2023年度" in rates[1]

@@ -189,8 +189,12 @@ def _charts_sheet(wb, st: _Styles, cons) -> None:
     ws = wb.add_worksheet(L.SHEET_CONS_CHARTS)
     _print_setup(ws, landscape=True, repeat_header=False)
     summary = cons.summary
-    order = summary.sort_values(["rank", "unit"], kind="stable") if len(summary) else summary
     years = summary["year"].astype(str).nunique() if len(summary) else 0
+    # ranks are per year: with several years, each year's units together, in rank order
+    order = summary.assign(_y=summary["year"].astype(str)).sort_values(
+        ["_y", "rank", "unit"] if years > 1 else ["rank", "unit"], kind="stable").drop(columns="_y") \
+        if len(summary) else summary
+    year_of = order["year"].astype(str).tolist() if len(summary) else []
     levels = cons.level1
     weights = _level1_weights(cons)
 
@@ -230,10 +234,21 @@ def _charts_sheet(wb, st: _Styles, cons) -> None:
         ws.insert_chart(page * _PAGE_ROWS, 0, chart, {"x_offset": 4, "y_offset": 4, "object_position": 3})
         page += 1
 
-    groups = _groups(n_units, L.CHART_UNITS_PER_CHART)
+    def parts(size: int) -> list[tuple[range, str]]:
+        """The units' rows split into charts (each year apart), with each chart's title suffix."""
+        out = []
+        for year in dict.fromkeys(year_of):
+            first = year_of.index(year)
+            groups = _groups(year_of.count(year), size)
+            head = f"（{year}{L.YEAR_SUFFIX}）" if years > 1 else ""
+            for gi, g in enumerate(groups, start=1):
+                part = L.CHART_PART.format(i=gi, n=len(groups), first=g.start + 1, last=g.stop) \
+                    if len(groups) > 1 else ""
+                out.append((range(first + g.start, first + g.stop), head + part))
+        return out
+
     low, high = _axis_range(totals, top=100.0, step=5.0)
-    for gi, g in enumerate(groups, start=1):
-        part = L.CHART_PART.format(i=gi, n=len(groups), first=g.start + 1, last=g.stop) if len(groups) > 1 else ""
+    for g, part in parts(L.CHART_UNITS_PER_CHART):
         ch = _chart(wb, "bar", L.CHART_TITLES["totals"] + part)
         ch.add_series({"name": H["total"], "categories": [sheet, g.start + 1, c0, g.stop, c0],
                        "values": [sheet, g.start + 1, c0 + 1, g.stop, c0 + 1],
@@ -261,9 +276,7 @@ def _charts_sheet(wb, st: _Styles, cons) -> None:
 
     if levels and rates_all:
         rlow, rhigh = _axis_range(rates_all, top=1.0, step=0.1)
-        rgroups = _groups(n_units, L.CHART_UNITS_PER_RATES_CHART)
-        for gi, g in enumerate(rgroups, start=1):
-            part = L.CHART_PART.format(i=gi, n=len(rgroups), first=g.start + 1, last=g.stop) if len(rgroups) > 1 else ""
+        for g, part in parts(L.CHART_UNITS_PER_RATES_CHART):
             ch = _chart(wb, "bar", L.CHART_TITLES["rates"] + part)
             for j, _name in enumerate(levels, start=2):
                 ch.add_series({"name": [sheet, 0, c0 + j], "categories": [sheet, g.start + 1, c0, g.stop, c0],
@@ -325,7 +338,7 @@ def _readme_sheet(wb, st: _Styles, cons) -> None:
         (f"8. “{L.SHEET_CONS_ANALYSIS}”按单位统计（多人评价的单位用评价组得分）；“失分单位数”为得分低于分值的单位数；"
          "“评价得分与规则不同数”按评价人工作簿统计。", False),
         (f"9. “{L.SHEET_CONS_CHARTS}”中列出全部单位：按排名每 {L.CHART_UNITS_PER_CHART} 个单位一张总分图、"
-         f"每 {L.CHART_UNITS_PER_RATES_CHART} 个单位一张得分率图，每张图占一页；"
+         f"每 {L.CHART_UNITS_PER_RATES_CHART} 个单位一张得分率图（有多个评价年度时各年度分开），每张图占一页；"
          "数值轴从略低于最低值处起，便于比较差异。", False),
         *((f"10. “{L.SHEET_CONS_SURVEY}”列出每份纳入的工作簿中每个问卷题组的样本量、有效回答人次、得分率和满意率"
            "（与 perfxl score 的“问卷统计”相同；多人评价的单位逐个评价人列出）。", False),) * bool(
