@@ -175,3 +175,23 @@ def test_charts_keep_each_year_apart(tmp_path, soffice):
     assert "2023年度" in totals[1] and totals[1].index("80.00") < totals[1].index("50.00")
     rates = [p for p in pages if L.CHART_TITLES["rates"] in p]
     assert len(rates) == 2 and "2022年度" in rates[0] and "2023年度" in rates[1]
+
+
+def test_report_totals_chart_labels_carry_the_ranks_of_the_table(tmp_path, monkeypatch):
+    """The report's 各单位总分 chart numbered its bars 1, 2, 3 … by position: tied units (ranks 1, 1, 3 in
+    the ranking table) showed as 1, 2, 3, and several years as one ranking 1 … 4 without the year."""
+    from perfxl import api
+    from perfxl.report import charts
+
+    seen: list = []
+    real = charts.unit_totals
+    monkeypatch.setattr(charts, "unit_totals", lambda units: seen.extend(units) or real(units))
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    write(folder / "a.xlsx", rows([10, 10, 10, 5]), info("甲单位", "张三"))        # 87.50
+    write(folder / "b.xlsx", rows([10, 10, 10, 5]), info("乙单位", "张三"))        # 87.50
+    write(folder / "c.xlsx", rows([8, 8, 8, 5]), info("丙单位", "张三"))           # 72.50
+    write(folder / "d.xlsx", rows([8, 8, 8, 5]), info("丙单位", "张三", year=2022))
+    api.report(api.consolidate(folder, jobs=1), output=tmp_path / "报告.docx")
+    labels = [u[0] for u in seen]
+    assert labels == ["1. 丙单位（2022）", "1. 乙单位（2023）", "1. 甲单位（2023）", "3. 丙单位（2023）"]

@@ -698,6 +698,13 @@ def grade_rows(overview, grades=None) -> list[dict]:
     return rows
 
 
+def _chart_label(row, several_years: bool) -> str:
+    """'1. 甲单位' with the rank of the ranking table (tied units share it), and the year when the
+    ranking holds several (ranks are per year)."""
+    rank = f"{row.rank}. " if row.rank is not None else ""
+    return rank + text(row.unit) + (f"（{text(row.year)}）" if several_years else "")
+
+
 def _units_text(ranking) -> str:
     """'3个单位'; with several years, the units are counted once: '2个单位、2个评价年度（4个单位年度）'."""
     units = len({text(r.unit) for r in ranking})
@@ -721,6 +728,7 @@ def _figures_text(rows) -> str:
 
 def overview_section(overview, records: Sequence) -> dict:
     ranked = [r for r in overview.ranking if r.total is not None]
+    several_years = len({text(r.year) for r in ranked}) > 1
     paras = scope_paras(overview, records)
     if ranked:
         years = list(dict.fromkeys(text(r.year) for r in ranked))
@@ -730,7 +738,7 @@ def overview_section(overview, records: Sequence) -> dict:
         paras.append(para(f"{figures}；等级分布为{dist}。"))
     grades = records[0].grades if records else None
     return {"scope": paras, "ranking": ranking_rows(overview), "grades": grade_rows(overview, grades),
-            "totals_chart": [(text(r.unit), r.total, text(r.grade)) for r in ranked],
+            "totals_chart": [(_chart_label(r, several_years), r.total, text(r.grade)) for r in ranked],
             "grades_chart": [(text(g), n) for g, n in overview.grades]}
 
 
