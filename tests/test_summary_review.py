@@ -195,3 +195,19 @@ def test_report_totals_chart_labels_carry_the_ranks_of_the_table(tmp_path, monke
     api.report(api.consolidate(folder, jobs=1), output=tmp_path / "报告.docx")
     labels = [u[0] for u in seen]
     assert labels == ["1. 丙单位（2022）", "1. 乙单位（2023）", "1. 甲单位（2023）", "3. 丙单位（2023）"]
+
+
+def test_perfxl_report_can_be_called_twice_in_a_script(tmp_path):
+    """The first perfxl.report() imports perfxl.report.document, which made ``perfxl.report`` the
+    package: a script's second call failed with "'module' object is not callable"."""
+    code = ("import sys, perfxl\n"
+            "for n in (1, 2):\n"
+            "    perfxl.report(perfxl.consolidate(sys.argv[1], jobs=1), output=f'报告{n}.docx')\n"
+            "import perfxl.report.document\n"
+            "assert callable(perfxl.report.document.render)\n")
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    write(folder / "a.xlsx", rows([10, 10, 10, 5]), info("甲单位", "张三"))
+    proc = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "报告1.docx").exists() and (tmp_path / "报告2.docx").exists()
