@@ -30,6 +30,17 @@ def test_report_overview_names_every_unit_tied_at_the_top(tmp_path):
     assert "最低丙单位72.50分" in text
 
 
+def test_report_overview_counts_many_tied_units_instead_of_listing_them():
+    from perfxl.model.records import Overview, RankRow
+    from perfxl.report.sections import overview_section
+
+    ranking = tuple(RankRow(rank=1 if i < 8 else 9, unit=f"单位{i}", year="2023", total=100.0 if i < 8 else 80.0,
+                            grade="优" if i < 8 else "良", evaluators=1) for i in range(9))
+    ov = Overview(ranking=ranking, grades=(("优", 8), ("良", 1)), found=9, included=9, not_included=0)
+    text = "".join(run.text for p in overview_section(ov, [])["scope"] for run in p)
+    assert "最高单位0、单位1、单位2等8个单位100.00分，最低单位880.00分" in text
+
+
 def test_report_overview_gives_each_year_its_own_figures(tmp_path):
     folder = tmp_path / "收回"
     folder.mkdir()

@@ -720,7 +720,8 @@ def _figures_text(rows) -> str:
     hi, lo = max(r.total for r in rows), min(r.total for r in rows)
 
     def named(x) -> str:
-        return "、".join(dict.fromkeys(text(r.unit) for r in rows if r.total == x))
+        names = list(dict.fromkeys(text(r.unit) for r in rows if r.total == x))
+        return "、".join(names) if len(names) <= 5 else "、".join(names[:3]) + f"等{len(names)}个单位"
     if len(rows) == 1:
         return f"{named(hi)}得分{fmt_score(hi)}分"
     return f"平均得分{fmt_score(mean)}分，最高{named(hi)}{fmt_score(hi)}分，最低{named(lo)}{fmt_score(lo)}分"
