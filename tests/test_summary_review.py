@@ -222,3 +222,16 @@ def test_perfxl_report_can_be_called_twice_in_a_script(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "报告1.docx").exists() and (tmp_path / "报告2.docx").exists()
+
+
+def test_a_panel_member_with_a_blank_evaluator_is_named_apart_from_his_figures(tmp_path):
+    """One of a panel left 评价人 blank: the report wrote his file's stem against his figure ('b125.00分'
+    for b1.xlsx's 25.00) and said the panel was '李四共2位评价人'."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    write(folder / "b1.xlsx", rows([10, 10, 10, 8]), info("乙单位", None))
+    write(folder / "b2.xlsx", rows([9, 9, 9, 8]), info("乙单位", "李四"))
+    text = report_text(folder, tmp_path)
+    assert "b125.00" not in text
+    assert "评价组2位评价人的得分：“b1.xlsx”（未填写评价人）25.00分、李四22.50分，按平均值汇总为23.75分。" in text
+    assert "由李四等2位评价人（1位未填写姓名）组成评价组" in text and "李四共2位" not in text

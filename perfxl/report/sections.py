@@ -433,8 +433,12 @@ def panel_note(rec, row, method: str) -> Para | None:
     """The 评价组 note of a unit scored by several evaluators (its RankRow says how many)."""
     if row is None or (row.evaluators or 1) < 2:
         return None
-    names = "、".join(text(n) for n in row.evaluator_names if text(n))
-    who = f"{names}共{row.evaluators}位评价人" if names else f"{row.evaluators}位评价人"
+    named = [text(n) for n in row.evaluator_names if text(n)]
+    names = "、".join(named)
+    if names and len(named) < row.evaluators:           # some left 评价人 blank
+        who = f"{names}等{row.evaluators}位评价人（{row.evaluators - len(named)}位未填写姓名）"
+    else:
+        who = f"{names}共{row.evaluators}位评价人" if names else f"{row.evaluators}位评价人"
     how = L.PANEL_METHODS.get(method, text(method))
     return para(f"本单位由{who}组成评价组独立评分，各三级指标的评价组得分取各评价人得分的{how}，"
                 "总分为评价组各指标得分之和；各评价人的得分见各指标的评分过程。")
