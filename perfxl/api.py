@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -322,6 +322,9 @@ def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | N
             if changed := dropped(summary_book, cons.rejected):
                 raise UnusableInput(changed)
             records, overview = unit_records(cons, password=password), cons.overview()
+            if summary_book.left_out:             # the files the summary left out were not read again
+                overview = replace(overview, found=overview.found + summary_book.left_out,
+                                   not_included=overview.not_included + summary_book.left_out)
     target = Path(output) if output is not None else default
     if target.is_dir():
         target = target / default.name

@@ -1251,7 +1251,8 @@ def panel_record(members: list["FileRecord"], method: str) -> "FileRecord":
     from perfxl.score.engine import grade_for
 
     first = members[0]
-    names = [m.info.get("evaluator") or Path(m.file).stem for m in members]
+    # a blank 评价人 is named by its file, set apart from the figure after it ('“b1.xlsx”（未填写评价人）25.00分')
+    names = [m.info.get("evaluator") or L.PANEL_UNNAMED.format(file=Path(m.file).name) for m in members]
     by_code = [{i.code: i for i in m.indicators} for m in members]
     label = L.PANEL_METHODS[method]
     inds: list[IndicatorRecord] = []

@@ -18,6 +18,8 @@ class SummaryBook:
     panel: str = "mean"
     missing: list[Problem] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)       # each file -> the 汇总 cell that lists it
+    #: the files its 未纳入文件 sheet lists: a report of it accounts for them too (found = 纳入 + 未纳入)
+    left_out: int = 0
 
 
 def read_summary(path: Path, password: str | None = None) -> SummaryBook | None:
@@ -25,7 +27,8 @@ def read_summary(path: Path, password: str | None = None) -> SummaryBook | None:
     from perfxl.io.read import read_book
 
     try:
-        book = read_book(path, sheets=[L.SHEET_CONS_SUMMARY, L.SHEET_CONS_README], password=password)
+        book = read_book(path, sheets=[L.SHEET_CONS_SUMMARY, L.SHEET_CONS_README, L.SHEET_CONS_REJECTED],
+                         password=password)
     except UnusableInput:
         return None
     grid = book.sheets.get(L.SHEET_CONS_SUMMARY)
@@ -45,6 +48,13 @@ def read_summary(path: Path, password: str | None = None) -> SummaryBook | None:
             else:
                 out.missing.append(problem("report_summary_file_missing", file=str(path), sheet=L.SHEET_CONS_SUMMARY,
                                            cell=cell_ref(r, col + 1), path=str(file)))
+    rejected = book.sheets.get(L.SHEET_CONS_REJECTED)
+    if rejected is not None:
+        file_header = L.CONS_HEADERS["file"]
+        at = next((i for i, row in enumerate(rejected.rows[:10]) if file_header in row), None)
+        if at is not None:
+            c = rejected.rows[at].index(file_header)
+            out.left_out = sum(1 for row in rejected.rows[at + 1:] if c < len(row) and str(row[c] or "").strip())
     readme = book.sheets.get(L.SHEET_CONS_README)
     text = "\n".join(str(v) for row in (readme.rows if readme else []) for v in row if v)
     out.panel = next((key for key, label in L.PANEL_METHODS.items() if f"“{label}”" in text), "mean")

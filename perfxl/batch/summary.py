@@ -40,6 +40,7 @@ _PORTRAIT = {L.SHEET_CONS_README}
 #: the 图表 sheet: a chart per printed page, this many rows apart (default row height 20 px)
 _PAGE_ROWS = 32
 _CHART_W, _CHART_H = 980, 600          # pixels: A4 landscape, fitted to the page width
+_LABEL_WIDTH = 32                       # a unit's name on a chart: lines of 16 汉字 at most
 
 
 class _Styles:
@@ -55,7 +56,9 @@ class _Styles:
         self.quoted = wb.add_format({"quote_prefix": True})
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.wrap_quoted = wb.add_format({"text_wrap": True, "valign": "top", "quote_prefix": True})
         self._num: dict[str, Any] = {}
+        self._num_top: dict[str, Any] = {}
 
     def number(self, fmt: str | None):
         if fmt is None:
@@ -63,6 +66,13 @@ class _Styles:
         if fmt not in self._num:
             self._num[fmt] = self.wb.add_format({"num_format": fmt})
         return self._num[fmt]
+
+    def number_top(self, fmt: str | None):
+        """A number format aligned to the top, beside wrapped text."""
+        key = fmt or ""
+        if key not in self._num_top:
+            self._num_top[key] = self.wb.add_format({"valign": "top", **({"num_format": fmt} if fmt else {})})
+        return self._num_top[key]
 
 
 def _print_setup(ws, *, landscape: bool = True, repeat_header: bool = True) -> None:
@@ -90,25 +100,37 @@ def _key_of() -> dict[str, str]:
 
 
 def _table_sheet(wb, st: _Styles, title: str, frame, *, widths: dict[str, float] | None = None,
-                 formats: dict[str, str] | None = None) -> None:
+                 formats: dict[str, str] | None = None, wrap: bool = False) -> None:
     """One sheet holding one DataFrame (English keys): header, number formats and widths by column,
-    header frozen, filter, print setup. ``widths``/``formats`` are for columns without a key (一级指标)."""
+    header frozen, filter, print setup. ``widths``/``formats`` are for columns without a key (一级指标).
+    ``wrap``: text wraps in its column and each row is as tall as its longest text (a 60-character
+    unit name, a panel's files one per line), for a table of one row per unit."""
     from perfxl.batch.tables import header
 
     ws = wb.add_worksheet(title)
     keys = list(frame.columns)
     headers = [header(k) for k in keys]
     widths, formats = widths or {}, formats or {}
-    for j, k in enumerate(keys):
-        ws.set_column(j, j, widths.get(k) or _WIDTHS.get(k, 10))
+    width_of = [widths.get(k) or _WIDTHS.get(k, 10) for k in keys]
+    for j, w in enumerate(width_of):
+        ws.set_column(j, j, w)
     ws.freeze_panes(1, 0)
     if keys:
         ws.autofilter(0, 0, max(len(frame), 1), len(keys) - 1)
     _print_setup(ws, landscape=title not in _PORTRAIT)
     ws.set_row(0, 32)
     _header(ws, st, 0, 0, headers)
-    fmts = [st.number(formats.get(k) or _FORMATS.get(k)) for k in keys]
-    ws.write_columns(1, [frame[k].tolist() for k in keys], fmts, quoted_format=st.quoted)
+    columns = [frame[k].tolist() for k in keys]
+    if not wrap:
+        fmts = [st.number(formats.get(k) or _FORMATS.get(k)) for k in keys]
+        ws.write_columns(1, columns, fmts, quoted_format=st.quoted)
+        return
+    texts = [(values, w) for values, w in zip(columns, width_of) if any(isinstance(v, str) for v in values)]
+    lines = [max([look.needed_lines(v, w) for values, w in texts if isinstance(v := values[i], str)], default=1)
+             for i in range(len(frame))]
+    ws.write_columns(1, columns, [st.number_top(formats.get(k) or _FORMATS.get(k)) for k in keys],
+                     text_format=st.wrap, quoted_format=st.wrap_quoted,
+                     heights=[15.0 * min(n, 10) if n > 1 else None for n in lines])
 
 
 def _header(ws, st: _Styles, row: int, col: int, headers: list[str]) -> None:
@@ -135,8 +157,22 @@ def _groups(n: int, size: int) -> list[range]:
     if n == 0:
         return []
     count = -(-n // size)
-    per = -(-n // count)
-    return [range(i, min(i + per, n)) for i in range(0, n, per)]
+    per, extra = divmod(n, count)               # the first ``extra`` groups take one unit more
+    starts = [i * per + min(i, extra) for i in range(count + 1)]
+    return [range(a, b) for a, b in zip(starts, starts[1:])]
+
+
+def _wrapped(label: str, width: int = _LABEL_WIDTH) -> str:
+    """A chart's category label in lines of at most ``width`` (CJK characters count double): a long unit
+    name on one line takes the chart's width from its bars (Calc does not wrap axis labels)."""
+    lines, line, used = [], "", 0
+    for ch in label:
+        w = 2 if ord(ch) > 0x2E7F else 1
+        if line and used + w > width:
+            lines.append(line)
+            line, used = "", 0
+        line, used = line + ch, used + w
+    return "\n".join([*lines, line])
 
 
 def _chart(wb, kind: str, title: str):
@@ -153,8 +189,12 @@ def _charts_sheet(wb, st: _Styles, cons) -> None:
     ws = wb.add_worksheet(L.SHEET_CONS_CHARTS)
     _print_setup(ws, landscape=True, repeat_header=False)
     summary = cons.summary
-    order = summary.sort_values(["rank", "unit"], kind="stable") if len(summary) else summary
     years = summary["year"].astype(str).nunique() if len(summary) else 0
+    # ranks are per year: with several years, each year's units together, in rank order
+    order = summary.assign(_y=summary["year"].astype(str)).sort_values(
+        ["_y", "rank", "unit"] if years > 1 else ["rank", "unit"], kind="stable").drop(columns="_y") \
+        if len(summary) else summary
+    year_of = order["year"].astype(str).tolist() if len(summary) else []
     levels = cons.level1
     weights = _level1_weights(cons)
 
@@ -167,7 +207,7 @@ def _charts_sheet(wb, st: _Styles, cons) -> None:
     rows, totals, rates_all = [], [], []
     for r in order.itertuples(index=False):
         rec = r._asdict() if hasattr(r, "_asdict") else dict(zip(order.columns, r))
-        label = str(rec["unit"]) + (f"（{rec['year']}）" if years > 1 else "")
+        label = _wrapped(str(rec["unit"]) + (f"（{rec['year']}）" if years > 1 else ""))
         rates = [(rec[n] / weights[n]) if weights.get(n) and rec[n] is not None else None for n in levels]
         rows.append((label, rec["total"], *rates))
         totals.append(float(rec["total"]))
@@ -194,10 +234,21 @@ def _charts_sheet(wb, st: _Styles, cons) -> None:
         ws.insert_chart(page * _PAGE_ROWS, 0, chart, {"x_offset": 4, "y_offset": 4, "object_position": 3})
         page += 1
 
-    groups = _groups(n_units, L.CHART_UNITS_PER_CHART)
+    def parts(size: int) -> list[tuple[range, str]]:
+        """The units' rows split into charts (each year apart), with each chart's title suffix."""
+        out = []
+        for year in dict.fromkeys(year_of):
+            first = year_of.index(year)
+            groups = _groups(year_of.count(year), size)
+            head = f"（{year}{L.YEAR_SUFFIX}）" if years > 1 else ""
+            for gi, g in enumerate(groups, start=1):
+                part = L.CHART_PART.format(i=gi, n=len(groups), first=g.start + 1, last=g.stop) \
+                    if len(groups) > 1 else ""
+                out.append((range(first + g.start, first + g.stop), head + part))
+        return out
+
     low, high = _axis_range(totals, top=100.0, step=5.0)
-    for gi, g in enumerate(groups, start=1):
-        part = L.CHART_PART.format(i=gi, n=len(groups), first=g.start + 1, last=g.stop) if len(groups) > 1 else ""
+    for g, part in parts(L.CHART_UNITS_PER_CHART):
         ch = _chart(wb, "bar", L.CHART_TITLES["totals"] + part)
         ch.add_series({"name": H["total"], "categories": [sheet, g.start + 1, c0, g.stop, c0],
                        "values": [sheet, g.start + 1, c0 + 1, g.stop, c0 + 1],
@@ -225,9 +276,7 @@ def _charts_sheet(wb, st: _Styles, cons) -> None:
 
     if levels and rates_all:
         rlow, rhigh = _axis_range(rates_all, top=1.0, step=0.1)
-        rgroups = _groups(n_units, L.CHART_UNITS_PER_RATES_CHART)
-        for gi, g in enumerate(rgroups, start=1):
-            part = L.CHART_PART.format(i=gi, n=len(rgroups), first=g.start + 1, last=g.stop) if len(rgroups) > 1 else ""
+        for g, part in parts(L.CHART_UNITS_PER_RATES_CHART):
             ch = _chart(wb, "bar", L.CHART_TITLES["rates"] + part)
             for j, _name in enumerate(levels, start=2):
                 ch.add_series({"name": [sheet, 0, c0 + j], "categories": [sheet, g.start + 1, c0, g.stop, c0],
@@ -256,7 +305,8 @@ def _level1_weights(cons) -> dict[str, float]:
 def _readme_sheet(wb, st: _Styles, cons) -> None:
     from perfxl import __version__
     ws = wb.add_worksheet(L.SHEET_CONS_README)
-    ws.set_column(0, 0, 120, st.wrap)
+    width = 76                                  # A4 portrait at 100 %: Calc does not shrink one wrapped column
+    ws.set_column(0, 0, width, st.wrap)
     _print_setup(ws, landscape=False, repeat_header=False)
     lines = [
         ("绩效评价工作簿汇总 · 说明", True),
@@ -288,7 +338,7 @@ def _readme_sheet(wb, st: _Styles, cons) -> None:
         (f"8. “{L.SHEET_CONS_ANALYSIS}”按单位统计（多人评价的单位用评价组得分）；“失分单位数”为得分低于分值的单位数；"
          "“评价得分与规则不同数”按评价人工作簿统计。", False),
         (f"9. “{L.SHEET_CONS_CHARTS}”中列出全部单位：按排名每 {L.CHART_UNITS_PER_CHART} 个单位一张总分图、"
-         f"每 {L.CHART_UNITS_PER_RATES_CHART} 个单位一张得分率图，每张图占一页；"
+         f"每 {L.CHART_UNITS_PER_RATES_CHART} 个单位一张得分率图（有多个评价年度时各年度分开），每张图占一页；"
          "数值轴从略低于最低值处起，便于比较差异。", False),
         *((f"10. “{L.SHEET_CONS_SURVEY}”列出每份纳入的工作簿中每个问卷题组的样本量、有效回答人次、得分率和满意率"
            "（与 perfxl score 的“问卷统计”相同；多人评价的单位逐个评价人列出）。", False),) * bool(
@@ -296,6 +346,10 @@ def _readme_sheet(wb, st: _Styles, cons) -> None:
     ]
     for i, (text, bold) in enumerate(lines):
         if text:
+            # spreadsheets do not grow a row a library wrote: without a height, Calc prints one line, cut
+            lines_needed = look.needed_lines(text, width)
+            if lines_needed > 1:
+                ws.set_row(i, 15.0 * lines_needed)
             ws.write_string(i, 0, text, st.bold if bold else st.wrap)
 
 
@@ -337,7 +391,7 @@ def _write_sheets(wb, cons, path: Path) -> None:
     st = _Styles(wb)
     level1 = {n: 9 for n in cons.level1}
     _table_sheet(wb, st, L.SHEET_CONS_SUMMARY, _files_from(cons.summary, Path(path).parent), widths=level1,
-                 formats={n: SCORE for n in cons.level1})
+                 formats={n: SCORE for n in cons.level1}, wrap=True)
     _charts_sheet(wb, st, cons)
     _table_sheet(wb, st, L.SHEET_CONS_DETAIL, cons.detail)
     _table_sheet(wb, st, L.SHEET_CONS_ANALYSIS, cons.analysis)

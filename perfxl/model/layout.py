@@ -546,6 +546,8 @@ CONS_ALIKE_MIN_CHARS = 4
 PANEL_METHODS = {"mean": "平均值", "median": "中位数", "trimmed": "去掉一个最高分和一个最低分后取平均值"}
 #: 评价组 / 评分过程: after the name of an evaluator who found the indicator 不适用 (abstains from its panel figure)
 PANEL_ABSTAINED = "（不适用）"
+#: an evaluator of a panel whose 评价人 is blank, named by the file in the report's 评分过程
+PANEL_UNNAMED = "“{file}”（未填写评价人）"
 #: an evaluator is flagged when |figure − median of the panel| exceeds this share of the indicator's 分值
 PANEL_OUTLIER_SHARE = 0.2
 

@@ -179,8 +179,8 @@ def option_counts(counts: Sequence[tuple[str, int]]) -> bytes | None:
 
 def unit_totals(units: Sequence[tuple[str, float, str]]) -> list[bytes]:
     """各单位总分 (labelled with the grade), best first, several charts of at most UNITS_PER_CHART
-    units each. The axis starts a little below the lowest score, so that differences of a few
-    points show."""
+    units each, each unit's label as given (its rank and name). The axis starts a little below the
+    lowest score, so that differences of a few points show."""
     units = [u for u in units if u[1] is not None]
     if not units or not available():
         return []
@@ -189,7 +189,7 @@ def unit_totals(units: Sequence[tuple[str, float, str]]) -> list[bytes]:
     out = []
     for i in range(0, len(units), UNITS_PER_CHART):
         part = units[i:i + UNITS_PER_CHART]
-        out.append(_hbars([f"{i + k + 1}. {u[0]}" for k, u in enumerate(part)], [u[1] for u in part],
+        out.append(_hbars([u[0] for u in part], [u[1] for u in part],
                           [f"{u[1]:.2f}（{u[2]}）" if u[2] else f"{u[1]:.2f}" for u in part],
                           [PALETTE[0]] * len(part), (start, 100), L.REPORT_CHART_AXES["total"], False))
     return out

@@ -83,7 +83,7 @@ def context(records: Sequence, overview=None, *, deviations: bool = False) -> di
         "cover": {**cover,
                   "org": para(cover["org"]) if cover["org"] else para(todo_key("org")),
                   "date": para(cover["date"]) if cover["date"] else para(todo_key("date"))},
-        "warnings": [w for w in (u["warning"] for u in units) if w],
+        "warnings": [w for u in units for w in u["warnings"]],
         "multi": multi,
         "overview": ov,
         "units": units,

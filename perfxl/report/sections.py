@@ -85,8 +85,12 @@ def title(records: Sequence, overview=None) -> str:
     kinds = {kind_of(r.info) for r in records}
     year = years.pop() if len(years) == 1 else ""
     kind = kinds.pop() if len(kinds) == 1 else "绩效评价"
-    n = len(overview.ranking) if overview is not None else len(records)
-    return f"{year + L.YEAR_SUFFIX if year else ''}{kind}汇总报告（{n}个单位）"
+    return f"{year + L.YEAR_SUFFIX if year else ''}{kind}汇总报告（{len(_unit_names(records))}个单位）"
+
+
+def _unit_names(records: Sequence) -> list[str]:
+    """Each unit once, however many years it was evaluated in."""
+    return list(dict.fromkeys(unit_of(r) for r in records))
 
 
 def cover(records: Sequence, overview=None) -> dict:
@@ -102,8 +106,8 @@ def cover(records: Sequence, overview=None) -> dict:
         subject = unit + (f"（{project_of(first)}）" if project_of(first) else "")
     else:
         lines = [title(records, overview)]
-        n = len(overview.ranking) if overview is not None else len(records)
-        names = [unit_of(r) for r in records]
+        names = _unit_names(records)
+        n = len(names)
         subject = join_cn(names[:3], "、") + (f"等{n}个单位" if n > 3 else "")
     return {
         "lines": lines,
@@ -255,7 +259,8 @@ def method_paras(rec) -> list[Para]:
 def purpose_paras(rec) -> list[Para]:
     year = text(rec.info.get("year"))
     scope = f"{year}年度" if year else "评价年度内"
-    what = f"“{project_of(rec.info)}”项目" if project_of(rec.info) else "部门（单位）整体支出"
+    what = (f"“{project_of(rec.info)}”项目" if project_of(rec.info)
+            else L.PROJECT_SPENDING if is_project(rec.info) else "部门（单位）整体支出")
     return [para(todo_key("purpose")),
             para(f"本次评价的对象为{unit_of(rec)}{scope}{what}，评价范围包括相关预算资金的安排、使用、管理及其产出和效益。")]
 
@@ -428,8 +433,12 @@ def panel_note(rec, row, method: str) -> Para | None:
     """The 评价组 note of a unit scored by several evaluators (its RankRow says how many)."""
     if row is None or (row.evaluators or 1) < 2:
         return None
-    names = "、".join(text(n) for n in row.evaluator_names if text(n))
-    who = f"{names}共{row.evaluators}位评价人" if names else f"{row.evaluators}位评价人"
+    named = [text(n) for n in row.evaluator_names if text(n)]
+    names = "、".join(named)
+    if names and len(named) < row.evaluators:           # some left 评价人 blank
+        who = f"{names}等{row.evaluators}位评价人（{row.evaluators - len(named)}位未填写姓名）"
+    else:
+        who = f"{names}共{row.evaluators}位评价人" if names else f"{row.evaluators}位评价人"
     how = L.PANEL_METHODS.get(method, text(method))
     return para(f"本单位由{who}组成评价组独立评分，各三级指标的评价组得分取各评价人得分的{how}，"
                 "总分为评价组各指标得分之和；各评价人的得分见各指标的评分过程。")
@@ -663,7 +672,7 @@ def scope_paras(overview, records: Sequence) -> list[Para]:
     s = (f"本次汇总共收到评分工作簿{overview.found}个，纳入汇总{overview.included}个"
          + (f"，未纳入{overview.not_included}个（原因见汇总工作簿“{L.SHEET_CONS_REJECTED}”表）"
             if overview.not_included else "")
-         + f"，涉及{len(overview.ranking)}个单位。")
+         + f"，涉及{_units_text(overview.ranking)}。")
     if panels:
         how = L.PANEL_METHODS.get(overview.panel_method, text(overview.panel_method))
         s += (f"其中{len(panels)}个单位由多位评价人分别评分，各三级指标取各评价人得分的{how}作为评价组得分，"
@@ -693,18 +702,48 @@ def grade_rows(overview, grades=None) -> list[dict]:
     return rows
 
 
+def _chart_label(row, several_years: bool) -> str:
+    """'1. 甲单位' with the rank of the ranking table (tied units share it), and the year when the
+    ranking holds several (ranks are per year)."""
+    rank = f"{row.rank}. " if row.rank is not None else ""
+    return rank + text(row.unit) + (f"（{text(row.year)}）" if several_years else "")
+
+
+def _units_text(ranking) -> str:
+    """'3个单位'; with several years, the units are counted once: '2个单位、2个评价年度（4个单位年度）'."""
+    units = len({text(r.unit) for r in ranking})
+    years = len({text(r.year) for r in ranking})
+    if years > 1:
+        return f"{units}个单位、{years}个评价年度（{len(ranking)}个单位年度）"
+    return f"{len(ranking)}个单位"
+
+
+def _figures_text(rows) -> str:
+    """Mean, highest and lowest of one year's units; every unit sharing the highest (lowest) total named."""
+    mean = round2(sum(r.total for r in rows) / len(rows))
+    hi, lo = max(r.total for r in rows), min(r.total for r in rows)
+
+    def named(x) -> str:
+        names = list(dict.fromkeys(text(r.unit) for r in rows if r.total == x))
+        return "、".join(names) if len(names) <= 5 else "、".join(names[:3]) + f"等{len(names)}个单位"
+    if len(rows) == 1:
+        return f"{named(hi)}得分{fmt_score(hi)}分"
+    return f"平均得分{fmt_score(mean)}分，最高{named(hi)}{fmt_score(hi)}分，最低{named(lo)}{fmt_score(lo)}分"
+
+
 def overview_section(overview, records: Sequence) -> dict:
     ranked = [r for r in overview.ranking if r.total is not None]
+    several_years = len({text(r.year) for r in ranked}) > 1
     paras = scope_paras(overview, records)
     if ranked:
-        best, worst = ranked[0], ranked[-1]
-        mean = round2(sum(r.total for r in ranked) / len(ranked))
+        years = list(dict.fromkeys(text(r.year) for r in ranked))
+        figures = ("；".join(f"{y}年度{_figures_text([r for r in ranked if text(r.year) == y])}" for y in years)
+                   if len(years) > 1 else ("各单位" if len(ranked) > 1 else "") + _figures_text(ranked))
         dist = "，".join(f"“{text(g)}”{n}个" for g, n in overview.grades if n)
-        paras.append(para(f"各单位平均得分{fmt_score(mean)}分，最高{text(best.unit)}{fmt_score(best.total)}分，"
-                          f"最低{text(worst.unit)}{fmt_score(worst.total)}分；等级分布为{dist}。"))
+        paras.append(para(f"{figures}；等级分布为{dist}。"))
     grades = records[0].grades if records else None
     return {"scope": paras, "ranking": ranking_rows(overview), "grades": grade_rows(overview, grades),
-            "totals_chart": [(text(r.unit), r.total, text(r.grade)) for r in ranked],
+            "totals_chart": [(_chart_label(r, several_years), r.total, text(r.grade)) for r in ranked],
             "grades_chart": [(text(g), n) for g, n in overview.grades]}
 
 
@@ -719,15 +758,19 @@ def rank_row_for(rec, overview):
     return None
 
 
-def warning_text(rec) -> str | None:
+def warning_texts(rec) -> list[str]:
     from perfxl.check.problems import ERROR, problem
 
-    errors = [p for p in rec.problems if p.severity == ERROR]
-    if not errors:
-        return None
-    shown = "；".join(f"{p.where}：{p.message}" for p in errors[:3]) + ("……" if len(errors) > 3 else "")
-    p = problem("report_validation_errors", file=rec.file, path=Path(rec.file).name, count=len(errors), first=shown)
-    return f"注意：{p.message}。{p.fix}。"
+    by_file: dict[str, list] = {}
+    for p in rec.problems:
+        if p.severity == ERROR:
+            by_file.setdefault(p.file or rec.file, []).append(p)
+    out = []
+    for file, errors in by_file.items():          # a panel: each evaluator's workbook with its own errors
+        shown = "；".join(f"{p.where}：{p.message}" for p in errors[:3]) + ("……" if len(errors) > 3 else "")
+        w = problem("report_validation_errors", file=file, path=Path(file).name, count=len(errors), first=shown)
+        out.append(f"注意：{w.message}。{w.fix}。")
+    return out
 
 
 def unit_sections(rec, *, overview=None, deviations: bool = False) -> dict:
@@ -738,7 +781,7 @@ def unit_sections(rec, *, overview=None, deviations: bool = False) -> dict:
         "file": Path(rec.file).name,
         "heading": heading(rec),
         "unit": unit_of(rec),
-        "warning": warning_text(rec),
+        "warnings": warning_texts(rec),
         "basic": basic_section(rec),
         "work": work_section(rec),
         "conclusion": conclusion_section(rec, panel),

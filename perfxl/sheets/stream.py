@@ -83,11 +83,12 @@ class TableSheet(Worksheet):
         return self.write_columns(first_row, columns, formats, text_format, quoted_format)
 
     def write_columns(self, first_row: int, columns: list[list], formats: list, text_format=None,
-                      quoted_format=None) -> int:
+                      quoted_format=None, heights: list[float | None] | None = None) -> int:
         """Write a table given column by column (lists of equal length) from 0-based ``first_row``.
         ``formats``: one XlsxWriter Format (or None) per column, for its numbers; ``text_format``: the
         style of text (None: none); ``quoted_format``: the style of text that looks like a formula
-        (with a quote prefix, kept as text). Returns the number of rows written. Rows are made a
+        (with a quote prefix, kept as text); ``heights``: each row's height in points (None: the
+        default), for wrapped text. Returns the number of rows written. Rows are made a
         block at a time, each column of a block by one comprehension for its type."""
         if not self.constant_memory:
             raise RuntimeError("TableSheet.write_columns needs a constant_memory workbook")
@@ -104,7 +105,10 @@ class TableSheet(Worksheet):
             rs = [str(i) for i in range(first_row + a + 1, first_row + b + 1)]
             cells = [self._cells(head, style, values[a:b], rs, tails, text_style, quoted)
                      for head, style, values in cols]
-            write("".join([f'<row r="{r}">{"".join(c)}</row>' for r, c in zip(rs, zip(*cells))]))
+            tags = [f'<row r="{r}">' for r in rs] if heights is None else \
+                [f'<row r="{r}" ht="{h:g}" customHeight="1">' if h else f'<row r="{r}">'
+                 for r, h in zip(rs, heights[a:b])]
+            write("".join([f'{t}{"".join(c)}</row>' for t, c in zip(tags, zip(*cells))]))
         self.str_table.count += tails.shared_uses - len(tails.shared)      # first uses were counted
         if n:
             self._grow(first_row, first_row + n - 1, len(formats) - 1)
