@@ -275,3 +275,20 @@ def test_number_literals_read_back_to_the_same_double():
     for v in (0.1, 1e-9, 0.3333, float("33.33") / 100, 2 / 3, 1e20, -0.05, 105.66 / 100):
         t = X._number_text(v)
         assert eval(t.replace("E", "e")) == v, (v, t)
+
+
+def test_a_percentage_cell_against_a_bare_target_above_10_is_no_fraction_of_it():
+    # the engine refuses 85% against "≥80" (it meant 80%), also from a cell formatted as a percentage
+    # (Calc and Excel turn 85% typed in a General cell into 0.85 so formatted); a formula does not see the
+    # format and scored 0.85 of 80: a fraction there now shows the marker, while plain counts keep their figure
+    from perfxl.model.values import Percent
+
+    refused = [Case("完成比率", None, t, Percent(a), 5.0) for t, a in
+               (("≥80", 0.85), (80.0, 0.5), ("≤20", 0.15), ("=60", -0.2))]
+    plain = [Case("完成比率", None, t, a, 5.0, canonical=True) for t, a in
+             (("≥80", 85.0), (80.0, 0.0), ("≤20", 15.0), ("≥0.95", Percent(0.85)), ("≥60家", Percent(0.85)))]
+    lay = lay_out(refused + plain)
+    assert [e.rule for e in expected(lay)][:len(refused)] == [None] * len(refused)
+    problems, gaps = check(lay)
+    assert not problems, problems[:3]
+    assert not gaps, gaps

@@ -224,15 +224,22 @@ def number_parts(t: Expr, helper) -> tuple[Ref, Ref]:
     return u, helper(IF(LEFT(t, 1).eq("-"), -1, 1) * magnitude(digits))
 
 
-def quantity_value(a: Expr, u: Expr, x: Expr, *, percent: bool, pct: bool, units: tuple[str, ...]) -> Expr:
+def quantity_value(a: Expr, u: Expr, x: Expr, *, percent: bool, pct: bool, units: tuple[str, ...],
+                   fractions: bool = True) -> Expr:
     """values.parse_quantity(raw, percent=percent), restricted: "%" / "‰" accepted only when
-    ``pct``, other units only when listed in ``units``; #N/A for anything else."""
+    ``pct``, other units only when listed in ``units``, a number cell strictly between -1 and 1 (but 0)
+    only when ``fractions``; #N/A for anything else.
+
+    (A formula cannot see whether a number cell shows a percentage: without ``fractions`` the likeliest
+    one, 85% holding 0.85, is left to the marker, 0 and numbers from 1 up are still taken.)"""
     bare = IF(ABS(x).gt(10), NA(), x) if percent else x
     by_unit = IF(u.eq(""), bare, IF(unit_allowed(u, units), x, NA())) if units else \
         IF(u.eq(""), bare, NA())
     if pct:
         by_unit = IF(u.eq("%"), x / 100, IF(u.eq("‰"), x / 1000, by_unit))
     from_cell = IF(ABS(a).gt(10), NA(), a) if percent else a
+    if not fractions:
+        from_cell = IF(AND(ABS(a).lt(1), NOT(a.eq(0))), NA(), from_cell)
     return IF(call("ISLOGICAL", a), NA(), IF(ISNUMBER(a), from_cell, by_unit))
 
 

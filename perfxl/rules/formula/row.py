@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from perfxl.model import layout as L
 from perfxl.model.text import is_blank, text_of
-from perfxl.model.values import Target, is_date, parse_target
+from perfxl.model.values import PERCENT_SUSPECT, Target, is_date, parse_target
 
 from ..registry import RuleError, lookup
 from . import read as R
@@ -138,21 +138,26 @@ class Ctx:
         v = self.source
         return self.helper(R.IF(R.ISNUMBER(v), v, R.NA()))
 
-    def quantity(self, *, percent: bool, pct: bool, units: tuple[str, ...] = ()) -> R.Quantity:
+    def quantity(self, *, percent: bool, pct: bool, units: tuple[str, ...] = (), fractions: bool = True) -> R.Quantity:
         """values.parse_quantity(actual, percent=percent), see read.quantity_value."""
         if self.source is not None:
             if not pct:
                 self.fail("this reader rejects a percentage, which a 数据来源 value is")
             return R.Quantity(self.source_value(), Lit("%"))
         u, x = self.parts()
-        value = R.quantity_value(self.actual, u, x, percent=percent, pct=pct, units=units)
+        value = R.quantity_value(self.actual, u, x, percent=percent, pct=pct, units=units, fractions=fractions)
         return R.Quantity(self.helper(value), u)
 
     def against(self, target: Target) -> R.Quantity:
         """kinds._against_target: a number comparable with the target."""
         if target.quantity.is_percent:
             return self.quantity(percent=True, pct=True)
-        return self.quantity(percent=False, pct=False, units=units_for(target))
+        # against a bare target above 10 the engine refuses a number the cell shows as a percentage
+        # ("85%" against "≥80" meant 80%), which a formula cannot tell from a plain number: a fraction
+        # (85% holds 0.85, a plain count never does) shows the marker; 0% and 100% or more stay the
+        # README's known exception (a formula does not see the cell's format)
+        suspect = not target.quantity.unit and abs(target.quantity.value) > PERCENT_SUSPECT
+        return self.quantity(percent=False, pct=False, units=units_for(target), fractions=not suspect)
 
     def numeric(self, percent: bool) -> R.Quantity:
         """kinds._numeric(raw, percent)."""
