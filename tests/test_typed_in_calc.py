@@ -123,3 +123,41 @@ def test_an_apostrophe_typed_first_is_a_quote_prefix_not_part_of_the_value(tmp_p
     got = {i.code: (i.target, i.actual, i.score) for i in scored.record.indicators}
     assert (got["1"], got["2"], got["3"][2]) == (("=100%", "98.00%", 14.7), ("≥60家", "62家", 15.0), 15.0)
     assert [p for p in scored.problems if p.severity == "error" and p.cell[:2] in ("K2", "L2", "K3", "L3", "L4")] == []
+
+
+def test_text_the_engine_now_reads_shows_its_figure_or_the_marker_after_calc_recalculates(tmp_path):
+    # the engine drops a quote prefix kept as text and the invisible characters pasted text carries, refuses
+    # a percentage against a bare target above 10 and reads "2022年度" as 2022; typed in Calc, every formula
+    # cell then shows perfxl's figure for the saved file or the marker. "不适\u200b用" split by a zero-width
+    # space is 不适用 to the engine: the roll-ups counted its 分值 (100 where perfxl has 90)
+    from formula_harness import MARK, live_reads, live_workbook, lo_recalc, lo_value, uno_available
+
+    from perfxl.io.files import atomic_save
+    from perfxl.sheets.template import new_workbook
+
+    uno_available()
+    rows = [dict(code=i + 1, level1="产出(100分)" if i == 0 else None, level2="数量", name=f"指标{i + 1}",
+                 weight=10, method="完成比率", target="≥80" if i == 9 else "≥90%", actual="80%" if i < 9 else "70")
+            for i in range(10)]
+    atomic_save(new_workbook(rows=rows, info={"unit": "甲单位", "year": 2023}, blank_rows=0), tmp_path / "src.xlsx")
+    live = live_workbook(tmp_path / "src.xlsx", tmp_path / "live.xlsx")
+    top = min(live.rows)
+    typed = [(0, "不适\u200b用"), (1, "9\u200b6%"), (2, "'98%"), (3, "96%\ufeff"), (9, "85%")]
+    out = tmp_path / "typed.xlsx"
+    cells = lo_recalc([{"path": str(tmp_path / "live.xlsx"), "read": live_reads(live), "save": [str(out)],
+                        "type": [[live.sheet, f"L{top + i}", v] for i, v in typed] + [[INFO, "B4", "2022年度"]]}],
+                      tmp_path)[0]["cells"]
+    rec = api.validate_file(out).record
+    shown = {k: lo_value(cells[a]) for k, a in live.rows[top].items()}
+    assert not rec.indicators[0].applicable and set(shown.values()) == {MARK}
+    for i, ind in enumerate(rec.indicators):
+        for key, want in (("rule_score", ind.rule_score), ("score", ind.score)):
+            got = lo_value(cells[live.rows[top + i][key]])
+            assert got == MARK or (want is not None and got == pytest.approx(want, abs=0.005)), (i, key, got, want)
+    levels = {lv.name: lv for lv in rec.levels}
+    for _, name, _, *refs in live.levels:
+        for ref, want in zip(refs, (levels[name].weight, levels[name].score, levels[name].rate)):
+            got = lo_value(cells[ref])
+            assert got == MARK or (want is not None and got == pytest.approx(want, abs=0.005)), (name, got, want)
+    got = lo_value(cells[live.total])
+    assert got == MARK or (rec.total is not None and got == pytest.approx(rec.total, abs=0.005))
