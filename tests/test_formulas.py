@@ -292,3 +292,17 @@ def test_a_percentage_cell_against_a_bare_target_above_10_is_no_fraction_of_it()
     problems, gaps = check(lay)
     assert not problems, problems[:3]
     assert not gaps, gaps
+
+
+def test_a_quote_prefix_calc_keeps_as_text_is_dropped_as_the_engine_does():
+    # Calc keeps the apostrophe typed before 98% or 62家 in a text-formatted cell; the engine drops it
+    # (c83ec8b) and the formulas showed the marker for a value perfxl scores
+    cs = [Case("完成比率", None, "=100%", "'98%", 5.0, canonical=True),
+          Case("完成比率", None, "≥60家", "'62家", 5.0, canonical=True),
+          Case("达标得分", None, None, "'符合", 5.0, canonical=True),
+          Case("完成比率", None, "≥90%", "' 95%", 5.0), Case("完成比率", None, "≥90%", "''95%", 5.0)]
+    lay = lay_out(cs)
+    assert [e.rule for e in expected(lay)][:3] == [4.9, 5.0, 5.0]
+    problems, gaps = check(lay)
+    assert not problems, problems[:3]
+    assert not gaps, gaps

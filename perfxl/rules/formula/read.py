@@ -126,8 +126,9 @@ def is_number_cell(a: Expr) -> Expr:
 
 def text_of(a: Expr) -> Expr:
     """The text of a cell as ``values.clean`` sees it, for the characters it maps alike
-    ("" for a number or a logical value)."""
-    s: Expr = a.cat("")
+    ("" for a number or a logical value); a quote prefix Calc keeps as text ("'98%") dropped when it
+    comes first (after a blank the engine drops it too: the formula's reading then fails, the marker)."""
+    s: Expr = IF(LEFT(a, 1).eq("'"), MID(a, 2, LEN(a)), a.cat(""))
     for old, new in CLEAN_MAP:
         s = SUBSTITUTE(s, old, new)
     return IF(OR(ISNUMBER(a), call("ISLOGICAL", a)), "", s)
