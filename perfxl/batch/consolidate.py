@@ -167,14 +167,17 @@ def score_chunk(paths: list[str], password: str | None = None) -> "list[FileReco
     return out
 
 
+#: what reading says of a workbook that is no submission -> the note it gets in a consolidation (skipped)
+_NOT_SUBMISSIONS = {"summary_not_evaluation": "consolidate_summary_file",
+                    "system_not_evaluation": "consolidate_system_file"}
+
+
 def _as_record(path: str, result) -> "FileRecord | Unusable":
     from perfxl.score.engine import record
 
     if isinstance(result, UnusableInput):
         # not a submission: an earlier run's summary, the administrator's indicator list
-        kind = {"summary_not_evaluation": "consolidate_summary_file",
-                "system_not_evaluation": "consolidate_system_file"}.get(result.problems[0].code if result.problems
-                                                                       else "")
+        kind = _NOT_SUBMISSIONS.get(result.problems[0].code if result.problems else "")
         if kind:
             return _unusable(path, [problem(kind, file=path, path=Path(path).name)])
         return _unusable(path, result.problems)
@@ -1187,8 +1190,7 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
             records = score_files(files, jobs=jobs, scheduler=scheduler, progress=progress or None,
                                   password=password)
         # summary workbooks (an earlier run's output) and indicator lists in the folder are not submissions
-        summary = [isinstance(r, Unusable) and r.problems[0].code in ("consolidate_summary_file",
-                                                                      "consolidate_system_file") for r in records]
+        summary = [isinstance(r, Unusable) and r.problems[0].code in _NOT_SUBMISSIONS.values() for r in records]
         skipped += [r.problems[0] for r, s in zip(records, summary) if s]
         records = [r for r, s in zip(records, summary) if not s]
         cons = build(records, panel=panel, outlier_share=outlier_share, strict=strict)

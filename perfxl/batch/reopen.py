@@ -34,10 +34,10 @@ def read_summary(path: Path, password: str | None = None) -> SummaryBook | None:
     grid = book.sheets.get(L.SHEET_CONS_SUMMARY)
     if grid is None or not L.is_summary(book.sheet_names):
         return None
-    header = next((i for i, row in enumerate(grid.rows[:10]) if L.CONS_HEADERS["files"] in row), None)
-    if header is None:
+    found = _column(grid, L.CONS_HEADERS["files"])
+    if found is None:
         return None
-    col = grid.rows[header].index(L.CONS_HEADERS["files"])
+    header, col = found
     out = SummaryBook(Path(path), [])
     for r, row in enumerate(grid.rows[header + 1:], start=header + 2):
         cell = row[col] if col < len(row) else None
@@ -49,12 +49,10 @@ def read_summary(path: Path, password: str | None = None) -> SummaryBook | None:
                 out.missing.append(problem("report_summary_file_missing", file=str(path), sheet=L.SHEET_CONS_SUMMARY,
                                            cell=cell_ref(r, col + 1), path=str(file)))
     rejected = book.sheets.get(L.SHEET_CONS_REJECTED)
-    if rejected is not None:
-        file_header = L.CONS_HEADERS["file"]
-        at = next((i for i, row in enumerate(rejected.rows[:10]) if file_header in row), None)
-        if at is not None:
-            c = rejected.rows[at].index(file_header)
-            out.left_out = sum(1 for row in rejected.rows[at + 1:] if c < len(row) and str(row[c] or "").strip())
+    listed = _column(rejected, L.CONS_HEADERS["file"]) if rejected is not None else None
+    if rejected is not None and listed is not None:
+        at, c = listed
+        out.left_out = sum(1 for row in rejected.rows[at + 1:] if c < len(row) and str(row[c] or "").strip())
     readme = book.sheets.get(L.SHEET_CONS_README)
     text = "\n".join(str(v) for row in (readme.rows if readme else []) for v in row if v)
     out.panel = next((key for key, label in L.PANEL_METHODS.items() if f"“{label}”" in text), "mean")
@@ -89,3 +87,9 @@ def dropped(book: SummaryBook, rejected) -> list[Problem]:
     return [problem("report_summary_file_dropped", file=str(book.path), sheet=L.SHEET_CONS_SUMMARY,
                     cell=book.cells.get(str(row.file), ""), path=str(row.file), reason=row.reason)
             for row in rejected.itertuples() if str(row.file) in book.cells]
+
+
+def _column(grid, header: str) -> tuple[int, int] | None:
+    """(row, column), 0-based, of ``header`` in the first rows of a sheet perfxl wrote."""
+    row = next((i for i, cells in enumerate(grid.rows[:10]) if header in cells), None)
+    return None if row is None else (row, grid.rows[row].index(header))

@@ -165,14 +165,7 @@ def _groups(n: int, size: int) -> list[range]:
 def _wrapped(label: str, width: int = _LABEL_WIDTH) -> str:
     """A chart's category label in lines of at most ``width`` (CJK characters count double): a long unit
     name on one line takes the chart's width from its bars (Calc does not wrap axis labels)."""
-    lines, line, used = [], "", 0
-    for ch in label:
-        w = 2 if ord(ch) > 0x2E7F else 1
-        if line and used + w > width:
-            lines.append(line)
-            line, used = "", 0
-        line, used = line + ch, used + w
-    return "\n".join([*lines, line])
+    return "\n".join(look.break_lines(label, width))
 
 
 def _chart(wb, kind: str, title: str):

@@ -28,8 +28,8 @@ MAX_FILE_BYTES = MAX_UNCOMPRESSED
 #: the workbooks a folder is searched for; .et is WPS 表格's own format (an .xls inside: read by content)
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".et"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
-#: the relationship type of a strict package's workbook part (transitional: schemas.openxmlformats.org)
-STRICT_OFFICE = b"http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
+#: the workbook relationship of a Strict Open XML package (transitional: schemas.openxmlformats.org)
+RT_STRICT_OFFICE = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 ZIP_MAGIC = b"PK\x03\x04"
 #: archives a workbook may come in (a unit's e-mail attachment): found by a folder walk, refused with advice
 ARCHIVE_MAGIC = {b"Rar!\x1a\x07": "RAR", b"7z\xbc\xaf\x27\x1c": "7z"}
@@ -96,7 +96,7 @@ class Package:
         calamine reads but perfxl's package editor does not write."""
         if not self.is_zip or "_rels/.rels" not in self.zip.NameToInfo:
             return False
-        return STRICT_OFFICE in bytes(read_member(self.zip, "_rels/.rels"))
+        return RT_STRICT_OFFICE.encode() in bytes(read_member(self.zip, "_rels/.rels"))
 
     @property
     def is_zip(self) -> bool:

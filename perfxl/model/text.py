@@ -7,9 +7,11 @@ import re
 import unicodedata
 from functools import lru_cache
 
-#: whitespace, and the invisible characters text pasted from a web page, WeChat or a PDF carries (zero-width
-#: space and joiners, direction marks, word joiner, byte order mark, soft hyphen): no one sees them in a cell
-_SPACE = re.compile(r"[\s\u00ad\u200b-\u200f\u2060-\u2064\ufeff]+")
+#: the invisible characters text pasted from a web page, WeChat or a PDF carries (soft hyphen, zero-width
+#: space and joiners, direction marks, word joiner, byte order mark): no one sees them in a cell
+INVISIBLE = ("\u00ad", *map(chr, range(0x200B, 0x2010)), *map(chr, range(0x2060, 0x2065)), "\ufeff")
+#: whitespace and the invisible characters
+_SPACE = re.compile("[\\s" + "".join(INVISIBLE) + "]+")
 #: characters no workbook, XML or Word file can hold (vertical tab, form feed …: they arrive from
 #: Excel's _x000B_ escapes); dropped on reading and again before writing
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -18,6 +18,7 @@ from io import BytesIO
 
 from perfxl.model import layout as L
 from perfxl.report.text import display_width
+from perfxl.sheets.look import break_lines
 
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "Microsoft YaHei", "SimHei", "DengXian",
              "SimSun", "NSimSun", "PingFang SC", "Hiragino Sans GB", "Heiti SC", "STHeiti", "WenQuanYi Zen Hei",
@@ -96,15 +97,7 @@ LABEL_LINES = 3
 def _wrapped(s: str, width: int = LABEL_WIDTH, lines: int = LABEL_LINES) -> str:
     """A long name on a few lines (cut with “…” past the last), so that it cannot push the bars off the
     chart: names are whatever an administrator wrote (the report's tables give them in full)."""
-    out, line, w = [], "", 0
-    for c in s:
-        cw = display_width(c)
-        if w + cw > width:
-            out.append(line)
-            line, w = "", 0
-        line += c
-        w += cw
-    out.append(line)
+    out = break_lines(s, width, display_width)
     if len(out) > lines:
         out = out[:lines]
         out[-1] = out[-1][:-1] + "…"

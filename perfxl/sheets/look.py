@@ -6,10 +6,28 @@ BORDER_COLOR = "B4B4B4"
 LINK_COLOR = "0563C1"
 
 
+def char_width(ch: str) -> int:
+    """A character's width in a cell: CJK characters count double."""
+    return 2 if ord(ch) > 0x2E7F else 1
+
+
 def needed_lines(text: str, width: float) -> int:
     """Lines a wrapped text takes in a column ``width`` characters wide (CJK characters count double)."""
     per_line = max(int(width * 0.95), 4)
-    return sum(-(-sum(2 if ord(ch) > 0x2E7F else 1 for ch in part) // per_line) or 1 for part in text.split("\n"))
+    return sum(-(-sum(map(char_width, part)) // per_line) or 1 for part in text.split("\n"))
+
+
+def break_lines(text: str, width: int, width_of=char_width) -> list[str]:
+    """``text`` cut into lines of at most ``width`` (each character measured by ``width_of``): for labels
+    a program does not wrap by itself (chart axes)."""
+    lines, line, used = [], "", 0
+    for ch in text:
+        w = width_of(ch)
+        if line and used + w > width:
+            lines.append(line)
+            line, used = "", 0
+        line, used = line + ch, used + w
+    return [*lines, line]
 
 
 # --- printing and fonts: the one page setup every sheet perfxl writes gets ------------------------

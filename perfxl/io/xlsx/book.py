@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from lxml import etree
 
+from perfxl.io.package import RT_STRICT_OFFICE
 from perfxl.io.xlsx.notes import Comments, Vml
 from perfxl.io.xlsx.sheet import EMPTY, Sheet
 from perfxl.io.xlsx.styles import PARSER, Styles
@@ -36,7 +37,6 @@ R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 RT = R_NS + "/"
 RT_OFFICE = RT + "officeDocument"
 #: the workbook of a package saved as Excel's “Strict Open XML 电子表格” (ISO namespaces: not edited here)
-RT_STRICT_OFFICE = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 RT_CORE = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
 RT_VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from perfxl.model.text import INVISIBLE
 from perfxl.model.values import NO_WORDS, YES_WORDS
 
 from .expr import Expr, Lit, Ref, call, lift
@@ -295,9 +296,6 @@ _NA_FRAGMENTS = ("适用", "涉及", "无此项", "n", "N", "ｎ", "Ｎ")
 #: the blanks the engine's cleaning removes that a person puts inside a word (a space, Alt+Enter, a tab …);
 #: a carriage return is left out (an XML reader turns it into a line feed)
 _NA_BLANKS = (" ", "\u3000", "\u00a0", "\n", "\t")
-#: the invisible characters text.unspaced drops (zero-width space and joiners, direction marks, word joiner,
-#: byte order mark, soft hyphen): invisible, so a person cannot tell a word they split
-_INVISIBLE = ("\u00ad", *map(chr, range(0x200B, 0x2010)), *map(chr, range(0x2060, 0x2065)), "\ufeff")
 
 
 def maybe_not_applicable(cells: Sequence[Expr]) -> Expr:
@@ -311,7 +309,7 @@ def maybe_not_applicable(cells: Sequence[Expr]) -> Expr:
         # an invisible character (values.clean drops it) may split a word ("不适\u200b用"): over-wide, any one
         # in the text counts (removing them changes its length)
         visible = c
-        for ch in _INVISIBLE:
+        for ch in INVISIBLE:
             visible = call("SUBSTITUTE", visible, ch, "")
         found = [contains(squeezed, f) for f in _NA_FRAGMENTS]
         hits.append(IF(call("ISTEXT", c), OR(*found, LEN(visible).lt(LEN(c))), False))
