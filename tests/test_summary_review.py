@@ -17,6 +17,16 @@ def report_text(folder: Path, tmp_path: Path) -> str:
     return flat("".join(p.text for p in docx.Document(tmp_path / "报告.docx").paragraphs))
 
 
+def two_years(tmp_path: Path) -> Path:
+    """甲单位 and 乙单位, each in 2022 and 2023: 甲 100 then 50, 乙 80 both years."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    for year, a in ((2022, 10), (2023, 5)):
+        write(folder / f"甲{year}.xlsx", rows([a] * 4), info("甲单位", "张三", year=year))
+        write(folder / f"乙{year}.xlsx", rows([8] * 4), info("乙单位", "张三", year=year))
+    return folder
+
+
 def test_report_overview_names_every_unit_tied_at_the_top(tmp_path):
     folder = tmp_path / "收回"
     folder.mkdir()
@@ -42,11 +52,7 @@ def test_report_overview_counts_many_tied_units_instead_of_listing_them():
 
 
 def test_report_overview_gives_each_year_its_own_figures(tmp_path):
-    folder = tmp_path / "收回"
-    folder.mkdir()
-    for year, a in ((2022, 10), (2023, 5)):
-        write(folder / f"甲{year}.xlsx", rows([a] * 4), info("甲单位", "张三", year=year))   # 100 / 50
-        write(folder / f"乙{year}.xlsx", rows([8] * 4), info("乙单位", "张三", year=year))   # 80 / 80
+    folder = two_years(tmp_path)
     text = report_text(folder, tmp_path)
     assert "涉及2个单位、2个评价年度" in text                                  # not "4个单位"
     assert "汇总报告（2个单位）" in text and "评价对象：甲单位、乙单位评价机构" in text   # the cover: each unit once
@@ -170,11 +176,7 @@ def test_the_summary_table_prints_a_long_name_and_every_file_of_a_panel(tmp_path
 def test_charts_keep_each_year_apart(tmp_path, soffice):
     """Ranks are per year: one folder with 2022 and 2023 gave one chart ordered by rank alone, 80 分
     (2023's first) above 100 分 (2022's first). Each year now has its own charts, in its rank order."""
-    folder = tmp_path / "收回"
-    folder.mkdir()
-    for year, a in ((2022, 10), (2023, 5)):
-        write(folder / f"甲{year}.xlsx", rows([a] * 4), info("甲单位", "张三", year=year))   # 100 / 50
-        write(folder / f"乙{year}.xlsx", rows([8] * 4), info("乙单位", "张三", year=year))   # 80 / 80
+    folder = two_years(tmp_path)
     perfxl("consolidate", folder, "-o", tmp_path / "汇总.xlsx", cwd=tmp_path)
     from perfxl.model import layout as L
 
@@ -235,3 +237,27 @@ def test_a_panel_member_with_a_blank_evaluator_is_named_apart_from_his_figures(t
     assert "b125.00" not in text
     assert "评价组2位评价人的得分：“b1.xlsx”（未填写评价人）25.00分、李四22.50分，按平均值汇总为23.75分。" in text
     assert "由李四等2位评价人（1位未填写姓名）组成评价组" in text and "李四共2位" not in text
+
+
+def test_grade_distribution_counts_each_year_apart(tmp_path, soffice):
+    """Two units over two years were four units in 等级分布 (“优”2个 of 4): a unit counted once per year.
+    Each year now has its own counts, in the summary workbook's chart data and in the report."""
+    from perfxl.model import layout as L
+
+    folder = two_years(tmp_path)
+    text = report_text(folder, tmp_path)
+    grades = L.DEFAULT_GRADES
+    best, low = grades[0][0], grades[-1][0]
+    assert f"等级分布为2022年度“{best}”1个，" in text and "；2023年度" in text
+    doc = docx.Document(tmp_path / "报告.docx")
+    cells = [[c.text for c in r.cells] for t in doc.tables for r in t.rows]
+    totals = [r for r in cells if r and r[0].startswith(L.REPORT_TOTAL + "（")]
+    assert [r[0] for r in totals] == [f"{L.REPORT_TOTAL}（2022年度）", f"{L.REPORT_TOTAL}（2023年度）"]
+    assert all(r[2] == "2" for r in totals)                                  # two units a year, not four
+    assert [r[2] for r in cells if r and r[0] == f"{low}（2023年度）"] == ["1"]         # 甲 50 分 in 2023
+    # the summary workbook, as LibreOffice reads it: one count column per year beside the grades
+    sheet = soffice.sheets(tmp_path / "汇总.xlsx")[L.SHEET_CONS_CHARTS]
+    table = {r[16]: r[17:19] for r in sheet if len(r) > 18 and r[16]}
+    assert table[L.CONS_HEADERS["grade"]] == ["2022年度", "2023年度"]
+    counted = [v for k, v in table.items() if k in dict(grades)]
+    assert table[best] == ["1", "0"] and [sum(int(v[i]) for v in counted) for i in (0, 1)] == [2, 2]

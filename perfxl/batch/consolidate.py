@@ -40,6 +40,7 @@ from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.io.package import ARCHIVE_SUFFIXES, EXCEL_SUFFIXES
 from perfxl.model import layout as L
 from perfxl.model.records import json_rate as _rate
+from perfxl.model.text import text_of
 from perfxl.model.values import fmt_num, is_blank, parse_year, round2
 from perfxl.model.values import fmt_score as _fmt_score
 
@@ -650,9 +651,12 @@ class Consolidation:
                     status=r["status"], level1=tuple((n, _plain(r[n])) for n in self.level1))
             for r in self.summary.to_dict("records"))
         counts = Counter(r.grade for r in ranking)
+        years = list(dict.fromkeys(text_of(r.year) for r in ranking))
+        by_year = tuple((y, tuple((g, sum(1 for r in ranking if text_of(r.year) == y and r.grade == g))
+                                  for g in self.grade_labels)) for y in years) if len(years) > 1 else ()
         return Overview(ranking=ranking, grades=tuple((g, counts.get(g, 0)) for g in self.grade_labels),
                         found=self.found, included=self.included, not_included=self.not_included,
-                        panel_method=self.panel_method, level1=tuple(self.level1))
+                        panel_method=self.panel_method, level1=tuple(self.level1), grade_years=by_year)
 
     def to_dict(self) -> dict:
         """The JSON shape of ``perfxl consolidate --json``."""

@@ -210,10 +210,14 @@ def _charts_sheet(wb, st: _Styles, cons) -> None:
                   lead + [None, st.number(SCORE)] + [st.number(RATE)] * len(levels), quoted_format=st.quoted)
     n_units = len(rows)
     grade_row = n_units + 2
-    _header(ws, st, grade_row, c0, [H["grade"], H["count"]])
-    counts = summary["grade"].value_counts() if len(summary) else {}
-    ws.write_rows(grade_row + 1, [lead + [str(g), int(counts.get(g, 0))] for g in cons.grade_labels],
-                  lead + [None, st.number(INT)], quoted_format=st.quoted)
+    # units per grade: with several years one column per year (a unit is counted once a year)
+    year_names = list(dict.fromkeys(year_of)) if years > 1 else []
+    _header(ws, st, grade_row, c0, [H["grade"], *([f"{y}{L.YEAR_SUFFIX}" for y in year_names] or [H["count"]])])
+    grade_year = list(zip(order["grade"].tolist(), year_of)) if len(summary) else []
+    counts = [[sum(1 for gy in grade_year if gy == (g, y)) for y in year_names] if year_names
+              else [sum(1 for gy, _ in grade_year if gy == g)] for g in cons.grade_labels]
+    ws.write_rows(grade_row + 1, [lead + [str(g), *n] for g, n in zip(cons.grade_labels, counts)],
+                  lead + [None] + [st.number(INT)] * len(counts[0] if counts else [0]), quoted_format=st.quoted)
     if n_units == 0:
         return
     sheet = L.SHEET_CONS_CHARTS
@@ -257,14 +261,16 @@ def _charts_sheet(wb, st: _Styles, cons) -> None:
 
     grades = _chart(wb, "column", L.CHART_TITLES["grades"])
     n_grades = len(cons.grade_labels)
-    grades.add_series({"name": H["count"], "categories": [sheet, grade_row + 1, c0, grade_row + n_grades, c0],
-                       "values": [sheet, grade_row + 1, c0 + 1, grade_row + n_grades, c0 + 1],
-                       "fill": {"color": "#4472C4"}, "data_labels": {"value": True, "num_format": INT}})
+    for j in range(max(1, len(year_names))):
+        grades.add_series({"name": [sheet, grade_row, c0 + 1 + j],
+                           "categories": [sheet, grade_row + 1, c0, grade_row + n_grades, c0],
+                           "values": [sheet, grade_row + 1, c0 + 1 + j, grade_row + n_grades, c0 + 1 + j],
+                           **({} if year_names else {"fill": {"color": "#4472C4"}}),   # years: the theme's colours
+                           "data_labels": {"value": True, "num_format": INT}})
     grades.set_y_axis({"name": H["count"], "min": 0, "num_format": "0",
-                       "major_unit": max(1, math.ceil(max((int(counts.get(g, 0)) for g in cons.grade_labels),
-                                                          default=1) / 8)),
+                       "major_unit": max(1, math.ceil(max((n for row in counts for n in row), default=1) / 8)),
                        "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9", "width": 0.75}}})
-    grades.set_legend({"none": True})
+    grades.set_legend({"position": "bottom"} if year_names else {"none": True})
     place(grades)
 
     if levels and rates_all:

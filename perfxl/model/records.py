@@ -247,3 +247,6 @@ class Overview:
     not_included: int
     panel_method: str = "mean"                    # a key of layout.PANEL_METHODS
     level1: tuple[str, ...] = ()
+    #: with several 评价年度: each year's grade distribution (year, ((grade, units), ...)); ``grades``
+    #: then counts unit-years, which no table shows alone
+    grade_years: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()

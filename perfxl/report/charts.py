@@ -188,25 +188,37 @@ def unit_totals(units: Sequence[tuple[str, float, str]]) -> list[bytes]:
     return out
 
 
-def grade_counts(grades: Sequence[tuple[str, int]]) -> bytes | None:
-    """Units per grade, as vertical bars labelled with the count and share."""
-    if not grades or not available():
+def grade_counts(years: Sequence[tuple[str | None, Sequence[tuple[str, int]]]]) -> bytes | None:
+    """Units per grade, as vertical bars labelled with the count and share; ``years``: (year, counts)
+    per 评价年度, one group of bars each (shares within the year), or a single (None, counts)."""
+    if not years or not any(grades for _, grades in years) or not available():
         return None
     from matplotlib.ticker import MaxNLocator
 
-    total = sum(n for _, n in grades) or 1
     with _style():
         fig = _figure(5.5)
         ax = fig.add_subplot()
-        labels = [_wrapped(g, 12, 2) for g, _ in grades]
-        values = [n for _, n in grades]
-        bars = ax.bar(labels, values, color=PALETTE[0], width=0.5)
-        ax.set_ylim(0, max(values + [1]) * 1.25)
+        labels = [_wrapped(g, 12, 2) for g, _ in years[0][1]]
+        width = 0.5 if len(years) == 1 else 0.8 / len(years)
+        top = 1
+        for j, (year, grades) in enumerate(years):
+            values = [n for _, n in grades]
+            total = sum(values) or 1
+            top = max([top, *values])
+            xs = [i + (j - (len(years) - 1) / 2) * width for i in range(len(values))]
+            bars = ax.bar(xs, values, color=PALETTE[j % len(PALETTE)], width=width,
+                          label=f"{year}{L.YEAR_SUFFIX}" if year is not None else None)
+            for bar, n in zip(bars, values):        # several years: the count alone (shares are in the table)
+                ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(),
+                        f"{n}个（{n / total * 100:.1f}%）" if len(years) == 1 else f"{n}个",
+                        ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(range(len(labels)), labels)
+        ax.set_ylim(0, top * 1.25)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(axis="x", visible=False)
         ax.set_ylabel(L.REPORT_CHART_AXES["units"])
-        for bar, n in zip(bars, values):
-            ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), f"{n}个（{n / total * 100:.1f}%）",
-                    ha="center", va="bottom", fontsize=7)
+        if len(years) > 1:                          # above the plot: never over a bar
+            ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(len(years), 6), fontsize=8,
+                      frameon=False)
         fig.tight_layout()
         return _png(fig)

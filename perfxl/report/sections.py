@@ -695,11 +695,22 @@ def ranking_rows(overview) -> list[dict]:
 
 
 def grade_rows(overview, grades=None) -> list[dict]:
-    total = sum(n for _, n in overview.grades) or 0
-    rows = [{"grade": text(g), "range": grade_range(grades, g), "count": str(n),
-             "share": rate_text(n / total) if total else DASH} for g, n in overview.grades]
-    rows.append({"grade": L.REPORT_TOTAL, "range": "", "count": str(total), "share": rate_text(1.0) if total else DASH})
+    """Units per grade with their share; with several 评价年度 each year's rows and total apart (a
+    unit counted once a year, shares within its year)."""
+    rows = []
+    for year, counts in _grade_years(overview):
+        total = sum(n for _, n in counts)
+        label = f"（{year}{L.YEAR_SUFFIX}）" if year is not None else ""
+        rows += [{"grade": text(g) + label, "range": grade_range(grades, g), "count": str(n),
+                  "share": rate_text(n / total) if total else DASH} for g, n in counts]
+        rows.append({"grade": L.REPORT_TOTAL + label, "range": "", "count": str(total),
+                     "share": rate_text(1.0) if total else DASH})
     return rows
+
+
+def _grade_years(overview) -> list[tuple[str | None, tuple[tuple[str, int], ...]]]:
+    """(year, grade counts) per 评价年度 when there are several, else one (None, all counts)."""
+    return [(text(y), c) for y, c in overview.grade_years] or [(None, tuple(overview.grades))]
 
 
 def _chart_label(row, several_years: bool) -> str:
@@ -739,12 +750,13 @@ def overview_section(overview, records: Sequence) -> dict:
         years = list(dict.fromkeys(text(r.year) for r in ranked))
         figures = ("；".join(f"{y}年度{_figures_text([r for r in ranked if text(r.year) == y])}" for y in years)
                    if len(years) > 1 else ("各单位" if len(ranked) > 1 else "") + _figures_text(ranked))
-        dist = "，".join(f"“{text(g)}”{n}个" for g, n in overview.grades if n)
+        dist = "；".join((f"{y}年度" if y is not None else "") + "，".join(f"“{text(g)}”{n}个" for g, n in c if n)
+                        for y, c in _grade_years(overview))
         paras.append(para(f"{figures}；等级分布为{dist}。"))
     grades = records[0].grades if records else None
     return {"scope": paras, "ranking": ranking_rows(overview), "grades": grade_rows(overview, grades),
             "totals_chart": [(_chart_label(r, several_years), r.total, text(r.grade)) for r in ranked],
-            "grades_chart": [(text(g), n) for g, n in overview.grades]}
+            "grades_chart": [(y, [(text(g), n) for g, n in c]) for y, c in _grade_years(overview)]}
 
 
 def rank_row_for(rec, overview):
