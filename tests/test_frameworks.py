@@ -331,3 +331,24 @@ def test_every_shipped_indicator_list_makes_a_template(cli, name):
     # the workbook made from it is not filled in yet: it asks for what each evaluation must give
     codes = {p["code"] for p in cli("validate", "t.xlsx", "--json").json()["problems"]}
     assert codes & {"target_missing", "actual_missing", "figure_missing_input"}
+
+
+def test_level_names_keep_the_brackets_they_were_typed_with(cli, tmp_path, soffice):
+    """An administrator names a 二级指标 “项目立项（论证）” with Chinese brackets: the template and its
+    得分汇总 wrote “项目立项(论证)” (folded to half-width, as names are compared). Names now show as
+    typed; a row typing the same name half-width is still the same level."""
+    own = tmp_path / "指标体系.xlsx"
+    wb = load_workbook(SYSTEM)
+    ws = wb[L.SHEET_SYSTEM]
+    assert ws["C2"].value == "项目立项(5分)" and ws["C3"].value is None
+    ws["C2"] = "项目立项（论证）（5分）"
+    ws["C3"] = "项目立项(论证)"                  # the same level, typed half-width
+    wb.save(own)
+    run = cli("template", "--from", own, "-o", "模板.xlsx", "--json")
+    assert run.code == 0, run.text
+    seen = soffice.sheets(tmp_path / "模板.xlsx")
+    body = [r for r in seen[L.SHEET_INDICATORS] if any(r)]
+    at = body[0].index(L.COLUMNS_BY_KEY["level2"].header)
+    assert [r[at] for r in body[1:3]] == ["项目立项（论证）"] * 2
+    everything = "\n".join(",".join(r) for rows in seen.values() for r in rows)
+    assert "项目立项(论证)" not in everything

@@ -70,21 +70,31 @@ class Evaluation:
         return CellRef(row, col) if col else ""
 
 
-_LEVEL_WEIGHT = re.compile(r"^(.*?)[(\[]?(\d+(?:\.\d+)?)分?[)\]]?$")
+#: a level name's declared weight as typed, full-width or not: '部门决策（15分）', '部门决策 15分'
+_NUMBER = r"[\d０-９]+(?:[.．][\d０-９]+)?"
+_TYPED_WEIGHT = re.compile(rf"\s*(?:[(（]\s*{_NUMBER}\s*分?\s*[)）]|{_NUMBER}\s*分)\s*$")
 
 
 @lru_cache(maxsize=4096)
-def _split_level(text: str) -> tuple[str, float | None]:
+def _split_level(text: str) -> tuple[str, float | None, str]:
     raw = fold(text)
     m = re.fullmatch(r"(.*?)\((\d+(?:\.\d+)?)分?\)", raw) or re.fullmatch(r"(.*?)(\d+(?:\.\d+)?)分", raw)
-    if m and m.group(1):
-        return m.group(1), float(m.group(2))
-    return raw, None
+    name, weight = (m.group(1), float(m.group(2))) if m and m.group(1) else (raw, None)
+    shown = text.strip()
+    if weight is not None:
+        shown = _TYPED_WEIGHT.sub("", shown)
+    return name, weight, shown if fold(shown) == name else name
 
 
 def split_level(text: object) -> tuple[str, float | None]:
-    """'部门决策(15分)' -> ('部门决策', 15.0); '资金管理' -> ('资金管理', None)."""
-    return _split_level(str(text))
+    """'部门决策(15分)' -> ('部门决策', 15.0); '资金管理' -> ('资金管理', None). The name is folded
+    (full-width → half-width, no spaces): how names are compared."""
+    return _split_level(str(text))[:2]
+
+
+def shown_level(text: object) -> str:
+    """The name as typed, without its declared weight: '产出指标（数量）（20分）' -> '产出指标（数量）'."""
+    return _split_level(str(text))[2]
 
 
 def find_header_row(grid: SheetGrid, lookup: dict[str, str]) -> tuple[int, dict[str, list[int]]] | None:
@@ -241,11 +251,15 @@ def _split_levels(names1: list[Any], names2: list[Any], rows: list[int], table: 
     """``_levels`` on the columns' lists, which are left holding the names."""
     levels1: dict[str, Level] = {}
     levels2: dict[tuple[str, str], Level] = {}
+    # rows are grouped by the folded name and show it as first typed (full-width brackets kept)
+    shown1: dict[str, str] = {}
+    shown2: dict[tuple[str, str], str] = {}
     col1, col2 = table.columns["level1"], table.columns["level2"]
     for i, (row, v1, v2) in enumerate(zip(rows, names1, names2)):
         if v1 is None or isinstance(v1, CellMark):
             continue
-        n1, d1 = split_level(v1)
+        f1, d1, s1 = _split_level(str(v1))
+        n1 = shown1.setdefault(f1, s1)
         if n1 not in levels1:
             levels1[n1] = Level(n1, d1, cell_ref(row, col1))
         elif d1 is not None and levels1[n1].declared is None:
@@ -253,7 +267,8 @@ def _split_levels(names1: list[Any], names2: list[Any], rows: list[int], table: 
         names1[i] = n1
         if v2 is None or isinstance(v2, CellMark):
             continue
-        n2, d2 = split_level(v2)
+        f2, d2, s2 = _split_level(str(v2))
+        n2 = shown2.setdefault((f1, f2), s2)
         key = (n1, n2)
         if key not in levels2:
             levels2[key] = Level(n2, d2, cell_ref(row, col2))
