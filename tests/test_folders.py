@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from perfxl.model import layout as L
+
 
 def test_consolidate_skips_backups_and_lock_files_and_lists_them(example, tmp_path, cli):
     folder = tmp_path / "收回"
@@ -169,3 +171,7 @@ def test_wps_et_files_in_the_folder_are_found_and_consolidated(example, tmp_path
     assert duplicate["file"].endswith(("甲.xlsx", "乙.et")) and "重复提交" in duplicate["category"]
     score = cli("score", folder / "乙.et", "--json")
     assert score.code == 0 and score.json()["total"] == 88.78
+    # the results go to a new .xlsx beside it: LibreOffice opens it and sees perfxl's total
+    written = soffice.sheets(Path(score.json()["output"]))
+    summary = {r[0]: r[1] for r in written[L.SHEET_SUMMARY] if len(r) > 1}
+    assert float(summary["总分"]) == 88.78

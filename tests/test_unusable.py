@@ -167,7 +167,7 @@ def _strict(src: Path, dst: Path, edit=lambda xml: xml) -> Path:
     return repack(src, dst, {n: (lambda data, n=n: to_iso(n, data)) for n in names})
 
 
-def test_a_strict_open_xml_workbook_is_read_in_full_and_scored_into_a_new_xlsx(tmp_path):
+def test_a_strict_open_xml_workbook_is_read_in_full_and_scored_into_a_new_xlsx(tmp_path, soffice):
     # before: the sheet list was looked up in the transitional namespace only, so a strict file's error values,
     # percent formats and formulas went unseen (#DIV/0! was "实际值为空"), and writing stopped with exit 2
     # and "ValueError: no workbook part"
@@ -192,6 +192,8 @@ def test_a_strict_open_xml_workbook_is_read_in_full_and_scored_into_a_new_xlsx(t
     [p] = run.json()["problems"]
     assert p["code"] == "legacy_format_output" and "Strict Open XML" in p["message"]
     assert perfxl("score", tmp_path / "严格_评分.xlsx", "--json", cwd=tmp_path).json()["total"] == 88.78
+    written = soffice.sheets(tmp_path / "严格_评分.xlsx")          # a real spreadsheet program opens it
+    assert float({r[0]: r[1] for r in written[L.SHEET_SUMMARY] if len(r) > 1}["总分"]) == 88.78
     refused = perfxl("score", strict, "--in-place", "--json", cwd=tmp_path)
     assert refused.code == 2 and "Strict Open XML" in refused.json()["problems"][0]["message"]
     assert strict.read_bytes() == original
