@@ -220,10 +220,11 @@ def consolidate(paths: PathLike | Iterable[PathLike], *, output: PathLike | None
                 jobs: int | None = None, panel: str = "mean", outlier_share: float | None = None,
                 strict: bool = False, scheduler: str | None = None,
                 progress: bool | Callable[[int, int], None] = False, exclude: Iterable[PathLike] = (),
-                password: str | None = None) -> "Consolidation":
+                password: str | None = None, full: bool = False) -> "Consolidation":
     """Validate and score every workbook under ``paths`` (files or folders, recursively) and build
     the summary tables; with ``output``, write the summary workbook too (an existing one only with
-    ``force``, after a backup). See perfxl.batch.consolidate for the rules."""
+    ``force``, after a backup). ``full``: keep what a report shows, so that ``report(cons)`` scores
+    nothing again. See perfxl.batch.consolidate for the rules."""
     from perfxl.batch.consolidate import consolidate as run
     from perfxl.io.files import backup
     from perfxl.model import layout as L
@@ -237,7 +238,8 @@ def consolidate(paths: PathLike | Iterable[PathLike], *, output: PathLike | None
         exclude = [*exclude, out]
     cons = run(paths, jobs=jobs, panel=panel,
                outlier_share=L.PANEL_OUTLIER_SHARE if outlier_share is None else outlier_share,
-               strict=strict, scheduler=scheduler, progress=progress, exclude=exclude, password=password)
+               strict=strict, scheduler=scheduler, progress=progress, exclude=exclude, password=password,
+               full=full)
     if out is not None:
         cons.backup = backup(out) if out.exists() else None
         cons.to_excel(out)
@@ -318,7 +320,8 @@ def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | N
             if not summary_book.files:            # every workbook was left out: nothing to report on
                 raise UnusableInput([problem("report_summary_empty", file=str(files[0]), sheet=L.SHEET_CONS_SUMMARY,
                                              path=files[0].name)])
-            cons = consolidate(summary_book.files, panel=summary_book.panel, jobs=1, password=password)
+            # every core, and each workbook's full record kept: read and scored once
+            cons = consolidate(summary_book.files, panel=summary_book.panel, password=password, full=True)
             if changed := dropped(summary_book, cons.rejected):
                 raise UnusableInput(changed)
             records, overview = unit_records(cons, password=password), cons.overview()

@@ -535,3 +535,38 @@ def test_the_next_command_removes_only_abandoned_run_folders(tmpdir_short):
     subprocess.run([sys.executable, "-m", "perfxl", "--version"], env=env, check=True, capture_output=True)
     assert not kept.exists()                           # its process is gone too (SIGTERM without perfxl's handler)
     assert not list(tmpdir_short.iterdir())            # and the command's own folder went with the command
+
+
+def test_a_report_stopped_while_its_charts_are_drawn_in_workers(tmp_path, tmpdir_short):
+    """A report of many units draws its charts in a second pool of workers, after the one that scores
+    the workbooks: Ctrl-C while that pool draws ends the command as any stop does (exit 130, “已中断”,
+    no worker left, no report, the folder as it was)."""
+    work = tmp_path / "work"
+    folder = work / "收回"
+    for i in range(40):
+        _standard(folder / f"单位{i:02}.xlsx", unit=f"单位{i:02}")
+    made = subprocess.run([sys.executable, "-m", "perfxl", "consolidate", "收回", "-o", "汇总.xlsx"], cwd=work,
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    before = snapshot(work)
+    run = Command(work, ["report", "汇总.xlsx", "-o", "报告.docx"], tmpdir_short)
+    proc = run.start()
+    scoring: set[int] = set()        # the forkserver and the scoring pool's two workers
+    deadline = time.monotonic() + 180
+    while True:                      # then the drawing pool's two workers
+        assert proc.poll() is None, f"ended before its charts were drawn in workers\n{run.stderr}"
+        assert time.monotonic() < deadline
+        now = {pid for pid, cmd in marked(run.token) if "multiprocessing.forkserver" in cmd}
+        if not scoring and len(now) >= 3:
+            scoring = now
+        if scoring and len(now - scoring) >= 2:
+            break
+        time.sleep(0.02)
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGINT)
+    code = proc.wait(timeout=120)
+    assert not gone(run.token)
+    assert code == 130, run.stderr
+    assert "已中断" in run.stderr and "Traceback" not in run.stderr and "Warning" not in run.stderr, run.stderr
+    assert not list(run.tmp.iterdir())
+    assert snapshot(work) == before

@@ -148,10 +148,11 @@ def _unusable(path: str, problems: list[Problem]) -> Unusable:
     return Unusable(path, tuple(problems))
 
 
-def score_chunk(paths: list[str], password: str | None = None) -> "list[FileRecord | Unusable]":
+def score_chunk(paths: list[str], password: str | None = None, full: bool = False) -> "list[FileRecord | Unusable]":
     """Score a chunk of workbooks with the code of ``perfxl score`` (read one by one, validated and
-    scored together) and return each one's compact FileRecord (figures only), or why it could not be
-    used. A broken file is reported in its place and never spoils the others."""
+    scored together) and return each one's compact FileRecord (figures only; ``full``: with the texts
+    a report shows), or why it could not be used. A broken file is reported in its place and never
+    spoils the others."""
     from perfxl.io.files import is_lock
     from perfxl.score.pipeline import score_chunk as run
 
@@ -163,8 +164,8 @@ def score_chunk(paths: list[str], password: str | None = None) -> "list[FileReco
             out[i] = _unusable(path, [problem("consolidate_lock_file", file=path, path=name)])
         else:
             todo.append(i)
-    for i, result in zip(todo, run([paths[i] for i in todo], password, texts=False)):
-        out[i] = _as_record(paths[i], result)
+    for i, result in zip(todo, run([paths[i] for i in todo], password, texts=full)):
+        out[i] = _as_record(paths[i], result, full)
     return out
 
 
@@ -173,7 +174,7 @@ _NOT_SUBMISSIONS = {"summary_not_evaluation": "consolidate_summary_file",
                     "system_not_evaluation": "consolidate_system_file"}
 
 
-def _as_record(path: str, result) -> "FileRecord | Unusable":
+def _as_record(path: str, result, full: bool = False) -> "FileRecord | Unusable":
     from perfxl.score.engine import record
 
     if isinstance(result, UnusableInput):
@@ -185,7 +186,7 @@ def _as_record(path: str, result) -> "FileRecord | Unusable":
     try:
         if isinstance(result, Exception):
             raise result
-        return record(result, compact=True)
+        return record(result, compact=not full)
     except Exception as e:  # one broken file must not stop a run over thousands
         return _unusable(path, [problem("consolidate_internal", file=path, path=Path(path).name,
                                         detail=f"{type(e).__name__}: {e}"[:300])])
@@ -196,8 +197,8 @@ def score_file(path: str, password: str | None = None) -> "FileRecord | Unusable
     return score_chunk([path], password)[0]
 
 
-def _score_batch(paths: list[str], password: str | None = None) -> list:
-    return score_chunk(paths, password)
+def _score_batch(paths: list[str], password: str | None = None, full: bool = False) -> list:
+    return score_chunk(paths, password, full)
 
 
 def _worker_init(tempdir: str | None = None) -> None:
@@ -338,18 +339,19 @@ def _stop_pool(ex) -> None:
             pass
 
 
-def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None) -> list:
+def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None,
+               full: bool = False) -> list:
     if jobs <= 1 or len(files) < POOL_MIN_FILES:
         out: list = [None] * len(files)
         _worker_init()
         for chunk in _batches(len(files), 1, CHUNK_FILES):
-            for i, rec in zip(chunk, score_chunk([files[i] for i in chunk], password)):
+            for i, rec in zip(chunk, score_chunk([files[i] for i in chunk], password, full)):
                 out[i] = rec
             tick(len(chunk))
         return out
     with _children_kept_from_ctrl_c():      # the resource tracker, the forkserver, spawned workers
         try:
-            return _run_pool(files, jobs, tick, password)
+            return _run_pool(files, jobs, tick, password, full)
         except BaseException:
             _stop_forkserver()
             raise
@@ -373,7 +375,8 @@ def _stop_forkserver() -> None:
         pass
 
 
-def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None) -> list:
+def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None,
+              full: bool = False) -> list:
     out: list = [None] * len(files)
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
@@ -389,7 +392,7 @@ def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password
         # error, a stop's KeyboardInterrupt too, while they are imported
         with deferred_stops():
             ex = _pool(min(jobs, len(batches)))
-            futures = {ex.submit(_score_batch, [files[i] for i in b], password): b for b in batches}
+            futures = {ex.submit(_score_batch, [files[i] for i in b], password, full): b for b in batches}
             import pandas  # noqa: F401  (the tables need it: imported while the workers start, not after)
         for fut in as_completed(futures):
             batch = futures.pop(fut)
@@ -411,12 +414,57 @@ def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password
         raise
     ex.shutdown(wait=True)
     if retry:
-        _retry_alone(files, sorted(retry), out, tick, password)
+        _retry_alone(files, sorted(retry), out, tick, password, full)
     return out  # type: ignore[return-value]
 
 
+def map_in_workers(fn: Callable[[Any], Any], items: list, jobs: int | None = None,
+                   least: int = POOL_MIN_FILES) -> list:
+    """``fn`` (a module-level function) over ``items`` (picklable) in worker processes, results in
+    order; in this process when there are fewer than ``least`` or one core. Items whose worker died
+    are done here; an error ``fn`` raises is raised here, as it would be in this process."""
+    jobs = min(jobs or default_jobs(), len(items))
+    if jobs <= 1 or len(items) < least:
+        return [fn(x) for x in items]
+    from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    from perfxl.io.files import deferred_stops
+
+    out: list = [None] * len(items)
+    todo = set(range(len(items)))
+    size = max(1, len(items) // (jobs * 4))
+    with _children_kept_from_ctrl_c():
+        ex = None
+        try:
+            with deferred_stops():             # its workers are started whole (see _run_pool)
+                ex = _pool(jobs)
+                futures = {ex.submit(_map_chunk, fn, items[i:i + size]): i for i in range(0, len(items), size)}
+            for fut in as_completed(futures):
+                try:
+                    values = fut.result()
+                except BrokenProcessPool:
+                    continue
+                at = futures[fut]
+                out[at:at + len(values)] = values
+                todo.difference_update(range(at, at + len(values)))
+        except BaseException:
+            if ex is not None:
+                _stop_pool(ex)
+            _stop_forkserver()
+            raise
+        ex.shutdown(wait=True)
+    for i in sorted(todo):
+        out[i] = fn(items[i])
+    return out
+
+
+def _map_chunk(fn: Callable[[Any], Any], items: list) -> list:
+    return [fn(x) for x in items]
+
+
 def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable[[int], None],
-                 password: str | None = None) -> None:
+                 password: str | None = None, full: bool = False) -> None:
     """One file at a time in a one-worker pool: a worker that dies is blamed on its own file only."""
     from concurrent.futures.process import BrokenProcessPool
 
@@ -428,7 +476,7 @@ def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable
             ex = ex or _pool(1)
             try:
                 with deferred_stops():         # its worker is started whole (see _run_pool)
-                    fut = ex.submit(_score_batch, [files[i]], password)
+                    fut = ex.submit(_score_batch, [files[i]], password, full)
                 out[i] = fut.result()[0]
             except BrokenProcessPool:
                 out[i] = _lost(files[i], "可能是内存不足，或读取库崩溃")
@@ -448,7 +496,7 @@ def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable
 
 
 def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], None],
-              password: str | None = None) -> list:
+              password: str | None = None, full: bool = False) -> list:
     from perfxl.io.files import deferred_stops
 
     try:
@@ -502,7 +550,7 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
     try:
         batches = _batches(len(files), workers, CHUNK_FILES)
         futures = client.map(_score_batch, [[files[i] for i in b] for b in batches], pure=False,
-                             password=password)
+                             password=password, full=full)
         where = {f.key: b for f, b in zip(futures, batches)}
         pending = as_completed(futures)
         del futures                   # finished futures are released one by one below
@@ -567,8 +615,10 @@ def default_jobs() -> int:
 
 
 def score_files(files: list[Path], *, jobs: int | None = None, scheduler: str | None = None,
-                progress: Callable[[int, int], None] | None = None, password: str | None = None) -> list:
-    """Records for ``files``, in the same order: locally in ``jobs`` processes, or on Dask."""
+                progress: Callable[[int, int], None] | None = None, password: str | None = None,
+                full: bool = False) -> list:
+    """Records for ``files``, in the same order: locally in ``jobs`` processes, or on Dask; ``full``:
+    with the texts a report shows (else figures only)."""
     jobs = jobs or default_jobs()
     names = [str(f) for f in files]
     done = 0
@@ -580,8 +630,8 @@ def score_files(files: list[Path], *, jobs: int | None = None, scheduler: str | 
             progress(done, len(names))
 
     if scheduler:
-        return _run_dask(names, scheduler, jobs, tick, password)
-    return _run_local(names, jobs, tick, password)
+        return _run_dask(names, scheduler, jobs, tick, password, full)
+    return _run_local(names, jobs, tick, password, full)
 
 
 # --- from records to tables ---------------------------------------------------------
@@ -604,7 +654,8 @@ class Consolidation:
     strict: bool = False
     reference: str | None = None          # a file carrying the reference indicator system
     included_files: list[str] = field(default_factory=list)
-    records: list = field(default_factory=list, repr=False)            # compact FileRecords included
+    records: list = field(default_factory=list, repr=False)            # FileRecords included (compact unless full)
+    full: bool = False      # ``records`` hold the texts a report shows
     rejections: list[Problem] = field(default_factory=list, repr=False)
     units: list[list[str]] = field(default_factory=list, repr=False)    # files of each 汇总 row, in order
     output: Path | None = None
@@ -1163,7 +1214,7 @@ def build(records: list, *, panel: str = "mean", outlier_share: float = L.PANEL_
 def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
                 outlier_share: float = L.PANEL_OUTLIER_SHARE, strict: bool = False,
                 scheduler: str | None = None, progress: bool | Callable[[int, int], None] = False,
-                exclude: Iterable = (), password: str | None = None) -> Consolidation:
+                exclude: Iterable = (), password: str | None = None, full: bool = False) -> Consolidation:
     """Read, validate and score every workbook under ``paths`` (files or folders, recursively),
     and return the result tables.
 
@@ -1175,6 +1226,8 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
     scheduler      a Dask scheduler address (tcp://host:8786) or "local" for a LocalCluster
     progress       True for a progress bar, or a function called with (done, total)
     password       the opening password shared by protected workbooks (others open as usual)
+    full           keep each included workbook's full record (评分过程 and the other texts a report
+                   shows), so that a report made from it scores nothing again
     """
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if panel not in L.PANEL_METHODS:
@@ -1189,16 +1242,17 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
     with _collector_paused():
         if progress is True:
             with progress_bar(len(files)) as update:
-                records = score_files(files, jobs=jobs, scheduler=scheduler, progress=update, password=password)
+                records = score_files(files, jobs=jobs, scheduler=scheduler, progress=update, password=password,
+                                      full=full)
         else:
             records = score_files(files, jobs=jobs, scheduler=scheduler, progress=progress or None,
-                                  password=password)
+                                  password=password, full=full)
         # summary workbooks (an earlier run's output) and indicator lists in the folder are not submissions
         summary = [isinstance(r, Unusable) and r.problems[0].code in _NOT_SUBMISSIONS.values() for r in records]
         skipped += [r.problems[0] for r, s in zip(records, summary) if s]
         records = [r for r, s in zip(records, summary) if not s]
         cons = build(records, panel=panel, outlier_share=outlier_share, strict=strict)
-    cons.skipped = skipped
+    cons.skipped, cons.full = skipped, full
     return cons
 
 
@@ -1309,13 +1363,14 @@ def panel_record(members: list["FileRecord"], method: str) -> "FileRecord":
 
 def unit_records(cons: Consolidation, password: str | None = None) -> list["FileRecord"]:
     """One full FileRecord per row of the 汇总 sheet, in its order: the workbook itself for a unit
-    with one evaluator, the panel (``panel_record``) for several. The included workbooks are scored
-    again in full (the consolidation keeps figures only)."""
+    with one evaluator, the panel (``panel_record``) for several. Unless the consolidation kept full
+    records (``consolidate(full=True)``), the included workbooks are scored again in full."""
     from perfxl.score.engine import record
     from perfxl.score.pipeline import score_path
 
+    kept = {r.file: r for r in cons.records} if cons.full else {}
     out = []
     for files in cons.units:
-        members = [record(score_path(f, password)) for f in files]
+        members = [kept.get(f) or record(score_path(f, password)) for f in files]
         out.append(members[0] if len(members) == 1 else panel_record(members, cons.panel_method))
     return out

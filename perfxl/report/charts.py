@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from io import BytesIO
+from typing import Any
 
 from perfxl.model import layout as L
 from perfxl.report.text import display_width
@@ -222,3 +223,15 @@ def grade_counts(years: Sequence[tuple[str | None, Sequence[tuple[str, int]]]]) 
                       frameon=False)
         fig.tight_layout()
         return _png(fig)
+
+
+def draw(job: tuple[str, Any]) -> "bytes | list[bytes] | None":
+    """One chart of a report, by kind (the name of its function here) and data: what a worker
+    process is sent."""
+    kind, data = job
+    if kind not in _KINDS:
+        raise ValueError(f"unknown chart kind {kind!r}")
+    return globals()[kind](data)
+
+
+_KINDS = ("level_rates", "option_counts", "unit_totals", "grade_counts")

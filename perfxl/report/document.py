@@ -125,24 +125,33 @@ def _prepare(value):
 
 
 def _add_charts(ctx: dict, tpl) -> dict:
-    """Chart data -> InlineImage (matplotlib PNGs); none when no CJK font is installed."""
+    """Chart data -> InlineImage (matplotlib PNGs); none when no CJK font is installed. A report of
+    many units draws its charts in worker processes (a chart takes a good part of a second)."""
     from docx.shared import Cm
     from docxtpl import InlineImage
 
+    from perfxl.batch.consolidate import map_in_workers
     from perfxl.report import charts
 
     def image(png):
         return InlineImage(tpl, BytesIO(png), width=Cm(CHART_WIDTH_CM)) if png else None
 
+    places: list[tuple[dict, str]] = []          # where each chart goes: (dict, key)
+    jobs: list[tuple[str, Any]] = []            # what it is: (kind, data) for ``charts.draw``
     for u in ctx["units"]:
         c = u["conclusion"]
-        c["image"] = image(charts.level_rates(c.pop("chart")))
+        places.append((c, "image"))
+        jobs.append(("level_rates", c.pop("chart")))
         for s in u["work"]["surveys"]:
-            s["image"] = image(charts.option_counts(s.pop("chart")))
+            places.append((s, "image"))
+            jobs.append(("option_counts", s.pop("chart")))
     ov = ctx.get("overview")
     if ov:
-        ov["totals_images"] = [image(png) for png in charts.unit_totals(ov.pop("totals_chart"))]
-        ov["grades_image"] = image(charts.grade_counts(ov.pop("grades_chart")))
+        places += [(ov, "totals_images"), (ov, "grades_image")]
+        jobs += [("unit_totals", ov.pop("totals_chart")), ("grade_counts", ov.pop("grades_chart"))]
+    pngs = map_in_workers(charts.draw, jobs) if charts.available() else [None] * len(jobs)
+    for (where, key), png in zip(places, pngs):
+        where[key] = [image(p) for p in png] if isinstance(png, list) else image(png)
     return ctx
 
 
