@@ -150,7 +150,7 @@ def form_workbook(data: FormData):
 
 def framework_form(meta: dict, blank_rows: int = 5) -> FormData:
     """An empty form from a framework's rows: its 预算执行率 (数据来源 支出预算执行率) scores the 资金 block."""
-    from perfxl.model.evaluation import split_level
+    from perfxl.model.evaluation import shown_level
 
     spec = L.FORMS[meta["form"]]
     funds, rows = {}, []
@@ -158,8 +158,8 @@ def framework_form(meta: dict, blank_rows: int = 5) -> FormData:
         if row.get("source") == L.FORM_EXECUTION_SOURCE:
             funds["total"] = {"weight": row.get("weight")}
             continue
-        rows.append({"level1": split_level(row["level1"])[0] if row.get("level1") else None,
-                     "level2": split_level(row["level2"])[0] if row.get("level2") else None,
+        rows.append({"level1": shown_level(row["level1"]) if row.get("level1") else None,
+                     "level2": shown_level(row["level2"]) if row.get("level2") else None,
                      "name": row.get("name"), "target": row.get("target"), "weight": row.get("weight"),
                      "_formats": row.get("_formats", {})})
     return FormData(spec, {"kind": spec.title}, funds, rows=rows, blank_rows=blank_rows)
