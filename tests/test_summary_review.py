@@ -297,6 +297,9 @@ def test_a_report_of_many_units_scores_each_workbook_once_and_draws_in_workers(t
     for i in range(12):
         write(folder / f"u{i}.xlsx", rows([10 - i % 5, 9, 8, 5]), info(f"单位{i:02d}", "张三"))
     cons = api.consolidate(folder, jobs=2, full=True)
+    plain = api.consolidate(folder, jobs=2)                       # the tables do not depend on it
+    for table in ("summary", "detail", "analysis", "panel", "rejected"):
+        assert getattr(cons, table).equals(getattr(plain, table)), table
     monkeypatch.setattr(pipeline, "score_path", lambda *a, **k: pytest.fail("a workbook scored again"))
     pools: list[int] = []
     real = C._pool
