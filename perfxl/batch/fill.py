@@ -74,16 +74,10 @@ _VALUE_UNIT = re.compile(r"^(.*\d)([^\d.,]+)$")
 _HEADER_UNIT = re.compile(r"^(.+?)[(\[【](?:单位[:：]?)?([^()\[\]【】]+)[)\]】]$")
 
 
-def _unit(text: str) -> str | None:
-    """``text`` as one of the units perfxl converts (万 is 万元), else None."""
-    text = L.UNIT_ALIASES.get(text, text)
-    return text if text in L.UNITS else None
-
-
 def _header_unit(text: str) -> tuple[str, str | None]:
     """A header without the unit it names in brackets at its end, and that unit."""
     m = _HEADER_UNIT.match(fold(text))
-    if m and (unit := _unit(m.group(2))) is not None:
+    if m and (unit := L.unit_name(m.group(2))) is not None:
         return m.group(1), unit
     return text, None
 
@@ -258,7 +252,7 @@ def _targets(book, roster: Roster, template: Path) -> tuple[dict[str, _Target], 
                 name = key.split(":")[1]
                 if name in rows:
                     shown = grid.get(rows[name] - 1, unit_col) if unit_col is not None else None
-                    unit = (_unit(fold(shown)) if isinstance(shown, str) and not is_blank(shown) else None) \
+                    unit = (L.unit_name(fold(shown)) if isinstance(shown, str) and not is_blank(shown) else None) \
                         or L.BASIC_BY_KEY[name].unit
                     out[key] = _Target(basic_sheet, rows[name], value_col, unit)
                 else:
@@ -338,7 +332,7 @@ def _value(key: str, v: Any, roster: Roster, r: int, target: _Target) -> tuple[A
     if isinstance(v, str):
         m = _VALUE_UNIT.match(fold(v))
         text = v
-        if m and (tail := _unit(m.group(2))) is not None:
+        if m and (tail := L.unit_name(m.group(2))) is not None:
             text, unit = m.group(1), tail
         try:
             n = parse_number(text)

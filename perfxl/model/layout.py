@@ -220,6 +220,19 @@ UNITS: dict[str, tuple[str, float]] = {
     "个": ("count", 1.0), "次": ("count", 1.0), "项": ("count", 1.0), "户": ("count", 1.0), "家": ("count", 1.0),
 }
 UNIT_ALIASES = {"万": "万元", "千": "千元", "亿": "亿元", "人次": "人"}
+
+
+def unit_name(text: str) -> str | None:
+    """The unit ``text`` names, as UNITS spells it (万 is 万元); None for one perfxl does not convert."""
+    unit = UNIT_ALIASES.get(text, text)
+    return unit if unit in UNITS else None
+
+
+def unit_of(text: str) -> tuple[str, float] | None:
+    """(kind, factor) of a unit perfxl converts (元/千元/万元/亿元, 人/万人 …), None for another."""
+    unit = unit_name(text)
+    return None if unit is None else UNITS[unit]
+
 #: the 基础数据 setting that chooses the denominator of 支出预算执行率: one of these fields' labels
 BUDGET_BASE_LABEL = "预算执行率分母"
 BUDGET_BASE_KEYS = ("budget_adjusted", "budget_initial")
