@@ -130,7 +130,7 @@ def _table_sheet(wb, st: _Styles, title: str, frame, *, widths: dict[str, float]
              for i in range(len(frame))]
     ws.write_columns(1, columns, [st.number_top(formats.get(k) or _FORMATS.get(k)) for k in keys],
                      text_format=st.wrap, quoted_format=st.wrap_quoted,
-                     heights=[15.0 * min(n, 10) if n > 1 else None for n in lines])
+                     heights=[look.row_height(n) if n > 1 else None for n in lines])
 
 
 def _header(ws, st: _Styles, row: int, col: int, headers: list[str]) -> None:
