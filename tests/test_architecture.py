@@ -16,8 +16,8 @@ PKG = ROOT / "perfxl"
 LAYERS = [
     "perfxl.model.cells", "perfxl.model.text", "perfxl.model.values", "perfxl.check.problems",
     "perfxl.model.layout", "perfxl.model.records", "perfxl.rules", "perfxl.io.package", "perfxl.io.xlsx",
-    "perfxl.io.files", "perfxl.io.read", "perfxl.model.frameworks", "perfxl.survey", "perfxl.model.form",
-    "perfxl.model.evaluation",
+    "perfxl.io.files", "perfxl.io.read", "perfxl.io.csvfile", "perfxl.model.frameworks", "perfxl.survey",
+    "perfxl.model.form", "perfxl.model.evaluation",
     "perfxl.score.figures", "perfxl.check.schemas", "perfxl.check.validate", "perfxl.score.engine",
     "perfxl.score.cached", "perfxl.score.pipeline", "perfxl.sheets", "perfxl.excel.xlsm", "perfxl.excel.read",
     "perfxl.io.writeback", "perfxl.survey.imports",

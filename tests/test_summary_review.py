@@ -173,6 +173,20 @@ def test_the_summary_table_prints_a_long_name_and_every_file_of_a_panel(tmp_path
         assert f"乙_{who}.xlsx" in table
 
 
+def test_the_summary_table_prints_every_file_of_a_twelve_member_panel(tmp_path, soffice):
+    """A row of 汇总 grows to 12 lines of wrapped text, as the rows of every sheet perfxl writes do (the
+    summary stopped at 10: the files of a panel's 11th and 12th evaluators were cut in print)."""
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    who = [f"评价人{i:02d}" for i in range(1, 13)]
+    for name in who:
+        write(folder / f"乙_{name}.xlsx", rows([8, 8, 8, 5]), info("乙单位", name))
+    perfxl("consolidate", folder, "-o", tmp_path / "汇总.xlsx", cwd=tmp_path)
+
+    table = flat(soffice.pdf_text(tmp_path / "汇总.xlsx").split("\f")[0])
+    assert [name for name in who if f"乙_{name}.xlsx" not in table] == []
+
+
 def test_charts_keep_each_year_apart(tmp_path, soffice):
     """Ranks are per year: one folder with 2022 and 2023 gave one chart ordered by rank alone, 80 分
     (2023's first) above 100 分 (2022's first). Each year now has its own charts, in its rank order."""

@@ -62,21 +62,39 @@ def _same_file_key(p: Path) -> str:
         return os.path.normcase(str(p.absolute()))
 
 
-def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.PathLike] = (),
-             skipped: list[Problem] | None = None) -> list[Path]:
-    """Files to consolidate: named files as given, folders walked recursively for Excel files and
-    archives that may hold some (``_may_hold_workbooks``; sorted, symlinked folders not followed).
-    Each file once; ``exclude`` (e.g. the output) left out.
-    perfxl's own backups (*.bak-*), Office lock files (~$*) and what macOS adds when it zips (._*,
-    __MACOSX/) are no submissions: they are left out and, with ``skipped``, listed there (an info
-    problem each). A path that does not exist (a typo)
-    refuses the run: consolidating without it would rank the units it holds as missing."""
-    from perfxl.io.files import is_backup, is_lock, is_mac_leftover
-
+def walk(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """The files ``discover`` chooses from: named files as given, folders walked recursively for Excel
+    files and archives that may hold some (``_may_hold_workbooks``; sorted, symlinked folders not
+    followed). A path that does not exist (a typo) refuses the run: consolidating without it would rank
+    the units it holds as missing."""
     paths = list(paths)
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
         raise UnusableInput([problem("consolidate_path_missing", file=p, path=p) for p in missing])
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if not p.is_dir():
+            out.append(p)
+            continue
+        for root, dirs, files in os.walk(p):
+            dirs.sort()
+            for name in sorted(files):
+                suffix = Path(name).suffix.lower()
+                if suffix in EXCEL_SUFFIXES or (suffix in ARCHIVE_SUFFIXES and _may_hold_workbooks(Path(root) / name)):
+                    out.append(Path(root) / name)
+    return out
+
+
+def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.PathLike] = (),
+             skipped: list[Problem] | None = None, *, walked: list[Path] | None = None) -> list[Path]:
+    """Files to consolidate: those ``walk(paths)`` finds (``walked``: its result, when already had),
+    each once; ``exclude`` (e.g. the output) left out.
+    perfxl's own backups (*.bak-*), Office lock files (~$*) and what macOS adds when it zips (._*,
+    __MACOSX/) are no submissions: they are left out and, with ``skipped``, listed there (an info
+    problem each)."""
+    from perfxl.io.files import is_backup, is_lock, is_mac_leftover
+
     excluded = {_same_file_key(Path(p)) for p in exclude}
     out: list[Path] = []
     seen: set[str] = set()
@@ -93,17 +111,8 @@ def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.Path
         elif skipped is not None:
             skipped.append(problem(code, file=str(p), path=p.name))
 
-    for raw in paths:
-        p = Path(raw)
-        if not p.is_dir():
-            add(p)
-            continue
-        for root, dirs, files in os.walk(p):
-            dirs.sort()
-            for name in sorted(files):
-                suffix = Path(name).suffix.lower()
-                if suffix in EXCEL_SUFFIXES or (suffix in ARCHIVE_SUFFIXES and _may_hold_workbooks(Path(root) / name)):
-                    add(Path(root) / name)
+    for p in walk(paths) if walked is None else walked:
+        add(p)
     return out
 
 
@@ -121,13 +130,14 @@ def _may_hold_workbooks(path: Path) -> bool:
         return True
 
 
-def is_submission(target: Path, paths: Iterable[str | os.PathLike], password: str | None = None) -> bool:
-    """Whether ``target`` is one of the workbooks consolidating ``paths`` would score: found by
-    ``discover`` and not a summary workbook perfxl wrote (an unreadable file is still a submission)."""
+def is_submission(target: Path, walked: list[Path], password: str | None = None) -> bool:
+    """Whether ``target`` is one of the workbooks consolidating what ``walk`` found (``walked``) would
+    score: found by ``discover`` and not a summary workbook perfxl wrote (an unreadable file is still a
+    submission)."""
     from perfxl.io.read import read_book
 
     key = _same_file_key(target)
-    if all(_same_file_key(f) != key for f in discover(paths)):
+    if all(_same_file_key(f) != key for f in discover((), walked=walked)):
         return False
     try:
         return not L.is_summary(read_book(target, sheets=[], password=password).sheet_names)
@@ -1214,7 +1224,8 @@ def build(records: list, *, panel: str = "mean", outlier_share: float = L.PANEL_
 def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
                 outlier_share: float = L.PANEL_OUTLIER_SHARE, strict: bool = False,
                 scheduler: str | None = None, progress: bool | Callable[[int, int], None] = False,
-                exclude: Iterable = (), password: str | None = None, full: bool = False) -> Consolidation:
+                exclude: Iterable = (), password: str | None = None, full: bool = False,
+                walked: list[Path] | None = None) -> Consolidation:
     """Read, validate and score every workbook under ``paths`` (files or folders, recursively),
     and return the result tables.
 
@@ -1228,6 +1239,7 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
     password       the opening password shared by protected workbooks (others open as usual)
     full           keep each included workbook's full record (评分过程 and the other texts a report
                    shows), so that a report made from it scores nothing again
+    walked         what ``walk(paths)`` found, when the caller already walked them (not walked again)
     """
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if panel not in L.PANEL_METHODS:
@@ -1235,7 +1247,7 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
     if not 0 <= outlier_share <= 1:
         raise ValueError(f"outlier_share 应在 0 与 1 之间，收到 {outlier_share}")
     skipped: list[Problem] = []
-    files = discover(paths, exclude, skipped)
+    files = discover(paths, exclude, skipped, walked=walked)
     if not files:
         raise UnusableInput([problem("consolidate_no_files", paths="、".join(f"“{p}”" for p in paths) or "（无）"),
                              *skipped])

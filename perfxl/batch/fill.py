@@ -74,16 +74,10 @@ _VALUE_UNIT = re.compile(r"^(.*\d)([^\d.,]+)$")
 _HEADER_UNIT = re.compile(r"^(.+?)[(\[【](?:单位[:：]?)?([^()\[\]【】]+)[)\]】]$")
 
 
-def _unit(text: str) -> str | None:
-    """``text`` as one of the units perfxl converts (万 is 万元), else None."""
-    text = L.UNIT_ALIASES.get(text, text)
-    return text if text in L.UNITS else None
-
-
 def _header_unit(text: str) -> tuple[str, str | None]:
     """A header without the unit it names in brackets at its end, and that unit."""
     m = _HEADER_UNIT.match(fold(text))
-    if m and (unit := _unit(m.group(2))) is not None:
+    if m and (unit := L.unit_name(m.group(2))) is not None:
         return m.group(1), unit
     return text, None
 
@@ -105,7 +99,7 @@ def read_roster(path: str | Path, sheet: str | None = None) -> Roster:
 
     path = Path(path)
     if path.suffix.lower() in (".csv", ".txt") and path.is_file():   # an OA system's export, UTF-8 or GBK
-        from perfxl.survey.imports import read_csv
+        from perfxl.io.csvfile import read_csv
 
         grid, name = read_csv(path)[0], path.name
     else:
@@ -211,15 +205,17 @@ def _label_rows(grid, lookup: dict[str, str], labels: dict[str, str], label_col:
     return {**alias, **exact}
 
 
-def _basic_columns(grid) -> tuple[int, int, int]:
-    """(header row, label column, value column) of the 基础数据 table: found by its header
-    (项目 | 数值), else column A and B from the top."""
-    want_label, want_value = L.normalize(L.BASIC_HEADER[0]), L.normalize(L.BASIC_HEADER[1])
+def _basic_columns(grid) -> tuple[int, int, int, int | None]:
+    """(header row, label column, value column, 0-based unit column or None) of the 基础数据 table: found
+    by its header (项目 | 数值 | 单位), else columns A, B and C from the top."""
+    want_label, want_value, want_unit = (L.normalize(h) for h in L.BASIC_HEADER[:3])
     for r0 in range(min(L.HEADER_SEARCH_ROWS, grid.height)):
-        cols = {L.normalize(v): c0 + 1 for c0, v in enumerate(grid.rows[r0][:30]) if isinstance(v, str)}
-        if want_label in cols and want_value in cols:
-            return r0 + 1, cols[want_label], cols[want_value]
-    return 0, 1, 2
+        names = [L.normalize(v) if isinstance(v, str) else None for v in grid.rows[r0][:30]]
+        if want_label in names and want_value in names:
+            last = {n: c0 for c0, n in enumerate(names)}
+            return (r0 + 1, last[want_label] + 1, last[want_value] + 1,
+                    names.index(want_unit) if want_unit in names else None)
+    return 0, 1, 2, 2
 
 
 def _targets(book, roster: Roster, template: Path) -> tuple[dict[str, _Target], list[Problem]]:
@@ -249,16 +245,14 @@ def _targets(book, roster: Roster, template: Path) -> tuple[dict[str, _Target], 
                                     columns="、".join(f"“{roster.headers[k]}”" for k in basic_keys)))
         else:
             grid = book.sheets[basic_sheet]
-            head, label_col, value_col = _basic_columns(grid)
+            head, label_col, value_col, unit_col = _basic_columns(grid)
             rows = _label_rows(grid, L.basic_lookup(), {f.key: f.label for f in L.BASIC_FIELDS}, label_col,
                                head + 1)
-            unit_col = next((c0 for c0, v in enumerate(grid.rows[head - 1][:30]) if isinstance(v, str)
-                             and L.normalize(v) == L.normalize(L.BASIC_HEADER[2])), None) if head else 2
             for key in basic_keys:
                 name = key.split(":")[1]
                 if name in rows:
                     shown = grid.get(rows[name] - 1, unit_col) if unit_col is not None else None
-                    unit = (_unit(fold(shown)) if isinstance(shown, str) and not is_blank(shown) else None) \
+                    unit = (L.unit_name(fold(shown)) if isinstance(shown, str) and not is_blank(shown) else None) \
                         or L.BASIC_BY_KEY[name].unit
                     out[key] = _Target(basic_sheet, rows[name], value_col, unit)
                 else:
@@ -338,7 +332,7 @@ def _value(key: str, v: Any, roster: Roster, r: int, target: _Target) -> tuple[A
     if isinstance(v, str):
         m = _VALUE_UNIT.match(fold(v))
         text = v
-        if m and (tail := _unit(m.group(2))) is not None:
+        if m and (tail := L.unit_name(m.group(2))) is not None:
             text, unit = m.group(1), tail
         try:
             n = parse_number(text)

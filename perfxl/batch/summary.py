@@ -57,22 +57,17 @@ class _Styles:
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         self.wrap_quoted = wb.add_format({"text_wrap": True, "valign": "top", "quote_prefix": True})
-        self._num: dict[str, Any] = {}
-        self._num_top: dict[str, Any] = {}
+        self._num: dict[tuple[str | None, bool], Any] = {}
 
-    def number(self, fmt: str | None):
-        if fmt is None:
+    def number(self, fmt: str | None, *, top: bool = False):
+        """A number format (None: none); ``top``: aligned to the top, beside wrapped text (a format even
+        without a number format)."""
+        if fmt is None and not top:
             return None
-        if fmt not in self._num:
-            self._num[fmt] = self.wb.add_format({"num_format": fmt})
-        return self._num[fmt]
-
-    def number_top(self, fmt: str | None):
-        """A number format aligned to the top, beside wrapped text."""
-        key = fmt or ""
-        if key not in self._num_top:
-            self._num_top[key] = self.wb.add_format({"valign": "top", **({"num_format": fmt} if fmt else {})})
-        return self._num_top[key]
+        if (fmt, top) not in self._num:
+            self._num[fmt, top] = self.wb.add_format({**({"valign": "top"} if top else {}),
+                                                      **({"num_format": fmt} if fmt else {})})
+        return self._num[fmt, top]
 
 
 def _print_setup(ws, *, landscape: bool = True, repeat_header: bool = True) -> None:
@@ -128,9 +123,9 @@ def _table_sheet(wb, st: _Styles, title: str, frame, *, widths: dict[str, float]
     texts = [(values, w) for values, w in zip(columns, width_of) if any(isinstance(v, str) for v in values)]
     lines = [max([look.needed_lines(v, w) for values, w in texts if isinstance(v := values[i], str)], default=1)
              for i in range(len(frame))]
-    ws.write_columns(1, columns, [st.number_top(formats.get(k) or _FORMATS.get(k)) for k in keys],
+    ws.write_columns(1, columns, [st.number(formats.get(k) or _FORMATS.get(k), top=True) for k in keys],
                      text_format=st.wrap, quoted_format=st.wrap_quoted,
-                     heights=[15.0 * min(n, 10) if n > 1 else None for n in lines])
+                     heights=[look.row_height(n) if n > 1 else None for n in lines])
 
 
 def _header(ws, st: _Styles, row: int, col: int, headers: list[str]) -> None:

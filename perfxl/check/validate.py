@@ -750,9 +750,8 @@ def _unit(ev: Evaluation, key: str, file: str) -> tuple[str, Problem | None]:
     if is_blank(raw):
         return own, None
     text = fold(_text(raw)).strip("()（）")
-    unit = L.UNIT_ALIASES.get(text, text)
-    kind = L.UNITS.get(unit)
-    if kind is not None and kind[0] == L.UNITS[own][0]:
+    unit = L.unit_name(text)
+    if unit is not None and L.UNITS[unit][0] == L.UNITS[own][0]:
         return unit, None
     choices = "、".join(u for u, (k, _) in L.UNITS.items() if k == L.UNITS[own][0])
     return own, problem("basic_unit_invalid", file=file, sheet=ev.basic_sheet or L.SHEET_BASIC, cell=cell,

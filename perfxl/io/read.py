@@ -125,8 +125,8 @@ def read_book(source: "str | Path | Package", sheets=None, *, password: str | No
     wanted = names if sheets is None else [s for s in dict.fromkeys(sheets) if s in names]
     if callable(formats):
         formats = formats(names)
-    scans = _scan_sheets(package, wanted, set(wanted if formats is None else formats)) if package.is_zip else {}
-    date1904 = _date1904(package)
+    scans, date1904 = _scan_sheets(package, wanted, set(wanted if formats is None else formats)) \
+        if package.is_zip else ({}, False)
     out: dict[str, SheetGrid] = {}
     for name in wanted:
         try:
@@ -150,15 +150,9 @@ def read_book(source: "str | Path | Package", sheets=None, *, password: str | No
     return RawBook(path, names, out, package)
 
 
+#: an .xlsx/.xlsm saved in the 1904 date system (Mac Excel; workbookPr date1904): its dates count from
+#: 1904-01-01, and the number behind one (what a person typed) is 1462 days less than in 1900's
 _DATE1904 = re.compile(rb'<(?:\w+:)?workbookPr\b[^>]*?\bdate1904="(?:1|true)"')
-
-
-def _date1904(package: Package) -> bool:
-    """An .xlsx/.xlsm saved in the 1904 date system (Mac Excel; workbookPr date1904): its dates count
-    from 1904-01-01, and the number behind one (what a person typed) is 1462 days less than in 1900's."""
-    if not package.is_zip or "xl/workbook.xml" not in package.zip.NameToInfo:
-        return False
-    return bool(_DATE1904.search(bytes(read_member(package.zip, "xl/workbook.xml"))))
 
 
 class _Date1904(date):
@@ -257,9 +251,10 @@ _F = re.compile(rb"<f\b[^>]*>([^<]*)</f>|<f\b[^>]*/>")
 _HAS_FORMULA = re.compile(rb"<f[ >/]")          # not <formula1> of a drop-down list
 
 
-def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """sheet name -> part path inside the package."""
-    wb, rels = bytes(read_member(zf, "xl/workbook.xml")), bytes(read_member(zf, "xl/_rels/workbook.xml.rels"))
+def sheet_parts(zf: zipfile.ZipFile, workbook: bytes | None = None) -> dict[str, str]:
+    """sheet name -> part path inside the package (``workbook``: xl/workbook.xml, when already read)."""
+    wb = bytes(read_member(zf, "xl/workbook.xml")) if workbook is None else workbook
+    rels = bytes(read_member(zf, "xl/_rels/workbook.xml.rels"))
     small = len(wb) + len(rels) <= _MEMO_BYTES
     return dict((_sheet_parts_memo if small else _sheet_parts_of)(wb, rels))
 
@@ -293,20 +288,23 @@ class _SheetScan:
     formula_cells: set[tuple[int, int]] = field(default_factory=set)      # every cell with a formula
 
 
-def _scan_sheets(package: Package, sheets: list[str], formats: set[str]) -> dict[str, _SheetScan]:
+def _scan_sheets(package: Package, sheets: list[str], formats: set[str]) -> tuple[dict[str, _SheetScan], bool]:
     """For the sheet parts of an xlsx/xlsm package: refuse sheets whose cell area would not fit
     in memory (before calamine allocates it), find hidden rows, mark error values and
-    uncalculated formulas. Part sizes were verified when the package was opened."""
+    uncalculated formulas. Part sizes were verified when the package was opened. With the scans, whether
+    the workbook counts dates from 1904 (read from the same xl/workbook.xml as the sheet list)."""
     if not sheets:
-        return {}
+        return {}, False
     out: dict[str, _SheetScan] = {}
     path = package.path
     try:
         zf = package.zip
         if zip_kind(zf) == ".ods":
-            return _scan_ods(zf, [s for s in sheets if s in formats])
+            return _scan_ods(zf, [s for s in sheets if s in formats]), False
+        workbook = bytes(read_member(zf, "xl/workbook.xml")) if "xl/workbook.xml" in zf.NameToInfo else None
+        date1904 = workbook is not None and _DATE1904.search(workbook) is not None
         try:
-            parts = sheet_parts(zf)
+            parts = sheet_parts(zf, workbook)
         except (KeyError, ElementTree.ParseError):
             parts = {}
         if any(parts.get(name) not in zf.NameToInfo for name in sheets):
@@ -328,7 +326,7 @@ def _scan_sheets(package: Package, sheets: list[str], formats: set[str]) -> dict
             del data
     except zipfile.BadZipFile as e:
         raise refuse("file_unreadable", path, detail=f"压缩包已损坏（{e}）") from None
-    return out
+    return out, date1904
 
 
 def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int, int], str], set]:

@@ -115,11 +115,12 @@ HEADER_SEARCH_ROWS = 15
 
 def header_lookup(columns: tuple[Column, ...] = INDICATOR_COLUMNS) -> dict[str, str]:
     """normalized header or alias -> column key"""
-    out: dict[str, str] = {}
-    for col in columns:
-        for text in (col.header, *col.aliases):
-            out[normalize(text)] = col.key
-    return out
+    return _lookup((col.key, (col.header, *col.aliases)) for col in columns)
+
+
+def _lookup(names: Iterable[tuple[str, tuple[str, ...]]]) -> dict[str, str]:
+    """normalized name -> key, from (key, names) pairs (a later pair wins a name two share)"""
+    return {normalize(text): key for key, texts in names for text in texts}
 
 
 # --- 基本信息 fields ---------------------------------------------------------
@@ -168,11 +169,8 @@ DEFAULT_GRADES: tuple[tuple[str, float], ...] = (("优", 90.0), ("良", 80.0), (
 
 
 def info_lookup() -> dict[str, str]:
-    out: dict[str, str] = {}
-    for f in INFO_FIELDS:
-        for text in (f.label, *f.aliases):
-            out[normalize(text)] = f.key
-    return out
+    """normalized 基本信息 label or alias -> field key"""
+    return _lookup((f.key, (f.label, *f.aliases)) for f in INFO_FIELDS)
 
 
 # --- 基础数据 fields ---------------------------------------------------------
@@ -220,6 +218,19 @@ UNITS: dict[str, tuple[str, float]] = {
     "个": ("count", 1.0), "次": ("count", 1.0), "项": ("count", 1.0), "户": ("count", 1.0), "家": ("count", 1.0),
 }
 UNIT_ALIASES = {"万": "万元", "千": "千元", "亿": "亿元", "人次": "人"}
+
+
+def unit_name(text: str) -> str | None:
+    """The unit ``text`` names, as UNITS spells it (万 is 万元); None for one perfxl does not convert."""
+    unit = UNIT_ALIASES.get(text, text)
+    return unit if unit in UNITS else None
+
+
+def unit_of(text: str) -> tuple[str, float] | None:
+    """(kind, factor) of a unit perfxl converts (元/千元/万元/亿元, 人/万人 …), None for another."""
+    unit = unit_name(text)
+    return None if unit is None else UNITS[unit]
+
 #: the 基础数据 setting that chooses the denominator of 支出预算执行率: one of these fields' labels
 BUDGET_BASE_LABEL = "预算执行率分母"
 BUDGET_BASE_KEYS = ("budget_adjusted", "budget_initial")
@@ -232,11 +243,8 @@ ZERO_OVER_ZERO_DEFAULT = "视为100%"
 
 
 def basic_lookup() -> dict[str, str]:
-    out: dict[str, str] = {}
-    for f in BASIC_FIELDS:
-        for text in (f.label, *f.aliases):
-            out[normalize(text)] = f.key
-    return out
+    """normalized 基础数据 label or alias -> field key"""
+    return _lookup((f.key, (f.label, *f.aliases)) for f in BASIC_FIELDS)
 
 
 # --- 问卷 -------------------------------------------------------------------------

@@ -744,19 +744,19 @@ def _figures_text(rows) -> str:
 
 def overview_section(overview, records: Sequence) -> dict:
     ranked = [r for r in overview.ranking if r.total is not None]
-    several_years = len({text(r.year) for r in ranked}) > 1
+    years = list(dict.fromkeys(text(r.year) for r in ranked))
+    grade_years = _grade_years(overview)
     paras = scope_paras(overview, records)
     if ranked:
-        years = list(dict.fromkeys(text(r.year) for r in ranked))
         figures = ("；".join(f"{y}年度{_figures_text([r for r in ranked if text(r.year) == y])}" for y in years)
                    if len(years) > 1 else ("各单位" if len(ranked) > 1 else "") + _figures_text(ranked))
         dist = "；".join((f"{y}年度" if y is not None else "") + "，".join(f"“{text(g)}”{n}个" for g, n in c if n)
-                        for y, c in _grade_years(overview))
+                        for y, c in grade_years)
         paras.append(para(f"{figures}；等级分布为{dist}。"))
     grades = records[0].grades if records else None
     return {"scope": paras, "ranking": ranking_rows(overview), "grades": grade_rows(overview, grades),
-            "totals_chart": [(_chart_label(r, several_years), r.total, text(r.grade)) for r in ranked],
-            "grades_chart": [(y, [(text(g), n) for g, n in c]) for y, c in _grade_years(overview)]}
+            "totals_chart": [(_chart_label(r, len(years) > 1), r.total, text(r.grade)) for r in ranked],
+            "grades_chart": [(y, [(text(g), n) for g, n in c]) for y, c in grade_years]}
 
 
 def rank_row_for(rec, overview):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from perfxl.model.layout import UNIT_ALIASES, UNITS, normalize
+from perfxl.model.layout import normalize, unit_of
 from perfxl.model.values import (
     NO_WORDS,
     PARTIAL,
@@ -64,11 +64,6 @@ def _numeric(raw: object, percent: bool) -> Quantity:
         return parse_quantity(raw, percent=percent)
     except ValueError as e:
         raise RuleError("actual", str(e)) from None
-
-
-def unit_of(unit: str) -> tuple[str, float] | None:
-    """(kind, factor) of a unit perfxl converts (元/千元/万元/亿元, 人/万人 …), None for another."""
-    return UNITS.get(UNIT_ALIASES.get(unit, unit))
 
 
 def _against_target(raw: object, target: Target) -> Quantity:

@@ -17,7 +17,7 @@ from perfxl.io.xlsx.notetext import merge_note
 from perfxl.io.xlsx.values import Formula, clean_text
 from perfxl.model import layout as L
 from perfxl.model.text import looks_like_formula
-from perfxl.sheets.look import BORDER_COLOR, LINK_COLOR, needed_lines
+from perfxl.sheets.look import BORDER_COLOR, LINK_COLOR, needed_lines, row_height
 
 __all__ = ["Canvas", "Formula", "OpenpyxlCanvas", "XlwingsCanvas", "XmlCanvas", "merge_note"]
 
@@ -528,7 +528,7 @@ class XmlCanvas(Canvas):
                     if c not in widths:
                         widths[c] = sh.col_width(c)
                     lines = max(lines, needed_lines(v, widths[c]))
-            height = 15.0 * min(lines, 12)
+            height = row_height(lines)
             current = sh.row_height(r)
             if current is None or current < height:
                 sh.set_row_height(r, height)

@@ -17,6 +17,16 @@ def needed_lines(text: str, width: float) -> int:
     return sum(-(-sum(map(char_width, part)) // per_line) or 1 for part in text.split("\n"))
 
 
+#: a row of wrapped text: points a line, and the most lines a row grows to (a longer text scrolls in its cell)
+LINE_HEIGHT, MAX_ROW_LINES = 15.0, 12
+
+
+def row_height(lines: int) -> float:
+    """The height (points) of a row whose tallest wrapped text takes ``lines`` lines: spreadsheets do not
+    grow rows a library wrote."""
+    return LINE_HEIGHT * min(lines, MAX_ROW_LINES)
+
+
 def break_lines(text: str, width: int, width_of=char_width) -> list[str]:
     """``text`` cut into lines of at most ``width`` (each character measured by ``width_of``): for labels
     a program does not wrap by itself (chart axes)."""

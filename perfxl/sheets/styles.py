@@ -12,7 +12,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from perfxl.model import layout as L
 from perfxl.model.text import looks_like_formula
 from perfxl.sheets import look
-from perfxl.sheets.look import BORDER_COLOR, needed_lines
+from perfxl.sheets.look import BORDER_COLOR, needed_lines, row_height
 
 THIN = Side(style="thin", color=BORDER_COLOR)
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -83,7 +83,7 @@ def header_row(ws, row: int, headers: Iterable[str], widths: Iterable[float] | N
             ws.column_dimensions[get_column_letter(j)].width = w
 
 
-def fit_rows(ws, rows, *, max_lines: int = 12, line_height: float = 15.0) -> None:
+def fit_rows(ws, rows) -> None:
     """Row heights that show wrapped text (spreadsheets do not grow rows written by a library)."""
     widths = {}
     for row in rows:
@@ -95,7 +95,7 @@ def fit_rows(ws, rows, *, max_lines: int = 12, line_height: float = 15.0) -> Non
                 if letter not in widths:
                     widths[letter] = ws.column_dimensions[letter].width or 9
                 lines = max(lines, needed_lines(cell.value, widths[letter]))
-        ws.row_dimensions[row].height = line_height * min(lines, max_lines)
+        ws.row_dimensions[row].height = row_height(lines)
 
 
 def prose_rows(ws, rows, columns: int, width: float) -> None:

@@ -12,9 +12,6 @@ choice (one column joined with ┋, or one 0/1 or option-text column per option)
 open or fill-in questions are reported and not imported."""
 from __future__ import annotations
 
-import csv
-import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from perfxl.check.problems import Problem, UnusableInput, problem
+from perfxl.io.csvfile import read_csv
 from perfxl.model import layout as L
 from perfxl.model.text import is_blank
 from perfxl.survey.headers import norm, parse
@@ -36,8 +34,6 @@ if TYPE_CHECKING:
 
 #: a column with more distinct answers than this is an open question, not a choice
 MAX_CHOICES = 20
-#: CSV encodings tried in turn (GB18030 is a superset of GBK and GB2312)
-CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 _MULTI_JOIN, _RANK_JOIN = "┋", "→"
 _SELECTED = {"1", "√", "☑", "✓", "是", "选中"}
 
@@ -141,49 +137,6 @@ def _read_excel(path: Path) -> tuple[SheetGrid, str]:
             return grid, name
     name = book.sheet_names[0]
     return book.sheets[name], name
-
-
-def _decode(data: bytes) -> tuple[str, str]:
-    """Text and the encoding's name as people know it."""
-    names = {"utf-8-sig": "UTF-8（带 BOM）" if data.startswith(b"\xef\xbb\xbf") else "UTF-8", "gb18030": "GBK"}
-    for enc in CSV_ENCODINGS:
-        try:
-            return data.decode(enc), names[enc]
-        except UnicodeDecodeError:
-            continue
-    return data.decode("gb18030", errors="replace"), names["gb18030"]
-
-
-def _csv_bytes(path: Path) -> bytes:
-    from perfxl.io.package import MAX_FILE_BYTES
-
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise UnusableInput([problem("file_too_large", file=str(path), path=path.name,
-                                     detail=f"{size / 1e6:.0f} MB")])
-    return path.read_bytes()
-
-
-def read_csv(path: Path) -> tuple[SheetGrid, str]:
-    """A CSV file (UTF-8 with or without BOM, or GBK; comma, tab or semicolon) as one grid, and its encoding."""
-    text, encoding = _decode(_csv_bytes(path))
-    from perfxl.io.read import SheetGrid
-
-    first = text[:text.find("\n")] if "\n" in text else text
-    delimiter = max((",", "\t", ";"), key=first.count)        # exports use commas; Excel "另存为" may use tabs
-    rows = [[_csv_value(v) for v in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-    return SheetGrid(path.name, rows), encoding
-
-
-_INT = re.compile(r"^-?(?:0|[1-9]\d{0,14})$")
-
-
-def _csv_value(v: str) -> Any:
-    """CSV text as a spreadsheet would read it: blank None, whole numbers as numbers (not 001)."""
-    v = v.strip()
-    if not v:
-        return None
-    return int(v) if _INT.match(v) else v
 
 
 def _value(v: Any) -> Any:

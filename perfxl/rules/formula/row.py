@@ -170,14 +170,10 @@ def units_for(target: Target | None) -> tuple[str, ...]:
     (kinds._against_target): the formula leaves that row to the marker."""
     unit = target.quantity.unit if target is not None else ""
     allowed = R.UNITS + ((unit,) if unit and unit != "%" else ())
-    own = _unit_kind(unit)
+    own = L.unit_of(unit)
     if own is not None:                  # same kind and factor (次 and 个): the engine's number is unchanged
-        allowed = tuple(u for u in allowed if u == unit or _unit_kind(u) in (None, own))
+        allowed = tuple(u for u in allowed if u == unit or L.unit_of(u) in (None, own))
     return allowed
-
-
-def _unit_kind(unit: str):
-    return L.UNITS.get(L.UNIT_ALIASES.get(unit, unit))
 
 
 def _guard(raw: Mapping[str, Any], cells: RowCells) -> Expr:
