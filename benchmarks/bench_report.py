@@ -1,0 +1,74 @@
+"""`perfxl report 汇总.xlsx` for a consolidation of many units, against, in the same run, the way it was
+made before: the workbooks scored for the consolidation in one process (jobs=1), then each scored again
+for the report, and every chart drawn in the main process one after another. Both write the same
+document (compared byte for byte). Each run in its own process; prints wall times and the ratio.
+
+    python benchmarks/bench_report.py [--units 40] [--evaluators 2] [--keep DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from _common import ROOT, make_collection
+
+BEFORE = """
+import sys
+import perfxl
+import perfxl.batch.consolidate as C
+from perfxl.batch.reopen import read_summary
+
+C.default_jobs = lambda: 1                           # charts drawn in this process
+from pathlib import Path
+book = read_summary(Path(sys.argv[1]))
+cons = perfxl.consolidate(book.files, jobs=1, panel=book.panel)   # compact records: scored again
+perfxl.report(cons, output=sys.argv[2])
+"""
+
+
+def run(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr}")
+    return time.perf_counter() - t0
+
+
+def same(a: Path, b: Path) -> bool:
+    with zipfile.ZipFile(a) as za, zipfile.ZipFile(b) as zb:
+        return za.namelist() == zb.namelist() and all(za.read(n) == zb.read(n) for n in za.namelist())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--units", type=int, default=40)
+    ap.add_argument("--evaluators", type=int, default=2)
+    ap.add_argument("--keep", type=Path)
+    args = ap.parse_args()
+    base = args.keep or Path(tempfile.mkdtemp(prefix="perfxl-bench-report-"))
+    folder = base / f"report-{args.units}x{args.evaluators}"
+    if not (folder / ".complete").exists():
+        make_collection(folder, args.units * args.evaluators, evaluators=args.evaluators)
+        (folder / ".complete").write_text("")
+    summary = base / f"汇总-{args.units}.xlsx"
+    if not summary.exists():
+        run([sys.executable, "-m", "perfxl", "consolidate", str(folder), "-o", str(summary)])
+    before, after = base / "before.docx", base / "after.docx"
+    for f in (before, after):
+        f.unlink(missing_ok=True)
+    t_before = run([sys.executable, "-c", BEFORE, str(summary), str(before)])
+    t_after = run([sys.executable, "-m", "perfxl", "report", str(summary), "-o", str(after)])
+    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
+    print(f"report of {args.units} units × {args.evaluators} evaluators (60 indicators each), load {load}")
+    print(f"  before (scored twice, charts in one process): {t_before:7.1f} s")
+    print(f"  perfxl report 汇总.xlsx:                       {t_after:7.1f} s   ({t_before / t_after:.2f}× faster)")
+    print(f"  same document: {same(before, after)}; {after.stat().st_size / 2**20:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
