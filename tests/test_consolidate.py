@@ -728,3 +728,31 @@ def test_a_rule_edited_after_the_templates_were_sent_is_not_mixed_in(cli, tmp_pa
     assert why["戊单位.xlsx"]["cell"] == cell_ref(2, col["method"])
     readme = load_workbook(tmp_path / "汇总.xlsx")[L.SHEET_CONS_README]
     assert any("计分方法和计分参数" in str(c.value) for row in readme.iter_rows() for c in row)
+
+
+def test_a_rule_parameter_typed_as_a_number_is_the_same_rule_as_typed_as_text(cli, tmp_path):
+    """A 计分参数 cell holding the number 80 in one evaluator's workbook and the text “80” in the other's
+    (typed after an apostrophe, or pasted), both scored by their 评价得分 (no rule reads a bare number): the
+    record turned the number into “80.0”, so the two read as different rules and one workbook was left out
+    as of another indicator system. Both are one rule."""
+    from perfxl.model.cells import cell_ref
+
+    col = L.INDICATOR_COLUMNS.index(L.COLUMNS_BY_KEY["params"]) + 1
+
+    def params(value):
+        def mutate(wb):
+            wb[L.SHEET_INDICATORS][cell_ref(5, col)] = value       # 编号 4's 计分参数
+        return mutate
+
+    d = tmp_path / "收回"
+    write(d / "甲单位_张三.xlsx", rows([10, 8, 6, 10], evaluator_scores={4: 25}), info("甲单位", "张三"), params(80))
+    write(d / "甲单位_李四.xlsx", rows([10, 6, 6, 8], evaluator_scores={4: 20}), info("甲单位", "李四"), params("80"))
+    assert load_workbook(d / "甲单位_张三.xlsx")[L.SHEET_INDICATORS][cell_ref(5, col)].data_type == "n"
+    assert load_workbook(d / "甲单位_李四.xlsx")[L.SHEET_INDICATORS][cell_ref(5, col)].data_type == "s"
+    run = cli("consolidate", d, "-o", tmp_path / "汇总.xlsx", "--json")
+    data = run.json()
+    assert (data["found"], data["included"], data["not_included"]) == (2, 2, 0), run.text
+    assert not [r for r in data["rejected"] if "指标体系" in r["reason"]]
+    assert [(u["unit"], u["evaluators"]) for u in data["units"]] == [("甲单位", 2)]
+    # 编号 4 by each 评价得分, the others by the rule: the panel's mean
+    assert data["units"][0]["total"] == r2((sum(scores([10, 8, 6])) + 25 + sum(scores([10, 6, 6])) + 20) / 2)

@@ -11,6 +11,7 @@ from perfxl.check.problems import ERROR, Problem, problem
 from perfxl.check.validate import Checked, Indicator, sort_problems
 from perfxl.model import layout as L
 from perfxl.model.records import LevelRecord  # a level's 分值 is that of its applicable indicators
+from perfxl.model.text import text_of
 from perfxl.model.values import fmt_num, fmt_pct, fmt_score, round2
 from perfxl.rules import RuleError, evaluate_rows, multi
 
@@ -374,7 +375,7 @@ def record(result: Result, *, compact: bool = False) -> "FileRecord":
             process="" if compact else r.process, score_cell=str(ev.cell(i.row, i.score_key)),
             target="" if compact or i.target is None else i.target.show(), actual="" if compact else used_actual(i),
             source=i.source, source_text="" if compact else i.source_text, applicable=i.applicable,
-            params=s(str(i.raw.get("params") or ""))))
+            params=s(text_of(i.raw.get("params")))))
     if compact:
         return _compact_record(result, ev, tuple(inds))
     levels = tuple(result.levels)
