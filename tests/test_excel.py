@@ -334,3 +334,55 @@ def test_consolidate_button_in_an_unsaved_workbook_asks_for_a_folder(tmp_path, m
     actions = book.json()["actions"]
     assert [a["func"] for a in actions] == ["alert"]
     assert "还没有保存" in actions[0]["args"][0] and "汇总设置" in actions[0]["args"][0]
+
+
+@pytest.mark.parametrize("refusal", ["password", "busy"])
+def test_consolidate_button_refused_before_writing_leaves_the_workbook_untouched_and_says_so(
+        make_workbook, tmp_path, monkeypatch, refusal):
+    """汇总 clicked again in a summary workbook whose 汇总 sheet the user protected with a password, or
+    while Excel refuses every call (a cell being edited while the folder was read): the sheets were unlocked
+    inside the step that writes, so a refusal there said the results might be partly written although
+    nothing was. The unlock is now a step of its own: nothing written, and the message says so."""
+    import xlwings
+
+    import perfxl.excel as excel
+    from perfxl.sheets.canvas import XlwingsCanvas
+    from perfxl.sheets.template import admin_workbook
+
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    shutil.copy2(make_workbook(name="甲单位.xlsx"), folder / "甲单位.xlsx")
+    wb = admin_workbook()
+    wb[L.SHEET_CONS_SETUP]["B2"] = str(folder)
+    wb.create_sheet(L.SHEET_CONS_SUMMARY)                     # an earlier click's
+    admin = tmp_path / "汇总.xlsx"
+    wb.save(admin)
+    if refusal == "password":
+        real = xlwings.main.Sheet.api
+        monkeypatch.setattr(xlwings.main.Sheet, "api", property(
+            lambda sh: _DesktopSheetApi() if sh.name == L.SHEET_CONS_SUMMARY else real.fget(sh)))
+    else:
+        def busy(self):
+            raise OSError("(-2146777998, 'OLE error 0x800ac472', None, None)")
+
+        monkeypatch.setattr(XlwingsCanvas, "names", busy)
+    book = open_in_excel(admin)
+    assert excel.consolidate(book) is None
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions] == ["alert"]           # the workbook untouched
+    text = actions[0]["args"][0]
+    assert "未被修改" in text and "一部分" not in text and "Traceback" not in text
+    if refusal == "password":
+        assert f"工作表“{L.SHEET_CONS_SUMMARY}”设置了保护密码" in text
+
+
+def test_a_step_that_returns_nothing_is_not_taken_for_a_failure(example):
+    """The guard around each step of a button returned None for a failure and for a step that returns
+    nothing alike (callers added ``or True``): its result now tells them apart."""
+    from perfxl.excel.ui import FAILED, guarded
+
+    book = open_in_excel(example)
+    assert guarded(book, lambda: None, "无法写入结果") is None
+    assert guarded(book, lambda: 1 / 0, "无法写入结果") is FAILED
+    [alert] = [a for a in book.json()["actions"] if a["func"] == "alert"]
+    assert "ZeroDivisionError" in alert["args"][0]

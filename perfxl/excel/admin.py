@@ -42,7 +42,7 @@ def consolidate_into(book):
     Consolidation (None when nothing could be done; the user sees why in a message box)."""
     from perfxl.api import consolidate
     from perfxl.batch.tables import header
-    from perfxl.excel.ui import _alert, _path, guarded
+    from perfxl.excel.ui import FAILED, _alert, _path, guarded
     from perfxl.sheets.canvas import XlwingsCanvas
 
     here = _path(book)
@@ -60,13 +60,15 @@ def consolidate_into(book):
         return None
     cons = guarded(book, lambda: consolidate([folder], panel=cfg["panel"], outlier_share=cfg["outlier"],
                                              strict=cfg["strict"], exclude=[here]), "无法汇总")
-    if cons is None:
+    if cons is FAILED:
         return None
     cv = XlwingsCanvas(book)
+    # a step of its own: a password-protected sheet (or Excel refusing) stops before anything is written
+    if guarded(book, lambda: cv.unlock([L.SHEET_CONS_SUMMARY, L.SHEET_CONS_DETAIL, L.SHEET_CONS_ANALYSIS,
+                                        L.SHEET_CONS_PANEL, L.SHEET_CONS_REJECTED]), "无法写入汇总结果") is FAILED:
+        return None
 
-    def draw() -> bool:
-        cv.unlock([L.SHEET_CONS_SUMMARY, L.SHEET_CONS_DETAIL, L.SHEET_CONS_ANALYSIS, L.SHEET_CONS_PANEL,
-                   L.SHEET_CONS_REJECTED])          # a password-protected one stops before anything is written
+    def draw() -> None:
         after = L.SHEET_CONS_SETUP if L.SHEET_CONS_SETUP in cv.names() else cv.names()[-1]
         for name, frame in ((L.SHEET_CONS_SUMMARY, cons.summary), (L.SHEET_CONS_DETAIL, cons.detail),
                             (L.SHEET_CONS_ANALYSIS, cons.analysis), (L.SHEET_CONS_PANEL, cons.panel),
@@ -78,9 +80,8 @@ def consolidate_into(book):
             cv.finish(name, freeze="A2")
             after = name
         cv.close()
-        return True
 
-    if guarded(book, draw, "无法写入汇总结果", touched=True) is None:
+    if guarded(book, draw, "无法写入汇总结果", touched=True) is FAILED:
         return None
     _alert(book, f"共找到 {cons.found} 个文件：纳入 {cons.included} 个，未纳入 {cons.not_included} 个。\n"
                  f"{len(cons.summary)} 个单位（年度）已写入“{L.SHEET_CONS_SUMMARY}”等工作表（尚未保存）。\n"

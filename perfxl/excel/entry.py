@@ -9,7 +9,7 @@ sees the results in the open workbook and saves when satisfied. Problems are sho
 """
 from __future__ import annotations
 
-from perfxl.excel.ui import _alert, _book, _path, _problems_text, guarded
+from perfxl.excel.ui import FAILED, _alert, _book, _path, _problems_text, guarded
 
 
 def run(book=None, *, only_problems: bool = False):
@@ -27,13 +27,13 @@ def run(book=None, *, only_problems: bool = False):
     path = _path(book)
     result = guarded(book, lambda: score_book(book_to_rawbook(book, sheets_to_read(), path=path)),
                      "无法处理本工作簿")
-    if result is None:
+    if result is FAILED:
         return None
     canvas = XlwingsCanvas(book)
-    if guarded(book, lambda: canvas.unlock(_written_sheets(canvas.names())) or True, "无法写入结果") is None:
+    if guarded(book, lambda: canvas.unlock(_written_sheets(canvas.names())), "无法写入结果") is FAILED:
         return None
-    if guarded(book, lambda: apply(canvas, result, only_problems=only_problems) or True, "无法写入结果",
-               touched=True) is None:
+    if guarded(book, lambda: apply(canvas, result, only_problems=only_problems), "无法写入结果",
+               touched=True) is FAILED:
         return None
     errors = [p for p in result.problems if p.severity == ERROR]
     if only_problems:

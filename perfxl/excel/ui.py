@@ -7,6 +7,15 @@ from pathlib import Path
 TITLE = "perfxl"
 
 
+class _Failed:
+    def __repr__(self) -> str:
+        return "FAILED"
+
+
+#: what ``guarded`` returns when its step failed (a step may return None)
+FAILED = _Failed()
+
+
 def _book(book):
     if book is not None:
         return book
@@ -31,7 +40,7 @@ def _alert(book, text: str, *, error: bool = False) -> None:
 
 
 def guarded(book, work, cannot: str, *, touched: bool = False):
-    """``work()``, or None after telling the user why in a message box (never a traceback).
+    """``work()``, or FAILED after telling the user why in a message box (never a traceback).
     ``touched``: ``work`` writes into the workbook, so a failure may leave part of it written (Excel
     refuses writes while a cell is being edited, or into a sheet protected with a password)."""
     from perfxl.check.problems import UnusableInput, problem
@@ -46,7 +55,7 @@ def guarded(book, work, cannot: str, *, touched: bool = False):
             _alert(book, f"{cannot}：\n{p.message}\n修改：{p.fix}", error=True)
         else:
             _alert(book, f"perfxl 内部错误：{type(e).__name__}: {e}\n工作簿未被修改。", error=True)
-    return None
+    return FAILED
 
 
 def _problems_text(problems, limit: int = 8, *, fixes: bool = False) -> str:
