@@ -380,3 +380,24 @@ def test_an_option_with_its_fill_in_counts_as_the_option(survey_book, cli):
     assert not [p for p in data["problems"] if p["code"].startswith("survey_unknown_answer")]
     rate_obj, _, n_obj = hand_rate(list(COUNTS["服务对象"].values()))
     assert f"共{n_obj}个有效回答，得分率{rate_obj:.2%}" in data["indicators"][0]["process"]
+
+
+def test_invisible_characters_pasted_with_answers_groups_and_headers_are_ignored(make_workbook, cli):
+    """Answers, 对象类别 and question headers pasted from a web page or WeChat carry invisible characters
+    (zero-width space, word joiner, byte order mark): the survey readers dropped whitespace only, so
+    “一般\u200b” was an unknown answer, “服务对象\u2060” a group of its own and “\ufeffQ3” a header without
+    a number (题组 Q1~Q3 not found). They read as what the cell shows, as everywhere else in perfxl."""
+    resp = responses()
+    resp[0][2] = "非常满意\u200b"           # Q1 of 服务对象: 43 非常满意, 7 满意, 2 一般
+    resp[43][2] = "\ufeff满意"
+    resp[50][2] = "一般\u200b"
+    resp[1][1] = "服务对象\u2060"
+    survey = dict(questions=["Q1", "Q2\u200b", "\ufeffQ3"], responses=resp, options=OPTIONS,
+                  sets=[("服务对象满意度", "Q1~Q3\u200b", "服务对象"), ("工作人员满意度", "全部", "工作人员")])
+    path = make_workbook(rows=rows(), info={"unit": "某单位", "year": 2024}, survey=survey)
+    run = cli("score", path, "--json", "--no-write")
+    assert run.code == 0, run.text
+    data = run.json()
+    assert not [p for p in data["problems"] if p["code"].startswith("survey_")], data["problems"]
+    rate_obj, _, n_obj = hand_rate(list(COUNTS["服务对象"].values()))
+    assert f"共{n_obj}个有效回答，得分率{rate_obj:.2%}" in data["indicators"][0]["process"]

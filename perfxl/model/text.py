@@ -10,6 +10,8 @@ from functools import lru_cache
 #: the invisible characters text pasted from a web page, WeChat or a PDF carries (soft hyphen, zero-width
 #: space and joiners, direction marks, word joiner, byte order mark): no one sees them in a cell
 INVISIBLE = ("\u00ad", *map(chr, range(0x200B, 0x2010)), *map(chr, range(0x2060, 0x2065)), "\ufeff")
+#: the invisible characters alone
+_INVISIBLE = re.compile("[" + "".join(INVISIBLE) + "]+")
 #: whitespace and the invisible characters
 _SPACE = re.compile("[\\s" + "".join(INVISIBLE) + "]+")
 #: characters no workbook, XML or Word file can hold (vertical tab, form feed …: they arrive from
@@ -28,6 +30,11 @@ def fold(text: str) -> str:
 def unspaced(text: str) -> str:
     """``text`` without whitespace and the invisible characters pasted text carries (``_SPACE``)."""
     return _SPACE.sub("", text)
+
+
+def visible(text: str) -> str:
+    """``text`` without its invisible characters, its whitespace kept (where spaces separate parts)."""
+    return _INVISIBLE.sub("", text)
 
 
 def normalize(text: object) -> str:

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from perfxl.model import layout as L
+from perfxl.model.text import fold, visible
 
 
 def norm(text: object) -> str:
-    """Canonical text for matching: NFKC, no whitespace, lower case."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))).lower()
+    """Canonical text for matching: folded (NFKC, no whitespace or invisible characters), lower case."""
+    return fold(str(text)).lower()
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ _FILL = re.compile(r"_填空\d*$|〖.*〗$")
 @lru_cache(maxsize=4096)
 def parse(header: str) -> Header:
     """The numbering of a question header, if it has one."""
-    s = unicodedata.normalize("NFKC", str(header)).strip()
+    s = visible(unicodedata.normalize("NFKC", str(header))).strip()
     fill = bool(_FILL.search(s))
     if m := _NTH.match(s):
         return Header(int(m.group(1)), m.group(3) or m.group(2) or s, m.group(2), fill)
@@ -78,7 +79,7 @@ def resolve(text: object, headers: list[str]) -> tuple[list[int] | None, str]:
     by its number (题3, Q3, 第3题, 3: every column carrying that number, e.g. a matrix's rows), or
     by a range of numbers (题1~题5, 1-5, 第1~5题); names are separated by 、，,；;/; 全部 is every
     question. A name that is itself a header wins over splitting it at its punctuation."""
-    written = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
+    written = fold(str(text))
     s = written.lower()
     if len(written) != len(s):
         written = s

@@ -9,7 +9,6 @@ numbers (1 = the first option)."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ import numpy as np
 from perfxl.check.problems import Problem, problem
 from perfxl.model import layout as L
 from perfxl.model.cells import cell_ref
-from perfxl.model.text import is_blank
+from perfxl.model.text import fold, is_blank
 from perfxl.model.values import fmt_num, fmt_pct, fmt_pct_short
 from perfxl.survey.headers import norm, resolve
 from perfxl.survey.sheet import (  # noqa: F401
@@ -131,7 +130,7 @@ def label_of(v: Any) -> str | None:
         return None
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v)))
+    return fold(str(v))
 
 
 #: an option's fill-in as 问卷星 writes it after the option: "一般〖场地偏远〗"
