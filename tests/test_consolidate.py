@@ -756,3 +756,27 @@ def test_a_rule_parameter_typed_as_a_number_is_the_same_rule_as_typed_as_text(cl
     assert [(u["unit"], u["evaluators"]) for u in data["units"]] == [("甲单位", 2)]
     # 编号 4 by each 评价得分, the others by the rule: the panel's mean
     assert data["units"][0]["total"] == r2((sum(scores([10, 8, 6])) + 25 + sum(scores([10, 6, 6])) + 20) / 2)
+
+
+def test_a_duplicate_submission_names_the_cells_that_make_it_one(cli, tmp_path):
+    """Two workbooks of one unit, year and evaluator (a copy, or two versions of one evaluator's work): the
+    reason named no cell, and the user could not tell what made them “the same evaluator” when they meant
+    two. It now points at the 基本信息 cells of 单位名称, 评价年度 and 评价人 in each file."""
+    d = tmp_path / "收回"
+    write(d / "甲单位.xlsx", rows([10, 8, 6, 10]), info("甲单位", "张三"))
+    shutil.copy2(d / "甲单位.xlsx", d / "甲单位 - 副本.xlsx")                   # identical copy
+    write(d / "乙单位_1.xlsx", rows([5, 5, 5, 5]), info("乙单位", "李四"))      # conflicting pair
+    write(d / "乙单位_2.xlsx", rows([6, 5, 5, 5]), info("乙单位", "李四"))
+    ws = load_workbook(d / "甲单位.xlsx")[L.SHEET_INFO]
+    at = {c.value: f"B{c.row}" for c in ws["A"]}
+    cells = [at[L.INFO_BY_KEY[k].label] for k in ("unit", "year", "evaluator")]
+    run = cli("consolidate", d, "-o", tmp_path / "汇总.xlsx", "--json")
+    assert run.code == 1, run.text
+    why = {Path(r["file"]).name: r for r in run.json()["rejected"]}
+    assert set(why) == {"甲单位.xlsx", "乙单位_1.xlsx", "乙单位_2.xlsx"}
+    for r in why.values():
+        assert r["category"] == L.CONS_CATEGORIES["duplicate"]
+        assert (r["sheet"], r["cell"]) == (L.SHEET_INFO, cells[0])
+        for key, cell in zip(("unit", "year", "evaluator"), cells):
+            assert f"{L.INFO_BY_KEY[key].label} {cell}" in r["reason"], r["reason"]
+        assert f"见“{L.SHEET_INFO}”的" in r["reason"]

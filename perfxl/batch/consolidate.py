@@ -803,6 +803,20 @@ def _year(v: Any) -> Any:
     return v if y is None else y
 
 
+#: what makes two workbooks one submission: the same unit, year and evaluator
+_IDENTITY = ("unit", "year", "evaluator")
+
+
+def _identity(rec) -> dict[str, str]:
+    """Where a workbook says whose submission it is (``problem`` arguments): its 基本信息 sheet, the cell
+    of 单位名称, and the cells of 单位名称, 评价年度 and 评价人 in words."""
+    sheet = rec.info_sheet or L.SHEET_INFO
+    found = [(L.INFO_BY_KEY[k].label, rec.info_cells[k]) for k in _IDENTITY if rec.info_cells.get(k)]
+    cells = "、".join(f"{label} {cell}" for label, cell in found)
+    return dict(file=rec.file, sheet=sheet, cell=found[0][1] if found else "",
+                cells=f"“{sheet}”的{cells}" if cells else f"“{sheet}”")
+
+
 def aggregate(values: list[float], method: str) -> float:
     """The panel figure of one indicator: mean, median, or trimmed mean (one highest and one
     lowest dropped; fewer than 3 figures: the plain mean). Rounded to 2 decimals."""
@@ -1016,12 +1030,12 @@ class _Builder:
             if len(digests) == 1:
                 keep.append(members[0])
                 for m in members[1:]:
-                    self.reject(m, "duplicate", problem("consolidate_duplicate_copy", file=m.file, who=who,
+                    self.reject(m, "duplicate", problem("consolidate_duplicate_copy", **_identity(m), who=who,
                                                         other=Path(members[0].file).name))
                 continue
             for m in members:
                 others = "、".join(f"“{Path(o.file).name}”" for o in members if o is not m)
-                self.reject(m, "duplicate", problem("consolidate_duplicate_conflict", file=m.file, who=who,
+                self.reject(m, "duplicate", problem("consolidate_duplicate_conflict", **_identity(m), who=who,
                                                     others=others))
         return sorted(keep, key=lambda r: self.order[r.file])
 

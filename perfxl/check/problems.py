@@ -298,11 +298,11 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "consolidate_strict": (ERROR, "有 {count} 个校验错误（使用了 --strict，有错误的工作簿不纳入）：{first}",
                            "运行 perfxl validate 该文件，改正全部错误后重新汇总；或去掉 --strict"),
     "consolidate_info_missing": (ERROR, "“{sheet}”中{column}未填写，无法归入汇总", "填写{column}后重新汇总"),
-    "consolidate_duplicate_copy": (WARNING, "与“{other}”是同一单位、年度、评价人（{who}）的重复提交，内容相同，只纳入“"
-                                   "{other}”",
+    "consolidate_duplicate_copy": (WARNING, "与“{other}”是同一单位、年度、评价人（{who}）的重复提交"
+                                   "（见{cells}），内容相同，只纳入“{other}”",
                                    "删除多余的副本"),
-    "consolidate_duplicate_conflict": (ERROR, "与{others}是同一单位、年度、评价人（{who}）的重复提交，且得分不同，无法"
-                                       "确定以哪份为准，均未纳入",
+    "consolidate_duplicate_conflict": (ERROR, "与{others}是同一单位、年度、评价人（{who}）的重复提交"
+                                       "（见{cells}），且得分不同，无法确定以哪份为准，均未纳入",
                                        "保留正确的一份、删除其余；如是不同评价人，请在“基本信息”的评价人中分别填写"),
     "consolidate_system_mismatch": (ERROR, "指标体系与其余 {count} 份工作簿（如“{reference}”）不同：{detail}，未纳入以"
                                     "免混算",
