@@ -32,7 +32,7 @@ STOPPER = r"""
 import json, os, signal, sys
 mode, at, record = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 cwd = os.getcwd()
-count, events, active = 0, [], False
+count, events, made, active = 0, [], [], False
 TOUCH = ("os.rename", "os.link", "os.remove", "os.unlink", "os.rmdir", "os.chmod", "os.chown", "os.mkdir",
          "os.truncate", "shutil.", "tempfile.")
 
@@ -55,11 +55,14 @@ def hook(event, args):
             events.append(count)
         elif event.startswith(TOUCH):
             events.append(count)
+        if event == "os.mkdir" and isinstance(args[0], (str, bytes)):
+            made.append([count, os.fsdecode(args[0])])
 
 sys.addaudithook(hook)
 import atexit
 finished = 0
-atexit.register(lambda: json.dump({"count": finished, "events": events}, open(record, "w")) if not at else None)
+atexit.register(lambda: json.dump({"count": finished, "events": events, "mkdir": made}, open(record, "w"))
+                if not at else None)
 from perfxl.cli import main
 sys.argv = ["perfxl", *sys.argv[4:]]
 active = True
@@ -280,6 +283,30 @@ def test_a_stop_at_any_point_undoes_the_command(command, tmp_path, tmpdir_short)
         assert not gone(run.token), where
         assert not list(run.tmp.iterdir()), f"{where}: left in TMPDIR {list(run.tmp.iterdir())}"
         check_folder(before, snapshot(work), outputs)
+        assert not [d for d in work.rglob("*") if d.is_dir() and not any(d.iterdir())], f"{where}: an empty folder"
+
+
+def test_a_fill_stopped_before_its_first_workbook_leaves_no_empty_folder(tmp_path, tmpdir_short):
+    """perfxl fill makes its output folder first: stopped after that and before the first workbook was
+    written, it left an empty folder behind (the stop test compares files only). The folders it made and
+    left empty are now removed again, as a stopped command undoes what it did."""
+    work = tmp_path / "work"
+    work.mkdir()
+    args, _ = setup("fill", work)
+    args[-1] = "生成/2024"                               # a folder in a folder, neither there yet
+    record = tmp_path / "events.json"
+    assert Command(work, args, tmpdir_short).stopped_at("SIGTERM", 0, record) == 0
+    recorded = json.loads(record.read_text())
+    parent = next(at for at, path in recorded["mkdir"] if path.endswith("生成"))
+    # made after its parent (the first try failed: no parent); made again before each workbook is written
+    made, first_write = [at for at, path in recorded["mkdir"] if path.endswith("2024") and at > parent][:2]
+    for k, at in enumerate(sorted({made + 1, made + 2, (made + first_write) // 2, first_write - 1})):
+        shutil.rmtree(work / "生成", ignore_errors=True)
+        run = Command(work, args, tmpdir_short)
+        mode = MODES[k % len(MODES)]
+        assert run.stopped_at(mode, at, record) == 130, run.stderr
+        assert "已中断" in run.stderr and "Traceback" not in run.stderr, run.stderr
+        assert not (work / "生成").exists(), f"{mode} at event {at}: {list((work / '生成').rglob('*'))}"
 
 
 # --- consolidation with workers -----------------------------------------------------------------------------

@@ -356,6 +356,14 @@ def _value(key: str, v: Any, roster: Roster, r: int, target: _Target) -> tuple[A
 def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Path, *, sheet: str | None = None,
          force: bool = False) -> FillReport:
     """One workbook per roster row in ``outdir``. ``template`` None: the standard template."""
+    from perfxl.io.files import made_folder
+
+    with made_folder(Path(outdir)):     # left empty (stopped before the first workbook, none written): removed
+        return _fill(roster_path, template, Path(outdir), sheet=sheet, force=force)
+
+
+def _fill(roster_path: str | Path, template: str | Path | None, outdir: Path, *, sheet: str | None,
+          force: bool) -> FillReport:
     from perfxl.io.files import atomic_write_bytes, ensure_writable
     from perfxl.io.package import Package
     from perfxl.io.read import read_book
@@ -382,8 +390,6 @@ def fill(roster_path: str | Path, template: str | Path | None, outdir: str | Pat
     targets, target_problems = _targets(read, roster, tpath)
     problems += target_problems
     stale = _Stale.of(data, {t.sheet for t in targets.values()}, _made_live(read), tpath)
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
 
     items: list[FillItem] = []
     names: dict[str, int] = {}

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -179,6 +180,27 @@ def atomic_save(wb, path: Path, *, keep_backup: bool = False) -> Path | None:
 
     data = workbook_bytes(wb)
     return atomic_write_bytes(Path(path), lambda fh: fh.write(data), keep_backup=keep_backup)
+
+
+@contextmanager
+def made_folder(folder: Path):
+    """``folder`` made, with its missing parents, for the files the block writes; those of them still empty
+    when the block ends (stopped before its first file, or nothing to write) are removed again: a command
+    leaves no empty folder behind."""
+    missing = []
+    p = Path(folder)
+    while not p.exists() and p.parent != p:
+        missing.append(p)
+        p = p.parent
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        yield Path(folder)
+    finally:
+        for p in missing:                        # the deepest first
+            try:
+                p.rmdir()
+            except OSError:                      # not empty (or not made)
+                break
 
 
 def write_failed(path: Path, e: OSError) -> UnusableInput:
