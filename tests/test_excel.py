@@ -386,3 +386,34 @@ def test_a_step_that_returns_nothing_is_not_taken_for_a_failure(example):
     assert guarded(book, lambda: 1 / 0, "无法写入结果") is FAILED
     [alert] = [a for a in book.json()["actions"] if a["func"] == "alert"]
     assert "ZeroDivisionError" in alert["args"][0]
+
+
+def test_a_hidden_indicator_row_is_pointed_out_by_the_buttons_as_by_the_command_line(example, cli, tmp_path,
+                                                                                       monkeypatch):
+    """An indicator row the user hid in 指标评分 is still scored: the command line warns (row_hidden) and the
+    校验/评分 buttons said nothing, as the Excel reader never asked which rows are hidden. It now asks desktop
+    Excel (rows.hidden, answered here from the file as Excel answers it: True, False, or None when mixed);
+    xlwings Server/Lite cannot tell synchronously, and read as before."""
+    from xlwings.pro import _xlremote
+
+    import perfxl.excel as excel
+
+    path = tmp_path / "隐藏行.xlsx"
+    wb = load_workbook(example)
+    wb[L.SHEET_INDICATORS].row_dimensions[6].hidden = True
+    wb[L.SHEET_INDICATORS].row_dimensions[7].hidden = True
+    wb.save(path)
+    hidden = {ws.title: {r for r, d in ws.row_dimensions.items() if d.hidden} for ws in load_workbook(path)}
+
+    def row_hidden(rng):                                # what desktop Excel's Rows.Hidden says
+        states = {r in hidden[rng.sheet.name] for r in range(rng.row, rng.row + rng.shape[0])}
+        return states.pop() if len(states) == 1 else None
+
+    def warned(problems) -> list[tuple[str, str]]:
+        return sorted((p["sheet"], p["cell"]) for p in problems if p["code"] == "row_hidden")
+
+    by_cli = warned(cli("validate", path, "--json").json()["problems"])
+    assert by_cli == [(L.SHEET_INDICATORS, "A6"), (L.SHEET_INDICATORS, "A7")]
+    monkeypatch.setattr(_xlremote.Range, "row_hidden", property(row_hidden))
+    result = excel.validate(open_in_excel(path))
+    assert warned(p.to_dict() for p in result.problems) == by_cli

@@ -108,9 +108,37 @@ def book_to_rawbook(book, sheets: Iterable[str] | Callable[[list[str]], Iterable
 
     ``path`` names the workbook in problems; default: the book's full name.
     """
+    from perfxl.model.evaluation import table_sheets
+
     names = [s.name for s in book.sheets]
     if callable(sheets):
         sheets = sheets(names)
     wanted = names if sheets is None else [s for s in dict.fromkeys(sheets) if s in names]
     grids = {name: read_sheet(book.sheets[name]) for name in wanted}
+    for name in table_sheets(wanted, system=True):     # asked of Excel only where the model looks at them
+        grids[name].hidden_rows = hidden_rows(book.sheets[name], len(grids[name].rows))
     return RawBook(Path(path) if path is not None else Path(book.fullname), names, grids)
+
+
+def hidden_rows(sheet, nrows: int) -> frozenset[int]:
+    """The 0-based rows among the first ``nrows`` hidden in Excel (as the file reader finds them in the
+    file), halving only ranges that mix hidden and shown rows: one question for a sheet with none. None
+    where the engine cannot tell (xlwings Server and Lite answer only asynchronously; an xlwings before
+    ``rows.hidden``)."""
+    found: set[int] = set()
+
+    def look(first: int, last: int) -> None:          # 1-based, inclusive
+        state = sheet.range((first, 1), (last, 1)).rows.hidden
+        if state is None and first < last:
+            middle = (first + last) // 2
+            look(first, middle)
+            look(middle + 1, last)
+        elif state:
+            found.update(range(first - 1, last))
+
+    if nrows and hasattr(type(sheet.range((1, 1)).rows), "hidden"):
+        try:
+            look(1, nrows)
+        except NotImplementedError:
+            return frozenset()
+    return frozenset(found)

@@ -109,9 +109,19 @@ def find_header_row(grid: SheetGrid, lookup: dict[str, str]) -> tuple[int, dict[
     return best
 
 
+def _table_names(system: bool) -> tuple[str, ...]:
+    return (L.SHEET_SYSTEM, L.SHEET_INDICATORS) if system else (L.SHEET_INDICATORS,)
+
+
+def table_sheets(names: list[str], *, system: bool = False) -> list[str]:
+    """The sheets of ``names`` the indicator table is looked for in, first choice first (an indicator list:
+    指标体系, then 指标评分); its hidden rows are pointed out (a hidden indicator still counts)."""
+    return [s for s in (L.match_sheet(w, names) for w in _table_names(system)) if s]
+
+
 def _read_table(book: RawBook, path: Path, system: bool = False) -> tuple[L.TableLayout, SheetGrid, list[Problem]]:
-    wanted = (L.SHEET_SYSTEM, L.SHEET_INDICATORS) if system else (L.SHEET_INDICATORS,)
-    sheet = next((s for s in (L.match_sheet(w, book.sheet_names) for w in wanted) if s), None)
+    wanted = _table_names(system)
+    sheet = next(iter(table_sheets(book.sheet_names, system=system)), None)
     if sheet is None and system and len(book.sheet_names) == 1:
         sheet = book.sheet_names[0]          # a one-sheet indicator list, whatever its name
     if sheet is None and not system and L.is_summary(book.sheet_names):
