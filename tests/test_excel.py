@@ -376,6 +376,31 @@ def test_consolidate_button_refused_before_writing_leaves_the_workbook_untouched
         assert f"工作表“{L.SHEET_CONS_SUMMARY}”设置了保护密码" in text
 
 
+def test_consolidate_button_with_excel_busy_reading_its_settings_says_so(tmp_path, monkeypatch):
+    """Excel refusing the first read of 汇总设置 (a cell being edited when the button is clicked): the
+    settings were read outside any guard, so the user met a Python traceback. Now a message box says
+    Excel refused, that nothing was changed, and how to go on; not “perfxl 内部错误”."""
+    import xlwings
+
+    import perfxl.excel as excel
+    from perfxl.sheets.template import admin_workbook
+
+    admin = tmp_path / "汇总.xlsx"
+    admin_workbook().save(admin)
+    book = open_in_excel(admin)
+
+    def busy(self):
+        raise OSError("(-2146777998, 'OLE error 0x800ac472', None, None)")
+
+    monkeypatch.setattr(xlwings.main.Range, "value", property(busy))
+    assert excel.consolidate(book) is None
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions] == ["alert"]
+    text = actions[0]["args"][0]
+    assert "Excel 拒绝了这次操作" in text and "未被修改" in text and "按 Enter 或 Esc" in text
+    assert "内部错误" not in text
+
+
 def test_a_step_that_returns_nothing_is_not_taken_for_a_failure(example):
     """The guard around each step of a button returned None for a failure and for a step that returns
     nothing alike (callers added ``or True``): its result now tells them apart."""

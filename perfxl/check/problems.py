@@ -355,6 +355,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                               "在“审阅 → 撤消工作表保护”中输入密码，再点一次按钮"),
     "excel_write_failed": (ERROR, "Excel 拒绝写入结果（{detail}），结果可能只写入了一部分",
                            "退出单元格编辑（按 Enter 或 Esc）、撤消工作表保护后再点一次按钮：每次都会重新写出全部结果"),
+    "excel_refused": (ERROR, "Excel 拒绝了这次操作（{detail}），工作簿未被修改",
+                      "退出单元格编辑（按 Enter 或 Esc）后再点一次按钮"),
     "excel_consolidate_unsaved": (ERROR,
                                   "汇总工作簿“{path}”还没有保存到本机的文件夹中，不知道去哪个文件夹找各单位的工作簿",
                                   "在“汇总设置”页填写存放各单位评分工作簿的文件夹（完整路径），或先把本工作簿保存到那个文件夹"),

@@ -46,7 +46,9 @@ def consolidate_into(book):
     from perfxl.sheets.canvas import XlwingsCanvas
 
     here = _path(book)
-    cfg = _settings(book)
+    cfg = guarded(book, lambda: _settings(book), "无法汇总")     # Excel may refuse even this read
+    if cfg is FAILED:
+        return None
     folder = Path(cfg["folder"]) if cfg["folder"] else here.parent
     if not folder.is_absolute():
         if not here.is_absolute():    # not saved yet (工作簿1), or on OneDrive (a URL): no folder of its own

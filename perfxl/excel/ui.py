@@ -53,9 +53,18 @@ def guarded(book, work, cannot: str, *, touched: bool = False):
         if touched:
             p = problem("excel_write_failed", file=book.name, detail=f"{type(e).__name__}: {e}"[:300])
             _alert(book, f"{cannot}：\n{p.message}\n修改：{p.fix}", error=True)
+        elif _excel_refused(e):
+            p = problem("excel_refused", file=book.name, detail=f"{type(e).__name__}: {e}"[:300])
+            _alert(book, f"{cannot}：\n{p.message}\n修改：{p.fix}", error=True)
         else:
             _alert(book, f"perfxl 内部错误：{type(e).__name__}: {e}\n工作簿未被修改。", error=True)
     return FAILED
+
+
+def _excel_refused(e: Exception) -> bool:
+    """Excel turning a call away (a cell being edited, a dialog open): pywin32's com_error, which xlwings
+    passes on; not perfxl's own error."""
+    return type(e).__name__ == "com_error" or (isinstance(e, OSError) and "OLE error" in str(e))
 
 
 def _problems_text(problems, limit: int = 8, *, fixes: bool = False) -> str:
