@@ -440,3 +440,15 @@ def test_a_unit_merged_over_its_evaluators_rows_fills_each_of_them(cli, tmp_path
     assert sorted(p.name for p in out.iterdir()) == ["乙单位_王五.xlsx", "甲单位_张三.xlsx", "甲单位_李四.xlsx"]
     assert values(out / "甲单位_李四.xlsx", L.SHEET_INFO)[INFO["unit"]] == "甲单位"
     assert values(out / "甲单位_李四.xlsx", L.SHEET_BASIC)[BASIC["budget_initial"]] == 100
+
+
+
+def test_a_fill_that_writes_nothing_does_not_name_a_folder_it_did_not_make(cli, tmp_path, template):
+    """Every roster row without a 单位名称: fill removes the folder it made for them again, but said
+    “✓ 已写入 0 个工作簿到 新目录/子”, a folder that is not there. It now says nothing was written."""
+    roster = write_roster(tmp_path / "名单.xlsx", ["单位名称", "评价年度"], [[None, 2024], [None, 2025]],
+                          title=None)
+    run = cli("fill", roster, "-t", template, "-o", tmp_path / "新目录" / "子")
+    assert run.code == 1
+    assert "已写入 0" not in run.out and "没有写出工作簿，未建立文件夹" in run.out
+    assert not (tmp_path / "新目录").exists()

@@ -316,7 +316,10 @@ def fill_cmd(
                    [(h, "left") for h in CLI_FILL_HEADERS], rows)
         if report.all_problems:
             print_problems(c, report.all_problems)
-        done(c, f"已写入 {len(report.written)} 个工作簿到 {outdir}")
+        if report.written:
+            done(c, f"已写入 {len(report.written)} 个工作簿到 {outdir}")
+        else:                            # the folder fill made for them is removed again (files.made_folder)
+            c.print(_styled("没有写出工作簿" + ("" if outdir.exists() else f"，未建立文件夹 {outdir}"), "bold red"))
     raise typer.Exit(EXIT_PROBLEMS if report.has_errors else EXIT_OK)
 
 
