@@ -712,12 +712,20 @@ class Consolidation:
                     status=r["status"], level1=tuple((n, _plain(r[n])) for n in self.level1))
             for r in self.summary.to_dict("records"))
         counts = Counter(r.grade for r in ranking)
-        years = list(dict.fromkeys(text_of(r.year) for r in ranking))
-        by_year = tuple((y, tuple((g, sum(1 for r in ranking if text_of(r.year) == y and r.grade == g))
-                                  for g in self.grade_labels)) for y in years) if len(years) > 1 else ()
+        by_year = tuple((y, tuple(c)) for y, c in self.grade_counts() if y is not None)
         return Overview(ranking=ranking, grades=tuple((g, counts.get(g, 0)) for g in self.grade_labels),
                         found=self.found, included=self.included, not_included=self.not_included,
                         panel_method=self.panel_method, level1=tuple(self.level1), grade_years=by_year)
+
+    def grade_counts(self) -> list[tuple[str | None, list[tuple[str, int]]]]:
+        """Units per grade (等级分布): (None, counts), or with several 评价年度 (year, counts) for each
+        year in the order of 汇总 (a unit counted once a year). The summary workbook and the report
+        both show these."""
+        rows = list(zip(self.summary["grade"].tolist(), (text_of(_plain(y)) for y in self.summary["year"])))
+        years = list(dict.fromkeys(y for _, y in rows))
+        groups = [(y, [g for g, gy in rows if gy == y]) for y in years] if len(years) > 1 else \
+            [(None, [g for g, _ in rows])]
+        return [(y, [(g, grades.count(g)) for g in self.grade_labels]) for y, grades in groups]
 
     def to_dict(self) -> dict:
         """The JSON shape of ``perfxl consolidate --json``."""

@@ -206,11 +206,10 @@ def _charts_sheet(wb, st: _Styles, cons) -> None:
     n_units = len(rows)
     grade_row = n_units + 2
     # units per grade: with several years one column per year (a unit is counted once a year)
-    year_names = list(dict.fromkeys(year_of)) if years > 1 else []
+    per_year = cons.grade_counts()
+    year_names = [y for y, _ in per_year if y is not None]
     _header(ws, st, grade_row, c0, [H["grade"], *([f"{y}{L.YEAR_SUFFIX}" for y in year_names] or [H["count"]])])
-    grade_year = list(zip(order["grade"].tolist(), year_of)) if len(summary) else []
-    counts = [[sum(1 for gy in grade_year if gy == (g, y)) for y in year_names] if year_names
-              else [sum(1 for gy, _ in grade_year if gy == g)] for g in cons.grade_labels]
+    counts = [[dict(c)[g] for _, c in per_year] for g in cons.grade_labels]
     ws.write_rows(grade_row + 1, [lead + [str(g), *n] for g, n in zip(cons.grade_labels, counts)],
                   lead + [None] + [st.number(INT)] * len(counts[0] if counts else [0]), quoted_format=st.quoted)
     if n_units == 0:
