@@ -342,7 +342,7 @@ def _readme_sheet(wb, st: _Styles, cons) -> None:
             # spreadsheets do not grow a row a library wrote: without a height, Calc prints one line, cut
             lines_needed = look.needed_lines(text, width)
             if lines_needed > 1:
-                ws.set_row(i, 15.0 * lines_needed)
+                ws.set_row(i, look.LINE_HEIGHT * lines_needed)
             ws.write_string(i, 0, text, st.bold if bold else st.wrap)
 
 

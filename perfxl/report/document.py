@@ -137,18 +137,18 @@ def _add_charts(ctx: dict, tpl) -> dict:
         return InlineImage(tpl, BytesIO(png), width=Cm(CHART_WIDTH_CM)) if png else None
 
     places: list[tuple[dict, str]] = []          # where each chart goes: (dict, key)
-    jobs: list[tuple[str, Any]] = []            # what it is: (kind, data) for ``charts.draw``
+    jobs: list[tuple[Any, Any]] = []            # what it is: (function, data) for ``charts.draw``
     for u in ctx["units"]:
         c = u["conclusion"]
         places.append((c, "image"))
-        jobs.append(("level_rates", c.pop("chart")))
+        jobs.append((charts.level_rates, c.pop("chart")))
         for s in u["work"]["surveys"]:
             places.append((s, "image"))
-            jobs.append(("option_counts", s.pop("chart")))
+            jobs.append((charts.option_counts, s.pop("chart")))
     ov = ctx.get("overview")
     if ov:
         places += [(ov, "totals_images"), (ov, "grades_image")]
-        jobs += [("unit_totals", ov.pop("totals_chart")), ("grade_counts", ov.pop("grades_chart"))]
+        jobs += [(charts.unit_totals, ov.pop("totals_chart")), (charts.grade_counts, ov.pop("grades_chart"))]
     pngs = map_in_workers(charts.draw, jobs) if charts.available() else [None] * len(jobs)
     for (where, key), png in zip(places, pngs):
         where[key] = [image(p) for p in png] if isinstance(png, list) else image(png)

@@ -241,7 +241,7 @@ def method_paras(rec) -> list[Para]:
     # the system as designed: every indicator's 分值, those 不适用 this year included (the levels leave them out)
     full = {lv.name: round2(sum(i.weight or 0 for i in rec.indicators if i.level1 == lv.name)) for lv in l1}
     weights = "、".join(f"{text(lv.name)}{weight_text(full[lv.name])}分" for lv in l1)
-    na = [i for i in rec.indicators if not i.applicable]
+    na = rec.not_applicable
     system = (f"评价指标体系共设一级指标{len(l1)}个、二级指标{len(l2)}个、三级指标{len(rec.indicators)}个，"
               f"满分{weight_text(round2(sum(full.values())))}分，其中{weights}。"
               + (f"其中{len(na)}项指标本年不适用（共{weight_text(round2(sum(i.weight or 0 for i in na)))}分），"

@@ -105,7 +105,7 @@ def prose_rows(ws, rows, columns: int, width: float) -> None:
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=columns)
         cell.alignment = WRAP
         text = cell.value if isinstance(cell.value, str) else ""
-        ws.row_dimensions[r].height = 15.0 * needed_lines(text, width)
+        ws.row_dimensions[r].height = look.LINE_HEIGHT * needed_lines(text, width)
 
 
 def print_setup(ws, *, landscape: bool = True, title_rows: str | None = "1:1", unit: str | None = None) -> None:

@@ -36,7 +36,6 @@ MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 RT = R_NS + "/"
 RT_OFFICE = RT + "officeDocument"
-#: the workbook of a package saved as Excel's “Strict Open XML 电子表格” (ISO namespaces: not edited here)
 RT_CORE = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
 RT_VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
