@@ -337,8 +337,7 @@ def _read_basic(book: RawBook, ev: Evaluation) -> None:
         label = row[0] if row else None
         if not isinstance(label, str):
             continue
-        # an error value or a formula saved without its result: the mark, which validation reports as such
-        value = grid.marks.get((r0, 1)) or (row[1] if len(row) > 1 else None)
+        value = row[1] if len(row) > 1 else None
         if isinstance(value, str):
             value = value.strip() or None
         norm = L.normalize(label)
@@ -347,7 +346,8 @@ def _read_basic(book: RawBook, ev: Evaluation) -> None:
         elif norm == base_label:
             ev.budget_base = (value, cell_ref(r0 + 1, 2))
         elif (key := lookup.get(norm)) and key not in ev.basic_raw:
-            ev.basic_raw[key] = value
+            # an error value or a formula saved without its result: the mark, which validation reports as such
+            ev.basic_raw[key] = grid.marks.get((r0, 1)) or value
             ev.basic_cells[key] = cell_ref(r0 + 1, 2)
             unit = row[2] if len(row) > 2 else None
             ev.basic_units[key] = (unit.strip() or None if isinstance(unit, str) else unit, cell_ref(r0 + 1, 3))
