@@ -401,6 +401,42 @@ def test_consolidate_button_with_excel_busy_reading_its_settings_says_so(tmp_pat
     assert "内部错误" not in text
 
 
+def test_a_write_excel_refuses_puts_the_templates_protection_back(example, monkeypatch):
+    """评分 lifts the template's sheet protection to write, then Excel refuses a write (a cell being
+    edited): the protection was put back only after a write that succeeded, so the user's workbook was
+    left with its sheets unprotected. It is now put back whatever happens."""
+    import xlwings
+
+    import perfxl.excel as excel
+    from perfxl.sheets.canvas import XlwingsCanvas
+
+    calls: list[str] = []
+
+    class Protected:                           # the template's protection, without a password
+        @property
+        def ProtectContents(self):
+            return not calls or calls[-1] == "Protect"
+
+        def Unprotect(self, *args):
+            calls.append("Unprotect")
+
+        def Protect(self, *args, **kw):
+            calls.append("Protect")
+
+    sheet = Protected()
+    real = xlwings.main.Sheet.api
+    monkeypatch.setattr(xlwings.main.Sheet, "api", property(
+        lambda sh: sheet if sh.name == L.SHEET_INDICATORS else real.fget(sh)))
+
+    def refused(self, *args, **kw):
+        raise OSError("(-2146777998, 'OLE error 0x800ac472', None, None)")
+
+    monkeypatch.setattr(XlwingsCanvas, "fill", refused)
+    book = open_in_excel(example)
+    assert excel.score(book) is None
+    assert calls[0] == "Unprotect" and calls[-1] == "Protect"
+
+
 def test_a_step_that_returns_nothing_is_not_taken_for_a_failure(example):
     """The guard around each step of a button returned None for a failure and for a step that returns
     nothing alike (callers added ``or True``): its result now tells them apart."""

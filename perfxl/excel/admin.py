@@ -83,7 +83,7 @@ def consolidate_into(book):
             after = name
         cv.close()
 
-    if guarded(book, draw, "无法写入汇总结果", touched=True) is FAILED:
+    if guarded(book, draw, "无法写入汇总结果", touched=True, after=cv.close) is FAILED:
         return None
     _alert(book, f"共找到 {cons.found} 个文件：纳入 {cons.included} 个，未纳入 {cons.not_included} 个。\n"
                  f"{len(cons.summary)} 个单位（年度）已写入“{L.SHEET_CONS_SUMMARY}”等工作表（尚未保存）。\n"

@@ -33,7 +33,7 @@ def run(book=None, *, only_problems: bool = False):
     if guarded(book, lambda: canvas.unlock(_written_sheets(canvas.names())), "无法写入结果") is FAILED:
         return None
     if guarded(book, lambda: apply(canvas, result, only_problems=only_problems), "无法写入结果",
-               touched=True) is FAILED:
+               touched=True, after=canvas.close) is FAILED:
         return None
     errors = [p for p in result.problems if p.severity == ERROR]
     if only_problems:

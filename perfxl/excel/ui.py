@@ -39,10 +39,11 @@ def _alert(book, text: str, *, error: bool = False) -> None:
         pass                     # no message box available (e.g. a test engine without alerts)
 
 
-def guarded(book, work, cannot: str, *, touched: bool = False):
+def guarded(book, work, cannot: str, *, touched: bool = False, after=None):
     """``work()``, or FAILED after telling the user why in a message box (never a traceback).
     ``touched``: ``work`` writes into the workbook, so a failure may leave part of it written (Excel
-    refuses writes while a cell is being edited, or into a sheet protected with a password)."""
+    refuses writes while a cell is being edited, or into a sheet protected with a password).
+    ``after``: run whatever happens (a canvas's ``close``: the protection lifted for writing put back)."""
     from perfxl.check.problems import UnusableInput, problem
 
     try:
@@ -58,6 +59,9 @@ def guarded(book, work, cannot: str, *, touched: bool = False):
             _alert(book, f"{cannot}：\n{p.message}\n修改：{p.fix}", error=True)
         else:
             _alert(book, f"perfxl 内部错误：{type(e).__name__}: {e}\n工作簿未被修改。", error=True)
+    finally:
+        if after is not None:
+            after()
     return FAILED
 
 
