@@ -134,3 +134,15 @@ def test_scored_workbook_shows_figures_and_formula(example, cli, soffice):
     figures = {r[0]: r for r in seen[L.SHEET_BASIC]}
     assert figures["支出预算执行率"][3].startswith("支出预算执行率=580.8142/549.6875")
     assert figures["“三公”经费控制率"][2].startswith("34.612")
+
+
+def test_a_formula_without_its_result_in_a_setting_is_not_shown_as_a_python_object(make_workbook, cli):
+    """分子分母均为0时 holding a formula saved without its result: the mark meant for the figures leaked into
+    the setting, and the message showed “CellMark(kind=…)” as its value."""
+    def formula(wb):
+        ws = wb[L.SHEET_BASIC]
+        for row in ws.iter_rows(min_col=1, max_col=2):
+            if row[0].value == L.ZERO_OVER_ZERO_LABEL:
+                row[1].value = '=IF(1,"视为10%","")'
+    run = cli("validate", make_workbook(mutate=formula), "--json")
+    assert "CellMark" not in run.text
