@@ -452,3 +452,23 @@ def test_a_fill_that_writes_nothing_does_not_name_a_folder_it_did_not_make(cli, 
     assert run.code == 1
     assert "已写入 0" not in run.out and "没有写出工作簿，未建立文件夹" in run.out
     assert not (tmp_path / "新目录").exists()
+
+
+def test_a_unit_in_brackets_in_the_template_is_the_unit_validation_reads(cli, tmp_path):
+    """The template's 基础数据 unit cell says “(元)”: validation reads 元, but fill did not know the
+    bracketed unit and took the field's own 万元, so a roster figure of 4.9万元 was written as 4.9 into a
+    元 row, 10,000 times too small, without a word. Both now read the unit the same way."""
+    from perfxl.io.files import atomic_save
+    from perfxl.sheets.template import new_workbook
+
+    wb = new_workbook()
+    ws = wb[L.SHEET_BASIC]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == BASIC["budget_initial"])
+    assert row[2].value == "万元"
+    row[2].value = "(元)"
+    template = tmp_path / "模板.xlsx"
+    atomic_save(wb, template)
+    roster = write_roster(tmp_path / "名单.xlsx", ["单位名称", "年初预算数（万元）"], [["甲单位", 4.9]])
+    run = cli("fill", roster, "-t", template, "-o", tmp_path / "out", "--json")
+    assert run.code == 0, run.text
+    assert values(tmp_path / "out" / "甲单位.xlsx", L.SHEET_BASIC)[BASIC["budget_initial"]] == 49000

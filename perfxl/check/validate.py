@@ -749,8 +749,7 @@ def _unit(ev: Evaluation, key: str, file: str) -> tuple[str, Problem | None]:
     raw, cell = ev.basic_units.get(key, (None, ""))
     if is_blank(raw):
         return own, None
-    text = fold(_text(raw)).strip("()（）")
-    unit = L.unit_name(text)
+    unit = L.unit_name(fold(_text(raw)))
     if unit is not None and L.UNITS[unit][0] == L.UNITS[own][0]:
         return unit, None
     choices = "、".join(u for u, (k, _) in L.UNITS.items() if k == L.UNITS[own][0])

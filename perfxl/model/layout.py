@@ -221,7 +221,9 @@ UNIT_ALIASES = {"万": "万元", "千": "千元", "亿": "亿元", "人次": "�
 
 
 def unit_name(text: str) -> str | None:
-    """The unit ``text`` names, as UNITS spells it (万 is 万元); None for one perfxl does not convert."""
+    """The unit ``text`` names, as UNITS spells it (万 is 万元; in brackets too: “(元)”); None for one perfxl
+    does not convert."""
+    text = text.strip("()（）")
     unit = UNIT_ALIASES.get(text, text)
     return unit if unit in UNITS else None
 
