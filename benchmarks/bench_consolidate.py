@@ -52,6 +52,25 @@ for f in sorted(glob.glob(sys.argv[1] + "/*.xlsx")):
 print(len(rows))
 """
 
+#: perfxl's reading step alone (the sheets it needs, number formats, hidden rows, formulas, package
+#: checks) on the same number of processes, chunked as the CLI chunks: no modelling, validation,
+#: scoring or summary. What any consolidation must spend before it does its own work.
+READ_ONLY = """
+import sys, glob, multiprocessing as mp
+from perfxl.io.read import read_book
+from perfxl.model.evaluation import sheets_to_read
+
+def chunk(paths):
+    return sum(len(read_book(p, sheets_to_read()).sheets) for p in paths)
+
+if __name__ == "__main__":
+    files, jobs = sorted(glob.glob(sys.argv[1] + "/*.xlsx")), int(sys.argv[2])
+    size = max(1, min(64, len(files) // (8 * jobs)))
+    parts = [files[i:i + size] for i in range(0, len(files), size)]
+    with mp.get_context("fork").Pool(jobs) as pool:
+        print(sum(pool.imap_unordered(chunk, parts)))
+"""
+
 API = """
 import sys, perfxl
 c = perfxl.consolidate(sys.argv[1], jobs=int(sys.argv[2]))
@@ -143,6 +162,8 @@ def run_size(base: Path, files: int, args) -> None:
          [py, "-m", "perfxl", "consolidate", str(folder), "-o", str(out), "--jobs", str(args.jobs), "--json"]),
         (f"perfxl.consolidate(jobs={args.jobs}) (API: tables, no workbook)",
          [py, "-c", API, str(folder), str(args.jobs)]),
+        (f"perfxl's reading step alone, {args.jobs} processes (the floor)",
+         [py, "-c", READ_ONLY, str(folder), str(args.jobs)]),
         (f"perfxl.consolidate(jobs={args.jobs}) on a quarter of the files",
          [py, "-c", API, str(quarter), str(args.jobs)]),
     ]
@@ -179,7 +200,11 @@ def run_size(base: Path, files: int, args) -> None:
               "(goal ≤ 2×)")
         print(f"[{what:4}] API tables only vs (a):                           {a[what] / d[what]:6.2f}× faster")
         print(f"[{what:4}] API tables only / (b):                            {d[what] / b[what]:6.2f}×")
-    q = res[runs[4][0]]
+    f = res[runs[4][0]]
+    for what in ("wall", "cpu"):
+        print(f"[{what:4}] perfxl's reading step alone / (b): {f[what] / b[what]:6.2f}×; its share of the CLI: "
+              f"{100 * f[what] / c[what]:.0f}%")
+    q = res[runs[5][0]]
     print(f"memory: main process {q['main']:.0f} MB for {files // 4:,} files, {d['main']:.0f} MB for {files:,} "
           f"(the result tables); largest worker {q['worker']:.0f} / {d['worker']:.0f} MB (flat: one chunk each)")
 
