@@ -2,6 +2,8 @@
 made before: the workbooks scored for the consolidation in one process (jobs=1), then each scored again
 for the report, and every chart drawn in the main process one after another. Both write the same
 document (compared byte for byte). Each run in its own process; prints wall times and the ratio.
+Then `perfxl report 汇总.xlsx --each` (one report per unit) against the one bound report: its time and
+the size of the largest unit's document.
 
     python benchmarks/bench_report.py [--units 40] [--evaluators 2] [--keep DIR]
 """
@@ -68,6 +70,14 @@ def main() -> None:
     print(f"  before (scored twice, charts in one process): {t_before:7.1f} s")
     print(f"  perfxl report 汇总.xlsx:                       {t_after:7.1f} s   ({t_before / t_after:.2f}× faster)")
     print(f"  same document: {same(before, after)}; {after.stat().st_size / 2**20:.1f} MB")
+    each = base / "each"
+    if each.exists():
+        for f in each.iterdir():
+            f.unlink()
+    t_each = run([sys.executable, "-m", "perfxl", "report", str(summary), "--each", "-o", str(each)])
+    sizes = sorted(f.stat().st_size for f in each.glob("*.docx"))
+    print(f"  perfxl report 汇总.xlsx --each:                {t_each:7.1f} s   ({t_each / t_after:.2f}× the bound "
+          f"report's time); {len(sizes)} documents, the largest {sizes[-1] / 2**20:.2f} MB")
 
 
 if __name__ == "__main__":

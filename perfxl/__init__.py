@@ -1,12 +1,12 @@
 """perfxl: Excel as the working front end of public-spending performance evaluation.
 
 The Python API is ``perfxl.api``, re-exported here lazily (``import perfxl`` imports nothing heavy):
-``validate_file``, ``score_file``, ``make_template``, ``fill``, ``consolidate``, ``report`` and
-``UnusableInput``.
+``validate_file``, ``score_file``, ``make_template``, ``fill``, ``consolidate``, ``report``,
+``report_each`` and ``UnusableInput``.
 """
 __version__ = "0.1.0"
 
-_API = ("validate_file", "score_file", "make_template", "fill", "consolidate", "report", "score_book",
+_API = ("validate_file", "score_file", "make_template", "fill", "consolidate", "report", "report_each", "score_book",
         "UnusableInput")
 __all__ = ["__version__", *_API]
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 PathLike = str | os.PathLike
 
 __all__ = ["Exported", "export_form", "Imported", "Made", "Reported", "Scored", "survey_import", "UnusableInput",
-           "consolidate", "fill", "make_template", "report", "score_book", "score_file", "validate_file"]
+           "consolidate", "fill", "make_template", "report", "report_each", "score_book", "score_file", "validate_file"]
 
 
 def _problems_dicts(problems: Iterable[Problem]) -> list[dict]:
@@ -297,52 +297,108 @@ def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | N
     its ranking and grade distribution, one chapter per unit, a unit scored by several evaluators
     with its panel figures). ``deviations``: append the indicators whose evaluator figure departs
     from the rule (a review copy; a client's report leaves them out)."""
-    from perfxl.batch.consolidate import Consolidation, unit_records
-    from perfxl.batch.reopen import dropped, read_summary
-    from perfxl.model import layout as L
-    from perfxl.report.document import (
-        check_output,
-        default_output,
-        load_results,
-        summary_dict,
-        write_report,
-    )
+    from perfxl.report.document import check_output, summary_dict, write_report
 
-    overview, records, files = None, None, []
-    if isinstance(inputs, Consolidation):
-        records = unit_records(inputs, password=password)
-        overview = inputs.overview()
-        # beside its summary workbook when it was written
-        default = default_output([Path(inputs.output)]) if inputs.output else \
-            Path(L.REPORT_MULTI_STEM.format(n=len(records)) + ".docx")
-    else:
-        files = [Path(f) for f in (inputs if isinstance(inputs, (list, tuple)) else [inputs])]
-        default = default_output(files)
-        summary_book = read_summary(files[0], password) if len(files) == 1 else None
-        if summary_book is not None:              # a summary workbook: the consolidation again
-            if summary_book.missing:
-                raise UnusableInput(summary_book.missing)
-            if not summary_book.files:            # every workbook was left out: nothing to report on
-                raise UnusableInput([problem("report_summary_empty", file=str(files[0]), sheet=L.SHEET_CONS_SUMMARY,
-                                             path=files[0].name)])
-            # every core, and each workbook's full record kept: read and scored once
-            cons = consolidate(summary_book.files, panel=summary_book.panel, password=password, full=True)
-            if changed := dropped(summary_book, cons.rejected):
-                raise UnusableInput(changed)
-            records, overview = unit_records(cons, password=password), cons.overview()
-            if summary_book.left_out:             # the files the summary left out were not read again
-                overview = replace(overview, found=overview.found + summary_book.left_out,
-                                   not_included=overview.not_included + summary_book.left_out)
+    records, overview, default = _report_input(inputs, password)
     target = Path(output) if output is not None else default
     if target.is_dir():
         target = target / default.name
     check_output(target)
-    if records is None:
-        records = load_results(files, password=password)
     tpl = Path(template) if template else None
-    written = write_report(records, target, tpl, overview=overview, deviations=deviations)
-    summary = summary_dict(records, written, tpl)
-    return Reported(written.output, tuple(records), written.backup, tpl, tuple(written.problems), summary)
+    written = write_report(records(), target, tpl, overview=overview, deviations=deviations)
+    done = records()
+    summary = summary_dict(done, written, tpl)
+    return Reported(written.output, tuple(done), written.backup, tpl, tuple(written.problems), summary)
+
+
+@dataclass
+class ReportedEach:
+    """One report per unit (``report_each``): the folder, and each unit's report (``Reported``;
+    ``written`` False for one that could not be written, its ``write_problems`` say why)."""
+    folder: Path
+    reports: tuple[Reported, ...]
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return tuple(p for r in self.reports for p in r.problems)
+
+    @property
+    def written(self) -> tuple[Reported, ...]:
+        return tuple(r for r in self.reports if r.summary.get("written", True))
+
+    def to_dict(self) -> dict:
+        return {"folder": str(self.folder), "written": len(self.written),
+                "reports": [r.to_dict() for r in self.reports], "problems": _problems_dicts(self.problems)}
+
+
+def report_each(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | None = None,
+                template: PathLike | None = None, password: str | None = None,
+                deviations: bool = False) -> ReportedEach:
+    """One report per unit, as ``report`` writes a unit's own, in the folder ``output`` (default: beside
+    the first workbook, ``文件名_各单位报告``): for a consolidation of many units, whose one report would
+    run to thousands of pages. A report that cannot be written is left out with its problem."""
+    from perfxl.model import layout as L
+    from perfxl.report.document import summary_dict, write_each
+
+    if output is not None and (Path(output).suffix.lower() == ".docx" or Path(output).is_file()):
+        raise UnusableInput([problem("report_each_output", path=Path(output).name)])
+    records, overview, default = _report_input(inputs, password)
+    if output is not None:
+        folder = Path(output)
+    elif default.stem.endswith(L.REPORT_SUFFIX):         # one workbook, or a summary workbook: 汇总_各单位报告
+        folder = default.with_name(L.REPORT_EACH_DIR.format(stem=default.stem.removesuffix(L.REPORT_SUFFIX)))
+    else:                                               # several workbooks
+        folder = default.with_name(L.REPORT_EACH_MULTI)
+    tpl = Path(template) if template else None
+    units = records()
+    reports = []
+    for rec, w in zip(units, write_each(units, folder, tpl, deviations=deviations, panels=overview)):
+        summary = {**summary_dict([rec], w, tpl), "written": w.done}
+        reports.append(Reported(w.output, (rec,), w.backup, tpl, tuple(w.problems), summary))
+    return ReportedEach(folder, tuple(reports))
+
+
+def _report_input(inputs: "Sequence[PathLike] | Consolidation", password: str | None
+                  ) -> "tuple[Callable[[], list[FileRecord]], Any, Path]":
+    """What a report is made of: its records (a function: scoring the workbooks, when given files, waits
+    until the output was checked; the list is made once), the consolidation's overview (None for
+    workbooks) and the default output file."""
+    from perfxl.batch.consolidate import Consolidation, unit_records
+    from perfxl.batch.reopen import dropped, read_summary
+    from perfxl.model import layout as L
+    from perfxl.report.document import default_output, load_results
+
+    made: list = []
+    if isinstance(inputs, Consolidation):
+        made.append(unit_records(inputs, password=password))
+        # beside its summary workbook when it was written
+        default = default_output([Path(inputs.output)]) if inputs.output else \
+            Path(L.REPORT_MULTI_STEM.format(n=len(made[0])) + ".docx")
+        return lambda: made[0], inputs.overview(), default
+    files = [Path(f) for f in (inputs if isinstance(inputs, (list, tuple)) else [inputs])]
+    default = default_output(files)
+    summary_book = read_summary(files[0], password) if len(files) == 1 else None
+    if summary_book is None:
+        def records() -> list:
+            if not made:
+                made.append(load_results(files, password=password))
+            return made[0]
+        return records, None, default
+    if summary_book.missing:                  # a summary workbook: the consolidation again
+        raise UnusableInput(summary_book.missing)
+    if not summary_book.files:                # every workbook was left out: nothing to report on
+        raise UnusableInput([problem("report_summary_empty", file=str(files[0]), sheet=L.SHEET_CONS_SUMMARY,
+                                     path=files[0].name)])
+    # every core, and each workbook's full record kept: read and scored once
+    cons = consolidate(summary_book.files, panel=summary_book.panel, password=password, full=True)
+    if changed := dropped(summary_book, cons.rejected):
+        raise UnusableInput(changed)
+    made.append(unit_records(cons, password=password))
+    overview = cons.overview()
+    if summary_book.left_out:                 # the files the summary left out were not read again
+        overview = replace(overview, found=overview.found + summary_book.left_out,
+                           not_included=overview.not_included + summary_book.left_out)
+    return lambda: made[0], overview, default
 
 
 # --- the official self-evaluation forms ---------------------------------------------------------------

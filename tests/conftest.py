@@ -175,6 +175,26 @@ def make_workbook(tmp_path):
     return make
 
 
+def project_panel(folder: Path, actuals: dict[str, str], others: tuple[tuple[str, str], ...] = ()) -> Path:
+    """``folder`` (made) holding the bundled project example's workbook once per evaluator in
+    ``actuals`` (evaluator -> the 实际值 of 改造小区数量, code 12), and once per (unit, evaluator) in
+    ``others`` with the example's own figures: a unit scored by a panel, and units scored by one."""
+    from perfxl.io.files import atomic_save
+    from perfxl.model.frameworks import examples
+    from perfxl.sheets.template import new_workbook
+
+    ex = examples()["project_example"]
+    folder.mkdir(parents=True, exist_ok=True)
+    books = [(ex["info"]["unit"], who, actual) for who, actual in actuals.items()]
+    books += [(unit, who, None) for unit, who in others]
+    for unit, who, actual in books:
+        rows_ = [dict(r, actual=actual if actual and str(r["code"]) == "12" else r.get("actual")) for r in ex["rows"]]
+        info = {**ex["info"], "unit": unit, "evaluator": who}
+        atomic_save(new_workbook(rows=rows_, info=info, basic=ex.get("basic"), survey=ex.get("survey_spec"),
+                                 blank_rows=0), folder / f"{who if unit == ex['info']['unit'] else unit}.xlsx")
+    return folder
+
+
 def relive(wb) -> None:
     """After a test edits a perfxl workbook in openpyxl: its live formulas' cached results as a
     spreadsheet program would record them (perfxl recomputes them; a value typed over a formula stays and

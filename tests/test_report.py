@@ -876,18 +876,11 @@ def test_long_names_do_not_break_the_charts(make_workbook, cli, tmp_path):
 
 def test_report_of_a_consolidation_object_uses_the_panel(tmp_path):
     """api.report(Consolidation): one chapter per unit, the panel's figures, the ranking."""
-    from perfxl import api
-    from perfxl.io.files import atomic_save
-    from perfxl.model.frameworks import examples
-    from perfxl.sheets.template import new_workbook
+    from conftest import project_panel
 
-    ex = examples()["project_example"]
-    folder = tmp_path / "收回"
-    folder.mkdir()
-    for evaluator, actual in (("张三", "34个"), ("李四", "30个")):       # 改造小区数量: 34/36 and 30/36
-        rows_ = [dict(r, actual=actual if str(r["code"]) == "12" else r.get("actual")) for r in ex["rows"]]
-        atomic_save(new_workbook(rows=rows_, info={**ex["info"], "evaluator": evaluator}, basic=ex.get("basic"),
-                                 survey=ex.get("survey_spec"), blank_rows=0), folder / f"{evaluator}.xlsx")
+    from perfxl import api
+
+    folder = project_panel(tmp_path / "收回", {"张三": "34个", "李四": "30个"})    # 改造小区数量: 34/36, 30/36
     cons = api.consolidate([folder], output=tmp_path / "汇总.xlsx")
     rep = api.report(cons)
     assert rep.output == tmp_path / "汇总_报告.docx"
@@ -906,22 +899,14 @@ def test_report_from_a_summary_workbook_uses_its_panel_figures(cli, tmp_path):
     the panel figure by the method the summary was made with (here the median of three)."""
     import statistics
 
+    from conftest import project_panel
+
     from perfxl import api
-    from perfxl.io.files import atomic_save
     from perfxl.model.frameworks import examples
     from perfxl.model.values import round2
-    from perfxl.sheets.template import new_workbook
 
     ex = examples()["project_example"]
-    folder = tmp_path / "收回"
-    folder.mkdir()
-    for evaluator, actual in (("张三", "34个"), ("李四", "30个"), ("王五", "20个")):
-        rows_ = [dict(r, actual=actual if str(r["code"]) == "12" else r.get("actual")) for r in ex["rows"]]
-        atomic_save(new_workbook(rows=rows_, info={**ex["info"], "evaluator": evaluator}, basic=ex.get("basic"),
-                                 survey=ex.get("survey_spec"), blank_rows=0), folder / f"{evaluator}.xlsx")
-    other = {**ex["info"], "unit": "另一单位", "evaluator": "赵六"}
-    atomic_save(new_workbook(rows=ex["rows"], info=other, basic=ex.get("basic"), survey=ex.get("survey_spec"),
-                             blank_rows=0), folder / "另一单位.xlsx")
+    folder = project_panel(tmp_path / "收回", {"张三": "34个", "李四": "30个", "王五": "20个"}, (("另一单位", "赵六"),))
     assert cli("consolidate", folder, "-o", "汇总.xlsx", "--panel", "median", "--jobs", "1").code == 0
     run = cli("report", "汇总.xlsx", "-o", "报告.docx", "--json")
     assert run.code == 0, run.text

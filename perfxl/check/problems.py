@@ -323,6 +323,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     # --- Word report (perfxl report) -------------------------------------------------
     "report_output_suffix": (ERROR, "报告输出文件“{path}”不是 .docx 文件",
                              "用 -o 指定以 .docx 结尾的文件名，如 -o 报告.docx"),
+    "report_each_output": (ERROR, "--each 为每个单位各写一份报告，-o 应是文件夹，而“{path}”是文件",
+                           "用 -o 指定一个文件夹（不存在时自动建立），如 -o 各单位报告"),
     "report_template_missing": (ERROR, "找不到报告模板“{path}”",
                                 "检查 --template 的路径；可复制 workbook_templates/报告模板.docx 修改"),
     "report_template_invalid": (ERROR, "报告模板“{path}”不是可用的 Word 文档（{detail}）",

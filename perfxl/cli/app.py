@@ -219,6 +219,9 @@ def report_cmd(
         "--deviations", help="附上评价得分与评分标准计算结果不同的指标（内部复核用；交给委托方的报告不要加）")] = False,
     form: Annotated[Optional[str], typer.Option(
         "--form", help="改为写出官方自评表（.xlsx）：自评表（项目支出绩效自评表）或 部门整体自评表")] = None,
+    each: Annotated[bool, typer.Option(
+        "--each", help=("每个单位各写一份报告，放在 -o 指定的文件夹（默认在第一个工作簿旁的“文件名_各单位报告”）；"
+                        "单位很多时，一份合订的报告会有上万页"))] = False,
     password: Password = None,
     as_json: Json = False,
 ) -> None:
@@ -227,31 +230,74 @@ def report_cmd(
 
     _imports_done()
     if form is not None:
+        if each:
+            with _refusals("report", as_json):
+                raise api.UnusableInput([api.problem("options_conflict", options="--form 与 --each")])
         _form_export(files, form, output, password, as_json)
+        return
+    if each:
+        _report_each(files, output, template, password, deviations, as_json)
         return
     with _refusals("report", as_json):
         rep = api.report(files, output=output, template=template, password=password, deviations=deviations)
     if as_json:
         _emit({"command": "report", **rep.to_dict()})
     else:
-        from rich.text import Text
-
-        from perfxl.cli.render import done, print_problems
-        from perfxl.cli.terminal import lit
+        from perfxl.cli.render import done
 
         c = _console()
-        for r in rep.records:
-            line = lit(r.info.get("unit") or Path(r.file).name)
-            line.stylize("bold")
-            score = "无法计算" if r.total is None else f"{r.total:.2f}（{r.grade}）"
-            lost = sum(1 for i in r.indicators if i.lost is not None and i.lost >= 0.005)
-            line.append_text(Text(f"：总分 {score}，扣分指标 {lost} 项，评价偏差 {len(r.deviations)} 项"))
-            c.print(line)
-            if r.problems:
-                print_problems(c, r.problems, file=Path(r.file).name)
+        _print_units(c, rep.records)
         if any(r.has_errors for r in rep.records):
             c.print("工作簿有校验错误：报告已生成，但开头写有警告，得分仅供参考。", style="bold red")
         done(c, f"报告已写入：{rep.output}", f"原有文件已备份为：{rep.backup.name}" if rep.backup else None)
+    raise typer.Exit(api.exit_code(rep.problems))
+
+
+def _print_units(c, records, outputs=None) -> None:
+    """A line per unit: its total, deductions and deviations (and, given ``outputs``, the report
+    written for it), then its problems."""
+    from rich.text import Text
+
+    from perfxl.cli.render import print_problems
+    from perfxl.cli.terminal import lit
+
+    for k, r in enumerate(records):
+        line = lit(r.info.get("unit") or Path(r.file).name)
+        line.stylize("bold")
+        score = "无法计算" if r.total is None else f"{r.total:.2f}（{r.grade}）"
+        lost = sum(1 for i in r.indicators if i.lost is not None and i.lost >= 0.005)
+        line.append_text(Text(f"：总分 {score}，扣分指标 {lost} 项，评价偏差 {len(r.deviations)} 项"))
+        if outputs is not None:
+            line.append_text(Text("  → ") + lit(outputs[k].name) if outputs[k] else Text("  → 未写出", style="red"))
+        c.print(line)
+        if r.problems:
+            print_problems(c, r.problems, file=Path(r.file).name)
+
+
+def _report_each(files: list[Path], output: Path | None, template: Path | None, password: str | None,
+                 deviations: bool, as_json: bool) -> None:
+    from perfxl import api
+
+    with _refusals("report", as_json):
+        rep = api.report_each(files, output=output, template=template, password=password, deviations=deviations)
+    if as_json:
+        _emit({"command": "report", **rep.to_dict()})
+    else:
+        from perfxl.cli.render import done, print_problems
+
+        c = _console()
+        units = [r.records[0] for r in rep.reports]
+        _print_units(c, units, [r.output if r.summary.get("written") else None for r in rep.reports])
+        for r in rep.reports:
+            if r.write_problems:
+                print_problems(c, list(r.write_problems), file=r.output.name)
+        if any(u.has_errors for u in units):
+            c.print("有的工作簿有校验错误：其报告已生成，但开头写有警告，得分仅供参考。", style="bold red")
+        left = len(rep.reports) - len(rep.written)
+        backups = sum(1 for r in rep.written if r.backup)
+        done(c, f"已写出 {len(rep.written)} 份报告：{rep.folder}",
+             (f"未写出 {left} 份（原因见上）" if left else None)
+             or (f"{backups} 份同名报告原已存在，已先备份" if backups else None))
     raise typer.Exit(api.exit_code(rep.problems))
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -68,11 +68,13 @@ MAX_TEMPLATE_XML = 8 * 1024 * 1024
 
 # --- the context ------------------------------------------------------------------------
 
-def context(records: Sequence, overview=None, *, deviations: bool = False) -> dict:
-    """Everything the template shows, as plain data (paragraphs as text.Para, charts as data)."""
+def context(records: Sequence, overview=None, *, deviations: bool = False, panels=None) -> dict:
+    """Everything the template shows, as plain data (paragraphs as text.Para, charts as data).
+    ``panels``: a consolidation's Overview that only names each unit's 评价组 (a unit's own report
+    from a consolidation: its ranking and grades are not shown)."""
     records = list(records)
     multi = len(records) > 1 or overview is not None
-    units = [S.unit_sections(r, overview=overview, deviations=deviations) for r in records]
+    units = [S.unit_sections(r, overview=overview or panels, deviations=deviations) for r in records]
     widths, page_lines = scoring_widths(), scoring_page_lines()
     appendices = [S.appendix(r, n, widths, page_lines, deviations) for n, r in enumerate(records, start=1)]
     dev = S.deviation_appendix(records, len(appendices) + 1) if deviations else None
@@ -124,20 +126,16 @@ def _prepare(value):
     return value
 
 
-def _add_charts(ctx: dict, tpl) -> dict:
-    """Chart data -> InlineImage (matplotlib PNGs); none when no CJK font is installed. A report of
-    many units draws its charts in worker processes (a chart takes a good part of a second)."""
-    from docx.shared import Cm
-    from docxtpl import InlineImage
+_Places = list[tuple[dict, str]]            # where each chart goes: (dict, key)
 
-    from perfxl.batch.consolidate import map_in_workers
+
+def _chart_jobs(ctx: dict) -> tuple[_Places, list[tuple[Any, Any]]]:
+    """Take the chart data out of a context: where each chart goes, and what it is ((function, data)
+    for ``charts.draw``)."""
     from perfxl.report import charts
 
-    def image(png):
-        return InlineImage(tpl, BytesIO(png), width=Cm(CHART_WIDTH_CM)) if png else None
-
-    places: list[tuple[dict, str]] = []          # where each chart goes: (dict, key)
-    jobs: list[tuple[Any, Any]] = []            # what it is: (function, data) for ``charts.draw``
+    places: _Places = []
+    jobs: list[tuple[Any, Any]] = []
     for u in ctx["units"]:
         c = u["conclusion"]
         places.append((c, "image"))
@@ -149,10 +147,27 @@ def _add_charts(ctx: dict, tpl) -> dict:
     if ov:
         places += [(ov, "totals_images"), (ov, "grades_image")]
         jobs += [(charts.unit_totals, ov.pop("totals_chart")), (charts.grade_counts, ov.pop("grades_chart"))]
-    pngs = map_in_workers(charts.draw, jobs) if charts.available() else [None] * len(jobs)
+    return places, jobs
+
+
+def _draw(jobs: list[tuple[Any, Any]]) -> list:
+    """The charts as PNG bytes (a list of them for a chart drawn in parts), in worker processes when
+    there are many (a chart takes a good part of a second); none when no CJK font is installed."""
+    from perfxl.batch.consolidate import map_in_workers
+    from perfxl.report import charts
+
+    return map_in_workers(charts.draw, jobs) if charts.available() else [None] * len(jobs)
+
+
+def _place_charts(places: _Places, pngs: list, tpl) -> None:
+    from docx.shared import Cm
+    from docxtpl import InlineImage
+
+    def image(png):
+        return InlineImage(tpl, BytesIO(png), width=Cm(CHART_WIDTH_CM)) if png else None
+
     for (where, key), png in zip(places, pngs):
         where[key] = [image(p) for p in png] if isinstance(png, list) else image(png)
-    return ctx
 
 
 # --- the template: loading, bounds, a sandbox ---------------------------------------------
@@ -190,21 +205,27 @@ def check_template(template: Path) -> bytes:
     return data
 
 
-def _load_template(template: Path | None):
+def _load_template(template: Path | None, data: bytes | None = None):
+    """The report template, ready to render (``data``: its bytes, already read and checked)."""
     from docx.opc.exceptions import PackageNotFoundError
     from docxtpl import DocxTemplate
 
+    if data is None:
+        data = _template_data(template)
     if template is None:
-        return DocxTemplate(BytesIO(template_bytes()))
-    template = Path(template)
-    data = check_template(template)
+        return DocxTemplate(BytesIO(data))
     try:
         tpl = DocxTemplate(BytesIO(data))
         tpl.init_docx()
         return tpl
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
         detail = "不是 .docx 文件" if isinstance(e, (PackageNotFoundError, zipfile.BadZipFile)) else str(e)
-        raise _template_problem("report_template_invalid", template, detail=detail) from None
+        raise _template_problem("report_template_invalid", Path(template), detail=detail) from None
+
+
+def _template_data(template: Path | None) -> bytes:
+    """The template's bytes: the default one built, or ``template`` read and checked."""
+    return template_bytes() if template is None else check_template(Path(template))
 
 
 def sandbox():
@@ -431,14 +452,37 @@ def render(records: Sequence, overview=None, *, template: Path | None = None, de
     ``deviations``: append the indicators whose evaluator figure departs from the rule (internal
     review; a client's report leaves them out). Raises UnusableInput for a template that cannot
     be used."""
-    from jinja2 import TemplateError
-    from jinja2.exceptions import SecurityError
-
     if not records:
         raise ValueError("render() needs at least one FileRecord")
     tpl = _load_template(template)
+    ctx = _prepare(context(records, overview, deviations=deviations))
+    places, jobs = _chart_jobs(ctx)
+    _place_charts(places, _draw(jobs), tpl)
+    return _finish(ctx, tpl, template)
+
+
+def render_each(records: Sequence, *, template: Path | None = None, deviations: bool = False,
+                panels=None) -> Iterator[bytes]:
+    """One report per record (a unit), as ``render([record])`` gives it, in order (``panels``: see
+    ``context``); every chart of every unit is drawn first, together (in worker processes when there
+    are many)."""
+    ctxs = [_prepare(context([r], None, deviations=deviations, panels=panels)) for r in records]
+    charted = [_chart_jobs(ctx) for ctx in ctxs]
+    pngs = iter(_draw([job for _, jobs in charted for job in jobs]))
+    data = _template_data(template)               # built or read once
+    for ctx, (places, jobs) in zip(ctxs, charted):
+        tpl = _load_template(template, data)
+        _place_charts(places, [next(pngs) for _ in jobs], tpl)
+        yield _finish(ctx, tpl, template)
+
+
+def _finish(ctx: dict, tpl, template: Path | None) -> bytes:
+    """Render ``ctx`` into ``tpl`` (template problems become UnusableInput), then the document's own
+    finishing: merged dittos, the 目录, section starts."""
+    from jinja2 import TemplateError
+    from jinja2.exceptions import SecurityError
+
     name = Path(template).name if template else L.REPORT_TEMPLATE_NAME
-    ctx = _add_charts(_prepare(context(records, overview, deviations=deviations)), tpl)
     try:
         tpl.render(ctx, jinja_env=sandbox(), autoescape=True)
     except SecurityError as e:
@@ -473,6 +517,7 @@ class Written:
     output: Path
     backup: Path | None = None
     problems: list[Problem] = field(default_factory=list)
+    done: bool = True                  # False: not written (``problems`` say why)
 
 
 def check_output(output: Path) -> None:
@@ -483,17 +528,29 @@ def check_output(output: Path) -> None:
 def write_report(records: Sequence, output: Path, template: Path | None = None, *, overview=None,
                  deviations: bool = False) -> Written:
     """Render and write atomically; an existing file is backed up first, never overwritten bare."""
-    from perfxl.io.files import atomic_write_bytes, backup, lock_file
-    from perfxl.report import charts
-
     output = Path(output)
     check_output(output)
+    if refused := output_problems(output):
+        raise UnusableInput(refused)
+    return _write(render(records, overview, template=template, deviations=deviations), output)  # template first
+
+
+def output_problems(output: Path) -> list[Problem]:
+    """Why a report cannot be written to ``output`` now: open in Word/WPS, or read-only."""
+    from perfxl.io.files import lock_file
+
     lock = lock_file(output)
     if lock is not None:
-        raise UnusableInput([problem("report_output_locked", file=str(output), path=output.name, lock=lock.name)])
+        return [problem("report_output_locked", file=str(output), path=output.name, lock=lock.name)]
     if output.exists() and not os.access(output, os.W_OK):
-        raise UnusableInput([problem("report_output_readonly", file=str(output), path=output.name)])
-    data = render(records, overview, template=template, deviations=deviations)   # template problems first
+        return [problem("report_output_readonly", file=str(output), path=output.name)]
+    return []
+
+
+def _write(data: bytes, output: Path) -> Written:
+    from perfxl.io.files import atomic_write_bytes, backup
+    from perfxl.report import charts
+
     saved = backup(output) if output.exists() else None
     atomic_write_bytes(output, lambda fh: fh.write(data))
     extra = []
@@ -503,6 +560,48 @@ def write_report(records: Sequence, output: Path, template: Path | None = None, 
         extra.append(problem("report_charts_no_font", file=str(output), path=output.name,
                              fonts="、".join(charts.CJK_FONTS[:6])))
     return Written(output, saved, extra)
+
+
+def each_names(records: Sequence) -> list[str]:
+    """A file name per unit's report: ``单位_报告.docx``; ``单位_年度_报告.docx`` for a unit reported for
+    several years; names that would be the same file on Windows or macOS (case aside, or made the same by
+    characters a file name cannot hold) get ``_2``, ``_3``."""
+    from collections import Counter
+
+    from perfxl.batch.fill import safe_filename
+
+    units = [text(r.info.get("unit")) or Path(r.file).stem for r in records]
+    several = Counter(units)
+    taken: set[str] = set()
+    out = []
+    for r, unit in zip(records, units):
+        year = text(r.info.get("year"))
+        stem = safe_filename(f"{unit}_{year}" if several[unit] > 1 and year else unit)
+        name, k = f"{stem}{L.REPORT_SUFFIX}.docx", 1
+        while name.casefold() in taken:
+            k += 1
+            name = f"{stem}_{k}{L.REPORT_SUFFIX}.docx"
+        taken.add(name.casefold())
+        out.append(name)
+    return out
+
+
+def write_each(records: Sequence, folder: Path, template: Path | None = None, *,
+               deviations: bool = False, panels=None) -> list[Written]:
+    """One report per record in ``folder`` (made when missing), named by ``each_names``; each written
+    atomically as soon as it is made (an existing file backed up first). A report that cannot be written
+    (open in Word/WPS, read-only) is left out with its problem (``Written.done`` False); the others are
+    still written. Stopped part way, the reports already written stay whole. ``panels``: see ``context``."""
+    from perfxl.io.files import made_folder
+
+    targets = [Path(folder) / name for name in each_names(records)]
+    out = [Written(t, None, output_problems(t), done=False) for t in targets]
+    todo = [i for i, w in enumerate(out) if not w.problems]
+    with made_folder(Path(folder)):   # left empty (stopped before the first report): removed
+        for i, data in zip(todo, render_each([records[i] for i in todo], template=template,
+                                                       deviations=deviations, panels=panels)):
+            out[i] = _write(data, targets[i])
+    return out
 
 
 def expand_summaries(files: Sequence[Path]) -> tuple[list[Path], list]:
