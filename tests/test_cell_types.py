@@ -184,6 +184,22 @@ def test_cells_written_without_references_are_read_where_they_stand(tmp_path):
     assert [(p.code, p.cell, p.message) for p in problems] == [("cell_error_value", "J3", "实际值是错误值 #DIV/0!")]
 
 
+@pytest.mark.parametrize("refs", [True, False])
+def test_a_sheet_written_with_a_namespace_prefix_keeps_its_formats_formulas_and_errors(tmp_path, refs):
+    # <x:c r="J2" s="1"> (Open XML SDK exports): the cell walker only knew <c>, so 0.9 in a percent
+    # style was "≥0.9" against 95.40%, the formula in 得分 a typed score and a formula saved without
+    # its result went unreported
+    rows = two(Cell(0.9, s=1), Cell(0.954, s=1))
+    rows[0]["score"] = Cell(45.0, f="M2")
+    rows[1]["actual"] = Cell(None, f="B7*2", cached=False)
+    path = evaluation(tmp_path / "prefixed.xlsx", rows, xfs=[0, 9], refs=refs, prefix="x")
+    assert b"<x:c " in __import__("zipfile").ZipFile(path).read("xl/worksheets/sheet2.xml")
+    rec, problems = scored(path)
+    first = rec.indicators[0]
+    assert (first.target, first.actual, first.score) == ("≥90%", "95.40%", 50.0)
+    assert [(p.code, p.cell) for p in problems] == [("formula_no_cache", "J3")]
+
+
 def test_equals_100_percent_filled_down_is_read_as_typed_in_every_cell(tmp_path):
     # "=100%" typed once and filled down: Excel keeps the formula in the first cell only, the others
     # refer to it (<f t="shared" si="0"/>); they were read as the number 1 ("≥1")

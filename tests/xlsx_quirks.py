@@ -73,15 +73,24 @@ def _sheet_xml(cells: dict[str, object], strings: list[str], refs: bool = True) 
             f'<sheetData>{"".join(out)}</sheetData></worksheet>')
 
 
+def prefixed(xml: str, prefix: str) -> str:
+    """A worksheet part with every element in the spreadsheet namespace written with ``prefix`` (<x:c>),
+    as programs built on the Open XML SDK write them."""
+    xml = re.sub(r"<(/?)(?![?!])(\w+)([ >/])", rf"<\1{prefix}:\2\3", xml)
+    return xml.replace('xmlns="http://schemas', f'xmlns:{prefix}="http://schemas', 1)
+
+
 def write_xlsx(path: Path, sheets: dict[str, dict[str, object]], *, num_fmts: dict[int, str] | None = None,
-               xfs: list[int] | None = None, refs: bool = True, date1904: bool = False) -> Path:
+               xfs: list[int] | None = None, refs: bool = True, date1904: bool = False, prefix: str = "") -> Path:
     """A minimal package: ``sheets`` {name: {ref: value or Cell}}; ``num_fmts`` custom formats {id: code};
     ``xfs`` the numFmtId of each cell style (index = the style a Cell's ``s`` names; 0 is General);
     ``refs`` False: cells written without their r="A1" (columns A..Z only); ``date1904``: the 1904 date system
-    (Mac Excel)."""
+    (Mac Excel); ``prefix``: the worksheet parts' elements written with this namespace prefix."""
     strings: list[str] = []
     parts = {f"xl/worksheets/sheet{i}.xml": _sheet_xml(cells, strings, refs)
              for i, cells in enumerate(sheets.values(), start=1)}
+    if prefix:
+        parts = {name: prefixed(xml, prefix) for name, xml in parts.items()}
     xfs = xfs or [0]
     fmts = "".join(f'<numFmt numFmtId="{i}" formatCode="{escape(code, {chr(34): "&quot;"})}"/>'
                    for i, code in (num_fmts or {}).items())
@@ -145,7 +154,7 @@ def write_xlsx(path: Path, sheets: dict[str, dict[str, object]], *, num_fmts: di
 
 
 def evaluation(path: Path, rows: list[dict], *, num_fmts=None, xfs=None, info: dict | None = None,
-               refs: bool = True, date1904: bool = False) -> Path:
+               refs: bool = True, date1904: bool = False, prefix: str = "") -> Path:
     """An evaluation workbook: 基本信息 (unit, year) and 指标评分 with ``rows`` (column key -> value or
     Cell), indicators on rows 2, 3 …"""
     sheet = {f"{chr(65 + i)}1": h for i, h in enumerate(HEADERS)}
@@ -157,4 +166,4 @@ def evaluation(path: Path, rows: list[dict], *, num_fmts=None, xfs=None, info: d
     for r, (key, value) in enumerate(info.items(), start=2):
         basic[f"A{r}"], basic[f"B{r}"] = L.INFO_BY_KEY[key].label, value
     return write_xlsx(path, {L.SHEET_INFO: basic, L.SHEET_INDICATORS: sheet}, num_fmts=num_fmts, xfs=xfs, refs=refs,
-                      date1904=date1904)
+                      date1904=date1904, prefix=prefix)

@@ -14,6 +14,7 @@ import re
 import stat
 import struct
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -438,25 +439,44 @@ def _extent(data: bytes) -> tuple[int, int, str]:
 
 
 def _extent_by_tokens(data: bytes) -> tuple[int, int, str]:
-    row = col = 0
     max_row = max_col = 1
+    for (row, col), _, content in cells(data):
+        if content is not None:
+            max_row, max_col = max(max_row, row + 1), max(max_col, col + 1)
+    return max_row, max_col, f"{col_letter(max_col)}{max_row}"
+
+
+def cells(data: bytes) -> Iterator[tuple[tuple[int, int], bytes, int | None]]:
+    """Every cell of a sheet part, in any namespace prefix (<c>, <x:c>): its 0-based (row, column),
+    its attributes, and where its content starts (None: a self-closed cell; see ``cell_content``).
+    A cell without r="" is the one after the cell before it, a row without r="" the one after the
+    row before it (the spec allows both; some programs write no references at all). Only opening
+    tags are matched: a cell left unclosed cannot hide the cells after it."""
+    row = col = -1
     for m in _TOKENS.finditer(data):
         tag, attrs, closed = m.groups()
         ref = _ATTR_R.search(attrs)
         if tag == b"row":
-            row = int(ref.group(2)) if ref and ref.group(2) else row + 1
-            col = 0
+            row, col = (int(ref.group(2)) - 1 if ref and ref.group(2) else row + 1), -1
             continue
         if ref and ref.group(1):
-            col = col_index(ref.group(1).decode()) + 1
+            col = col_index(ref.group(1).decode())
             if ref.group(2):
-                row = int(ref.group(2))
+                row = int(ref.group(2)) - 1
         else:
             col += 1
-        if not closed:
-            max_row, max_col = max(max_row, row), max(max_col, col)
-    return max_row, max_col, f"{col_letter(max_col)}{max_row}"
+        yield (row, col), attrs, None if closed else m.end()
 
+
+_CELL_END = re.compile(rb"</(?:\w+:)?c>")
+
+
+def cell_content(data: bytes, start: int | None) -> bytes:
+    """The XML inside a cell whose content starts at ``start`` (from ``cells``)."""
+    if start is None:
+        return b""
+    end = _CELL_END.search(data, start)
+    return data[start:end.start() if end else len(data)]
 
 
 def check_extent(data: bytes, path: Path, sheet: str) -> None:

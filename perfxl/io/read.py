@@ -22,6 +22,8 @@ from xml.etree import ElementTree
 
 from perfxl.io.package import (
     Package,
+    cell_content,
+    cells,
     check_every_worksheet,
     check_extent,
     odd_cells,
@@ -243,12 +245,12 @@ def _grid(name: str, data: list[list[Any]], marks) -> SheetGrid:
 _MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
 _R_NS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
          "http://purl.oclc.org/ooxml/officeDocument/relationships")
-_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _TYPE_E = re.compile(rb'\bt="e"')
 _TYPE_STR = re.compile(rb'\bt="str"')
-_V = re.compile(rb"<v>([^<]*)</v>")
-_F = re.compile(rb"<f\b[^>]*>([^<]*)</f>|<f\b[^>]*/>")
+_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_F = re.compile(rb"<(?:\w+:)?f\b[^>]*>([^<]*)</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>")
 _HAS_FORMULA = re.compile(rb"<f[ >/]")          # not <formula1> of a drop-down list
+_HAS_FORMULA_PREFIXED = re.compile(rb"<\w+:f[ >/]")   # (a separate search: a prefix-led one is slow)
 
 
 def sheet_parts(zf: zipfile.ZipFile, workbook: bytes | None = None) -> dict[str, str]:
@@ -318,7 +320,8 @@ def _scan_sheets(package: Package, sheets: list[str], formats: set[str]) -> tupl
             check_extent(data, path, name)
             scan = _SheetScan(hidden_rows=_hidden_rows(data) if len(data) <= _BIG_PART else set())
             if len(data) <= _BIG_PART:
-                if b't="e"' in data or _HAS_FORMULA.search(data):
+                if b't="e"' in data or _HAS_FORMULA.search(data) or (
+                        odd_cells(data) and _HAS_FORMULA_PREFIXED.search(data)):
                     scan.marks, scan.formulas, scan.formula_cells = _marks(data)
                 if styles and name in formats:
                     scan.percent = _percent_cells(data, styles)
@@ -336,11 +339,12 @@ def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int
     marks, constants, formula_cells = {}, {}, set()
     shared: dict[bytes, str] = {}
     followers: list[tuple[tuple[int, int], bytes, bool]] = []
-    for pos, attrs, inner in _cells(data):
+    for pos, attrs, start in cells(data):
+        inner = cell_content(data, start)
         v = _V.search(inner)
         if _TYPE_E.search(attrs) and v:
             marks[pos] = CellMark("error", v.group(1).decode("utf-8", "replace"))
-        elif _HAS_FORMULA.search(inner):
+        elif _HAS_FORMULA.search(inner) or _HAS_FORMULA_PREFIXED.search(inner):
             f = _F.search(inner)
             formula = unescape((f.group(1) or b"").decode("utf-8", "replace")) if f else ""   # (&gt; is >)
             # (a formula whose result is empty text is recorded as t="str" and an empty value)
@@ -358,27 +362,7 @@ def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int
     return marks, constants, formula_cells
 
 
-_ROW_OR_CELL = re.compile(rb"<row\b([^>]*?)/?>|<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _SI = re.compile(rb'\bsi="(\d+)"')
-
-
-def _cells(data: bytes):
-    """(0-based (row, column), attributes, content) of every cell of a sheet part. A cell without
-    r="" is the one after the cell before it, a row without r="" the one after the row before it
-    (the spec allows both; some programs write no references at all)."""
-    row = col = -1
-    for m in _ROW_OR_CELL.finditer(data):
-        attrs = m.group(2)
-        if attrs is None:                       # a row
-            r = _ROW_R.search(m.group(1))
-            row, col = (int(r.group(1)) - 1 if r else row + 1), -1
-            continue
-        ref = _REF.search(attrs)
-        if ref:
-            row, col = int(ref.group(2)) - 1, col_index(ref.group(1).decode())
-        else:
-            col += 1
-        yield (row, col), attrs, m.group(3) or b""
 
 
 def note_formula(pos: tuple[int, int], formula: str, cached: bool, marks: dict[tuple[int, int], CellMark],
@@ -486,14 +470,14 @@ def _percent_cells(data: bytes, styles: dict[int, str]) -> dict[tuple[int, int],
         return {}
     out = {}
     if odd_cells(data):
-        for pos, attrs, _ in _cells(data):
+        for pos, attrs, _ in cells(data):
             st = _S.search(attrs)
             if st and int(st.group(1)) in styles:
                 out[pos] = styles[int(st.group(1))]
         return out
     ids = b"|".join(str(i).encode() for i in used)
-    cells = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*? s="(' + ids + rb')"[ />]')
-    for m in cells.finditer(data):
+    styled = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*? s="(' + ids + rb')"[ />]')
+    for m in styled.finditer(data):
         out[(int(m.group(2)) - 1, col_index(m.group(1).decode()))] = styles[int(m.group(3))]
     return out
 
