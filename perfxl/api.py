@@ -332,11 +332,12 @@ class ReportedEach:
 
 
 def report_each(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | None = None,
-                template: PathLike | None = None, password: str | None = None,
-                deviations: bool = False) -> ReportedEach:
+                template: PathLike | None = None, password: str | None = None, deviations: bool = False,
+                progress: bool | Callable[[int, int], None] = False) -> ReportedEach:
     """One report per unit, as ``report`` writes a unit's own, in the folder ``output`` (default: beside
     the first workbook, ``文件名_各单位报告``): for a consolidation of many units, whose one report would
-    run to thousands of pages. A report that cannot be written is left out with its problem."""
+    run to thousands of pages. A report that cannot be written is left out with its problem.
+    ``progress``: True for a progress bar, or a function called with (written, to write)."""
     from perfxl.model import layout as L
     from perfxl.report.document import summary_dict, write_each
 
@@ -350,9 +351,16 @@ def report_each(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLik
     else:                                               # several workbooks
         folder = default.with_name(L.REPORT_EACH_MULTI)
     tpl = Path(template) if template else None
+    from perfxl.batch.consolidate import progress_bar
+
     units = records()
+    if progress is True:
+        with progress_bar(len(units), L.REPORT_EACH_PROGRESS) as update:
+            written = write_each(units, folder, tpl, deviations=deviations, panels=overview, progress=update)
+    else:
+        written = write_each(units, folder, tpl, deviations=deviations, panels=overview, progress=progress or None)
     reports = []
-    for rec, w in zip(units, write_each(units, folder, tpl, deviations=deviations, panels=overview)):
+    for rec, w in zip(units, written):
         summary = {**summary_dict([rec], w, tpl), "written": w.done}
         reports.append(Reported(w.output, (rec,), w.backup, tpl, tuple(w.problems), summary))
     return ReportedEach(folder, tuple(reports))

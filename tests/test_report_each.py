@@ -160,3 +160,13 @@ def test_stopped_part_way_the_written_reports_stay_whole(make_workbook, tmp_path
         api.report_each([a, b], output=tmp_path / "新" / "报告")
     assert not (tmp_path / "新").exists()
     assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+
+
+def test_progress_is_told_after_each_report(make_workbook, tmp_path):
+    from perfxl import api
+
+    a = make_workbook(name="甲.xlsx")
+    b = make_workbook(name="乙.xlsx", mutate=lambda wb: wb["基本信息"].__setitem__("B2", "某某区妇联"))
+    seen: list[tuple[int, int]] = []
+    rep = api.report_each([a, b], output=tmp_path / "报告", progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 2), (2, 2)] and len(rep.written) == 2

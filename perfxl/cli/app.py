@@ -279,7 +279,8 @@ def _report_each(files: list[Path], output: Path | None, template: Path | None, 
     from perfxl import api
 
     with _refusals("report", as_json):
-        rep = api.report_each(files, output=output, template=template, password=password, deviations=deviations)
+        rep = api.report_each(files, output=output, template=template, password=password, deviations=deviations,
+                              progress=not as_json)
     if as_json:
         _emit({"command": "report", **rep.to_dict()})
     else:
@@ -288,9 +289,9 @@ def _report_each(files: list[Path], output: Path | None, template: Path | None, 
         c = _console()
         units = [r.records[0] for r in rep.reports]
         _print_units(c, units, [r.output if r.summary.get("written") else None for r in rep.reports])
-        for r in rep.reports:
-            if r.write_problems:
-                print_problems(c, list(r.write_problems), file=r.output.name)
+        # why a report was not written (a backup is only counted below)
+        if unwritten := [p for r in rep.reports for p in r.write_problems if p.code != "output_exists_backup"]:
+            print_problems(c, unwritten, file=str(rep.folder))
         if any(u.has_errors for u in units):
             c.print("有的工作簿有校验错误：其报告已生成，但开头写有警告，得分仅供参考。", style="bold red")
         left = len(rep.reports) - len(rep.written)

@@ -595,6 +595,7 @@ REPORT_BUDGET_WORDS = {"budget_initial": "年初预算数", "budget_adjusted": "
 REPORT_MULTI_STEM = "绩效评价报告_{n}个单位"   # default output stem for several workbooks
 REPORT_EACH_DIR = "{stem}_各单位报告"          # default folder of report --each (one report per unit)
 REPORT_EACH_MULTI = "各单位报告"               # … given several workbooks
+REPORT_EACH_PROGRESS = "写出各单位报告"          # its progress bar
 REPORT_TEMPLATE_NAME = "报告模板.docx"        # in workbook_templates/
 REPORT_TOC_TITLE = "目　录"
 REPORT_CHAPTERS = {

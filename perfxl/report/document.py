@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -586,12 +586,13 @@ def each_names(records: Sequence) -> list[str]:
     return out
 
 
-def write_each(records: Sequence, folder: Path, template: Path | None = None, *,
-               deviations: bool = False, panels=None) -> list[Written]:
+def write_each(records: Sequence, folder: Path, template: Path | None = None, *, deviations: bool = False,
+               panels=None, progress: Callable[[int, int], None] | None = None) -> list[Written]:
     """One report per record in ``folder`` (made when missing), named by ``each_names``; each written
     atomically as soon as it is made (an existing file backed up first). A report that cannot be written
     (open in Word/WPS, read-only) is left out with its problem (``Written.done`` False); the others are
-    still written. Stopped part way, the reports already written stay whole. ``panels``: see ``context``."""
+    still written. Stopped part way, the reports already written stay whole. ``panels``: see ``context``;
+    ``progress``: called with (written, to write) after each report."""
     from perfxl.io.files import made_folder
 
     targets = [Path(folder) / name for name in each_names(records)]
@@ -601,6 +602,8 @@ def write_each(records: Sequence, folder: Path, template: Path | None = None, *,
         for i, data in zip(todo, render_each([records[i] for i in todo], template=template,
                                                        deviations=deviations, panels=panels)):
             out[i] = _write(data, targets[i])
+            if progress is not None:
+                progress(sum(w.done for w in out), len(todo))
     return out
 
 
