@@ -726,6 +726,17 @@ def test_a_full_disk_leaves_everything_as_it_was(small_disk, tmp_path, cli, comm
     assert _files(small_disk) == before                       # the original as it was, nothing partial
 
 
+def test_a_full_disk_leaves_no_folder_made_for_the_output(small_disk, tmp_path, cli):
+    """-o into folders that do not exist yet: they were made, and left empty when the write failed."""
+    src = standard(tmp_path / "表.xlsx")
+    _fill_up(small_disk, 12 * 1024)
+    run = cli("score", src, "-o", small_disk / "新目录" / "子目录" / "结果.xlsx", "--json")
+    assert run.code == 2 and "磁盘空间不足" in run.text, run.text
+    assert not (small_disk / "新目录").exists()
+    assert cli("score", src, "-o", tmp_path / "新目录" / "结果.xlsx").code == 0      # made when it is written
+    assert (tmp_path / "新目录" / "结果.xlsx").is_file()
+
+
 def test_a_full_temporary_folder_is_named_not_the_output(small_disk, tmp_path, cli, monkeypatch):
     """The summary's sheets go to temporary files first (XlsxWriter, constant memory): when TMPDIR is
     full the message names that folder and says to free it or set TMPDIR, not to free the output's disk."""

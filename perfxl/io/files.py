@@ -134,13 +134,17 @@ def atomic_write_bytes(path: Path, write, *, keep_backup: bool = False) -> Path 
     Any failure (disk full, no permission, an interruption) leaves ``path`` as it was and no partial
     file, not even a backup made for this write by ``backup()``; an OSError becomes ``write_failed``."""
     path = real_target(Path(path))
+    if path.is_dir():
+        raise write_failed(path, IsADirectoryError(21, "是一个文件夹", str(path)))
+    with made_folder(path.parent):     # the folders made for it go again if it is not written
+        return _atomic_write_bytes(path, write, keep_backup)
+
+
+def _atomic_write_bytes(path: Path, write, keep_backup: bool) -> Path | None:
     pending = _PENDING.pop(path, None)
     saved = tmp = None
     try:
         stop_if_asked()
-        if path.is_dir():
-            raise IsADirectoryError(21, "是一个文件夹", str(path))
-        path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(path)
         try:
             st = path.stat()
