@@ -15,7 +15,8 @@ PKG = ROOT / "perfxl"
 #: the layers, bottom first: a module may import its own layer and the ones before it
 LAYERS = [
     "perfxl.model.cells", "perfxl.model.text", "perfxl.model.values", "perfxl.check.problems",
-    "perfxl.model.layout", "perfxl.model.records", "perfxl.rules", "perfxl.io.package", "perfxl.io.xlsx",
+    "perfxl.model.layout", "perfxl.model.records", "perfxl.rules", "perfxl.io.names", "perfxl.io.package",
+    "perfxl.io.xlsx",
     "perfxl.io.files", "perfxl.io.read", "perfxl.io.csvfile", "perfxl.model.frameworks", "perfxl.survey",
     "perfxl.model.form", "perfxl.model.evaluation",
     "perfxl.score.figures", "perfxl.check.schemas", "perfxl.check.validate", "perfxl.score.engine",

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from perfxl.check.problems import ERROR, Problem, UnusableInput, problem
+from perfxl.io.names import LOCK_PREFIX
 from perfxl.model import layout as L
 from perfxl.model.text import fold
 from perfxl.model.values import is_blank, parse_number
@@ -43,7 +44,7 @@ def safe_filename(text: object, fallback: str = "未命名") -> str:
         return fallback
     if s.split(".")[0].strip().upper() in _RESERVED:
         s = "_" + s
-    if s.startswith("~$"):                     # Excel's and Word's lock files are named so
+    if s.startswith(LOCK_PREFIX):               # Excel's and Word's lock files are named so
         s = "_" + s[1:]
     return s
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from perfxl.check.problems import UnusableInput, problem
+from perfxl.io.names import APPLEDOUBLE_PREFIX, LOCK_PREFIX, MACOSX_FOLDER
 from perfxl.model.cells import MAX_COL, col_index, col_letter
 
 #: refuse archives that would expand beyond this (zip bombs); a big real workbook is far smaller
@@ -242,8 +243,9 @@ def check_package(data: bytes, path: Path, *, full: bool = True) -> zipfile.ZipF
 def workbooks_inside(zf: zipfile.ZipFile) -> list[str]:
     """The names of the workbooks a zip archive holds (macOS's leftovers aside)."""
     names = [PurePosixPath(_member_name(i)).name for i in zf.infolist()
-             if not i.is_dir() and "__MACOSX/" not in i.filename]
-    return [n for n in names if PurePosixPath(n).suffix.lower() in EXCEL_SUFFIXES and not n.startswith(("._", "~$"))]
+             if not i.is_dir() and MACOSX_FOLDER + "/" not in i.filename]
+    return [n for n in names if PurePosixPath(n).suffix.lower() in EXCEL_SUFFIXES
+            and not n.startswith((APPLEDOUBLE_PREFIX, LOCK_PREFIX))]
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
