@@ -170,3 +170,14 @@ def test_progress_is_told_after_each_report(make_workbook, tmp_path):
     seen: list[tuple[int, int]] = []
     rep = api.report_each([a, b], output=tmp_path / "报告", progress=lambda done, total: seen.append((done, total)))
     assert seen == [(1, 2), (2, 2)] and len(rep.written) == 2
+
+
+def test_a_bound_report_of_many_units_suggests_each(make_workbook, cli, tmp_path):
+    from conftest import example_info, simple_rows
+
+    books = [make_workbook(rows=simple_rows(2), info={**example_info(), "unit": f"单位{k:02d}"}, name=f"{k:02d}.xlsx")
+             for k in range(L.REPORT_EACH_HINT_UNITS)]
+    run = cli("report", *books, "-o", "合订.docx")
+    assert run.code == 0, run.text
+    assert f"报告含 {L.REPORT_EACH_HINT_UNITS} 个单位" in run.out and "加 --each" in run.out
+    assert "--each" not in cli("report", *books[:2], "-o", "两个.docx").out

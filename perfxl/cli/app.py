@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from perfxl.model.layout import CLI_METAVARS
+from perfxl.model.layout import CLI_METAVARS, REPORT_EACH_HINT_UNITS
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -243,6 +243,8 @@ def report_cmd(
     if as_json:
         _emit({"command": "report", **rep.to_dict()})
     else:
+        from rich.text import Text
+
         from perfxl.cli.render import done
 
         c = _console()
@@ -250,6 +252,8 @@ def report_cmd(
         if any(r.has_errors for r in rep.records):
             c.print("工作簿有校验错误：报告已生成，但开头写有警告，得分仅供参考。", style="bold red")
         done(c, f"报告已写入：{rep.output}", f"原有文件已备份为：{rep.backup.name}" if rep.backup else None)
+        if len(rep.records) >= REPORT_EACH_HINT_UNITS:
+            c.print(Text(f"提示：报告含 {len(rep.records)} 个单位，篇幅很长；加 --each 可为每个单位各写一份报告"))
     raise typer.Exit(api.exit_code(rep.problems))
 
 

@@ -596,6 +596,7 @@ REPORT_MULTI_STEM = "绩效评价报告_{n}个单位"   # default output stem fo
 REPORT_EACH_DIR = "{stem}_各单位报告"          # default folder of report --each (one report per unit)
 REPORT_EACH_MULTI = "各单位报告"               # … given several workbooks
 REPORT_EACH_PROGRESS = "写出各单位报告"          # its progress bar
+REPORT_EACH_HINT_UNITS = 50                     # a bound report of this many units suggests --each
 REPORT_TEMPLATE_NAME = "报告模板.docx"        # in workbook_templates/
 REPORT_TOC_TITLE = "目　录"
 REPORT_CHAPTERS = {
