@@ -210,8 +210,8 @@ def report_cmd(
         metavar=CLI_METAVARS["file"], help=("已评分的工作簿（.xlsx/.xlsm，可给多个：每个单位一节），"
                                                 "或 perfxl consolidate 写出的汇总工作簿"))],
     output: Annotated[Optional[Path], typer.Option(
-        "-o", "--output", readable=False, help=("输出的 Word 文件"
-                                                   "（默认在第一个工作簿旁生成“文件名_报告.docx”）"))] = None,
+        "-o", "--output", readable=False, help=("输出的 Word 文件（默认在第一个工作簿旁生成“文件名_报告.docx”）；"
+                                                   "加 --each 时为文件夹"))] = None,
     template: Annotated[Optional[Path], typer.Option(
         "--template", readable=False,
         help="自定义报告模板（.docx；可复制 workbook_templates/报告模板.docx 修改样式）")] = None,
