@@ -44,10 +44,33 @@ if TYPE_CHECKING:
 _BIG_PART = 8 * 1024 * 1024
 
 
-@dataclass(frozen=True)
 class CellMark:
-    kind: str      # "error" (an Excel error value) or "nocache" (formula without a cached value)
-    text: str      # the error literal or the formula
+    """A cell whose value cannot be used as it stands: ``kind`` "error" (an Excel error value) or
+    "nocache" (a formula saved without its result); ``text`` the error literal or the formula. A
+    formula read from a file keeps its XML bytes (``raw``) and is decoded only when its text is
+    asked for: a workbook saved without results holds hundreds of long formulas nobody reads."""
+    __slots__ = ("kind", "_text", "_raw")
+
+    def __init__(self, kind: str, text: str | None = None, *, raw: bytes | None = None):
+        self.kind, self._text, self._raw = kind, text, raw
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = "=" + _formula_text(self._raw) if self._raw else "(共享公式)"
+        return self._text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CellMark) and (self.kind, self.text) == (other.kind, other.text)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.text))
+
+    def __repr__(self) -> str:
+        return f"CellMark(kind={self.kind!r}, text={self.text!r})"
+
+    def __reduce__(self):
+        return CellMark, (self.kind, self.text)
 
 
 @dataclass
@@ -335,45 +358,91 @@ def _scan_sheets(package: Package, sheets: list[str], formats: set[str]) -> tupl
 def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int, int], str], set]:
     """Error values and formulas without a cached value (marks); constant formulas (their text);
     every cell with a formula. A shared formula's other cells (``<f t="shared" si="0"/>``: "=100%" typed
-    once and filled down in Excel) have the text of the cell that holds it: a constant's is the same."""
+    once and filled down in Excel) have the text of the cell that holds it: a constant's is the same.
+    A formula's text is decoded only when it is needed: a constant, or a formula saved without its result."""
     marks, constants, formula_cells = {}, {}, set()
-    shared: dict[bytes, str] = {}
+    shared: dict[bytes, bytes] = {}
     followers: list[tuple[tuple[int, int], bytes, bool]] = []
-    for pos, attrs, start in cells(data):
-        inner = cell_content(data, start)
+    for pos, attrs, inner in _formula_or_error_cells(data):
         v = _V.search(inner)
         if _TYPE_E.search(attrs) and v:
             marks[pos] = CellMark("error", v.group(1).decode("utf-8", "replace"))
         elif _HAS_FORMULA.search(inner) or _HAS_FORMULA_PREFIXED.search(inner):
             f = _F.search(inner)
-            formula = unescape((f.group(1) or b"").decode("utf-8", "replace")) if f else ""   # (&gt; is >)
+            raw = (f.group(1) or b"") if f else b""
             # (a formula whose result is empty text is recorded as t="str" and an empty value)
             cached = v is not None and (v.group(1) != b"" or bool(_TYPE_STR.search(attrs)))
             si = _SI.search(f.group(0)) if f and b'"shared"' in f.group(0) else None
-            if si and formula:
-                shared[si.group(1)] = formula
+            if si and raw:
+                shared[si.group(1)] = raw
             elif si:
                 followers.append((pos, si.group(1), cached))
                 continue
-            note_formula(pos, formula, cached, marks, constants, formula_cells)
+            text = _formula_text(raw) if _MAYBE_CONSTANT.fullmatch(raw) else ""
+            note_formula(pos, text, cached, marks, constants, formula_cells, raw=raw)
     for pos, index, cached in followers:
-        text = shared.get(index, "")
+        raw = shared.get(index, b"")
+        text = _formula_text(raw) if _MAYBE_CONSTANT.fullmatch(raw) else ""
         note_formula(pos, text if _CONSTANT.fullmatch(text) else "", cached, marks, constants, formula_cells)
     return marks, constants, formula_cells
+
+
+def _formula_text(raw: bytes) -> str:
+    return unescape(raw.decode("utf-8", "replace"))       # (&gt; is >)
+
+
+#: what a constant formula's text can be before decoding (digits, sign, point, %, spaces; as character references)
+_MAYBE_CONSTANT = re.compile(rb"(?:[\s+\-.%0-9]|&#[0-9]+;|&#x[0-9A-Fa-f]+;)*")
+_CELL_END_PLAIN = b"</c>"
+
+
+def _formula_or_error_cells(data: bytes):
+    """(0-based (row, column), attributes, content) of the cells that may hold a formula or an error
+    value. A part whose every cell starts <c r="…" is searched for those alone (a few hundred formulas
+    among thousands of cells); another is walked cell by cell."""
+    if odd_cells(data):
+        for pos, attrs, start in cells(data):
+            yield pos, attrs, cell_content(data, start)
+        return
+    seen: set[int] = set()
+    found = [m.start() for m in _HAS_FORMULA.finditer(data)]    # (two literal-led searches: fast)
+    if b't="e"' in data:
+        found = sorted(found + [m.start() for m in _TYPE_E.finditer(data)])
+    for hit in found:
+        at = data.rfind(b"<c ", 0, hit)
+        if at < 0 or at in seen:
+            continue
+        seen.add(at)
+        head_end = data.find(b">", at)
+        ref = _CELL_REF.match(data, at)
+        if head_end < 0 or ref is None:
+            continue
+        pos = (int(ref.group(2)) - 1, col_index(ref.group(1).decode()))
+        if data[head_end - 1:head_end] == b"/":
+            yield pos, data[at + 2:head_end - 1], b""
+            continue
+        end = data.find(_CELL_END_PLAIN, head_end)
+        yield pos, data[at + 2:head_end], data[head_end + 1:end if end >= 0 else len(data)]
+
+
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"')
 
 
 _SI = re.compile(rb'\bsi="(\d+)"')
 
 
 def note_formula(pos: tuple[int, int], formula: str, cached: bool, marks: dict[tuple[int, int], CellMark],
-                 constants: dict[tuple[int, int], str], formula_cells: set[tuple[int, int]]) -> None:
-    """One cell holding ``formula`` (the text after "="), for every reader (file, xlwings): a formula
-    cell; a constant formula ("=100%") keeps its text; one saved without its result is marked."""
+                 constants: dict[tuple[int, int], str], formula_cells: set[tuple[int, int]],
+                 raw: bytes | None = None) -> None:
+    """One cell holding ``formula`` (the text after "="; ``raw``: its XML bytes, when only they were
+    read), for every reader (file, xlwings): a formula cell; a constant formula ("=100%") keeps its
+    text; one saved without its result is marked."""
     formula_cells.add(pos)
     if _CONSTANT.fullmatch(formula):
         constants[pos] = formula.strip()
     elif not cached:
-        marks[pos] = CellMark("nocache", "=" + formula if formula else "(共享公式)")
+        marks[pos] = CellMark("nocache", raw=raw) if raw is not None and not formula else \
+            CellMark("nocache", "=" + formula if formula else "(共享公式)")
 
 
 # --- number formats: what a cell shows as a percentage ---------------------------------------
