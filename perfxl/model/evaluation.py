@@ -371,8 +371,8 @@ def _read_written(book: RawBook, ev: Evaluation) -> None:
 def sheets_to_read(*, system: bool = False) -> Callable[[list[str]], list[str]]:
     """The sheets an evaluation (or, ``system``, an indicator list) is modelled from: a chooser of
     names for ``read_book`` (only these sheets are read)."""
-    wanted = (L.SHEET_SYSTEM, L.SHEET_INDICATORS) if system else (
-        L.SHEET_INDICATORS, L.SHEET_INFO, L.SHEET_BASIC, *L.SURVEY_SHEETS, L.SHEET_SUMMARY, L.SHEET_SURVEY_STATS)
+    wanted = _table_names(system) + (() if system else (
+        L.SHEET_INFO, L.SHEET_BASIC, *L.SURVEY_SHEETS, L.SHEET_SUMMARY, L.SHEET_SURVEY_STATS))
 
     def choose(names: list[str]) -> list[str]:
         found = [n for n in (L.match_sheet(s, names) for s in wanted) if n]
