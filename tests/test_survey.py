@@ -3,6 +3,8 @@ duplicates and unused questions are reported with their cells; indicators score 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from perfxl.model import layout as L
@@ -123,13 +125,46 @@ def test_bad_answers_duplicates_and_unused_questions_are_reported(survey_book, c
     assert "还行" in unknown["message"] and "非常满意" in unknown["fix"]
 
 
-@pytest.mark.parametrize("more", [0, 1000])          # (from 1000 numbers on, they are compared as stripped text)
+@pytest.mark.parametrize("more", [0, 1000])          # (from 1000 numbers on, they are labelled in bulk)
 def test_respondent_numbers_of_spaces_are_blank_not_duplicates(survey_book, cli, more):
     resp = responses()
     resp[2][0] = resp[3][0] = "  "
     resp += [[len(resp) + i + 1, "服务对象", "满意", "满意", "满意"] for i in range(more)]
     problems = cli("validate", survey_book(resp), "--json").json()["problems"]
     assert [p["message"] for p in problems if p["code"] == "survey_duplicate_id"] == []
+
+
+@pytest.mark.parametrize("more", [0, 1000])
+@pytest.mark.parametrize("first, twin", [("A7", "\u200bA7"), ("A7", "A7\ufeff"), ("A7", "Ａ７"), (5, "5"), (5, "５")],
+                         ids=["zero-width", "bom", "full-width", "number-as-text", "full-width-number"])
+def test_respondent_numbers_that_look_the_same_are_duplicates(survey_book, cli, more, first, twin):
+    """A number pasted with a zero-width space or a BOM, typed full-width, or stored as text is the same
+    respondent number (as answers are compared: folded), however many responses there are; the
+    message names it as shown."""
+    resp = responses()
+    resp[4][0], resp[5][0] = first, twin             # rows 6 and 7
+    resp += [[len(resp) + i + 1, "服务对象", "满意", "满意", "满意"] for i in range(more)]
+    problems = cli("validate", survey_book(resp), "--json").json()["problems"]
+    dup = [p for p in problems if p["code"] == "survey_duplicate_id"]
+    assert [p["cell"] for p in dup] == ["A7"], problems
+    assert f"答卷编号“{first}”重复（首次出现在 A6）" in dup[0]["message"]
+
+
+#: respondent numbers as cells hold them: text (ASCII, full-width, invisible characters, spaces), numbers
+_IDS = st.one_of(st.text(st.sampled_from("A7-0 .\u200b\ufeff\u00a0Ａ７\u3000"), max_size=4),
+                 st.integers(-10 ** 20, 10 ** 20), st.floats(allow_nan=True), st.booleans(), st.none())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.lists(_IDS, max_size=8), st.lists(st.integers(-10 ** 20, 10 ** 20) | st.floats(), max_size=8),
+                 st.lists(st.text(st.sampled_from("A7-0 .\u200bＡ７"), max_size=4), max_size=8)))
+def test_respondent_numbers_are_labelled_in_bulk_as_one_by_one(values):
+    """The bulk labelling of respondent numbers (all numbers, all text, or mixed) is label_of, value by value."""
+    import pandas as pd
+
+    from perfxl.survey.stats import label_of, labels_of
+
+    assert list(labels_of(pd.Series(values, dtype=object))) == [label_of(v) for v in values]
 
 
 def test_respondent_numbers_repeat_only_within_a_group(survey_book, cli):

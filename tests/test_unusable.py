@@ -83,6 +83,31 @@ def test_strange_files_named_one_by_one(tmp_path):
         assert expected[path.name] in one.json()["problems"][0]["message"]
 
 
+@pytest.mark.parametrize("command", ["survey import", "fill"])
+@pytest.mark.parametrize("case", ["folder", "unreadable", "fifo"])
+def test_a_csv_that_cannot_be_read_is_refused_like_a_workbook(tmp_path, command, case):
+    """A survey export or a roster named .csv gets the same refusals as a workbook (exit 2, no traceback)."""
+    words = {"folder": "这是一个文件夹", "unreadable": "没有读取权限", "fifo": "不是普通文件"}[case]
+    csv_file = tmp_path / "问卷.csv"
+    if case == "folder":
+        csv_file.mkdir()
+        (csv_file / "答卷.csv").write_text("序号,Q1\n1,满意\n", encoding="utf-8")
+    elif case == "unreadable":
+        csv_file.write_text("单位名称,评价年度\n某单位,2024\n", encoding="utf-8")
+        csv_file.chmod(0)
+    else:
+        os.mkfifo(csv_file)
+    target = standard(tmp_path / "表.xlsx")
+    before = target.read_bytes()
+    args = (["survey", "import", csv_file, "--into", target] if command == "survey import"
+            else ["fill", csv_file, "-o", tmp_path / "输出"])
+    run = perfxl(*args, "--json", cwd=tmp_path, timeout=60)
+    assert run.code == 2, run.text
+    problem = run.json()["problems"][0]
+    assert words in problem["message"] and "问卷.csv" in problem["message"], problem
+    assert target.read_bytes() == before and not (tmp_path / "输出").exists()
+
+
 # --- where the output cannot go -----------------------------------------------------------------------
 
 def _writers(tmp_path: Path, target: Path) -> dict[str, list]:

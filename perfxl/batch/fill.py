@@ -99,7 +99,7 @@ def read_roster(path: str | Path, sheet: str | None = None) -> Roster:
     from perfxl.model.cells import cell_ref
 
     path = Path(path)
-    if path.suffix.lower() in (".csv", ".txt") and path.is_file():   # an OA system's export, UTF-8 or GBK
+    if path.suffix.lower() in (".csv", ".txt"):   # an OA system's export, UTF-8 or GBK
         from perfxl.io.csvfile import read_csv
 
         grid, name = read_csv(path)[0], path.name

@@ -161,10 +161,10 @@ def _cross_levels(ev: Evaluation, file: str, inds: list[Indicator]) -> list[Prob
             label = L.COLUMNS_BY_KEY[key].header
             if not getattr(ind, key):
                 out.append(problem("level_missing", file=file, sheet=sheet, cell=ev.cell(ind.row, key), column=label))
-    parents: dict[str, str] = {}                # 二级 -> the 一级 it first appears under
+    parents: dict[str, str] = {}                # folded 二级 -> the 一级 it first appears under
     for (name1, name2), lvl in ev.levels2.items():
-        first = parents.setdefault(name2, name1)
-        if first != name1:                         # a copy-paste slip, or two 二级 that need two names
+        first = parents.setdefault(fold(name2), name1)   # as rows are grouped: by the folded names
+        if fold(first) != fold(name1):             # a copy-paste slip, or two 二级 that need two names
             out.append(problem("level2_two_parents", file=file, sheet=sheet, cell=lvl.cell, column=_H("level2"),
                                name=name2, first=first, second=name1))
     weighted = [(i, i.weight) for i in inds if i.weight is not None]

@@ -52,12 +52,12 @@ def run(book=None, *, only_problems: bool = False):
 
 
 def _written_sheets(names: list[str]) -> list[str]:
-    """The sheets a click may write into: those it reads, and its output sheets."""
+    """The sheets a click may write into: those it reads (得分汇总, 问卷统计 and 选项 among them), and the
+    output sheets it draws anew."""
     from perfxl.model import layout as L
     from perfxl.model.evaluation import sheets_to_read
 
-    outputs = (L.SHEET_PROBLEMS, L.SHEET_DEVIATIONS, L.SHEET_SUMMARY, L.SHEET_SURVEY_STATS, L.SHEET_LISTS)
-    return [*sheets_to_read()(names), *(n for n in outputs if n in names)]
+    return [*sheets_to_read()(names), *(n for n in (L.SHEET_PROBLEMS, L.SHEET_DEVIATIONS) if n in names)]
 
 
 def validate(book=None):

@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from perfxl.check.problems import UnusableInput, problem
-from perfxl.io.package import MAX_FILE_BYTES
+from perfxl.io.package import read_file
 from perfxl.io.read import SheetGrid
 
 #: CSV encodings tried in turn (GB18030 is a superset of GBK and GB2312)
@@ -26,17 +25,9 @@ def _decode(data: bytes) -> tuple[str, str]:
     return data.decode("gb18030", errors="replace"), names["gb18030"]
 
 
-def _csv_bytes(path: Path) -> bytes:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise UnusableInput([problem("file_too_large", file=str(path), path=path.name,
-                                     detail=f"{size / 1e6:.0f} MB")])
-    return path.read_bytes()
-
-
 def read_csv(path: Path) -> tuple[SheetGrid, str]:
     """A CSV file (UTF-8 with or without BOM, or GBK; comma, tab or semicolon) as one grid, and its encoding."""
-    text, encoding = _decode(_csv_bytes(path))
+    text, encoding = _decode(read_file(path))
     first = text[:text.find("\n")] if "\n" in text else text
     delimiter = max((",", "\t", ";"), key=first.count)        # exports use commas; Excel "另存为" may use tabs
     rows = [[_csv_value(v) for v in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]

@@ -53,7 +53,7 @@ class Package:
         """Read and verify ``path``. ``full``: inflate every member now (before openpyxl loads it);
         otherwise only each member's XML prolog is checked (what calamine needs)."""
         path = Path(path)
-        data = _read_file(path)
+        data = read_file(path)
         encrypted = False
         if data.startswith(OLE_MAGIC) and _is_encrypted_ole(data):
             if password is None:
@@ -137,8 +137,8 @@ class Package:
             return True
 
 
-def _read_file(path: Path) -> bytes:
-    """The file's bytes; refuses what is missing, a folder, not a regular file (a FIFO would block)
+def read_file(path: Path) -> bytes:
+    """The file's bytes (a workbook, a CSV); refuses what is missing, a folder, not a regular file (a FIFO would block)
     or too large to be a workbook."""
     try:
         st = path.stat()

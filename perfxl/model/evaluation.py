@@ -70,26 +70,23 @@ class Evaluation:
         return CellRef(row, col) if col else ""
 
 
-#: a level name's declared weight as typed, full-width or not: '部门决策（15分）', '部门决策 15分'
-_NUMBER = r"[\d０-９]+(?:[.．][\d０-９]+)?"
+#: a level name's declared weight, folded or as typed (full-width or not): '部门决策（15分）', '部门决策 15分'
+_NUMBER = r"([\d０-９]+(?:[.．][\d０-９]+)?)"
 _TYPED_WEIGHT = re.compile(rf"\s*(?:[(（]\s*{_NUMBER}\s*分?\s*[)）]|{_NUMBER}\s*分)\s*$")
 
 
 @lru_cache(maxsize=4096)
 def _split_level(text: str) -> tuple[str, float | None, str]:
+    """'部门决策（15分）' -> ('部门决策', 15.0, '部门决策'); '资金管理' -> ('资金管理', None, '资金管理'): the
+    name folded (full-width → half-width, no spaces: how names are compared), its declared weight,
+    and the name as typed without the weight (the folded name when the two part ways)."""
     raw = fold(text)
-    m = re.fullmatch(r"(.*?)\((\d+(?:\.\d+)?)分?\)", raw) or re.fullmatch(r"(.*?)(\d+(?:\.\d+)?)分", raw)
-    name, weight = (m.group(1), float(m.group(2))) if m and m.group(1) else (raw, None)
+    m = _TYPED_WEIGHT.search(raw)             # a name of nothing but a weight has none
+    name, weight = (raw[:m.start()], float(m.group(1) or m.group(2))) if m and m.start() else (raw, None)
     shown = text.strip()
     if weight is not None:
         shown = _TYPED_WEIGHT.sub("", shown)
     return name, weight, shown if fold(shown) == name else name
-
-
-def split_level(text: object) -> tuple[str, float | None]:
-    """'部门决策(15分)' -> ('部门决策', 15.0); '资金管理' -> ('资金管理', None). The name is folded
-    (full-width → half-width, no spaces): how names are compared."""
-    return _split_level(str(text))[:2]
 
 
 def shown_level(text: object) -> str:
@@ -371,8 +368,8 @@ def _read_written(book: RawBook, ev: Evaluation) -> None:
 def sheets_to_read(*, system: bool = False) -> Callable[[list[str]], list[str]]:
     """The sheets an evaluation (or, ``system``, an indicator list) is modelled from: a chooser of
     names for ``read_book`` (only these sheets are read)."""
-    wanted = (L.SHEET_SYSTEM, L.SHEET_INDICATORS) if system else (
-        L.SHEET_INDICATORS, L.SHEET_INFO, L.SHEET_BASIC, *L.SURVEY_SHEETS, L.SHEET_SUMMARY, L.SHEET_SURVEY_STATS)
+    wanted = _table_names(system) + (() if system else (
+        L.SHEET_INFO, L.SHEET_BASIC, *L.SURVEY_SHEETS, L.SHEET_SUMMARY, L.SHEET_SURVEY_STATS))
 
     def choose(names: list[str]) -> list[str]:
         found = [n for n in (L.match_sheet(s, names) for s in wanted) if n]

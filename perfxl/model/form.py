@@ -9,7 +9,6 @@ Rows without 分值 are a record of completion and are not scored."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,14 +81,6 @@ def form_sheet_names(names: list[str]) -> list[str]:
     return [n for n in names if normalize(n) in titles]
 
 
-def _lookup(pairs: Iterable[tuple[str, Iterable[str]]]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, texts in pairs:
-        for t in texts:
-            out[normalize(t)] = key
-    return out
-
-
 def _right_value(row: list[Any], c0: int, labels: set[str]) -> tuple[Any, int]:
     """The first non-blank cell right of column ``c0`` that is not another label: (value, 0-based col);
     none before the next label: (None, the cell right of ``c0``), the one to fill."""
@@ -111,10 +102,10 @@ def read_form(book: RawBook, path: Path, sheet: str, spec: L.FormSpec, ev_cls: A
     file = str(path)
     problems: list[Problem] = []
     places = FormPlaces(spec, sheet)
-    header_keys = _lookup(L.FORM_HEADER_ALIASES.items())
-    fund_cols = _lookup((k, (h,)) for k, h in L.FORM_FUND_COLUMNS)
-    fund_rows = _lookup(L.FORM_FUND_ROW_ALIASES.items())
-    ind_cols = _lookup([(k, (h,)) for k, h in L.FORM_INDICATOR_COLUMNS] + list(L.FORM_INDICATOR_ALIASES.items()))
+    header_keys = L.lookup(L.FORM_HEADER_ALIASES.items())
+    fund_cols = L.lookup((k, (h,)) for k, h in L.FORM_FUND_COLUMNS)
+    fund_rows = L.lookup(L.FORM_FUND_ROW_ALIASES.items())
+    ind_cols = L.lookup([(k, (h,)) for k, h in L.FORM_INDICATOR_COLUMNS] + list(L.FORM_INDICATOR_ALIASES.items()))
     stop = {normalize(L.FORM_TOTAL): "total", normalize(L.FORM_GRADE): "grade"}
     labels = set(header_keys) | set(fund_rows) | set(stop)
     info: dict[str, Any] = {"kind": spec.title}

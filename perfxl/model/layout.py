@@ -115,10 +115,10 @@ HEADER_SEARCH_ROWS = 15
 
 def header_lookup(columns: tuple[Column, ...] = INDICATOR_COLUMNS) -> dict[str, str]:
     """normalized header or alias -> column key"""
-    return _lookup((col.key, (col.header, *col.aliases)) for col in columns)
+    return lookup((col.key, (col.header, *col.aliases)) for col in columns)
 
 
-def _lookup(names: Iterable[tuple[str, tuple[str, ...]]]) -> dict[str, str]:
+def lookup(names: Iterable[tuple[str, Iterable[str]]]) -> dict[str, str]:
     """normalized name -> key, from (key, names) pairs (a later pair wins a name two share)"""
     return {normalize(text): key for key, texts in names for text in texts}
 
@@ -170,7 +170,7 @@ DEFAULT_GRADES: tuple[tuple[str, float], ...] = (("优", 90.0), ("良", 80.0), (
 
 def info_lookup() -> dict[str, str]:
     """normalized 基本信息 label or alias -> field key"""
-    return _lookup((f.key, (f.label, *f.aliases)) for f in INFO_FIELDS)
+    return lookup((f.key, (f.label, *f.aliases)) for f in INFO_FIELDS)
 
 
 # --- 基础数据 fields ---------------------------------------------------------
@@ -246,7 +246,7 @@ ZERO_OVER_ZERO_DEFAULT = "视为100%"
 
 def basic_lookup() -> dict[str, str]:
     """normalized 基础数据 label or alias -> field key"""
-    return _lookup((f.key, (f.label, *f.aliases)) for f in BASIC_FIELDS)
+    return lookup((f.key, (f.label, *f.aliases)) for f in BASIC_FIELDS)
 
 
 # --- 问卷 -------------------------------------------------------------------------

@@ -18,8 +18,7 @@ from io import BytesIO
 from typing import Any
 
 from perfxl.model import layout as L
-from perfxl.report.text import display_width
-from perfxl.sheets.look import break_lines
+from perfxl.sheets.look import break_lines, display_width
 
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "Microsoft YaHei", "SimHei", "DengXian",
              "SimSun", "NSimSun", "PingFang SC", "Hiragino Sans GB", "Heiti SC", "STHeiti", "WenQuanYi Zen Hei",
@@ -98,7 +97,7 @@ LABEL_LINES = 3
 def _wrapped(s: str, width: int = LABEL_WIDTH, lines: int = LABEL_LINES) -> str:
     """A long name on a few lines (cut with “…” past the last), so that it cannot push the bars off the
     chart: names are whatever an administrator wrote (the report's tables give them in full)."""
-    out = break_lines(s, width, display_width)
+    out = break_lines(s, width)
     if len(out) > lines:
         out = out[:lines]
         out[-1] = out[-1][:-1] + "…"

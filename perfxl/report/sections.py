@@ -20,7 +20,6 @@ from perfxl.report.text import (
     amount_text,
     bold,
     date_text,
-    display_width,
     join_cn,
     para,
     pct_text,
@@ -31,6 +30,7 @@ from perfxl.report.text import (
     todo_key,
     weight_text,
 )
+from perfxl.sheets.look import display_width
 
 DITTO = L.REPORT_DITTO
 #: points lost below this are rounding, not a deduction

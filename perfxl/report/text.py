@@ -4,7 +4,6 @@ a paragraph into Word runs, escaping every character."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -68,11 +67,6 @@ def text(value: Any) -> str:
         value = int(value)
     s = str(value).replace("\r\n", "\n").replace("\r", "\n")
     return _MARKS.sub("", _XML_ILLEGAL.sub("", s)).strip()
-
-
-def display_width(s: str) -> int:
-    """Width in half-em units: CJK and full-width characters count 2, others 1."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
 
 def score_text(x: float | None) -> str:

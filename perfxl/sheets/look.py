@@ -1,20 +1,28 @@
 """How perfxl's cells look, shared by every drawing back end (openpyxl styles, the XML writer,
-xlwings): the border and link colours, and how many lines wrapped text takes."""
+xlwings): the border and link colours, how wide text is and how many lines it takes wrapped."""
 from __future__ import annotations
+
+import unicodedata
 
 BORDER_COLOR = "B4B4B4"
 LINK_COLOR = "0563C1"
 
 
 def char_width(ch: str) -> int:
-    """A character's width in a cell: CJK characters count double."""
-    return 2 if ord(ch) > 0x2E7F else 1
+    """A character's width in half-em units (a cell, a chart label, a report table): East Asian wide and
+    full-width characters (CJK, full-width punctuation) count 2, others 1."""
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def display_width(text: str) -> int:
+    """``text``'s width in half-em units (``char_width`` summed)."""
+    return sum(map(char_width, text))
 
 
 def needed_lines(text: str, width: float) -> int:
     """Lines a wrapped text takes in a column ``width`` characters wide (CJK characters count double)."""
     per_line = max(int(width * 0.95), 4)
-    return sum(-(-sum(map(char_width, part)) // per_line) or 1 for part in text.split("\n"))
+    return sum(-(-display_width(part) // per_line) or 1 for part in text.split("\n"))
 
 
 #: a row of wrapped text: points a line, and the most lines a row grows to (a longer text scrolls in its cell)
@@ -27,12 +35,12 @@ def row_height(lines: int) -> float:
     return LINE_HEIGHT * min(lines, MAX_ROW_LINES)
 
 
-def break_lines(text: str, width: int, width_of=char_width) -> list[str]:
-    """``text`` cut into lines of at most ``width`` (each character measured by ``width_of``): for labels
-    a program does not wrap by itself (chart axes)."""
+def break_lines(text: str, width: int) -> list[str]:
+    """``text`` cut into lines of at most ``width`` (``char_width``): for labels a program does not wrap
+    by itself (chart axes)."""
     lines, line, used = [], "", 0
     for ch in text:
-        w = width_of(ch)
+        w = char_width(ch)
         if line and used + w > width:
             lines.append(line)
             line, used = "", 0

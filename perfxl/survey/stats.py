@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     import numpy.typing as npt
+    import pandas as pd
 
 #: problems of one kind listed per question before they are summarised in one line
 MAX_CELLS_PER_KIND = 20
@@ -131,6 +132,27 @@ def label_of(v: Any) -> str | None:
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     return fold(str(v))
+
+
+def labels_of(values: pd.Series) -> pd.Series:
+    """``label_of`` each value of an object Series: in bulk where folding changes nothing but a whole
+    number's ".0" (whole numbers, text of printable ASCII without spaces), one by one elsewhere."""
+    import pandas as pd
+
+    arr = values.to_numpy(dtype=object)
+    out = np.empty(len(arr), dtype=object)
+    todo = np.ones(len(arr), dtype=bool)
+    kind = pd.api.types.infer_dtype(arr, skipna=False)
+    if kind in ("integer", "floating", "mixed-integer-float"):
+        nums = arr.astype(float)
+        todo = ~(np.isfinite(nums) & (nums == np.trunc(nums)) & (np.abs(nums) < 2.0 ** 53))
+        out[~todo] = nums[~todo].astype(np.int64).astype(str).tolist()
+    elif kind == "string":
+        todo = ~values.str.fullmatch(r"[!-~]+").to_numpy(dtype=bool)
+        out[~todo] = arr[~todo]
+    out[todo] = [label_of(v) for v in arr[todo]]
+    labels: pd.Series = pd.Series(out, index=values.index, dtype=object)
+    return labels
 
 
 #: an option's fill-in as 问卷星 writes it after the option: "一般〖场地偏远〗"
@@ -534,8 +556,8 @@ def _duplicate_ids(inp: SurveyInput, file: str) -> list[Problem]:
     assert inp.sheet is not None                     # the id column is one of 问卷
     ids = pd.Series(inp.ids, dtype=object)
     present = ids.notna()
-    keys = ids[present].map(lambda v: label_of(v)) if present.sum() < 1000 else ids[present].astype(str).str.strip()
-    keys = keys[keys.notna() & (keys != "")]          # a respondent number of spaces only is blank
+    keys = labels_of(ids[present])                   # folded, as answers are: a zero-width space, a BOM
+    keys = keys[keys.notna() & (keys != "")]          # or full width makes no other number; spaces only: blank
     codes, uniques = pd.factorize(pd.Series(inp.groups, dtype=object))
     group_of = np.array([label_of(g) for g in uniques] + [None], dtype=object)[codes]   # (-1, no group: None)
     pairs = pd.Series(list(zip(group_of[keys.index], keys)), index=keys.index, dtype=object)
