@@ -541,6 +541,7 @@ def test_a_worker_that_dies_is_blamed_on_its_own_file_only(collection, monkeypat
     import os
 
     import perfxl.batch.consolidate as C
+    from perfxl.batch import pool
 
     files = C.discover([collection])
     victim = next(f for f in files if f.name == "丙单位.xlsx")
@@ -553,7 +554,7 @@ def test_a_worker_that_dies_is_blamed_on_its_own_file_only(collection, monkeypat
 
     # forked workers inherit the patched module; the default forkserver would import it afresh
     monkeypatch.setattr(C, "score_chunk", crashing)
-    monkeypatch.setattr(C, "_mp_context", lambda: multiprocessing.get_context("fork"))
+    monkeypatch.setattr(pool, "_mp_context", lambda: multiprocessing.get_context("fork"))
     records = C.score_files(files, jobs=2)
     assert len(records) == len(files) == FOUND
     lost = [r for r in records if isinstance(r, C.Unusable) and r.problems[0].code == "consolidate_worker_lost"]

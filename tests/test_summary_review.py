@@ -288,7 +288,7 @@ def _square_or_die(x: int) -> int:
 
 
 def test_work_given_to_worker_processes_comes_back_in_order_even_when_a_worker_dies():
-    from perfxl.batch.consolidate import map_in_workers
+    from perfxl.batch.pool import map_in_workers
 
     assert map_in_workers(_square_or_die, list(range(20)), jobs=2) == [x * x for x in range(20)]
 
@@ -303,7 +303,7 @@ def test_a_report_of_many_units_scores_each_workbook_once_and_draws_in_workers(t
     import pytest
 
     from perfxl import api
-    from perfxl.batch import consolidate as C
+    from perfxl.batch import pool
     from perfxl.score import pipeline
 
     folder = tmp_path / "收回"
@@ -316,12 +316,12 @@ def test_a_report_of_many_units_scores_each_workbook_once_and_draws_in_workers(t
         assert getattr(cons, table).equals(getattr(plain, table)), table
     monkeypatch.setattr(pipeline, "score_path", lambda *a, **k: pytest.fail("a workbook scored again"))
     pools: list[int] = []
-    real = C._pool
-    monkeypatch.setattr(C, "_pool", lambda n: pools.append(n) or real(n))
-    monkeypatch.setattr(C, "default_jobs", lambda: 2)
+    real = pool.new_pool
+    monkeypatch.setattr(pool, "new_pool", lambda n: pools.append(n) or real(n))
+    monkeypatch.setattr(pool, "default_jobs", lambda: 2)
     api.report(cons, output=tmp_path / "workers.docx")
     assert pools == [2]
-    monkeypatch.setattr(C, "default_jobs", lambda: 1)
+    monkeypatch.setattr(pool, "default_jobs", lambda: 1)
     api.report(cons, output=tmp_path / "here.docx")
     assert pools == [2]
     with zipfile.ZipFile(tmp_path / "workers.docx") as a, zipfile.ZipFile(tmp_path / "here.docx") as b:

@@ -26,16 +26,24 @@ Every file found is accounted for: included + not included = found.
 from __future__ import annotations
 
 import gc
-import multiprocessing.context as _mpc
 import os
 import statistics
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from perfxl.batch.pool import (
+    POOL_MIN_ITEMS,
+    children_kept_from_ctrl_c,
+    default_jobs,
+    main_hidden,
+    new_pool,
+    stop_forkserver,
+    stop_pool,
+    worker_init,
+)
 from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.io.package import ARCHIVE_SUFFIXES, EXCEL_SUFFIXES
 from perfxl.model import layout as L
@@ -47,8 +55,6 @@ from perfxl.model.values import fmt_score as _fmt_score
 if TYPE_CHECKING:
     from perfxl.model.records import FileRecord, Overview
 
-#: below this many files a process pool costs more than it saves
-POOL_MIN_FILES = 8
 #: the most files a worker reads, validates and scores together (memory holds one chunk per worker)
 CHUNK_FILES = 200
 
@@ -211,100 +217,6 @@ def _score_batch(paths: list[str], password: str | None = None, full: bool = Fal
     return score_chunk(paths, password, full)
 
 
-def _worker_init(tempdir: str | None = None) -> None:
-    """Imports are done: keep them out of the collector's way (≈10% faster scoring). A pool worker
-    ignores Ctrl-C and SIGHUP (a terminal sends them to every process of its group: the main process
-    stops the workers) and ends as soon as the main process is gone, even killed (-9), removing the temporary
-    folder it leaves (``tempdir``: multiprocessing's, or the whole command's) that nobody else would."""
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 50)
-    import multiprocessing as mp
-
-    parent = mp.parent_process()
-    if parent is None:                               # scoring in the main process itself
-        return
-    import signal
-    import threading
-
-    for name in ("SIGINT", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_IGN)
-
-    def orphaned() -> None:
-        parent.join()                                # returns when the main process has ended
-        if tempdir:
-            import shutil
-
-            shutil.rmtree(tempdir, ignore_errors=True)
-        os._exit(1)
-
-    threading.Thread(target=orphaned, name="perfxl-orphaned", daemon=True).start()
-
-
-_PRELOAD = ["perfxl.batch.consolidate", "perfxl.score.pipeline", "perfxl.score.engine", "perfxl.model.evaluation",
-            "perfxl.check.validate", "pandas",
-            "pandera.pandas", "python_calamine", "perfxl.batch.warm"]
-
-
-def _mp_context():
-    """forkserver where there is one: workers fork from a server that has the libraries loaded
-    (cheap starts, and safe while the main process runs a progress thread); else spawn. Either way
-    the workers start without running the caller's main script (``_without_main``)."""
-    import multiprocessing as mp
-    import tempfile
-
-    # the forkserver listens on a socket in TMPDIR, whose path must fit in 104 bytes (a long TMPDIR
-    # would make it fail): spawn then
-    room = len(os.fsencode(tempfile.gettempdir())) + len("/pymp-xxxxxxxx/listener-xxxxxxxx") < 100
-    if "forkserver" in mp.get_all_start_methods() and room:
-        ctx = _without_main(mp.get_context("forkserver"))
-        ctx.set_forkserver_preload(_PRELOAD)
-        return ctx
-    return _without_main(mp.get_context("spawn"))
-
-
-def _without_main(ctx):
-    """``ctx`` whose processes do not run the main script. A spawned or forkserver process first runs
-    the parent's main script (as ``__mp_main__``) so that what it defines can be unpickled; a worker
-    here runs perfxl's functions only. A user's script calling ``perfxl.consolidate`` without
-    ``if __name__ == "__main__":`` would run again in every worker (each failing to start a pool of its
-    own: every file lost), and a script read from standard input cannot be run again."""
-    worker = _ForkServerWorker if ctx.get_start_method() == "forkserver" else _SpawnWorker
-    return type(f"{type(ctx).__name__}WithoutMain", (type(ctx),), {"Process": worker})()
-
-
-class _main_hidden:
-    """The main module's file and spec hidden inside this block from ``multiprocessing.spawn``'s start
-    data of the processes started in it (see ``_without_main``)."""
-
-    def __enter__(self):
-        main = sys.modules["__main__"]
-        self.saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
-        main.__dict__.pop("__file__", None)
-        main.__spec__ = None
-
-    def __exit__(self, *exc):
-        main = sys.modules["__main__"]
-        main.__dict__.pop("__spec__", None)
-        main.__dict__.update(self.saved)
-        return False
-
-
-class _SpawnWorker(_mpc.SpawnProcess):
-    @staticmethod
-    def _Popen(process_obj):
-        with _main_hidden():
-            return _mpc.SpawnProcess._Popen(process_obj)
-
-
-if sys.platform != "win32":
-    class _ForkServerWorker(_mpc.ForkServerProcess):
-        @staticmethod
-        def _Popen(process_obj):
-            with _main_hidden():
-                return _mpc.ForkServerProcess._Popen(process_obj)
-
-
 def _batches(n: int, workers: int, cap: int) -> list[list[int]]:
     """Chunks of at most ``cap`` files, at least 8 per worker (the last ones end close together)."""
     size = max(1, min(cap, n // max(1, workers * 8)))
@@ -316,73 +228,22 @@ def _lost(path: str, detail: str) -> Unusable:
                                     detail=detail[:200])])
 
 
-def _pool(workers: int):
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import util
-
-    ctx = _mp_context()
-    tempdir = util.get_temp_dir() if ctx.get_start_method() == "forkserver" else None
-    import tempfile
-
-    from perfxl.io.files import RUN_FOLDER_PREFIX
-
-    if Path(tempfile.gettempdir()).name.startswith(RUN_FOLDER_PREFIX):    # the command's own folder
-        tempdir = tempfile.gettempdir()
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                               initargs=(tempdir,))
-
-
-def _stop_pool(ex) -> None:
-    """Stop a pool at once (an interruption): queued work cancelled, running workers terminated and
-    waited for, so that none is left behind."""
-    workers = list((getattr(ex, "_processes", None) or {}).values())
-    for w in workers:
-        try:
-            w.terminate()
-        except (OSError, ValueError, AttributeError):
-            pass
-    ex.shutdown(wait=False, cancel_futures=True)
-    for w in workers:
-        try:
-            w.join(5)
-        except (OSError, ValueError, AssertionError, AttributeError):
-            pass
-
-
 def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None,
                full: bool = False) -> list:
-    if jobs <= 1 or len(files) < POOL_MIN_FILES:
+    if jobs <= 1 or len(files) < POOL_MIN_ITEMS:
         out: list = [None] * len(files)
-        _worker_init()
+        worker_init()
         for chunk in _batches(len(files), 1, CHUNK_FILES):
             for i, rec in zip(chunk, score_chunk([files[i] for i in chunk], password, full)):
                 out[i] = rec
             tick(len(chunk))
         return out
-    with _children_kept_from_ctrl_c():      # the resource tracker, the forkserver, spawned workers
+    with children_kept_from_ctrl_c():      # the resource tracker, the forkserver, spawned workers
         try:
             return _run_pool(files, jobs, tick, password, full)
         except BaseException:
-            _stop_forkserver()
+            stop_forkserver()
             raise
-
-
-def _stop_forkserver() -> None:
-    """A stopped run stops the forkserver at once: out of the terminal's reach, it would otherwise end
-    only once its preload is imported and it sees the main process gone."""
-    from multiprocessing import forkserver
-
-    server = getattr(forkserver, "_forkserver", None)
-    pid = getattr(server, "_forkserver_pid", None)
-    if pid is None:
-        return
-    import signal
-
-    try:
-        os.kill(pid, signal.SIGTERM)
-        server._stop()                       # reaped, its socket removed
-    except (OSError, AttributeError):
-        pass
 
 
 def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None,
@@ -401,7 +262,7 @@ def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password
         # instructions sent to it says EOFError (a traceback), and pandas' C extensions clear every
         # error, a stop's KeyboardInterrupt too, while they are imported
         with deferred_stops():
-            ex = _pool(min(jobs, len(batches)))
+            ex = new_pool(min(jobs, len(batches)))
             futures = {ex.submit(_score_batch, [files[i] for i in b], password, full): b for b in batches}
             import pandas  # noqa: F401  (the tables need it: imported while the workers start, not after)
         for fut in as_completed(futures):
@@ -420,57 +281,12 @@ def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password
             tick(len(batch))
     except BaseException:
         if ex is not None:
-            _stop_pool(ex)
+            stop_pool(ex)
         raise
     ex.shutdown(wait=True)
     if retry:
         _retry_alone(files, sorted(retry), out, tick, password, full)
     return out  # type: ignore[return-value]
-
-
-def map_in_workers(fn: Callable[[Any], Any], items: list, jobs: int | None = None,
-                   least: int = POOL_MIN_FILES) -> list:
-    """``fn`` (a module-level function) over ``items`` (picklable) in worker processes, results in
-    order; in this process when there are fewer than ``least`` or one core. Items whose worker died
-    are done here; an error ``fn`` raises is raised here, as it would be in this process."""
-    jobs = min(jobs or default_jobs(), len(items))
-    if jobs <= 1 or len(items) < least:
-        return [fn(x) for x in items]
-    from concurrent.futures import as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    from perfxl.io.files import deferred_stops
-
-    out: list = [None] * len(items)
-    todo = set(range(len(items)))
-    size = max(1, len(items) // (jobs * 4))
-    with _children_kept_from_ctrl_c():
-        ex = None
-        try:
-            with deferred_stops():             # its workers are started whole (see _run_pool)
-                ex = _pool(jobs)
-                futures = {ex.submit(_map_chunk, fn, items[i:i + size]): i for i in range(0, len(items), size)}
-            for fut in as_completed(futures):
-                try:
-                    values = fut.result()
-                except BrokenProcessPool:
-                    continue
-                at = futures[fut]
-                out[at:at + len(values)] = values
-                todo.difference_update(range(at, at + len(values)))
-        except BaseException:
-            if ex is not None:
-                _stop_pool(ex)
-            _stop_forkserver()
-            raise
-        ex.shutdown(wait=True)
-    for i in sorted(todo):
-        out[i] = fn(items[i])
-    return out
-
-
-def _map_chunk(fn: Callable[[Any], Any], items: list) -> list:
-    return [fn(x) for x in items]
 
 
 def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable[[int], None],
@@ -483,7 +299,7 @@ def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable
     ex = None
     try:
         for i in indices:
-            ex = ex or _pool(1)
+            ex = ex or new_pool(1)
             try:
                 with deferred_stops():         # its worker is started whole (see _run_pool)
                     fut = ex.submit(_score_batch, [files[i]], password, full)
@@ -497,7 +313,7 @@ def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable
             tick(1)
     except BaseException:
         if ex is not None:
-            _stop_pool(ex)
+            stop_pool(ex)
             ex = None
         raise
     finally:
@@ -516,7 +332,7 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
         raise UnusableInput([problem("consolidate_scheduler", address=address,
                                      detail="未安装 dask.distributed")]) from None
     cluster = client = scratch = None
-    kept = _children_kept_from_ctrl_c().__enter__()
+    kept = children_kept_from_ctrl_c().__enter__()
 
     def close() -> None:
         for thing in (client, cluster):
@@ -536,8 +352,8 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
             import dask
 
             scratch = tempfile.mkdtemp(prefix="perfxl-dask-")
-            # (its workers started without the main script, as the pool's: ``_without_main``)
-            with dask.config.set({"temporary-directory": scratch}), _main_hidden():
+            # (its workers started without the main script, as the pool's: ``pool._without_main``)
+            with dask.config.set({"temporary-directory": scratch}), main_hidden():
                 cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                        dashboard_address=None, local_directory=scratch,
                                        # its HTTP server (health, metrics) on a free port of this machine only:
@@ -577,51 +393,6 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
     finally:
         close()
     return out  # type: ignore[return-value]
-
-
-class _children_kept_from_ctrl_c:
-    """Ctrl-C and a closed terminal's SIGHUP reach every process of the terminal's process group: the
-    processes multiprocessing spawns inside this block (the resource tracker, the forkserver and the
-    workers it forks, spawned workers, Dask's workers started by its own threads at any time) get a
-    process group of their own, so that only the main process is interrupted — it then stops them in
-    order, without their tracebacks. (The forkserver ignores Ctrl-C only once its preload is imported,
-    and the resource tracker ignores SIGINT and SIGTERM but not SIGHUP: one that died made the others
-    relaunch it, with warnings and KeyError tracebacks. A handler is reset by exec, and a signal ignored
-    in the main process for the spawn could be lost: a group of its own keeps the signal away.) They end
-    with the main process: the pipes they read close."""
-
-    def __enter__(self):
-        from multiprocessing import util
-
-        self.util, self.spawn = util, util.spawnv_passfds
-        if hasattr(os, "posix_spawn"):
-            util.spawnv_passfds = _spawn_in_own_group
-        return self
-
-    def __exit__(self, *exc):
-        self.util.spawnv_passfds = self.spawn
-        return False
-
-
-def _spawn_in_own_group(path, args, passfds) -> int:
-    """``multiprocessing.util.spawnv_passfds`` (the same file descriptors passed), the child in a new
-    process group."""
-    fds = sorted({int(fd) for fd in passfds})
-    was = [os.get_inheritable(fd) for fd in fds]
-    for fd in fds:
-        os.set_inheritable(fd, True)
-    try:
-        return os.posix_spawn(path, list(args), dict(os.environ), setpgroup=0)
-    finally:
-        for fd, inheritable in zip(fds, was):
-            os.set_inheritable(fd, inheritable)
-
-
-def default_jobs() -> int:
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def score_files(files: list[Path], *, jobs: int | None = None, scheduler: str | None = None,

@@ -153,7 +153,7 @@ def _chart_jobs(ctx: dict) -> tuple[_Places, list[tuple[Any, Any]]]:
 def _draw(jobs: list[tuple[Any, Any]]) -> list:
     """The charts as PNG bytes (a list of them for a chart drawn in parts), in worker processes when
     there are many (a chart takes a good part of a second); none when no CJK font is installed."""
-    from perfxl.batch.consolidate import map_in_workers
+    from perfxl.batch.pool import map_in_workers
     from perfxl.report import charts
 
     return map_in_workers(charts.draw, jobs) if charts.available() else [None] * len(jobs)
