@@ -31,17 +31,18 @@ import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from perfxl.batch.pool import (
     POOL_MIN_ITEMS,
+    Lost,
     children_kept_from_ctrl_c,
     default_jobs,
     main_hidden,
-    new_pool,
-    stop_forkserver,
-    stop_pool,
+    one_at_a_time,
+    running,
     worker_init,
 )
 from perfxl.check.problems import Problem, UnusableInput, problem
@@ -217,13 +218,19 @@ def _score_batch(paths: list[str], password: str | None = None, full: bool = Fal
     return score_chunk(paths, password, full)
 
 
+def _score_alone(path: str, password: str | None = None, full: bool = False) -> "FileRecord | Unusable":
+    return score_chunk([path], password, full)[0]
+
+
 def _batches(n: int, workers: int, cap: int) -> list[list[int]]:
     """Chunks of at most ``cap`` files, at least 8 per worker (the last ones end close together)."""
     size = max(1, min(cap, n // max(1, workers * 8)))
     return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
 
 
-def _lost(path: str, detail: str) -> Unusable:
+def _lost(path: str, error: BaseException | None = None) -> Unusable:
+    """A file whose worker died (``error`` None) or whose scoring failed in a way ``score_chunk`` did not catch."""
+    detail = "可能是内存不足，或读取库崩溃" if error is None else f"{type(error).__name__}: {error}"
     return _unusable(path, [problem("consolidate_worker_lost", file=path, path=Path(path).name,
                                     detail=detail[:200])])
 
@@ -238,33 +245,24 @@ def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], passwor
                 out[i] = rec
             tick(len(chunk))
         return out
-    with children_kept_from_ctrl_c():      # the resource tracker, the forkserver, spawned workers
-        try:
-            return _run_pool(files, jobs, tick, password, full)
-        except BaseException:
-            stop_forkserver()
-            raise
+    return _run_pool(files, jobs, tick, password, full)
 
 
 def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None,
               full: bool = False) -> list:
-    out: list = [None] * len(files)
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    from perfxl.io.files import deferred_stops
-
+    out: list = [None] * len(files)
     batches = _batches(len(files), jobs, CHUNK_FILES)
     retry: list[int] = []
-    ex = None
-    try:
-        # a stop waits for the pool's start to be over: a worker stopped between its start and the
-        # instructions sent to it says EOFError (a traceback), and pandas' C extensions clear every
-        # error, a stop's KeyboardInterrupt too, while they are imported
-        with deferred_stops():
-            ex = new_pool(min(jobs, len(batches)))
-            futures = {ex.submit(_score_batch, [files[i] for i in b], password, full): b for b in batches}
-            import pandas  # noqa: F401  (the tables need it: imported while the workers start, not after)
+
+    def start(ex) -> dict:
+        futures = {ex.submit(_score_batch, [files[i] for i in b], password, full): b for b in batches}
+        import pandas  # noqa: F401  (the tables need it: imported while the workers start, not after)
+        return futures
+
+    with running(min(jobs, len(batches)), start) as futures:
         for fut in as_completed(futures):
             batch = futures.pop(fut)
             try:
@@ -275,50 +273,15 @@ def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password
                 retry.extend(batch)
                 continue
             except Exception as e:
-                records = [_lost(files[i], f"{type(e).__name__}: {e}") for i in batch]
+                records = [_lost(files[i], e) for i in batch]
             for i, rec in zip(batch, records):
                 out[i] = rec
             tick(len(batch))
-    except BaseException:
-        if ex is not None:
-            stop_pool(ex)
-        raise
-    ex.shutdown(wait=True)
-    if retry:
-        _retry_alone(files, sorted(retry), out, tick, password, full)
-    return out  # type: ignore[return-value]
-
-
-def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable[[int], None],
-                 password: str | None = None, full: bool = False) -> None:
-    """One file at a time in a one-worker pool: a worker that dies is blamed on its own file only."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    from perfxl.io.files import deferred_stops
-
-    ex = None
-    try:
-        for i in indices:
-            ex = ex or new_pool(1)
-            try:
-                with deferred_stops():         # its worker is started whole (see _run_pool)
-                    fut = ex.submit(_score_batch, [files[i]], password, full)
-                out[i] = fut.result()[0]
-            except BrokenProcessPool:
-                out[i] = _lost(files[i], "可能是内存不足，或读取库崩溃")
-                ex.shutdown(wait=False)
-                ex = None
-            except Exception as e:
-                out[i] = _lost(files[i], f"{type(e).__name__}: {e}")
-            tick(1)
-    except BaseException:
-        if ex is not None:
-            stop_pool(ex)
-            ex = None
-        raise
-    finally:
-        if ex is not None:
-            ex.shutdown(wait=True)
+    retry.sort()
+    alone = one_at_a_time(partial(_score_alone, password=password, full=full), [files[i] for i in retry], tick)
+    for i, rec in zip(retry, alone):
+        out[i] = _lost(files[i], rec.error) if isinstance(rec, Lost) else rec
+    return out
 
 
 def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], None],
@@ -385,7 +348,7 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
             try:
                 records = fut.result()
             except Exception as e:  # KilledWorker and the like: the files are reported, not lost
-                records = [_lost(files[i], f"{type(e).__name__}: {e}") for i in batch]
+                records = [_lost(files[i], e) for i in batch]
             fut.release()
             for i, rec in zip(batch, records):
                 out[i] = rec

@@ -7,9 +7,11 @@ import gc
 import multiprocessing.context as _mpc
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 #: below this many items a process pool costs more than it saves
 POOL_MIN_ITEMS = 8
@@ -160,44 +162,98 @@ def stop_forkserver() -> None:
         pass
 
 
-def map_in_workers(fn: Callable[[Any], Any], items: list, jobs: int | None = None,
-                   least: int = POOL_MIN_ITEMS) -> list:
-    """``fn`` (a module-level function) over ``items`` (picklable) in worker processes, results in
-    order; in this process when there are fewer than ``least`` or one core. Items whose worker died
-    are done here; an error ``fn`` raises is raised here, as it would be in this process."""
-    jobs = min(jobs or default_jobs(), len(items))
-    if jobs <= 1 or len(items) < least:
-        return [fn(x) for x in items]
-    from concurrent.futures import as_completed
-    from concurrent.futures.process import BrokenProcessPool
+@dataclass(frozen=True)
+class Lost:
+    """In place of an item's result: its worker died (a crash, out of memory) with the item given alone,
+    or (``error``) the call raised."""
+    error: BaseException | None = None
 
+
+T = TypeVar("T")
+
+
+@contextmanager
+def running(workers: int, start: Callable[[Any], T]) -> Iterator[T]:
+    """A pool of ``workers`` processes for the block, given its work by ``start(executor)``, whose value
+    the block gets (the futures). The start is whole: a stop waits for it to be over (a worker stopped
+    between its start and the instructions sent to it says EOFError, a traceback; and pandas' C extensions
+    clear every error, a stop's KeyboardInterrupt too, while they are imported). A stop or an error in the
+    block stops the workers and the forkserver at once, none left behind; else the pool ends when its
+    work is done."""
     from perfxl.io.files import deferred_stops
 
-    out: list = [None] * len(items)
-    todo = set(range(len(items)))
-    size = max(1, len(items) // (jobs * 4))
-    with children_kept_from_ctrl_c():
+    with children_kept_from_ctrl_c():        # the resource tracker, the forkserver, spawned workers
         ex = None
         try:
-            with deferred_stops():             # its workers are started whole (see consolidate._run_pool)
-                ex = new_pool(jobs)
-                futures = {ex.submit(_map_chunk, fn, items[i:i + size]): i for i in range(0, len(items), size)}
-            for fut in as_completed(futures):
-                try:
-                    values = fut.result()
-                except BrokenProcessPool:
-                    continue
-                at = futures[fut]
-                out[at:at + len(values)] = values
-                todo.difference_update(range(at, at + len(values)))
+            with deferred_stops():
+                ex = new_pool(workers)
+                work = start(ex)
+            yield work
         except BaseException:
             if ex is not None:
                 stop_pool(ex)
             stop_forkserver()
             raise
         ex.shutdown(wait=True)
-    for i in sorted(todo):
-        out[i] = fn(items[i])
+
+
+def one_at_a_time(fn: Callable[[Any], Any], items: list, done: Callable[[int], None] = lambda n: None) -> list:
+    """``fn`` over ``items``, one at a time in a one-worker pool, results in order: a worker that dies is
+    blamed on its own item only (a ``Lost`` in its place; a new worker takes the next), an error ``fn``
+    raises is a ``Lost`` holding it. ``done(1)`` after each item."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from perfxl.io.files import deferred_stops
+
+    out: list = []
+    while len(out) < len(items):
+        with running(1, lambda ex: ex) as ex:
+            while len(out) < len(items):
+                with deferred_stops():       # its worker is started whole (see ``running``)
+                    fut = ex.submit(fn, items[len(out)])
+                try:
+                    out.append(fut.result())
+                except BrokenProcessPool:
+                    out.append(Lost())
+                    done(1)
+                    break                    # a new pool for the next item
+                except Exception as e:
+                    out.append(Lost(e))
+                done(1)
+    return out
+
+
+def map_in_workers(fn: Callable[[Any], Any], items: list, jobs: int | None = None,
+                   least: int = POOL_MIN_ITEMS) -> list:
+    """``fn`` (a module-level function) over ``items`` (picklable) in worker processes, results in
+    order; in this process when there are fewer than ``least`` or one core. The items of a worker that
+    died are tried again one at a time (``one_at_a_time``): one that kills its worker alone too gets a
+    ``Lost`` in its place (it would kill this process). An error ``fn`` raises is raised here, as it
+    would be in this process."""
+    jobs = min(jobs or default_jobs(), len(items))
+    if jobs <= 1 or len(items) < least:
+        return [fn(x) for x in items]
+    from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    out: list = [None] * len(items)
+    todo = set(range(len(items)))
+    size = max(1, len(items) // (jobs * 4))
+    with running(jobs, lambda ex: {ex.submit(_map_chunk, fn, items[i:i + size]): i
+                                   for i in range(0, len(items), size)}) as futures:
+        for fut in as_completed(futures):
+            try:
+                values = fut.result()
+            except BrokenProcessPool:
+                continue
+            at = futures[fut]
+            out[at:at + len(values)] = values
+            todo.difference_update(range(at, at + len(values)))
+    again = sorted(todo)
+    for i, value in zip(again, one_at_a_time(fn, [items[i] for i in again])):
+        if isinstance(value, Lost) and value.error is not None:
+            raise value.error
+        out[i] = value
     return out
 
 
