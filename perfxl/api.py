@@ -225,6 +225,7 @@ def consolidate(paths: PathLike | Iterable[PathLike], *, output: PathLike | None
     the summary tables; with ``output``, write the summary workbook too (an existing one only with
     ``force``, after a backup). ``full``: keep what a report shows, so that ``report(cons)`` scores
     nothing again. See perfxl.batch.consolidate for the rules."""
+    from perfxl.batch.consolidate import ReadOptions
     from perfxl.batch.consolidate import consolidate as run
     from perfxl.io.files import backup
     from perfxl.model import layout as L
@@ -239,8 +240,8 @@ def consolidate(paths: PathLike | Iterable[PathLike], *, output: PathLike | None
         exclude = [*exclude, out]
     cons = run(paths, jobs=jobs, panel=panel,
                outlier_share=L.PANEL_OUTLIER_SHARE if outlier_share is None else outlier_share,
-               strict=strict, scheduler=scheduler, progress=progress, exclude=exclude, password=password,
-               full=full, walked=walked)
+               strict=strict, scheduler=scheduler, progress=progress, exclude=exclude,
+               options=ReadOptions(password, full), walked=walked)
     if out is not None:
         cons.backup = backup(out) if out.exists() else None
         cons.to_excel(out)

@@ -165,10 +165,19 @@ def _unusable(path: str, problems: list[Problem]) -> Unusable:
     return Unusable(path, tuple(problems))
 
 
-def score_chunk(paths: list[str], password: str | None = None, full: bool = False) -> "list[FileRecord | Unusable]":
+@dataclass(frozen=True)
+class ReadOptions:
+    """How the workbooks of a consolidation are read: ``password`` opens those protected with it (others
+    open as usual); ``full`` keeps each one's full record (评分过程 and the other texts a report shows),
+    else its figures only."""
+    password: str | None = None
+    full: bool = False
+
+
+def score_chunk(paths: list[str], options: ReadOptions = ReadOptions()) -> "list[FileRecord | Unusable]":
     """Score a chunk of workbooks with the code of ``perfxl score`` (read one by one, validated and
-    scored together) and return each one's compact FileRecord (figures only; ``full``: with the texts
-    a report shows), or why it could not be used. A broken file is reported in its place and never
+    scored together) and return each one's compact FileRecord (figures only; ``options.full``: with
+    the texts a report shows), or why it could not be used. A broken file is reported in its place and never
     spoils the others."""
     from perfxl.io.files import is_lock
     from perfxl.score.pipeline import score_chunk as run
@@ -181,8 +190,8 @@ def score_chunk(paths: list[str], password: str | None = None, full: bool = Fals
             out[i] = _unusable(path, [problem("consolidate_lock_file", file=path, path=name)])
         else:
             todo.append(i)
-    for i, result in zip(todo, run([paths[i] for i in todo], password, texts=full)):
-        out[i] = _as_record(paths[i], result, full)
+    for i, result in zip(todo, run([paths[i] for i in todo], options.password, texts=options.full)):
+        out[i] = _as_record(paths[i], result, options.full)
     return out
 
 
@@ -209,17 +218,12 @@ def _as_record(path: str, result, full: bool = False) -> "FileRecord | Unusable"
                                         detail=f"{type(e).__name__}: {e}"[:300])])
 
 
-def score_file(path: str, password: str | None = None) -> "FileRecord | Unusable":
-    """One workbook: a chunk of one."""
-    return score_chunk([path], password)[0]
+def _score_batch(paths: list[str], options: ReadOptions) -> list:
+    return score_chunk(paths, options)
 
 
-def _score_batch(paths: list[str], password: str | None = None, full: bool = False) -> list:
-    return score_chunk(paths, password, full)
-
-
-def _score_alone(path: str, password: str | None = None, full: bool = False) -> "FileRecord | Unusable":
-    return score_chunk([path], password, full)[0]
+def _score_alone(path: str, options: ReadOptions) -> "FileRecord | Unusable":
+    return score_chunk([path], options)[0]
 
 
 def _batches(n: int, workers: int, cap: int) -> list[list[int]]:
@@ -235,21 +239,19 @@ def _lost(path: str, error: BaseException | None = None) -> Unusable:
                                     detail=detail[:200])])
 
 
-def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None,
-               full: bool = False) -> list:
+def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], options: ReadOptions) -> list:
     if jobs <= 1 or len(files) < POOL_MIN_ITEMS:
         out: list = [None] * len(files)
         worker_init()
         for chunk in _batches(len(files), 1, CHUNK_FILES):
-            for i, rec in zip(chunk, score_chunk([files[i] for i in chunk], password, full)):
+            for i, rec in zip(chunk, score_chunk([files[i] for i in chunk], options)):
                 out[i] = rec
             tick(len(chunk))
         return out
-    return _run_pool(files, jobs, tick, password, full)
+    return _run_pool(files, jobs, tick, options)
 
 
-def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None,
-              full: bool = False) -> list:
+def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], options: ReadOptions) -> list:
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
@@ -258,7 +260,7 @@ def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password
     retry: list[int] = []
 
     def start(ex) -> dict:
-        futures = {ex.submit(_score_batch, [files[i] for i in b], password, full): b for b in batches}
+        futures = {ex.submit(_score_batch, [files[i] for i in b], options): b for b in batches}
         import pandas  # noqa: F401  (the tables need it: imported while the workers start, not after)
         return futures
 
@@ -278,14 +280,14 @@ def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password
                 out[i] = rec
             tick(len(batch))
     retry.sort()
-    alone = one_at_a_time(partial(_score_alone, password=password, full=full), [files[i] for i in retry], tick)
+    alone = one_at_a_time(partial(_score_alone, options=options), [files[i] for i in retry], tick)
     for i, rec in zip(retry, alone):
         out[i] = _lost(files[i], rec.error) if isinstance(rec, Lost) else rec
     return out
 
 
 def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], None],
-              password: str | None = None, full: bool = False) -> list:
+              options: ReadOptions) -> list:
     from perfxl.io.files import deferred_stops
 
     try:
@@ -339,7 +341,7 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
     try:
         batches = _batches(len(files), workers, CHUNK_FILES)
         futures = client.map(_score_batch, [[files[i] for i in b] for b in batches], pure=False,
-                             password=password, full=full)
+                             options=options)
         where = {f.key: b for f, b in zip(futures, batches)}
         pending = as_completed(futures)
         del futures                   # finished futures are released one by one below
@@ -359,10 +361,10 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
 
 
 def score_files(files: list[Path], *, jobs: int | None = None, scheduler: str | None = None,
-                progress: Callable[[int, int], None] | None = None, password: str | None = None,
-                full: bool = False) -> list:
-    """Records for ``files``, in the same order: locally in ``jobs`` processes, or on Dask; ``full``:
-    with the texts a report shows (else figures only)."""
+                progress: Callable[[int, int], None] | None = None,
+                options: ReadOptions = ReadOptions()) -> list:
+    """Records for ``files``, in the same order: locally in ``jobs`` processes, or on Dask, read with
+    ``options``."""
     jobs = jobs or default_jobs()
     names = [str(f) for f in files]
     done = 0
@@ -374,8 +376,8 @@ def score_files(files: list[Path], *, jobs: int | None = None, scheduler: str | 
             progress(done, len(names))
 
     if scheduler:
-        return _run_dask(names, scheduler, jobs, tick, password, full)
-    return _run_local(names, jobs, tick, password, full)
+        return _run_dask(names, scheduler, jobs, tick, options)
+    return _run_local(names, jobs, tick, options)
 
 
 # --- from records to tables ---------------------------------------------------------
@@ -980,7 +982,7 @@ def build(records: list, *, panel: str = "mean", outlier_share: float = L.PANEL_
 def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
                 outlier_share: float = L.PANEL_OUTLIER_SHARE, strict: bool = False,
                 scheduler: str | None = None, progress: bool | Callable[[int, int], None] = False,
-                exclude: Iterable = (), password: str | None = None, full: bool = False,
+                exclude: Iterable = (), options: ReadOptions = ReadOptions(),
                 walked: list[Path] | None = None) -> Consolidation:
     """Read, validate and score every workbook under ``paths`` (files or folders, recursively),
     and return the result tables.
@@ -992,9 +994,9 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
                    when their total is computable)
     scheduler      a Dask scheduler address (tcp://host:8786) or "local" for a LocalCluster
     progress       True for a progress bar, or a function called with (done, total)
-    password       the opening password shared by protected workbooks (others open as usual)
-    full           keep each included workbook's full record (评分过程 and the other texts a report
-                   shows), so that a report made from it scores nothing again
+    options        how the workbooks are read (``ReadOptions``: the password shared by protected
+                   workbooks; ``full``: keep each included workbook's full record, so that a report
+                   made from it scores nothing again)
     walked         what ``walk(paths)`` found, when the caller already walked them (not walked again)
     """
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
@@ -1010,17 +1012,16 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
     with _collector_paused():
         if progress is True:
             with progress_bar(len(files)) as update:
-                records = score_files(files, jobs=jobs, scheduler=scheduler, progress=update, password=password,
-                                      full=full)
+                records = score_files(files, jobs=jobs, scheduler=scheduler, progress=update, options=options)
         else:
             records = score_files(files, jobs=jobs, scheduler=scheduler, progress=progress or None,
-                                  password=password, full=full)
+                                  options=options)
         # summary workbooks (an earlier run's output) and indicator lists in the folder are not submissions
         summary = [isinstance(r, Unusable) and r.problems[0].code in _NOT_SUBMISSIONS.values() for r in records]
         skipped += [r.problems[0] for r, s in zip(records, summary) if s]
         records = [r for r, s in zip(records, summary) if not s]
         cons = build(records, panel=panel, outlier_share=outlier_share, strict=strict)
-    cons.skipped, cons.full = skipped, full
+    cons.skipped, cons.full = skipped, options.full
     return cons
 
 
