@@ -94,9 +94,8 @@ def walk(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 
 def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.PathLike] = (),
-             skipped: list[Problem] | None = None, *, walked: list[Path] | None = None) -> list[Path]:
-    """Files to consolidate: those ``walk(paths)`` finds (``walked``: its result, when already had),
-    each once; ``exclude`` (e.g. the output) left out.
+             skipped: list[Problem] | None = None) -> list[Path]:
+    """Files to consolidate: those ``walk(paths)`` finds, each once; ``exclude`` left out.
     perfxl's own backups (*.bak-*), Office lock files (~$*) and what macOS adds when it zips (._*,
     __MACOSX/) are no submissions: they are left out and, with ``skipped``, listed there (an info
     problem each)."""
@@ -118,7 +117,7 @@ def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.Path
         elif skipped is not None:
             skipped.append(problem(code, file=str(p), path=p.name))
 
-    for p in walk(paths) if walked is None else walked:
+    for p in walk(paths):
         add(p)
     return out
 
@@ -137,19 +136,29 @@ def _may_hold_workbooks(path: Path) -> bool:
         return True
 
 
-def is_submission(target: Path, walked: list[Path], password: str | None = None) -> bool:
-    """Whether ``target`` is one of the workbooks consolidating what ``walk`` found (``walked``) would
-    score: found by ``discover`` and not a summary workbook perfxl wrote (an unreadable file is still a
-    submission)."""
+def _without_output(out: Path, files: list[Path], skipped: list[Problem], replace: bool,
+                    password: str | None) -> tuple[list[Path], list[Problem]]:
+    """``files`` and ``skipped`` without ``out``, the summary workbook to be written, after refusing it
+    before any scoring when it is one of the workbooks found (a summary perfxl wrote there earlier is
+    none: it may be replaced) or, unless ``replace``, exists, or cannot be written."""
+    from perfxl.io.files import ensure_writable
     from perfxl.io.read import read_book
 
-    key = _same_file_key(target)
-    if all(_same_file_key(f) != key for f in discover((), walked=walked)):
-        return False
-    try:
-        return not L.is_summary(read_book(target, sheets=[], password=password).sheet_names)
-    except UnusableInput:
-        return True
+    if out.exists():
+        key = _same_file_key(out)
+        if any(_same_file_key(f) == key for f in files):
+            try:
+                summary = L.is_summary(read_book(out, sheets=[], password=password).sheet_names)
+            except UnusableInput:            # unreadable: still a submission
+                summary = False
+            if not summary:
+                raise UnusableInput([problem("consolidate_output_is_input", file=str(out), path=str(out))])
+        if not replace:
+            raise UnusableInput([problem("consolidate_output_exists", file=str(out), path=str(out))])
+        files = [f for f in files if _same_file_key(f) != key]
+        skipped = [p for p in skipped if _same_file_key(Path(p.file)) != key]
+    ensure_writable(out)
+    return files, skipped
 
 
 # --- worker: one file -> a compact typed record ------------------------------------------
@@ -982,8 +991,8 @@ def build(records: list, *, panel: str = "mean", outlier_share: float = L.PANEL_
 def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
                 outlier_share: float = L.PANEL_OUTLIER_SHARE, strict: bool = False,
                 scheduler: str | None = None, progress: bool | Callable[[int, int], None] = False,
-                exclude: Iterable = (), options: ReadOptions = ReadOptions(),
-                walked: list[Path] | None = None) -> Consolidation:
+                exclude: Iterable = (), options: ReadOptions = ReadOptions(), output: Path | None = None,
+                replace: bool = False) -> Consolidation:
     """Read, validate and score every workbook under ``paths`` (files or folders, recursively),
     and return the result tables.
 
@@ -997,7 +1006,9 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
     options        how the workbooks are read (``ReadOptions``: the password shared by protected
                    workbooks; ``full``: keep each included workbook's full record, so that a report
                    made from it scores nothing again)
-    walked         what ``walk(paths)`` found, when the caller already walked them (not walked again)
+    output         the summary workbook the caller will write: left out of the files, and refused
+                   before any scoring when it is one of the workbooks to consolidate or, unless
+                   ``replace``, exists
     """
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if panel not in L.PANEL_METHODS:
@@ -1005,7 +1016,9 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
     if not 0 <= outlier_share <= 1:
         raise ValueError(f"outlier_share 应在 0 与 1 之间，收到 {outlier_share}")
     skipped: list[Problem] = []
-    files = discover(paths, exclude, skipped, walked=walked)
+    files = discover(paths, exclude, skipped)
+    if output is not None:
+        files, skipped = _without_output(Path(output), files, skipped, replace, options.password)
     if not files:
         raise UnusableInput([problem("consolidate_no_files", paths="、".join(f"“{p}”" for p in paths) or "（无）"),
                              *skipped])
