@@ -211,15 +211,17 @@ def one_at_a_time(fn: Callable[[Any], Any], items: list, done: Callable[[int], N
             while len(out) < len(items):
                 with deferred_stops():       # its worker is started whole (see ``running``)
                     fut = ex.submit(fn, items[len(out)])
+                died = False
                 try:
                     out.append(fut.result())
                 except BrokenProcessPool:
                     out.append(Lost())
-                    done(1)
-                    break                    # a new pool for the next item
+                    died = True
                 except Exception as e:
                     out.append(Lost(e))
                 done(1)
+                if died:
+                    break                    # a new pool for the next item
     return out
 
 
