@@ -146,7 +146,8 @@ def _without_output(out: Path, files: list[Path], skipped: list[Problem], replac
 
     if out.exists():
         key = _same_file_key(out)
-        if any(_same_file_key(f) == key for f in files):
+        others = [f for f in files if _same_file_key(f) != key]
+        if len(others) < len(files):
             try:
                 summary = L.is_summary(read_book(out, sheets=[], password=password).sheet_names)
             except UnusableInput:            # unreadable: still a submission
@@ -155,8 +156,7 @@ def _without_output(out: Path, files: list[Path], skipped: list[Problem], replac
                 raise UnusableInput([problem("consolidate_output_is_input", file=str(out), path=str(out))])
         if not replace:
             raise UnusableInput([problem("consolidate_output_exists", file=str(out), path=str(out))])
-        files = [f for f in files if _same_file_key(f) != key]
-        skipped = [p for p in skipped if _same_file_key(Path(p.file)) != key]
+        files, skipped = others, [p for p in skipped if _same_file_key(Path(p.file)) != key]
     ensure_writable(out)
     return files, skipped
 
