@@ -22,10 +22,10 @@ from _common import ROOT, make_collection
 BEFORE = """
 import sys
 import perfxl
-import perfxl.batch.consolidate as C
+import perfxl.batch.pool as pool
 from perfxl.batch.reopen import read_summary
 
-C.default_jobs = lambda: 1                           # charts drawn in this process
+pool.default_jobs = lambda: 1                           # charts drawn in this process
 from pathlib import Path
 book = read_summary(Path(sys.argv[1]))
 cons = perfxl.consolidate(book.files, jobs=1, panel=book.panel)   # compact records: scored again

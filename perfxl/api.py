@@ -225,6 +225,7 @@ def consolidate(paths: PathLike | Iterable[PathLike], *, output: PathLike | None
     the summary tables; with ``output``, write the summary workbook too (an existing one only with
     ``force``, after a backup). ``full``: keep what a report shows, so that ``report(cons)`` scores
     nothing again. See perfxl.batch.consolidate for the rules."""
+    from perfxl.batch.consolidate import ReadOptions
     from perfxl.batch.consolidate import consolidate as run
     from perfxl.io.files import backup
     from perfxl.model import layout as L
@@ -233,14 +234,12 @@ def consolidate(paths: PathLike | Iterable[PathLike], *, output: PathLike | None
         raise UnusableInput([problem("panel_invalid", value=panel)])
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     out = Path(output) if output is not None else None
-    walked = None
     if out is not None:
-        walked = _check_output(out, paths, force, password)
-        exclude = [*exclude, out]
+        _check_output(out)
     cons = run(paths, jobs=jobs, panel=panel,
                outlier_share=L.PANEL_OUTLIER_SHARE if outlier_share is None else outlier_share,
-               strict=strict, scheduler=scheduler, progress=progress, exclude=exclude, password=password,
-               full=full, walked=walked)
+               strict=strict, scheduler=scheduler, progress=progress, exclude=exclude,
+               options=ReadOptions(password, full), output=out, replace=force)
     if out is not None:
         cons.backup = backup(out) if out.exists() else None
         cons.to_excel(out)
@@ -248,26 +247,13 @@ def consolidate(paths: PathLike | Iterable[PathLike], *, output: PathLike | None
     return cons
 
 
-def _check_output(out: Path, paths: list, force: bool, password: str | None) -> "list[Path] | None":
-    """Refuse, before any scoring, a summary output that is a folder or one of the workbooks to
-    consolidate (a summary perfxl wrote may be replaced, with ``force``). An existing output: the files
-    walked to tell (the consolidation takes them rather than walk again)."""
-    from perfxl.batch.consolidate import is_submission, walk
-    from perfxl.io.files import ensure_writable
-
+def _check_output(out: Path) -> None:
+    """Refuse, before any scoring, a summary output that is a folder or no .xlsx (one of the workbooks
+    to consolidate, or an existing file without ``force``: ``batch.consolidate`` once it has found them)."""
     if out.is_dir():
         raise UnusableInput([problem("consolidate_output_folder", file=str(out), path=str(out),
                                      example=str(out / "汇总.xlsx"))])
     _check_suffix(out, (".xlsx",))
-    walked = None
-    if out.exists():
-        walked = walk(paths)
-        if is_submission(out, walked, password):
-            raise UnusableInput([problem("consolidate_output_is_input", file=str(out), path=str(out))])
-        if not force:
-            raise UnusableInput([problem("consolidate_output_exists", file=str(out), path=str(out))])
-    ensure_writable(out)
-    return walked
 
 
 # --- reports -------------------------------------------------------------------------------------------

@@ -541,19 +541,20 @@ def test_a_worker_that_dies_is_blamed_on_its_own_file_only(collection, monkeypat
     import os
 
     import perfxl.batch.consolidate as C
+    from perfxl.batch import pool
 
     files = C.discover([collection])
     victim = next(f for f in files if f.name == "丙单位.xlsx")
     real = C.score_chunk
 
-    def crashing(paths: list[str], password: str | None = None, full: bool = False):
+    def crashing(paths: list[str], options: C.ReadOptions):
         if str(victim) in paths:
             os._exit(3)                      # what a segfault or the OOM killer looks like to the pool
-        return real(paths, password, full)
+        return real(paths, options)
 
     # forked workers inherit the patched module; the default forkserver would import it afresh
     monkeypatch.setattr(C, "score_chunk", crashing)
-    monkeypatch.setattr(C, "_mp_context", lambda: multiprocessing.get_context("fork"))
+    monkeypatch.setattr(pool, "_mp_context", lambda: multiprocessing.get_context("fork"))
     records = C.score_files(files, jobs=2)
     assert len(records) == len(files) == FOUND
     lost = [r for r in records if isinstance(r, C.Unusable) and r.problems[0].code == "consolidate_worker_lost"]

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import docx
+import pytest
 from test_consolidate import info, rows, write
 from test_report import flat, perfxl
 
@@ -277,22 +278,6 @@ def test_grade_distribution_counts_each_year_apart(tmp_path, soffice):
     assert table[best] == ["1", "0"] and [sum(int(v[i]) for v in counted) for i in (0, 1)] == [2, 2]
 
 
-def _square_or_die(x: int) -> int:
-    """Kills the worker process that gets 3 (never this one): a crash in a chart library."""
-    import multiprocessing
-    import os
-
-    if x == 3 and multiprocessing.parent_process() is not None:
-        os._exit(1)
-    return x * x
-
-
-def test_work_given_to_worker_processes_comes_back_in_order_even_when_a_worker_dies():
-    from perfxl.batch.consolidate import map_in_workers
-
-    assert map_in_workers(_square_or_die, list(range(20)), jobs=2) == [x * x for x in range(20)]
-
-
 def test_a_report_of_many_units_scores_each_workbook_once_and_draws_in_workers(tmp_path, monkeypatch):
     """A report of 300 units took 11 minutes: every workbook was scored twice (for the consolidation,
     then again for the report) and every unit's chart drawn one after another. A consolidation made
@@ -303,7 +288,7 @@ def test_a_report_of_many_units_scores_each_workbook_once_and_draws_in_workers(t
     import pytest
 
     from perfxl import api
-    from perfxl.batch import consolidate as C
+    from perfxl.batch import pool
     from perfxl.score import pipeline
 
     folder = tmp_path / "收回"
@@ -316,12 +301,12 @@ def test_a_report_of_many_units_scores_each_workbook_once_and_draws_in_workers(t
         assert getattr(cons, table).equals(getattr(plain, table)), table
     monkeypatch.setattr(pipeline, "score_path", lambda *a, **k: pytest.fail("a workbook scored again"))
     pools: list[int] = []
-    real = C._pool
-    monkeypatch.setattr(C, "_pool", lambda n: pools.append(n) or real(n))
-    monkeypatch.setattr(C, "default_jobs", lambda: 2)
+    real = pool.new_pool
+    monkeypatch.setattr(pool, "new_pool", lambda n: pools.append(n) or real(n))
+    monkeypatch.setattr(pool, "default_jobs", lambda: 2)
     api.report(cons, output=tmp_path / "workers.docx")
     assert pools == [2]
-    monkeypatch.setattr(C, "default_jobs", lambda: 1)
+    monkeypatch.setattr(pool, "default_jobs", lambda: 1)
     api.report(cons, output=tmp_path / "here.docx")
     assert pools == [2]
     with zipfile.ZipFile(tmp_path / "workers.docx") as a, zipfile.ZipFile(tmp_path / "here.docx") as b:
@@ -329,3 +314,61 @@ def test_a_report_of_many_units_scores_each_workbook_once_and_draws_in_workers(t
         assert [n for n in a.namelist() if a.read(n) != b.read(n)] == []
         # five different units' charts (a picture drawn twice is stored once), 各单位总分 and 等级分布
         assert sum(n.startswith("word/media/") for n in a.namelist()) == 5 + 2
+
+
+def _draw_or_die(job):
+    """charts.draw, except that the worker drawing the 二级指标得分率 of the unit whose first indicator
+    scored 30% dies every time (a chart that crashes matplotlib)."""
+    import multiprocessing
+    import os
+
+    from perfxl.report import charts
+
+    fn, data = job
+    if fn is charts.level_rates and data[0][2] == 0.3 and multiprocessing.parent_process() is not None:
+        os._exit(1)
+    return fn(data)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork to inject a crashing worker")
+def test_a_chart_that_kills_its_worker_every_time_is_left_out_with_a_warning(tmp_path, monkeypatch):
+    """A chart whose drawing kills its worker was drawn again in the main process: a crash of matplotlib
+    would then end the command and no report be written. It is tried again in a worker of its own; one
+    that kills that worker too is left out: the report is written without that unit's chart, and says so."""
+    import multiprocessing
+
+    from perfxl import api
+    from perfxl.batch import pool
+    from perfxl.model import layout as L
+    from perfxl.report import charts
+
+    if not charts.available():
+        pytest.skip("no CJK font: the report has no charts")
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    for i in range(8):
+        write(folder / f"u{i}.xlsx", rows([3 if i == 5 else 10, 9, 8, 5]), info(f"单位{i:02d}", "张三"))
+    cons = api.consolidate(folder, jobs=1, full=True)
+    # forked workers inherit the patched module; the default forkserver would import it afresh
+    monkeypatch.setattr(pool, "_mp_context", lambda: multiprocessing.get_context("fork"))
+    monkeypatch.setattr(pool, "default_jobs", lambda: 2)
+    monkeypatch.setattr(charts, "draw", _draw_or_die)
+    made = api.report(cons, output=tmp_path / "报告.docx")
+    (warning,) = [p for p in made.problems if p.code == "report_charts_lost"]
+    assert warning.severity == "warning" and "有 1 幅图表未能生成" in warning.message
+    assert warning.file == str(tmp_path / "报告.docx")
+    doc = docx.Document(made.output)
+    chapters: dict[str, int] = {}          # each unit's chapter: its pictures
+    unit = None
+    for para in doc.paragraphs:
+        if para.style.name.startswith("Heading 1") and "单位0" in para.text:
+            unit = next(f"单位{i:02d}" for i in range(8) if f"单位{i:02d}" in para.text)
+            chapters[unit] = 0
+        elif unit is not None:
+            chapters[unit] += len(para._p.xpath(".//w:drawing"))
+    assert chapters == {f"单位{i:02d}": 0 if i == 5 else 1 for i in range(8)}
+    # one report per unit: the warning goes with the report that lacks the chart
+    each = api.report_each(cons, output=tmp_path / "各单位")
+    assert len(each.written) == 8
+    warned = [r.output.name for r in each.reports if any(p.code == "report_charts_lost" for p in r.problems)]
+    assert warned == [f"单位05{L.REPORT_SUFFIX}.docx"]

@@ -26,16 +26,25 @@ Every file found is accounted for: included + not included = found.
 from __future__ import annotations
 
 import gc
-import multiprocessing.context as _mpc
 import os
 import statistics
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from perfxl.batch.pool import (
+    POOL_MIN_ITEMS,
+    Lost,
+    children_kept_from_ctrl_c,
+    default_jobs,
+    main_hidden,
+    one_at_a_time,
+    running,
+    worker_init,
+)
 from perfxl.check.problems import Problem, UnusableInput, problem
 from perfxl.io.package import ARCHIVE_SUFFIXES, EXCEL_SUFFIXES
 from perfxl.model import layout as L
@@ -47,8 +56,6 @@ from perfxl.model.values import fmt_score as _fmt_score
 if TYPE_CHECKING:
     from perfxl.model.records import FileRecord, Overview
 
-#: below this many files a process pool costs more than it saves
-POOL_MIN_FILES = 8
 #: the most files a worker reads, validates and scores together (memory holds one chunk per worker)
 CHUNK_FILES = 200
 
@@ -87,9 +94,8 @@ def walk(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 
 def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.PathLike] = (),
-             skipped: list[Problem] | None = None, *, walked: list[Path] | None = None) -> list[Path]:
-    """Files to consolidate: those ``walk(paths)`` finds (``walked``: its result, when already had),
-    each once; ``exclude`` (e.g. the output) left out.
+             skipped: list[Problem] | None = None) -> list[Path]:
+    """Files to consolidate: those ``walk(paths)`` finds, each once; ``exclude`` left out.
     perfxl's own backups (*.bak-*), Office lock files (~$*) and what macOS adds when it zips (._*,
     __MACOSX/) are no submissions: they are left out and, with ``skipped``, listed there (an info
     problem each)."""
@@ -111,7 +117,7 @@ def discover(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.Path
         elif skipped is not None:
             skipped.append(problem(code, file=str(p), path=p.name))
 
-    for p in walk(paths) if walked is None else walked:
+    for p in walk(paths):
         add(p)
     return out
 
@@ -130,19 +136,29 @@ def _may_hold_workbooks(path: Path) -> bool:
         return True
 
 
-def is_submission(target: Path, walked: list[Path], password: str | None = None) -> bool:
-    """Whether ``target`` is one of the workbooks consolidating what ``walk`` found (``walked``) would
-    score: found by ``discover`` and not a summary workbook perfxl wrote (an unreadable file is still a
-    submission)."""
+def _without_output(out: Path, files: list[Path], skipped: list[Problem], replace: bool,
+                    password: str | None) -> tuple[list[Path], list[Problem]]:
+    """``files`` and ``skipped`` without ``out``, the summary workbook to be written, after refusing it
+    before any scoring when it is one of the workbooks found (a summary perfxl wrote there earlier is
+    none: it may be replaced) or, unless ``replace``, exists, or cannot be written."""
+    from perfxl.io.files import ensure_writable
     from perfxl.io.read import read_book
 
-    key = _same_file_key(target)
-    if all(_same_file_key(f) != key for f in discover((), walked=walked)):
-        return False
-    try:
-        return not L.is_summary(read_book(target, sheets=[], password=password).sheet_names)
-    except UnusableInput:
-        return True
+    if out.exists():
+        key = _same_file_key(out)
+        others = [f for f in files if _same_file_key(f) != key]
+        if len(others) < len(files):
+            try:
+                summary = L.is_summary(read_book(out, sheets=[], password=password).sheet_names)
+            except UnusableInput:            # unreadable: still a submission
+                summary = False
+            if not summary:
+                raise UnusableInput([problem("consolidate_output_is_input", file=str(out), path=str(out))])
+        if not replace:
+            raise UnusableInput([problem("consolidate_output_exists", file=str(out), path=str(out))])
+        files, skipped = others, [p for p in skipped if _same_file_key(Path(p.file)) != key]
+    ensure_writable(out)
+    return files, skipped
 
 
 # --- worker: one file -> a compact typed record ------------------------------------------
@@ -158,10 +174,19 @@ def _unusable(path: str, problems: list[Problem]) -> Unusable:
     return Unusable(path, tuple(problems))
 
 
-def score_chunk(paths: list[str], password: str | None = None, full: bool = False) -> "list[FileRecord | Unusable]":
+@dataclass(frozen=True)
+class ReadOptions:
+    """How the workbooks of a consolidation are read: ``password`` opens those protected with it (others
+    open as usual); ``full`` keeps each one's full record (评分过程 and the other texts a report shows),
+    else its figures only."""
+    password: str | None = None
+    full: bool = False
+
+
+def score_chunk(paths: list[str], options: ReadOptions = ReadOptions()) -> "list[FileRecord | Unusable]":
     """Score a chunk of workbooks with the code of ``perfxl score`` (read one by one, validated and
-    scored together) and return each one's compact FileRecord (figures only; ``full``: with the texts
-    a report shows), or why it could not be used. A broken file is reported in its place and never
+    scored together) and return each one's compact FileRecord (figures only; ``options.full``: with
+    the texts a report shows), or why it could not be used. A broken file is reported in its place and never
     spoils the others."""
     from perfxl.io.files import is_lock
     from perfxl.score.pipeline import score_chunk as run
@@ -174,8 +199,8 @@ def score_chunk(paths: list[str], password: str | None = None, full: bool = Fals
             out[i] = _unusable(path, [problem("consolidate_lock_file", file=path, path=name)])
         else:
             todo.append(i)
-    for i, result in zip(todo, run([paths[i] for i in todo], password, texts=full)):
-        out[i] = _as_record(paths[i], result, full)
+    for i, result in zip(todo, run([paths[i] for i in todo], options.password, texts=options.full)):
+        out[i] = _as_record(paths[i], result, options.full)
     return out
 
 
@@ -202,107 +227,12 @@ def _as_record(path: str, result, full: bool = False) -> "FileRecord | Unusable"
                                         detail=f"{type(e).__name__}: {e}"[:300])])
 
 
-def score_file(path: str, password: str | None = None) -> "FileRecord | Unusable":
-    """One workbook: a chunk of one."""
-    return score_chunk([path], password)[0]
+def _score_batch(paths: list[str], options: ReadOptions) -> list:
+    return score_chunk(paths, options)
 
 
-def _score_batch(paths: list[str], password: str | None = None, full: bool = False) -> list:
-    return score_chunk(paths, password, full)
-
-
-def _worker_init(tempdir: str | None = None) -> None:
-    """Imports are done: keep them out of the collector's way (≈10% faster scoring). A pool worker
-    ignores Ctrl-C and SIGHUP (a terminal sends them to every process of its group: the main process
-    stops the workers) and ends as soon as the main process is gone, even killed (-9), removing the temporary
-    folder it leaves (``tempdir``: multiprocessing's, or the whole command's) that nobody else would."""
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 50)
-    import multiprocessing as mp
-
-    parent = mp.parent_process()
-    if parent is None:                               # scoring in the main process itself
-        return
-    import signal
-    import threading
-
-    for name in ("SIGINT", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_IGN)
-
-    def orphaned() -> None:
-        parent.join()                                # returns when the main process has ended
-        if tempdir:
-            import shutil
-
-            shutil.rmtree(tempdir, ignore_errors=True)
-        os._exit(1)
-
-    threading.Thread(target=orphaned, name="perfxl-orphaned", daemon=True).start()
-
-
-_PRELOAD = ["perfxl.batch.consolidate", "perfxl.score.pipeline", "perfxl.score.engine", "perfxl.model.evaluation",
-            "perfxl.check.validate", "pandas",
-            "pandera.pandas", "python_calamine", "perfxl.batch.warm"]
-
-
-def _mp_context():
-    """forkserver where there is one: workers fork from a server that has the libraries loaded
-    (cheap starts, and safe while the main process runs a progress thread); else spawn. Either way
-    the workers start without running the caller's main script (``_without_main``)."""
-    import multiprocessing as mp
-    import tempfile
-
-    # the forkserver listens on a socket in TMPDIR, whose path must fit in 104 bytes (a long TMPDIR
-    # would make it fail): spawn then
-    room = len(os.fsencode(tempfile.gettempdir())) + len("/pymp-xxxxxxxx/listener-xxxxxxxx") < 100
-    if "forkserver" in mp.get_all_start_methods() and room:
-        ctx = _without_main(mp.get_context("forkserver"))
-        ctx.set_forkserver_preload(_PRELOAD)
-        return ctx
-    return _without_main(mp.get_context("spawn"))
-
-
-def _without_main(ctx):
-    """``ctx`` whose processes do not run the main script. A spawned or forkserver process first runs
-    the parent's main script (as ``__mp_main__``) so that what it defines can be unpickled; a worker
-    here runs perfxl's functions only. A user's script calling ``perfxl.consolidate`` without
-    ``if __name__ == "__main__":`` would run again in every worker (each failing to start a pool of its
-    own: every file lost), and a script read from standard input cannot be run again."""
-    worker = _ForkServerWorker if ctx.get_start_method() == "forkserver" else _SpawnWorker
-    return type(f"{type(ctx).__name__}WithoutMain", (type(ctx),), {"Process": worker})()
-
-
-class _main_hidden:
-    """The main module's file and spec hidden inside this block from ``multiprocessing.spawn``'s start
-    data of the processes started in it (see ``_without_main``)."""
-
-    def __enter__(self):
-        main = sys.modules["__main__"]
-        self.saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
-        main.__dict__.pop("__file__", None)
-        main.__spec__ = None
-
-    def __exit__(self, *exc):
-        main = sys.modules["__main__"]
-        main.__dict__.pop("__spec__", None)
-        main.__dict__.update(self.saved)
-        return False
-
-
-class _SpawnWorker(_mpc.SpawnProcess):
-    @staticmethod
-    def _Popen(process_obj):
-        with _main_hidden():
-            return _mpc.SpawnProcess._Popen(process_obj)
-
-
-if sys.platform != "win32":
-    class _ForkServerWorker(_mpc.ForkServerProcess):
-        @staticmethod
-        def _Popen(process_obj):
-            with _main_hidden():
-                return _mpc.ForkServerProcess._Popen(process_obj)
+def _score_alone(path: str, options: ReadOptions) -> "FileRecord | Unusable":
+    return score_chunk([path], options)[0]
 
 
 def _batches(n: int, workers: int, cap: int) -> list[list[int]]:
@@ -311,99 +241,39 @@ def _batches(n: int, workers: int, cap: int) -> list[list[int]]:
     return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
 
 
-def _lost(path: str, detail: str) -> Unusable:
+def _lost(path: str, error: BaseException | None = None) -> Unusable:
+    """A file whose worker died (``error`` None) or whose scoring failed in a way ``score_chunk`` did not catch."""
+    detail = "可能是内存不足，或读取库崩溃" if error is None else f"{type(error).__name__}: {error}"
     return _unusable(path, [problem("consolidate_worker_lost", file=path, path=Path(path).name,
                                     detail=detail[:200])])
 
 
-def _pool(workers: int):
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import util
-
-    ctx = _mp_context()
-    tempdir = util.get_temp_dir() if ctx.get_start_method() == "forkserver" else None
-    import tempfile
-
-    from perfxl.io.files import RUN_FOLDER_PREFIX
-
-    if Path(tempfile.gettempdir()).name.startswith(RUN_FOLDER_PREFIX):    # the command's own folder
-        tempdir = tempfile.gettempdir()
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                               initargs=(tempdir,))
-
-
-def _stop_pool(ex) -> None:
-    """Stop a pool at once (an interruption): queued work cancelled, running workers terminated and
-    waited for, so that none is left behind."""
-    workers = list((getattr(ex, "_processes", None) or {}).values())
-    for w in workers:
-        try:
-            w.terminate()
-        except (OSError, ValueError, AttributeError):
-            pass
-    ex.shutdown(wait=False, cancel_futures=True)
-    for w in workers:
-        try:
-            w.join(5)
-        except (OSError, ValueError, AssertionError, AttributeError):
-            pass
-
-
-def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None,
-               full: bool = False) -> list:
-    if jobs <= 1 or len(files) < POOL_MIN_FILES:
+def _run_local(files: list[str], jobs: int, tick: Callable[[int], None], options: ReadOptions) -> list:
+    if jobs <= 1 or len(files) < POOL_MIN_ITEMS:
         out: list = [None] * len(files)
-        _worker_init()
+        worker_init()
         for chunk in _batches(len(files), 1, CHUNK_FILES):
-            for i, rec in zip(chunk, score_chunk([files[i] for i in chunk], password, full)):
+            for i, rec in zip(chunk, score_chunk([files[i] for i in chunk], options)):
                 out[i] = rec
             tick(len(chunk))
         return out
-    with _children_kept_from_ctrl_c():      # the resource tracker, the forkserver, spawned workers
-        try:
-            return _run_pool(files, jobs, tick, password, full)
-        except BaseException:
-            _stop_forkserver()
-            raise
+    return _run_pool(files, jobs, tick, options)
 
 
-def _stop_forkserver() -> None:
-    """A stopped run stops the forkserver at once: out of the terminal's reach, it would otherwise end
-    only once its preload is imported and it sees the main process gone."""
-    from multiprocessing import forkserver
-
-    server = getattr(forkserver, "_forkserver", None)
-    pid = getattr(server, "_forkserver_pid", None)
-    if pid is None:
-        return
-    import signal
-
-    try:
-        os.kill(pid, signal.SIGTERM)
-        server._stop()                       # reaped, its socket removed
-    except (OSError, AttributeError):
-        pass
-
-
-def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password: str | None = None,
-              full: bool = False) -> list:
-    out: list = [None] * len(files)
+def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], options: ReadOptions) -> list:
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    from perfxl.io.files import deferred_stops
-
+    out: list = [None] * len(files)
     batches = _batches(len(files), jobs, CHUNK_FILES)
     retry: list[int] = []
-    ex = None
-    try:
-        # a stop waits for the pool's start to be over: a worker stopped between its start and the
-        # instructions sent to it says EOFError (a traceback), and pandas' C extensions clear every
-        # error, a stop's KeyboardInterrupt too, while they are imported
-        with deferred_stops():
-            ex = _pool(min(jobs, len(batches)))
-            futures = {ex.submit(_score_batch, [files[i] for i in b], password, full): b for b in batches}
-            import pandas  # noqa: F401  (the tables need it: imported while the workers start, not after)
+
+    def start(ex) -> dict:
+        futures = {ex.submit(_score_batch, [files[i] for i in b], options): b for b in batches}
+        import pandas  # noqa: F401  (the tables need it: imported while the workers start, not after)
+        return futures
+
+    with running(min(jobs, len(batches)), start) as futures:
         for fut in as_completed(futures):
             batch = futures.pop(fut)
             try:
@@ -414,99 +284,19 @@ def _run_pool(files: list[str], jobs: int, tick: Callable[[int], None], password
                 retry.extend(batch)
                 continue
             except Exception as e:
-                records = [_lost(files[i], f"{type(e).__name__}: {e}") for i in batch]
+                records = [_lost(files[i], e) for i in batch]
             for i, rec in zip(batch, records):
                 out[i] = rec
             tick(len(batch))
-    except BaseException:
-        if ex is not None:
-            _stop_pool(ex)
-        raise
-    ex.shutdown(wait=True)
-    if retry:
-        _retry_alone(files, sorted(retry), out, tick, password, full)
-    return out  # type: ignore[return-value]
-
-
-def map_in_workers(fn: Callable[[Any], Any], items: list, jobs: int | None = None,
-                   least: int = POOL_MIN_FILES) -> list:
-    """``fn`` (a module-level function) over ``items`` (picklable) in worker processes, results in
-    order; in this process when there are fewer than ``least`` or one core. Items whose worker died
-    are done here; an error ``fn`` raises is raised here, as it would be in this process."""
-    jobs = min(jobs or default_jobs(), len(items))
-    if jobs <= 1 or len(items) < least:
-        return [fn(x) for x in items]
-    from concurrent.futures import as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    from perfxl.io.files import deferred_stops
-
-    out: list = [None] * len(items)
-    todo = set(range(len(items)))
-    size = max(1, len(items) // (jobs * 4))
-    with _children_kept_from_ctrl_c():
-        ex = None
-        try:
-            with deferred_stops():             # its workers are started whole (see _run_pool)
-                ex = _pool(jobs)
-                futures = {ex.submit(_map_chunk, fn, items[i:i + size]): i for i in range(0, len(items), size)}
-            for fut in as_completed(futures):
-                try:
-                    values = fut.result()
-                except BrokenProcessPool:
-                    continue
-                at = futures[fut]
-                out[at:at + len(values)] = values
-                todo.difference_update(range(at, at + len(values)))
-        except BaseException:
-            if ex is not None:
-                _stop_pool(ex)
-            _stop_forkserver()
-            raise
-        ex.shutdown(wait=True)
-    for i in sorted(todo):
-        out[i] = fn(items[i])
+    retry.sort()
+    alone = one_at_a_time(partial(_score_alone, options=options), [files[i] for i in retry], tick)
+    for i, rec in zip(retry, alone):
+        out[i] = _lost(files[i], rec.error) if isinstance(rec, Lost) else rec
     return out
 
 
-def _map_chunk(fn: Callable[[Any], Any], items: list) -> list:
-    return [fn(x) for x in items]
-
-
-def _retry_alone(files: list[str], indices: list[int], out: list, tick: Callable[[int], None],
-                 password: str | None = None, full: bool = False) -> None:
-    """One file at a time in a one-worker pool: a worker that dies is blamed on its own file only."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    from perfxl.io.files import deferred_stops
-
-    ex = None
-    try:
-        for i in indices:
-            ex = ex or _pool(1)
-            try:
-                with deferred_stops():         # its worker is started whole (see _run_pool)
-                    fut = ex.submit(_score_batch, [files[i]], password, full)
-                out[i] = fut.result()[0]
-            except BrokenProcessPool:
-                out[i] = _lost(files[i], "可能是内存不足，或读取库崩溃")
-                ex.shutdown(wait=False)
-                ex = None
-            except Exception as e:
-                out[i] = _lost(files[i], f"{type(e).__name__}: {e}")
-            tick(1)
-    except BaseException:
-        if ex is not None:
-            _stop_pool(ex)
-            ex = None
-        raise
-    finally:
-        if ex is not None:
-            ex.shutdown(wait=True)
-
-
 def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], None],
-              password: str | None = None, full: bool = False) -> list:
+              options: ReadOptions) -> list:
     from perfxl.io.files import deferred_stops
 
     try:
@@ -516,7 +306,7 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
         raise UnusableInput([problem("consolidate_scheduler", address=address,
                                      detail="未安装 dask.distributed")]) from None
     cluster = client = scratch = None
-    kept = _children_kept_from_ctrl_c().__enter__()
+    kept = children_kept_from_ctrl_c().__enter__()
 
     def close() -> None:
         for thing in (client, cluster):
@@ -536,8 +326,8 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
             import dask
 
             scratch = tempfile.mkdtemp(prefix="perfxl-dask-")
-            # (its workers started without the main script, as the pool's: ``_without_main``)
-            with dask.config.set({"temporary-directory": scratch}), _main_hidden():
+            # (its workers started without the main script, as the pool's: ``pool._without_main``)
+            with dask.config.set({"temporary-directory": scratch}), main_hidden():
                 cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                        dashboard_address=None, local_directory=scratch,
                                        # its HTTP server (health, metrics) on a free port of this machine only:
@@ -560,7 +350,7 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
     try:
         batches = _batches(len(files), workers, CHUNK_FILES)
         futures = client.map(_score_batch, [[files[i] for i in b] for b in batches], pure=False,
-                             password=password, full=full)
+                             options=options)
         where = {f.key: b for f, b in zip(futures, batches)}
         pending = as_completed(futures)
         del futures                   # finished futures are released one by one below
@@ -569,7 +359,7 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
             try:
                 records = fut.result()
             except Exception as e:  # KilledWorker and the like: the files are reported, not lost
-                records = [_lost(files[i], f"{type(e).__name__}: {e}") for i in batch]
+                records = [_lost(files[i], e) for i in batch]
             fut.release()
             for i, rec in zip(batch, records):
                 out[i] = rec
@@ -579,56 +369,11 @@ def _run_dask(files: list[str], address: str, jobs: int, tick: Callable[[int], N
     return out  # type: ignore[return-value]
 
 
-class _children_kept_from_ctrl_c:
-    """Ctrl-C and a closed terminal's SIGHUP reach every process of the terminal's process group: the
-    processes multiprocessing spawns inside this block (the resource tracker, the forkserver and the
-    workers it forks, spawned workers, Dask's workers started by its own threads at any time) get a
-    process group of their own, so that only the main process is interrupted — it then stops them in
-    order, without their tracebacks. (The forkserver ignores Ctrl-C only once its preload is imported,
-    and the resource tracker ignores SIGINT and SIGTERM but not SIGHUP: one that died made the others
-    relaunch it, with warnings and KeyError tracebacks. A handler is reset by exec, and a signal ignored
-    in the main process for the spawn could be lost: a group of its own keeps the signal away.) They end
-    with the main process: the pipes they read close."""
-
-    def __enter__(self):
-        from multiprocessing import util
-
-        self.util, self.spawn = util, util.spawnv_passfds
-        if hasattr(os, "posix_spawn"):
-            util.spawnv_passfds = _spawn_in_own_group
-        return self
-
-    def __exit__(self, *exc):
-        self.util.spawnv_passfds = self.spawn
-        return False
-
-
-def _spawn_in_own_group(path, args, passfds) -> int:
-    """``multiprocessing.util.spawnv_passfds`` (the same file descriptors passed), the child in a new
-    process group."""
-    fds = sorted({int(fd) for fd in passfds})
-    was = [os.get_inheritable(fd) for fd in fds]
-    for fd in fds:
-        os.set_inheritable(fd, True)
-    try:
-        return os.posix_spawn(path, list(args), dict(os.environ), setpgroup=0)
-    finally:
-        for fd, inheritable in zip(fds, was):
-            os.set_inheritable(fd, inheritable)
-
-
-def default_jobs() -> int:
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
 def score_files(files: list[Path], *, jobs: int | None = None, scheduler: str | None = None,
-                progress: Callable[[int, int], None] | None = None, password: str | None = None,
-                full: bool = False) -> list:
-    """Records for ``files``, in the same order: locally in ``jobs`` processes, or on Dask; ``full``:
-    with the texts a report shows (else figures only)."""
+                progress: Callable[[int, int], None] | None = None,
+                options: ReadOptions = ReadOptions()) -> list:
+    """Records for ``files``, in the same order: locally in ``jobs`` processes, or on Dask, read with
+    ``options``."""
     jobs = jobs or default_jobs()
     names = [str(f) for f in files]
     done = 0
@@ -640,8 +385,8 @@ def score_files(files: list[Path], *, jobs: int | None = None, scheduler: str | 
             progress(done, len(names))
 
     if scheduler:
-        return _run_dask(names, scheduler, jobs, tick, password, full)
-    return _run_local(names, jobs, tick, password, full)
+        return _run_dask(names, scheduler, jobs, tick, options)
+    return _run_local(names, jobs, tick, options)
 
 
 # --- from records to tables ---------------------------------------------------------
@@ -1246,8 +991,8 @@ def build(records: list, *, panel: str = "mean", outlier_share: float = L.PANEL_
 def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
                 outlier_share: float = L.PANEL_OUTLIER_SHARE, strict: bool = False,
                 scheduler: str | None = None, progress: bool | Callable[[int, int], None] = False,
-                exclude: Iterable = (), password: str | None = None, full: bool = False,
-                walked: list[Path] | None = None) -> Consolidation:
+                exclude: Iterable = (), options: ReadOptions = ReadOptions(), output: Path | None = None,
+                replace: bool = False) -> Consolidation:
     """Read, validate and score every workbook under ``paths`` (files or folders, recursively),
     and return the result tables.
 
@@ -1258,10 +1003,12 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
                    when their total is computable)
     scheduler      a Dask scheduler address (tcp://host:8786) or "local" for a LocalCluster
     progress       True for a progress bar, or a function called with (done, total)
-    password       the opening password shared by protected workbooks (others open as usual)
-    full           keep each included workbook's full record (评分过程 and the other texts a report
-                   shows), so that a report made from it scores nothing again
-    walked         what ``walk(paths)`` found, when the caller already walked them (not walked again)
+    options        how the workbooks are read (``ReadOptions``: the password shared by protected
+                   workbooks; ``full``: keep each included workbook's full record, so that a report
+                   made from it scores nothing again)
+    output         the summary workbook the caller will write: left out of the files, and refused
+                   before any scoring when it is one of the workbooks to consolidate or, unless
+                   ``replace``, exists
     """
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if panel not in L.PANEL_METHODS:
@@ -1269,24 +1016,25 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
     if not 0 <= outlier_share <= 1:
         raise ValueError(f"outlier_share 应在 0 与 1 之间，收到 {outlier_share}")
     skipped: list[Problem] = []
-    files = discover(paths, exclude, skipped, walked=walked)
+    files = discover(paths, exclude, skipped)
+    if output is not None:
+        files, skipped = _without_output(Path(output), files, skipped, replace, options.password)
     if not files:
         raise UnusableInput([problem("consolidate_no_files", paths="、".join(f"“{p}”" for p in paths) or "（无）"),
                              *skipped])
     with _collector_paused():
         if progress is True:
             with progress_bar(len(files)) as update:
-                records = score_files(files, jobs=jobs, scheduler=scheduler, progress=update, password=password,
-                                      full=full)
+                records = score_files(files, jobs=jobs, scheduler=scheduler, progress=update, options=options)
         else:
             records = score_files(files, jobs=jobs, scheduler=scheduler, progress=progress or None,
-                                  password=password, full=full)
+                                  options=options)
         # summary workbooks (an earlier run's output) and indicator lists in the folder are not submissions
         summary = [isinstance(r, Unusable) and r.problems[0].code in _NOT_SUBMISSIONS.values() for r in records]
         skipped += [r.problems[0] for r, s in zip(records, summary) if s]
         records = [r for r, s in zip(records, summary) if not s]
         cons = build(records, panel=panel, outlier_share=outlier_share, strict=strict)
-    cons.skipped, cons.full = skipped, full
+    cons.skipped, cons.full = skipped, options.full
     return cons
 
 

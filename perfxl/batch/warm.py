@@ -1,4 +1,4 @@
-"""Imported once by the forkserver the consolidation workers fork from (``consolidate._PRELOAD``):
+"""Imported once by the forkserver the consolidation workers fork from (``pool._PRELOAD``):
 what a worker would otherwise load on its first workbook, so that every worker starts warm — the
 modules the pipeline imports lazily, and pandera's pandas backends, registered on a first
 validation (about 0.14 s of CPU per worker otherwise)."""

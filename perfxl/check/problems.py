@@ -340,6 +340,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                "不能调用方法或访问属性；可对照 workbook_templates/报告模板.docx"),
     "report_charts_no_font": (WARNING, "本机没有可用的中文字体，“{path}”中未生成图表",
                               "安装任一中文字体（如 {fonts}）后重新生成报告；Linux 可安装 fonts-noto-cjk"),
+    "report_charts_lost": (WARNING, "“{path}”中有 {count} 幅图表未能生成（绘制图表的进程意外退出），报告的其余内容完整",
+                           "重新生成报告；如仍缺少图表，请把所用的工作簿报告给维护者"),
     "report_output_locked": (ERROR, "“{path}”正在被 Word 或 WPS 打开（发现锁文件“{lock}”）",
                              "先在 Word 或 WPS 中关闭该文件再运行，或用 -o 写到其他文件名"),
     "report_output_readonly": (ERROR, "“{path}”是只读文件，无法写入报告",

@@ -152,22 +152,31 @@ def _chart_jobs(ctx: dict) -> tuple[_Places, list[tuple[Any, Any]]]:
 
 def _draw(jobs: list[tuple[Any, Any]]) -> list:
     """The charts as PNG bytes (a list of them for a chart drawn in parts), in worker processes when
-    there are many (a chart takes a good part of a second); none when no CJK font is installed."""
-    from perfxl.batch.consolidate import map_in_workers
+    there are many (a chart takes a good part of a second); none when no CJK font is installed. A chart
+    whose drawing kills its worker every time (a crash of matplotlib) is a ``pool.Lost``."""
+    from perfxl.batch.pool import map_in_workers
     from perfxl.report import charts
 
     return map_in_workers(charts.draw, jobs) if charts.available() else [None] * len(jobs)
 
 
-def _place_charts(places: _Places, pngs: list, tpl) -> None:
+def _place_charts(places: _Places, pngs: list, tpl) -> int:
+    """The charts put in their places; returns how many were left out (lost: see ``_draw``)."""
     from docx.shared import Cm
     from docxtpl import InlineImage
+
+    from perfxl.batch.pool import Lost
 
     def image(png):
         return InlineImage(tpl, BytesIO(png), width=Cm(CHART_WIDTH_CM)) if png else None
 
+    lost = 0
     for (where, key), png in zip(places, pngs):
+        if isinstance(png, Lost):
+            lost += 1
+            png = [] if key == "totals_images" else None        # as drawn without data (a list: in parts)
         where[key] = [image(p) for p in png] if isinstance(png, list) else image(png)
+    return lost
 
 
 # --- the template: loading, bounds, a sandbox ---------------------------------------------
@@ -452,28 +461,34 @@ def render(records: Sequence, overview=None, *, template: Path | None = None, de
     ``deviations``: append the indicators whose evaluator figure departs from the rule (internal
     review; a client's report leaves them out). Raises UnusableInput for a template that cannot
     be used."""
+    return _render(records, overview, template=template, deviations=deviations)[0]
+
+
+def _render(records: Sequence, overview=None, *, template: Path | None = None,
+            deviations: bool = False) -> tuple[bytes, int]:
+    """``render``, and how many charts were left out (their drawing killed its worker every time)."""
     if not records:
         raise ValueError("render() needs at least one FileRecord")
     tpl = _load_template(template)
     ctx = _prepare(context(records, overview, deviations=deviations))
     places, jobs = _chart_jobs(ctx)
-    _place_charts(places, _draw(jobs), tpl)
-    return _finish(ctx, tpl, template)
+    lost = _place_charts(places, _draw(jobs), tpl)
+    return _finish(ctx, tpl, template), lost
 
 
 def render_each(records: Sequence, *, template: Path | None = None, deviations: bool = False,
-                panels=None) -> Iterator[bytes]:
-    """One report per record (a unit), as ``render([record])`` gives it, in order (``panels``: see
-    ``context``); every chart of every unit is drawn first, together (in worker processes when there
-    are many)."""
+                panels=None) -> Iterator[tuple[bytes, int]]:
+    """One report per record (a unit), as ``_render([record])`` gives it (the document, and how many of
+    its charts were left out), in order (``panels``: see ``context``); every chart of every unit is drawn
+    first, together (in worker processes when there are many)."""
     ctxs = [_prepare(context([r], None, deviations=deviations, panels=panels)) for r in records]
     charted = [_chart_jobs(ctx) for ctx in ctxs]
     pngs = iter(_draw([job for _, jobs in charted for job in jobs]))
     data = _template_data(template)               # built or read once
     for ctx, (places, jobs) in zip(ctxs, charted):
         tpl = _load_template(template, data)
-        _place_charts(places, [next(pngs) for _ in jobs], tpl)
-        yield _finish(ctx, tpl, template)
+        lost = _place_charts(places, [next(pngs) for _ in jobs], tpl)
+        yield _finish(ctx, tpl, template), lost
 
 
 def _finish(ctx: dict, tpl, template: Path | None) -> bytes:
@@ -532,7 +547,8 @@ def write_report(records: Sequence, output: Path, template: Path | None = None, 
     check_output(output)
     if refused := output_problems(output):
         raise UnusableInput(refused)
-    return _write(render(records, overview, template=template, deviations=deviations), output)  # template first
+    data, lost = _render(records, overview, template=template, deviations=deviations)   # template problems first
+    return _write(data, output, lost)
 
 
 def output_problems(output: Path) -> list[Problem]:
@@ -547,7 +563,9 @@ def output_problems(output: Path) -> list[Problem]:
     return []
 
 
-def _write(data: bytes, output: Path) -> Written:
+def _write(data: bytes, output: Path, lost: int = 0) -> Written:
+    """``data`` written to ``output``, with what the user should know: the backup made, the charts
+    missing (no CJK font; ``lost`` charts left out)."""
     from perfxl.io.files import atomic_write_bytes, backup
     from perfxl.report import charts
 
@@ -559,6 +577,8 @@ def _write(data: bytes, output: Path) -> Written:
     if not charts.available():
         extra.append(problem("report_charts_no_font", file=str(output), path=output.name,
                              fonts="、".join(charts.CJK_FONTS[:6])))
+    if lost:
+        extra.append(problem("report_charts_lost", file=str(output), path=output.name, count=lost))
     return Written(output, saved, extra)
 
 
@@ -599,9 +619,9 @@ def write_each(records: Sequence, folder: Path, template: Path | None = None, *,
     out = [Written(t, None, output_problems(t), done=False) for t in targets]
     todo = [i for i, w in enumerate(out) if not w.problems]
     with made_folder(Path(folder)):   # left empty (stopped before the first report): removed
-        for i, data in zip(todo, render_each([records[i] for i in todo], template=template,
-                                                       deviations=deviations, panels=panels)):
-            out[i] = _write(data, targets[i])
+        for i, (data, lost) in zip(todo, render_each([records[i] for i in todo], template=template,
+                                                               deviations=deviations, panels=panels)):
+            out[i] = _write(data, targets[i], lost)
             if progress is not None:
                 progress(sum(w.done for w in out), len(todo))
     return out
