@@ -64,7 +64,8 @@ def read(files):
 
 def load(files):
     from perfxl.io.read import read_book
-    from perfxl.model.evaluation import load as model, sheets_to_read, sheets_with_numbers
+    from perfxl.model.evaluation import load as model
+    from perfxl.model.evaluation import sheets_to_read, sheets_with_numbers
 
     for f in files:
         model(f, read_book(f, sheets_to_read(), formats=sheets_with_numbers()))
