@@ -181,3 +181,19 @@ def test_a_bound_report_of_many_units_suggests_each(make_workbook, cli, tmp_path
     assert run.code == 0, run.text
     assert f"报告含 {L.REPORT_EACH_HINT_UNITS} 个单位" in run.out and "加 --each" in run.out
     assert "--each" not in cli("report", *books[:2], "-o", "两个.docx").out
+
+
+def test_a_consolidation_report_without_a_chinese_font_is_written_without_charts(collection, tmp_path, monkeypatch):
+    """No CJK font: no chart is drawn. The ranking chart (drawn in parts, a list) was None and the
+    template's loop over it stopped a consolidation's report with an internal error."""
+    from perfxl import api
+    from perfxl.report import charts
+
+    monkeypatch.setattr(charts, "available", lambda: False)
+    cons = api.consolidate([collection], jobs=1, full=True)
+    rep = api.report(cons, output=tmp_path / "汇总报告.docx")
+    assert [p.code for p in rep.write_problems] == ["report_charts_no_font"]
+    doc = docx.Document(rep.output)
+    assert len(doc.inline_shapes) == 0 and _tables_with(rep.output, L.REPORT_RANKING_HEADERS) == 1
+    each = api.report_each(cons, output=tmp_path / "各单位")
+    assert len(each.written) == 2 and all(not docx.Document(r.output).inline_shapes for r in each.reports)

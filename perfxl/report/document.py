@@ -126,7 +126,7 @@ def _prepare(value):
     return value
 
 
-_Places = list[tuple[dict, str]]            # where each chart goes: (dict, key)
+_Places = list[tuple[dict, str, bool]]      # where each chart goes: (dict, key, drawn in parts: a list)
 
 
 def _chart_jobs(ctx: dict) -> tuple[_Places, list[tuple[Any, Any]]]:
@@ -138,14 +138,14 @@ def _chart_jobs(ctx: dict) -> tuple[_Places, list[tuple[Any, Any]]]:
     jobs: list[tuple[Any, Any]] = []
     for u in ctx["units"]:
         c = u["conclusion"]
-        places.append((c, "image"))
+        places.append((c, "image", False))
         jobs.append((charts.level_rates, c.pop("chart")))
         for s in u["work"]["surveys"]:
-            places.append((s, "image"))
+            places.append((s, "image", False))
             jobs.append((charts.option_counts, s.pop("chart")))
     ov = ctx.get("overview")
     if ov:
-        places += [(ov, "totals_images"), (ov, "grades_image")]
+        places += [(ov, "totals_images", True), (ov, "grades_image", False)]
         jobs += [(charts.unit_totals, ov.pop("totals_chart")), (charts.grade_counts, ov.pop("grades_chart"))]
     return places, jobs
 
@@ -171,10 +171,11 @@ def _place_charts(places: _Places, pngs: list, tpl) -> int:
         return InlineImage(tpl, BytesIO(png), width=Cm(CHART_WIDTH_CM)) if png else None
 
     lost = 0
-    for (where, key), png in zip(places, pngs):
+    for (where, key, parts), png in zip(places, pngs):
         if isinstance(png, Lost):
             lost += 1
-            png = [] if key == "totals_images" else None        # as drawn without data (a list: in parts)
+        if png is None or isinstance(png, Lost):     # not drawn (no CJK font) or lost: as drawn without data
+            png = [] if parts else None
         where[key] = [image(p) for p in png] if isinstance(png, list) else image(png)
     return lost
 
