@@ -140,6 +140,9 @@ def stop_pool(ex) -> None:
     for w in workers:
         try:
             w.join(5)
+            if w.is_alive():                 # deaf to SIGTERM (busy in C code): killed
+                w.kill()
+                w.join(5)
         except (OSError, ValueError, AssertionError, AttributeError):
             pass
 

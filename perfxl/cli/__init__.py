@@ -83,10 +83,29 @@ def main(argv: list[str] | None = None) -> None:
 
         _finished = True
         interrupted()
-        sys.exit(130)
-    except SystemExit:
+        _end_stopped()
+    except SystemExit as e:
         _finished = True
+        if e.code == 130:
+            _end_stopped()
         raise
+
+
+def _end_stopped() -> None:
+    """A stopped command ends now, with 130: the exit handlers run (temporary files and folders removed,
+    multiprocessing's finalizers), then the process exits without waiting for threads. A process pool's
+    manager thread, which the interpreter joins at exit with no time limit, could otherwise wait for
+    ever on the workers the stop has just ended (seen in CI: “已中断” printed, the process never ended)."""
+    import atexit
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    atexit._run_exitfuncs()
+    os._exit(130)
 
 
 __all__ = ["main"]
