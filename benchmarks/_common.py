@@ -90,3 +90,12 @@ def time_command(cmd: list[str], repeat: int = 7) -> float:
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def kept_collection(folder: Path, count: int, evaluators: int = 2, n: int = 60) -> Path:
+    """``make_collection`` into ``folder`` once: a folder marked complete is used again as it is."""
+    done = folder / ".complete"
+    if not done.exists():
+        make_collection(folder, count, n, evaluators=evaluators)
+        done.write_text("ok")
+    return folder

@@ -17,7 +17,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from _common import ROOT, make_collection
+from _common import ROOT, kept_collection
 
 BEFORE = """
 import sys
@@ -53,10 +53,8 @@ def main() -> None:
     ap.add_argument("--keep", type=Path)
     args = ap.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="perfxl-bench-report-"))
-    folder = base / f"report-{args.units}x{args.evaluators}"
-    if not (folder / ".complete").exists():
-        make_collection(folder, args.units * args.evaluators, evaluators=args.evaluators)
-        (folder / ".complete").write_text("")
+    folder = kept_collection(base / f"report-{args.units}x{args.evaluators}", args.units * args.evaluators,
+                             evaluators=args.evaluators)
     summary = base / f"汇总-{args.units}.xlsx"
     if not summary.exists():
         run([sys.executable, "-m", "perfxl", "consolidate", str(folder), "-o", str(summary)])

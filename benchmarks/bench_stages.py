@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import make_collection
+from _common import kept_collection
 
 
 def timed(fn, files: list[Path], repeat: int) -> float:
@@ -85,11 +85,7 @@ def main() -> None:
     ap.add_argument("--keep", type=Path)
     args = ap.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="perfxl-bench-stages-"))
-    folder = base / f"stages-{args.files}"
-    if not (folder / ".complete").exists():
-        make_collection(folder, args.files, evaluators=2)
-        (folder / ".complete").write_text("")
-    files = sorted(folder.glob("*.xlsx"))
+    files = sorted(kept_collection(base / f"stages-{args.files}", args.files).glob("*.xlsx"))
     score(files[:8])                               # imports and first-use caches out of the timings
     rows = [("(b) calamine: 基本信息 + 指标评分 (baseline)", calamine_two),
             ("(b7) calamine: every sheet perfxl models from", calamine_all),

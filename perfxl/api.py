@@ -283,18 +283,19 @@ def report(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLike | N
     its ranking and grade distribution, one chapter per unit, a unit scored by several evaluators
     with its panel figures). ``deviations``: append the indicators whose evaluator figure departs
     from the rule (a review copy; a client's report leaves them out)."""
-    from perfxl.report.document import check_output, summary_dict, write_report
+    from perfxl.report.document import check_output, load_results, summary_dict, write_report
 
-    records, overview, default = _report_input(inputs, password)
+    records, files, overview, default = _report_input(inputs, password)
     target = Path(output) if output is not None else default
     if target.is_dir():
         target = target / default.name
     check_output(target)
+    if records is None:                       # workbooks: scored once the output is known to be usable
+        records = load_results(files, password=password)
     tpl = Path(template) if template else None
-    written = write_report(records(), target, tpl, overview=overview, deviations=deviations)
-    done = records()
-    summary = summary_dict(done, written, tpl)
-    return Reported(written.output, tuple(done), written.backup, tpl, tuple(written.problems), summary)
+    written = write_report(records, target, tpl, overview=overview, deviations=deviations)
+    summary = summary_dict(records, written, tpl)
+    return Reported(written.output, tuple(records), written.backup, tpl, tuple(written.problems), summary)
 
 
 @dataclass
@@ -325,11 +326,11 @@ def report_each(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLik
     run to thousands of pages. A report that cannot be written is left out with its problem.
     ``progress``: True for a progress bar, or a function called with (written, to write)."""
     from perfxl.model import layout as L
-    from perfxl.report.document import summary_dict, write_each
+    from perfxl.report.document import load_results, summary_dict, write_each
 
     if output is not None and (Path(output).suffix.lower() == ".docx" or Path(output).is_file()):
         raise UnusableInput([problem("report_each_output", path=Path(output).name)])
-    records, overview, default = _report_input(inputs, password)
+    records, files, overview, default = _report_input(inputs, password)
     if output is not None:
         folder = Path(output)
     elif default.stem.endswith(L.REPORT_SUFFIX):         # one workbook, or a summary workbook: 汇总_各单位报告
@@ -339,7 +340,7 @@ def report_each(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLik
     tpl = Path(template) if template else None
     from perfxl.batch.consolidate import progress_bar
 
-    units = records()
+    units = records if records is not None else load_results(files, password=password)
     if progress is True:
         with progress_bar(len(units), L.REPORT_EACH_PROGRESS) as update:
             written = write_each(units, folder, tpl, deviations=deviations, panels=overview, progress=update)
@@ -353,31 +354,26 @@ def report_each(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLik
 
 
 def _report_input(inputs: "Sequence[PathLike] | Consolidation", password: str | None
-                  ) -> "tuple[Callable[[], list[FileRecord]], Any, Path]":
-    """What a report is made of: its records (a function: scoring the workbooks, when given files, waits
-    until the output was checked; the list is made once), the consolidation's overview (None for
-    workbooks) and the default output file."""
+                  ) -> "tuple[list[FileRecord] | None, list[Path], Any, Path]":
+    """What a report is made of: its records (None for workbooks, which the caller scores, with
+    ``load_results``, once it has checked the output), the workbooks, the consolidation's overview
+    (None for workbooks) and the default output file."""
     from perfxl.batch.consolidate import Consolidation, unit_records
     from perfxl.batch.reopen import dropped, read_summary
     from perfxl.model import layout as L
-    from perfxl.report.document import default_output, load_results
+    from perfxl.report.document import default_output
 
-    made: list = []
     if isinstance(inputs, Consolidation):
-        made.append(unit_records(inputs, password=password))
+        records = unit_records(inputs, password=password)
         # beside its summary workbook when it was written
         default = default_output([Path(inputs.output)]) if inputs.output else \
-            Path(L.REPORT_MULTI_STEM.format(n=len(made[0])) + ".docx")
-        return lambda: made[0], inputs.overview(), default
+            Path(L.REPORT_MULTI_STEM.format(n=len(records)) + ".docx")
+        return records, [], inputs.overview(), default
     files = [Path(f) for f in (inputs if isinstance(inputs, (list, tuple)) else [inputs])]
     default = default_output(files)
     summary_book = read_summary(files[0], password) if len(files) == 1 else None
     if summary_book is None:
-        def records() -> list:
-            if not made:
-                made.append(load_results(files, password=password))
-            return made[0]
-        return records, None, default
+        return None, files, None, default
     if summary_book.missing:                  # a summary workbook: the consolidation again
         raise UnusableInput(summary_book.missing)
     if not summary_book.files:                # every workbook was left out: nothing to report on
@@ -387,12 +383,12 @@ def _report_input(inputs: "Sequence[PathLike] | Consolidation", password: str | 
     cons = consolidate(summary_book.files, panel=summary_book.panel, password=password, full=True)
     if changed := dropped(summary_book, cons.rejected):
         raise UnusableInput(changed)
-    made.append(unit_records(cons, password=password))
+    records = unit_records(cons, password=password)
     overview = cons.overview()
     if summary_book.left_out:                 # the files the summary left out were not read again
         overview = replace(overview, found=overview.found + summary_book.left_out,
                            not_included=overview.not_included + summary_book.left_out)
-    return lambda: made[0], overview, default
+    return records, files, overview, default
 
 
 # --- the official self-evaluation forms ---------------------------------------------------------------
