@@ -392,6 +392,9 @@ def decrypt(data: bytes, path: Path, password: str) -> bytes:
 
 
 _TWO_LETTER_REF = re.compile(rb'r="[A-Z][A-Z]')
+_FOUR_DIGIT_ROW = re.compile(rb'r="[A-Z]{0,3}\d{4}')
+_PREFIXED_CELL = re.compile(rb":c[ >]")
+_CELL_WITHOUT_LEADING_R = re.compile(rb'<c[ >](?!r=")')
 _THREE_LETTER_REF = re.compile(rb'r="[A-Z][A-Z][A-Z]')
 _TOKENS = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*?)(/?)>")
 _ATTR_R = re.compile(rb'\br="([A-Z]*)(\d*)"')
@@ -407,19 +410,20 @@ def _valued_refs(data: bytes, letters: str, digits: str) -> list[tuple[bytes, by
 
 #: a prefixed cell (<x:c>), or a cell whose first attribute is not r="" (two literal-led regex
 #: searches: much faster over a big sheet than one alternation, or than bytes.count)
-_PREFIXED_CELL = re.compile(rb":c[ >]")
-_CELL_WITHOUT_LEADING_R = re.compile(rb'<c[ >](?!r=")')
 
 
 def odd_cells(data: bytes) -> bool:
     return bool(_PREFIXED_CELL.search(data) or _CELL_WITHOUT_LEADING_R.search(data))
 
 
-def _extent(data: bytes) -> tuple[int, int, str]:
+def _extent(data: bytes, odd: bool | None = None) -> tuple[int, int, str]:
     """(rows, columns) bounding the cells with content of a sheet part, and the reference of its
-    far corner. Exact where cheap bounds do not already show the area is small."""
-    if odd_cells(data):
+    far corner. Exact where cheap bounds do not already show the area is small. ``odd``: ``odd_cells``
+    when already known."""
+    if odd_cells(data) if odd is None else odd:
         return _extent_by_tokens(data)        # cells without a leading r="" (or prefixed): walk them
+    if not _THREE_LETTER_REF.search(data) and not _FOUR_DIGIT_ROW.search(data):
+        return 999, 702, "ZZ999"              # a bound (ZZ999) far below the limit: no need to be exact
     if not _TWO_LETTER_REF.search(data):
         cols = 26
     else:
@@ -481,8 +485,8 @@ def cell_content(data: bytes, start: int | None) -> bytes:
     return data[start:end.start() if end else len(data)]
 
 
-def check_extent(data: bytes, path: Path, sheet: str) -> None:
-    rows, cols, far = _extent(data)
+def check_extent(data: bytes, path: Path, sheet: str, odd: bool | None = None) -> None:
+    rows, cols, far = _extent(data, odd)
     _too_large(path, sheet, rows, cols, far, cell=far)
 
 

@@ -340,14 +340,14 @@ def _scan_sheets(package: Package, sheets: list[str], formats: set[str]) -> tupl
             if not part or part not in zf.NameToInfo:
                 continue
             data = read_member(zf, part)
-            check_extent(data, path, name)
+            odd = odd_cells(data)
+            check_extent(data, path, name, odd)
             scan = _SheetScan(hidden_rows=_hidden_rows(data) if len(data) <= _BIG_PART else set())
             if len(data) <= _BIG_PART:
-                if b't="e"' in data or _HAS_FORMULA.search(data) or (
-                        odd_cells(data) and _HAS_FORMULA_PREFIXED.search(data)):
-                    scan.marks, scan.formulas, scan.formula_cells = _marks(data)
+                if b't="e"' in data or _HAS_FORMULA.search(data) or (odd and _HAS_FORMULA_PREFIXED.search(data)):
+                    scan.marks, scan.formulas, scan.formula_cells = _marks(data, odd)
                 if styles and name in formats:
-                    scan.percent = _percent_cells(data, styles)
+                    scan.percent = _percent_cells(data, styles, odd)
             out[name] = scan
             del data
     except zipfile.BadZipFile as e:
@@ -355,15 +355,19 @@ def _scan_sheets(package: Package, sheets: list[str], formats: set[str]) -> tupl
     return out, date1904
 
 
-def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int, int], str], set]:
+def _marks(data: bytes, odd: bool) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int, int], str], set]:
     """Error values and formulas without a cached value (marks); constant formulas (their text);
     every cell with a formula. A shared formula's other cells (``<f t="shared" si="0"/>``: "=100%" typed
     once and filled down in Excel) have the text of the cell that holds it: a constant's is the same.
-    A formula's text is decoded only when it is needed: a constant, or a formula saved without its result."""
+    A formula's text is decoded only when it is needed: a constant, or a formula saved without its result.
+    ``odd``: whether some cell is prefixed or lacks r="" (``odd_cells``)."""
+    plain = None if odd else _plain_marks(data)
+    if plain is not None:
+        return plain
     marks, constants, formula_cells = {}, {}, set()
     shared: dict[bytes, bytes] = {}
     followers: list[tuple[tuple[int, int], bytes, bool]] = []
-    for pos, attrs, inner in _formula_or_error_cells(data):
+    for pos, attrs, inner in _formula_or_error_cells(data, odd):
         v = _V.search(inner)
         if _TYPE_E.search(attrs) and v:
             marks[pos] = CellMark("error", v.group(1).decode("utf-8", "replace"))
@@ -387,6 +391,44 @@ def _marks(data: bytes) -> tuple[dict[tuple[int, int], CellMark], dict[tuple[int
     return marks, constants, formula_cells
 
 
+#: a formula cell as Excel, WPS, LibreOffice and openpyxl write it: <c r="B2" …><f …>text</f><v>value</v></c>
+_PLAIN_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"([^>]*)><f([^>]*?)(?:/>|>([^<]*)</f>)(<v>([^<]*)</v>)?</c>')
+
+
+def _plain_marks(data: bytes):
+    """``_marks`` in one regex pass for a part whose cells all start <c r="…" and hold no error value,
+    when every formula in it is a plain formula cell (None otherwise: walk the cells)."""
+    if b't="e"' in data:
+        return None
+    found = _PLAIN_FORMULA_CELL.findall(data)
+    if len(found) != len(_HAS_FORMULA.findall(data)):
+        return None
+    marks, constants, formula_cells = {}, {}, set()
+    shared: dict[bytes, bytes] = {}
+    followers = []
+    for col, row, attrs, fattrs, raw, has_v, v in found:
+        pos = (int(row) - 1, _col(col))
+        cached = bool(has_v) and (v != b"" or bool(_TYPE_STR.search(attrs)))
+        si = _SI.search(fattrs) if b'"shared"' in fattrs else None
+        if si and raw:
+            shared[si.group(1)] = raw
+        elif si:
+            followers.append((pos, si.group(1), cached))
+            continue
+        text = _formula_text(raw) if _MAYBE_CONSTANT.fullmatch(raw) else ""
+        note_formula(pos, text, cached, marks, constants, formula_cells, raw=raw)
+    for pos, index, cached in followers:
+        raw = shared.get(index, b"")
+        text = _formula_text(raw) if _MAYBE_CONSTANT.fullmatch(raw) else ""
+        note_formula(pos, text if _CONSTANT.fullmatch(text) else "", cached, marks, constants, formula_cells)
+    return marks, constants, formula_cells
+
+
+@lru_cache(maxsize=1024)
+def _col(letters: bytes) -> int:
+    return col_index(letters.decode())
+
+
 def _formula_text(raw: bytes) -> str:
     return unescape(raw.decode("utf-8", "replace"))       # (&gt; is >)
 
@@ -396,11 +438,11 @@ _MAYBE_CONSTANT = re.compile(rb"(?:[\s+\-.%0-9]|&#[0-9]+;|&#x[0-9A-Fa-f]+;)*")
 _CELL_END_PLAIN = b"</c>"
 
 
-def _formula_or_error_cells(data: bytes):
+def _formula_or_error_cells(data: bytes, odd: bool):
     """(0-based (row, column), attributes, content) of the cells that may hold a formula or an error
     value. A part whose every cell starts <c r="…" is searched for those alone (a few hundred formulas
     among thousands of cells); another is walked cell by cell."""
-    if odd_cells(data):
+    if odd:
         for pos, attrs, start in cells(data):
             yield pos, attrs, cell_content(data, start)
         return
@@ -531,24 +573,32 @@ def _percent_styles_of(data: bytes) -> tuple[tuple[int, str], ...]:
 _percent_styles_memo = lru_cache(maxsize=32)(_percent_styles_of)
 
 
-def _percent_cells(data: bytes, styles: dict[int, str]) -> dict[tuple[int, int], str]:
-    """The cells of a sheet part whose style shows a percentage. Sheets without such a style are not
-    walked (one byte search per percent style); those with one are searched for exactly those styles."""
-    used = [i for i in styles if f' s="{i}"'.encode() in data]
-    if not used:
-        return {}
-    out = {}
-    if odd_cells(data):
+def _percent_cells(data: bytes, styles: dict[int, str], odd: bool) -> dict[tuple[int, int], str]:
+    """The cells of a sheet part whose style shows a percentage: found from where those styles' s="…"
+    attributes are (a part laid out unusually, ``odd``, is walked cell by cell when it holds one)."""
+    if odd:
+        if not any(f' s="{i}"'.encode() in data for i in styles):
+            return {}
+        out = {}
         for pos, attrs, _ in cells(data):
             st = _S.search(attrs)
             if st and int(st.group(1)) in styles:
                 out[pos] = styles[int(st.group(1))]
         return out
-    ids = b"|".join(str(i).encode() for i in used)
-    styled = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*? s="(' + ids + rb')"[ />]')
-    for m in styled.finditer(data):
-        out[(int(m.group(2)) - 1, col_index(m.group(1).decode()))] = styles[int(m.group(3))]
+    out = {}
+    for m in _style_attr(tuple(styles)).finditer(data):
+        at = data.rfind(b"<c ", 0, m.start())
+        if at >= 0 and data.find(b">", at, m.start()) < 0:       # the attribute is this cell's
+            ref = _CELL_REF.match(data, at)
+            if ref:
+                out[(int(ref.group(2)) - 1, _col(ref.group(1)))] = styles[int(m.group(1))]
     return out
+
+
+@lru_cache(maxsize=32)
+def _style_attr(ids: tuple[int, ...]) -> re.Pattern[bytes]:
+    """ s="<one of ids>" (what a cell with one of those styles holds)."""
+    return re.compile(rb' s="(' + b"|".join(str(i).encode() for i in ids) + rb')"[ />]')
 
 
 _S = re.compile(rb'\bs="(\d+)"')
@@ -611,18 +661,23 @@ def _walk_ods_table(content: bytes, start: int, end: int) -> _SheetScan:
     return scan
 
 
-_HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+_HIDDEN_ATTR = re.compile(rb'hidden="(?:1|true)"')      # (literal-led: a leading \b would make it slow)
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
+_WORD = re.compile(rb"\w")
 _ROW_R = re.compile(rb'\br="(\d+)"')
 
 
 def _hidden_rows(data: bytes) -> set[int]:
+    """0-based rows whose <row> says hidden (found from the few hidden="1" in a part, not by walking its rows)."""
     if b'hidden="' not in data:
         return set()
     out = set()
-    for m in _HIDDEN_ROW.finditer(data):
-        r = _ROW_R.search(m.group(0))
-        if r:
-            out.add(int(r.group(1)) - 1)
+    for m in _HIDDEN_ATTR.finditer(data):
+        if _WORD.fullmatch(data, m.start() - 1, m.start()):
+            continue
+        tag = _ROW_TAG.match(data, data.rfind(b"<", 0, m.start()))    # (no "<" inside a tag)
+        if tag and tag.end() >= m.end():
+            r = _ROW_R.search(tag.group(0))
+            if r:
+                out.add(int(r.group(1)) - 1)
     return out
-
-
