@@ -406,9 +406,16 @@ def _plain_marks(data: bytes):
     marks, constants, formula_cells = {}, {}, set()
     shared: dict[bytes, bytes] = {}
     followers = []
+    add = formula_cells.add
     for col, row, attrs, fattrs, raw, has_v, v in found:
         pos = (int(row) - 1, _col(col))
-        cached = bool(has_v) and (v != b"" or bool(_TYPE_STR.search(attrs)))
+        # (a formula result that is empty text is recorded as t="str" and an empty value)
+        cached = bool(has_v) and (v != b"" or (b't="str"' in attrs and bool(_TYPE_STR.search(attrs))))
+        if b'"shared"' not in fattrs and not _MAYBE_CONSTANT.fullmatch(raw):     # the common case, inline
+            add(pos)
+            if not cached:
+                marks[pos] = CellMark("nocache", raw=raw)
+            continue
         si = _SI.search(fattrs) if b'"shared"' in fattrs else None
         if si and raw:
             shared[si.group(1)] = raw
