@@ -27,7 +27,11 @@ formula_text = st.sampled_from([
 @st.composite
 def cell(draw, ref: str) -> str:
     s = draw(st.sampled_from(["", ' s="3"', ' s="7"', ' s="12"', ' s="30"']))
-    kind = draw(st.sampled_from(["number", "text", "formula", "formula", "shared", "empty"]))
+    kind = draw(st.sampled_from(["number", "text", "formula", "formula", "shared", "empty", "error"]))
+    if kind == "error":                  # a value saved as an error, by a formula or typed (#N/A)
+        f = draw(st.sampled_from(["", "<f>1/0</f>", '<f t="shared" si="1"/>']))
+        v = draw(st.sampled_from(["<v>#DIV/0!</v>", "<v>#N/A</v>", ""]))
+        return f'<c r="{ref}"{s} t="e">{f}{v}</c>'
     if kind == "number":
         return f'<c r="{ref}"{s}><v>{draw(st.integers(0, 200))}</v></c>'
     if kind == "text":
@@ -77,11 +81,13 @@ def test_the_fast_paths_find_what_walking_every_cell_finds(data):
 def test_the_fast_formula_path_is_taken_for_plain_parts():
     """(else the property above would compare the walker with itself)"""
     data = f'<worksheet xmlns="{NS}"><sheetData><row r="1"><c r="A1"><f>SUM(B1:B2)</f><v></v></c>' \
-           f'<c r="B1" s="3"><f>100%</f></c></row></sheetData></worksheet>'.encode()
+           f'<c r="B1" s="3"><f>100%</f></c><c r="C1" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>' \
+           f'</sheetData></worksheet>'.encode()
     assert R._plain_marks(data) is not None
     marks, constants, cells = R._marks(data, False)
     assert cells == {(0, 0), (0, 1)} and constants == {(0, 1): "100%"}
-    assert {p: m.text for p, m in marks.items()} == {(0, 0): "=SUM(B1:B2)"}
+    assert {p: (m.kind, m.text) for p, m in marks.items()} == {(0, 0): ("nocache", "=SUM(B1:B2)"),
+                                                               (0, 2): ("error", "#DIV/0!")}
 
 
 @pytest.mark.parametrize("far", ["Z99", "ZZ999", "AAA1", "A1000", "Z192307", "Z192308", "GJ26316", "GJ26317",

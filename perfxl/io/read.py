@@ -395,20 +395,48 @@ def _marks(data: bytes, odd: bool) -> tuple[dict[tuple[int, int], CellMark], dic
 _PLAIN_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"([^>]*)><f([^>]*?)(?:/>|>([^<]*)</f>)(<v>([^<]*)</v>)?</c>')
 
 
+def _error_attrs(data: bytes) -> list[int]:
+    """Where the t="e" of the cells holding an error value are (a literal-led search: \bt="e" is slow)."""
+    if b't="e"' not in data:
+        return []
+    return [m.start() for m in _TYPE_E_AT.finditer(data) if not _WORD.fullmatch(data, m.start() - 1, m.start())]
+
+
+_TYPE_E_AT = re.compile(rb't="e"')
+
+
+def _plain_errors(data: bytes) -> dict[tuple[int, int], bytes]:
+    """(row, column) -> the error literal of the cells holding an error value, in a part whose cells all
+    start <c r="…"."""
+    out = {}
+    for hit in _error_attrs(data):
+        at = data.rfind(b"<c ", 0, hit)
+        head_end = data.find(b">", hit)
+        if at < 0 or data.find(b">", at, hit) >= 0 or head_end < 0 or data[head_end - 1:head_end] == b"/":
+            continue                       # not a cell's attribute, or a cell without content
+        ref = _CELL_REF.match(data, at)
+        end = data.find(_CELL_END_PLAIN, head_end)
+        v = _V.search(data, head_end, end if end >= 0 else len(data))
+        if ref and v:
+            out[(int(ref.group(2)) - 1, _col(ref.group(1)))] = v.group(1)
+    return out
+
+
 def _plain_marks(data: bytes):
-    """``_marks`` in one regex pass for a part whose cells all start <c r="…" and hold no error value,
-    when every formula in it is a plain formula cell (None otherwise: walk the cells)."""
-    if b't="e"' in data:
-        return None
+    """``_marks`` in one regex pass for a part whose cells all start <c r="…", when every formula in it
+    is a plain formula cell (None otherwise: walk the cells)."""
     found = _PLAIN_FORMULA_CELL.findall(data)
     if len(found) != len(_HAS_FORMULA.findall(data)):
         return None
+    errors = _plain_errors(data)
     marks, constants, formula_cells = {}, {}, set()
     shared: dict[bytes, bytes] = {}
     followers = []
     add = formula_cells.add
     for col, row, attrs, fattrs, raw, has_v, v in found:
         pos = (int(row) - 1, _col(col))
+        if pos in errors:
+            continue                       # an error value shows, not the formula (marked below)
         # (a formula result that is empty text is recorded as t="str" and an empty value)
         cached = bool(has_v) and (v != b"" or (b't="str"' in attrs and bool(_TYPE_STR.search(attrs))))
         if b'"shared"' not in fattrs and not _MAYBE_CONSTANT.fullmatch(raw):     # the common case, inline
@@ -428,6 +456,8 @@ def _plain_marks(data: bytes):
         raw = shared.get(index, b"")
         text = _formula_text(raw) if _MAYBE_CONSTANT.fullmatch(raw) else ""
         note_formula(pos, text if _CONSTANT.fullmatch(text) else "", cached, marks, constants, formula_cells)
+    for pos, text in errors.items():
+        marks[pos] = CellMark("error", text.decode("utf-8", "replace"))
     return marks, constants, formula_cells
 
 
@@ -456,7 +486,7 @@ def _formula_or_error_cells(data: bytes, odd: bool):
     seen: set[int] = set()
     found = [m.start() for m in _HAS_FORMULA.finditer(data)]    # (two literal-led searches: fast)
     if b't="e"' in data:
-        found = sorted(found + [m.start() for m in _TYPE_E.finditer(data)])
+        found = sorted(found + _error_attrs(data))
     for hit in found:
         at = data.rfind(b"<c ", 0, hit)
         if at < 0 or at in seen:
