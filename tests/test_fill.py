@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from perfxl.batch.fill import safe_filename
+from perfxl.io.names import safe_filename
 from perfxl.model import layout as L
 
 INFO = {f.key: f.label for f in L.INFO_FIELDS}

@@ -10,7 +10,6 @@ overwritten unless ``force`` (then a backup is made first).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -18,43 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from perfxl.check.problems import ERROR, Problem, UnusableInput, problem
-from perfxl.io.names import LOCK_PREFIX
+from perfxl.io.names import MAX_NAME_BYTES, cut_name, safe_filename
 from perfxl.model import layout as L
 from perfxl.model.text import fold
 from perfxl.model.values import is_blank, parse_number
-
-#: characters Windows refuses in a file name (and the path separators of every system)
-_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
-#: bytes for the stem: with the suffix well under the 255 bytes most file systems allow
-MAX_NAME_BYTES = 180
-
-
-def safe_filename(text: object, fallback: str = "未命名") -> str:
-    """A file name stem from free text: no path separators or characters Windows refuses, no
-    control or invisible formatting characters (e.g. right-to-left overrides), no leading or
-    trailing dots and spaces, no reserved device names (CON, NUL, COM1 …), no ``~$`` start (a lock
-    file's), bounded length."""
-    s = unicodedata.normalize("NFC", str(text or ""))
-    s = "".join(ch for ch in s if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
-    s = _FORBIDDEN.sub("_", s)
-    s = re.sub(r"\s+", " ", s).strip(" .")
-    s = _cut(s, MAX_NAME_BYTES)
-    if not s:
-        return fallback
-    if s.split(".")[0].strip().upper() in _RESERVED:
-        s = "_" + s
-    if s.startswith(LOCK_PREFIX):               # Excel's and Word's lock files are named so
-        s = "_" + s[1:]
-    return s
-
-
-def _cut(text: str, limit: int) -> str:
-    """``text`` shortened to at most ``limit`` UTF-8 bytes (a long unit name leaves room for the evaluator's)."""
-    while len(text.encode("utf-8")) > limit:
-        text = text[:-1]
-    return text.rstrip(" .")
-
 
 # --- the roster ----------------------------------------------------------------------
 
@@ -411,8 +377,8 @@ def _fill(roster_path: str | Path, template: str | Path | None, outdir: Path, *,
         stem = safe_filename(item.unit)
         evaluator = rec.get("info:evaluator")
         if not is_blank(evaluator):
-            tail = "_" + _cut(safe_filename(evaluator), 60)        # kept whole: it tells the evaluators apart
-            stem = safe_filename(_cut(stem, MAX_NAME_BYTES - len(tail.encode("utf-8"))) + tail)
+            tail = "_" + cut_name(safe_filename(evaluator), 60)        # kept whole: it tells the evaluators apart
+            stem = safe_filename(cut_name(stem, MAX_NAME_BYTES - len(tail.encode("utf-8"))) + tail)
         target = outdir / f"{stem}{suffix}"
         key = target.name.casefold()            # Windows and macOS file names ignore case
         if key in names:

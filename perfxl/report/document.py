@@ -45,6 +45,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 
 from perfxl.check.problems import ERROR, Problem, UnusableInput, problem
+from perfxl.io.names import safe_filename
 from perfxl.model import layout as L
 from perfxl.report import sections as S
 from perfxl.report.sections import deduction_rows  # noqa: F401 (API: the CLI counts deductions)
@@ -588,8 +589,6 @@ def each_names(records: Sequence) -> list[str]:
     several years; names that would be the same file on Windows or macOS (case aside, or made the same by
     characters a file name cannot hold) get ``_2``, ``_3``."""
     from collections import Counter
-
-    from perfxl.batch.fill import safe_filename
 
     units = [text(r.info.get("unit")) or Path(r.file).stem for r in records]
     several = Counter(units)
