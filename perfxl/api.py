@@ -338,7 +338,7 @@ def report_each(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLik
     else:                                               # several workbooks
         folder = default.with_name(L.REPORT_EACH_MULTI)
     tpl = Path(template) if template else None
-    from perfxl.batch.consolidate import progress_bar
+    from perfxl.cli.terminal import progress_bar
 
     units = records if records is not None else load_results(files, password=password)
     if progress is True:

@@ -14,6 +14,7 @@ PKG = ROOT / "perfxl"
 
 #: the layers, bottom first: a module may import its own layer and the ones before it
 LAYERS = [
+    "perfxl.cli.terminal",  # imports no perfxl module: the progress bar of batch and api lives there
     "perfxl.model.cells", "perfxl.model.text", "perfxl.model.values", "perfxl.check.problems",
     "perfxl.model.layout", "perfxl.model.records", "perfxl.rules", "perfxl.io.names", "perfxl.io.package",
     "perfxl.io.xlsx",

@@ -1024,6 +1024,8 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
                              *skipped])
     with _collector_paused():
         if progress is True:
+            from perfxl.cli.terminal import progress_bar
+
             with progress_bar(len(files)) as update:
                 records = score_files(files, jobs=jobs, scheduler=scheduler, progress=update, options=options)
         else:
@@ -1050,36 +1052,6 @@ class _collector_paused:
         if self.was:
             gc.enable()
         return False
-
-
-class progress_bar:
-    """A rich progress bar on stderr: ``with progress_bar(n) as update: update(done, total)``."""
-
-    def __init__(self, total: int, description: str = "汇总工作簿"):
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("已用"), TimeElapsedColumn(), TextColumn("剩余"), TimeRemainingColumn(),
-                                 console=Console(stderr=True), transient=False)
-        self.task = self.progress.add_task(description, total=total)
-
-    def __enter__(self):
-        self.progress.start()
-        return lambda done, total: self.progress.update(self.task, completed=done, total=total)
-
-    def __exit__(self, *exc):
-        self.progress.stop()
-        return False
-
-
 
 
 # --- per-unit records for reports ---------------------------------------------------------------------

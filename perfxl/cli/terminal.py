@@ -2,7 +2,8 @@
 
 Unit names, indicator names and file names are data: they never reach rich as markup, their
 control characters (ANSI/OSC escapes, bidi overrides) are shown as visible escapes, and every
-character printed can be encoded by the console (a GBK console gets plain marks instead of ✓)."""
+character printed can be encoded by the console (a GBK console gets plain marks instead of ✓).
+The progress bar is here too: the module imports no other perfxl module, so batch and api use it."""
 from __future__ import annotations
 
 import re
@@ -85,3 +86,31 @@ def interrupted() -> None:
     sys.unraisablehook = lambda unraisable: None
     logging.getLogger("asyncio").disabled = True
     console(stderr=True).print("已中断", style="red")
+
+
+class progress_bar:
+    """A rich progress bar on stderr: ``with progress_bar(n) as update: update(done, total)``."""
+
+    def __init__(self, total: int, description: str = "汇总工作簿"):
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("已用"), TimeElapsedColumn(), TextColumn("剩余"), TimeRemainingColumn(),
+                                 console=Console(stderr=True), transient=False)
+        self.task = self.progress.add_task(description, total=total)
+
+    def __enter__(self):
+        self.progress.start()
+        return lambda done, total: self.progress.update(self.task, completed=done, total=total)
+
+    def __exit__(self, *exc):
+        self.progress.stop()
+        return False
