@@ -499,10 +499,12 @@ def check_every_worksheet(zf: zipfile.ZipFile, path: Path) -> None:
             del data
 
 
-_ODS_TOKENS = re.compile(rb"<table:table (?:[^>]*?)table:name=\"([^\"]*)\"|<table:table-row\b([^>]*?)(/?)>"
-                         rb"|<table:table-cell\b([^>]*?)(/?)>|<table:covered-table-cell\b([^>]*?)(/?)>")
-_ODS_ROWS_REPEATED = re.compile(rb'number-rows-repeated="(\d+)"')
-_ODS_COLS_REPEATED = re.compile(rb'number-columns-repeated="(\d+)"')
+#: an OpenDocument table's start (its name), a row (attributes, "/" if empty) and a cell or covered cell
+#: (attributes, "/" if empty), in content.xml; how many times a row or a cell repeats
+ODS_TOKENS = re.compile(rb"<table:table (?:[^>]*?)table:name=\"([^\"]*)\"|<table:table-row\b([^>]*?)(/?)>"
+                        rb"|<table:(?:covered-)?table-cell\b([^>]*?)(/?)>")
+ODS_ROWS_REPEATED = re.compile(rb'number-rows-repeated="(\d+)"')
+ODS_COLS_REPEATED = re.compile(rb'number-columns-repeated="(\d+)"')
 
 
 def _too_large(path: Path, sheet: str, rows: int, cols: int, far: str | None = None, **where) -> None:
@@ -600,18 +602,18 @@ def _check_ods_extent(content: bytes, path: Path) -> None:
     def check() -> None:
         _too_large(path, name, max_row, max_col)
 
-    for m in _ODS_TOKENS.finditer(content):
+    for m in ODS_TOKENS.finditer(content):
         if m.group(1) is not None:
             check()
             name, row, max_row, max_col = m.group(1).decode("utf-8", "replace"), 0, 0, 0
         elif m.group(2) is not None:
-            r = _ODS_ROWS_REPEATED.search(m.group(2))
+            r = ODS_ROWS_REPEATED.search(m.group(2))
             rep = int(r.group(1)) if r else 1
             row += rep
             col = 0
         else:
-            attrs, closed = (m.group(4), m.group(5)) if m.group(4) is not None else (m.group(6), m.group(7))
-            c = _ODS_COLS_REPEATED.search(attrs)
+            attrs, closed = m.group(4), m.group(5)
+            c = ODS_COLS_REPEATED.search(attrs)
             col += int(c.group(1)) if c else 1
             if not closed or b"value-type" in attrs:
                 max_row, max_col = max(max_row, row), max(max_col, col)

@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
+from perfxl.io.package import ODS_COLS_REPEATED as _ODS_COLS
+from perfxl.io.package import ODS_ROWS_REPEATED as _ODS_ROWS
+from perfxl.io.package import ODS_TOKENS as _ODS_TOKENS
 from perfxl.io.package import (
     Package,
     cell_content,
@@ -643,10 +646,6 @@ _S = re.compile(rb'\bs="(\d+)"')
 
 # --- OpenDocument: cells of value type percentage, constant formulas -----------------------------
 
-_ODS_TOKENS = re.compile(rb"<table:table (?:[^>]*?)table:name=\"([^\"]*)\"|<table:table-row\b([^>]*?)(/?)>"
-                         rb"|<table:(?:covered-)?table-cell\b([^>]*?)(/?)>")
-_ODS_ROWS = re.compile(rb'number-rows-repeated="(\d+)"')
-_ODS_COLS = re.compile(rb'number-columns-repeated="(\d+)"')
 _ODS_FORMULA = re.compile(rb'table:formula="(?:of:)?=([^"]*)"')
 
 
