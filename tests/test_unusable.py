@@ -18,6 +18,7 @@ import pytest
 from conftest import CliRun, run_cli
 from test_robustness import SHEET_PART, repack, standard
 
+from perfxl.io.package import MAX_FILE_BYTES
 from perfxl.model import layout as L
 
 ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -84,10 +85,12 @@ def test_strange_files_named_one_by_one(tmp_path):
 
 
 @pytest.mark.parametrize("command", ["survey import", "fill"])
-@pytest.mark.parametrize("case", ["folder", "unreadable", "fifo"])
-def test_a_csv_that_cannot_be_read_is_refused_like_a_workbook(tmp_path, command, case):
-    """A survey export or a roster named .csv gets the same refusals as a workbook (exit 2, no traceback)."""
-    words = {"folder": "这是一个文件夹", "unreadable": "没有读取权限", "fifo": "不是普通文件"}[case]
+@pytest.mark.parametrize("case", ["folder", "unreadable", "fifo", "too large"])
+def test_a_csv_that_cannot_be_read_is_refused_as_a_csv(tmp_path, command, case):
+    """A survey export or a roster named .csv gets the refusals of a workbook (exit 2, no traceback), in
+    a CSV's words: no “工作簿”, no “另存为 .xlsx”, no “解压后”."""
+    words = {"folder": "不是 CSV 文件（这是一个文件夹）", "unreadable": "没有读取权限",
+             "fifo": "不是 CSV 文件（不是普通文件）", "too large": "过大"}[case]
     csv_file = tmp_path / "问卷.csv"
     if case == "folder":
         csv_file.mkdir()
@@ -95,6 +98,9 @@ def test_a_csv_that_cannot_be_read_is_refused_like_a_workbook(tmp_path, command,
     elif case == "unreadable":
         csv_file.write_text("单位名称,评价年度\n某单位,2024\n", encoding="utf-8")
         csv_file.chmod(0)
+    elif case == "too large":
+        csv_file.write_text("单位名称,评价年度\n某单位,2024\n", encoding="utf-8")
+        os.truncate(csv_file, MAX_FILE_BYTES + 1)         # sparse: past the limit without the disk space
     else:
         os.mkfifo(csv_file)
     target = standard(tmp_path / "表.xlsx")
@@ -105,6 +111,8 @@ def test_a_csv_that_cannot_be_read_is_refused_like_a_workbook(tmp_path, command,
     assert run.code == 2, run.text
     problem = run.json()["problems"][0]
     assert words in problem["message"] and "问卷.csv" in problem["message"], problem
+    said = problem["message"] + problem["fix"]
+    assert not any(w in said for w in ("工作簿", "Excel", ".xlsx", "解压")), problem
     assert target.read_bytes() == before and not (tmp_path / "输出").exists()
 
 

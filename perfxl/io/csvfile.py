@@ -27,7 +27,7 @@ def _decode(data: bytes) -> tuple[str, str]:
 
 def read_csv(path: Path) -> tuple[SheetGrid, str]:
     """A CSV file (UTF-8 with or without BOM, or GBK; comma, tab or semicolon) as one grid, and its encoding."""
-    text, encoding = _decode(read_file(path))
+    text, encoding = _decode(read_file(path, csv=True))
     first = text[:text.find("\n")] if "\n" in text else text
     delimiter = max((",", "\t", ";"), key=first.count)        # exports use commas; Excel "另存为" may use tabs
     rows = [[_csv_value(v) for v in row] for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]

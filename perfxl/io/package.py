@@ -137,25 +137,27 @@ class Package:
             return True
 
 
-def read_file(path: Path) -> bytes:
-    """The file's bytes (a workbook, a CSV); refuses what is missing, a folder, not a regular file (a FIFO would block)
-    or too large to be a workbook."""
+def read_file(path: Path, csv: bool = False) -> bytes:
+    """The file's bytes (a workbook, or with ``csv`` a CSV, refused in a CSV's words); refuses what is missing,
+    a folder, not a regular file (a FIFO would block) or too large to be a workbook."""
+    not_file, too_large, unreadable = (("csv_not_file", "csv_too_large", "csv_unreadable") if csv
+                                       else ("file_not_excel", "file_too_large", "file_unreadable"))
     try:
         st = path.stat()
     except FileNotFoundError:
         raise refuse("file_missing", path) from None
     except OSError as e:
-        raise refuse("file_unreadable", path, detail=short_error(e)) from None
+        raise refuse(unreadable, path, detail=short_error(e)) from None
     if stat.S_ISDIR(st.st_mode):
-        raise refuse("file_not_excel", path, detail="这是一个文件夹")
+        raise refuse(not_file, path, detail="这是一个文件夹")
     if not stat.S_ISREG(st.st_mode):
-        raise refuse("file_not_excel", path, detail="不是普通文件")
+        raise refuse(not_file, path, detail="不是普通文件")
     if st.st_size > MAX_FILE_BYTES:
-        raise refuse("file_too_large", path, detail=f"文件 {st.st_size / 1024 / 1024:.0f} MB")
+        raise refuse(too_large, path, detail=f"文件 {st.st_size / 1024 / 1024:.0f} MB")
     try:
         return path.read_bytes()
     except OSError as e:
-        raise refuse("file_unreadable", path, detail=short_error(e)) from None
+        raise refuse(unreadable, path, detail=short_error(e)) from None
 
 
 def _stamp(path: Path) -> tuple[int, int]:
