@@ -1,6 +1,7 @@
 """Helpers shared by the benchmark scripts: generated workbooks and a timer."""
 from __future__ import annotations
 
+import shutil
 import statistics
 import subprocess
 import sys
@@ -92,10 +93,17 @@ def time_command(cmd: list[str], repeat: int = 7) -> float:
     return statistics.median(times)
 
 
-def kept_collection(folder: Path, count: int, evaluators: int = 2, n: int = 60) -> Path:
-    """``make_collection`` into ``folder`` once: a folder marked complete is used again as it is."""
+def kept_collection(folder: Path, count: int, evaluators: int = 2, n: int = 60, tell: bool = False) -> Path:
+    """``make_collection`` into ``folder`` once: a folder marked complete is used again as it is, one
+    that is not (a run stopped while generating) is made again from scratch. ``tell``: print how long
+    generating took."""
     done = folder / ".complete"
     if not done.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        t0 = time.perf_counter()
         make_collection(folder, count, n, evaluators=evaluators)
         done.write_text("ok")
+        if tell:
+            print(f"generated {count:,} workbooks ({n} indicators each, {evaluators} evaluators per unit) in "
+                  f"{time.perf_counter() - t0:.0f} s under {folder}", flush=True)
     return folder

@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from _common import ROOT, make_collection
+from _common import ROOT, kept_collection
 
 INFO, INDICATORS = "基本信息", "指标评分"      # the sheets the baselines read
 
@@ -134,16 +134,7 @@ def _children(root):
 
 
 def collection(base: Path, files: int, indicators: int) -> Path:
-    folder = base / f"collection-{files}x{indicators}"
-    done = folder / ".complete"
-    if not done.exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        t0 = time.perf_counter()
-        make_collection(folder, files, indicators, evaluators=2)
-        done.write_text("ok")
-        print(f"generated {files:,} workbooks ({indicators} indicators each, 2 evaluators per unit) in "
-              f"{time.perf_counter() - t0:.0f} s under {folder}", flush=True)
-    return folder
+    return kept_collection(base / f"collection-{files}x{indicators}", files, evaluators=2, n=indicators, tell=True)
 
 
 def run_size(base: Path, files: int, args) -> None:
