@@ -9,11 +9,14 @@ measured from outside by sampling. Goal (issue 16): the CLI, writing the summary
 faster than (a) and within 2× of (b), by wall time and by CPU time. Prints the figures; asserts nothing.
 
     python benchmarks/bench_consolidate.py [--files 1000,10000] [--indicators 60] [--jobs N]
-                                           [--repeat R] [--keep DIR]
+                                           [--repeat R] [--keep DIR] [--saved-by libreoffice]
 
 ``--keep DIR`` builds the collections there once and reuses them in later runs (10,000 workbooks take
 minutes to generate). ``--repeat R`` runs every approach R times, alternating, and keeps each one's
-fastest run (the machine is shared: other work slows a run, never speeds it up).
+fastest run (the machine is shared: other work slows a run, never speeds it up). ``--saved-by
+libreoffice`` measures workbooks as a person's spreadsheet program saves them: generated as usual, then
+opened and saved again by LibreOffice (formula results cached, shared strings; about 0.5 s per workbook,
+once): openpyxl writes formulas without their results, which no user's file looks like.
 """
 from __future__ import annotations
 
@@ -133,14 +136,15 @@ def _children(root):
         return []
 
 
-def collection(base: Path, files: int, indicators: int) -> Path:
-    return kept_collection(base / f"collection-{files}x{indicators}", files, evaluators=2, n=indicators, tell=True)
+def collection(base: Path, files: int, indicators: int, saved_by: str = "openpyxl") -> Path:
+    name = f"collection-{files}x{indicators}" + ("-libreoffice" if saved_by == "libreoffice" else "")
+    return kept_collection(base / name, files, evaluators=2, n=indicators, tell=True, saved_by=saved_by)
 
 
 def run_size(base: Path, files: int, args) -> None:
     py = sys.executable
-    folder = collection(base, files, args.indicators)
-    quarter = base / f"quarter-{files}x{args.indicators}"
+    folder = collection(base, files, args.indicators, args.saved_by)
+    quarter = base / (f"quarter-{files}x{args.indicators}" + ("-libreoffice" if args.saved_by == "libreoffice" else ""))
     if not quarter.exists():
         quarter.mkdir()
         for p in sorted(folder.glob("*.xlsx"))[: files // 4]:
@@ -172,7 +176,8 @@ def run_size(base: Path, files: int, args) -> None:
                 res[name] = r
             print(f"  [{files:,} files, run {rep + 1}/{args.repeat}] {name}: {r['wall']:.1f} s wall, "
                   f"{r['cpu']:.1f} s cpu (load {loads[-1]:.1f})", file=sys.stderr, flush=True)
-    print(f"\n=== {files:,} workbooks × {args.indicators} indicators; {os.cpu_count()} cores; "
+    print(f"\n=== {files:,} workbooks × {args.indicators} indicators, saved by {args.saved_by}; "
+          f"{os.cpu_count()} cores; "
           f"best of {args.repeat}; load average (1 min) during the runs {min(loads):.1f}–{max(loads):.1f} ===")
     print(f"{'approach':62} {'wall s':>8} {'ms/file':>8} {'cpu s':>7} {'main MB':>8} {'worker MB':>9} "
           f"{'tree MB':>8}")
@@ -208,6 +213,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--serial", action="store_true", help="also time the API in one process")
     ap.add_argument("--keep", type=Path, default=None, help="generate the collections here and reuse them")
+    ap.add_argument("--saved-by", choices=("openpyxl", "libreoffice"), default="openpyxl",
+                    help="the workbooks as openpyxl writes them (no formula results), or opened and saved again "
+                         "by LibreOffice as a person's spreadsheet program saves them (about 0.5 s each, once)")
     args = ap.parse_args()
     sizes = [int(x) for x in args.files.split(",") if x.strip()]
     base = args.keep or Path(tempfile.mkdtemp(prefix="perfxl-bench-"))

@@ -83,9 +83,12 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--keep", type=Path)
+    ap.add_argument("--saved-by", choices=("openpyxl", "libreoffice"), default="openpyxl",
+                    help="as openpyxl writes them, or saved again by LibreOffice (see bench_consolidate.py)")
     args = ap.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="perfxl-bench-stages-"))
-    files = sorted(kept_collection(base / f"stages-{args.files}", args.files).glob("*.xlsx"))
+    name = f"stages-{args.files}" + ("-libreoffice" if args.saved_by == "libreoffice" else "")
+    files = sorted(kept_collection(base / name, args.files, saved_by=args.saved_by).glob("*.xlsx"))
     score(files[:8])                               # imports and first-use caches out of the timings
     rows = [("(b) calamine: 基本信息 + 指标评分 (baseline)", calamine_two),
             ("(b7) calamine: every sheet perfxl models from", calamine_all),
@@ -94,7 +97,7 @@ def main() -> None:
             ("score: + validation and scoring (score_chunk)", score)]
     out = [(name, timed(fn, files, args.repeat)) for name, fn in rows]
     base_ms = out[0][1]
-    print(f"{len(files)} workbooks × 60 indicators, one process, best of {args.repeat}")
+    print(f"{len(files)} workbooks × 60 indicators, saved by {args.saved_by}, one process, best of {args.repeat}")
     for name, ms in out:
         print(f"  {name:50} {ms:6.2f} ms/file  {ms / base_ms:5.2f}× (b)")
 
