@@ -83,7 +83,7 @@ def test_the_fast_formula_path_is_taken_for_plain_parts():
     data = f'<worksheet xmlns="{NS}"><sheetData><row r="1"><c r="A1"><f>SUM(B1:B2)</f><v></v></c>' \
            f'<c r="B1" s="3"><f>100%</f></c><c r="C1" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>' \
            f'</sheetData></worksheet>'.encode()
-    assert R._plain_marks(data) is not None
+    assert R._plain_cells(data) is not None
     marks, constants, cells = R._marks(data, False)
     assert cells == {(0, 0), (0, 1)} and constants == {(0, 1): "100%"}
     assert {p: (m.kind, m.text) for p, m in marks.items()} == {(0, 0): ("nocache", "=SUM(B1:B2)"),

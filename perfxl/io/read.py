@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -363,30 +364,30 @@ def _marks(data: bytes, odd: bool) -> tuple[dict[tuple[int, int], CellMark], dic
     every cell with a formula. A shared formula's other cells (``<f t="shared" si="0"/>``: "=100%" typed
     once and filled down in Excel) have the text of the cell that holds it: a constant's is the same.
     A formula's text is decoded only when it is needed: a constant, or a formula saved without its result.
-    ``odd``: whether some cell is prefixed or lacks r="" (``odd_cells``)."""
-    plain = None if odd else _plain_marks(data)
-    if plain is not None:
-        return plain
+    ``odd``: whether some cell is prefixed or lacks r="" (``odd_cells``). The cells are found with a few
+    regex passes in the common layout (``_plain_cells``), else by walking every cell (``_walked_cells``)."""
+    found = None if odd else _plain_cells(data)
     marks, constants, formula_cells = {}, {}, set()
     shared: dict[bytes, bytes] = {}
     followers: list[tuple[tuple[int, int], bytes, bool]] = []
-    for pos, attrs, inner in _formula_or_error_cells(data, odd):
-        v = _V.search(inner)
-        if _TYPE_E.search(attrs) and v:
-            marks[pos] = CellMark("error", v.group(1).decode("utf-8", "replace"))
-        elif _HAS_FORMULA.search(inner) or _HAS_FORMULA_PREFIXED.search(inner):
-            f = _F.search(inner)
-            raw = (f.group(1) or b"") if f else b""
-            # (a formula whose result is empty text is recorded as t="str" and an empty value)
-            cached = v is not None and (v.group(1) != b"" or bool(_TYPE_STR.search(attrs)))
-            si = _SI.search(f.group(0)) if f and b'"shared"' in f.group(0) else None
-            if si and raw:
-                shared[si.group(1)] = raw
-            elif si:
-                followers.append((pos, si.group(1), cached))
-                continue
-            text = _formula_text(raw) if _MAYBE_CONSTANT.fullmatch(raw) else ""
-            note_formula(pos, text, cached, marks, constants, formula_cells, raw=raw)
+    for pos, error, f_tag, raw, cached in _walked_cells(data) if found is None else found:
+        if error is not None:
+            marks[pos] = CellMark("error", error.decode("utf-8", "replace"))
+            continue
+        is_shared = b'"shared"' in f_tag
+        if not is_shared and not _MAYBE_CONSTANT.fullmatch(raw):       # the common case, inline
+            formula_cells.add(pos)
+            if not cached:
+                marks[pos] = CellMark("nocache", raw=raw)
+            continue
+        si = _SI.search(f_tag) if is_shared else None
+        if si and raw:
+            shared[si.group(1)] = raw
+        elif si:
+            followers.append((pos, si.group(1), cached))
+            continue
+        text = _formula_text(raw) if _MAYBE_CONSTANT.fullmatch(raw) else ""
+        note_formula(pos, text, cached, marks, constants, formula_cells, raw=raw)
     for pos, index, cached in followers:
         raw = shared.get(index, b"")
         text = _formula_text(raw) if _MAYBE_CONSTANT.fullmatch(raw) else ""
@@ -394,8 +395,44 @@ def _marks(data: bytes, odd: bool) -> tuple[dict[tuple[int, int], CellMark], dic
     return marks, constants, formula_cells
 
 
+#: a cell with an error value or a formula, as ``_marks`` takes it: (row, column), the error literal (None
+#: for a formula), the formula's tag (its attributes, ``si``), its raw text, whether its result was saved
+_FoundCell = tuple[tuple[int, int], "bytes | None", bytes, bytes, bool]
+
+
+def _walked_cells(data: bytes) -> Iterator[_FoundCell]:
+    """The error and formula cells of a part, found by walking every cell (any layout, any prefix)."""
+    for pos, attrs, start in cells(data):
+        inner = cell_content(data, start)
+        v = _V.search(inner)
+        if _TYPE_E.search(attrs) and v:
+            yield pos, v.group(1), b"", b"", False
+        elif _HAS_FORMULA.search(inner) or _HAS_FORMULA_PREFIXED.search(inner):
+            f = _F.search(inner)
+            # (a formula whose result is empty text is recorded as t="str" and an empty value)
+            cached = v is not None and (v.group(1) != b"" or bool(_TYPE_STR.search(attrs)))
+            yield pos, None, f.group(0) if f else b"", (f.group(1) or b"") if f else b"", cached
+
+
 #: a formula cell as Excel, WPS, LibreOffice and openpyxl write it: <c r="B2" …><f …>text</f><v>value</v></c>
 _PLAIN_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"([^>]*)><f([^>]*?)(?:/>|>([^<]*)</f>)(<v>([^<]*)</v>)?</c>')
+
+
+def _plain_cells(data: bytes) -> list[_FoundCell] | None:
+    """The error and formula cells of a part whose cells all start <c r="…", found with a few regex passes;
+    None when some formula is not a plain formula cell (the part is then walked)."""
+    found = _PLAIN_FORMULA_CELL.findall(data)
+    if len(found) != len(_HAS_FORMULA.findall(data)):
+        return None
+    errors = _plain_errors(data)
+    out: list[_FoundCell] = []
+    for col, row, attrs, f_tag, raw, has_v, v in found:
+        pos = (int(row) - 1, _col(col))
+        if pos not in errors:              # (an error value shows, not the formula)
+            cached = bool(has_v) and (v != b"" or (b't="str"' in attrs and bool(_TYPE_STR.search(attrs))))
+            out.append((pos, None, f_tag, raw, cached))
+    out.extend((pos, error, b"", b"", False) for pos, error in errors.items())
+    return out
 
 
 def _error_attrs(data: bytes) -> list[int]:
@@ -425,45 +462,6 @@ def _plain_errors(data: bytes) -> dict[tuple[int, int], bytes]:
     return out
 
 
-def _plain_marks(data: bytes):
-    """``_marks`` in one regex pass for a part whose cells all start <c r="…", when every formula in it
-    is a plain formula cell (None otherwise: walk the cells)."""
-    found = _PLAIN_FORMULA_CELL.findall(data)
-    if len(found) != len(_HAS_FORMULA.findall(data)):
-        return None
-    errors = _plain_errors(data)
-    marks, constants, formula_cells = {}, {}, set()
-    shared: dict[bytes, bytes] = {}
-    followers = []
-    add = formula_cells.add
-    for col, row, attrs, fattrs, raw, has_v, v in found:
-        pos = (int(row) - 1, _col(col))
-        if pos in errors:
-            continue                       # an error value shows, not the formula (marked below)
-        # (a formula result that is empty text is recorded as t="str" and an empty value)
-        cached = bool(has_v) and (v != b"" or (b't="str"' in attrs and bool(_TYPE_STR.search(attrs))))
-        if b'"shared"' not in fattrs and not _MAYBE_CONSTANT.fullmatch(raw):     # the common case, inline
-            add(pos)
-            if not cached:
-                marks[pos] = CellMark("nocache", raw=raw)
-            continue
-        si = _SI.search(fattrs) if b'"shared"' in fattrs else None
-        if si and raw:
-            shared[si.group(1)] = raw
-        elif si:
-            followers.append((pos, si.group(1), cached))
-            continue
-        text = _formula_text(raw) if _MAYBE_CONSTANT.fullmatch(raw) else ""
-        note_formula(pos, text, cached, marks, constants, formula_cells, raw=raw)
-    for pos, index, cached in followers:
-        raw = shared.get(index, b"")
-        text = _formula_text(raw) if _MAYBE_CONSTANT.fullmatch(raw) else ""
-        note_formula(pos, text if _CONSTANT.fullmatch(text) else "", cached, marks, constants, formula_cells)
-    for pos, text in errors.items():
-        marks[pos] = CellMark("error", text.decode("utf-8", "replace"))
-    return marks, constants, formula_cells
-
-
 @lru_cache(maxsize=1024)
 def _col(letters: bytes) -> int:
     return col_index(letters.decode())
@@ -476,35 +474,6 @@ def _formula_text(raw: bytes) -> str:
 #: what a constant formula's text can be before decoding (digits, sign, point, %, spaces; as character references)
 _MAYBE_CONSTANT = re.compile(rb"(?:[\s+\-.%0-9]|&#[0-9]+;|&#x[0-9A-Fa-f]+;)*")
 _CELL_END_PLAIN = b"</c>"
-
-
-def _formula_or_error_cells(data: bytes, odd: bool):
-    """(0-based (row, column), attributes, content) of the cells that may hold a formula or an error
-    value. A part whose every cell starts <c r="…" is searched for those alone (a few hundred formulas
-    among thousands of cells); another is walked cell by cell."""
-    if odd:
-        for pos, attrs, start in cells(data):
-            yield pos, attrs, cell_content(data, start)
-        return
-    seen: set[int] = set()
-    found = [m.start() for m in _HAS_FORMULA.finditer(data)]    # (two literal-led searches: fast)
-    if b't="e"' in data:
-        found = sorted(found + _error_attrs(data))
-    for hit in found:
-        at = data.rfind(b"<c ", 0, hit)
-        if at < 0 or at in seen:
-            continue
-        seen.add(at)
-        head_end = data.find(b">", at)
-        ref = _CELL_REF.match(data, at)
-        if head_end < 0 or ref is None:
-            continue
-        pos = (int(ref.group(2)) - 1, col_index(ref.group(1).decode()))
-        if data[head_end - 1:head_end] == b"/":
-            yield pos, data[at + 2:head_end - 1], b""
-            continue
-        end = data.find(_CELL_END_PLAIN, head_end)
-        yield pos, data[at + 2:head_end], data[head_end + 1:end if end >= 0 else len(data)]
 
 
 _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"')
