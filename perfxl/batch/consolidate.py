@@ -228,6 +228,8 @@ def _as_record(path: str, result, full: bool = False) -> "FileRecord | Unusable"
 
 
 def _score_batch(paths: list[str], options: ReadOptions) -> list:
+    """``score_chunk`` as a worker runs it: looked up when called, so that a test's stand-in reaches forked
+    workers (the function sent to a pool is pickled by name; a stand-in defined in a test cannot be)."""
     return score_chunk(paths, options)
 
 
