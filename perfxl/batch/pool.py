@@ -129,8 +129,11 @@ def new_pool(workers: int):
 
 def stop_pool(ex) -> None:
     """Stop a pool at once (an interruption): queued work cancelled, running workers terminated and
-    waited for, so that none is left behind."""
+    waited for, so that none is left behind; then its manager thread, which releases the pool's queues
+    as it ends. A stopped command exits right after (``os._exit``): a thread cut short between removing
+    a queue's semaphore and telling the resource tracker made it warn of a “leaked semaphore”."""
     workers = list((getattr(ex, "_processes", None) or {}).values())
+    manager = getattr(ex, "_executor_manager_thread", None)
     for w in workers:
         try:
             w.terminate()
@@ -145,6 +148,8 @@ def stop_pool(ex) -> None:
                 w.join(5)
         except (OSError, ValueError, AssertionError, AttributeError):
             pass
+    if manager is not None:
+        manager.join(10)                     # bounded: a pool's thread once waited for ever (see cli)
 
 
 def stop_forkserver() -> None:
