@@ -81,9 +81,27 @@ print(c.found, c.included, len(c.detail))
 """
 
 
+#: how often the process tree is sampled. Every 20 ms cost the measured run about 0.45 s of a 12.5 s CLI run on
+#: 2 cores (3.5%): the sampler competes for a core only with a run that keeps both busy, not with a one-process
+#: baseline. Peaks come from the kernel's high-water mark, which no interval misses.
+SAMPLE_EVERY = 0.1
+
+
+def _peak_rss(p) -> int:
+    """The process's peak resident memory so far (Linux: VmHWM), else its resident memory now."""
+    try:
+        with open(f"/proc/{p.pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return p.memory_info().rss
+
+
 def measure(cmd: list[str]) -> dict:
     """Wall time, CPU seconds and peak RSS of the process, its largest child and its whole tree
-    (sampled every 20 ms)."""
+    (sampled every ``SAMPLE_EVERY`` seconds; the tree's peak is the sum of its processes' peaks, an upper bound)."""
     import psutil
 
     t0 = time.perf_counter()
@@ -102,7 +120,7 @@ def measure(cmd: list[str]) -> dict:
             for i, p in enumerate([root, *_children(root)]):
                 try:
                     with p.oneshot():
-                        rss, t = p.memory_info().rss, p.cpu_times()
+                        rss, t = _peak_rss(p), p.cpu_times()
                 except psutil.Error:
                     continue
                 cpu[p.pid] = t.user + t.system
@@ -113,7 +131,7 @@ def measure(cmd: list[str]) -> dict:
             peak["main"] = max(peak["main"], main)
             peak["tree"] = max(peak["tree"], main + sum(kids))
             peak["worker"] = max(peak["worker"], max(kids, default=0))
-            stop.wait(0.02)
+            stop.wait(SAMPLE_EVERY)
 
     th = threading.Thread(target=sample, daemon=True)
     th.start()
