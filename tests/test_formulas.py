@@ -186,6 +186,41 @@ def test_round_is_half_away_from_zero_on_the_decimal_form():
         assert float(Decimal(repr(x)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)) == want
 
 
+# --- 不适用 -------------------------------------------------------------------------------------------
+
+_NA_TEXT = st.text(alphabet=st.sampled_from(list("不适用涉及无此项nNｎＮ/a本年度 \u3000\u00a0\n\t\u200b\ufeff好9%")),
+                   max_size=12)
+
+
+@settings(max_examples=400)
+@given(st.one_of(_NA_TEXT, st.floats(0, 100, allow_nan=False), st.none()), _NA_TEXT)
+def test_maybe_not_applicable_is_its_specification(a, b):
+    """Some cell's text, blanks (space, 全角空格, no-break space, line feed, tab) removed, holds a fragment of a
+    不适用 word, or the text holds an invisible character; a number never does. In both dialects."""
+    from perfxl.model.text import INVISIBLE
+
+    def holds(v) -> bool:
+        if not isinstance(v, str) or v == "":
+            return False
+        squeezed = re.sub("[ \u3000\u00a0\n\t]", "", v)
+        fragments = ("适用", "涉及", "无此项", "n", "N", "ｎ", "Ｎ")
+        return any(f in squeezed for f in fragments) or any(c in v for c in INVISIBLE)
+
+    book = Book()
+    for address, v in (("A1", a), ("B1", b)):
+        if v is not None:
+            book.set("S", address, v)
+    expr = R.maybe_not_applicable([Ref("A1"), Ref("B1")])
+    for dialect in X.DIALECTS:
+        assert book.evaluate("S", expr, dialect) is (holds(a) or holds(b)), dialect
+
+
+def test_maybe_not_applicable_writes_the_squeezed_text_twice_per_cell():
+    """Its formula text was most of a row's (the squeezed text written once per fragment)."""
+    one = text(R.maybe_not_applicable([Ref("L10")]))
+    assert one.count("SUBSTITUTE(L10,") == 3 and len(one) < 700, (one.count("SUBSTITUTE(L10,"), len(one))
+
+
 # --- readers -----------------------------------------------------------------------------------
 
 def test_clean_map_maps_as_values_clean_does():

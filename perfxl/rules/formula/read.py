@@ -306,11 +306,19 @@ def maybe_not_applicable(cells: Sequence[Expr]) -> Expr:
         squeezed = c
         for blank in _NA_BLANKS:
             squeezed = call("SUBSTITUTE", squeezed, blank, "")
+        # spelled so that the text with blanks removed is written twice, not once per fragment (it made this
+        # check most of a row's formula text, and a saved workbook's 指标评分 several times larger): a longer
+        # fragment is there when removing the fragments shortens that text; a one-character fragment is in the
+        # cell whether or not blanks are removed
+        rest = squeezed
+        for f in _NA_FRAGMENTS:
+            if len(f) > 1:
+                rest = call("SUBSTITUTE", rest, f, "")
+        found = [LEN(rest).lt(LEN(squeezed)), *(contains(c, f) for f in _NA_FRAGMENTS if len(f) == 1)]
         # an invisible character (values.clean drops it) may split a word ("不适\u200b用"): over-wide, any one
         # in the text counts (removing them changes its length)
         visible = c
         for ch in INVISIBLE:
             visible = call("SUBSTITUTE", visible, ch, "")
-        found = [contains(squeezed, f) for f in _NA_FRAGMENTS]
         hits.append(IF(call("ISTEXT", c), OR(*found, LEN(visible).lt(LEN(c))), False))
     return OR(*hits) if hits else lift(False)
