@@ -375,7 +375,8 @@ def _marks(data: bytes, odd: bool) -> tuple[dict[tuple[int, int], CellMark], dic
             marks[pos] = CellMark("error", error.decode("utf-8", "replace"))
             continue
         is_shared = b'"shared"' in f_tag
-        if not is_shared and not _MAYBE_CONSTANT.fullmatch(raw):       # the common case, inline
+        maybe_constant = _MAYBE_CONSTANT.fullmatch(raw) is not None
+        if not is_shared and not maybe_constant:                        # the common case, inline
             formula_cells.add(pos)
             if not cached:
                 marks[pos] = CellMark("nocache", raw=raw)
@@ -386,7 +387,7 @@ def _marks(data: bytes, odd: bool) -> tuple[dict[tuple[int, int], CellMark], dic
         elif si:
             followers.append((pos, si.group(1), cached))
             continue
-        text = _formula_text(raw) if _MAYBE_CONSTANT.fullmatch(raw) else ""
+        text = _formula_text(raw) if maybe_constant else ""
         note_formula(pos, text, cached, marks, constants, formula_cells, raw=raw)
     for pos, index, cached in followers:
         raw = shared.get(index, b"")
