@@ -338,14 +338,11 @@ def report_each(inputs: "Sequence[PathLike] | Consolidation", *, output: PathLik
     else:                                               # several workbooks
         folder = default.with_name(L.REPORT_EACH_MULTI)
     tpl = Path(template) if template else None
-    from perfxl.cli.terminal import progress_bar
+    from perfxl.cli.terminal import progress_to
 
     units = records if records is not None else load_results(files, password=password)
-    if progress is True:
-        with progress_bar(len(units), L.REPORT_EACH_PROGRESS) as update:
-            written = write_each(units, folder, tpl, deviations=deviations, panels=overview, progress=update)
-    else:
-        written = write_each(units, folder, tpl, deviations=deviations, panels=overview, progress=progress or None)
+    with progress_to(progress, len(units), L.REPORT_EACH_PROGRESS) as update:
+        written = write_each(units, folder, tpl, deviations=deviations, panels=overview, progress=update)
     reports = []
     for rec, w in zip(units, written):
         summary = {**summary_dict([rec], w, tpl), "written": w.done}

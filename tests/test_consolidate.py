@@ -310,6 +310,17 @@ def test_parallel_and_serial_give_the_same_tables(collection, cons):
         pdt.assert_frame_equal(getattr(serial, name), getattr(cons, name))
 
 
+def test_the_api_progress_argument_draws_a_bar_or_calls_the_function(collection, capsys):
+    seen: list[tuple[int, int]] = []
+    perfxl.consolidate(collection, jobs=1, progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1] == (seen[-1][1], seen[-1][1]) and seen[-1][1] > 0      # told up to the end
+    capsys.readouterr()
+    perfxl.consolidate(collection, jobs=1, progress=True)
+    assert "汇总工作簿" in capsys.readouterr().err                                      # rich's bar, on stderr
+    perfxl.consolidate(collection, jobs=1, progress=False)
+    assert capsys.readouterr().err == ""
+
+
 def test_dask_local_cluster_gives_the_same_tables(collection, cons, cli, tmp_path):
     distributed = pytest.importorskip("distributed")
     import pandas.testing as pdt

@@ -1025,14 +1025,10 @@ def consolidate(paths, *, jobs: int | None = None, panel: str = "mean",
         raise UnusableInput([problem("consolidate_no_files", paths="、".join(f"“{p}”" for p in paths) or "（无）"),
                              *skipped])
     with _collector_paused():
-        if progress is True:
-            from perfxl.cli.terminal import progress_bar
+        from perfxl.cli.terminal import progress_to
 
-            with progress_bar(len(files)) as update:
-                records = score_files(files, jobs=jobs, scheduler=scheduler, progress=update, options=options)
-        else:
-            records = score_files(files, jobs=jobs, scheduler=scheduler, progress=progress or None,
-                                  options=options)
+        with progress_to(progress, len(files)) as update:
+            records = score_files(files, jobs=jobs, scheduler=scheduler, progress=update, options=options)
         # summary workbooks (an earlier run's output) and indicator lists in the folder are not submissions
         summary = [isinstance(r, Unusable) and r.problems[0].code in _NOT_SUBMISSIONS.values() for r in records]
         skipped += [r.problems[0] for r, s in zip(records, summary) if s]

@@ -114,3 +114,13 @@ class progress_bar:
     def __exit__(self, *exc):
         self.progress.stop()
         return False
+
+
+def progress_to(progress, total: int, description: str = "汇总工作簿"):
+    """What an API call's ``progress`` argument means, as a context giving the callable to report to:
+    True draws ``progress_bar``; a function is called as it is; None or False reports nothing (None)."""
+    from contextlib import nullcontext
+
+    if progress is True:
+        return progress_bar(total, description)
+    return nullcontext(progress or None)
