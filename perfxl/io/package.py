@@ -394,7 +394,8 @@ def decrypt(data: bytes, path: Path, password: str) -> bytes:
 
 
 _TWO_LETTER_REF = re.compile(rb'r="[A-Z][A-Z]')
-_FOUR_DIGIT_ROW = re.compile(rb'r="[A-Z]{0,3}\d{4}')
+#: a reference past ZZ999: three letters or four digits (one pass: the two apart cost twice as much)
+_PAST_ZZ999 = re.compile(rb'r="(?:[A-Z]{3}|[A-Z]{0,3}\d{4})')
 _PREFIXED_CELL = re.compile(rb":c[ >]")
 _CELL_WITHOUT_LEADING_R = re.compile(rb'<c[ >](?!r=")')
 _THREE_LETTER_REF = re.compile(rb'r="[A-Z][A-Z][A-Z]')
@@ -424,7 +425,7 @@ def _extent(data: bytes, odd: bool | None = None) -> tuple[int, int, str]:
     when already known."""
     if odd_cells(data) if odd is None else odd:
         return _extent_by_tokens(data)        # cells without a leading r="" (or prefixed): walk them
-    if not _THREE_LETTER_REF.search(data) and not _FOUR_DIGIT_ROW.search(data):
+    if not _PAST_ZZ999.search(data):
         return 999, 702, "ZZ999"              # a bound (ZZ999) far below the limit: no need to be exact
     if not _TWO_LETTER_REF.search(data):
         cols = 26
