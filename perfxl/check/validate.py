@@ -587,8 +587,8 @@ def _tables(evs: list[Evaluation]) -> list[_Table]:
         rows: list[int] = []
         for i in members:
             frame = evs[i].frame
-            for k in keys:
-                values = frame[k].tolist()
+            # the frame's columns in one call (one object block), not a Series per column
+            for k, values in zip(frame.columns, frame.to_numpy(dtype=object).T.tolist()):
                 if k in NUMBER_KEYS:
                     values = [v if isinstance(v, CellMark) else to_number(v) for v in values]
                 columns[k] += values
