@@ -1,6 +1,9 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from perfxl.model.values import (
+    Percent,
     Quantity,
     fmt_pct,
     fmt_score,
@@ -118,3 +121,22 @@ def test_text_of_a_blank_is_empty_whatever_holds_it():
 def test_years_read_one_way(raw, year):
     """Validation and consolidation both read 评价年度 with parse_year."""
     assert parse_year(raw) == year
+
+
+_FIGURES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**18, 10**18),
+                     st.floats(-1e6, 1e6).map(lambda x: round(x, 4)), st.floats(-10, 10).map(Percent),
+                     st.booleans(), st.just(-0.0), st.just(0.0))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(_FIGURES, st.sampled_from([2, 4, 6])), min_size=1, max_size=20))
+def test_remembered_formatting_is_the_same_formatting(figures):
+    """fmt_num and fmt_pct remember what they formatted: equal figures of other types (0.0 and -0.0,
+    2 and 2.0, Percent(0.9) and 0.9) still give what the uncached functions give, asked in any order."""
+    from perfxl.model.values import fmt_num
+
+    for x, places in figures + figures[::-1]:
+        assert fmt_num(x, places) == fmt_num.__wrapped__(x, places)
+        assert fmt_num(x) == fmt_num.__wrapped__(x)
+        assert fmt_pct(x, places) == fmt_pct.__wrapped__(x, places)
+        assert fmt_pct(x) == fmt_pct.__wrapped__(x)

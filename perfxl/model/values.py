@@ -90,6 +90,9 @@ def round2(x: float) -> float:
     return out
 
 
+#: figures repeat (weights, scores, rates, a collection's targets): each is formatted once. Typed: a
+#: Percent or an int formats as the float it equals, but the caches are not asked to know that
+@lru_cache(maxsize=16384, typed=True)
 def fmt_num(x: float, places: int = 2) -> str:
     """2 -> '2', 2.5 -> '2.5', 0.8333 -> '0.83', 482649.12 -> '482649.12'."""
     if not math.isfinite(x) or abs(x) >= _HUGE:
@@ -106,6 +109,7 @@ def fmt_score(x: float) -> str:
     return f"{round2(x):.2f}"
 
 
+@lru_cache(maxsize=16384, typed=True)
 def fmt_pct(fraction: float, places: int = 2) -> str:
     """A computed or measured percentage, always with two decimals as reports print them:
     0.7169 -> '71.69%', 0.954 -> '95.40%', 1 -> '100.00%'."""
