@@ -6,6 +6,7 @@ Chinese message that the caller puts into a problem.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import re
 import unicodedata
@@ -363,9 +364,11 @@ def is_not_applicable(raw: object) -> bool:
 
 def is_date(raw: object) -> bool:
     """A cell value a reader returned as a date or time: the cell was formatted as a date."""
-    from datetime import date, time, timedelta
+    return isinstance(raw, _DATE_TYPES)
 
-    return isinstance(raw, (date, time, timedelta))
+
+#: what a reader returns for a cell formatted as a date or time (is_date asks of every cell it is given)
+_DATE_TYPES = (_dt.date, _dt.time, _dt.timedelta)
 
 
 def excel_serial(raw: object) -> float | None:
