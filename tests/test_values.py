@@ -140,3 +140,14 @@ def test_remembered_formatting_is_the_same_formatting(figures):
         assert fmt_num(x) == fmt_num.__wrapped__(x)
         assert fmt_pct(x, places) == fmt_pct.__wrapped__(x, places)
         assert fmt_pct(x) == fmt_pct.__wrapped__(x)
+
+
+def test_built_once_lookups_are_the_tables_as_built():
+    """header_lookup, info_lookup and basic_lookup are built once per process (read-only Mappings to
+    their readers): what they give is what building them again gives."""
+    from perfxl.model import layout as L
+
+    assert L.header_lookup() is L.header_lookup()
+    assert L.header_lookup() == L.lookup((c.key, (c.header, *c.aliases)) for c in L.INDICATOR_COLUMNS)
+    assert L.info_lookup() == L.lookup((f.key, (f.label, *f.aliases)) for f in L.INFO_FIELDS)
+    assert L.basic_lookup() == L.lookup((f.key, (f.label, *f.aliases)) for f in L.BASIC_FIELDS)

@@ -10,6 +10,7 @@ overwritten unless ``force`` (then a backup is made first).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -49,7 +50,7 @@ def _header_unit(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-def _roster_key(text: object, info: dict[str, str], basic: dict[str, str]) -> str | None:
+def _roster_key(text: object, info: Mapping[str, str], basic: Mapping[str, str]) -> str | None:
     norm = L.normalize(text)
     if norm in info:
         return f"info:{info[norm]}"
@@ -153,7 +154,7 @@ class _Target:
     unit: str | None = None               # 基础数据: the unit the template's row is in
 
 
-def _label_rows(grid, lookup: dict[str, str], labels: dict[str, str], label_col: int,
+def _label_rows(grid, lookup: Mapping[str, str], labels: dict[str, str], label_col: int,
                 start: int = 1) -> dict[str, int]:
     """field key -> row (1-based), by the label in ``label_col``. A row carrying the field's own label
     wins over one carrying an alias (the 基本信息 header 项目 is an alias of 项目名称)."""

@@ -17,7 +17,7 @@ from perfxl.model.text import fold, is_blank
 from perfxl.survey.sheet import read_survey
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
 
     import pandas as pd
 
@@ -94,7 +94,7 @@ def shown_level(text: object) -> str:
     return _split_level(str(text))[2]
 
 
-def find_header_row(grid: SheetGrid, lookup: dict[str, str]) -> tuple[int, dict[str, list[int]]] | None:
+def find_header_row(grid: SheetGrid, lookup: Mapping[str, str]) -> tuple[int, dict[str, list[int]]] | None:
     best = None
     for r in range(min(L.HEADER_SEARCH_ROWS, grid.height)):
         found: dict[str, list[int]] = {}

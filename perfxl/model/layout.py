@@ -5,8 +5,9 @@ refers to columns and fields by their English key.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from perfxl.model.text import normalize as normalize  # re-exported: callers match headers with L.normalize
@@ -113,8 +114,9 @@ COMPUTED_KEYS = tuple(c.key for c in INDICATOR_COLUMNS if c.role == COMPUTED)
 HEADER_SEARCH_ROWS = 15
 
 
-def header_lookup(columns: tuple[Column, ...] = INDICATOR_COLUMNS) -> dict[str, str]:
-    """normalized header or alias -> column key"""
+@lru_cache(maxsize=8)
+def header_lookup(columns: tuple[Column, ...] = INDICATOR_COLUMNS) -> Mapping[str, str]:
+    """normalized header or alias -> column key (built once: every workbook asks; read, never changed)"""
     return lookup((col.key, (col.header, *col.aliases)) for col in columns)
 
 
@@ -168,8 +170,9 @@ TOTAL_ROW_WORDS = frozenset({"合计", "总计", "总分", "合计得分", "小�
 DEFAULT_GRADES: tuple[tuple[str, float], ...] = (("优", 90.0), ("良", 80.0), ("中", 60.0), ("差", 0.0))
 
 
-def info_lookup() -> dict[str, str]:
-    """normalized 基本信息 label or alias -> field key"""
+@lru_cache(maxsize=1)
+def info_lookup() -> Mapping[str, str]:
+    """normalized 基本信息 label or alias -> field key (built once, as header_lookup)"""
     return lookup((f.key, (f.label, *f.aliases)) for f in INFO_FIELDS)
 
 
@@ -244,8 +247,9 @@ ZERO_OVER_ZERO_CHOICES = {"视为100%": "full", "视为0%": "zero", "报告问�
 ZERO_OVER_ZERO_DEFAULT = "视为100%"
 
 
-def basic_lookup() -> dict[str, str]:
-    """normalized 基础数据 label or alias -> field key"""
+@lru_cache(maxsize=1)
+def basic_lookup() -> Mapping[str, str]:
+    """normalized 基础数据 label or alias -> field key (built once, as header_lookup)"""
     return lookup((f.key, (f.label, *f.aliases)) for f in BASIC_FIELDS)
 
 
