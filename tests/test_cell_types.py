@@ -4,10 +4,13 @@ that holds numbers, thousands separators, full-width digits, comparators written
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from xlsx_quirks import Cell, evaluation
 
 from perfxl import api
 from perfxl.io.read import LITERAL, SCALED, percent_kind
+from perfxl.model.values import Percent
 
 RATIO = dict(level1="产出(100分)", level2="数量", method="完成比率")
 
@@ -209,3 +212,47 @@ def test_equals_100_percent_filled_down_is_read_as_typed_in_every_cell(tmp_path)
     rec, problems = scored(evaluation(tmp_path / "filled.xlsx", rows))
     assert [(i.target, i.score) for i in rec.indicators] == [("=100%", 49.0), ("=100%", 45.0)]
     assert problems == ()
+
+
+_CELLS = st.sampled_from([None, "", "  ", " 文本 ", "≥90%", 1.5, 2, Percent(0.5), True])
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_marks_and_constant_formulas_land_in_their_cells_of_the_frame(data):
+    """_build_frame takes a row's values in one pass and looks up marks and constant formulas only in
+    the rows that have some in the table's columns: every cell still gets its mark (in place of its
+    value) and its formula, wherever they stand, and the other cells their values, stripped."""
+    from pathlib import Path
+
+    from perfxl.io.read import CellMark, SheetGrid
+    from perfxl.model import layout as L
+    from perfxl.model.evaluation import FIGURE_KEYS, _build_frame
+
+    keys = [*L.INPUT_KEYS, *FIGURE_KEYS]
+    width = len(keys) + data.draw(st.integers(0, 2))          # columns beyond the table too
+    n = data.draw(st.integers(1, 8))
+    rows: list[list] = [[L.COLUMNS_BY_KEY[k].header for k in keys]]
+    for r in range(n):
+        row = [data.draw(_CELLS) for _ in range(width)]
+        row[:3] = [f"1-{r}", "产出", "数量"]                     # 编号, 一级, 二级: every row an indicator
+        rows.append(row[:data.draw(st.integers(len(keys) - 3, width))])   # some rows shorter than others
+    anywhere = st.tuples(st.integers(0, n + 1), st.integers(0, width))
+    marks = {rc: CellMark("error", "#N/A") for rc in data.draw(st.lists(anywhere, max_size=6))}
+    formulas = {rc: "100%" for rc in data.draw(st.lists(anywhere, max_size=6))}
+    grid = SheetGrid("指标评分", rows, marks=marks, formulas=formulas)
+    table = L.TableLayout("指标评分", 1, {k: c for c, k in enumerate(keys, start=1)})
+    ev_formulas: dict = {}
+    frame, got_marks, _, _ = _build_frame(grid, table, Path("x.xlsx"), ev_formulas, {})
+    inputs = [k for k in L.INPUT_KEYS if k in frame.columns]
+    assert list(frame.index) == list(range(2, n + 2))
+    for r0 in range(1, n + 1):
+        for c0, k in enumerate(keys):
+            if k not in inputs:
+                continue
+            v = rows[r0][c0] if c0 < len(rows[r0]) else None
+            want = marks.get((r0, c0), (v.strip() or None) if isinstance(v, str) else v)
+            assert frame.at[r0 + 1, k] is want or frame.at[r0 + 1, k] == want
+    wanted = {c0 for c0, k in enumerate(keys) if k in inputs}
+    assert got_marks == {(r + 1, keys[c]): m for (r, c), m in marks.items() if 1 <= r <= n and c in wanted}
+    assert ev_formulas == {(r + 1, keys[c]): f for (r, c), f in formulas.items() if 1 <= r <= n and c in wanted}

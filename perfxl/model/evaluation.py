@@ -163,6 +163,7 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path, ev_formulas:
                             tuple[dict[str, Level], dict[tuple[str, str], Level]]]:
     """The indicator table's rows as a frame (Excel rows as its index), its cells' marks, the rows'
     problems, and the levels (一级/二级 columns hold their names, the declared weights split off)."""
+    import numpy as np
     import pandas as pd
 
     keys = [k for k in L.INPUT_KEYS if k in table.columns]
@@ -176,24 +177,23 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path, ev_formulas:
     _check_table_length(grid, table, keys, path)
     codeless = 0
     where = [(k, table.columns[k] - 1) for k in keys]
+    cols = [c0 for _, c0 in where]
     grid_marks, grid_rows, grid_formulas = grid.marks, grid.rows, grid.formulas
+    # the few rows with a mark or a formula in the table's columns, looked up cell by cell
+    in_table = set(cols)
+    special = {r for r, c in (*grid_marks, *grid_formulas) if c in in_table}
     for r0 in _content_rows(grid, table, keys):
         excel_row = r0 + 1
         row = grid_rows[r0]
         width = len(row)
-        rec: dict[str, Any] = {}
-        for k, c0 in where:
-            v = row[c0] if c0 < width else None
-            if grid_marks:
-                mark = grid_marks.get((r0, c0))
-                if mark is not None:
-                    marks[(excel_row, k)] = mark
-                    v = mark
-            if grid_formulas and (r0, c0) in grid_formulas:
-                ev_formulas[(excel_row, k)] = grid_formulas[(r0, c0)]
-            if v.__class__ is str:
-                v = v.strip() or None
-            rec[k] = v
+        values = [row[c0] if c0 < width else None for c0 in cols]
+        rec: dict[str, Any] = {k: (v.strip() or None) if v.__class__ is str else v for k, v in zip(keys, values)}
+        if r0 in special:
+            for k, c0 in where:
+                if (mark := grid_marks.get((r0, c0))) is not None:
+                    marks[(excel_row, k)] = rec[k] = mark
+                if (r0, c0) in grid_formulas:
+                    ev_formulas[(excel_row, k)] = grid_formulas[(r0, c0)]
         if all(v is None for v in rec.values()):
             continue
         if rec.get("source") is not None and "actual" in table.columns \
@@ -238,7 +238,11 @@ def _build_frame(grid: SheetGrid, table: L.TableLayout, path: Path, ev_formulas:
     table.last_row = last_row
     columns = {k: [rec.get(k) for rec in records] for k in keys}
     levels = _split_levels(columns["level1"], columns["level2"], index, table)
-    frame = pd.DataFrame(columns, index=pd.Index(index, name="row"), columns=keys, dtype=object)
+    # the frame is one block of objects: filled from a 2-D array, twice as fast as from the columns
+    cells = np.empty((len(records), len(keys)), dtype=object)
+    for j, k in enumerate(keys):
+        cells[:, j] = columns[k]
+    frame = pd.DataFrame(cells, index=pd.Index(index, name="row"), columns=keys, dtype=object, copy=False)
     return frame, marks, problems, levels
 
 
